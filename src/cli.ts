@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+/**
+ * The `iqsp` command line (contract.md §1). Exit codes: 0 success, 1 runtime failure,
+ * 2 bad usage or bad configuration — with one line on stderr naming what is wrong.
+ */
+import { Command, CommanderError } from 'commander';
+import { openServices, startApp } from './app.js';
+import { ConfigError, environmentWithDotenv, loadConfig, type Config } from './config.js';
+import { migrateToLatest } from './db/migrator.js';
+import { createLogger } from './observability/logger.js';
+import { redactText } from './observability/redact.js';
+import { rotateAllSecrets } from './vault/secret-store.js';
+import { generateKey } from './vault/vault.js';
+
+const EXIT_RUNTIME = 1;
+const EXIT_USAGE = 2;
+
+function config(): Config {
+  return loadConfig(environmentWithDotenv(process.env, process.cwd()), process.cwd());
+}
+
+function buildProgram(): Command {
+  const program = new Command('iqsp')
+    .description('IQSP: publish to Facebook Pages, Instagram, X and TikTok from Slack and Discord, with team approval.')
+    .showHelpAfterError('(run "iqsp --help" for the commands)')
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the HTTP server, the Slack app, the Discord bot, the publish workers and the cleanup cron, each where configured')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg.logLevel);
+      const app = await startApp(cfg, logger);
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          app.stop(signal).then(resolve, (error) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exitCode = EXIT_RUNTIME;
+            resolve();
+          });
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+      });
+
+    });
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg.logLevel);
+      const services = await openServices(cfg, logger);
+      try {
+        // openServices already migrated; ask again to report an up-to-date database honestly.
+        const pending = await migrateToLatest(services.db);
+        process.stdout.write(pending.length === 0 ? 'database is up to date\n' : `applied: ${pending.join(', ')}\n`);
+      } finally {
+        await services.db.destroy();
+      }
+    });
+
+  program
+    .command('keygen')
+    .description('print a fresh base64 32-byte key for VAULT_KEY')
+    .action(() => {
+      process.stdout.write(`${generateKey()}\n`);
+    });
+
+  const vault = program.command('vault').description('manage the key that encrypts stored secrets');
+  vault
+    .command('rotate')
+    .description('re-encrypt every stored secret with the current VAULT_KEY; afterwards VAULT_PREVIOUS_KEYS are no longer needed')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg.logLevel);
+      const services = await openServices(cfg, logger);
+      try {
+        const count = await rotateAllSecrets(services.db, services.vault);
+        process.stdout.write(`re-encrypted ${count} secret(s) with key ${services.vault.currentKeyId}\n`);
+      } finally {
+        await services.db.destroy();
+      }
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`iqsp: ${redactText(error.message)}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`iqsp: ${redactText(error instanceof Error ? error.message : String(error))}\n`);
+    return EXIT_RUNTIME;
+  }
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`iqsp: ${String(error)}\n`);
+    process.exit(EXIT_RUNTIME);
+  },
+);

@@ -1,0 +1,306 @@
+/**
+ * The environment, parsed and validated once into one typed object (contract.md §2).
+ *
+ * Nothing else in the code base reads `process.env`: the CLI calls `loadConfig` and hands the
+ * result to the composition root. An invalid value raises a `ConfigError` that names the
+ * variable; the CLI turns it into one line on stderr and exit code 2.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import cron from 'node-cron';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export type SlackConfig =
+  | { enabled: false; missing: string }
+  | {
+      enabled: true;
+      signingSecret: string;
+      /** single-workspace mode */
+      botToken: string | undefined;
+      /** multi-workspace mode (install through /slack/install) */
+      clientId: string | undefined;
+      clientSecret: string | undefined;
+      /** Socket Mode */
+      appToken: string | undefined;
+      apiUrl: string;
+    };
+
+export type OptionalIntegration<T> = ({ enabled: true } & T) | { enabled: false; missing: string };
+
+export interface Config {
+  port: number;
+  publicUrl: string;
+  database: DatabaseLocation;
+  mediaDir: string;
+  vault: {
+    /** base64 key from VAULT_KEY, or undefined to use `keyFile` */
+    key: Buffer | undefined;
+    keyFile: string;
+    previousKeys: Buffer[];
+  };
+  slack: SlackConfig;
+  discord: OptionalIntegration<{ token: string; applicationId: string; apiUrl: string }>;
+  meta: OptionalIntegration<{
+    appId: string;
+    appSecret: string;
+    graphApiUrl: string;
+    authorizeUrl: string;
+  }>;
+  x: OptionalIntegration<{ clientId: string; clientSecret: string; apiUrl: string; authorizeUrl: string }>;
+  tiktok: OptionalIntegration<{
+    clientKey: string;
+    clientSecret: string;
+    apiUrl: string;
+    authorizeUrl: string;
+  }>;
+  approvalsRequired: number;
+  approvalTtlHours: number;
+  mediaTtlHours: number;
+  cleanupCron: string;
+  logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Reads `.env` from `cwd` (if present) beneath the real environment, which wins. */
+export function environmentWithDotenv(env: Environment, cwd: string): Environment {
+  const file = path.join(cwd, '.env');
+  if (!existsSync(file)) return env;
+  const fromFile = parseDotenv(readFileSync(file));
+  return { ...fromFile, ...stripUndefined(env) };
+}
+
+function stripUndefined(env: Environment): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Parses every variable of contract.md §2. Relative paths are resolved against `cwd`. */
+export function loadConfig(env: Environment, cwd: string = process.cwd()): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const port = parse('PORT', read('PORT') ?? '3000', z.coerce.number().int().min(1).max(65535), 'must be a port number between 1 and 65535');
+  const publicUrl = trimSlash(httpUrl('PUBLIC_URL', read('PUBLIC_URL') ?? `http://localhost:${port}`));
+
+  const config: Config = {
+    port,
+    publicUrl,
+    database: databaseLocation(read('DATABASE_URL') ?? 'sqlite:./data/iqsp.sqlite', cwd),
+    mediaDir: path.resolve(cwd, read('MEDIA_DIR') ?? './data/media'),
+    vault: {
+      key: optional(read('VAULT_KEY'), (v) => parseKey('VAULT_KEY', v)),
+      keyFile: path.resolve(cwd, read('VAULT_KEY_FILE') ?? './data/vault.key'),
+      previousKeys: (read('VAULT_PREVIOUS_KEYS') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .map((k, i) => parseKey('VAULT_PREVIOUS_KEYS', k, `entry ${i + 1}`)),
+    },
+    slack: slackConfig(read),
+    discord: integration(read, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], ([token, applicationId]) => ({
+      token,
+      applicationId,
+      apiUrl: trimSlash(httpUrl('DISCORD_API_URL', read('DISCORD_API_URL') ?? 'https://discord.com/api')),
+    })),
+    meta: integration(read, ['FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET'], ([appId, appSecret]) => ({
+      appId,
+      appSecret,
+      graphApiUrl: trimSlash(httpUrl('GRAPH_API_URL', read('GRAPH_API_URL') ?? 'https://graph.facebook.com/v26.0')),
+      authorizeUrl: httpUrl(
+        'FACEBOOK_AUTHORIZE_URL',
+        read('FACEBOOK_AUTHORIZE_URL') ?? 'https://www.facebook.com/v26.0/dialog/oauth',
+      ),
+    })),
+    x: integration(read, ['X_CLIENT_ID', 'X_CLIENT_SECRET'], ([clientId, clientSecret]) => ({
+      clientId,
+      clientSecret,
+      apiUrl: trimSlash(httpUrl('X_API_URL', read('X_API_URL') ?? 'https://api.x.com')),
+      authorizeUrl: httpUrl('X_AUTHORIZE_URL', read('X_AUTHORIZE_URL') ?? 'https://x.com/i/oauth2/authorize'),
+    })),
+    tiktok: integration(read, ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET'], ([clientKey, clientSecret]) => ({
+      clientKey,
+      clientSecret,
+      apiUrl: trimSlash(httpUrl('TIKTOK_API_URL', read('TIKTOK_API_URL') ?? 'https://open.tiktokapis.com')),
+      authorizeUrl: httpUrl(
+        'TIKTOK_AUTHORIZE_URL',
+        read('TIKTOK_AUTHORIZE_URL') ?? 'https://www.tiktok.com/v2/auth/authorize/',
+      ),
+    })),
+    approvalsRequired: parse(
+      'APPROVALS_REQUIRED',
+      read('APPROVALS_REQUIRED') ?? '1',
+      z.coerce.number().int().min(0).max(50),
+      'must be a whole number from 0 to 50',
+    ),
+    approvalTtlHours: positiveHours('APPROVAL_TTL_HOURS', read('APPROVAL_TTL_HOURS') ?? '72'),
+    mediaTtlHours: positiveHours('MEDIA_TTL_HOURS', read('MEDIA_TTL_HOURS') ?? '24'),
+    cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
+    logLevel: parse('LOG_LEVEL', (read('LOG_LEVEL') ?? 'info').toLowerCase(), z.enum(LOG_LEVELS), `must be one of ${LOG_LEVELS.join(', ')}`),
+  };
+  return config;
+}
+
+/** One line per integration: what is on and what is off, and why. */
+export function integrationSummary(config: Config): Record<string, string> {
+  const state = (i: { enabled: boolean; missing?: string }, on: string): string =>
+    i.enabled ? on : `off (${(i as { missing: string }).missing})`;
+  const slackMode = (): string => {
+    if (!config.slack.enabled) return '';
+    const modes = [
+      config.slack.botToken && 'single workspace',
+      config.slack.clientId && 'multi-workspace install',
+      config.slack.appToken && 'Socket Mode',
+    ].filter(Boolean);
+    return `on (${modes.join(', ')})`;
+  };
+  return {
+    slack: state(config.slack, slackMode()),
+    discord: state(config.discord, 'on'),
+    facebook: state(config.meta, 'on'),
+    instagram: state(config.meta, 'on'),
+    x: state(config.x, 'on'),
+    tiktok: state(config.tiktok, 'on'),
+  };
+}
+
+function slackConfig(read: (name: string) => string | undefined): SlackConfig {
+  const signingSecret = read('SLACK_SIGNING_SECRET');
+  const botToken = read('SLACK_BOT_TOKEN');
+  const clientId = read('SLACK_CLIENT_ID');
+  const clientSecret = read('SLACK_CLIENT_SECRET');
+  const appToken = read('SLACK_APP_TOKEN');
+  const apiUrl = httpUrl('SLACK_API_URL', read('SLACK_API_URL') ?? 'https://slack.com/api/');
+  const anySet = [signingSecret, botToken, clientId, clientSecret, appToken].some((v) => v !== undefined);
+  if (!anySet) return { enabled: false, missing: 'SLACK_SIGNING_SECRET is not set' };
+  if (clientId !== undefined && clientSecret === undefined)
+    throw new ConfigError('SLACK_CLIENT_SECRET', 'must be set when SLACK_CLIENT_ID is set');
+  if (clientSecret !== undefined && clientId === undefined)
+    throw new ConfigError('SLACK_CLIENT_ID', 'must be set when SLACK_CLIENT_SECRET is set');
+  if (signingSecret === undefined)
+    throw new ConfigError('SLACK_SIGNING_SECRET', 'must be set to enable the Slack app (other SLACK_* variables are set)');
+  if (botToken === undefined && clientId === undefined)
+    throw new ConfigError(
+      'SLACK_BOT_TOKEN',
+      'set SLACK_BOT_TOKEN (single workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace install)',
+    );
+  if (botToken !== undefined && !botToken.startsWith('xoxb-'))
+    throw new ConfigError('SLACK_BOT_TOKEN', 'must be a bot token starting with "xoxb-"');
+  if (appToken !== undefined && !appToken.startsWith('xapp-'))
+    throw new ConfigError('SLACK_APP_TOKEN', 'must be an app-level token starting with "xapp-"');
+  return {
+    enabled: true,
+    signingSecret,
+    botToken,
+    clientId,
+    clientSecret,
+    appToken,
+    apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
+  };
+}
+
+/**
+ * An integration is on when all its credential variables are set, off when none is, and a
+ * configuration error when only some are (a half-configured integration is a typo, not a choice).
+ */
+function integration<const N extends readonly string[], T>(
+  read: (name: string) => string | undefined,
+  names: N,
+  build: (values: { [K in keyof N]: string }) => T,
+): OptionalIntegration<T> {
+  const values = names.map((n) => read(n));
+  const missing = names.filter((_, i) => values[i] === undefined);
+  if (missing.length === names.length) return { enabled: false, missing: `${names.join(' and ')} not set` };
+  if (missing.length > 0) {
+    const set = names.filter((n) => !missing.includes(n));
+    throw new ConfigError(missing[0]!, `must be set when ${set.join(' and ')} is set`);
+  }
+  return { enabled: true, ...build(values as { [K in keyof N]: string }) };
+}
+
+function parse<T>(variable: string, raw: string, schema: z.ZodType<T>, problem: string): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(variable, `${problem} (got "${raw}")`);
+  return result.data;
+}
+
+function optional<T>(raw: string | undefined, f: (raw: string) => T): T | undefined {
+  return raw === undefined ? undefined : f(raw);
+}
+
+function httpUrl(variable: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `must be an absolute http(s) URL (got "${raw}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(variable, `must be an http(s) URL (got "${url.protocol}")`);
+  return raw;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function positiveHours(variable: string, raw: string): number {
+  return parse(variable, raw, z.coerce.number().positive().max(24 * 365), 'must be a positive number of hours');
+}
+
+function cronExpression(raw: string): string {
+  const fields = raw.split(/\s+/).length;
+  if ((fields !== 5 && fields !== 6) || !cron.validate(raw))
+    throw new ConfigError('CLEANUP_CRON', `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+  return raw;
+}
+
+function databaseLocation(raw: string, cwd: string): DatabaseLocation {
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a file path, as in sqlite:./data/iqsp.sqlite');
+    return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(cwd, file) };
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: raw };
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+/** A key is base64 (standard or URL-safe) of exactly 32 bytes. */
+export function parseKey(variable: string, raw: string, where?: string): Buffer {
+  const label = where ? ` (${where})` : '';
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw))
+    throw new ConfigError(variable, `must be base64 of 32 random bytes${label}; run "iqsp keygen" to make one`);
+  const bytes = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (bytes.length !== 32)
+    throw new ConfigError(
+      variable,
+      `must be base64 of 32 random bytes${label}, got ${bytes.length} bytes; run "iqsp keygen" to make one`,
+    );
+  return bytes;
+}

@@ -1,0 +1,250 @@
+/**
+ * Row types of every table, as Kysely sees them. Timestamps are ISO-8601 UTC strings,
+ * JSON columns are text; see migrations/0001_initial.ts for what each column means.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type Platform = 'facebook' | 'instagram' | 'x' | 'tiktok';
+export const PLATFORMS: readonly Platform[] = ['facebook', 'instagram', 'x', 'tiktok'];
+export type ChatKind = 'slack' | 'discord';
+
+/** bigint columns: numbers in SQLite; the Postgres driver may give strings. */
+type BigIntColumn = ColumnType<number, number, number>;
+
+export interface WorkspacesTable {
+  id: string;
+  chat: ChatKind;
+  external_id: string;
+  name: string | null;
+  approvals_required: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatUsersTable {
+  id: string;
+  workspace_id: string;
+  external_id: string;
+  display_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WorkspaceApproversTable {
+  workspace_id: string;
+  chat_user_id: string;
+  added_by_id: string | null;
+  created_at: string;
+}
+
+export type AccountStatus = 'active' | 'needs_reconnect';
+
+export interface SocialAccountsTable {
+  id: string;
+  workspace_id: string;
+  connected_by_id: string;
+  platform: Platform;
+  platform_account_id: string;
+  platform_user_id: string | null;
+  handle: string | null;
+  display_name: string | null;
+  avatar_url: string | null;
+  scopes: string | null;
+  status: AccountStatus;
+  status_reason: string | null;
+  connected_at: string;
+  updated_at: string;
+}
+
+export interface SlackInstallationsTable {
+  id: string;
+  workspace_id: string | null;
+  team_id: string | null;
+  enterprise_id: string | null;
+  is_enterprise_install: Generated<number>;
+  bot_user_id: string | null;
+  installed_at: string;
+  updated_at: string;
+}
+
+export interface SecretsTable {
+  id: string;
+  account_id: string | null;
+  slack_installation_id: string | null;
+  name: string;
+  sealed: string;
+  key_id: string;
+  expires_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ConnectLinksTable {
+  id: string;
+  token_hash: string;
+  workspace_id: string;
+  chat_user_id: string;
+  platform: Platform;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface OauthStatesTable {
+  id: string;
+  state_hash: string;
+  connect_link_id: string | null;
+  workspace_id: string;
+  chat_user_id: string;
+  platform: Platform;
+  code_verifier_sealed: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export type PostStatus =
+  | 'pending_approval'
+  | 'approved'
+  | 'publishing'
+  | 'published'
+  | 'partial'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled';
+
+export interface PostsTable {
+  id: string;
+  workspace_id: string;
+  requester_id: string;
+  caption: string;
+  status: PostStatus;
+  approvals_required: number;
+  channel_id: string;
+  approval_message_id: string | null;
+  thread_id: string | null;
+  progress_message_id: string | null;
+  created_at: string;
+  updated_at: string;
+  approval_expires_at: string;
+  decided_at: string | null;
+  finished_at: string | null;
+}
+
+export type TargetStatus = 'pending' | 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled';
+export type FailureClass = 'retryable' | 'reconnect' | 'content' | 'unknown';
+
+export interface PostTargetsTable {
+  id: string;
+  post_id: string;
+  account_id: string | null;
+  platform: Platform;
+  account_label: string;
+  options: Generated<string>;
+  status: TargetStatus;
+  attempts: Generated<number>;
+  platform_post_id: string | null;
+  permalink: string | null;
+  failure_class: FailureClass | null;
+  failure_message: string | null;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
+export interface MediaTable {
+  id: string;
+  workspace_id: string;
+  uploaded_by_id: string;
+  post_id: string | null;
+  position: Generated<number>;
+  storage_key: string;
+  original_name: string | null;
+  mime_type: string;
+  size_bytes: BigIntColumn;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+  duration_ms: number | null;
+  created_at: string;
+  expires_at: string;
+  deleted_at: string | null;
+}
+
+export type ApprovalDecision = 'approve' | 'reject' | 'withdraw';
+
+export interface ApprovalsTable {
+  id: string;
+  post_id: string;
+  chat_user_id: string;
+  decision: ApprovalDecision;
+  via: 'reaction' | 'button' | 'command';
+  counted: number;
+  created_at: string;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  workspace_id: string | null;
+  actor_id: string | null;
+  action: string;
+  subject_type: string | null;
+  subject_id: string | null;
+  detail: Generated<string>;
+}
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobsTable {
+  id: string;
+  queue: string;
+  dedupe_key: string | null;
+  payload: string;
+  status: JobStatus;
+  run_at: string;
+  attempts: Generated<number>;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ChatEventsTable {
+  id: string;
+  received_at: string;
+}
+
+export interface LeasesTable {
+  name: string;
+  owner: string;
+  expires_at: string;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  chat_users: ChatUsersTable;
+  workspace_approvers: WorkspaceApproversTable;
+  social_accounts: SocialAccountsTable;
+  slack_installations: SlackInstallationsTable;
+  secrets: SecretsTable;
+  connect_links: ConnectLinksTable;
+  oauth_states: OauthStatesTable;
+  posts: PostsTable;
+  post_targets: PostTargetsTable;
+  media: MediaTable;
+  approvals: ApprovalsTable;
+  audit_log: AuditLogTable;
+  jobs: JobsTable;
+  chat_events: ChatEventsTable;
+  leases: LeasesTable;
+}
+
+export type SocialAccount = Selectable<SocialAccountsTable>;
+export type NewSocialAccount = Insertable<SocialAccountsTable>;
+export type SocialAccountUpdate = Updateable<SocialAccountsTable>;
+export type Secret = Selectable<SecretsTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Db } from '../db/database.js';
+import { databaseAnswers } from '../db/database.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { redactText } from '../observability/redact.js';
+
+/** Requests larger than this are refused with 413 before any route reads them. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface HttpDependencies {
+  db: Db;
+  logger: Logger;
+  metrics: Metrics;
+  bodyLimitBytes?: number;
+  /** Feature modules add their routes here (OAuth, media, Slack, sandbox, ...). */
+  routes?: ReadonlyArray<(router: Router) => void>;
+}
+
+export function createHttpApp(deps: HttpDependencies): Koa {
+  const app = new Koa({ proxy: true });
+  const router = new Router();
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+
+  // Errors thrown by handlers become JSON with a message a person can read; 5xx are logged
+  // and never reveal internals.
+  app.silent = true;
+  app.use(async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = ctx.get('x-request-id') || randomUUID();
+    ctx.set('x-request-id', requestId);
+    try {
+      await next();
+    } catch (error) {
+      const status = httpStatusOf(error);
+      ctx.status = status;
+      ctx.body = { error: status >= 500 ? 'internal error' : (error as Error).message };
+      if (status >= 500) deps.logger.error({ err: error, requestId, path: ctx.path }, 'request failed');
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      deps.metrics.httpRequestDuration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, seconds);
+      deps.logger.info(
+        { requestId, method: ctx.method, url: redactText(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1000) },
+        'http request',
+      );
+    }
+  });
+
+  app.use(async (ctx, next) => {
+    const declared = Number(ctx.get('content-length') || 0);
+    if (declared > bodyLimit) {
+      deps.metrics.httpRequestsRejected.inc({ reason: 'body_too_large' });
+      ctx.status = 413;
+      ctx.body = { error: `request body is ${declared} bytes; the limit is ${bodyLimit} bytes` };
+      return;
+    }
+    await next();
+  });
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  router.get('/readyz', async (ctx) => {
+    const ok = await databaseAnswers(deps.db);
+    ctx.status = ok ? 200 : 503;
+    ctx.body = ok ? { status: 'ready' } : { status: 'unavailable', reason: 'the database does not answer' };
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  for (const addRoutes of deps.routes ?? []) addRoutes(router);
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}
+
+function httpStatusOf(error: unknown): number {
+  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}

@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import { isoNow } from '../db/database.js';
+import { Vault } from './vault.js';
+
+export type SecretOwner = { accountId: string } | { slackInstallationId: string };
+
+export interface StoredSecret {
+  value: string;
+  expiresAt: string | null;
+  updatedAt: string;
+}
+
+/**
+ * Sealed secrets in the `secrets` table. Values go in and come out as plaintext; only the
+ * sealed form ever touches the database.
+ */
+export class SecretStore {
+  constructor(
+    private readonly db: Db,
+    private readonly vault: Vault,
+  ) {}
+
+  /** Writes (or replaces) one named secret of an owner. Runs inside `trx` when given. */
+  async put(owner: SecretOwner, name: string, value: string, expiresAt: string | null, trx: Db = this.db): Promise<void> {
+    if (value === '') throw new Error(`refusing to store an empty ${name}`);
+    const now = isoNow();
+    const sealed = this.vault.seal(value);
+    const ownerColumns = ownerRow(owner);
+    const [column, id] = ownerKey(owner);
+    const updated = await trx
+      .updateTable('secrets')
+      .where(column, '=', id)
+      .set({ sealed, key_id: this.vault.currentKeyId, expires_at: expiresAt, updated_at: now })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (updated.numUpdatedRows > 0n) return;
+    await trx
+      .insertInto('secrets')
+      .values({
+        id: randomUUID(),
+        ...ownerColumns,
+        name,
+        sealed,
+        key_id: this.vault.currentKeyId,
+        expires_at: expiresAt,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  async get(owner: SecretOwner, name: string, trx: Db = this.db): Promise<StoredSecret | undefined> {
+    const [column, id] = ownerKey(owner);
+    const row = await trx
+      .selectFrom('secrets')
+      .where(column, '=', id)
+      .select(['sealed', 'expires_at', 'updated_at'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { value: this.vault.open(row.sealed), expiresAt: row.expires_at, updatedAt: row.updated_at };
+  }
+
+  /** Deletes every secret of an owner; returns how many rows went. */
+  async deleteAll(owner: SecretOwner, trx: Db = this.db): Promise<number> {
+    const [column, id] = ownerKey(owner);
+    const result = await trx.deleteFrom('secrets').where(column, '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
+
+function ownerRow(owner: SecretOwner): { account_id: string | null; slack_installation_id: string | null } {
+  return 'accountId' in owner
+    ? { account_id: owner.accountId, slack_installation_id: null }
+    : { account_id: null, slack_installation_id: owner.slackInstallationId };
+}
+
+/** The owner column and id a secret row is found by. */
+function ownerKey(owner: SecretOwner): ['account_id' | 'slack_installation_id', string] {
+  return 'accountId' in owner ? ['account_id', owner.accountId] : ['slack_installation_id', owner.slackInstallationId];
+}
+
+/**
+ * Re-seals every stored secret that is not under the current key, in one transaction: either
+ * all move to the current key or none do. Returns how many values were re-sealed.
+ *
+ * Sealed values live in `secrets.sealed` and `oauth_states.code_verifier_sealed`; a new sealed
+ * column must be added here.
+ */
+export async function rotateAllSecrets(db: Db, vault: Vault): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    let count = 0;
+    const secrets = await trx.selectFrom('secrets').select(['id', 'sealed']).execute();
+    for (const row of secrets) {
+      if (!vault.needsRotation(row.sealed)) continue;
+      await trx
+        .updateTable('secrets')
+        .set({ sealed: vault.seal(vault.open(row.sealed)), key_id: vault.currentKeyId })
+        .where('id', '=', row.id)
+        .execute();
+      count += 1;
+    }
+    const states = await trx
+      .selectFrom('oauth_states')
+      .select(['id', 'code_verifier_sealed'])
+      .where('code_verifier_sealed', 'is not', null)
+      .execute();
+    for (const row of states) {
+      if (row.code_verifier_sealed === null || !vault.needsRotation(row.code_verifier_sealed)) continue;
+      await trx
+        .updateTable('oauth_states')
+        .set({ code_verifier_sealed: vault.seal(vault.open(row.code_verifier_sealed)) })
+        .where('id', '=', row.id)
+        .execute();
+      count += 1;
+    }
+    return count;
+  });
+}
