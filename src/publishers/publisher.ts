@@ -1,0 +1,174 @@
+/**
+ * The publisher port: everything IQSP needs from one social platform, over the whole life of
+ * an account — consent, callback, account discovery, refresh, revoke, validation, publishing.
+ *
+ * One folder per platform under src/publishers/ implements it (facebook/, instagram/, x/,
+ * tiktok/; Meta's shared Graph code in meta/). Generic code never branches on a platform name:
+ * when a platform needs something new, extend this port.
+ */
+import type { Platform } from '../db/schema.js';
+import type { MediaAccess, MediaInfo } from '../media/media.js';
+
+export type { Platform };
+
+/** The tokens of one connected account. Every field is a secret except the dates and scopes. */
+export interface TokenSet {
+  accessToken: string;
+  /** Absent where the platform has none (Facebook Page tokens). */
+  refreshToken?: string | undefined;
+  /** When the access token stops working; absent when it does not expire. */
+  expiresAt?: Date | undefined;
+  refreshExpiresAt?: Date | undefined;
+  /** Space-separated scopes as granted. */
+  scopes?: string | undefined;
+  /**
+   * Further named secrets the platform needs later (e.g. Meta's long-lived user token, used
+   * to revoke). Stored sealed like the others, one row per name.
+   */
+  extra?: Readonly<Record<string, string>> | undefined;
+}
+
+/** One account the user granted on the consent page. */
+export interface GrantedAccount {
+  platformAccountId: string;
+  /** The person who granted access, at the platform, where revocation needs it. */
+  platformUserId?: string | undefined;
+  /** Without the '@'. Absent where the platform has no handle (Facebook Pages). */
+  handle?: string | undefined;
+  displayName: string;
+  avatarUrl?: string | undefined;
+  tokens: TokenSet;
+}
+
+/** An account as stored, as the publisher needs it. */
+export interface AccountRef {
+  platformAccountId: string;
+  platformUserId?: string | undefined;
+  handle?: string | undefined;
+  displayName: string;
+}
+
+export interface ConsentRequest {
+  state: string;
+  redirectUri: string;
+  /** PKCE S256 challenge, when `usesPkce`. */
+  codeChallenge?: string | undefined;
+}
+
+export interface CallbackRequest {
+  code: string;
+  redirectUri: string;
+  /** The PKCE verifier of this round trip, when `usesPkce`. */
+  codeVerifier?: string | undefined;
+  /** The whole callback query (some platforms report granted scopes there). */
+  query: Readonly<Record<string, string>>;
+}
+
+/** What a person asked to publish to one account. */
+export interface PostDraft {
+  caption: string;
+  media: readonly MediaInfo[];
+  /** Per-target options from the chat grammar (e.g. TikTok `privacy`). */
+  options: Readonly<Record<string, string>>;
+}
+
+/** One thing wrong with a draft for one platform: a sentence a person can act on. */
+export interface ValidationProblem {
+  /** Stable machine code, e.g. 'caption_too_long', 'media_type', 'media_count'. */
+  code: string;
+  message: string;
+}
+
+/** The class of a failure, for the machine: what the orchestrator may do next. */
+export type FailureClass =
+  /** Nothing was accepted; try again later (after `retryAfterMs` when known). */
+  | 'retryable'
+  /** The token is expired, revoked or lacks a scope. `tokenExpired` says a refresh may fix it. */
+  | 'reconnect'
+  /** The platform refused the content; the person must change it. */
+  | 'content'
+  /** The platform may have accepted the post; never send again automatically. */
+  | 'unknown';
+
+export interface Failure {
+  class: FailureClass;
+  /** One sentence a person can act on; never contains a token. */
+  message: string;
+  retryAfterMs?: number | undefined;
+  /** For 'reconnect': a refresh may be enough (the token expired, not revoked). */
+  tokenExpired?: boolean | undefined;
+  /** The platform's own code, for logs and tests (e.g. 'meta:190', 'x:429', 'tiktok:spam_risk_too_many_posts'). */
+  platformCode?: string | undefined;
+}
+
+export type PublishResult =
+  | { kind: 'published'; platformPostId: string; permalink: string }
+  | { kind: 'failed'; failure: Failure };
+
+export interface PublishProgress {
+  /** 'uploading' (bytes sent), 'processing' (platform-side), 'publishing' */
+  phase: 'uploading' | 'processing' | 'publishing';
+  bytesSent?: number;
+  bytesTotal?: number;
+}
+
+export interface PublishRequest {
+  account: AccountRef;
+  /** A token that is valid now (the token store refreshes before expiry). */
+  tokens: TokenSet;
+  draft: PostDraft;
+  media: MediaAccess;
+  onProgress?: ((progress: PublishProgress) => void) | undefined;
+  /**
+   * Called, and awaited, just before the request that makes the post live. After this the
+   * orchestrator treats an interrupted attempt as 'unknown' and never resends it.
+   */
+  beforeCommit: () => Promise<void>;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Publisher {
+  readonly platform: Platform;
+  /** 'Facebook', 'Instagram', 'X', 'TikTok' */
+  readonly displayName: string;
+  readonly usesPkce: boolean;
+
+  consentUrl(request: ConsentRequest): string;
+  /**
+   * Exchanges the code and discovers every account the user granted, with profile and tokens.
+   * Throws `ConnectError` with a human message (missing scope, no Page granted, ...).
+   */
+  finishConnect(request: CallbackRequest): Promise<GrantedAccount[]>;
+  /** Whether stored tokens can be refreshed without the user (X, TikTok). */
+  readonly canRefresh: boolean;
+  /** Exchanges the refresh token for a new set. Throws `TokenRefreshError`. */
+  refresh(tokens: TokenSet): Promise<TokenSet>;
+  /** Revokes access at the platform where it has an endpoint; resolves when there is none. */
+  revoke(account: AccountRef, tokens: TokenSet): Promise<void>;
+  /** Every problem with the draft for this platform; empty when it can be published. Sends nothing. */
+  validate(draft: PostDraft): ValidationProblem[];
+  publish(request: PublishRequest): Promise<PublishResult>;
+}
+
+/** A connect round trip that cannot finish; the message is shown on the callback page. */
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly platformCode?: string,
+  ) {
+    super(message);
+    this.name = 'ConnectError';
+  }
+}
+
+/** A refresh that did not work. `permanent` means only reconnecting will help. */
+export class TokenRefreshError extends Error {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'TokenRefreshError';
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The tokens of connected accounts: sealed at rest, refreshed before they expire, and refreshed
+ * by one caller at a time. X and TikTok refresh tokens are single-use and rotate, so two
+ * concurrent refreshes would break the chain (platform-apis.md §5.3). Single flight is
+ * two-layered, as in Nango: an in-process promise map, then a database lease (for other
+ * processes), then a re-read of the stored tokens before refreshing.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import { isoNow } from '../db/database.js';
+import type { Platform } from '../db/schema.js';
+import type { Publisher, TokenSet } from '../publishers/publisher.js';
+import { TokenRefreshError } from '../publishers/publisher.js';
+import type { SecretStore } from './secret-store.js';
+
+const ACCESS = 'access_token';
+const REFRESH = 'refresh_token';
+const EXTRA_PREFIX = 'extra:';
+
+export class AccountNeedsReconnectError extends Error {
+  constructor(
+    readonly accountId: string,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'AccountNeedsReconnectError';
+  }
+}
+
+export interface TokenStoreOptions {
+  /** Refresh when the access token expires within this many ms (default 5 minutes). */
+  refreshMarginMs?: number;
+  /** How long a refresh lease is held at most before others may take it (default 60 s). */
+  leaseMs?: number;
+  /** How often a waiting process checks whether the lease was released (default 100 ms). */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+export class TokenStore {
+  private readonly inflight = new Map<string, Promise<TokenSet>>();
+  private readonly owner = randomUUID();
+  private readonly refreshMarginMs: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly db: Db,
+    private readonly secrets: SecretStore,
+    private readonly publisherFor: (platform: Platform) => Publisher,
+    options: TokenStoreOptions = {},
+  ) {
+    this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.pollMs = options.pollMs ?? 100;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Stores a token set (after connect or refresh), in `trx` when given. A missing or empty
+   * refresh token never replaces a stored one.
+   */
+  async save(accountId: string, tokens: TokenSet, trx: Db = this.db): Promise<void> {
+    const owner = { accountId };
+    await this.secrets.put(owner, ACCESS, tokens.accessToken, tokens.expiresAt?.toISOString() ?? null, trx);
+    if (tokens.refreshToken)
+      await this.secrets.put(owner, REFRESH, tokens.refreshToken, tokens.refreshExpiresAt?.toISOString() ?? null, trx);
+    for (const [name, value] of Object.entries(tokens.extra ?? {}))
+      if (value) await this.secrets.put(owner, EXTRA_PREFIX + name, value, null, trx);
+    const accountUpdate: { updated_at: string; scopes?: string } = { updated_at: isoNow(this.now()) };
+    if (tokens.scopes !== undefined) accountUpdate.scopes = tokens.scopes;
+    await trx.updateTable('social_accounts').set(accountUpdate).where('id', '=', accountId).execute();
+  }
+
+  /** The stored token set, as it is (possibly expired). */
+  async load(accountId: string, trx: Db = this.db): Promise<TokenSet> {
+    const rows = await trx.selectFrom('secrets').select(['name']).where('account_id', '=', accountId).execute();
+    const owner = { accountId };
+    const access = await this.secrets.get(owner, ACCESS, trx);
+    if (!access) throw new AccountNeedsReconnectError(accountId, 'no access token is stored for this account; connect it again');
+    const refresh = await this.secrets.get(owner, REFRESH, trx);
+    const extra: Record<string, string> = {};
+    for (const { name } of rows)
+      if (name.startsWith(EXTRA_PREFIX)) {
+        const secret = await this.secrets.get(owner, name, trx);
+        if (secret) extra[name.slice(EXTRA_PREFIX.length)] = secret.value;
+      }
+    const account = await trx.selectFrom('social_accounts').select('scopes').where('id', '=', accountId).executeTakeFirst();
+    return {
+      accessToken: access.value,
+      refreshToken: refresh?.value,
+      expiresAt: access.expiresAt ? new Date(access.expiresAt) : undefined,
+      refreshExpiresAt: refresh?.expiresAt ? new Date(refresh.expiresAt) : undefined,
+      scopes: account?.scopes ?? undefined,
+      extra: Object.keys(extra).length > 0 ? extra : undefined,
+    };
+  }
+
+  /** Tokens that are valid now: refreshed first when they expire within the margin. */
+  async validTokens(accountId: string): Promise<TokenSet> {
+    const tokens = await this.load(accountId);
+    if (!this.expiresSoon(tokens)) return tokens;
+    return this.refresh(accountId, tokens.accessToken);
+  }
+
+  /**
+   * Refreshes now (the platform said the token expired). `rejectedAccessToken` is the token
+   * that failed: if another caller already replaced it, the stored one is returned instead.
+   */
+  refresh(accountId: string, rejectedAccessToken?: string): Promise<TokenSet> {
+    const running = this.inflight.get(accountId);
+    if (running) return running;
+    const flight = this.refreshUnderLease(accountId, rejectedAccessToken).finally(() => this.inflight.delete(accountId));
+    this.inflight.set(accountId, flight);
+    return flight;
+  }
+
+  private expiresSoon(tokens: TokenSet): boolean {
+    return tokens.expiresAt !== undefined && tokens.expiresAt.getTime() - this.now().getTime() <= this.refreshMarginMs;
+  }
+
+  private async refreshUnderLease(accountId: string, rejectedAccessToken: string | undefined): Promise<TokenSet> {
+    const account = await this.db
+      .selectFrom('social_accounts')
+      .select(['platform', 'status', 'status_reason'])
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (!account) throw new AccountNeedsReconnectError(accountId, 'the account is no longer connected');
+    if (account.status === 'needs_reconnect')
+      throw new AccountNeedsReconnectError(accountId, account.status_reason ?? 'the account must be connected again');
+    const publisher = this.publisherFor(account.platform);
+
+    const lease = `token-refresh:${accountId}`;
+    await this.acquireLease(lease);
+    try {
+      // Re-read: another process may have refreshed while we waited for the lease.
+      const current = await this.load(accountId);
+      const replaced = rejectedAccessToken !== undefined && current.accessToken !== rejectedAccessToken;
+      if (replaced && !this.expiresSoon(current)) return current;
+      if (!publisher.canRefresh || !current.refreshToken) {
+        const reason = `${publisher.displayName} access has expired; connect the account again`;
+        await this.markNeedsReconnect(accountId, reason);
+        throw new AccountNeedsReconnectError(accountId, reason);
+      }
+      let fresh: TokenSet;
+      try {
+        fresh = await publisher.refresh(current);
+      } catch (error) {
+        if (error instanceof TokenRefreshError && error.permanent) {
+          await this.markNeedsReconnect(accountId, error.message);
+          throw new AccountNeedsReconnectError(accountId, error.message);
+        }
+        throw error;
+      }
+      // Persist the new pair before anyone uses it: the old refresh token is already spent.
+      await this.db.transaction().execute((trx) => this.save(accountId, fresh, trx));
+      return this.load(accountId);
+    } finally {
+      await this.releaseLease(lease);
+    }
+  }
+
+  private async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
+    await this.db
+      .updateTable('social_accounts')
+      .set({ status: 'needs_reconnect', status_reason: reason, updated_at: isoNow(this.now()) })
+      .where('id', '=', accountId)
+      .execute();
+  }
+
+  private async acquireLease(name: string): Promise<void> {
+    const deadline = Date.now() + this.leaseMs * 2;
+    for (;;) {
+      const nowIso = isoNow(this.now());
+      await this.db.deleteFrom('leases').where('name', '=', name).where('expires_at', '<', nowIso).execute();
+      const inserted = await this.db
+        .insertInto('leases')
+        .values({ name, owner: this.owner, expires_at: new Date(this.now().getTime() + this.leaseMs).toISOString() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  private async releaseLease(name: string): Promise<void> {
+    await this.db.deleteFrom('leases').where('name', '=', name).where('owner', '=', this.owner).execute();
+  }
+}
