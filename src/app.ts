@@ -31,6 +31,8 @@ export interface Services {
   vault: Vault;
   secrets: SecretStore;
   metrics: Metrics;
+  /** Migrations this start applied (empty when the database was up to date). */
+  appliedMigrations: string[];
 }
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
@@ -44,14 +46,16 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
   if (looseKeyFile) logger.warn({ keyFile: looseKeyFile }, `vault key file ${looseKeyFile} is readable by other users; chmod 600 it`);
   mkdirSync(config.mediaDir, { recursive: true });
   const db = openDatabase(config.database);
+  let appliedMigrations: string[];
   try {
-    const applied = await migrateToLatest(db);
-    if (applied.length > 0) logger.info({ migrations: applied }, `applied ${applied.length} database migration(s)`);
+    appliedMigrations = await migrateToLatest(db);
+    if (appliedMigrations.length > 0)
+      logger.info({ migrations: appliedMigrations }, `applied ${appliedMigrations.length} database migration(s)`);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics() };
+  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), appliedMigrations };
 }
 
 export interface RunningApp {

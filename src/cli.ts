@@ -6,7 +6,6 @@
 import { Command, CommanderError } from 'commander';
 import { openServices, startApp } from './app.js';
 import { ConfigError, environmentWithDotenv, loadConfig, type Config } from './config.js';
-import { migrateToLatest } from './db/migrator.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
 import { rotateAllSecrets } from './vault/secret-store.js';
@@ -54,9 +53,8 @@ function buildProgram(): Command {
       const logger = createLogger(cfg.logLevel);
       const services = await openServices(cfg, logger);
       try {
-        // openServices already migrated; ask again to report an up-to-date database honestly.
-        const pending = await migrateToLatest(services.db);
-        process.stdout.write(pending.length === 0 ? 'database is up to date\n' : `applied: ${pending.join(', ')}\n`);
+        const applied = services.appliedMigrations;
+        process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
       } finally {
         await services.db.destroy();
       }

@@ -102,6 +102,19 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
   const port = parse('PORT', read('PORT') ?? '3000', z.coerce.number().int().min(1).max(65535), 'must be a port number between 1 and 65535');
   const publicUrl = trimSlash(httpUrl('PUBLIC_URL', read('PUBLIC_URL') ?? `http://localhost:${port}`));
 
+  // Base URLs are checked even when their integration is off: a typo should not wait for the day it is turned on.
+  const url = (name: string, fallback: string) => trimSlash(httpUrl(name, read(name) ?? fallback));
+  const urls = {
+    discordApi: url('DISCORD_API_URL', 'https://discord.com/api'),
+    graphApi: url('GRAPH_API_URL', 'https://graph.facebook.com/v26.0'),
+    facebookAuthorize: url('FACEBOOK_AUTHORIZE_URL', 'https://www.facebook.com/v26.0/dialog/oauth'),
+    xApi: url('X_API_URL', 'https://api.x.com'),
+    xAuthorize: url('X_AUTHORIZE_URL', 'https://x.com/i/oauth2/authorize'),
+    tiktokApi: url('TIKTOK_API_URL', 'https://open.tiktokapis.com'),
+    // TikTok's documented consent URL ends with a slash; keep the operator's value as given.
+    tiktokAuthorize: httpUrl('TIKTOK_AUTHORIZE_URL', read('TIKTOK_AUTHORIZE_URL') ?? 'https://www.tiktok.com/v2/auth/authorize/'),
+  };
+
   const config: Config = {
     port,
     publicUrl,
@@ -120,31 +133,25 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     discord: integration(read, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], ([token, applicationId]) => ({
       token,
       applicationId,
-      apiUrl: trimSlash(httpUrl('DISCORD_API_URL', read('DISCORD_API_URL') ?? 'https://discord.com/api')),
+      apiUrl: urls.discordApi,
     })),
     meta: integration(read, ['FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET'], ([appId, appSecret]) => ({
       appId,
       appSecret,
-      graphApiUrl: trimSlash(httpUrl('GRAPH_API_URL', read('GRAPH_API_URL') ?? 'https://graph.facebook.com/v26.0')),
-      authorizeUrl: httpUrl(
-        'FACEBOOK_AUTHORIZE_URL',
-        read('FACEBOOK_AUTHORIZE_URL') ?? 'https://www.facebook.com/v26.0/dialog/oauth',
-      ),
+      graphApiUrl: urls.graphApi,
+      authorizeUrl: urls.facebookAuthorize,
     })),
     x: integration(read, ['X_CLIENT_ID', 'X_CLIENT_SECRET'], ([clientId, clientSecret]) => ({
       clientId,
       clientSecret,
-      apiUrl: trimSlash(httpUrl('X_API_URL', read('X_API_URL') ?? 'https://api.x.com')),
-      authorizeUrl: httpUrl('X_AUTHORIZE_URL', read('X_AUTHORIZE_URL') ?? 'https://x.com/i/oauth2/authorize'),
+      apiUrl: urls.xApi,
+      authorizeUrl: urls.xAuthorize,
     })),
     tiktok: integration(read, ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET'], ([clientKey, clientSecret]) => ({
       clientKey,
       clientSecret,
-      apiUrl: trimSlash(httpUrl('TIKTOK_API_URL', read('TIKTOK_API_URL') ?? 'https://open.tiktokapis.com')),
-      authorizeUrl: httpUrl(
-        'TIKTOK_AUTHORIZE_URL',
-        read('TIKTOK_AUTHORIZE_URL') ?? 'https://www.tiktok.com/v2/auth/authorize/',
-      ),
+      apiUrl: urls.tiktokApi,
+      authorizeUrl: urls.tiktokAuthorize,
     })),
     approvalsRequired: parse(
       'APPROVALS_REQUIRED',

@@ -12,7 +12,7 @@ const SECRET_KEY = /(token|secret|password|passwd|authorization|cookie|api[-_]?k
 const SECRET_IN_TEXT: Array<[RegExp, string]> = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
   [
-    /([?&#](?:access_token|refresh_token|client_secret|code|code_verifier|state|token|fb_exchange_token|input_token|appsecret_proof)=)[^&#\s"']+/gi,
+    /((?<![A-Za-z0-9_])(?:access_token|refresh_token|client_secret|code|code_verifier|state|token|fb_exchange_token|input_token|appsecret_proof)=)[^&#\s"']+/gi,
     `$1${REDACTED}`,
   ],
   [/\bxox[abposr]-[A-Za-z0-9-]+/g, REDACTED],

@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
+import { SecretStore } from '../../src/vault/secret-store.js';
+import { Vault } from '../../src/vault/vault.js';
+import { seedAccount } from '../helpers/db.js';
+import { freePort, runCli, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+
+const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'iqsp-cli-'));
+let running: RunningCli | undefined;
+afterEach(() => {
+  running?.child.kill('SIGKILL');
+  running = undefined;
+});
+
+describe('iqsp CLI', () => {
+  it('keygen prints a fresh base64 32-byte key', async () => {
+    const result = await runCli(['keygen'], { cwd: tempDir() });
+    expect(result.code).toBe(0);
+    expect(Buffer.from(result.stdout.trim(), 'base64')).toHaveLength(32);
+  });
+
+  it('prints help for every command and exits 0', async () => {
+    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['keygen', '--help'], ['vault', 'rotate', '--help']]) {
+      const result = await runCli(args, { cwd: tempDir() });
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/Usage: iqsp/);
+    }
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await runCli([], { cwd: tempDir() })).code).toBe(2);
+    const unknown = await runCli(['publish-everything'], { cwd: tempDir() });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'publish-everything'/);
+  });
+
+  it('exits 2 with one line naming the variable on bad configuration', async () => {
+    const result = await runCli(['serve'], { cwd: tempDir(), env: { VAULT_KEY: 'dG9vIHNob3J0' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^iqsp: VAULT_KEY: must be base64 of 32 random bytes/);
+  });
+
+  it('reads .env from the working directory (the real environment wins)', async () => {
+    const cwd = tempDir();
+    writeFileSync(path.join(cwd, '.env'), 'CLEANUP_CRON=sometimes\n');
+    const bad = await runCli(['migrate'], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^iqsp: CLEANUP_CRON: /);
+    const overridden = await runCli(['migrate'], { cwd, env: { CLEANUP_CRON: '0 * * * *' } });
+    expect(overridden.code).toBe(0);
+  });
+
+  it('migrate applies the migrations once, then reports the database up to date', async () => {
+    const cwd = tempDir();
+    const first = await runCli(['migrate'], { cwd });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('applied: 0001_initial');
+    const second = await runCli(['migrate'], { cwd });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('database is up to date');
+  });
+
+  it('serve starts with no configuration at all, creates ./data, and shuts down cleanly on SIGTERM', async () => {
+    const cwd = tempDir();
+    const port = await freePort();
+    running = startCli(['serve'], { cwd, env: { PORT: String(port) } });
+    await waitForOk(`http://127.0.0.1:${port}/healthz`);
+
+    expect(existsSync(path.join(cwd, 'data/iqsp.sqlite'))).toBe(true);
+    expect(existsSync(path.join(cwd, 'data/media'))).toBe(true);
+    expect(statSync(path.join(cwd, 'data/vault.key')).mode & 0o777).toBe(0o600);
+    expect(running.output()).toMatch(/created a new vault key at .*back it up/);
+    expect(running.output()).toMatch(/"x":"off \(X_CLIENT_ID and X_CLIENT_SECRET not set\)"/);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(running.output()).toContain('shutdown complete');
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+
+    // A second start reuses the key file without the warning.
+    running = startCli(['serve'], { cwd, env: { PORT: String(port) } });
+    await waitForOk(`http://127.0.0.1:${port}/healthz`);
+    running.child.kill('SIGINT');
+    expect(await running.exited).toBe(0);
+    expect(running.output()).not.toContain('created a new vault key');
+  });
+
+  it('vault rotate moves secrets to the current key; afterwards the previous key is not needed; a wrong key is refused', async () => {
+    const cwd = tempDir();
+    const oldKey = randomBytes(32);
+    const newKey = randomBytes(32);
+    const env = (k: Buffer) => ({ VAULT_KEY: k.toString('base64') });
+    expect((await runCli(['migrate'], { cwd, env: env(oldKey) })).code).toBe(0);
+
+    const db = openDatabase({ kind: 'sqlite', path: path.join(cwd, 'data/iqsp.sqlite') });
+    const { accountId } = await seedAccount(db, 'tiktok');
+    await new SecretStore(db, new Vault(oldKey)).put({ accountId }, 'refresh_token', 'rt-under-old-key', null);
+    await db.destroy();
+
+    const wrong = await runCli(['vault', 'rotate'], { cwd, env: env(newKey) });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/sealed with vault key [0-9a-f]{12}, which is neither VAULT_KEY nor in VAULT_PREVIOUS_KEYS/);
+
+    const rotate = await runCli(['vault', 'rotate'], {
+      cwd,
+      env: { ...env(newKey), VAULT_PREVIOUS_KEYS: oldKey.toString('base64') },
+    });
+    expect(rotate.code).toBe(0);
+    expect(rotate.stdout).toContain(`re-encrypted 1 secret(s) with key ${new Vault(newKey).currentKeyId}`);
+
+    const after = openDatabase({ kind: 'sqlite', path: path.join(cwd, 'data/iqsp.sqlite') });
+    const stored = await new SecretStore(after, new Vault(newKey)).get({ accountId }, 'refresh_token');
+    await after.destroy();
+    expect(stored?.value).toBe('rt-under-old-key');
+  });
+});
