@@ -59,7 +59,7 @@ describe('HTTP app', () => {
   it('refuses a body over the limit with 413 before the route runs', async () => {
     const response = await fetch(`${base}/echo`, { method: 'POST', body: 'x'.repeat(2048) });
     expect(response.status).toBe(413);
-    expect((await response.json()).error).toMatch(/2048 bytes; the limit is 1024/);
+    expect(((await response.json()) as { error: string }).error).toMatch(/2048 bytes; the limit is 1024/);
     expect((await fetch(`${base}/echo`, { method: 'POST', body: 'small' })).status).toBe(200);
   });
 

@@ -42,7 +42,7 @@ describe('Vault', () => {
     [2, 'IV'],
     [3, 'ciphertext'],
     [4, 'MAC'],
-  ] as const)('rejects a flipped byte in the %s field (%s) before decrypting', (field) => {
+  ] as const)('rejects a flipped byte in field %s (%s) before decrypting', (field, _name) => {
     const vault = new Vault(key());
     const tampered = flipByte(vault.seal('secret'), field);
     expect(() => vault.open(tampered)).toThrow(VaultError);

@@ -1,0 +1,80 @@
+/**
+ * What the platform-neutral core needs from a chat surface (Slack, Discord, the sandbox, or
+ * an in-memory fake in tests). The surfaces translate; they decide no product rules.
+ */
+import type { ChatKind } from '../db/schema.js';
+
+export type { ChatKind };
+
+/** A chat user, as the chat platform names them. */
+export interface ChatUserRef {
+  chat: ChatKind;
+  workspaceExternalId: string;
+  userExternalId: string;
+}
+
+/** A message the core wants shown. Surfaces render it in their own way (Block Kit, embeds). */
+export interface ChatMessage {
+  /** Plain text with light markdown (`*bold*`, `` `code` ``, links as bare URLs); always present. */
+  text: string;
+  /** Label/value pairs shown as a table or fields. */
+  fields?: ReadonlyArray<{ label: string; value: string }>;
+  /** An image to preview (a URL the chat can fetch). */
+  imageUrl?: string;
+  /** Buttons; `actionId` and `value` come back to the core when pressed. */
+  buttons?: ReadonlyArray<{ actionId: string; label: string; value: string; style?: 'primary' | 'danger' }>;
+}
+
+/** Where a message lives, so it can be replied to in a thread or updated. */
+export interface MessageRef {
+  workspaceExternalId: string;
+  channelId: string;
+  messageId: string;
+  /** The thread the message is in, when it is a reply. */
+  threadId?: string | undefined;
+}
+
+export interface ChatFile {
+  filename: string;
+  contentType: string;
+  content: string;
+  /** A line of text sent with the file. */
+  comment: string;
+}
+
+export interface ChatPort {
+  readonly chat: ChatKind;
+  /** An ephemeral message or a DM only `user` can see. */
+  sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void>;
+  /** A file only `user` receives (their DM). */
+  sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void>;
+  postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef>;
+  /** A reply in the thread of `parent` (Slack: thread_ts; Discord: a thread started from it). */
+  replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef>;
+  updateMessage(ref: MessageRef, message: ChatMessage): Promise<void>;
+}
+
+/** Who invoked a command, and where. `isAdmin` is decided by the surface (Slack admins/owners, Discord Manage Server). */
+export interface Invocation {
+  chat: ChatKind;
+  workspaceExternalId: string;
+  workspaceName?: string | undefined;
+  userExternalId: string;
+  userName?: string | undefined;
+  isAdmin: boolean;
+  channelId: string;
+}
+
+/** The answer to a command: shown only to the invoker, or in the channel. */
+export interface Reply {
+  visibility: 'private' | 'channel';
+  message: ChatMessage;
+}
+
+export function privateReply(text: string, extra: Omit<ChatMessage, 'text'> = {}): Reply {
+  return { visibility: 'private', message: { text, ...extra } };
+}
+
+export function userRef(invocation: Invocation): ChatUserRef {
+  return { chat: invocation.chat, workspaceExternalId: invocation.workspaceExternalId, userExternalId: invocation.userExternalId };
+}

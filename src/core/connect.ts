@@ -1,0 +1,292 @@
+/**
+ * Connecting a social account: a private single-use link from chat → a single-use OAuth state
+ * (with a PKCE verifier where the platform uses it) → the platform's consent page → the
+ * callback, which stores the granted accounts with sealed tokens and tells the user in chat.
+ *
+ * Link tokens and states are stored only as SHA-256 hashes; the PKCE verifier is sealed.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { ChatPort, Invocation, Reply } from '../bots/chat-port.js';
+import { privateReply } from '../bots/chat-port.js';
+import type { Db } from '../db/database.js';
+import { isoNow } from '../db/database.js';
+import type { ChatKind, Platform } from '../db/schema.js';
+import { PLATFORMS } from '../db/schema.js';
+import type { Page } from '../http/pages.js';
+import type { Logger } from '../observability/logger.js';
+import type { GrantedAccount, Publisher } from '../publishers/publisher.js';
+import { ConnectError } from '../publishers/publisher.js';
+import type { TokenStore } from '../vault/token-store.js';
+import type { Vault } from '../vault/vault.js';
+import { accountLabel } from './labels.js';
+import { appendAudit } from './audit.js';
+import { ensureMember } from './directory.js';
+
+export const CONNECT_LINK_TTL_MS = 15 * 60_000;
+/** Time allowed on the consent page once the link was opened. */
+export const OAUTH_STATE_TTL_MS = 15 * 60_000;
+
+export interface ConnectDependencies {
+  db: Db;
+  vault: Vault;
+  tokens: TokenStore;
+  publishers: ReadonlyMap<Platform, Publisher>;
+  chat: (kind: ChatKind) => ChatPort | undefined;
+  publicUrl: string;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export type LinkOutcome = { kind: 'redirect'; url: string } | { kind: 'page'; page: Page };
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+export class ConnectService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ConnectDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  redirectUri(platform: Platform): string {
+    return `${this.deps.publicUrl}/oauth/${platform}/callback`;
+  }
+
+  /** `connect <platform>`: a private, single-use link valid 15 minutes, bound to this user. */
+  async requestLink(invocation: Invocation, platform: Platform): Promise<Reply> {
+    const publisher = this.deps.publishers.get(platform);
+    if (!publisher) {
+      const enabled = [...this.deps.publishers.values()].map((p) => p.displayName);
+      return privateReply(
+        `${platform} is not configured on this IQSP install, so it cannot be connected. ` +
+          (enabled.length > 0 ? `Enabled here: ${enabled.join(', ')}.` : 'No platform is enabled yet; ask the person who runs IQSP.'),
+      );
+    }
+    const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const token = randomToken();
+    const now = this.now();
+    await this.deps.db
+      .insertInto('connect_links')
+      .values({
+        id: randomUUID(),
+        token_hash: hashToken(token),
+        workspace_id: workspaceId,
+        chat_user_id: userId,
+        platform,
+        created_at: isoNow(now),
+        expires_at: isoNow(new Date(now.getTime() + CONNECT_LINK_TTL_MS)),
+        used_at: null,
+      })
+      .execute();
+    const url = `${this.deps.publicUrl}/connect/${token}`;
+    return privateReply(
+      `Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`,
+      { buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }] },
+    );
+  }
+
+  /** `GET /connect/:token`: consumes the link, creates the OAuth state, redirects to consent. */
+  async openLink(token: string): Promise<LinkOutcome> {
+    const nowIso = isoNow(this.now());
+    const link = await this.deps.db
+      .selectFrom('connect_links')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    if (!link) return errorPage('This connect link is not valid', 'Run `connect <platform>` in chat to get a new link.');
+    if (link.used_at) return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
+    if (link.expires_at <= nowIso) return errorPage('This connect link has expired', 'Links are valid for 15 minutes. Run `connect <platform>` in chat to get a new one.');
+    const publisher = this.deps.publishers.get(link.platform);
+    if (!publisher) return errorPage(`${link.platform} is no longer configured`, 'Ask the person who runs IQSP to configure it.');
+
+    const consumed = await this.deps.db
+      .updateTable('connect_links')
+      .set({ used_at: nowIso })
+      .where('id', '=', link.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(consumed.numUpdatedRows) !== 1)
+      return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
+
+    const state = randomToken();
+    const verifier = publisher.usesPkce ? randomBytes(48).toString('base64url') : undefined;
+    await this.deps.db
+      .insertInto('oauth_states')
+      .values({
+        id: randomUUID(),
+        state_hash: hashToken(state),
+        connect_link_id: link.id,
+        workspace_id: link.workspace_id,
+        chat_user_id: link.chat_user_id,
+        platform: link.platform,
+        code_verifier_sealed: verifier ? this.deps.vault.seal(verifier) : null,
+        created_at: nowIso,
+        expires_at: isoNow(new Date(this.now().getTime() + OAUTH_STATE_TTL_MS)),
+        used_at: null,
+      })
+      .execute();
+    return {
+      kind: 'redirect',
+      url: publisher.consentUrl({
+        state,
+        redirectUri: this.redirectUri(link.platform),
+        codeChallenge: verifier ? pkceChallenge(verifier) : undefined,
+      }),
+    };
+  }
+
+  /** `GET /oauth/:platform/callback`: finishes the round trip. Nothing is stored unless it all works. */
+  async finishCallback(platformParam: string, query: Readonly<Record<string, string>>): Promise<Page> {
+    if (!(PLATFORMS as readonly string[]).includes(platformParam))
+      return errorPage('Unknown platform', `"${platformParam}" is not a platform IQSP connects.`).page;
+    const platform = platformParam as Platform;
+    const publisher = this.deps.publishers.get(platform);
+    if (!publisher) return errorPage(`${platform} is not configured`, 'Ask the person who runs IQSP to configure it.').page;
+    const stateParam = query.state;
+    if (!stateParam) return errorPage('This sign-in cannot be finished', 'The answer from the platform has no state. Start again from chat with `connect`.').page;
+
+    const nowIso = isoNow(this.now());
+    const state = await this.deps.db
+      .selectFrom('oauth_states')
+      .selectAll()
+      .where('state_hash', '=', hashToken(stateParam))
+      .executeTakeFirst();
+    if (!state || state.platform !== platform)
+      return errorPage('This sign-in is not valid', 'IQSP did not start this sign-in. Start again from chat with `connect`.').page;
+    if (state.used_at)
+      return errorPage('This sign-in was already used', 'Each sign-in works once. Start again from chat with `connect`.').page;
+    if (state.expires_at <= nowIso)
+      return errorPage('This sign-in has expired', 'Sign-ins must be finished within 15 minutes. Start again from chat with `connect`.').page;
+    const consumed = await this.deps.db
+      .updateTable('oauth_states')
+      .set({ used_at: nowIso, code_verifier_sealed: null })
+      .where('id', '=', state.id)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(consumed.numUpdatedRows) !== 1)
+      return errorPage('This sign-in was already used', 'Each sign-in works once. Start again from chat with `connect`.').page;
+
+    if (query.error) {
+      const denied = query.error === 'access_denied' || query.error_reason === 'user_denied';
+      return errorPage(
+        denied ? `You did not allow IQSP to use ${publisher.displayName}` : `${publisher.displayName} refused the sign-in`,
+        denied
+          ? 'Nothing was connected. To connect, run `connect` again in chat and allow access.'
+          : `Nothing was connected. ${publisher.displayName} said: ${query.error_description ?? query.error}.`,
+      ).page;
+    }
+    if (!query.code) return errorPage('This sign-in cannot be finished', `${publisher.displayName} sent no authorization code. Start again from chat.`).page;
+
+    let granted: GrantedAccount[];
+    try {
+      granted = await publisher.finishConnect({
+        code: query.code,
+        redirectUri: this.redirectUri(platform),
+        codeVerifier: state.code_verifier_sealed ? this.deps.vault.open(state.code_verifier_sealed) : undefined,
+        query,
+      });
+    } catch (error) {
+      if (error instanceof ConnectError) return errorPage(`${publisher.displayName} could not be connected`, error.message).page;
+      this.deps.logger.error({ err: error, platform }, 'OAuth callback failed');
+      return {
+        status: 502,
+        title: `${publisher.displayName} could not be reached`,
+        paragraphs: ['Nothing was connected. Try again in a minute with `connect` in chat.'],
+      };
+    }
+    if (granted.length === 0)
+      return errorPage(`No ${publisher.displayName} account was granted`, 'Nothing was connected. Run `connect` again and select at least one account.').page;
+
+    const labels = await this.storeAccounts(state.workspace_id, state.chat_user_id, publisher, granted);
+    await this.tellUser(state.workspace_id, state.chat_user_id, `connected: ${labels.join(', ')}`);
+    return {
+      status: 200,
+      title: `Connected ${labels.join(', ')}`,
+      paragraphs: ['IQSP can now publish there once your team approves a post. You can close this tab and go back to chat.'],
+    };
+  }
+
+  private async storeAccounts(workspaceId: string, userId: string, publisher: Publisher, granted: GrantedAccount[]): Promise<string[]> {
+    const nowIso = isoNow(this.now());
+    return this.deps.db.transaction().execute(async (trx) => {
+      const labels: string[] = [];
+      for (const account of granted) {
+        const existing = await trx
+          .selectFrom('social_accounts')
+          .select('id')
+          .where('workspace_id', '=', workspaceId)
+          .where('platform', '=', publisher.platform)
+          .where('platform_account_id', '=', account.platformAccountId)
+          .executeTakeFirst();
+        const profile = {
+          platform_user_id: account.platformUserId ?? null,
+          handle: account.handle ?? null,
+          display_name: account.displayName,
+          avatar_url: account.avatarUrl ?? null,
+          connected_by_id: userId,
+          status: 'active' as const,
+          status_reason: null,
+          updated_at: nowIso,
+        };
+        const accountId = existing?.id ?? randomUUID();
+        if (existing) await trx.updateTable('social_accounts').set(profile).where('id', '=', accountId).execute();
+        else
+          await trx
+            .insertInto('social_accounts')
+            .values({
+              id: accountId,
+              workspace_id: workspaceId,
+              platform: publisher.platform,
+              platform_account_id: account.platformAccountId,
+              scopes: null,
+              connected_at: nowIso,
+              ...profile,
+            })
+            .execute();
+        await this.deps.tokens.save(accountId, account.tokens, trx);
+        await appendAudit(trx, {
+          action: 'account.connected',
+          workspaceId,
+          actorId: userId,
+          subjectType: 'account',
+          subjectId: accountId,
+          detail: { platform: publisher.platform, reconnect: existing !== undefined },
+        });
+        labels.push(accountLabel(publisher.displayName, account));
+      }
+      return labels;
+    });
+  }
+
+  private async tellUser(workspaceId: string, userId: string, text: string): Promise<void> {
+    const row = await this.deps.db
+      .selectFrom('chat_users')
+      .innerJoin('workspaces', 'workspaces.id', 'chat_users.workspace_id')
+      .select(['workspaces.chat', 'workspaces.external_id as workspaceExternalId', 'chat_users.external_id as userExternalId'])
+      .where('chat_users.id', '=', userId)
+      .where('workspaces.id', '=', workspaceId)
+      .executeTakeFirst();
+    const port = row && this.deps.chat(row.chat);
+    if (!row || !port) return;
+    try {
+      await port.sendPrivate({ chat: row.chat, workspaceExternalId: row.workspaceExternalId, userExternalId: row.userExternalId }, { text });
+    } catch (error) {
+      // The account is connected either way; the page says so too.
+      this.deps.logger.warn({ err: error }, 'could not tell the user in chat that the account is connected');
+    }
+  }
+}
+
+function errorPage(title: string, message: string): { kind: 'page'; page: Page } {
+  return { kind: 'page', page: { status: 400, title, paragraphs: [message] } };
+}

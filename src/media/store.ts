@@ -1,0 +1,89 @@
+/**
+ * Where the bytes of temporary media live. The local folder is the embedded default; an
+ * S3-compatible store implements the same interface.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ByteRange } from './media.js';
+
+export interface StoredObject {
+  sizeBytes: number;
+  sha256: string;
+}
+
+export class MediaTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`the file is larger than ${limitBytes} bytes`);
+    this.name = 'MediaTooLargeError';
+  }
+}
+
+export interface MediaStore {
+  /** Streams `source` into `key`, hashing as it goes; refuses (and keeps nothing) past `maxBytes`. */
+  put(key: string, source: Readable, maxBytes: number): Promise<StoredObject>;
+  /** The bytes, or a range of them. Rejects with code ENOENT when the key does not exist. */
+  open(key: string, range?: ByteRange): Promise<Readable>;
+  /** Size in bytes, or undefined when the key does not exist. */
+  size(key: string): Promise<number | undefined>;
+  /** Deletes the key; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+export class LocalMediaStore implements MediaStore {
+  constructor(private readonly dir: string) {}
+
+  private file(key: string): string {
+    if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid media key "${key}"`);
+    return path.join(this.dir, key);
+  }
+
+  async put(key: string, source: Readable, maxBytes: number): Promise<StoredObject> {
+    const target = this.file(key);
+    const partial = `${target}.partial`;
+    await mkdir(this.dir, { recursive: true });
+    const hash = createHash('sha256');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        if (size > maxBytes) return done(new MediaTooLargeError(maxBytes));
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(source, meter, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    return { sizeBytes: size, sha256: hash.digest('hex') };
+  }
+
+  async open(key: string, range?: ByteRange): Promise<Readable> {
+    const file = this.file(key);
+    await stat(file); // ENOENT surfaces here rather than as a stream error
+    return createReadStream(file, range ? { start: range.start, end: range.end } : {});
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.file(key))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.file(key), { force: true });
+  }
+}
