@@ -9,8 +9,8 @@ import type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 
 /**
- * Opens the database at `location`: SQLite in WAL mode with foreign keys enforced and a busy
- * timeout, so `iqsp cleanup` and `iqsp serve` can share one file. The folder is created.
+ * Opens the database at `location`: SQLite in WAL mode with foreign keys enforced, secure
+ * deletion and a busy timeout, so `iqsp cleanup` and `iqsp serve` can share one file. The folder is created.
  */
 export function openDatabase(location: DatabaseLocation): Db {
   if (location.kind === 'postgres')
@@ -21,6 +21,8 @@ export function openDatabase(location: DatabaseLocation): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // Deleted rows are overwritten, not left in free pages: data deletion must be real.
+  sqlite.pragma('secure_delete = ON');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
@@ -32,6 +34,14 @@ export async function databaseAnswers(db: Db): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * After erasing personal data: moves the write-ahead log into the database file and truncates
+ * it, so no copy of deleted pages survives in the WAL.
+ */
+export async function eraseResidue(db: Db): Promise<void> {
+  await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
 }
 
 /** The current time as stored in every timestamp column. */

@@ -1,0 +1,174 @@
+/**
+ * The workspace's connected accounts: listing them with token health, and disconnecting one
+ * (revoke at the platform where it can, then delete the tokens at once).
+ */
+import type { Invocation, Reply } from '../bots/chat-port.js';
+import { privateReply } from '../bots/chat-port.js';
+import type { Db } from '../db/database.js';
+import type { Platform, SocialAccount } from '../db/schema.js';
+import type { Logger } from '../observability/logger.js';
+import { redactText } from '../observability/redact.js';
+import type { AccountRef, Publisher } from '../publishers/publisher.js';
+import type { TokenStore } from '../vault/token-store.js';
+import { appendAudit } from './audit.js';
+import { ensureMember } from './directory.js';
+import { accountLabel } from './labels.js';
+
+/** How soon before expiry an account is shown as "expiring". */
+const EXPIRING_WITHIN_MS = 7 * 24 * 3600_000;
+
+export type TokenHealth = { kind: 'ok' } | { kind: 'expiring'; at: string } | { kind: 'needs_reconnect'; reason: string };
+
+export interface AccountsDependencies {
+  db: Db;
+  tokens: TokenStore;
+  publishers: ReadonlyMap<Platform, Publisher>;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export function toAccountRef(account: SocialAccount): AccountRef {
+  return {
+    platformAccountId: account.platform_account_id,
+    platformUserId: account.platform_user_id ?? undefined,
+    handle: account.handle ?? undefined,
+    displayName: account.display_name ?? account.platform_account_id,
+  };
+}
+
+export function platformName(publishers: ReadonlyMap<Platform, Publisher>, platform: Platform): string {
+  return publishers.get(platform)?.displayName ?? platform;
+}
+
+export class AccountsService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: AccountsDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  label(account: SocialAccount): string {
+    return accountLabel(platformName(this.deps.publishers, account.platform), account);
+  }
+
+  async health(account: SocialAccount): Promise<TokenHealth> {
+    if (account.status === 'needs_reconnect') return { kind: 'needs_reconnect', reason: account.status_reason ?? 'connect it again' };
+    const secrets = await this.deps.db
+      .selectFrom('secrets')
+      .select(['name', 'expires_at'])
+      .where('account_id', '=', account.id)
+      .execute();
+    const access = secrets.find((s) => s.name === 'access_token');
+    const refresh = secrets.find((s) => s.name === 'refresh_token');
+    if (!access) return { kind: 'needs_reconnect', reason: 'no token is stored' };
+    const canRefresh = (this.deps.publishers.get(account.platform)?.canRefresh ?? false) && refresh !== undefined;
+    // A refreshable token's own expiry does not matter; the refresh token's does.
+    const limit = canRefresh ? refresh?.expires_at : access.expires_at;
+    if (!limit) return { kind: 'ok' };
+    const left = Date.parse(limit) - this.now().getTime();
+    if (left <= 0) return { kind: 'needs_reconnect', reason: 'access has expired' };
+    return left <= EXPIRING_WITHIN_MS ? { kind: 'expiring', at: limit } : { kind: 'ok' };
+  }
+
+  /** `accounts`: every account of the workspace, who connected it, and its token health. */
+  async list(invocation: Invocation): Promise<Reply> {
+    const { workspaceId } = await ensureMember(this.deps.db, invocation);
+    const rows = await this.deps.db
+      .selectFrom('social_accounts')
+      .innerJoin('chat_users', 'chat_users.id', 'social_accounts.connected_by_id')
+      .selectAll('social_accounts')
+      .select('chat_users.external_id as connectorExternalId')
+      .where('social_accounts.workspace_id', '=', workspaceId)
+      .orderBy('social_accounts.platform')
+      .orderBy('social_accounts.connected_at')
+      .execute();
+    if (rows.length === 0) return privateReply('No account is connected in this workspace yet. Run `connect <platform>` to connect one.');
+    const lines: string[] = [];
+    for (const row of rows) {
+      const health = await this.health(row);
+      const healthText =
+        health.kind === 'ok'
+          ? 'token ok'
+          : health.kind === 'expiring'
+            ? `token expiring ${health.at.slice(0, 10)}: reconnect soon`
+            : `needs reconnect: ${health.reason}`;
+      lines.push(`• ${this.label(row)} — connected by <@${row.connectorExternalId}> — ${healthText}`);
+    }
+    return privateReply(['*Connected accounts*', ...lines].join('\n'));
+  }
+
+  /** `disconnect <platform>[ @handle]`: only the connector or an admin. */
+  async disconnect(invocation: Invocation, platform: Platform, handle?: string): Promise<Reply> {
+    const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const name = platformName(this.deps.publishers, platform);
+    const candidates = await this.deps.db
+      .selectFrom('social_accounts')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('platform', '=', platform)
+      .execute();
+    const wanted = handle?.toLowerCase();
+    const matches = wanted
+      ? candidates.filter((a) =>
+          [a.handle, a.platform_account_id, a.display_name?.replace(/\s+/g, '')].some((v) => v?.toLowerCase() === wanted),
+        )
+      : candidates;
+    if (matches.length === 0)
+      return privateReply(wanted ? `${name} @${handle} is not connected in this workspace.` : `${name} is not connected in this workspace.`);
+    if (matches.length > 1)
+      return privateReply(
+        `Several ${name} accounts are connected: ${matches.map((a) => this.label(a)).join(', ')}. Say which one: \`disconnect ${platform} @handle\`.`,
+      );
+    const account = matches[0]!;
+    if (account.connected_by_id !== userId && !invocation.isAdmin)
+      return privateReply(`Only the person who connected ${this.label(account)} or a workspace admin can disconnect it.`);
+
+    const revokeNote = await this.revokeAtPlatform(account);
+    await this.deleteAccount(account, userId);
+    return {
+      visibility: 'channel',
+      message: { text: `disconnected: ${this.label(account)} (its tokens are deleted)${revokeNote ? `. ${revokeNote}` : ''}` },
+    };
+  }
+
+  /**
+   * Best effort: asks the platform to revoke access. Returns a sentence for the user when it
+   * did not work (the local deletion happens regardless).
+   */
+  async revokeAtPlatform(account: SocialAccount): Promise<string | undefined> {
+    const publisher = this.deps.publishers.get(account.platform);
+    const label = this.label(account);
+    if (!publisher) return `${label} could not be revoked at the platform because it is no longer configured here; remove IQSP in the platform's app settings.`;
+    try {
+      const tokens = await this.deps.tokens.load(account.id);
+      await publisher.revoke(toAccountRef(account), tokens);
+      return undefined;
+    } catch (error) {
+      this.deps.logger.warn({ err: error, platform: account.platform, accountId: account.id }, 'revoke failed');
+      await appendAudit(this.deps.db, {
+        action: 'account.revoke_failed',
+        workspaceId: account.workspace_id,
+        actorId: null,
+        subjectType: 'account',
+        subjectId: account.id,
+        detail: { platform: account.platform },
+      });
+      const reason = error instanceof Error ? redactText(error.message) : 'unknown error';
+      return `${publisher.displayName} did not confirm the revocation (${reason}); to be sure, remove IQSP in your ${publisher.displayName} app settings.`;
+    }
+  }
+
+  /** Deletes the account row; its secrets go with it (ON DELETE CASCADE). */
+  async deleteAccount(account: SocialAccount, actorId: string | null, trx: Db = this.deps.db): Promise<void> {
+    await trx.deleteFrom('secrets').where('account_id', '=', account.id).execute();
+    await trx.deleteFrom('social_accounts').where('id', '=', account.id).execute();
+    await appendAudit(trx, {
+      action: 'account.disconnected',
+      workspaceId: account.workspace_id,
+      actorId,
+      subjectType: 'account',
+      subjectId: account.id,
+      detail: { platform: account.platform },
+    });
+  }
+}
