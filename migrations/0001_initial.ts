@@ -163,6 +163,8 @@ export async function up(db: Db): Promise<void> {
     // 'pending' | 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled'
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    // Set just before the request that makes the post live; a crash after it means "unconfirmed".
+    .addColumn('committed_at', 'text')
     .addColumn('platform_post_id', 'text')
     .addColumn('permalink', 'text')
     .addColumn('failure_class', 'text') // 'retryable' | 'reconnect' | 'content' | 'unknown'
@@ -228,6 +230,7 @@ export async function up(db: Db): Promise<void> {
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('queue', 'text', (c) => c.notNull())
     .addColumn('dedupe_key', 'text', (c) => c.unique())
+    .addColumn('group_key', 'text', (c) => c.notNull()) // concurrency group, e.g. the platform
     .addColumn('payload', 'text', (c) => c.notNull()) // JSON
     .addColumn('status', 'text', (c) => c.notNull()) // 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled'
     .addColumn('run_at', 'text', (c) => c.notNull())

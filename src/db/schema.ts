@@ -144,6 +144,7 @@ export interface PostTargetsTable {
   options: Generated<string>;
   status: TargetStatus;
   attempts: Generated<number>;
+  committed_at: string | null;
   platform_post_id: string | null;
   permalink: string | null;
   failure_class: FailureClass | null;
@@ -201,6 +202,7 @@ export interface JobsTable {
   id: string;
   queue: string;
   dedupe_key: string | null;
+  group_key: string;
   payload: string;
   status: JobStatus;
   run_at: string;

@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JobQueue } from '../../src/jobs/queue.js';
+import { Worker, type JobDecision } from '../../src/jobs/worker.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { testDatabase, type TestDatabase } from '../helpers/db.js';
+
+let t: TestDatabase;
+beforeEach(async () => {
+  t = await testDatabase();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+const job = (key: string, group = 'x', runAt?: Date) => ({ queue: 'publish', dedupeKey: key, groupKey: group, payload: { key }, maxAttempts: 3, runAt });
+
+describe('JobQueue', () => {
+  it('enqueues a job once per dedupe key and claims only due jobs', async () => {
+    const q = new JobQueue(t.db);
+    await q.enqueue(job('a'));
+    await q.enqueue(job('a'));
+    await q.enqueue(job('later', 'x', new Date(Date.now() + 60_000)));
+    const claimed = await q.claim('publish', 'w1', 10_000, 10);
+    expect(claimed.map((j) => j.payload.key)).toEqual(['a']);
+    expect(claimed[0]).toMatchObject({ attempt: 1, recovered: false });
+    expect(await q.claim('publish', 'w2', 10_000, 10)).toEqual([]);
+  });
+
+  it('never gives the same job to two concurrent claimers', async () => {
+    const q = new JobQueue(t.db);
+    for (let i = 0; i < 50; i += 1) await q.enqueue(job(`j${i}`));
+    const results = await Promise.all(['w1', 'w2', 'w3', 'w4'].map((w) => q.claim('publish', w, 10_000, 20)));
+    const ids = results.flat().map((j) => j.id);
+    expect(ids).toHaveLength(50);
+    expect(new Set(ids).size).toBe(50);
+  });
+
+  it('reclaims a job whose worker died (lease expired) and says it was interrupted', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const q = new JobQueue(t.db, () => now);
+    await q.enqueue(job('a'));
+    await q.claim('publish', 'dead-worker', 1_000, 1);
+    expect(await q.claim('publish', 'w2', 1_000, 1)).toEqual([]);
+    now = new Date(now.getTime() + 1_500);
+    const [again] = await q.claim('publish', 'w2', 1_000, 1);
+    expect(again).toMatchObject({ attempt: 2, recovered: true });
+  });
+
+  it('respects group capacity when claiming', async () => {
+    const q = new JobQueue(t.db);
+    for (let i = 0; i < 5; i += 1) await q.enqueue(job(`x${i}`, 'x'));
+    for (let i = 0; i < 5; i += 1) await q.enqueue(job(`t${i}`, 'tiktok'));
+    const claimed = await q.claim('publish', 'w', 10_000, 10, new Map([['x', 2], ['tiktok', 1]]));
+    expect(claimed.filter((j) => j.groupKey === 'x')).toHaveLength(2);
+    expect(claimed.filter((j) => j.groupKey === 'tiktok')).toHaveLength(1);
+  });
+
+  it('puts a job back for later, and releases without counting the attempt', async () => {
+    const q = new JobQueue(t.db);
+    await q.enqueue(job('a'));
+    const [first] = await q.claim('publish', 'w', 10_000, 1);
+    await q.retryAt(first!.id, 'w', new Date(Date.now() - 1), 'rate limited');
+    const [second] = await q.claim('publish', 'w', 10_000, 1);
+    expect(second!.attempt).toBe(2);
+    await q.release(second!.id, 'w');
+    const [third] = await q.claim('publish', 'w', 10_000, 1);
+    expect(third!.attempt).toBe(2);
+  });
+});
+
+describe('Worker', () => {
+  it('runs jobs concurrently within the per-group limit and records decisions', async () => {
+    const q = new JobQueue(t.db);
+    for (let i = 0; i < 6; i += 1) await q.enqueue(job(`x${i}`, 'x'));
+    for (let i = 0; i < 4; i += 1) await q.enqueue(job(`f${i}`, 'facebook'));
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const worker = new Worker(
+      q,
+      {
+        queue: 'publish',
+        concurrency: 10,
+        groups: ['x', 'facebook'],
+        groupLimit: (g) => (g === 'x' ? 2 : 3),
+        pollMs: 5,
+        handler: async (j): Promise<JobDecision> => {
+          running.set(j.groupKey, (running.get(j.groupKey) ?? 0) + 1);
+          peak.set(j.groupKey, Math.max(peak.get(j.groupKey) ?? 0, running.get(j.groupKey)!));
+          await new Promise((r) => setTimeout(r, 30));
+          running.set(j.groupKey, running.get(j.groupKey)! - 1);
+          return { kind: 'done' };
+        },
+      },
+      createLogger('silent'),
+    );
+    await worker.start();
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const left = await t.db.selectFrom('jobs').select('id').where('status', '!=', 'succeeded').execute();
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await worker.stop();
+    expect(peak.get('x')).toBe(2);
+    expect(peak.get('facebook')).toBe(3);
+    const statuses = await t.db.selectFrom('jobs').select('status').execute();
+    expect(statuses.every((s) => s.status === 'succeeded')).toBe(true);
+  });
+});
