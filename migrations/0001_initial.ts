@@ -183,6 +183,8 @@ export async function up(db: Db): Promise<void> {
     .addColumn('uploaded_by_id', 'text', (c) => c.notNull().references('chat_users.id').onDelete('cascade'))
     .addColumn('post_id', 'text', (c) => c.references('posts.id').onDelete('cascade'))
     .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
+    // A converted copy (e.g. JPEG for Instagram) points at its original and goes with it.
+    .addColumn('derived_from_id', 'text', (c) => c.references('media.id').onDelete('cascade'))
     .addColumn('storage_key', 'text', (c) => c.notNull())
     .addColumn('original_name', 'text')
     .addColumn('mime_type', 'text', (c) => c.notNull())

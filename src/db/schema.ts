@@ -160,6 +160,7 @@ export interface MediaTable {
   uploaded_by_id: string;
   post_id: string | null;
   position: Generated<number>;
+  derived_from_id: string | null;
   storage_key: string;
   original_name: string | null;
   mime_type: string;

@@ -26,6 +26,8 @@ export class MediaTooLargeError extends Error {
 export interface MediaStore {
   /** Streams `source` into `key`, hashing as it goes; refuses (and keeps nothing) past `maxBytes`. */
   put(key: string, source: Readable, maxBytes: number): Promise<StoredObject>;
+  /** Moves a finished local file into the store under `key` (the file is gone afterwards). */
+  putFile(key: string, file: string): Promise<void>;
   /** The bytes, or a range of them. Rejects with code ENOENT when the key does not exist. */
   open(key: string, range?: ByteRange): Promise<Readable>;
   /** Size in bytes, or undefined when the key does not exist. */
@@ -66,6 +68,18 @@ export class LocalMediaStore implements MediaStore {
       throw error;
     }
     return { sizeBytes: size, sha256: hash.digest('hex') };
+  }
+
+  async putFile(key: string, file: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    try {
+      await rename(file, this.file(key));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      // Another filesystem: copy by streaming, then remove the original.
+      await pipeline(createReadStream(file), createWriteStream(this.file(key), { mode: 0o600 }));
+      await rm(file, { force: true });
+    }
   }
 
   async open(key: string, range?: ByteRange): Promise<Readable> {

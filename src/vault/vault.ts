@@ -55,12 +55,14 @@ function macOf(key: DerivedKey, iv: Buffer, ciphertext: Buffer): Buffer {
 export class Vault {
   private readonly current: DerivedKey;
   private readonly byId: Map<string, DerivedKey>;
+  private readonly master: Buffer;
 
   /**
    * @param currentKey the key every new value is sealed with (VAULT_KEY)
    * @param previousKeys keys that still open older values (VAULT_PREVIOUS_KEYS)
    */
   constructor(currentKey: Buffer, previousKeys: readonly Buffer[] = []) {
+    this.master = Buffer.from(currentKey);
     this.current = derive(currentKey);
     this.byId = new Map([this.current, ...previousKeys.map(derive)].map((k) => [k.id, k]));
   }
@@ -97,6 +99,14 @@ export class Vault {
     if (iv.length !== IV_BYTES) throw new VaultError('malformed', 'the stored secret has an IV of the wrong length');
     const decipher = createDecipheriv('aes-256-cbc', key.encryption, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * A key for another purpose (e.g. signing media URLs), derived from the current master key
+   * with its own HKDF label, so no two uses ever share a key.
+   */
+  subkey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.master, HKDF_SALT, `iqsp/${purpose}`, 32));
   }
 
   /** The key id a sealed value names, without opening it. */
