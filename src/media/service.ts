@@ -172,6 +172,13 @@ export class MediaService implements MediaAccess {
     throw new MediaIntakeError(`${name} could not be downloaded (too many redirects)`);
   }
 
+  /** Deletes a media item that never became part of a post (a refused request): file and row. */
+  async discard(mediaId: string): Promise<void> {
+    const rows = await this.options.db.selectFrom('media').select(['id', 'storage_key']).where((eb) => eb.or([eb('id', '=', mediaId), eb('derived_from_id', '=', mediaId)])).execute();
+    for (const row of rows) await this.options.store.delete(row.storage_key);
+    await this.options.db.deleteFrom('media').where('id', '=', mediaId).execute();
+  }
+
   async row(mediaId: string): Promise<MediaRow | undefined> {
     return this.options.db.selectFrom('media').selectAll().where('id', '=', mediaId).executeTakeFirst();
   }
@@ -182,7 +189,7 @@ export class MediaService implements MediaAccess {
     return this.options.store.open(row.storage_key, range);
   }
 
-  async publicUrl(media: MediaInfo, ttlSeconds: number = DEFAULT_URL_TTL_SECONDS): Promise<string> {
+  async publicUrl(media: Pick<MediaInfo, 'id'>, ttlSeconds: number = DEFAULT_URL_TTL_SECONDS): Promise<string> {
     const expires = new Date(this.now().getTime() + ttlSeconds * 1000);
     return `${this.options.publicUrl}/media/${this.options.signer.sign(media.id, expires)}`;
   }

@@ -1,0 +1,631 @@
+/**
+ * A post's life before publishing: the request (targets resolved, every target validated,
+ * the approval message), the decisions (✅/❌, buttons) folded through the approval state
+ * machine, and the `status`, `cancel`, `retry` commands. Publishing itself is in
+ * publishing.ts; this module only enqueues it.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, Reply } from '../bots/chat-port.js';
+import { privateReply } from '../bots/chat-port.js';
+import type { Db } from '../db/database.js';
+import { isoNow } from '../db/database.js';
+import type { Platform, PostStatus, SocialAccount, TargetStatus } from '../db/schema.js';
+import type { JobQueue } from '../jobs/queue.js';
+import type { MediaInfo } from '../media/media.js';
+import { formatBytes, MediaIntakeError, type AttachmentSource, type MediaService } from '../media/service.js';
+import type { Logger } from '../observability/logger.js';
+import type { PostDraft, Publisher } from '../publishers/publisher.js';
+import type { ApprovalState, DecisionKind } from './approval.js';
+import { applyDecision, ignoredExplanation, initialApprovalState } from './approval.js';
+import { appendAudit } from './audit.js';
+import { ensureMember, ensureUser, findMember } from './directory.js';
+import type { TargetSpec } from './grammar.js';
+import { accountLabel } from './labels.js';
+import type { SettingsService } from './settings.js';
+
+export const PUBLISH_QUEUE = 'publish';
+export const MAX_ATTACHMENTS = 10;
+const POST_ID_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export const FINAL_TARGET_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed', 'cancelled'];
+
+export function publishJobKey(targetId: string): string {
+  return `publish:${targetId}`;
+}
+
+export function newPostId(): string {
+  let id = '';
+  for (let i = 0; i < 7; i += 1) id += POST_ID_ALPHABET[randomInt(POST_ID_ALPHABET.length)];
+  return id;
+}
+
+export interface PostsDependencies {
+  db: Db;
+  publishers: ReadonlyMap<Platform, Publisher>;
+  media: MediaService;
+  settings: SettingsService;
+  queue: JobQueue;
+  chat: (kind: ChatKind) => ChatPort | undefined;
+  logger: Logger;
+  approvalTtlHours: number;
+  /** Attempts per target before a retryable failure becomes final. */
+  maxAttempts: number;
+  /** Called after publish jobs are enqueued (wakes the worker). */
+  onEnqueued?: () => void;
+  now?: () => Date;
+}
+
+interface ResolvedTarget {
+  account: SocialAccount;
+  publisher: Publisher;
+  label: string;
+  options: Record<string, string>;
+}
+
+export type Preparation =
+  | { ok: true; targets: ResolvedTarget[]; caption: string }
+  | { ok: false; problems: string[] };
+
+/** A decision from a chat surface: a reaction or a button on an approval message. */
+export interface DecisionInput {
+  chat: ChatKind;
+  workspaceExternalId: string;
+  messageId: string;
+  userExternalId: string;
+  userName?: string | undefined;
+  isBot: boolean;
+  decision: DecisionKind;
+  via: 'reaction' | 'button' | 'command';
+}
+
+export class PostsService {
+  private readonly now: () => Date;
+  private readonly progressLines = new Map<string, Map<string, string>>();
+
+  constructor(private readonly deps: PostsDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private port(kind: ChatKind): ChatPort {
+    const port = this.deps.chat(kind);
+    if (!port) throw new Error(`no chat surface for ${kind}`);
+    return port;
+  }
+
+  private displayName(platform: Platform): string {
+    return this.deps.publishers.get(platform)?.displayName ?? platform;
+  }
+
+  /** Resolves `<targets>` against the workspace's accounts. Returns problems for what does not resolve. */
+  async resolveTargets(workspaceId: string, specs: readonly TargetSpec[]): Promise<{ targets: ResolvedTarget[]; problems: string[] }> {
+    const accounts = await this.deps.db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).execute();
+    const problems: string[] = [];
+    const chosen = new Map<string, ResolvedTarget>();
+    const optionFor = new Map<Platform, string>();
+    for (const spec of specs) if (spec.kind === 'platform' && spec.option) optionFor.set(spec.platform, spec.option);
+    const add = (account: SocialAccount, option: string | undefined) => {
+      const publisher = this.deps.publishers.get(account.platform);
+      const label = accountLabel(this.displayName(account.platform), account);
+      if (!publisher) {
+        problems.push(`${label}: ${this.displayName(account.platform)} is not configured on this install any more.`);
+        return;
+      }
+      const choice = option ?? optionFor.get(account.platform);
+      chosen.set(account.id, { account, publisher, label, options: choice ? { privacy: choice } : {} });
+    };
+    for (const spec of specs) {
+      if (spec.kind === 'all') {
+        if (accounts.length === 0) problems.push('No account is connected in this workspace yet; run `connect <platform>` first.');
+        for (const account of accounts) add(account, undefined);
+      } else if (spec.kind === 'platform') {
+        const matches = accounts.filter((a) => a.platform === spec.platform);
+        const name = this.displayName(spec.platform);
+        if (matches.length === 0) problems.push(`${name} is not connected in this workspace; run \`connect ${spec.platform}\` first.`);
+        else if (matches.length > 1)
+          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one with @handle.`);
+        else add(matches[0]!, spec.option);
+      } else {
+        const wanted = spec.handle.toLowerCase();
+        const matches = accounts.filter((a) =>
+          [a.handle, a.platform_account_id, a.display_name?.replace(/\s+/g, '')].some((v) => v?.toLowerCase() === wanted),
+        );
+        if (matches.length === 0) problems.push(`No connected account is called @${spec.handle}. Run \`accounts\` to see them.`);
+        for (const account of matches) add(account, spec.option);
+      }
+    }
+    return { targets: [...chosen.values()], problems };
+  }
+
+  /**
+   * Validates a request for every target before anything else; lists every problem, per target.
+   * `media` are already taken in (the caller deletes them when the request is refused).
+   */
+  async prepare(workspaceId: string, specs: readonly TargetSpec[], caption: string, media: readonly MediaInfo[]): Promise<Preparation> {
+    const { targets, problems } = await this.resolveTargets(workspaceId, specs);
+    for (const target of targets) {
+      if (target.account.status === 'needs_reconnect')
+        problems.push(`${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`);
+      const draft: PostDraft = { caption, media, options: target.options };
+      for (const problem of target.publisher.validate(draft)) problems.push(`${target.label}: ${problem.message}`);
+    }
+    if (targets.length === 0 && problems.length === 0) problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
+  }
+
+  /** Downloads the attachments, refusing the whole request (and keeping nothing) if one is unusable. */
+  async takeInMedia(attachments: readonly AttachmentSource[], owner: { workspaceId: string; uploadedById: string }): Promise<{ media: MediaInfo[] } | { problems: string[] }> {
+    if (attachments.length > MAX_ATTACHMENTS) return { problems: [`A post can carry at most ${MAX_ATTACHMENTS} files; this one has ${attachments.length}.`] };
+    const media: MediaInfo[] = [];
+    const problems: string[] = [];
+    for (const attachment of attachments) {
+      try {
+        media.push(await this.deps.media.intake(attachment, owner));
+      } catch (error) {
+        if (!(error instanceof MediaIntakeError)) throw error;
+        problems.push(`${error.message}.`);
+      }
+    }
+    if (problems.length > 0) {
+      await this.discardMedia(media);
+      return { problems };
+    }
+    return { media };
+  }
+
+  async discardMedia(media: readonly MediaInfo[]): Promise<void> {
+    for (const m of media) await this.deps.media.discard(m.id);
+  }
+
+  /** `post <targets> <caption>` with attachments: validate, then post the approval message. */
+  async request(invocation: Invocation, specs: readonly TargetSpec[], caption: string, attachments: readonly AttachmentSource[]): Promise<Reply> {
+    const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const intake = await this.takeInMedia(attachments, { workspaceId, uploadedById: userId });
+    if ('problems' in intake) return refusal(intake.problems);
+    const prepared = await this.prepare(workspaceId, specs, caption, intake.media);
+    if (!prepared.ok) {
+      await this.discardMedia(intake.media);
+      return refusal(prepared.problems);
+    }
+    const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media);
+    return privateReply(`Post ${postId} is waiting for approval in this channel.`);
+  }
+
+  /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
+  async create(invocation: Invocation, workspaceId: string, userId: string, prepared: Extract<Preparation, { ok: true }>, media: readonly MediaInfo[]): Promise<string> {
+    const now = this.now();
+    const nowIso = isoNow(now);
+    const required = await this.deps.settings.approvalsRequired(workspaceId);
+    const postId = newPostId();
+    const expiresAt = new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('posts')
+        .values({
+          id: postId,
+          workspace_id: workspaceId,
+          requester_id: userId,
+          caption: prepared.caption,
+          status: 'pending_approval',
+          approvals_required: required,
+          channel_id: invocation.channelId,
+          approval_message_id: null,
+          thread_id: null,
+          progress_message_id: null,
+          created_at: nowIso,
+          updated_at: nowIso,
+          approval_expires_at: isoNow(expiresAt),
+          decided_at: null,
+          finished_at: null,
+        })
+        .execute();
+      for (const target of prepared.targets)
+        await trx
+          .insertInto('post_targets')
+          .values({
+            id: randomUUID(),
+            post_id: postId,
+            account_id: target.account.id,
+            platform: target.account.platform,
+            account_label: target.label,
+            options: JSON.stringify(target.options),
+            status: 'pending',
+            created_at: nowIso,
+            updated_at: nowIso,
+            finished_at: null,
+            committed_at: null,
+            platform_post_id: null,
+            permalink: null,
+            failure_class: null,
+            failure_message: null,
+          })
+          .execute();
+      for (const [position, m] of media.entries())
+        await trx.updateTable('media').set({ post_id: postId, position }).where('id', '=', m.id).execute();
+      await appendAudit(trx, { action: 'post.requested', workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, detail: { targets: prepared.targets.length, media: media.length } });
+    });
+
+    const port = this.port(invocation.chat);
+    const message = await this.approvalMessage(postId, 'pending');
+    let ref: MessageRef;
+    try {
+      ref = await port.postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
+    } catch (error) {
+      // Without its approval message nobody can approve it: withdraw the post.
+      await this.deps.db.updateTable('posts').set({ status: 'cancelled', finished_at: isoNow(this.now()) }).where('id', '=', postId).execute();
+      throw error;
+    }
+    await this.deps.db
+      .updateTable('posts')
+      .set({ approval_message_id: ref.messageId, thread_id: ref.threadId ?? ref.messageId })
+      .where('id', '=', postId)
+      .execute();
+    if (required === 0) await this.approve(postId, workspaceId, null);
+    return postId;
+  }
+
+  /** The approval message (and its later updates): post id, requester, targets, caption, media, how to approve. */
+  async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<ChatMessage> {
+    const post = await this.deps.db
+      .selectFrom('posts')
+      .innerJoin('chat_users', 'chat_users.id', 'posts.requester_id')
+      .selectAll('posts')
+      .select('chat_users.external_id as requesterExternalId')
+      .where('posts.id', '=', postId)
+      .executeTakeFirstOrThrow();
+    const targets = await this.deps.db.selectFrom('post_targets').select(['account_label']).where('post_id', '=', postId).orderBy('created_at').execute();
+    const media = await this.deps.db.selectFrom('media').selectAll().where('post_id', '=', postId).where('derived_from_id', 'is', null).orderBy('position').execute();
+    const mediaSummary =
+      media.length === 0
+        ? 'none (text only)'
+        : media.map((m) => `${m.mime_type.startsWith('video/') ? 'video' : 'image'} ${m.width && m.height ? `${m.width}×${m.height} ` : ''}${formatBytes(Number(m.size_bytes))}${m.duration_ms ? ` ${(m.duration_ms / 1000).toFixed(1)} s` : ''}`).join(', ');
+    const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
+    const imageUrl = firstImage && outcome === 'pending' ? await this.deps.media.publicUrl({ id: firstImage.id }, 24 * 3600) : undefined;
+    const headline =
+      outcome === 'pending'
+        ? post.approvals_required === 0
+          ? `Post ${postId} from <@${post.requesterExternalId}>: publishing now (no approval needed here).`
+          : `Post ${postId} from <@${post.requesterExternalId}> needs ${post.approvals_required} approval(s): react ✅ to approve, ❌ to reject.`
+        : `Post ${postId} from <@${post.requesterExternalId}>: ${outcome.replace('_', ' ')}${note ? ` (${note})` : ''}.`;
+    return {
+      text: `${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${mediaSummary}`,
+      fields: [
+        { label: 'Post', value: postId },
+        { label: 'Targets', value: targets.map((t) => t.account_label).join(', ') },
+        { label: 'Media', value: mediaSummary },
+      ],
+      ...(imageUrl ? { imageUrl } : {}),
+      ...(outcome === 'pending' && post.approvals_required > 0
+        ? {
+            buttons: [
+              { actionId: 'approve_post', label: 'Approve', value: postId, style: 'primary' as const },
+              { actionId: 'reject_post', label: 'Reject', value: postId, style: 'danger' as const },
+            ],
+          }
+        : {}),
+    };
+  }
+
+  private async threadOf(postId: string): Promise<{ port: ChatPort; ref: MessageRef } | undefined> {
+    const row = await this.deps.db
+      .selectFrom('posts')
+      .innerJoin('workspaces', 'workspaces.id', 'posts.workspace_id')
+      .select(['posts.channel_id', 'posts.approval_message_id', 'posts.thread_id', 'workspaces.chat', 'workspaces.external_id'])
+      .where('posts.id', '=', postId)
+      .executeTakeFirst();
+    if (!row?.approval_message_id) return undefined;
+    const port = this.deps.chat(row.chat);
+    if (!port) return undefined;
+    return { port, ref: { workspaceExternalId: row.external_id, channelId: row.channel_id, messageId: row.approval_message_id, threadId: row.thread_id ?? undefined } };
+  }
+
+  /** Replies in the post's thread; a failure to reply is logged, never fatal. */
+  async say(postId: string, text: string): Promise<void> {
+    const thread = await this.threadOf(postId);
+    if (!thread) return;
+    try {
+      await thread.port.replyInThread(thread.ref, { text });
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not reply in the thread');
+    }
+  }
+
+  /**
+   * Upload progress: one message per post in its thread, created on first use and then
+   * updated in place, with one line per target that is uploading.
+   */
+  async showProgress(postId: string, line: string): Promise<void> {
+    const lines = this.progressLines.get(postId) ?? new Map<string, string>();
+    this.progressLines.set(postId, lines);
+    lines.set(line.slice(0, line.lastIndexOf(':')), line);
+    const text = [...lines.values()].join('\n');
+    const thread = await this.threadOf(postId);
+    if (!thread) return;
+    const row = await this.deps.db.selectFrom('posts').select('progress_message_id').where('id', '=', postId).executeTakeFirst();
+    try {
+      if (row?.progress_message_id) {
+        await thread.port.updateMessage({ ...thread.ref, messageId: row.progress_message_id, threadId: thread.ref.threadId ?? thread.ref.messageId }, { text });
+      } else {
+        const ref = await thread.port.replyInThread(thread.ref, { text });
+        await this.deps.db.updateTable('posts').set({ progress_message_id: ref.messageId }).where('id', '=', postId).execute();
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not show upload progress');
+    }
+  }
+
+  /** Re-renders the approval message with the post's current outcome. */
+  async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: string): Promise<void> {
+    const thread = await this.threadOf(postId);
+    if (!thread) return;
+    try {
+      await thread.port.updateMessage(thread.ref, await this.approvalMessage(postId, outcome, note));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not update the approval message');
+    }
+  }
+
+  /** Folds the recorded decisions of a post into its approval state. */
+  private async approvalState(postId: string): Promise<{ state: ApprovalState; workspaceId: string } | undefined> {
+    const post = await this.deps.db.selectFrom('posts').selectAll().where('id', '=', postId).executeTakeFirst();
+    if (!post) return undefined;
+    const decisions = await this.deps.db
+      .selectFrom('approvals')
+      .select(['chat_user_id', 'decision'])
+      .where('post_id', '=', postId)
+      .where('counted', '=', 1)
+      .orderBy('created_at')
+      .execute();
+    let approvedBy: string[] = [];
+    for (const d of decisions) {
+      if (d.decision === 'approve' && !approvedBy.includes(d.chat_user_id)) approvedBy.push(d.chat_user_id);
+      else if (d.decision === 'withdraw') approvedBy = approvedBy.filter((id) => id !== d.chat_user_id);
+    }
+    const status = post.status === 'pending_approval' ? 'pending' : post.status === 'rejected' || post.status === 'expired' || post.status === 'cancelled' ? post.status : 'approved';
+    return {
+      workspaceId: post.workspace_id,
+      state: { ...initialApprovalState(post.requester_id, post.approvals_required, new Date(post.approval_expires_at)), status, approvedBy },
+    };
+  }
+
+  /** A ✅/❌ (or its removal, or a button) on an approval message. */
+  async decide(input: DecisionInput): Promise<void> {
+    const member = await findMember(this.deps.db, input.chat, input.workspaceExternalId, input.userExternalId);
+    const workspace = await this.deps.db.selectFrom('workspaces').select('id').where('chat', '=', input.chat).where('external_id', '=', input.workspaceExternalId).executeTakeFirst();
+    if (!workspace) return;
+    const post = await this.deps.db
+      .selectFrom('posts')
+      .select(['id'])
+      .where('workspace_id', '=', workspace.id)
+      .where('approval_message_id', '=', input.messageId)
+      .executeTakeFirst();
+    if (!post) return; // a reaction on some other message
+    await this.decideOnPost(post.id, input, member?.userId);
+  }
+
+  async decideOnPost(postId: string, input: Omit<DecisionInput, 'messageId'>, knownUserId?: string): Promise<void> {
+    const loaded = await this.approvalState(postId);
+    if (!loaded) return;
+    const userId = knownUserId ?? (await ensureUser(this.deps.db, loaded.workspaceId, input.userExternalId, input.userName));
+    const approverIds = await this.deps.settings.approverIds(loaded.workspaceId);
+    const now = this.now();
+    const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: now }, { approverIds });
+
+    if (outcome.kind === 'expired') {
+      await this.expire(postId);
+      return;
+    }
+    if (outcome.kind === 'ignored') {
+      const explanation = ignoredExplanation(outcome.reason);
+      if (explanation) {
+        await this.recordDecision(postId, userId, input, false);
+        await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
+      }
+      return;
+    }
+    await this.recordDecision(postId, userId, input, true);
+    const actor = `<@${input.userExternalId}>`;
+    if (outcome.ended === 'approved') {
+      await appendAudit(this.deps.db, { action: 'post.approved', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
+      await this.say(postId, `approved by ${actor} (${outcome.state.approvedBy.length} of ${outcome.state.required}): publishing now.`);
+      await this.approve(postId, loaded.workspaceId, userId);
+    } else if (outcome.ended === 'rejected') {
+      await this.endWithoutPublishing(postId, 'rejected');
+      await appendAudit(this.deps.db, { action: 'post.rejected', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
+      await this.say(postId, `rejected by ${actor}: nothing will be published.`);
+      await this.refreshApprovalMessage(postId, 'rejected', `by ${actor}`);
+    } else if (input.decision === 'withdraw') {
+      await appendAudit(this.deps.db, { action: 'post.withdrawn', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
+      await this.say(postId, `${actor} withdrew their approval (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
+    } else {
+      await this.say(postId, `approved by ${actor} (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
+    }
+  }
+
+  private async recordDecision(postId: string, userId: string, input: Omit<DecisionInput, 'messageId'>, counted: boolean): Promise<void> {
+    await this.deps.db
+      .insertInto('approvals')
+      .values({ id: randomUUID(), post_id: postId, chat_user_id: userId, decision: input.decision, via: input.via, counted: counted ? 1 : 0, created_at: isoNow(this.now()) })
+      .execute();
+  }
+
+  /** Marks the post approved and enqueues one publish job per target, in one transaction. */
+  private async approve(postId: string, workspaceId: string, actorId: string | null): Promise<void> {
+    const moved = await this.deps.db.transaction().execute(async (trx) => {
+      const nowIso = isoNow(this.now());
+      const updated = await trx
+        .updateTable('posts')
+        .set({ status: 'approved', decided_at: nowIso, updated_at: nowIso })
+        .where('id', '=', postId)
+        .where('status', '=', 'pending_approval')
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      const targets = await trx.selectFrom('post_targets').select(['id', 'platform']).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+      for (const target of targets) {
+        await trx.updateTable('post_targets').set({ status: 'queued', updated_at: nowIso }).where('id', '=', target.id).execute();
+        await this.deps.queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey: publishJobKey(target.id), groupKey: target.platform, payload: { targetId: target.id, postId }, maxAttempts: this.deps.maxAttempts }, trx);
+      }
+      return true;
+    });
+    if (!moved) return;
+    if (actorId === null) await appendAudit(this.deps.db, { action: 'post.approved', workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
+    await this.refreshApprovalMessage(postId, 'approved');
+    this.deps.onEnqueued?.();
+  }
+
+  private async endWithoutPublishing(postId: string, status: 'rejected'): Promise<void> {
+    const nowIso = isoNow(this.now());
+    await this.deps.db.transaction().execute(async (trx) => {
+      await trx.updateTable('posts').set({ status, decided_at: nowIso, finished_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
+      await trx
+        .updateTable('post_targets')
+        .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
+        .where('post_id', '=', postId)
+        .where('status', 'in', ['pending', 'queued'])
+        .execute();
+    });
+  }
+
+  /** Expires a pending request whose time is up (cleanup, or a late decision). */
+  async expire(postId: string): Promise<boolean> {
+    const nowIso = isoNow(this.now());
+    const moved = await this.deps.db
+      .updateTable('posts')
+      .set({ status: 'expired', decided_at: nowIso, finished_at: nowIso, updated_at: nowIso })
+      .where('id', '=', postId)
+      .where('status', '=', 'pending_approval')
+      .where('approval_expires_at', '<=', nowIso)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return false;
+    await this.deps.db.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirstOrThrow();
+    await appendAudit(this.deps.db, { action: 'post.expired', workspaceId: post.workspace_id, actorId: null, subjectType: 'post', subjectId: postId });
+    await this.say(postId, `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`);
+    await this.refreshApprovalMessage(postId, 'expired');
+    return true;
+  }
+
+  /** Expires every pending request whose time is up; returns their ids. */
+  async expireDue(): Promise<string[]> {
+    const due = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_expires_at', '<=', isoNow(this.now())).execute();
+    const expired: string[] = [];
+    for (const { id } of due) if (await this.expire(id)) expired.push(id);
+    return expired;
+  }
+
+  private async findPost(invocation: Invocation, postId: string) {
+    const member = await ensureMember(this.deps.db, invocation);
+    const post = await this.deps.db.selectFrom('posts').selectAll().where('id', '=', postId).where('workspace_id', '=', member.workspaceId).executeTakeFirst();
+    return { member, post };
+  }
+
+  /** `status <post-id>`: the post and each target's state, link or reason. */
+  async status(invocation: Invocation, postId: string): Promise<Reply> {
+    const { post } = await this.findPost(invocation, postId);
+    if (!post) return privateReply(`There is no post ${postId} in this workspace. Post ids are shown on approval messages.`);
+    const targets = await this.deps.db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).orderBy('created_at').execute();
+    const lines = targets.map((t) => `• ${t.account_label}: ${targetLine(t)}`);
+    return privateReply([`Post ${postId}: ${post.status.replace('_', ' ')}`, ...lines].join('\n'));
+  }
+
+  /** `cancel <post-id>`: the requester or an admin; only what has not started publishing. */
+  async cancel(invocation: Invocation, postId: string): Promise<Reply> {
+    const { member, post } = await this.findPost(invocation, postId);
+    if (!post) return privateReply(`There is no post ${postId} in this workspace.`);
+    if (post.requester_id !== member.userId && !invocation.isAdmin) return privateReply(`Only the person who asked for post ${postId} or an admin can cancel it.`);
+    const nowIso = isoNow(this.now());
+    const cancellable = await this.deps.db.selectFrom('post_targets').select(['id', 'account_label']).where('post_id', '=', postId).where('status', 'in', ['pending', 'queued']).execute();
+    if (cancellable.length === 0) return privateReply(`Post ${postId} has nothing left to cancel: it is ${post.status.replace('_', ' ')}.`);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await this.deps.queue.cancelQueued(cancellable.map((t) => publishJobKey(t.id)), trx);
+      await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('id', 'in', cancellable.map((t) => t.id)).where('status', 'in', ['pending', 'queued']).execute();
+      if (post.status === 'pending_approval') await trx.updateTable('posts').set({ status: 'cancelled', finished_at: nowIso, decided_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
+    });
+    await appendAudit(this.deps.db, { action: 'post.cancelled', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: cancellable.length } });
+    await this.say(postId, `cancelled by <@${invocation.userExternalId}>: ${cancellable.map((t) => t.account_label).join(', ')}.`);
+    if (post.status === 'pending_approval') await this.refreshApprovalMessage(postId, 'cancelled');
+    else await this.onTargetSettled(postId);
+    return privateReply(`cancelled: ${cancellable.map((t) => t.account_label).join(', ')} of post ${postId}.`);
+  }
+
+  /** `retry <post-id>`: the requester or an admin; targets that failed retryably (or for access, once reconnected). */
+  async retry(invocation: Invocation, postId: string): Promise<Reply> {
+    const { member, post } = await this.findPost(invocation, postId);
+    if (!post) return privateReply(`There is no post ${postId} in this workspace.`);
+    if (post.requester_id !== member.userId && !invocation.isAdmin) return privateReply(`Only the person who asked for post ${postId} or an admin can retry it.`);
+    const failed = await this.deps.db
+      .selectFrom('post_targets')
+      .leftJoin('social_accounts', 'social_accounts.id', 'post_targets.account_id')
+      .select(['post_targets.id', 'post_targets.platform', 'post_targets.account_label', 'post_targets.failure_class', 'social_accounts.status as accountStatus'])
+      .where('post_targets.post_id', '=', postId)
+      .where('post_targets.status', '=', 'failed')
+      .execute();
+    const retryable = failed.filter((t) => t.failure_class === 'retryable' || (t.failure_class === 'reconnect' && t.accountStatus === 'active'));
+    if (retryable.length === 0) {
+      const unconfirmed = await this.deps.db.selectFrom('post_targets').select('account_label').where('post_id', '=', postId).where('status', '=', 'unconfirmed').execute();
+      const note = unconfirmed.length > 0 ? ` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.` : '';
+      return privateReply(`Post ${postId} has no target that failed for a reason a retry can fix.${note}`);
+    }
+    const nowIso = isoNow(this.now());
+    await this.deps.db.transaction().execute(async (trx) => {
+      for (const target of retryable) {
+        await trx.updateTable('post_targets').set({ status: 'queued', failure_class: null, failure_message: null, committed_at: null, finished_at: null, updated_at: nowIso }).where('id', '=', target.id).execute();
+        await this.deps.queue.requeue(publishJobKey(target.id), this.deps.maxAttempts, trx);
+      }
+      await trx.updateTable('posts').set({ status: 'publishing', finished_at: null, updated_at: nowIso }).where('id', '=', postId).execute();
+    });
+    await appendAudit(this.deps.db, { action: 'post.retried', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: retryable.length } });
+    await this.say(postId, `retrying ${retryable.map((t) => t.account_label).join(', ')} (asked by <@${invocation.userExternalId}>).`);
+    this.deps.onEnqueued?.();
+    return privateReply(`Retrying ${retryable.map((t) => t.account_label).join(', ')} of post ${postId}.`);
+  }
+
+  /**
+   * Called when a target reaches a final state: when every target is final, the post gets its
+   * outcome (`published`, `partial`, `failed`, `cancelled`) and the thread gets the summary.
+   */
+  async onTargetSettled(postId: string): Promise<void> {
+    const targets = await this.deps.db.selectFrom('post_targets').select(['status', 'account_label', 'permalink']).where('post_id', '=', postId).execute();
+    if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status))) return;
+    const published = targets.filter((t) => t.status === 'published').length;
+    const cancelled = targets.filter((t) => t.status === 'cancelled').length;
+    const outcome: PostStatus =
+      cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : published === 0 ? 'failed' : 'partial';
+    const nowIso = isoNow(this.now());
+    const moved = await this.deps.db
+      .updateTable('posts')
+      .set({ status: outcome, finished_at: nowIso, updated_at: nowIso })
+      .where('id', '=', postId)
+      .where('status', 'in', ['approved', 'publishing'])
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return;
+    this.progressLines.delete(postId);
+    const counted = targets.length - cancelled;
+    const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
+    const summary = `Post ${postId}: ${outcome} (${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}).`;
+    await this.say(postId, summary);
+    await this.refreshApprovalMessage(postId, outcome, `${published} of ${counted} published`);
+  }
+}
+
+function refusal(problems: readonly string[]): Reply {
+  return privateReply(['Nothing was posted. Fix these and try again:', ...problems.map((p) => `• ${p}`)].join('\n'));
+}
+
+export function targetLine(t: { status: TargetStatus; permalink: string | null; failure_message: string | null; attempts: number }): string {
+  switch (t.status) {
+    case 'published':
+      return `published ${t.permalink ?? ''}`.trim();
+    case 'failed':
+      return `failed: ${t.failure_message ?? 'no reason given'}`;
+    case 'unconfirmed':
+      return `unconfirmed: ${t.failure_message ?? 'it may or may not be live'}; check before posting again`;
+    case 'queued':
+      return t.attempts > 0 ? `waiting to retry (${t.failure_message ?? 'temporary problem'})` : 'queued';
+    case 'publishing':
+      return 'publishing';
+    case 'pending':
+      return 'waiting for approval';
+    case 'cancelled':
+      return 'cancelled';
+  }
+}

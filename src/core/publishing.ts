@@ -1,0 +1,259 @@
+/**
+ * Publishing one target: the publish job's handler. Each target is its own durable job.
+ *
+ * The rules that keep IQSP free of duplicates and silent failures:
+ * - `committed_at` is written (and awaited) just before the request that makes the post live.
+ *   A job that finds it set was interrupted after that point: the target is reported
+ *   `unconfirmed` and never sent again automatically.
+ * - Retryable failures go back to the queue with a wait that honours the platform's reset
+ *   time, up to the attempt limit; then they are `failed`, with the reason and `retry` to try again.
+ * - An expired token is refreshed once (single flight) and the attempt repeated.
+ * - Every result is replied in the thread as it arrives; the last one ends with a summary.
+ */
+import type { Db } from '../db/database.js';
+import { isoNow } from '../db/database.js';
+import type { Platform } from '../db/schema.js';
+import type { ClaimedJob } from '../jobs/queue.js';
+import type { JobDecision } from '../jobs/worker.js';
+import type { MediaService } from '../media/service.js';
+import { toMediaInfo } from '../media/service.js';
+import type { Logger } from '../observability/logger.js';
+import { redactText } from '../observability/redact.js';
+import type { Failure, PublishProgress, PublishResult, Publisher, TokenSet } from '../publishers/publisher.js';
+import type { TokenStore } from '../vault/token-store.js';
+import { AccountNeedsReconnectError } from '../vault/token-store.js';
+import { toAccountRef } from './accounts.js';
+import { appendAudit } from './audit.js';
+import type { PostsService } from './posts.js';
+
+export interface PublishingDependencies {
+  db: Db;
+  publishers: ReadonlyMap<Platform, Publisher>;
+  tokens: TokenStore;
+  media: MediaService;
+  posts: PostsService;
+  logger: Logger;
+  /** First retry wait; doubles each attempt (capped), unless the platform asks for longer. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Progress message updates at most this often. */
+  progressIntervalMs?: number;
+  now?: () => Date;
+}
+
+export class PublishingService {
+  private readonly now: () => Date;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly progressIntervalMs: number;
+
+  constructor(private readonly deps: PublishingDependencies) {
+    this.now = deps.now ?? (() => new Date());
+    this.backoffBaseMs = deps.backoffBaseMs ?? 30_000;
+    this.backoffMaxMs = deps.backoffMaxMs ?? 15 * 60_000;
+    this.progressIntervalMs = deps.progressIntervalMs ?? 3_000;
+  }
+
+  /** The worker's handler for publish jobs. */
+  readonly handle = async (job: ClaimedJob, signal: AbortSignal): Promise<JobDecision> => {
+    const targetId = String(job.payload.targetId);
+    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirst();
+    if (!target) return { kind: 'done' }; // deleted with its post
+    if (target.status !== 'queued' && target.status !== 'publishing') return { kind: 'done' }; // already final or cancelled
+
+    if (target.committed_at) {
+      // A previous attempt got as far as the request that makes the post live, then stopped.
+      await this.settle(target.id, target.post_id, {
+        status: 'unconfirmed',
+        failure: {
+          class: 'unknown',
+          message: `IQSP stopped while ${this.platformName(target.platform)} was publishing; it may or may not be live`,
+        },
+      });
+      return { kind: 'done' };
+    }
+
+    const publisher = this.deps.publishers.get(target.platform);
+    const account = target.account_id
+      ? await this.deps.db.selectFrom('social_accounts').selectAll().where('id', '=', target.account_id).executeTakeFirst()
+      : undefined;
+    if (!publisher || !account) {
+      await this.settle(target.id, target.post_id, {
+        status: 'failed',
+        failure: { class: 'reconnect', message: !publisher ? `${target.platform} is no longer configured on this install` : 'the account was disconnected before publishing' },
+      });
+      return { kind: 'done' };
+    }
+
+    const nowIso = isoNow(this.now());
+    await this.deps.db.updateTable('post_targets').set({ status: 'publishing', attempts: job.attempt, updated_at: nowIso }).where('id', '=', target.id).execute();
+    await this.deps.db.updateTable('posts').set({ status: 'publishing', updated_at: nowIso }).where('id', '=', target.post_id).where('status', '=', 'approved').execute();
+
+    const post = await this.deps.db.selectFrom('posts').select(['caption']).where('id', '=', target.post_id).executeTakeFirstOrThrow();
+    const mediaRows = await this.deps.db
+      .selectFrom('media')
+      .selectAll()
+      .where('post_id', '=', target.post_id)
+      .where('derived_from_id', 'is', null)
+      .where('deleted_at', 'is', null)
+      .orderBy('position')
+      .execute();
+    const progress = this.progressReporter(target.post_id, target.account_label);
+
+    let result: PublishResult;
+    try {
+      result = await this.attempt(publisher, account.id, toAccountRef(account), {
+        caption: post.caption,
+        media: mediaRows.map(toMediaInfo),
+        options: JSON.parse(target.options) as Record<string, string>,
+      }, target.id, progress, signal);
+    } catch (error) {
+      if (error instanceof AccountNeedsReconnectError) result = { kind: 'failed', failure: { class: 'reconnect', message: error.message } };
+      else {
+        this.deps.logger.error({ err: error, targetId }, 'publishing crashed');
+        const committed = await this.isCommitted(target.id);
+        result = {
+          kind: 'failed',
+          failure: committed
+            ? { class: 'unknown', message: `something went wrong while ${publisher.displayName} was publishing; it may or may not be live` }
+            : { class: 'retryable', message: `IQSP hit an internal error before sending anything (${redactText(error instanceof Error ? error.message : String(error))})` },
+        };
+      }
+    }
+    if (signal.aborted) return { kind: 'done' }; // shutting down: recovery decides on the next start
+
+    if (result.kind === 'published') {
+      await this.settle(target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
+      return { kind: 'done' };
+    }
+    const failure = result.failure;
+    if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
+      const waitMs = Math.max(failure.retryAfterMs ?? 0, Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1)));
+      const at = new Date(this.now().getTime() + waitMs);
+      await this.deps.db
+        .updateTable('post_targets')
+        .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: failure.message, updated_at: isoNow(this.now()) })
+        .where('id', '=', target.id)
+        .execute();
+      await this.deps.posts.say(
+        target.post_id,
+        `${target.account_label}: ${failure.message}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+      );
+      return { kind: 'retry', at, reason: failure.message };
+    }
+    await this.settle(target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
+    return { kind: 'done' };
+  };
+
+  private platformName(platform: Platform): string {
+    return this.deps.publishers.get(platform)?.displayName ?? platform;
+  }
+
+  private async isCommitted(targetId: string): Promise<boolean> {
+    const row = await this.deps.db.selectFrom('post_targets').select('committed_at').where('id', '=', targetId).executeTakeFirst();
+    return Boolean(row?.committed_at);
+  }
+
+  /** One publish, with one refresh-and-repeat when the platform says the token expired before commit. */
+  private async attempt(
+    publisher: Publisher,
+    accountId: string,
+    account: ReturnType<typeof toAccountRef>,
+    draft: { caption: string; media: ReturnType<typeof toMediaInfo>[]; options: Record<string, string> },
+    targetId: string,
+    onProgress: (p: PublishProgress) => void,
+    signal: AbortSignal,
+  ): Promise<PublishResult> {
+    const run = (tokens: TokenSet) =>
+      publisher.publish({
+        account,
+        tokens,
+        draft,
+        media: this.deps.media,
+        onProgress,
+        signal,
+        beforeCommit: async () => {
+          await this.deps.db.updateTable('post_targets').set({ committed_at: isoNow(this.now()) }).where('id', '=', targetId).execute();
+        },
+      });
+    const tokens = await this.deps.tokens.validTokens(accountId);
+    const first = await run(tokens);
+    if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh && !(await this.isCommitted(targetId))) {
+      const fresh = await this.deps.tokens.refresh(accountId, tokens.accessToken);
+      return run(fresh);
+    }
+    return first;
+  }
+
+  private async settle(
+    targetId: string,
+    postId: string,
+    outcome:
+      | { status: 'published'; platformPostId: string; permalink: string }
+      | { status: 'failed' | 'unconfirmed'; failure: Failure },
+  ): Promise<void> {
+    const nowIso = isoNow(this.now());
+    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirstOrThrow();
+    const post = await this.deps.db.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
+    if (outcome.status === 'published') {
+      await this.deps.db
+        .updateTable('post_targets')
+        .set({ status: 'published', platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, finished_at: nowIso, updated_at: nowIso })
+        .where('id', '=', targetId)
+        .execute();
+      await appendAudit(this.deps.db, { action: 'target.published', workspaceId: post.workspace_id, actorId: null, subjectType: 'target', subjectId: targetId, detail: { platform: target.platform } });
+      await this.deps.posts.say(postId, `${target.account_label}: published ${outcome.permalink}`);
+    } else {
+      const message = redactText(outcome.failure.message);
+      await this.deps.db
+        .updateTable('post_targets')
+        .set({ status: outcome.status, failure_class: outcome.failure.class, failure_message: message, finished_at: nowIso, updated_at: nowIso })
+        .where('id', '=', targetId)
+        .execute();
+      await appendAudit(this.deps.db, {
+        action: outcome.status === 'failed' ? 'target.failed' : 'target.unconfirmed',
+        workspaceId: post.workspace_id,
+        actorId: null,
+        subjectType: 'target',
+        subjectId: targetId,
+        detail: { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
+      });
+      await this.deps.posts.say(postId, failureLine(target.account_label, target.platform, postId, outcome.status, outcome.failure.class, message));
+    }
+    await this.deps.posts.onTargetSettled(postId);
+  }
+
+  /** Progress of long uploads: one message per post, updated in place, throttled. */
+  private progressReporter(postId: string, label: string): (p: PublishProgress) => void {
+    let last = 0;
+    let pending: Promise<void> = Promise.resolve();
+    return (p) => {
+      if (p.phase !== 'uploading' || !p.bytesTotal || !p.bytesSent) return;
+      const now = Date.now();
+      const done = p.bytesSent >= p.bytesTotal;
+      if (!done && now - last < this.progressIntervalMs) return;
+      last = now;
+      const percent = Math.floor((p.bytesSent / p.bytesTotal) * 100);
+      pending = pending.then(() => this.deps.posts.showProgress(postId, `${label}: uploading ${percent}%`)).catch(() => undefined);
+    };
+  }
+}
+
+function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], message: string): string {
+  if (status === 'unconfirmed') return `${label}: unconfirmed — ${message}. Check before posting again.`;
+  switch (failureClass) {
+    case 'reconnect':
+      return `${label}: failed — ${message}. Reconnect with \`connect ${platform}\`, then \`retry ${postId}\`.`;
+    case 'retryable':
+      return `${label}: failed — ${message}. Nothing was published there; try again later with \`retry ${postId}\`.`;
+    default:
+      return `${label}: failed — ${message}.`;
+  }
+}
+
+function humanDuration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min`;
+  return `${Math.round(ms / 3600_000)} h`;
+}
