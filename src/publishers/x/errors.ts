@@ -22,7 +22,7 @@ export interface XAnswer {
 
 /** The parts of an X error body that decide its class and message. */
 export interface XProblem {
-  /** Last path segment of the problem `type`, e.g. 'usage-capped'. */
+  /** Last path segment of the problem `type` (e.g. 'usage-capped'), or the OAuth `error` code. */
   type?: string | undefined;
   title?: string | undefined;
   detail?: string | undefined;
@@ -48,7 +48,7 @@ export function readProblem(json: unknown): XProblem {
   const detail =
     stringField(json, 'detail') ?? texts[0] ?? stringField(json, 'error_description') ?? stringField(json, 'error');
   const all = [title, detail, reason, ...texts].filter((t): t is string => t !== undefined);
-  return { type: type ?? reason, title, detail, codes, text: all.join(' ') };
+  return { type: type ?? reason ?? stringField(json, 'error'), title, detail, codes, text: all.join(' ') };
 }
 
 const UNKNOWN_OUTCOME = 'X may have published it; check before posting again.';
@@ -58,7 +58,7 @@ export function mapXError(answer: XAnswer, stage: XStage, now: number = Date.now
   const { status, headers } = answer;
   const problem = readProblem(answer.json);
   const code = (suffix: string | number): string => `x:${suffix}`;
-  const said = problem.detail ? ` (X said: ${clip(problem.detail)})` : '';
+  const said = xSaid(problem);
 
   // The usage cap comes as 429 or 403 depending on the tier; it is about money, not speed.
   if (problem.type === 'usage-capped' || /usagecapexceeded|usage cap/i.test(problem.text))
@@ -175,6 +175,11 @@ function epochMs(value: string | null): number | undefined {
   if (value === null || value.trim() === '') return undefined;
   const seconds = Number(value);
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+/** X's own reason, as a parenthesis for a message, or nothing. */
+export function xSaid(problem: XProblem): string {
+  return problem.detail ? ` (X said: ${clip(problem.detail)})` : '';
 }
 
 /** X's own words go into messages only briefly. */

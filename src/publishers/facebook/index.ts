@@ -1,0 +1,30 @@
+/** The Facebook Pages publisher: Facebook Login, Page tokens, posts through the Graph API. */
+import { GraphClient } from '../meta/graph-client.js';
+import { MetaLogin } from '../meta/login.js';
+import { graphVideoUrl, pollTiming, type MetaPublisherOptions } from '../meta/options.js';
+import type { Publisher, TokenSet } from '../publisher.js';
+import { TokenRefreshError } from '../publisher.js';
+import { validateFacebookDraft } from './limits.js';
+import { connectFacebookPages, FACEBOOK_SCOPES } from './oauth.js';
+import { FacebookPublish } from './publish.js';
+
+export function createFacebookPublisher(options: MetaPublisherOptions): Publisher {
+  const graph = new GraphClient(options.graphApiUrl, options.appSecret);
+  const videoGraph = new GraphClient(graphVideoUrl(options.graphApiUrl), options.appSecret);
+  const login = new MetaLogin(graph, options, FACEBOOK_SCOPES, 'Facebook');
+  const timing = pollTiming(options);
+  return {
+    platform: 'facebook',
+    displayName: 'Facebook',
+    usesPkce: false,
+    // Page tokens derived from a long-lived user token do not expire; there is no refresh grant.
+    canRefresh: false,
+    consentUrl: (request) => login.consentUrl(request),
+    finishConnect: (request) => connectFacebookPages(login, request),
+    refresh: (_tokens: TokenSet) =>
+      Promise.reject(new TokenRefreshError('Facebook has no token refresh; connect the Page again.', true)),
+    revoke: (account, tokens) => login.revoke(account, tokens),
+    validate: (draft) => validateFacebookDraft(draft),
+    publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
+  };
+}

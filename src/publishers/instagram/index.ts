@@ -1,0 +1,32 @@
+/**
+ * The Instagram publisher, using the Instagram API with Facebook Login: the same Meta app and
+ * login as Facebook, publishing through containers on graph.facebook.com.
+ */
+import { GraphClient } from '../meta/graph-client.js';
+import { MetaLogin } from '../meta/login.js';
+import { pollTiming, type MetaPublisherOptions } from '../meta/options.js';
+import type { Publisher, TokenSet } from '../publisher.js';
+import { TokenRefreshError } from '../publisher.js';
+import { validateInstagramDraft } from './limits.js';
+import { connectInstagramAccounts, INSTAGRAM_SCOPES } from './oauth.js';
+import { InstagramPublish } from './publish.js';
+
+export function createInstagramPublisher(options: MetaPublisherOptions): Publisher {
+  const graph = new GraphClient(options.graphApiUrl, options.appSecret);
+  const login = new MetaLogin(graph, options, INSTAGRAM_SCOPES, 'Instagram');
+  const timing = pollTiming(options);
+  return {
+    platform: 'instagram',
+    displayName: 'Instagram',
+    usesPkce: false,
+    // The linked Page's token does not expire; Facebook Login has no refresh grant.
+    canRefresh: false,
+    consentUrl: (request) => login.consentUrl(request),
+    finishConnect: (request) => connectInstagramAccounts(login, request),
+    refresh: (_tokens: TokenSet) =>
+      Promise.reject(new TokenRefreshError('Instagram (through Facebook Login) has no token refresh; connect the account again.', true)),
+    revoke: (account, tokens) => login.revoke(account, tokens),
+    validate: (draft) => validateInstagramDraft(draft),
+    publish: (request) => new InstagramPublish(graph, timing, request).publish(),
+  };
+}

@@ -1,0 +1,4 @@
+import { describePublisherContract } from '../contract-suite.js';
+import { instagramContract } from './instagram.contract.js';
+
+describePublisherContract(instagramContract);
