@@ -1,19 +1,40 @@
 /**
  * The composition root: builds every part from the configuration and hands each what it
- * needs. Nothing here decides product rules; it only wires.
+ * needs. Nothing here decides product rules; it only wires. Tests build the same app with
+ * fakes (chat ports, publishers, clocks) through `AppOptions`.
  */
-import type { Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { ChatKind, ChatPort } from './bots/chat-port.js';
 import type { Config } from './config.js';
 import { integrationSummary } from './config.js';
+import { AccountsService } from './core/accounts.js';
+import { CommandRouter } from './core/commands.js';
+import { ConnectService } from './core/connect.js';
+import { DataRightsService } from './core/data-rights.js';
+import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
+import { PublishingService } from './core/publishing.js';
+import { SettingsService } from './core/settings.js';
 import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrator.js';
+import { PLATFORMS, type Platform } from './db/schema.js';
 import { createHttpApp } from './http/app.js';
+import { connectRoutes } from './http/connect-routes.js';
+import { mediaRoutes } from './http/media-routes.js';
+import { CleanupCron, CleanupService } from './jobs/cleanup.js';
+import { JobQueue } from './jobs/queue.js';
+import { Worker } from './jobs/worker.js';
+import { MediaService } from './media/service.js';
+import { MediaUrlSigner } from './media/signed-url.js';
+import { LocalMediaStore, type MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
 import { openVault } from './vault/key-source.js';
 import { SecretStore } from './vault/secret-store.js';
+import { TokenStore } from './vault/token-store.js';
 import type { Vault } from './vault/vault.js';
 
 /** A long-running part of `serve` (publish workers, cron, bots): started after HTTP, stopped before the database closes. */
@@ -58,9 +79,143 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
   return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), appliedMigrations };
 }
 
+export interface AppOptions {
+  /** Chat surfaces by kind (Slack, Discord); tests pass in-memory ports. */
+  chatPorts?: Partial<Record<ChatKind, ChatPort>>;
+  /** Replaces the publishers built from configuration (tests). */
+  publishers?: Publishers;
+  publisherTuning?: PublisherTuning;
+  publishConcurrency?: Partial<Record<Platform, number>>;
+  worker?: { pollMs?: number; leaseMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; maxAttempts?: number; stopGraceMs?: number };
+  now?: () => Date;
+}
+
+/** Every part of IQSP above the database, wired. */
+export interface Core {
+  publishers: Publishers;
+  tokens: TokenStore;
+  mediaStore: MediaStore;
+  media: MediaService;
+  signer: MediaUrlSigner;
+  settings: SettingsService;
+  connect: ConnectService;
+  accounts: AccountsService;
+  dataRights: DataRightsService;
+  posts: PostsService;
+  publishing: PublishingService;
+  queue: JobQueue;
+  worker: Worker;
+  cleanup: CleanupService;
+  commands: CommandRouter;
+  /** Registers a chat surface once it exists (bots are built after the core they call). */
+  setChatPort(port: ChatPort): void;
+}
+
+/** The hosts chat attachments may be downloaded from: the chat platforms' file hosts and the configured API hosts. */
+function attachmentHosts(config: Config): string[] {
+  const hosts = ['files.slack.com', 'slack-files.com', 'cdn.discordapp.com', 'media.discordapp.net'];
+  if (config.slack.enabled) hosts.push(new URL(config.slack.apiUrl).host);
+  if (config.discord.enabled) hosts.push(new URL(config.discord.apiUrl).host);
+  return hosts;
+}
+
+export function buildCore(services: Services, options: AppOptions = {}): Core {
+  const { config, db, logger, vault, secrets } = services;
+  const now = options.now;
+  const chatPorts = new Map<ChatKind, ChatPort>(Object.entries(options.chatPorts ?? {}) as Array<[ChatKind, ChatPort]>);
+  const chat = (kind: ChatKind) => chatPorts.get(kind);
+  const publishers = options.publishers ?? createPublishers(config, options.publisherTuning);
+  const publisherFor = (platform: Platform) => {
+    const publisher = publishers.get(platform);
+    if (!publisher) throw new Error(`${platform} is not configured`);
+    return publisher;
+  };
+  const tokens = new TokenStore(db, secrets, publisherFor, { now });
+  const mediaStore = new LocalMediaStore(config.mediaDir);
+  const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
+  const media = new MediaService({
+    db,
+    store: mediaStore,
+    signer,
+    publicUrl: config.publicUrl,
+    incomingDir: path.join(config.mediaDir, 'incoming'),
+    mediaTtlHours: config.mediaTtlHours,
+    maxBytes: 1024 ** 3,
+    allowedHosts: attachmentHosts(config),
+    now,
+  });
+  const settings = new SettingsService(db, config.approvalsRequired);
+  const accounts = new AccountsService({ db, tokens, publishers, logger, now });
+  const connect = new ConnectService({ db, vault, tokens, publishers, chat, publicUrl: config.publicUrl, logger, now });
+  const dataRights = new DataRightsService({ db, accounts, media: mediaStore, chat, logger, now });
+  const queue = new JobQueue(db, now);
+  const workerOptions = options.worker ?? {};
+  let worker: Worker | undefined;
+  const posts = new PostsService({
+    db,
+    publishers,
+    media,
+    settings,
+    queue,
+    chat,
+    logger,
+    approvalTtlHours: config.approvalTtlHours,
+    maxAttempts: workerOptions.maxAttempts ?? 5,
+    onEnqueued: () => worker?.poke(),
+    now,
+  });
+  const publishing = new PublishingService({
+    db,
+    publishers,
+    tokens,
+    media,
+    posts,
+    logger,
+    backoffBaseMs: workerOptions.backoffBaseMs,
+    backoffMaxMs: workerOptions.backoffMaxMs,
+    now,
+  });
+  const concurrency = { ...PUBLISH_CONCURRENCY, ...options.publishConcurrency };
+  worker = new Worker(
+    queue,
+    {
+      queue: PUBLISH_QUEUE,
+      handler: publishing.handle,
+      concurrency: Object.values(concurrency).reduce((a, b) => a + b, 0),
+      groups: PLATFORMS,
+      groupLimit: (group) => concurrency[group as Platform],
+      pollMs: workerOptions.pollMs,
+      leaseMs: workerOptions.leaseMs,
+      stopGraceMs: workerOptions.stopGraceMs,
+    },
+    logger,
+  );
+  const cleanup = new CleanupService({ db, store: mediaStore, posts, logger, now });
+  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger });
+  return {
+    publishers,
+    tokens,
+    mediaStore,
+    media,
+    signer,
+    settings,
+    connect,
+    accounts,
+    dataRights,
+    posts,
+    publishing,
+    queue,
+    worker,
+    cleanup,
+    commands,
+    setChatPort: (port) => void chatPorts.set(port.chat, port),
+  };
+}
+
 export interface RunningApp {
   server: Server;
   services: Services;
+  core: Core;
   /** The port actually bound (PORT may be 0 in tests). */
   port: number;
   stop(reason: string): Promise<void>;
@@ -68,11 +223,17 @@ export interface RunningApp {
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** `iqsp serve`: HTTP server first, then background services. */
-export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+/** `iqsp serve`: HTTP server first, then background services (publish worker, cleanup cron). */
+export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const services = await openServices(config, logger);
-  const background: BackgroundService[] = [];
-  const http = createHttpApp({ db: services.db, logger, metrics: services.metrics });
+  const core = buildCore(services, options);
+  const background: BackgroundService[] = [core.worker, new CleanupCron(core.cleanup, services.db, config.cleanupCron, logger)];
+  const http = createHttpApp({
+    db: services.db,
+    logger,
+    metrics: services.metrics,
+    routes: [connectRoutes(core.connect), mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer })],
+  });
 
   const server = http.listen(config.port);
   await new Promise<void>((resolve, reject) => {
@@ -114,5 +275,5 @@ export async function startApp(config: Config, logger: Logger): Promise<RunningA
     return stopping;
   };
 
-  return { server, services, port, stop };
+  return { server, services, core, port, stop };
 }

@@ -4,7 +4,7 @@
  * 2 bad usage or bad configuration — with one line on stderr naming what is wrong.
  */
 import { Command, CommanderError } from 'commander';
-import { openServices, startApp } from './app.js';
+import { buildCore, openServices, startApp } from './app.js';
 import { ConfigError, environmentWithDotenv, loadConfig, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
@@ -65,6 +65,28 @@ function buildProgram(): Command {
     .description('print a fresh base64 32-byte key for VAULT_KEY')
     .action(() => {
       process.stdout.write(`${generateKey()}\n`);
+    });
+
+  program
+    .command('cleanup')
+    .description('run the cleanup job once (what the cron runs) and print what it removed')
+    .action(async () => {
+      const cfg = config();
+      const logger = createLogger(cfg.logLevel);
+      const services = await openServices(cfg, logger);
+      try {
+        const report = await buildCore(services).cleanup.run();
+        const lines = [
+          `media deleted: ${report.mediaDeleted.length}`,
+          ...report.mediaDeleted.map((m) => `  ${m.mediaId} (${m.reason}${m.postId ? `, post ${m.postId}` : ''})`),
+          `approval requests expired: ${report.approvalsExpired.length}${report.approvalsExpired.length > 0 ? ` (${report.approvalsExpired.join(', ')})` : ''}`,
+          `connect links purged: ${report.connectLinksPurged}`,
+          `OAuth states purged: ${report.oauthStatesPurged}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      } finally {
+        await services.db.destroy();
+      }
     });
 
   const vault = program.command('vault').description('manage the key that encrypts stored secrets');

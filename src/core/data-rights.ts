@@ -5,7 +5,7 @@
  * personal data. Deleted means gone: rows are deleted with SQLite's secure_delete on, the
  * write-ahead log is truncated, and media files are removed after the commit.
  */
-import type { ChatPort, Invocation, Reply } from '../bots/chat-port.js';
+import type { ChatKind, ChatPort, Invocation, Reply } from '../bots/chat-port.js';
 import { privateReply, userRef } from '../bots/chat-port.js';
 import type { Db } from '../db/database.js';
 import { eraseResidue, isoNow } from '../db/database.js';
@@ -21,7 +21,7 @@ export interface DataRightsDependencies {
   db: Db;
   accounts: AccountsService;
   media: MediaStore;
-  chat: ChatPort;
+  chat: (kind: ChatKind) => ChatPort | undefined;
   logger: Logger;
   now?: () => Date;
 }
@@ -188,7 +188,9 @@ export class DataRightsService {
     const document = await this.exportFor(invocation);
     if (!document) return privateReply('IQSP stores nothing about you in this workspace.');
     const member = (await findMember(this.deps.db, invocation.chat, invocation.workspaceExternalId, invocation.userExternalId))!;
-    await this.deps.chat.sendFilePrivately(userRef(invocation), {
+    const port = this.deps.chat(invocation.chat);
+    if (!port) throw new Error(`no chat surface for ${invocation.chat}`);
+    await port.sendFilePrivately(userRef(invocation), {
       filename: `iqsp-data-${invocation.userExternalId}-${document.exportedAt.slice(0, 10)}.json`,
       contentType: 'application/json',
       content: `${JSON.stringify(document, null, 2)}\n`,

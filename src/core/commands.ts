@@ -1,0 +1,95 @@
+/**
+ * One entry point for every chat command, shared by the Slack and Discord surfaces: text (or
+ * an already-typed command) in, a reply out. Anything unexpected becomes a short apology with
+ * a reference, never a stack trace.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Invocation, Reply } from '../bots/chat-port.js';
+import { privateReply } from '../bots/chat-port.js';
+import type { Db } from '../db/database.js';
+import type { AttachmentSource } from '../media/service.js';
+import type { Logger } from '../observability/logger.js';
+import type { Publishers } from '../publishers/registry.js';
+import type { AccountsService } from './accounts.js';
+import { recentAudit } from './audit.js';
+import type { ConnectService } from './connect.js';
+import type { DataRightsService } from './data-rights.js';
+import { ensureMember } from './directory.js';
+import type { Command } from './grammar.js';
+import { helpText, parseCommand } from './grammar.js';
+import type { PostsService } from './posts.js';
+import type { SettingsService } from './settings.js';
+
+export interface CommandDependencies {
+  db: Db;
+  publishers: Publishers;
+  connect: ConnectService;
+  accounts: AccountsService;
+  dataRights: DataRightsService;
+  posts: PostsService;
+  settings: SettingsService;
+  logger: Logger;
+}
+
+export class CommandRouter {
+  constructor(private readonly deps: CommandDependencies) {}
+
+  /** Parses and runs `text` (what follows `/iqsp` or the bot's mention). */
+  async runText(invocation: Invocation, text: string, attachments: readonly AttachmentSource[] = []): Promise<Reply> {
+    const parsed = parseCommand(text);
+    if (!parsed.ok) return privateReply(parsed.message);
+    return this.run(invocation, parsed.command, attachments);
+  }
+
+  async run(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[] = []): Promise<Reply> {
+    try {
+      return await this.dispatch(invocation, command, attachments);
+    } catch (error) {
+      const reference = randomUUID().slice(0, 8);
+      this.deps.logger.error({ err: error, reference, command: command.kind }, 'command failed');
+      return privateReply(`Sorry, something went wrong on IQSP's side while running \`${command.kind}\` (reference ${reference}). Nothing was half-done; try again in a minute.`);
+    }
+  }
+
+  private dispatch(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[]): Promise<Reply> | Reply {
+    switch (command.kind) {
+      case 'help':
+        return privateReply(helpText([...this.deps.publishers.values()].map((p) => p.displayName)));
+      case 'connect':
+        return this.deps.connect.requestLink(invocation, command.platform);
+      case 'accounts':
+        return this.deps.accounts.list(invocation);
+      case 'post':
+        return this.deps.posts.request(invocation, command.targets, command.caption, attachments);
+      case 'status':
+        return this.deps.posts.status(invocation, command.postId);
+      case 'cancel':
+        return this.deps.posts.cancel(invocation, command.postId);
+      case 'retry':
+        return this.deps.posts.retry(invocation, command.postId);
+      case 'disconnect':
+        return this.deps.accounts.disconnect(invocation, command.platform, command.handle);
+      case 'data':
+        return this.deps.dataRights.deliverExport(invocation);
+      case 'delete-my-data':
+        return this.deps.dataRights.deleteMyData(invocation, command.confirmed);
+      case 'approvers':
+        return command.action === 'list'
+          ? this.deps.settings.listApprovers(invocation)
+          : this.deps.settings.changeApprovers(invocation, command.action, command.users);
+      case 'approvals':
+        return this.deps.settings.setApprovals(invocation, command.count);
+      case 'audit':
+        return this.audit(invocation);
+    }
+  }
+
+  private async audit(invocation: Invocation): Promise<Reply> {
+    if (!invocation.isAdmin) return privateReply('Only a workspace admin can read the audit log.');
+    const { workspaceId } = await ensureMember(this.deps.db, invocation);
+    const entries = await recentAudit(this.deps.db, workspaceId, 20);
+    if (entries.length === 0) return privateReply('The audit log of this workspace is empty.');
+    const lines = entries.map((e) => `• ${e.at.replace('T', ' ').slice(0, 19)} ${e.action}${e.subject ? ` ${e.subject}` : ''}${e.actorId ? '' : ' (system)'}`);
+    return privateReply(['*Audit log (latest 20)*', ...lines].join('\n'));
+  }
+}
