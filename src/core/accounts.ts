@@ -133,15 +133,31 @@ export class AccountsService {
 
   /**
    * Best effort: asks the platform to revoke access. Returns a sentence for the user when it
-   * did not work (the local deletion happens regardless).
+   * did not (the local deletion happens regardless).
+   *
+   * Where one consent covers several accounts (`revocationGroup`), the grant is revoked only
+   * when none of its accounts stays connected: `leaving` are the accounts being removed now,
+   * and `revokedGroups` collects grants already revoked in this same operation.
    */
-  async revokeAtPlatform(account: SocialAccount): Promise<string | undefined> {
+  async revokeAtPlatform(
+    account: SocialAccount,
+    leaving: ReadonlySet<string> = new Set([account.id]),
+    revokedGroups: Set<string> = new Set(),
+  ): Promise<string | undefined> {
     const publisher = this.deps.publishers.get(account.platform);
     const label = this.label(account);
     if (!publisher) return `${label} could not be revoked at the platform because it is no longer configured here; remove IQSP in the platform's app settings.`;
+    const group = publisher.revocationGroup?.(toAccountRef(account));
+    if (group) {
+      if (revokedGroups.has(group)) return undefined;
+      const staying = await this.accountsInGroup(group, account, leaving);
+      if (staying.length > 0)
+        return `${publisher.displayName} access stays granted because ${staying.map((a) => this.label(a)).join(', ')} use${staying.length === 1 ? 's' : ''} the same login; it is revoked when the last of them is disconnected.`;
+    }
     try {
       const tokens = await this.deps.tokens.load(account.id);
       await publisher.revoke(toAccountRef(account), tokens);
+      if (group) revokedGroups.add(group);
       return undefined;
     } catch (error) {
       this.deps.logger.warn({ err: error, platform: account.platform, accountId: account.id }, 'revoke failed');
@@ -156,6 +172,15 @@ export class AccountsService {
       const reason = error instanceof Error ? redactText(error.message) : 'unknown error';
       return `${publisher.displayName} did not confirm the revocation (${reason}); to be sure, remove IQSP in your ${publisher.displayName} app settings.`;
     }
+  }
+
+  /** Other connected accounts (any workspace) that share `account`'s grant and are not leaving. */
+  private async accountsInGroup(group: string, account: SocialAccount, leaving: ReadonlySet<string>): Promise<SocialAccount[]> {
+    if (!account.platform_user_id) return [];
+    const candidates = await this.deps.db.selectFrom('social_accounts').selectAll().where('platform_user_id', '=', account.platform_user_id).execute();
+    return candidates.filter(
+      (other) => !leaving.has(other.id) && this.deps.publishers.get(other.platform)?.revocationGroup?.(toAccountRef(other)) === group,
+    );
   }
 
   /** Deletes the account row; its secrets go with it (ON DELETE CASCADE). */

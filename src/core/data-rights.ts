@@ -221,8 +221,10 @@ export class DataRightsService {
     }
 
     const revokeNotes: string[] = [];
+    const leaving = new Set(accounts.map((a) => a.id));
+    const revokedGroups = new Set<string>();
     for (const account of accounts) {
-      const note = await this.deps.accounts.revokeAtPlatform(account);
+      const note = await this.deps.accounts.revokeAtPlatform(account, leaving, revokedGroups);
       if (note) revokeNotes.push(note);
     }
 

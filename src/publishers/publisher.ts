@@ -145,6 +145,12 @@ export interface Publisher {
   refresh(tokens: TokenSet): Promise<TokenSet>;
   /** Revokes access at the platform where it has an endpoint; resolves when there is none. */
   revoke(account: AccountRef, tokens: TokenSet): Promise<void>;
+  /**
+   * Where one consent covers several accounts (a Meta login covers Pages and Instagram
+   * accounts), the key of that grant: revoking it cuts off all of them, so IQSP revokes only
+   * when the last connected account of the grant goes. Absent: each account is its own grant.
+   */
+  revocationGroup?(account: AccountRef): string | undefined;
   /** Every problem with the draft for this platform; empty when it can be published. Sends nothing. */
   validate(draft: PostDraft): ValidationProblem[];
   publish(request: PublishRequest): Promise<PublishResult>;

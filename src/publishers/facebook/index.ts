@@ -1,6 +1,6 @@
 /** The Facebook Pages publisher: Facebook Login, Page tokens, posts through the Graph API. */
 import { GraphClient } from '../meta/graph-client.js';
-import { MetaLogin } from '../meta/login.js';
+import { MetaLogin, metaGrant } from '../meta/login.js';
 import { graphVideoUrl, pollTiming, type MetaPublisherOptions } from '../meta/options.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
@@ -24,6 +24,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     refresh: (_tokens: TokenSet) =>
       Promise.reject(new TokenRefreshError('Facebook has no token refresh; connect the Page again.', true)),
     revoke: (account, tokens) => login.revoke(account, tokens),
+    revocationGroup: metaGrant,
     validate: (draft) => validateFacebookDraft(draft),
     publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
   };

@@ -3,7 +3,7 @@
  * login as Facebook, publishing through containers on graph.facebook.com.
  */
 import { GraphClient } from '../meta/graph-client.js';
-import { MetaLogin } from '../meta/login.js';
+import { MetaLogin, metaGrant } from '../meta/login.js';
 import { pollTiming, type MetaPublisherOptions } from '../meta/options.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
@@ -26,6 +26,7 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
     refresh: (_tokens: TokenSet) =>
       Promise.reject(new TokenRefreshError('Instagram (through Facebook Login) has no token refresh; connect the account again.', true)),
     revoke: (account, tokens) => login.revoke(account, tokens),
+    revocationGroup: metaGrant,
     validate: (draft) => validateInstagramDraft(draft),
     publish: (request) => new InstagramPublish(graph, timing, request).publish(),
   };

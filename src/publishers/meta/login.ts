@@ -176,3 +176,11 @@ export class MetaLogin {
 export function pictureUrl(object: JsonObject): string | undefined {
   return stringField(objectField(objectField(object, 'picture'), 'data'), 'url');
 }
+
+/**
+ * One Meta login grants every Page and Instagram account of that person to the app, and
+ * `DELETE /{user-id}/permissions` removes them all: the grant is the person.
+ */
+export function metaGrant(account: AccountRef): string | undefined {
+  return account.platformUserId ? `meta:${account.platformUserId}` : undefined;
+}

@@ -1,0 +1,79 @@
+/**
+ * An in-memory chat surface: what the core says is kept, per user, channel and thread, so
+ * tests can read the conversation as a person would see it.
+ */
+import type { ChatFile, ChatKind, ChatMessage, ChatPort, ChatUserRef, Invocation, MessageRef } from '../../src/bots/chat-port.js';
+
+export interface SentMessage {
+  id: string;
+  channelId: string;
+  threadId?: string | undefined;
+  message: ChatMessage;
+  /** Every version, oldest first (updates append). */
+  history: ChatMessage[];
+}
+
+export class MemoryChat implements ChatPort {
+  private nextId = 1;
+  readonly privateMessages: Array<{ user: ChatUserRef; message: ChatMessage }> = [];
+  readonly files: Array<{ user: ChatUserRef; file: ChatFile }> = [];
+  readonly channel: SentMessage[] = [];
+
+  constructor(readonly chat: ChatKind = 'slack') {}
+
+  private id(): string {
+    return `m${this.nextId++}`;
+  }
+
+  async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
+    this.privateMessages.push({ user, message });
+  }
+
+  async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
+    this.files.push({ user, file });
+  }
+
+  async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
+    const id = this.id();
+    this.channel.push({ id, channelId, message, history: [message] });
+    return { workspaceExternalId, channelId, messageId: id };
+  }
+
+  async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
+    const id = this.id();
+    const threadId = parent.threadId ?? parent.messageId;
+    this.channel.push({ id, channelId: parent.channelId, threadId, message, history: [message] });
+    return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: id, threadId };
+  }
+
+  async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
+    const sent = this.channel.find((m) => m.id === ref.messageId);
+    if (!sent) throw new Error(`no message ${ref.messageId}`);
+    sent.message = message;
+    sent.history.push(message);
+  }
+
+  /** Texts of the replies in the thread of `messageId`, in order (current versions). */
+  thread(messageId: string): string[] {
+    return this.channel.filter((m) => m.threadId === messageId).map((m) => m.message.text);
+  }
+
+  privateTexts(userExternalId: string): string[] {
+    return this.privateMessages.filter((p) => p.user.userExternalId === userExternalId).map((p) => p.message.text);
+  }
+
+  /** Waits until `predicate` holds (the worker publishes in the background). */
+  async waitFor<T>(predicate: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out; channel so far:\n${this.channel.map((m) => `${m.threadId ? '  ↳ ' : ''}${m.message.text}`).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+export function invocation(userExternalId: string, extra: Partial<Invocation> = {}): Invocation {
+  return { chat: 'slack', workspaceExternalId: 'T1', workspaceName: 'Acme', userExternalId, userName: userExternalId, isAdmin: false, channelId: 'C1', ...extra };
+}
