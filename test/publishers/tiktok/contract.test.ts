@@ -1,0 +1,4 @@
+import { describePublisherContract } from '../contract-suite.js';
+import { tiktokContract } from './tiktok.contract.js';
+
+describePublisherContract(tiktokContract);
