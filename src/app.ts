@@ -155,6 +155,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     db,
     publishers,
     media,
+    tokens,
     settings,
     queue,
     chat,

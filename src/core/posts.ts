@@ -14,7 +14,10 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { MediaInfo } from '../media/media.js';
 import { formatBytes, MediaIntakeError, type AttachmentSource, type MediaService } from '../media/service.js';
 import type { Logger } from '../observability/logger.js';
-import type { PostDraft, Publisher } from '../publishers/publisher.js';
+import type { PostDraft, Publisher, ValidationProblem } from '../publishers/publisher.js';
+import type { TokenStore } from '../vault/token-store.js';
+import { AccountNeedsReconnectError } from '../vault/token-store.js';
+import { toAccountRef } from './accounts.js';
 import type { ApprovalState, DecisionKind } from './approval.js';
 import { applyDecision, ignoredExplanation, initialApprovalState } from './approval.js';
 import { appendAudit } from './audit.js';
@@ -43,6 +46,7 @@ export interface PostsDependencies {
   db: Db;
   publishers: ReadonlyMap<Platform, Publisher>;
   media: MediaService;
+  tokens: TokenStore;
   settings: SettingsService;
   queue: JobQueue;
   chat: (kind: ChatKind) => ChatPort | undefined;
@@ -143,13 +147,32 @@ export class PostsService {
   async prepare(workspaceId: string, specs: readonly TargetSpec[], caption: string, media: readonly MediaInfo[]): Promise<Preparation> {
     const { targets, problems } = await this.resolveTargets(workspaceId, specs);
     for (const target of targets) {
-      if (target.account.status === 'needs_reconnect')
+      if (target.account.status === 'needs_reconnect') {
         problems.push(`${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`);
+        continue;
+      }
       const draft: PostDraft = { caption, media, options: target.options };
-      for (const problem of target.publisher.validate(draft)) problems.push(`${target.label}: ${problem.message}`);
+      let found = target.publisher.validate(draft);
+      if (target.publisher.validateForAccount) {
+        const live = await this.liveProblems(target, draft);
+        // The platform's live answer is more precise than the static rule of the same kind.
+        found = [...found.filter((p) => !live.some((l) => l.code === p.code)), ...live];
+      }
+      for (const problem of found) problems.push(`${target.label}: ${problem.message}`);
     }
     if (targets.length === 0 && problems.length === 0) problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
     return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
+  }
+
+  private async liveProblems(target: ResolvedTarget, draft: PostDraft): Promise<ValidationProblem[]> {
+    try {
+      const tokens = await this.deps.tokens.validTokens(target.account.id);
+      return (await target.publisher.validateForAccount?.(draft, toAccountRef(target.account), tokens)) ?? [];
+    } catch (error) {
+      if (error instanceof AccountNeedsReconnectError) return [{ code: 'reconnect', message: `${error.message}; run \`connect ${target.account.platform}\`.` }];
+      this.deps.logger.warn({ err: error, platform: target.account.platform }, 'account checks failed; static validation stands');
+      return [];
+    }
   }
 
   /** Downloads the attachments, refusing the whole request (and keeping nothing) if one is unusable. */

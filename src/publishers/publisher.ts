@@ -153,6 +153,12 @@ export interface Publisher {
   revocationGroup?(account: AccountRef): string | undefined;
   /** Every problem with the draft for this platform; empty when it can be published. Sends nothing. */
   validate(draft: PostDraft): ValidationProblem[];
+  /**
+   * Checks that need the platform's current view of the account (TikTok's creator_info: the
+   * privacy levels and video length this creator may use). Reads only; run before the approval
+   * message. A problem returned here replaces a `validate` problem with the same `code`.
+   */
+  validateForAccount?(draft: PostDraft, account: AccountRef, tokens: TokenSet): Promise<ValidationProblem[]>;
   publish(request: PublishRequest): Promise<PublishResult>;
 }
 

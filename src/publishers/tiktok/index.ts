@@ -7,6 +7,7 @@ import type { Publisher } from '../publisher.js';
 import { consentUrl, finishConnect, refreshTokens, revokeAccess } from './oauth.js';
 import type { TiktokPublisherOptions } from './options.js';
 import { resolveOptions } from './options.js';
+import { validateForCreator } from './account-checks.js';
 import { validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
 
@@ -26,6 +27,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     refresh: (tokens) => refreshTokens(settings, tokens),
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateTiktokDraft(draft),
+    validateForAccount: (draft, account, tokens) => validateForCreator(settings, draft, account, tokens),
     publish: (request) => publishToTiktok(settings, request),
   };
 }
