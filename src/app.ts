@@ -7,6 +7,8 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { ChatKind, ChatPort } from './bots/chat-port.js';
+import { SURFACES } from './bots/registry.js';
+import type { Surface, SurfaceFactory } from './bots/surface.js';
 import type { Config } from './config.js';
 import { integrationSummary } from './config.js';
 import { AccountsService } from './core/accounts.js';
@@ -80,6 +82,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
 }
 
 export interface AppOptions {
+  /** Chat surfaces to build (default: every surface this code base has; each turns itself off when unconfigured). */
+  surfaces?: readonly SurfaceFactory[];
   /** Chat surfaces by kind (Slack, Discord); tests pass in-memory ports. */
   chatPorts?: Partial<Record<ChatKind, ChatPort>>;
   /** Replaces the publishers built from configuration (tests). */
@@ -217,6 +221,7 @@ export interface RunningApp {
   server: Server;
   services: Services;
   core: Core;
+  surfaces: Surface[];
   /** The port actually bound (PORT may be 0 in tests). */
   port: number;
   stop(reason: string): Promise<void>;
@@ -228,12 +233,27 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
   const services = await openServices(config, logger);
   const core = buildCore(services, options);
-  const background: BackgroundService[] = [core.worker, new CleanupCron(core.cleanup, services.db, config.cleanupCron, logger)];
+  const surfaces: Surface[] = [];
+  for (const factory of options.surfaces ?? SURFACES) {
+    const surface = factory({ config, core, services, logger });
+    if (!surface) continue;
+    core.setChatPort(surface.port);
+    surfaces.push(surface);
+  }
+  const background: BackgroundService[] = [
+    core.worker,
+    new CleanupCron(core.cleanup, services.db, config.cleanupCron, logger),
+    ...surfaces.flatMap((s) => s.background ?? []),
+  ];
   const http = createHttpApp({
     db: services.db,
     logger,
     metrics: services.metrics,
-    routes: [connectRoutes(core.connect), mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer })],
+    routes: [
+      connectRoutes(core.connect),
+      mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
+      ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),
+    ],
   });
 
   const server = http.listen(config.port);
@@ -276,5 +296,5 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     return stopping;
   };
 
-  return { server, services, core, port, stop };
+  return { server, services, core, surfaces, port, stop };
 }

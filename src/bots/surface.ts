@@ -1,0 +1,29 @@
+/**
+ * A chat surface (Slack, Discord, the sandbox): how it plugs into the process. A surface
+ * translates between its chat platform and the core; it decides no product rules.
+ */
+import type Router from '@koa/router';
+import type { BackgroundService, Core, Services } from '../app.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import type { ChatPort } from './chat-port.js';
+
+export interface Surface {
+  name: string;
+  /** What the core uses to talk in this chat. */
+  port: ChatPort;
+  /** HTTP routes the surface needs (Slack's /slack/events, install pages). */
+  routes?: (router: Router) => void;
+  /** Long-running parts (a gateway connection, Socket Mode), started after the HTTP server. */
+  background?: BackgroundService[];
+}
+
+export interface SurfaceContext {
+  config: Config;
+  core: Core;
+  services: Services;
+  logger: Logger;
+}
+
+/** Builds the surface when its configuration is present; undefined when it is off. */
+export type SurfaceFactory = (context: SurfaceContext) => Surface | undefined;
