@@ -1,0 +1,182 @@
+/**
+ * The /sandbox page: one HTML document with a little vanilla JavaScript. It polls the
+ * sandbox state, renders the channel like a chat app (threads under approval messages,
+ * "only visible to you" replies), and sends commands, files, reactions and button presses.
+ */
+import { escapeHtml } from '../http/pages.js';
+import type { SandboxPerson } from './surface.js';
+
+export function sandboxPage(people: readonly SandboxPerson[]): string {
+  const options = people.map((p) => `<option value="${escapeHtml(p.id)}">${escapeHtml(p.name)}</option>`).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>IQSP sandbox</title>
+<style>
+  * { box-sizing: border-box; }
+  body { margin: 0; font: 15px/1.45 system-ui, sans-serif; color: #1d1c1d; background: #f8f8f8; display: grid;
+         grid-template-columns: 1fr 22rem; grid-template-rows: auto 1fr auto; height: 100vh; }
+  header { grid-column: 1 / 3; background: #3f0e40; color: #fff; padding: .6rem 1rem; display: flex; gap: 1rem; align-items: center; }
+  header h1 { font-size: 1.05rem; margin: 0; flex: 1; }
+  header .note { font-size: .8rem; opacity: .8; }
+  #channel { overflow-y: auto; padding: 1rem; background: #fff; }
+  aside { grid-row: 2 / 4; grid-column: 2; overflow-y: auto; padding: 1rem; border-left: 1px solid #ddd; }
+  aside h2 { font-size: .95rem; margin: 0 0 .5rem; }
+  .msg { padding: .45rem .6rem; border-radius: 6px; margin-bottom: .35rem; white-space: pre-wrap; word-break: break-word; }
+  .msg:hover { background: #f4f4f4; }
+  .msg .who { font-weight: 700; margin-right: .4rem; }
+  .msg.bot .who { color: #3f0e40; }
+  .msg.private { background: #fff8e1; border-left: 3px solid #f2c744; }
+  .msg.private .tag { font-size: .75rem; color: #8a6d00; display: block; }
+  .thread { margin: .2rem 0 .6rem 2.2rem; border-left: 2px solid #ddd; padding-left: .6rem; }
+  .fields { display: grid; grid-template-columns: max-content 1fr; gap: .1rem .6rem; font-size: .85rem; color: #555; margin-top: .3rem; }
+  .preview { max-width: 14rem; max-height: 10rem; display: block; margin-top: .4rem; border-radius: 4px; }
+  .actions { margin-top: .4rem; display: flex; gap: .4rem; flex-wrap: wrap; }
+  button, .button { font: inherit; padding: .25rem .7rem; border: 1px solid #bbb; border-radius: 4px; background: #fff; cursor: pointer; text-decoration: none; color: inherit; }
+  button.primary, .button.primary { background: #007a5a; color: #fff; border-color: #007a5a; }
+  button.danger { background: #e01e5a; color: #fff; border-color: #e01e5a; }
+  .reaction.on { background: #e8f5fa; border-color: #1d9bd1; }
+  footer { grid-column: 1; padding: .6rem 1rem; background: #fff; border-top: 1px solid #ddd; display: flex; gap: .5rem; align-items: center; }
+  footer input[type=text] { flex: 1; padding: .5rem; font: inherit; border: 1px solid #bbb; border-radius: 6px; }
+  .published { font-size: .85rem; padding: .4rem 0; border-bottom: 1px solid #eee; }
+  .published a { word-break: break-all; }
+  .edited { font-size: .75rem; color: #888; }
+  .download { display: inline-block; margin-top: .3rem; }
+</style>
+</head>
+<body>
+<header>
+  <h1>IQSP sandbox · #general</h1>
+  <label>You are <select id="who">${options}</select></label>
+  <span class="note">Simulated chat and platforms: nothing leaves this machine.</span>
+</header>
+<main id="channel" aria-live="polite"></main>
+<aside>
+  <h2>Simulated platforms: published posts</h2>
+  <div id="published"><p class="note">Nothing published yet.</p></div>
+  <h2 style="margin-top:1.5rem">Try</h2>
+  <ol class="note">
+    <li><code>/iqsp connect x</code>, open the link, allow.</li>
+    <li>Attach an image: <code>/iqsp post x Hello from the sandbox</code></li>
+    <li>Switch to Bob and react ✅ on the approval message.</li>
+  </ol>
+</aside>
+<footer>
+  <form id="composer" style="display:flex;gap:.5rem;flex:1">
+    <input id="text" type="text" placeholder="/iqsp help" autocomplete="off" aria-label="Message">
+    <input id="files" type="file" multiple accept="image/*,video/*" aria-label="Attach files">
+    <button class="primary" type="submit">Send</button>
+  </form>
+</footer>
+<script>
+(() => {
+  const who = document.getElementById('who');
+  who.value = localStorage.getItem('iqsp-sandbox-user') || who.value;
+  who.addEventListener('change', () => { localStorage.setItem('iqsp-sandbox-user', who.value); refresh(true); });
+  const channel = document.getElementById('channel');
+  let lastKey = '';
+
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === 'class') node.className = v; else if (k.startsWith('on')) node.addEventListener(k.slice(2), v); else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c != null) node.append(c);
+    return node;
+  };
+  const linkify = (text) => {
+    const span = el('span');
+    const parts = text.split(/(https?:\\/\\/[^\\s)]+)/g);
+    for (const part of parts) {
+      if (/^https?:\\/\\//.test(part)) span.append(el('a', { href: part, target: '_blank', rel: 'noopener' }, part));
+      else span.append(part.replace(/<@([^>|]+)(\\|[^>]*)?>/g, '@$1'));
+    }
+    return span;
+  };
+  const post = async (url, body) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (!response.ok) alert((await response.json().catch(() => ({}))).error || 'Request failed');
+    refresh(true);
+  };
+
+  function render(state) {
+    const me = who.value;
+    const names = Object.fromEntries(state.people.map((p) => [p.id, p.name]));
+    const top = state.messages.filter((m) => !m.threadId);
+    const replies = (id) => state.messages.filter((m) => m.threadId === id);
+    const stick = channel.scrollTop + channel.clientHeight >= channel.scrollHeight - 30;
+    channel.replaceChildren();
+    const renderMessage = (m) => {
+      const box = el('div', { class: 'msg' + (m.author === 'bot' ? ' bot' : '') + (m.visibleTo ? ' private' : ''), 'data-id': m.id });
+      if (m.visibleTo) box.append(el('span', { class: 'tag' }, 'Only visible to you'));
+      box.append(el('span', { class: 'who' }, m.author === 'bot' ? 'IQSP' : (names[m.author] || m.author)), linkify(m.text));
+      if (m.edited) box.append(' ', el('span', { class: 'edited' }, '(edited)'));
+      if (m.imageUrl) box.append(el('img', { class: 'preview', src: m.imageUrl, alt: 'media preview' }));
+      if (m.file) {
+        const blob = new Blob([m.file.content], { type: 'application/json' });
+        box.append(el('a', { class: 'download button', href: URL.createObjectURL(blob), download: m.file.filename }, '⬇ ' + m.file.filename));
+      }
+      const actions = el('div', { class: 'actions' });
+      for (const b of m.buttons || []) {
+        if (b.actionId === 'open_connect_link') actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
+        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => post('/sandbox/api/button', { user: me, actionId: b.actionId, value: b.value }) }, b.label));
+      }
+      if (m.author === 'bot' && !m.threadId && !m.visibleTo && /^Post [A-Z0-9]+ from/.test(m.text)) {
+        for (const [emoji, label] of [['white_check_mark', '✅'], ['x', '❌']]) {
+          const users = (m.reactions && m.reactions[emoji]) || [];
+          const mine = users.includes(me);
+          actions.append(el('button', { class: 'reaction' + (mine ? ' on' : ''), type: 'button', title: users.map((u) => names[u] || u).join(', '),
+            'aria-label': (mine ? 'remove ' : 'react ') + label,
+            onclick: () => post('/sandbox/api/react', { user: me, messageId: m.id, emoji, remove: mine }) }, label + ' ' + users.length));
+        }
+      }
+      if (actions.childNodes.length) box.append(actions);
+      return box;
+    };
+    for (const m of top) {
+      channel.append(renderMessage(m));
+      const thread = replies(m.id);
+      if (thread.length) channel.append(el('div', { class: 'thread' }, ...thread.map(renderMessage)));
+    }
+    if (stick) channel.scrollTop = channel.scrollHeight;
+    const published = document.getElementById('published');
+    published.replaceChildren(...(state.published.length ? state.published.map((p) =>
+      el('div', { class: 'published' }, el('strong', {}, p.platform + ' ' + p.account), el('br'), p.text || '(no text)', el('br'),
+        el('a', { href: p.url, target: '_blank', rel: 'noopener' }, p.url))) : [el('p', { class: 'note' }, 'Nothing published yet.')]));
+  }
+
+  async function refresh(force) {
+    try {
+      const response = await fetch('/sandbox/api/state?user=' + encodeURIComponent(who.value));
+      const state = await response.json();
+      const key = who.value + ':' + state.version + ':' + state.published.length;
+      if (force || key !== lastKey) { lastKey = key; render(state); }
+    } catch (e) { /* the server restarted; try again */ }
+  }
+
+  document.getElementById('composer').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = document.getElementById('text');
+    const files = document.getElementById('files');
+    if (!text.value.trim() && !files.files.length) return;
+    const form = new FormData();
+    form.append('user', who.value);
+    form.append('text', text.value);
+    for (const f of files.files) form.append('files', f, f.name);
+    text.value = '';
+    files.value = '';
+    const response = await fetch('/sandbox/api/command', { method: 'POST', body: form });
+    if (!response.ok) alert((await response.json().catch(() => ({}))).error || 'Request failed');
+    refresh(true);
+  });
+
+  refresh(true);
+  setInterval(refresh, 700);
+})();
+</script>
+</body>
+</html>
+`;
+}

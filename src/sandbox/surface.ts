@@ -1,0 +1,197 @@
+/**
+ * The sandbox surface: a Slack-like channel at /sandbox where a person plays every role —
+ * types `/iqsp …` commands, attaches images or videos, follows connect links through the
+ * simulated consent pages, and reacts ✅/❌ as a teammate. It goes through the same core as
+ * Slack and Discord; attachments are uploaded here and fetched by the real media intake.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type Router from '@koa/router';
+import type { RouterContext } from '@koa/router';
+import busboy from 'busboy';
+import type { Invocation } from '../bots/chat-port.js';
+import type { Surface, SurfaceContext } from '../bots/surface.js';
+import type { AttachmentSource } from '../media/service.js';
+import { SANDBOX_CHANNEL, SANDBOX_WORKSPACE, SandboxChat } from './sandbox-chat.js';
+import { sandboxPage } from './page.js';
+
+export interface SandboxPerson {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+}
+
+export const SANDBOX_PEOPLE: readonly SandboxPerson[] = [
+  { id: 'ada', name: 'Ada (admin)', isAdmin: true },
+  { id: 'bob', name: 'Bob', isAdmin: false },
+  { id: 'cara', name: 'Cara', isAdmin: false },
+];
+
+/** What the sandbox shows of the simulated platforms (published posts, consent pages). */
+export interface SandboxPlatforms {
+  published(): Array<{ platform: string; account: string; text: string; url: string; media: number; at: string }>;
+}
+
+const MAX_UPLOAD_BYTES = 1024 ** 3;
+const MAX_FILES = 10;
+
+export function createSandboxSurface(platforms: SandboxPlatforms): (context: SurfaceContext) => Surface {
+  return ({ config, core, logger }) => {
+    const chat = new SandboxChat();
+    const uploadDir = path.join(config.mediaDir, 'sandbox-uploads');
+
+    const person = (id: unknown): SandboxPerson => {
+      const found = SANDBOX_PEOPLE.find((p) => p.id === id);
+      if (!found) throw Object.assign(new Error(`unknown sandbox person "${String(id)}"`), { status: 400 });
+      return found;
+    };
+    const invocationOf = (who: SandboxPerson): Invocation => ({
+      chat: 'slack',
+      workspaceExternalId: SANDBOX_WORKSPACE,
+      workspaceName: 'Sandbox',
+      userExternalId: who.id,
+      userName: who.name,
+      isAdmin: who.isAdmin,
+      channelId: SANDBOX_CHANNEL,
+    });
+    const answer = async (who: SandboxPerson, reply: Awaited<ReturnType<typeof core.commands.runText>>) => {
+      if (reply.visibility === 'private') await chat.sendPrivate({ chat: 'slack', workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
+      else await chat.postInChannel(SANDBOX_WORKSPACE, SANDBOX_CHANNEL, reply.message);
+    };
+
+    /** Reads a multipart command: fields `user`, `text`, and files streamed to the upload folder. */
+    const readCommand = (ctx: RouterContext) =>
+      new Promise<{ fields: Record<string, string>; files: AttachmentSource[] }>((resolve, reject) => {
+        const fields: Record<string, string> = {};
+        const files: AttachmentSource[] = [];
+        const writes: Promise<void>[] = [];
+        let parser: busboy.Busboy;
+        try {
+          parser = busboy({ headers: ctx.req.headers, limits: { files: MAX_FILES, fileSize: MAX_UPLOAD_BYTES, fields: 10, fieldSize: 64 * 1024 } });
+        } catch (error) {
+          reject(Object.assign(error as Error, { status: 400 }));
+          return;
+        }
+        parser.on('field', (name, value) => void (fields[name] = value));
+        parser.on('file', (_name, stream, info) => {
+          const id = randomUUID();
+          const file = path.join(uploadDir, id);
+          files.push({ url: `${config.publicUrl}/sandbox/files/${id}`, originalName: info.filename });
+          writes.push(
+            mkdir(uploadDir, { recursive: true }).then(() => pipeline(stream, createWriteStream(file, { mode: 0o600 }))),
+          );
+        });
+        parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
+        parser.on('close', () => Promise.all(writes).then(() => resolve({ fields, files }), reject));
+        ctx.req.pipe(parser);
+      });
+
+    const routes = (router: Router): void => {
+      router.get('/sandbox', (ctx) => {
+        ctx.type = 'html';
+        ctx.body = sandboxPage(SANDBOX_PEOPLE);
+      });
+
+      router.get('/sandbox/api/state', (ctx) => {
+        const who = person(ctx.query.user);
+        ctx.body = {
+          version: chat.version,
+          messages: chat.viewFor(who.id),
+          people: SANDBOX_PEOPLE,
+          platforms: [...core.publishers.values()].map((p) => ({ platform: p.platform, name: p.displayName })),
+          published: platforms.published(),
+        };
+      });
+
+      router.post('/sandbox/api/command', async (ctx) => {
+        const { fields, files } = await readCommand(ctx);
+        const who = person(fields.user);
+        const text = (fields.text ?? '').trim();
+        chat.userMessage(who.id, files.length > 0 ? `${text} (📎 ${files.length} file${files.length > 1 ? 's' : ''})` : text);
+        const commandText = text.replace(/^\/iqsp\b/i, '').replace(/^@iqsp\b/i, '').trim();
+        try {
+          await answer(who, await core.commands.runText(invocationOf(who), commandText, files));
+        } finally {
+          // The intake has its own copy by now (or refused it); the upload is not kept.
+          for (const f of files) await rm(path.join(uploadDir, f.url.split('/').pop()!), { force: true });
+        }
+        ctx.body = { ok: true };
+      });
+
+      router.get('/sandbox/files/:id', async (ctx) => {
+        const id = String(ctx.params.id ?? '');
+        if (!/^[0-9a-f-]{36}$/.test(id)) return void (ctx.status = 404);
+        const file = path.join(uploadDir, id);
+        try {
+          ctx.length = (await stat(file)).size;
+        } catch {
+          return void (ctx.status = 404);
+        }
+        ctx.type = 'application/octet-stream';
+        ctx.body = createReadStream(file);
+      });
+
+      router.post('/sandbox/api/react', async (ctx) => {
+        const body = await readJson(ctx);
+        const who = person(body.user);
+        const emoji = body.emoji === 'x' ? 'x' : 'white_check_mark';
+        const remove = body.remove === true;
+        if (!chat.react(String(body.messageId), who.id, emoji, remove)) return void (ctx.body = { ok: true, changed: false });
+        if (emoji === 'x' && remove) return void (ctx.body = { ok: true });
+        await core.posts.decide({
+          chat: 'slack',
+          workspaceExternalId: SANDBOX_WORKSPACE,
+          messageId: String(body.messageId),
+          userExternalId: who.id,
+          userName: who.name,
+          isBot: false,
+          decision: emoji === 'x' ? 'reject' : remove ? 'withdraw' : 'approve',
+          via: 'reaction',
+        });
+        ctx.body = { ok: true };
+      });
+
+      router.post('/sandbox/api/button', async (ctx) => {
+        const body = await readJson(ctx);
+        const who = person(body.user);
+        const actionId = String(body.actionId);
+        const value = String(body.value);
+        if (actionId === 'approve_post' || actionId === 'reject_post')
+          await core.posts.decideOnPost(value, {
+            chat: 'slack',
+            workspaceExternalId: SANDBOX_WORKSPACE,
+            userExternalId: who.id,
+            userName: who.name,
+            isBot: false,
+            decision: actionId === 'approve_post' ? 'approve' : 'reject',
+            via: 'button',
+          });
+        else if (actionId === 'delete_my_data_confirm') await answer(who, await core.commands.run(invocationOf(who), { kind: 'delete-my-data', confirmed: true }));
+        ctx.body = { ok: true };
+      });
+    };
+
+    logger.warn(`SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real; set any real credential to turn the sandbox off.`);
+    return { name: 'sandbox', port: chat, routes };
+  };
+}
+
+async function readJson(ctx: RouterContext): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw Object.assign(new Error('the body must be a JSON object'), { status: 400 });
+}
