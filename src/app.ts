@@ -238,6 +238,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     const surface = factory({ config, core, services, logger });
     if (!surface) continue;
     core.setChatPort(surface.port);
+    for (const host of surface.attachmentHosts ?? []) core.media.allowHost(host);
     surfaces.push(surface);
   }
   const background: BackgroundService[] = [

@@ -14,6 +14,8 @@ export interface Surface {
   port: ChatPort;
   /** HTTP routes the surface needs (Slack's /slack/events, install pages). */
   routes?: (router: Router) => void;
+  /** Hosts (host:port) this surface's attachments are downloaded from, beyond the configured ones. */
+  attachmentHosts?: string[];
   /** Long-running parts (a gateway connection, Socket Mode), started after the HTTP server. */
   background?: BackgroundService[];
 }

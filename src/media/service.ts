@@ -72,9 +72,16 @@ export function toMediaInfo(row: MediaRow): MediaInfo {
 
 export class MediaService implements MediaAccess {
   private readonly now: () => Date;
+  private readonly allowedHosts: Set<string>;
 
   constructor(private readonly options: MediaServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    this.allowedHosts = new Set(options.allowedHosts);
+  }
+
+  /** Allows downloads from one more host (a chat surface's file host, e.g. the sandbox's own uploads). */
+  allowHost(host: string): void {
+    this.allowedHosts.add(host);
   }
 
   /** Downloads an attachment into the store and records it; refuses what is not usable media. */
@@ -146,7 +153,7 @@ export class MediaService implements MediaAccess {
     const originHost = hostOf(url);
     for (let hop = 0; hop <= MAX_REDIRECTS; hop += 1) {
       const host = hostOf(url);
-      if (!host || !this.options.allowedHosts.includes(host))
+      if (!host || !this.allowedHosts.has(host))
         throw new MediaIntakeError(`${name} is on ${host ?? 'an invalid URL'}, which is not a chat file host IQSP downloads from`);
       let response: Response;
       try {

@@ -175,7 +175,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
     };
 
     logger.warn(`SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real; set any real credential to turn the sandbox off.`);
-    return { name: 'sandbox', port: chat, routes };
+    return { name: 'sandbox', port: chat, routes, attachmentHosts: [new URL(config.publicUrl).host] };
   };
 }
 

@@ -1,0 +1,46 @@
+/**
+ * The discord.js client IQSP runs: the intents and partials its features need, and the REST
+ * base from DISCORD_API_URL (the gateway URL then comes from GET /gateway/bot on that API).
+ */
+import { Client, GatewayIntentBits, Partials, PermissionFlagsBits } from 'discord.js';
+
+export const INTENTS = [
+  GatewayIntentBits.Guilds, // servers, channels, roles (Manage Server), threads
+  GatewayIntentBits.GuildMessages, // messages that mention the bot
+  GatewayIntentBits.MessageContent, // privileged: the text and attachments of those messages
+  GatewayIntentBits.GuildMessageReactions, // ✅/❌ on approval messages
+  GatewayIntentBits.DirectMessages, // DMs to the bot
+] as const;
+
+/**
+ * Message + Reaction + User: reactions on messages posted before a restart still arrive.
+ * Channel: DMs arrive (DM channels are never cached), and uncached threads resolve.
+ */
+export const PARTIALS = [Partials.Message, Partials.Reaction, Partials.User, Partials.Channel] as const;
+
+export function createDiscordClient(apiUrl: string): Client {
+  return new Client({
+    intents: [...INTENTS],
+    partials: [...PARTIALS],
+    rest: { api: apiUrl },
+    // Mentions in bot messages notify the people named, never @everyone or roles (captions are user text).
+    allowedMentions: { parse: ['users'], repliedUser: false },
+  });
+}
+
+/** What the bot does in a channel: the permissions its invite link asks for. */
+export const BOT_PERMISSIONS =
+  PermissionFlagsBits.ViewChannel |
+  PermissionFlagsBits.SendMessages |
+  PermissionFlagsBits.SendMessagesInThreads |
+  PermissionFlagsBits.CreatePublicThreads |
+  PermissionFlagsBits.EmbedLinks |
+  PermissionFlagsBits.AttachFiles |
+  PermissionFlagsBits.AddReactions |
+  PermissionFlagsBits.ReadMessageHistory;
+
+/** The install link for a server: the bot with BOT_PERMISSIONS, and the `/iqsp` command. */
+export function inviteUrl(applicationId: string): string {
+  const query = new URLSearchParams({ client_id: applicationId, scope: 'bot applications.commands', permissions: String(BOT_PERMISSIONS) });
+  return `https://discord.com/oauth2/authorize?${query}`;
+}

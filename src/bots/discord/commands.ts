@@ -1,0 +1,147 @@
+/**
+ * `/iqsp`: one slash command with a sub-command per chat command (contract.md §4) and typed
+ * options, its registration, and the translation of a filled-in command into the core's
+ * `Command`. Registration is a bulk overwrite (PUT), run by `iqsp discord register-commands`.
+ */
+import type { RESTPutAPIApplicationCommandsResult, SlashCommandStringOption } from 'discord.js';
+import { ApplicationIntegrationType, InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
+import { PLATFORMS } from '../../db/schema.js';
+import type { Command, ParseResult } from '../../core/grammar.js';
+import { parseCommand, parseTargets, TIKTOK_PRIVACY } from '../../core/grammar.js';
+
+export const COMMAND_NAME = 'iqsp';
+export const MEDIA_OPTIONS = ['media1', 'media2', 'media3', 'media4'] as const;
+
+const platformChoices = PLATFORMS.map((p) => ({ name: p, value: p }));
+
+const postIdOption = (description: string) => (o: SlashCommandStringOption) =>
+  o.setName('post_id').setDescription(description).setRequired(true).setMinLength(4).setMaxLength(40);
+
+export function iqspCommand(): SlashCommandBuilder {
+  const command = new SlashCommandBuilder()
+    .setName(COMMAND_NAME)
+    .setDescription('Publish to Facebook, Instagram, X and TikTok with your team’s approval')
+    .setContexts(InteractionContextType.Guild)
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+  command
+    .addSubcommand((s) => s.setName('help').setDescription('The commands, and which platforms are enabled here'))
+    .addSubcommand((s) =>
+      s
+        .setName('connect')
+        .setDescription('A private link to connect an account')
+        .addStringOption((o) => o.setName('platform').setDescription('The platform').setRequired(true).addChoices(...platformChoices)),
+    )
+    .addSubcommand((s) => s.setName('accounts').setDescription('The connected accounts, who connected each, token health'))
+    .addSubcommand((s) => {
+      s.setName('post')
+        .setDescription('Ask to publish: validated for every target, then shown here for approval')
+        .addStringOption((o) =>
+          o.setName('targets').setDescription('all, or platforms and @handles separated by commas (tiktok:public|friends|followers|private)').setRequired(true).setMaxLength(500),
+        )
+        .addStringOption((o) => o.setName('caption').setDescription('The caption').setMaxLength(6000));
+      for (const name of MEDIA_OPTIONS) s.addAttachmentOption((o) => o.setName(name).setDescription('An image or a video'));
+      s.addStringOption((o) =>
+        o
+          .setName('tiktok_privacy')
+          .setDescription('Who may see the TikTok post (when targets name tiktok without it)')
+          .addChoices(...TIKTOK_PRIVACY.map((p) => ({ name: p, value: p }))),
+      );
+      return s;
+    })
+    .addSubcommand((s) => s.setName('status').setDescription('Where a post stands, per target').addStringOption(postIdOption('The post id')))
+    .addSubcommand((s) => s.setName('cancel').setDescription('Cancel what has not been published yet').addStringOption(postIdOption('The post id')))
+    .addSubcommand((s) => s.setName('retry').setDescription('Retry the targets that failed for a temporary reason').addStringOption(postIdOption('The post id')))
+    .addSubcommand((s) =>
+      s
+        .setName('disconnect')
+        .setDescription('Revoke and delete a connected account')
+        .addStringOption((o) => o.setName('platform').setDescription('The platform').setRequired(true).addChoices(...platformChoices))
+        .addStringOption((o) => o.setName('handle').setDescription('Which account, when several are connected (@handle)').setMaxLength(65)),
+    )
+    .addSubcommand((s) => s.setName('data').setDescription('Everything IQSP stores about you, as a JSON file in your DMs'))
+    .addSubcommand((s) =>
+      s
+        .setName('delete-my-data')
+        .setDescription('Delete everything IQSP stores about you')
+        .addBooleanOption((o) => o.setName('confirm').setDescription('True to delete now; otherwise IQSP shows what would go')),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('approvers')
+        .setDescription('Who may approve posts (admins change it)')
+        .addStringOption((o) => o.setName('action').setDescription('Add or remove people; leave out to list them').addChoices({ name: 'add', value: 'add' }, { name: 'remove', value: 'remove' }))
+        .addStringOption((o) => o.setName('users').setDescription('The people, as @mentions').setMaxLength(2000)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('approvals')
+        .setDescription('How many approvals a post needs here (admins)')
+        .addIntegerOption((o) => o.setName('count').setDescription('0 publishes without approval').setRequired(true).setMinValue(0).setMaxValue(50)),
+    )
+    .addSubcommand((s) => s.setName('audit').setDescription('The latest entries of the audit log (admins)'));
+  return command;
+}
+
+/** What the translation needs from a slash command's options (discord.js's resolver fits). */
+export interface SlashOptions {
+  getSubcommand(): string;
+  getString(name: string): string | null;
+  getInteger(name: string): number | null;
+  getBoolean(name: string): boolean | null;
+}
+
+/**
+ * The core command for a filled-in `/iqsp`. Typed options are turned into the chat grammar's
+ * words and parsed by the same parser as text, so both paths give the same answers; `post`
+ * is built directly because its caption is free text.
+ */
+export function commandFromOptions(options: SlashOptions): ParseResult {
+  const sub = options.getSubcommand();
+  const str = (name: string) => options.getString(name)?.trim() ?? '';
+  switch (sub) {
+    case 'post': {
+      const targets = parseTargets(str('targets'));
+      if (typeof targets === 'string') return { ok: false, message: targets };
+      const privacy = options.getString('tiktok_privacy');
+      const withPrivacy = targets.map((t) => (privacy && t.kind === 'platform' && t.platform === 'tiktok' && !t.option ? { ...t, option: privacy } : t));
+      const command: Command = { kind: 'post', targets: withPrivacy, caption: options.getString('caption') ?? '' };
+      return { ok: true, command };
+    }
+    case 'connect':
+      return parseCommand(`connect ${str('platform')}`);
+    case 'disconnect': {
+      const handle = str('handle').replace(/^@/, '');
+      return parseCommand(`disconnect ${str('platform')}${handle ? ` @${handle}` : ''}`);
+    }
+    case 'status':
+    case 'cancel':
+    case 'retry':
+      return parseCommand(`${sub} ${str('post_id')}`);
+    case 'delete-my-data':
+      return parseCommand(options.getBoolean('confirm') ? 'delete-my-data confirm' : 'delete-my-data');
+    case 'approvers':
+      return parseCommand(`approvers ${str('action')} ${str('users')}`);
+    case 'approvals':
+      return parseCommand(`approvals ${options.getInteger('count') ?? ''}`);
+    default:
+      // help, accounts, data, audit: no options; an unknown name gets the parser's own answer.
+      return parseCommand(sub);
+  }
+}
+
+export interface RegisterCommandsOptions {
+  token: string;
+  applicationId: string;
+  /** DISCORD_API_URL (e.g. https://discord.com/api). */
+  apiUrl: string;
+  /** One guild (instant, for development); without it the command is global. */
+  guildId?: string | undefined;
+}
+
+/** Registers `/iqsp` (PUT /applications/{id}/commands, or …/guilds/{guild}/commands); returns the registered command names. */
+export async function registerDiscordCommands(options: RegisterCommandsOptions): Promise<{ scope: 'global' | 'guild'; commands: string[] }> {
+  const rest = new REST({ api: options.apiUrl }).setToken(options.token);
+  const route = options.guildId ? Routes.applicationGuildCommands(options.applicationId, options.guildId) : Routes.applicationCommands(options.applicationId);
+  const registered = (await rest.put(route, { body: [iqspCommand().toJSON()] })) as RESTPutAPIApplicationCommandsResult;
+  return { scope: options.guildId ? 'guild' : 'global', commands: registered.map((c) => c.name) };
+}

@@ -1,0 +1,51 @@
+/**
+ * What every Discord event handler needs, and the small translations they share: who is
+ * asking (an Invocation, admin = Manage Server), and "have we handled this delivery before".
+ */
+import type { Client, GuildMember, User } from 'discord.js';
+import { PermissionFlagsBits } from 'discord.js';
+import type { Core } from '../../app.js';
+import type { Db } from '../../db/database.js';
+import { isoNow } from '../../db/database.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Invocation } from '../chat-port.js';
+import type { DiscordChatPort } from './port.js';
+
+export interface DiscordDeps {
+  client: Client;
+  core: Core;
+  db: Db;
+  port: DiscordChatPort;
+  logger: Logger;
+}
+
+export function displayName(user: User, member?: GuildMember | null): string {
+  return member?.displayName ?? user.globalName ?? user.username;
+}
+
+/** Discord members with Manage Server (ManageGuild; Administrator and the owner imply it). */
+export function isAdmin(permissions: { has(flag: bigint): boolean } | null | undefined): boolean {
+  return permissions?.has(PermissionFlagsBits.ManageGuild) ?? false;
+}
+
+/** The server is the workspace; its name is known when the server is cached (it is, after GUILD_CREATE). */
+export function invocationFor(guild: { id: string; name?: string | undefined }, user: User, channelId: string, member: GuildMember | null, admin: boolean): Invocation {
+  return {
+    chat: 'discord',
+    workspaceExternalId: guild.id,
+    workspaceName: guild.name,
+    userExternalId: user.id,
+    userName: displayName(user, member),
+    isAdmin: admin,
+    channelId,
+  };
+}
+
+/**
+ * True the first time a delivery id is seen, across retries, gateway resumes and instances
+ * sharing the database (chat_events; the cleanup job prunes old ids).
+ */
+export async function firstDelivery(db: Db, id: string): Promise<boolean> {
+  const result = await db.insertInto('chat_events').values({ id, received_at: isoNow() }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+}

@@ -1,0 +1,21 @@
+/**
+ * The Discord surface: a discord.js gateway client in the same process as the HTTP server.
+ * On when DISCORD_TOKEN and DISCORD_APPLICATION_ID are set; the REST base is DISCORD_API_URL.
+ * `/iqsp` is registered separately, by `iqsp discord register-commands` (commands.ts).
+ */
+import type { SurfaceFactory } from '../surface.js';
+import { createDiscordClient } from './client.js';
+import { DiscordGateway } from './gateway.js';
+import { DiscordChatPort } from './port.js';
+
+export { registerDiscordCommands } from './commands.js';
+export { BOT_PERMISSIONS, inviteUrl } from './client.js';
+
+export const createDiscordSurface: SurfaceFactory = ({ config, core, services, logger }) => {
+  if (!config.discord.enabled) return undefined;
+  const log = logger.child({ surface: 'discord' });
+  const client = createDiscordClient(config.discord.apiUrl);
+  const port = new DiscordChatPort(client, log);
+  const gateway = new DiscordGateway({ client, core, db: services.db, port, logger: log }, config.discord.token);
+  return { name: 'discord', port, background: [gateway] };
+};

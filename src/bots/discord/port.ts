@@ -1,0 +1,132 @@
+/**
+ * The ChatPort over discord.js: channel messages, threads started from the approval message,
+ * edits, and private messages as DMs (or, when the user blocks DMs from the server and is in
+ * the middle of a slash command, as an ephemeral follow-up of that command).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, SendableChannels, ThreadChannel } from 'discord.js';
+import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, ThreadAutoArchiveDuration } from 'discord.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../chat-port.js';
+import { discordErrorCode, loggableError } from './errors.js';
+import { APPROVE_EMOJI, isApprovalMessage, newMessage, REJECT_EMOJI, renderMessage, threadName } from './render.js';
+
+type RepliableInteraction = ChatInputCommandInteraction | MessageComponentInteraction;
+
+/** The interaction being answered, so a private message to its user can fall back to an ephemeral follow-up. */
+export const interactionScope = new AsyncLocalStorage<RepliableInteraction>();
+
+/** Where replies about a message go: its thread, or (where threads cannot exist) replies in its channel. */
+type ThreadTarget = { kind: 'thread'; thread: ThreadChannel } | { kind: 'replies'; channel: SendableChannels; messageId: string };
+
+export class DiscordChatPort implements ChatPort {
+  readonly chat = 'discord' as const;
+  private readonly startingThreads = new Map<string, Promise<ThreadTarget>>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly logger: Logger,
+  ) {}
+
+  async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
+    await this.direct(user, newMessage(message));
+  }
+
+  async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
+    const attachment = new AttachmentBuilder(Buffer.from(file.content, 'utf8'), { name: file.filename, description: file.comment.slice(0, 1024) });
+    await this.direct(user, { content: file.comment, files: [attachment] });
+  }
+
+  private async direct(user: ChatUserRef, payload: BaseMessageOptions): Promise<void> {
+    try {
+      const dm = await this.client.users.createDM(user.userExternalId);
+      await dm.send(payload);
+    } catch (error) {
+      const interaction = interactionScope.getStore();
+      // 50007: the user does not accept DMs from this server's members.
+      if (discordErrorCode(error) !== RESTJSONErrorCodes.CannotSendMessagesToThisUser || interaction?.user.id !== user.userExternalId) throw error;
+      await interaction.followUp({ ...payload, flags: MessageFlags.Ephemeral });
+    }
+  }
+
+  private async sendable(channelId: string): Promise<SendableChannels> {
+    const channel = await this.client.channels.fetch(channelId);
+    if (!channel?.isSendable()) throw new Error(`Discord channel ${channelId} does not take messages`);
+    return channel;
+  }
+
+  async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
+    const channel = await this.sendable(channelId);
+    const sent = await channel.send(newMessage(message));
+    // Not awaited: the core stores the message id as soon as this returns, and Discord paces
+    // reactions (about one per 250 ms), so an approver's click on the seeded ✅ finds the post.
+    if (isApprovalMessage(message)) void this.seedReactions(sent);
+    return { workspaceExternalId, channelId, messageId: sent.id };
+  }
+
+  /** ✅ and ❌ on the approval message, so approvers only need to click. The bot's own reactions never count. */
+  private async seedReactions(message: Message): Promise<void> {
+    try {
+      await message.react(APPROVE_EMOJI);
+      await message.react(REJECT_EMOJI);
+    } catch (error) {
+      this.logger.warn({ err: loggableError(error), messageId: message.id }, 'could not add the ✅/❌ reactions (missing Add Reactions permission?)');
+    }
+  }
+
+  async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
+    const target = await this.threadOf(parent);
+    const payload = newMessage(message);
+    if (target.kind === 'thread') {
+      const sent = await target.thread.send(payload);
+      return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: sent.id, threadId: target.thread.id };
+    }
+    const sent = await target.channel.send({ ...payload, reply: { messageReference: target.messageId, failIfNotExists: false } });
+    return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: sent.id };
+  }
+
+  async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
+    // A thread started from a message has that message's id; a different thread id means the message is inside the thread.
+    const channelId = ref.threadId && ref.threadId !== ref.messageId ? ref.threadId : ref.channelId;
+    const channel = await this.client.channels.fetch(channelId);
+    if (!channel?.isTextBased()) throw new Error(`Discord channel ${channelId} has no messages`);
+    const { content, embeds, components } = renderMessage(message);
+    await channel.messages.edit(ref.messageId, { content, embeds, components });
+  }
+
+  /** The thread for replies about `parent`, started from it on first use (one start at a time per message). */
+  private threadOf(parent: MessageRef): Promise<ThreadTarget> {
+    const threadId = parent.threadId ?? parent.messageId;
+    const cached = this.client.channels.cache.get(threadId);
+    if (cached?.isThread()) return Promise.resolve({ kind: 'thread', thread: cached });
+    let pending = this.startingThreads.get(threadId);
+    if (!pending) {
+      pending = this.findOrStartThread(parent, threadId).finally(() => this.startingThreads.delete(threadId));
+      this.startingThreads.set(threadId, pending);
+    }
+    return pending;
+  }
+
+  private async findOrStartThread(parent: MessageRef, threadId: string): Promise<ThreadTarget> {
+    if (threadId !== parent.messageId) return { kind: 'thread', thread: await this.fetchThread(threadId) };
+    const channel = await this.sendable(parent.channelId);
+    if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
+      return { kind: 'replies', channel, messageId: parent.messageId };
+    const starter = await channel.messages.fetch(parent.messageId);
+    if (starter.thread) return { kind: 'thread', thread: starter.thread };
+    try {
+      const thread = await starter.startThread({ name: threadName(starter), autoArchiveDuration: ThreadAutoArchiveDuration.OneWeek });
+      return { kind: 'thread', thread };
+    } catch (error) {
+      // Another instance (or an earlier run) started it first.
+      if (discordErrorCode(error) === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) return { kind: 'thread', thread: await this.fetchThread(threadId) };
+      throw error;
+    }
+  }
+
+  private async fetchThread(threadId: string): Promise<ThreadChannel> {
+    const channel = await this.client.channels.fetch(threadId);
+    if (!channel?.isThread()) throw new Error(`Discord channel ${threadId} is not a thread`);
+    return channel;
+  }
+}

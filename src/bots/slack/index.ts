@@ -1,0 +1,145 @@
+/**
+ * The Slack surface: a Bolt 5 App inside our Koa server (`POST /slack/events`), in one of
+ * three modes taken from the configuration, which can be combined:
+ * - single workspace: SLACK_BOT_TOKEN speaks for its own workspace;
+ * - multi-workspace: SLACK_CLIENT_ID/SECRET, installed through `/slack/install` and
+ *   `/slack/oauth_redirect` (@slack/oauth InstallProvider), installations sealed in our database;
+ * - Socket Mode: SLACK_APP_TOKEN, for development without a public URL (events arrive over a
+ *   WebSocket; the HTTP route stays).
+ * SLACK_API_URL is the base of every Web API call: Bolt's clients, the chat port, the installer
+ * and Socket Mode's `apps.connections.open`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App } from '@slack/bolt';
+import { InstallProvider, type CallbackOptions } from '@slack/oauth';
+import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { renderPage } from '../../http/pages.js';
+import type { Surface, SurfaceFactory } from '../surface.js';
+import { SlackAuthorizer } from './authorization.js';
+import { DbInstallationStore } from './installation-store.js';
+import { registerListeners } from './listeners.js';
+import { slackLogger } from './logger.js';
+import { SLACK_BOT_SCOPES } from './manifest.js';
+import { SlackPeople } from './people.js';
+import { SlackChatPort } from './port.js';
+import { SlackReceiver } from './receiver.js';
+
+export { slackManifest } from './manifest.js';
+
+export interface SlackSurfaceOptions {
+  /** How long a modal submission may work before acknowledging without its verdict (Slack allows 3 s). */
+  viewAckBudgetMs?: number;
+  /** How long users.info answers (admin, bot, name) are kept. */
+  peopleCacheMs?: number;
+  /** How long shutdown waits for Slack work still running. */
+  drainMs?: number;
+  /** Web API retries on network errors, 5xx and rate limits. */
+  retries?: number;
+}
+
+/** The Slack surface, with a way to wait for work still running after Slack got its acks (tests, benchmarks). */
+export interface SlackSurface extends Surface {
+  settled(): Promise<void>;
+}
+
+export function isSlackSurface(surface: Surface): surface is SlackSurface {
+  return surface.name === 'slack' && typeof (surface as Partial<SlackSurface>).settled === 'function';
+}
+
+/** Slack requests are small; larger bodies are refused before they are read. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+function sendPage(res: ServerResponse, status: number, title: string, paragraphs: string[]): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+  res.end(renderPage({ status, title, paragraphs }));
+}
+
+function installFailure(code: string): string {
+  if (/state/i.test(code)) return 'This install link expired or was opened in another browser.';
+  if (/authorization/i.test(code)) return 'The installation was cancelled in Slack.';
+  return 'Slack did not confirm the installation.';
+}
+
+export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): SurfaceFactory {
+  return ({ config, core, services, logger }): SlackSurface | undefined => {
+    const slack = config.slack;
+    if (!slack.enabled) return undefined;
+    const log = logger.child({ surface: 'slack' });
+    const boltLogger = slackLogger(log);
+    const clientOptions: WebClientOptions = { slackApiUrl: slack.apiUrl, retryConfig: { retries: options.retries ?? 2 }, timeout: 30_000 };
+    const client = new WebClient(undefined, { ...clientOptions, logger: boltLogger });
+
+    const installations = slack.clientId ? new DbInstallationStore(services.db, services.secrets) : undefined;
+    const installer =
+      slack.clientId && slack.clientSecret && installations
+        ? new InstallProvider({
+            clientId: slack.clientId,
+            clientSecret: slack.clientSecret,
+            stateSecret: services.vault.subkey('slack-oauth-state/v1').toString('base64url'),
+            installationStore: installations,
+            directInstall: true,
+            installUrlOptions: { scopes: [...SLACK_BOT_SCOPES], redirectUri: `${config.publicUrl}/slack/oauth_redirect` },
+            clientOptions,
+            logger: slackLogger(log, 'slack-install'),
+          })
+        : undefined;
+    const auth = new SlackAuthorizer(client, installer, slack.botToken);
+
+    const receiver = new SlackReceiver({
+      signingSecret: slack.signingSecret,
+      logger: log,
+      slackLogger: boltLogger,
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+      socketMode: slack.appToken ? { appToken: slack.appToken, apiUrl: slack.apiUrl } : undefined,
+      drainMs: options.drainMs ?? 10_000,
+    });
+    const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger });
+    registerListeners({
+      app,
+      core,
+      db: services.db,
+      people: new SlackPeople(client, log, options.peopleCacheMs ?? 60_000),
+      installations,
+      logger: log,
+      viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
+    });
+
+    const callbackOptions: CallbackOptions = {
+      success: (installation, _options, _req, res) =>
+        sendPage(res, 200, 'IQSP is installed', [
+          `IQSP was added to ${installation.team?.name ?? installation.enterprise?.name ?? 'your Slack workspace'}.`,
+          'Invite it to a channel (/invite @IQSP) and type /iqsp help there.',
+        ]),
+      failure: (error, _options, _req, res) => {
+        log.warn({ code: error.code }, 'a Slack installation did not finish');
+        sendPage(res, 400, 'Slack installation did not finish', [installFailure(error.code), `Start again at ${config.publicUrl}/slack/install.`]);
+      },
+    };
+    const nodeRoute = (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
+      // Bolt and the installer write the Node response themselves; Koa must leave it alone.
+      ctx.respond = false;
+      try {
+        await handle(ctx.req, ctx.res);
+      } catch (error) {
+        log.error({ err: error }, 'a Slack route failed');
+        if (!ctx.res.headersSent) sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
+      }
+    };
+
+    return {
+      name: 'slack',
+      port: new SlackChatPort(client, auth),
+      routes: (router) => {
+        router.post('/slack/events', nodeRoute((req, res) => receiver.handle(req, res)));
+        if (installer) {
+          router.get('/slack/install', nodeRoute((req, res) => installer.handleInstallPath(req, res)));
+          router.get('/slack/oauth_redirect', nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)));
+        }
+      },
+      background: [{ name: 'slack', start: () => receiver.start(), stop: () => receiver.stop() }],
+      settled: () => receiver.idle(),
+    };
+  };
+}
+
+export const createSlackSurface: SurfaceFactory = slackSurfaceFactory();

@@ -1,0 +1,173 @@
+/**
+ * The `/iqsp post` modal: caption (prefilled from the command text), the workspace's
+ * connected accounts as targets, TikTok's privacy level (no default: TikTok forbids a
+ * preselected level), and a `file_input` of up to 10 files. The channel the command came
+ * from travels in `private_metadata`, since a view submission carries none.
+ */
+import type { types, ViewOutput } from '@slack/bolt';
+import type { Platform } from '../../db/schema.js';
+import { TIKTOK_PRIVACY, type TiktokPrivacy } from '../../core/grammar.js';
+import { MAX_ATTACHMENTS } from '../../core/posts.js';
+import { clip, toMrkdwn } from './text.js';
+
+type ModalView = types.ModalView;
+type KnownBlock = types.KnownBlock;
+type Option = types.PlainTextOption;
+
+export const POST_VIEW_ID = 'iqsp_post';
+export const BLOCKS = { caption: 'caption', targets: 'targets', privacy: 'tiktok_privacy', media: 'media', notice: 'notice' } as const;
+/** Each input block holds one element; its action id is the block id. */
+const ACTION = BLOCKS;
+
+/** Slack's limits: checkboxes hold at most 10 options, a multi-select 100; a plain-text input 3000 characters. */
+const CHECKBOXES_MAX = 10;
+const CAPTION_MAX = 3000;
+
+export interface FormAccount {
+  id: string;
+  platform: Platform;
+  label: string;
+}
+
+export interface FormValues {
+  caption?: string | undefined;
+  accountIds?: readonly string[] | undefined;
+  privacy?: TiktokPrivacy | undefined;
+}
+
+export interface FormMetadata {
+  channelId: string;
+}
+
+export interface SubmittedFile {
+  id: string;
+  name: string | undefined;
+  urlPrivateDownload: string | undefined;
+  fileAccess: string | undefined;
+}
+
+export interface SubmittedForm {
+  caption: string;
+  accountIds: string[];
+  privacy: TiktokPrivacy | undefined;
+  files: SubmittedFile[];
+  metadata: FormMetadata;
+}
+
+const PRIVACY_LABELS: Record<TiktokPrivacy, string> = {
+  public: 'Everyone (public)',
+  friends: 'Friends (mutual followers)',
+  followers: 'Followers',
+  private: 'Only me (private)',
+};
+
+function plain(text: string, max = 75): types.PlainTextElement {
+  return { type: 'plain_text', text: clip(text, max) };
+}
+
+function accountOption(account: FormAccount): Option {
+  return { text: plain(account.label), value: account.id };
+}
+
+function privacyOption(privacy: TiktokPrivacy): Option {
+  return { text: plain(PRIVACY_LABELS[privacy]), value: privacy };
+}
+
+export function postView(accounts: readonly FormAccount[], values: FormValues, metadata: FormMetadata, problems: readonly string[] = []): ModalView {
+  const blocks: KnownBlock[] = [];
+  if (problems.length > 0)
+    blocks.push({
+      type: 'section',
+      block_id: BLOCKS.notice,
+      text: { type: 'mrkdwn', text: clip(toMrkdwn(['*Nothing was posted. Fix these and try again:*', ...problems.map((p) => `• ${p}`)].join('\n')), 3000) },
+    });
+
+  const caption: types.PlainTextInput = { type: 'plain_text_input', action_id: ACTION.caption, multiline: true, max_length: CAPTION_MAX };
+  if (values.caption) caption.initial_value = clip(values.caption, CAPTION_MAX);
+  blocks.push({ type: 'input', block_id: BLOCKS.caption, label: plain('Caption'), optional: true, element: caption });
+
+  const options = accounts.map(accountOption);
+  const selected = options.filter((o) => values.accountIds?.includes(o.value ?? ''));
+  if (options.length <= CHECKBOXES_MAX) {
+    const checkboxes: types.Checkboxes = { type: 'checkboxes', action_id: ACTION.targets, options };
+    if (selected.length > 0) checkboxes.initial_options = selected;
+    blocks.push({ type: 'input', block_id: BLOCKS.targets, label: plain('Post to'), element: checkboxes });
+  } else {
+    const select: types.MultiStaticSelect = { type: 'multi_static_select', action_id: ACTION.targets, options: options.slice(0, 100), placeholder: plain('Choose accounts') };
+    if (selected.length > 0) select.initial_options = selected;
+    blocks.push({ type: 'input', block_id: BLOCKS.targets, label: plain('Post to'), element: select });
+  }
+
+  if (accounts.some((a) => a.platform === 'tiktok')) {
+    const select: types.StaticSelect = {
+      type: 'static_select',
+      action_id: ACTION.privacy,
+      placeholder: plain('Who can watch it on TikTok'),
+      options: TIKTOK_PRIVACY.map(privacyOption),
+    };
+    if (values.privacy) select.initial_option = privacyOption(values.privacy);
+    blocks.push({
+      type: 'input',
+      block_id: BLOCKS.privacy,
+      label: plain('TikTok privacy'),
+      hint: plain('Needed when posting to TikTok; the levels your TikTok account allows are checked before the request is shown.', 150),
+      optional: true,
+      element: select,
+    });
+  }
+
+  blocks.push({
+    type: 'input',
+    block_id: BLOCKS.media,
+    label: plain('Photos or video'),
+    optional: true,
+    element: { type: 'file_input', action_id: ACTION.media, max_files: MAX_ATTACHMENTS },
+  });
+
+  return {
+    type: 'modal',
+    callback_id: POST_VIEW_ID,
+    title: plain('Post with IQSP', 24),
+    submit: plain('Request approval', 24),
+    close: plain('Cancel', 24),
+    private_metadata: JSON.stringify(metadata),
+    blocks,
+  };
+}
+
+/** A modal that only says something (while checking files, or once done). */
+export function noticeView(title: string, text: string, metadata: FormMetadata): ModalView {
+  return {
+    type: 'modal',
+    callback_id: POST_VIEW_ID,
+    title: plain(title, 24),
+    close: plain('Close', 24),
+    private_metadata: JSON.stringify(metadata),
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(toMrkdwn(text), 3000) } }],
+  };
+}
+
+function isPrivacy(value: string | undefined): value is TiktokPrivacy {
+  return value !== undefined && (TIKTOK_PRIVACY as readonly string[]).includes(value);
+}
+
+/** Reads a submitted post modal; what is missing reads as empty. */
+export function readPostForm(view: ViewOutput): SubmittedForm {
+  const values = view.state.values;
+  const field = (block: string) => values[block]?.[block];
+  const metadata = JSON.parse(view.private_metadata || '{}') as Partial<FormMetadata>;
+  if (typeof metadata.channelId !== 'string' || metadata.channelId === '') throw new Error('the post modal carries no channel');
+  const privacy = field(BLOCKS.privacy)?.selected_option?.value;
+  return {
+    caption: field(BLOCKS.caption)?.value ?? '',
+    accountIds: (field(BLOCKS.targets)?.selected_options ?? []).map((o) => o.value),
+    privacy: isPrivacy(privacy) ? privacy : undefined,
+    files: (field(BLOCKS.media)?.files ?? []).map((f) => ({
+      id: f.id,
+      name: f.name,
+      urlPrivateDownload: f.url_private_download || f.url_private || undefined,
+      fileAccess: f.file_access,
+    })),
+    metadata: { channelId: metadata.channelId },
+  };
+}

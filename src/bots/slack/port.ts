@@ -1,0 +1,93 @@
+/**
+ * The core's ChatPort in Slack: private words go to the user's DM with the app (the core
+ * speaks privately outside any command, e.g. "connected"), files through Slack's external
+ * upload (files.getUploadURLExternal → upload → files.completeUploadExternal), channel
+ * messages and thread replies through chat.postMessage (`thread_ts`), updates through
+ * chat.update. Each call uses the bot token of the workspace it is about.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../chat-port.js';
+import type { SlackAuthorizer } from './authorization.js';
+import { toSlackMessage, type SlackMessage } from './blocks.js';
+
+/**
+ * Slack's answer when a block is refused, as when it cannot fetch an image block's URL
+ * ("downloading image failed": PUBLIC_URL is not reachable from Slack).
+ */
+function isInvalidBlocks(error: unknown): boolean {
+  return (error as { data?: { error?: string } }).data?.error === 'invalid_blocks';
+}
+
+export class SlackChatPort implements ChatPort {
+  readonly chat = 'slack' as const;
+  private readonly dmChannels = new Map<string, string>();
+
+  constructor(
+    private readonly client: WebClient,
+    private readonly auth: SlackAuthorizer,
+  ) {}
+
+  private async token(teamId: string): Promise<string> {
+    return (await this.auth.forTeam(teamId)).botToken;
+  }
+
+  /** Sends a message with its preview image; when Slack cannot fetch the image, sends it without. */
+  private async withImageFallback<T>(message: ChatMessage, send: (rendered: SlackMessage) => Promise<T>): Promise<T> {
+    try {
+      return await send(toSlackMessage(message));
+    } catch (error) {
+      if (!message.imageUrl || !isInvalidBlocks(error)) throw error;
+      return send(toSlackMessage(message, { withImage: false }));
+    }
+  }
+
+  private async directChannel(token: string, teamId: string, userId: string): Promise<string> {
+    const key = `${teamId}:${userId}`;
+    const known = this.dmChannels.get(key);
+    if (known) return known;
+    const opened = await this.client.conversations.open({ token, users: userId });
+    const id = opened.channel?.id;
+    if (!id) throw new Error(`Slack did not open a direct message with ${userId}`);
+    this.dmChannels.set(key, id);
+    return id;
+  }
+
+  async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
+    const token = await this.token(user.workspaceExternalId);
+    const channel = await this.directChannel(token, user.workspaceExternalId, user.userExternalId);
+    await this.withImageFallback(message, (m) => this.client.chat.postMessage({ token, channel, ...m }));
+  }
+
+  async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
+    const token = await this.token(user.workspaceExternalId);
+    const channel = await this.directChannel(token, user.workspaceExternalId, user.userExternalId);
+    await this.client.filesUploadV2({
+      token,
+      channel_id: channel,
+      filename: file.filename,
+      title: file.filename,
+      file: Buffer.from(file.content, 'utf8'),
+      initial_comment: file.comment,
+    });
+  }
+
+  async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
+    const token = await this.token(workspaceExternalId);
+    const result = await this.withImageFallback(message, (m) => this.client.chat.postMessage({ token, channel: channelId, ...m }));
+    if (!result.ts) throw new Error('Slack did not return the timestamp of the posted message');
+    return { workspaceExternalId, channelId: result.channel ?? channelId, messageId: result.ts };
+  }
+
+  async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
+    const token = await this.token(parent.workspaceExternalId);
+    const threadTs = parent.threadId ?? parent.messageId;
+    const result = await this.withImageFallback(message, (m) => this.client.chat.postMessage({ token, channel: parent.channelId, thread_ts: threadTs, ...m }));
+    if (!result.ts) throw new Error('Slack did not return the timestamp of the thread reply');
+    return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: result.ts, threadId: threadTs };
+  }
+
+  async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
+    const token = await this.token(ref.workspaceExternalId);
+    await this.withImageFallback(message, (m) => this.client.chat.update({ token, channel: ref.channelId, ts: ref.messageId, ...m }));
+  }
+}

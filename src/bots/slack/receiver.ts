@@ -1,0 +1,207 @@
+/**
+ * Bolt's receiver inside our Koa server (modelled on bolt-js's examples/custom-receiver
+ * KoaReceiver), plus Socket Mode for development without a public URL. Either way the
+ * same Bolt App processes the request.
+ *
+ * HTTP (`POST /slack/events`): the signature is checked before anything else (v0
+ * HMAC-SHA256 over the raw body; a timestamp more than 5 minutes off either way is refused);
+ * a refused request gets 401 and nothing else happens. Then `url_verification` and
+ * `ssl_check` are answered, and everything else goes to Bolt with an ack that writes the HTTP
+ * response: listeners ack at once and do their work after, so Slack has its answer within 3 s.
+ *
+ * Work still running after the ack is tracked, so stopping waits for it before the database
+ * closes.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { HTTPModuleFunctions, HTTPResponseAck, isRawBodyError, ReceiverMultipleAckError, type Logger as SlackLogger } from '@slack/bolt';
+import { SocketModeClient } from '@slack/socket-mode';
+import type { Logger } from '../../observability/logger.js';
+
+const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+export interface SlackReceiverOptions {
+  signingSecret: string;
+  logger: Logger;
+  slackLogger: SlackLogger;
+  bodyLimitBytes: number;
+  /** Socket Mode: an app-level token (xapp-…) and the API base `apps.connections.open` is called on. */
+  socketMode?: { appToken: string; apiUrl: string } | undefined;
+  /** How long `stop()` waits for work that is still running. */
+  drainMs: number;
+}
+
+interface SocketModeEventArgs {
+  ack: (response?: unknown) => Promise<void>;
+  body: Record<string, unknown>;
+  retry_num?: number;
+  retry_reason?: string;
+}
+
+type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed';
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Slack sends forms as `application/x-www-form-urlencoded`; a proxy may add a charset. */
+function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
+  const text = raw.toString('utf8');
+  if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
+    const form = parseQuery(text);
+    if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
+    return form as Record<string, unknown>;
+  }
+  const parsed: unknown = JSON.parse(text);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('the body is not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function ended(res: ServerResponse): Promise<void> {
+  if (res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    res.once('finish', resolve);
+    res.once('close', resolve);
+  });
+}
+
+export class SlackReceiver implements Receiver {
+  private app: App | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly socket: SocketModeClient | undefined;
+
+  constructor(private readonly options: SlackReceiverOptions) {
+    if (options.socketMode) {
+      this.socket = new SocketModeClient({
+        appToken: options.socketMode.appToken,
+        logger: options.slackLogger,
+        clientOptions: { slackApiUrl: options.socketMode.apiUrl },
+      });
+      this.socket.on('slack_event', (args: SocketModeEventArgs) => this.onSocketEvent(args));
+    }
+  }
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(): Promise<void> {
+    if (this.socket) await this.socket.start();
+  }
+
+  async stop(): Promise<void> {
+    if (this.socket) await this.socket.disconnect();
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainMs).unref());
+    await Promise.race([Promise.allSettled([...this.running]).then(() => undefined), deadline]);
+  }
+
+  /** Work started by requests that is still running (tests and shutdown wait on it). */
+  idle(): Promise<void> {
+    return Promise.allSettled([...this.running]).then(() => undefined);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.running.add(work);
+    void work.finally(() => this.running.delete(work));
+    return work;
+  }
+
+  private refuse(res: ServerResponse, reason: Refusal, status: number): void {
+    this.options.logger.warn({ reason }, `Slack request refused (${reason})`);
+    res.writeHead(status);
+    res.end();
+  }
+
+  /** `POST /slack/events`: the caller hands over the raw Node request and response. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const app = this.app;
+    if (!app) throw new Error('the Slack receiver was not initialised by a Bolt App');
+
+    // Bolt refuses stale timestamps; a timestamp from the future is refused here.
+    const timestamp = Number(header(req, 'x-slack-request-timestamp'));
+    if (Number.isFinite(timestamp) && timestamp - Date.now() / 1000 > MAX_CLOCK_SKEW_SECONDS) {
+      req.resume();
+      this.refuse(res, 'timestamp', 401);
+      return;
+    }
+
+    let buffered: Awaited<ReturnType<typeof HTTPModuleFunctions.parseAndVerifyHTTPRequest>>;
+    try {
+      buffered = await HTTPModuleFunctions.parseAndVerifyHTTPRequest(
+        { signingSecret: this.options.signingSecret, logger: this.options.slackLogger, bodyLimit: this.options.bodyLimitBytes },
+        req,
+      );
+    } catch (error) {
+      if (isRawBodyError(error)) this.refuse(res, 'too-large', 413);
+      else this.refuse(res, 'signature', 401);
+      return;
+    }
+
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(buffered.rawBody, header(req, 'content-type'));
+    } catch {
+      this.refuse(res, 'malformed', 400);
+      return;
+    }
+    if (body.ssl_check) {
+      HTTPModuleFunctions.buildSSLCheckResponse(res);
+      return;
+    }
+    if (body.type === 'url_verification') {
+      HTTPModuleFunctions.buildUrlVerificationResponse(res, body);
+      return;
+    }
+
+    const ack = new HTTPResponseAck({
+      logger: this.options.slackLogger,
+      processBeforeResponse: false,
+      httpRequest: buffered,
+      httpRequestBody: body,
+      httpResponse: res,
+    });
+    const event: ReceiverEvent = {
+      body,
+      ack: ack.bind(),
+      retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
+      retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
+    };
+    const work = this.track(
+      app.processEvent(event).catch(async (error: unknown) => {
+        await HTTPModuleFunctions.defaultProcessEventErrorHandler({
+          error: error instanceof Error ? error : new Error(String(error)),
+          logger: this.options.slackLogger,
+          request: req,
+          response: res,
+          storedResponse: ack.storedResponse,
+        });
+      }),
+    );
+    // The request is over once Slack has its answer; the listener's work goes on.
+    await Promise.race([work, ended(res)]);
+  }
+
+  private onSocketEvent(args: SocketModeEventArgs): void {
+    const app = this.app;
+    if (!app) return;
+    let acked = false;
+    const event: ReceiverEvent = {
+      body: args.body,
+      ack: async (response?: unknown) => {
+        if (acked) throw new ReceiverMultipleAckError();
+        acked = true;
+        await args.ack(response);
+      },
+      retryNum: args.retry_num,
+      retryReason: args.retry_reason,
+    };
+    void this.track(
+      app.processEvent(event).catch(async (error: unknown) => {
+        this.options.logger.error({ err: error }, 'a Slack event from Socket Mode failed');
+        if (!acked) await event.ack().catch(() => undefined);
+      }),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Slack's text formats, both ways. Slack escapes `&`, `<` and `>` in what people type and
+ * wraps mentions, channels and links in `<…>`; we turn that into plain text for the core
+ * (captions are published as typed), keeping user mentions `<@U…>` for the grammar. Going
+ * out, the core's text is escaped again, except the mentions and links it means.
+ */
+
+const ENTITY = /<([^<>]*)>/g;
+
+function unescapeEntities(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** What a person typed, from Slack's wire format (slash command text, message text). */
+export function fromSlackText(text: string): string {
+  const plain = text.replace(ENTITY, (whole, inner: string) => {
+    const [target = '', label] = inner.split('|', 2) as [string, string | undefined];
+    if (target.startsWith('@')) return whole; // a user mention: the grammar reads `<@U…>`
+    if (target.startsWith('#')) return label ? `#${label}` : `#${target.slice(1)}`;
+    if (target.startsWith('!')) {
+      if (label) return label;
+      const special = target.slice(1);
+      return ['here', 'channel', 'everyone'].includes(special) ? `@${special}` : '';
+    }
+    if (label === undefined) return target.replace(/^mailto:/, '');
+    // Slack auto-links what looks like a link ("example.com" → <http://example.com|example.com>): keep what was typed.
+    const bare = target.replace(/^(https?:\/\/|mailto:)/, '');
+    return bare === label || bare.startsWith(label) ? label : `${label} (${target})`;
+  });
+  return unescapeEntities(plain);
+}
+
+const KEPT_ENTITY = /<(?:@[A-Z0-9]+(?:\|[^<>]*)?|#[A-Z0-9]+(?:\|[^<>]*)?|![a-z^][^<>]*|(?:https?|mailto):[^<>\s]+(?:\|[^<>]*)?)>/g;
+
+function escapePlain(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The core's text as Slack mrkdwn: `&`, `<`, `>` escaped, except mentions and links written as Slack entities. */
+export function toMrkdwn(text: string): string {
+  let out = '';
+  let last = 0;
+  for (const match of text.matchAll(KEPT_ENTITY)) {
+    out += escapePlain(text.slice(last, match.index)) + match[0];
+    last = match.index + match[0].length;
+  }
+  return out + escapePlain(text.slice(last));
+}
+
+/** Cuts `text` to at most `max` characters, marking the cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Splits text into pieces of at most `max` characters, at line breaks where possible. */
+export function chunks(text: string, max: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const cut = rest.lastIndexOf('\n', max);
+    const at = cut > max / 2 ? cut : max;
+    out.push(rest.slice(0, at));
+    rest = rest.slice(at).replace(/^\n/, '');
+  }
+  if (rest !== '' || out.length === 0) out.push(rest);
+  return out;
+}
