@@ -79,7 +79,7 @@ function parsePlatform(word: string | undefined, kind: CommandKind): Platform | 
 
 /** `<@U123>`, `<@U123|name>` (Slack), `<@123>`, `<@!123>` (Discord). */
 function parseMention(word: string): UserMention | undefined {
-  const match = /^<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>$/.exec(word);
+  const match = /^<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>$/.exec(word);
   return match ? { userId: match[1]! } : undefined;
 }
 
