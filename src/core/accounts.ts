@@ -155,7 +155,8 @@ export class AccountsService {
         return `${publisher.displayName} access stays granted because ${staying.map((a) => this.label(a)).join(', ')} use${staying.length === 1 ? 's' : ''} the same login; it is revoked when the last of them is disconnected.`;
     }
     try {
-      const tokens = await this.deps.tokens.load(account.id);
+      // A fresh access token where the platform can refresh (TikTok refuses to revoke with an expired one).
+      const tokens = await this.deps.tokens.validTokens(account.id).catch(() => this.deps.tokens.load(account.id));
       await publisher.revoke(toAccountRef(account), tokens);
       if (group) revokedGroups.add(group);
       return undefined;

@@ -415,14 +415,35 @@ export class PostsService {
     const member = await findMember(this.deps.db, input.chat, input.workspaceExternalId, input.userExternalId);
     const workspace = await this.deps.db.selectFrom('workspaces').select('id').where('chat', '=', input.chat).where('external_id', '=', input.workspaceExternalId).executeTakeFirst();
     if (!workspace) return;
-    const post = await this.deps.db
-      .selectFrom('posts')
-      .select(['id'])
-      .where('workspace_id', '=', workspace.id)
-      .where('approval_message_id', '=', input.messageId)
-      .executeTakeFirst();
+    // A reaction can arrive a moment before the approval message's id is stored (the chat
+    // answered the post and the person reacted at once): look again briefly before giving up.
+    let post: { id: string } | undefined;
+    for (let attempt = 0; attempt < 4 && !post; attempt += 1) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
+      post = await this.deps.db
+        .selectFrom('posts')
+        .select(['id'])
+        .where('workspace_id', '=', workspace.id)
+        .where('approval_message_id', '=', input.messageId)
+        .executeTakeFirst();
+      if (!post && !(await this.awaitingApprovalMessage(workspace.id))) break;
+    }
     if (!post) return; // a reaction on some other message
     await this.decideOnPost(post.id, input, member?.userId);
+  }
+
+  /** Whether a post of this workspace was created in the last seconds and has no approval message id yet. */
+  private async awaitingApprovalMessage(workspaceId: string): Promise<boolean> {
+    const recent = isoNow(new Date(this.now().getTime() - 10_000));
+    const row = await this.deps.db
+      .selectFrom('posts')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('approval_message_id', 'is', null)
+      .where('status', '=', 'pending_approval')
+      .where('created_at', '>=', recent)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   async decideOnPost(postId: string, input: Omit<DecisionInput, 'messageId'>, knownUserId?: string): Promise<void> {

@@ -32,6 +32,7 @@ export class SettingsService {
       .select('chat_users.external_id')
       .where('workspace_approvers.workspace_id', '=', workspaceId)
       .orderBy('workspace_approvers.created_at')
+      .orderBy('chat_users.external_id')
       .execute();
     const required = await this.approvalsRequired(workspaceId);
     const who = rows.length > 0 ? `Approvers: ${rows.map((r) => `<@${r.external_id}>`).join(', ')}.` : 'Approvers: any member except the person who asked.';

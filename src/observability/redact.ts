@@ -16,6 +16,8 @@ const SECRET_IN_TEXT: Array<[RegExp, string]> = [
     `$1${REDACTED}`,
   ],
   [/\bxox[abposr]-[A-Za-z0-9-]+/g, REDACTED],
+  // Discord interaction tokens travel in webhook and callback paths.
+  [/(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9_.-]{20,}/g, `$1${REDACTED}`],
   [/\bxapp-[A-Za-z0-9-]+/g, REDACTED],
   [/\bv1\.[0-9a-f]{12}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g, REDACTED],
 ];

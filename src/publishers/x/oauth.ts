@@ -111,9 +111,13 @@ export async function refreshTokens(config: XOAuthConfig, tokens: TokenSet): Pro
     throw new TokenRefreshError("X's rate limit stopped the token refresh; it will be tried again.", false, rateLimitWaitMs(answer.headers));
   if (answer.status >= 500) throw new TokenRefreshError(`X had a server problem (${answer.status}) refreshing access.`, false);
   if (answer.status !== 200) {
+    const problem = readProblem(answer.json);
+    // Client authentication failing (a wrong or rotated X_CLIENT_SECRET) is the operator's to
+    // fix, not the account's: keep the account and its refresh token.
+    if (answer.status === 401 || problem.type === 'unauthorized_client' || problem.type === 'invalid_client')
+      throw new TokenRefreshError(`X did not accept IQSP's client credentials (${problem.type ?? answer.status}); check X_CLIENT_ID and X_CLIENT_SECRET.`, false);
     // invalid_grant, or X's invalid_request "Value passed for the token was invalid": the
     // single-use refresh token is spent or the grant was revoked; only a new consent helps.
-    const problem = readProblem(answer.json);
     throw new TokenRefreshError(
       `X refused to refresh access (${problem.type ?? answer.status}); the account must be connected again.`,
       true,
