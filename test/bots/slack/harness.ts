@@ -1,0 +1,238 @@
+/**
+ * The Slack surface under test: the real Koa server from startApp with the real Bolt app,
+ * talking to the fake Slack (test/simulators/slack.ts). Publishing goes to small in-test
+ * publishers with real rules (X counts 280 characters; TikTok needs a privacy level and media).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import sharp from 'sharp';
+import { startApp, type RunningApp } from '../../../src/app.js';
+import { isSlackSurface, slackSurfaceFactory, type SlackSurface, type SlackSurfaceOptions } from '../../../src/bots/slack/index.js';
+import { loadConfig } from '../../../src/config.js';
+import { isoNow } from '../../../src/db/database.js';
+import type { Platform, SocialAccount } from '../../../src/db/schema.js';
+import { ensureUser, ensureWorkspace } from '../../../src/core/directory.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import type { Publisher, PublishRequest, ValidationProblem } from '../../../src/publishers/publisher.js';
+import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
+import type { Publishers } from '../../../src/publishers/registry.js';
+import { generateKey } from '../../../src/vault/vault.js';
+import { freePort } from '../../helpers/cli.js';
+import {
+  commandRequest,
+  eventRequest,
+  FakeSlack,
+  interactiveRequest,
+  sendToApp,
+  type SendOptions,
+  type SlackCall,
+} from '../../simulators/slack.js';
+
+export const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
+
+export interface Published {
+  platform: Platform;
+  caption: string;
+  mediaCount: number;
+  options: Readonly<Record<string, string>>;
+}
+
+/** A publisher with one real rule per platform, publishing into a list. */
+function testPublisher(platform: Platform, displayName: string, validate: (draft: PublishRequest['draft']) => ValidationProblem[], published: Published[]): Publisher {
+  return {
+    platform,
+    displayName,
+    usesPkce: false,
+    canRefresh: false,
+    consentUrl: ({ state, redirectUri }) => `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+    finishConnect: async () => {
+      throw new ConnectError('connecting is not part of the Slack tests');
+    },
+    refresh: async () => {
+      throw new TokenRefreshError('these test tokens do not expire', true);
+    },
+    revoke: async () => undefined,
+    validate,
+    publish: async (request) => {
+      const total = request.draft.media.reduce((sum, m) => sum + m.sizeBytes, 0);
+      if (total > 0) {
+        request.onProgress?.({ phase: 'uploading', bytesSent: Math.floor(total / 2), bytesTotal: total });
+        request.onProgress?.({ phase: 'uploading', bytesSent: total, bytesTotal: total });
+      }
+      await request.beforeCommit();
+      published.push({ platform, caption: request.draft.caption, mediaCount: request.draft.media.length, options: request.draft.options });
+      const id = String(1_800_000_000 + published.length);
+      return { kind: 'published', platformPostId: id, permalink: platform === 'x' ? `https://x.com/acme/status/${id}` : `https://www.tiktok.com/@acmetok/video/${id}` };
+    },
+  };
+}
+
+export function testPublishers(published: Published[]): Publishers {
+  const xRule = (draft: PublishRequest['draft']): ValidationProblem[] => {
+    const length = [...draft.caption].length;
+    return length > 280 ? [{ code: 'caption_too_long', message: `X allows 280 characters; this caption counts ${length}` }] : [];
+  };
+  const tiktokRule = (draft: PublishRequest['draft']): ValidationProblem[] => {
+    const problems: ValidationProblem[] = [];
+    if (!draft.options.privacy) problems.push({ code: 'privacy', message: 'TikTok needs a privacy level: tiktok:public, tiktok:friends, tiktok:followers or tiktok:private' });
+    if (draft.media.length === 0) problems.push({ code: 'media_count', message: 'TikTok needs a photo or a video' });
+    return problems;
+  };
+  return new Map<Platform, Publisher>([
+    ['x', testPublisher('x', 'X', xRule, published)],
+    ['tiktok', testPublisher('tiktok', 'TikTok', tiktokRule, published)],
+  ]);
+}
+
+export interface HarnessOptions {
+  /** Extra or replaced environment; an empty value removes a variable. */
+  env?: Record<string, string>;
+  /** Runs on the fake before the app starts (Socket Mode needs its app token then). */
+  prepare?: (fake: FakeSlack) => void;
+  surface?: SlackSurfaceOptions;
+}
+
+export class SlackHarness {
+  readonly logs: string[] = [];
+  readonly published: Published[] = [];
+  running!: RunningApp;
+  surface!: SlackSurface;
+  url = '';
+  dir = '';
+
+  private constructor(readonly fake: FakeSlack) {}
+
+  static async start(options: HarnessOptions = {}): Promise<SlackHarness> {
+    const harness = new SlackHarness(await FakeSlack.start());
+    options.prepare?.(harness.fake);
+    await harness.boot(options);
+    return harness;
+  }
+
+  private async boot(options: HarnessOptions): Promise<void> {
+    this.dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-slack-'));
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    const env = {
+      PORT: String(port),
+      PUBLIC_URL: this.url,
+      DATABASE_URL: `sqlite:${path.join(this.dir, 'iqsp.sqlite')}`,
+      MEDIA_DIR: path.join(this.dir, 'media'),
+      VAULT_KEY: generateKey(),
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
+      SLACK_BOT_TOKEN: this.fake.workspace.botToken,
+      SLACK_API_URL: this.fake.apiUrl,
+      ...options.env,
+    };
+    const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), this.dir);
+    const sink = new Writable({ write: (chunk, _encoding, done) => (this.logs.push(String(chunk)), done()) });
+    this.running = await startApp(config, createLogger('debug', sink), {
+      surfaces: [slackSurfaceFactory({ retries: 0, drainMs: 5_000, ...options.surface })],
+      publishers: testPublishers(this.published),
+      worker: { pollMs: 20, backoffBaseMs: 10 },
+    });
+    const surface = this.running.surfaces.find(isSlackSurface);
+    if (!surface) throw new Error('the Slack surface did not start');
+    this.surface = surface;
+  }
+
+  get db() {
+    return this.running.services.db;
+  }
+
+  get core() {
+    return this.running.core;
+  }
+
+  send(request: Parameters<typeof sendToApp>[2], options?: SendOptions): Promise<Response> {
+    return sendToApp(this.url, SIGNING_SECRET, request, options);
+  }
+
+  /** `/iqsp <text>` from `user` (default Alice) in #general; resolves once the app has answered it. */
+  async command(text: string, overrides: Record<string, unknown> = {}): Promise<{ response: Response; responseUrl: string }> {
+    const responseUrl = this.fake.responseUrl();
+    const response = await this.send(commandRequest('slash-command', { text, response_url: responseUrl, ...overrides }));
+    await this.surface.settled();
+    return { response, responseUrl };
+  }
+
+  /** The text of the reply posted to a command's response_url. */
+  async replyTo(responseUrl: string): Promise<{ text: string; responseType: string; blocks: Array<Record<string, unknown>> }> {
+    const id = responseUrl.split('/').pop();
+    const post = await this.fake.waitForResponse((p) => p.id === id);
+    return { text: String(post.body.text), responseType: String(post.body.response_type), blocks: (post.body.blocks as Array<Record<string, unknown>>) ?? [] };
+  }
+
+  async event(name: string, overrides: Record<string, unknown> = {}, options?: SendOptions): Promise<Response> {
+    const response = await this.send(eventRequest(name, overrides), options);
+    await this.surface.settled();
+    return response;
+  }
+
+  async interactive(name: string, overrides: Record<string, unknown> = {}): Promise<Response> {
+    const response = await this.send(interactiveRequest(name, overrides));
+    await this.surface.settled();
+    return response;
+  }
+
+  /** Connected accounts in T0001, connected by Carol: X @acme and TikTok @acmetok, with (fake) tokens. */
+  async seedAccounts(): Promise<{ x: SocialAccount; tiktok: SocialAccount }> {
+    const workspaceId = await ensureWorkspace(this.db, 'slack', 'T0001', 'Acme');
+    const carol = await ensureUser(this.db, workspaceId, 'U0CAROL', 'carol');
+    const now = isoNow();
+    const insert = async (platform: Platform, platformAccountId: string, handle: string): Promise<SocialAccount> => {
+      const row: SocialAccount = {
+        id: `acct-${platform}`,
+        workspace_id: workspaceId,
+        connected_by_id: carol,
+        platform,
+        platform_account_id: platformAccountId,
+        platform_user_id: null,
+        handle,
+        display_name: handle,
+        avatar_url: null,
+        scopes: null,
+        status: 'active',
+        status_reason: null,
+        connected_at: now,
+        updated_at: now,
+      };
+      await this.db.insertInto('social_accounts').values(row).execute();
+      await this.core.tokens.save(row.id, { accessToken: `${platform}-access-token-not-real` });
+      return row;
+    };
+    return { x: await insert('x', '1500000001', 'acme'), tiktok: await insert('tiktok', 'tt-open-id-1', 'acmetok') };
+  }
+
+  /** Slack API calls made so far to `method`, newest last. */
+  calls(method: string): SlackCall[] {
+    return this.fake.callsTo(method);
+  }
+
+  async close(): Promise<void> {
+    await this.running.stop('test over');
+    await this.fake.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function json<T = Record<string, unknown>>(value: string | undefined): T {
+  return JSON.parse(value ?? 'null') as T;
+}
+
+/** A small PNG, as a phone would upload it. */
+export function png(width = 64, height = 48): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: '#3366cc' } }).png().toBuffer();
+}
+
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 15));
+  }
+}

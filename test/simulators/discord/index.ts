@@ -1,0 +1,597 @@
+/**
+ * A local fake of Discord for integration tests: the REST API v10 (the routes discord.js and
+ * IQSP use), attachment downloads on the same host (as cdn.discordapp.com serves them), and
+ * the gateway over WebSocket at `/gateway` — all on one 127.0.0.1 port. Every REST call is
+ * recorded. The bot's own messages, reactions and threads are echoed on the gateway as
+ * Discord does, so a client that reacts to its own events would show it.
+ *
+ *   const discord = await startDiscordSimulator({ token: 'bot-token' });
+ *   new Client({ rest: { api: discord.apiUrl }, ... }).login('bot-token');
+ *   discord.commandInteraction(discord.world.people.bob, 'post', { targets: 'x', caption: 'Hi' });
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIApplicationCommand,
+  APIAttachment,
+  APIMessage,
+  APIThreadChannel,
+  APIUser,
+  RESTPostAPIApplicationCommandsJSONBody,
+} from 'discord.js';
+import { ApplicationCommandOptionType, ChannelType, ComponentType, InteractionResponseType, InteractionType, MessageFlags } from 'discord.js';
+import { FakeGateway } from './gateway.js';
+import { snowflake, World, type WorldOptions } from './world.js';
+
+export { snowflake, World } from './world.js';
+
+export interface RecordedCall {
+  method: string;
+  /** The route after `/api/v10`, e.g. `/channels/123/messages`. */
+  path: string;
+  query: Record<string, string>;
+  /** JSON body; for multipart, `payload_json` parsed plus `files`. */
+  body: unknown;
+  files: Array<{ field: string; filename: string; contentType: string; text: string }>;
+  authorized: boolean;
+}
+
+/** One interaction the test sent, and everything the bot answered to it. */
+export interface InteractionRecord {
+  id: string;
+  token: string;
+  channelId: string;
+  userId: string;
+  /** The message a component was on (buttons); ephemeral ones exist only here. */
+  source?: APIMessage | undefined;
+  callbacks: Array<{ type: number; data?: Record<string, unknown> }>;
+  original?: APIMessage | undefined;
+  originalDeleted: boolean;
+  followUps: APIMessage[];
+}
+
+export interface DiscordSimulatorOptions extends WorldOptions {
+  token?: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const unknownChannel = () => new HttpError(404, 10003, 'Unknown Channel');
+const unknownMessage = () => new HttpError(404, 10008, 'Unknown Message');
+
+type Json = Record<string, unknown>;
+
+export class DiscordSimulator {
+  readonly world: World;
+  readonly token: string;
+  readonly calls: RecordedCall[] = [];
+  readonly interactions = new Map<string, InteractionRecord>();
+  readonly commands = new Map<string, APIApplicationCommand[]>();
+  readonly gateway: FakeGateway;
+  private readonly server: Server;
+  private port = 0;
+
+  constructor(options: DiscordSimulatorOptions = {}) {
+    this.world = new World(options);
+    this.token = options.token ?? 'fake-discord-bot-token';
+    this.gateway = new FakeGateway({
+      token: this.token,
+      ready: (sessionId) => ({
+        v: 10,
+        user: { ...this.world.bot, verified: true, mfa_enabled: false, flags: 0 },
+        guilds: [{ id: this.world.guildId, unavailable: true }],
+        session_id: sessionId,
+        resume_gateway_url: this.gatewayUrl,
+        application: { id: this.world.applicationId, flags: 0 },
+        private_channels: [],
+        relationships: [],
+        user_settings: {},
+        presences: [],
+        guild_join_requests: [],
+        geo_ordered_rtc_regions: [],
+        shard: [0, 1],
+      }),
+      guilds: () => [this.world.guildPayload()],
+    });
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => {
+      if ((req.url ?? '').startsWith('/gateway')) this.gateway.upgrade(req, socket, head);
+      else socket.destroy();
+    });
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** DISCORD_API_URL: the REST base without the version. */
+  get apiUrl(): string {
+    return `${this.baseUrl}/api`;
+  }
+
+  get gatewayUrl(): string {
+    return `ws://127.0.0.1:${this.port}/gateway`;
+  }
+
+  async close(): Promise<void> {
+    await this.gateway.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- what tests send --------------------------------------------------------------------
+
+  /** An attachment served by this fake (the URL is on its host, like cdn.discordapp.com). */
+  attachment(filename: string, contentType: string, bytes: Buffer, size?: { width: number; height: number }): APIAttachment {
+    return this.world.addFile(this.baseUrl, this.world.channelId, filename, contentType, bytes, size);
+  }
+
+  /** A member writes in the server's channel (MESSAGE_CREATE with `member`, as Discord sends it). */
+  userMessage(author: APIUser, content: string, attachments: APIAttachment[] = [], channelId = this.world.channelId): APIMessage {
+    const message = this.world.message(channelId, author, { content, attachments });
+    this.world.messages.set(message.id, message);
+    const member = this.world.member(author.id);
+    this.gateway.dispatch('MESSAGE_CREATE', { ...message, guild_id: this.world.guildId, member: { ...member, user: undefined } });
+    return message;
+  }
+
+  /** A user writes to the bot in a DM (no guild, a DM channel discord.js has not cached). */
+  directMessage(author: APIUser, content: string): APIMessage {
+    const channel = this.world.dmChannel(author.id);
+    const message = this.world.message(channel.id, author, { content });
+    this.world.messages.set(message.id, message);
+    this.gateway.dispatch('MESSAGE_CREATE', message);
+    return message;
+  }
+
+  reactionAdd(user: APIUser, messageId: string, emoji: string, channelId = this.world.channelId): void {
+    this.react(user.id, messageId, emoji, true);
+    this.gateway.dispatch('MESSAGE_REACTION_ADD', {
+      user_id: user.id,
+      channel_id: channelId,
+      message_id: messageId,
+      guild_id: this.world.guildId,
+      member: this.world.member(user.id),
+      emoji: { id: null, name: emoji },
+      message_author_id: this.world.messages.get(messageId)?.author.id,
+      burst: false,
+      burst_colors: [],
+      type: 0,
+    });
+  }
+
+  reactionRemove(user: APIUser, messageId: string, emoji: string, channelId = this.world.channelId): void {
+    this.react(user.id, messageId, emoji, false);
+    this.gateway.dispatch('MESSAGE_REACTION_REMOVE', {
+      user_id: user.id,
+      channel_id: channelId,
+      message_id: messageId,
+      guild_id: this.world.guildId,
+      emoji: { id: null, name: emoji },
+      burst: false,
+      type: 0,
+    });
+  }
+
+  private react(userId: string, messageId: string, emoji: string, add: boolean): void {
+    const byEmoji = this.world.reactions.get(messageId) ?? new Map<string, Set<string>>();
+    this.world.reactions.set(messageId, byEmoji);
+    const users = byEmoji.get(emoji) ?? new Set<string>();
+    byEmoji.set(emoji, users);
+    if (add) users.add(userId);
+    else users.delete(userId);
+  }
+
+  private interactionBase(user: APIUser, channelId: string): Json & { id: string; token: string } {
+    const channel = this.world.channels.get(channelId);
+    const member = this.world.member(user.id);
+    return {
+      id: snowflake(),
+      application_id: this.world.applicationId,
+      token: `interaction-token-${snowflake()}`,
+      version: 1,
+      guild_id: this.world.guildId,
+      guild: { id: this.world.guildId, locale: 'en-US', features: [] },
+      guild_locale: 'en-US',
+      channel_id: channelId,
+      channel: { id: channelId, type: channel?.type ?? ChannelType.GuildText, guild_id: this.world.guildId, name: channel && 'name' in channel ? channel.name : 'channel' },
+      member: { ...member, permissions: String(this.world.permissions(user.id)) },
+      app_permissions: String(this.world.permissions(this.world.bot.id)),
+      locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.world.guildId },
+      context: 0,
+      attachment_size_limit: 10 * 1024 * 1024,
+    };
+  }
+
+  private track(base: { id: string; token: string }, userId: string, channelId: string, source?: APIMessage): InteractionRecord {
+    const record: InteractionRecord = { id: base.id, token: base.token, channelId, userId, source, callbacks: [], originalDeleted: false, followUps: [] };
+    this.interactions.set(base.token, record);
+    return record;
+  }
+
+  /**
+   * `/iqsp <subcommand>` with options (strings, integers, booleans) and attachment options
+   * (files uploaded with the command, listed in `resolved.attachments`).
+   */
+  commandInteraction(
+    user: APIUser,
+    subcommand: string,
+    options: Record<string, string | number | boolean> = {},
+    attachments: Record<string, APIAttachment> = {},
+    channelId = this.world.channelId,
+  ): InteractionRecord {
+    const base = this.interactionBase(user, channelId);
+    const typed = Object.entries(options).map(([name, value]) => ({
+      name,
+      type: typeof value === 'string' ? ApplicationCommandOptionType.String : typeof value === 'number' ? ApplicationCommandOptionType.Integer : ApplicationCommandOptionType.Boolean,
+      value,
+    }));
+    const files = Object.entries(attachments).map(([name, a]) => ({ name, type: ApplicationCommandOptionType.Attachment, value: a.id }));
+    const registered = [...this.commands.values()].flat().find((c) => c.name === 'iqsp');
+    const interaction = {
+      ...base,
+      type: InteractionType.ApplicationCommand,
+      data: {
+        id: registered?.id ?? snowflake(),
+        name: 'iqsp',
+        type: 1,
+        options: [{ name: subcommand, type: ApplicationCommandOptionType.Subcommand, options: [...typed, ...files] }],
+        ...(files.length > 0 ? { resolved: { attachments: Object.fromEntries(Object.values(attachments).map((a) => [a.id, { ...a, ephemeral: true }])) } } : {}),
+      },
+    };
+    const record = this.track(base, user.id, channelId);
+    this.gateway.dispatch('INTERACTION_CREATE', interaction);
+    return record;
+  }
+
+  /** A click on a button of a message the bot sent. */
+  buttonClick(user: APIUser, messageOrId: string | APIMessage, customId: string): InteractionRecord {
+    const message = typeof messageOrId === 'string' ? this.world.messages.get(messageOrId) : messageOrId;
+    if (!message) throw new Error(`no message ${String(messageOrId)}`);
+    const base = this.interactionBase(user, message.channel_id);
+    const interaction = {
+      ...base,
+      type: InteractionType.MessageComponent,
+      message,
+      data: { custom_id: customId, component_type: ComponentType.Button },
+    };
+    const record = this.track(base, user.id, message.channel_id, message);
+    this.gateway.dispatch('INTERACTION_CREATE', interaction);
+    return record;
+  }
+
+  /** The interactions a user started, oldest first. */
+  interactionsOf(userId: string): InteractionRecord[] {
+    return [...this.interactions.values()].filter((i) => i.userId === userId);
+  }
+
+  // ---- what tests read --------------------------------------------------------------------
+
+  callsTo(method: string, pattern: RegExp): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method && pattern.test(c.path));
+  }
+
+  /** Messages the bot posted in a channel or thread, oldest first. */
+  botMessages(channelId: string): APIMessage[] {
+    return this.world.messagesIn(channelId).filter((m) => m.author.id === this.world.bot.id);
+  }
+
+  threads(): APIThreadChannel[] {
+    return [...this.world.channels.values()].filter((c): c is APIThreadChannel => c.type === ChannelType.PublicThread);
+  }
+
+  dmMessages(userId: string): APIMessage[] {
+    const channel = [...this.world.channels.values()].find((c) => c.type === ChannelType.DM && c.recipients?.[0]?.id === userId);
+    return channel ? this.world.messagesIn(channel.id) : [];
+  }
+
+  /** Polls until `predicate` returns a value (the bot works asynchronously). */
+  async waitFor<T>(predicate: () => T | undefined | null | false, what = 'the condition', timeoutMs = 10_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; REST calls so far:\n${this.calls.map((c) => `${c.method} ${c.path}`).join('\n')}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /** The interaction's answer once it is final: the edited deferral, or a deletion plus channel message. */
+  async answered(record: InteractionRecord): Promise<InteractionRecord> {
+    return this.waitFor(() => (record.original?.edited_timestamp || record.originalDeleted || (record.callbacks.length > 0 && record.callbacks.every((c) => c.type === InteractionResponseType.ChannelMessageWithSource)) ? record : undefined), `an answer to interaction ${record.id}`);
+  }
+
+  // ---- the REST API -----------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.baseUrl);
+    try {
+      if (req.method === 'GET' && url.pathname.startsWith('/attachments/')) return this.serveFile(url.pathname, res);
+      if (!url.pathname.startsWith('/api/v10/')) throw new HttpError(404, 0, '404: Not Found');
+      const path = decodeURIComponent(url.pathname.slice('/api/v10'.length));
+      const { body, files } = await readBody(req);
+      const authorized = req.headers.authorization === `Bot ${this.token}`;
+      const call: RecordedCall = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, files, authorized };
+      this.calls.push(call);
+      const open = /^\/(interactions|webhooks)\//.test(path);
+      if (!open && !authorized) throw new HttpError(401, 0, '401: Unauthorized');
+      const result = this.route(call);
+      if (result === undefined) {
+        res.writeHead(204).end();
+        return;
+      }
+      const status = call.method === 'POST' && /\/threads$/.test(path) ? 201 : 200;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+    } catch (error) {
+      const e = error instanceof HttpError ? error : new HttpError(500, 0, error instanceof Error ? error.message : String(error));
+      res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: e.message, code: e.code }));
+    }
+  }
+
+  private serveFile(pathname: string, res: ServerResponse): void {
+    const file = this.world.files.get(pathname);
+    if (!file) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
+  }
+
+  private route(call: RecordedCall): unknown {
+    const { method, path } = call;
+    const body = (call.body ?? {}) as Json;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/gateway/bot')
+      return { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } };
+    if (method === 'GET' && path === '/gateway') return { url: this.gatewayUrl };
+    if (method === 'GET' && path === '/users/@me') return this.world.bot;
+    if (method === 'POST' && path === '/users/@me/channels') return this.world.dmChannel(String(body.recipient_id));
+    if (method === 'GET' && (m = /^\/users\/(\d+)$/.exec(path))) return this.world.users.get(m[1]!) ?? fail(404, 10013, 'Unknown User');
+    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'PUT') return this.putCommands(m[1]!, m[2], call.body);
+    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'GET') return this.commands.get(m[2] ?? 'global') ?? [];
+    if (method === 'GET' && (m = /^\/guilds\/(\d+)$/.exec(path))) return this.guild(m[1]!) && this.world.guildPayload();
+    if (method === 'GET' && (m = /^\/guilds\/(\d+)\/roles$/.exec(path))) return this.guild(m[1]!) && this.world.roles;
+    if (method === 'GET' && (m = /^\/guilds\/(\d+)\/channels$/.exec(path))) return this.guild(m[1]!) && [...this.world.channels.values()].filter((c) => this.world.guildChannel(c.id));
+    if (method === 'GET' && (m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path))) {
+      this.guild(m[1]!);
+      if (!this.world.members.has(m[2]!)) fail(404, 10007, 'Unknown Member');
+      return this.world.member(m[2]!);
+    }
+    if (method === 'GET' && (m = /^\/channels\/(\d+)$/.exec(path))) return this.world.channels.get(m[1]!) ?? fail(404, 10003, 'Unknown Channel');
+    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) return this.createMessage(m[1]!, body, call.files);
+    if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
+      const message = this.messageIn(m[1]!, m[2]!);
+      if (method === 'GET') return message;
+      if (method === 'PATCH') return this.editMessage(message, body);
+    }
+    if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/.exec(path))) {
+      const message = this.messageIn(m[1]!, m[2]!);
+      const emoji = m[3]!;
+      this.react(this.world.bot.id, message.id, emoji, true);
+      this.gateway.dispatch('MESSAGE_REACTION_ADD', {
+        user_id: this.world.bot.id,
+        channel_id: message.channel_id,
+        message_id: message.id,
+        guild_id: this.world.guildId,
+        member: this.world.member(this.world.bot.id),
+        emoji: { id: null, name: emoji },
+        message_author_id: message.author.id,
+        burst: false,
+        burst_colors: [],
+        type: 0,
+      });
+      return undefined;
+    }
+    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) return this.startThread(this.messageIn(m[1]!, m[2]!), body);
+    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) return this.interactionCallback(m[2]!, body, call.query);
+    if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) return this.webhook(method, m[2]!, m[3], body, call.files);
+    return fail(404, 0, '404: Not Found');
+  }
+
+  private guild(id: string): true {
+    if (id !== this.world.guildId) fail(404, 10004, 'Unknown Guild');
+    return true;
+  }
+
+  private messageIn(channelId: string, messageId: string): APIMessage {
+    if (!this.world.channels.has(channelId)) throw unknownChannel();
+    const message = this.world.messages.get(messageId);
+    if (!message || message.channel_id !== channelId) throw unknownMessage();
+    return message;
+  }
+
+  private putCommands(applicationId: string, guildId: string | undefined, body: unknown): APIApplicationCommand[] {
+    if (applicationId !== this.world.applicationId) fail(403, 50001, 'Missing Access');
+    if (guildId) this.guild(guildId);
+    if (!Array.isArray(body)) fail(400, 50035, 'Invalid Form Body');
+    const commands = (body as RESTPostAPIApplicationCommandsJSONBody[]).map(
+      (c) => ({ ...c, id: snowflake(), application_id: applicationId, version: snowflake(), default_member_permissions: null, type: 1, ...(guildId ? { guild_id: guildId } : {}) }) as unknown as APIApplicationCommand,
+    );
+    this.commands.set(guildId ?? 'global', commands);
+    return commands;
+  }
+
+  /** A message the bot sends (JSON or multipart with files), echoed as MESSAGE_CREATE. */
+  private createMessage(channelId: string, body: Json, files: RecordedCall['files']): APIMessage {
+    const channel = this.world.channels.get(channelId);
+    if (!channel) throw unknownChannel();
+    if (channel.type === ChannelType.DM && this.world.dmsClosed.has(channel.recipients?.[0]?.id ?? '')) fail(403, 50007, 'Cannot send messages to this user');
+    if (!body.content && !(Array.isArray(body.embeds) && body.embeds.length > 0) && files.length === 0) fail(400, 50006, 'Cannot send an empty message');
+    const reference = body.message_reference as { message_id?: string } | undefined;
+    const message = this.world.message(channelId, this.world.bot, {
+      content: typeof body.content === 'string' ? body.content : '',
+      embeds: (body.embeds as APIMessage['embeds'] | undefined) ?? [],
+      components: (body.components as APIMessage['components'] | undefined) ?? [],
+      attachments: files.map((f) => this.world.addFile(this.baseUrl, channelId, f.filename, f.contentType, Buffer.from(f.text, 'utf8'))),
+      ...(reference?.message_id ? { type: 19, message_reference: { message_id: reference.message_id, channel_id: channelId, guild_id: this.world.guildId } } : {}),
+    });
+    this.world.messages.set(message.id, message);
+    if (channel.type === ChannelType.PublicThread) {
+      channel.message_count = (channel.message_count ?? 0) + 1;
+      channel.total_message_sent = (channel.total_message_sent ?? 0) + 1;
+    }
+    const guild = this.world.guildChannel(channelId);
+    this.gateway.dispatch('MESSAGE_CREATE', guild ? { ...message, guild_id: this.world.guildId, member: { ...this.world.member(this.world.bot.id), user: undefined } } : message);
+    return message;
+  }
+
+  private editMessage(message: APIMessage, body: Json): APIMessage {
+    if ('content' in body) message.content = typeof body.content === 'string' ? body.content : '';
+    if ('embeds' in body) message.embeds = (body.embeds as APIMessage['embeds'] | null) ?? [];
+    if ('components' in body) message.components = (body.components as APIMessage['components'] | null) ?? [];
+    message.edited_timestamp = new Date().toISOString();
+    if (this.world.guildChannel(message.channel_id) || this.world.channels.get(message.channel_id)?.type === ChannelType.PublicThread)
+      this.gateway.dispatch('MESSAGE_UPDATE', { ...message, guild_id: this.world.guildId });
+    return message;
+  }
+
+  private startThread(message: APIMessage, body: Json): APIThreadChannel {
+    const parent = this.world.channels.get(message.channel_id);
+    if (!parent || (parent.type !== ChannelType.GuildText && parent.type !== ChannelType.GuildAnnouncement)) fail(400, 50024, 'Cannot execute action on this channel type');
+    if (message.thread) fail(400, 160004, 'A thread has already been created for this message');
+    const now = new Date().toISOString();
+    const thread: APIThreadChannel = {
+      // A thread started from a message has the message's id.
+      id: message.id,
+      type: ChannelType.PublicThread,
+      guild_id: this.world.guildId,
+      parent_id: message.channel_id,
+      name: String(body.name ?? 'thread'),
+      owner_id: this.world.bot.id,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      flags: 0,
+      thread_metadata: { archived: false, auto_archive_duration: (Number(body.auto_archive_duration) || 4320) as 60 | 1440 | 4320 | 10080, archive_timestamp: now, locked: false },
+      member: { id: message.id, user_id: this.world.bot.id, join_timestamp: now, flags: 0 },
+    } as unknown as APIThreadChannel;
+    this.world.channels.set(thread.id, thread);
+    message.thread = thread;
+    this.gateway.dispatch('THREAD_CREATE', { ...thread, newly_created: true });
+    return thread;
+  }
+
+  private record(token: string): InteractionRecord {
+    const record = this.interactions.get(token);
+    if (!record) fail(404, 10062, 'Unknown interaction');
+    return record!;
+  }
+
+  private interactionCallback(token: string, body: Json, query: Record<string, string>): unknown {
+    const record = this.record(token);
+    if (record.callbacks.length > 0) fail(400, 40060, 'Interaction has already been acknowledged.');
+    const type = Number(body.type);
+    const data = (body.data as Json | undefined) ?? {};
+    record.callbacks.push(body.data === undefined ? { type } : { type, data });
+    const flags = Number(data.flags ?? 0);
+    switch (type) {
+      case InteractionResponseType.ChannelMessageWithSource:
+        record.original = this.interactionMessage(record, data, flags);
+        break;
+      case InteractionResponseType.DeferredChannelMessageWithSource:
+        // The "thinking…" message: an empty message until edited.
+        record.original = this.interactionMessage(record, { content: '' }, flags | MessageFlags.Loading);
+        break;
+      case InteractionResponseType.DeferredMessageUpdate:
+        break;
+      case InteractionResponseType.UpdateMessage:
+        if (record.source) this.editMessage(record.source, data);
+        break;
+      default:
+        fail(400, 50035, `Invalid Form Body (interaction response type ${type})`);
+    }
+    if (query.with_response !== 'true') return undefined;
+    return { interaction: { id: record.id, type: 2, activity_instance_id: null, response_message_id: record.original?.id, response_message_loading: type === 5, response_message_ephemeral: (flags & MessageFlags.Ephemeral) !== 0 }, resource: { type, message: record.original } };
+  }
+
+  private interactionMessage(record: InteractionRecord, data: Json, flags: number): APIMessage {
+    const message = this.world.message(record.channelId, this.world.bot, {
+      content: typeof data.content === 'string' ? data.content : '',
+      embeds: (data.embeds as APIMessage['embeds'] | undefined) ?? [],
+      components: (data.components as APIMessage['components'] | undefined) ?? [],
+      flags,
+      type: 20,
+      webhook_id: this.world.applicationId,
+      application_id: this.world.applicationId,
+      interaction_metadata: { id: record.id, type: InteractionType.ApplicationCommand, user: this.world.users.get(record.userId)!, authorizing_integration_owners: {} },
+    } as Partial<APIMessage>);
+    // Ephemeral messages exist only for their user; public ones are in the channel.
+    if ((flags & MessageFlags.Ephemeral) === 0) this.world.messages.set(message.id, message);
+    return message;
+  }
+
+  private webhook(method: string, token: string, messageRef: string | undefined, body: Json, files: RecordedCall['files']): unknown {
+    const record = this.record(token);
+    if (record.callbacks.length === 0) fail(404, 10015, 'Unknown Webhook');
+    const attachments = files.map((f) => this.world.addFile(this.baseUrl, record.channelId, f.filename, f.contentType, Buffer.from(f.text, 'utf8')));
+    if (method === 'POST' && messageRef === undefined) {
+      const message = this.interactionMessage(record, body, Number(body.flags ?? 0));
+      message.attachments = attachments;
+      record.followUps.push(message);
+      return message;
+    }
+    const target =
+      messageRef === '@original'
+        ? (record.original ?? record.source)
+        : [record.original, ...record.followUps].find((m) => m?.id === messageRef);
+    if (!target || (messageRef === '@original' && record.originalDeleted)) return fail(404, 10008, 'Unknown Message');
+    if (method === 'DELETE') {
+      if (messageRef === '@original') record.originalDeleted = true;
+      this.world.messages.delete(target.id);
+      return undefined;
+    }
+    if (method === 'PATCH') {
+      if (target.flags !== undefined) target.flags &= ~MessageFlags.Loading;
+      if (attachments.length > 0) target.attachments = attachments;
+      return this.editMessage(target, body);
+    }
+    if (method === 'GET') return target;
+    return fail(405, 0, '405: Method Not Allowed');
+  }
+}
+
+function fail(status: number, code: number, message: string): never {
+  throw new HttpError(status, code, message);
+}
+
+async function readBody(req: IncomingMessage): Promise<{ body: unknown; files: RecordedCall['files'] }> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  if (raw.length === 0) return { body: undefined, files: [] };
+  const type = req.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    const form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+    const files: RecordedCall['files'] = [];
+    let body: unknown;
+    for (const [field, value] of form.entries()) {
+      if (field === 'payload_json' && typeof value === 'string') body = JSON.parse(value);
+      else if (typeof value !== 'string') files.push({ field, filename: value.name, contentType: value.type, text: await value.text() });
+    }
+    return { body, files };
+  }
+  return { body: JSON.parse(raw.toString('utf8')), files: [] };
+}
+
+export async function startDiscordSimulator(options: DiscordSimulatorOptions = {}): Promise<DiscordSimulator> {
+  return new DiscordSimulator(options).listen();
+}
+
