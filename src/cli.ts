@@ -8,11 +8,16 @@ import { buildCore, openServices, startApp } from './app.js';
 import { ConfigError, environmentWithDotenv, loadConfig, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
+import { registerDiscordCommands } from './bots/discord/index.js';
+import { slackManifest } from './bots/slack/manifest.js';
 import { rotateAllSecrets } from './vault/secret-store.js';
 import { generateKey } from './vault/vault.js';
 
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
+
+/** A bad argument: exit 2 with one line naming it. */
+class UsageError extends Error {}
 
 function config(): Config {
   return loadConfig(environmentWithDotenv(process.env, process.cwd()), process.cwd());
@@ -89,6 +94,32 @@ function buildProgram(): Command {
       }
     });
 
+  const slack = program.command('slack').description('the Slack app');
+  slack
+    .command('manifest')
+    .description('print a Slack app manifest (YAML) with every scope, event, command and URL this service needs, for PUBLIC_URL')
+    .action(() => {
+      process.stdout.write(slackManifest(config().publicUrl));
+    });
+
+  const discord = program.command('discord').description('the Discord bot');
+  discord
+    .command('register-commands')
+    .description('register the /iqsp slash command with Discord (global, or one guild with --guild)')
+    .option('--guild <id>', 'register in this guild only (changes show at once; global ones can take a while)')
+    .action(async (options: { guild?: string }) => {
+      const cfg = config();
+      if (!cfg.discord.enabled) throw new ConfigError('DISCORD_TOKEN', `must be set to register commands (${cfg.discord.missing})`);
+      if (options.guild !== undefined && !/^\d{15,22}$/.test(options.guild)) throw new UsageError(`--guild must be a Discord guild id (digits), got "${options.guild}"`);
+      const result = await registerDiscordCommands({
+        token: cfg.discord.token,
+        applicationId: cfg.discord.applicationId,
+        apiUrl: cfg.discord.apiUrl,
+        guildId: options.guild,
+      });
+      process.stdout.write(`registered ${result.commands.map((c) => `/${c}`).join(', ')} (${result.scope === 'guild' ? `guild ${options.guild}` : 'global'})\n`);
+    });
+
   const vault = program.command('vault').description('manage the key that encrypts stored secrets');
   vault
     .command('rotate')
@@ -122,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
       // --help and --version "fail" with exit code 0.
       return error.exitCode === 0 ? 0 : EXIT_USAGE;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`iqsp: ${redactText(error.message)}\n`);
       return EXIT_USAGE;
     }

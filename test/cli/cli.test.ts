@@ -120,3 +120,33 @@ describe('iqsp CLI', () => {
     expect(stored?.value).toBe('rt-under-old-key');
   });
 });
+
+describe('iqsp slack manifest and discord register-commands', () => {
+  it('prints the Slack manifest for PUBLIC_URL', async () => {
+    const result = await runCli(['slack', 'manifest'], { cwd: tempDir(), env: { PUBLIC_URL: 'https://iqsp.example.com' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('https://iqsp.example.com/slack/events');
+    expect(result.stdout).toContain('https://iqsp.example.com/slack/oauth_redirect');
+    expect(result.stdout).toContain('command: /iqsp');
+  });
+
+  it('registers the slash command with Discord, in one guild or globally', async () => {
+    const { startDiscordSimulator } = await import('../../src/simulators/discord/index.js');
+    const discord = await startDiscordSimulator();
+    try {
+      const env = { DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.world.applicationId, DISCORD_API_URL: discord.apiUrl };
+      const guild = await runCli(['discord', 'register-commands', '--guild', discord.world.guildId], { cwd: tempDir(), env });
+      expect(guild.stderr).toBe('');
+      expect(guild.code).toBe(0);
+      expect(guild.stdout).toBe(`registered /iqsp (guild ${discord.world.guildId})\n`);
+      expect(discord.commands.get(discord.world.guildId)?.[0]?.name).toBe('iqsp');
+      const global = await runCli(['discord', 'register-commands'], { cwd: tempDir(), env });
+      expect(global.stdout).toBe('registered /iqsp (global)\n');
+      const bad = await runCli(['discord', 'register-commands', '--guild', 'general'], { cwd: tempDir(), env });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toBe('iqsp: --guild must be a Discord guild id (digits), got "general"\n');
+    } finally {
+      await discord.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@ import type { Invocation, Reply } from '../../src/bots/chat-port.js';
 import { loadConfig } from '../../src/config.js';
 import type { Platform } from '../../src/db/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startSimulators, type ConsentChoice, type Simulators, type SimulatorsOptions } from '../simulators/index.js';
+import { startSimulators, type ConsentChoice, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
 import { freePort } from './cli.js';
 import { invocation, MemoryChat } from './memory-chat.js';
 

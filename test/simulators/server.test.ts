@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readBody } from './body.js';
-import { json, SimServer, type SimRequest, type SimResponse } from './server.js';
+import { readBody } from '../../src/simulators/body.js';
+import { json, SimServer, type SimRequest, type SimResponse } from '../../src/simulators/server.js';
 
 /** A minimal simulator: POST /echo answers what it received; GET /count counts handled calls. */
 class EchoSimulator extends SimServer {

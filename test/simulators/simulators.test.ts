@@ -25,8 +25,8 @@ import { createTiktokPublisher } from '../../src/publishers/tiktok/index.js';
 import { createXPublisher } from '../../src/publishers/x/index.js';
 import { FileMediaAccess } from '../helpers/file-media.js';
 import { writeMp4 } from '../helpers/mp4.js';
-import { startSimulators, XSimulator, type Simulators } from './index.js';
-import { chunkPlanProblem } from './tiktok.js';
+import { startSimulators, XSimulator, type Simulators } from '../../src/simulators/index.js';
+import { chunkPlanProblem } from '../../src/simulators/tiktok.js';
 
 const REDIRECT = 'https://iqsp.test/oauth/callback';
 

@@ -19,7 +19,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import type { AccountRef, ConsentRequest, PostDraft, PublishRequest, PublishResult, Publisher, TokenSet, ValidationProblem } from '../../../src/publishers/publisher.js';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import { freePort } from '../../helpers/cli.js';
-import { startDiscordSimulator, type DiscordSimulator } from '../../simulators/discord/index.js';
+import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
 
 export const X_CAPTION_LIMIT = 280;
 

@@ -1,6 +1,6 @@
 /**
  * The Slack surface under test: the real Koa server from startApp with the real Bolt app,
- * talking to the fake Slack (test/simulators/slack.ts). Publishing goes to small in-test
+ * talking to the fake Slack (src/simulators/slack.ts). Publishing goes to small in-test
  * publishers with real rules (X counts 280 characters; TikTok needs a privacy level and media).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ import {
   sendToApp,
   type SendOptions,
   type SlackCall,
-} from '../../simulators/slack.js';
+} from '../../../src/simulators/slack.js';
 
 export const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
 

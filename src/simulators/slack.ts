@@ -79,7 +79,7 @@ export interface PendingInstall {
 
 type Json = Record<string, unknown>;
 
-const FIXTURES = new URL('../fixtures/slack/', import.meta.url);
+const FIXTURES = new URL('../../test/fixtures/slack/', import.meta.url);
 
 function send(res: ServerResponse, status: number, body: Json | string, contentType = 'application/json; charset=utf-8'): void {
   res.writeHead(status, { 'content-type': contentType });
