@@ -5,7 +5,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { buildCore, openServices, startApp } from './app.js';
-import { ConfigError, environmentWithDotenv, loadConfig, type Config } from './config.js';
+import { SURFACES } from './bots/registry.js';
+import { ConfigError, environmentWithDotenv, loadConfig, sandboxWanted, type Config } from './config.js';
+import { simulatedPlatforms } from './sandbox/platforms.js';
+import { createSandboxSurface } from './sandbox/surface.js';
+import { startSimulators } from './simulators/index.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
 import { registerDiscordCommands } from './bots/discord/index.js';
@@ -15,6 +19,9 @@ import { generateKey } from './vault/vault.js';
 
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
+
+/** The simulators answer at once; there is no reason to wait seconds between status checks. */
+const SANDBOX_TUNING = { pollIntervalMs: 200, maxWaitMs: 60_000 };
 
 /** A bad argument: exit 2 with one line naming it. */
 class UsageError extends Error {}
@@ -33,9 +40,14 @@ function buildProgram(): Command {
     .command('serve')
     .description('run the HTTP server, the Slack app, the Discord bot, the publish workers and the cleanup cron, each where configured')
     .action(async () => {
-      const cfg = config();
+      const env = environmentWithDotenv(process.env, process.cwd());
+      const sims = sandboxWanted(env) ? await startSimulators() : undefined;
+      const cfg = loadConfig(sims ? { ...env, ...sims.env } : env, process.cwd());
       const logger = createLogger(cfg.logLevel);
-      const app = await startApp(cfg, logger);
+      const app = await startApp(cfg, logger, sims ? { surfaces: [...SURFACES, createSandboxSurface(simulatedPlatforms(sims))], publisherTuning: SANDBOX_TUNING } : {}).catch(async (error) => {
+        await sims?.close();
+        throw error;
+      });
       await new Promise<void>((resolve) => {
         const onSignal = (signal: NodeJS.Signals) => {
           app.stop(signal).then(resolve, (error) => {
@@ -47,6 +59,7 @@ function buildProgram(): Command {
         process.once('SIGTERM', onSignal);
         process.once('SIGINT', onSignal);
       });
+      await sims?.close();
 
     });
 

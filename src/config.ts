@@ -78,6 +78,32 @@ export interface Config {
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Every credential variable: setting any of them is a real install, never the sandbox. */
+const CREDENTIAL_VARIABLES = [
+  'SLACK_SIGNING_SECRET',
+  'SLACK_BOT_TOKEN',
+  'SLACK_CLIENT_ID',
+  'SLACK_CLIENT_SECRET',
+  'SLACK_APP_TOKEN',
+  'DISCORD_TOKEN',
+  'DISCORD_APPLICATION_ID',
+  'FACEBOOK_APP_ID',
+  'FACEBOOK_APP_SECRET',
+  'X_CLIENT_ID',
+  'X_CLIENT_SECRET',
+  'TIKTOK_CLIENT_KEY',
+  'TIKTOK_CLIENT_SECRET',
+] as const;
+
+/**
+ * Sandbox mode: with no chat and no platform credentials at all, `serve` runs against simulated
+ * chat and platforms on loopback, so a newcomer sees IQSP work. Any real credential turns it off,
+ * so a production install can never fall into it.
+ */
+export function sandboxWanted(env: Environment): boolean {
+  return CREDENTIAL_VARIABLES.every((name) => (env[name] ?? '').trim() === '');
+}
+
 /** Reads `.env` from `cwd` (if present) beneath the real environment, which wins. */
 export function environmentWithDotenv(env: Environment, cwd: string): Environment {
   const file = path.join(cwd, '.env');
