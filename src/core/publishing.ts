@@ -5,8 +5,8 @@
  * - `committed_at` is written (and awaited) just before the request that makes the post live.
  *   A job that finds it set was interrupted after that point: the target is reported
  *   `unconfirmed` and never sent again automatically.
- * - Retryable failures go back to the queue with a wait that honours the platform's reset
- *   time, up to the attempt limit; then they are `failed`, with the reason and `retry` to try again.
+ * - Retryable failures go back to the queue after the platform's reset time (or an exponential
+ *   backoff when it gives none), up to the attempt limit; then they are `failed`, with the reason and `retry` to try again.
  * - An expired token is refreshed once (single flight) and the attempt repeated.
  * - Every result is replied in the thread as it arrives; the last one ends with a summary.
  */
@@ -33,7 +33,7 @@ export interface PublishingDependencies {
   media: MediaService;
   posts: PostsService;
   logger: Logger;
-  /** First retry wait; doubles each attempt (capped), unless the platform asks for longer. */
+  /** First retry wait when the platform gives none; doubles each attempt (capped). */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   /** Progress message updates at most this often. */
@@ -128,7 +128,8 @@ export class PublishingService {
     }
     const failure = result.failure;
     if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
-      const waitMs = Math.max(failure.retryAfterMs ?? 0, Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1)));
+      // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
+      const waitMs = failure.retryAfterMs ?? Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1));
       const at = new Date(this.now().getTime() + waitMs);
       await this.deps.db
         .updateTable('post_targets')

@@ -46,7 +46,8 @@ export class Worker implements BackgroundService {
     private readonly logger: Logger,
   ) {
     this.name = `worker:${options.queue}`;
-    this.leaseMs = options.leaseMs ?? 30_000;
+    // Short enough that a restarted process resumes interrupted jobs quickly; renewed every third of it.
+    this.leaseMs = options.leaseMs ?? 15_000;
     this.pollMs = options.pollMs ?? 500;
   }
 
