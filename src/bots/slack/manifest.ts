@@ -1,7 +1,7 @@
 /**
  * `iqsp slack manifest`: the Slack app manifest (YAML) for this service at PUBLIC_URL — every
  * scope, event, the /iqsp command, interactivity and the OAuth redirect. Pasting it into
- * "Create New App → From an app manifest" sets the whole app up (docs/slack.md).
+ * "Create New App → From an app manifest" sets the whole app up (README.md, "The Slack app").
  */
 
 /**

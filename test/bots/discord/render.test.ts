@@ -84,7 +84,7 @@ describe('the invite', () => {
   it('asks for the permissions the README lists, with the bot and applications.commands scopes', () => {
     expect(String(BOT_PERMISSIONS)).toBe('309237763136');
     expect(inviteUrl('APP_ID')).toBe('https://discord.com/oauth2/authorize?client_id=APP_ID&scope=bot+applications.commands&permissions=309237763136');
-    const docs = readFileSync(new URL('../../../docs/discord.md', import.meta.url), 'utf8');
+    const docs = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     expect(docs).toContain(inviteUrl('APP_ID'));
   });
 });
