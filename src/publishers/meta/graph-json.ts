@@ -1,34 +1,13 @@
-/** Small readers for Graph API JSON, so answers are checked field by field instead of cast. */
+/** Graph API JSON is read with the shared readers (src/publishers/json.ts). */
+import { isJsonObject, type JsonObject } from '../json.js';
 
-export type JsonObject = Readonly<Record<string, unknown>>;
+export type { JsonObject };
 
 export function asObject(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return isJsonObject(value) ? value : undefined;
 }
 
-/** A string field; Graph ids sometimes arrive as numbers, so those are accepted too. */
-export function stringField(object: JsonObject | undefined, key: string): string | undefined {
-  const value = object?.[key];
-  if (typeof value === 'string' && value !== '') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return undefined;
-}
-
-export function numberField(object: JsonObject | undefined, key: string): number | undefined {
-  const value = object?.[key];
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
-  return undefined;
-}
-
-export function objectField(object: JsonObject | undefined, key: string): JsonObject | undefined {
-  return asObject(object?.[key]);
-}
-
-export function arrayField(object: JsonObject | undefined, key: string): readonly unknown[] {
-  const value = object?.[key];
-  return Array.isArray(value) ? value : [];
-}
+export { arrayField, numberField, objectField, stringField } from '../json.js';
 
 /** Parses a JSON header value; Meta's usage headers are JSON objects. */
 export function parseJsonHeader(value: string | null): unknown {
