@@ -75,6 +75,8 @@ export interface DecisionInput {
   chat: ChatKind;
   workspaceExternalId: string;
   messageId: string;
+  /** The channel of the message, where message ids are unique only per channel (Slack's ts). */
+  channelId?: string | undefined;
   userExternalId: string;
   userName?: string | undefined;
   isBot: boolean;
@@ -420,12 +422,13 @@ export class PostsService {
     let post: { id: string } | undefined;
     for (let attempt = 0; attempt < 4 && !post; attempt += 1) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 150 * attempt));
-      post = await this.deps.db
+      let query = this.deps.db
         .selectFrom('posts')
         .select(['id'])
         .where('workspace_id', '=', workspace.id)
-        .where('approval_message_id', '=', input.messageId)
-        .executeTakeFirst();
+        .where('approval_message_id', '=', input.messageId);
+      if (input.channelId) query = query.where('channel_id', '=', input.channelId);
+      post = await query.executeTakeFirst();
       if (!post && !(await this.awaitingApprovalMessage(workspace.id))) break;
     }
     if (!post) return; // a reaction on some other message

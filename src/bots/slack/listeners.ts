@@ -361,6 +361,7 @@ export function registerListeners(deps: ListenerDependencies): void {
       chat: 'slack',
       workspaceExternalId: teamId,
       messageId: event.item.ts,
+      channelId: event.item.channel,
       userExternalId: event.user,
       userName: person.name,
       isBot: person.isBot || event.user === context.botUserId,
