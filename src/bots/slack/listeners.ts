@@ -351,7 +351,7 @@ export function registerListeners(deps: ListenerDependencies): void {
   });
 
   // ---- ✅ / ❌ on approval messages ----------------------------------------------------------
-  async function onReaction(event: { user: string; reaction: string; item: { type: string; ts?: string } }, added: boolean, context: Context, teamId: string | undefined): Promise<void> {
+  async function onReaction(event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } }, added: boolean, context: Context, teamId: string | undefined): Promise<void> {
     if (event.item.type !== 'message' || !event.item.ts || !teamId) return;
     const name = event.reaction.split('::')[0]; // skin tones: "white_check_mark::skin-tone-2"
     const decision = added ? (name === APPROVE_REACTION ? 'approve' : name === REJECT_REACTION ? 'reject' : undefined) : name === APPROVE_REACTION ? 'withdraw' : undefined;
