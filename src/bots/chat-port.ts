@@ -21,6 +21,8 @@ export interface ChatMessage {
   fields?: ReadonlyArray<{ label: string; value: string }>;
   /** An image to preview (a URL the chat can fetch). */
   imageUrl?: string;
+  /** Set on a post's approval message (every version of it): ✅/❌ on it decide that post. */
+  approvalFor?: string;
   /** Buttons; `actionId` and `value` come back to the core when pressed. */
   buttons?: ReadonlyArray<{ actionId: string; label: string; value: string; style?: 'primary' | 'danger' }>;
 }

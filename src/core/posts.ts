@@ -312,6 +312,7 @@ export class PostsService {
           : `Post ${postId} from <@${post.requesterExternalId}> needs ${post.approvals_required} approval(s): react ✅ to approve, ❌ to reject.`
         : `Post ${postId} from <@${post.requesterExternalId}>: ${outcome.replace('_', ' ')}${note ? ` (${note})` : ''}.`;
     return {
+      approvalFor: postId,
       text: `${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${mediaSummary}`,
       fields: [
         { label: 'Post', value: postId },

@@ -14,6 +14,7 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>IQSP sandbox</title>
+<link rel="icon" href="data:,">
 <style>
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.45 system-ui, sans-serif; color: #1d1c1d; background: #f8f8f8; display: grid;
@@ -121,15 +122,16 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
       const actions = el('div', { class: 'actions' });
       for (const b of m.buttons || []) {
         if (b.actionId === 'open_connect_link') actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
-        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => post('/sandbox/api/button', { user: me, actionId: b.actionId, value: b.value }) }, b.label));
+        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => post('/sandbox/api/button', { user: who.value, actionId: b.actionId, value: b.value }) }, b.label));
       }
-      if (m.author === 'bot' && !m.threadId && !m.visibleTo && /^Post [A-Z0-9]+ from/.test(m.text)) {
+      if (m.approvalFor) {
         for (const [emoji, label] of [['white_check_mark', '✅'], ['x', '❌']]) {
           const users = (m.reactions && m.reactions[emoji]) || [];
           const mine = users.includes(me);
           actions.append(el('button', { class: 'reaction' + (mine ? ' on' : ''), type: 'button', title: users.map((u) => names[u] || u).join(', '),
             'aria-label': (mine ? 'remove ' : 'react ') + label,
-            onclick: () => post('/sandbox/api/react', { user: me, messageId: m.id, emoji, remove: mine }) }, label + ' ' + users.length));
+            // Who clicks is who is selected now, even if the switch has not re-rendered the view yet.
+            onclick: () => post('/sandbox/api/react', { user: who.value, messageId: m.id, emoji, remove: users.includes(who.value) }) }, label + ' ' + users.length));
         }
       }
       if (actions.childNodes.length) box.append(actions);
@@ -143,15 +145,19 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
     if (stick) channel.scrollTop = channel.scrollHeight;
     const published = document.getElementById('published');
     published.replaceChildren(...(state.published.length ? state.published.map((p) =>
-      el('div', { class: 'published' }, el('strong', {}, p.platform + ' ' + p.account), el('br'), p.text || '(no text)', el('br'),
+      el('div', { class: 'published' }, el('strong', {}, p.platform + ' ' + p.account), el('br'), p.text || '(no text)',
+        p.media ? el('span', { class: 'note' }, ' · ' + p.media + ' media file' + (p.media > 1 ? 's' : '')) : null, el('br'),
         el('a', { href: p.url, target: '_blank', rel: 'noopener' }, p.url))) : [el('p', { class: 'note' }, 'Nothing published yet.')]));
   }
 
   async function refresh(force) {
+    const user = who.value;
     try {
-      const response = await fetch('/sandbox/api/state?user=' + encodeURIComponent(who.value));
+      const response = await fetch('/sandbox/api/state?user=' + encodeURIComponent(user));
       const state = await response.json();
-      const key = who.value + ':' + state.version + ':' + state.published.length;
+      // Polls overlap: an answer for the person selected before a switch must not be shown as the new one's.
+      if (user !== who.value) return;
+      const key = user + ':' + state.version + ':' + state.published.length;
       if (force || key !== lastKey) { lastKey = key; render(state); }
     } catch (e) { /* the server restarted; try again */ }
   }
@@ -160,15 +166,25 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
     event.preventDefault();
     const text = document.getElementById('text');
     const files = document.getElementById('files');
-    if (!text.value.trim() && !files.files.length) return;
+    const send = event.target.querySelector('button[type=submit]');
+    if (send.disabled || (!text.value.trim() && !files.files.length)) return;
     const form = new FormData();
     form.append('user', who.value);
     form.append('text', text.value);
     for (const f of files.files) form.append('files', f, f.name);
-    text.value = '';
-    files.value = '';
-    const response = await fetch('/sandbox/api/command', { method: 'POST', body: form });
-    if (!response.ok) alert((await response.json().catch(() => ({}))).error || 'Request failed');
+    // A video can take a while to upload: show it, and keep what was typed until it is sent.
+    send.disabled = true;
+    send.textContent = 'Sending…';
+    try {
+      const response = await fetch('/sandbox/api/command', { method: 'POST', body: form });
+      if (response.ok) { text.value = ''; files.value = ''; }
+      else alert((await response.json().catch(() => ({}))).error || 'Request failed');
+    } catch (e) {
+      alert('The sandbox server did not answer; is it still running?');
+    } finally {
+      send.disabled = false;
+      send.textContent = 'Send';
+    }
     refresh(true);
   });
 

@@ -15,6 +15,8 @@ export interface SandboxMessage {
   fields?: ChatMessage['fields'];
   imageUrl?: string | undefined;
   buttons?: ChatMessage['buttons'];
+  /** The post this approval message decides (✅/❌ shown on it). */
+  approvalFor?: string | undefined;
   threadId?: string | undefined;
   /** Set for messages only one user sees (ephemeral replies, DMs). */
   visibleTo?: string | undefined;
@@ -54,7 +56,7 @@ export class SandboxChat implements ChatPort {
   }
 
   async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
-    const sent = this.add({ author: 'bot', text: message.text, fields: message.fields, imageUrl: message.imageUrl, buttons: message.buttons });
+    const sent = this.add({ author: 'bot', text: message.text, fields: message.fields, imageUrl: message.imageUrl, buttons: message.buttons, approvalFor: message.approvalFor });
     return { workspaceExternalId, channelId, messageId: sent.id };
   }
 
@@ -70,7 +72,10 @@ export class SandboxChat implements ChatPort {
     found.text = message.text;
     found.fields = message.fields;
     found.buttons = message.buttons;
-    found.imageUrl = message.imageUrl ?? found.imageUrl;
+    // Like Slack's chat.update, the new message replaces the old one, preview included: the
+    // core drops the preview once the post is decided, and its media may be deleted soon after.
+    found.imageUrl = message.imageUrl;
+    found.approvalFor = message.approvalFor;
     found.edited = true;
     this.version += 1;
   }

@@ -75,7 +75,10 @@ describe('iqsp CLI', () => {
     expect(existsSync(path.join(cwd, 'data/media'))).toBe(true);
     expect(statSync(path.join(cwd, 'data/vault.key')).mode & 0o777).toBe(0o600);
     expect(running.output()).toMatch(/created a new vault key at .*back it up/);
-    expect(running.output()).toMatch(/"x":"off \(X_CLIENT_ID and X_CLIENT_SECRET not set\)"/);
+    // No credentials at all: sandbox mode, said plainly, with the simulated platforms on.
+    expect(running.output()).toContain('SANDBOX MODE');
+    expect(running.output()).toMatch(/"x":"on"/);
+    expect((await fetch(`http://127.0.0.1:${port}/sandbox`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
     running.child.kill('SIGTERM');
@@ -89,6 +92,18 @@ describe('iqsp CLI', () => {
     running.child.kill('SIGINT');
     expect(await running.exited).toBe(0);
     expect(running.output()).not.toContain('created a new vault key');
+  });
+
+  it('any real credential turns the sandbox off', async () => {
+    const cwd = tempDir();
+    const port = await freePort();
+    running = startCli(['serve'], { cwd, env: { PORT: String(port), X_CLIENT_ID: 'real-id', X_CLIENT_SECRET: 'real-secret' } });
+    await waitForOk(`http://127.0.0.1:${port}/healthz`);
+    expect(running.output()).not.toContain('SANDBOX MODE');
+    expect(running.output()).toMatch(/"x":"on","tiktok":"off \(TIKTOK_CLIENT_KEY and TIKTOK_CLIENT_SECRET not set\)"/);
+    expect((await fetch(`http://127.0.0.1:${port}/sandbox`)).status).toBe(404);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
   });
 
   it('vault rotate moves secrets to the current key; afterwards the previous key is not needed; a wrong key is refused', async () => {

@@ -1,0 +1,143 @@
+/**
+ * The /sandbox page in headless Chromium, clicked through as a person would: the built service
+ * runs as a child process in sandbox mode (no credentials at all), Ada connects X through the
+ * simulated consent page, posts an image, Bob approves with ✅, and the published link shows up
+ * in the thread and in the simulated platforms' panel. The final state is screenshotted; with
+ * IQSP_SCREENSHOT=docs/sandbox.png it becomes the README's picture.
+ *
+ * Chromium is Debian's `chromium` package. `.ci/run` installs it where missing and sets
+ * IQSP_REQUIRE_BROWSER=1, so in CI the test fails rather than skips without it; on a developer's
+ * machine without Chromium it is skipped, saying so, so `npm test` stays offline and self-contained.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = process.env.IQSP_SCREENSHOT ? path.resolve(fileURLToPath(new URL('../../', import.meta.url)), process.env.IQSP_SCREENSHOT) : undefined;
+const REQUIRED = process.env.IQSP_REQUIRE_BROWSER === '1';
+const AVAILABLE = existsSync(CHROMIUM);
+if (!AVAILABLE && !REQUIRED) console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+/** Flags for a closed network and a root user (see the machine notes): no sandbox, no phoning home. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** How long one step (a click, a message appearing) may take; the whole flow takes a few seconds. */
+const STEP_TIMEOUT_MS = 15_000;
+
+describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
+  let workDir: string | undefined;
+  let service: RunningCli | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let base: string;
+  /** What would break the flow silently for a person: uncaught page errors and alert() dialogs. */
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium); .ci/run does it`);
+    }
+    workDir = await mkdtemp(path.join(tmpdir(), 'iqsp-browser-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // No credential variables at all: that is what turns sandbox mode on.
+    service = startCli(['serve'], { cwd: workDir, env: { PORT: String(port), PUBLIC_URL: base } });
+    // Playwright gives the browser a fresh, empty --user-data-dir of its own and removes it on close.
+    [, browser] = await Promise.all([
+      waitForOk(`${base}/sandbox`, 20_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n--- service output ---\n${service?.output() ?? ''}`);
+      }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+    ]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    expect(service.output()).toContain('SANDBOX MODE');
+  }, 45_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (service && service.child.exitCode === null) {
+      service.child.kill('SIGTERM');
+      const stopped = await Promise.race([service.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      if (!stopped) service.child.kill('SIGKILL');
+    }
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }, 20_000);
+
+  const watch = (page: Page): Page => {
+    page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+    page.on('dialog', (dialog) => {
+      problems.push(`${page.url()}: alert "${dialog.message()}"`);
+      void dialog.dismiss();
+    });
+    return page;
+  };
+
+  it('connects X, posts an image, approves it as Bob and shows the published link', async () => {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+
+    // Ada connects X: the link in her private message opens the consent page in a new tab.
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill('/iqsp connect x');
+    await composer.press('Enter');
+    const connectLink = channel.getByRole('link', { name: 'Connect X' });
+    const [consent] = await Promise.all([context.waitForEvent('page'), connectLink.click()]);
+    watch(consent);
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    const connected = consent.getByRole('heading', { name: /^Connected X @\w+$/ });
+    await connected.waitFor();
+    const handle = /@\w+/.exec(await connected.innerText())?.[0];
+    expect(handle).toBeDefined();
+    await consent.close();
+    await channel.getByText(`connected: X ${handle}`).waitFor();
+
+    // Ada attaches a PNG and asks for a post; the approval message shows what will go out.
+    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: '#3f0e40' } }).png().toBuffer();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
+    await composer.fill('/iqsp post x Hello from the browser');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const request = channel.locator('.msg').filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ });
+    await request.waitFor();
+    // The message is edited as the post moves on; its id stays.
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+    await approval.getByRole('img', { name: 'media preview' }).waitFor();
+    expect(await approval.innerText()).toContain(`X ${handle}`);
+
+    // Bob approves with ✅; the thread reports the published link.
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await channel.getByText('Only visible to you').first().waitFor({ state: 'detached' }); // Ada's private replies are hers
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    const publishedReply = channel.locator('.thread .msg').filter({ hasText: `X ${handle}: published https://` });
+    const threadLink = publishedReply.getByRole('link');
+    await threadLink.waitFor();
+    const url = await threadLink.getAttribute('href');
+    expect(url).toMatch(/^https:\/\//);
+    await approval.getByRole('button', { name: 'remove ✅' }).waitFor();
+    await approval.getByText(/Post [A-Z0-9]+ from @ada: published/).waitFor();
+
+    // The simulated platform shows the same post, with its image.
+    const panelPost = page.locator('#published .published').filter({ hasText: 'Hello from the browser' });
+    await panelPost.getByRole('link', { name: url! }).waitFor();
+    expect(await panelPost.innerText()).toMatch(new RegExp(`^X ${handle}\\s+Hello from the browser · 1 media file`));
+
+    await page.mouse.move(0, 0); // no hover highlight in the picture
+    await page.screenshot({ path: SCREENSHOT ?? path.join(workDir!, 'sandbox.png') });
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
