@@ -3,8 +3,10 @@
  * needs. Nothing here decides product rules; it only wires. Tests build the same app with
  * fakes (chat ports, publishers, clocks) through `AppOptions`.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { ChatKind, ChatPort } from './bots/chat-port.js';
 import { SURFACES } from './bots/registry.js';
@@ -20,6 +22,7 @@ import { PublishingService } from './core/publishing.js';
 import { SettingsService } from './core/settings.js';
 import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
+import { Leases } from './db/leases.js';
 import { migrateToLatest } from './db/migrator.js';
 import { PLATFORMS, type Platform } from './db/schema.js';
 import { createHttpApp } from './http/app.js';
@@ -30,7 +33,8 @@ import { JobQueue } from './jobs/queue.js';
 import { Worker } from './jobs/worker.js';
 import { MediaService } from './media/service.js';
 import { MediaUrlSigner } from './media/signed-url.js';
-import { LocalMediaStore, type MediaStore } from './media/store.js';
+import { createMediaStore } from './media/create-store.js';
+import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
@@ -39,9 +43,29 @@ import { SecretStore } from './vault/secret-store.js';
 import { TokenStore } from './vault/token-store.js';
 import type { Vault } from './vault/vault.js';
 
+/**
+ * What one `serve` process runs (`iqsp serve --role`), so several instances can split the work:
+ * - web: the HTTP routes (OAuth callbacks, /media, Slack events, install pages, the sandbox);
+ * - worker: the publish workers and the cleanup cron;
+ * - gateway: the Discord gateway connection (one per bot across all instances: a lease);
+ * - all: everything, as a single instance runs.
+ * Every role answers /healthz, /readyz and /metrics on PORT, and every role can speak in chat
+ * (a worker replies in threads, a web instance confirms connections).
+ */
+export const ROLES = ['all', 'web', 'worker', 'gateway'] as const;
+export type Role = (typeof ROLES)[number];
+export type ServiceRole = Exclude<Role, 'all'>;
+
+/** Whether a process in `role` runs the parts of `part`. */
+export function roleRuns(role: Role, part: ServiceRole): boolean {
+  return role === 'all' || role === part;
+}
+
 /** A long-running part of `serve` (publish workers, cron, bots): started after HTTP, stopped before the database closes. */
 export interface BackgroundService {
   name: string;
+  /** The role whose processes run it. */
+  role: ServiceRole;
   start(): Promise<void>;
   /** Stop taking new work; finish or release what is running. */
   stop(): Promise<void>;
@@ -56,6 +80,8 @@ export interface Services {
   metrics: Metrics;
   /** Migrations this start applied (empty when the database was up to date). */
   appliedMigrations: string[];
+  /** This process among the instances sharing the database: host, pid and a random suffix. */
+  instanceId: string;
 }
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
@@ -68,7 +94,9 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     );
   if (looseKeyFile) logger.warn({ keyFile: looseKeyFile }, `vault key file ${looseKeyFile} is readable by other users; chmod 600 it`);
   mkdirSync(config.mediaDir, { recursive: true });
-  const db = openDatabase(config.database);
+  const db = openDatabase(config.database, {
+    onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+  });
   let appliedMigrations: string[];
   try {
     appliedMigrations = await migrateToLatest(db);
@@ -78,10 +106,13 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     await db.destroy();
     throw error;
   }
-  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), appliedMigrations };
+  const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), appliedMigrations, instanceId };
 }
 
 export interface AppOptions {
+  /** The parts this process runs (default all). */
+  role?: Role;
   /** Chat surfaces to build (default: every surface this code base has; each turns itself off when unconfigured). */
   surfaces?: readonly SurfaceFactory[];
   /** Chat surfaces by kind (Slack, Discord); tests pass in-memory ports. */
@@ -135,7 +166,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     return publisher;
   };
   const tokens = new TokenStore(db, secrets, publisherFor, { now });
-  const mediaStore = new LocalMediaStore(config.mediaDir);
+  const mediaStore = createMediaStore(config, { logger });
   const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
   const media = new MediaService({
     db,
@@ -241,20 +272,24 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     for (const host of surface.attachmentHosts ?? []) core.media.allowHost(host);
     surfaces.push(surface);
   }
+  const role = options.role ?? 'all';
   const background: BackgroundService[] = [
     core.worker,
-    new CleanupCron(core.cleanup, services.db, config.cleanupCron, logger),
+    new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
-  ];
+  ].filter((service) => roleRuns(role, service.role));
   const http = createHttpApp({
     db: services.db,
     logger,
     metrics: services.metrics,
-    routes: [
-      connectRoutes(core.connect),
-      mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
-      ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),
-    ],
+    // Other roles answer only the health and metrics routes every process has.
+    routes: roleRuns(role, 'web')
+      ? [
+          connectRoutes(core.connect),
+          mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
+          ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),
+        ]
+      : [],
   });
 
   const server = http.listen(config.port);
@@ -271,8 +306,16 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   for (const service of background) await service.start();
 
   logger.info(
-    { port, publicUrl: config.publicUrl, database: config.database.kind, integrations: integrationSummary(config) },
-    `IQSP listening on port ${port} (${config.publicUrl})`,
+    {
+      port,
+      publicUrl: config.publicUrl,
+      database: config.database.kind,
+      role,
+      instance: services.instanceId,
+      runs: background.map((s) => s.name),
+      integrations: integrationSummary(config),
+    },
+    `IQSP listening on port ${port} (${config.publicUrl})${role === 'all' ? '' : `, role ${role}`}`,
   );
 
   let stopping: Promise<void> | undefined;

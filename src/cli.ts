@@ -3,8 +3,8 @@
  * The `iqsp` command line (contract.md §1). Exit codes: 0 success, 1 runtime failure,
  * 2 bad usage or bad configuration — with one line on stderr naming what is wrong.
  */
-import { Command, CommanderError } from 'commander';
-import { buildCore, openServices, startApp } from './app.js';
+import { Command, CommanderError, Option } from 'commander';
+import { buildCore, openServices, ROLES, startApp, type Role } from './app.js';
 import { SURFACES } from './bots/registry.js';
 import { ConfigError, environmentWithDotenv, loadConfig, sandboxWanted, type Config } from './config.js';
 import { simulatedPlatforms } from './sandbox/platforms.js';
@@ -39,12 +39,21 @@ function buildProgram(): Command {
   program
     .command('serve')
     .description('run the HTTP server, the Slack app, the Discord bot, the publish workers and the cleanup cron, each where configured')
-    .action(async () => {
+    .addOption(
+      new Option('--role <role>', 'what this process runs, for several instances on one PostgreSQL database: web (HTTP: OAuth callbacks, /media, Slack events), worker (publish workers and the cleanup cron), gateway (the Discord gateway, one per bot), or all')
+        .choices(ROLES)
+        .default('all'),
+    )
+    .action(async (options: { role: Role }) => {
       const env = environmentWithDotenv(process.env, process.cwd());
-      const sims = sandboxWanted(env) ? await startSimulators() : undefined;
+      const sandbox = sandboxWanted(env);
+      // The sandbox's chat and platforms live inside the process: it cannot be split.
+      if (sandbox && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
+      const sims = sandbox ? await startSimulators() : undefined;
       const cfg = loadConfig(sims ? { ...env, ...sims.env } : env, process.cwd());
       const logger = createLogger(cfg.logLevel);
-      const app = await startApp(cfg, logger, sims ? { surfaces: [...SURFACES, createSandboxSurface(simulatedPlatforms(sims))], publisherTuning: SANDBOX_TUNING } : {}).catch(async (error) => {
+      const appOptions = sims ? { surfaces: [...SURFACES, createSandboxSurface(simulatedPlatforms(sims))], publisherTuning: SANDBOX_TUNING } : {};
+      const app = await startApp(cfg, logger, { ...appOptions, role: options.role }).catch(async (error) => {
         await sims?.close();
         throw error;
       });

@@ -40,6 +40,26 @@ export type SlackConfig =
       apiUrl: string;
     };
 
+/**
+ * Where media bytes live: the local folder (`MEDIA_DIR`, the embedded default) or an S3 bucket
+ * shared by several instances.
+ */
+export type MediaStoreConfig =
+  | { kind: 'local' }
+  | {
+      kind: 's3';
+      bucket: string;
+      region: string;
+      /** An S3-compatible service's URL; AWS S3 itself when undefined. */
+      endpoint: string | undefined;
+      forcePathStyle: boolean;
+      /** Static keys; the AWS SDK's default credential chain when undefined. */
+      credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+      prefix: string;
+      /** `GET /media/:token` answers 302 to a short-lived presigned URL instead of streaming the bytes. */
+      presignedRedirect: boolean;
+    };
+
 export type OptionalIntegration<T> = ({ enabled: true } & T) | { enabled: false; missing: string };
 
 export interface Config {
@@ -47,6 +67,7 @@ export interface Config {
   publicUrl: string;
   database: DatabaseLocation;
   mediaDir: string;
+  mediaStore: MediaStoreConfig;
   vault: {
     /** base64 key from VAULT_KEY, or undefined to use `keyFile` */
     key: Buffer | undefined;
@@ -146,6 +167,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     publicUrl,
     database: databaseLocation(read('DATABASE_URL') ?? 'sqlite:./data/iqsp.sqlite', cwd),
     mediaDir: path.resolve(cwd, read('MEDIA_DIR') ?? './data/media'),
+    mediaStore: mediaStoreConfig(read),
     vault: {
       key: optional(read('VAULT_KEY'), (v) => parseKey('VAULT_KEY', v)),
       keyFile: path.resolve(cwd, read('VAULT_KEY_FILE') ?? './data/vault.key'),
@@ -213,7 +235,70 @@ export function integrationSummary(config: Config): Record<string, string> {
     instagram: state(config.meta, 'on'),
     x: state(config.x, 'on'),
     tiktok: state(config.tiktok, 'on'),
+    media: mediaStoreSummary(config),
   };
+}
+
+function mediaStoreSummary(config: Config): string {
+  const store = config.mediaStore;
+  if (store.kind === 'local') return `local folder ${config.mediaDir}`;
+  const where = `s3://${store.bucket}/${store.prefix}${store.endpoint ? ` at ${store.endpoint}` : ` in ${store.region}`}`;
+  return store.presignedRedirect ? `${where}, served by presigned redirects` : where;
+}
+
+/**
+ * MEDIA_STORE and the S3_* variables. The S3 values are checked whenever they are set, even with
+ * the local store (a typo should not wait for the day S3 is turned on); S3_BUCKET without
+ * MEDIA_STORE is refused rather than guessed.
+ */
+function mediaStoreConfig(read: (name: string) => string | undefined): MediaStoreConfig {
+  const raw = read('MEDIA_STORE');
+  const kind = raw?.toLowerCase();
+  if (kind !== undefined && kind !== 'local' && kind !== 's3') throw new ConfigError('MEDIA_STORE', `must be local or s3 (got "${raw}")`);
+  const bucket = optional(read('S3_BUCKET'), bucketName);
+  const region = optional(read('S3_REGION'), (v) => {
+    if (!/^[a-z0-9-]{1,64}$/i.test(v)) throw new ConfigError('S3_REGION', `must be a region name such as eu-west-1 (got "${v}")`);
+    return v;
+  });
+  const endpoint = optional(read('S3_ENDPOINT'), (v) => trimSlash(httpUrl('S3_ENDPOINT', v)));
+  const forcePathStyle = optional(read('S3_FORCE_PATH_STYLE'), (v) => booleanValue('S3_FORCE_PATH_STYLE', v));
+  const presignedRedirect = optional(read('S3_PRESIGNED_REDIRECT'), (v) => booleanValue('S3_PRESIGNED_REDIRECT', v));
+  const prefix = optional(read('S3_PREFIX'), (v) => {
+    if (v.startsWith('/') || !/^[A-Za-z0-9!_.*'()/-]{1,512}$/.test(v))
+      throw new ConfigError('S3_PREFIX', `must be a key prefix of letters, digits and !_.*'()/- not starting with "/", such as iqsp/ (got "${v}")`);
+    return v;
+  });
+  const keys = integration(read, ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'], ([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }));
+
+  if (kind === undefined && bucket !== undefined)
+    throw new ConfigError('MEDIA_STORE', 'is not set but S3_BUCKET is: set MEDIA_STORE=s3 to keep media in the bucket, or MEDIA_STORE=local to keep it in MEDIA_DIR');
+  if (kind !== 's3') return { kind: 'local' };
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'must be set when MEDIA_STORE=s3');
+  if (region === undefined)
+    throw new ConfigError('S3_REGION', "must be set when MEDIA_STORE=s3: the bucket's region, such as eu-west-1 (S3-compatible services usually accept us-east-1)");
+  return {
+    kind: 's3',
+    bucket,
+    region,
+    endpoint,
+    // Self-hosted S3-compatible services rarely have per-bucket DNS names; AWS S3 prefers them.
+    forcePathStyle: forcePathStyle ?? endpoint !== undefined,
+    credentials: keys.enabled ? { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey } : undefined,
+    prefix: prefix ?? '',
+    presignedRedirect: presignedRedirect ?? false,
+  };
+}
+
+function bucketName(raw: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/.test(raw))
+    throw new ConfigError('S3_BUCKET', `must be a bucket name (letters, digits, dots and hyphens), not a URL or a path (got "${raw}")`);
+  return raw;
+}
+
+function booleanValue(variable: string, raw: string): boolean {
+  const value = raw.toLowerCase();
+  if (value !== 'true' && value !== 'false') throw new ConfigError(variable, `must be true or false (got "${raw}")`);
+  return value === 'true';
 }
 
 function slackConfig(read: (name: string) => string | undefined): SlackConfig {
@@ -314,14 +399,34 @@ function databaseLocation(raw: string, cwd: string): DatabaseLocation {
     return { kind: 'sqlite', path: file === ':memory:' ? file : path.resolve(cwd, file) };
   }
   if (/^postgres(ql)?:\/\//.test(raw)) {
+    let url: URL;
     try {
-      new URL(raw);
+      url = new URL(raw);
     } catch {
       throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
     }
+    if (url.hostname === '' && !url.searchParams.get('host'))
+      throw new ConfigError('DATABASE_URL', 'needs a host, as in postgres://iqsp:PASSWORD@db.example.com:5432/iqsp (or ?host=/run/postgresql for a Unix socket)');
+    if (url.pathname.replace(/^\//, '') === '') throw new ConfigError('DATABASE_URL', 'needs a database name after the host, as in postgres://…@db.example.com:5432/iqsp');
+    sslModeOf(url);
     return { kind: 'postgres', url: raw };
   }
   throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://');
+}
+
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** The `sslmode` of a postgres:// URL, with libpq's names; none means no TLS. */
+export function sslModeOf(url: URL): SslMode | undefined {
+  const mode = url.searchParams.get('sslmode');
+  if (mode === null) return undefined;
+  if (mode === 'allow')
+    throw new ConfigError('DATABASE_URL', 'sslmode=allow is not supported (the driver cannot fall back from plain text to TLS); use disable, prefer, require, verify-ca or verify-full');
+  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
+  if (mode === 'verify-ca' && !url.searchParams.get('sslrootcert'))
+    throw new ConfigError('DATABASE_URL', 'sslmode=verify-ca needs sslrootcert=PATH (the CA certificate that signed the server\'s)');
+  return mode as SslMode;
 }
 
 /** A key is base64 (standard or URL-safe) of exactly 32 bytes. */

@@ -262,7 +262,8 @@ export class DataRightsService {
         this.deps.logger.error({ err: error }, 'could not delete a media file of a deleted user');
       }
     }
-    await eraseResidue(db);
+    // Where the person's content was: the audit log and the queue hold only ids.
+    await eraseResidue(db, ['chat_users', 'posts', 'post_targets', 'media', 'approvals', 'social_accounts', 'secrets', 'oauth_states', 'connect_links', 'workspace_approvers']);
 
     const text = `deleted: your data in this workspace (${counts.accounts} account(s), ${counts.posts} post(s), ${counts.mediaFiles} media file(s), your approvals and profile).`;
     return privateReply(revokeNotes.length > 0 ? `${text}\n${revokeNotes.join('\n')}` : text);

@@ -8,7 +8,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, Reply } from '../bots/chat-port.js';
 import { privateReply } from '../bots/chat-port.js';
 import type { Db } from '../db/database.js';
-import { isoNow } from '../db/database.js';
+import { isoNow, lockRows } from '../db/database.js';
 import type { Platform, PostStatus, SocialAccount, TargetStatus } from '../db/schema.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { MediaInfo } from '../media/media.js';
@@ -390,11 +390,14 @@ export class PostsService {
     }
   }
 
-  /** Folds the recorded decisions of a post into its approval state. */
-  private async approvalState(postId: string): Promise<{ state: ApprovalState; workspaceId: string } | undefined> {
-    const post = await this.deps.db.selectFrom('posts').selectAll().where('id', '=', postId).executeTakeFirst();
+  /**
+   * Folds the recorded decisions of a post into its approval state. In a transaction (`trx`) the
+   * post's row stays locked until it ends, so decisions on one post are taken one at a time.
+   */
+  private async approvalState(postId: string, trx: Db = this.deps.db): Promise<{ state: ApprovalState; workspaceId: string } | undefined> {
+    const post = await lockRows(trx, trx.selectFrom('posts').selectAll().where('id', '=', postId)).executeTakeFirst();
     if (!post) return undefined;
-    const decisions = await this.deps.db
+    const decisions = await trx
       .selectFrom('approvals')
       .select(['chat_user_id', 'decision'])
       .where('post_id', '=', postId)
@@ -451,12 +454,23 @@ export class PostsService {
   }
 
   async decideOnPost(postId: string, input: Omit<DecisionInput, 'messageId'>, knownUserId?: string): Promise<void> {
-    const loaded = await this.approvalState(postId);
-    if (!loaded) return;
-    const userId = knownUserId ?? (await ensureUser(this.deps.db, loaded.workspaceId, input.userExternalId, input.userName));
-    const approverIds = await this.deps.settings.approverIds(loaded.workspaceId);
-    const now = this.now();
-    const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: now }, { approverIds });
+    const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirst();
+    if (!post) return;
+    const userId = knownUserId ?? (await ensureUser(this.deps.db, post.workspace_id, input.userExternalId, input.userName));
+    const approverIds = await this.deps.settings.approverIds(post.workspace_id);
+    // The state is read and the decision recorded under a lock on the post: two ✅ at the same
+    // moment (on two instances, or two requests in one) are counted one after the other, so the
+    // second sees the first and the quorum is reached.
+    const decided = await this.deps.db.transaction().execute(async (trx) => {
+      const loaded = await this.approvalState(postId, trx);
+      if (!loaded) return undefined;
+      const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: this.now() }, { approverIds });
+      if (outcome.kind === 'counted') await this.recordDecision(postId, userId, input, true, trx);
+      else if (outcome.kind === 'ignored' && ignoredExplanation(outcome.reason)) await this.recordDecision(postId, userId, input, false, trx);
+      return { loaded, outcome };
+    });
+    if (!decided) return;
+    const { loaded, outcome } = decided;
 
     if (outcome.kind === 'expired') {
       await this.expire(postId);
@@ -464,13 +478,9 @@ export class PostsService {
     }
     if (outcome.kind === 'ignored') {
       const explanation = ignoredExplanation(outcome.reason);
-      if (explanation) {
-        await this.recordDecision(postId, userId, input, false);
-        await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
-      }
+      if (explanation) await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
       return;
     }
-    await this.recordDecision(postId, userId, input, true);
     const actor = `<@${input.userExternalId}>`;
     if (outcome.ended === 'approved') {
       await appendAudit(this.deps.db, { action: 'post.approved', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
@@ -489,8 +499,8 @@ export class PostsService {
     }
   }
 
-  private async recordDecision(postId: string, userId: string, input: Omit<DecisionInput, 'messageId'>, counted: boolean): Promise<void> {
-    await this.deps.db
+  private async recordDecision(postId: string, userId: string, input: Omit<DecisionInput, 'messageId'>, counted: boolean, trx: Db = this.deps.db): Promise<void> {
+    await trx
       .insertInto('approvals')
       .values({ id: randomUUID(), post_id: postId, chat_user_id: userId, decision: input.decision, via: input.via, counted: counted ? 1 : 0, created_at: isoNow(this.now()) })
       .execute();
@@ -632,8 +642,9 @@ export class PostsService {
    * outcome (`published`, `partial`, `failed`, `cancelled`) and the thread gets the summary.
    */
   async onTargetSettled(postId: string): Promise<void> {
-    const targets = await this.deps.db.selectFrom('post_targets').select(['status', 'account_label', 'permalink']).where('post_id', '=', postId).execute();
-    if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status))) return;
+    const targets = await this.deps.db.selectFrom('post_targets').select(['status', 'account_label', 'permalink', 'finished_at']).where('post_id', '=', postId).execute();
+    // `finished_at` is set once a target's result has been replied: the summary comes after every result.
+    if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finished_at === null)) return;
     const published = targets.filter((t) => t.status === 'published').length;
     const cancelled = targets.filter((t) => t.status === 'cancelled').length;
     const outcome: PostStatus =
@@ -650,8 +661,9 @@ export class PostsService {
     const counted = targets.length - cancelled;
     const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
     const summary = `Post ${postId}: ${outcome} (${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}).`;
-    await this.say(postId, summary);
+    // The approval message first, so the summary in the thread is the last word on the post.
     await this.refreshApprovalMessage(postId, outcome, `${published} of ${counted} published`);
+    await this.say(postId, summary);
   }
 }
 

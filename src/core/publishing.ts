@@ -12,7 +12,7 @@
  */
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import type { Platform } from '../db/schema.js';
+import type { Platform, TargetStatus } from '../db/schema.js';
 import type { ClaimedJob } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { MediaService } from '../media/service.js';
@@ -59,7 +59,11 @@ export class PublishingService {
     const targetId = String(job.payload.targetId);
     const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirst();
     if (!target) return { kind: 'done' }; // deleted with its post
-    if (target.status !== 'queued' && target.status !== 'publishing') return { kind: 'done' }; // already final or cancelled
+    if (target.status !== 'queued' && target.status !== 'publishing') {
+      // Final already. A result recorded but never reported (the process stopped in between) is reported now.
+      if (target.finished_at === null && REPORTED_STATUSES.includes(target.status)) await this.report(target.id, target.post_id);
+      return { kind: 'done' };
+    }
 
     if (target.committed_at) {
       // A previous attempt got as far as the request that makes the post live, then stopped.
@@ -186,6 +190,7 @@ export class PublishingService {
     return first;
   }
 
+  /** Records a target's result (status, link or reason, audit entry), then reports it. */
   private async settle(
     targetId: string,
     postId: string,
@@ -199,16 +204,14 @@ export class PublishingService {
     if (outcome.status === 'published') {
       await this.deps.db
         .updateTable('post_targets')
-        .set({ status: 'published', platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, finished_at: nowIso, updated_at: nowIso })
+        .set({ status: 'published', platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso })
         .where('id', '=', targetId)
         .execute();
       await appendAudit(this.deps.db, { action: 'target.published', workspaceId: post.workspace_id, actorId: null, subjectType: 'target', subjectId: targetId, detail: { platform: target.platform } });
-      await this.deps.posts.say(postId, `${target.account_label}: published ${outcome.permalink}`);
     } else {
-      const message = redactText(outcome.failure.message);
       await this.deps.db
         .updateTable('post_targets')
-        .set({ status: outcome.status, failure_class: outcome.failure.class, failure_message: message, finished_at: nowIso, updated_at: nowIso })
+        .set({ status: outcome.status, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso })
         .where('id', '=', targetId)
         .execute();
       await appendAudit(this.deps.db, {
@@ -219,8 +222,24 @@ export class PublishingService {
         subjectId: targetId,
         detail: { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
       });
-      await this.deps.posts.say(postId, failureLine(target.account_label, target.platform, postId, outcome.status, outcome.failure.class, message));
     }
+    await this.report(targetId, postId);
+  }
+
+  /**
+   * Replies a target's recorded result in the thread, then marks the target finished. The post's
+   * summary waits for every target to be finished, so it always comes after every result line,
+   * whichever process (instance) reports which target.
+   */
+  private async report(targetId: string, postId: string): Promise<void> {
+    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirstOrThrow();
+    const line =
+      target.status === 'published'
+        ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
+        : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
+    await this.deps.posts.say(postId, line);
+    const nowIso = isoNow(this.now());
+    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('finished_at', 'is', null).execute();
     await this.deps.posts.onTargetSettled(postId);
   }
 
@@ -239,6 +258,9 @@ export class PublishingService {
     };
   }
 }
+
+/** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
+const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
 
 function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], message: string): string {
   if (status === 'unconfirmed') return `${label}: unconfirmed — ${message}. Check before posting again.`;

@@ -8,7 +8,7 @@ export type Platform = 'facebook' | 'instagram' | 'x' | 'tiktok';
 export const PLATFORMS: readonly Platform[] = ['facebook', 'instagram', 'x', 'tiktok'];
 export type ChatKind = 'slack' | 'discord';
 
-/** bigint columns: numbers in SQLite; the Postgres driver may give strings. */
+/** bigint columns: numbers on both databases (our PostgreSQL pool parses int8 to number; see db/postgres.ts). */
 type BigIntColumn = ColumnType<number, number, number>;
 
 export interface WorkspacesTable {

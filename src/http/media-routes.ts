@@ -1,13 +1,18 @@
 /**
  * `GET|HEAD /media/:token`: temporary media for platforms that fetch by URL. The token is
  * signed and expiring; `Range` is answered (one range, as platforms' fetchers use); once the
- * media is deleted or the token expired, 404.
+ * media is deleted or the token expired, 404. A store that offers presigned URLs (S3 with
+ * `S3_PRESIGNED_REDIRECT=true`) gets a 302 there instead, so the bytes skip IQSP; the bucket
+ * answers `Range` itself.
  */
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import type { MediaService } from '../media/service.js';
 import type { MediaUrlSigner } from '../media/signed-url.js';
 import type { MediaStore } from '../media/store.js';
+
+/** A presigned URL only has to outlive the redirect it is sent in. */
+export const PRESIGNED_URL_TTL_SECONDS = 300;
 
 export type ParsedRange = { kind: 'all' } | { kind: 'range'; start: number; end: number } | { kind: 'unsatisfiable' };
 
@@ -43,6 +48,12 @@ export function mediaRoutes(deps: { media: MediaService; store: MediaStore; sign
       if (!row || row.deleted_at) return notFound();
       const size = await deps.store.size(row.storage_key);
       if (size === undefined) return notFound();
+
+      if (deps.store.presignedUrl) {
+        ctx.set('Cache-Control', 'private, no-store');
+        ctx.redirect(await deps.store.presignedUrl(row.storage_key, { ttlSeconds: PRESIGNED_URL_TTL_SECONDS, contentType: row.mime_type }));
+        return;
+      }
 
       ctx.set('Accept-Ranges', 'bytes');
       ctx.set('Cache-Control', 'private, no-store');

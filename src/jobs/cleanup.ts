@@ -11,6 +11,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { BackgroundService } from '../app.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
+import type { Leases } from '../db/leases.js';
 import type { PostStatus } from '../db/schema.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../observability/logger.js';
@@ -105,43 +106,46 @@ export class CleanupService {
   }
 }
 
-/** Runs cleanup on `CLEANUP_CRON`; with several instances, once per tick (a lease per tick). */
+/**
+ * Runs cleanup on `CLEANUP_CRON`. Every instance schedules it; node-cron's distributed mode asks
+ * `shouldRun` with a key naming the tick (the task name and the scheduled time), and the first
+ * instance to take that key's lease runs the tick: exactly one run per tick across instances,
+ * whichever of them are alive. The lease outlives the tick (at least a minute), so a slow
+ * instance that reaches the tick late finds it taken.
+ */
 export class CleanupCron implements BackgroundService {
   readonly name = 'cleanup-cron';
+  readonly role = 'worker';
   private task: ScheduledTask | undefined;
 
   constructor(
     private readonly cleanup: CleanupService,
-    private readonly db: Db,
+    private readonly leases: Leases,
     private readonly expression: string,
     private readonly logger: Logger,
+    /** This instance, as recorded in the tick leases it takes. */
+    private readonly owner: string,
   ) {}
 
   async start(): Promise<void> {
-    const db = this.db;
+    const { leases, owner } = this;
     this.task = cron.schedule(
       this.expression,
-      async () => {
+      async (context) => {
+        const tick = context.date.toISOString();
         try {
           const report = await this.cleanup.run();
-          this.logger.info({ cleanup: summarize(report) }, 'cleanup ran');
+          this.logger.info({ tick, cleanup: summarize(report) }, 'cleanup ran');
         } catch (error) {
-          this.logger.error({ err: error }, 'cleanup failed');
+          this.logger.error({ err: error, tick }, 'cleanup failed');
         }
       },
       {
-        name: 'iqsp-cleanup',
+        name: CLEANUP_TASK,
         noOverlap: true,
         distributed: true,
         runCoordinator: {
-          async shouldRun(key: string, ttlMs: number): Promise<boolean> {
-            const inserted = await db
-              .insertInto('leases')
-              .values({ name: `cron:${key}`, owner: 'cleanup', expires_at: isoNow(new Date(Date.now() + Math.max(ttlMs, 60_000))) })
-              .onConflict((oc) => oc.column('name').doNothing())
-              .executeTakeFirst();
-            return Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0;
-          },
+          shouldRun: (key: string, ttlMs: number) => leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000)),
         },
       },
     );
@@ -152,6 +156,9 @@ export class CleanupCron implements BackgroundService {
     await this.task?.destroy();
   }
 }
+
+/** The cron task's name; tick leases are named `${CLEANUP_TASK}:${tick ISO time}`. */
+export const CLEANUP_TASK = 'iqsp-cleanup';
 
 export function summarize(report: CleanupReport): Record<string, number> {
   return {

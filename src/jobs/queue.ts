@@ -3,12 +3,14 @@
  * lease (owner + expiry) and keeps it alive with heartbeats. A job whose lease expired (its
  * worker died) is claimable again, and its handler is told so through `attempt`/`recovered`.
  *
- * Claiming happens in one write transaction, so two workers never take the same job (SQLite
- * serialises writers; the Postgres adapter uses row locks).
+ * Claiming happens in one transaction that locks what it takes, so two workers never take the
+ * same job, in one process or across instances: SQLite serialises writers; on PostgreSQL the
+ * select is `FOR UPDATE SKIP LOCKED`, so concurrent claimers each lock different rows and
+ * never wait on each other (see `skipLocked`).
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import { isoNow } from '../db/database.js';
+import { isoNow, skipLocked } from '../db/database.js';
 import type { JobsTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
@@ -70,55 +72,64 @@ export class JobQueue {
   /**
    * Claims up to `limit` due jobs of `queue` (queued and due, or running with an expired
    * lease), taking at most `groupCapacity.get(group)` from a group that has an entry.
+   *
+   * Rows are locked only as they are taken, so claimers on other instances skip exactly those
+   * and take the next ones; a group that is full is left out of the next round's select.
    */
   async claim(queue: string, owner: string, leaseMs: number, limit: number, groupCapacity: ReadonlyMap<string, number> | undefined = undefined): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     return this.db.transaction().execute(async (trx) => {
       const now = this.now();
       const nowIso = isoNow(now);
-      const due = await trx
-        .selectFrom('jobs')
-        .selectAll()
-        .where('queue', '=', queue)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', nowIso)]),
-            eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)]),
-          ]),
-        )
-        .orderBy('run_at')
-        .limit(limit * 4 + 16)
-        .execute();
       const taken: ClaimedJob[] = [];
       const remaining = new Map(groupCapacity ?? []);
-      for (const row of due) {
-        if (taken.length >= limit) break;
-        const capacity = remaining.get(row.group_key);
-        if (capacity !== undefined) {
-          if (capacity <= 0) continue;
-          remaining.set(row.group_key, capacity - 1);
+      const seen = new Set<string>();
+      // Each round either fills the claim, runs out of due jobs, or fills a group (then excluded): few rounds.
+      for (let round = 0; round <= remaining.size && taken.length < limit; round += 1) {
+        const full = [...remaining].filter(([, capacity]) => capacity <= 0).map(([group]) => group);
+        let select = trx
+          .selectFrom('jobs')
+          .selectAll()
+          .where('queue', '=', queue)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'queued'), eb('run_at', '<=', nowIso)]),
+              eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', nowIso)]),
+            ]),
+          );
+        if (full.length > 0) select = select.where('group_key', 'not in', full);
+        if (seen.size > 0) select = select.where('id', 'not in', [...seen]);
+        const due = await skipLocked(trx, select.orderBy('run_at').limit(limit - taken.length)).execute();
+        if (due.length === 0) break;
+        for (const row of due) {
+          seen.add(row.id);
+          const capacity = remaining.get(row.group_key);
+          if (capacity !== undefined) {
+            if (capacity <= 0) continue;
+            remaining.set(row.group_key, capacity - 1);
+          }
+          const recovered = row.status === 'running';
+          await trx
+            .updateTable('jobs')
+            .set({
+              status: 'running',
+              lease_owner: owner,
+              lease_expires_at: isoNow(new Date(now.getTime() + leaseMs)),
+              attempts: row.attempts + 1,
+              updated_at: nowIso,
+            })
+            .where('id', '=', row.id)
+            .execute();
+          taken.push({
+            id: row.id,
+            queue: row.queue,
+            groupKey: row.group_key,
+            payload: JSON.parse(row.payload) as Record<string, unknown>,
+            attempt: row.attempts + 1,
+            maxAttempts: row.max_attempts,
+            recovered,
+          });
         }
-        const recovered = row.status === 'running';
-        await trx
-          .updateTable('jobs')
-          .set({
-            status: 'running',
-            lease_owner: owner,
-            lease_expires_at: isoNow(new Date(now.getTime() + leaseMs)),
-            attempts: row.attempts + 1,
-            updated_at: nowIso,
-          })
-          .where('id', '=', row.id)
-          .execute();
-        taken.push({
-          id: row.id,
-          queue: row.queue,
-          groupKey: row.group_key,
-          payload: JSON.parse(row.payload) as Record<string, unknown>,
-          attempt: row.attempts + 1,
-          maxAttempts: row.max_attempts,
-          recovered,
-        });
       }
       return taken;
     });

@@ -31,6 +31,7 @@ export interface WorkerOptions {
 
 export class Worker implements BackgroundService {
   readonly name: string;
+  readonly role = 'worker';
   readonly owner = `worker-${randomUUID()}`;
   private readonly running = new Map<string, { groupKey: string; done: Promise<void>; abort: AbortController }>();
   private timer: NodeJS.Timeout | undefined;

@@ -34,15 +34,26 @@ export interface MediaStore {
   size(key: string): Promise<number | undefined>;
   /** Deletes the key; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional: a short-lived URL where anyone holding it can fetch the bytes directly (an S3
+   * presigned GET). A store offers it only when configured to; `GET /media/:token` then
+   * redirects there instead of streaming the bytes through IQSP.
+   */
+  presignedUrl?(key: string, options: { ttlSeconds: number; contentType: string }): Promise<string>;
 }
 
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
+
+/** Keys are ids IQSP makes (UUIDs); anything else is a bug, refused before it reaches a path or a bucket. */
+export function assertMediaKey(key: string): void {
+  if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid media key "${key}"`);
+}
 
 export class LocalMediaStore implements MediaStore {
   constructor(private readonly dir: string) {}
 
   private file(key: string): string {
-    if (!KEY.test(key) || key.includes('..')) throw new Error(`invalid media key "${key}"`);
+    assertMediaKey(key);
     return path.join(this.dir, key);
   }
 

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
+import { Leases } from '../db/leases.js';
 import type { Platform } from '../db/schema.js';
 import type { Publisher, TokenSet } from '../publishers/publisher.js';
 import { TokenRefreshError } from '../publishers/publisher.js';
@@ -44,6 +45,7 @@ export class TokenStore {
   private readonly leaseMs: number;
   private readonly pollMs: number;
   private readonly now: () => Date;
+  private readonly leases: Leases;
 
   constructor(
     private readonly db: Db,
@@ -55,6 +57,7 @@ export class TokenStore {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.pollMs = options.pollMs ?? 100;
     this.now = options.now ?? (() => new Date());
+    this.leases = new Leases(db, this.now);
   }
 
   /**
@@ -169,23 +172,16 @@ export class TokenStore {
       .execute();
   }
 
+  /** Waits for the refresh lease of one account (another process may be refreshing it). */
   private async acquireLease(name: string): Promise<void> {
     const deadline = Date.now() + this.leaseMs * 2;
-    for (;;) {
-      const nowIso = isoNow(this.now());
-      await this.db.deleteFrom('leases').where('name', '=', name).where('expires_at', '<', nowIso).execute();
-      const inserted = await this.db
-        .insertInto('leases')
-        .values({ name, owner: this.owner, expires_at: new Date(this.now().getTime() + this.leaseMs).toISOString() })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return;
+    while (!(await this.leases.tryAcquire(name, this.owner, this.leaseMs))) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${name}`);
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }
 
   private async releaseLease(name: string): Promise<void> {
-    await this.db.deleteFrom('leases').where('name', '=', name).where('owner', '=', this.owner).execute();
+    await this.leases.release(name, this.owner);
   }
 }

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { SecretStore } from '../../src/vault/secret-store.js';
 import { Vault } from '../../src/vault/vault.js';
-import { seedAccount } from '../helpers/db.js';
+import { databaseLocation, scratchDatabase, seedAccount } from '../helpers/db.js';
 import { freePort, runCli, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
 const tempDir = () => mkdtempSync(path.join(os.tmpdir(), 'iqsp-cli-'));
@@ -57,12 +57,18 @@ describe('iqsp CLI', () => {
 
   it('migrate applies the migrations once, then reports the database up to date', async () => {
     const cwd = tempDir();
-    const first = await runCli(['migrate'], { cwd });
-    expect(first.code).toBe(0);
-    expect(first.stdout).toContain('applied: 0001_initial');
-    const second = await runCli(['migrate'], { cwd });
-    expect(second.code).toBe(0);
-    expect(second.stdout).toContain('database is up to date');
+    const database = await scratchDatabase(cwd);
+    try {
+      const env = { DATABASE_URL: database.url };
+      const first = await runCli(['migrate'], { cwd, env });
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain('applied: 0001_initial');
+      const second = await runCli(['migrate'], { cwd, env });
+      expect(second.code).toBe(0);
+      expect(second.stdout).toContain('database is up to date');
+    } finally {
+      await database.drop();
+    }
   });
 
   it('serve starts with no configuration at all, creates ./data, and shuts down cleanly on SIGTERM', async () => {
@@ -106,14 +112,37 @@ describe('iqsp CLI', () => {
     expect(await running.exited).toBe(0);
   });
 
+  it('serve --role picks what the process runs; a bad role, or a split sandbox, exits 2 naming it', async () => {
+    const bogus = await runCli(['serve', '--role', 'everything'], { cwd: tempDir() });
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/--role .*'everything' is invalid\. Allowed choices are all, web, worker, gateway/);
+    const sandbox = await runCli(['serve', '--role', 'worker'], { cwd: tempDir() });
+    expect(sandbox.code).toBe(2);
+    expect(sandbox.stderr).toBe('iqsp: --role worker needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)\n');
+
+    const cwd = tempDir();
+    const database = await scratchDatabase(cwd);
+    onTestFinished(() => database.drop());
+    const port = await freePort();
+    // Any real credential turns the sandbox off; nothing is called at start.
+    running = startCli(['serve', '--role', 'worker'], { cwd, env: { PORT: String(port), DATABASE_URL: database.url, X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret' } });
+    await waitForOk(`http://127.0.0.1:${port}/healthz`);
+    expect(running.output()).toMatch(/"role":"worker".*"runs":\["worker:publish","cleanup-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/);
+    expect((await fetch(`http://127.0.0.1:${port}/connect/x`)).status).toBe(404);
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+  });
+
   it('vault rotate moves secrets to the current key; afterwards the previous key is not needed; a wrong key is refused', async () => {
     const cwd = tempDir();
+    const database = await scratchDatabase(cwd);
+    onTestFinished(() => database.drop());
     const oldKey = randomBytes(32);
     const newKey = randomBytes(32);
-    const env = (k: Buffer) => ({ VAULT_KEY: k.toString('base64') });
+    const env = (k: Buffer) => ({ VAULT_KEY: k.toString('base64'), DATABASE_URL: database.url });
     expect((await runCli(['migrate'], { cwd, env: env(oldKey) })).code).toBe(0);
 
-    const db = openDatabase({ kind: 'sqlite', path: path.join(cwd, 'data/iqsp.sqlite') });
+    const db = openDatabase(databaseLocation(database));
     const { accountId } = await seedAccount(db, 'tiktok');
     await new SecretStore(db, new Vault(oldKey)).put({ accountId }, 'refresh_token', 'rt-under-old-key', null);
     await db.destroy();
@@ -129,7 +158,7 @@ describe('iqsp CLI', () => {
     expect(rotate.code).toBe(0);
     expect(rotate.stdout).toContain(`re-encrypted 1 secret(s) with key ${new Vault(newKey).currentKeyId}`);
 
-    const after = openDatabase({ kind: 'sqlite', path: path.join(cwd, 'data/iqsp.sqlite') });
+    const after = openDatabase(databaseLocation(database));
     const stored = await new SecretStore(after, new Vault(newKey)).get({ accountId }, 'refresh_token');
     await after.destroy();
     expect(stored?.value).toBe('rt-under-old-key');

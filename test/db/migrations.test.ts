@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import { databaseLocation, onPostgres, POSTGRES_ONLY, scratchDatabase, seedAccount, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
 const TABLES = [
   'approvals',
@@ -23,39 +27,82 @@ const TABLES = [
   'workspaces',
 ];
 
+/** The app's tables, from each database's own catalogue. */
+async function tableNames(db: Db): Promise<string[]> {
+  const rows = onPostgres
+    ? await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by table_name`.execute(db)
+    : await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(db);
+  return rows.rows.map((r) => r.name);
+}
+
+/** Everything the schema is made of (tables, columns, types, indexes), to compare before and after. */
+async function schemaSnapshot(db: Db): Promise<unknown[]> {
+  if (!onPostgres) return (await sql<{ sql: string }>`select sql from sqlite_master order by name`.execute(db)).rows;
+  const columns = await sql`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = current_schema() order by table_name, ordinal_position`.execute(db);
+  const indexes = await sql`select indexname, indexdef from pg_indexes where schemaname = current_schema() order by indexname`.execute(db);
+  return [...columns.rows, ...indexes.rows];
+}
+
 let t: TestDatabase | undefined;
 afterEach(async () => {
   await t?.close();
   t = undefined;
 });
 
-describe('migrations', () => {
+describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   it('apply to an empty database and create the whole domain', async () => {
     t = await testDatabase();
-    const tables = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(t.db);
-    expect(tables.rows.map((r) => r.name)).toEqual(TABLES);
+    expect(await tableNames(t.db)).toEqual(TABLES);
   });
 
   it('are idempotent: a second run applies nothing and changes nothing', async () => {
     t = await testDatabase();
-    const before = await sql<{ sql: string }>`select sql from sqlite_master order by name`.execute(t.db);
+    const before = await schemaSnapshot(t.db);
     expect(await migrateToLatest(t.db)).toEqual([]);
-    const after = await sql<{ sql: string }>`select sql from sqlite_master order by name`.execute(t.db);
-    expect(after.rows).toEqual(before.rows);
+    expect(await schemaSnapshot(t.db)).toEqual(before);
   });
 
-  it('open SQLite in WAL mode with foreign keys enforced', async () => {
+  // Several instances share PostgreSQL only; SQLite is one instance's embedded database.
+  it.skipIf(!onPostgres)(`are applied once when several instances start together: the migration lock (${POSTGRES_ONLY})`, async () => {
+    // An empty database: three "instances" migrate it at the same moment.
+    const fresh = await unmigratedDatabase();
+    try {
+      const results = await Promise.all([fresh.open(), fresh.open(), fresh.open()].map((db) => migrateToLatest(db)));
+      expect(results.flat()).toEqual(['0001_initial']);
+      expect(await tableNames(fresh.db)).toEqual(TABLES);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('enforce foreign keys', async () => {
+    t = await testDatabase();
+    await expect(
+      t.db.insertInto('chat_users').values({ id: 'u', workspace_id: 'missing', external_id: 'U1', display_name: null, created_at: 'x', updated_at: 'x' }).execute(),
+    ).rejects.toThrow(onPostgres ? /violates foreign key constraint/ : /FOREIGN KEY/);
+  });
+
+  it('store bigint columns as numbers on both databases (media sizes above 2^31)', async () => {
+    t = await testDatabase();
+    const { workspaceId, userId } = await seedAccount(t.db, 'tiktok');
+    const size = 4 * 1024 ** 3 + 7;
+    await t.db
+      .insertInto('media')
+      .values({ id: 'm1', workspace_id: workspaceId, uploaded_by_id: userId, post_id: null, derived_from_id: null, storage_key: 'k', original_name: null, mime_type: 'video/mp4', size_bytes: size, sha256: 'h', width: null, height: null, duration_ms: null, created_at: 'x', expires_at: 'x', deleted_at: null })
+      .execute();
+    const row = await t.db.selectFrom('media').select('size_bytes').executeTakeFirstOrThrow();
+    expect(row.size_bytes).toBe(size);
+  });
+
+  it.skipIf(onPostgres)(`open SQLite in WAL mode (SQLite only: ${SQLITE_ONLY})`, async () => {
     t = await testDatabase();
     const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(t.db);
     expect(journal.rows[0]?.journal_mode).toBe('wal');
     const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(t.db);
     expect(fk.rows[0]?.foreign_keys).toBe(1);
-    await expect(
-      t.db.insertInto('chat_users').values({ id: 'u', workspace_id: 'missing', external_id: 'U1', display_name: null, created_at: 'x', updated_at: 'x' }).execute(),
-    ).rejects.toThrow(/FOREIGN KEY/);
   });
 
-  it('create the database folder when it is missing', async () => {
+  it.skipIf(onPostgres)('create the SQLite file\'s folder when it is missing (SQLite only: PostgreSQL has no file to place)', async () => {
     t = await testDatabase();
     const nested = `${t.dir}/a/b/c/iqsp.sqlite`;
     const db = openDatabase({ kind: 'sqlite', path: nested });
@@ -63,3 +110,26 @@ describe('migrations', () => {
     await db.destroy();
   });
 });
+
+/** A fresh database of the suite's dialect with no migration applied, and more connections to it. */
+async function unmigratedDatabase() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-db-'));
+  const scratch = await scratchDatabase(dir);
+  const location = databaseLocation(scratch);
+  const db = openDatabase(location);
+  const others: Db[] = [];
+  return {
+    db,
+    open() {
+      const other = openDatabase(location);
+      others.push(other);
+      return other;
+    },
+    async close() {
+      for (const other of others) await other.destroy();
+      await db.destroy();
+      await scratch.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -16,10 +16,13 @@ import type { Platform } from '../../src/db/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSimulators, type ConsentChoice, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
 import { freePort } from './cli.js';
+import { scratchDatabase } from './db.js';
 import { invocation, MemoryChat } from './memory-chat.js';
 
 export interface Harness {
   app: RunningApp;
+  /** The DATABASE_URL the app runs on (SQLite in `dir`, or a PostgreSQL database of its own). */
+  databaseUrl: string;
   sims: Simulators;
   chat: MemoryChat;
   base: string;
@@ -53,12 +56,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const database = await scratchDatabase(dir);
   const config = loadConfig(
     {
       ...sims.env,
       PORT: String(port),
       PUBLIC_URL: base,
-      DATABASE_URL: `sqlite:${path.join(dir, 'iqsp.sqlite')}`,
+      DATABASE_URL: database.url,
       MEDIA_DIR: path.join(dir, 'media'),
       VAULT_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'silent',
@@ -103,6 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   return {
     app,
+    databaseUrl: database.url,
     sims,
     chat,
     base,
@@ -114,12 +119,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await app.stop('test over');
       await sims.close();
       await new Promise<void>((r) => fileServer.close(() => r()));
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-/** Every byte of the database files and the media folder, as latin1 text, to search for strings. */
+/** Every byte of the files under `dir` (SQLite's files, the media folder), as latin1 text, to search for strings. */
 export function rawStorageText(dir: string): string {
   const out: string[] = [];
   const walk = (folder: string) => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { Worker, type JobDecision } from '../../src/jobs/worker.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import { onPostgres, POSTGRES_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
 let t: TestDatabase;
 beforeEach(async () => {
@@ -105,5 +105,61 @@ describe('Worker', () => {
     expect(peak.get('facebook')).toBe(3);
     const statuses = await t.db.selectFrom('jobs').select('status').execute();
     expect(statuses.every((s) => s.status === 'succeeded')).toBe(true);
+  });
+});
+
+// Several instances share PostgreSQL only (SQLite is one instance's embedded database): each
+// "instance" here is a pool of its own, as a separate process has.
+describe.skipIf(!onPostgres)(`across instances (${POSTGRES_ONLY})`, () => {
+  it('claimers on two instances, all at once, never take the same job and together take every one', async () => {
+    const queues = [new JobQueue(t.db), new JobQueue(t.open())];
+    for (let i = 0; i < 200; i += 1) await queues[0]!.enqueue(job(`j${i}`, i % 2 === 0 ? 'x' : 'facebook'));
+    const taken: string[] = [];
+    for (let round = 0; round < 50; round += 1) {
+      const results = await Promise.all(
+        ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((owner, i) => queues[i < 3 ? 0 : 1]!.claim('publish', owner, 10_000, 7, new Map([['x', 3]]))),
+      );
+      const ids = results.flat().map((j) => j.id);
+      if (ids.length === 0) break;
+      taken.push(...ids);
+    }
+    expect(taken).toHaveLength(200);
+    expect(new Set(taken).size).toBe(200);
+    const running = await t.db.selectFrom('jobs').select(['lease_owner']).where('status', '=', 'running').execute();
+    expect(new Set(running.map((r) => r.lease_owner))).toEqual(new Set(['a1', 'a2', 'a3', 'b1', 'b2', 'b3']));
+  });
+
+  it('workers on two instances run each of 300 jobs exactly once', async () => {
+    const runs = new Map<string, string[]>();
+    const worker = (db: typeof t.db, name: string) =>
+      new Worker(
+        new JobQueue(db),
+        {
+          queue: 'publish',
+          concurrency: 8,
+          pollMs: 5,
+          handler: async (j): Promise<JobDecision> => {
+            runs.set(String(j.payload.key), [...(runs.get(String(j.payload.key)) ?? []), name]);
+            await new Promise((r) => setTimeout(r, 2));
+            return { kind: 'done' };
+          },
+        },
+        createLogger('silent'),
+      );
+    const workers = [worker(t.db, 'a'), worker(t.open(), 'b')];
+    for (let i = 0; i < 300; i += 1) await new JobQueue(t.db).enqueue(job(`k${i}`));
+    await Promise.all(workers.map((w) => w.start()));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const left = await t.db.selectFrom('jobs').select('id').where('status', '!=', 'succeeded').execute();
+      if (left.length === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].filter((by) => by.length !== 1)).toEqual([]);
+    const byWorker = [...runs.values()].flat();
+    expect(byWorker.filter((w) => w === 'a').length).toBeGreaterThan(0);
+    expect(byWorker.filter((w) => w === 'b').length).toBeGreaterThan(0);
   });
 });

@@ -3,10 +3,16 @@
  * servers are loaded), routes gateway events to the handlers, destroys the client on stop.
  * discord.js reconnects and resumes by itself; a login that fails for a reason other than
  * the token is retried with backoff so a Discord outage at boot does not stop the service.
+ *
+ * One gateway connection per bot, however many instances run the gateway role: each event
+ * would otherwise be handled once per connection. The connection is guarded by a lease
+ * (`discord-gateway:<application id>`) renewed while connected; an instance that finds it held
+ * stands by and checks again, so it takes over within the lease's time when the holder dies.
  */
 import type { Client } from 'discord.js';
 import { DiscordjsError, DiscordjsErrorCodes, Events, GatewayCloseCodes } from 'discord.js';
 import type { BackgroundService } from '../../app.js';
+import type { Leases } from '../../db/leases.js';
 import type { DiscordDeps } from './context.js';
 import { loggableError } from './errors.js';
 import { handleInteraction } from './interactions.js';
@@ -28,32 +34,136 @@ const FATAL_CLOSE_CODES: readonly number[] = [
   GatewayCloseCodes.DisallowedIntents,
 ];
 
+export interface GatewayLeaseOptions {
+  /** How long the lease lasts unless renewed: the longest a dead holder blocks a standby (default 20 s). */
+  leaseMs?: number;
+  /** How often the holder renews it (default a quarter of `leaseMs`). */
+  renewMs?: number;
+  /** How often a standby instance tries to take it (default 2 s). */
+  standbyPollMs?: number;
+}
+
 export class DiscordGateway implements BackgroundService {
   readonly name = 'discord';
+  readonly role = 'gateway';
   private readonly inFlight = new Set<Promise<void>>();
   private retryTimer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private stopped = false;
   private lastCloseCode: number | undefined;
+  private readonly leaseName: string;
+  private readonly leaseMs: number;
+  private readonly renewMs: number;
+  private readonly standbyPollMs: number;
+  /** Whether this process holds the lease (and so may be connected). */
+  private holding = false;
 
   constructor(
     private readonly deps: DiscordDeps,
     private readonly token: string,
+    private readonly lease: { leases: Leases; applicationId: string; owner: string } & GatewayLeaseOptions,
   ) {
     this.wire(deps.client);
+    this.leaseName = `discord-gateway:${lease.applicationId}`;
+    this.leaseMs = lease.leaseMs ?? 20_000;
+    this.renewMs = lease.renewMs ?? Math.floor(this.leaseMs / 4);
+    this.standbyPollMs = lease.standbyPollMs ?? 2_000;
   }
 
+  /** Connects when this process gets the lease; otherwise stands by (and returns). */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.login();
+    if (await this.takeLease()) {
+      await this.connect();
+      return;
+    }
+    this.deps.logger.info({ lease: this.leaseName }, 'another instance holds the Discord gateway for this bot; standing by');
+    this.standBy();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.leaseTimer);
     await this.deps.client.destroy();
     const draining = Promise.allSettled([...this.inFlight]);
     await Promise.race([draining, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
+    if (this.holding) {
+      // Handed over at once: a standby instance connects on its next check.
+      this.holding = false;
+      await this.lease.leases.release(this.leaseName, this.lease.owner).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not release the Discord gateway lease'));
+    }
+  }
+
+  private async takeLease(): Promise<boolean> {
+    this.holding = await this.lease.leases.tryAcquire(this.leaseName, this.lease.owner, this.leaseMs);
+    return this.holding;
+  }
+
+  private standBy(): void {
+    if (this.stopped) return;
+    this.leaseTimer = setTimeout(() => {
+      this.takeLease().then(
+        async (taken) => {
+          if (!taken) return this.standBy();
+          this.deps.logger.info({ lease: this.leaseName }, 'took over the Discord gateway');
+          await this.connect();
+        },
+        (error: unknown) => {
+          this.deps.logger.warn({ err: error }, 'could not check the Discord gateway lease; trying again');
+          this.standBy();
+        },
+      ).catch((error: unknown) => this.deps.logger.error({ err: loggableError(error) }, 'the Discord gateway did not start'));
+    }, this.standbyPollMs);
+    this.leaseTimer.unref();
+  }
+
+  private async connect(): Promise<void> {
+    this.keepLease();
+    try {
+      await this.login();
+    } catch (error) {
+      // A refusal no retry can fix: give the lease back so it does not outlive this process.
+      clearTimeout(this.leaseTimer);
+      this.holding = false;
+      await this.lease.leases.release(this.leaseName, this.lease.owner).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Renews the lease while connected. If it was lost (this process could not renew it for a
+   * whole lease, and another instance took it over), the connection is closed: two would
+   * handle every event twice. discord.js cannot log in again after that, so this process
+   * stays off the gateway until restarted, and says so.
+   */
+  private keepLease(): void {
+    const renew = async () => {
+      if (this.stopped || !this.holding) return;
+      let kept: boolean;
+      try {
+        kept = (await this.lease.leases.renew(this.leaseName, this.lease.owner, this.leaseMs)) || (await this.takeLease());
+      } catch (error) {
+        // The database is out of reach: stay connected and try again. If it stays out of reach
+        // past the lease and another instance connects meanwhile, the next renewal finds out.
+        this.deps.logger.warn({ err: error }, 'could not renew the Discord gateway lease; trying again');
+        kept = true;
+      }
+      if (this.stopped) return;
+      if (!kept) {
+        this.holding = false;
+        this.deps.logger.error({ lease: this.leaseName }, 'another instance took over the Discord gateway; disconnecting (restart this process to stand by again)');
+        await this.deps.client.destroy();
+        // REST stays usable for replies in chat.
+        this.deps.client.rest.setToken(this.token);
+        return;
+      }
+      this.leaseTimer = setTimeout(() => void renew(), this.renewMs);
+      this.leaseTimer.unref();
+    };
+    this.leaseTimer = setTimeout(() => void renew(), this.renewMs);
+    this.leaseTimer.unref();
   }
 
   private async login(): Promise<void> {
@@ -73,6 +183,8 @@ export class DiscordGateway implements BackgroundService {
         throw new Error(
           `Discord refused the bot's login (${error instanceof Error ? error.message : String(error)}); check DISCORD_TOKEN, and that Message Content Intent is on under Bot → Privileged Gateway Intents in the Developer Portal`,
         );
+      // A failed login destroys the client, REST token included; replies in chat still need it.
+      client.rest.setToken(this.token);
       this.failures += 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
       logger.error({ err: loggableError(error), retryInMs: delay }, 'could not connect to Discord; retrying');

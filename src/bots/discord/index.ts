@@ -5,17 +5,30 @@
  */
 import type { SurfaceFactory } from '../surface.js';
 import { createDiscordClient } from './client.js';
-import { DiscordGateway } from './gateway.js';
+import { Leases } from '../../db/leases.js';
+import { DiscordGateway, type GatewayLeaseOptions } from './gateway.js';
 import { DiscordChatPort } from './port.js';
 
 export { registerDiscordCommands } from './commands.js';
 export { BOT_PERMISSIONS, inviteUrl } from './client.js';
 
-export const createDiscordSurface: SurfaceFactory = ({ config, core, services, logger }) => {
-  if (!config.discord.enabled) return undefined;
-  const log = logger.child({ surface: 'discord' });
-  const client = createDiscordClient(config.discord.apiUrl);
-  const port = new DiscordChatPort(client, log);
-  const gateway = new DiscordGateway({ client, core, db: services.db, port, logger: log }, config.discord.token);
-  return { name: 'discord', port, background: [gateway] };
-};
+/** Builds the Discord surface; `gatewayLease` tunes the one-gateway-per-bot lease (tests shorten it). */
+export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOptions } = {}): SurfaceFactory {
+  return ({ config, core, services, logger }) => {
+    if (!config.discord.enabled) return undefined;
+    const log = logger.child({ surface: 'discord' });
+    const client = createDiscordClient(config.discord.apiUrl);
+    // REST works without the gateway: instances that do not run it still speak in chat.
+    client.rest.setToken(config.discord.token);
+    const port = new DiscordChatPort(client, log);
+    const gateway = new DiscordGateway({ client, core, db: services.db, port, logger: log }, config.discord.token, {
+      leases: new Leases(services.db),
+      applicationId: config.discord.applicationId,
+      owner: services.instanceId,
+      ...options.gatewayLease,
+    });
+    return { name: 'discord', port, background: [gateway] };
+  };
+}
+
+export const createDiscordSurface: SurfaceFactory = discordSurfaceFactory();

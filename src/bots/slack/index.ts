@@ -136,7 +136,8 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): SurfaceF
           router.get('/slack/oauth_redirect', nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)));
         }
       },
-      background: [{ name: 'slack', start: () => receiver.start(), stop: () => receiver.stop() }],
+      // Events come in through HTTP (or Socket Mode, which Slack spreads over every connection): web work.
+      background: [{ name: 'slack', role: 'web', start: () => receiver.start(), stop: () => receiver.stop() }],
       settled: () => receiver.idle(),
     };
   };

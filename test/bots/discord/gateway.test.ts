@@ -14,6 +14,7 @@ import { createDiscordSurface } from '../../../src/bots/discord/index.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
+import { scratchDatabase } from '../../helpers/db.js';
 import { startHarness, type Harness } from './harness.js';
 
 describe('the Discord client', () => {
@@ -60,13 +61,15 @@ describe('the Discord client', () => {
 describe('the Discord surface configuration', () => {
   it('is off without DISCORD_TOKEN and DISCORD_APPLICATION_ID', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-discord-off-'));
-    const config = loadConfig({ DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: randomBytes(32).toString('base64') }, dir);
+    const database = await scratchDatabase(dir);
+    const config = loadConfig({ DATABASE_URL: database.url, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: randomBytes(32).toString('base64') }, dir);
     const logger = createLogger('silent');
     const services = await openServices(config, logger);
     try {
       expect(createDiscordSurface({ config, core: buildCore(services), services, logger })).toBeUndefined();
     } finally {
       await services.db.destroy();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -74,9 +77,10 @@ describe('the Discord surface configuration', () => {
   /** The surface built on a fresh database against `discord`, as `serve` builds it. */
   async function surfaceAgainst(discord: DiscordSimulator, token: string) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-discord-bad-'));
+    const database = await scratchDatabase(dir);
     const config = loadConfig(
       {
-        DATABASE_URL: `sqlite:${path.join(dir, 'db.sqlite')}`,
+        DATABASE_URL: database.url,
         MEDIA_DIR: path.join(dir, 'media'),
         VAULT_KEY: randomBytes(32).toString('base64'),
         DISCORD_TOKEN: token,
@@ -93,6 +97,7 @@ describe('the Discord surface configuration', () => {
       async close() {
         await gateway.stop();
         await services.db.destroy();
+        await database.drop();
         await discord.close();
         rmSync(dir, { recursive: true, force: true });
       },

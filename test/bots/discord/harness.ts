@@ -19,6 +19,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import type { AccountRef, ConsentRequest, PostDraft, PublishRequest, PublishResult, Publisher, TokenSet, ValidationProblem } from '../../../src/publishers/publisher.js';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import { freePort } from '../../helpers/cli.js';
+import { scratchDatabase } from '../../helpers/db.js';
 import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
 
 export const X_CAPTION_LIMIT = 280;
@@ -93,11 +94,12 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-discord-'));
   const discord = await startDiscordSimulator();
   const port = await freePort();
+  const database = await scratchDatabase(dir);
   const config = loadConfig(
     {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: `sqlite:${path.join(dir, 'iqsp.sqlite')}`,
+      DATABASE_URL: database.url,
       MEDIA_DIR: path.join(dir, 'media'),
       VAULT_KEY: randomBytes(32).toString('base64'),
       DISCORD_TOKEN: discord.token,
@@ -146,6 +148,7 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
     async close() {
       await app.stop('test over');
       await discord.close();
+      await database.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -20,6 +20,7 @@ import { ConnectError, TokenRefreshError } from '../../../src/publishers/publish
 import type { Publishers } from '../../../src/publishers/registry.js';
 import { generateKey } from '../../../src/vault/vault.js';
 import { freePort } from '../../helpers/cli.js';
+import { scratchDatabase, type ScratchDatabase } from '../../helpers/db.js';
 import {
   commandRequest,
   eventRequest,
@@ -101,6 +102,7 @@ export class SlackHarness {
   surface!: SlackSurface;
   url = '';
   dir = '';
+  database: ScratchDatabase | undefined;
 
   private constructor(readonly fake: FakeSlack) {}
 
@@ -115,10 +117,11 @@ export class SlackHarness {
     this.dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-slack-'));
     const port = await freePort();
     this.url = `http://127.0.0.1:${port}`;
+    this.database = await scratchDatabase(this.dir);
     const env = {
       PORT: String(port),
       PUBLIC_URL: this.url,
-      DATABASE_URL: `sqlite:${path.join(this.dir, 'iqsp.sqlite')}`,
+      DATABASE_URL: this.database.url,
       MEDIA_DIR: path.join(this.dir, 'media'),
       VAULT_KEY: generateKey(),
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -126,16 +129,38 @@ export class SlackHarness {
       SLACK_API_URL: this.fake.apiUrl,
       ...options.env,
     };
-    const config = loadConfig(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), this.dir);
+    this.env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+    this.options = options;
+    const { running, surface } = await this.startInstance(this.env);
+    this.running = running;
+    this.surface = surface;
+  }
+
+  private env: Record<string, string> = {};
+  private options: HarnessOptions = {};
+
+  private async startInstance(env: Record<string, string>): Promise<{ running: RunningApp; surface: SlackSurface }> {
+    const config = loadConfig(env, this.dir);
     const sink = new Writable({ write: (chunk, _encoding, done) => (this.logs.push(String(chunk)), done()) });
-    this.running = await startApp(config, createLogger('debug', sink), {
-      surfaces: [slackSurfaceFactory({ retries: 0, drainMs: 5_000, ...options.surface })],
+    const running = await startApp(config, createLogger('debug', sink), {
+      surfaces: [slackSurfaceFactory({ retries: 0, drainMs: 5_000, ...this.options.surface })],
       publishers: testPublishers(this.published),
       worker: { pollMs: 20, backoffBaseMs: 10 },
     });
-    const surface = this.running.surfaces.find(isSlackSurface);
+    const surface = running.surfaces.find(isSlackSurface);
     if (!surface) throw new Error('the Slack surface did not start');
-    this.surface = surface;
+    return { running, surface };
+  }
+
+  /**
+   * Another instance of the app on the same database, key and fake Slack, on a port of its own:
+   * what a second process behind the load balancer is. The caller stops it.
+   */
+  async anotherInstance(): Promise<{ url: string; running: RunningApp; surface: SlackSurface; send: (request: Parameters<typeof sendToApp>[2], options?: SendOptions) => Promise<Response> }> {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const { running, surface } = await this.startInstance({ ...this.env, PORT: String(port) });
+    return { url, running, surface, send: (request, options) => sendToApp(url, SIGNING_SECRET, request, options) };
   }
 
   get db() {
@@ -214,6 +239,7 @@ export class SlackHarness {
   async close(): Promise<void> {
     await this.running.stop('test over');
     await this.fake.close();
+    await this.database?.drop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandRequest, eventRequest, fixture, type FakeSlackWorkspace } from '../../../src/simulators/slack.js';
+import { everyRowAsText, onPostgres } from '../../helpers/db.js';
 import { json, png, SlackHarness, until } from './harness.js';
 
 const CLIENT_ID = '1234567890.0987654321';
@@ -70,10 +71,13 @@ describe('multi-workspace install', () => {
     expect(installations).toEqual([expect.objectContaining({ team_id: 'T0002', enterprise_id: null, is_enterprise_install: 0, bot_user_id: 'U2BOT' })]);
     expect(secrets).toEqual([expect.objectContaining({ slack_installation_id: installations[0]!.id, name: 'installation' })]);
     expect(secrets[0]!.sealed).not.toContain(beta.botToken);
-    for (const file of ['iqsp.sqlite', 'iqsp.sqlite-wal']) {
-      const bytes = readFileSync(path.join(h.dir, file));
-      expect(bytes.includes(Buffer.from(beta.botToken))).toBe(false);
-    }
+    // SQLite: the bytes of its files; PostgreSQL: every row of every table, as a dump shows.
+    if (onPostgres) expect(await everyRowAsText(h.db)).not.toContain(beta.botToken);
+    else
+      for (const file of ['iqsp.sqlite', 'iqsp.sqlite-wal']) {
+        const bytes = readFileSync(path.join(h.dir, file));
+        expect(bytes.includes(Buffer.from(beta.botToken))).toBe(false);
+      }
     const workspace = await h.db.selectFrom('workspaces').select(['external_id', 'name']).executeTakeFirstOrThrow();
     expect(workspace).toEqual({ external_id: 'T0002', name: 'Beta Corp' });
 

@@ -1,0 +1,23 @@
+/**
+ * The media store the configuration asks for: the local folder (`MEDIA_DIR`, the embedded
+ * default) or an S3 bucket (`MEDIA_STORE=s3`), which several instances can share.
+ */
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import { S3MediaStore } from './s3-store.js';
+import { LocalMediaStore, type MediaStore } from './store.js';
+
+export function createMediaStore(config: Pick<Config, 'mediaDir' | 'mediaStore'>, options: { logger?: Logger } = {}): MediaStore {
+  const store = config.mediaStore;
+  if (store.kind === 'local') return new LocalMediaStore(config.mediaDir);
+  return new S3MediaStore({
+    bucket: store.bucket,
+    region: store.region,
+    endpoint: store.endpoint,
+    forcePathStyle: store.forcePathStyle,
+    credentials: store.credentials,
+    prefix: store.prefix,
+    presignedRedirect: store.presignedRedirect,
+    logger: options.logger,
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * The cleanup cron with several instances on one database: every instance schedules it, and
+ * each tick runs on exactly one of them (a lease per tick). Three instances (three pools, as
+ * three processes have) run a 1-second cron; their logs and the tick leases are compared.
+ */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildCore, openServices, type Services } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { Leases } from '../../src/db/leases.js';
+import { CLEANUP_TASK, CleanupCron } from '../../src/jobs/cleanup.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { onPostgres, POSTGRES_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
+
+let t: TestDatabase | undefined;
+afterEach(async () => {
+  await t?.close();
+  t = undefined;
+});
+
+interface Instance {
+  services: Services;
+  cron: CleanupCron;
+  logs: string[];
+}
+
+async function startInstance(database: TestDatabase, vaultKey: string): Promise<Instance> {
+  const config = loadConfig({ DATABASE_URL: database.url, MEDIA_DIR: path.join(database.dir, 'media'), VAULT_KEY: vaultKey, CLEANUP_CRON: '* * * * * *' }, database.dir);
+  const logs: string[] = [];
+  const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }));
+  const services = await openServices(config, logger);
+  const core = buildCore(services);
+  const cron = new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId);
+  return { services, cron, logs };
+}
+
+/** The ticks an instance ran, from its "cleanup ran" log lines. */
+function ticksRun(instance: Instance): string[] {
+  return instance.logs.map((line) => JSON.parse(line) as { msg: string; tick?: string }).filter((entry) => entry.msg === 'cleanup ran').map((entry) => entry.tick!);
+}
+
+describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ONLY})`, () => {
+  it('runs each tick exactly once, on whichever instance takes the tick first', async () => {
+    t = await testDatabase();
+    const key = randomBytes(32).toString('base64');
+    const instances = await Promise.all([0, 1, 2].map(() => startInstance(t!, key)));
+    try {
+      await Promise.all(instances.map((i) => i.cron.start()));
+      await new Promise((resolve) => setTimeout(resolve, 4_300));
+    } finally {
+      for (const i of instances) await i.cron.stop();
+      // Let a run that started at the last tick finish and log.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await Promise.all(instances.map((i) => i.services.db.destroy()));
+    }
+
+    const ran = instances.map(ticksRun);
+    const all = ran.flat().sort();
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(all).size, `ticks run twice: ${all.join(', ')}`).toBe(all.length);
+    // Consecutive seconds: no tick was skipped by every instance.
+    const seconds = all.map((tick) => Date.parse(tick) / 1000);
+    for (let i = 1; i < seconds.length; i += 1) expect(seconds[i]! - seconds[i - 1]!).toBe(1);
+
+    // The lease of each tick names the instance that logged it.
+    const leases = await t.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', `${CLEANUP_TASK}:%`).execute();
+    const owners = new Map(leases.map((l) => [l.name.slice(CLEANUP_TASK.length + 1), l.owner]));
+    instances.forEach((instance, i) => {
+      for (const tick of ran[i]!) expect(owners.get(tick)).toBe(instance.services.instanceId);
+    });
+    // No tick lease without its run (a taken tick always ran).
+    expect([...owners.keys()].sort()).toEqual(all);
+  });
+});
