@@ -215,7 +215,7 @@ describe('data rights', () => {
     const approvals = discord.approvals().length;
     discord.mention(zed, `post @acme_support ${caption}`, [png('zz-discord-photo.png', photo, 160)]);
     await discord.nextApproval(approvals);
-    const stored = service.storedBytes();
+    const stored = (await service.storedBytes());
     for (const trace of [zed.id, caption, 'zz-discord-photo']) expect(stored, `before deletion, ${trace} is stored`).toContain(trace);
 
     expect((await discord.command(zed, 'delete-my-data')).text).toMatch(/^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/);
@@ -223,7 +223,7 @@ describe('data rights', () => {
     expect((await discord.command(zed, 'delete-my-data', { confirm: true })).text).toMatch(/^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/);
     expect(requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length).toBeGreaterThan(revokes);
 
-    const raw = service.storedBytes();
+    const raw = (await service.storedBytes());
     for (const trace of [zed.id, zed.username, ZED_NAME, caption, 'zz-discord-photo', ...zedTokens]) expect(raw, `${trace} is still stored`).not.toContain(trace);
     expect(raw, 'the photo’s bytes are still stored').not.toContain(photo.subarray(photo.length - 256).toString('latin1'));
     expect((await discord.command(people().bob, 'accounts')).text).toContain('X @acme — connected by');

@@ -8,7 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { openDatabase } from '../../src/db/database.js';
 import { freePort, runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
+import { databaseLocation, everyRowAsText, scratchDatabase, type ScratchDatabase } from '../helpers/db.js';
 
 /** Polls `probe` until it returns a value; on timeout the error says what was awaited and shows `context()`. */
 export async function waitFor<T>(
@@ -35,10 +37,12 @@ export class ServiceProcess {
   private earlier = '';
 
   private constructor(
-    /** The child's working directory; database and media are in it. */
+    /** The child's working directory; media (and the SQLite database) are in it. */
     readonly dir: string,
     readonly port: number,
     readonly env: Record<string, string>,
+    /** The child's database: SQLite in `dir`, or a fresh PostgreSQL database on CI's PostgreSQL pass. */
+    private readonly database: ScratchDatabase,
   ) {}
 
   /**
@@ -49,10 +53,11 @@ export class ServiceProcess {
   static async start(integrations: Record<string, string>, extra: Record<string, string> = {}): Promise<ServiceProcess> {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-e2e-child-'));
     const port = await freePort();
+    const database = await scratchDatabase(dir);
     const env = {
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: `sqlite:${path.join(dir, 'iqsp.sqlite')}`,
+      DATABASE_URL: database.url,
       MEDIA_DIR: path.join(dir, 'media'),
       VAULT_KEY: randomBytes(32).toString('base64'),
       CLEANUP_CRON: RARE_CRON,
@@ -60,7 +65,7 @@ export class ServiceProcess {
       ...integrations,
       ...extra,
     };
-    const service = new ServiceProcess(dir, port, env);
+    const service = new ServiceProcess(dir, port, env, database);
     try {
       await service.boot();
     } catch (error) {
@@ -129,8 +134,22 @@ export class ServiceProcess {
     return runCli(args, { cwd: this.dir, env: this.env });
   }
 
-  /** Every byte under the child's folder (database files, WAL, media), as latin1 text to search. */
-  storedBytes(): string {
+  /**
+   * Everything stored: every byte under the child's folder (SQLite files, WAL, media) as latin1
+   * text, and on PostgreSQL every row of every table as well.
+   */
+  async storedBytes(): Promise<string> {
+    const files = this.fileBytes();
+    if (this.database.dialect !== 'postgres') return files;
+    const db = openDatabase(databaseLocation(this.database));
+    try {
+      return `${files}\n${await everyRowAsText(db)}`;
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  private fileBytes(): string {
     const out: string[] = [];
     const walk = (folder: string) => {
       let entries: Dirent[];
@@ -176,6 +195,7 @@ export class ServiceProcess {
 
   async close(): Promise<void> {
     await this.stop();
+    await this.database.drop();
     rmSync(this.dir, { recursive: true, force: true });
   }
 

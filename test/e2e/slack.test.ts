@@ -192,7 +192,7 @@ describe('data rights', () => {
     const approvals = slack.approvals().length;
     await slack.mention(ZED.id, `post @acme_support ${caption}`, [{ name: 'zz-e2e-photo.png', mimetype: 'image/png', bytes: photo }]);
     await slack.nextApproval(approvals);
-    const stored = service.storedBytes();
+    const stored = (await service.storedBytes());
     for (const trace of [ZED.id, caption, 'zz-e2e-photo']) expect(stored, `before deletion, ${trace} is stored`).toContain(trace);
 
     expect(await slack.command(ZED.id, 'delete-my-data')).toMatch(/^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/);
@@ -200,7 +200,7 @@ describe('data rights', () => {
     expect(await slack.command(ZED.id, 'delete-my-data confirm')).toMatch(/^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/);
     expect(requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length).toBeGreaterThan(revokes);
 
-    const raw = service.storedBytes();
+    const raw = (await service.storedBytes());
     for (const trace of [ZED.id, ZED.name, ZED.realName, caption, 'zz-e2e-photo', ...zedTokens]) expect(raw, `${trace} is still stored`).not.toContain(trace);
     expect(raw, 'the photo’s bytes are still stored').not.toContain(photo.subarray(photo.length - 256).toString('latin1'));
     // Everyone else's data stays.
