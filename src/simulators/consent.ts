@@ -6,6 +6,7 @@
  * choice)`, which does in-process what clicking Allow does, so tests can follow the flow
  * without parsing HTML; browser tests click the real page.
  */
+import { html, redirect, type SimRequest, type SimResponse } from './server.js';
 
 /** A person's answer on a consent page. Everything is optional: the default grants all. */
 export interface ConsentChoice {
@@ -128,4 +129,25 @@ export function choiceFromForm(searchParams: URLSearchParams): ConsentChoice {
     scopes: searchParams.has('scope_present') ? searchParams.getAll('scope') : undefined,
     pages: searchParams.has('page_present') ? searchParams.getAll('page') : undefined,
   };
+}
+
+/**
+ * The consent page's Allow button (the same on every platform): take the pending request, let
+ * the platform mint the code, and redirect to the app's callback; an expired request or a
+ * choice the platform refuses answers its error page.
+ */
+export function allowConsent<T>(
+  platform: string,
+  pending: PendingConsents<T>,
+  request: SimRequest,
+  expiredMessage: string,
+  allow: (params: T, choice: ConsentChoice) => string,
+): SimResponse {
+  const params = pending.take(request.query.consent);
+  if (!params) return html(400, errorPage(platform, expiredMessage));
+  try {
+    return redirect(allow(params, choiceFromForm(request.searchParams)));
+  } catch (error) {
+    return html(400, errorPage(platform, error instanceof Error ? error.message : String(error)));
+  }
 }

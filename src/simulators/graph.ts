@@ -11,8 +11,8 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
+  allowConsent,
   callbackUrl,
-  choiceFromForm,
   ConsentRefused,
   consentPage,
   errorPage,
@@ -39,7 +39,7 @@ import { GraphNodes } from './graph-nodes.js';
 import { GraphPublishing } from './graph-publishing.js';
 import { fieldNames, graphError, META_ERRORS, selectFields } from './graph-shapes.js';
 import { randomToken } from './ids.js';
-import { html, json, parameters, redirect, SimServer, type SimRequest, type SimResponse } from './server.js';
+import { html, json, parameters, SimServer, type SimRequest, type SimResponse } from './server.js';
 
 export {
   DEFAULT_META_USERS,
@@ -155,13 +155,7 @@ export class GraphSimulator extends SimServer {
   }
 
   private dialogAllow(request: SimRequest): SimResponse {
-    const params = this.consents.take(request.query.consent);
-    if (!params) return html(400, errorPage('Facebook', 'This login dialog expired; start again from the app.'));
-    try {
-      return redirect(this.allow(params, choiceFromForm(request.searchParams)));
-    } catch (error) {
-      return html(400, errorPage('Facebook', error instanceof Error ? error.message : String(error)));
-    }
+    return allowConsent('Facebook', this.consents, request, 'This login dialog expired; start again from the app.', (params, choice) => this.allow(params, choice));
   }
 
   /** The dialog's checks, with Meta's messages; a string is the error the dialog shows. */

@@ -11,8 +11,8 @@
  *   tiktok.published
  */
 import {
+  allowConsent,
   callbackUrl,
-  choiceFromForm,
   ConsentRefused,
   consentPage,
   errorPage,
@@ -22,7 +22,7 @@ import {
   type ConsentChoice,
 } from './consent.js';
 import { randomToken } from './ids.js';
-import { html, json, header, redirect, SimServer, type SimRequest, type SimResponse } from './server.js';
+import { html, json, header, SimServer, type SimRequest, type SimResponse } from './server.js';
 import { TiktokPosting } from './tiktok-posting.js';
 import { envelope, oauthError } from './tiktok-shapes.js';
 
@@ -219,13 +219,7 @@ export class TiktokSimulator extends SimServer {
   }
 
   private authorizeAllow(request: SimRequest): SimResponse {
-    const params = this.consents.take(request.query.consent);
-    if (!params) return html(400, errorPage('TikTok', 'This authorization request expired; start again from the app.'));
-    try {
-      return redirect(this.allow(params, choiceFromForm(request.searchParams)));
-    } catch (error) {
-      return html(400, errorPage('TikTok', error instanceof Error ? error.message : String(error)));
-    }
+    return allowConsent('TikTok', this.consents, request, 'This authorization request expired; start again from the app.', (params, choice) => this.allow(params, choice));
   }
 
   private consentParams(url: URL): ConsentParams | string {

@@ -11,9 +11,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import twitterText from 'twitter-text';
-import { callbackUrl, choiceFromForm, ConsentRefused, consentPage, errorPage, grantedScopes, isValidRedirectUri, PendingConsents, type ConsentChoice } from './consent.js';
+import { allowConsent, callbackUrl, ConsentRefused, consentPage, errorPage, grantedScopes, isValidRedirectUri, PendingConsents, type ConsentChoice } from './consent.js';
 import { NumericIds, randomToken } from './ids.js';
-import { header, html, json, redirect, SimServer, type SimRequest, type SimResponse } from './server.js';
+import { header, html, json, SimServer, type SimRequest, type SimResponse } from './server.js';
 import { XMediaUploads, type Upload } from './x-media.js';
 import { invalidRequest, isRecord, oauthError, problem } from './x-shapes.js';
 
@@ -210,13 +210,7 @@ export class XSimulator extends SimServer {
   }
 
   private authorizeAllow(request: SimRequest): SimResponse {
-    const params = this.consents.take(request.query.consent);
-    if (!params) return html(400, errorPage('X', 'This authorization request expired; start again from the app.'));
-    try {
-      return redirect(this.allow(params, choiceFromForm(request.searchParams)));
-    } catch (error) {
-      return html(400, errorPage('X', error instanceof Error ? error.message : String(error)));
-    }
+    return allowConsent('X', this.consents, request, 'This authorization request expired; start again from the app.', (params, choice) => this.allow(params, choice));
   }
 
   private consentParams(url: URL): ConsentParams | string {
