@@ -132,6 +132,11 @@ export interface Publisher {
   /** 'Facebook', 'Instagram', 'X', 'TikTok' */
   readonly displayName: string;
   readonly usesPkce: boolean;
+  /**
+   * Whether each post needs a privacy level chosen for this platform (the grammar's
+   * `platform:public|friends|followers|private`). Chat forms ask for one where this is set.
+   */
+  readonly requiresPrivacyChoice?: boolean;
 
   consentUrl(request: ConsentRequest): string;
   /**

@@ -13,7 +13,7 @@ import type { AllMiddlewareArgs, App, BlockAction, Context, RespondArguments, Sl
 import type { WebClient } from '@slack/web-api';
 import type { Core } from '../../app.js';
 import type { Db } from '../../db/database.js';
-import type { SocialAccount } from '../../db/schema.js';
+import type { Platform, SocialAccount } from '../../db/schema.js';
 import { ensureMember, ensureWorkspace } from '../../core/directory.js';
 import { parseCommand, type TargetSpec, type TiktokPrivacy, TIKTOK_PRIVACY } from '../../core/grammar.js';
 import type { Logger } from '../../observability/logger.js';
@@ -91,9 +91,15 @@ export function registerListeners(deps: ListenerDependencies): void {
     return { chat: 'slack', workspaceExternalId: teamId, userExternalId: userId, userName: person.name ?? fallbackName, isAdmin: person.isAdmin, channelId };
   }
 
+  /** The platform's name when its publisher needs a privacy level per post. */
+  function privacyFor(platform: Platform): string | undefined {
+    const publisher = core.publishers.get(platform);
+    return publisher?.requiresPrivacyChoice ? publisher.displayName : undefined;
+  }
+
   async function formAccounts(workspaceId: string): Promise<{ rows: SocialAccount[]; form: FormAccount[] }> {
     const rows = await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).orderBy('platform').orderBy('connected_at').execute();
-    return { rows, form: rows.map((a) => ({ id: a.id, platform: a.platform, label: core.accounts.label(a) })) };
+    return { rows, form: rows.map((a) => ({ id: a.id, platform: a.platform, label: core.accounts.label(a), privacyFor: privacyFor(a.platform) })) };
   }
 
   // Slack retries an event it thinks we missed; the first delivery claims the event id.
@@ -161,7 +167,7 @@ export function registerListeners(deps: ListenerDependencies): void {
     if (chosen.length < form.accountIds.length || chosen.length === 0)
       return { kind: 'refused', problems: { targets: ['An account you chose is no longer connected here; choose again.'] } };
     // The modal names accounts exactly; the platform's own account id is the @handle no other account shares.
-    const specs: TargetSpec[] = chosen.map((a) => ({ kind: 'handle', handle: a.platform_account_id, option: a.platform === 'tiktok' ? form.privacy : undefined }));
+    const specs: TargetSpec[] = chosen.map((a) => ({ kind: 'handle', handle: a.platform_account_id, option: privacyFor(a.platform) ? form.privacy : undefined }));
 
     const files = await attachmentsFrom(client, token, form.files);
     if (!files.ok) return { kind: 'refused', problems: { media: files.problems } };

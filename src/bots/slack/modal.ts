@@ -27,6 +27,8 @@ export interface FormAccount {
   id: string;
   platform: Platform;
   label: string;
+  /** The platform's name when posts to it need a privacy level (the publisher says so). */
+  privacyFor?: string | undefined;
 }
 
 export interface FormValues {
@@ -98,19 +100,21 @@ export function postView(accounts: readonly FormAccount[], values: FormValues, m
     blocks.push({ type: 'input', block_id: BLOCKS.targets, label: plain('Post to'), element: select });
   }
 
-  if (accounts.some((a) => a.platform === 'tiktok')) {
+  const privacyPlatforms = [...new Set(accounts.flatMap((a) => (a.privacyFor ? [a.privacyFor] : [])))];
+  if (privacyPlatforms.length > 0) {
+    const names = privacyPlatforms.join(' and ');
     const select: types.StaticSelect = {
       type: 'static_select',
       action_id: ACTION.privacy,
-      placeholder: plain('Who can watch it on TikTok'),
+      placeholder: plain(`Who can see it on ${names}`),
       options: TIKTOK_PRIVACY.map(privacyOption),
     };
     if (values.privacy) select.initial_option = privacyOption(values.privacy);
     blocks.push({
       type: 'input',
       block_id: BLOCKS.privacy,
-      label: plain('TikTok privacy'),
-      hint: plain('Needed when posting to TikTok; the levels your TikTok account allows are checked before the request is shown.', 150),
+      label: plain(`${names} privacy`),
+      hint: plain(`Needed when posting to ${names}; the levels your account allows are checked before the request is shown.`, 150),
       optional: true,
       element: select,
     });

@@ -21,6 +21,8 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     displayName: 'TikTok',
     // PKCE is for TikTok's mobile and desktop apps; a web app proves itself with its secret and `state`.
     usesPkce: false,
+    // TikTok's audit forbids a preselected privacy level: the person always chooses one.
+    requiresPrivacyChoice: true,
     canRefresh: true,
     consentUrl: (request) => consentUrl(settings, request),
     finishConnect: (request) => finishConnect(settings, request),

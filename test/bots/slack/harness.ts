@@ -46,6 +46,7 @@ function testPublisher(platform: Platform, displayName: string, validate: (draft
     platform,
     displayName,
     usesPkce: false,
+    requiresPrivacyChoice: platform === 'tiktok',
     canRefresh: false,
     consentUrl: ({ state, redirectUri }) => `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
     finishConnect: async () => {
