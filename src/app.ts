@@ -95,7 +95,7 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
   if (looseKeyFile) logger.warn({ keyFile: looseKeyFile }, `vault key file ${looseKeyFile} is readable by other users; chmod 600 it`);
   mkdirSync(config.mediaDir, { recursive: true });
   const db = openDatabase(config.database, {
-    onIdleError: (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool replaces it'),
+    onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; the pool replaces it'),
   });
   let appliedMigrations: string[];
   try {

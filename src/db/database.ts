@@ -10,8 +10,8 @@ export type Db = Kysely<Database>;
 export type Dialect = DatabaseLocation['kind'];
 
 export interface OpenOptions {
-  /** PostgreSQL: an idle pooled connection failed (the pool replaces it). Default: ignored. */
-  onIdleError?: (error: Error) => void;
+  /** PostgreSQL: a pooled connection failed, idle or checked out (the pool replaces it). Default: ignored. */
+  onConnectionError?: (error: Error) => void;
 }
 
 /**
@@ -23,7 +23,7 @@ export interface OpenOptions {
  */
 export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): Db {
   if (location.kind === 'postgres') {
-    const pool = createPostgresPool(location.url, options.onIdleError ?? (() => undefined));
+    const pool = createPostgresPool(location.url, options.onConnectionError ?? (() => undefined));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (location.path !== ':memory:') mkdirSync(path.dirname(location.path), { recursive: true });

@@ -94,12 +94,16 @@ export function postgresPoolConfig(url: string): pg.PoolConfig {
 }
 
 /**
- * A pool for `url`. Errors of idle connections (the server restarted, a network blip) go to
- * `onIdleError`: the pool drops that connection and opens another when needed; without a
- * listener the error would end the process.
+ * A pool for `url`. A connection that fails (the server restarted or terminated it, a network
+ * blip) is reported to `onConnectionError`, whether it was idle in the pool or checked out
+ * between two queries of a transaction: the query in flight, if any, fails on its own, and the
+ * pool opens another connection when needed. Without a listener on every client, the error of
+ * a checked-out connection would end the process.
  */
-export function createPostgresPool(url: string, onIdleError: (error: Error) => void): pg.Pool {
+export function createPostgresPool(url: string, onConnectionError: (error: Error) => void): pg.Pool {
   const pool = new pg.Pool(postgresPoolConfig(url));
-  pool.on('error', onIdleError);
+  pool.on('connect', (client) => client.on('error', onConnectionError));
+  // An idle connection's error is also emitted by the pool; the client's listener reported it.
+  pool.on('error', () => undefined);
   return pool;
 }

@@ -84,6 +84,8 @@ describe('serve --role', () => {
 describe.skipIf(!onPostgres)(`a web instance and a worker instance on one database (${POSTGRES_ONLY})`, () => {
   let h: Harness | undefined;
   afterEach(async () => {
+    // The worker instance stops before the harness drops the database they share.
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     await h?.close();
     h = undefined;
   });
@@ -100,17 +102,20 @@ describe.skipIf(!onPostgres)(`a web instance and a worker instance on one databa
     const approval = h.chat.channel.find((m) => !m.threadId && m.message.text.startsWith(`Post ${postId} from`))!;
     await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
 
+    // The worker marks the target published, then closes its job: wait for both.
+    const db = h.app.services.db;
+    const observe = async () => ({
+      target: (await db.selectFrom('post_targets').select('status').where('post_id', '=', postId!).executeTakeFirstOrThrow()).status,
+      job: await db.selectFrom('jobs').select(['status', 'attempts']).where('dedupe_key', 'like', 'publish:%').executeTakeFirst(),
+    });
     const deadline = Date.now() + 15_000;
-    let status = '';
-    while (Date.now() < deadline) {
-      status = (await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId!).executeTakeFirstOrThrow()).status;
-      if (status === 'published') break;
+    let seen = await observe();
+    while (Date.now() < deadline && !(seen.target === 'published' && seen.job?.status === 'succeeded')) {
       await new Promise((resolve) => setTimeout(resolve, 50));
+      seen = await observe();
     }
-    expect(status).toBe('published');
+    expect(seen).toEqual({ target: 'published', job: { status: 'succeeded', attempts: 1 } });
     expect(h.sims.x.published.filter((p) => p.text === 'Published by the worker')).toHaveLength(1);
-    const job = await h.app.services.db.selectFrom('jobs').select(['status', 'attempts']).where('dedupe_key', 'like', 'publish:%').executeTakeFirstOrThrow();
-    expect(job).toEqual({ status: 'succeeded', attempts: 1 });
     // Only the worker instance runs a publish worker.
     expect(listening(worker.logs())).toMatchObject({ role: 'worker', runs: ['worker:publish', 'cleanup-cron'] });
   });
