@@ -78,6 +78,8 @@ export interface Services {
   vault: Vault;
   secrets: SecretStore;
   metrics: Metrics;
+  /** Where media files live: the local folder or an S3 bucket (MEDIA_STORE). */
+  mediaStore: MediaStore;
   /** Migrations this start applied (empty when the database was up to date). */
   appliedMigrations: string[];
   /** This process among the instances sharing the database: host, pid and a random suffix. */
@@ -107,7 +109,8 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
     throw error;
   }
   const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), appliedMigrations, instanceId };
+  const mediaStore = await createMediaStore(config, { logger });
+  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), mediaStore, appliedMigrations, instanceId };
 }
 
 export interface AppOptions {
@@ -155,7 +158,7 @@ function attachmentHosts(config: Config): string[] {
 }
 
 export function buildCore(services: Services, options: AppOptions = {}): Core {
-  const { config, db, logger, vault, secrets } = services;
+  const { config, db, logger, vault, secrets, mediaStore } = services;
   const now = options.now;
   const chatPorts = new Map<ChatKind, ChatPort>(Object.entries(options.chatPorts ?? {}) as Array<[ChatKind, ChatPort]>);
   const chat = (kind: ChatKind) => chatPorts.get(kind);
@@ -166,7 +169,6 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     return publisher;
   };
   const tokens = new TokenStore(db, secrets, publisherFor, { now });
-  const mediaStore = createMediaStore(config, { logger });
   const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
   const media = new MediaService({
     db,
@@ -266,7 +268,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const core = buildCore(services, options);
   const surfaces: Surface[] = [];
   for (const factory of options.surfaces ?? SURFACES) {
-    const surface = factory({ config, core, services, logger });
+    const surface = await factory({ config, core, services, logger });
     if (!surface) continue;
     core.setChatPort(surface.port);
     for (const host of surface.attachmentHosts ?? []) core.media.allowHost(host);

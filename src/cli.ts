@@ -6,16 +6,17 @@
 import { Command, CommanderError, Option } from 'commander';
 import { buildCore, openServices, ROLES, startApp, type Role } from './app.js';
 import { SURFACES } from './bots/registry.js';
+import type { SurfaceFactory } from './bots/surface.js';
+import type { Simulators } from './simulators/index.js';
 import { ConfigError, environmentWithDotenv, loadConfig, sandboxWanted, type Config } from './config.js';
-import { simulatedPlatforms } from './sandbox/platforms.js';
-import { createSandboxSurface } from './sandbox/surface.js';
-import { startSimulators } from './simulators/index.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
-import { registerDiscordCommands } from './bots/discord/index.js';
 import { slackManifest } from './bots/slack/manifest.js';
 import { rotateAllSecrets } from './vault/secret-store.js';
 import { generateKey } from './vault/vault.js';
+
+// The sandbox (simulators, the sandbox chat) and discord.js are loaded by the commands that
+// use them: every other command starts without paying for them.
 
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
@@ -25,6 +26,12 @@ const SANDBOX_TUNING = { pollIntervalMs: 200, maxWaitMs: 60_000 };
 
 /** A bad argument: exit 2 with one line naming it. */
 class UsageError extends Error {}
+
+/** The sandbox's chat surface, speaking to the in-process simulators. */
+async function sandboxSurface(sims: Simulators): Promise<SurfaceFactory> {
+  const [{ createSandboxSurface }, { simulatedPlatforms }] = await Promise.all([import('./sandbox/surface.js'), import('./sandbox/platforms.js')]);
+  return createSandboxSurface(simulatedPlatforms(sims));
+}
 
 function config(): Config {
   return loadConfig(environmentWithDotenv(process.env, process.cwd()), process.cwd());
@@ -49,10 +56,10 @@ function buildProgram(): Command {
       const sandbox = sandboxWanted(env);
       // The sandbox's chat and platforms live inside the process: it cannot be split.
       if (sandbox && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
-      const sims = sandbox ? await startSimulators() : undefined;
+      const sims = sandbox ? await (await import('./simulators/index.js')).startSimulators() : undefined;
       const cfg = loadConfig(sims ? { ...env, ...sims.env } : env, process.cwd());
       const logger = createLogger(cfg.logLevel);
-      const appOptions = sims ? { surfaces: [...SURFACES, createSandboxSurface(simulatedPlatforms(sims))], publisherTuning: SANDBOX_TUNING } : {};
+      const appOptions = sims ? { surfaces: [...SURFACES, await sandboxSurface(sims)], publisherTuning: SANDBOX_TUNING } : {};
       const app = await startApp(cfg, logger, { ...appOptions, role: options.role }).catch(async (error) => {
         await sims?.close();
         throw error;
@@ -133,6 +140,7 @@ function buildProgram(): Command {
       const cfg = config();
       if (!cfg.discord.enabled) throw new ConfigError('DISCORD_TOKEN', `must be set to register commands (${cfg.discord.missing})`);
       if (options.guild !== undefined && !/^\d{15,22}$/.test(options.guild)) throw new UsageError(`--guild must be a Discord guild id (digits), got "${options.guild}"`);
+      const { registerDiscordCommands } = await import('./bots/discord/index.js');
       const result = await registerDiscordCommands({
         token: cfg.discord.token,
         applicationId: cfg.discord.applicationId,

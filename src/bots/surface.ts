@@ -28,4 +28,4 @@ export interface SurfaceContext {
 }
 
 /** Builds the surface when its configuration is present; undefined when it is off. */
-export type SurfaceFactory = (context: SurfaceContext) => Surface | undefined;
+export type SurfaceFactory = (context: SurfaceContext) => Surface | undefined | Promise<Surface | undefined>;

@@ -9,6 +9,7 @@
  * platform's rules.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BodyError, readBody, type ReceivedBytes, type SimBody } from './body.js';
@@ -116,6 +117,9 @@ export abstract class SimServer {
 
   protected constructor(protected readonly simOptions: SimServerOptions) {
     this.latencyMs = simOptions.latencyMs ?? 0;
+    // Every request in flight waits on this one signal (latency, faults, media downloads): a
+    // benchmark holds hundreds at once, which is not a leak.
+    setMaxListeners(0, this.lifetime.signal);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         // A bug in a simulator must be loud, and the client must not hang on it.

@@ -353,10 +353,10 @@ describe('configuration', () => {
     throw new Error('expected a ConfigError');
   };
 
-  it('keeps media in the local folder by default', () => {
+  it('keeps media in the local folder by default', async () => {
     const config = loadConfig({}, '/srv/iqsp');
     expect(config.mediaStore).toEqual({ kind: 'local' });
-    expect(createMediaStore(config)).toBeInstanceOf(LocalMediaStore);
+    expect(await createMediaStore(config)).toBeInstanceOf(LocalMediaStore);
     expect(integrationSummary(config).media).toBe('local folder /srv/iqsp/data/media');
   });
 
@@ -422,7 +422,7 @@ describe('configuration', () => {
   });
 
   it('builds an S3 store from the configuration that works against the simulator', async () => {
-    const store = createMediaStore(loadConfig({ ...s3.env(), S3_PREFIX: 'configured/' }));
+    const store = await createMediaStore(loadConfig({ ...s3.env(), S3_PREFIX: 'configured/' }));
     expect(store).toBeInstanceOf(S3MediaStore);
     stores.push(store as S3MediaStore);
     await store.put('configured-1', Readable.from([Buffer.from('from the configuration')]), 100);

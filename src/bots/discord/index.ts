@@ -3,7 +3,7 @@
  * On when DISCORD_TOKEN and DISCORD_APPLICATION_ID are set; the REST base is DISCORD_API_URL.
  * `/iqsp` is registered separately, by `iqsp discord register-commands` (commands.ts).
  */
-import type { SurfaceFactory } from '../surface.js';
+import type { Surface, SurfaceContext } from '../surface.js';
 import { createDiscordClient } from './client.js';
 import { Leases } from '../../db/leases.js';
 import { DiscordGateway, type GatewayLeaseOptions } from './gateway.js';
@@ -13,7 +13,7 @@ export { registerDiscordCommands } from './commands.js';
 export { BOT_PERMISSIONS, inviteUrl } from './client.js';
 
 /** Builds the Discord surface; `gatewayLease` tunes the one-gateway-per-bot lease (tests shorten it). */
-export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOptions } = {}): SurfaceFactory {
+export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOptions } = {}): (context: SurfaceContext) => Surface | undefined {
   return ({ config, core, services, logger }) => {
     if (!config.discord.enabled) return undefined;
     const log = logger.child({ surface: 'discord' });
@@ -31,4 +31,4 @@ export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOpti
   };
 }
 
-export const createDiscordSurface: SurfaceFactory = discordSurfaceFactory();
+export const createDiscordSurface = discordSurfaceFactory();

@@ -14,7 +14,7 @@ import { App } from '@slack/bolt';
 import { InstallProvider, type CallbackOptions } from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { renderPage } from '../../http/pages.js';
-import type { Surface, SurfaceFactory } from '../surface.js';
+import type { Surface, SurfaceContext } from '../surface.js';
 import { SlackAuthorizer } from './authorization.js';
 import { DbInstallationStore } from './installation-store.js';
 import { registerListeners } from './listeners.js';
@@ -60,7 +60,7 @@ function installFailure(code: string): string {
   return 'Slack did not confirm the installation.';
 }
 
-export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): SurfaceFactory {
+export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context: SurfaceContext) => SlackSurface | undefined {
   return ({ config, core, services, logger }): SlackSurface | undefined => {
     const slack = config.slack;
     if (!slack.enabled) return undefined;
@@ -143,4 +143,4 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): SurfaceF
   };
 }
 
-export const createSlackSurface: SurfaceFactory = slackSurfaceFactory();
+export const createSlackSurface = slackSurfaceFactory();
