@@ -616,6 +616,8 @@ export class PostsService {
       .select(['post_targets.id', 'post_targets.platform', 'post_targets.account_label', 'post_targets.failure_class', 'social_accounts.status as accountStatus'])
       .where('post_targets.post_id', '=', postId)
       .where('post_targets.status', '=', 'failed')
+      // Reported in the thread: the attempt that failed is over (its job may still be closing).
+      .where('post_targets.finished_at', 'is not', null)
       .execute();
     const retryable = failed.filter((t) => t.failure_class === 'retryable' || (t.failure_class === 'reconnect' && t.accountStatus === 'active'));
     if (retryable.length === 0) {

@@ -239,7 +239,8 @@ export class PublishingService {
         : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
     await this.deps.posts.say(postId, line);
     const nowIso = isoNow(this.now());
-    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('finished_at', 'is', null).execute();
+    // Guarded by the status reported: a target queued again in between (`retry`) stays open.
+    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('status', '=', target.status).where('finished_at', 'is', null).execute();
     await this.deps.posts.onTargetSettled(postId);
   }
 

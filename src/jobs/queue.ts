@@ -189,13 +189,18 @@ export class JobQueue {
     return Number(result.numUpdatedRows);
   }
 
-  /** Makes a finished job runnable again (the `retry` command). */
+  /**
+   * Makes a job runnable again (the `retry` command) once its work is over. The caller knows the
+   * work is over; the job itself may still be `running` for a moment, while its worker says the
+   * last words in the thread and closes it. Such a job is taken back from that worker: clearing
+   * the lease makes its `complete` (and heartbeats) match nothing, so the retry is not lost.
+   */
   async requeue(dedupeKey: string, maxAttempts: number, trx: Db = this.db): Promise<void> {
     await trx
       .updateTable('jobs')
       .set({ status: 'queued', run_at: isoNow(this.now()), attempts: 0, max_attempts: maxAttempts, lease_owner: null, lease_expires_at: null, updated_at: isoNow(this.now()) })
       .where('dedupe_key', '=', dedupeKey)
-      .where('status', 'in', ['failed', 'succeeded', 'cancelled'])
+      .where('status', 'in', ['failed', 'succeeded', 'cancelled', 'running'])
       .execute();
   }
 

@@ -204,6 +204,25 @@ describe('publishing', () => {
     expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
     await waitForThread(postId, /^Post [A-Z0-9]+: published/);
   });
+
+  it('does not lose a retry that comes while the worker is still closing the failed job', async () => {
+    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
+    const postId = postIdOf((await h.run('U_ADA', 'post x Retried at once', {}, [{ name: 'f.png', body: png }])).message.text);
+    await react('U_BOB', postId, 'approve');
+    await waitForThread(postId, /^Post [A-Z0-9]+: failed/);
+    // The summary is out; the worker that failed the target has not closed its job yet (another
+    // instance's worker, say, paused just before `complete`): the job is still running, leased.
+    const db = h.app.services.db;
+    const target = await db.selectFrom('post_targets').select('id').where('post_id', '=', postId).executeTakeFirstOrThrow();
+    const leasedUntil = new Date(Date.now() + 3_600_000).toISOString();
+    await db.updateTable('jobs').set({ status: 'running', lease_owner: 'a-slow-instance', lease_expires_at: leasedUntil }).where('dedupe_key', '=', `publish:${target.id}`).execute();
+
+    expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
+    await waitForThread(postId, /^Post [A-Z0-9]+: published/);
+    // The worker closes the job just after the summary.
+    const job = () => db.selectFrom('jobs').select(['status', 'lease_owner']).where('dedupe_key', '=', `publish:${target.id}`).executeTakeFirstOrThrow();
+    await expect.poll(job, { timeout: 10_000 }).toEqual({ status: 'succeeded', lease_owner: null });
+  });
 });
 
 describe('cleanup', () => {

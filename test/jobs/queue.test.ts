@@ -46,6 +46,25 @@ describe('JobQueue', () => {
     expect(again).toMatchObject({ attempt: 2, recovered: true });
   });
 
+  it('requeues a finished job, and takes a still-running one back from its worker', async () => {
+    const q = new JobQueue(t.db);
+    await q.enqueue(job('done'));
+    await q.enqueue(job('closing'));
+    const [done, closing] = await q.claim('publish', 'w1', 10_000, 2);
+    await q.complete(done!.id, 'w1');
+    await q.requeue('done', 5);
+    // `closing`'s worker has not recorded its result yet when the retry comes.
+    await q.requeue('closing', 5);
+    await q.complete(closing!.id, 'w1'); // the old worker's late word matches nothing
+    const again = await q.claim('publish', 'w2', 10_000, 10);
+    expect(again.map((j) => j.payload.key).sort()).toEqual(['closing', 'done']);
+    expect(again.every((j) => j.attempt === 1 && !j.recovered)).toBe(true);
+    // A queued job stays as it is.
+    await q.enqueue(job('waiting', 'x', new Date(Date.now() + 60_000)));
+    await q.requeue('waiting', 5);
+    expect(await q.claim('publish', 'w3', 10_000, 10)).toEqual([]);
+  });
+
   it('respects group capacity when claiming', async () => {
     const q = new JobQueue(t.db);
     for (let i = 0; i < 5; i += 1) await q.enqueue(job(`x${i}`, 'x'));
