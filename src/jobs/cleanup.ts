@@ -111,12 +111,16 @@ export class CleanupService {
  * `shouldRun` with a key naming the tick (the task name and the scheduled time), and the first
  * instance to take that key's lease runs the tick: exactly one run per tick across instances,
  * whichever of them are alive. The lease outlives the tick (at least a minute), so a slow
- * instance that reaches the tick late finds it taken.
+ * instance that reaches the tick late finds it taken. `stop` takes no new tick and waits for the
+ * one in flight, so a tick whose lease was taken always runs before the database closes.
  */
 export class CleanupCron implements BackgroundService {
   readonly name = 'cleanup-cron';
   readonly role = 'worker';
   private task: ScheduledTask | undefined;
+  private stopping = false;
+  /** Lease requests and runs under way. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly cleanup: CleanupService,
@@ -129,31 +133,45 @@ export class CleanupCron implements BackgroundService {
 
   async start(): Promise<void> {
     const { leases, owner } = this;
+    this.stopping = false;
     this.task = cron.schedule(
       this.expression,
-      async (context) => {
-        const tick = context.date.toISOString();
-        try {
-          const report = await this.cleanup.run();
-          this.logger.info({ tick, cleanup: summarize(report) }, 'cleanup ran');
-        } catch (error) {
-          this.logger.error({ err: error, tick }, 'cleanup failed');
-        }
-      },
+      (context) =>
+        this.track(
+          (async () => {
+            const tick = context.date.toISOString();
+            try {
+              const report = await this.cleanup.run();
+              this.logger.info({ tick, cleanup: summarize(report) }, 'cleanup ran');
+            } catch (error) {
+              this.logger.error({ err: error, tick }, 'cleanup failed');
+            }
+          })(),
+        ),
       {
         name: CLEANUP_TASK,
         noOverlap: true,
         distributed: true,
         runCoordinator: {
-          shouldRun: (key: string, ttlMs: number) => leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000)),
+          shouldRun: (key: string, ttlMs: number) => (this.stopping ? false : this.track(leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000)))),
         },
       },
     );
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.task?.stop();
     await this.task?.destroy();
+    // A granted lease starts its run in the same turn it resolves: loop until nothing is left.
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
   }
 }
 

@@ -196,7 +196,7 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     sims.setLatency(3_000);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const ticksBefore = instances.flatMap(cleanupTicks).length;
-    await until(() => instances.flatMap(cleanupTicks).length > ticksBefore, 'a cleanup tick to finish', 5_000);
+    await until(() => instances.flatMap(cleanupTicks).length > ticksBefore, 'a cleanup tick to finish', 2_000);
     const victim = instances[1]!;
     victim.cli.child.kill('SIGKILL');
     victim.alive = false;
@@ -224,12 +224,20 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     for (const p of sims.tiktok.published) count('tiktok', `${p.title ?? ''} ${p.description ?? ''}`);
     const expected = new Set<string>(markers.flatMap((m) => PLATFORMS.map((platform) => `${platform} ${m}`)));
     expect(Object.fromEntries([...counts].filter(([key, n]) => n !== 1 || !expected.has(key)))).toEqual({});
-    expect(counts.size).toBe(TARGETS);
 
-    // Every target ended as published, or (held by the dead instance after its request went out) unconfirmed: never failed, never sent twice.
-    const targets = await services.db.selectFrom('post_targets').select(['status']).execute();
+    // Every target ended as published (live once), or, held by the dead instance once it had
+    // decided to send the request that makes a post live, unconfirmed (live at most once: the
+    // kill may have come just before or just after the request left). Never failed, never twice.
+    const targets = await services.db
+      .selectFrom('post_targets')
+      .innerJoin('posts', 'posts.id', 'post_targets.post_id')
+      .select(['post_targets.status', 'post_targets.platform', 'posts.caption'])
+      .execute();
     expect(targets).toHaveLength(TARGETS);
     expect(targets.filter((t) => t.status !== 'published' && t.status !== 'unconfirmed')).toEqual([]);
+    const live = (t: (typeof targets)[number]) => counts.has(`${t.platform} ${/\[scale-\d{3}-[0-9a-f]{6}\]/.exec(t.caption)?.[0]}`);
+    expect(targets.filter((t) => t.status === 'published' && !live(t))).toEqual([]);
+    expect(counts.size).toBe(TARGETS - targets.filter((t) => t.status === 'unconfirmed' && !live(t)).length);
     const jobs = await services.db.selectFrom('jobs').select(['status', 'attempts']).execute();
     expect(jobs.filter((j) => j.status !== 'succeeded')).toEqual([]);
     // The kill hit work in flight: the dead instance's jobs were taken over by the others.
@@ -241,30 +249,36 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const deletions = await services.db.selectFrom('audit_log').select('subject_id').where('action', '=', 'media.deleted').execute();
     expect(deletions.map((d) => d.subject_id).sort()).toEqual(media.map((m) => m.id).sort());
 
-    // Exactly once per tick: no tick ran on two instances, and from the first tick to the last none was skipped.
+    // Exactly once per tick: no tick ran on two instances, and from the first tick to the last none
+    // was skipped, but one: a tick the killed instance had taken when it died is lost with it
+    // (its lease outlives the tick, so nobody else runs it; the next tick does the work).
     const ran = instances.map(cleanupTicks);
     const all = ran.flat().sort();
     expect(new Set(all).size, `ticks run more than once: ${all.join(' ')}`).toBe(all.length);
-    const seconds = all.map((tick) => Date.parse(tick) / 1000);
-    const gaps = seconds.slice(1).filter((s, i) => s - seconds[i]! !== 1);
-    expect(gaps, `ticks skipped before ${gaps.join(', ')}`).toEqual([]);
     expect(all.length).toBeGreaterThan(5);
     // Whoever takes a tick first runs it: the ticks are spread over the instances.
     expect(ran.filter((ticks) => ticks.length > 0).length).toBeGreaterThanOrEqual(2);
     // Each tick's lease (those not yet purged) names the instance that logged the run.
     const leases = await services.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', 'iqsp-cleanup:%').execute();
     const ranBy = new Map(ran.flatMap((ticks, i) => ticks.map((tick) => [tick, instanceIds[i]] as const)));
+    const lostWithTheVictim: string[] = [];
     for (const lease of leases) {
       const tick = lease.name.slice('iqsp-cleanup:'.length);
-      // A tick taken after the logs were read is still running.
       if (ranBy.has(tick)) expect(lease.owner, tick).toBe(ranBy.get(tick));
-      else expect(tick > all.at(-1)!, `tick ${tick} was taken but never ran`).toBe(true);
+      else if (lease.owner === instanceIds[1]) lostWithTheVictim.push(tick);
+      // A tick taken after the logs were read is still running.
+      else expect(tick > all.at(-1)!, `tick ${tick} was taken by ${lease.owner} but never ran`).toBe(true);
     }
+    expect(lostWithTheVictim.length, `ticks lost with the killed instance: ${lostWithTheVictim.join(' ')}`).toBeLessThanOrEqual(1);
+    const seconds = all.map((tick) => Date.parse(tick) / 1000);
+    const lost = new Set(lostWithTheVictim.map((tick) => Date.parse(tick) / 1000));
+    const gaps = seconds.slice(1).filter((second, i) => second - seconds[i]! !== 1 && !(second - seconds[i]! === 2 && lost.has(second - 1)));
+    expect(gaps, `ticks skipped before ${gaps.join(', ')}`).toEqual([]);
 
     console.info(
       `[three instances] ${TARGETS} targets; killed instance 1 at ${killedAt} published; ` +
-        `${targets.filter((t) => t.status === 'unconfirmed').length} unconfirmed (published by the dead instance, never resent); ` +
+        `${targets.filter((t) => t.status === 'unconfirmed').length} unconfirmed (held by the dead instance, never resent; ${targets.filter((t) => t.status === 'unconfirmed' && live(t)).length} of them live); ` +
         `${jobs.filter((j) => j.attempts > 1).length} jobs taken over; cleanup ticks per instance ${ran.map((r) => r.length).join('/')}`,
     );
-  }, 180_000);
+  }, 300_000);
 });
