@@ -88,7 +88,7 @@ describe('a post with approval to all four platforms', () => {
     expect(thread).toContainEqual(expect.stringMatching(/^Facebook Acme Inc: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^Instagram @acme: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^TikTok @acme: published https:\/\/\S+$/));
-    await expect.poll(() => discord.current(approval.message.id)).toMatch(new RegExp(`^Post ${approval.postId} from <@${people().bob.id}>: published \\(4 of 4 published\\)`));
+    await expect.poll(() => discord.current(approval.message.id), { timeout: 15_000 }).toMatch(new RegExp(`^Post ${approval.postId} from <@${people().bob.id}>: published \\(4 of 4 published\\)`));
 
     expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 1, instagram: 1, tiktok: 1 });
     expect(sims.x.published.at(-1)).toMatchObject({ text: caption, username: 'acme' });
@@ -105,7 +105,7 @@ describe('rejection', () => {
 
     discord.react(people().alice, approval.message.id, '❌');
     await discord.waitInThread(approval.message.id, new RegExp(`^rejected by <@${people().alice.id}>: nothing will be published\\.$`));
-    await expect.poll(() => discord.current(approval.message.id)).toContain('rejected');
+    await expect.poll(() => discord.current(approval.message.id), { timeout: 15_000 }).toContain('rejected');
     discord.react(people().carol, approval.message.id, '✅');
     expect((await discord.command(people().bob, 'status', { post_id: approval.postId })).text.split('\n')[0]).toBe(`Post ${approval.postId}: rejected`);
     expect(publishingRequests(sims)).toHaveLength(requestsBefore);

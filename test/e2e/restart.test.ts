@@ -53,6 +53,11 @@ describe('SIGKILL mid-publish, then a restart on the same database', () => {
     });
     const resultLines = () => slack.thread(approval.ts).filter((t) => /^(X|Facebook|Instagram|TikTok) [^:]+: (published|unconfirmed|failed)/.test(t));
     expect(resultLines().filter((t) => /^(X|Instagram) /.test(t))).toEqual([]);
+    // A result line is said, then its target marked as reported: a kill in between would have it
+    // said again after the restart (at least once, never never). Kill after both, as planned.
+    const reported = () =>
+      service.read(async (db) => (await db.selectFrom('post_targets').select('platform').where('finished_at', 'is not', null).execute()).map((t) => t.platform).sort());
+    await expect.poll(reported, { timeout: 15_000 }).toEqual(['facebook', 'tiktok']);
 
     await service.kill();
     const restartedAt = Date.now();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../src/db/database.js';
+import { openDatabase, type Db } from '../../src/db/database.js';
 import { freePort, runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
 import { databaseLocation, everyRowAsText, scratchDatabase, type ScratchDatabase } from '../helpers/db.js';
 
@@ -132,6 +132,16 @@ export class ServiceProcess {
   /** Runs another CLI command (`cleanup`, `migrate`…) as a separate process with the same environment. */
   cli(args: string[]): Promise<CliResult> {
     return runCli(args, { cwd: this.dir, env: this.env });
+  }
+
+  /** Reads the child's database (as another instance would) through a connection of its own. */
+  async read<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    const db = openDatabase(databaseLocation(this.database));
+    try {
+      return await work(db);
+    } finally {
+      await db.destroy();
+    }
   }
 
   /**

@@ -95,7 +95,7 @@ describe('a post with approval to all four platforms', () => {
     expect(thread).toContainEqual(expect.stringMatching(/^Facebook Acme Inc: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^Instagram @acme: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^TikTok @acme: published https:\/\/\S+$/));
-    await expect.poll(() => slack.approvalUpdates(approval.ts).at(-1)).toMatch(new RegExp(`^Post ${approval.postId} from <@${ALICE}>: published \\(4 of 4 published\\)`));
+    await expect.poll(() => slack.approvalUpdates(approval.ts).at(-1), { timeout: 15_000 }).toMatch(new RegExp(`^Post ${approval.postId} from <@${ALICE}>: published \\(4 of 4 published\\)`));
 
     expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 1, instagram: 1, tiktok: 1 });
     expect(sims.x.published.at(-1)).toMatchObject({ text: caption, username: 'acme' });
@@ -116,7 +116,7 @@ describe('rejection', () => {
 
     await slack.react(CAROL, approval.ts, 'x');
     await slack.waitInThread(approval.ts, new RegExp(`^rejected by <@${CAROL}>: nothing will be published\\.$`));
-    await expect.poll(() => slack.approvalUpdates(approval.ts).at(-1) ?? '').toContain('rejected');
+    await expect.poll(() => slack.approvalUpdates(approval.ts).at(-1) ?? '', { timeout: 15_000 }).toContain('rejected');
     // A ✅ after the veto changes nothing.
     await slack.react(BOB, approval.ts, 'white_check_mark');
     expect((await slack.command(ALICE, `status ${approval.postId}`)).split('\n')[0]).toBe(`Post ${approval.postId}: rejected`);

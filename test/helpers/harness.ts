@@ -66,6 +66,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       MEDIA_DIR: path.join(dir, 'media'),
       VAULT_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'silent',
+      // No cleanup run may surprise a test (the default fires every ten minutes): tests run it themselves.
+      CLEANUP_CRON: '0 0 1 1 *',
       ...options.env,
     },
     dir,

@@ -20,7 +20,8 @@ import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simul
 import { freePort } from '../../helpers/cli.js';
 import { databaseLocation, scratchDatabase, type ScratchDatabase } from '../../helpers/db.js';
 
-const LEASE = { leaseMs: 1_000, renewMs: 200, standbyPollMs: 100 };
+// Renewed every 200 ms, a lease of 5 s survives a stalled event loop on a loaded machine.
+const LEASE = { leaseMs: 5_000, renewMs: 200, standbyPollMs: 100 };
 
 let discord: DiscordSimulator | undefined;
 let database: ScratchDatabase | undefined;
@@ -94,16 +95,16 @@ describe('the Discord gateway on several instances', () => {
 
   it('waits out the lease of a holder that died without giving it up, then connects', async () => {
     await setup();
-    // What a SIGKILLed gateway process leaves behind: its lease, running out in a second.
+    // What a SIGKILLed gateway process leaves behind: its lease, running out in 3 s.
     const db = openDatabase(databaseLocation(database!));
     await migrateToLatest(db);
-    const expiresAt = new Date(Date.now() + 1_000);
+    const expiresAt = new Date(Date.now() + 3_000);
     await db.insertInto('leases').values({ name: leaseName(), owner: 'dead-host/4242/deadbeef', expires_at: isoNow(expiresAt) }).execute();
     await db.destroy();
 
     const survivor = await gatewayInstance();
     expect(discord!.gateway.identifies).toHaveLength(0);
-    await discord!.waitFor(() => discord!.gateway.connected === 1, 'the survivor to connect once the dead lease expired', 5_000);
+    await discord!.waitFor(() => discord!.gateway.connected === 1, 'the survivor to connect once the dead lease expired', 10_000);
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
     expect(discord!.gateway.identifies).toHaveLength(1);
     expect(survivor.logs.join('')).toContain('took over the Discord gateway');

@@ -107,6 +107,8 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
       DISCORD_API_URL: discord.apiUrl,
       APPROVALS_REQUIRED: String(options.approvalsRequired ?? 1),
       LOG_LEVEL: 'debug',
+      // No cleanup run may surprise a test (the default fires every ten minutes).
+      CLEANUP_CRON: '0 0 1 1 *',
     },
     dir,
   );

@@ -128,6 +128,8 @@ export class SlackHarness {
       SLACK_SIGNING_SECRET: SIGNING_SECRET,
       SLACK_BOT_TOKEN: this.fake.workspace.botToken,
       SLACK_API_URL: this.fake.apiUrl,
+      // No cleanup run may surprise a test (the default fires every ten minutes).
+      CLEANUP_CRON: '0 0 1 1 *',
       ...options.env,
     };
     this.env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
