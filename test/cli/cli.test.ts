@@ -175,7 +175,7 @@ describe('iqsp slack manifest and discord register-commands', () => {
   });
 
   it('registers the slash command with Discord, in one guild or globally', async () => {
-    const { startDiscordSimulator } = await import('../../src/simulators/discord/index.js');
+    const { startDiscordSimulator } = await import('../simulators/discord/index.js');
     const discord = await startDiscordSimulator();
     try {
       const env = { DISCORD_TOKEN: discord.token, DISCORD_APPLICATION_ID: discord.world.applicationId, DISCORD_API_URL: discord.apiUrl };

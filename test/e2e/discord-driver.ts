@@ -5,7 +5,7 @@
  * read back from the fake's channels, threads, DMs and interaction answers.
  */
 import type { APIAttachment, APIMessage, APIUser } from 'discord.js';
-import { snowflake, startDiscordSimulator, type DiscordSimulator, type InteractionRecord } from '../../src/simulators/discord/index.js';
+import { snowflake, startDiscordSimulator, type DiscordSimulator, type InteractionRecord } from '../simulators/discord/index.js';
 import { waitFor } from './service.js';
 
 export interface DiscordApproval {

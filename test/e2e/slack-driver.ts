@@ -14,7 +14,7 @@ import {
   type SlackCall,
   type SlackRequest,
   type UploadedFile,
-} from '../../src/simulators/slack.js';
+} from '../simulators/slack.js';
 import { waitFor } from './service.js';
 
 export const SIGNING_SECRET = '8f742231b10e8888abcd99yyyzzz85a5';

@@ -16,7 +16,7 @@ import { loadConfig } from '../../../src/config.js';
 import { isoNow, openDatabase } from '../../../src/db/database.js';
 import { migrateToLatest } from '../../../src/db/migrator.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
+import { startDiscordSimulator, type DiscordSimulator } from '../../simulators/discord/index.js';
 import { freePort } from '../../helpers/cli.js';
 import { databaseLocation, scratchDatabase, type ScratchDatabase } from '../../helpers/db.js';
 

@@ -13,7 +13,7 @@ import { buildCore, openServices } from '../../../src/app.js';
 import { createDiscordSurface } from '../../../src/bots/discord/index.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
+import { startDiscordSimulator, type DiscordSimulator } from '../../simulators/discord/index.js';
 import { scratchDatabase } from '../../helpers/db.js';
 import { startHarness, type Harness } from './harness.js';
 

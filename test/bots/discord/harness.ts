@@ -20,7 +20,7 @@ import type { AccountRef, ConsentRequest, PostDraft, PublishRequest, PublishResu
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import { freePort } from '../../helpers/cli.js';
 import { scratchDatabase } from '../../helpers/db.js';
-import { startDiscordSimulator, type DiscordSimulator } from '../../../src/simulators/discord/index.js';
+import { startDiscordSimulator, type DiscordSimulator } from '../../simulators/discord/index.js';
 
 export const X_CAPTION_LIMIT = 280;
 

@@ -3,7 +3,7 @@
  * messages that mention the bot, against the real Koa server and Bolt app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRequest, eventRequest, slackSignature } from '../../../src/simulators/slack.js';
+import { commandRequest, eventRequest, slackSignature } from '../../simulators/slack.js';
 import { json, SIGNING_SECRET, SlackHarness, until } from './harness.js';
 
 let h: SlackHarness;

@@ -29,7 +29,7 @@ import {
   sendToApp,
   type SendOptions,
   type SlackCall,
-} from '../../../src/simulators/slack.js';
+} from '../../simulators/slack.js';
 
 export const SIGNING_SECRET = 'e3b0c44298fc1c149afbf4c8996fb924';
 

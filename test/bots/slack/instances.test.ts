@@ -5,7 +5,7 @@
  * delivery is an insert into the shared `chat_events` table that only one instance wins.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventRequest } from '../../../src/simulators/slack.js';
+import { eventRequest } from '../../simulators/slack.js';
 import { onPostgres, POSTGRES_ONLY } from '../../helpers/db.js';
 import { SlackHarness, until } from './harness.js';
 

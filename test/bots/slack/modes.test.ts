@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRequest, eventRequest, fixture, type FakeSlackWorkspace } from '../../../src/simulators/slack.js';
+import { commandRequest, eventRequest, fixture, type FakeSlackWorkspace } from '../../simulators/slack.js';
 import { everyRowAsText, onPostgres } from '../../helpers/db.js';
 import { json, png, SlackHarness, until } from './harness.js';
 

@@ -4,7 +4,7 @@
  * Approve/Reject buttons; the thread replies with links; the approval message updated.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SlackCall } from '../../../src/simulators/slack.js';
+import type { SlackCall } from '../../simulators/slack.js';
 import { json, png, SlackHarness, until } from './harness.js';
 
 interface Block {
