@@ -102,6 +102,31 @@ export class PostsService {
     return this.deps.publishers.get(platform)?.displayName ?? platform;
   }
 
+  /**
+   * The privacy levels each of `accountIds` (of this workspace) may post with now, where its
+   * platform needs a choice and says which (TikTok's creator_info), for chat forms to offer only
+   * those. An account whose platform did not answer is left out: the form offers every level,
+   * and `prepare` checks the choice again.
+   */
+  async privacyChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
+    const choices = new Map<string, string[]>();
+    if (accountIds.length === 0) return choices;
+    const accounts = await this.deps.db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', accountIds).execute();
+    await Promise.all(
+      accounts.map(async (account) => {
+        const publisher = this.deps.publishers.get(account.platform);
+        if (!publisher?.requiresPrivacyChoice || !publisher.privacyChoices || account.status !== 'active') return;
+        try {
+          const tokens = await this.deps.tokens.validTokens(account.id);
+          choices.set(account.id, await publisher.privacyChoices(toAccountRef(account), tokens, signal));
+        } catch (error) {
+          this.deps.logger.warn({ err: error, platform: account.platform }, 'could not read the privacy levels an account allows; the form offers every level');
+        }
+      }),
+    );
+    return choices;
+  }
+
   /** Resolves `<targets>` against the workspace's accounts. Returns problems for what does not resolve. */
   async resolveTargets(workspaceId: string, specs: readonly TargetSpec[]): Promise<{ targets: ResolvedTarget[]; problems: string[] }> {
     const accounts = await this.deps.db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).execute();

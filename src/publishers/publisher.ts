@@ -164,6 +164,12 @@ export interface Publisher {
    * message. A problem returned here replaces a `validate` problem with the same `code`.
    */
   validateForAccount?(draft: PostDraft, account: AccountRef, tokens: TokenSet): Promise<ValidationProblem[]>;
+  /**
+   * Where `requiresPrivacyChoice` is set: the privacy levels (the grammar's words) this account
+   * may post with right now, as the platform says (TikTok's creator_info). Chat forms offer only
+   * these. Reads only; throws when the platform does not answer.
+   */
+  privacyChoices?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<string[]>;
   publish(request: PublishRequest): Promise<PublishResult>;
 }
 

@@ -124,6 +124,20 @@ describe('rejection', () => {
   });
 });
 
+describe('the post modal and TikTok', () => {
+  it('offers only the privacy levels TikTok says the creator allows (creator_info)', async () => {
+    const updates = slack.fake.callsTo('views.update').length;
+    const creatorInfos = requestsTo(sims, 'tiktok', 'POST', /^\/v2\/post\/publish\/creator_info\/query\/?$/).length;
+    await slack.openPostModal(ALICE, 'post tiktok Dance');
+    const update = await slack.fake.waitForCall('views.update', (c) => slack.fake.callsTo('views.update').indexOf(c) >= updates && c.args.hash !== undefined, 15_000);
+    const view = JSON.parse(update.args.view ?? '{}') as { blocks: Array<{ block_id?: string; element?: { options?: Array<{ value: string }> } }> };
+    const privacy = view.blocks.find((b) => b.block_id === 'tiktok_privacy');
+    // The simulated creator offers PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS and SELF_ONLY.
+    expect(privacy?.element?.options?.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
+    expect(requestsTo(sims, 'tiktok', 'POST', /^\/v2\/post\/publish\/creator_info\/query\/?$/).length).toBe(creatorInfos + 1);
+  });
+});
+
 describe('validation refusal', () => {
   it('a mention with a too-long caption and no TikTok privacy lists every problem per target; nothing is created or requested', async () => {
     const requestsBefore = publishingRequests(sims).length;

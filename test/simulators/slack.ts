@@ -115,6 +115,8 @@ export class FakeSlack {
   private readonly socketServer = new WebSocketServer({ noServer: true });
   private nextTs = 1_700_000_000_000_100;
   private nextId = 1;
+  /** Each open view's current hash: Slack refuses an update that names an older one (`hash_conflict`). */
+  private readonly viewHashes = new Map<string, string>();
 
   private constructor(
     private readonly server: Server,
@@ -299,8 +301,13 @@ export class FakeSlack {
       case 'views.open':
       case 'views.update': {
         if (method === 'views.open' && !args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
+        if (method === 'views.update' && args.hash && args.view_id && this.viewHashes.has(args.view_id) && this.viewHashes.get(args.view_id) !== args.hash)
+          return { ok: false, error: 'hash_conflict' };
         const view = JSON.parse(args.view ?? '{}') as Json;
-        return { ok: true, view: { id: args.view_id ?? `V${String(this.nextId++).padStart(8, '0')}`, team_id: ws.teamId, state: { values: {} }, hash: `${Date.now()}.abc`, ...view } };
+        const id = args.view_id ?? `V${String(this.nextId++).padStart(8, '0')}`;
+        const hash = `${Date.now()}.${String(this.nextId++).padStart(8, '0')}`;
+        this.viewHashes.set(id, hash);
+        return { ok: true, view: { id, team_id: ws.teamId, state: { values: {} }, hash, ...view } };
       }
       case 'files.getUploadURLExternal': {
         if (!args.filename || !args.length) return { ok: false, error: 'invalid_arguments' };

@@ -75,6 +75,9 @@ function respondArguments(reply: Reply): RespondArguments {
   return { response_type: reply.visibility === 'private' ? 'ephemeral' : 'in_channel', ...toSlackMessage(reply.message) };
 }
 
+/** How long the post modal waits for the platform to say which privacy levels an account allows. */
+const PRIVACY_LOOKUP_MS = 5_000;
+
 function isPrivacy(value: string | undefined): value is TiktokPrivacy {
   return value !== undefined && (TIKTOK_PRIVACY as readonly string[]).includes(value);
 }
@@ -157,7 +160,22 @@ export function registerListeners(deps: ListenerDependencies): void {
       const privacy = targets.map((t) => t.options.privacy).find(isPrivacy);
       values = { caption: parsed.command.caption, accountIds: targets.map((t) => t.account.id), privacy };
     }
-    await client.views.open({ token, trigger_id: triggerId, view: postView(accounts.form, values, { channelId }) });
+    // Slack wants the modal within 3 seconds of the command: open it at once, then narrow the
+    // privacy levels to what the platform says the accounts allow (TikTok's creator_info).
+    const opened = await client.views.open({ token, trigger_id: triggerId, view: postView(accounts.form, values, { channelId }) });
+    const needChoice = accounts.form.filter((a) => a.privacyFor).map((a) => a.id);
+    if (needChoice.length === 0 || !opened.view?.id) return;
+    const choices = await core.posts.privacyChoices(workspaceId, needChoice, AbortSignal.timeout(PRIVACY_LOOKUP_MS));
+    if (choices.size === 0) return;
+    // One select serves every such account: offer the levels all of those that answered allow.
+    const allowed = TIKTOK_PRIVACY.filter((level) => [...choices.values()].every((words) => words.includes(level)));
+    if (allowed.length === 0 || allowed.length === TIKTOK_PRIVACY.length) return;
+    try {
+      // The hash makes Slack refuse the update if the person has submitted or the view moved on.
+      await client.views.update({ token, view_id: opened.view.id, hash: opened.view.hash, view: postView(accounts.form, values, { channelId, privacyChoices: allowed }) });
+    } catch (error) {
+      logger.debug({ err: error }, 'the post modal moved on before the privacy levels arrived');
+    }
   }
 
   // ---- the post modal ---------------------------------------------------------------------

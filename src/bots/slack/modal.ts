@@ -1,8 +1,9 @@
 /**
  * The `/iqsp post` modal: caption (prefilled from the command text), the workspace's
  * connected accounts as targets, TikTok's privacy level (no default: TikTok forbids a
- * preselected level), and a `file_input` of up to 10 files. The channel the command came
- * from travels in `private_metadata`, since a view submission carries none.
+ * preselected level; once creator_info has answered, only the levels the account allows), and a
+ * `file_input` of up to 10 files. The channel the command came from, and the levels allowed,
+ * travel in `private_metadata`, since a view submission carries neither.
  */
 import type { types, ViewOutput } from '@slack/bolt';
 import type { Platform } from '../../db/schema.js';
@@ -39,6 +40,8 @@ export interface FormValues {
 
 export interface FormMetadata {
   channelId: string;
+  /** The privacy levels every privacy-needing account in the form allows (creator_info); absent until known. */
+  privacyChoices?: TiktokPrivacy[] | undefined;
 }
 
 export interface SubmittedFile {
@@ -103,18 +106,25 @@ export function postView(accounts: readonly FormAccount[], values: FormValues, m
   const privacyPlatforms = [...new Set(accounts.flatMap((a) => (a.privacyFor ? [a.privacyFor] : [])))];
   if (privacyPlatforms.length > 0) {
     const names = privacyPlatforms.join(' and ');
+    const known = metadata.privacyChoices !== undefined && metadata.privacyChoices.length > 0;
+    const levels = known ? TIKTOK_PRIVACY.filter((p) => metadata.privacyChoices!.includes(p)) : [...TIKTOK_PRIVACY];
     const select: types.StaticSelect = {
       type: 'static_select',
       action_id: ACTION.privacy,
       placeholder: plain(`Who can see it on ${names}`),
-      options: TIKTOK_PRIVACY.map(privacyOption),
+      options: levels.map(privacyOption),
     };
-    if (values.privacy) select.initial_option = privacyOption(values.privacy);
+    if (values.privacy && levels.includes(values.privacy)) select.initial_option = privacyOption(values.privacy);
     blocks.push({
       type: 'input',
       block_id: BLOCKS.privacy,
       label: plain(`${names} privacy`),
-      hint: plain(`Needed when posting to ${names}; the levels your account allows are checked before the request is shown.`, 150),
+      hint: plain(
+        known
+          ? `Needed when posting to ${names}; these are the levels your ${names} account allows right now.`
+          : `Needed when posting to ${names}; the levels your account allows are checked before the request is shown.`,
+        150,
+      ),
       optional: true,
       element: select,
     });
@@ -172,6 +182,6 @@ export function readPostForm(view: ViewOutput): SubmittedForm {
       urlPrivateDownload: f.url_private_download || f.url_private || undefined,
       fileAccess: f.file_access,
     })),
-    metadata: { channelId: metadata.channelId },
+    metadata: { channelId: metadata.channelId, privacyChoices: Array.isArray(metadata.privacyChoices) ? metadata.privacyChoices.filter(isPrivacy) : undefined },
   };
 }

@@ -8,6 +8,8 @@ import { consentUrl, finishConnect, refreshTokens, revokeAccess } from './oauth.
 import type { TiktokPublisherOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { validateForCreator } from './account-checks.js';
+import { queryCreatorInfo } from './creator-info.js';
+import { privacyWord } from './privacy.js';
 import { validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
 
@@ -30,6 +32,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateTiktokDraft(draft),
     validateForAccount: (draft, account, tokens) => validateForCreator(settings, draft, account, tokens),
+    privacyChoices: async (_account, tokens, signal) => (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
     publish: (request) => publishToTiktok(settings, request),
   };
 }

@@ -57,6 +57,8 @@ function testPublisher(platform: Platform, displayName: string, validate: (draft
     },
     revoke: async () => undefined,
     validate,
+    // What creator_info says @acmetok may use: everything but followers-only.
+    ...(platform === 'tiktok' ? { privacyChoices: async () => ['public', 'friends', 'private'] } : {}),
     publish: async (request) => {
       const total = request.draft.media.reduce((sum, m) => sum + m.sizeBytes, 0);
       if (total > 0) {

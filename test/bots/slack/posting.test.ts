@@ -129,6 +129,28 @@ describe('the /iqsp post modal', () => {
     expect(byId.tiktok_privacy).toMatchObject({ type: 'static_select', initial_option: { value: 'public' } });
     expect((byId.tiktok_privacy as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'followers', 'private']);
     expect(byId.media).toMatchObject({ type: 'file_input', max_files: 10 });
+
+    // Open within Slack's 3 seconds, then narrowed to the levels the platform says the account
+    // allows (creator_info), on the same view, guarded by its hash, with the same blocks (so what
+    // was typed meanwhile stays) and the choice kept.
+    const update = await h.fake.waitForCall('views.update', (c) => c.args.hash !== undefined);
+    expect(update.args.view_id).toMatch(/^V\d+$/);
+    const narrowed = json<{ private_metadata: string; blocks: Block[] }>(update.args.view);
+    expect(json(narrowed.private_metadata)).toEqual({ channelId: channel, privacyChoices: ['public', 'friends', 'private'] });
+    expect(narrowed.blocks.map((b) => b.block_id)).toEqual(view.blocks.map((b) => b.block_id));
+    const privacy = narrowed.blocks.find((b) => b.block_id === 'tiktok_privacy')!;
+    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
+    expect(privacy.element).toMatchObject({ initial_option: { value: 'public' } });
+    expect(JSON.stringify(privacy)).toContain('these are the levels your TikTok account allows right now');
+  });
+
+  it('drops a preselected privacy level the account does not allow', async () => {
+    const updates = h.calls('views.update').length;
+    await h.command('post tiktok:followers For followers only', { trigger_id: 'trigger-followers' });
+    const update = await until(() => h.calls('views.update').slice(updates).find((c) => c.args.hash !== undefined), 'the narrowed modal');
+    const privacy = json<{ blocks: Block[] }>(update.args.view).blocks.find((b) => b.block_id === 'tiktok_privacy')!;
+    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
+    expect((privacy.element as { initial_option?: unknown }).initial_option).toBeUndefined();
   });
 
   it('a plain "/iqsp post <caption>" prefills the caption and chooses nothing', async () => {
