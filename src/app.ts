@@ -211,6 +211,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     logger,
     backoffBaseMs: workerOptions.backoffBaseMs,
     backoffMaxMs: workerOptions.backoffMaxMs,
+    mediaTtlHours: config.mediaTtlHours,
     now,
   });
   const concurrency = { ...PUBLISH_CONCURRENCY, ...options.publishConcurrency };

@@ -38,6 +38,8 @@ export interface PublishingDependencies {
   backoffMaxMs?: number;
   /** Progress message updates at most this often. */
   progressIntervalMs?: number;
+  /** MEDIA_TTL_HOURS, for the message when a post's media expired before it was published. */
+  mediaTtlHours?: number;
   now?: () => Date;
 }
 
@@ -82,26 +84,49 @@ export class PublishingService {
       ? await this.deps.db.selectFrom('social_accounts').selectAll().where('id', '=', target.account_id).executeTakeFirst()
       : undefined;
     if (!publisher || !account) {
+      // `retry` cannot help here (the target names no account any more): say what can.
       await this.settle(target.id, target.post_id, {
         status: 'failed',
-        failure: { class: 'reconnect', message: !publisher ? `${target.platform} is no longer configured on this install` : 'the account was disconnected before publishing' },
+        failure: {
+          class: 'content',
+          message: !publisher
+            ? `${target.platform} is no longer configured on this install; nothing was published there`
+            : `the account was disconnected before publishing; nothing was published there. Connect it again with \`connect ${target.platform}\` and post again`,
+        },
       });
       return { kind: 'done' };
     }
 
     const nowIso = isoNow(this.now());
-    await this.deps.db.updateTable('post_targets').set({ status: 'publishing', attempts: job.attempt, updated_at: nowIso }).where('id', '=', target.id).execute();
+    // Only a target still waiting (or resumed mid-way) becomes `publishing`: one cancelled since
+    // it was read stays cancelled. From here, cleanup leaves the post's media alone.
+    const started = await this.deps.db
+      .updateTable('post_targets')
+      .set({ status: 'publishing', attempts: job.attempt, updated_at: nowIso })
+      .where('id', '=', target.id)
+      .where('status', 'in', ['queued', 'publishing'])
+      .executeTakeFirst();
+    if (Number(started.numUpdatedRows) !== 1) return { kind: 'done' };
     await this.deps.db.updateTable('posts').set({ status: 'publishing', updated_at: nowIso }).where('id', '=', target.post_id).where('status', '=', 'approved').execute();
 
     const post = await this.deps.db.selectFrom('posts').select(['caption']).where('id', '=', target.post_id).executeTakeFirstOrThrow();
-    const mediaRows = await this.deps.db
+    const allMedia = await this.deps.db
       .selectFrom('media')
       .selectAll()
       .where('post_id', '=', target.post_id)
       .where('derived_from_id', 'is', null)
-      .where('deleted_at', 'is', null)
       .orderBy('position')
       .execute();
+    if (allMedia.some((m) => m.deleted_at !== null)) {
+      // Approved after MEDIA_TTL_HOURS (or waiting that long between retries): never publish the
+      // caption without what was approved with it.
+      await this.settle(target.id, target.post_id, {
+        status: 'failed',
+        failure: { class: 'content', message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again` },
+      });
+      return { kind: 'done' };
+    }
+    const mediaRows = allMedia;
     const progress = this.progressReporter(target.post_id, target.account_label);
 
     let result: PublishResult;

@@ -194,6 +194,18 @@ describe('publishing', () => {
     expect(h.sims.x.published.length - publishedBefore).toBe(1);
   });
 
+  it('never publishes a caption without its media: a post approved after its media expired fails, saying why', async () => {
+    const tweetsBefore = h.sims.x.published.length;
+    const postId = postIdOf((await h.run('U_ADA', 'post x Approved too late', {}, [{ name: 'late.png', body: png }])).message.text);
+    // MEDIA_TTL_HOURS passed while the request waited (APPROVAL_TTL_HOURS is longer): cleanup took the file.
+    await h.app.services.db.updateTable('media').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('post_id', '=', postId).execute();
+    expect((await h.app.core.cleanup.run()).mediaDeleted.map((m) => m.postId)).toContain(postId);
+    await react('U_BOB', postId, 'approve');
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: failed/)).toBe(`Post ${postId}: failed (0 of 1 published).`);
+    expect(thread(postId)).toContainEqual('X @acme: failed — its photos or video were deleted before it could be published (IQSP keeps media for 24 hours); nothing was published there. Post it again.');
+    expect(h.sims.x.published.length).toBe(tweetsBefore);
+  });
+
   it('lets the requester retry a target that failed retryably', async () => {
     h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
     const postId = postIdOf((await h.run('U_ADA', 'post x Flaky upload', {}, [{ name: 'f.png', body: png }])).message.text);
