@@ -15,6 +15,7 @@ export type AuditAction =
   | 'data.deleted'
   | 'post.requested'
   | 'post.approved'
+  | 'post.approval_counted'
   | 'post.rejected'
   | 'post.withdrawn'
   | 'post.expired'
@@ -56,6 +57,8 @@ export interface AuditView {
   at: string;
   action: string;
   actorId: string | null;
+  /** The actor's chat user id (Slack `U…`, Discord snowflake), for a mention; null for the system or an erased person. */
+  actorExternalId: string | null;
   subject: string | null;
   detail: Record<string, unknown>;
 }
@@ -63,15 +66,18 @@ export interface AuditView {
 export async function recentAudit(db: Db, workspaceId: string, limit = 20): Promise<AuditView[]> {
   const rows = await db
     .selectFrom('audit_log')
-    .selectAll()
-    .where('workspace_id', '=', workspaceId)
-    .orderBy('at', 'desc')
+    .leftJoin('chat_users', 'chat_users.id', 'audit_log.actor_id')
+    .selectAll('audit_log')
+    .select('chat_users.external_id as actorExternalId')
+    .where('audit_log.workspace_id', '=', workspaceId)
+    .orderBy('audit_log.at', 'desc')
     .limit(limit)
     .execute();
   return rows.map((r) => ({
     at: r.at,
     action: r.action,
     actorId: r.actor_id,
+    actorExternalId: r.actorExternalId ?? null,
     subject: r.subject_type && r.subject_id ? `${r.subject_type}:${r.subject_id}` : null,
     detail: JSON.parse(r.detail) as Record<string, unknown>,
   }));

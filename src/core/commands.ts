@@ -89,7 +89,8 @@ export class CommandRouter {
     const { workspaceId } = await ensureMember(this.deps.db, invocation);
     const entries = await recentAudit(this.deps.db, workspaceId, 20);
     if (entries.length === 0) return privateReply('The audit log of this workspace is empty.');
-    const lines = entries.map((e) => `• ${e.at.replace('T', ' ').slice(0, 19)} ${e.action}${e.subject ? ` ${e.subject}` : ''}${e.actorId ? '' : ' (system)'}`);
+    const by = (e: (typeof entries)[number]) => (e.actorExternalId ? ` by <@${e.actorExternalId}>` : e.actorId ? '' : ' (system)');
+    const lines = entries.map((e) => `• ${e.at.replace('T', ' ').slice(0, 19)} ${e.action}${e.subject ? ` ${e.subject}` : ''}${by(e)}`);
     return privateReply(['*Audit log (latest 20)*', ...lines].join('\n'));
   }
 }

@@ -491,7 +491,8 @@ export class PostsService {
       if (!loaded) return undefined;
       const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: this.now() }, { approverIds });
       if (outcome.kind === 'counted') await this.recordDecision(postId, userId, input, true, trx);
-      else if (outcome.kind === 'ignored' && ignoredExplanation(outcome.reason)) await this.recordDecision(postId, userId, input, false, trx);
+      else if (outcome.kind === 'ignored' && (ignoredExplanation(outcome.reason) || this.isLateDecision(outcome.reason, input.decision)))
+        await this.recordDecision(postId, userId, input, false, trx);
       return { loaded, outcome };
     });
     if (!decided) return;
@@ -502,7 +503,7 @@ export class PostsService {
       return;
     }
     if (outcome.kind === 'ignored') {
-      const explanation = ignoredExplanation(outcome.reason);
+      const explanation = this.isLateDecision(outcome.reason, input.decision) ? await this.lateExplanation(postId, input.decision) : ignoredExplanation(outcome.reason);
       if (explanation) await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
       return;
     }
@@ -520,8 +521,22 @@ export class PostsService {
       await appendAudit(this.deps.db, { action: 'post.withdrawn', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
       await this.say(postId, `${actor} withdrew their approval (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
     } else {
+      await appendAudit(this.deps.db, { action: 'post.approval_counted', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, detail: { of: outcome.state.required } });
       await this.say(postId, `approved by ${actor} (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
     }
+  }
+
+  /** A ✅ or ❌ on a post that is no longer waiting: recorded, and answered (taking back a ✅ then is not a decision). */
+  private isLateDecision(reason: string, decision: DecisionKind): boolean {
+    return reason === 'not-pending' && decision !== 'withdraw';
+  }
+
+  private async lateExplanation(postId: string, decision: DecisionKind): Promise<string> {
+    const post = await this.deps.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirst();
+    const status = (post?.status ?? 'finished').replace('_', ' ');
+    const mark = decision === 'approve' ? '✅' : '❌';
+    const hint = ['approved', 'publishing'].includes(post?.status ?? '') && decision === 'reject' ? ` To stop what has not gone out yet, use \`cancel ${postId}\`.` : '';
+    return `post ${postId} is already ${status}; this ${mark} changes nothing.${hint}`;
   }
 
   private async recordDecision(postId: string, userId: string, input: Omit<DecisionInput, 'messageId'>, counted: boolean, trx: Db = this.deps.db): Promise<void> {
@@ -674,8 +689,10 @@ export class PostsService {
     if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finished_at === null)) return;
     const published = targets.filter((t) => t.status === 'published').length;
     const cancelled = targets.filter((t) => t.status === 'cancelled').length;
+    const failed = targets.filter((t) => t.status === 'failed').length;
+    // `failed` only when nothing can be live: an unconfirmed target may be (no false failures).
     const outcome: PostStatus =
-      cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : published === 0 ? 'failed' : 'partial';
+      cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : failed === targets.length - cancelled ? 'failed' : 'partial';
     const nowIso = isoNow(this.now());
     const moved = await this.deps.db
       .updateTable('posts')

@@ -119,8 +119,26 @@ describe('approval rules', () => {
         'approved by <@U_CARA> (1 of 2).',
         'rejected by <@U_DAN>: nothing will be published.',
       ]);
+      // A ✅ after the veto changes nothing, and is answered and recorded.
       await react('U_EVE', postId, 'approve');
       expect(await postStatus(postId)).toBe('rejected');
+      expect(thread(postId).at(-1)).toBe(`<@U_EVE>: post ${postId} is already rejected; this ✅ changes nothing.`);
+      const eve = await h.app.services.db
+        .selectFrom('approvals')
+        .innerJoin('chat_users', 'chat_users.id', 'approvals.chat_user_id')
+        .select(['approvals.decision', 'approvals.counted'])
+        .where('approvals.post_id', '=', postId)
+        .where('chat_users.external_id', '=', 'U_EVE')
+        .execute();
+      expect(eve).toEqual([{ decision: 'approve', counted: 0 }]);
+      // Taking a reaction off a decided post is not a decision: nothing is said.
+      await react('U_CARA', postId, 'withdraw');
+      expect(thread(postId).at(-1)).toBe(`<@U_EVE>: post ${postId} is already rejected; this ✅ changes nothing.`);
+      // The audit log shows who did what, the approval that did not reach the quorum included.
+      const audit = (await h.run('U_ADA', 'audit', { isAdmin: true })).message.text;
+      expect(audit).toContain(`post.rejected post:${postId} by <@U_DAN>`);
+      expect(audit).toContain(`post.approval_counted post:${postId} by <@U_CARA>`);
+      expect(audit).toContain(`post.withdrawn post:${postId} by <@U_BOB>`);
 
       const second = postIdOf((await h.run('U_ADA', 'post x Two approvals')).message.text);
       await react('U_BOB', second, 'approve');
@@ -192,6 +210,16 @@ describe('publishing', () => {
     expect(tweets.length - tweetsBefore).toBe(2);
     expect(tweets.at(-1)!.at.getTime()).toBeGreaterThanOrEqual(reset * 1000);
     expect(h.sims.x.published.length - publishedBefore).toBe(1);
+  });
+
+  it('does not call a post failed when it may be live: an unconfirmed-only post is partial', async () => {
+    // X creates the tweet, then the connection drops before its answer arrives.
+    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/tweets', kind: 'reset', process: true });
+    const postId = postIdOf((await h.run('U_ADA', 'post x Maybe live')).message.text);
+    await react('U_BOB', postId, 'approve');
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: partial (0 of 1 published, 1 unconfirmed).`);
+    expect(thread(postId)).toContainEqual(expect.stringMatching(/^X @acme: unconfirmed — .+ Check before posting again\.$/));
+    expect(await postStatus(postId)).toBe('partial');
   });
 
   it('never publishes a caption without its media: a post approved after its media expired fails, saying why', async () => {
