@@ -153,7 +153,7 @@ export class PostsService {
         const name = this.displayName(spec.platform);
         if (matches.length === 0) problems.push(`${name} is not connected in this workspace; run \`connect ${spec.platform}\` first.`);
         else if (matches.length > 1)
-          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one with @handle.`);
+          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => mentionOf(a, matches)).join(' or ')}.`);
         else add(matches[0]!, spec.option);
       } else {
         const wanted = spec.handle.toLowerCase();
@@ -709,6 +709,17 @@ export class PostsService {
     await this.refreshApprovalMessage(postId, outcome, `${published} of ${counted} published`);
     await this.say(postId, summary);
   }
+}
+
+/**
+ * How to name `account` in `<targets>` so that it alone of `among` matches: its @handle, or
+ * (a Facebook Page has none) its name without spaces, or its platform id.
+ */
+function mentionOf(account: SocialAccount, among: readonly SocialAccount[]): string {
+  const squeezed = (a: SocialAccount) => a.display_name?.replace(/\s+/g, '');
+  const candidates = [account.handle, squeezed(account), account.platform_account_id];
+  const unique = candidates.find((c) => c && among.filter((a) => [a.handle, squeezed(a), a.platform_account_id].some((v) => v?.toLowerCase() === c.toLowerCase())).length === 1);
+  return `@${unique ?? account.platform_account_id}`;
 }
 
 function refusal(problems: readonly string[]): Reply {

@@ -84,6 +84,24 @@ describe('validation', () => {
     expect({ x: h.sims.x.published.length, graph: h.sims.graph.published.length, tiktok: h.sims.tiktok.published.length }).toEqual(before);
   });
 
+  it('when a platform has several accounts, says how to name each one', async () => {
+    const db = h.app.services.db;
+    const page = await db.selectFrom('social_accounts').selectAll().where('platform', '=', 'facebook').executeTakeFirstOrThrow();
+    // A second Page with no handle (Pages have none), as a Meta login granting two Pages gives.
+    await db.insertInto('social_accounts').values({ ...page, id: 'second-page', platform_account_id: '100000000000999', display_name: 'Acme Shop', handle: null }).execute();
+    try {
+      const reply = await h.run('U_ADA', 'post facebook Which one?');
+      expect(reply.message.text).toContain(`• Several Facebook accounts are connected (Facebook ${page.display_name}, Facebook Acme Shop); name one: @${page.handle ?? page.display_name!.replace(/\s+/g, '')} or @AcmeShop.`);
+      // Naming one works.
+      const named = await h.run('U_ADA', 'post @AcmeShop Hello from the shop');
+      expect(named.message.text).toMatch(/^Post [A-Z0-9]+ is waiting for approval/);
+      await h.run('U_ADA', `cancel ${postIdOf(named.message.text)}`);
+    } finally {
+      await db.deleteFrom('post_targets').where('account_id', '=', 'second-page').execute();
+      await db.deleteFrom('social_accounts').where('id', '=', 'second-page').execute();
+    }
+  });
+
   it('refuses a file that is not an image or video before anything else, and keeps nothing', async () => {
     const media = await h.app.services.db.selectFrom('media').select('id').execute();
     const reply = await h.run('U_ADA', 'post x hello', {}, [{ name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) }]);
