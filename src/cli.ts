@@ -21,6 +21,9 @@ import { generateKey } from './vault/vault.js';
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
+const SANDBOX_DATABASE_URL = 'sqlite:./data/sandbox.sqlite';
+const SANDBOX_MEDIA_DIR = './data/sandbox-media';
+
 /** The simulators answer at once; there is no reason to wait seconds between status checks. */
 const SANDBOX_TUNING = { pollIntervalMs: 200, maxWaitMs: 60_000 };
 
@@ -57,7 +60,10 @@ function buildProgram(): Command {
       // The sandbox's chat and platforms live inside the process: it cannot be split.
       if (sandbox && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
       const sims = sandbox ? await (await import('./simulators/index.js')).startSimulators() : undefined;
-      const cfg = loadConfig(sims ? { ...env, ...sims.env } : env, process.cwd());
+      // The sandbox's simulated accounts and posts go to a database and media folder of their
+      // own, so a real install later started in the same folder never inherits them.
+      const sandboxStorage = { DATABASE_URL: env.DATABASE_URL ?? SANDBOX_DATABASE_URL, MEDIA_DIR: env.MEDIA_DIR ?? SANDBOX_MEDIA_DIR };
+      const cfg = loadConfig(sims ? { ...env, ...sandboxStorage, ...sims.env } : env, process.cwd());
       const logger = createLogger(cfg.logLevel);
       const appOptions = sims ? { surfaces: [...SURFACES, await sandboxSurface(sims)], publisherTuning: SANDBOX_TUNING } : {};
       const app = await startApp(cfg, logger, { ...appOptions, role: options.role }).catch(async (error) => {

@@ -77,8 +77,10 @@ describe('iqsp CLI', () => {
     running = startCli(['serve'], { cwd, env: { PORT: String(port) } });
     await waitForOk(`http://127.0.0.1:${port}/healthz`);
 
-    expect(existsSync(path.join(cwd, 'data/iqsp.sqlite'))).toBe(true);
-    expect(existsSync(path.join(cwd, 'data/media'))).toBe(true);
+    // The sandbox keeps its simulated world apart from a real install's database and media.
+    expect(existsSync(path.join(cwd, 'data/sandbox.sqlite'))).toBe(true);
+    expect(existsSync(path.join(cwd, 'data/sandbox-media'))).toBe(true);
+    expect(existsSync(path.join(cwd, 'data/iqsp.sqlite'))).toBe(false);
     expect(statSync(path.join(cwd, 'data/vault.key')).mode & 0o777).toBe(0o600);
     expect(running.output()).toMatch(/created a new vault key at .*back it up/);
     // No credentials at all: sandbox mode, said plainly, with the simulated platforms on.
