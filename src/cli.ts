@@ -43,8 +43,9 @@ function config(): Config {
 function buildProgram(): Command {
   const program = new Command('iqsp')
     .description('IQSP: publish to Facebook Pages, Instagram, X and TikTok from Slack and Discord, with team approval.')
-    .showHelpAfterError('(run "iqsp --help" for the commands)')
-    .exitOverride();
+    .exitOverride()
+    // Commander's own error lines are replaced by one line of ours (see `main`); --help still prints.
+    .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
 
   program
     .command('serve')
@@ -179,6 +180,7 @@ async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length <= 2) {
     program.outputHelp();
+    process.stderr.write('iqsp: no command given (run "iqsp --help" for the commands)\n');
     return EXIT_USAGE;
   }
   try {
@@ -187,7 +189,12 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version "fail" with exit code 0.
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+      if (error.exitCode === 0) return 0;
+      // Bad usage: one line naming what is wrong (contract.md §1).
+      const words = argv.slice(2).filter((w) => !w.startsWith('-'));
+      const problem = error.code === 'commander.help' ? `"${words.join(' ')}" needs a sub-command (run "iqsp ${words.join(' ')} --help")` : `${error.message.replace(/^error: /, '')} (run "iqsp --help" for the commands)`;
+      process.stderr.write(`iqsp: ${problem}\n`);
+      return EXIT_USAGE;
     }
     if (error instanceof ConfigError || error instanceof UsageError) {
       process.stderr.write(`iqsp: ${redactText(error.message)}\n`);

@@ -35,7 +35,15 @@ describe('iqsp CLI', () => {
     expect((await runCli([], { cwd: tempDir() })).code).toBe(2);
     const unknown = await runCli(['publish-everything'], { cwd: tempDir() });
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown command 'publish-everything'/);
+    expect(unknown.stderr).toBe('iqsp: unknown command \'publish-everything\' (run "iqsp --help" for the commands)\n');
+    // One line on stderr naming what is wrong, whatever the mistake.
+    for (const args of [['serve', '--bogus'], ['keygen', 'extra'], ['vault'], ['serve', '--role'], []]) {
+      const result = await runCli(args, { cwd: tempDir() });
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr.split('\n').filter(Boolean), args.join(' ')).toHaveLength(1);
+    }
+    expect((await runCli(['vault'], { cwd: tempDir() })).stderr).toBe('iqsp: "vault" needs a sub-command (run "iqsp vault --help")\n');
+    expect((await runCli(['serve', '--bogus'], { cwd: tempDir() })).stderr).toMatch(/^iqsp: unknown option '--bogus'/);
   });
 
   it('exits 2 with one line naming the variable on bad configuration', async () => {
