@@ -208,7 +208,10 @@ export class PublishingService {
       });
     const tokens = await this.deps.tokens.validTokens(accountId);
     const first = await run(tokens);
-    if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh && !(await this.isCommitted(targetId))) {
+    // The platform refused the token (even on the committing request, a refusal of the token
+    // means nothing was accepted): refresh once and try again.
+    if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh) {
+      await this.deps.db.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute();
       const fresh = await this.deps.tokens.refresh(accountId, tokens.accessToken);
       return run(fresh);
     }
@@ -288,7 +291,8 @@ export class PublishingService {
 /** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
 const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
 
-function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], message: string): string {
+function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], reason: string): string {
+  const message = reason.trim().replace(/\.+$/, ''); // each line ends its own sentence
   if (status === 'unconfirmed') return `${label}: unconfirmed — ${message}. Check before posting again.`;
   switch (failureClass) {
     case 'reconnect':

@@ -54,7 +54,9 @@ export class TokenStore {
     options: TokenStoreOptions = {},
   ) {
     this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    // Longer than a refresh request may take (60 s timeout) plus saving: a lease that ran out
+    // mid-refresh would let another instance spend the same single-use refresh token.
+    this.leaseMs = options.leaseMs ?? 180_000;
     this.pollMs = options.pollMs ?? 100;
     this.now = options.now ?? (() => new Date());
     this.leases = new Leases(db, this.now);

@@ -283,6 +283,47 @@ describe('publishing', () => {
   });
 });
 
+describe('tokens', () => {
+  const xAccount = () => h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').executeTakeFirstOrThrow();
+  const refreshes = () => h.sims.x.requests.filter((r) => r.method === 'POST' && r.path === '/2/oauth2/token' && r.body.kind === 'form' && r.body.fields.grant_type === 'refresh_token').length;
+
+  it('an access token X says has expired is refreshed once, the rotated pair stored, and the post published', async () => {
+    const account = await xAccount();
+    const before = await h.app.core.tokens.validTokens(account.id);
+    h.sims.x.expireAccessToken(before.accessToken); // expired at X, though not yet by our clock
+    const refreshesBefore = refreshes();
+    const postId = postIdOf((await h.run('U_ADA', 'post x After a refresh')).message.text);
+    await react('U_BOB', postId, 'approve');
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: /), JSON.stringify(thread(postId))).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(refreshes()).toBe(refreshesBefore + 1);
+    const after = await h.app.core.tokens.validTokens(account.id);
+    expect(after.accessToken).not.toBe(before.accessToken);
+    expect(after.refreshToken).toBeDefined();
+    expect(after.refreshToken).not.toBe(before.refreshToken);
+  });
+
+  it('a refresh X refuses for good marks the account as needing reconnect, with the reason, and says what to do', async () => {
+    const account = await xAccount();
+    const tweetsBefore = h.sims.x.published.length;
+    h.sims.x.revokeAccount(account.platform_account_id); // the person removed the app at x.com
+    try {
+      const postId = postIdOf((await h.run('U_ADA', 'post x After the app was removed')).message.text);
+      await react('U_BOB', postId, 'approve');
+      expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: failed (0 of 1 published).`);
+      expect(thread(postId)).toContainEqual(expect.stringMatching(new RegExp(`^X @acme: failed — .+\\. Reconnect with \`connect x\`, then \`retry ${postId}\`\\.$`)));
+      const marked = await xAccount();
+      expect(marked.status).toBe('needs_reconnect');
+      expect(marked.status_reason).toMatch(/\S/);
+      expect((await h.run('U_ADA', 'accounts')).message.text).toMatch(/X @acme.*needs reconnect/i);
+      expect(h.sims.x.published.length).toBe(tweetsBefore);
+    } finally {
+      // Connecting again brings the account back (same row, fresh tokens) for the tests after this one.
+      expect((await h.connect('x')).status).toBe(200);
+      expect((await xAccount()).status).toBe('active');
+    }
+  });
+});
+
 describe('cleanup', () => {
   it('deletes exactly the media of finished posts; their URLs then answer 404', async () => {
     const finished = postIdOf((await h.run('U_ADA', 'post x Done soon', {}, [{ name: 'done.png', body: png }])).message.text);
