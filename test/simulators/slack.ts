@@ -5,15 +5,25 @@
  * Slack answers 200 with an HTML login page, and so does this fake), `response_url`s, and a
  * Socket Mode WebSocket. Every call is recorded.
  *
+ * `oauth.v2.access` checks what Slack checks: the client id and secret (form fields or HTTP
+ * Basic), a code that was issued and not used, and the redirect_uri the authorization used.
+ * `faults` injects what the network and Slack's edge do, with the platform simulators' `Fault`
+ * (src/simulators/server.ts): a 429 `ratelimited` with `Retry-After`, a 5xx HTML page, a hang,
+ * a reset connection, a slow answer.
+ *
  * It also builds the requests Slack sends an app — Events API, slash commands, interactivity —
  * from the JSON fixtures in test/fixtures/slack/, signed like Slack signs them (v0 HMAC-SHA256).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseQuery, stringify as formEncode } from 'node:querystring';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Fault } from '../../src/simulators/server.js';
+
+export type { Fault } from '../../src/simulators/server.js';
 
 export interface FakeSlackUser {
   id: string;
@@ -75,15 +85,50 @@ export interface PendingInstall {
   code: string;
   workspace: FakeSlackWorkspace;
   installerUserId: string;
+  /** The redirect_uri of the authorization that issued the code; undefined when not known (not checked). */
+  redirectUri: string | undefined;
+}
+
+/** One HTTP request the fake received, whatever answered it. */
+export interface SlackHttpRequest {
+  at: Date;
+  method: string;
+  /** The path without the query, e.g. `/api/chat.postMessage`. */
+  path: string;
+  /** The status answered; undefined while pending, or when the connection hung or was reset. */
+  status?: number | undefined;
+  fault?: Fault['kind'] | undefined;
 }
 
 type Json = Record<string, unknown>;
 
+/** An answer before it is written: routes return one, so a fault can run a route and drop its answer. */
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
 const FIXTURES = new URL('../../test/fixtures/slack/', import.meta.url);
 
-function send(res: ServerResponse, status: number, body: Json | string, contentType = 'application/json; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': contentType });
-  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+function reply(status: number, body: Json | string, contentType = 'application/json; charset=utf-8'): Reply {
+  return { status, headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
+/**
+ * Slack's answer to an injected status: a 429 is the Web API's `ratelimited` with Retry-After
+ * in whole seconds (1 unless the fault's headers say otherwise); anything else comes from the
+ * edge in front of the API, an HTML page rather than `{ ok, error }`.
+ */
+function faultReply(status: number): Reply {
+  if (status === 429) return { status, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' }, body: JSON.stringify({ ok: false, error: 'ratelimited' }) };
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  return reply(status, `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>\n`, 'text/html; charset=utf-8');
+}
+
+/** A fault's `match` for one Web API method, e.g. `webApiMethod('chat.postMessage')`. */
+export function webApiMethod(name: string): Fault['match'] {
+  return (method, path) => method === 'POST' && path === `/api/${name}`;
 }
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -97,6 +142,15 @@ function bearer(req: IncomingMessage): string | undefined {
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
 }
 
+/** Client credentials sent as HTTP Basic, which `oauth.v2.access` accepts instead of form fields. */
+function basicCredentials(req: IncomingMessage): { id: string; secret: string } | undefined {
+  const header = req.headers.authorization;
+  if (!header?.startsWith('Basic ')) return undefined;
+  const decoded = Buffer.from(header.slice('Basic '.length), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
+}
+
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
   readonly responses: ResponseUrlPost[] = [];
@@ -105,6 +159,15 @@ export class FakeSlack {
   readonly workspaces = new Map<string, FakeSlackWorkspace>();
   /** Socket Mode acknowledgements received, by envelope id. */
   readonly socketAcks = new Map<string, Json>();
+  /**
+   * Pending faults for HTTP requests (Web API, uploads, downloads, response_urls; not the
+   * Socket Mode WebSocket), consumed in order as in src/simulators/server.ts. `match` sees the
+   * HTTP method and the path, e.g. `/api/chat.postMessage` (see `webApiMethod`).
+   */
+  readonly faults: Fault[] = [];
+  /** Every HTTP request, in order of arrival, with its status and the fault that answered it. */
+  readonly requests: SlackHttpRequest[] = [];
+  /** The app's credentials; `oauth.v2.access` refuses others (none set: every exchange is refused). */
   oauthClient: { clientId: string; clientSecret: string } | undefined;
   appToken: string | undefined;
 
@@ -113,6 +176,8 @@ export class FakeSlack {
   private readonly failures = new Map<string, string[]>();
   private readonly sockets = new Set<WebSocket>();
   private readonly socketServer = new WebSocketServer({ noServer: true });
+  /** Aborted on close, so slow faults stop waiting. */
+  private readonly lifetime = new AbortController();
   private nextTs = 1_700_000_000_000_100;
   private nextId = 1;
   /** Each open view's current hash: Slack refuses an update that names an older one (`hash_conflict`). */
@@ -140,7 +205,12 @@ export class FakeSlack {
   static async start(): Promise<FakeSlack> {
     let fake: FakeSlack | undefined;
     const server = createServer((req, res) => {
-      fake!.handle(req, res).catch((error: unknown) => send(res, 500, { ok: false, error: String(error) }));
+      fake!.handle(req, res).catch((error: unknown) => {
+        // A bug in the fake must be loud, and the client must not hang on it.
+        console.error('[fake Slack]', error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`fake Slack error: ${String(error)}`);
+      });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -169,9 +239,34 @@ export class FakeSlack {
     return this.fileObject(this.files.get(id)!);
   }
 
-  /** The next `oauth.v2.access` with `code` installs `workspace`. */
-  expectInstall(code: string, workspace: FakeSlackWorkspace, installerUserId = 'U0ADMIN'): void {
-    this.installs.set(code, { code, workspace, installerUserId });
+  /**
+   * The next `oauth.v2.access` with `code` installs `workspace`. `redirectUri` is the one the
+   * authorization carried, which the exchange must repeat; without it the test did not show the
+   * fake the authorization, and the redirect_uri is not checked.
+   */
+  expectInstall(code: string, workspace: FakeSlackWorkspace, installerUserId = 'U0ADMIN', redirectUri?: string): void {
+    this.installs.set(code, { code, workspace, installerUserId, redirectUri });
+  }
+
+  /**
+   * A person clicks Allow on Slack's authorize page (`https://slack.com/oauth/v2/authorize?…`)
+   * for `workspace`: returns the callback URL Slack redirects the browser to, with a new code
+   * bound to the authorization's redirect_uri and its state. Throws where Slack shows an error
+   * page instead (unknown client_id, no redirect_uri: this fake has no configured one to use).
+   */
+  approveInstall(authorizeUrl: string, workspace: FakeSlackWorkspace, installerUserId = 'U0ADMIN'): string {
+    const params = new URL(authorizeUrl).searchParams;
+    const clientId = params.get('client_id');
+    if (!this.oauthClient || clientId !== this.oauthClient.clientId) throw new Error(`Slack refuses the authorization: invalid client_id ${JSON.stringify(clientId)}`);
+    const redirectUri = params.get('redirect_uri');
+    if (!redirectUri) throw new Error('Slack would use the redirect URL configured for the app; this fake needs redirect_uri in the authorize URL');
+    const code = `${workspace.teamId}.${randomUUID()}`;
+    this.expectInstall(code, workspace, installerUserId, redirectUri);
+    const callback = new URL(redirectUri);
+    callback.searchParams.set('code', code);
+    const state = params.get('state');
+    if (state !== null) callback.searchParams.set('state', state);
+    return callback.toString();
   }
 
   /** The next call to `method` answers `{ ok: false, error }`. */
@@ -211,6 +306,7 @@ export class FakeSlack {
   }
 
   async close(): Promise<void> {
+    this.lifetime.abort();
     for (const socket of this.sockets) socket.terminate();
     this.socketServer.close();
     this.server.closeAllConnections();
@@ -221,35 +317,82 @@ export class FakeSlack {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
-    if (req.method === 'POST' && url.pathname.startsWith('/api/')) return this.api(url.pathname.slice('/api/'.length), req, res);
-    if (req.method === 'POST' && url.pathname.startsWith('/upload/')) return this.upload(url.pathname.slice('/upload/'.length), req, res);
-    if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
-      this.responses.push({ id: url.pathname.slice('/respond/'.length), body: JSON.parse((await readBody(req)).toString('utf8')) as Json });
-      return send(res, 200, 'ok', 'text/plain');
+    const method = req.method ?? 'GET';
+    const record: SlackHttpRequest = { at: new Date(), method, path: url.pathname };
+    this.requests.push(record);
+    // The whole request is read before any answer, as Slack's edge does.
+    const raw = await readBody(req);
+
+    const fault = this.takeFault(method, url.pathname);
+    if (fault) record.fault = fault.kind;
+    switch (fault?.kind) {
+      case 'status': {
+        const base = faultReply(fault.status);
+        const body = fault.body === undefined ? base.body : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+        return this.write(res, record, { status: fault.status, headers: { ...base.headers, ...lowerCaseKeys(fault.headers ?? {}) }, body });
+      }
+      case 'hang':
+        if (fault.process) await this.route(url, method, raw, req);
+        return;
+      case 'reset':
+        if (fault.process) await this.route(url, method, raw, req);
+        req.socket.destroy();
+        return;
+      case 'slow':
+        await sleep(fault.ms, undefined, { signal: this.lifetime.signal }).catch(() => undefined);
+        break;
+      default:
+        break;
     }
-    if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.download(url.pathname, req, res);
-    send(res, 404, { ok: false, error: 'unknown_route' });
+    this.write(res, record, await this.route(url, method, raw, req));
   }
 
-  private async api(method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = (await readBody(req)).toString('utf8');
+  private takeFault(method: string, path: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
+    const fault = this.faults[index];
+    if (!fault) return undefined;
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private write(res: ServerResponse, record: SlackHttpRequest, answer: Reply): void {
+    if (res.destroyed) return;
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
+    res.end(answer.body);
+    record.status = answer.status;
+  }
+
+  private async route(url: URL, method: string, raw: Buffer, req: IncomingMessage): Promise<Reply> {
+    if (method === 'POST' && url.pathname.startsWith('/api/')) return this.api(url.pathname.slice('/api/'.length), raw, req);
+    if (method === 'POST' && url.pathname.startsWith('/upload/')) return this.upload(url.pathname.slice('/upload/'.length), raw, req);
+    if (method === 'POST' && url.pathname.startsWith('/respond/')) {
+      this.responses.push({ id: url.pathname.slice('/respond/'.length), body: JSON.parse(raw.toString('utf8')) as Json });
+      return reply(200, 'ok', 'text/plain');
+    }
+    if (method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.download(url.pathname, req);
+    return reply(404, { ok: false, error: 'unknown_route' });
+  }
+
+  private api(method: string, raw: Buffer, req: IncomingMessage): Reply {
+    const text = raw.toString('utf8');
     const args = (req.headers['content-type'] ?? '').startsWith('application/json')
-      ? Object.fromEntries(Object.entries(JSON.parse(raw || '{}') as Json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
-      : (parseQuery(raw) as Record<string, string>);
+      ? Object.fromEntries(Object.entries(JSON.parse(text || '{}') as Json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+      : (parseQuery(text) as Record<string, string>);
     const token = bearer(req) ?? args.token;
     const workspace = [...this.workspaces.values()].find((w) => w.botToken === token);
     this.calls.push({ method, args, token, teamId: workspace?.teamId });
 
     const failure = this.failures.get(method)?.shift();
-    if (failure) return send(res, 200, { ok: false, error: failure });
+    if (failure) return reply(200, { ok: false, error: failure });
 
-    if (method === 'oauth.v2.access') return send(res, 200, this.oauthAccess(args));
+    if (method === 'oauth.v2.access') return reply(200, this.oauthAccess(args, basicCredentials(req)));
     if (method === 'apps.connections.open') {
-      if (!this.appToken || token !== this.appToken) return send(res, 200, { ok: false, error: 'invalid_auth' });
-      return send(res, 200, { ok: true, url: `${this.url.replace('http', 'ws')}/socket?ticket=${randomUUID()}` });
+      if (!this.appToken || token !== this.appToken) return reply(200, { ok: false, error: 'invalid_auth' });
+      return reply(200, { ok: true, url: `${this.url.replace('http', 'ws')}/socket?ticket=${randomUUID()}` });
     }
-    if (!workspace) return send(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
-    send(res, 200, this.answer(method, args, workspace));
+    if (!workspace) return reply(200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
+    return reply(200, this.answer(method, args, workspace));
   }
 
   private answer(method: string, args: Record<string, string>, ws: FakeSlackWorkspace): Json {
@@ -335,11 +478,18 @@ export class FakeSlack {
     }
   }
 
-  private oauthAccess(args: Record<string, string>): Json {
-    if (!this.oauthClient || args.client_id !== this.oauthClient.clientId || args.client_secret !== this.oauthClient.clientSecret)
-      return { ok: false, error: 'invalid_client_id' };
+  /**
+   * Slack's checks: client id, client secret, code, then the redirect_uri, which must repeat the
+   * authorization's when that had one (an omitted one does not match either, as in OAuth 2.0).
+   */
+  private oauthAccess(args: Record<string, string>, basic: { id: string; secret: string } | undefined): Json {
+    const clientId = args.client_id ?? basic?.id;
+    const clientSecret = args.client_secret ?? basic?.secret;
+    if (!this.oauthClient || clientId !== this.oauthClient.clientId) return { ok: false, error: 'invalid_client_id' };
+    if (clientSecret !== this.oauthClient.clientSecret) return { ok: false, error: 'bad_client_secret' };
     const install = this.installs.get(args.code ?? '');
     if (!install) return { ok: false, error: 'invalid_code' };
+    if (install.redirectUri !== undefined && args.redirect_uri !== install.redirectUri) return { ok: false, error: 'bad_redirect_uri' };
     this.installs.delete(install.code);
     const ws = install.workspace;
     this.addWorkspace(ws);
@@ -357,30 +507,28 @@ export class FakeSlack {
     };
   }
 
-  private async upload(fileId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async upload(fileId: string, raw: Buffer, req: IncomingMessage): Promise<Reply> {
     const upload = this.uploads.get(fileId);
-    if (!upload) return send(res, 404, 'no such upload', 'text/plain');
-    const raw = await readBody(req);
+    if (!upload) return reply(404, 'no such upload', 'text/plain');
     const contentType = req.headers['content-type'] ?? '';
     if (contentType.startsWith('multipart/form-data')) {
       const form = await new Request('http://upload', { method: 'POST', headers: { 'content-type': contentType }, body: raw }).formData();
       const part = [...form.values()].find((v) => typeof v !== 'string');
       upload.bytes = part !== undefined && typeof part !== 'string' ? Buffer.from(await part.arrayBuffer()) : Buffer.alloc(0);
     } else upload.bytes = raw;
-    send(res, 200, `OK - ${upload.bytes.length}`, 'text/plain');
+    return reply(200, `OK - ${upload.bytes.length}`, 'text/plain');
   }
 
-  private download(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+  private download(pathname: string, req: IncomingMessage): Reply {
     const match = /^\/files-pri\/(T[A-Z0-9]+)-(F[A-Z0-9]+)\//.exec(pathname);
     const file = match ? this.files.get(match[2]!) : undefined;
     const ws = file ? this.workspaces.get(file.teamId) : undefined;
     const authorized = Boolean(ws && bearer(req) === ws.botToken);
     if (file) this.downloads.push({ fileId: file.id, authorized });
-    if (!file) return send(res, 404, 'not found', 'text/plain');
+    if (!file) return reply(404, 'not found', 'text/plain');
     // Slack's answer to a download without a valid token: its login page, with status 200.
-    if (!authorized) return send(res, 200, '<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>', 'text/html; charset=utf-8');
-    res.writeHead(200, { 'content-type': file.mimetype, 'content-length': String(file.bytes.length) });
-    res.end(file.bytes);
+    if (!authorized) return reply(200, '<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>', 'text/html; charset=utf-8');
+    return { status: 200, headers: { 'content-type': file.mimetype }, body: file.bytes };
   }
 
   private fileObject(file: StoredFile): Json {
@@ -433,6 +581,10 @@ export function defaultWorkspace(): FakeSlackWorkspace {
       { id: 'U0OTHERBOT', name: 'otherbot', isBot: true },
     ],
   };
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs: number, context?: () => string): Promise<T> {

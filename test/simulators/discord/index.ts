@@ -5,12 +5,19 @@
  * recorded. The bot's own messages, reactions and threads are echoed on the gateway as
  * Discord does, so a client that reacts to its own events would show it.
  *
+ * `faults` injects what Discord and its edge do, with the platform simulators' `Fault`
+ * (src/simulators/server.ts): a 429 in Discord's shape (`retry_after` in the body, Retry-After
+ * and the X-RateLimit-* headers), a 5xx, a hang, a reset connection, a slow answer.
+ *
  *   const discord = await startDiscordSimulator({ token: 'bot-token' });
  *   new Client({ rest: { api: discord.apiUrl }, ... }).login('bot-token');
  *   discord.commandInteraction(discord.world.people.bob, 'post', { targets: 'x', caption: 'Hi' });
+ *   discord.faults.push({ match: (method, path) => method === 'POST' && /^\/channels\/\d+\/messages$/.test(path), kind: 'status', status: 429, retryAfter: 0.5 });
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   APIApplicationCommand,
   APIAttachment,
@@ -20,6 +27,7 @@ import type {
   RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ApplicationCommandOptionType, ChannelType, ComponentType, InteractionResponseType, InteractionType, MessageFlags } from 'discord.js';
+import type { Fault } from '../../../src/simulators/server.js';
 import { FakeGateway } from './gateway.js';
 import { snowflake, World, type WorldOptions } from './world.js';
 
@@ -54,6 +62,33 @@ export interface DiscordSimulatorOptions extends WorldOptions {
   token?: string;
 }
 
+/**
+ * A fault (see src/simulators/server.ts). `match` sees the HTTP method and, for the REST API,
+ * the route after `/api/v10` as `calls` record it (`/channels/123/messages`); for attachments
+ * their path. A 429 takes `retryAfter` (seconds, may be fractional; default 1) and `scope`
+ * (`user` by default; `shared` for a per-resource limit; `global`).
+ */
+export type DiscordFault = Fault & { retryAfter?: number; scope?: 'user' | 'shared' | 'global' };
+
+/** One HTTP request the fake received, whatever answered it. */
+export interface DiscordHttpRequest {
+  at: Date;
+  method: string;
+  path: string;
+  /** The status answered; undefined while pending, or when the connection hung or was reset. */
+  status?: number | undefined;
+  fault?: Fault['kind'] | undefined;
+}
+
+/** An answer before it is written: a fault can run the route and drop its answer. */
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+const jsonReply = (status: number, value: unknown): Reply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -76,7 +111,13 @@ export class DiscordSimulator {
   readonly interactions = new Map<string, InteractionRecord>();
   readonly commands = new Map<string, APIApplicationCommand[]>();
   readonly gateway: FakeGateway;
+  /** Pending faults for HTTP requests (REST and attachments; not the gateway), consumed in order. */
+  readonly faults: DiscordFault[] = [];
+  /** Every HTTP request, in order of arrival, with its status and the fault that answered it. */
+  readonly requests: DiscordHttpRequest[] = [];
   private readonly server: Server;
+  /** Aborted on close, so slow faults stop waiting. */
+  private readonly lifetime = new AbortController();
   private port = 0;
 
   constructor(options: DiscordSimulatorOptions = {}) {
@@ -101,7 +142,14 @@ export class DiscordSimulator {
       }),
       guilds: () => [this.world.guildPayload()],
     });
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A bug in the fake must be loud, and the client must not hang on it.
+        console.error('[fake Discord]', error);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`fake Discord error: ${String(error)}`);
+      });
+    });
     this.server.on('upgrade', (req, socket, head) => {
       if ((req.url ?? '').startsWith('/gateway')) this.gateway.upgrade(req, socket, head);
       else socket.destroy();
@@ -128,6 +176,7 @@ export class DiscordSimulator {
   }
 
   async close(): Promise<void> {
+    this.lifetime.abort();
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -321,36 +370,78 @@ export class DiscordSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.baseUrl);
+    const method = req.method ?? 'GET';
+    const api = url.pathname.startsWith('/api/v10/');
+    const path = api ? decodeURIComponent(url.pathname.slice('/api/v10'.length)) : url.pathname;
+    const record: DiscordHttpRequest = { at: new Date(), method, path };
+    this.requests.push(record);
+    // The whole request is read before any answer.
+    const raw = await readRaw(req);
+
+    const fault = this.takeFault(method, path);
+    if (fault) record.fault = fault.kind;
+    switch (fault?.kind) {
+      case 'status': {
+        const base = faultReply(fault, method, path);
+        const body = fault.body === undefined ? base.body : typeof fault.body === 'string' ? fault.body : JSON.stringify(fault.body);
+        return this.write(res, record, { status: fault.status, headers: { ...base.headers, ...lowerCaseKeys(fault.headers ?? {}) }, body });
+      }
+      case 'hang':
+        if (fault.process) await this.answer(req, url, api, path, raw);
+        return;
+      case 'reset':
+        if (fault.process) await this.answer(req, url, api, path, raw);
+        req.socket.destroy();
+        return;
+      case 'slow':
+        await sleep(fault.ms, undefined, { signal: this.lifetime.signal }).catch(() => undefined);
+        break;
+      default:
+        break;
+    }
+    this.write(res, record, await this.answer(req, url, api, path, raw));
+  }
+
+  private takeFault(method: string, path: string): DiscordFault | undefined {
+    const index = this.faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
+    const fault = this.faults[index];
+    if (!fault) return undefined;
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private write(res: ServerResponse, record: DiscordHttpRequest, reply: Reply): void {
+    if (res.destroyed) return;
+    res.writeHead(reply.status, { ...reply.headers, ...(reply.status === 204 ? {} : { 'content-length': String(Buffer.byteLength(reply.body)) }) });
+    res.end(reply.body);
+    record.status = reply.status;
+  }
+
+  private async answer(req: IncomingMessage, url: URL, api: boolean, path: string, raw: Buffer): Promise<Reply> {
     try {
-      if (req.method === 'GET' && url.pathname.startsWith('/attachments/')) return this.serveFile(url.pathname, res);
-      if (!url.pathname.startsWith('/api/v10/')) throw new HttpError(404, 0, '404: Not Found');
-      const path = decodeURIComponent(url.pathname.slice('/api/v10'.length));
-      const { body, files } = await readBody(req);
+      if (req.method === 'GET' && path.startsWith('/attachments/')) return this.serveFile(path);
+      if (!api) throw new HttpError(404, 0, '404: Not Found');
+      const { body, files } = await parseBody(raw, req.headers['content-type'] ?? '');
       const authorized = req.headers.authorization === `Bot ${this.token}`;
       const call: RecordedCall = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, files, authorized };
       this.calls.push(call);
       const open = /^\/(interactions|webhooks)\//.test(path);
       if (!open && !authorized) throw new HttpError(401, 0, '401: Unauthorized');
       const result = this.route(call);
-      if (result === undefined) {
-        res.writeHead(204).end();
-        return;
-      }
+      if (result === undefined) return { status: 204, headers: {}, body: '' };
       const status = call.method === 'POST' && /\/threads$/.test(path) ? 201 : 200;
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+      return jsonReply(status, result);
     } catch (error) {
       const e = error instanceof HttpError ? error : new HttpError(500, 0, error instanceof Error ? error.message : String(error));
-      res.writeHead(e.status, { 'content-type': 'application/json' }).end(JSON.stringify({ message: e.message, code: e.code }));
+      return jsonReply(e.status, { message: e.message, code: e.code });
     }
   }
 
-  private serveFile(pathname: string, res: ServerResponse): void {
+  private serveFile(pathname: string): Reply {
     const file = this.world.files.get(pathname);
-    if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': file.contentType, 'content-length': String(file.bytes.length) }).end(file.bytes);
+    if (!file) return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not Found' };
+    return { status: 200, headers: { 'content-type': file.contentType }, body: file.bytes };
   }
 
   private route(call: RecordedCall): unknown {
@@ -572,12 +663,14 @@ function fail(status: number, code: number, message: string): never {
   throw new HttpError(status, code, message);
 }
 
-async function readBody(req: IncomingMessage): Promise<{ body: unknown; files: RecordedCall['files'] }> {
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const raw = Buffer.concat(chunks);
+  return Buffer.concat(chunks);
+}
+
+async function parseBody(raw: Buffer, type: string): Promise<{ body: unknown; files: RecordedCall['files'] }> {
   if (raw.length === 0) return { body: undefined, files: [] };
-  const type = req.headers['content-type'] ?? '';
   if (type.startsWith('multipart/form-data')) {
     const form = await new Request('http://fake.invalid/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
     const files: RecordedCall['files'] = [];
@@ -589,6 +682,44 @@ async function readBody(req: IncomingMessage): Promise<{ body: unknown; files: R
     return { body, files };
   }
   return { body: JSON.parse(raw.toString('utf8')), files: [] };
+}
+
+/**
+ * Discord's answer to an injected status. A 429 is its rate limit response
+ * (docs/topics/rate-limits.md): `{ message, retry_after, global }` with Retry-After in whole
+ * seconds; a per-route limit (`user`, `shared`) also carries the bucket headers, a global one
+ * X-RateLimit-Global instead. 502–504 come from the Cloudflare edge as an HTML page; other
+ * statuses are the API's JSON error.
+ */
+function faultReply(fault: Extract<DiscordFault, { kind: 'status' }>, method: string, path: string): Reply {
+  const { status } = fault;
+  if (status === 429) {
+    const retryAfter = fault.retryAfter ?? 1;
+    const scope = fault.scope ?? 'user';
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'retry-after': String(Math.ceil(retryAfter)), 'x-ratelimit-scope': scope };
+    if (scope === 'global') headers['x-ratelimit-global'] = 'true';
+    else {
+      const limit = 5;
+      Object.assign(headers, {
+        'x-ratelimit-limit': String(limit),
+        // A shared (per-resource) limit is not the bot's own bucket running out.
+        'x-ratelimit-remaining': scope === 'user' ? '0' : String(limit - 1),
+        'x-ratelimit-reset': (Date.now() / 1000 + retryAfter).toFixed(3),
+        'x-ratelimit-reset-after': retryAfter.toFixed(3),
+        'x-ratelimit-bucket': createHash('sha256').update(`${method} ${path.replace(/\d{5,}/g, ':id')}`).digest('hex').slice(0, 32),
+      });
+    }
+    const message = scope === 'shared' ? 'The resource is being rate limited.' : 'You are being rate limited.';
+    return { status, headers, body: JSON.stringify({ message, retry_after: retryAfter, global: scope === 'global' }) };
+  }
+  const reason = STATUS_CODES[status] ?? 'Error';
+  if (status >= 502 && status <= 504)
+    return { status, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: `<html>\n<head><title>${status} ${reason}</title></head>\n<body>\n<center><h1>${status} ${reason}</h1></center>\n<hr><center>cloudflare</center>\n</body>\n</html>\n` };
+  return jsonReply(status, { message: `${status}: ${reason}`, code: 0 });
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 export async function startDiscordSimulator(options: DiscordSimulatorOptions = {}): Promise<DiscordSimulator> {
