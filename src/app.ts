@@ -263,18 +263,28 @@ export interface RunningApp {
 
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** `iqsp serve`: HTTP server first, then background services (publish worker, cleanup cron). */
-export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
-  const services = await openServices(config, logger);
-  const core = buildCore(services, options);
+/**
+ * Builds the configured chat surfaces and gives the core their chat ports, starting nothing: a
+ * command such as `iqsp cleanup` can then speak in chat (Slack's Web API, Discord's REST)
+ * without receiving events; `serve` starts their background parts as well.
+ */
+export async function attachSurfaces(core: Core, services: Services, factories: readonly SurfaceFactory[] = SURFACES): Promise<Surface[]> {
   const surfaces: Surface[] = [];
-  for (const factory of options.surfaces ?? SURFACES) {
-    const surface = await factory({ config, core, services, logger });
+  for (const factory of factories) {
+    const surface = await factory({ config: services.config, core, services, logger: services.logger });
     if (!surface) continue;
     core.setChatPort(surface.port);
     for (const host of surface.attachmentHosts ?? []) core.media.allowHost(host);
     surfaces.push(surface);
   }
+  return surfaces;
+}
+
+/** `iqsp serve`: HTTP server first, then background services (publish worker, cleanup cron). */
+export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
+  const services = await openServices(config, logger);
+  const core = buildCore(services, options);
+  const surfaces = await attachSurfaces(core, services, options.surfaces);
   const role = options.role ?? 'all';
   const background: BackgroundService[] = [
     core.worker,

@@ -4,7 +4,7 @@
  * 2 bad usage or bad configuration — with one line on stderr naming what is wrong.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { buildCore, openServices, ROLES, startApp, type Role } from './app.js';
+import { attachSurfaces, buildCore, openServices, ROLES, startApp, type Role } from './app.js';
 import { SURFACES } from './bots/registry.js';
 import type { SurfaceFactory } from './bots/surface.js';
 import type { Simulators } from './simulators/index.js';
@@ -116,7 +116,10 @@ function buildProgram(): Command {
       const logger = createLogger(cfg.logLevel);
       const services = await openServices(cfg, logger);
       try {
-        const report = await buildCore(services).cleanup.run();
+        // With the chats attached, an expired request is said in its thread, as `serve` would.
+        const core = buildCore(services);
+        await attachSurfaces(core, services);
+        const report = await core.cleanup.run();
         const lines = [
           `media deleted: ${report.mediaDeleted.length}`,
           ...report.mediaDeleted.map((m) => `  ${m.mediaId} (${m.reason}${m.postId ? `, post ${m.postId}` : ''})`),

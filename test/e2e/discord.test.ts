@@ -250,4 +250,19 @@ describe('media cleanup', () => {
     expect((await fetch(waiting.imageUrl!)).status).toBe(200);
     expect((await discord.command(people().bob, 'cancel', { post_id: waiting.postId })).text).toMatch(/cancelled/);
   });
+
+  it('`iqsp cleanup` in a separate process expires a request nobody decided and says so in its thread', async () => {
+    const approvals = discord.approvals().length;
+    await discord.command(people().bob, 'post', { targets: 'x', caption: 'Nobody will look' }, { media1: png('forgotten.png') });
+    const forgotten = await discord.nextApproval(approvals);
+    // APPROVAL_TTL_HOURS went by.
+    await service.read((db) => db.updateTable('posts').set({ approval_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', forgotten.postId).execute());
+
+    const result = await service.cli(['cleanup']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`approval requests expired: 1 (${forgotten.postId})`);
+    // Said by the cleanup process itself, through Discord's REST API.
+    expect(await discord.waitInThread(forgotten.message.id, /^expired: /)).toBe(`expired: nobody approved post ${forgotten.postId} within 72 hours; nothing was published.`);
+    expect((await discord.command(people().bob, 'status', { post_id: forgotten.postId })).text.split('\n')[0]).toBe(`Post ${forgotten.postId}: expired`);
+  });
 });

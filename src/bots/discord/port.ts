@@ -49,14 +49,24 @@ export class DiscordChatPort implements ChatPort {
     }
   }
 
-  private async sendable(channelId: string): Promise<SendableChannels> {
-    const channel = await this.client.channels.fetch(channelId);
+  /**
+   * A guild channel by id, from the cache or Discord's REST API. A process without the gateway
+   * (`serve --role worker`, `iqsp cleanup`) has no guild in its cache, and discord.js resolves no
+   * channel, message or thread of an unknown guild: the guild is fetched first.
+   */
+  private async fetchChannel(guildId: string, channelId: string) {
+    if (!this.client.guilds.cache.has(guildId)) await this.client.guilds.fetch(guildId);
+    return this.client.channels.fetch(channelId);
+  }
+
+  private async sendable(guildId: string, channelId: string): Promise<SendableChannels> {
+    const channel = await this.fetchChannel(guildId, channelId);
     if (!channel?.isSendable()) throw new Error(`Discord channel ${channelId} does not take messages`);
     return channel;
   }
 
   async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
-    const channel = await this.sendable(channelId);
+    const channel = await this.sendable(workspaceExternalId, channelId);
     const sent = await channel.send(newMessage(message));
     // Not awaited: the core stores the message id as soon as this returns, and Discord paces
     // reactions (about one per 250 ms), so an approver's click on the seeded ✅ finds the post.
@@ -88,7 +98,7 @@ export class DiscordChatPort implements ChatPort {
   async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
     // A thread started from a message has that message's id; a different thread id means the message is inside the thread.
     const channelId = ref.threadId && ref.threadId !== ref.messageId ? ref.threadId : ref.channelId;
-    const channel = await this.client.channels.fetch(channelId);
+    const channel = await this.fetchChannel(ref.workspaceExternalId, channelId);
     if (!channel?.isTextBased()) throw new Error(`Discord channel ${channelId} has no messages`);
     const { content, embeds, components } = renderMessage(message);
     await channel.messages.edit(ref.messageId, { content, embeds, components });
@@ -108,8 +118,8 @@ export class DiscordChatPort implements ChatPort {
   }
 
   private async findOrStartThread(parent: MessageRef, threadId: string): Promise<ThreadTarget> {
-    if (threadId !== parent.messageId) return { kind: 'thread', thread: await this.fetchThread(threadId) };
-    const channel = await this.sendable(parent.channelId);
+    if (threadId !== parent.messageId) return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, threadId) };
+    const channel = await this.sendable(parent.workspaceExternalId, parent.channelId);
     if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
       return { kind: 'replies', channel, messageId: parent.messageId };
     const starter = await channel.messages.fetch(parent.messageId);
@@ -119,13 +129,13 @@ export class DiscordChatPort implements ChatPort {
       return { kind: 'thread', thread };
     } catch (error) {
       // Another instance (or an earlier run) started it first.
-      if (discordErrorCode(error) === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) return { kind: 'thread', thread: await this.fetchThread(threadId) };
+      if (discordErrorCode(error) === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, threadId) };
       throw error;
     }
   }
 
-  private async fetchThread(threadId: string): Promise<ThreadChannel> {
-    const channel = await this.client.channels.fetch(threadId);
+  private async fetchThread(guildId: string, threadId: string): Promise<ThreadChannel> {
+    const channel = await this.fetchChannel(guildId, threadId);
     if (!channel?.isThread()) throw new Error(`Discord channel ${threadId} is not a thread`);
     return channel;
   }
