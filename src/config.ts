@@ -29,7 +29,8 @@ export type SlackConfig =
   | { enabled: false; missing: string }
   | {
       enabled: true;
-      signingSecret: string;
+      /** Absent in Socket Mode without HTTP: `/slack/events` then refuses every request. */
+      signingSecret: string | undefined;
       /** single-workspace mode */
       botToken: string | undefined;
       /** multi-workspace mode (install through /slack/install) */
@@ -314,8 +315,9 @@ function slackConfig(read: (name: string) => string | undefined): SlackConfig {
     throw new ConfigError('SLACK_CLIENT_SECRET', 'must be set when SLACK_CLIENT_ID is set');
   if (clientSecret !== undefined && clientId === undefined)
     throw new ConfigError('SLACK_CLIENT_ID', 'must be set when SLACK_CLIENT_SECRET is set');
-  if (signingSecret === undefined)
-    throw new ConfigError('SLACK_SIGNING_SECRET', 'must be set to enable the Slack app (other SLACK_* variables are set)');
+  // Socket Mode receives events over the app-level token's connection; HTTP mode needs the signing secret.
+  if (signingSecret === undefined && appToken === undefined)
+    throw new ConfigError('SLACK_SIGNING_SECRET', 'must be set to enable the Slack app over HTTP (other SLACK_* variables are set), or set SLACK_APP_TOKEN for Socket Mode');
   if (botToken === undefined && clientId === undefined)
     throw new ConfigError(
       'SLACK_BOT_TOKEN',

@@ -49,6 +49,9 @@ describe('loadConfig', () => {
     const config = loadConfig({ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });
     expect(config.slack).toMatchObject({ enabled: true, apiUrl: 'https://slack.com/api/' });
     expect(integrationSummary(config).slack).toBe('on (single workspace, Socket Mode)');
+    // Socket Mode needs no signing secret (contract §2: the secret enables HTTP mode).
+    const socketOnly = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });
+    expect(socketOnly.slack).toMatchObject({ enabled: true, signingSecret: undefined, appToken: 'xapp-1' });
   });
 
   it('parses keys and previous keys', () => {
@@ -77,7 +80,7 @@ describe('loadConfig', () => {
     [{ X_CLIENT_ID: 'id' }, 'X_CLIENT_SECRET', /must be set when X_CLIENT_ID is set/],
     [{ TIKTOK_CLIENT_SECRET: 's' }, 'TIKTOK_CLIENT_KEY', /must be set/],
     [{ DISCORD_TOKEN: 't' }, 'DISCORD_APPLICATION_ID', /must be set/],
-    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET', /must be set/],
+    [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET', /must be set .*or set SLACK_APP_TOKEN for Socket Mode/],
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxp-1' }, 'SLACK_BOT_TOKEN', /xoxb-/],
     [{ SLACK_SIGNING_SECRET: 's' }, 'SLACK_BOT_TOKEN', /SLACK_CLIENT_ID/],
   ])('refuses %o naming %s', (env, variable, problem) => {

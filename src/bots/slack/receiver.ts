@@ -22,7 +22,8 @@ import type { Logger } from '../../observability/logger.js';
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
 
 export interface SlackReceiverOptions {
-  signingSecret: string;
+  /** Absent in Socket Mode without HTTP: nothing can be verified, so every HTTP request is refused. */
+  signingSecret: string | undefined;
   logger: Logger;
   slackLogger: SlackLogger;
   bodyLimitBytes: number;
@@ -39,7 +40,7 @@ interface SocketModeEventArgs {
   retry_reason?: string;
 }
 
-type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed';
+type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed' | 'no-signing-secret';
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
@@ -118,6 +119,12 @@ export class SlackReceiver implements Receiver {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const app = this.app;
     if (!app) throw new Error('the Slack receiver was not initialised by a Bolt App');
+    const { signingSecret } = this.options;
+    if (signingSecret === undefined) {
+      req.resume();
+      this.refuse(res, 'no-signing-secret', 401);
+      return;
+    }
 
     // Bolt refuses stale timestamps; a timestamp from the future is refused here.
     const timestamp = Number(header(req, 'x-slack-request-timestamp'));
@@ -130,7 +137,7 @@ export class SlackReceiver implements Receiver {
     let buffered: Awaited<ReturnType<typeof HTTPModuleFunctions.parseAndVerifyHTTPRequest>>;
     try {
       buffered = await HTTPModuleFunctions.parseAndVerifyHTTPRequest(
-        { signingSecret: this.options.signingSecret, logger: this.options.slackLogger, bodyLimit: this.options.bodyLimitBytes },
+        { signingSecret, logger: this.options.slackLogger, bodyLimit: this.options.bodyLimitBytes },
         req,
       );
     } catch (error) {

@@ -154,6 +154,26 @@ describe('Socket Mode', () => {
   });
 });
 
+describe('Socket Mode without a signing secret', () => {
+  const APP_TOKEN = 'xapp-1-A0IQSP-1234567890-fedcba9876543210';
+  let h: SlackHarness;
+
+  beforeAll(async () => {
+    h = await SlackHarness.start({ env: { SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '' }, prepare: (fake) => (fake.appToken = APP_TOKEN) });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('serves commands over the socket, and refuses every HTTP request (nothing can verify it)', async () => {
+    const responseUrl = h.fake.responseUrl();
+    expect(await h.fake.sendEnvelope('slash_commands', fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>)).toEqual({});
+    expect((await h.replyTo(responseUrl)).text).toContain('IQSP commands');
+    const response = await h.send(eventRequest('event-url-verification'));
+    expect(response.status).toBe(401);
+  });
+});
+
 describe('a modal submission that outlasts the ack budget', () => {
   let h: SlackHarness;
 
