@@ -42,7 +42,7 @@ export type ParseResult = { ok: true; command: Command } | { ok: false; message:
 
 export const USAGE: Record<CommandKind, string> = {
   help: 'help',
-  connect: 'connect <facebook|instagram|x|tiktok>',
+  connect: `connect <${PLATFORMS.join('|')}>`,
   accounts: 'accounts',
   post: 'post <targets> <caption>   targets: all, or a comma-separated list of platforms and @handles; TikTok needs tiktok:public|friends|followers|private',
   status: 'status <post-id>',
