@@ -69,6 +69,24 @@ export class DiscordDriver {
     this.sim.reactionAdd(user, messageId, emoji);
   }
 
+  // ---- the bot's connection -----------------------------------------------------------------
+
+  /** Logins (IDENTIFY) the fake gateway has seen, from every process that ran the bot. */
+  get logins(): number {
+    return this.sim.gateway.identifies.length;
+  }
+
+  /**
+   * Resolves once the bot has logged in again after `loginsBefore` and holds exactly one
+   * session: a restarted service connects only when the dead process's gateway lease expires.
+   */
+  waitForLogin(loginsBefore: number, timeoutMs = 15_000): Promise<true> {
+    return waitFor(() => this.logins > loginsBefore && this.sim.gateway.connected === 1, 'the bot to log in to the gateway again', {
+      timeoutMs,
+      context: () => `logins: ${this.logins}, sessions: ${this.sim.gateway.connected}`,
+    });
+  }
+
   // ---- what people see ----------------------------------------------------------------------
 
   approvals(): DiscordApproval[] {

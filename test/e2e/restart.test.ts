@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulators } from '../../src/simulators/index.js';
-import { connectLinkIn, followConnectLink, ONE_PAGE, publishedCounts, requestsTo, squarePng, startFastSimulators } from './platforms.js';
-import { ServiceProcess, waitFor } from './service.js';
+import { expectEachPublishedOnce, heldRequestsArrived, holdXAndInstagram, reportedPlatforms, RESULT_LINE } from './mid-publish-crash.js';
+import { connectLinkIn, followConnectLink, ONE_PAGE, squarePng, startFastSimulators } from './platforms.js';
+import { ServiceProcess } from './service.js';
 import { SlackDriver } from './slack-driver.js';
 
 const ALICE = 'U0ALICE';
@@ -34,11 +35,7 @@ afterAll(async () => {
 
 describe('SIGKILL mid-publish, then a restart on the same database', () => {
   it('resumes what had not started, reports the in-flight X post as unconfirmed without resending it, and publishes nothing twice', async () => {
-    const tweetPath = /^\/2\/tweets$/;
-    const igContainerPath = /^\/v[\d.]+\/17841400000000001\/media$/;
-    // X creates the tweet but its answer never comes; Instagram's container request is held and creates nothing.
-    sims.x.faults.push({ match: (method, path) => method === 'POST' && tweetPath.test(path), kind: 'hang', process: true });
-    sims.graph.faults.push({ match: (method, path) => method === 'POST' && igContainerPath.test(path), kind: 'hang' });
+    holdXAndInstagram(sims);
 
     const approvals = slack.approvals().length;
     await slack.mention(ALICE, 'post x,facebook,instagram,tiktok:public Crash-proof launch', [{ name: 'crash.png', mimetype: 'image/png', bytes: await squarePng() }]);
@@ -48,16 +45,10 @@ describe('SIGKILL mid-publish, then a restart on the same database', () => {
     // The moment: the tweet exists at X, Instagram's request is held, Facebook and TikTok are done.
     await slack.waitInThread(approval.ts, /^Facebook Acme Inc: published /);
     await slack.waitInThread(approval.ts, /^TikTok @acme: published /);
-    await waitFor(() => sims.x.published.length === 1 && requestsTo(sims, 'graph', 'POST', igContainerPath).length === 1, 'the held X and Instagram requests', {
-      context: () => service.tail(),
-    });
-    const resultLines = () => slack.thread(approval.ts).filter((t) => /^(X|Facebook|Instagram|TikTok) [^:]+: (published|unconfirmed|failed)/.test(t));
+    await heldRequestsArrived(sims, service);
+    const resultLines = () => slack.thread(approval.ts).filter((t) => RESULT_LINE.test(t));
     expect(resultLines().filter((t) => /^(X|Instagram) /.test(t))).toEqual([]);
-    // A result line is said, then its target marked as reported: a kill in between would have it
-    // said again after the restart (at least once, never never). Kill after both, as planned.
-    const reported = () =>
-      service.read(async (db) => (await db.selectFrom('post_targets').select('platform').where('finished_at', 'is not', null).execute()).map((t) => t.platform).sort());
-    await expect.poll(reported, { timeout: 15_000 }).toEqual(['facebook', 'tiktok']);
+    await expect.poll(() => reportedPlatforms(service), { timeout: 15_000 }).toEqual(['facebook', 'tiktok']);
 
     await service.kill();
     const restartedAt = Date.now();
@@ -72,12 +63,7 @@ describe('SIGKILL mid-publish, then a restart on the same database', () => {
     const recoveredInMs = Date.now() - restartedAt;
     expect(summary).toBe(`Post ${approval.postId}: partial (3 of 4 published, 1 unconfirmed).`);
 
-    // Every approved target ended once; the unconfirmed one was not sent again.
-    expect(publishedCounts(sims)).toEqual({ x: 1, facebook: 1, instagram: 1, tiktok: 1 });
-    expect(requestsTo(sims, 'x', 'POST', tweetPath)).toHaveLength(1);
-    expect(requestsTo(sims, 'graph', 'POST', /\/100000000000001\/photos$/)).toHaveLength(1);
-    expect(requestsTo(sims, 'graph', 'POST', /\/media_publish$/)).toHaveLength(1);
-    expect(requestsTo(sims, 'tiktok', 'POST', /^\/v2\/post\/publish\/content\/init\/?$/)).toHaveLength(1);
+    expectEachPublishedOnce(sims);
     expect(resultLines()).toHaveLength(4);
     expect((await slack.command(ALICE, `status ${approval.postId}`)).split('\n')[0]).toBe(`Post ${approval.postId}: partial`);
 
