@@ -74,7 +74,7 @@ export class Worker implements BackgroundService {
     const grace = this.options.stopGraceMs ?? 20_000;
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
     if (timedOut) {
-      // Abort what is left; their leases expire and recovery decides (never a blind resend).
+      // Abort what is left; each is given back, and whoever takes it decides (never a blind resend).
       for (const r of this.running.values()) r.abort.abort();
       await all;
     }
@@ -131,7 +131,14 @@ export class Worker implements BackgroundService {
         this.logger.error({ err: error, jobId: job.id }, 'job handler crashed');
         decision = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
       }
-      if (abort.signal.aborted) return; // stopping: leave the lease to expire
+      if (abort.signal.aborted) {
+        // Stopping before the job finished: give it back at once (the attempt does not count),
+        // so another instance takes it now rather than when the lease runs out. The handler
+        // decides again from what it recorded: work past the point of no return is reported,
+        // never resent.
+        await this.jobs.release(job.id, this.owner).catch((error) => this.logger.warn({ err: error, jobId: job.id }, 'could not release a job'));
+        return;
+      }
       try {
         if (decision.kind === 'done') await this.jobs.complete(job.id, this.owner);
         else if (decision.kind === 'retry') await this.jobs.retryAt(job.id, this.owner, decision.at, decision.reason);

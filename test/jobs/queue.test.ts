@@ -127,6 +127,39 @@ describe('Worker', () => {
   });
 });
 
+describe('Worker stopping', () => {
+  it('gives back a job it could not finish within the grace period, for another worker to take at once', async () => {
+    const q = new JobQueue(t.db);
+    await q.enqueue(job('long'));
+    let started = false;
+    const worker = new Worker(
+      q,
+      {
+        queue: 'publish',
+        concurrency: 1,
+        pollMs: 5,
+        stopGraceMs: 50,
+        handler: (_job, signal) =>
+          new Promise<JobDecision>((resolve) => {
+            started = true;
+            signal.addEventListener('abort', () => resolve({ kind: 'done' }));
+          }),
+      },
+      createLogger('silent'),
+    );
+    await worker.start();
+    const deadline = Date.now() + 5_000;
+    while (!started && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(started).toBe(true);
+    await worker.stop();
+
+    const row = await t.db.selectFrom('jobs').select(['status', 'lease_owner', 'attempts']).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'queued', lease_owner: null, attempts: 0 });
+    const [again] = await q.claim('publish', 'another-instance', 10_000, 1);
+    expect(again).toMatchObject({ attempt: 1, recovered: false });
+  });
+});
+
 // Several instances share PostgreSQL only (SQLite is one instance's embedded database): each
 // "instance" here is a pool of its own, as a separate process has.
 describe.skipIf(!onPostgres)(`across instances (${POSTGRES_ONLY})`, () => {
