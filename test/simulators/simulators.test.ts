@@ -349,6 +349,37 @@ describe('Graph simulator with the Instagram publisher', () => {
   });
 });
 
+// ---- the token endpoints' checks ---------------------------------------------------------
+
+describe('token endpoints check what the real ones check', () => {
+  /** Consent on `publisher`, then the code exchange as `exchanger` (other secret) with `redirectUri`. */
+  async function exchange(publisher: Publisher, exchanger: Publisher, redirectUri: string, pkcePair?: { verifier: string; challenge: string }) {
+    const consent = publisher.consentUrl({ state: 'state-1', redirectUri: REDIRECT, codeChallenge: pkcePair?.challenge });
+    const query = Object.fromEntries(new URL(await sims.followConsent(consent)).searchParams);
+    return exchanger.finishConnect({ code: query.code ?? '', redirectUri, codeVerifier: pkcePair?.verifier, query });
+  }
+  const env = () => sims.env;
+
+  it('X: a redirect URI other than the authorization\'s, or a wrong client secret, is refused', async () => {
+    await expect(exchange(x, x, 'https://elsewhere.test/callback', pkce())).rejects.toBeInstanceOf(ConnectError);
+    const wrongSecret = createXPublisher({ clientId: env().X_CLIENT_ID ?? '', clientSecret: 'not-the-secret', apiUrl: env().X_API_URL ?? '', authorizeUrl: env().X_AUTHORIZE_URL ?? '' });
+    await expect(exchange(x, wrongSecret, REDIRECT, pkce())).rejects.toBeInstanceOf(ConnectError);
+    expect(sims.x.requests.filter((r) => r.path === '/2/oauth2/token').slice(-2).map((r) => r.status)).toEqual([400, 401]);
+  });
+
+  it('TikTok: a redirect URI other than the authorization\'s, or a wrong client secret, is refused', async () => {
+    await expect(exchange(tiktok, tiktok, 'https://elsewhere.test/callback')).rejects.toBeInstanceOf(ConnectError);
+    const wrongSecret = createTiktokPublisher({ clientKey: env().TIKTOK_CLIENT_KEY ?? '', clientSecret: 'not-the-secret', apiUrl: env().TIKTOK_API_URL ?? '', authorizeUrl: env().TIKTOK_AUTHORIZE_URL ?? '' });
+    await expect(exchange(tiktok, wrongSecret, REDIRECT)).rejects.toBeInstanceOf(ConnectError);
+  });
+
+  it('Meta: a redirect URI other than the authorization\'s, or a wrong app secret, is refused', async () => {
+    await expect(exchange(facebook, facebook, 'https://elsewhere.test/callback')).rejects.toBeInstanceOf(ConnectError);
+    const wrongSecret = createFacebookPublisher({ appId: env().FACEBOOK_APP_ID ?? '', appSecret: 'not-the-secret', graphApiUrl: env().GRAPH_API_URL ?? '', authorizeUrl: env().FACEBOOK_AUTHORIZE_URL ?? '' });
+    await expect(exchange(facebook, wrongSecret, REDIRECT)).rejects.toBeInstanceOf(ConnectError);
+  });
+});
+
 // ---- X ---------------------------------------------------------------------------------
 
 describe('X simulator with the X publisher', () => {
