@@ -369,14 +369,19 @@ export class PostsService {
     return { port, ref: { workspaceExternalId: row.external_id, channelId: row.channel_id, messageId: row.approval_message_id, threadId: row.thread_id ?? undefined } };
   }
 
-  /** Replies in the post's thread; a failure to reply is logged, never fatal. */
-  async say(postId: string, text: string): Promise<void> {
+  /**
+   * Replies in the post's thread; a failure to reply is logged, never fatal. Resolves false when
+   * the chat refused or could not be reached (true when said, or when the post has no thread).
+   */
+  async say(postId: string, text: string): Promise<boolean> {
     const thread = await this.threadOf(postId);
-    if (!thread) return;
+    if (!thread) return true;
     try {
       await thread.port.replyInThread(thread.ref, { text });
+      return true;
     } catch (error) {
       this.deps.logger.warn({ err: error, postId }, 'could not reply in the thread');
+      return false;
     }
   }
 
@@ -704,9 +709,10 @@ export class PostsService {
     this.progressLines.delete(postId);
     const counted = targets.length - cancelled;
     const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
-    const summary = `Post ${postId}: ${outcome} (${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}).`;
+    const tally = `${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}`;
+    const summary = `Post ${postId}: ${outcome} (${tally}).`;
     // The approval message first, so the summary in the thread is the last word on the post.
-    await this.refreshApprovalMessage(postId, outcome, `${published} of ${counted} published`);
+    await this.refreshApprovalMessage(postId, outcome, tally);
     await this.say(postId, summary);
   }
 }

@@ -56,8 +56,27 @@ export class PublishingService {
     this.progressIntervalMs = deps.progressIntervalMs ?? 3_000;
   }
 
-  /** The worker's handler for publish jobs. */
+  /**
+   * The worker's handler for publish jobs. A result that could not be said in the thread (the
+   * chat was down) stays recorded and unreported: the job comes back later to say it, so no
+   * result is lost silently.
+   */
   readonly handle = async (job: ClaimedJob, signal: AbortSignal): Promise<JobDecision> => {
+    try {
+      return await this.publishTarget(job, signal);
+    } catch (error) {
+      if (!(error instanceof ResultNotSaid)) throw error;
+      if (job.attempt < job.maxAttempts) {
+        const waitMs = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1));
+        return { kind: 'retry', at: new Date(this.now().getTime() + waitMs), reason: error.message };
+      }
+      this.deps.logger.error({ targetId: error.targetId }, 'gave up saying a result in the thread; `status` shows it');
+      await this.markReported(error.targetId, error.postId, error.status);
+      return { kind: 'done' };
+    }
+  };
+
+  private async publishTarget(job: ClaimedJob, signal: AbortSignal): Promise<JobDecision> {
     const targetId = String(job.payload.targetId);
     const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirst();
     if (!target) return { kind: 'done' }; // deleted with its post
@@ -173,7 +192,7 @@ export class PublishingService {
     }
     await this.settle(target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
     return { kind: 'done' };
-  };
+  }
 
   private platformName(platform: Platform): string {
     return this.deps.publishers.get(platform)?.displayName ?? platform;
@@ -265,10 +284,15 @@ export class PublishingService {
       target.status === 'published'
         ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
         : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
-    await this.deps.posts.say(postId, line);
+    if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status);
+    await this.markReported(targetId, postId, target.status);
+  }
+
+  /** Marks a target's result as said; once every target's is, the post's summary follows. */
+  private async markReported(targetId: string, postId: string, status: TargetStatus): Promise<void> {
     const nowIso = isoNow(this.now());
     // Guarded by the status reported: a target queued again in between (`retry`) stays open.
-    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('status', '=', target.status).where('finished_at', 'is', null).execute();
+    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('status', '=', status).where('finished_at', 'is', null).execute();
     await this.deps.posts.onTargetSettled(postId);
   }
 
@@ -290,6 +314,18 @@ export class PublishingService {
 
 /** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
 const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
+
+/** A target's result is recorded, but the thread could not be told. */
+class ResultNotSaid extends Error {
+  constructor(
+    readonly targetId: string,
+    readonly postId: string,
+    readonly status: TargetStatus,
+  ) {
+    super('could not say the result in the thread');
+    this.name = 'ResultNotSaid';
+  }
+}
 
 function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], reason: string): string {
   const message = reason.trim().replace(/\.+$/, ''); // each line ends its own sentence

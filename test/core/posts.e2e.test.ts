@@ -240,6 +240,21 @@ describe('publishing', () => {
     expect(await postStatus(postId)).toBe('partial');
   });
 
+  it('says a result again later when the chat could not be told, before the summary', async () => {
+    h.chat.failThreadReplies = /^X @acme: published/;
+    const postId = postIdOf((await h.run('U_ADA', 'post x While the chat is down')).message.text);
+    await react('U_BOB', postId, 'approve');
+    // Published at X, but the thread could not be told: no summary yet, the result is not lost.
+    const waitingToSay = async () => (await h.app.services.db.selectFrom('jobs').select('id').where('last_error', 'like', '%could not say%').where('status', '=', 'queued').execute()).length;
+    await expect.poll(waitingToSay, { timeout: 10_000 }).toBe(1);
+    expect(thread(postId).some((t) => t.startsWith('Post '))).toBe(false);
+    h.chat.failThreadReplies = undefined;
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    const lines = thread(postId);
+    expect(lines.filter((t) => /^X @acme: published https:\/\/x\.com\//.test(t))).toHaveLength(1);
+    expect(lines.findIndex((t) => t.startsWith('X @acme: published'))).toBeLessThan(lines.findIndex((t) => t.startsWith('Post ')));
+  });
+
   it('never publishes a caption without its media: a post approved after its media expired fails, saying why', async () => {
     const tweetsBefore = h.sims.x.published.length;
     const postId = postIdOf((await h.run('U_ADA', 'post x Approved too late', {}, [{ name: 'late.png', body: png }])).message.text);

@@ -18,6 +18,8 @@ export class MemoryChat implements ChatPort {
   readonly privateMessages: Array<{ user: ChatUserRef; message: ChatMessage }> = [];
   readonly files: Array<{ user: ChatUserRef; file: ChatFile }> = [];
   readonly channel: SentMessage[] = [];
+  /** Thread replies whose text matches fail (as a chat that is down would) while this is set. */
+  failThreadReplies: RegExp | undefined;
 
   constructor(readonly chat: ChatKind = 'slack') {}
 
@@ -40,6 +42,7 @@ export class MemoryChat implements ChatPort {
   }
 
   async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
+    if (this.failThreadReplies?.test(message.text)) throw new Error('the chat is down (test)');
     const id = this.id();
     const threadId = parent.threadId ?? parent.messageId;
     this.channel.push({ id, channelId: parent.channelId, threadId, message, history: [message] });
