@@ -105,7 +105,12 @@ function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
   if (media.sizeBytes > INSTAGRAM_LIMITS.videoBytes)
     problems.push({ code: 'media_size', message: `Instagram allows videos up to ${formatSize(INSTAGRAM_LIMITS.videoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.` });
   const duration = media.durationMs;
-  if (duration !== undefined && (duration < INSTAGRAM_LIMITS.videoMinMs || duration > INSTAGRAM_LIMITS.videoMaxMs))
+  if (duration === undefined)
+    problems.push({
+      code: 'video_duration',
+      message: `Instagram allows videos from ${formatDuration(INSTAGRAM_LIMITS.videoMinMs)} to ${formatDuration(INSTAGRAM_LIMITS.videoMaxMs)}, and IQSP could not read how long ${name} is; export it again as MP4 or MOV.`,
+    });
+  else if (duration < INSTAGRAM_LIMITS.videoMinMs || duration > INSTAGRAM_LIMITS.videoMaxMs)
     problems.push({
       code: 'video_duration',
       message: `Instagram allows videos from ${formatDuration(INSTAGRAM_LIMITS.videoMinMs)} to ${formatDuration(INSTAGRAM_LIMITS.videoMaxMs)}; ${name} is ${formatDuration(duration)}.`,

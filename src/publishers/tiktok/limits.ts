@@ -59,7 +59,10 @@ function videoProblems(video: MediaInfo): ValidationProblem[] {
     problems.push({ code: 'media_type', message: `TikTok accepts MP4, MOV or WebM videos; this video is ${video.mimeType}.` });
   if (video.sizeBytes > MAX_VIDEO_BYTES)
     problems.push({ code: 'media_size', message: `TikTok allows videos up to 4 GB; this video is ${formatBytes(video.sizeBytes)}.` });
-  if (video.durationMs !== undefined && video.durationMs > MAX_VIDEO_SECONDS * 1000)
+  // IQSP reads the length of MP4 and MOV; a WebM's (or a damaged file's) cannot be checked before approval.
+  if (video.durationMs === undefined)
+    problems.push({ code: 'video_duration', message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.` });
+  else if (video.durationMs > MAX_VIDEO_SECONDS * 1000)
     problems.push({ code: 'video_duration', message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds; this video lasts ${formatSeconds(video.durationMs)} seconds.` });
   const { width, height } = video;
   if (width !== undefined && height !== undefined && [width, height].some((side) => side < MIN_VIDEO_SIDE || side > MAX_VIDEO_SIDE))

@@ -88,6 +88,9 @@ describe('Instagram validation', () => {
     expect(validate({ media: [video({ sizeBytes: 301 * MB })] })).toEqual([
       { code: 'media_size', message: 'Instagram allows videos up to 300 MB; this video is 301 MB.' },
     ]);
+    expect(validate({ media: [video({ durationMs: undefined })] })).toEqual([
+      { code: 'video_duration', message: 'Instagram allows videos from 3 seconds to 15 minutes, and IQSP could not read how long this video is; export it again as MP4 or MOV.' },
+    ]);
     expect(validate({ media: [video({ durationMs: 2_500 })] })).toEqual([
       { code: 'video_duration', message: 'Instagram allows videos from 3 seconds to 15 minutes; this video is 2.5 seconds.' },
     ]);

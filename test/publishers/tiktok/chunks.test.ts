@@ -142,7 +142,7 @@ describe('a multi-chunk upload', () => {
     const size = 11 * MiB;
     const file = path.join(ctx.workDir, 'clip.mp4');
     writeFileSync(file, Buffer.alloc(size));
-    const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/mp4' });
+    const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/mp4', durationMs: 30_000 });
     const log = newLog();
     nock(API).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo());
     nock(API).post('/v2/post/publish/video/init/').reply(200, ok({ publish_id: 'v_pub_file~3', upload_url: `${UPLOAD_HOST}${UPLOAD_PATH}` }));
@@ -197,7 +197,7 @@ describe('a chunk on a real socket', () => {
     const size = 6 * MiB + 3;
     const file = path.join(ctx.workDir, 'clip.webm');
     writeFileSync(file, Buffer.alloc(size, 9));
-    const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/webm' });
+    const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/webm', durationMs: 30_000 });
     const { port } = server.address() as AddressInfo;
     nock(API).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo());
     nock(API).post('/v2/post/publish/video/init/').reply(200, ok({ publish_id: 'v_pub_file~9', upload_url: `http://127.0.0.1:${port}/upload/?upload_id=9` }));

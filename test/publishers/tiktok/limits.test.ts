@@ -82,6 +82,10 @@ describe('TikTok validation', () => {
     expect(publisher.validate(draft([video({ durationMs: 630_000 })]))).toEqual([
       { code: 'video_duration', message: 'TikTok allows videos up to 600 seconds; this video lasts 630 seconds.' },
     ]);
+    // A length IQSP could not read (a WebM, a damaged file) cannot be checked: refused before approval.
+    expect(publisher.validate(draft([video({ mimeType: 'video/webm', durationMs: undefined })]))).toEqual([
+      { code: 'video_duration', message: 'TikTok allows videos up to 600 seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.' },
+    ]);
     expect(publisher.validate(draft([video({ width: 320, height: 240 })]))).toEqual([
       { code: 'video_dimensions', message: 'TikTok needs videos of 360 to 4096 pixels on each side; this video is 320×240.' },
     ]);

@@ -139,6 +139,9 @@ describe('X file limits', () => {
     expect(validate('x', [video({ durationMs: 300 })])).toEqual([
       { code: 'video_duration', message: 'X allows videos from 0.5 to 140 seconds; clip.mp4 lasts 0.3 seconds.' },
     ]);
+    expect(validate('x', [video({ durationMs: undefined })])).toEqual([
+      { code: 'video_duration', message: 'X allows videos from 0.5 to 140 seconds, and IQSP could not read how long clip.mp4 is; export it again as MP4.' },
+    ]);
   });
 
   it('videos from 32×32 to 1280×1024, in either orientation', () => {
