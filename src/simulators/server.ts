@@ -191,7 +191,7 @@ export abstract class SimServer {
     record.body = recordedBody(body);
     const request: SimRequest = { method, path: url.pathname, query: record.query, searchParams: url.searchParams, params: [], headers: req.headers, body };
 
-    const fault = this.takeFault(method, url.pathname);
+    const fault = takeFault(this.faults, method, url.pathname);
     if (fault) record.fault = fault.kind;
     switch (fault?.kind) {
       case 'status': {
@@ -215,14 +215,6 @@ export abstract class SimServer {
     return this.send(res, record, await this.dispatch(request));
   }
 
-  private takeFault(method: string, path: string): Fault | undefined {
-    const index = this.faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
-    const fault = this.faults[index];
-    if (!fault) return undefined;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
 
   private async dispatch(request: SimRequest): Promise<SimResponse> {
     for (const route of this.routes) {
@@ -243,6 +235,19 @@ export abstract class SimServer {
     res.end(body);
     record.status = response.status;
   }
+}
+
+/**
+ * The first pending fault matching the request, consumed (a fault applies to `times` requests,
+ * then leaves the list); undefined when none matches. Shared by every fake that takes faults.
+ */
+export function takeFault<F extends Fault>(faults: F[], method: string, path: string): F | undefined {
+  const index = faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
+  const fault = faults[index];
+  if (!fault) return undefined;
+  fault.times = (fault.times ?? 1) - 1;
+  if (fault.times <= 0) faults.splice(index, 1);
+  return fault;
 }
 
 function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {

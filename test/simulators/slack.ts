@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseQuery, stringify as formEncode } from 'node:querystring';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Fault } from '../../src/simulators/server.js';
+import { takeFault, type Fault } from '../../src/simulators/server.js';
 
 export type { Fault } from '../../src/simulators/server.js';
 
@@ -323,7 +323,7 @@ export class FakeSlack {
     // The whole request is read before any answer, as Slack's edge does.
     const raw = await readBody(req);
 
-    const fault = this.takeFault(method, url.pathname);
+    const fault = takeFault(this.faults, method, url.pathname);
     if (fault) record.fault = fault.kind;
     switch (fault?.kind) {
       case 'status': {
@@ -347,14 +347,6 @@ export class FakeSlack {
     this.write(res, record, await this.route(url, method, raw, req));
   }
 
-  private takeFault(method: string, path: string): Fault | undefined {
-    const index = this.faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
-    const fault = this.faults[index];
-    if (!fault) return undefined;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
 
   private write(res: ServerResponse, record: SlackHttpRequest, answer: Reply): void {
     if (res.destroyed) return;

@@ -27,7 +27,7 @@ import type {
   RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import { ApplicationCommandOptionType, ChannelType, ComponentType, InteractionResponseType, InteractionType, MessageFlags } from 'discord.js';
-import type { Fault } from '../../../src/simulators/server.js';
+import { takeFault, type Fault } from '../../../src/simulators/server.js';
 import { FakeGateway } from './gateway.js';
 import { snowflake, World, type WorldOptions } from './world.js';
 
@@ -378,7 +378,7 @@ export class DiscordSimulator {
     // The whole request is read before any answer.
     const raw = await readRaw(req);
 
-    const fault = this.takeFault(method, path);
+    const fault = takeFault(this.faults, method, path);
     if (fault) record.fault = fault.kind;
     switch (fault?.kind) {
       case 'status': {
@@ -402,14 +402,6 @@ export class DiscordSimulator {
     this.write(res, record, await this.answer(req, url, api, path, raw));
   }
 
-  private takeFault(method: string, path: string): DiscordFault | undefined {
-    const index = this.faults.findIndex((f) => (f.times ?? 1) > 0 && f.match(method, path));
-    const fault = this.faults[index];
-    if (!fault) return undefined;
-    fault.times = (fault.times ?? 1) - 1;
-    if (fault.times <= 0) this.faults.splice(index, 1);
-    return fault;
-  }
 
   private write(res: ServerResponse, record: DiscordHttpRequest, reply: Reply): void {
     if (res.destroyed) return;
