@@ -4,6 +4,7 @@
  * connect (link → consent → callback).
  */
 import sharp from 'sharp';
+import { expect } from 'vitest';
 import { startSimulators, type ConsentChoice, type RecordedRequest, type Simulators } from '../../src/simulators/index.js';
 
 export type PlatformName = 'x' | 'facebook' | 'instagram' | 'tiktok';
@@ -106,3 +107,30 @@ export function squarePng(size = 1080, noise = false): Promise<Buffer> {
 }
 
 export const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300, 0x20)]);
+
+/**
+ * X answers the next tweet with 429 and its rate-limit headers, the reset 1–2 s ahead. The
+ * returned check, once the post is published: said in the thread, retried once after the
+ * reset, exactly one tweet.
+ */
+export function rateLimitNextTweet(sims: Simulators): { expectRetriedOnceAfterReset(thread: readonly string[]): void } {
+  const tweets = () => requestsTo(sims, 'x', 'POST', /^\/2\/tweets$/);
+  const tweetsBefore = tweets().length;
+  const before = publishedCounts(sims);
+  const reset = Math.floor(Date.now() / 1000) + 2;
+  sims.x.faults.push({
+    match: (method, path) => method === 'POST' && path === '/2/tweets',
+    kind: 'status',
+    status: 429,
+    headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+  });
+  return {
+    expectRetriedOnceAfterReset(thread) {
+      expect(thread).toContainEqual(expect.stringMatching(/^X @acme: X's rate limit .*; trying again in \d+ (ms|s) \(attempt 2 of 5\)\.$/));
+      expect(tweets()).toHaveLength(tweetsBefore + 2);
+      expect(tweets().at(-2)!.status).toBe(429);
+      expect(tweets().at(-1)!.at.getTime()).toBeGreaterThanOrEqual(reset * 1000);
+      expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 0, instagram: 0, tiktok: 0 });
+    },
+  };
+}

@@ -16,6 +16,7 @@ import {
   PDF,
   publishedCounts,
   publishingRequests,
+  rateLimitNextTweet,
   requestsTo,
   squarePng,
   startFastSimulators,
@@ -166,27 +167,14 @@ describe('validation refusal', () => {
 
 describe('a rate-limited publish', () => {
   it('X answers 429 with a reset 1–2 s ahead: said in the thread, retried once after the reset, one tweet', async () => {
-    const tweets = () => requestsTo(sims, 'x', 'POST', /^\/2\/tweets$/);
-    const tweetsBefore = tweets().length;
-    const before = publishedCounts(sims);
-    const reset = Math.floor(Date.now() / 1000) + 2;
-    sims.x.faults.push({
-      match: (method, path) => method === 'POST' && path === '/2/tweets',
-      kind: 'status',
-      status: 429,
-      headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
-    });
+    const limited = rateLimitNextTweet(sims);
     const approvals = slack.approvals().length;
     await slack.mention(BOB, 'post x Rate limited but patient');
     const approval = await slack.nextApproval(approvals);
     await slack.react(CAROL, approval.ts, 'white_check_mark');
 
     expect(await summaryOf(approval.ts)).toBe(`Post ${approval.postId}: published (1 of 1 published).`);
-    expect(slack.thread(approval.ts)).toContainEqual(expect.stringMatching(/^X @acme: X's rate limit .*; trying again in \d+ (ms|s) \(attempt 2 of 5\)\.$/));
-    expect(tweets()).toHaveLength(tweetsBefore + 2);
-    expect(tweets().at(-2)!.status).toBe(429);
-    expect(tweets().at(-1)!.at.getTime()).toBeGreaterThanOrEqual(reset * 1000);
-    expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 0, instagram: 0, tiktok: 0 });
+    limited.expectRetriedOnceAfterReset(slack.thread(approval.ts));
   });
 });
 
