@@ -356,7 +356,8 @@ export class PostsService {
     };
   }
 
-  private async threadOf(postId: string): Promise<{ port: ChatPort; ref: MessageRef } | undefined> {
+  /** The post's thread and the chat to reach it; undefined when it has no approval message; `port` undefined when this process has no such chat. */
+  private async threadOf(postId: string): Promise<{ port: ChatPort | undefined; ref: MessageRef } | undefined> {
     const row = await this.deps.db
       .selectFrom('posts')
       .innerJoin('workspaces', 'workspaces.id', 'posts.workspace_id')
@@ -365,7 +366,6 @@ export class PostsService {
       .executeTakeFirst();
     if (!row?.approval_message_id) return undefined;
     const port = this.deps.chat(row.chat);
-    if (!port) return undefined;
     return { port, ref: { workspaceExternalId: row.external_id, channelId: row.channel_id, messageId: row.approval_message_id, threadId: row.thread_id ?? undefined } };
   }
 
@@ -376,6 +376,11 @@ export class PostsService {
   async say(postId: string, text: string): Promise<boolean> {
     const thread = await this.threadOf(postId);
     if (!thread) return true;
+    if (!thread.port) {
+      // This process has no such chat (configured only where it is needed): nothing to retry here.
+      this.deps.logger.warn({ postId }, 'this process has no chat configured to reply in the post\'s thread');
+      return true;
+    }
     try {
       await thread.port.replyInThread(thread.ref, { text });
       return true;
@@ -395,13 +400,14 @@ export class PostsService {
     lines.set(line.slice(0, line.lastIndexOf(':')), line);
     const text = [...lines.values()].join('\n');
     const thread = await this.threadOf(postId);
-    if (!thread) return;
+    if (!thread?.port) return;
+    const port = thread.port;
     const row = await this.deps.db.selectFrom('posts').select('progress_message_id').where('id', '=', postId).executeTakeFirst();
     try {
       if (row?.progress_message_id) {
-        await thread.port.updateMessage({ ...thread.ref, messageId: row.progress_message_id, threadId: thread.ref.threadId ?? thread.ref.messageId }, { text });
+        await port.updateMessage({ ...thread.ref, messageId: row.progress_message_id, threadId: thread.ref.threadId ?? thread.ref.messageId }, { text });
       } else {
-        const ref = await thread.port.replyInThread(thread.ref, { text });
+        const ref = await port.replyInThread(thread.ref, { text });
         await this.deps.db.updateTable('posts').set({ progress_message_id: ref.messageId }).where('id', '=', postId).execute();
       }
     } catch (error) {
@@ -412,7 +418,7 @@ export class PostsService {
   /** Re-renders the approval message with the post's current outcome. */
   async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: string): Promise<void> {
     const thread = await this.threadOf(postId);
-    if (!thread) return;
+    if (!thread?.port) return;
     try {
       await thread.port.updateMessage(thread.ref, await this.approvalMessage(postId, outcome, note));
     } catch (error) {
@@ -673,8 +679,15 @@ export class PostsService {
     const nowIso = isoNow(this.now());
     await this.deps.db.transaction().execute(async (trx) => {
       for (const target of retryable) {
-        await trx.updateTable('post_targets').set({ status: 'queued', failure_class: null, failure_message: null, committed_at: null, finished_at: null, updated_at: nowIso }).where('id', '=', target.id).execute();
-        await this.deps.queue.requeue(publishJobKey(target.id), this.deps.maxAttempts, trx);
+        // Only a target still failed and reported: a second `retry` at the same moment finds it queued and does nothing.
+        const reopened = await trx
+          .updateTable('post_targets')
+          .set({ status: 'queued', failure_class: null, failure_message: null, committed_at: null, finished_at: null, updated_at: nowIso })
+          .where('id', '=', target.id)
+          .where('status', '=', 'failed')
+          .where('finished_at', 'is not', null)
+          .executeTakeFirst();
+        if (Number(reopened.numUpdatedRows) === 1) await this.deps.queue.requeue(publishJobKey(target.id), this.deps.maxAttempts, trx);
       }
       await trx.updateTable('posts').set({ status: 'publishing', finished_at: null, updated_at: nowIso }).where('id', '=', postId).execute();
     });
@@ -713,7 +726,7 @@ export class PostsService {
     const summary = `Post ${postId}: ${outcome} (${tally}).`;
     // The approval message first, so the summary in the thread is the last word on the post.
     await this.refreshApprovalMessage(postId, outcome, tally);
-    await this.say(postId, summary);
+    if (!(await this.say(postId, summary))) this.deps.logger.error({ postId, summary }, 'could not say the post\'s summary in its thread; `status` shows it');
   }
 }
 

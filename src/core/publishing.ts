@@ -66,7 +66,8 @@ export class PublishingService {
       return await this.publishTarget(job, signal);
     } catch (error) {
       if (!(error instanceof ResultNotSaid)) throw error;
-      if (job.attempt < job.maxAttempts) {
+      // Saying a result has a budget of its own: the publishing attempts may all be spent.
+      if (job.attempt < job.maxAttempts + REPORT_RETRIES) {
         const waitMs = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1));
         return { kind: 'retry', at: new Date(this.now().getTime() + waitMs), reason: error.message };
       }
@@ -168,7 +169,9 @@ export class PublishingService {
         };
       }
     }
-    if (signal.aborted) return { kind: 'done' }; // shutting down: recovery decides on the next start
+    // Shutting down: a post that went live is still recorded (a few writes); anything else is
+    // left to whoever takes the job next.
+    if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
 
     if (result.kind === 'published') {
       await this.settle(target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
@@ -314,6 +317,9 @@ export class PublishingService {
 
 /** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
 const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
+
+/** How many more times a job comes back to say a recorded result when the chat could not be told. */
+const REPORT_RETRIES = 5;
 
 /** A target's result is recorded, but the thread could not be told. */
 class ResultNotSaid extends Error {

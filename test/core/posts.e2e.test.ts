@@ -278,6 +278,19 @@ describe('publishing', () => {
     await waitForThread(postId, /^Post [A-Z0-9]+: published/);
   });
 
+  it('two retries at the same moment publish once', async () => {
+    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
+    const postId = postIdOf((await h.run('U_ADA', 'post x Retried twice at once', {}, [{ name: 'f.png', body: png }])).message.text);
+    await react('U_BOB', postId, 'approve');
+    await waitForThread(postId, /^Post [A-Z0-9]+: failed/);
+    const publishedBefore = h.sims.x.published.length;
+    await Promise.all([h.run('U_ADA', `retry ${postId}`), h.run('U_ADA', `retry ${postId}`)]);
+    await waitForThread(postId, /^Post [A-Z0-9]+: published/);
+    const jobs = () => h.app.services.db.selectFrom('jobs').select('status').where('status', 'in', ['queued', 'running']).execute();
+    await expect.poll(async () => (await jobs()).length, { timeout: 10_000 }).toBe(0);
+    expect(h.sims.x.published.length - publishedBefore).toBe(1);
+  });
+
   it('does not lose a retry that comes while the worker is still closing the failed job', async () => {
     h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
     const postId = postIdOf((await h.run('U_ADA', 'post x Retried at once', {}, [{ name: 'f.png', body: png }])).message.text);

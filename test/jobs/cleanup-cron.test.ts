@@ -59,11 +59,9 @@ describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ON
     const all = ran.flat().sort();
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(new Set(all).size, `ticks run twice: ${all.join(', ')}`).toBe(all.length);
-    // Ticks are whole seconds apart. (Not always exactly one: the three instances share this
-    // test's event loop, and node-cron skips a second that a stall of the loop made late on all
-    // three at once; separate processes do not stall together.)
-    const seconds = all.map((tick) => Date.parse(tick) / 1000);
-    for (let i = 1; i < seconds.length; i += 1) expect(Number.isInteger(seconds[i]! - seconds[i - 1]!) && seconds[i]! > seconds[i - 1]!).toBe(true);
+    // Whether every second ran is not checked here: the three instances share this test's event
+    // loop, and node-cron skips a second that a stall of the loop made late on all three at
+    // once. test/scale/three-instances.test.ts checks it across separate processes.
 
     // The lease of each tick names the instance that logged it.
     const leases = await t.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', `${CLEANUP_TASK}:%`).execute();

@@ -87,6 +87,8 @@ export class DiscordGateway implements BackgroundService {
     clearTimeout(this.retryTimer);
     clearTimeout(this.leaseTimer);
     await this.deps.client.destroy();
+    // REST stays usable: the publish workers, stopped after the surfaces, still reply in threads.
+    this.deps.client.rest.setToken(this.token);
     const draining = Promise.allSettled([...this.inFlight]);
     await Promise.race([draining, new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS).unref())]);
     if (this.holding) {

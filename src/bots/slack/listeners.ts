@@ -163,12 +163,15 @@ export function registerListeners(deps: ListenerDependencies): void {
     // Slack wants the modal within 3 seconds of the command: open it at once, then narrow the
     // privacy levels to what the platform says the accounts allow (TikTok's creator_info).
     const opened = await client.views.open({ token, trigger_id: triggerId, view: postView(accounts.form, values, { channelId }) });
+    // One select serves every account that needs a level, so it is narrowed only when it can
+    // speak for one account: the only such account here, or the only one the command chose.
     const needChoice = accounts.form.filter((a) => a.privacyFor).map((a) => a.id);
-    if (needChoice.length === 0 || !opened.view?.id) return;
-    const choices = await core.posts.privacyChoices(workspaceId, needChoice, AbortSignal.timeout(PRIVACY_LOOKUP_MS));
-    if (choices.size === 0) return;
-    // One select serves every such account: offer the levels all of those that answered allow.
-    const allowed = TIKTOK_PRIVACY.filter((level) => [...choices.values()].every((words) => words.includes(level)));
+    const chosen = needChoice.filter((id) => values.accountIds?.includes(id));
+    const account = needChoice.length === 1 ? needChoice[0] : chosen.length === 1 ? chosen[0] : undefined;
+    if (!account || !opened.view?.id) return;
+    const choices = (await core.posts.privacyChoices(workspaceId, [account], AbortSignal.timeout(PRIVACY_LOOKUP_MS))).get(account);
+    if (!choices) return;
+    const allowed = TIKTOK_PRIVACY.filter((level) => choices.includes(level));
     if (allowed.length === 0 || allowed.length === TIKTOK_PRIVACY.length) return;
     try {
       // The hash makes Slack refuse the update if the person has submitted or the view moved on.

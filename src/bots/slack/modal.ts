@@ -40,7 +40,7 @@ export interface FormValues {
 
 export interface FormMetadata {
   channelId: string;
-  /** The privacy levels every privacy-needing account in the form allows (creator_info); absent until known. */
+  /** The privacy levels the form's one privacy-needing account allows (creator_info); absent until known, or with several such accounts. */
   privacyChoices?: TiktokPrivacy[] | undefined;
 }
 
