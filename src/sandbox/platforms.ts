@@ -7,7 +7,7 @@ export function simulatedPlatforms(sims: Simulators): SandboxPlatforms {
     published() {
       const graph = sims.graph.published.map((p) => ({
         platform: p.platform === 'facebook' ? 'Facebook' : 'Instagram',
-        account: p.accountId,
+        account: sims.graph.accountName(p.accountId) ?? p.accountId,
         text: p.caption ?? '',
         url: p.permalink,
         media: p.media.length,

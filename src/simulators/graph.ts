@@ -105,6 +105,12 @@ export class GraphSimulator extends SimServer {
     return this.world.published;
   }
 
+  /** How a person would name the account a post went to: the Page's name, or the Instagram @username. */
+  accountName(id: string): string | undefined {
+    const instagram = this.world.findInstagram(id);
+    return instagram ? `@${instagram.account.username}` : this.world.findPage(id)?.name;
+  }
+
   /** Every media download the simulator made, successful or not. */
   get mediaFetches(): readonly FetchedMediaLog[] {
     return this.world.mediaFetches;

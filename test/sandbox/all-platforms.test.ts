@@ -117,7 +117,9 @@ describe('the sandbox, from nothing to all four platforms', () => {
     const thread = final.messages.filter((m) => m.threadId === approval.id).map((m) => m.text);
     expect(summary, thread.join('\n')).toMatch(new RegExp(`^Post ${postId}: published \\((\\d+) of \\1 published\\)\\.$`));
     for (const name of ['X', 'Facebook', 'Instagram', 'TikTok']) expect(thread, name).toContainEqual(expect.stringMatching(new RegExp(`^${name} .+: published https?://`)));
-    const platforms = new Set(final.published.filter((p) => p.text.includes('Hello from every platform')).map((p) => p.platform));
-    expect([...platforms].sort()).toEqual(['Facebook', 'Instagram', 'TikTok', 'X']);
+    const published = final.published.filter((p) => p.text.includes('Hello from every platform'));
+    expect([...new Set(published.map((p) => p.platform))].sort()).toEqual(['Facebook', 'Instagram', 'TikTok', 'X']);
+    // The side panel names accounts as people know them: a Page by its name, the others by @handle.
+    for (const p of published) expect(p.account, p.platform).toMatch(p.platform === 'Facebook' ? /^[A-Z][\w ]+$/ : /^@\w+$/);
   }, 120_000);
 });
