@@ -12,7 +12,7 @@ import type { AccountRef, Publisher } from '../publishers/publisher.js';
 import type { TokenStore } from '../vault/token-store.js';
 import { appendAudit } from './audit.js';
 import { ensureMember } from './directory.js';
-import { accountLabel } from './labels.js';
+import { accountLabel, targetMention } from './labels.js';
 
 /** How soon before expiry an account is shown as "expiring". */
 const EXPIRING_WITHIN_MS = 7 * 24 * 3600_000;
@@ -92,7 +92,9 @@ export class AccountsService {
           : health.kind === 'expiring'
             ? `token expiring ${health.at.slice(0, 10)}: reconnect soon`
             : `needs reconnect: ${health.reason}`;
-      lines.push(`• ${this.label(row)} — connected by <@${row.connectorExternalId}> — ${healthText}`);
+      // An account named by its name (a Facebook Page) is told how to name it in `post`.
+      const naming = row.handle ? '' : ` — post to it with ${targetMention(row, rows)}`;
+      lines.push(`• ${this.label(row)}${naming} — connected by <@${row.connectorExternalId}> — ${healthText}`);
     }
     return privateReply(['*Connected accounts*', ...lines].join('\n'));
   }

@@ -23,7 +23,7 @@ import { applyDecision, ignoredExplanation, initialApprovalState } from './appro
 import { appendAudit } from './audit.js';
 import { ensureMember, ensureUser, findMember } from './directory.js';
 import type { TargetSpec } from './grammar.js';
-import { accountLabel } from './labels.js';
+import { accountLabel, targetMention, targetNames } from './labels.js';
 import type { SettingsService } from './settings.js';
 
 export const PUBLISH_QUEUE = 'publish';
@@ -153,13 +153,11 @@ export class PostsService {
         const name = this.displayName(spec.platform);
         if (matches.length === 0) problems.push(`${name} is not connected in this workspace; run \`connect ${spec.platform}\` first.`);
         else if (matches.length > 1)
-          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => mentionOf(a, matches)).join(' or ')}.`);
+          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => targetMention(a, accounts)).join(' or ')}.`);
         else add(matches[0]!, spec.option);
       } else {
         const wanted = spec.handle.toLowerCase();
-        const matches = accounts.filter((a) =>
-          [a.handle, a.platform_account_id, a.display_name?.replace(/\s+/g, '')].some((v) => v?.toLowerCase() === wanted),
-        );
+        const matches = accounts.filter((a) => targetNames(a).some((name) => name.toLowerCase() === wanted));
         if (matches.length === 0) problems.push(`No connected account is called @${spec.handle}. Run \`accounts\` to see them.`);
         for (const account of matches) add(account, spec.option);
       }
@@ -728,17 +726,6 @@ export class PostsService {
     await this.refreshApprovalMessage(postId, outcome, tally);
     if (!(await this.say(postId, summary))) this.deps.logger.error({ postId, summary }, 'could not say the post\'s summary in its thread; `status` shows it');
   }
-}
-
-/**
- * How to name `account` in `<targets>` so that it alone of `among` matches: its @handle, or
- * (a Facebook Page has none) its name without spaces, or its platform id.
- */
-function mentionOf(account: SocialAccount, among: readonly SocialAccount[]): string {
-  const squeezed = (a: SocialAccount) => a.display_name?.replace(/\s+/g, '');
-  const candidates = [account.handle, squeezed(account), account.platform_account_id];
-  const unique = candidates.find((c) => c && among.filter((a) => [a.handle, squeezed(a), a.platform_account_id].some((v) => v?.toLowerCase() === c.toLowerCase())).length === 1);
-  return `@${unique ?? account.platform_account_id}`;
 }
 
 function refusal(problems: readonly string[]): Reply {

@@ -117,7 +117,7 @@ describe('accounts and disconnect', () => {
   it('lists the accounts, who connected each, and token health', async () => {
     const reply = await h.run('U_BOB', 'accounts');
     expect(reply.message.text).toContain('• X @acme — connected by <@U_ADA> — token ok');
-    expect(reply.message.text).toContain('• Facebook Acme Inc — connected by <@U_ADA> — token ok');
+    expect(reply.message.text).toContain('• Facebook Acme Inc — post to it with @AcmeInc — connected by <@U_ADA> — token ok');
   });
 
   it('refuses a disconnect by someone who is neither the connector nor an admin', async () => {

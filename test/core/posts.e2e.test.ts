@@ -92,10 +92,15 @@ describe('validation', () => {
     try {
       const reply = await h.run('U_ADA', 'post facebook Which one?');
       expect(reply.message.text).toContain(`• Several Facebook accounts are connected (Facebook ${page.display_name}, Facebook Acme Shop); name one: @${page.handle ?? page.display_name!.replace(/\s+/g, '')} or @AcmeShop.`);
-      // Naming one works.
-      const named = await h.run('U_ADA', 'post @AcmeShop Hello from the shop');
-      expect(named.message.text).toMatch(/^Post [A-Z0-9]+ is waiting for approval/);
-      await h.run('U_ADA', `cancel ${postIdOf(named.message.text)}`);
+      // Naming one works, and names that Page only (X @acme is also "Acme Inc", but it has a handle).
+      for (const name of ['@AcmeShop', `@${page.display_name!.replace(/\s+/g, '')}`]) {
+        const named = await h.run('U_ADA', `post ${name} Hello from one Page`);
+        expect(named.message.text, name).toMatch(/^Post [A-Z0-9]+ is waiting for approval/);
+        const postId = postIdOf(named.message.text);
+        const targets = await db.selectFrom('post_targets').select('platform').where('post_id', '=', postId).execute();
+        expect(targets, name).toEqual([{ platform: 'facebook' }]);
+        await h.run('U_ADA', `cancel ${postId}`);
+      }
     } finally {
       await db.deleteFrom('post_targets').where('account_id', '=', 'second-page').execute();
       await db.deleteFrom('social_accounts').where('id', '=', 'second-page').execute();

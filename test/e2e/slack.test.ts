@@ -69,7 +69,7 @@ describe('connect', () => {
 
   it('lists the four accounts to anyone in the workspace', async () => {
     const reply = await slack.command(BOB, 'accounts');
-    for (const label of ['X @acme', 'Facebook Acme Inc', 'Instagram @acme', 'TikTok @acme']) expect(reply).toContain(`• ${label} — connected by <@${ALICE}>`);
+    for (const label of ['X @acme', 'Facebook Acme Inc — post to it with @AcmeInc', 'Instagram @acme', 'TikTok @acme']) expect(reply).toContain(`• ${label} — connected by <@${ALICE}>`);
   });
 });
 
