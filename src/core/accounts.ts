@@ -12,7 +12,7 @@ import type { AccountRef, Publisher } from '../publishers/publisher.js';
 import type { TokenStore } from '../vault/token-store.js';
 import { appendAudit } from './audit.js';
 import { ensureMember } from './directory.js';
-import { accountLabel, targetMention } from './labels.js';
+import { accountLabel, targetMention, targetNames } from './labels.js';
 
 /** How soon before expiry an account is shown as "expiring". */
 const EXPIRING_WITHIN_MS = 7 * 24 * 3600_000;
@@ -111,9 +111,7 @@ export class AccountsService {
       .execute();
     const wanted = handle?.toLowerCase();
     const matches = wanted
-      ? candidates.filter((a) =>
-          [a.handle, a.platform_account_id, a.display_name?.replace(/\s+/g, '')].some((v) => v?.toLowerCase() === wanted),
-        )
+      ? candidates.filter((a) => targetNames(a).some((n) => n.toLowerCase() === wanted))
       : candidates;
     if (matches.length === 0)
       return privateReply(wanted ? `${name} @${handle} is not connected in this workspace.` : `${name} is not connected in this workspace.`);
