@@ -169,7 +169,7 @@ export class PostsService {
    * Validates a request for every target before anything else; lists every problem, per target.
    * `media` are already taken in (the caller deletes them when the request is refused).
    */
-  async prepare(workspaceId: string, specs: readonly TargetSpec[], caption: string, media: readonly MediaInfo[]): Promise<Preparation> {
+  async prepare(workspaceId: string, specs: readonly TargetSpec[], caption: string, media: readonly MediaInfo[], options: { mediaRefused?: boolean } = {}): Promise<Preparation> {
     const { targets, problems } = await this.resolveTargets(workspaceId, specs);
     for (const target of targets) {
       if (target.account.status === 'needs_reconnect') {
@@ -183,6 +183,8 @@ export class PostsService {
         // The platform's live answer is more precise than the static rule of the same kind.
         found = [...found.filter((p) => !live.some((l) => l.code === p.code)), ...live];
       }
+      // With the files already refused, what the draft lacks for want of them is not news.
+      if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
       for (const problem of found) problems.push(`${target.label}: ${problem.message}`);
     }
     if (targets.length === 0 && problems.length === 0) problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
@@ -228,7 +230,11 @@ export class PostsService {
   async request(invocation: Invocation, specs: readonly TargetSpec[], caption: string, attachments: readonly AttachmentSource[]): Promise<Reply> {
     const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
     const intake = await this.takeInMedia(attachments, { workspaceId, uploadedById: userId });
-    if ('problems' in intake) return refusal(intake.problems);
+    if ('problems' in intake) {
+      // The targets and caption are checked too, so one answer lists every problem.
+      const others = await this.prepare(workspaceId, specs, caption, [], { mediaRefused: true });
+      return refusal([...intake.problems, ...(others.ok ? [] : others.problems)]);
+    }
     const prepared = await this.prepare(workspaceId, specs, caption, intake.media);
     if (!prepared.ok) {
       await this.discardMedia(intake.media);
@@ -727,6 +733,9 @@ export class PostsService {
     if (!(await this.say(postId, summary))) this.deps.logger.error({ postId, summary }, 'could not say the post\'s summary in its thread; `status` shows it');
   }
 }
+
+/** Validation codes about the media (or the lack of it): moot once the files themselves were refused. */
+const MEDIA_PROBLEM = /^(media_|video_|aspect_|empty_post$|caption_required$)/;
 
 function refusal(problems: readonly string[]): Reply {
   return privateReply(['Nothing was posted. Fix these and try again:', ...problems.map((p) => `• ${p}`)].join('\n'));

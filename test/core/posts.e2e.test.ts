@@ -112,6 +112,15 @@ describe('validation', () => {
     const reply = await h.run('U_ADA', 'post x hello', {}, [{ name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) }]);
     expect(reply.message.text).toContain('"notes.pdf" is application/pdf, not an image or video');
     expect(await h.app.services.db.selectFrom('media').select('id').execute()).toEqual(media);
+
+    // The targets are checked as well: one answer lists every problem, but not the lack of the refused file.
+    const both = await h.run('U_ADA', `post x,tiktok ${'a'.repeat(301)}`, {}, [{ name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) }]);
+    const lines = both.message.text.split('\n');
+    expect(lines).toContainEqual(expect.stringContaining('"notes.pdf" is application/pdf, not an image or video'));
+    expect(lines).toContain('• X @acme: X allows 280 characters; this caption counts 301.');
+    expect(lines).toContainEqual(expect.stringMatching(/^• TikTok @acme: TikTok @acme needs a privacy level/));
+    expect(lines.filter((l) => /no media|needs one video/.test(l))).toEqual([]);
+    expect(await h.app.services.db.selectFrom('media').select('id').execute()).toEqual(media);
   });
 });
 

@@ -193,7 +193,11 @@ export function registerListeners(deps: ListenerDependencies): void {
     const files = await attachmentsFrom(client, token, form.files);
     if (!files.ok) return { kind: 'refused', problems: { media: files.problems } };
     const intake = await core.posts.takeInMedia(files.attachments, { workspaceId, uploadedById: userId });
-    if ('problems' in intake) return { kind: 'refused', problems: { media: intake.problems } };
+    if ('problems' in intake) {
+      // The targets are checked too, so the form shows every problem at once.
+      const others = await core.posts.prepare(workspaceId, specs, form.caption, [], { mediaRefused: true });
+      return { kind: 'refused', problems: { media: intake.problems, ...(others.ok ? {} : { targets: others.problems }) } };
+    }
     const prepared = await core.posts.prepare(workspaceId, specs, form.caption, intake.media);
     if (!prepared.ok) {
       await core.posts.discardMedia(intake.media);
