@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
-import { databaseLocation, onPostgres, POSTGRES_ONLY, scratchDatabase, seedAccount, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
+import { onPostgres, POSTGRES_ONLY, seedAccount, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
 const TABLES = [
   'approvals',
@@ -65,7 +62,7 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   // Several instances share PostgreSQL only; SQLite is one instance's embedded database.
   it.skipIf(!onPostgres)(`are applied once when several instances start together: the migration lock (${POSTGRES_ONLY})`, async () => {
     // An empty database: three "instances" migrate it at the same moment.
-    const fresh = await unmigratedDatabase();
+    const fresh = await testDatabase({ migrate: false });
     try {
       const results = await Promise.all([fresh.open(), fresh.open(), fresh.open()].map((db) => migrateToLatest(db)));
       expect(results.flat()).toEqual(['0001_initial']);
@@ -111,25 +108,3 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   });
 });
 
-/** A fresh database of the suite's dialect with no migration applied, and more connections to it. */
-async function unmigratedDatabase() {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-db-'));
-  const scratch = await scratchDatabase(dir);
-  const location = databaseLocation(scratch);
-  const db = openDatabase(location);
-  const others: Db[] = [];
-  return {
-    db,
-    open() {
-      const other = openDatabase(location);
-      others.push(other);
-      return other;
-    },
-    async close() {
-      for (const other of others) await other.destroy();
-      await db.destroy();
-      await scratch.drop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}

@@ -83,13 +83,13 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
-/** A migrated database, fresh for the test, in the suite's dialect. */
-export async function testDatabase(): Promise<TestDatabase> {
+/** A database fresh for the test, in the suite's dialect: migrated, unless `migrate` is false. */
+export async function testDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-db-'));
   const scratch = await scratchDatabase(dir);
   const location = databaseLocation(scratch);
   const db = openDatabase(location);
-  await migrateToLatest(db);
+  if (options.migrate !== false) await migrateToLatest(db);
   const others: Db[] = [];
   return {
     db,

@@ -227,28 +227,31 @@ describe('every command through INTERACTION_CREATE', () => {
     expect(record.original!.content).toMatch(/deleted/);
   });
 
+  /** Bob's `/iqsp help` as the gateway delivers it, with the id and token given. */
+  const bobsHelp = (id: string, token: string) => ({
+    id,
+    token,
+    application_id: h.discord.world.applicationId,
+    type: 2,
+    version: 1,
+    guild_id: h.discord.world.guildId,
+    channel_id: h.discord.world.channelId,
+    channel: { id: h.discord.world.channelId, type: 0, guild_id: h.discord.world.guildId },
+    member: { ...h.discord.world.member(people().bob.id), permissions: '0' },
+    app_permissions: '0',
+    locale: 'en-US',
+    entitlements: [],
+    authorizing_integration_owners: {},
+    context: 0,
+    data: { id: '1', name: 'iqsp', type: 1, options: [{ name: 'help', type: 1, options: [] }] },
+  });
+
   it('the same interaction delivered twice is answered once', async () => {
     const before = h.discord.calls.length;
     const record = h.discord.commandInteraction(people().bob, 'help');
     const again = { ...record };
     // Replay the very same INTERACTION_CREATE (same id and token), as a resumed session may.
-    h.discord.gateway.dispatch('INTERACTION_CREATE', {
-      id: again.id,
-      token: again.token,
-      application_id: h.discord.world.applicationId,
-      type: 2,
-      version: 1,
-      guild_id: h.discord.world.guildId,
-      channel_id: h.discord.world.channelId,
-      channel: { id: h.discord.world.channelId, type: 0, guild_id: h.discord.world.guildId },
-      member: { ...h.discord.world.member(people().bob.id), permissions: '0' },
-      app_permissions: '0',
-      locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: {},
-      context: 0,
-      data: { id: '1', name: 'iqsp', type: 1, options: [{ name: 'help', type: 1, options: [] }] },
-    });
+    h.discord.gateway.dispatch('INTERACTION_CREATE', bobsHelp(again.id, again.token));
     await h.discord.answered(record);
     // Events are handled in order: once a later command is answered, the replay has been handled too.
     await run('bob', 'help');
@@ -259,23 +262,7 @@ describe('every command through INTERACTION_CREATE', () => {
   it('logs a failed answer without the interaction token or the bot token', async () => {
     // An interaction Discord no longer knows (expired after 15 minutes): the callback answers 404.
     const token = 'interaction-token-expired-0001';
-    h.discord.gateway.dispatch('INTERACTION_CREATE', {
-      id: '1300000000000000001',
-      token,
-      application_id: h.discord.world.applicationId,
-      type: 2,
-      version: 1,
-      guild_id: h.discord.world.guildId,
-      channel_id: h.discord.world.channelId,
-      channel: { id: h.discord.world.channelId, type: 0, guild_id: h.discord.world.guildId },
-      member: { ...h.discord.world.member(people().bob.id), permissions: '0' },
-      app_permissions: '0',
-      locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: {},
-      context: 0,
-      data: { id: '1', name: 'iqsp', type: 1, options: [{ name: 'help', type: 1, options: [] }] },
-    });
+    h.discord.gateway.dispatch('INTERACTION_CREATE', bobsHelp('1300000000000000001', token));
     const line = await h.discord.waitFor(() => h.logs.find((l) => l.includes('Unknown interaction')), 'the failure to be logged');
     expect(JSON.parse(line)).toMatchObject({ level: 'error', err: { status: 404, discordCode: 10062, request: `POST ${h.discord.apiUrl}/v10/interactions/1300000000000000001/[redacted]/callback?with_response=false` } });
     expect(h.logs.join('')).not.toContain(token);
