@@ -334,11 +334,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   let stopping: Promise<void> | undefined;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ reason }, 'shutting down: no new requests');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      // Requests still running after the grace period are cut rather than holding shutdown forever.
-      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+      // HTTP keeps answering while the workers finish or give back their jobs: a platform
+      // may still fetch a running publish's media from /media during their grace period.
+      logger.info({ reason }, 'shutting down: no new jobs; HTTP answers until running jobs are over');
       for (const service of [...background].reverse()) {
         try {
           await service.stop();
@@ -346,6 +344,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
           logger.error({ err: error, service: service.name }, 'a background service did not stop cleanly');
         }
       }
+      logger.info('background work stopped: no new requests');
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Requests still running after the grace period are cut rather than holding shutdown forever.
+      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
       await closed;
       await services.db.destroy();
       logger.info('shutdown complete');
