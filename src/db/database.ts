@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type SelectQueryBuilder } from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseLocation } from '../config.js';
 import { createPostgresPool } from './postgres.js';
 import type { Database } from './schema.js';
+import { openSqliteFile, SharedSqliteDialect } from './sqlite.js';
 
 export type Db = Kysely<Database>;
 export type Dialect = DatabaseLocation['kind'];
@@ -17,8 +17,9 @@ export interface OpenOptions {
 /**
  * Opens the database at `location`.
  *
- * SQLite: WAL mode with foreign keys enforced, secure deletion and a busy timeout, so
- * `iqsp cleanup` and `iqsp serve` can share one file; the folder is created.
+ * SQLite: WAL mode with foreign keys enforced, full sync and secure deletion; transactions take
+ * the write lock first and waiting for another process's lock does not freeze the event loop,
+ * so `iqsp cleanup`, `vault rotate` and `serve` can share one file (sqlite.ts). The folder is created.
  * PostgreSQL: a connection pool (postgres.ts), for several instances on one database.
  */
 export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): Db {
@@ -27,14 +28,7 @@ export function openDatabase(location: DatabaseLocation, options: OpenOptions = 
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (location.path !== ':memory:') mkdirSync(path.dirname(location.path), { recursive: true });
-  const sqlite = new SQLite(location.path);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('synchronous = NORMAL');
-  // Deleted rows are overwritten, not left in free pages: data deletion must be real.
-  sqlite.pragma('secure_delete = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Database>({ dialect: new SharedSqliteDialect(openSqliteFile(location.path)) });
 }
 
 /** Which database `db` (or a transaction of it) talks to. */
@@ -45,8 +39,8 @@ export function dialectOf(db: Db): Dialect {
 /**
  * A select that claims rows for the transaction it runs in, skipping rows another transaction
  * has claimed. PostgreSQL: `FOR UPDATE SKIP LOCKED` (READ COMMITTED alone would let two
- * instances read the same free row). SQLite: nothing to add; a write transaction has the
- * whole database to itself.
+ * instances read the same free row). SQLite: nothing to add; a transaction holds the file's
+ * write lock from its start (`BEGIN IMMEDIATE`, sqlite.ts), so it has the database to itself.
  */
 export function skipLocked<DB, TB extends keyof DB, O>(db: Db, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
   return dialectOf(db) === 'postgres' ? query.forUpdate().skipLocked() : query;
@@ -55,7 +49,7 @@ export function skipLocked<DB, TB extends keyof DB, O>(db: Db, query: SelectQuer
 /**
  * A select that locks the rows it reads until its transaction ends, so read-decide-write on
  * them happens one transaction at a time. PostgreSQL: `FOR UPDATE`. SQLite: nothing to add; a
- * transaction holds the process's only connection and writers are serialised.
+ * transaction takes the file's write lock before its first read, in every process (sqlite.ts).
  */
 export function lockRows<DB, TB extends keyof DB, O>(db: Db, query: SelectQueryBuilder<DB, TB, O>): SelectQueryBuilder<DB, TB, O> {
   return dialectOf(db) === 'postgres' ? query.forUpdate() : query;

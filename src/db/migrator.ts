@@ -1,8 +1,9 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResult } from 'kysely';
-import type { Db } from './database.js';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResult, type MigrationResultSet } from 'kysely';
+import { dialectOf, type Db } from './database.js';
+import { isBusyError } from './sqlite.js';
 
 /**
  * Where the migrations are: `migrations/*.ts` beside `src/` when running from source (tests),
@@ -43,13 +44,52 @@ export class MigrationError extends Error {
   }
 }
 
-/** Applies every pending migration; returns the names it applied (empty when up to date). */
+/** How long a start waits for another process that is migrating the same SQLite file. */
+const SQLITE_MIGRATION_WAIT_MS = 5 * 60_000;
+
+/**
+ * Applies every pending migration; returns the names it applied (empty when up to date).
+ *
+ * Several processes may start at once on a fresh database; each migration must be applied by
+ * exactly one of them, and the others must wait for it and then find nothing to do.
+ * PostgreSQL: Kysely's migrator takes an advisory lock. SQLite: Kysely takes no lock (it counts
+ * on one process), so the whole run happens in one `BEGIN IMMEDIATE` transaction, which holds
+ * the file's write lock: a second process waits at its `BEGIN` and then reads the migrations
+ * as applied. DDL is transactional in SQLite, so a failed run also leaves nothing half done
+ * (a `pragma foreign_keys` in a migration is a no-op there; use `pragma defer_foreign_keys`).
+ */
 export async function migrateToLatest(db: Db, folder: string = defaultMigrationsFolder()): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: new FolderMigrationProvider(folder) });
-  const { error, results } = await migrator.migrateToLatest();
+  const provider = new FolderMigrationProvider(folder);
+  const { error, results } =
+    dialectOf(db) === 'sqlite'
+      ? await db.connection().execute((connection) => underSqliteWriteLock(connection, () => new Migrator({ db: connection, provider }).migrateToLatest()))
+      : await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, error);
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Runs `work` on `connection` inside `BEGIN IMMEDIATE`; committed when it reports no error, rolled back otherwise. */
+async function underSqliteWriteLock(connection: Db, work: () => Promise<MigrationResultSet>): Promise<MigrationResultSet> {
+  const deadline = Date.now() + SQLITE_MIGRATION_WAIT_MS;
+  for (;;) {
+    try {
+      await sql`begin immediate`.execute(connection);
+      break;
+    } catch (error) {
+      // The driver already waited a while (sqlite.ts); another process may still be migrating.
+      if (!isBusyError(error) || Date.now() >= deadline) throw error;
+    }
+  }
+  let result: MigrationResultSet;
+  try {
+    result = await work();
+  } catch (error) {
+    await sql`rollback`.execute(connection);
+    throw error;
+  }
+  await sql.raw(result.error === undefined ? 'commit' : 'rollback').execute(connection);
+  return result;
 }

@@ -1,0 +1,110 @@
+/**
+ * SQLite behind Kysely, for several processes on one file (`serve`, `cleanup`, `vault rotate`,
+ * a second `serve`). Kysely's SqliteDriver is kept; two things change:
+ *
+ * - A transaction starts with `BEGIN IMMEDIATE`, taking the write lock before its first read.
+ *   With the plain (deferred) `BEGIN`, a transaction that reads then writes fails at its first
+ *   write with SQLITE_BUSY_SNAPSHOT whenever another process committed since its read, and no
+ *   wait can help it. A transaction asked for as read only stays deferred: it never writes.
+ *
+ * - Waiting for another process's write lock happens between event-loop turns. better-sqlite3
+ *   waits for `busy_timeout` synchronously, freezing HTTP, chat acks and job heartbeats while
+ *   another process writes; so the timeout is short, and a statement that finds the file busy
+ *   before its transaction began (a `BEGIN IMMEDIATE`, or a statement on its own) is tried
+ *   again after an asynchronous pause, until `SQLITE_BUSY_WAIT_MS` has passed. A statement
+ *   inside a transaction is never retried: the transaction already holds the lock it needs.
+ */
+import SQLite from 'better-sqlite3';
+import {
+  CompiledQuery,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+
+/** How long one attempt waits synchronously (the event loop is frozen meanwhile). */
+export const SQLITE_BUSY_TIMEOUT_MS = 10;
+/** How long a statement keeps trying, between event-loop turns, before SQLITE_BUSY is thrown. */
+export const SQLITE_BUSY_WAIT_MS = 15_000;
+/** Longest asynchronous pause between two attempts. */
+const MAX_PAUSE_MS = 50;
+/** Waiting at start-up (opening a fresh file, switching it to WAL) may block: nothing else runs yet. */
+const OPENING_TIMEOUT_MS = 5_000;
+
+/** SQLITE_BUSY and its extended codes (…_SNAPSHOT, …_RECOVERY, …_TIMEOUT): another connection holds a lock. */
+export function isBusyError(error: unknown): boolean {
+  return error instanceof SQLite.SqliteError && error.code.startsWith('SQLITE_BUSY');
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Opens `file` in WAL mode, ready to share with other processes. */
+export function openSqliteFile(file: string): SQLite.Database {
+  const sqlite = new SQLite(file, { timeout: OPENING_TIMEOUT_MS });
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  // FULL: in WAL mode NORMAL may lose the last commits on power loss, such as a publish's
+  // committed marker or a refresh token the platform has just rotated (the old one is spent).
+  sqlite.pragma('synchronous = FULL');
+  // Deleted rows are overwritten, not left in free pages: data deletion must be real.
+  sqlite.pragma('secure_delete = ON');
+  sqlite.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return sqlite;
+}
+
+/** Kysely's SQLite dialect with the driver below. */
+export class SharedSqliteDialect extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    return new SharedSqliteDriver(this.sqlite);
+  }
+}
+
+class SharedSqliteDriver extends SqliteDriver {
+  private connection: DatabaseConnection | undefined;
+
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    this.connection ??= new WaitingConnection(connection, this.sqlite);
+    return this.connection;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings = {}): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings.accessMode === 'read only' ? 'begin deferred' : 'begin immediate'));
+  }
+}
+
+/** The driver's connection, retrying a statement that found the file busy outside a transaction. */
+class WaitingConnection implements DatabaseConnection {
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly sqlite: SQLite.Database,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const deadline = Date.now() + SQLITE_BUSY_WAIT_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.inner.executeQuery<R>(query);
+      } catch (error) {
+        if (!isBusyError(error) || this.sqlite.inTransaction || Date.now() >= deadline) throw error;
+        // Jittered, growing pauses: two waiting processes do not retry in lockstep.
+        await pause(Math.min(MAX_PAUSE_MS, 2 ** attempt) * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
