@@ -229,7 +229,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     },
     logger,
   );
-  const cleanup = new CleanupService({ db, store: mediaStore, posts, logger, now });
+  const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger });
   return {
     publishers,

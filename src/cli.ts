@@ -126,6 +126,8 @@ function buildProgram(): Command {
           `approval requests expired: ${report.approvalsExpired.length}${report.approvalsExpired.length > 0 ? ` (${report.approvalsExpired.join(', ')})` : ''}`,
           `connect links purged: ${report.connectLinksPurged}`,
           `OAuth states purged: ${report.oauthStatesPurged}`,
+          `unfinished writes removed: ${report.unfinishedWritesRemoved}`,
+          `unreferenced media files removed: ${report.unreferencedFilesRemoved}`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {

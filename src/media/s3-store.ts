@@ -18,6 +18,8 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -26,7 +28,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Logger } from '../observability/logger.js';
 import type { ByteRange } from './media.js';
-import { assertMediaKey, MediaTooLargeError, type MediaStore, type StoredObject } from './store.js';
+import { assertMediaKey, isMadeKey, MediaTooLargeError, type MediaStore, type StoredEntry, type StoredObject } from './store.js';
 
 export interface S3MediaStoreOptions {
   bucket: string;
@@ -47,6 +49,8 @@ export interface S3MediaStoreOptions {
   attempts?: number | undefined;
   /** Where the SDK's own warnings go (never the console); silent when undefined. */
   logger?: Pick<Logger, 'warn'> | undefined;
+  /** Keys or uploads asked for per listing request (S3's most, 1000, by default; tests page with fewer). */
+  listPageSize?: number | undefined;
 }
 
 /** S3's smallest part (all but the last), and its most parts per upload. */
@@ -63,6 +67,7 @@ export class S3MediaStore implements MediaStore {
   private readonly prefix: string;
   private readonly partSize: number;
   private readonly attempts: number;
+  private readonly listPageSize: number;
   /** Present only when configured: its presence is what makes the media route redirect. */
   readonly presignedUrl?: (key: string, options: { ttlSeconds: number; contentType: string }) => Promise<string>;
 
@@ -72,6 +77,7 @@ export class S3MediaStore implements MediaStore {
     this.partSize = options.partSizeBytes ?? DEFAULT_PART_BYTES;
     if (this.partSize < MIN_PART_BYTES) throw new Error(`an S3 part is at least ${MIN_PART_BYTES} bytes (got ${this.partSize})`);
     this.attempts = options.attempts ?? 3;
+    this.listPageSize = options.listPageSize ?? 1000;
     this.client = new S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
@@ -195,6 +201,61 @@ export class S3MediaStore implements MediaStore {
       // S3 answers 204 for a missing key; a few compatible services answer NoSuchKey.
       if (errorName(error) !== 'NoSuchKey') throw error;
     }
+  }
+
+  /** The objects under the prefix whose key IQSP could have made, page by page. */
+  async *list(): AsyncIterable<StoredEntry> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const object of page.Contents ?? []) {
+        const key = object.Key?.slice(this.prefix.length);
+        if (key !== undefined && object.Key!.startsWith(this.prefix) && isMadeKey(key) && object.LastModified) yield { key, modifiedAt: object.LastModified };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /**
+   * Aborts multipart uploads a crash left open (their parts are stored, and billed, until
+   * then) that began before `before`. A bucket lifecycle rule
+   * (`AbortIncompleteMultipartUpload`) does the same on AWS; this covers services without one.
+   */
+  async removeUnfinished(before: Date): Promise<number> {
+    const stale: Array<{ key: string; uploadId: string }> = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          MaxUploads: this.listPageSize,
+          ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
+          ...(uploadIdMarker !== undefined ? { UploadIdMarker: uploadIdMarker } : {}),
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        const key = upload.Key?.slice(this.prefix.length);
+        if (key === undefined || !upload.Key!.startsWith(this.prefix) || !isMadeKey(key) || !upload.UploadId || !upload.Initiated) continue;
+        if (upload.Initiated.getTime() < before.getTime()) stale.push({ key: upload.Key!, uploadId: upload.UploadId });
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    let removed = 0;
+    for (const { key, uploadId } of stale) {
+      try {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+        removed += 1;
+      } catch (error) {
+        // Completed or aborted meanwhile: nothing is left to remove.
+        if (errorName(error) !== 'NoSuchUpload') throw error;
+      }
+    }
+    return removed;
   }
 
   /** Starts a multipart upload; its parts are then sent one at a time, in order. */

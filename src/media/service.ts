@@ -18,7 +18,7 @@ import type { ByteRange, MediaAccess, MediaInfo } from './media.js';
 import { probeFile, UnsupportedMediaError } from './probe.js';
 import type { MediaUrlSigner } from './signed-url.js';
 import type { MediaStore } from './store.js';
-import { MediaTooLargeError } from './store.js';
+import { isMadeKey, MediaTooLargeError, removeFilesBefore } from './store.js';
 
 export type MediaRow = Selectable<MediaTable>;
 
@@ -186,6 +186,15 @@ export class MediaService implements MediaAccess {
     await this.options.db.deleteFrom('media').where('id', '=', mediaId).execute();
   }
 
+  /**
+   * Removes downloads and conversions (`<id>.part`, `<id>.jpg.part` in the incoming folder) a
+   * crash interrupted, last written before `before`; a running one writes as it goes, so its
+   * file stays recent. Returns how many it removed.
+   */
+  async removeUnfinishedDownloads(before: Date): Promise<number> {
+    return removeFilesBefore(this.options.incomingDir, before, (name) => /\.part$/.test(name) && isMadeKey(name.replace(/(\.jpg)?\.part$/, '')));
+  }
+
   async row(mediaId: string): Promise<MediaRow | undefined> {
     return this.options.db.selectFrom('media').selectAll().where('id', '=', mediaId).executeTakeFirst();
   }
@@ -255,6 +264,8 @@ export class MediaService implements MediaAccess {
       return toMediaInfo(row);
     } catch (error) {
       await rm(incoming, { force: true });
+      // Stored before the row insert failed: nothing names it (cleanup would find it later).
+      await this.options.store.delete(id).catch(() => undefined);
       throw error;
     }
   }

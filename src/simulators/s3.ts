@@ -5,7 +5,8 @@
  *
  * Operations: PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
  * AbortMultipartUpload, GetObject (with `Range`, and the `response-*` overrides of presigned
- * URLs), HeadObject, DeleteObject, HeadBucket. Every request is authenticated with SigV4 (header
+ * URLs), HeadObject, DeleteObject, HeadBucket, ListObjectsV2 and ListMultipartUploads (by
+ * prefix, paged). Every request is authenticated with SigV4 (header
  * or presigned query) against the configured keys (s3-auth.ts). Bodies are streamed to files,
  * never held in memory, and checked as S3 checks them: declared length, `x-amz-content-sha256`,
  * `Content-MD5`, CRC32/SHA-256 checksums in headers or aws-chunked trailers (s3-body.ts).
@@ -41,6 +42,8 @@ export type S3Operation =
   | 'HeadObject'
   | 'DeleteObject'
   | 'HeadBucket'
+  | 'ListObjectsV2'
+  | 'ListMultipartUploads'
   | 'Unsupported';
 
 /** Answers `status` with S3 error `code` instead of running `operation`, `times` times (default 1), after authentication. */
@@ -102,6 +105,7 @@ interface Upload {
   bucket: string;
   key: string;
   contentType: string;
+  initiated: Date;
   parts: Map<number, StoredPart>;
 }
 
@@ -112,6 +116,8 @@ type Route = { operation: S3Operation; bucket?: string | undefined; key?: string
 const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const MAX_OBJECT_BYTES = 5 * 1024 ** 3;
 const MAX_XML_BYTES = 1024 * 1024;
+/** S3 answers at most this many keys or uploads per listing page. */
+const MAX_LIST = 1000;
 const CHECKSUM_HEADERS: Record<string, ChecksumAlgorithm | 'unsupported'> = {
   'x-amz-checksum-crc32': 'crc32',
   'x-amz-checksum-sha256': 'sha256',
@@ -244,7 +250,12 @@ export class S3Simulator {
     const method = req.method ?? '';
     const op = (operation: S3Operation): Route => ({ operation, bucket, key, query });
     if (!bucket) return op('Unsupported');
-    if (!key) return op(method === 'HEAD' ? 'HeadBucket' : 'Unsupported');
+    if (!key) {
+      if (method === 'HEAD') return op('HeadBucket');
+      if (method === 'GET' && query.has('uploads')) return op('ListMultipartUploads');
+      if (method === 'GET' && query.get('list-type') === '2') return op('ListObjectsV2');
+      return op('Unsupported');
+    }
     if (req.headers['x-amz-copy-source'] !== undefined) return op('Unsupported');
     if (method === 'PUT') return op(query.has('uploadId') || query.has('partNumber') ? 'UploadPart' : 'PutObject');
     if (method === 'POST' && query.has('uploads')) return op('CreateMultipartUpload');
@@ -271,11 +282,17 @@ export class S3Simulator {
     const bucketName = route.bucket!;
     const bucket = this.buckets.get(bucketName);
     if (!bucket) throw refusal(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
-    const key = route.key!;
+    const key = route.key ?? '';
 
     switch (route.operation) {
       case 'HeadBucket':
         res.writeHead(200, { 'x-amz-bucket-region': this.region }).end();
+        return;
+      case 'ListObjectsV2':
+        this.sendXml(res, 200, this.listObjects(bucketName, bucket, route.query));
+        return;
+      case 'ListMultipartUploads':
+        this.sendXml(res, 200, this.listUploads(bucketName, route.query));
         return;
       case 'PutObject': {
         const received = await this.receive(req, payloadHash, record);
@@ -296,7 +313,7 @@ export class S3Simulator {
       }
       case 'CreateMultipartUpload': {
         const uploadId = randomBytes(24).toString('base64url');
-        this.uploads.set(uploadId, { bucket: bucketName, key, contentType: header(req, 'content-type') ?? 'binary/octet-stream', parts: new Map() });
+        this.uploads.set(uploadId, { bucket: bucketName, key, contentType: header(req, 'content-type') ?? 'binary/octet-stream', initiated: this.now(), parts: new Map() });
         this.sendXml(res, 200, `<InitiateMultipartUploadResult xmlns="${XMLNS}"><Bucket>${xml(bucketName)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
         return;
       }
@@ -355,6 +372,54 @@ export class S3Simulator {
         await this.sendObject(route, bucket.get(key), req, res);
         return;
     }
+  }
+
+  /** A ListObjectsV2 page: keys under `prefix` in order, after `continuation-token` (or `start-after`). */
+  private listObjects(bucketName: string, bucket: Map<string, StoredObject>, query: Map<string, string>): string {
+    const prefix = query.get('prefix') ?? '';
+    const max = pageSize(query.get('max-keys'));
+    const token = query.get('continuation-token');
+    const after = token !== undefined ? Buffer.from(token, 'base64url').toString('utf8') : (query.get('start-after') ?? '');
+    const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
+    const page = keys.slice(0, max);
+    const truncated = keys.length > page.length;
+    const encode = query.get('encoding-type') === 'url' ? (text: string) => encodeURIComponent(text) : (text: string) => text;
+    const contents = page
+      .map((k) => {
+        const object = bucket.get(k)!;
+        return `<Contents><Key>${xml(encode(k))}</Key><LastModified>${object.lastModified.toISOString()}</LastModified><ETag>${xml(object.etag)}</ETag><Size>${object.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      })
+      .join('');
+    return (
+      `<ListBucketResult xmlns="${XMLNS}"><Name>${xml(bucketName)}</Name><Prefix>${xml(encode(prefix))}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>` +
+      `${query.get('encoding-type') === 'url' ? '<EncodingType>url</EncodingType>' : ''}<IsTruncated>${truncated}</IsTruncated>${contents}` +
+      `${token !== undefined ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : ''}` +
+      `${truncated ? `<NextContinuationToken>${Buffer.from(page.at(-1)!, 'utf8').toString('base64url')}</NextContinuationToken>` : ''}</ListBucketResult>`
+    );
+  }
+
+  /** A ListMultipartUploads page: open uploads under `prefix`, by key then upload id, after the markers. */
+  private listUploads(bucketName: string, query: Map<string, string>): string {
+    const prefix = query.get('prefix') ?? '';
+    const max = pageSize(query.get('max-uploads'));
+    const keyMarker = query.get('key-marker') ?? '';
+    const uploadIdMarker = query.get('upload-id-marker') ?? '';
+    const open = [...this.uploads]
+      .filter(([, u]) => u.bucket === bucketName && u.key.startsWith(prefix))
+      .map(([uploadId, u]) => ({ uploadId, ...u }))
+      .sort((a, b) => (a.key === b.key ? (a.uploadId < b.uploadId ? -1 : 1) : a.key < b.key ? -1 : 1))
+      .filter((u) => keyMarker === '' || u.key > keyMarker || (u.key === keyMarker && uploadIdMarker !== '' && u.uploadId > uploadIdMarker));
+    const page = open.slice(0, max);
+    const truncated = open.length > page.length;
+    const last = page.at(-1);
+    const uploads = page
+      .map((u) => `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`)
+      .join('');
+    return (
+      `<ListMultipartUploadsResult xmlns="${XMLNS}"><Bucket>${xml(bucketName)}</Bucket><KeyMarker>${xml(keyMarker)}</KeyMarker><UploadIdMarker>${xml(uploadIdMarker)}</UploadIdMarker>` +
+      `${truncated && last ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${last.uploadId}</NextUploadIdMarker>` : ''}` +
+      `<Prefix>${xml(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>${uploads}</ListMultipartUploadsResult>`
+    );
   }
 
   private upload(route: Route, bucket: string, key: string): Upload {
@@ -540,6 +605,13 @@ function parseRange(value: string | undefined, size: number): { start: number; e
   if (start >= size) return 'unsatisfiable';
   if (end < start) return undefined;
   return { start, end };
+}
+
+/** `max-keys` / `max-uploads`: S3 caps them at 1000 and treats a missing one as 1000. */
+function pageSize(value: string | undefined): number {
+  const n = value === undefined ? MAX_LIST : Number(value);
+  if (!Number.isInteger(n) || n < 0) throw refusal(400, 'InvalidArgument', 'Provided max-keys not an integer or within integer range');
+  return Math.min(n, MAX_LIST);
 }
 
 function checksumHeader(checksum: StoredObject['checksum']): Record<string, string> {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, integrationSummary, loadConfig } from '../../src/config.js';
@@ -209,6 +209,41 @@ describe('S3MediaStore against the S3 simulator', () => {
     await store.delete('never-stored');
     expect(await store.size('gone-1')).toBeUndefined();
     expect(s3.objectKeys(BUCKET)).not.toContain('gone-1');
+  });
+
+  it('lists the objects under its prefix named as IQSP names them, page by page, and aborts only the open uploads begun before a time', async () => {
+    const prefix = `listing-${randomUUID()}/`;
+    const store = storeFor({ prefix, listPageSize: 2 });
+    const keys = Array.from({ length: 5 }, () => randomUUID()).sort();
+    for (const key of keys) await store.put(key, Readable.from([Buffer.from(key)]), 100);
+    // Under the prefix but not a key IQSP makes, and outside the prefix: neither is listed.
+    const client = new S3Client({ region: s3.region, endpoint: s3.url, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const cleanups: Array<() => Promise<unknown>> = [];
+    try {
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt`, Body: 'x' }));
+      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${randomUUID()}`, Body: 'x' }));
+      const listed: Array<{ key: string; modifiedAt: Date }> = [];
+      for await (const entry of store.list()) listed.push(entry);
+      expect(listed.map((e) => e.key)).toEqual(keys);
+      for (const entry of listed) expect(Math.abs(entry.modifiedAt.getTime() - Date.now())).toBeLessThan(60_000);
+      expect(operations().filter((o) => o === 'ListObjectsV2')).toHaveLength(3);
+
+      const open = [];
+      for (let i = 0; i < 3; i += 1) open.push((await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}${randomUUID()}` }))).UploadId);
+      const foreign = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt` }));
+      cleanups.push(() => client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt`, UploadId: foreign.UploadId })));
+      const ours = () => s3.pendingUploads().filter((u) => u.key.startsWith(prefix));
+      expect(await store.removeUnfinished(new Date(Date.now() - 60_000))).toBe(0);
+      expect(ours()).toHaveLength(4);
+      s3.requests.length = 0;
+      expect(await store.removeUnfinished(new Date(Date.now() + 60_000))).toBe(3);
+      expect(ours().map((u) => u.key)).toEqual([`${prefix}notes.txt`]);
+      expect(operations().filter((o) => o === 'ListMultipartUploads')).toHaveLength(2);
+      expect(open).toHaveLength(3);
+    } finally {
+      for (const cleanup of cleanups) await cleanup();
+      client.destroy();
+    }
   });
 
   it('refuses invalid keys before anything is sent', async () => {
