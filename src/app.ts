@@ -4,7 +4,6 @@
  * fakes (chat ports, publishers, clocks) through `AppOptions`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -12,7 +11,7 @@ import type { ChatKind, ChatPort } from './bots/chat-port.js';
 import { SURFACES } from './bots/registry.js';
 import type { Surface, SurfaceFactory } from './bots/surface.js';
 import type { Config } from './config.js';
-import { integrationSummary } from './config.js';
+import { ConfigError, integrationSummary } from './config.js';
 import { AccountsService } from './core/accounts.js';
 import { CommandRouter } from './core/commands.js';
 import { ConnectService } from './core/connect.js';
@@ -34,6 +33,7 @@ import { Worker } from './jobs/worker.js';
 import { MediaService } from './media/service.js';
 import { MediaUrlSigner } from './media/signed-url.js';
 import { createMediaStore } from './media/create-store.js';
+import { incomingDirOf, mediaDirProblem } from './media/media-dir.js';
 import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -95,7 +95,9 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
       `created a new vault key at ${createdKeyFile}: back it up now; without it, stored tokens cannot be decrypted`,
     );
   if (looseKeyFile) logger.warn({ keyFile: looseKeyFile }, `vault key file ${looseKeyFile} is readable by other users; chmod 600 it`);
-  mkdirSync(config.mediaDir, { recursive: true });
+  // Created when missing, and refused when it cannot take files (every download lands there first).
+  const mediaProblem = await mediaDirProblem(config.mediaDir);
+  if (mediaProblem) throw new ConfigError('MEDIA_DIR', mediaProblem);
   const db = openDatabase(config.database, {
     onConnectionError: (error) => logger.warn({ err: error }, 'a database connection failed; the pool replaces it'),
   });
@@ -175,7 +177,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     store: mediaStore,
     signer,
     publicUrl: config.publicUrl,
-    incomingDir: path.join(config.mediaDir, 'incoming'),
+    incomingDir: incomingDirOf(config.mediaDir),
     mediaTtlHours: config.mediaTtlHours,
     maxBytes: 1024 ** 3,
     allowedHosts: attachmentHosts(config),
@@ -295,6 +297,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     db: services.db,
     logger,
     metrics: services.metrics,
+    readiness: [async () => {
+      const problem = await mediaDirProblem(config.mediaDir);
+      return problem && `MEDIA_DIR ${problem}`;
+    }],
     // Other roles answer only the health and metrics routes every process has.
     routes: roleRuns(role, 'web')
       ? [

@@ -10,10 +10,18 @@ import { redactText } from '../observability/redact.js';
 /** Requests larger than this are refused with 413 before any route reads them. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 
+/**
+ * Something besides the database this instance needs to take traffic (MEDIA_DIR taking files):
+ * answers what is wrong, in words an operator can act on, or undefined when all is well.
+ */
+export type ReadinessCheck = () => Promise<string | undefined>;
+
 export interface HttpDependencies {
   db: Db;
   logger: Logger;
   metrics: Metrics;
+  /** Checked by `/readyz` after the database, in order; the first problem answers 503. */
+  readiness?: readonly ReadinessCheck[];
   bodyLimitBytes?: number;
   /** Feature modules add their routes here (OAuth, media, Slack, sandbox, ...). */
   routes?: ReadonlyArray<(router: Router) => void>;
@@ -63,10 +71,17 @@ export function createHttpApp(deps: HttpDependencies): Koa {
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  // A probe comes every few seconds: a problem is logged when it starts and when it ends, not at each probe.
+  let notReady: string | undefined;
   router.get('/readyz', async (ctx) => {
-    const ok = await databaseAnswers(deps.db);
-    ctx.status = ok ? 200 : 503;
-    ctx.body = ok ? { status: 'ready' } : { status: 'unavailable', reason: 'the database does not answer' };
+    const problem = await readinessProblem(deps);
+    if (problem !== notReady) {
+      if (problem) deps.logger.error({ reason: problem }, `not ready: ${problem}`);
+      else deps.logger.info({ was: notReady }, 'ready again');
+      notReady = problem;
+    }
+    ctx.status = problem ? 503 : 200;
+    ctx.body = problem ? { status: 'unavailable', reason: problem } : { status: 'ready' };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = deps.metrics.registry.contentType;
@@ -77,6 +92,15 @@ export function createHttpApp(deps: HttpDependencies): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
+}
+
+async function readinessProblem(deps: HttpDependencies): Promise<string | undefined> {
+  if (!(await databaseAnswers(deps.db))) return 'the database does not answer';
+  for (const check of deps.readiness ?? []) {
+    const problem = await check();
+    if (problem) return problem;
+  }
+  return undefined;
 }
 
 function httpStatusOf(error: unknown): number {
