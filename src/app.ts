@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import type { ChatKind, ChatPort } from './bots/chat-port.js';
 import { SURFACES } from './bots/registry.js';
 import type { Surface, SurfaceFactory } from './bots/surface.js';
