@@ -35,8 +35,13 @@ export interface TokenStoreOptions {
   leaseMs?: number;
   /** How often a waiting process checks whether the lease was released (default 100 ms). */
   pollMs?: number;
+  /** Pauses before each new try of a failed save of a rotated pair (default 250 ms, 1 s, 4 s). */
+  saveRetryDelaysMs?: readonly number[];
   now?: () => Date;
 }
+
+/** What saving a refreshed pair under the refresh lease did. */
+type RefreshSave = { kind: 'saved' } | { kind: 'superseded'; current: TokenSet };
 
 export class TokenStore {
   private readonly inflight = new Map<string, Promise<TokenSet>>();
@@ -44,6 +49,7 @@ export class TokenStore {
   private readonly refreshMarginMs: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
+  private readonly saveRetryDelaysMs: readonly number[];
   private readonly now: () => Date;
   private readonly leases: Leases;
 
@@ -58,6 +64,7 @@ export class TokenStore {
     // mid-refresh would let another instance spend the same single-use refresh token.
     this.leaseMs = options.leaseMs ?? 180_000;
     this.pollMs = options.pollMs ?? 100;
+    this.saveRetryDelaysMs = options.saveRetryDelaysMs ?? [250, 1_000, 4_000];
     this.now = options.now ?? (() => new Date());
     this.leases = new Leases(db, this.now);
   }
@@ -158,12 +165,54 @@ export class TokenStore {
         }
         throw error;
       }
-      // Persist the new pair before anyone uses it: the old refresh token is already spent.
-      await this.db.transaction().execute((trx) => this.save(accountId, fresh, trx));
-      return this.load(accountId);
+      const saved = await this.saveRefreshed(accountId, lease, current, fresh, publisher.displayName);
+      return saved.kind === 'superseded' ? saved.current : this.load(accountId);
     } finally {
       await this.releaseLease(lease);
     }
+  }
+
+  /**
+   * Persists a refreshed pair before anyone uses it: the platform has spent the old refresh
+   * token, so this pair is the only way back in. A failed save (a dropped connection, a busy
+   * database) is tried again; when it still fails, the account is marked to be connected
+   * again with that reason, rather than left holding a spent token that fails later for no
+   * visible cause.
+   */
+  private async saveRefreshed(accountId: string, lease: string, refreshedFrom: TokenSet, fresh: TokenSet, platformName: string): Promise<RefreshSave> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.db.transaction().execute((trx) => this.saveUnderLease(trx, accountId, lease, refreshedFrom, fresh));
+      } catch (error) {
+        const delay = this.saveRetryDelaysMs[attempt];
+        if (delay !== undefined) {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        const cause = error instanceof Error ? error.message : String(error);
+        const reason = `${platformName} gave IQSP new tokens, but they could not be stored (${cause}); connect the account again`;
+        // Best effort: the database may be what failed. The error still carries the reason.
+        await this.markNeedsReconnect(accountId, reason).catch(() => undefined);
+        throw new AccountNeedsReconnectError(accountId, reason);
+      }
+    }
+  }
+
+  /**
+   * Saves `fresh` in `trx` if the refresh lease is still ours (compare-and-set on the lease
+   * row, which also holds it until the transaction ends). A holder that stalled past its lease
+   * may find that the next holder already refreshed: if the stored pair is no longer the one
+   * this refresh started from, that newer pair stays and is returned. If it is unchanged,
+   * nobody else saved, and ours is saved: the token it replaces is spent.
+   */
+  private async saveUnderLease(trx: Db, accountId: string, lease: string, refreshedFrom: TokenSet, fresh: TokenSet): Promise<RefreshSave> {
+    const stillOurs = await new Leases(trx, this.now).renew(lease, this.owner, this.leaseMs);
+    if (!stillOurs) {
+      const current = await this.load(accountId, trx);
+      if (current.accessToken !== refreshedFrom.accessToken || current.refreshToken !== refreshedFrom.refreshToken) return { kind: 'superseded', current };
+    }
+    await this.save(accountId, fresh, trx);
+    return { kind: 'saved' };
   }
 
   private async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
