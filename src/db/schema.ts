@@ -211,6 +211,10 @@ export interface JobsTable {
   max_attempts: number;
   lease_owner: string | null;
   lease_expires_at: string | null;
+  /** The current claim's fencing token (migrations/0002_job_fencing.ts); null when no run holds the job. */
+  claim_token: string | null;
+  /** Runs that stopped without a word (their lease ran out). */
+  interruptions: Generated<number>;
   last_error: string | null;
   created_at: string;
   updated_at: string;

@@ -2,6 +2,11 @@
  * Runs jobs of one queue: claims due jobs with a lease, runs up to `concurrency` at once (and
  * at most `groupLimit(group)` per group), renews leases while they run, and applies each
  * handler's decision. `stop()` stops claiming and waits for running jobs (up to a grace period).
+ *
+ * A run acts on its job only while its claim holds: every write is a compare-and-set on the
+ * claim's token (queue.ts). A heartbeat that finds the claim gone (this process froze past the
+ * lease and another run took the job) aborts the run's signal with a `ClaimLost` reason, and
+ * the run's decision is not recorded: the job is the other run's now.
  */
 import { randomUUID } from 'node:crypto';
 import type { BackgroundService } from '../app.js';
@@ -10,10 +15,26 @@ import type { ClaimedJob, JobQueue } from './queue.js';
 
 export type JobDecision =
   | { kind: 'done' }
-  | { kind: 'retry'; at: Date; reason: string }
+  /** Try again at `at`, or at once when it is undefined. */
+  | { kind: 'retry'; at: Date | undefined; reason: string }
   | { kind: 'failed'; reason: string };
 
 export type JobHandler = (job: ClaimedJob, signal: AbortSignal) => Promise<JobDecision>;
+
+/** Why a run's signal was aborted: the worker is stopping (the job is given back), or the claim is no longer this run's. */
+export class WorkerStopping extends Error {
+  constructor() {
+    super('the worker is stopping');
+    this.name = 'WorkerStopping';
+  }
+}
+
+export class ClaimLost extends Error {
+  constructor(readonly jobId: string) {
+    super('another run holds this job now (this one outlived its lease)');
+    this.name = 'ClaimLost';
+  }
+}
 
 export interface WorkerOptions {
   queue: string;
@@ -27,15 +48,24 @@ export interface WorkerOptions {
   pollMs?: number;
   /** How long `stop()` waits for running jobs before aborting them. */
   stopGraceMs?: number;
+  /** How long to wait before running again a job whose handler threw, by attempt (default: 1 s doubling, at most 5 min). */
+  crashBackoffMs?: (attempt: number) => number;
+}
+
+interface Run {
+  job: ClaimedJob;
+  done: Promise<void>;
+  abort: AbortController;
 }
 
 export class Worker implements BackgroundService {
   readonly name: string;
   readonly role = 'worker';
   readonly owner = `worker-${randomUUID()}`;
-  private readonly running = new Map<string, { groupKey: string; done: Promise<void>; abort: AbortController }>();
+  private readonly running = new Map<string, Run>();
   private timer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeating: Promise<void> | undefined;
   private stopped = true;
   private polling: Promise<void> | undefined;
   private readonly leaseMs: number;
@@ -56,7 +86,10 @@ export class Worker implements BackgroundService {
     this.stopped = false;
     this.schedule(0);
     this.heartbeatTimer = setInterval(() => {
-      this.jobs.heartbeat(this.owner, [...this.running.keys()], this.leaseMs).catch((error) => this.logger.warn({ err: error }, 'lease heartbeat failed'));
+      // One heartbeat at a time: a slow database must not pile them up.
+      this.heartbeating ??= this.heartbeat().finally(() => {
+        this.heartbeating = undefined;
+      });
     }, Math.max(50, Math.floor(this.leaseMs / 3)));
     this.heartbeatTimer.unref();
   }
@@ -75,15 +108,38 @@ export class Worker implements BackgroundService {
     const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
     if (timedOut) {
       // Abort what is left; each is given back, and whoever takes it decides (never a blind resend).
-      for (const r of this.running.values()) r.abort.abort();
+      for (const r of this.running.values()) r.abort.abort(new WorkerStopping());
       await all;
     }
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.heartbeating;
   }
 
   /** Number of jobs running now (for tests and metrics). */
   get active(): number {
     return this.running.size;
+  }
+
+  /** Renews the leases of the running jobs; a run whose claim is gone is told to stop. */
+  private async heartbeat(): Promise<void> {
+    const runs = [...this.running.values()];
+    let lost: string[];
+    try {
+      lost = await this.jobs.heartbeat(
+        runs.map((r) => r.job),
+        this.leaseMs,
+      );
+    } catch (error) {
+      // Not a lost claim: the lease may still be ours. The commit marker checks it by the database's clock.
+      this.logger.warn({ err: error }, 'lease heartbeat failed');
+      return;
+    }
+    for (const id of lost) {
+      const run = runs.find((r) => r.job.id === id);
+      if (!run || this.running.get(id) !== run || run.abort.signal.aborted) continue;
+      this.logger.warn({ jobId: id, attempt: run.job.attempt }, 'lost the claim on a running job (this process outlived its lease); stopping that run');
+      run.abort.abort(new ClaimLost(id));
+    }
   }
 
   private schedule(delayMs: number): void {
@@ -102,16 +158,16 @@ export class Worker implements BackgroundService {
     const free = this.options.concurrency - this.running.size;
     if (free <= 0) return;
     const capacity = new Map<string, number>();
-    const groups = new Set([...(this.options.groups ?? []), ...[...this.running.values()].map((r) => r.groupKey)]);
+    const groups = new Set([...(this.options.groups ?? []), ...[...this.running.values()].map((r) => r.job.groupKey)]);
     for (const group of groups) {
       const limit = this.options.groupLimit?.(group);
       if (limit === undefined) continue;
-      const busy = [...this.running.values()].filter((r) => r.groupKey === group).length;
+      const busy = [...this.running.values()].filter((r) => r.job.groupKey === group).length;
       capacity.set(group, Math.max(0, limit - busy));
     }
     let claimed: ClaimedJob[];
     try {
-      claimed = await this.jobs.claim(this.options.queue, this.owner, this.leaseMs, free, capacity);
+      claimed = await this.jobs.claim(this.options.queue, this.owner, this.leaseMs, free, capacity, [...this.running.keys()]);
     } catch (error) {
       this.logger.error({ err: error }, 'could not claim jobs');
       return;
@@ -123,33 +179,48 @@ export class Worker implements BackgroundService {
 
   private run(job: ClaimedJob): void {
     const abort = new AbortController();
-    const done = (async () => {
+    const run: Run = { job, abort, done: Promise.resolve() };
+    run.done = (async () => {
       let decision: JobDecision;
       try {
         decision = await this.options.handler(job, abort.signal);
       } catch (error) {
-        this.logger.error({ err: error, jobId: job.id }, 'job handler crashed');
-        decision = { kind: 'failed', reason: error instanceof Error ? error.message : String(error) };
+        // Not a failure of the job (a database that fails now answers later): run it again
+        // after a while. The handler sees every attempt, and ends the job past its maximum.
+        const waitMs = (this.options.crashBackoffMs ?? defaultCrashBackoff)(job.attempt);
+        this.logger.error({ err: error, jobId: job.id, attempt: job.attempt, retryInMs: waitMs }, 'job handler crashed; it will run again');
+        decision = { kind: 'retry', at: new Date(Date.now() + waitMs), reason: error instanceof Error ? error.message : String(error) };
       }
+      const reason: unknown = abort.signal.reason;
+      if (abort.signal.aborted && reason instanceof ClaimLost) return; // the job is another run's now
       if (abort.signal.aborted) {
         // Stopping before the job finished: give it back at once (the attempt does not count),
         // so another instance takes it now rather than when the lease runs out. The handler
         // decides again from what it recorded: work past the point of no return is reported,
         // never resent.
-        await this.jobs.release(job.id, this.owner).catch((error) => this.logger.warn({ err: error, jobId: job.id }, 'could not release a job'));
+        await this.jobs.release(job).catch((error) => this.logger.warn({ err: error, jobId: job.id }, 'could not release a job'));
         return;
       }
       try {
-        if (decision.kind === 'done') await this.jobs.complete(job.id, this.owner);
-        else if (decision.kind === 'retry') await this.jobs.retryAt(job.id, this.owner, decision.at, decision.reason);
-        else await this.jobs.fail(job.id, this.owner, decision.reason);
+        const held =
+          decision.kind === 'done'
+            ? await this.jobs.complete(job)
+            : decision.kind === 'retry'
+              ? await this.jobs.retryAt(job, decision.at, decision.reason)
+              : await this.jobs.fail(job, decision.reason);
+        if (!held) this.logger.warn({ jobId: job.id, decision: decision.kind }, 'a run ended after its claim was taken over; its decision is not recorded');
       } catch (error) {
+        // The job stays running under this claim; its lease runs out and it is run again.
         this.logger.error({ err: error, jobId: job.id }, 'could not record a job result');
       }
     })().finally(() => {
-      this.running.delete(job.id);
+      if (this.running.get(job.id) === run) this.running.delete(job.id);
       this.poke();
     });
-    this.running.set(job.id, { groupKey: job.groupKey, done, abort });
+    this.running.set(job.id, run);
   }
+}
+
+function defaultCrashBackoff(attempt: number): number {
+  return Math.min(5 * 60_000, 1_000 * 2 ** Math.max(0, attempt - 1));
 }

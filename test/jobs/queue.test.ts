@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { Worker, type JobDecision } from '../../src/jobs/worker.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -51,11 +51,11 @@ describe('JobQueue', () => {
     await q.enqueue(job('done'));
     await q.enqueue(job('closing'));
     const [done, closing] = await q.claim('publish', 'w1', 10_000, 2);
-    await q.complete(done!.id, 'w1');
+    expect(await q.complete(done!)).toBe(true);
     await q.requeue('done', 5);
     // `closing`'s worker has not recorded its result yet when the retry comes.
     await q.requeue('closing', 5);
-    await q.complete(closing!.id, 'w1'); // the old worker's late word matches nothing
+    expect(await q.complete(closing!)).toBe(false); // the old worker's late word matches nothing
     const again = await q.claim('publish', 'w2', 10_000, 10);
     expect(again.map((j) => j.payload.key).sort()).toEqual(['closing', 'done']);
     expect(again.every((j) => j.attempt === 1 && !j.recovered)).toBe(true);
@@ -78,12 +78,100 @@ describe('JobQueue', () => {
     const q = new JobQueue(t.db);
     await q.enqueue(job('a'));
     const [first] = await q.claim('publish', 'w', 10_000, 1);
-    await q.retryAt(first!.id, 'w', new Date(Date.now() - 1), 'rate limited');
+    expect(await q.retryAt(first!, new Date(Date.now() - 1), 'rate limited')).toBe(true);
     const [second] = await q.claim('publish', 'w', 10_000, 1);
-    expect(second!.attempt).toBe(2);
-    await q.release(second!.id, 'w');
+    expect(second).toMatchObject({ attempt: 2, lastError: 'rate limited', recovered: false });
+    expect(await q.release(second!)).toBe(true);
     const [third] = await q.claim('publish', 'w', 10_000, 1);
     expect(third!.attempt).toBe(2);
+  });
+});
+
+describe('JobQueue fencing', () => {
+  it('every claim carries its own token; a run whose job was taken over can neither renew, close, retry nor release it', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const q = new JobQueue(t.db, () => now);
+    await q.enqueue(job('a'));
+    const [frozen] = await q.claim('publish', 'w1', 1_000, 1);
+    now = new Date(now.getTime() + 1_500); // w1 froze past its lease
+    const [taken] = await q.claim('publish', 'w1', 1_000, 1); // the same worker, or another: a new claim
+    expect(taken!.claimToken).not.toBe(frozen!.claimToken);
+    expect(await q.heartbeat([frozen!, taken!], 1_000)).toEqual([frozen!.id]);
+    expect(await q.complete(frozen!)).toBe(false);
+    expect(await q.fail(frozen!, 'late')).toBe(false);
+    expect(await q.retryAt(frozen!, undefined, 'late')).toBe(false);
+    expect(await q.release(frozen!)).toBe(false);
+    const row = await t.db.selectFrom('jobs').selectAll().executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'running', claim_token: taken!.claimToken, attempts: 2, last_error: null });
+    expect(await q.complete(taken!)).toBe(true);
+    expect(await q.heartbeat([taken!], 1_000)).toEqual([taken!.id]); // closed: nothing left to renew
+  });
+
+  it('a write fenced by a claim happens only while the claim holds its job and its lease has not run out', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const q = new JobQueue(t.db, () => now);
+    await q.enqueue(job('a'));
+    const [claim] = await q.claim('publish', 'w1', 1_000, 1);
+    const live = async () => (await t.db.selectFrom('jobs').select('id').where(q.claimIsLive(claim!)).execute()).length === 1;
+    expect(await live()).toBe(true);
+    expect(await q.whileHeld(claim!, async () => 'written')).toEqual({ held: true, value: 'written' });
+    now = new Date(now.getTime() + 1_500);
+    expect(await live()).toBe(false); // its lease ran out, though nobody has taken the job yet
+    const [other] = await q.claim('publish', 'w2', 1_000, 1);
+    expect(await q.whileHeld(claim!, async () => 'written')).toEqual({ held: false });
+    expect(await q.whileHeld(other!, async () => 'written')).toEqual({ held: true, value: 'written' });
+  });
+
+  it('lease times come from the database clock, whatever the instance clock says', async () => {
+    const realNow = () => performance.timeOrigin + performance.now();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(realNow() - 3_600_000); // this instance's clock is an hour behind
+      const skewed = new JobQueue(t.db);
+      await skewed.enqueue(job('a'));
+      const [claim] = await skewed.claim('publish', 'skewed', 10_000, 1);
+      expect(claim).toBeDefined();
+      const leaseEnd = async () => Date.parse((await t.db.selectFrom('jobs').select('lease_expires_at').executeTakeFirstOrThrow()).lease_expires_at!);
+      expect(Math.abs((await leaseEnd()) - (realNow() + 10_000))).toBeLessThan(2_000);
+      // An instance whose clock is right does not take it while the lease runs.
+      vi.setSystemTime(realNow());
+      expect(await new JobQueue(t.db).claim('publish', 'right', 10_000, 1)).toEqual([]);
+      // Nor does one whose clock is an hour ahead.
+      vi.setSystemTime(realNow() + 3_600_000);
+      expect(await new JobQueue(t.db).claim('publish', 'ahead', 10_000, 1)).toEqual([]);
+      expect(await skewed.heartbeat([claim!], 20_000)).toEqual([]);
+      expect(Math.abs((await leaseEnd()) - (realNow() + 20_000))).toBeLessThan(2_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('counts every claim, re-claims of a run that stopped included, and hands a job past its maximum to the handler to end', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const q = new JobQueue(t.db, () => now);
+    await q.enqueue(job('a')); // maxAttempts 3
+    const claims = [];
+    for (let i = 0; i < 4; i += 1) {
+      const [claim] = await q.claim('publish', `crashed-${i}`, 1_000, 1);
+      claims.push(claim!);
+      now = new Date(now.getTime() + 1_500);
+    }
+    expect(claims.map((c) => [c.attempt, c.interruptions, c.recovered])).toEqual([
+      [1, 0, false],
+      [2, 1, true],
+      [3, 2, true],
+      [4, 3, true],
+    ]);
+    expect(claims[3]!.maxAttempts).toBe(3);
+  });
+
+  it('a claim skips the jobs its worker is running already', async () => {
+    let now = new Date('2026-11-29T10:00:00Z');
+    const q = new JobQueue(t.db, () => now);
+    await q.enqueue(job('a'));
+    const [mine] = await q.claim('publish', 'w1', 1_000, 1);
+    now = new Date(now.getTime() + 1_500); // its heartbeats could not be written
+    expect(await q.claim('publish', 'w1', 1_000, 1, undefined, [mine!.id])).toEqual([]);
   });
 });
 
