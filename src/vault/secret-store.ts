@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import { isoNow } from '../db/database.js';
+import { isoNow, lockRows } from '../db/database.js';
 import { Vault } from './vault.js';
 
 export type SecretOwner = { accountId: string } | { slackInstallationId: string };
@@ -81,40 +81,65 @@ function ownerKey(owner: SecretOwner): ['account_id' | 'slack_installation_id', 
   return 'accountId' in owner ? ['account_id', owner.accountId] : ['slack_installation_id', owner.slackInstallationId];
 }
 
+/** Rows re-sealed per transaction by `rotateAllSecrets`. */
+export const ROTATE_BATCH_SIZE = 100;
+
+/** One transaction's work: how many values it re-sealed, and the last id it looked at (none: the table is done). */
+interface RotatedBatch {
+  resealed: number;
+  lastId: string | undefined;
+}
+
 /**
- * Re-seals every stored secret that is not under the current key, in one transaction: either
- * all move to the current key or none do. Returns how many values were re-sealed.
+ * Re-seals every stored value that is not under the current key; returns how many it re-sealed.
+ *
+ * The service keeps running meanwhile, so each batch of rows is read locked (PostgreSQL:
+ * `FOR UPDATE`; SQLite: the transaction holds the write lock from its start) and rewritten in
+ * the same transaction: a token refresh that stores a new refresh token waits for the batch
+ * instead of being overwritten by the older value rotate read. Batches commit one by one, so
+ * a large rotate never holds up the service's own writes for long; one that stops half way
+ * leaves values under the previous key, which VAULT_PREVIOUS_KEYS still opens, and running it
+ * again finishes the work.
  *
  * Sealed values live in `secrets.sealed` and `oauth_states.code_verifier_sealed`; a new sealed
  * column must be added here.
  */
-export async function rotateAllSecrets(db: Db, vault: Vault): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    let count = 0;
-    const secrets = await trx.selectFrom('secrets').select(['id', 'sealed']).execute();
-    for (const row of secrets) {
-      if (!vault.needsRotation(row.sealed)) continue;
-      await trx
-        .updateTable('secrets')
-        .set({ sealed: vault.seal(vault.open(row.sealed)), key_id: vault.currentKeyId })
-        .where('id', '=', row.id)
-        .execute();
-      count += 1;
+export async function rotateAllSecrets(db: Db, vault: Vault, options: { batchSize?: number } = {}): Promise<number> {
+  const batchSize = options.batchSize ?? ROTATE_BATCH_SIZE;
+  let count = 0;
+  for (const rotateBatch of [resealSecrets, resealCodeVerifiers]) {
+    let after = '';
+    for (;;) {
+      const batch = await db.transaction().execute((trx) => rotateBatch(trx, vault, after, batchSize));
+      count += batch.resealed;
+      if (batch.lastId === undefined) break;
+      after = batch.lastId;
     }
-    const states = await trx
-      .selectFrom('oauth_states')
-      .select(['id', 'code_verifier_sealed'])
-      .where('code_verifier_sealed', 'is not', null)
-      .execute();
-    for (const row of states) {
-      if (row.code_verifier_sealed === null || !vault.needsRotation(row.code_verifier_sealed)) continue;
-      await trx
-        .updateTable('oauth_states')
-        .set({ code_verifier_sealed: vault.seal(vault.open(row.code_verifier_sealed)) })
-        .where('id', '=', row.id)
-        .execute();
-      count += 1;
-    }
-    return count;
-  });
+  }
+  return count;
+}
+
+async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
+  const rows = await lockRows(trx, trx.selectFrom('secrets').select(['id', 'sealed']).where('id', '>', afterId).orderBy('id').limit(limit)).execute();
+  let resealed = 0;
+  for (const row of rows) {
+    if (!vault.needsRotation(row.sealed)) continue;
+    await trx.updateTable('secrets').set({ sealed: vault.seal(vault.open(row.sealed)), key_id: vault.currentKeyId }).where('id', '=', row.id).execute();
+    resealed += 1;
+  }
+  return { resealed, lastId: rows.length === limit ? rows.at(-1)?.id : undefined };
+}
+
+async function resealCodeVerifiers(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
+  const rows = await lockRows(
+    trx,
+    trx.selectFrom('oauth_states').select(['id', 'code_verifier_sealed']).where('code_verifier_sealed', 'is not', null).where('id', '>', afterId).orderBy('id').limit(limit),
+  ).execute();
+  let resealed = 0;
+  for (const row of rows) {
+    if (row.code_verifier_sealed === null || !vault.needsRotation(row.code_verifier_sealed)) continue;
+    await trx.updateTable('oauth_states').set({ code_verifier_sealed: vault.seal(vault.open(row.code_verifier_sealed)) }).where('id', '=', row.id).execute();
+    resealed += 1;
+  }
+  return { resealed, lastId: rows.length === limit ? rows.at(-1)?.id : undefined };
 }
