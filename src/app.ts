@@ -35,6 +35,7 @@ import { createMediaStore } from './media/create-store.js';
 import { incomingDirOf, mediaDirProblem } from './media/media-dir.js';
 import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
+import { registerDatabaseGauges } from './observability/database-gauges.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
 import { openVault } from './vault/key-source.js';
@@ -292,6 +293,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));
+  // Every role's /metrics shows the shared queue, targets and accounts.
+  registerDatabaseGauges(services.metrics, services.db, { logger });
   const http = createHttpApp({
     db: services.db,
     logger,
