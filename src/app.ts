@@ -15,6 +15,7 @@ import { AccountsService } from './core/accounts.js';
 import { CommandRouter } from './core/commands.js';
 import { ConnectService } from './core/connect.js';
 import { DataRightsService } from './core/data-rights.js';
+import { NOTICE_QUEUE } from './core/notices.js';
 import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
 import { PublishingService } from './core/publishing.js';
 import { SettingsService } from './core/settings.js';
@@ -35,7 +36,6 @@ import { createMediaStore } from './media/create-store.js';
 import { incomingDirOf, mediaDirProblem } from './media/media-dir.js';
 import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
-import { registerDatabaseGauges } from './observability/database-gauges.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
 import { openVault } from './vault/key-source.js';
@@ -145,6 +145,8 @@ export interface Core {
   publishing: PublishingService;
   queue: JobQueue;
   worker: Worker;
+  /** Says again, with backoff, the notices about posts the chat did not take (NOTICE_QUEUE). */
+  noticeWorker: Worker;
   cleanup: CleanupService;
   commands: CommandRouter;
   /** Registers a chat surface once it exists (bots are built after the core they call). */
@@ -231,6 +233,11 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     },
     logger,
   );
+  const noticeWorker = new Worker(
+    queue,
+    { queue: NOTICE_QUEUE, handler: posts.handleNotice, concurrency: 4, pollMs: workerOptions.pollMs, leaseMs: workerOptions.leaseMs, stopGraceMs: workerOptions.stopGraceMs },
+    logger,
+  );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger });
   return {
@@ -247,6 +254,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     publishing,
     queue,
     worker,
+    noticeWorker,
     cleanup,
     commands,
     setChatPort: (port) => void chatPorts.set(port.chat, port),
@@ -290,11 +298,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const role = options.role ?? 'all';
   const background: BackgroundService[] = [
     core.worker,
+    core.noticeWorker,
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));
-  // Every role's /metrics shows the shared queue, targets and accounts.
-  registerDatabaseGauges(services.metrics, services.db, { logger });
   const http = createHttpApp({
     db: services.db,
     logger,

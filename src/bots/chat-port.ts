@@ -44,6 +44,14 @@ export interface ChatFile {
   comment: string;
 }
 
+/** A ✅ (approve) or ❌ (reject) found on an approval message, and who put it there. */
+export interface ReactionOnMessage {
+  decision: 'approve' | 'reject';
+  userExternalId: string;
+  userName?: string | undefined;
+  isBot: boolean;
+}
+
 export interface ChatPort {
   readonly chat: ChatKind;
   /** An ephemeral message or a DM only `user` can see. */
@@ -54,6 +62,12 @@ export interface ChatPort {
   /** A reply in the thread of `parent` (Slack: thread_ts; Discord: a thread started from it). */
   replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef>;
   updateMessage(ref: MessageRef, message: ChatMessage): Promise<void>;
+  /**
+   * The ✅ and ❌ on an approval message as the chat shows them now, read back for decisions
+   * whose events never arrived (the app was down, or could not be reached). A chat without
+   * reactions leaves it out.
+   */
+  approvalReactions?(ref: MessageRef): Promise<ReactionOnMessage[]>;
 }
 
 /** Who invoked a command, and where. `isAdmin` is decided by the surface (Slack admins/owners, Discord Manage Server). */

@@ -5,7 +5,8 @@
  * publishing.ts; this module only enqueues it.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, Reply } from '../bots/chat-port.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, ReactionOnMessage, Reply } from '../bots/chat-port.js';
 import { privateReply } from '../bots/chat-port.js';
 import type { Db } from '../db/database.js';
 import { isoNow, lockRows } from '../db/database.js';
@@ -18,12 +19,13 @@ import type { PostDraft, Publisher, ValidationProblem } from '../publishers/publ
 import type { TokenStore } from '../vault/token-store.js';
 import { AccountNeedsReconnectError } from '../vault/token-store.js';
 import { toAccountRef } from './accounts.js';
-import type { ApprovalState, DecisionKind } from './approval.js';
-import { applyDecision, ignoredExplanation, initialApprovalState } from './approval.js';
-import { appendAudit } from './audit.js';
+import type { ApprovalState, DecisionKind, DecisionOutcome } from './approval.js';
+import { applyDecision, approvalQuorumReached, ignoredExplanation, initialApprovalState } from './approval.js';
+import { appendAudit, type AuditAction } from './audit.js';
 import { ensureMember, ensureUser, findMember } from './directory.js';
 import type { TargetSpec } from './grammar.js';
 import { accountLabel, targetMention, targetNames } from './labels.js';
+import { type Notice, Notices, type NoticeTiming } from './notices.js';
 import type { SettingsService } from './settings.js';
 
 export const PUBLISH_QUEUE = 'publish';
@@ -56,6 +58,8 @@ export interface PostsDependencies {
   maxAttempts: number;
   /** Called after publish jobs are enqueued (wakes the worker). */
   onEnqueued?: () => void;
+  /** When notices the chat did not take are said again (notices.ts). */
+  notices?: NoticeTiming;
   now?: () => Date;
 }
 
@@ -87,9 +91,42 @@ export interface DecisionInput {
 export class PostsService {
   private readonly now: () => Date;
   private readonly progressLines = new Map<string, Map<string, string>>();
+  private readonly notices: Notices;
 
   constructor(private readonly deps: PostsDependencies) {
     this.now = deps.now ?? (() => new Date());
+    this.notices = new Notices({ db: deps.db, queue: deps.queue, say: (postId, text) => this.say(postId, text), logger: deps.logger, now: this.now, ...deps.notices });
+  }
+
+  /** The notice worker's handler (NOTICE_QUEUE): says again what the chat did not take. */
+  get handleNotice() {
+    return this.notices.handle;
+  }
+
+  /**
+   * Says `text` in the post's thread and keeps saying it until the chat takes it (a notice on the
+   * durable queue). For what must not be lost, such as a retry's notice; `key` makes repeated
+   * calls for the same event one notice.
+   */
+  async tell(postId: string, text: string, key?: string): Promise<void> {
+    await this.notices.tell(postId, text, key);
+  }
+
+  /**
+   * Runs `work` again after a failure, up to three runs in all: a database error that passes
+   * (a lost connection, a busy database) must not drop what the chat already delivered. `work`
+   * must be safe to repeat (a transaction, or guarded writes).
+   */
+  private async persistently<T>(what: string, work: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        this.deps.logger.warn({ err: error, attempt }, `${what} failed; trying again`);
+        await sleep(25 * attempt);
+      }
+    }
   }
 
   private port(kind: ChatKind): ChatPort {
@@ -298,23 +335,52 @@ export class PostsService {
       await appendAudit(trx, { action: 'post.requested', workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, detail: { targets: prepared.targets.length, media: media.length } });
     });
 
-    const port = this.port(invocation.chat);
-    const message = await this.approvalMessage(postId, 'pending');
     let ref: MessageRef;
     try {
-      ref = await port.postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
+      const message = await this.approvalMessage(postId, 'pending');
+      ref = await this.port(invocation.chat).postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
     } catch (error) {
       // Without its approval message nobody can approve it: withdraw the post.
-      await this.deps.db.updateTable('posts').set({ status: 'cancelled', finished_at: isoNow(this.now()) }).where('id', '=', postId).execute();
+      await this.persistently('withdrawing a post without its approval message', () => this.withdraw(postId)).catch((e: unknown) =>
+        this.deps.logger.error({ err: e, postId }, 'could not withdraw a post whose approval message failed; it expires'),
+      );
       throw error;
     }
-    await this.deps.db
-      .updateTable('posts')
-      .set({ approval_message_id: ref.messageId, thread_id: ref.threadId ?? ref.messageId })
-      .where('id', '=', postId)
-      .execute();
-    if (required === 0) await this.approve(postId, workspaceId, null);
+    // The message is out: its id (and, with no approval needed, the approval and the publish
+    // jobs) are stored together, and again after a passing database error, so a post is never
+    // left without its jobs while its message says it is publishing.
+    const approved = await this.persistently('storing the approval message', () =>
+      this.deps.db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('posts')
+          .set({ approval_message_id: ref.messageId, thread_id: ref.threadId ?? ref.messageId })
+          .where('id', '=', postId)
+          .execute();
+        if (required > 0 || !(await this.approveIn(trx, postId))) return false;
+        await appendAudit(trx, { action: 'post.approved', workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
+        return true;
+      }),
+    );
+    if (approved) {
+      await this.refreshApprovalMessage(postId, 'approved');
+      this.deps.onEnqueued?.();
+    }
     return postId;
+  }
+
+  /** Cancels a post still waiting whose approval message could not be posted. */
+  private async withdraw(postId: string): Promise<void> {
+    const nowIso = isoNow(this.now());
+    await this.deps.db.transaction().execute(async (trx) => {
+      const moved = await trx
+        .updateTable('posts')
+        .set({ status: 'cancelled', decided_at: nowIso, finished_at: nowIso, updated_at: nowIso })
+        .where('id', '=', postId)
+        .where('status', '=', 'pending_approval')
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) return;
+      await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    });
   }
 
   /** The approval message (and its later updates): post id, requester, targets, caption, media, how to approve. */
@@ -494,24 +560,31 @@ export class PostsService {
   }
 
   async decideOnPost(postId: string, input: Omit<DecisionInput, 'messageId'>, knownUserId?: string): Promise<void> {
-    const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirst();
-    if (!post) return;
-    const userId = knownUserId ?? (await ensureUser(this.deps.db, post.workspace_id, input.userExternalId, input.userName));
-    const approverIds = await this.deps.settings.approverIds(post.workspace_id);
-    // The state is read and the decision recorded under a lock on the post: two ✅ at the same
-    // moment (on two instances, or two requests in one) are counted one after the other, so the
-    // second sees the first and the quorum is reached.
-    const decided = await this.deps.db.transaction().execute(async (trx) => {
-      const loaded = await this.approvalState(postId, trx);
-      if (!loaded) return undefined;
-      const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: this.now() }, { approverIds });
-      if (outcome.kind === 'counted') await this.recordDecision(postId, userId, input, true, trx);
-      else if (outcome.kind === 'ignored' && (ignoredExplanation(outcome.reason) || this.isLateDecision(outcome.reason, input.decision)))
-        await this.recordDecision(postId, userId, input, false, trx);
-      return { loaded, outcome };
+    // The decision and what it ends (the approval and its publish jobs, or the rejection) are
+    // one transaction, under a lock on the post: two ✅ at the same moment (on two instances, or
+    // two requests in one) are counted one after the other, so the second sees the first and the
+    // quorum is reached; and a quorum, once recorded, always has its jobs. What the chat is told
+    // is written in the same transaction and said after it (notices.ts).
+    const decided = await this.persistently('a decision', async () => {
+      const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirst();
+      if (!post) return undefined;
+      const userId = knownUserId ?? (await ensureUser(this.deps.db, post.workspace_id, input.userExternalId, input.userName));
+      const approverIds = await this.deps.settings.approverIds(post.workspace_id);
+      return this.deps.db.transaction().execute(async (trx) => {
+        const loaded = await this.approvalState(postId, trx);
+        if (!loaded) return undefined;
+        const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: this.now() }, { approverIds });
+        if (outcome.kind === 'counted') {
+          await this.recordDecision(postId, userId, input, true, trx);
+          return { outcome, ended: await this.applyCounted(trx, postId, loaded.workspaceId, userId, input, outcome) };
+        }
+        if (outcome.kind === 'ignored' && (ignoredExplanation(outcome.reason) || this.isLateDecision(outcome.reason, input.decision)))
+          await this.recordDecision(postId, userId, input, false, trx);
+        return { outcome, ended: undefined };
+      });
     });
     if (!decided) return;
-    const { loaded, outcome } = decided;
+    const { outcome, ended } = decided;
 
     if (outcome.kind === 'expired') {
       await this.expire(postId);
@@ -522,23 +595,44 @@ export class PostsService {
       if (explanation) await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
       return;
     }
+    await this.notices.deliver(ended?.notice);
+    if (ended?.kind === 'approved') {
+      await this.refreshApprovalMessage(postId, 'approved');
+      this.deps.onEnqueued?.();
+    } else if (ended?.kind === 'rejected') await this.refreshApprovalMessage(postId, 'rejected', `by <@${input.userExternalId}>`);
+  }
+
+  /**
+   * Applies a counted decision inside its transaction: the post's transition (guarded: only a
+   * post still waiting moves), the audit entry, and the notice for the thread.
+   */
+  private async applyCounted(
+    trx: Db,
+    postId: string,
+    workspaceId: string,
+    userId: string,
+    input: Omit<DecisionInput, 'messageId'>,
+    outcome: Extract<DecisionOutcome, { kind: 'counted' }>,
+  ): Promise<{ kind: 'approved' | 'rejected' | 'counted'; notice: Notice } | undefined> {
     const actor = `<@${input.userExternalId}>`;
+    const tally = `${outcome.state.approvedBy.length} of ${outcome.state.required}`;
+    const audit = (action: AuditAction, detail?: Record<string, number>) => appendAudit(trx, { action, workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, ...(detail ? { detail } : {}) });
     if (outcome.ended === 'approved') {
-      await appendAudit(this.deps.db, { action: 'post.approved', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
-      await this.say(postId, `approved by ${actor} (${outcome.state.approvedBy.length} of ${outcome.state.required}): publishing now.`);
-      await this.approve(postId, loaded.workspaceId, userId);
-    } else if (outcome.ended === 'rejected') {
-      await this.endWithoutPublishing(postId, 'rejected');
-      await appendAudit(this.deps.db, { action: 'post.rejected', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
-      await this.say(postId, `rejected by ${actor}: nothing will be published.`);
-      await this.refreshApprovalMessage(postId, 'rejected', `by ${actor}`);
-    } else if (input.decision === 'withdraw') {
-      await appendAudit(this.deps.db, { action: 'post.withdrawn', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId });
-      await this.say(postId, `${actor} withdrew their approval (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
-    } else {
-      await appendAudit(this.deps.db, { action: 'post.approval_counted', workspaceId: loaded.workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, detail: { of: outcome.state.required } });
-      await this.say(postId, `approved by ${actor} (${outcome.state.approvedBy.length} of ${outcome.state.required}).`);
+      if (!(await this.approveIn(trx, postId))) return undefined;
+      await audit('post.approved');
+      return { kind: 'approved', notice: await this.notices.write(trx, postId, `approved by ${actor} (${tally}): publishing now.`) };
     }
+    if (outcome.ended === 'rejected') {
+      if (!(await this.endWithoutPublishingIn(trx, postId, 'rejected'))) return undefined;
+      await audit('post.rejected');
+      return { kind: 'rejected', notice: await this.notices.write(trx, postId, `rejected by ${actor}: nothing will be published.`) };
+    }
+    if (input.decision === 'withdraw') {
+      await audit('post.withdrawn');
+      return { kind: 'counted', notice: await this.notices.write(trx, postId, `${actor} withdrew their approval (${tally}).`) };
+    }
+    await audit('post.approval_counted', { of: outcome.state.required });
+    return { kind: 'counted', notice: await this.notices.write(trx, postId, `approved by ${actor} (${tally}).`) };
   }
 
   /** A ✅ or ❌ on a post that is no longer waiting: recorded, and answered (taking back a ✅ then is not a decision). */
@@ -561,68 +655,145 @@ export class PostsService {
       .execute();
   }
 
-  /** Marks the post approved and enqueues one publish job per target, in one transaction. */
-  private async approve(postId: string, workspaceId: string, actorId: string | null): Promise<void> {
-    const moved = await this.deps.db.transaction().execute(async (trx) => {
-      const nowIso = isoNow(this.now());
-      const updated = await trx
-        .updateTable('posts')
-        .set({ status: 'approved', decided_at: nowIso, updated_at: nowIso })
-        .where('id', '=', postId)
-        .where('status', '=', 'pending_approval')
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) return false;
-      const targets = await trx.selectFrom('post_targets').select(['id', 'platform']).where('post_id', '=', postId).where('status', '=', 'pending').execute();
-      for (const target of targets) {
-        await trx.updateTable('post_targets').set({ status: 'queued', updated_at: nowIso }).where('id', '=', target.id).execute();
-        await this.deps.queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey: publishJobKey(target.id), groupKey: target.platform, payload: { targetId: target.id, postId }, maxAttempts: this.deps.maxAttempts }, trx);
-      }
-      return true;
-    });
-    if (!moved) return;
-    if (actorId === null) await appendAudit(this.deps.db, { action: 'post.approved', workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
-    await this.refreshApprovalMessage(postId, 'approved');
-    this.deps.onEnqueued?.();
+  /**
+   * Inside `trx`: moves a waiting post to approved and enqueues one publish job per target.
+   * False when the post was no longer waiting (decided meanwhile): then nothing changes.
+   */
+  private async approveIn(trx: Db, postId: string): Promise<boolean> {
+    const nowIso = isoNow(this.now());
+    const updated = await trx
+      .updateTable('posts')
+      .set({ status: 'approved', decided_at: nowIso, updated_at: nowIso })
+      .where('id', '=', postId)
+      .where('status', '=', 'pending_approval')
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) return false;
+    const targets = await trx.selectFrom('post_targets').select(['id', 'platform']).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    for (const target of targets) {
+      await trx.updateTable('post_targets').set({ status: 'queued', updated_at: nowIso }).where('id', '=', target.id).execute();
+      await this.deps.queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey: publishJobKey(target.id), groupKey: target.platform, payload: { targetId: target.id, postId }, maxAttempts: this.deps.maxAttempts }, trx);
+    }
+    return true;
   }
 
-  private async endWithoutPublishing(postId: string, status: 'rejected'): Promise<void> {
+  /** Inside `trx`: ends a waiting post without publishing (rejected, expired). False when it was decided meanwhile. */
+  private async endWithoutPublishingIn(trx: Db, postId: string, status: 'rejected' | 'expired'): Promise<boolean> {
     const nowIso = isoNow(this.now());
-    await this.deps.db.transaction().execute(async (trx) => {
-      await trx.updateTable('posts').set({ status, decided_at: nowIso, finished_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
-      await trx
-        .updateTable('post_targets')
-        .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
-        .where('post_id', '=', postId)
-        .where('status', 'in', ['pending', 'queued'])
-        .execute();
-    });
+    let update = trx
+      .updateTable('posts')
+      .set({ status, decided_at: nowIso, finished_at: nowIso, updated_at: nowIso })
+      .where('id', '=', postId)
+      .where('status', '=', 'pending_approval');
+    // Expiry is for a post whose time is up, whatever clock the caller read it with.
+    if (status === 'expired') update = update.where('approval_expires_at', '<=', nowIso);
+    const moved = await update.executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return false;
+    await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    return true;
   }
 
   /** Expires a pending request whose time is up (cleanup, or a late decision). */
   async expire(postId: string): Promise<boolean> {
-    const nowIso = isoNow(this.now());
-    const moved = await this.deps.db
-      .updateTable('posts')
-      .set({ status: 'expired', decided_at: nowIso, finished_at: nowIso, updated_at: nowIso })
-      .where('id', '=', postId)
-      .where('status', '=', 'pending_approval')
-      .where('approval_expires_at', '<=', nowIso)
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) return false;
-    await this.deps.db.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
-    const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirstOrThrow();
-    await appendAudit(this.deps.db, { action: 'post.expired', workspaceId: post.workspace_id, actorId: null, subjectType: 'post', subjectId: postId });
-    await this.say(postId, `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`);
+    const notice = await this.deps.db.transaction().execute(async (trx) => {
+      if (!(await this.endWithoutPublishingIn(trx, postId, 'expired'))) return undefined;
+      const post = await trx.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirstOrThrow();
+      await appendAudit(trx, { action: 'post.expired', workspaceId: post.workspace_id, actorId: null, subjectType: 'post', subjectId: postId });
+      return this.notices.write(trx, postId, `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`);
+    });
+    if (!notice) return false;
+    await this.notices.deliver(notice);
     await this.refreshApprovalMessage(postId, 'expired');
     return true;
   }
 
-  /** Expires every pending request whose time is up; returns their ids. */
+  /**
+   * The expiry check (cleanup): every pending post is looked at. Its approval message is read
+   * back for ✅/❌ whose events never arrived, and those are decided as if received; a post
+   * whose recorded approvals already reach its quorum is approved; then the requests whose time
+   * is up expire. Returns the ids of those expired.
+   */
   async expireDue(): Promise<string[]> {
+    const pending = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_message_id', 'is not', null).orderBy('created_at').execute();
+    for (const { id } of pending) {
+      try {
+        await this.readBackDecisions(id);
+        await this.approveIfQuorum(id);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, postId: id }, 'could not read back the decisions on an approval message');
+      }
+    }
     const due = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_expires_at', '<=', isoNow(this.now())).execute();
     const expired: string[] = [];
     for (const { id } of due) if (await this.expire(id)) expired.push(id);
     return expired;
+  }
+
+  /**
+   * Reads the ✅/❌ on a pending post's approval message and decides those not yet recorded, as
+   * if their events had arrived (the approval rules apply as usual). A ❌ is taken first: the
+   * order they were given in is unknown, and a veto is the safe side. Bots are left out.
+   */
+  private async readBackDecisions(postId: string): Promise<void> {
+    const thread = await this.threadOf(postId);
+    if (!thread?.port?.approvalReactions) return;
+    const row = await this.deps.db
+      .selectFrom('posts')
+      .innerJoin('workspaces', 'workspaces.id', 'posts.workspace_id')
+      .select(['posts.workspace_id', 'posts.status', 'workspaces.chat'])
+      .where('posts.id', '=', postId)
+      .executeTakeFirst();
+    if (!row || row.status !== 'pending_approval') return;
+    const found = (await thread.port.approvalReactions(thread.ref)).filter((r) => !r.isBot);
+    const ordered = [...found.filter((r) => r.decision === 'reject'), ...found.filter((r) => r.decision === 'approve')];
+    for (const reaction of ordered) {
+      if (await this.alreadyDecided(postId, row.workspace_id, reaction)) continue;
+      await this.decideOnPost(postId, {
+        chat: row.chat,
+        workspaceExternalId: thread.ref.workspaceExternalId,
+        channelId: thread.ref.channelId,
+        userExternalId: reaction.userExternalId,
+        userName: reaction.userName,
+        isBot: false,
+        decision: reaction.decision,
+        via: 'reaction',
+      });
+      const now = await this.deps.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirst();
+      if (now?.status !== 'pending_approval') return;
+    }
+  }
+
+  /** Whether this person's latest recorded decision on the post is the one read back (counted or answered). */
+  private async alreadyDecided(postId: string, workspaceId: string, reaction: ReactionOnMessage): Promise<boolean> {
+    const latest = await this.deps.db
+      .selectFrom('approvals')
+      .innerJoin('chat_users', 'chat_users.id', 'approvals.chat_user_id')
+      .select('approvals.decision')
+      .where('approvals.post_id', '=', postId)
+      .where('chat_users.workspace_id', '=', workspaceId)
+      .where('chat_users.external_id', '=', reaction.userExternalId)
+      .orderBy('approvals.created_at', 'desc')
+      .orderBy('approvals.id')
+      .executeTakeFirst();
+    return latest?.decision === reaction.decision;
+  }
+
+  /**
+   * Approves a pending post whose recorded approvals already reach its quorum (one needing no
+   * approval whose approval did not get stored, or one left so by an older version).
+   */
+  private async approveIfQuorum(postId: string): Promise<void> {
+    const notice = await this.deps.db.transaction().execute(async (trx) => {
+      const loaded = await this.approvalState(postId, trx);
+      if (!loaded || loaded.state.status !== 'pending' || !approvalQuorumReached(loaded.state) || this.now() >= loaded.state.expiresAt) return undefined;
+      if (!(await this.approveIn(trx, postId))) return undefined;
+      await appendAudit(trx, { action: 'post.approved', workspaceId: loaded.workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
+      const tally = `${loaded.state.approvedBy.length} of ${loaded.state.required}`;
+      return this.notices.write(trx, postId, loaded.state.required === 0 ? 'publishing now (no approval needed here).' : `approved (${tally}): publishing now.`);
+    });
+    if (!notice) return;
+    await this.notices.deliver(notice);
+    await this.refreshApprovalMessage(postId, 'approved');
+    this.deps.onEnqueued?.();
   }
 
   private async findPost(invocation: Invocation, postId: string) {
@@ -640,24 +811,52 @@ export class PostsService {
     return privateReply([`Post ${postId}: ${post.status.replace('_', ' ')}`, ...lines].join('\n'));
   }
 
-  /** `cancel <post-id>`: the requester or an admin; only what has not started publishing. */
+  /**
+   * `cancel <post-id>`: the requester or an admin; only what has not started publishing. Each
+   * target is cancelled by a guarded update, and only those it matched are said cancelled: one
+   * whose publishing began a moment before is left to finish and report its result.
+   */
   async cancel(invocation: Invocation, postId: string): Promise<Reply> {
     const { member, post } = await this.findPost(invocation, postId);
     if (!post) return privateReply(`There is no post ${postId} in this workspace.`);
     if (post.requester_id !== member.userId && !invocation.isAdmin) return privateReply(`Only the person who asked for post ${postId} or an admin can cancel it.`);
-    const nowIso = isoNow(this.now());
-    const cancellable = await this.deps.db.selectFrom('post_targets').select(['id', 'account_label']).where('post_id', '=', postId).where('status', 'in', ['pending', 'queued']).execute();
-    if (cancellable.length === 0) return privateReply(`Post ${postId} has nothing left to cancel: it is ${post.status.replace('_', ' ')}.`);
-    await this.deps.db.transaction().execute(async (trx) => {
-      await this.deps.queue.cancelQueued(cancellable.map((t) => publishJobKey(t.id)), trx);
-      await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('id', 'in', cancellable.map((t) => t.id)).where('status', 'in', ['pending', 'queued']).execute();
-      if (post.status === 'pending_approval') await trx.updateTable('posts').set({ status: 'cancelled', finished_at: nowIso, decided_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
+    const actor = `<@${invocation.userExternalId}>`;
+    const done = await this.deps.db.transaction().execute(async (trx) => {
+      // Under the post's lock, as decisions are: a cancel and a ✅ on the same post take turns.
+      await lockRows(trx, trx.selectFrom('posts').select('id').where('id', '=', postId)).executeTakeFirst();
+      const nowIso = isoNow(this.now());
+      const candidates = await trx.selectFrom('post_targets').select(['id', 'account_label']).where('post_id', '=', postId).where('status', 'in', ['pending', 'queued']).orderBy('created_at').execute();
+      if (candidates.length === 0) return undefined;
+      const matched = await trx
+        .updateTable('post_targets')
+        .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
+        .where('id', 'in', candidates.map((t) => t.id))
+        .where('status', 'in', ['pending', 'queued'])
+        .returning('id')
+        .execute();
+      const ids = new Set(matched.map((m) => m.id));
+      const cancelled = candidates.filter((t) => ids.has(t.id));
+      if (cancelled.length === 0) return undefined;
+      await this.deps.queue.cancelQueued(cancelled.map((t) => publishJobKey(t.id)), trx);
+      const postMoved = await trx
+        .updateTable('posts')
+        .set({ status: 'cancelled', finished_at: nowIso, decided_at: nowIso, updated_at: nowIso })
+        .where('id', '=', postId)
+        .where('status', '=', 'pending_approval')
+        .executeTakeFirst();
+      await appendAudit(trx, { action: 'post.cancelled', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: cancelled.length } });
+      const labels = cancelled.map((t) => t.account_label).join(', ');
+      const notice = await this.notices.write(trx, postId, `cancelled by ${actor}: ${labels}.`);
+      return { labels, notice, wasPending: Number(postMoved.numUpdatedRows) === 1 };
     });
-    await appendAudit(this.deps.db, { action: 'post.cancelled', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: cancellable.length } });
-    await this.say(postId, `cancelled by <@${invocation.userExternalId}>: ${cancellable.map((t) => t.account_label).join(', ')}.`);
-    if (post.status === 'pending_approval') await this.refreshApprovalMessage(postId, 'cancelled');
+    if (!done) {
+      const now = await this.deps.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirst();
+      return privateReply(`Post ${postId} has nothing left to cancel: it is ${(now?.status ?? post.status).replace('_', ' ')}.`);
+    }
+    await this.notices.deliver(done.notice);
+    if (done.wasPending) await this.refreshApprovalMessage(postId, 'cancelled');
     else await this.onTargetSettled(postId);
-    return privateReply(`cancelled: ${cancellable.map((t) => t.account_label).join(', ')} of post ${postId}.`);
+    return privateReply(`cancelled: ${done.labels} of post ${postId}.`);
   }
 
   /** `retry <post-id>`: the requester or an admin; targets that failed retryably (or for access, once reconnected). */
@@ -673,32 +872,42 @@ export class PostsService {
       .where('post_targets.status', '=', 'failed')
       // Reported in the thread: the attempt that failed is over (its job may still be closing).
       .where('post_targets.finished_at', 'is not', null)
+      .orderBy('post_targets.created_at')
       .execute();
     const retryable = failed.filter((t) => t.failure_class === 'retryable' || (t.failure_class === 'reconnect' && t.accountStatus === 'active'));
-    if (retryable.length === 0) {
+    const nothing = async () => {
       const unconfirmed = await this.deps.db.selectFrom('post_targets').select('account_label').where('post_id', '=', postId).where('status', '=', 'unconfirmed').execute();
       const note = unconfirmed.length > 0 ? ` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.` : '';
       return privateReply(`Post ${postId} has no target that failed for a reason a retry can fix.${note}`);
-    }
-    const nowIso = isoNow(this.now());
-    await this.deps.db.transaction().execute(async (trx) => {
+    };
+    if (retryable.length === 0) return nothing();
+    const actor = `<@${invocation.userExternalId}>`;
+    const done = await this.deps.db.transaction().execute(async (trx) => {
+      const nowIso = isoNow(this.now());
+      const reopened: typeof retryable = [];
       for (const target of retryable) {
         // Only a target still failed and reported: a second `retry` at the same moment finds it queued and does nothing.
-        const reopened = await trx
+        const moved = await trx
           .updateTable('post_targets')
           .set({ status: 'queued', failure_class: null, failure_message: null, committed_at: null, finished_at: null, updated_at: nowIso })
           .where('id', '=', target.id)
           .where('status', '=', 'failed')
           .where('finished_at', 'is not', null)
           .executeTakeFirst();
-        if (Number(reopened.numUpdatedRows) === 1) await this.deps.queue.requeue(publishJobKey(target.id), this.deps.maxAttempts, trx);
+        if (Number(moved.numUpdatedRows) !== 1) continue;
+        await this.deps.queue.requeue(publishJobKey(target.id), this.deps.maxAttempts, trx);
+        reopened.push(target);
       }
+      if (reopened.length === 0) return undefined;
       await trx.updateTable('posts').set({ status: 'publishing', finished_at: null, updated_at: nowIso }).where('id', '=', postId).execute();
+      await appendAudit(trx, { action: 'post.retried', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: reopened.length } });
+      const labels = reopened.map((t) => t.account_label).join(', ');
+      return { labels, notice: await this.notices.write(trx, postId, `retrying ${labels} (asked by ${actor}).`) };
     });
-    await appendAudit(this.deps.db, { action: 'post.retried', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: retryable.length } });
-    await this.say(postId, `retrying ${retryable.map((t) => t.account_label).join(', ')} (asked by <@${invocation.userExternalId}>).`);
+    if (!done) return nothing();
+    await this.notices.deliver(done.notice);
     this.deps.onEnqueued?.();
-    return privateReply(`Retrying ${retryable.map((t) => t.account_label).join(', ')} of post ${postId}.`);
+    return privateReply(`Retrying ${done.labels} of post ${postId}.`);
   }
 
   /**
@@ -715,22 +924,28 @@ export class PostsService {
     // `failed` only when nothing can be live: an unconfirmed target may be (no false failures).
     const outcome: PostStatus =
       cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : failed === targets.length - cancelled ? 'failed' : 'partial';
-    const nowIso = isoNow(this.now());
-    const moved = await this.deps.db
-      .updateTable('posts')
-      .set({ status: outcome, finished_at: nowIso, updated_at: nowIso })
-      .where('id', '=', postId)
-      .where('status', 'in', ['approved', 'publishing'])
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) return;
-    this.progressLines.delete(postId);
     const counted = targets.length - cancelled;
     const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
     const tally = `${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}`;
     const summary = `Post ${postId}: ${outcome} (${tally}).`;
+    // The outcome and its summary are committed together: the summary is said even if the chat
+    // is down now, or this process stops before saying it.
+    const notice = await this.deps.db.transaction().execute(async (trx) => {
+      const nowIso = isoNow(this.now());
+      const moved = await trx
+        .updateTable('posts')
+        .set({ status: outcome, finished_at: nowIso, updated_at: nowIso })
+        .where('id', '=', postId)
+        .where('status', 'in', ['approved', 'publishing'])
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) return undefined;
+      return this.notices.write(trx, postId, summary);
+    });
+    if (!notice) return;
+    this.progressLines.delete(postId);
     // The approval message first, so the summary in the thread is the last word on the post.
     await this.refreshApprovalMessage(postId, outcome, tally);
-    if (!(await this.say(postId, summary))) this.deps.logger.error({ postId, summary }, 'could not say the post\'s summary in its thread; `status` shows it');
+    await this.notices.deliver(notice);
   }
 }
 

@@ -2,7 +2,7 @@
  * An in-memory chat surface: what the core says is kept, per user, channel and thread, so
  * tests can read the conversation as a person would see it.
  */
-import type { ChatFile, ChatKind, ChatMessage, ChatPort, ChatUserRef, Invocation, MessageRef } from '../../src/bots/chat-port.js';
+import type { ChatFile, ChatKind, ChatMessage, ChatPort, ChatUserRef, Invocation, MessageRef, ReactionOnMessage } from '../../src/bots/chat-port.js';
 
 export interface SentMessage {
   id: string;
@@ -20,6 +20,10 @@ export class MemoryChat implements ChatPort {
   readonly channel: SentMessage[] = [];
   /** Thread replies whose text matches fail (as a chat that is down would) while this is set. */
   failThreadReplies: RegExp | undefined;
+  /** ✅/❌ on messages as people see them, whether or not the app heard of them (by message id). */
+  readonly reactions = new Map<string, ReactionOnMessage[]>();
+  /** Reading reactions back fails (the chat is down) while this is set. */
+  failReactionReads = false;
 
   constructor(readonly chat: ChatKind = 'slack') {}
 
@@ -54,6 +58,18 @@ export class MemoryChat implements ChatPort {
     if (!sent) throw new Error(`no message ${ref.messageId}`);
     sent.message = message;
     sent.history.push(message);
+  }
+
+  async approvalReactions(ref: MessageRef): Promise<ReactionOnMessage[]> {
+    if (this.failReactionReads) throw new Error('the chat is down (test)');
+    return [...(this.reactions.get(ref.messageId) ?? [])];
+  }
+
+  /** A person puts ✅ (approve) or ❌ (reject) on a message; the app hears of it only if the test also decides it. */
+  react(messageId: string, userExternalId: string, decision: 'approve' | 'reject', isBot = false): void {
+    const list = this.reactions.get(messageId) ?? [];
+    if (!list.some((r) => r.userExternalId === userExternalId && r.decision === decision)) list.push({ decision, userExternalId, userName: userExternalId, isBot });
+    this.reactions.set(messageId, list);
   }
 
   /** Texts of the replies in the thread of `messageId`, in order (current versions). */
