@@ -5,17 +5,29 @@ export interface Metrics {
   registry: Registry;
   httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   httpRequestsRejected: Counter<'reason'>;
-  /** Targets this process settled, by platform and final status (published, failed, unconfirmed, cancelled). */
+  /** Target results this process recorded, by platform and outcome (published, failed, unconfirmed). */
   publishes: Counter<'platform' | 'outcome'>;
-  /** Token refreshes this process ran, by platform and outcome (refreshed, or why not). */
+  /** Refresh requests this process sent to a platform, by platform and outcome (refreshed, rejected, failed). */
   tokenRefreshes: Counter<'platform' | 'outcome'>;
-  /** 1 while this process holds a Discord gateway connection, else 0. */
-  discordGatewayConnected: Gauge;
+  /**
+   * Reports `iqsp_discord_gateway_connected`: 1 at a scrape when `connected()` says this
+   * process's gateway connection is up, else 0 (also when no gateway runs here).
+   */
+  watchDiscordGateway(connected: () => boolean): void;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'iqsp_' });
+  const gateways: Array<() => boolean> = [];
+  new Gauge({
+    name: 'iqsp_discord_gateway_connected',
+    help: '1 while this process holds the Discord gateway connection (one process across all instances does), else 0',
+    registers: [registry],
+    collect() {
+      this.set(gateways.some((connected) => connected()) ? 1 : 0);
+    },
+  });
   return {
     registry,
     httpRequestDuration: new Histogram({
@@ -33,20 +45,16 @@ export function createMetrics(): Metrics {
     }),
     publishes: new Counter({
       name: 'iqsp_publish_total',
-      help: 'Publish targets this process settled, by platform and outcome (published, failed, unconfirmed, cancelled)',
+      help: 'Target results this process recorded, by platform and outcome (published, failed, unconfirmed)',
       labelNames: ['platform', 'outcome'],
       registers: [registry],
     }),
     tokenRefreshes: new Counter({
       name: 'iqsp_token_refresh_total',
-      help: 'Access token refreshes this process ran, by platform and outcome',
+      help: 'Token refresh requests this process sent, by platform and outcome (refreshed; rejected: the account needs reconnecting; failed: try again later)',
       labelNames: ['platform', 'outcome'],
       registers: [registry],
     }),
-    discordGatewayConnected: new Gauge({
-      name: 'iqsp_discord_gateway_connected',
-      help: '1 while this process holds the Discord gateway connection (one process across all instances does), else 0',
-      registers: [registry],
-    }),
+    watchDiscordGateway: (connected) => void gateways.push(connected),
   };
 }
