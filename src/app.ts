@@ -208,6 +208,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   });
   const publishing = new PublishingService({
     db,
+    queue,
     publishers,
     tokens,
     media,

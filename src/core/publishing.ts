@@ -2,18 +2,28 @@
  * Publishing one target: the publish job's handler. Each target is its own durable job.
  *
  * The rules that keep IQSP free of duplicates and silent failures:
- * - `committed_at` is written (and awaited) just before the request that makes the post live.
- *   A job that finds it set was interrupted after that point: the target is reported
- *   `unconfirmed` and never sent again automatically.
+ * - `committed_at` is written (and awaited) just before the request that makes the post live,
+ *   by one conditional UPDATE: only where it is not set yet and only while this run's claim on
+ *   the job holds with an unexpired lease, by the database's clock (`JobQueue.claimIsLive`). A
+ *   run that froze past its lease therefore stops before its committing request, and at most
+ *   one run ever sends. A job that finds the marker set was interrupted after that point: the
+ *   target is reported `unconfirmed` and never sent again automatically.
+ * - Whatever a run records about its target, other than a post the platform accepted, it
+ *   records only while its claim holds (`JobQueue.whileHeld`): a run that was taken over leaves
+ *   the target to the run that took it.
  * - Retryable failures go back to the queue after the platform's reset time (or an exponential
  *   backoff when it gives none), up to the attempt limit; then they are `failed`, with the reason and `retry` to try again.
+ * - A run that throws (a database that failed for a moment) is run again after a backoff. Past
+ *   the attempt limit, whatever stopped the runs, the target is settled `failed` with the reason
+ *   (`unconfirmed` if it may have been sent): a publish job ends only once its target is final,
+ *   so no target is left waiting with no job to finish it.
  * - An expired token is refreshed once (single flight) and the attempt repeated.
  * - Every result is replied in the thread as it arrives; the last one ends with a summary.
  */
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { Platform, TargetStatus } from '../db/schema.js';
-import type { ClaimedJob } from '../jobs/queue.js';
+import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { MediaService } from '../media/service.js';
 import { toMediaInfo } from '../media/service.js';
@@ -28,6 +38,8 @@ import type { PostsService } from './posts.js';
 
 export interface PublishingDependencies {
   db: Db;
+  /** The queue the publish jobs are claimed from: their claims fence what a run writes. */
+  queue: JobQueue;
   publishers: ReadonlyMap<Platform, Publisher>;
   tokens: TokenStore;
   media: MediaService;
@@ -65,17 +77,24 @@ export class PublishingService {
     try {
       return await this.publishTarget(job, signal);
     } catch (error) {
-      if (!(error instanceof ResultNotSaid)) throw error;
-      // Saying a result has a budget of its own: the publishing attempts may all be spent.
-      if (job.attempt < job.maxAttempts + REPORT_RETRIES) {
-        const waitMs = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1));
-        return { kind: 'retry', at: new Date(this.now().getTime() + waitMs), reason: error.message };
+      if (!(error instanceof ResultNotSaid)) {
+        // A database error, most likely, that the next run will not meet. Never the end of the
+        // job: past the attempt limit the next run settles the target (isExhausted).
+        this.deps.logger.error({ err: error, jobId: job.id, attempt: job.attempt }, 'publishing a target stopped on an error; it will run again');
+        return { kind: 'retry', at: this.backoff(job.attempt), reason: internalError(error) };
       }
+      // Saying a result has a budget of its own: the publishing attempts may all be spent.
+      if (job.attempt < job.maxAttempts + REPORT_RETRIES) return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
       this.deps.logger.error({ targetId: error.targetId }, 'gave up saying a result in the thread; `status` shows it');
       await this.markReported(error.targetId, error.postId, error.status);
       return { kind: 'done' };
     }
   };
+
+  /** When to run again after `attempt`: exponential backoff from `backoffBaseMs`, capped. */
+  private backoff(attempt: number, waitMs?: number): Date {
+    return new Date(this.now().getTime() + (waitMs ?? Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (attempt - 1))));
+  }
 
   private async publishTarget(job: ClaimedJob, signal: AbortSignal): Promise<JobDecision> {
     const targetId = String(job.payload.targetId);
@@ -83,13 +102,17 @@ export class PublishingService {
     if (!target) return { kind: 'done' }; // deleted with its post
     if (target.status !== 'queued' && target.status !== 'publishing') {
       // Final already. A result recorded but never reported (the process stopped in between) is reported now.
-      if (target.finished_at === null && REPORTED_STATUSES.includes(target.status)) await this.report(target.id, target.post_id);
+      if (target.finished_at === null && REPORTED_STATUSES.includes(target.status)) {
+        // Saying it has a budget of its own; past it (saying it keeps stopping the process), `status` shows it.
+        if (job.attempt > job.maxAttempts + REPORT_RETRIES) await this.markReported(target.id, target.post_id, target.status);
+        else await this.report(target.id, target.post_id);
+      }
       return { kind: 'done' };
     }
 
     if (target.committed_at) {
       // A previous attempt got as far as the request that makes the post live, then stopped.
-      await this.settle(target.id, target.post_id, {
+      await this.settle(job, target.id, target.post_id, {
         status: 'unconfirmed',
         failure: {
           class: 'unknown',
@@ -99,13 +122,20 @@ export class PublishingService {
       return { kind: 'done' };
     }
 
+    if (job.attempt > job.maxAttempts) {
+      // Every attempt is spent, whatever ended them (a process that died or froze on this job,
+      // errors): no more tries, or a post that kills its process would do so for ever.
+      await this.settle(job, target.id, target.post_id, { status: 'failed', failure: { class: 'retryable', message: exhaustedReason(job) } });
+      return { kind: 'done' };
+    }
+
     const publisher = this.deps.publishers.get(target.platform);
     const account = target.account_id
       ? await this.deps.db.selectFrom('social_accounts').selectAll().where('id', '=', target.account_id).executeTakeFirst()
       : undefined;
     if (!publisher || !account) {
       // `retry` cannot help here (the target names no account any more): say what can.
-      await this.settle(target.id, target.post_id, {
+      await this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: {
           class: 'content',
@@ -140,7 +170,7 @@ export class PublishingService {
     if (allMedia.some((m) => m.deleted_at !== null)) {
       // Approved after MEDIA_TTL_HOURS (or waiting that long between retries): never publish the
       // caption without what was approved with it.
-      await this.settle(target.id, target.post_id, {
+      await this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: { class: 'content', message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again` },
       });
@@ -151,12 +181,19 @@ export class PublishingService {
 
     let result: PublishResult;
     try {
-      result = await this.attempt(publisher, account.id, toAccountRef(account), {
+      result = await this.attempt(job, publisher, account.id, toAccountRef(account), {
         caption: post.caption,
         media: mediaRows.map(toMediaInfo),
         options: JSON.parse(target.options) as Record<string, string>,
       }, target.id, progress, signal);
     } catch (error) {
+      if (error instanceof ClaimNotHeld) {
+        // Stopped before the committing request: this run outlived its lease (or another run
+        // already committed). The job is run again at once if this claim still holds it, and
+        // whoever runs it decides from the marker; if another run holds it, that run does.
+        this.deps.logger.warn({ jobId: job.id, targetId }, 'a publish run lost its claim before sending; it stops');
+        return { kind: 'retry', at: undefined, reason: error.message };
+      }
       if (error instanceof AccountNeedsReconnectError) result = { kind: 'failed', failure: { class: 'reconnect', message: error.message } };
       else {
         this.deps.logger.error({ err: error, targetId }, 'publishing crashed');
@@ -174,26 +211,32 @@ export class PublishingService {
     if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
 
     if (result.kind === 'published') {
-      await this.settle(target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
+      await this.settle(job, target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
       return { kind: 'done' };
     }
     const failure = result.failure;
     if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
       // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
-      const waitMs = failure.retryAfterMs ?? Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (job.attempt - 1));
-      const at = new Date(this.now().getTime() + waitMs);
-      await this.deps.db
-        .updateTable('post_targets')
-        .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: failure.message, updated_at: isoNow(this.now()) })
-        .where('id', '=', target.id)
-        .execute();
+      const at = this.backoff(job.attempt, failure.retryAfterMs);
+      const waitMs = at.getTime() - this.now().getTime();
+      // Nothing was accepted, so the marker goes: but only by the run that holds the job, or it
+      // could clear the marker of a run that took over and is sending now.
+      const requeued = await this.deps.queue.whileHeld(job, (trx) =>
+        trx
+          .updateTable('post_targets')
+          .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: failure.message, updated_at: isoNow(this.now()) })
+          .where('id', '=', target.id)
+          .where('status', '=', 'publishing')
+          .execute(),
+      );
+      if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
       await this.deps.posts.say(
         target.post_id,
         `${target.account_label}: ${failure.message}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
       );
       return { kind: 'retry', at, reason: failure.message };
     }
-    await this.settle(target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
+    await this.settle(job, target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
     return { kind: 'done' };
   }
 
@@ -208,6 +251,7 @@ export class PublishingService {
 
   /** One publish, with one refresh-and-repeat when the platform says the token expired before commit. */
   private async attempt(
+    job: ClaimedJob,
     publisher: Publisher,
     accountId: string,
     account: ReturnType<typeof toAccountRef>,
@@ -224,56 +268,91 @@ export class PublishingService {
         media: this.deps.media,
         onProgress,
         signal,
-        beforeCommit: async () => {
-          await this.deps.db.updateTable('post_targets').set({ committed_at: isoNow(this.now()) }).where('id', '=', targetId).execute();
-        },
+        beforeCommit: () => this.markCommitting(job, targetId),
       });
     const tokens = await this.deps.tokens.validTokens(accountId);
     const first = await run(tokens);
     // The platform refused the token (even on the committing request, a refusal of the token
     // means nothing was accepted): refresh once and try again.
     if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh) {
-      await this.deps.db.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute();
+      // Only this run's own marker, while it holds the job (the run that took over may be sending).
+      const cleared = await this.deps.queue.whileHeld(job, (trx) => trx.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute());
+      if (!cleared.held) throw new ClaimNotHeld();
       const fresh = await this.deps.tokens.refresh(accountId, tokens.accessToken);
       return run(fresh);
     }
     return first;
   }
 
-  /** Records a target's result (status, link or reason, audit entry), then reports it. */
-  private async settle(
-    targetId: string,
-    postId: string,
-    outcome:
-      | { status: 'published'; platformPostId: string; permalink: string }
-      | { status: 'failed' | 'unconfirmed'; failure: Failure },
-  ): Promise<void> {
+  /**
+   * The commit marker, just before the committing request: set only where no run has set it
+   * and only while this run's claim holds with an unexpired lease, by the database's clock.
+   * Matching nothing, it throws, and the publisher stops before sending.
+   */
+  private async markCommitting(job: ClaimedJob, targetId: string): Promise<void> {
+    const marked = await this.deps.db
+      .updateTable('post_targets')
+      .set({ committed_at: isoNow(this.now()) })
+      .where('id', '=', targetId)
+      .where('committed_at', 'is', null)
+      .where(this.deps.queue.claimIsLive(job))
+      .executeTakeFirst();
+    if (Number(marked.numUpdatedRows) !== 1) throw new ClaimNotHeld();
+  }
+
+  /**
+   * Records a target's result (status, link or reason, audit entry) and reports it; only the
+   * run that moves the target from waiting or publishing to final reports it.
+   *
+   * A post the platform accepted is the truth whoever learns it, so it is recorded even by a run
+   * that was taken over (tried a few times: losing it would leave the target `unconfirmed`).
+   * Any other result is recorded only while this run's claim holds: a run that was taken over
+   * must not fail a target another run may be publishing.
+   */
+  private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<void> {
+    const recorded =
+      outcome.status === 'published'
+        ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome)))
+        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome)).then((r) => r.held && r.value);
+    if (recorded) await this.report(targetId, postId);
+  }
+
+  /** In `trx`: the target's final status (if it is not final yet) and its audit entry. False when it was final already. */
+  private async record(trx: Db, targetId: string, postId: string, outcome: Outcome): Promise<boolean> {
     const nowIso = isoNow(this.now());
-    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirstOrThrow();
-    const post = await this.deps.db.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
-    if (outcome.status === 'published') {
-      await this.deps.db
-        .updateTable('post_targets')
-        .set({ status: 'published', platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso })
-        .where('id', '=', targetId)
-        .execute();
-      await appendAudit(this.deps.db, { action: 'target.published', workspaceId: post.workspace_id, actorId: null, subjectType: 'target', subjectId: targetId, detail: { platform: target.platform } });
-    } else {
-      await this.deps.db
-        .updateTable('post_targets')
-        .set({ status: outcome.status, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso })
-        .where('id', '=', targetId)
-        .execute();
-      await appendAudit(this.deps.db, {
-        action: outcome.status === 'failed' ? 'target.failed' : 'target.unconfirmed',
-        workspaceId: post.workspace_id,
-        actorId: null,
-        subjectType: 'target',
-        subjectId: targetId,
-        detail: { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
-      });
+    const values =
+      outcome.status === 'published'
+        ? { status: outcome.status, platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso }
+        : { status: outcome.status, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso };
+    const moved = await trx.updateTable('post_targets').set(values).where('id', '=', targetId).where('status', 'in', ['queued', 'publishing']).executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return false;
+    const target = await trx.selectFrom('post_targets').select('platform').where('id', '=', targetId).executeTakeFirstOrThrow();
+    const post = await trx.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
+    await appendAudit(trx, {
+      action: `target.${outcome.status}`,
+      workspaceId: post.workspace_id,
+      actorId: null,
+      subjectType: 'target',
+      subjectId: targetId,
+      detail:
+        outcome.status === 'published'
+          ? { platform: target.platform }
+          : { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
+    });
+    return true;
+  }
+
+  /** Runs `work`, trying again twice after a short pause when it throws (a database that failed for a moment). */
+  private async persistently<T>(work: () => Promise<T>): Promise<T> {
+    for (let tried = 1; ; tried += 1) {
+      try {
+        return await work();
+      } catch (error) {
+        if (tried >= 3) throw error;
+        this.deps.logger.warn({ err: error }, 'could not record a published post; trying again');
+        await new Promise((resolve) => setTimeout(resolve, 100 * tried));
+      }
     }
-    await this.report(targetId, postId);
   }
 
   /**
@@ -313,6 +392,27 @@ export class PublishingService {
       pending = pending.then(() => this.deps.posts.showProgress(postId, `${label}: uploading ${percent}%`)).catch(() => undefined);
     };
   }
+}
+
+type Outcome = { status: 'published'; platformPostId: string; permalink: string } | { status: 'failed' | 'unconfirmed'; failure: Failure };
+
+/** The commit marker could not be set: this run's claim is gone or its lease ran out, or another run committed. */
+class ClaimNotHeld extends Error {
+  constructor() {
+    super('this run no longer holds the publish job (it outlived its lease), so it did not send');
+    this.name = 'ClaimNotHeld';
+  }
+}
+
+/** The reason a target is given up after its last attempt. */
+function exhaustedReason(job: ClaimedJob): string {
+  if (job.interruptions > 0) return `IQSP stopped ${job.interruptions} ${job.interruptions === 1 ? 'time' : 'times'} while publishing this`;
+  return `IQSP could not publish this after ${job.maxAttempts} attempts${job.lastError ? ` (${job.lastError})` : ''}`;
+}
+
+/** An unexpected error as a reason for people: what it said, with anything secret-looking removed. */
+function internalError(error: unknown): string {
+  return `IQSP hit an internal error: ${redactText(error instanceof Error ? error.message : String(error))}`;
 }
 
 /** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
