@@ -7,17 +7,14 @@
  * service (`npm run build` first); the test process runs a third, with the worker, which then
  * publishes.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv } from '../helpers/cli.js';
 import { onPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { allAtOnce, startOnCue } from './process-on-cue.js';
 
-const DRIVER = fileURLToPath(new URL('../fixtures/decide-in-another-process.mjs', import.meta.url));
 const POSTS = 12;
 
 let h: Harness | undefined;
@@ -25,38 +22,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-interface Decider {
-  ready: Promise<void>;
-  go(): void;
-  /** One outcome per message id: "ok" or the error. */
-  outcomes: Promise<string[]>;
-}
-
-/** Starts another process that decides `decision` on every message of `messageIds` as `user` when told to go. */
-function startDecider(env: Record<string, string>, user: string, decision: 'approve' | 'reject', messageIds: string[]): Decider {
-  const child = spawn(process.execPath, [DRIVER, user, decision, ...messageIds], { env: cleanEnv(env), cwd: path.dirname(DRIVER) });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (stdout.startsWith('ready\n')) resolve();
-    });
-    child.on('close', (code) => reject(new Error(`the decider exited (${code}) before it was ready: ${stderr}`)));
-  });
-  const outcomes = new Promise<string[]>((resolve, reject) =>
-    child.on('close', (code) => {
-      const line = stdout.split('\n').find((l) => l.startsWith('['));
-      if (code !== 0 || !line) reject(new Error(`the decider exited ${code}: ${stderr}`));
-      else resolve(JSON.parse(line) as string[]);
-    }),
-  );
-  // Reported through `ready` when the process dies early.
-  outcomes.catch(() => undefined);
-  return { ready, go: () => child.stdin.end('go\n'), outcomes };
-}
 
 describe(`decisions taken by two processes at once (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   it('no ✅ is lost: every post reaches its quorum of two', async () => {
@@ -82,10 +47,8 @@ describe(`decisions taken by two processes at once (${onPostgres ? 'PostgreSQL' 
       LOG_LEVEL: 'silent',
     };
     const messageIds = posts.map((p) => p.messageId);
-    const deciders = [startDecider(env, 'U_BOB', 'approve', messageIds), startDecider(env, 'U_CAROL', 'approve', messageIds)];
-    await Promise.all(deciders.map((d) => d.ready));
-    for (const d of deciders) d.go();
-    const outcomes = await Promise.all(deciders.map((d) => d.outcomes));
+    const decider = (user: string) => startOnCue<string[]>('decide-in-another-process.mjs', [user, 'approve', ...messageIds], env);
+    const outcomes = await allAtOnce([decider('U_BOB'), decider('U_CAROL')]);
     expect(outcomes).toEqual([messageIds.map(() => 'ok'), messageIds.map(() => 'ok')]);
 
     const db = h.app.services.db;
