@@ -27,6 +27,7 @@ export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOpti
       owner: services.instanceId,
       ...options.gatewayLease,
     });
+    services.metrics.watchDiscordGateway(() => client.isReady());
     return { name: 'discord', port, background: [gateway] };
   };
 }
