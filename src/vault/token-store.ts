@@ -38,6 +38,8 @@ export interface TokenStoreOptions {
   /** Pauses before each new try of a failed save of a rotated pair (default 250 ms, 1 s, 4 s). */
   saveRetryDelaysMs?: readonly number[];
   now?: () => Date;
+  /** Told the outcome of each refresh request sent to a platform (metrics): refreshed, rejected for good, or failed for now. */
+  onRefresh?: (platform: Platform, outcome: 'refreshed' | 'rejected' | 'failed') => void;
 }
 
 /** What saving a refreshed pair under the refresh lease did. */
@@ -51,6 +53,7 @@ export class TokenStore {
   private readonly pollMs: number;
   private readonly saveRetryDelaysMs: readonly number[];
   private readonly now: () => Date;
+  private readonly onRefresh: TokenStoreOptions['onRefresh'];
   private readonly leases: Leases;
 
   constructor(
@@ -66,6 +69,7 @@ export class TokenStore {
     this.pollMs = options.pollMs ?? 100;
     this.saveRetryDelaysMs = options.saveRetryDelaysMs ?? [250, 1_000, 4_000];
     this.now = options.now ?? (() => new Date());
+    this.onRefresh = options.onRefresh;
     this.leases = new Leases(db, this.now);
   }
 
@@ -158,7 +162,9 @@ export class TokenStore {
       let fresh: TokenSet;
       try {
         fresh = await publisher.refresh(current);
+        this.onRefresh?.(account.platform, 'refreshed');
       } catch (error) {
+        this.onRefresh?.(account.platform, error instanceof TokenRefreshError && error.permanent ? 'rejected' : 'failed');
         if (error instanceof TokenRefreshError && error.permanent) {
           await this.markNeedsReconnect(accountId, error.message);
           throw new AccountNeedsReconnectError(accountId, error.message);
