@@ -13,6 +13,9 @@
  *
  * It also builds the requests Slack sends an app — Events API, slash commands, interactivity —
  * from the JSON fixtures in test/fixtures/slack/, signed like Slack signs them (v0 HMAC-SHA256).
+ *
+ * Messages the app posts are kept (channel and ts), with the reactions people put on them
+ * (`addReaction`, which sends no event: an event the app missed), for `reactions.get`.
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -79,6 +82,18 @@ export interface UploadedFile {
   /** Set once files.completeUploadExternal shared it. */
   channelId?: string;
   initialComment?: string;
+}
+
+/** A message the app posted, as `reactions.get` shows it. */
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  user: string;
+  botId: string;
+  threadTs?: string | undefined;
+  /** Reaction name → user ids, in the order they reacted. */
+  reactions: Map<string, string[]>;
 }
 
 export interface PendingInstall {
@@ -172,6 +187,8 @@ export class FakeSlack {
   appToken: string | undefined;
 
   private readonly files = new Map<string, StoredFile>();
+  /** Messages the app posted, by `${channel}/${ts}`. */
+  readonly messages = new Map<string, PostedMessage>();
   private readonly installs = new Map<string, PendingInstall>();
   private readonly failures = new Map<string, string[]>();
   private readonly sockets = new Set<WebSocket>();
@@ -267,6 +284,26 @@ export class FakeSlack {
     const state = params.get('state');
     if (state !== null) callback.searchParams.set('state', state);
     return callback.toString();
+  }
+
+  /**
+   * `user` reacts with `name` (e.g. `white_check_mark`) to the app's message `ts` in `channel`.
+   * No event is sent: what happens while the app cannot receive events (send the
+   * `reaction_added` event as well for one it hears of).
+   */
+  addReaction(channel: string, ts: string, user: string, name: string): void {
+    const message = this.messages.get(`${channel}/${ts}`);
+    if (!message) throw new Error(`the app posted no message ${ts} in ${channel}`);
+    const users = message.reactions.get(name) ?? [];
+    if (!users.includes(user)) users.push(user);
+    message.reactions.set(name, users);
+  }
+
+  removeReaction(channel: string, ts: string, user: string, name: string): void {
+    const message = this.messages.get(`${channel}/${ts}`);
+    const users = (message?.reactions.get(name) ?? []).filter((u) => u !== user);
+    if (users.length > 0) message?.reactions.set(name, users);
+    else message?.reactions.delete(name);
   }
 
   /** The next call to `method` answers `{ ok: false, error }`. */
@@ -420,6 +457,7 @@ export class FakeSlack {
         if (!args.channel) return { ok: false, error: 'channel_not_found' };
         if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
         const ts = this.ts();
+        this.messages.set(`${args.channel}/${ts}`, { channel: args.channel, ts, text: args.text ?? '', user: ws.botUserId, botId: ws.botId, threadTs: args.thread_ts, reactions: new Map() });
         return {
           ok: true,
           channel: args.channel,
@@ -430,9 +468,14 @@ export class FakeSlack {
       case 'chat.postEphemeral':
         if (!args.channel || !args.user) return { ok: false, error: 'channel_not_found' };
         return { ok: true, message_ts: this.ts() };
-      case 'chat.update':
+      case 'chat.update': {
         if (!args.channel || !args.ts) return { ok: false, error: 'message_not_found' };
+        const message = this.messages.get(`${args.channel}/${args.ts}`);
+        if (message && args.text !== undefined) message.text = args.text;
         return { ok: true, channel: args.channel, ts: args.ts, text: args.text, message: { text: args.text, user: ws.botUserId, bot_id: ws.botId } };
+      }
+      case 'reactions.get':
+        return this.reactionsGet(args, ws);
       case 'views.open':
       case 'views.update': {
         if (method === 'views.open' && !args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
@@ -468,6 +511,36 @@ export class FakeSlack {
       default:
         return { ok: false, error: 'unknown_method' };
     }
+  }
+
+  /**
+   * reactions.get for a message (`channel` + `timestamp`; files are not kept here): the message
+   * with `reactions: [{ name, users, count }]`. Without `full`, Slack may list only some users
+   * of a reaction (`count` stays the total); this fake lists the first 3.
+   */
+  private reactionsGet(args: Record<string, string>, ws: FakeSlackWorkspace): Json {
+    if (!args.channel && !args.timestamp && !args.file && !args.file_comment) return { ok: false, error: 'no_item_specified' };
+    if (!args.channel || !args.timestamp) return { ok: false, error: 'bad_timestamp' };
+    const message = this.messages.get(`${args.channel}/${args.timestamp}`);
+    if (!message) return { ok: false, error: 'message_not_found' };
+    const full = args.full === 'true' || args.full === '1';
+    const reactions = [...message.reactions].map(([name, users]) => ({ name, users: full ? [...users] : users.slice(0, 3), count: users.length }));
+    return {
+      ok: true,
+      type: 'message',
+      channel: message.channel,
+      message: {
+        type: 'message',
+        text: message.text,
+        user: message.user,
+        bot_id: message.botId,
+        ts: message.ts,
+        team: ws.teamId,
+        ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
+        ...(reactions.length > 0 ? { reactions } : {}),
+        permalink: `https://${ws.teamName.toLowerCase()}.slack.com/archives/${message.channel}/p${message.ts.replace('.', '')}`,
+      },
+    };
   }
 
   /**

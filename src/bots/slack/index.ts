@@ -94,11 +94,12 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       drainMs: options.drainMs ?? 10_000,
     });
     const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger });
+    const people = new SlackPeople(client, log, options.peopleCacheMs ?? 60_000);
     registerListeners({
       app,
       core,
       db: services.db,
-      people: new SlackPeople(client, log, options.peopleCacheMs ?? 60_000),
+      people,
       installations,
       logger: log,
       viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
@@ -128,7 +129,7 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
 
     return {
       name: 'slack',
-      port: new SlackChatPort(client, auth),
+      port: new SlackChatPort(client, auth, people),
       routes: (router) => {
         router.post('/slack/events', nodeRoute((req, res) => receiver.handle(req, res)));
         if (installer) {

@@ -24,6 +24,7 @@ import { attachmentsFrom, fileRef, type SlackFileRef } from './files.js';
 import type { DbInstallationStore } from './installation-store.js';
 import { BLOCKS, noticeView, POST_VIEW_ID, postView, readPostForm, type FormAccount, type FormMetadata, type FormValues, type SubmittedForm } from './modal.js';
 import type { SlackPeople } from './people.js';
+import { decisionForReaction } from './reactions.js';
 import { fromSlackText } from './text.js';
 
 export interface ListenerDependencies {
@@ -38,8 +39,6 @@ export interface ListenerDependencies {
   viewAckBudgetMs: number;
 }
 
-const APPROVE_REACTION = 'white_check_mark';
-const REJECT_REACTION = 'x';
 const SORRY = "Sorry, something went wrong on IQSP's side; nothing was posted. Try again in a minute.";
 
 /** The text a person typed, as far as the message shapes we handle go. */
@@ -384,8 +383,7 @@ export function registerListeners(deps: ListenerDependencies): void {
   // ---- ✅ / ❌ on approval messages ----------------------------------------------------------
   async function onReaction(event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } }, added: boolean, context: Context, teamId: string | undefined): Promise<void> {
     if (event.item.type !== 'message' || !event.item.ts || !teamId) return;
-    const name = event.reaction.split('::')[0]; // skin tones: "white_check_mark::skin-tone-2"
-    const decision = added ? (name === APPROVE_REACTION ? 'approve' : name === REJECT_REACTION ? 'reject' : undefined) : name === APPROVE_REACTION ? 'withdraw' : undefined;
+    const decision = decisionForReaction(event.reaction, added);
     if (!decision) return;
     const person = await people.lookup(botToken(context), teamId, event.user);
     await core.posts.decide({

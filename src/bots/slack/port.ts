@@ -3,12 +3,15 @@
  * speaks privately outside any command, e.g. "connected"), files through Slack's external
  * upload (files.getUploadURLExternal → upload → files.completeUploadExternal), channel
  * messages and thread replies through chat.postMessage (`thread_ts`), updates through
- * chat.update. Each call uses the bot token of the workspace it is about.
+ * chat.update, reactions read back through reactions.get. Each call uses the bot token of the
+ * workspace it is about.
  */
 import type { WebClient } from '@slack/web-api';
-import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../chat-port.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
 import type { SlackAuthorizer } from './authorization.js';
 import { toSlackMessage, type SlackMessage } from './blocks.js';
+import type { SlackPeople } from './people.js';
+import { decisionForReaction } from './reactions.js';
 
 /**
  * Slack's answer when a block is refused, as when it cannot fetch an image block's URL
@@ -25,6 +28,8 @@ export class SlackChatPort implements ChatPort {
   constructor(
     private readonly client: WebClient,
     private readonly auth: SlackAuthorizer,
+    /** Who reacted (bot or person, name), for reactions read back. */
+    private readonly people?: SlackPeople,
   ) {}
 
   private async token(teamId: string): Promise<string> {
@@ -89,5 +94,27 @@ export class SlackChatPort implements ChatPort {
   async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
     const token = await this.token(ref.workspaceExternalId);
     await this.withImageFallback(message, (m) => this.client.chat.update({ token, channel: ref.channelId, ts: ref.messageId, ...m }));
+  }
+
+  /**
+   * reactions.get with `full` (otherwise Slack may cut each reaction's list of users short).
+   * Slack names users only by id: users.info tells bots from people, and the app's own bot user
+   * is a bot whatever users.info says.
+   */
+  async approvalReactions(ref: MessageRef): Promise<ReactionOnMessage[]> {
+    const auth = await this.auth.forTeam(ref.workspaceExternalId);
+    const token = auth.botToken;
+    const result = await this.client.reactions.get({ token, channel: ref.channelId, timestamp: ref.messageId, full: true });
+    const found: ReactionOnMessage[] = [];
+    for (const reaction of result.message?.reactions ?? []) {
+      const decision = decisionForReaction(reaction.name ?? '', true);
+      if (decision !== 'approve' && decision !== 'reject') continue;
+      for (const user of reaction.users ?? []) {
+        if (found.some((f) => f.userExternalId === user && f.decision === decision)) continue; // two skin tones
+        const person = this.people ? await this.people.lookup(token, ref.workspaceExternalId, user) : undefined;
+        found.push({ decision, userExternalId: user, userName: person?.name, isBot: user === auth.botUserId || (person?.isBot ?? false) });
+      }
+    }
+    return found;
   }
 }
