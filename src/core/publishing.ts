@@ -53,6 +53,8 @@ export interface PublishingDependencies {
   /** MEDIA_TTL_HOURS, for the message when a post's media expired before it was published. */
   mediaTtlHours?: number;
   now?: () => Date;
+  /** Told each target result this process records (metrics). */
+  onRecorded?: (platform: Platform, outcome: Outcome['status']) => void;
 }
 
 export class PublishingService {
@@ -79,7 +81,7 @@ export class PublishingService {
     } catch (error) {
       if (!(error instanceof ResultNotSaid)) {
         // A database error, most likely, that the next run will not meet. Never the end of the
-        // job: past the attempt limit the next run settles the target (isExhausted).
+        // job: past the attempt limit, the next run settles the target instead of publishing.
         this.deps.logger.error({ err: error, jobId: job.id, attempt: job.attempt }, 'publishing a target stopped on an error; it will run again');
         return { kind: 'retry', at: this.backoff(job.attempt), reason: internalError(error) };
       }
@@ -314,18 +316,20 @@ export class PublishingService {
       outcome.status === 'published'
         ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome)))
         : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome)).then((r) => r.held && r.value);
-    if (recorded) await this.report(targetId, postId);
+    if (!recorded) return;
+    this.deps.onRecorded?.(recorded, outcome.status);
+    await this.report(targetId, postId);
   }
 
-  /** In `trx`: the target's final status (if it is not final yet) and its audit entry. False when it was final already. */
-  private async record(trx: Db, targetId: string, postId: string, outcome: Outcome): Promise<boolean> {
+  /** In `trx`: the target's final status (if it is not final yet) and its audit entry; its platform, or undefined when it was final already. */
+  private async record(trx: Db, targetId: string, postId: string, outcome: Outcome): Promise<Platform | undefined> {
     const nowIso = isoNow(this.now());
     const values =
       outcome.status === 'published'
         ? { status: outcome.status, platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso }
         : { status: outcome.status, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso };
     const moved = await trx.updateTable('post_targets').set(values).where('id', '=', targetId).where('status', 'in', ['queued', 'publishing']).executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) return false;
+    if (Number(moved.numUpdatedRows) !== 1) return undefined;
     const target = await trx.selectFrom('post_targets').select('platform').where('id', '=', targetId).executeTakeFirstOrThrow();
     const post = await trx.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
     await appendAudit(trx, {
@@ -339,7 +343,7 @@ export class PublishingService {
           ? { platform: target.platform }
           : { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
     });
-    return true;
+    return target.platform;
   }
 
   /** Runs `work`, trying again twice after a short pause when it throws (a database that failed for a moment). */
