@@ -91,6 +91,8 @@ interface PostState {
   status: string;
   approvalsRequired: number;
   approvers: number;
+  /** Whether its approval message went out (it has a thread). */
+  shown: boolean;
   thread: string[];
   targets: Array<{ id: string; label: string; platform: string; status: TargetStatus; finishedAt: string | null; job: { status: string; leaseExpiresAt: string | null; lastError: string | null; attempts: number } | undefined }>;
 }
@@ -112,6 +114,7 @@ async function readPost(world: FaultWorld, postId: string): Promise<PostState> {
     status: post.status,
     approvalsRequired: post.approvals_required,
     approvers: approvedBy.length,
+    shown: post.approval_message_id !== null,
     thread,
     targets: targets.map((t) => {
       const job = jobs.find((j) => j.dedupe_key === publishJobKey(t.id));
@@ -171,7 +174,9 @@ export async function violations(world: FaultWorld, marker: string): Promise<str
         if (t.finishedAt === null) found.push(`${where}: ${t.status} but never marked reported`);
         if (!says(new RegExp(`^${escape(t.label)}: ${t.status}`))) found.push(`${where}: ${t.status} but not said in its thread`);
       }
-      if (t.status === 'cancelled' && !says(new RegExp(`^(cancelled by .*${escape(t.label)}|rejected by |expired: )`)))
+      // A post whose approval message never went out is withdrawn; the command's answer said so (there is no thread).
+      const withdrawn = post.status === 'cancelled' && post.thread.length === 0 && !post.shown;
+      if (t.status === 'cancelled' && !withdrawn && !says(new RegExp(`^(cancelled by .*${escape(t.label)}|rejected by |expired: )`)))
         found.push(`${where}: cancelled but not said in its thread`);
     }
     const allFinal = post.targets.every((t) => FINAL.includes(t.status) && (t.status === 'cancelled' || t.finishedAt !== null));
