@@ -36,6 +36,7 @@ import { createMediaStore } from './media/create-store.js';
 import { incomingDirOf, mediaDirProblem } from './media/media-dir.js';
 import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
+import { registerDatabaseGauges } from './observability/database-gauges.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
 import { openVault } from './vault/key-source.js';
@@ -172,7 +173,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     if (!publisher) throw new Error(`${platform} is not configured`);
     return publisher;
   };
-  const tokens = new TokenStore(db, secrets, publisherFor, { now });
+  const { metrics } = services;
+  const tokens = new TokenStore(db, secrets, publisherFor, { now, onRefresh: (platform, outcome) => metrics.tokenRefreshes.inc({ platform, outcome }) });
   const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
   const media = new MediaService({
     db,
@@ -218,6 +220,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     backoffMaxMs: workerOptions.backoffMaxMs,
     mediaTtlHours: config.mediaTtlHours,
     now,
+    onRecorded: (platform, outcome) => metrics.publishes.inc({ platform, outcome }),
   });
   const concurrency = { ...PUBLISH_CONCURRENCY, ...options.publishConcurrency };
   worker = new Worker(
@@ -303,6 +306,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));
+  // Every role's /metrics shows the shared queue, targets and accounts.
+  registerDatabaseGauges(services.metrics, services.db, { logger });
   const http = createHttpApp({
     db: services.db,
     logger,
