@@ -4,7 +4,7 @@ import { Kysely, PostgresAdapter, PostgresDialect, sql, type SelectQueryBuilder 
 import type { DatabaseLocation } from '../config.js';
 import { createPostgresPool } from './postgres.js';
 import type { Database } from './schema.js';
-import { openSqliteFile, SharedSqliteDialect } from './sqlite.js';
+import { openSqliteFile, SharedSqliteDialect, SQLITE_BUSY_WAIT_MS } from './sqlite.js';
 
 export type Db = Kysely<Database>;
 export type Dialect = DatabaseLocation['kind'];
@@ -81,11 +81,26 @@ export async function databaseAnswers(db: Db): Promise<boolean> {
  */
 export async function eraseResidue(db: Db, tables: ReadonlyArray<keyof Database>): Promise<void> {
   if (dialectOf(db) === 'sqlite') {
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    await truncateWriteAheadLog(db);
     return;
   }
   if (tables.length === 0) return;
   await sql`vacuum (full) ${sql.join(tables.map((t) => sql.table(t)))}`.execute(db);
+}
+
+/**
+ * Checkpoints the SQLite write-ahead log into the database file and truncates it. The log
+ * cannot be truncated while another process is reading from it; rather than SQLite's busy
+ * wait (which would freeze the event loop), it is tried again after asynchronous pauses. A
+ * reader that stays longer than `SQLITE_BUSY_WAIT_MS` leaves the log as it is, as before.
+ */
+async function truncateWriteAheadLog(db: Db): Promise<void> {
+  const deadline = Date.now() + SQLITE_BUSY_WAIT_MS;
+  for (;;) {
+    const { rows } = await sql<{ busy: number }>`pragma wal_checkpoint(TRUNCATE)`.execute(db);
+    if (rows[0]?.busy !== 1 || Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The current time as stored in every timestamp column. */

@@ -1,9 +1,16 @@
+import { readdirSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/database.js';
 import { openDatabase } from '../../src/db/database.js';
-import { migrateToLatest } from '../../src/db/migrator.js';
+import { defaultMigrationsFolder, migrateToLatest } from '../../src/db/migrator.js';
 import { onPostgres, POSTGRES_ONLY, seedAccount, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
+
+/** Every migration in the folder, in the order they apply. */
+const MIGRATIONS = readdirSync(defaultMigrationsFolder())
+  .filter((f) => /^\d{4}_[\w-]+\.ts$/.test(f))
+  .sort()
+  .map((f) => f.replace(/\.ts$/, ''));
 
 const TABLES = [
   'approvals',
@@ -65,7 +72,7 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     const fresh = await testDatabase({ migrate: false });
     try {
       const results = await Promise.all([fresh.open(), fresh.open(), fresh.open()].map((db) => migrateToLatest(db)));
-      expect(results.flat()).toEqual(['0001_initial']);
+      expect(results.flat()).toEqual(MIGRATIONS);
       expect(await tableNames(fresh.db)).toEqual(TABLES);
     } finally {
       await fresh.close();
@@ -103,7 +110,7 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     t = await testDatabase();
     const nested = `${t.dir}/a/b/c/iqsp.sqlite`;
     const db = openDatabase({ kind: 'sqlite', path: nested });
-    expect(await migrateToLatest(db)).toEqual(['0001_initial']);
+    expect(await migrateToLatest(db)).toEqual(MIGRATIONS);
     await db.destroy();
   });
 });

@@ -4,10 +4,11 @@
  * in one test process stand for two processes, and a raw better-sqlite3 handle for a process
  * in the middle of a long write.
  */
+import { statSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isoNow } from '../../src/db/database.js';
+import { eraseResidue, isoNow } from '../../src/db/database.js';
 import { onPostgres, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
 let t: TestDatabase | undefined;
@@ -94,6 +95,27 @@ describe.skipIf(onPostgres)(`SQLite shared by several processes (${SQLITE_ONLY})
       if (raw.inTransaction) raw.exec('commit');
       raw.close();
     }
+  });
+
+  it('erasing residue waits for another process\'s read to end, between event-loop turns, then empties the write-ahead log', async () => {
+    t = await testDatabase();
+    await t.db.insertInto('leases').values({ name: 'erased', owner: 'a', expires_at: later }).execute();
+    await t.db.deleteFrom('leases').execute();
+    // Another process is in the middle of a read: the log cannot be truncated under it.
+    const raw = new SQLite(sqliteFile(t));
+    raw.exec('begin');
+    raw.prepare('select count(*) from leases').get();
+    const release = setTimeout(() => raw.exec('commit'), 500);
+    try {
+      const { result, stallMs } = await longestStall(() => eraseResidue(t!.db, ['leases']));
+      expect(result.status, result.status === 'rejected' ? String(result.reason) : '').toBe('fulfilled');
+      expect(stallMs).toBeLessThan(250);
+    } finally {
+      clearTimeout(release);
+      if (raw.inTransaction) raw.exec('commit');
+      raw.close();
+    }
+    expect(statSync(`${sqliteFile(t)}-wal`).size).toBe(0);
   });
 
   it('commits survive power loss: synchronous=FULL', async () => {
