@@ -108,6 +108,9 @@ export class PublishingService {
         // Saying it has a budget of its own; past it (saying it keeps stopping the process), `status` shows it.
         if (job.attempt > job.maxAttempts + REPORT_RETRIES) await this.markReported(target.id, target.post_id, target.status);
         else await this.report(target.id, target.post_id);
+      } else if (target.finished_at !== null) {
+        // Reported, but the run stopped before the post's outcome was settled (it does nothing when it was).
+        await this.deps.posts.onTargetSettled(target.post_id);
       }
       return { kind: 'done' };
     }
