@@ -1,13 +1,17 @@
 /**
  * The ChatPort over discord.js: channel messages, threads started from the approval message,
- * edits, and private messages as DMs (or, when the user blocks DMs from the server and is in
- * the middle of a slash command, as an ephemeral follow-up of that command).
+ * edits, private messages as DMs (or, when the user blocks DMs from the server and is in the
+ * middle of a slash command, as an ephemeral follow-up of that command), and the ✅/❌ on an
+ * approval message read back from the REST API.
  */
+
+/** Discord's page size for the users of a reaction (GET …/reactions/{emoji}, `limit` 1–100). */
+const REACTION_USERS_PAGE = 100;
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, SendableChannels, ThreadChannel } from 'discord.js';
+import type { BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, MessageReaction, SendableChannels, ThreadChannel, User } from 'discord.js';
 import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, ThreadAutoArchiveDuration } from 'discord.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../chat-port.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
 import { discordErrorCode, loggableError } from './errors.js';
 import { APPROVE_EMOJI, isApprovalMessage, newMessage, REJECT_EMOJI, renderMessage, threadName } from './render.js';
 
@@ -24,9 +28,14 @@ export class DiscordChatPort implements ChatPort {
   private readonly startingThreads = new Map<string, Promise<ThreadTarget>>();
 
   constructor(
-    private readonly client: Client,
+    private client: Client,
     private readonly logger: Logger,
   ) {}
+
+  /** Speaks through `client` from now on (the gateway replaced a client that cannot log in again). */
+  useClient(client: Client): void {
+    this.client = client;
+  }
 
   async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
     await this.direct(user, newMessage(message));
@@ -102,6 +111,39 @@ export class DiscordChatPort implements ChatPort {
     if (!channel?.isTextBased()) throw new Error(`Discord channel ${channelId} has no messages`);
     const { content, embeds, components } = renderMessage(message);
     await channel.messages.edit(ref.messageId, { content, embeds, components });
+  }
+
+  /**
+   * The message fetched from the API, not the cache (the events that would have updated the
+   * cache were missed): its `reactions` give each emoji's count and whether the bot is among
+   * them; the users of ✅ and ❌ are then read page by page. An emoji only the bot put there
+   * (the seeded ones) costs no further request.
+   */
+  async approvalReactions(ref: MessageRef): Promise<ReactionOnMessage[]> {
+    const channel = await this.fetchChannel(ref.workspaceExternalId, ref.channelId);
+    if (!channel?.isTextBased()) throw new Error(`Discord channel ${ref.channelId} has no messages`);
+    const message = await channel.messages.fetch({ message: ref.messageId, force: true });
+    const found: ReactionOnMessage[] = [];
+    for (const [emoji, decision] of [
+      [APPROVE_EMOJI, 'approve'],
+      [REJECT_EMOJI, 'reject'],
+    ] as const) {
+      const reaction = message.reactions.cache.find((r) => r.emoji.id === null && r.emoji.name === emoji);
+      if (!reaction || reaction.count <= (reaction.me ? 1 : 0)) continue;
+      for (const user of await this.reactionUsers(reaction))
+        found.push({ decision, userExternalId: user.id, userName: user.globalName ?? user.username, isBot: user.bot || user.id === this.client.user?.id });
+    }
+    return found;
+  }
+
+  private async reactionUsers(reaction: MessageReaction): Promise<User[]> {
+    const users: User[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await reaction.users.fetch({ limit: REACTION_USERS_PAGE, ...(after ? { after } : {}) });
+      users.push(...page.values());
+      if (page.size < REACTION_USERS_PAGE) return users;
+      after = page.lastKey();
+    }
   }
 
   /** The thread for replies about `parent`, started from it on first use (one start at a time per message). */

@@ -207,8 +207,13 @@ export class DiscordSimulator {
     return message;
   }
 
-  reactionAdd(user: APIUser, messageId: string, emoji: string, channelId = this.world.channelId): void {
+  /**
+   * `user` reacts to a message. With `delivered: false` no event is sent: a reaction given while
+   * the bot was off the gateway, which only the REST API shows.
+   */
+  reactionAdd(user: APIUser, messageId: string, emoji: string, channelId = this.world.channelId, options: { delivered?: boolean } = {}): void {
     this.react(user.id, messageId, emoji, true);
+    if (options.delivered === false) return;
     this.gateway.dispatch('MESSAGE_REACTION_ADD', {
       user_id: user.id,
       channel_id: channelId,
@@ -460,7 +465,7 @@ export class DiscordSimulator {
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) return this.createMessage(m[1]!, body, call.files);
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
       const message = this.messageIn(m[1]!, m[2]!);
-      if (method === 'GET') return message;
+      if (method === 'GET') return this.withReactions(message);
       if (method === 'PATCH') return this.editMessage(message, body);
     }
     if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)\/@me$/.exec(path))) {
@@ -481,10 +486,46 @@ export class DiscordSimulator {
       });
       return undefined;
     }
+    if (method === 'GET' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)$/.exec(path))) return this.reactionUsers(this.messageIn(m[1]!, m[2]!), m[3]!, call.query);
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) return this.startThread(this.messageIn(m[1]!, m[2]!), body);
     if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) return this.interactionCallback(m[2]!, body, call.query);
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) return this.webhook(method, m[2]!, m[3], body, call.files);
     return fail(404, 0, '404: Not Found');
+  }
+
+  /**
+   * A message as GET /channels/{id}/messages/{id} shows it: with `reactions`, one per emoji,
+   * counting who reacted (`me` when the bot did), without naming them.
+   */
+  private withReactions(message: APIMessage): APIMessage {
+    const reactions = [...(this.world.reactions.get(message.id) ?? new Map<string, Set<string>>())]
+      .filter(([, users]) => users.size > 0)
+      .map(([emoji, users]) => ({
+        emoji: { id: null, name: emoji },
+        count: users.size,
+        count_details: { burst: 0, normal: users.size },
+        me: users.has(this.world.bot.id),
+        me_burst: false,
+        burst_colors: [],
+      }));
+    return reactions.length > 0 ? { ...message, reactions } : message;
+  }
+
+  /**
+   * GET …/reactions/{emoji}: the users who reacted with a (unicode) emoji, ordered by id, at
+   * most `limit` (1–100, default 25) after the user id `after`. `type` 1 (super reactions) has
+   * none here.
+   */
+  private reactionUsers(message: APIMessage, emoji: string, query: Record<string, string>): APIUser[] {
+    const limit = query.limit === undefined ? 25 : Number(query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) fail(400, 50035, 'Invalid Form Body');
+    if (query.type === '1') return [];
+    const ids = [...(this.world.reactions.get(message.id)?.get(emoji) ?? [])].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+    const after = query.after === undefined ? undefined : BigInt(query.after);
+    return ids
+      .filter((id) => after === undefined || BigInt(id) > after)
+      .slice(0, limit)
+      .map((id) => this.world.users.get(id) ?? fail(404, 10013, 'Unknown User'));
   }
 
   private guild(id: string): true {
