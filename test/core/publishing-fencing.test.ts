@@ -280,6 +280,24 @@ describe('a database error in the publish handler', () => {
     expect(await strandedTargets()).toEqual([]);
   });
 
+  it("once, when settling the post's outcome after its last target was reported: the next run settles it, and the summary is said", async () => {
+    let failedOnce = false;
+    const fault = new HandlerFault((node) => {
+      const settlesPost = node.kind === 'UpdateQueryNode' && isTable(node, 'posts') && statementText(node).includes('"name":"finished_at"');
+      if (!settlesPost || failedOnce) return false;
+      failedOnce = true;
+      return true;
+    });
+    await instance({ plugin: fault, wrap: fault.wrap });
+    const caption = uniqueCaption('Settled after a fault');
+    const postId = await approvedPost(caption);
+    expect((await settled(postId)).status).toBe('published');
+    expect(fault.failures).toBe(1);
+    await expect.poll(async () => (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status, { timeout: 5_000 }).toBe('published');
+    await expect.poll(() => thread(postId).at(-1), { timeout: 5_000 }).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(tweetsOf(caption)).toBe(1);
+  });
+
   it('every time: retried with backoff up to the maximum, then failed with the reason, said in the thread, never stranded', async () => {
     // Reading the post's media always fails for this instance (a table it cannot read).
     const fault = new HandlerFault((node) => node.kind === 'SelectQueryNode' && isTable(node, 'media'));
