@@ -137,7 +137,7 @@ describe('iqsp CLI', () => {
     // Any real credential turns the sandbox off; nothing is called at start.
     running = startCli(['serve', '--role', 'worker'], { cwd, env: { PORT: String(port), DATABASE_URL: database.url, X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret' } });
     await waitForOk(`http://127.0.0.1:${port}/healthz`);
-    expect(running.output()).toMatch(/"role":"worker".*"runs":\["worker:publish","cleanup-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/);
+    expect(running.output()).toMatch(/"role":"worker".*"runs":\["worker:publish","worker:notice","cleanup-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/);
     expect((await fetch(`http://127.0.0.1:${port}/connect/x`)).status).toBe(404);
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);
