@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openServices, startApp, type RunningApp } from '../../src/app.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { freePort } from '../helpers/cli.js';
+import { freePort, runCli } from '../helpers/cli.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/db.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -45,6 +45,14 @@ describe('MEDIA_DIR at start-up', () => {
     expect((refused as ConfigError).variable).toBe('MEDIA_DIR');
     expect((refused as ConfigError).message).toMatch(new RegExp(`^MEDIA_DIR: ${mediaDir} cannot be written: `));
     expect((refused as ConfigError).message).not.toContain('\n');
+  });
+
+  it('`iqsp serve` exits 2 with one line naming MEDIA_DIR', async () => {
+    const { dir, mediaDir, env } = await setting();
+    writeFileSync(mediaDir, 'a file where the folder should be');
+    const result = await runCli(['serve'], { cwd: dir, env: { ...env, PORT: String(await freePort()) } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(new RegExp(`^iqsp: MEDIA_DIR: ${mediaDir} cannot be written: [^\n]+\n$`));
   });
 
   it('refuses a MEDIA_DIR whose incoming folder cannot be written (downloads land there), though the folder itself exists', async () => {
