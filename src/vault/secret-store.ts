@@ -110,13 +110,28 @@ export async function rotateAllSecrets(db: Db, vault: Vault, options: { batchSiz
   for (const rotateBatch of [resealSecrets, resealCodeVerifiers]) {
     let after = '';
     for (;;) {
-      const batch = await db.transaction().execute((trx) => rotateBatch(trx, vault, after, batchSize));
+      const batch = await retriedOnDeadlock(() => db.transaction().execute((trx) => rotateBatch(trx, vault, after, batchSize)));
       count += batch.resealed;
       if (batch.lastId === undefined) break;
       after = batch.lastId;
     }
   }
   return count;
+}
+
+/**
+ * PostgreSQL may end a batch as a deadlock victim: it locks its rows in id order while a token
+ * save locks an account's rows in name order. The batch then changed nothing and is run again.
+ */
+async function retriedOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      const deadlock = (error as { code?: unknown }).code === '40P01';
+      if (!deadlock || attempt >= 5) throw error;
+    }
+  }
 }
 
 async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
