@@ -8,6 +8,9 @@
  * would otherwise be handled once per connection. The connection is guarded by a lease
  * (`discord-gateway:<application id>`) renewed while connected; an instance that finds it held
  * stands by and checks again, so it takes over within the lease's time when the holder dies.
+ * A holder that lost the lease (it could not renew it for a whole lease, and another instance
+ * took over) disconnects and stands by in turn: when the lease is free again it connects with a
+ * new client (discord.js cannot log a destroyed client in again).
  */
 import type { Client } from 'discord.js';
 import { DiscordjsError, DiscordjsErrorCodes, Events, GatewayCloseCodes } from 'discord.js';
@@ -59,16 +62,26 @@ export class DiscordGateway implements BackgroundService {
   /** Whether this process holds the lease (and so may be connected). */
   private holding = false;
 
+  /** Whether the current client has been logged in (and so, once destroyed, cannot be again). */
+  private clientUsed = false;
+
   constructor(
     private readonly deps: DiscordDeps,
     private readonly token: string,
     private readonly lease: { leases: Leases; applicationId: string; owner: string } & GatewayLeaseOptions,
+    /** A fresh client like the first, for connecting again after the lease was lost. */
+    private readonly newClient: () => Client,
   ) {
     this.wire(deps.client);
     this.leaseName = `discord-gateway:${lease.applicationId}`;
     this.leaseMs = lease.leaseMs ?? 20_000;
     this.renewMs = lease.renewMs ?? Math.floor(this.leaseMs / 4);
     this.standbyPollMs = lease.standbyPollMs ?? 2_000;
+  }
+
+  /** Whether this process is connected to the gateway now (the client is ready). */
+  get connected(): boolean {
+    return this.deps.client.isReady();
   }
 
   /** Connects when this process gets the lease; otherwise stands by (and returns). */
@@ -122,6 +135,8 @@ export class DiscordGateway implements BackgroundService {
   }
 
   private async connect(): Promise<void> {
+    if (this.clientUsed) this.replaceClient();
+    this.clientUsed = true;
     this.keepLease();
     try {
       await this.login();
@@ -134,11 +149,19 @@ export class DiscordGateway implements BackgroundService {
     }
   }
 
+  /** A new client for the handlers and the chat port, speaking REST at once. */
+  private replaceClient(): void {
+    const client = this.newClient();
+    client.rest.setToken(this.token);
+    this.wire(client);
+    this.deps.client = client;
+    this.deps.port.useClient(client);
+  }
+
   /**
    * Renews the lease while connected. If it was lost (this process could not renew it for a
-   * whole lease, and another instance took it over), the connection is closed: two would
-   * handle every event twice. discord.js cannot log in again after that, so this process
-   * stays off the gateway until restarted, and says so.
+   * whole lease, and another instance took it over), the connection is closed, since two would
+   * handle every event twice, and this process stands by to take the lease again.
    */
   private keepLease(): void {
     const renew = async () => {
@@ -155,10 +178,11 @@ export class DiscordGateway implements BackgroundService {
       if (this.stopped) return;
       if (!kept) {
         this.holding = false;
-        this.deps.logger.error({ lease: this.leaseName }, 'another instance took over the Discord gateway; disconnecting (restart this process to stand by again)');
+        this.deps.logger.error({ lease: this.leaseName }, 'another instance took over the Discord gateway; disconnecting and standing by');
         await this.deps.client.destroy();
         // REST stays usable for replies in chat.
         this.deps.client.rest.setToken(this.token);
+        this.standBy();
         return;
       }
       this.leaseTimer = setTimeout(() => void renew(), this.renewMs);

@@ -15,19 +15,21 @@ export { BOT_PERMISSIONS, inviteUrl } from './client.js';
 /** Builds the Discord surface; `gatewayLease` tunes the one-gateway-per-bot lease (tests shorten it). */
 export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOptions } = {}): (context: SurfaceContext) => Surface | undefined {
   return ({ config, core, services, logger }) => {
-    if (!config.discord.enabled) return undefined;
+    const discord = config.discord;
+    if (!discord.enabled) return undefined;
     const log = logger.child({ surface: 'discord' });
-    const client = createDiscordClient(config.discord.apiUrl);
+    const client = createDiscordClient(discord.apiUrl);
     // REST works without the gateway: instances that do not run it still speak in chat.
-    client.rest.setToken(config.discord.token);
+    client.rest.setToken(discord.token);
     const port = new DiscordChatPort(client, log);
-    const gateway = new DiscordGateway({ client, core, db: services.db, port, logger: log }, config.discord.token, {
-      leases: new Leases(services.db),
-      applicationId: config.discord.applicationId,
-      owner: services.instanceId,
-      ...options.gatewayLease,
-    });
-    services.metrics.watchDiscordGateway(() => client.isReady());
+    const gateway = new DiscordGateway(
+      { client, core, db: services.db, port, logger: log },
+      discord.token,
+      { leases: new Leases(services.db), applicationId: discord.applicationId, owner: services.instanceId, ...options.gatewayLease },
+      () => createDiscordClient(discord.apiUrl),
+    );
+    // The gateway's current client: it takes a new one when it connects again after losing the lease.
+    services.metrics.watchDiscordGateway(() => gateway.connected);
     return { name: 'discord', port, background: [gateway] };
   };
 }

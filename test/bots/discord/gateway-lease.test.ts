@@ -93,6 +93,33 @@ describe('the Discord gateway on several instances', () => {
     expect(help.original?.content).toContain('/iqsp connect');
   });
 
+  it('a holder that lost its lease disconnects, waits, and connects again (with a new client) once the lease is free', async () => {
+    await setup();
+    const only = await gatewayInstance();
+    await discord!.waitFor(() => discord!.gateway.connected === 1, 'the gateway');
+    // Another instance took the lease while this one could not renew it (a stalled process, a
+    // database out of reach), then died: its lease runs out in 1.5 s.
+    const db = only.app.services.db;
+    const expiresAt = new Date(Date.now() + 1_500);
+    await db.updateTable('leases').set({ owner: 'thief-host/99/cafebabe', expires_at: isoNow(expiresAt) }).where('name', '=', leaseName()).execute();
+    await discord!.waitFor(() => discord!.gateway.connected === 0, 'the holder that lost its lease to disconnect');
+
+    await discord!.waitFor(() => discord!.gateway.identifies.length === 2 && discord!.gateway.connected === 1, 'the instance to connect again', 10_000);
+    expect(only.logs.join('')).toContain('another instance took over the Discord gateway; disconnecting and standing by');
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
+    const holder = await db.selectFrom('leases').select('owner').where('name', '=', leaseName()).executeTakeFirstOrThrow();
+    expect(holder.owner).toBe(only.app.services.instanceId);
+    expect(only.logs.join('')).toContain('took over the Discord gateway');
+
+    // The new connection handles events, and the bot speaks through it.
+    const help = discord!.commandInteraction(discord!.world.people.bob, 'help');
+    await discord!.answered(help);
+    expect(help.original?.content).toContain('/iqsp connect');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(discord!.gateway.connected).toBe(1);
+    expect(discord!.gateway.identifies).toHaveLength(2);
+  });
+
   it('waits out the lease of a holder that died without giving it up, then connects', async () => {
     await setup();
     // What a SIGKILLed gateway process leaves behind: its lease, running out in 3 s.
