@@ -350,3 +350,77 @@ describe('the real clients wait out a 429', () => {
     }
   });
 });
+
+describe('reactions read back from a message', () => {
+  it('fake Slack reactions.get: the message with its reactions (users cut short unless `full`), and Slack\'s errors', async () => {
+    const slack = await FakeSlack.start();
+    try {
+      const client = new WebClient(slack.workspace.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
+      const posted = await client.chat.postMessage({ channel: 'C0GENERAL', text: 'Post ABC needs 1 approval' });
+      for (const user of ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ADMIN']) slack.addReaction('C0GENERAL', posted.ts!, user, 'white_check_mark');
+      slack.addReaction('C0GENERAL', posted.ts!, 'U0BOB', 'x');
+
+      const full = await client.reactions.get({ channel: 'C0GENERAL', timestamp: posted.ts!, full: true });
+      expect(full).toMatchObject({
+        ok: true,
+        type: 'message',
+        channel: 'C0GENERAL',
+        message: {
+          type: 'message',
+          text: 'Post ABC needs 1 approval',
+          user: 'U0BOT',
+          bot_id: 'B0BOT',
+          ts: posted.ts,
+          team: 'T0001',
+          reactions: [
+            { name: 'white_check_mark', users: ['U0ALICE', 'U0BOB', 'U0CAROL', 'U0ADMIN'], count: 4 },
+            { name: 'x', users: ['U0BOB'], count: 1 },
+          ],
+        },
+      });
+      const short = await client.reactions.get({ channel: 'C0GENERAL', timestamp: posted.ts! });
+      expect(short.message?.reactions?.[0]).toEqual({ name: 'white_check_mark', users: ['U0ALICE', 'U0BOB', 'U0CAROL'], count: 4 });
+
+      slack.removeReaction('C0GENERAL', posted.ts!, 'U0BOB', 'x');
+      expect((await client.reactions.get({ channel: 'C0GENERAL', timestamp: posted.ts!, full: true })).message?.reactions).toHaveLength(1);
+      await expect(client.reactions.get({ channel: 'C0GENERAL', timestamp: '1.000001' })).rejects.toMatchObject({ data: { ok: false, error: 'message_not_found' } });
+      const bare = await fetch(`${slack.apiUrl}reactions.get`, { method: 'POST', headers: { authorization: `Bearer ${slack.workspace.botToken}` } });
+      expect(await bare.json()).toEqual({ ok: false, error: 'no_item_specified' });
+    } finally {
+      await slack.close();
+    }
+  });
+
+  it('fake Discord: GET a message shows each emoji\'s count and `me`; GET …/reactions/{emoji} pages the users by id (limit, after)', async () => {
+    const discord = await startDiscordSimulator();
+    const client = createDiscordClient(discord.apiUrl);
+    try {
+      client.rest.setToken(discord.token);
+      const { channelId, people, bot } = discord.world;
+      const message = (await client.rest.post(Routes.channelMessages(channelId), { body: { content: 'Post ABC' } })) as { id: string };
+      await client.rest.put(Routes.channelMessageOwnReaction(channelId, message.id, encodeURIComponent('✅')));
+      for (const person of [people.carol, people.alice, people.bob]) discord.reactionAdd(person, message.id, '✅', channelId, { delivered: false });
+      discord.reactionAdd(people.bob, message.id, '❌', channelId, { delivered: false });
+
+      const fetched = (await client.rest.get(Routes.channelMessage(channelId, message.id))) as { reactions: unknown[] };
+      expect(fetched.reactions).toEqual([
+        { emoji: { id: null, name: '✅' }, count: 4, count_details: { burst: 0, normal: 4 }, me: true, me_burst: false, burst_colors: [] },
+        { emoji: { id: null, name: '❌' }, count: 1, count_details: { burst: 0, normal: 1 }, me: false, me_burst: false, burst_colors: [] },
+      ]);
+
+      const ordered = [bot, people.carol, people.alice, people.bob].map((u) => u.id).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+      const route = Routes.channelMessageReaction(channelId, message.id, encodeURIComponent('✅'));
+      const first = (await client.rest.get(route, { query: new URLSearchParams({ limit: '2' }) })) as Array<{ id: string }>;
+      expect(first.map((u) => u.id)).toEqual(ordered.slice(0, 2));
+      const rest = (await client.rest.get(route, { query: new URLSearchParams({ limit: '100', after: first[1]!.id }) })) as Array<{ id: string; bot?: boolean }>;
+      expect(rest.map((u) => u.id)).toEqual(ordered.slice(2));
+      expect(((await client.rest.get(route)) as unknown[]).length).toBe(4); // default limit 25
+      expect(await client.rest.get(route, { query: new URLSearchParams({ type: '1' }) })).toEqual([]);
+      await expect(client.rest.get(route, { query: new URLSearchParams({ limit: '101' }) })).rejects.toMatchObject({ status: 400, code: 50035 });
+      await expect(client.rest.get(Routes.channelMessage(channelId, '1234'))).rejects.toMatchObject({ status: 404, code: 10008 });
+    } finally {
+      await client.destroy();
+      await discord.close();
+    }
+  });
+});
