@@ -15,7 +15,7 @@ import { AccountsService } from './core/accounts.js';
 import { CommandRouter } from './core/commands.js';
 import { ConnectService } from './core/connect.js';
 import { DataRightsService } from './core/data-rights.js';
-import { NOTICE_QUEUE } from './core/notices.js';
+import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
 import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
 import { PublishingService } from './core/publishing.js';
 import { SettingsService } from './core/settings.js';
@@ -128,6 +128,8 @@ export interface AppOptions {
   publisherTuning?: PublisherTuning;
   publishConcurrency?: Partial<Record<Platform, number>>;
   worker?: { pollMs?: number; leaseMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; maxAttempts?: number; stopGraceMs?: number };
+  /** When notices the chat did not take are said again (tests shorten the waits). */
+  notices?: NoticeTiming;
   now?: () => Date;
 }
 
@@ -206,6 +208,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     approvalTtlHours: config.approvalTtlHours,
     maxAttempts: workerOptions.maxAttempts ?? 5,
     onEnqueued: () => worker?.poke(),
+    notices: options.notices,
     now,
   });
   const publishing = new PublishingService({
