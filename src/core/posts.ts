@@ -725,7 +725,24 @@ export class PostsService {
     const due = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_expires_at', '<=', isoNow(this.now())).execute();
     const expired: string[] = [];
     for (const { id } of due) if (await this.expire(id)) expired.push(id);
+    await this.endFinishedPosts();
     return expired;
+  }
+
+  /**
+   * Gives its outcome and summary to a post still publishing whose targets are all over and
+   * reported (its ending failed when the last result came in).
+   */
+  private async endFinishedPosts(): Promise<void> {
+    const open = await this.deps.db
+      .selectFrom('posts')
+      .select('id')
+      .where('status', 'in', ['approved', 'publishing'])
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('post_targets').select('post_targets.id').whereRef('post_targets.post_id', '=', 'posts.id').where((eb) => eb.or([eb('post_targets.status', 'not in', FINAL_TARGET_STATUSES), eb('post_targets.finished_at', 'is', null)])))),
+      )
+      .execute();
+    for (const { id } of open) await this.onTargetSettled(id).catch((error: unknown) => this.deps.logger.warn({ err: error, postId: id }, 'could not end a post whose targets are over'));
   }
 
   /**
@@ -930,7 +947,7 @@ export class PostsService {
     const summary = `Post ${postId}: ${outcome} (${tally}).`;
     // The outcome and its summary are committed together: the summary is said even if the chat
     // is down now, or this process stops before saying it.
-    const notice = await this.deps.db.transaction().execute(async (trx) => {
+    const notice = await this.persistently('ending a post', () => this.deps.db.transaction().execute(async (trx) => {
       const nowIso = isoNow(this.now());
       const moved = await trx
         .updateTable('posts')
@@ -940,7 +957,7 @@ export class PostsService {
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return undefined;
       return this.notices.write(trx, postId, summary);
-    });
+    }));
     if (!notice) return;
     this.progressLines.delete(postId);
     // The approval message first, so the summary in the thread is the last word on the post.

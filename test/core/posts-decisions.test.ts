@@ -18,18 +18,19 @@ import type { DecisionKind } from '../../src/core/approval.js';
 import { onPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
-/** Fails the statement numbered `failAt` (1-based) that passes through it, once; counts them all. */
+/** Fails the statement numbered `failAt` (1-based) that passes through it, `times` times in a row (once by default); counts them all. */
 class StatementFault implements KyselyPlugin {
   count = 0;
   constructor(
     private readonly failAt: number | undefined,
     private readonly matches: (node: RootOperationNode) => boolean = () => true,
+    private readonly times = 1,
   ) {}
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (!this.matches(args.node)) return args.node;
     this.count += 1;
-    if (this.count === this.failAt) throw new Error(`injected database failure at statement ${this.failAt}`);
+    if (this.failAt !== undefined && this.count >= this.failAt && this.count < this.failAt + this.times) throw new Error(`injected database failure at statement ${this.failAt}`);
     return args.node;
   }
 
@@ -191,6 +192,37 @@ describe('a decided post is never overwritten', () => {
       expect(status, `round ${round}: ${JSON.stringify(thread())} ${JSON.stringify(await targetsHaveJobs(h, postId))}`).toBe(outcomes[0]!.startsWith('rejected') ? 'rejected' : 'published');
       if (outcomes[0]!.startsWith('rejected')) expect(h.sims.x.published.filter((p) => p.text === caption)).toEqual([]);
     }
+  });
+});
+
+describe('a post whose last result came in while the database failed', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    expect((await h.connect('x')).status).toBe(200);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('is ended, and its summary said, by the next check', async () => {
+    // Publishing runs on an instance whose every write of the post's outcome fails.
+    await h.app.core.worker.stop();
+    const flaky = coreWith(h, new StatementFault(1, (node) => node.kind === 'UpdateQueryNode' && JSON.stringify(node).includes('"published"') && JSON.stringify(node).includes('"posts"'), 100));
+    const postId = postIdOf((await h.run('U_ADA', 'post x Ended after all')).message.text);
+    await decide(h.app.core, h, 'U_BOB', postId, 'approve');
+    await flaky.worker.start();
+    try {
+      await h.chat.waitFor(() => h.chat.thread(approvalMessageId(h, postId)).find((t) => t.startsWith('X @acme: published')));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await flaky.worker.stop();
+    }
+    expect(await postStatus(h, postId)).toBe('publishing');
+
+    await h.app.core.cleanup.run();
+    expect(await postStatus(h, postId)).toBe('published');
+    expect(h.chat.thread(approvalMessageId(h, postId)).at(-1)).toBe(`Post ${postId}: published (1 of 1 published).`);
   });
 });
 
