@@ -117,21 +117,19 @@ export class PublishingService {
 
     if (target.committed_at) {
       // A previous attempt got as far as the request that makes the post live, then stopped.
-      await this.settle(job, target.id, target.post_id, {
+      return this.settle(job, target.id, target.post_id, {
         status: 'unconfirmed',
         failure: {
           class: 'unknown',
           message: `IQSP stopped while ${this.platformName(target.platform)} was publishing; it may or may not be live`,
         },
       });
-      return { kind: 'done' };
     }
 
     if (job.attempt > job.maxAttempts) {
       // Every attempt is spent, whatever ended them (a process that died or froze on this job,
       // errors): no more tries, or a post that kills its process would do so for ever.
-      await this.settle(job, target.id, target.post_id, { status: 'failed', failure: { class: 'retryable', message: exhaustedReason(job) } });
-      return { kind: 'done' };
+      return this.settle(job, target.id, target.post_id, { status: 'failed', failure: { class: 'retryable', message: exhaustedReason(job) } });
     }
 
     const publisher = this.deps.publishers.get(target.platform);
@@ -140,7 +138,7 @@ export class PublishingService {
       : undefined;
     if (!publisher || !account) {
       // `retry` cannot help here (the target names no account any more): say what can.
-      await this.settle(job, target.id, target.post_id, {
+      return this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: {
           class: 'content',
@@ -149,7 +147,6 @@ export class PublishingService {
             : `the account was disconnected before publishing; nothing was published there. Connect it again with \`connect ${target.platform}\` and post again`,
         },
       });
-      return { kind: 'done' };
     }
 
     const nowIso = isoNow(this.now());
@@ -175,11 +172,10 @@ export class PublishingService {
     if (allMedia.some((m) => m.deleted_at !== null)) {
       // Approved after MEDIA_TTL_HOURS (or waiting that long between retries): never publish the
       // caption without what was approved with it.
-      await this.settle(job, target.id, target.post_id, {
+      return this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: { class: 'content', message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again` },
       });
-      return { kind: 'done' };
     }
     const mediaRows = allMedia;
     const progress = this.progressReporter(target.post_id, target.account_label);
@@ -216,8 +212,7 @@ export class PublishingService {
     if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
 
     if (result.kind === 'published') {
-      await this.settle(job, target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
-      return { kind: 'done' };
+      return this.settle(job, target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
     }
     const failure = result.failure;
     if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
@@ -241,8 +236,7 @@ export class PublishingService {
       );
       return { kind: 'retry', at, reason: failure.message };
     }
-    await this.settle(job, target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
-    return { kind: 'done' };
+    return this.settle(job, target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
   }
 
   private platformName(platform: Platform): string {
@@ -306,22 +300,30 @@ export class PublishingService {
   }
 
   /**
-   * Records a target's result (status, link or reason, audit entry) and reports it; only the
-   * run that moves the target from waiting or publishing to final reports it.
+   * Records a target's result (status, link or reason, audit entry) and reports it.
    *
    * A post the platform accepted is the truth whoever learns it, so it is recorded even by a run
    * that was taken over (tried a few times: losing it would leave the target `unconfirmed`).
    * Any other result is recorded only while this run's claim holds: a run that was taken over
-   * must not fail a target another run may be publishing.
+   * must not fail a target another run may be publishing. Only the run whose claim is live says
+   * a result (whoever recorded it), so two runs never both say it; a run that is not ends by
+   * handing the job back, and whoever runs it next says what is recorded.
    */
-  private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<void> {
+  private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<JobDecision> {
     const recorded =
       outcome.status === 'published'
         ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome)))
-        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome)).then((r) => r.held && r.value);
-    if (!recorded) return;
-    this.deps.onRecorded?.(recorded, outcome.status);
-    await this.report(targetId, postId);
+        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome)).then((r) => (r.held ? r.value : undefined));
+    if (recorded) this.deps.onRecorded?.(recorded, outcome.status);
+    const unreported = await this.deps.db
+      .selectFrom('post_targets')
+      .select(['status', 'finished_at'])
+      .where('id', '=', targetId)
+      .where(this.deps.queue.claimIsLive(job))
+      .executeTakeFirst();
+    if (!unreported) return { kind: 'retry', at: undefined, reason: 'this run outlived its lease; the next run says the result' };
+    if (unreported.finished_at === null && REPORTED_STATUSES.includes(unreported.status)) await this.report(targetId, postId);
+    return { kind: 'done' };
   }
 
   /** In `trx`: the target's final status (if it is not final yet) and its audit entry; its platform, or undefined when it was final already. */

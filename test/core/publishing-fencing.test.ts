@@ -36,7 +36,10 @@ afterAll(async () => {
 });
 
 const instances: Instance[] = [];
+/** Stalled runs still waiting when a test ends (it failed): let go so their workers can stop. */
+const stalls: Array<() => void> = [];
 afterEach(async () => {
+  for (const resume of stalls.splice(0)) resume();
   for (const instance of instances.splice(0)) await instance.close();
   restoreX();
 });
@@ -210,7 +213,7 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
   it('a run whose heartbeats fail and that resumes after another instance published does not send again', async () => {
     const caption = uniqueCaption('Unheard');
     let resume!: () => void;
-    const resumed = new Promise<void>((r) => (resume = r));
+    const resumed = new Promise<void>((r) => stalls.push((resume = r)));
     let stalledAt: number | undefined;
     stallX((c) => (c === caption ? 'before-commit' : undefined), async () => {
       stalledAt = Date.now();
@@ -230,6 +233,73 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     expect(tweetsOf(caption)).toBe(1);
     expect(resultLines(postId)).toEqual([expect.stringMatching(/^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/)]);
     expect((await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow()).status).toBe('published');
+  });
+
+  it('a run whose heartbeats fail and that resumes after its committing request, once another instance took the job: the result is said once', async () => {
+    const caption = uniqueCaption('Answered late');
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => stalls.push((resume = r)));
+    let stalledAt: number | undefined;
+    stallX((c) => (c === caption ? 'after-commit' : undefined), async () => {
+      stalledAt = Date.now();
+      await resumed;
+    });
+    await instance({ heartbeats: 'fail' });
+    const postId = await approvedPost(caption);
+    await expect.poll(() => stalledAt !== undefined, { timeout: 10_000 }).toBe(true);
+    await instance();
+    const attempts = async () =>
+      (await h.app.services.db.selectFrom('jobs').select('attempts').where('queue', '=', PUBLISH_QUEUE).where('payload', 'like', `%${postId}%`).executeTakeFirstOrThrow()).attempts;
+    await expect.poll(attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    // X's answer reaches the first run only now, after the other instance took the job over.
+    resume();
+    const target = await settled(postId);
+    await new Promise((r) => setTimeout(r, LEASE_MS * 2));
+    expect(['published', 'unconfirmed']).toContain(target.status);
+    expect(tweetsOf(caption)).toBe(1);
+    expect(resultLines(postId), JSON.stringify(thread(postId))).toHaveLength(1);
+  });
+
+  it('a run taken over after it recorded the post X accepted leaves saying it to the run that holds the job: said once', async () => {
+    const caption = uniqueCaption('Recorded late');
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => stalls.push((resume = r)));
+    let stalledAt: number | undefined;
+    stallX((c) => (c === caption ? 'after-commit' : undefined), async () => {
+      stalledAt = Date.now();
+      await resumed;
+    });
+    // Lines said before the other instance's run starts wait (a slow chat), so a second sayer would show.
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => stalls.push((openGate = r)));
+    let gateOpen = false;
+    const replyInThread = h.chat.replyInThread.bind(h.chat);
+    h.chat.replyInThread = async (parent, message) => {
+      if (!gateOpen && message.text.startsWith('X @acme: published')) await gate;
+      return replyInThread(parent, message);
+    };
+    try {
+      await instance({ heartbeats: 'fail' });
+      const postId = await approvedPost(caption);
+      await expect.poll(() => stalledAt !== undefined, { timeout: 10_000 }).toBe(true);
+      // The other instance takes the job over (its lease ran out); its run waits at the gate.
+      await instance({ wrap: (handler) => async (job, signal) => (await gate, handler(job, signal)) });
+      const job = () => h.app.services.db.selectFrom('jobs').select('attempts').where('queue', '=', PUBLISH_QUEUE).where('payload', 'like', `%${postId}%`).executeTakeFirstOrThrow();
+      await expect.poll(async () => (await job()).attempts, { timeout: 10_000 }).toBe(2);
+      // X's answer reaches the first run: it records the post as published.
+      resume();
+      const status = async () => (await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow()).status;
+      await expect.poll(status, { timeout: 5_000 }).toBe('published');
+      await new Promise((r) => setTimeout(r, 100));
+      gateOpen = true;
+      openGate();
+      await settled(postId);
+      await new Promise((r) => setTimeout(r, LEASE_MS));
+      expect(tweetsOf(caption)).toBe(1);
+      expect(resultLines(postId), JSON.stringify(thread(postId))).toEqual([expect.stringMatching(/^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/)]);
+    } finally {
+      h.chat.replyInThread = replyInThread;
+    }
   });
 });
 
