@@ -327,9 +327,8 @@ async function phase(kind, count, targets, events) {
 
   const stopPlatformChaos = addPlatformChaos(sims);
   const posts = Math.ceil(targets / PLATFORMS.length);
-  const markers = [];
   let chaosOver = false;
-  const tally = { kills: 0, stops: 0, restarts: 0, longStops: 0 };
+  const tally = { kills: 0, stops: 0, longStops: 0 };
   const began = Date.now();
   const seconds = () => `${((Date.now() - began) / 1000).toFixed(1)} s`;
 
@@ -341,7 +340,6 @@ async function phase(kind, count, targets, events) {
       // request whose answer was lost may still exist, and the approver approves whatever is shown.
       for (;;) {
         const marker = `[chaos-${kind}-${String(i).padStart(4, '0')}-${randomBytes(3).toString('hex')}]`;
-        markers.push(marker);
         const reply = await deliver('/test/command', { user: 'U_ADA', text: `post x,facebook,instagram,tiktok:public Chaos ${marker}`, attachments: [{ url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` }] });
         if (/is waiting for approval/.test(reply?.message?.text ?? '')) break;
         await sleep(500);
@@ -372,6 +370,7 @@ async function phase(kind, count, targets, events) {
     timers.add(timer);
   };
   const restarts = new Set();
+  const restartFailures = [];
   for (let n = 0; n < events; n += 1) {
     await sleep(between(150, 750));
     let candidates = instances.filter((i) => i.alive && !i.booting);
@@ -386,10 +385,15 @@ async function phase(kind, count, targets, events) {
       const restart = (async () => {
         await sleep(between(100, 1_500));
         await victim.start();
-        tally.restarts += 1;
       })();
       restarts.add(restart);
-      restart.finally(() => restarts.delete(restart));
+      restart.then(
+        () => restarts.delete(restart),
+        (error) => {
+          restarts.delete(restart);
+          restartFailures.push(error);
+        },
+      );
     } else {
       tally.stops += 1;
       victim.freeze();
@@ -401,7 +405,8 @@ async function phase(kind, count, targets, events) {
   chaosOver = true;
   for (const timer of timers) clearTimeout(timer);
   for (const instance of instances) instance.thaw();
-  await Promise.all([...restarts]);
+  await Promise.allSettled([...restarts]);
+  if (restartFailures.length > 0) throw restartFailures[0];
   for (const instance of instances) if (!instance.alive) await instance.start();
   await submitter;
   stopPlatformChaos();
@@ -491,7 +496,6 @@ async function phase(kind, count, targets, events) {
     }
   }
 
-  approving = false;
   await Promise.all(instances.map((i) => i.stop()));
   await db.destroy();
   await balancer.close();
