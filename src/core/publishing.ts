@@ -230,9 +230,11 @@ export class PublishingService {
           .execute(),
       );
       if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
-      await this.deps.posts.say(
+      // Said durably: a chat that is down now hears it later (one notice per attempt).
+      await this.deps.posts.tell(
         target.post_id,
         `${target.account_label}: ${failure.message}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+        `retry:${target.id}:${job.attempt}`,
       );
       return { kind: 'retry', at, reason: failure.message };
     }

@@ -176,6 +176,29 @@ describe('notices the chat did not take', () => {
     expect(said).toBe(`expired: nobody approved post ${postId} within 72 hours; nothing was published.`);
   });
 
+  it('the retry notice ("trying again in …") is said again once the chat is back', async () => {
+    h.sims.x.faults.push({
+      match: (method, path) => method === 'POST' && path === '/2/tweets',
+      kind: 'status',
+      status: 429,
+      headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 1) },
+    });
+    const { postId, messageId } = await request('Rate limited while the chat is down');
+    h.chat.failThreadReplies = /trying again in/;
+    try {
+      await decide('U_BOB', messageId, 'approve');
+      await until(async () => (await postStatus(postId)) === 'published', 'the post to be published', 15_000);
+      expect(h.chat.thread(messageId).some((t) => t.includes('trying again in'))).toBe(false);
+    } finally {
+      h.chat.failThreadReplies = undefined;
+    }
+    await noticesDueNow();
+    const said = await h.chat.waitFor(() => h.chat.thread(messageId).find((t) => t.includes('trying again in')));
+    expect(said).toMatch(/^X @acme: .*; trying again in \d+ (ms|s) \(attempt 2 of 5\)\.$/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(h.chat.thread(messageId).filter((t) => t.includes('trying again in'))).toHaveLength(1);
+  });
+
   it('a notice the chat took at once is not said again', async () => {
     const { postId, messageId } = await request('Said once');
     await decide('U_BOB', messageId, 'approve');
