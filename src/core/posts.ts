@@ -566,8 +566,20 @@ export class PostsService {
     // quorum is reached; and a quorum, once recorded, always has its jobs. What the chat is told
     // is written in the same transaction and said after it (notices.ts).
     const decided = await this.persistently('a decision', async () => {
-      const post = await this.deps.db.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirst();
-      if (!post) return undefined;
+      // Only a post of the workspace the decision came from: a post id (a button's value, typed
+      // or forged) from another workspace decides nothing there and adds nobody to it.
+      const post = await this.deps.db
+        .selectFrom('posts')
+        .innerJoin('workspaces', 'workspaces.id', 'posts.workspace_id')
+        .select('posts.workspace_id')
+        .where('posts.id', '=', postId)
+        .where('workspaces.chat', '=', input.chat)
+        .where('workspaces.external_id', '=', input.workspaceExternalId)
+        .executeTakeFirst();
+      if (!post) {
+        this.deps.logger.warn({ postId, chat: input.chat }, 'a decision on a post of another workspace (or no post) was ignored');
+        return undefined;
+      }
       const userId = knownUserId ?? (await ensureUser(this.deps.db, post.workspace_id, input.userExternalId, input.userName));
       const approverIds = await this.deps.settings.approverIds(post.workspace_id);
       return this.deps.db.transaction().execute(async (trx) => {
