@@ -2,7 +2,8 @@
  * Slack's text formats, both ways. Slack escapes `&`, `<` and `>` in what people type and
  * wraps mentions, channels and links in `<…>`; we turn that into plain text for the core
  * (captions are published as typed), keeping user mentions `<@U…>` for the grammar. Going
- * out, the core's text is escaped again, except the mentions and links it means.
+ * out, the core's text is escaped again, except the mentions IQSP writes: user text never
+ * becomes a broadcast (`<!channel>`), a group ping or a disguised link.
  */
 
 const ENTITY = /<([^<>]*)>/g;
@@ -30,18 +31,26 @@ export function fromSlackText(text: string): string {
   return unescapeEntities(plain);
 }
 
-const KEPT_ENTITY = /<(?:@[A-Z0-9]+(?:\|[^<>]*)?|#[A-Z0-9]+(?:\|[^<>]*)?|![a-z^][^<>]*|(?:https?|mailto):[^<>\s]+(?:\|[^<>]*)?)>/g;
+/**
+ * The Slack markup IQSP itself writes: a user mention, `<@U123>` (the grammar also keeps a
+ * typed `<@U123|name>`, shown as the mention), and a channel, `<#C123>` (the post modal names
+ * the channel a post waits in). Everything else — `<!channel>`, `<!subteam^…>`,
+ * `<https://…|label>` — is user text as far as IQSP knows (the core writes links as bare
+ * URLs) and is shown literally. Linear: each part is one character class stopping at the next
+ * `<`, `>` or `|`, so a failed match backtracks over at most one id.
+ */
+const KEPT_ENTITY = /<(?:@([A-Z0-9]+)(?:\|[^<>|]*)?|#([A-Z0-9]+))>/g;
 
 function escapePlain(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** The core's text as Slack mrkdwn: `&`, `<`, `>` escaped, except mentions and links written as Slack entities. */
+/** IQSP's text as Slack mrkdwn: `&`, `<`, `>` escaped everywhere except in the mentions it writes. */
 export function toMrkdwn(text: string): string {
   let out = '';
   let last = 0;
   for (const match of text.matchAll(KEPT_ENTITY)) {
-    out += escapePlain(text.slice(last, match.index)) + match[0];
+    out += `${escapePlain(text.slice(last, match.index))}${match[1] !== undefined ? `<@${match[1]}>` : `<#${match[2]}>`}`;
     last = match.index + match[0].length;
   }
   return out + escapePlain(text.slice(last));

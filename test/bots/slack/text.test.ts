@@ -18,10 +18,13 @@ describe('fromSlackText', () => {
 });
 
 describe('toMrkdwn', () => {
-  it('escapes control characters but keeps mentions and links the core writes', () => {
+  it('escapes control characters but keeps the user mentions the core writes; any other markup stays literal', () => {
     expect(toMrkdwn('Post ABC from <@U0ALICE>: Caption: a < b & c > d')).toBe('Post ABC from <@U0ALICE>: Caption: a &lt; b &amp; c &gt; d');
-    expect(toMrkdwn('in <#C0GENERAL> see <https://x.com/acme/status/1|post> <!channel>')).toBe('in <#C0GENERAL> see <https://x.com/acme/status/1|post> <!channel>');
+    expect(toMrkdwn('in <#C0GENERAL> see <https://x.com/acme/status/1|post> <!channel>')).toBe(
+      'in <#C0GENERAL> see &lt;https://x.com/acme/status/1|post&gt; &lt;!channel&gt;',
+    );
     expect(toMrkdwn('<script>')).toBe('&lt;script&gt;');
+    expect(toMrkdwn('<#C0GENERAL|fake> <!subteam^S0ADMINS> <@U0BOB|bob>')).toBe('&lt;#C0GENERAL|fake&gt; &lt;!subteam^S0ADMINS&gt; <@U0BOB>');
   });
 });
 
