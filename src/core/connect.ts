@@ -4,8 +4,15 @@
  * callback, which stores the granted accounts with sealed tokens and tells the user in chat.
  *
  * Link tokens and states are stored only as SHA-256 hashes; the PKCE verifier is sealed.
+ *
+ * The round trip is bound to the browser that opened the link: opening it gives that browser a
+ * random nonce (a cookie, set by the HTTP layer) whose hash is stored with the state, and a
+ * callback that does not carry it is refused with nothing stored. Without this, someone could
+ * open their own link, send the consent URL to another person, and have that person's accounts
+ * land in the sender's workspace. The success page and the chat confirmation name the workspace
+ * the accounts were connected to, so a person can tell where they went.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ChatPort, Invocation, Reply } from '../bots/chat-port.js';
 import { privateReply } from '../bots/chat-port.js';
 import type { Db } from '../db/database.js';
@@ -37,7 +44,17 @@ export interface ConnectDependencies {
   now?: () => Date;
 }
 
-export type LinkOutcome = { kind: 'redirect'; url: string } | { kind: 'page'; page: Page };
+/** `browserNonce`: the value of the cookie that binds the round trip to the browser that opened the link. */
+export type LinkOutcome = { kind: 'redirect'; url: string; browserNonce: string } | { kind: 'page'; page: Page };
+
+/** What a browser nonce looks like (32 random bytes, base64url); anything else is not one of ours. */
+const BROWSER_NONCE = /^[A-Za-z0-9_-]{43}$/;
+
+function sameHash(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -56,6 +73,11 @@ export class ConnectService {
 
   constructor(private readonly deps: ConnectDependencies) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  /** Whether the browser cookie must be Secure and `__Host-` prefixed: with an https PUBLIC_URL. */
+  get httpsOnly(): boolean {
+    return this.deps.publicUrl.startsWith('https://');
   }
 
   redirectUri(platform: Platform): string {
@@ -95,8 +117,12 @@ export class ConnectService {
     );
   }
 
-  /** `GET /connect/:token`: consumes the link, creates the OAuth state, redirects to consent. */
-  async openLink(token: string): Promise<LinkOutcome> {
+  /**
+   * `GET /connect/:token`: consumes the link, creates the OAuth state bound to this browser,
+   * redirects to consent. `browserNonce` is the browser's cookie, if it has one from an earlier
+   * link (kept, so several sign-ins can be under way in one browser); otherwise a new one is made.
+   */
+  async openLink(token: string, browserNonce?: string): Promise<LinkOutcome> {
     const nowIso = isoNow(this.now());
     const link = await this.deps.db
       .selectFrom('connect_links')
@@ -119,6 +145,7 @@ export class ConnectService {
       return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
 
     const state = randomToken();
+    const nonce = browserNonce && BROWSER_NONCE.test(browserNonce) ? browserNonce : randomToken();
     const verifier = publisher.usesPkce ? randomBytes(48).toString('base64url') : undefined;
     await this.deps.db
       .insertInto('oauth_states')
@@ -130,6 +157,7 @@ export class ConnectService {
         chat_user_id: link.chat_user_id,
         platform: link.platform,
         code_verifier_sealed: verifier ? this.deps.vault.seal(verifier) : null,
+        browser_hash: hashToken(nonce),
         created_at: nowIso,
         expires_at: isoNow(new Date(this.now().getTime() + OAUTH_STATE_TTL_MS)),
         used_at: null,
@@ -137,6 +165,7 @@ export class ConnectService {
       .execute();
     return {
       kind: 'redirect',
+      browserNonce: nonce,
       url: publisher.consentUrl({
         state,
         redirectUri: this.redirectUri(link.platform),
@@ -145,8 +174,12 @@ export class ConnectService {
     };
   }
 
-  /** `GET /oauth/:platform/callback`: finishes the round trip. Nothing is stored unless it all works. */
-  async finishCallback(platformParam: string, query: Readonly<Record<string, string>>): Promise<Page> {
+  /**
+   * `GET /oauth/:platform/callback`: finishes the round trip. Nothing is stored unless it all
+   * works, and nothing at all when `browserNonce` (the browser's cookie) is not the one of the
+   * browser that opened the link.
+   */
+  async finishCallback(platformParam: string, query: Readonly<Record<string, string>>, browserNonce?: string): Promise<Page> {
     if (!(PLATFORMS as readonly string[]).includes(platformParam))
       return errorPage('Unknown platform', `"${platformParam}" is not a platform IQSP connects.`).page;
     const platform = platformParam as Platform;
@@ -163,6 +196,12 @@ export class ConnectService {
       .executeTakeFirst();
     if (!state || state.platform !== platform)
       return errorPage('This sign-in is not valid', 'IQSP did not start this sign-in. Start again from chat with `connect`.').page;
+    // Before anything else about the state: another browser learns nothing and spends nothing.
+    if (!browserNonce || !state.browser_hash || !sameHash(state.browser_hash, hashToken(browserNonce)))
+      return errorPage(
+        'This sign-in was started in another browser',
+        'Nothing was connected. A connect link works only in the browser that opened it: run `connect` in chat yourself and open your own link. If someone sent you this page, do not continue.',
+      ).page;
     if (state.used_at)
       return errorPage('This sign-in was already used', 'Each sign-in works once. Start again from chat with `connect`.').page;
     if (state.expires_at <= nowIso)
@@ -208,12 +247,22 @@ export class ConnectService {
       return errorPage(`No ${publisher.displayName} account was granted`, 'Nothing was connected. Run `connect` again and select at least one account.').page;
 
     const labels = await this.storeAccounts(state.workspace_id, state.chat_user_id, publisher, granted);
-    await this.tellUser(state.workspace_id, state.chat_user_id, `connected: ${labels.join(', ')}`);
+    const workspace = await this.workspaceName(state.workspace_id);
+    await this.tellUser(state.workspace_id, state.chat_user_id, `connected: ${labels.join(', ')} (workspace ${workspace})`);
     return {
       status: 200,
-      title: `Connected ${labels.join(', ')}`,
-      paragraphs: ['IQSP can now publish there once your team approves a post. You can close this tab and go back to chat.'],
+      title: `Connected ${labels.join(', ')} to workspace ${workspace}`,
+      paragraphs: [
+        `People in the workspace ${workspace} can now ask IQSP to publish there; a post goes out once their approvers approve it.`,
+        'You can close this tab and go back to chat.',
+      ],
     };
+  }
+
+  /** The workspace as its people know it: its name, or its id where the chat did not tell it. */
+  private async workspaceName(workspaceId: string): Promise<string> {
+    const row = await this.deps.db.selectFrom('workspaces').select(['name', 'external_id']).where('id', '=', workspaceId).executeTakeFirst();
+    return row?.name ?? row?.external_id ?? workspaceId;
   }
 
   private async storeAccounts(workspaceId: string, userId: string, publisher: Publisher, granted: GrantedAccount[]): Promise<string[]> {

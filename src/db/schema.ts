@@ -19,6 +19,8 @@ export interface WorkspacesTable {
   approvals_required: number | null;
   created_at: string;
   updated_at: string;
+  /** When the app was removed from the workspace (migrations/0004); its data goes after the retention. */
+  uninstalled_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChatUsersTable {
@@ -98,6 +100,8 @@ export interface OauthStatesTable {
   chat_user_id: string;
   platform: Platform;
   code_verifier_sealed: string | null;
+  /** SHA-256 of the nonce in the cookie of the browser that opened the link (migrations/0004). */
+  browser_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   expires_at: string;
   used_at: string | null;

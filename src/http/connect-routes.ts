@@ -1,15 +1,38 @@
-/** `GET /connect/:token` and `GET /oauth/:platform/callback`: the browser half of connecting an account. */
+/**
+ * `GET /connect/:token` and `GET /oauth/:platform/callback`: the browser half of connecting an
+ * account. Opening a link gives the browser a cookie with the nonce its sign-in is bound to
+ * (HttpOnly, SameSite=Lax so it comes back on the platform's redirect; Secure and `__Host-`
+ * prefixed with an https PUBLIC_URL); the callback hands that cookie to the core, which refuses
+ * a sign-in finished in another browser.
+ */
 import type Router from '@koa/router';
-import type { ConnectService } from '../core/connect.js';
+import type { RouterContext } from '@koa/router';
+import { OAUTH_STATE_TTL_MS, type ConnectService } from '../core/connect.js';
 import { renderPage } from './pages.js';
+
+/** The cookie's name: `__Host-` makes browsers refuse it unless Secure, from this host, for Path=/. */
+export function browserCookieName(https: boolean): string {
+  return https ? '__Host-iqsp-connect' : 'iqsp-connect';
+}
+
+/**
+ * Written as a header rather than through `ctx.cookies.set`, which refuses a Secure cookie on a
+ * request it sees as plain HTTP (TLS ended at a proxy): the browser is on https all the same.
+ */
+function setBrowserCookie(ctx: RouterContext, https: boolean, nonce: string): void {
+  const attributes = [`Path=/`, `Max-Age=${Math.floor(OAUTH_STATE_TTL_MS / 1000)}`, 'HttpOnly', 'SameSite=Lax', ...(https ? ['Secure'] : [])];
+  ctx.append('Set-Cookie', `${browserCookieName(https)}=${nonce}; ${attributes.join('; ')}`);
+}
 
 export function connectRoutes(connect: ConnectService) {
   return (router: Router): void => {
     router.get('/connect/:token', async (ctx) => {
-      const outcome = await connect.openLink(String(ctx.params.token ?? ''));
+      const https = connect.httpsOnly;
+      const outcome = await connect.openLink(String(ctx.params.token ?? ''), ctx.cookies.get(browserCookieName(https)));
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Referrer-Policy', 'no-referrer');
       if (outcome.kind === 'redirect') {
+        setBrowserCookie(ctx, https, outcome.browserNonce);
         ctx.status = 302;
         ctx.redirect(outcome.url);
         return;
@@ -22,7 +45,7 @@ export function connectRoutes(connect: ConnectService) {
     router.get('/oauth/:platform/callback', async (ctx) => {
       const query: Record<string, string> = {};
       for (const [key, value] of Object.entries(ctx.query)) if (typeof value === 'string') query[key] = value;
-      const page = await connect.finishCallback(String(ctx.params.platform ?? ''), query);
+      const page = await connect.finishCallback(String(ctx.params.platform ?? ''), query, ctx.cookies.get(browserCookieName(connect.httpsOnly)));
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Referrer-Policy', 'no-referrer');
       ctx.status = page.status;

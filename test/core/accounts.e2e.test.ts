@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '../../src/db/schema.js';
+import { Browser } from '../helpers/browser.js';
 import { everyRowAsText, onPostgres } from '../helpers/db.js';
 import { startHarness, rawStorageText, type Harness } from '../helpers/harness.js';
 
@@ -58,7 +59,7 @@ describe('connect', () => {
     const secrets = await h.app.services.db.selectFrom('secrets').selectAll().where('account_id', '=', account!.id).execute();
     expect(secrets.map((s) => s.name)).toContain('access_token');
     for (const s of secrets) expect(s.sealed.startsWith('v1.')).toBe(true);
-    expect(h.chat.privateTexts('U_ADA')).toContain(`connected: ${label}`);
+    expect(h.chat.privateTexts('U_ADA')).toContain(`connected: ${label} (workspace Acme)`);
   });
 
   it('reconnecting updates the account instead of duplicating it, keeping a refresh token', async () => {
@@ -74,27 +75,28 @@ describe('connect', () => {
     const count = async () => Number((await h.app.services.db.selectFrom('social_accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     const start = await count();
 
+    const browser = new Browser();
     const deniedLink = /(http:\/\/\S+)/.exec((await h.run('U_ADA', 'connect tiktok')).message.text)![1]!;
-    const consent = (await fetch(deniedLink, { redirect: 'manual' })).headers.get('location')!;
-    const denied = await fetch(await h.sims.denyConsent(consent));
+    const consent = (await browser.fetch(deniedLink, { redirect: 'manual' })).headers.get('location')!;
+    const denied = await browser.fetch(await h.sims.denyConsent(consent));
     expect(denied.status).toBe(400);
     expect(await denied.text()).toContain('You did not allow IQSP to use TikTok');
 
-    const unknown = await fetch(`${h.base}/oauth/x/callback?state=made-up&code=abc`);
+    const unknown = await browser.fetch(`${h.base}/oauth/x/callback?state=made-up&code=abc`);
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain('IQSP did not start this sign-in');
 
     const link = /(http:\/\/\S+)/.exec((await h.run('U_ADA', 'connect x')).message.text)![1]!;
-    const callback = await h.sims.followConsent((await fetch(link, { redirect: 'manual' })).headers.get('location')!);
-    expect((await fetch(callback)).status).toBe(200);
-    const replay = await fetch(callback);
+    const callback = await h.sims.followConsent((await browser.fetch(link, { redirect: 'manual' })).headers.get('location')!);
+    expect((await browser.fetch(callback)).status).toBe(200);
+    const replay = await browser.fetch(callback);
     expect(replay.status).toBe(400);
     expect(await replay.text()).toContain('This sign-in was already used');
 
     const late = /(http:\/\/\S+)/.exec((await h.run('U_ADA', 'connect x')).message.text)![1]!;
-    const lateCallback = await h.sims.followConsent((await fetch(late, { redirect: 'manual' })).headers.get('location')!);
+    const lateCallback = await h.sims.followConsent((await browser.fetch(late, { redirect: 'manual' })).headers.get('location')!);
     await h.app.services.db.updateTable('oauth_states').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('used_at', 'is', null).execute();
-    const expired = await fetch(lateCallback);
+    const expired = await browser.fetch(lateCallback);
     expect(expired.status).toBe(400);
     expect(await expired.text()).toContain('This sign-in has expired');
 

@@ -62,7 +62,7 @@ describe('connect', () => {
     const outcome = await followConnectLink(sims, connectLinkIn(text), choice);
     expect(outcome.status).toBe(200);
     expect(outcome.html).toContain(`Connected ${label}`);
-    await discord.waitForDm(people().alice, new RegExp(`^connected: ${label}$`));
+    await discord.waitForDm(people().alice, new RegExp(`^connected: ${label} \\(workspace [^)]+\\)$`));
   });
 });
 
@@ -194,7 +194,7 @@ describe('data rights', () => {
     const tokensBefore = new Set(issuedTokens(sims));
     const { text } = await discord.command(zed, 'connect', { platform: 'x' });
     expect((await followConnectLink(sims, connectLinkIn(text), { account: X_SUPPORT_ACCOUNT })).status).toBe(200);
-    await discord.waitForDm(zed, /^connected: X @acme_support$/);
+    await discord.waitForDm(zed, /^connected: X @acme_support \(workspace [^)]+\)$/);
     const zedTokens = issuedTokens(sims).filter((t) => !tokensBefore.has(t));
     expect(zedTokens.length).toBeGreaterThan(0);
 

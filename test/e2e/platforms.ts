@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import { startSimulators, type ConsentChoice, type RecordedRequest, type Simulators } from '../../src/simulators/index.js';
+import { Browser } from '../helpers/browser.js';
 
 export type PlatformName = 'x' | 'facebook' | 'instagram' | 'tiktok';
 
@@ -89,12 +90,14 @@ export function connectLinkIn(text: string): string {
 
 /** What a person's browser does with a connect link: follow it, Allow on the consent page, land on the callback. */
 export async function followConnectLink(sims: Simulators, link: string, choice?: ConsentChoice): Promise<ConnectOutcome> {
-  const redirect = await fetch(link, { redirect: 'manual' });
+  // One browser from the link to the callback: the sign-in is bound to it by a cookie.
+  const browser = new Browser();
+  const redirect = await browser.fetch(link, { redirect: 'manual' });
   if (redirect.status !== 302) throw new Error(`GET ${link} answered ${redirect.status}: ${await redirect.text()}`);
   const consentUrl = redirect.headers.get('location');
   if (!consentUrl) throw new Error(`GET ${link} redirected nowhere`);
   const callback = await sims.followConsent(consentUrl, choice);
-  const page = await fetch(callback);
+  const page = await browser.fetch(callback);
   return { consentUrl, status: page.status, html: await page.text() };
 }
 

@@ -64,7 +64,7 @@ describe('connect', () => {
     expect(outcome.consentUrl.startsWith(sims.env[`${platform === 'instagram' ? 'FACEBOOK' : platform.toUpperCase()}_AUTHORIZE_URL`]!)).toBe(true);
     expect(outcome.status).toBe(200);
     expect(outcome.html).toContain(`Connected ${label}`);
-    await slack.waitForDm(ALICE, new RegExp(`^connected: ${label}$`));
+    await slack.waitForDm(ALICE, new RegExp(`^connected: ${label} \\(workspace [^)]+\\)$`));
   });
 
   it('lists the four accounts to anyone in the workspace', async () => {
@@ -211,7 +211,7 @@ describe('data rights', () => {
     const tokensBefore = new Set(issuedTokens(sims));
     const reply = await slack.command(ZED.id, 'connect x');
     expect((await followConnectLink(sims, connectLinkIn(reply), { account: X_SUPPORT_ACCOUNT })).status).toBe(200);
-    await slack.waitForDm(ZED.id, /^connected: X @acme_support$/);
+    await slack.waitForDm(ZED.id, /^connected: X @acme_support \(workspace [^)]+\)$/);
     const zedTokens = issuedTokens(sims).filter((t) => !tokensBefore.has(t));
     expect(zedTokens.length).toBeGreaterThan(0);
 

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Platform } from '../../src/db/schema.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startSimulators, type ConsentChoice, type Simulators, type SimulatorsOptions } from '../../src/simulators/index.js';
+import { Browser } from './browser.js';
 import { freePort } from './cli.js';
 import { scratchDatabase } from './db.js';
 import { invocation, MemoryChat } from './memory-chat.js';
@@ -100,10 +101,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const reply = await run(user, `connect ${platform}`);
     const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)?.[1];
     if (!link) throw new Error(`no connect link in: ${reply.message.text}`);
-    const redirect = await fetch(link, { redirect: 'manual' });
+    // One browser from the link to the callback: the sign-in is bound to it by a cookie.
+    const browser = new Browser();
+    const redirect = await browser.fetch(link, { redirect: 'manual' });
     if (redirect.status !== 302) throw new Error(`connect link answered ${redirect.status}: ${await redirect.text()}`);
     const callback = await sims.followConsent(redirect.headers.get('location')!, choice);
-    const page = await fetch(callback);
+    const page = await browser.fetch(callback);
     return { status: page.status, html: await page.text() };
   };
 

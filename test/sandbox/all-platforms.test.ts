@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Browser } from '../helpers/browser.js';
 import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
 interface Message {
@@ -93,10 +94,12 @@ describe('the sandbox, from nothing to all four platforms', () => {
         const reply = (await state('ada')).messages.slice(seen).find((m) => m.author === 'bot' && m.text.includes('/connect/'));
         return reply ? /(http:\/\/\S+\/connect\/[\w-]+)/.exec(reply.text)?.[1] : undefined;
       }, `the ${platform} connect link`);
-      const consent = (await fetch(link, { redirect: 'manual' })).headers.get('location');
+      // One browser from the link to the callback: the sign-in is bound to it by a cookie.
+      const browser = new Browser();
+      const consent = (await browser.fetch(link, { redirect: 'manual' })).headers.get('location');
       expect(consent, `${platform}: the link leads to the consent page`).toBeTruthy();
       const callback = await clickAllow(consent!);
-      const page = await fetch(callback);
+      const page = await browser.fetch(callback);
       expect(page.status, `${platform} callback: ${await page.clone().text()}`).toBe(200);
       await until(async () => ((await state('ada')).messages.some((m) => connected.test(m.text)) ? true : undefined), `"connected" for ${platform}`);
     }
