@@ -14,6 +14,7 @@ import type { RouterContext } from '@koa/router';
 import busboy from 'busboy';
 import type { Invocation } from '../bots/chat-port.js';
 import type { Surface, SurfaceContext } from '../bots/surface.js';
+import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';
 import { SANDBOX_CHANNEL, SANDBOX_WORKSPACE, SandboxChat } from './sandbox-chat.js';
 import { sandboxPage } from './page.js';
@@ -86,7 +87,8 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         });
         parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
         parser.on('close', () => Promise.all(writes).then(() => resolve({ fields, files }), reject));
-        ctx.req.pipe(parser);
+        // Read whole under the body limit first: a chunked upload cannot pass it, and nothing is written for one that does not fit.
+        readBodyLimited(ctx.req).then((body) => parser.end(body), reject);
       });
 
     const routes = (router: Router): void => {
@@ -180,15 +182,9 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
 }
 
 async function readJson(ctx: RouterContext): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 64 * 1024) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk);
-  }
+  const body = await readBodyLimited(ctx.req, 64 * 1024);
   try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
   } catch {
     // fall through

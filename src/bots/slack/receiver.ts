@@ -17,6 +17,7 @@ import { parse as parseQuery } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { HTTPModuleFunctions, HTTPResponseAck, isRawBodyError, ReceiverMultipleAckError, type Logger as SlackLogger } from '@slack/bolt';
 import { SocketModeClient } from '@slack/socket-mode';
+import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
 import type { Logger } from '../../observability/logger.js';
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -131,6 +132,15 @@ export class SlackReceiver implements Receiver {
     if (Number.isFinite(timestamp) && timestamp - Date.now() / 1000 > MAX_CLOCK_SKEW_SECONDS) {
       req.resume();
       this.refuse(res, 'timestamp', 401);
+      return;
+    }
+
+    // Read under the limit while it streams (chunked or not); Bolt verifies the bytes already read.
+    try {
+      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = await readBodyLimited(req, this.options.bodyLimitBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      this.refuse(res, 'too-large', 413);
       return;
     }
 
