@@ -50,6 +50,8 @@ export interface ReactionOnMessage {
   userExternalId: string;
   userName?: string | undefined;
   isBot: boolean;
+  /** A guest, or someone from another organization (where the chat tells). */
+  isOutsider?: boolean | undefined;
 }
 
 export interface ChatPort {

@@ -3,7 +3,8 @@
  * no I/O. The posts service records every decision and folds them through `applyDecision`.
  *
  * - Only eligible approvers count: the workspace's approver list, or anyone when it is empty;
- *   never the requester, never a bot. Eligibility is checked at decision time.
+ *   never the requester, never a bot, and outsiders (guests, people of another organization in
+ *   a shared channel) only when listed. Eligibility is checked at decision time.
  * - ✅ adds an approval; reaching the required number approves the post.
  * - One eligible ❌ rejects it (a veto).
  * - Removing a ✅ before the outcome withdraws that approval.
@@ -33,10 +34,12 @@ export interface DecisionEvent {
   kind: DecisionKind;
   userId: string;
   isBot: boolean;
+  /** A guest of the workspace, or someone from another organization (as the chat tells). */
+  isOutsider?: boolean | undefined;
   at: Date;
 }
 
-export type IgnoredReason = 'not-pending' | 'bot' | 'requester' | 'not-an-approver' | 'duplicate' | 'nothing-to-withdraw';
+export type IgnoredReason = 'not-pending' | 'bot' | 'requester' | 'outsider' | 'not-an-approver' | 'duplicate' | 'nothing-to-withdraw';
 
 export type DecisionOutcome =
   | { kind: 'ignored'; reason: IgnoredReason; state: ApprovalState }
@@ -67,6 +70,7 @@ export function applyDecision(state: ApprovalState, event: DecisionEvent, policy
   if (current.status !== 'pending') return { kind: 'ignored', reason: 'not-pending', state: current };
   if (event.isBot) return { kind: 'ignored', reason: 'bot', state: current };
   if (event.userId === current.requesterId) return { kind: 'ignored', reason: 'requester', state: current };
+  if (event.isOutsider === true && !policy.approverIds.includes(event.userId)) return { kind: 'ignored', reason: 'outsider', state: current };
   if (!isEligibleApprover(event.userId, current, policy)) return { kind: 'ignored', reason: 'not-an-approver', state: current };
 
   switch (event.kind) {
@@ -92,6 +96,8 @@ export function ignoredExplanation(reason: IgnoredReason): string | undefined {
       return 'The person who asked for a post cannot approve or reject it.';
     case 'not-an-approver':
       return 'Only the workspace approvers can approve or reject posts (see `approvers`).';
+    case 'outsider':
+      return 'Guests and people from outside this workspace can approve or reject posts only when an admin lists them as approvers (see `approvers`).';
     case 'bot':
     case 'duplicate':
     case 'nothing-to-withdraw':

@@ -84,6 +84,8 @@ export interface DecisionInput {
   userExternalId: string;
   userName?: string | undefined;
   isBot: boolean;
+  /** A guest, or someone from another organization: decides only when listed as an approver. */
+  isOutsider?: boolean | undefined;
   decision: DecisionKind;
   via: 'reaction' | 'button' | 'command';
 }
@@ -585,7 +587,7 @@ export class PostsService {
       return this.deps.db.transaction().execute(async (trx) => {
         const loaded = await this.approvalState(postId, trx);
         if (!loaded) return undefined;
-        const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, at: this.now() }, { approverIds });
+        const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, isOutsider: input.isOutsider, at: this.now() }, { approverIds });
         if (outcome.kind === 'counted') {
           await this.recordDecision(postId, userId, input, true, trx);
           return { outcome, ended: await this.applyCounted(trx, postId, loaded.workspaceId, userId, input, outcome) };
@@ -783,6 +785,7 @@ export class PostsService {
         userExternalId: reaction.userExternalId,
         userName: reaction.userName,
         isBot: false,
+        isOutsider: reaction.isOutsider,
         decision: reaction.decision,
         via: 'reaction',
       });

@@ -35,6 +35,12 @@ export interface FakeSlackUser {
   isAdmin?: boolean;
   isOwner?: boolean;
   isBot?: boolean;
+  /** A multi-channel guest (`is_restricted`). */
+  isRestricted?: boolean;
+  /** A single-channel guest (`is_ultra_restricted`). */
+  isUltraRestricted?: boolean;
+  /** Their own team when they come from another organization (Slack Connect); default the workspace's. */
+  homeTeamId?: string;
 }
 
 export interface FakeSlackWorkspace {
@@ -435,15 +441,15 @@ export class FakeSlack {
           ok: true,
           user: {
             id: user.id,
-            team_id: ws.teamId,
+            team_id: user.homeTeamId ?? ws.teamId,
             name: user.name,
             deleted: false,
             real_name: user.realName ?? user.name,
             is_admin: user.isAdmin ?? false,
             is_owner: user.isOwner ?? false,
             is_primary_owner: false,
-            is_restricted: false,
-            is_ultra_restricted: false,
+            is_restricted: user.isRestricted ?? false,
+            is_ultra_restricted: user.isUltraRestricted ?? false,
             is_bot: user.isBot ?? false,
             is_app_user: false,
             profile: { real_name: user.realName ?? user.name, display_name: user.name, team: ws.teamId },

@@ -306,13 +306,14 @@ export function registerListeners(deps: ListenerDependencies): void {
           .where('workspaces.external_id', '=', teamId)
           .executeTakeFirst();
         if (!post) return;
-        const person = await people.lookup(botToken(context), teamId, userId);
+        const person = await people.lookup(botToken(context), teamId, userId, context.enterpriseId);
         await core.posts.decideOnPost(post.id, {
           chat: 'slack',
           workspaceExternalId: teamId,
           userExternalId: userId,
           userName: person.name ?? blockBody.user.username,
           isBot: person.isBot || userId === context.botUserId,
+          isOutsider: person.isOutsider,
           decision: action.action_id === 'approve_post' ? 'approve' : 'reject',
           via: 'button',
         });
@@ -385,7 +386,7 @@ export function registerListeners(deps: ListenerDependencies): void {
     if (event.item.type !== 'message' || !event.item.ts || !teamId) return;
     const decision = decisionForReaction(event.reaction, added);
     if (!decision) return;
-    const person = await people.lookup(botToken(context), teamId, event.user);
+    const person = await people.lookup(botToken(context), teamId, event.user, context.enterpriseId);
     await core.posts.decide({
       chat: 'slack',
       workspaceExternalId: teamId,
@@ -394,6 +395,7 @@ export function registerListeners(deps: ListenerDependencies): void {
       userExternalId: event.user,
       userName: person.name,
       isBot: person.isBot || event.user === context.botUserId,
+      isOutsider: person.isOutsider,
       decision,
       via: 'reaction',
     });

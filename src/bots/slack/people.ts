@@ -1,7 +1,13 @@
 /**
  * Who a Slack user is, as far as the core needs: admin (workspace admins and owners, from
- * users.info), bot or person, and a name. Kept a short while so a burst of commands or
- * reactions asks Slack once.
+ * users.info), bot or person, outsider or member, and a name. Kept a short while so a burst of
+ * commands or reactions asks Slack once.
+ *
+ * Outsiders are guests (`is_restricted`: multi-channel, `is_ultra_restricted`: single-channel)
+ * and people of another organization: a Slack Connect channel shows their ✅ like anyone's, but
+ * users.info gives their own team (`team_id`), or marks them `is_stranger`. They decide on posts
+ * only when an admin lists them as approvers. In an Enterprise Grid org a person's `team_id` can
+ * be a sibling workspace of the same org (`enterprise_user.enterprise_id`): not an outsider.
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../observability/logger.js';
@@ -9,7 +15,28 @@ import type { Logger } from '../../observability/logger.js';
 export interface SlackPerson {
   isAdmin: boolean;
   isBot: boolean;
+  /** A guest, or someone from another organization (Slack Connect). */
+  isOutsider: boolean;
   name: string | undefined;
+}
+
+interface SlackUserFields {
+  team_id?: string;
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_primary_owner?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  is_stranger?: boolean;
+  is_bot?: boolean;
+  enterprise_user?: { enterprise_id?: string };
+}
+
+/** Whether a users.info user is a guest or from outside the workspace `teamId` (and its org `enterpriseId`). */
+export function isOutsider(user: SlackUserFields, teamId: string, enterpriseId?: string): boolean {
+  if (user.is_restricted === true || user.is_ultra_restricted === true || user.is_stranger === true) return true;
+  if (user.is_bot === true || !user.team_id || user.team_id === teamId) return false;
+  return !(enterpriseId !== undefined && user.enterprise_user?.enterprise_id === enterpriseId);
 }
 
 export class SlackPeople {
@@ -21,7 +48,7 @@ export class SlackPeople {
     private readonly ttlMs: number,
   ) {}
 
-  async lookup(token: string, teamId: string, userId: string): Promise<SlackPerson> {
+  async lookup(token: string, teamId: string, userId: string, enterpriseId?: string): Promise<SlackPerson> {
     const key = `${teamId}:${userId}`;
     const cached = this.cache.get(key);
     if (cached && cached.until > Date.now()) return cached.person;
@@ -31,12 +58,13 @@ export class SlackPeople {
       person = {
         isAdmin: user?.is_admin === true || user?.is_owner === true || user?.is_primary_owner === true,
         isBot: user?.is_bot === true,
+        isOutsider: user ? isOutsider(user as SlackUserFields, teamId, enterpriseId) : true,
         name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
       };
     } catch (error) {
-      // Without users.info nobody is an admin: the safe side.
-      this.logger.warn({ err: error, teamId, userId }, 'users.info failed; treating the user as a member without admin rights');
-      return { isAdmin: false, isBot: false, name: undefined };
+      // Without users.info nobody is an admin, and nobody unlisted decides on a post: the safe side.
+      this.logger.warn({ err: error, teamId, userId }, 'users.info failed; treating the user as an outsider without admin rights');
+      return { isAdmin: false, isBot: false, isOutsider: true, name: undefined };
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { person, until: Date.now() + this.ttlMs });

@@ -112,7 +112,7 @@ export class SlackChatPort implements ChatPort {
       for (const user of reaction.users ?? []) {
         if (found.some((f) => f.userExternalId === user && f.decision === decision)) continue; // two skin tones
         const person = this.people ? await this.people.lookup(token, ref.workspaceExternalId, user) : undefined;
-        found.push({ decision, userExternalId: user, userName: person?.name, isBot: user === auth.botUserId || (person?.isBot ?? false) });
+        found.push({ decision, userExternalId: user, userName: person?.name, isBot: user === auth.botUserId || (person?.isBot ?? false), isOutsider: person?.isOutsider });
       }
     }
     return found;
