@@ -3,7 +3,7 @@
  * (the approval message) as an embed; buttons as one action row, URL buttons as link buttons.
  * A button's `actionId` and `value` travel in its custom_id and come back on a click.
  */
-import type { APIActionRowComponent, APIButtonComponent, APIEmbed, BaseMessageOptions } from 'discord.js';
+import type { APIActionRowComponent, APIButtonComponent, APIEmbed, BaseMessageOptions, MessageMentionOptions } from 'discord.js';
 import { ButtonStyle, ComponentType } from 'discord.js';
 import type { ChatMessage } from '../chat-port.js';
 
@@ -24,10 +24,35 @@ export interface RenderedMessage {
   content: string | null;
   embeds: APIEmbed[];
   components: Array<APIActionRowComponent<APIButtonComponent>>;
+  allowedMentions: MessageMentionOptions;
 }
+
+/** Discord takes at most 100 ids in `allowed_mentions.users`. */
+const ALLOWED_USERS_MAX = 100;
 
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * `[Approve](https://evil)` in user text would show as a link named "Approve" (in content,
+ * embed descriptions and field values alike). Every `[` (and `\`, so a typed `\[` cannot undo
+ * ours) before the last `](` is escaped: no masked link can start there, and after the last
+ * `](` none can end. IQSP writes no masked links itself. Linear.
+ */
+export function escapeMaskedLinks(text: string): string {
+  const end = text.lastIndexOf('](');
+  return end < 0 ? text : text.slice(0, end).replace(/[\\[]/g, '\\$&') + text.slice(end);
+}
+
+/**
+ * Who a message may ping: the people it names with `<@id>` in its content (mentions in embeds
+ * never ping), never @everyone, @here or a role, whatever the text says; a reply does not ping
+ * the replied-to author either.
+ */
+export function allowedMentionsOf(content: string | null): MessageMentionOptions {
+  const users = [...new Set(Array.from((content ?? '').matchAll(/<@!?(\d+)>/g), (m) => m[1]!))].slice(0, ALLOWED_USERS_MAX);
+  return { parse: [], users, repliedUser: false };
 }
 
 /** The core writes Slack-style `*bold*`; in Discord a single asterisk is italics. */
@@ -77,9 +102,13 @@ function embedOf(message: ChatMessage, text: string): APIEmbed {
     .filter((line) => !repeated.has(line))
     .join('\n');
   return {
-    description: clip(description, EMBED_DESCRIPTION_MAX),
+    description: clip(escapeMaskedLinks(description), EMBED_DESCRIPTION_MAX),
     ...(fields.length > 0
-      ? { fields: fields.slice(0, 25).map((f) => ({ name: clip(f.label, FIELD_NAME_MAX), value: clip(f.value || '—', FIELD_VALUE_MAX), inline: true })) }
+      ? {
+          fields: fields
+            .slice(0, 25)
+            .map((f) => ({ name: clip(f.label, FIELD_NAME_MAX), value: clip(escapeMaskedLinks(f.value) || '—', FIELD_VALUE_MAX), inline: true })),
+        }
       : {}),
     ...(message.imageUrl ? { image: { url: message.imageUrl } } : {}),
   };
@@ -88,12 +117,13 @@ function embedOf(message: ChatMessage, text: string): APIEmbed {
 /** Every part set explicitly, so an edit replaces what the message showed before. */
 export function renderMessage(message: ChatMessage): RenderedMessage {
   const components = message.buttons && message.buttons.length > 0 ? buttonRows(message.buttons) : [];
-  // An embed shows a post: its caption is the requester's own text, shown as written.
-  if ((message.fields && message.fields.length > 0) || message.imageUrl) return { content: null, embeds: [embedOf(message, message.text)], components };
-  const text = toDiscordMarkdown(message.text);
+  const allowedMentions = allowedMentionsOf(null);
+  // An embed shows a post: its caption is the requester's own text, shown as written (but never as a link).
+  if ((message.fields && message.fields.length > 0) || message.imageUrl) return { content: null, embeds: [embedOf(message, message.text)], components, allowedMentions };
+  const text = escapeMaskedLinks(toDiscordMarkdown(message.text));
   // Past Discord's 2000-character content limit, an embed description holds up to 4096.
-  if (text.length > CONTENT_MAX) return { content: null, embeds: [{ description: clip(text, EMBED_DESCRIPTION_MAX) }], components };
-  return { content: text, embeds: [], components };
+  if (text.length > CONTENT_MAX) return { content: null, embeds: [{ description: clip(text, EMBED_DESCRIPTION_MAX) }], components, allowedMentions };
+  return { content: text, embeds: [], components, allowedMentions: allowedMentionsOf(text) };
 }
 
 /** For a new message: empty parts left out (Discord refuses a message with nothing in it). */
@@ -103,6 +133,7 @@ export function newMessage(message: ChatMessage): BaseMessageOptions {
     ...(rendered.content !== null ? { content: rendered.content } : {}),
     ...(rendered.embeds.length > 0 ? { embeds: rendered.embeds } : {}),
     ...(rendered.components.length > 0 ? { components: rendered.components } : {}),
+    allowedMentions: rendered.allowedMentions,
   };
 }
 

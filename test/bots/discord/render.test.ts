@@ -4,7 +4,7 @@ import { ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { BOT_PERMISSIONS, inviteUrl } from '../../../src/bots/discord/client.js';
 import { commandFromOptions, type SlashOptions } from '../../../src/bots/discord/commands.js';
-import { decodeCustomId, encodeCustomId, newMessage, renderMessage, threadName, toDiscordMarkdown } from '../../../src/bots/discord/render.js';
+import { decodeCustomId, encodeCustomId, escapeMaskedLinks, newMessage, renderMessage, threadName, toDiscordMarkdown } from '../../../src/bots/discord/render.js';
 
 function options(subcommand: string, values: Record<string, string | number | boolean> = {}): SlashOptions {
   return {
@@ -23,7 +23,7 @@ describe('rendering for Discord', () => {
 
   it('puts text past 2000 characters into an embed description instead of cutting it', () => {
     const long = 'x'.repeat(2500);
-    expect(renderMessage({ text: long })).toEqual({ content: null, embeds: [{ description: long }], components: [] });
+    expect(renderMessage({ text: long })).toEqual({ content: null, embeds: [{ description: long }], components: [], allowedMentions: { parse: [], users: [], repliedUser: false } });
   });
 
   it('renders buttons as one row; URL values become link buttons', () => {
@@ -43,6 +43,12 @@ describe('rendering for Discord', () => {
         ],
       },
     ]);
+  });
+
+  it('escapes masked links in linear time and lets content ping only the people it names', () => {
+    expect(escapeMaskedLinks('[a] `[b]` \\[Approve](https://evil) (x)')).toBe('\\[a] `\\[b]` \\\\\\[Approve](https://evil) (x)');
+    expect(escapeMaskedLinks('[add|remove @user…]')).toBe('[add|remove @user…]');
+    expect(renderMessage({ text: 'Hi <@123> and <@!456>, not @everyone or <@&789>' }).allowedMentions).toEqual({ parse: [], users: ['123', '456'], repliedUser: false });
   });
 
   it('round-trips a custom id', () => {
