@@ -26,6 +26,7 @@ import { migrateToLatest } from './db/migrator.js';
 import { PLATFORMS, type Platform } from './db/schema.js';
 import { createHttpApp } from './http/app.js';
 import { connectRoutes } from './http/connect-routes.js';
+import { browserRouteLimits } from './http/limits.js';
 import { mediaRoutes } from './http/media-routes.js';
 import { CleanupCron, CleanupService } from './jobs/cleanup.js';
 import { JobQueue } from './jobs/queue.js';
@@ -322,6 +323,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     // Other roles answer only the health and metrics routes every process has.
     routes: roleRuns(role, 'web')
       ? [
+          // Before the routes they guard: 429 to a client flooding /connect or /oauth.
+          browserRouteLimits({ now: options.now && (() => options.now!().getTime()) }),
           connectRoutes(core.connect),
           mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
           ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),

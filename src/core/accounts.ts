@@ -151,8 +151,7 @@ export class AccountsService {
     if (group) {
       if (revokedGroups.has(group)) return undefined;
       const staying = await this.accountsInGroup(group, account, leaving);
-      if (staying.length > 0)
-        return `${publisher.displayName} access stays granted because ${staying.map((a) => this.label(a)).join(', ')} use${staying.length === 1 ? 's' : ''} the same login; it is revoked when the last of them is disconnected.`;
+      if (staying.length > 0) return this.stillGranted(publisher.displayName, account.workspace_id, staying);
     }
     try {
       // A fresh access token where the platform can refresh (TikTok refuses to revoke with an expired one).
@@ -173,6 +172,19 @@ export class AccountsService {
       const reason = error instanceof Error ? redactText(error.message) : 'unknown error';
       return `${publisher.displayName} did not confirm the revocation (${reason}); to be sure, remove IQSP in your ${publisher.displayName} app settings.`;
     }
+  }
+
+  /**
+   * Why a grant stays: the accounts of this workspace that still use it, by name, and those of
+   * other workspaces only as a count. The reply is said in the channel, and another workspace's
+   * accounts (a Page, a handle) are not this workspace's business.
+   */
+  private stillGranted(platformName: string, workspaceId: string, staying: readonly SocialAccount[]): string {
+    const here = staying.filter((a) => a.workspace_id === workspaceId).map((a) => this.label(a));
+    const elsewhere = staying.length - here.length;
+    if (elsewhere > 0) here.push(elsewhere === 1 ? 'an account in another workspace' : `${elsewhere} accounts in other workspaces`);
+    const users = staying.length === 1 ? 'uses' : 'use';
+    return `${platformName} access stays granted because ${here.join(', ')} ${users} the same login; it is revoked when the last of them is disconnected.`;
   }
 
   /** Other connected accounts (any workspace) that share `account`'s grant and are not leaving. */
