@@ -216,6 +216,8 @@ export class PublishingService {
     }
     const failure = result.failure;
     if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
+      // A platform's own words may quote a credential: redacted before it is stored or said, as in settle().
+      const reason = redactText(failure.message);
       // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
       const at = this.backoff(job.attempt, failure.retryAfterMs);
       const waitMs = at.getTime() - this.now().getTime();
@@ -224,7 +226,7 @@ export class PublishingService {
       const requeued = await this.deps.queue.whileHeld(job, (trx) =>
         trx
           .updateTable('post_targets')
-          .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: failure.message, updated_at: isoNow(this.now()) })
+          .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: reason, updated_at: isoNow(this.now()) })
           .where('id', '=', target.id)
           .where('status', '=', 'publishing')
           .execute(),
@@ -233,10 +235,10 @@ export class PublishingService {
       // Said durably: a chat that is down now hears it later (one notice per attempt).
       await this.deps.posts.tell(
         target.post_id,
-        `${target.account_label}: ${failure.message}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+        `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
         `retry:${target.id}:${job.attempt}`,
       );
-      return { kind: 'retry', at, reason: failure.message };
+      return { kind: 'retry', at, reason };
     }
     return this.settle(job, target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
   }
