@@ -12,12 +12,13 @@ import type { Surface, SurfaceFactory } from './bots/surface.js';
 import type { Config } from './config.js';
 import { ConfigError, integrationSummary } from './config.js';
 import { AccountsService } from './core/accounts.js';
-import { CommandRouter } from './core/commands.js';
+import { COMMAND_RATE_LIMIT, CommandRouter } from './core/commands.js';
 import { ConnectService } from './core/connect.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
 import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
 import { PublishingService } from './core/publishing.js';
+import { type RateLimit, RateLimiter } from './core/rate-limit.js';
 import { SettingsService } from './core/settings.js';
 import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
@@ -132,6 +133,8 @@ export interface AppOptions {
   /** When notices the chat did not take are said again (tests shorten the waits). */
   notices?: NoticeTiming;
   now?: () => Date;
+  /** Commands each chat user may send per window (default COMMAND_RATE_LIMIT; tests that script many commands lift it). */
+  commandRateLimit?: RateLimit;
 }
 
 /** Every part of IQSP above the database, wired. */
@@ -247,7 +250,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     logger,
   );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
-  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger });
+  const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
+  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, rateLimit });
   return {
     publishers,
     tokens,

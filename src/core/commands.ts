@@ -18,6 +18,7 @@ import { ensureMember } from './directory.js';
 import type { Command } from './grammar.js';
 import { helpText, parseCommand } from './grammar.js';
 import type { PostsService } from './posts.js';
+import { type RateLimit, type RateLimiter, ruleInWords, waitInWords } from './rate-limit.js';
 import type { SettingsService } from './settings.js';
 
 export interface CommandDependencies {
@@ -29,19 +30,48 @@ export interface CommandDependencies {
   posts: PostsService;
   settings: SettingsService;
   logger: Logger;
+  /** Commands each chat user may send (per instance); none when absent. */
+  rateLimit?: RateLimiter;
 }
+
+/**
+ * 30 commands a minute per chat user: more than a person types (a busy approver checking
+ * `status` now and then stays far below), little enough that a script cannot flood.
+ */
+export const COMMAND_RATE_LIMIT: RateLimit = { limit: 30, windowMs: 60_000 };
 
 export class CommandRouter {
   constructor(private readonly deps: CommandDependencies) {}
 
   /** Parses and runs `text` (what follows `/iqsp` or the bot's mention). */
   async runText(invocation: Invocation, text: string, attachments: readonly AttachmentSource[] = []): Promise<Reply> {
+    const slowDown = this.overRateLimit(invocation);
+    if (slowDown) return slowDown;
     const parsed = parseCommand(text);
     if (!parsed.ok) return privateReply(parsed.message);
-    return this.run(invocation, parsed.command, attachments);
+    return this.runAdmitted(invocation, parsed.command, attachments);
   }
 
   async run(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[] = []): Promise<Reply> {
+    return this.overRateLimit(invocation) ?? this.runAdmitted(invocation, command, attachments);
+  }
+
+  /**
+   * Counts the command against its sender's limit: past it, a private word saying how long to
+   * wait instead of running it (each command can download files, post and write; a script
+   * sending them by the hundred would crowd out everyone else).
+   */
+  private overRateLimit(invocation: Invocation): Reply | undefined {
+    const limiter = this.deps.rateLimit;
+    if (!limiter) return undefined;
+    const decision = limiter.take(`${invocation.chat}:${invocation.workspaceExternalId}:${invocation.userExternalId}`);
+    if (decision.kind === 'allowed') return undefined;
+    return privateReply(
+      `You are sending commands faster than IQSP takes them from one person (at most ${ruleInWords(limiter.rule)}). Nothing was run; try again in ${waitInWords(decision.retryAfterMs)}.`,
+    );
+  }
+
+  private async runAdmitted(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[]): Promise<Reply> {
     try {
       return await this.dispatch(invocation, command, attachments);
     } catch (error) {

@@ -78,6 +78,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     surfaces: [() => ({ name: 'memory', port: chat, attachmentHosts: [fileHost] })],
     publisherTuning: { pollIntervalMs: 5, maxWaitMs: 10_000 },
     worker: { pollMs: 20, leaseMs: 3_000, backoffBaseMs: 50, backoffMaxMs: 2_000 },
+    // Tests script commands by the hundred, faster than people type: the per-user limit is lifted here
+    // (test/core/command-rate-limit.test.ts runs the default).
+    commandRateLimit: { limit: 1_000_000, windowMs: 60_000 },
     ...options.app,
   });
 

@@ -162,7 +162,8 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const fileHost = `127.0.0.1:${(files.address() as AddressInfo).port}`;
     const chat = new MemoryChat('slack');
     services = await openServices(loadConfig({ ...env, PORT: String(await freePort()) }, dir), createLogger('silent'));
-    const core: Core = buildCore(services, { chatPorts: { slack: chat } });
+    // One person scripts 79 commands here, past the per-user limit a person never reaches.
+    const core: Core = buildCore(services, { chatPorts: { slack: chat }, commandRateLimit: { limit: 1_000, windowMs: 60_000 } });
     core.media.allowHost(fileHost);
 
     for (const [platform, choice] of [['x'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }], ['tiktok']] as const) {
