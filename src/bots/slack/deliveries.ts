@@ -17,4 +17,6 @@ export async function claimDelivery(db: Db, key: string): Promise<boolean> {
 }
 
 export const eventKey = (eventId: string): string => `slack:event:${eventId}`;
+/** A verified HTTP request, by the hash of its signature: a replay finds it taken. */
+export const signatureKey = (signatureHash: string): string => `slack:signature:${signatureHash}`;
 export const messageKey = (teamId: string, channelId: string, ts: string): string => `slack:message:${teamId}:${channelId}:${ts}`;

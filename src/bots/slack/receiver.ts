@@ -5,13 +5,17 @@
  *
  * HTTP (`POST /slack/events`): the signature is checked before anything else (v0
  * HMAC-SHA256 over the raw body; a timestamp more than 5 minutes off either way is refused);
- * a refused request gets 401 and nothing else happens. Then `url_verification` and
+ * a refused request gets 401 and nothing else happens. A signature seen before is a replay
+ * (Slack signs every delivery afresh, retries included: its last retry comes 5 minutes after
+ * the first try, past the window of the first timestamp); it gets an empty 200 and nothing
+ * happens. Then `url_verification` and
  * `ssl_check` are answered, and everything else goes to Bolt with an ack that writes the HTTP
  * response: listeners ack at once and do their work after, so Slack has its answer within 3 s.
  *
  * Work still running after the ack is tracked, so stopping waits for it before the database
  * closes.
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
@@ -32,6 +36,11 @@ export interface SlackReceiverOptions {
   socketMode?: { appToken: string; apiUrl: string } | undefined;
   /** How long `stop()` waits for work that is still running. */
   drainMs: number;
+  /**
+   * Claims a verified request by its signature's hash; false when it was claimed before (by
+   * this instance or another one sharing the database). Kept longer than a signature is valid.
+   */
+  claimSignature: (signatureHash: string) => Promise<boolean>;
 }
 
 interface SocketModeEventArgs {
@@ -43,6 +52,11 @@ interface SocketModeEventArgs {
 
 type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed' | 'no-signing-secret';
 
+/** The hash a request is remembered by: the signature itself is not kept. */
+export function signatureHash(signature: string): string {
+  return createHash('sha256').update(signature).digest('hex');
+}
+
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -53,11 +67,17 @@ function parseBody(raw: Buffer, contentType: string | undefined): Record<string,
   const text = raw.toString('utf8');
   if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
     const form = parseQuery(text);
-    if (typeof form.payload === 'string') return JSON.parse(form.payload) as Record<string, unknown>;
-    return form as Record<string, unknown>;
+    if (form.payload === undefined) return form as Record<string, unknown>;
+    // An interactive payload is a JSON object: `payload=null`, a string, a number or an array is malformed.
+    if (typeof form.payload !== 'string') throw new SyntaxError('the form has more than one payload');
+    return jsonObject(form.payload, 'the payload');
   }
+  return jsonObject(text, 'the body');
+}
+
+function jsonObject(text: string, what: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(text);
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('the body is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError(`${what} is not a JSON object`);
   return parsed as Record<string, unknown>;
 }
 
@@ -153,6 +173,13 @@ export class SlackReceiver implements Receiver {
     } catch (error) {
       if (isRawBodyError(error)) this.refuse(res, 'too-large', 413);
       else this.refuse(res, 'signature', 401);
+      return;
+    }
+
+    // Verified, so the signature header is there and is Slack's; a second sight of it is a replay.
+    if (!(await this.options.claimSignature(signatureHash(header(req, 'x-slack-signature') ?? '')))) {
+      this.options.logger.warn({ reason: 'replay' }, 'Slack request dropped: its signature was seen before (a replay)');
+      HTTPModuleFunctions.buildNoBodyResponse(res, 200);
       return;
     }
 
