@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { isoNow, lockRows } from '../db/database.js';
-import { Vault } from './vault.js';
+import { Vault, type SealedFor } from './vault.js';
 
 export type SecretOwner = { accountId: string } | { slackInstallationId: string };
 
@@ -25,7 +25,7 @@ export class SecretStore {
   async put(owner: SecretOwner, name: string, value: string, expiresAt: string | null, trx: Db = this.db): Promise<void> {
     if (value === '') throw new Error(`refusing to store an empty ${name}`);
     const now = isoNow();
-    const sealed = this.vault.seal(value);
+    const sealed = this.vault.seal(value, sealedFor(owner, name));
     const ownerColumns = ownerRow(owner);
     const [column, id] = ownerKey(owner);
     const updated = await trx
@@ -59,7 +59,7 @@ export class SecretStore {
       .where('name', '=', name)
       .executeTakeFirst();
     if (!row) return undefined;
-    return { value: this.vault.open(row.sealed), expiresAt: row.expires_at, updatedAt: row.updated_at };
+    return { value: this.vault.open(row.sealed, sealedFor(owner, name)), expiresAt: row.expires_at, updatedAt: row.updated_at };
   }
 
   /** Deletes every secret of an owner; returns how many rows went. */
@@ -74,6 +74,22 @@ function ownerRow(owner: SecretOwner): { account_id: string | null; slack_instal
   return 'accountId' in owner
     ? { account_id: owner.accountId, slack_installation_id: null }
     : { account_id: null, slack_installation_id: owner.slackInstallationId };
+}
+
+/**
+ * The row a secret is sealed for. The owner's kind is part of it: an account and a Slack
+ * installation that happened to share an id still do not share values.
+ */
+function sealedFor(owner: SecretOwner, name: string): SealedFor {
+  return { owner: 'accountId' in owner ? `account:${owner.accountId}` : `slack_installation:${owner.slackInstallationId}`, name };
+}
+
+/**
+ * The row a PKCE code verifier is sealed for: its OAuth state, named by the state's hash (the
+ * state itself is never stored).
+ */
+export function codeVerifierSealedFor(stateHash: string): SealedFor {
+  return { owner: `oauth_state:${stateHash}`, name: 'code_verifier' };
 }
 
 /** The owner column and id a secret row is found by. */
@@ -91,7 +107,8 @@ interface RotatedBatch {
 }
 
 /**
- * Re-seals every stored value that is not under the current key; returns how many it re-sealed.
+ * Re-seals every stored value that is not under the current key or not in the current format
+ * (v1 values are re-sealed as v2, bound to their row); returns how many it re-sealed.
  *
  * The service keeps running meanwhile, so each batch of rows is read locked (PostgreSQL:
  * `FOR UPDATE`; SQLite: the transaction holds the write lock from its start) and rewritten in
@@ -135,11 +152,15 @@ async function retriedOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
-  const rows = await lockRows(trx, trx.selectFrom('secrets').select(['id', 'sealed']).where('id', '>', afterId).orderBy('id').limit(limit)).execute();
+  const rows = await lockRows(
+    trx,
+    trx.selectFrom('secrets').select(['id', 'account_id', 'slack_installation_id', 'name', 'sealed']).where('id', '>', afterId).orderBy('id').limit(limit),
+  ).execute();
   let resealed = 0;
   for (const row of rows) {
     if (!vault.needsRotation(row.sealed)) continue;
-    await trx.updateTable('secrets').set({ sealed: vault.seal(vault.open(row.sealed)), key_id: vault.currentKeyId }).where('id', '=', row.id).execute();
+    const boundTo = sealedFor(ownerOf(row), row.name);
+    await trx.updateTable('secrets').set({ sealed: vault.seal(vault.open(row.sealed, boundTo), boundTo), key_id: vault.currentKeyId }).where('id', '=', row.id).execute();
     resealed += 1;
   }
   return { resealed, lastId: rows.length === limit ? rows.at(-1)?.id : undefined };
@@ -148,13 +169,25 @@ async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: numb
 async function resealCodeVerifiers(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
   const rows = await lockRows(
     trx,
-    trx.selectFrom('oauth_states').select(['id', 'code_verifier_sealed']).where('code_verifier_sealed', 'is not', null).where('id', '>', afterId).orderBy('id').limit(limit),
+    trx.selectFrom('oauth_states').select(['id', 'state_hash', 'code_verifier_sealed']).where('code_verifier_sealed', 'is not', null).where('id', '>', afterId).orderBy('id').limit(limit),
   ).execute();
   let resealed = 0;
   for (const row of rows) {
     if (row.code_verifier_sealed === null || !vault.needsRotation(row.code_verifier_sealed)) continue;
-    await trx.updateTable('oauth_states').set({ code_verifier_sealed: vault.seal(vault.open(row.code_verifier_sealed)) }).where('id', '=', row.id).execute();
+    const boundTo = codeVerifierSealedFor(row.state_hash);
+    await trx
+      .updateTable('oauth_states')
+      .set({ code_verifier_sealed: vault.seal(vault.open(row.code_verifier_sealed, boundTo), boundTo) })
+      .where('id', '=', row.id)
+      .execute();
     resealed += 1;
   }
   return { resealed, lastId: rows.length === limit ? rows.at(-1)?.id : undefined };
+}
+
+/** The owner a secrets row names (exactly one of its two owner columns is set). */
+function ownerOf(row: { id: string; account_id: string | null; slack_installation_id: string | null }): SecretOwner {
+  if (row.account_id !== null) return { accountId: row.account_id };
+  if (row.slack_installation_id !== null) return { slackInstallationId: row.slack_installation_id };
+  throw new Error(`secrets row ${row.id} has no owner`);
 }

@@ -1,20 +1,37 @@
 /**
  * Secrets at rest: AES-256-CBC with a random IV per value, then HMAC-SHA256 over
- * (version, key id, IV, ciphertext) — encrypt-then-MAC. The MAC is checked in constant time
+ * (version, key id, row, IV, ciphertext) — encrypt-then-MAC. The MAC is checked in constant time
  * before anything is decrypted, so a tampered value never reaches the cipher.
+ *
+ * The row a value belongs to (its owner and name: `SealedFor`) is associated data: covered by the
+ * MAC, not written in the sealed text. A value copied or moved to another row (another account's
+ * token, or an access token put where the refresh token goes) fails its check there instead of
+ * handing one workspace's token to another.
  *
  * Both keys are derived from one 32-byte master key with HKDF-SHA256 and distinct `info`
  * labels; the key id is derived the same way, so it names the key without revealing it.
  *
  * Sealed format (ASCII, safe in any text column):
- *   v1.<keyId>.<iv base64url>.<ciphertext base64url>.<mac base64url>
+ *   v2.<keyId>.<iv base64url>.<ciphertext base64url>.<mac base64url>
+ * v1, written before the row was bound, has the same fields and a MAC without the row; it still
+ * opens, and `vault rotate` re-seals it as v2.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const VERSION = 'v1';
+type Version = 'v1' | 'v2';
+const VERSION: Version = 'v2';
 const IV_BYTES = 16;
 const MAC_BYTES = 32;
 const HKDF_SALT = Buffer.from('iqsp-vault');
+
+/**
+ * The row a value is sealed for: `owner` names its holder with its kind (`account:<id>`), `name`
+ * the secret (`access_token`). Neither is secret; both must match for the value to open.
+ */
+export interface SealedFor {
+  owner: string;
+  name: string;
+}
 
 export type VaultErrorReason = 'malformed' | 'unknown-key' | 'tampered';
 
@@ -44,12 +61,36 @@ function derive(master: Buffer): DerivedKey {
   };
 }
 
-function macOf(key: DerivedKey, iv: Buffer, ciphertext: Buffer): Buffer {
-  // Length-prefixed fields so no two (keyId, iv, ciphertext) triples share an encoding.
-  const header = Buffer.from(`${VERSION}.${key.id}.`, 'ascii');
-  const ivLength = Buffer.alloc(4);
-  ivLength.writeUInt32BE(iv.length);
-  return createHmac('sha256', key.mac).update(header).update(ivLength).update(iv).update(ciphertext).digest();
+/**
+ * Length-prefixed fields, so no two (row, IV, ciphertext) combinations share an encoding; the
+ * ciphertext comes last and needs no prefix. The version leads, so a v2 MAC never verifies as v1.
+ */
+function macOf(key: DerivedKey, version: Version, sealedFor: SealedFor, iv: Buffer, ciphertext: Buffer): Buffer {
+  const mac = createHmac('sha256', key.mac).update(Buffer.from(`${version}.${key.id}.`, 'ascii'));
+  if (version === 'v2') mac.update(lengthPrefixed(Buffer.from(sealedFor.owner, 'utf8'))).update(lengthPrefixed(Buffer.from(sealedFor.name, 'utf8')));
+  return mac.update(lengthPrefixed(iv)).update(ciphertext).digest();
+}
+
+function lengthPrefixed(field: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(field.length);
+  return Buffer.concat([length, field]);
+}
+
+interface Parsed {
+  version: Version;
+  keyId: string;
+  iv: string;
+  ciphertext: string;
+  mac: string;
+}
+
+/** The fields of a sealed value in either format, or undefined when it is not one. */
+function parse(sealed: string): Parsed | undefined {
+  const parts = sealed.split('.');
+  if (parts.length !== 5 || (parts[0] !== 'v1' && parts[0] !== 'v2')) return undefined;
+  const [version, keyId, iv, ciphertext, mac] = parts as [Version, string, string, string, string];
+  return { version, keyId, iv, ciphertext, mac };
 }
 
 export class Vault {
@@ -71,31 +112,33 @@ export class Vault {
     return this.current.id;
   }
 
-  seal(plaintext: string): string {
+  /** Seals a value for one row: it opens only with the same `sealedFor`. */
+  seal(plaintext: string, sealedFor: SealedFor): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-cbc', this.current.encryption, iv);
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    const mac = macOf(this.current, iv, ciphertext);
+    const mac = macOf(this.current, VERSION, sealedFor, iv, ciphertext);
     return [VERSION, this.current.id, b64(iv), b64(ciphertext), b64(mac)].join('.');
   }
 
-  open(sealed: string): string {
-    const parts = sealed.split('.');
-    if (parts.length !== 5 || parts[0] !== VERSION)
-      throw new VaultError('malformed', 'the stored secret is not in the vault format (v1.<key id>.<iv>.<ciphertext>.<mac>)');
-    const [, keyId, ivText, ciphertextText, macText] = parts as [string, string, string, string, string];
-    const key = this.byId.get(keyId);
+  /**
+   * Opens a value read from the row `sealedFor` names. A v2 value sealed for another row fails
+   * like a tampered one; a v1 value names no row and opens wherever it is, until `vault rotate`.
+   */
+  open(sealed: string, sealedFor: SealedFor): string {
+    const parsed = parse(sealed);
+    if (!parsed) throw new VaultError('malformed', 'the stored secret is not in the vault format (v2.<key id>.<iv>.<ciphertext>.<mac>)');
+    const key = this.byId.get(parsed.keyId);
     if (!key)
       throw new VaultError(
         'unknown-key',
-        `the stored secret was sealed with vault key ${keyId}, which is neither VAULT_KEY nor in VAULT_PREVIOUS_KEYS`,
+        `the stored secret was sealed with vault key ${parsed.keyId}, which is neither VAULT_KEY nor in VAULT_PREVIOUS_KEYS`,
       );
-    const iv = unb64(ivText);
-    const ciphertext = unb64(ciphertextText);
-    const mac = unb64(macText);
-    const expected = macOf(key, iv, ciphertext);
-    if (mac.length !== MAC_BYTES || !timingSafeEqual(mac, expected))
-      throw new VaultError('tampered', `the stored secret failed its integrity check (key ${keyId}): it was altered or damaged`);
+    const iv = unb64(parsed.iv);
+    const ciphertext = unb64(parsed.ciphertext);
+    const mac = unb64(parsed.mac);
+    const expected = macOf(key, parsed.version, sealedFor, iv, ciphertext);
+    if (mac.length !== MAC_BYTES || !timingSafeEqual(mac, expected)) throw tampered(parsed, sealedFor);
     if (iv.length !== IV_BYTES) throw new VaultError('malformed', 'the stored secret has an IV of the wrong length');
     const decipher = createDecipheriv('aes-256-cbc', key.encryption, iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
@@ -111,14 +154,28 @@ export class Vault {
 
   /** The key id a sealed value names, without opening it. */
   static keyIdOf(sealed: string): string | undefined {
-    const parts = sealed.split('.');
-    return parts.length === 5 && parts[0] === VERSION ? parts[1] : undefined;
+    return parse(sealed)?.keyId;
   }
 
-  /** True when the value is sealed with an older key and `vault rotate` should re-seal it. */
+  /**
+   * True when `vault rotate` should re-seal the value: it is under an older key, or in the v1
+   * format, which does not bind it to its row.
+   */
   needsRotation(sealed: string): boolean {
-    return Vault.keyIdOf(sealed) !== this.current.id;
+    const parsed = parse(sealed);
+    return parsed?.version !== VERSION || parsed.keyId !== this.current.id;
   }
+}
+
+/** The failed check, naming the row (ids and names only: never a value) so an operator can find it. */
+function tampered(parsed: Parsed, sealedFor: SealedFor): VaultError {
+  if (parsed.version === 'v1')
+    return new VaultError('tampered', `the stored secret failed its integrity check (key ${parsed.keyId}): it was altered or damaged`);
+  const [kind, ...id] = sealedFor.owner.split(':');
+  return new VaultError(
+    'tampered',
+    `the stored ${sealedFor.name} of ${kind} ${id.join(':')} failed its integrity check (key ${parsed.keyId}): it was sealed for another row (copied or moved here), or altered or damaged`,
+  );
 }
 
 function b64(bytes: Buffer): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isoNow } from '../../src/db/database.js';
-import { rotateAllSecrets, SecretStore } from '../../src/vault/secret-store.js';
+import { codeVerifierSealedFor, rotateAllSecrets, SecretStore } from '../../src/vault/secret-store.js';
 import { Vault } from '../../src/vault/vault.js';
 import { everyRowAsText, onPostgres, seedAccount, SQLITE_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -35,7 +35,7 @@ describe('SecretStore', () => {
 
     expect(rawDatabaseText()).not.toContain(token);
     const row = await t.db.selectFrom('secrets').selectAll().executeTakeFirstOrThrow();
-    expect(row.sealed.startsWith(`v1.${vault.currentKeyId}.`)).toBe(true);
+    expect(row.sealed.startsWith(`v2.${vault.currentKeyId}.`)).toBe(true);
     expect(row.key_id).toBe(vault.currentKeyId);
     expect((await store.get({ accountId }, 'access_token'))?.value).toBe(token);
   });
@@ -52,7 +52,7 @@ describe('SecretStore', () => {
     expect(dump).toContain(accountId);
     expect(dump).not.toContain(token);
     const row = await t.db.selectFrom('secrets').selectAll().executeTakeFirstOrThrow();
-    expect(row.sealed.startsWith(`v1.${vault.currentKeyId}.`)).toBe(true);
+    expect(row.sealed.startsWith(`v2.${vault.currentKeyId}.`)).toBe(true);
     expect(row.key_id).toBe(vault.currentKeyId);
     expect((await store.get({ accountId }, 'access_token'))?.value).toBe(token);
   });
@@ -93,7 +93,7 @@ describe('rotateAllSecrets', () => {
     const now = isoNow();
     await t.db
       .insertInto('oauth_states')
-      .values({ id: randomUUID(), state_hash: 'h', connect_link_id: null, workspace_id: workspaceId, chat_user_id: userId, platform: 'x', code_verifier_sealed: oldVault.seal('verifier-1'), created_at: now, expires_at: now, used_at: null })
+      .values({ id: randomUUID(), state_hash: 'h', connect_link_id: null, workspace_id: workspaceId, chat_user_id: userId, platform: 'x', code_verifier_sealed: oldVault.seal('verifier-1', codeVerifierSealedFor('h')), created_at: now, expires_at: now, used_at: null })
       .execute();
 
     const currentKey = randomBytes(32);
@@ -111,6 +111,6 @@ describe('rotateAllSecrets', () => {
       expect(row.key_id).toBe(current.currentKeyId);
     }
     const state = await t.db.selectFrom('oauth_states').select('code_verifier_sealed').executeTakeFirstOrThrow();
-    expect(new Vault(currentKey).open(state.code_verifier_sealed!)).toBe('verifier-1');
+    expect(new Vault(currentKey).open(state.code_verifier_sealed!, codeVerifierSealedFor('h'))).toBe('verifier-1');
   });
 });
