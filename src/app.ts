@@ -91,13 +91,12 @@ export interface Services {
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
-  const { vault, createdKeyFile, looseKeyFile } = openVault(config.vault);
+  const { vault, createdKeyFile } = openVault(config.vault);
   if (createdKeyFile)
     logger.warn(
       { keyFile: createdKeyFile },
       `created a new vault key at ${createdKeyFile}: back it up now; without it, stored tokens cannot be decrypted`,
     );
-  if (looseKeyFile) logger.warn({ keyFile: looseKeyFile }, `vault key file ${looseKeyFile} is readable by other users; chmod 600 it`);
   // Created when missing, and refused when it cannot take files (every download lands there first).
   const mediaProblem = await mediaDirProblem(config.mediaDir);
   if (mediaProblem) throw new ConfigError('MEDIA_DIR', mediaProblem);
@@ -135,6 +134,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Commands each chat user may send per window (default COMMAND_RATE_LIMIT; tests that script many commands lift it). */
   commandRateLimit?: RateLimit;
+  /** The address HTTP listens on (default: every interface); the sandbox answers loopback only. */
+  listenHost?: string;
 }
 
 /** Every part of IQSP above the database, wired. */
@@ -320,6 +321,9 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     db: services.db,
     logger,
     metrics: services.metrics,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
     readiness: [async () => {
       const problem = await mediaDirProblem(config.mediaDir);
       return problem && `MEDIA_DIR ${problem}`;
@@ -336,7 +340,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       : [],
   });
 
-  const server = http.listen(config.port);
+  const server = http.listen(config.port, options.listenHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -8,7 +8,7 @@ import { attachSurfaces, buildCore, openServices, ROLES, startApp, type Role } f
 import { SURFACES } from './bots/registry.js';
 import type { SurfaceFactory } from './bots/surface.js';
 import type { Simulators } from './simulators/index.js';
-import { ConfigError, environmentWithDotenv, loadConfig, sandboxWanted, type Config } from './config.js';
+import { ConfigError, environmentWithDotenv, loadConfig, sandboxDecision, sandboxEnvironment, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
 import { slackManifest } from './bots/slack/manifest.js';
@@ -21,8 +21,8 @@ import { generateKey } from './vault/vault.js';
 const EXIT_RUNTIME = 1;
 const EXIT_USAGE = 2;
 
-const SANDBOX_DATABASE_URL = 'sqlite:./data/sandbox.sqlite';
-const SANDBOX_MEDIA_DIR = './data/sandbox-media';
+/** The sandbox answers this machine only: its pages and APIs have no sign-in. */
+const SANDBOX_LISTEN_HOST = '127.0.0.1';
 
 /** The simulators answer at once; there is no reason to wait seconds between status checks. */
 const SANDBOX_TUNING = { pollIntervalMs: 200, maxWaitMs: 60_000 };
@@ -57,16 +57,18 @@ function buildProgram(): Command {
     )
     .action(async (options: { role: Role }) => {
       const env = environmentWithDotenv(process.env, process.cwd());
-      const sandbox = sandboxWanted(env);
+      const sandbox = sandboxDecision(env);
       // The sandbox's chat and platforms live inside the process: it cannot be split.
-      if (sandbox && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
-      const sims = sandbox ? await (await import('./simulators/index.js')).startSimulators() : undefined;
+      if (sandbox.run && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
+      const sims = sandbox.run ? await (await import('./simulators/index.js')).startSimulators() : undefined;
       // The sandbox's simulated accounts and posts go to a database and media folder of their
-      // own, so a real install later started in the same folder never inherits them.
-      const sandboxStorage = { DATABASE_URL: env.DATABASE_URL ?? SANDBOX_DATABASE_URL, MEDIA_DIR: env.MEDIA_DIR ?? SANDBOX_MEDIA_DIR };
-      const cfg = loadConfig(sims ? { ...env, ...sandboxStorage, ...sims.env } : env, process.cwd());
+      // own, so a real install in the same folder never meets them, and it talks to nothing real.
+      const cfg = loadConfig(sims ? sandboxEnvironment(env, sims.env) : env, process.cwd());
       const logger = createLogger(cfg.logLevel);
-      const appOptions = sims ? { surfaces: [...SURFACES, await sandboxSurface(sims)], publisherTuning: SANDBOX_TUNING } : {};
+      if (sims) logger.warn({ why: sandbox.why }, `sandbox mode because ${sandbox.why}; it listens on ${SANDBOX_LISTEN_HOST} only`);
+      const appOptions = sims
+        ? { surfaces: [...SURFACES, await sandboxSurface(sims)], publisherTuning: SANDBOX_TUNING, listenHost: SANDBOX_LISTEN_HOST }
+        : {};
       const app = await startApp(cfg, logger, { ...appOptions, role: options.role }).catch(async (error) => {
         await sims?.close();
         throw error;

@@ -95,13 +95,21 @@ export interface Config {
   mediaTtlHours: number;
   cleanupCron: string;
   logLevel: LogLevel;
+  /** TRUST_PROXY: Koa believes `X-Forwarded-*` (client address, protocol) only behind a proxy that sets them. */
+  trustProxy: boolean;
+  /** METRICS_TOKEN: when set, `/metrics` answers only with it as a bearer token. */
+  metricsToken: string | undefined;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Every credential variable: setting any of them is a real install, never the sandbox. */
-const CREDENTIAL_VARIABLES = [
+/**
+ * Variables that only a real install sets: a chat or platform credential, a database, a vault
+ * key, a media bucket. Any of them set means the operator meant production, even if another
+ * part (a secret mount that failed) is missing: the sandbox must never start then.
+ */
+const REAL_INSTALL_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'SLACK_BOT_TOKEN',
   'SLACK_CLIENT_ID',
@@ -115,15 +123,78 @@ const CREDENTIAL_VARIABLES = [
   'X_CLIENT_SECRET',
   'TIKTOK_CLIENT_KEY',
   'TIKTOK_CLIENT_SECRET',
+  'LINKEDIN_CLIENT_ID',
+  'LINKEDIN_CLIENT_SECRET',
+  'GOOGLE_CLIENT_ID',
+  'GOOGLE_CLIENT_SECRET',
+  'THREADS_APP_ID',
+  'THREADS_APP_SECRET',
+  'INSTAGRAM_APP_ID',
+  'INSTAGRAM_APP_SECRET',
+  'DATABASE_URL',
+  'VAULT_KEY',
+  'VAULT_KEY_FILE',
+  'VAULT_PREVIOUS_KEYS',
+  'S3_BUCKET',
 ] as const;
 
+/** Where the sandbox keeps its simulated world, whatever the environment says. */
+const SANDBOX_STORAGE = { DATABASE_URL: 'sqlite:./data/sandbox.sqlite', MEDIA_DIR: './data/sandbox-media' } as const;
+
+export const SANDBOX_MODES = ['auto', 'on', 'off'] as const;
+
+/** Whether `serve` runs the sandbox, and why (said at start). */
+export type SandboxDecision = { run: true; why: string } | { run: false; why: string };
+
 /**
- * Sandbox mode: with no chat and no platform credentials at all, `serve` runs against simulated
- * chat and platforms on loopback, so a newcomer sees IQSP work. Any real credential turns it off,
- * so a production install can never fall into it.
+ * IQSP_SANDBOX (contract.md §2). `auto` runs the sandbox only when nothing of a real install is
+ * configured; `on` forces it, `off` forbids it. A bad value is a configuration error.
  */
-export function sandboxWanted(env: Environment): boolean {
-  return CREDENTIAL_VARIABLES.every((name) => (env[name] ?? '').trim() === '');
+export function sandboxDecision(env: Environment): SandboxDecision {
+  const raw = (env.IQSP_SANDBOX ?? '').trim();
+  const mode = raw === '' ? 'auto' : raw.toLowerCase();
+  if (!(SANDBOX_MODES as readonly string[]).includes(mode)) throw new ConfigError('IQSP_SANDBOX', `must be auto, on or off (got "${raw}")`);
+  if (mode === 'on') return { run: true, why: 'IQSP_SANDBOX=on' };
+  if (mode === 'off') return { run: false, why: 'IQSP_SANDBOX=off' };
+  const real = realInstallSetting(env);
+  return real === undefined ? { run: true, why: 'nothing of a real install is configured' } : { run: false, why: `${real} is set` };
+}
+
+/** The first setting that says this is a real install, or undefined when there is none. */
+function realInstallSetting(env: Environment): string | undefined {
+  const set = (name: string) => (env[name] ?? '').trim() !== '';
+  const variable = REAL_INSTALL_VARIABLES.find(set);
+  if (variable) return variable;
+  if ((env.BLUESKY_ENABLED ?? '').trim().toLowerCase() === 'true') return 'BLUESKY_ENABLED';
+  const publicUrl = (env.PUBLIC_URL ?? '').trim();
+  if (publicUrl !== '' && !isLoopbackUrl(publicUrl)) return 'PUBLIC_URL';
+  return undefined;
+}
+
+/**
+ * The environment the sandbox runs on: the operator's, minus everything of a real install
+ * (credentials, database, media bucket), on its own database and media folder, with the
+ * simulators' settings. So even `IQSP_SANDBOX=on` never opens `DATABASE_URL` or speaks to a
+ * real chat or platform.
+ */
+export function sandboxEnvironment(env: Environment, simulators: Environment): Environment {
+  // The vault settings stay: they only seal the sandbox's own rows.
+  const kept = new Set(['VAULT_KEY', 'VAULT_KEY_FILE', 'VAULT_PREVIOUS_KEYS']);
+  const dropped = new Set<string>([...REAL_INSTALL_VARIABLES, 'BLUESKY_ENABLED', 'MEDIA_STORE'].filter((name) => !kept.has(name)));
+  const own = Object.fromEntries(Object.entries(env).filter(([name]) => !dropped.has(name) && !name.startsWith('S3_')));
+  return { ...own, ...SANDBOX_STORAGE, ...simulators };
+}
+
+/** Hosts a plain-HTTP PUBLIC_URL may name: this machine only. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** True when `raw` is a URL whose host is this machine (localhost, 127.0.0.1, ::1). */
+export function isLoopbackUrl(raw: string): boolean {
+  try {
+    return LOOPBACK_HOSTS.has(new URL(raw).hostname);
+  } catch {
+    return false;
+  }
 }
 
 /** Reads `.env` from `cwd` (if present) beneath the real environment, which wins. */
@@ -149,6 +220,11 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
 
   const port = parse('PORT', read('PORT') ?? '3000', z.coerce.number().int().min(1).max(65535), 'must be a port number between 1 and 65535');
   const publicUrl = trimSlash(httpUrl('PUBLIC_URL', read('PUBLIC_URL') ?? `http://localhost:${port}`));
+  const allowHttp = optional(read('ALLOW_HTTP'), (v) => booleanValue('ALLOW_HTTP', v)) ?? false;
+  // Connect links, OAuth redirect URIs and media URLs all start with PUBLIC_URL: over plain HTTP
+  // anyone on the path reads them. Only this machine, or an operator who says so, may use http.
+  if (publicUrl.startsWith('http:') && !isLoopbackUrl(publicUrl) && !allowHttp)
+    throw new ConfigError('PUBLIC_URL', `must be an https:// URL (got "${publicUrl}"); plain http is only for localhost, 127.0.0.1 and ::1, or set ALLOW_HTTP=true if TLS really ends elsewhere`);
 
   // Base URLs are checked even when their integration is off: a typo should not wait for the day it is turned on.
   const url = (name: string, fallback: string) => trimSlash(httpUrl(name, read(name) ?? fallback));
@@ -212,6 +288,8 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     mediaTtlHours: positiveHours('MEDIA_TTL_HOURS', read('MEDIA_TTL_HOURS') ?? '24'),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
     logLevel: parse('LOG_LEVEL', (read('LOG_LEVEL') ?? 'info').toLowerCase(), z.enum(LOG_LEVELS), `must be one of ${LOG_LEVELS.join(', ')}`),
+    trustProxy: optional(read('TRUST_PROXY'), (v) => booleanValue('TRUST_PROXY', v)) ?? false,
+    metricsToken: read('METRICS_TOKEN'),
   };
   return config;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresAdapter, PostgresDialect, sql, type SelectQueryBuilder } from 'kysely';
 import type { DatabaseLocation } from '../config.js';
@@ -19,7 +19,8 @@ export interface OpenOptions {
  *
  * SQLite: WAL mode with foreign keys enforced, full sync and secure deletion; transactions take
  * the write lock first and waiting for another process's lock does not freeze the event loop,
- * so `iqsp cleanup`, `vault rotate` and `serve` can share one file (sqlite.ts). The folder is created.
+ * so `iqsp cleanup`, `vault rotate` and `serve` can share one file (sqlite.ts). The folder and
+ * the file are created for this user only (createPrivately).
  * PostgreSQL: a connection pool (postgres.ts), for several instances on one database.
  */
 export function openDatabase(location: DatabaseLocation, options: OpenOptions = {}): Db {
@@ -27,8 +28,19 @@ export function openDatabase(location: DatabaseLocation, options: OpenOptions = 
     const pool = createPostgresPool(location.url, options.onConnectionError ?? (() => undefined));
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
-  if (location.path !== ':memory:') mkdirSync(path.dirname(location.path), { recursive: true });
+  if (location.path !== ':memory:') createPrivately(location.path);
   return new Kysely<Database>({ dialect: new SharedSqliteDialect(openSqliteFile(location.path)) });
+}
+
+/**
+ * Creates the SQLite file's missing folders (0700) and the file itself (0600) before SQLite opens
+ * it: tokens are sealed, but posts, names and audit entries are not for other users of the
+ * machine. SQLite gives its -wal and -shm files the database file's mode. Existing folders and
+ * files keep theirs: they are the operator's.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
 }
 
 /** Which database `db` (or a transaction of it) talks to. */

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Db } from '../db/database.js';
 import { databaseAnswers } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { redactText } from '../observability/redact.js';
+import { securityHeaders } from './security-headers.js';
 
 /** Requests larger than this are refused with 413 before any route reads them. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -23,18 +23,26 @@ export interface HttpDependencies {
   /** Checked by `/readyz` after the database, in order; the first problem answers 503. */
   readiness?: readonly ReadinessCheck[];
   bodyLimitBytes?: number;
+  /** PUBLIC_URL: an https one adds Strict-Transport-Security to every response. */
+  publicUrl?: string;
+  /** TRUST_PROXY: believe `X-Forwarded-*` (client address, protocol). Default false. */
+  trustProxy?: boolean;
+  /** METRICS_TOKEN: `/metrics` then answers only to `Authorization: Bearer <token>`. */
+  metricsToken?: string;
   /** Feature modules add their routes here (OAuth, media, Slack, sandbox, ...). */
   routes?: ReadonlyArray<(router: Router) => void>;
 }
 
 export function createHttpApp(deps: HttpDependencies): Koa {
-  const app = new Koa({ proxy: true });
+  // Without a proxy in front, X-Forwarded-For is whatever the client wrote.
+  const app = new Koa({ proxy: deps.trustProxy ?? false });
   const router = new Router();
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
   // Errors thrown by handlers become JSON with a message a person can read; 5xx are logged
   // and never reveal internals.
   app.silent = true;
+  app.use(securityHeaders(deps.publicUrl));
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
     const requestId = ctx.get('x-request-id') || randomUUID();
@@ -45,13 +53,16 @@ export function createHttpApp(deps: HttpDependencies): Koa {
       const status = httpStatusOf(error);
       ctx.status = status;
       ctx.body = { error: status >= 500 ? 'internal error' : (error as Error).message };
-      if (status >= 500) deps.logger.error({ err: error, requestId, path: ctx.path }, 'request failed');
+      if (status >= 500) deps.logger.error({ err: error, requestId, path: redactedPath(ctx.path) }, 'request failed');
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
-      deps.metrics.httpRequestDuration.observe({ method: ctx.method, route: String(route), status: String(ctx.status) }, seconds);
+      const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
+      const route = matched === undefined ? 'unmatched' : String(matched);
+      deps.metrics.httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
+      // Paths carry connect and media tokens, queries OAuth codes: a matched request is logged
+      // by its route template, any other by its path with token-like parts cut out, no query.
       deps.logger.info(
-        { requestId, method: ctx.method, url: redactText(ctx.originalUrl), status: ctx.status, ms: Math.round(seconds * 1000) },
+        { requestId, method: ctx.method, route, ...(matched === undefined && { path: redactedPath(ctx.path) }), status: ctx.status, ip: ctx.ip, ms: Math.round(seconds * 1000) },
         'http request',
       );
     }
@@ -84,6 +95,12 @@ export function createHttpApp(deps: HttpDependencies): Koa {
     ctx.body = problem ? { status: 'unavailable', reason: problem } : { status: 'ready' };
   });
   router.get('/metrics', async (ctx) => {
+    if (deps.metricsToken !== undefined && !bearerTokenMatches(ctx.get('authorization'), deps.metricsToken)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: 'metrics need Authorization: Bearer <METRICS_TOKEN>' };
+      return;
+    }
     ctx.type = deps.metrics.registry.contentType;
     ctx.body = await deps.metrics.registry.metrics();
   });
@@ -101,6 +118,27 @@ async function readinessProblem(deps: HttpDependencies): Promise<string | undefi
     if (problem) return problem;
   }
   return undefined;
+}
+
+/** A path segment that could be a token: long and of a token's alphabet. */
+const TOKEN_LIKE_SEGMENT = /^[A-Za-z0-9._~%+=-]{16,}$/;
+
+/** `path` with every token-like segment replaced, so an unmatched request's path can be logged. */
+export function redactedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (TOKEN_LIKE_SEGMENT.test(segment) ? ':redacted' : segment))
+    .join('/');
+}
+
+/**
+ * Whether `authorization` is `Bearer <expected>`. Both sides are hashed first, so the comparison
+ * takes the same time whatever the length or the first differing byte.
+ */
+function bearerTokenMatches(authorization: string, expected: string): boolean {
+  const presented = /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] ?? '';
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(expected)) && presented !== '';
 }
 
 function httpStatusOf(error: unknown): number {

@@ -20,7 +20,8 @@ export async function mediaDirProblem(mediaDir: string): Promise<string | undefi
   // Not a UUID: cleanup never mistakes a probe for media.
   const name = `.write-check-${randomUUID()}`;
   try {
-    await mkdir(incoming, { recursive: true });
+    // Created for this user only: media waiting for approval is not for other users of the machine.
+    await mkdir(incoming, { recursive: true, mode: 0o700 });
     await writeFile(path.join(incoming, name), 'IQSP checks it can write here', { mode: 0o600 });
     await rename(path.join(incoming, name), path.join(mediaDir, name));
     await rm(path.join(mediaDir, name), { force: true });

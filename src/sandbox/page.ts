@@ -1,5 +1,5 @@
 /**
- * The /sandbox page: one HTML document with a little vanilla JavaScript. It polls the
+ * The /sandbox page: one HTML document and a little vanilla JavaScript beside it. It polls the
  * sandbox state, renders the channel like a chat app (threads under approval messages,
  * "only visible to you" replies), and sends commands, files, reactions and button presses.
  */
@@ -71,8 +71,18 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
     <button class="primary" type="submit">Send</button>
   </form>
 </footer>
-<script>
-(() => {
+<script src="/sandbox/page.js"></script>
+</body>
+</html>
+`;
+}
+
+/**
+ * The page's script, served as /sandbox/page.js: the Content-Security-Policy runs scripts from
+ * this origin only, never inline ones.
+ */
+export function sandboxScript(): string {
+  return `(() => {
   const who = document.getElementById('who');
   who.value = localStorage.getItem('iqsp-sandbox-user') || who.value;
   who.addEventListener('change', () => { localStorage.setItem('iqsp-sandbox-user', who.value); refresh(true); });
@@ -191,8 +201,5 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
   refresh(true);
   setInterval(refresh, 700);
 })();
-</script>
-</body>
-</html>
 `;
 }

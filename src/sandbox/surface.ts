@@ -17,7 +17,8 @@ import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';
 import { SANDBOX_CHANNEL, SANDBOX_WORKSPACE, SandboxChat } from './sandbox-chat.js';
-import { sandboxPage } from './page.js';
+import { sandboxPage, sandboxScript } from './page.js';
+import { sandboxRequestGuard } from './same-origin.js';
 
 export interface SandboxPerson {
   id: string;
@@ -82,7 +83,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
           const file = path.join(uploadDir, id);
           files.push({ url: `${config.publicUrl}/sandbox/files/${id}`, originalName: info.filename });
           writes.push(
-            mkdir(uploadDir, { recursive: true }).then(() => pipeline(stream, createWriteStream(file, { mode: 0o600 }))),
+            mkdir(uploadDir, { recursive: true, mode: 0o700 }).then(() => pipeline(stream, createWriteStream(file, { mode: 0o600 }))),
           );
         });
         parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
@@ -91,13 +92,19 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         readBodyLimited(ctx.req).then((body) => parser.end(body), reject);
       });
 
+    const guard = sandboxRequestGuard(config.publicUrl);
     const routes = (router: Router): void => {
-      router.get('/sandbox', (ctx) => {
+      router.get('/sandbox', guard, (ctx) => {
         ctx.type = 'html';
         ctx.body = sandboxPage(SANDBOX_PEOPLE);
       });
 
-      router.get('/sandbox/api/state', (ctx) => {
+      router.get('/sandbox/page.js', guard, (ctx) => {
+        ctx.type = 'application/javascript';
+        ctx.body = sandboxScript();
+      });
+
+      router.get('/sandbox/api/state', guard, (ctx) => {
         const who = person(ctx.query.user);
         ctx.body = {
           version: chat.version,
@@ -108,7 +115,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         };
       });
 
-      router.post('/sandbox/api/command', async (ctx) => {
+      router.post('/sandbox/api/command', guard, async (ctx) => {
         const { fields, files } = await readCommand(ctx);
         const who = person(fields.user);
         const text = (fields.text ?? '').trim();
@@ -123,7 +130,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         ctx.body = { ok: true };
       });
 
-      router.get('/sandbox/files/:id', async (ctx) => {
+      router.get('/sandbox/files/:id', guard, async (ctx) => {
         const id = String(ctx.params.id ?? '');
         if (!/^[0-9a-f-]{36}$/.test(id)) return void (ctx.status = 404);
         const file = path.join(uploadDir, id);
@@ -136,7 +143,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         ctx.body = createReadStream(file);
       });
 
-      router.post('/sandbox/api/react', async (ctx) => {
+      router.post('/sandbox/api/react', guard, async (ctx) => {
         const body = await readJson(ctx);
         const who = person(body.user);
         const emoji = body.emoji === 'x' ? 'x' : 'white_check_mark';
@@ -156,7 +163,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         ctx.body = { ok: true };
       });
 
-      router.post('/sandbox/api/button', async (ctx) => {
+      router.post('/sandbox/api/button', guard, async (ctx) => {
         const body = await readJson(ctx);
         const who = person(body.user);
         const actionId = String(body.actionId);
@@ -176,7 +183,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       });
     };
 
-    logger.warn(`SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real; set any real credential to turn the sandbox off.`);
+    logger.warn(`SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real. It answers on this machine only; IQSP_SANDBOX=off forbids it, and any real credential, DATABASE_URL or VAULT_KEY turns it off.`);
     return { name: 'sandbox', port: chat, routes, attachmentHosts: [new URL(config.publicUrl).host] };
   };
 }

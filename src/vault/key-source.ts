@@ -8,16 +8,15 @@ export interface VaultKeyResult {
   vault: Vault;
   /** Set when the key file was just created: the operator must back it up. */
   createdKeyFile: string | undefined;
-  /** Set when the key file can be read by others than its owner. */
-  looseKeyFile: string | undefined;
 }
 
 /**
  * The vault for this configuration: `VAULT_KEY` if set; otherwise the key in `VAULT_KEY_FILE`,
- * which is created (mode 0600) on first use. Bad key material is a configuration error.
+ * which is created (mode 0600, its folder 0700) on first use. Bad key material, and a key file
+ * that other users can read or write, are configuration errors.
  */
 export function openVault(config: Config['vault']): VaultKeyResult {
-  if (config.key) return { vault: new Vault(config.key, config.previousKeys), createdKeyFile: undefined, looseKeyFile: undefined };
+  if (config.key) return { vault: new Vault(config.key, config.previousKeys), createdKeyFile: undefined };
 
   let createdKeyFile: string | undefined;
   let text: string;
@@ -29,19 +28,29 @@ export function openVault(config: Config['vault']): VaultKeyResult {
     text = createKeyFile(config.keyFile);
     createdKeyFile = config.keyFile;
   }
+  refuseLooseKeyFile(config.keyFile);
   const key = parseKey('VAULT_KEY_FILE', text.trim(), config.keyFile);
-  const mode = statSync(config.keyFile).mode & 0o777;
-  return {
-    vault: new Vault(key, config.previousKeys),
-    createdKeyFile,
-    looseKeyFile: mode & 0o077 ? config.keyFile : undefined,
-  };
+  return { vault: new Vault(key, config.previousKeys), createdKeyFile };
+}
+
+/**
+ * Whoever reads the key reads every stored token: a key file that the group or others may read
+ * (or replace) is refused, naming the command that fixes it. Windows has no such mode bits.
+ */
+function refuseLooseKeyFile(file: string): void {
+  if (process.platform === 'win32') return;
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  throw new ConfigError(
+    'VAULT_KEY_FILE',
+    `${file} can be read or written by other users (mode ${mode.toString(8).padStart(4, '0')}); run "chmod 600 ${file}" and start again`,
+  );
 }
 
 function createKeyFile(file: string): string {
   const key = generateKey();
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     // 'wx' fails if another process created it first; then we read theirs.
     writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
     return key;
