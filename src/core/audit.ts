@@ -25,7 +25,9 @@ export type AuditAction =
   | 'target.failed'
   | 'target.unconfirmed'
   | 'media.deleted'
-  | 'settings.changed';
+  | 'settings.changed'
+  | 'workspace.removed'
+  | 'workspace.purged';
 
 export interface AuditInput {
   action: AuditAction;

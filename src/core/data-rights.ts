@@ -4,8 +4,16 @@
  * connected, their posts, media, approvals and profile, leaving only an audit entry with no
  * personal data. Deleted means gone: rows are deleted with SQLite's secure_delete on, the
  * write-ahead log is truncated, and media files are removed after the commit.
+ *
+ * When the app is removed from a workspace (Slack `app_uninstalled`, the bot removed from a
+ * Discord server), the workspace's tokens are revoked where the platform allows and deleted at
+ * once; the rest of its data (people, posts, media, approvals, settings, audit entries) is
+ * deleted by the cleanup job after `REMOVED_WORKSPACE_RETENTION_DAYS`, unless the app is used
+ * there again meanwhile (an admin removing it by mistake, or reinstalling it to fix scopes,
+ * loses no history).
  */
 import type { ChatKind, ChatPort, Invocation, Reply } from '../bots/chat-port.js';
+import type { SocialAccount } from '../db/schema.js';
 import { privateReply, userRef } from '../bots/chat-port.js';
 import type { Db } from '../db/database.js';
 import { eraseResidue, isoNow } from '../db/database.js';
@@ -16,6 +24,12 @@ import { appendAudit } from './audit.js';
 import { findMember } from './directory.js';
 
 export const EXPORT_FORMAT = 'iqsp-data-export/1';
+
+/** How long a removed workspace's data (all but its tokens, deleted at once) is kept: README "Data rights". */
+export const REMOVED_WORKSPACE_RETENTION_DAYS = 30;
+
+/** Why an account of a removed workspace has no token any more (shown by `accounts` if the app comes back). */
+const REMOVED_REASON = 'IQSP was removed from this workspace and its tokens were deleted; connect it again';
 
 export interface DataRightsDependencies {
   db: Db;
@@ -200,6 +214,48 @@ export class DataRightsService {
     return privateReply('Your data export is in your direct messages.');
   }
 
+  /**
+   * The app was removed from the workspace (`chat`, `externalId`): every token of its accounts is
+   * revoked where the platform allows and deleted now, its pending connect links and sign-ins
+   * too, and the workspace is marked for deletion after the retention. Returns how many accounts
+   * lost their tokens, or undefined when IQSP knows nothing of the workspace.
+   */
+  async workspaceRemoved(chat: ChatKind, externalId: string, reason: string): Promise<{ accounts: number } | undefined> {
+    const db = this.deps.db;
+    const workspace = await db.selectFrom('workspaces').select('id').where('chat', '=', chat).where('external_id', '=', externalId).executeTakeFirst();
+    if (!workspace) return undefined;
+    const accounts = await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspace.id).execute();
+    await this.revokeAll(accounts);
+    const nowIso = isoNow(this.now());
+    await db.transaction().execute(async (trx) => {
+      if (accounts.length > 0) {
+        const ids = accounts.map((a) => a.id);
+        await trx.deleteFrom('secrets').where('account_id', 'in', ids).execute();
+        await trx.updateTable('social_accounts').set({ status: 'needs_reconnect', status_reason: REMOVED_REASON, updated_at: nowIso }).where('id', 'in', ids).execute();
+      }
+      await trx.deleteFrom('oauth_states').where('workspace_id', '=', workspace.id).execute();
+      await trx.deleteFrom('connect_links').where('workspace_id', '=', workspace.id).execute();
+      await trx.updateTable('workspaces').set({ uninstalled_at: nowIso, updated_at: nowIso }).where('id', '=', workspace.id).where('uninstalled_at', 'is', null).execute();
+      await appendAudit(trx, { action: 'workspace.removed', workspaceId: workspace.id, actorId: null, detail: { reason, accounts: accounts.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS } });
+    });
+    await eraseResidue(db, ['secrets', 'oauth_states', 'connect_links']);
+    this.deps.logger.info({ chat, workspace: externalId, accounts: accounts.length, reason }, 'the app was removed from a workspace: its tokens are deleted, the rest after the retention');
+    return { accounts: accounts.length };
+  }
+
+  /** Best effort: a revocation that fails leaves the local deletion to happen regardless. */
+  private async revokeAll(accounts: readonly SocialAccount[]): Promise<void> {
+    const leaving = new Set(accounts.map((a) => a.id));
+    const revokedGroups = new Set<string>();
+    for (const account of accounts) {
+      try {
+        await this.deps.accounts.revokeAtPlatform(account, leaving, revokedGroups);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, accountId: account.id }, 'could not revoke an account of a removed workspace; its tokens are deleted anyway');
+      }
+    }
+  }
+
   /** `delete-my-data` (asks to confirm) and `delete-my-data confirm` (deletes). */
   async deleteMyData(invocation: Invocation, confirmed: boolean): Promise<Reply> {
     const member = await findMember(this.deps.db, invocation.chat, invocation.workspaceExternalId, invocation.userExternalId);
@@ -268,4 +324,37 @@ export class DataRightsService {
     const text = `deleted: your data in this workspace (${counts.accounts} account(s), ${counts.posts} post(s), ${counts.mediaFiles} media file(s), your approvals and profile).`;
     return privateReply(revokeNotes.length > 0 ? `${text}\n${revokeNotes.join('\n')}` : text);
   }
+}
+
+/**
+ * The cleanup job's part: deletes every workspace removed more than the retention ago (and not
+ * used since), with everything it holds: people, accounts, posts and their jobs, media files,
+ * approvals, settings, audit entries. What remains is one audit entry with counts and no id.
+ */
+export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; logger: Logger }, now: Date): Promise<number> {
+  const { db } = deps;
+  const cutoff = isoNow(new Date(now.getTime() - REMOVED_WORKSPACE_RETENTION_DAYS * 24 * 3600_000));
+  const due = await db.selectFrom('workspaces').select('id').where('uninstalled_at', 'is not', null).where('uninstalled_at', '<=', cutoff).execute();
+  let purged = 0;
+  for (const { id } of due) {
+    const mediaKeys = await db.transaction().execute(async (trx) => {
+      // Used again since it was picked: kept.
+      const still = await trx.selectFrom('workspaces').select('id').where('id', '=', id).where('uninstalled_at', '<=', cutoff).executeTakeFirst();
+      if (!still) return undefined;
+      const media = await trx.selectFrom('media').select('storage_key').where('workspace_id', '=', id).execute();
+      const targets = await trx.selectFrom('post_targets').innerJoin('posts', 'posts.id', 'post_targets.post_id').select('post_targets.id').where('posts.workspace_id', '=', id).execute();
+      if (targets.length > 0) await trx.deleteFrom('jobs').where('dedupe_key', 'in', targets.map((t) => `publish:${t.id}`)).execute();
+      await trx.deleteFrom('audit_log').where('workspace_id', '=', id).execute();
+      // Everything else the workspace holds goes with it (ON DELETE CASCADE).
+      await trx.deleteFrom('workspaces').where('id', '=', id).execute();
+      await appendAudit(trx, { action: 'workspace.purged', workspaceId: null, actorId: null, detail: { mediaFiles: media.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS } }, now);
+      return media.map((m) => m.storage_key);
+    });
+    if (!mediaKeys) continue;
+    purged += 1;
+    for (const key of mediaKeys)
+      await deps.media.delete(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not remove a media file of a purged workspace; the file sweep removes it'));
+  }
+  if (purged > 0) await eraseResidue(db, ['workspaces', 'chat_users', 'social_accounts', 'posts', 'post_targets', 'media', 'approvals', 'audit_log', 'workspace_approvers']);
+  return purged;
 }

@@ -22,11 +22,13 @@ export async function ensureWorkspace(db: Db, chat: ChatKind, externalId: string
     .execute();
   const row = await db
     .selectFrom('workspaces')
-    .select(['id', 'name'])
+    .select(['id', 'name', 'uninstalled_at'])
     .where('chat', '=', chat)
     .where('external_id', '=', externalId)
     .executeTakeFirstOrThrow();
   if (name && row.name !== name) await db.updateTable('workspaces').set({ name, updated_at: now }).where('id', '=', row.id).execute();
+  // The app is in use there again (added back within the retention): its data is kept.
+  if (row.uninstalled_at !== null) await db.updateTable('workspaces').set({ uninstalled_at: null, updated_at: now }).where('id', '=', row.id).execute();
   return row.id;
 }
 

@@ -24,6 +24,7 @@ import type { MediaService } from '../media/service.js';
 import type { MediaStore } from '../media/store.js';
 import type { Logger } from '../observability/logger.js';
 import { appendAudit } from '../core/audit.js';
+import { purgeRemovedWorkspaces } from '../core/data-rights.js';
 import type { PostsService } from '../core/posts.js';
 
 /** Posts in these states will publish nothing more; their media can go. */
@@ -47,6 +48,8 @@ export interface CleanupReport {
   unfinishedWritesRemoved: number;
   /** Stored files no live media row named. */
   unreferencedFilesRemoved: number;
+  /** Workspaces the app was removed from longer ago than the retention, deleted with all they held. */
+  workspacesPurged: number;
 }
 
 export class CleanupService {
@@ -74,8 +77,10 @@ export class CleanupService {
       .executeTakeFirst();
     await this.deps.db.deleteFrom('chat_events').where('received_at', '<', isoNow(new Date(this.now().getTime() - CHAT_EVENTS_KEPT_MS))).execute();
     await this.deps.db.deleteFrom('leases').where('expires_at', '<', nowIso).execute();
+    const workspacesPurged = await purgeRemovedWorkspaces({ db: this.deps.db, media: this.deps.store, logger: this.deps.logger }, this.now());
     const swept = await this.sweepFiles(new Date(this.now().getTime() - ORPHAN_MEDIA_AFTER_MS));
     return {
+      workspacesPurged,
       mediaDeleted,
       approvalsExpired,
       connectLinksPurged: Number(links.numDeletedRows),
@@ -239,5 +244,6 @@ export function summarize(report: CleanupReport): Record<string, number> {
     oauthStatesPurged: report.oauthStatesPurged,
     unfinishedWritesRemoved: report.unfinishedWritesRemoved,
     unreferencedFilesRemoved: report.unreferencedFilesRemoved,
+    workspacesPurged: report.workspacesPurged,
   };
 }

@@ -20,6 +20,7 @@ import type { DiscordDeps } from './context.js';
 import { loggableError } from './errors.js';
 import { handleInteraction } from './interactions.js';
 import { handleMessage } from './messages.js';
+import { guildRemoval, handleGuildRemoved } from './guilds.js';
 import { handleReaction } from './reactions.js';
 
 const RETRY_BASE_MS = 5_000;
@@ -236,6 +237,11 @@ export class DiscordGateway implements BackgroundService {
     client.on(Events.MessageCreate, (message) => this.track('message', () => handleMessage(deps, message)));
     client.on(Events.MessageReactionAdd, (reaction, user) => this.track('reaction', () => handleReaction(deps, reaction, user, 'add')));
     client.on(Events.MessageReactionRemove, (reaction, user) => this.track('reaction', () => handleReaction(deps, reaction, user, 'remove')));
+    // Read raw: discord.js emits guildDelete only for a server it has cached.
+    client.on(Events.Raw, (packet: { t?: unknown; d?: unknown }) => {
+      const removed = guildRemoval(packet);
+      if (removed) this.track('guild-delete', () => handleGuildRemoved(deps, removed));
+    });
     // Without an 'error' listener an emitted error would crash the process.
     client.on(Events.Error, (error) => deps.logger.error({ err: loggableError(error) }, 'Discord client error'));
     client.on(Events.Warn, (message) => deps.logger.warn({ discord: message }, 'Discord client warning'));

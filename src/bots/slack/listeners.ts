@@ -2,7 +2,8 @@
  * What the Slack app listens to, and how each request becomes a call into the core:
  * `/iqsp …` and messages that mention the bot → the command router; `/iqsp post` → the post
  * modal and its submission; ✅/❌ reactions and Approve/Reject buttons on approval messages
- * → decisions; `app_uninstalled` / `tokens_revoked` → the installation is deleted.
+ * → decisions; `app_uninstalled` / `tokens_revoked` → the installation is deleted, and on
+ * `app_uninstalled` the workspace's tokens too (the rest of its data after the retention).
  *
  * Every listener acknowledges first and works after (Slack wants its answer within 3 s). A
  * view submission is the one exception: its validation problems must travel in the ack, so
@@ -422,8 +423,10 @@ export function registerListeners(deps: ListenerDependencies): void {
     logger.info({ teamId: context.teamId, enterpriseId: context.enterpriseId, reason }, 'Slack installation deleted');
   }
 
-  app.event('app_uninstalled', async ({ context }) => {
+  app.event('app_uninstalled', async ({ context, body }) => {
     await forgetInstallation(context, 'app_uninstalled');
+    const teamId = context.teamId ?? (body as { team_id?: string }).team_id;
+    if (teamId) await core.dataRights.workspaceRemoved('slack', teamId, 'app_uninstalled');
   });
   app.event('tokens_revoked', async ({ event, context }) => {
     // Only the bot token matters: that is what an installation holds.
