@@ -947,38 +947,47 @@ export class PostsService {
    * outcome (`published`, `partial`, `failed`, `cancelled`) and the thread gets the summary.
    */
   async onTargetSettled(postId: string): Promise<void> {
-    const targets = await this.deps.db.selectFrom('post_targets').select(['status', 'account_label', 'permalink', 'finished_at']).where('post_id', '=', postId).execute();
-    // `finished_at` is set once a target's result has been replied: the summary comes after every result.
-    if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finished_at === null)) return;
-    const published = targets.filter((t) => t.status === 'published').length;
-    const cancelled = targets.filter((t) => t.status === 'cancelled').length;
-    const failed = targets.filter((t) => t.status === 'failed').length;
-    // `failed` only when nothing can be live: an unconfirmed target may be (no false failures).
-    const outcome: PostStatus =
-      cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : failed === targets.length - cancelled ? 'failed' : 'partial';
-    const counted = targets.length - cancelled;
-    const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
-    const tally = `${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}`;
-    const summary = `Post ${postId}: ${outcome} (${tally}).`;
+    const readTargets = (db: Db) => db.selectFrom('post_targets').select(['status', 'finished_at']).where('post_id', '=', postId).execute();
+    // A quick look first: most targets settle while others are still publishing.
+    if (!postEnding(postId, await readTargets(this.deps.db))) return;
     // The outcome and its summary are committed together: the summary is said even if the chat
-    // is down now, or this process stops before saying it.
-    const notice = await this.persistently('ending a post', () => this.deps.db.transaction().execute(async (trx) => {
+    // is down now, or this process stops before saying it. The targets are read again under the
+    // post's lock (`cancel` takes it, `retry` writes the post): the outcome is written from what
+    // they are now, so a target `retry` reopened a moment ago is not ended over.
+    const ended = await this.persistently('ending a post', () => this.deps.db.transaction().execute(async (trx) => {
+      const post = await lockRows(trx, trx.selectFrom('posts').select('status').where('id', '=', postId)).executeTakeFirst();
+      if (post?.status !== 'approved' && post?.status !== 'publishing') return undefined;
+      const ending = postEnding(postId, await readTargets(trx));
+      if (!ending) return undefined;
       const nowIso = isoNow(this.now());
-      const moved = await trx
-        .updateTable('posts')
-        .set({ status: outcome, finished_at: nowIso, updated_at: nowIso })
-        .where('id', '=', postId)
-        .where('status', 'in', ['approved', 'publishing'])
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) return undefined;
-      return this.notices.write(trx, postId, summary);
+      await trx.updateTable('posts').set({ status: ending.outcome, finished_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
+      return { ...ending, notice: await this.notices.write(trx, postId, ending.summary) };
     }));
-    if (!notice) return;
+    if (!ended) return;
+    const { outcome, tally, notice } = ended;
     this.progressLines.delete(postId);
     // The approval message first, so the summary in the thread is the last word on the post.
     await this.refreshApprovalMessage(postId, outcome, tally);
     await this.notices.deliver(notice);
   }
+}
+
+/**
+ * A post's outcome and summary once every target is final and its result said (`finished_at`:
+ * the summary comes after every result line); undefined while one is not.
+ */
+function postEnding(postId: string, targets: ReadonlyArray<{ status: TargetStatus; finished_at: string | null }>): { outcome: PostStatus; tally: string; summary: string } | undefined {
+  if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finished_at === null)) return undefined;
+  const published = targets.filter((t) => t.status === 'published').length;
+  const cancelled = targets.filter((t) => t.status === 'cancelled').length;
+  const failed = targets.filter((t) => t.status === 'failed').length;
+  // `failed` only when nothing can be live: an unconfirmed target may be (no false failures).
+  const outcome: PostStatus =
+    cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : failed === targets.length - cancelled ? 'failed' : 'partial';
+  const counted = targets.length - cancelled;
+  const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
+  const tally = `${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}`;
+  return { outcome, tally, summary: `Post ${postId}: ${outcome} (${tally}).` };
 }
 
 /** Validation codes about the media (or the lack of it): moot once the files themselves were refused. */
