@@ -49,8 +49,25 @@ export interface MediaServiceOptions {
   maxBytes: number;
   /** Hosts attachments may be downloaded from (the chat platforms' file hosts, configured API hosts). */
   allowedHosts: readonly string[];
+  /** Per-workspace caps (default WORKSPACE_MEDIA_CAPS). */
+  workspaceCaps?: WorkspaceMediaCaps;
   now?: () => Date;
 }
+
+/** What one workspace may use of the media intake, so one workspace cannot fill the disk or the network for all. */
+export interface WorkspaceMediaCaps {
+  /** Attachments downloading at once for one workspace, per instance. */
+  concurrentDownloads: number;
+  /** Bytes of media one workspace keeps stored (until its posts are over and cleanup deletes them). */
+  storedBytes: number;
+}
+
+/**
+ * Four downloads at once per workspace (a post's files download one after another, so four
+ * people can post with files at the same moment), and 5 GB stored: a few dozen posts' videos
+ * waiting for approval, far more than a team's usual queue.
+ */
+export const WORKSPACE_MEDIA_CAPS: WorkspaceMediaCaps = { concurrentDownloads: 4, storedBytes: 5 * 1024 ** 3 };
 
 const MAX_REDIRECTS = 3;
 /** Public URLs stay valid this long by default: enough for a platform to fetch, short enough to expire. */
@@ -73,10 +90,14 @@ export function toMediaInfo(row: MediaRow): MediaInfo {
 export class MediaService implements MediaAccess {
   private readonly now: () => Date;
   private readonly allowedHosts: Set<string>;
+  private readonly caps: WorkspaceMediaCaps;
+  /** Per workspace: downloads running in this instance, and the bytes they have written so far. */
+  private readonly downloading = new Map<string, { count: number; bytes: number }>();
 
   constructor(private readonly options: MediaServiceOptions) {
     this.now = options.now ?? (() => new Date());
     this.allowedHosts = new Set(options.allowedHosts);
+    this.caps = options.workspaceCaps ?? WORKSPACE_MEDIA_CAPS;
   }
 
   /** Allows downloads from one more host (a chat surface's file host, e.g. the sandbox's own uploads). */
@@ -84,13 +105,45 @@ export class MediaService implements MediaAccess {
     this.allowedHosts.add(host);
   }
 
-  /** Downloads an attachment into the store and records it; refuses what is not usable media. */
+  /**
+   * Downloads an attachment into the store and records it; refuses what is not usable media, and
+   * what would pass the workspace's caps (downloads at once, bytes stored).
+   */
   async intake(source: AttachmentSource, owner: { workspaceId: string; uploadedById: string }): Promise<MediaInfo> {
     const name = source.originalName ? `"${source.originalName}"` : 'the attachment';
+    const running = this.downloading.get(owner.workspaceId) ?? { count: 0, bytes: 0 };
+    if (running.count >= this.caps.concurrentDownloads)
+      throw new MediaIntakeError(
+        `${name} was not downloaded: this workspace already has ${running.count} files downloading, the most IQSP downloads at once for one workspace; send it again once they are done`,
+      );
+    running.count += 1;
+    this.downloading.set(owner.workspaceId, running);
+    try {
+      return await this.intakeWithinCaps(source, owner, name, running);
+    } finally {
+      running.count -= 1;
+      if (running.count === 0) this.downloading.delete(owner.workspaceId);
+    }
+  }
+
+  private async intakeWithinCaps(source: AttachmentSource, owner: { workspaceId: string; uploadedById: string }, name: string, running: { bytes: number }): Promise<MediaInfo> {
+    // Room left under the storage cap: what is stored, and what other downloads have written so far.
+    const room = this.caps.storedBytes - (await this.storedBytes(owner.workspaceId)) - running.bytes;
+    const storageFull = () =>
+      new MediaIntakeError(
+        `${name} does not fit: this workspace keeps at most ${formatBytes(this.caps.storedBytes)} of media and has ${formatBytes(Math.max(0, room))} left; media is deleted once its posts are published, cancelled or expired`,
+      );
+    if (room <= 0) throw storageFull();
     const response = await this.download(source, name);
     const contentLength = Number(response.headers.get('content-length') ?? 0);
-    if (contentLength > this.options.maxBytes)
+    if (contentLength > this.options.maxBytes) {
+      await response.body?.cancel();
       throw new MediaIntakeError(`${name} is ${formatBytes(contentLength)}; the most IQSP accepts is ${formatBytes(this.options.maxBytes)}`);
+    }
+    if (contentLength > room) {
+      await response.body?.cancel();
+      throw storageFull();
+    }
     if (/text\/html/i.test(response.headers.get('content-type') ?? ''))
       throw new MediaIntakeError(`${name} came back as a web page instead of the file (the bot may lack permission to read files)`);
     if (!response.body) throw new MediaIntakeError(`${name} came back empty`);
@@ -101,13 +154,15 @@ export class MediaService implements MediaAccess {
     const hash = createHash('sha256');
     let size = 0;
     const maxBytes = this.options.maxBytes;
+    const limit = Math.min(maxBytes, room);
     try {
       await pipeline(
         Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
         new Transform({
           transform(chunk: Buffer, _encoding, done) {
             size += chunk.length;
-            if (size > maxBytes) return done(new MediaTooLargeError(maxBytes));
+            running.bytes += chunk.length;
+            if (size > limit) return done(new MediaTooLargeError(limit));
             hash.update(chunk);
             done(null, chunk);
           },
@@ -141,11 +196,26 @@ export class MediaService implements MediaAccess {
     } catch (error) {
       await rm(incoming, { force: true });
       await this.options.store.delete(id).catch(() => undefined);
-      if (error instanceof MediaTooLargeError)
+      if (error instanceof MediaTooLargeError) {
+        if (limit < maxBytes) throw storageFull();
         throw new MediaIntakeError(`${name} is larger than ${formatBytes(maxBytes)}, the most IQSP accepts`);
+      }
       if (error instanceof UnsupportedMediaError) throw new MediaIntakeError(error.message);
       throw error;
+    } finally {
+      running.bytes -= size;
     }
+  }
+
+  /** Bytes of media the workspace keeps stored now (rows not yet deleted by cleanup). */
+  private async storedBytes(workspaceId: string): Promise<number> {
+    const row = await this.options.db
+      .selectFrom('media')
+      .select((eb) => eb.fn.sum<number | string | null>('size_bytes').as('total'))
+      .where('workspace_id', '=', workspaceId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(row?.total ?? 0);
   }
 
   private async download(source: AttachmentSource, name: string): Promise<Response> {
