@@ -129,3 +129,35 @@ describe(`a post's ending and \`retry\` at the same moment (${onPostgres ? 'Post
     expect(job.status).toBe('succeeded');
   });
 });
+
+describe('the retry notice of a target `retry` started again', () => {
+  it('is said even when the chat refused it at first: its attempt number was used before the `retry`, its notice is not', async () => {
+    await publishingWorker();
+    const caption = uniqueCaption('Retried notice');
+    tweetsFail(2);
+    const postId = await approvedPost(caption);
+    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('failed');
+    const tryingAgain = () => thread(postId).filter((line) => line.includes('trying again in'));
+    expect(tryingAgain()).toHaveLength(1);
+
+    // After `retry`, attempt 1 fails again, and the chat refuses its notice once.
+    let refused = 0;
+    const replyInThread = h.chat.replyInThread.bind(h.chat);
+    h.chat.replyInThread = async (parent, message) => {
+      if (refused === 0 && message.text.includes('trying again in')) {
+        refused += 1;
+        throw new Error('the chat is down (test)');
+      }
+      return replyInThread(parent, message);
+    };
+    cleanups.push(() => {
+      h.chat.replyInThread = replyInThread;
+    });
+    tweetsFail(1);
+    expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toMatch(/^Retrying X @acme/);
+    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('published');
+    expect(refused).toBe(1);
+    // The notice worker says it once the chat takes it.
+    await expect.poll(() => tryingAgain().length, { timeout: 5_000 }).toBe(2);
+  });
+});
