@@ -61,15 +61,18 @@ export class Notices {
   /**
    * Writes a notice in `trx`, beside the outcome it tells of; say it with `deliver` after the
    * commit. `key` makes it idempotent (the same key is one notice); default: a new one.
+   * `untilTargetOver`: the notice is about a target still under way (a retry), and is out of
+   * date once that target's result has been said: the worker drops it then, rather than say it
+   * after the result and the post's summary.
    */
-  async write(trx: Db, postId: string, text: string, key: string = randomUUID()): Promise<Notice> {
+  async write(trx: Db, postId: string, text: string, key: string = randomUUID(), untilTargetOver?: string): Promise<Notice> {
     const notice: Notice = { key: `notice:${postId}:${key}`, postId, text };
     await this.deps.queue.enqueue(
       {
         queue: NOTICE_QUEUE,
         dedupeKey: notice.key,
         groupKey: 'chat',
-        payload: { postId, text },
+        payload: untilTargetOver === undefined ? { postId, text } : { postId, text, untilTargetOver },
         runAt: new Date(this.deps.now().getTime() + this.graceMs),
         maxAttempts: this.maxAttempts,
       },
@@ -98,10 +101,10 @@ export class Notices {
   }
 
   /** Writes and says a notice on its own (not beside an outcome of the caller's transaction). */
-  async tell(postId: string, text: string, key?: string): Promise<void> {
+  async tell(postId: string, text: string, key?: string, untilTargetOver?: string): Promise<void> {
     let notice: Notice;
     try {
-      notice = await this.write(this.deps.db, postId, text, key);
+      notice = await this.write(this.deps.db, postId, text, key, untilTargetOver);
     } catch (error) {
       // Not durable then, but said if the chat answers.
       this.deps.logger.error({ err: error, postId }, 'could not queue a notice; saying it once');
@@ -115,6 +118,8 @@ export class Notices {
   readonly handle = async (job: ClaimedJob): Promise<JobDecision> => {
     const postId = String(job.payload.postId);
     const text = String(job.payload.text);
+    const target = job.payload.untilTargetOver;
+    if (typeof target === 'string' && (await this.targetOver(target))) return { kind: 'done' };
     if (await this.deps.say(postId, text)) return { kind: 'done' };
     if (job.attempt >= job.maxAttempts) {
       this.deps.logger.error({ postId, text, attempts: job.attempt }, 'gave up saying a notice in the post\'s thread; `status` shows the post');
@@ -123,4 +128,10 @@ export class Notices {
     const waitMs = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(job.attempt - 1, 30));
     return { kind: 'retry', at: new Date(this.deps.now().getTime() + waitMs), reason: 'the chat did not take the notice' };
   };
+
+  /** Whether a target's result has been said (or the target is gone with its post). */
+  private async targetOver(targetId: string): Promise<boolean> {
+    const row = await this.deps.db.selectFrom('post_targets').select('finished_at').where('id', '=', targetId).executeTakeFirst();
+    return !row || row.finished_at !== null;
+  }
 }

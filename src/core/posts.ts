@@ -108,10 +108,11 @@ export class PostsService {
   /**
    * Says `text` in the post's thread and keeps saying it until the chat takes it (a notice on the
    * durable queue). For what must not be lost, such as a retry's notice; `key` makes repeated
-   * calls for the same event one notice.
+   * calls for the same event one notice; with `untilTargetOver`, it is dropped once that
+   * target's result was said (notices.ts).
    */
-  async tell(postId: string, text: string, key?: string): Promise<void> {
-    await this.notices.tell(postId, text, key);
+  async tell(postId: string, text: string, key?: string, untilTargetOver?: string): Promise<void> {
+    await this.notices.tell(postId, text, key, untilTargetOver);
   }
 
   /**

@@ -234,11 +234,12 @@ export class PublishingService {
       if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
       // Said durably: a chat that is down now hears it later (one notice per run: keyed by the
       // claim, not the attempt number, which starts again at 1 after `retry` and would find the
-      // earlier round's notice and queue nothing).
+      // earlier round's notice and queue nothing), unless the target's result is said first.
       await this.deps.posts.tell(
         target.post_id,
         `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
         `retry:${target.id}:${job.claimToken}`,
+        target.id,
       );
       return { kind: 'retry', at, reason };
     }

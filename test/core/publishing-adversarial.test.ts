@@ -154,10 +154,39 @@ describe('the retry notice of a target `retry` started again', () => {
       h.chat.replyInThread = replyInThread;
     });
     tweetsFail(1);
+    // The next try is slow to answer: the notice is still current while it runs.
+    h.sims.x.faults.push({ match: (m, p) => m === 'POST' && p === '/2/tweets', kind: 'slow', ms: 2_000 });
     expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toMatch(/^Retrying X @acme/);
-    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('published');
-    expect(refused).toBe(1);
+    await expect.poll(() => refused, { timeout: 5_000 }).toBe(1);
     // The notice worker says it once the chat takes it.
-    await expect.poll(() => tryingAgain().length, { timeout: 5_000 }).toBe(2);
+    await expect.poll(() => tryingAgain().length, { timeout: 1_500 }).toBe(2);
+    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('published');
+  });
+});
+
+describe('a retry notice the chat refused until the target was over', () => {
+  it('is not said after the result and the summary: it is out of date', async () => {
+    await publishingWorker();
+    const caption = uniqueCaption('Late notice');
+    // The chat refuses the retry notice until the post is over; then it takes everything.
+    let refusing = true;
+    const replyInThread = h.chat.replyInThread.bind(h.chat);
+    h.chat.replyInThread = async (parent, message) => {
+      if (refusing && message.text.includes('trying again in')) throw new Error('the chat is down (test)');
+      return replyInThread(parent, message);
+    };
+    cleanups.push(() => {
+      h.chat.replyInThread = replyInThread;
+    });
+    tweetsFail(1);
+    const postId = await approvedPost(caption);
+    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('published');
+    await expect.poll(() => thread(postId).at(-1), { timeout: 5_000 }).toBe(`Post ${postId}: published (1 of 1 published).`);
+    refusing = false;
+    // The notice worker's next tries (a few backoffs of the test's notice timing) find it outdated.
+    await new Promise((r) => setTimeout(r, 600));
+    const lines = thread(postId);
+    expect(lines.at(-1), JSON.stringify(lines)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(lines.filter((l) => l.includes('trying again in'))).toEqual([]);
   });
 });
