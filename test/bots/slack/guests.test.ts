@@ -85,6 +85,16 @@ describe('outsiders do not decide by default', () => {
     await until(async () => (await status(postId)) !== 'pending_approval', 'Bob\'s approval');
     expect(threadTexts(ts)).toContain('approved by <@U0BOB> (1 of 1): publishing now.');
   });
+
+  it('a guest\'s ❌ read back from the approval message (given while IQSP was down) does not veto', async () => {
+    const { postId, ts } = await requestPost('Read back while down');
+    h.fake.addReaction(channel, ts, 'U0SINGLE', 'x');
+    h.fake.addReaction(channel, ts, 'U0EXTERN', 'x');
+    await h.core.cleanup.run();
+    expect(h.calls('reactions.get').some((c) => c.args.timestamp === ts)).toBe(true);
+    expect(await status(postId)).toBe('pending_approval');
+    expect(threadTexts(ts)).toEqual([`<@U0SINGLE>: ${OUTSIDER}`, `<@U0EXTERN>: ${OUTSIDER}`]);
+  });
 });
 
 describe('listed as approvers', () => {
