@@ -35,7 +35,8 @@ export interface HttpDependencies {
 
 export function createHttpApp(deps: HttpDependencies): Koa {
   // Without a proxy in front, X-Forwarded-For is whatever the client wrote.
-  const app = new Koa({ proxy: deps.trustProxy ?? false });
+  // One proxy in front: the address it appended (the last) is the client; earlier ones are the client's own words.
+  const app = new Koa({ proxy: deps.trustProxy ?? false, maxIpsCount: 1 });
   const router = new Router();
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 

@@ -69,4 +69,12 @@ describe('browser route rate limits', () => {
     const other = await fetch(`${h.base}/oauth/x/callback?state=forged`, { headers: { 'x-forwarded-for': '198.51.100.8' } });
     expect(other.status).toBe(400);
   });
+
+  it('with TRUST_PROXY, counts the address the proxy added, not the ones the client wrote before it', async () => {
+    const clock = testClock();
+    h = await startHarness({ app: { now: clock.now }, env: { TRUST_PROXY: 'true' } });
+    // A proxy appends the address it saw to whatever X-Forwarded-For the client sent.
+    const statuses = await flood(`${h.base}/connect/not-a-real-token`, BROWSER_ROUTE_LIMIT.limit + 1, (i) => ({ 'x-forwarded-for': `203.0.113.${i}, 198.51.100.7` }));
+    expect(statuses.at(-1)).toBe(429);
+  });
 });
