@@ -18,6 +18,9 @@ import type { Logger } from '../observability/logger.js';
 
 export const NOTICE_QUEUE = 'notice';
 
+/** Runs of one notice that may stop without a word (their process died or froze) before it is given up. */
+const MAX_INTERRUPTIONS = 5;
+
 /** A notice written with its outcome, to be said once that is committed. */
 export interface Notice {
   key: string;
@@ -118,6 +121,12 @@ export class Notices {
   readonly handle = async (job: ClaimedJob): Promise<JobDecision> => {
     const postId = String(job.payload.postId);
     const text = String(job.payload.text);
+    if (job.interruptions >= MAX_INTERRUPTIONS) {
+      // Runs that stopped without a word, as many times as a publish job may: saying this may be
+      // what stops the process, so it is not tried again (as a publish job past its attempts).
+      this.deps.logger.error({ postId, text, interruptions: job.interruptions }, 'gave up a notice whose runs kept stopping; `status` shows the post');
+      return { kind: 'failed', reason: `IQSP stopped ${job.interruptions} times while saying this notice` };
+    }
     const target = job.payload.untilTargetOver;
     if (typeof target === 'string' && (await this.targetOver(target))) return { kind: 'done' };
     if (await this.deps.say(postId, text)) return { kind: 'done' };

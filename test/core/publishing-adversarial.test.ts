@@ -5,6 +5,7 @@
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildCore, openServices, type Services } from '../../src/app.js';
+import { NOTICE_QUEUE } from '../../src/core/notices.js';
 import { PUBLISH_QUEUE, publishJobKey } from '../../src/core/posts.js';
 import { JobQueue } from '../../src/jobs/queue.js';
 import { Worker } from '../../src/jobs/worker.js';
@@ -188,5 +189,38 @@ describe('a retry notice the chat refused until the target was over', () => {
     const lines = thread(postId);
     expect(lines.at(-1), JSON.stringify(lines)).toBe(`Post ${postId}: published (1 of 1 published).`);
     expect(lines.filter((l) => l.includes('trying again in'))).toEqual([]);
+  });
+});
+
+describe('a notice that keeps stopping its process', () => {
+  it('is given up after the runs it stopped, as a publish job is, instead of stopping the service for ever', async () => {
+    await publishingWorker();
+    const postId = await approvedPost(uniqueCaption('Poison notice'));
+    await expect.poll(() => postStatus(postId), { timeout: 10_000 }).toBe('published');
+    await h.app.core.noticeWorker.stop();
+    cleanups.push(() => h.app.core.noticeWorker.start());
+    // A notice the chat did not take at once is queued.
+    const poison = `poison notice ${Date.now()}`;
+    const replyInThread = h.chat.replyInThread.bind(h.chat);
+    h.chat.replyInThread = async (parent, message) => {
+      if (message.text === poison) throw new Error('the chat is down (test)');
+      return replyInThread(parent, message);
+    };
+    await h.app.core.posts.tell(postId, poison);
+    h.chat.replyInThread = replyInThread;
+    // Five runs took it and died before a word (their leases ran out, by the database's clock).
+    for (let crash = 1; crash <= 5; crash += 1) {
+      await new Promise((r) => setTimeout(r, 120));
+      const [claimed] = await h.app.core.queue.claim(NOTICE_QUEUE, `crashed-${crash}`, 50, 1);
+      expect(claimed?.payload.text).toBe(poison);
+    }
+    await new Promise((r) => setTimeout(r, 120));
+    const worker = new Worker(new JobQueue(h.app.services.db), { queue: NOTICE_QUEUE, handler: h.app.core.posts.handleNotice, concurrency: 1, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 }, silent);
+    await worker.start();
+    cleanups.push(() => worker.stop());
+    const job = () => h.app.services.db.selectFrom('jobs').select(['status', 'last_error']).where('queue', '=', NOTICE_QUEUE).where('payload', 'like', `%${poison}%`).executeTakeFirstOrThrow();
+    await expect.poll(async () => (await job()).status, { timeout: 5_000 }).toBe('failed');
+    expect((await job()).last_error).toBe('IQSP stopped 5 times while saying this notice');
+    expect(thread(postId)).not.toContain(poison);
   });
 });
