@@ -130,6 +130,7 @@ function buildProgram(): Command {
           `OAuth states purged: ${report.oauthStatesPurged}`,
           `unfinished writes removed: ${report.unfinishedWritesRemoved}`,
           `unreferenced media files removed: ${report.unreferencedFilesRemoved}`,
+          `removed workspaces deleted after their retention: ${report.workspacesPurged}`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
