@@ -37,6 +37,7 @@ export function declaredLengthOver(req: IncomingMessage, limitBytes: number): nu
 export function readBodyLimited(req: IncomingMessage, limitBytes: number = DEFAULT_BODY_LIMIT_BYTES): Promise<Buffer> {
   const declared = declaredLengthOver(req, limitBytes);
   if (declared !== undefined) return Promise.reject(new BodyTooLargeError(limitBytes, declared));
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -50,13 +51,17 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number = DEFAU
     };
     const onEnd = () => (stop(), resolve(Buffer.concat(chunks)));
     const onError = (error: Error) => (stop(), reject(error));
+    // A client gone before the end: nothing more will come, and nobody waits for the answer.
+    const onClose = () => onError(Object.assign(new Error('the client closed the request before its body ended'), { status: 400 }));
     const stop = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.once('end', onEnd);
     req.once('error', onError);
+    req.once('close', onClose);
   });
 }
