@@ -100,7 +100,7 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
     const [consent] = await Promise.all([context.waitForEvent('page'), connectLink.click()]);
     watch(consent);
     await consent.getByRole('button', { name: 'Allow' }).click();
-    const connected = consent.getByRole('heading', { name: /^Connected X @\w+$/ });
+    const connected = consent.getByRole('heading', { name: /^Connected X @\w+ to workspace Sandbox$/ });
     await connected.waitFor();
     const handle = /@\w+/.exec(await connected.innerText())?.[0];
     expect(handle).toBeDefined();
