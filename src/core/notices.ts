@@ -64,18 +64,15 @@ export class Notices {
   /**
    * Writes a notice in `trx`, beside the outcome it tells of; say it with `deliver` after the
    * commit. `key` makes it idempotent (the same key is one notice); default: a new one.
-   * `untilTargetOver`: the notice is about a target still under way (a retry), and is out of
-   * date once that target's result has been said: the worker drops it then, rather than say it
-   * after the result and the post's summary.
    */
-  async write(trx: Db, postId: string, text: string, key: string = randomUUID(), untilTargetOver?: string): Promise<Notice> {
+  async write(trx: Db, postId: string, text: string, key: string = randomUUID()): Promise<Notice> {
     const notice: Notice = { key: `notice:${postId}:${key}`, postId, text };
     await this.deps.queue.enqueue(
       {
         queue: NOTICE_QUEUE,
         dedupeKey: notice.key,
         groupKey: 'chat',
-        payload: untilTargetOver === undefined ? { postId, text } : { postId, text, untilTargetOver },
+        payload: { postId, text },
         runAt: new Date(this.deps.now().getTime() + this.graceMs),
         maxAttempts: this.maxAttempts,
       },
@@ -104,10 +101,10 @@ export class Notices {
   }
 
   /** Writes and says a notice on its own (not beside an outcome of the caller's transaction). */
-  async tell(postId: string, text: string, key?: string, untilTargetOver?: string): Promise<void> {
+  async tell(postId: string, text: string, key?: string): Promise<void> {
     let notice: Notice;
     try {
-      notice = await this.write(this.deps.db, postId, text, key, untilTargetOver);
+      notice = await this.write(this.deps.db, postId, text, key);
     } catch (error) {
       // Not durable then, but said if the chat answers.
       this.deps.logger.error({ err: error, postId }, 'could not queue a notice; saying it once');
@@ -127,8 +124,6 @@ export class Notices {
       this.deps.logger.error({ postId, text, interruptions: job.interruptions }, 'gave up a notice whose runs kept stopping; `status` shows the post');
       return { kind: 'failed', reason: `IQSP stopped ${job.interruptions} times while saying this notice` };
     }
-    const target = job.payload.untilTargetOver;
-    if (typeof target === 'string' && (await this.targetOver(target))) return { kind: 'done' };
     if (await this.deps.say(postId, text)) return { kind: 'done' };
     if (job.attempt >= job.maxAttempts) {
       this.deps.logger.error({ postId, text, attempts: job.attempt }, 'gave up saying a notice in the post\'s thread; `status` shows the post');
@@ -138,9 +133,28 @@ export class Notices {
     return { kind: 'retry', at: new Date(this.deps.now().getTime() + waitMs), reason: 'the chat did not take the notice' };
   };
 
-  /** Whether a target's result has been said (or the target is gone with its post). */
-  private async targetOver(targetId: string): Promise<boolean> {
-    const row = await this.deps.db.selectFrom('post_targets').select('finished_at').where('id', '=', targetId).executeTakeFirst();
-    return !row || row.finished_at !== null;
+  /**
+   * Says now, oldest first, the notices of `postId` still queued whose key (as given to
+   * `write`) starts with `keyPrefix`, withdrawing each the chat took; it stops at the first the
+   * chat refuses (that one and the rest stay queued). For notices that must come before what is
+   * said next, such as a target's retry notices before its result: queued for the worker, they
+   * would be said after it.
+   */
+  async sayQueued(postId: string, keyPrefix: string): Promise<void> {
+    const prefix = `notice:${postId}:${keyPrefix}`;
+    const queued = await this.deps.db
+      .selectFrom('jobs')
+      .select(['dedupe_key', 'payload'])
+      .where('queue', '=', NOTICE_QUEUE)
+      .where('status', '=', 'queued')
+      .where('dedupe_key', 'like', `${prefix}%`)
+      .orderBy('created_at')
+      .execute();
+    for (const { dedupe_key: key, payload } of queued) {
+      if (!key?.startsWith(prefix)) continue;
+      const text = String((JSON.parse(payload) as { text?: unknown }).text);
+      if (!(await this.deps.say(postId, text))) return;
+      await this.deps.queue.cancelQueued([key]);
+    }
   }
 }

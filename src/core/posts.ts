@@ -108,11 +108,15 @@ export class PostsService {
   /**
    * Says `text` in the post's thread and keeps saying it until the chat takes it (a notice on the
    * durable queue). For what must not be lost, such as a retry's notice; `key` makes repeated
-   * calls for the same event one notice; with `untilTargetOver`, it is dropped once that
-   * target's result was said (notices.ts).
+   * calls for the same event one notice.
    */
-  async tell(postId: string, text: string, key?: string, untilTargetOver?: string): Promise<void> {
-    await this.notices.tell(postId, text, key, untilTargetOver);
+  async tell(postId: string, text: string, key?: string): Promise<void> {
+    await this.notices.tell(postId, text, key);
+  }
+
+  /** Says now the post's notices still queued whose key starts with `keyPrefix` (notices.ts `sayQueued`). */
+  async sayQueuedNotices(postId: string, keyPrefix: string): Promise<void> {
+    await this.notices.sayQueued(postId, keyPrefix);
   }
 
   /**

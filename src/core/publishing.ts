@@ -234,12 +234,11 @@ export class PublishingService {
       if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
       // Said durably: a chat that is down now hears it later (one notice per run: keyed by the
       // claim, not the attempt number, which starts again at 1 after `retry` and would find the
-      // earlier round's notice and queue nothing), unless the target's result is said first.
+      // earlier round's notice and queue nothing).
       await this.deps.posts.tell(
         target.post_id,
         `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
-        `retry:${target.id}:${job.claimToken}`,
-        target.id,
+        `${retryNoticeKey(target.id)}${job.claimToken}`,
       );
       return { kind: 'retry', at, reason };
     }
@@ -382,6 +381,8 @@ export class PublishingService {
       target.status === 'published'
         ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
         : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
+    // A retry notice the chat did not take yet comes first: queued, it would follow the result (and the summary).
+    await this.deps.posts.sayQueuedNotices(postId, retryNoticeKey(targetId));
     if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status);
     await this.markReported(targetId, postId, target.status);
   }
@@ -418,6 +419,11 @@ class ClaimNotHeld extends Error {
     super('this run no longer holds the publish job (it outlived its lease), so it did not send');
     this.name = 'ClaimNotHeld';
   }
+}
+
+/** The start of the keys of a target's retry notices (one per run). */
+function retryNoticeKey(targetId: string): string {
+  return `retry:${targetId}:`;
 }
 
 /** The reason a target is given up after its last attempt. */
