@@ -23,6 +23,7 @@ import type { Page } from '../http/pages.js';
 import type { Logger } from '../observability/logger.js';
 import type { GrantedAccount, Publisher } from '../publishers/publisher.js';
 import { ConnectError } from '../publishers/publisher.js';
+import { codeVerifierSealedFor } from '../vault/secret-store.js';
 import type { TokenStore } from '../vault/token-store.js';
 import type { Vault } from '../vault/vault.js';
 import { accountLabel } from './labels.js';
@@ -156,7 +157,7 @@ export class ConnectService {
         workspace_id: link.workspace_id,
         chat_user_id: link.chat_user_id,
         platform: link.platform,
-        code_verifier_sealed: verifier ? this.deps.vault.seal(verifier) : null,
+        code_verifier_sealed: verifier ? this.deps.vault.seal(verifier, codeVerifierSealedFor(hashToken(state))) : null,
         browser_hash: hashToken(nonce),
         created_at: nowIso,
         expires_at: isoNow(new Date(this.now().getTime() + OAUTH_STATE_TTL_MS)),
@@ -231,7 +232,7 @@ export class ConnectService {
       granted = await publisher.finishConnect({
         code: query.code,
         redirectUri: this.redirectUri(platform),
-        codeVerifier: state.code_verifier_sealed ? this.deps.vault.open(state.code_verifier_sealed) : undefined,
+        codeVerifier: state.code_verifier_sealed ? this.deps.vault.open(state.code_verifier_sealed, codeVerifierSealedFor(state.state_hash)) : undefined,
         query,
       });
     } catch (error) {

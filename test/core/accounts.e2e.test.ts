@@ -58,7 +58,7 @@ describe('connect', () => {
     expect(account!.platform_account_id).toBeTruthy();
     const secrets = await h.app.services.db.selectFrom('secrets').selectAll().where('account_id', '=', account!.id).execute();
     expect(secrets.map((s) => s.name)).toContain('access_token');
-    for (const s of secrets) expect(s.sealed.startsWith('v1.')).toBe(true);
+    for (const s of secrets) expect(s.sealed.startsWith('v2.')).toBe(true);
     expect(h.chat.privateTexts('U_ADA')).toContain(`connected: ${label} (workspace Acme)`);
   });
 
