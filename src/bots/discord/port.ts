@@ -8,8 +8,8 @@
 /** Discord's page size for the users of a reaction (GET …/reactions/{emoji}, `limit` 1–100). */
 const REACTION_USERS_PAGE = 100;
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, MessageReaction, SendableChannels, ThreadChannel, User } from 'discord.js';
-import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, ThreadAutoArchiveDuration } from 'discord.js';
+import type { APIMessage, APIUser, BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, SendableChannels, ThreadChannel } from 'discord.js';
+import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration } from 'discord.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
 import { discordErrorCode, loggableError } from './errors.js';
@@ -119,30 +119,34 @@ export class DiscordChatPort implements ChatPort {
    * them; the users of ✅ and ❌ are then read page by page. An emoji only the bot put there
    * (the seeded ones) costs no further request.
    */
+  /**
+   * Read over raw REST, not discord.js structures: a process without the gateway (`iqsp cleanup`,
+   * a worker) has no `client.user`, and discord.js cannot build a reaction the bot gave without it.
+   */
   async approvalReactions(ref: MessageRef): Promise<ReactionOnMessage[]> {
-    const channel = await this.fetchChannel(ref.workspaceExternalId, ref.channelId);
-    if (!channel?.isTextBased()) throw new Error(`Discord channel ${ref.channelId} has no messages`);
-    const message = await channel.messages.fetch({ message: ref.messageId, force: true });
+    const message = (await this.client.rest.get(Routes.channelMessage(ref.channelId, ref.messageId))) as APIMessage;
     const found: ReactionOnMessage[] = [];
     for (const [emoji, decision] of [
       [APPROVE_EMOJI, 'approve'],
       [REJECT_EMOJI, 'reject'],
     ] as const) {
-      const reaction = message.reactions.cache.find((r) => r.emoji.id === null && r.emoji.name === emoji);
+      const reaction = message.reactions?.find((r) => r.emoji.id === null && r.emoji.name === emoji);
       if (!reaction || reaction.count <= (reaction.me ? 1 : 0)) continue;
-      for (const user of await this.reactionUsers(reaction))
-        found.push({ decision, userExternalId: user.id, userName: user.globalName ?? user.username, isBot: user.bot || user.id === this.client.user?.id });
+      for (const user of await this.reactionUsers(ref, emoji))
+        found.push({ decision, userExternalId: user.id, userName: user.global_name ?? user.username, isBot: user.bot === true || user.id === this.client.user?.id });
     }
     return found;
   }
 
-  private async reactionUsers(reaction: MessageReaction): Promise<User[]> {
-    const users: User[] = [];
+  private async reactionUsers(ref: MessageRef, emoji: string): Promise<APIUser[]> {
+    const users: APIUser[] = [];
     for (let after: string | undefined; ; ) {
-      const page = await reaction.users.fetch({ limit: REACTION_USERS_PAGE, ...(after ? { after } : {}) });
-      users.push(...page.values());
-      if (page.size < REACTION_USERS_PAGE) return users;
-      after = page.lastKey();
+      // type 0: normal reactions (super reactions are listed apart).
+      const query = new URLSearchParams({ type: '0', limit: String(REACTION_USERS_PAGE), ...(after ? { after } : {}) });
+      const page = (await this.client.rest.get(Routes.channelMessageReaction(ref.channelId, ref.messageId, encodeURIComponent(emoji)), { query })) as APIUser[];
+      users.push(...page);
+      if (page.length < REACTION_USERS_PAGE) return users;
+      after = page.at(-1)!.id;
     }
   }
 
@@ -164,10 +168,13 @@ export class DiscordChatPort implements ChatPort {
     const channel = await this.sendable(parent.workspaceExternalId, parent.channelId);
     if (channel.type !== ChannelType.GuildText && channel.type !== ChannelType.GuildAnnouncement)
       return { kind: 'replies', channel, messageId: parent.messageId };
-    const starter = await channel.messages.fetch(parent.messageId);
-    if (starter.thread) return { kind: 'thread', thread: starter.thread };
+    // The starter is read over raw REST: discord.js cannot build a message carrying the bot's
+    // own reaction in a process without the gateway (no `client.user`: `iqsp cleanup`, a worker).
+    const starter = (await this.client.rest.get(Routes.channelMessage(parent.channelId, parent.messageId))) as APIMessage;
+    if (starter.thread) return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, starter.thread.id) };
     try {
-      const thread = await starter.startThread({ name: threadName(starter), autoArchiveDuration: ThreadAutoArchiveDuration.OneWeek });
+      const name = threadName({ content: starter.content, embeds: starter.embeds.map((e) => ({ fields: e.fields ?? [], description: e.description ?? null })) });
+      const thread = await channel.threads.create({ startMessage: parent.messageId, name, autoArchiveDuration: ThreadAutoArchiveDuration.OneWeek });
       return { kind: 'thread', thread };
     } catch (error) {
       // Another instance (or an earlier run) started it first.
