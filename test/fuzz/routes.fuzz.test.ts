@@ -233,7 +233,8 @@ describe('every route under fuzz answers below 500 and the service keeps serving
 
   it('/oauth/:platform/callback with a live state and its browser cookie: random codes, errors and extra parameters', async () => {
     const answers = fc.record({
-      code: fc.option(fc.oneof(fc.string({ maxLength: 60 }), fc.constant(''))),
+      // `real`: the code the platform's consent page gives (the sign-in then succeeds unless something else is off).
+      code: fc.option(fc.oneof({ weight: 2, arbitrary: fc.constant('real') }, fc.string({ maxLength: 60 }), fc.constant(''))),
       error: fc.option(fc.oneof(fc.constantFrom('access_denied', 'server_error', 'invalid_scope'), fc.string({ maxLength: 20 }))),
       extra: fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
       platform: fc.constantFrom('x', 'tiktok', 'facebook', 'instagram'),
@@ -247,16 +248,21 @@ describe('every route under fuzz answers below 500 and the service keeps serving
         const user = `U0FUZZ${person}`;
         slack.fake.workspace.users.push({ ...slack.user(BOB), id: user, name: `fuzz${person}` });
         const link = connectLinkIn(await slack.command(user, `connect ${a.platform}`));
-        const opened = await get(link, { headers: { 'x-forwarded-for': `10.1.${person % 250}.${person % 199}` } });
+        // Each person from an address of their own, as people are: /connect and /oauth are rate limited per client.
+        const client = `10.${Math.floor(person / 250) % 250}.${person % 250}.1`;
+        const opened = await get(link, { headers: { 'x-forwarded-for': client } });
         const consent = new URL(opened.headers.get('location') ?? '');
         const setCookie = opened.headers.get('set-cookie') ?? '';
         const cookie = a.cookie === 'right' ? setCookie.split(';')[0]! : a.cookie === 'wrong' ? 'iqsp-connect=bm90LXRoZS1yaWdodC1vbmU' : '';
         const query = new URLSearchParams(a.extra);
+        if (a.code === 'real') {
+          const callback = new URL(await sims.followConsent(consent.toString(), a.platform === 'facebook' || a.platform === 'instagram' ? ONE_PAGE : undefined));
+          for (const [key, value] of callback.searchParams) query.set(key, value);
+        } else if (a.code !== null) query.set('code', a.code);
         query.set('state', consent.searchParams.get('state') ?? '');
-        if (a.code !== null) query.set('code', a.code);
         if (a.error !== null) query.set('error', a.error);
         const url = `${service.url}/oauth/${a.platform}/callback?${query.toString()}`;
-        const response = await get(url, { headers: cookie ? { cookie } : {} });
+        const response = await get(url, { headers: cookie ? { cookie, 'x-forwarded-for': client } : { 'x-forwarded-for': client } });
         await response.arrayBuffer();
         return tally.record('GET /oauth/:platform/callback (live state)', response.status, () => JSON.stringify({ url, cookie })) < 500;
       }),
