@@ -101,9 +101,11 @@ describe('Worker fencing', () => {
       300,
     );
     await until(() => seen !== undefined, 'the run');
-    // This instance froze past its lease; another instance took the job over.
-    await t.db.updateTable('jobs').set({ lease_expires_at: '2000-01-01T00:00:00.000Z' }).execute();
-    const [taken] = await new JobQueue(t.open()).claim('publish', 'another-instance', 60_000, 1);
+    // This instance froze past its lease; another instance took the job over. (The other
+    // instance's clock is an hour ahead, so the lease it sees has run out: expiring the lease by
+    // a separate write would race this worker's heartbeat, which renews it.)
+    const anHourAhead = () => new Date(Date.now() + 3_600_000);
+    const [taken] = await new JobQueue(t.open(), anHourAhead).claim('publish', 'another-instance', 60_000, 1);
     expect(taken).toMatchObject({ attempt: 2, recovered: true });
 
     await until(() => seen!.aborted, 'the first run to be told its claim is lost');
