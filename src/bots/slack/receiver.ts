@@ -214,6 +214,13 @@ export class SlackReceiver implements Receiver {
     };
     const work = this.track(
       app.processEvent(event).catch(async (error: unknown) => {
+        // Bolt reads the body's shape before any listener runs: a signed body whose parts have the
+        // wrong JSON type (`event: 0`, `actions: null`, `authorizations: [42]`) throws a TypeError
+        // there. That is a malformed request (400), not a failure of the service (500).
+        if (error instanceof TypeError && !res.headersSent) {
+          this.refuse(res, 'malformed', 400);
+          return;
+        }
         await HTTPModuleFunctions.defaultProcessEventErrorHandler({
           error: error instanceof Error ? error : new Error(String(error)),
           logger: this.options.slackLogger,
