@@ -4,30 +4,14 @@
  * the data folder is created 0700 and the SQLite files (with -wal and -shm) 0600. Through
  * `node dist/cli.js`.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, runCli, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliScratch, freePort, runCli, waitForOk } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-let running: RunningCli | undefined;
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-modes-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGTERM');
-    await running.exited;
-  }
-  running = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const scratch = cliScratch('iqsp-modes-');
+const tempDir = scratch.tempDir;
 
 const modeOf = (file: string): string => (statSync(file).mode & 0o777).toString(8).padStart(4, '0');
 
@@ -58,7 +42,7 @@ describe('the data folder and the database files', () => {
     const cwd = tempDir();
     const port = await freePort();
     // A real install (VAULT_KEY set, so the key file does not create data/ first), on the default SQLite file.
-    running = startCli(['serve'], { cwd, env: { PORT: String(port), VAULT_KEY: randomBytes(32).toString('base64') } });
+    scratch.start(['serve'], { cwd, env: { PORT: String(port), VAULT_KEY: randomBytes(32).toString('base64') } });
     await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
     const data = path.join(cwd, 'data');
     expect(modeOf(data)).toBe('0700');
@@ -69,7 +53,7 @@ describe('the data folder and the database files', () => {
   it('with nothing configured (the sandbox), data/ is 0700 and its files 0600 too', async () => {
     const cwd = tempDir();
     const port = await freePort();
-    running = startCli(['serve'], { cwd, env: { PORT: String(port) } });
+    scratch.start(['serve'], { cwd, env: { PORT: String(port) } });
     await waitForOk(`http://127.0.0.1:${port}/readyz`, 20_000);
     const data = path.join(cwd, 'data');
     expect(modeOf(data)).toBe('0700');

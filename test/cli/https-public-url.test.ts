@@ -4,30 +4,13 @@
  * (exit 2, naming the variable) unless `ALLOW_HTTP=true`; `TRUST_PROXY` decides whether
  * `X-Forwarded-*` headers are believed (contract.md §2). Through `node dist/cli.js`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, runCli, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliScratch, freePort, runCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
-const dirs: string[] = [];
+const scratch = cliScratch('iqsp-https-');
+const tempDir = scratch.tempDir;
 let running: RunningCli | undefined;
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-https-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGTERM');
-    await running.exited;
-  }
-  running = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** `slack manifest` reads the whole configuration and prints PUBLIC_URL's routes: the cheapest full check. */
 const manifest = (env: Record<string, string>) => runCli(['slack', 'manifest'], { cwd: tempDir(), env });
@@ -73,7 +56,7 @@ describe('TRUST_PROXY', () => {
   async function loggedClient(trustProxy: Record<string, string>): Promise<string> {
     const cwd = tempDir();
     const port = await freePort();
-    running = startCli(['serve'], { cwd, env: { PORT: String(port), VAULT_KEY: randomBytes(32).toString('base64'), ...trustProxy } });
+    running = scratch.start(['serve'], { cwd, env: { PORT: String(port), VAULT_KEY: randomBytes(32).toString('base64'), ...trustProxy } });
     await waitForOk(`http://127.0.0.1:${port}/healthz`, 20_000);
     await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https' } });
     const line = running.output().split('\n').find((l) => l.includes('"route":"/readyz"'));

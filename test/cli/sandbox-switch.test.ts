@@ -6,35 +6,21 @@
  * `off` forbids it. The sandbox listens on 127.0.0.1 only, and its APIs refuse requests from
  * another origin, another site's page or a rebound host name. Driven through `node dist/cli.js serve`.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, runCli, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { cliScratch, freePort, runCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
-const dirs: string[] = [];
+const scratch = cliScratch('iqsp-sandbox-switch-');
+const tempDir = scratch.tempDir;
 let running: RunningCli | undefined;
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-sandbox-switch-'));
-  dirs.push(dir);
-  return dir;
-}
-
-afterEach(async () => {
-  if (running && running.child.exitCode === null) {
-    running.child.kill('SIGTERM');
-    await running.exited;
-  }
-  running = undefined;
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
 
 /** Starts `serve` in `cwd` and waits until it answers on `port`. */
 async function serve(cwd: string, port: number, env: Record<string, string>): Promise<RunningCli> {
-  running = startCli(['serve'], { cwd, env: { PORT: String(port), ...env } });
+  running = scratch.start(['serve'], { cwd, env: { PORT: String(port), ...env } });
   await Promise.race([
     waitForOk(`http://127.0.0.1:${port}/healthz`, 20_000),
     running.exited.then((code) => {

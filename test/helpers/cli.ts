@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -74,4 +77,33 @@ export async function waitForOk(url: string, timeoutMs = 15_000): Promise<void> 
     if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Scratch space for a test file that runs the CLI: temporary folders, and `serve` children that
+ * are stopped (SIGTERM, then awaited) and whose folders are removed after each test.
+ */
+export function cliScratch(prefix: string): { tempDir(): string; start(args: string[], options: { cwd: string; env?: Record<string, string> }): RunningCli } {
+  const dirs: string[] = [];
+  const children: RunningCli[] = [];
+  afterEach(async () => {
+    for (const running of children.splice(0)) {
+      if (running.child.exitCode !== null || running.child.signalCode !== null) continue;
+      running.child.kill('SIGTERM');
+      await running.exited;
+    }
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    tempDir() {
+      const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    start(args, options) {
+      const running = startCli(args, options);
+      children.push(running);
+      return running;
+    },
+  };
 }
