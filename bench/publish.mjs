@@ -103,8 +103,11 @@ const who = (user) => ({ chat: 'slack', workspaceExternalId: 'T1', workspaceName
 async function connect(platform, choice) {
   const reply = await core.commands.runText(who('U_ADA'), `connect ${platform}`);
   const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)[1];
-  const consent = (await fetch(link, { redirect: 'manual' })).headers.get('location');
-  const page = await fetch(await sims.followConsent(consent, choice));
+  // One browser from the link to the callback: the sign-in is bound to it by a cookie.
+  const opened = await fetch(link, { redirect: 'manual' });
+  const cookie = opened.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+  const consent = opened.headers.get('location');
+  const page = await fetch(await sims.followConsent(consent, choice), { headers: { cookie } });
   if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status}`);
 }
 for (const [platform, choice] of [['x'], ['tiktok'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }]]) await connect(platform, choice);

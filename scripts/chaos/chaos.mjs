@@ -320,8 +320,11 @@ async function phase(kind, count, targets, events) {
     const reply = await deliver('/test/command', { user: 'U_ADA', text: `connect ${platform}` });
     const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply?.message?.text ?? '')?.[1];
     if (!link) throw new Error(`connect ${platform}: no link in ${JSON.stringify(reply)}`);
-    const consent = (await fetch(link, { redirect: 'manual' })).headers.get('location');
-    const page = await fetch(await sims.followConsent(consent, choice));
+    // One browser from the link to the callback: the sign-in is bound to it by a cookie.
+    const opened = await fetch(link, { redirect: 'manual' });
+    const cookie = opened.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    const consent = opened.headers.get('location');
+    const page = await fetch(await sims.followConsent(consent, choice), { headers: { cookie } });
     if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status} ${await page.text()}`);
   }
 
