@@ -91,8 +91,12 @@ async function fetchWithin(url, init = {}, ms = 5_000) {
 }
 
 // ---- one instance: `serve` with the file chat, which can be killed, frozen, restarted ----
+/** Every instance made, so a run that fails leaves no `serve` behind. */
+const allInstances = [];
+
 class Instance {
   constructor(name, env, dir) {
+    allInstances.push(this);
     this.name = name;
     this.env = env;
     this.dir = dir;
@@ -520,6 +524,7 @@ try {
   }
 } catch (error) {
   console.error('chaos: the run itself failed:', error);
+  for (const instance of allInstances) instance.child?.kill('SIGKILL');
   process.exit(2);
 }
 
