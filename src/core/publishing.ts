@@ -85,8 +85,8 @@ export class PublishingService {
         this.deps.logger.error({ err: error, jobId: job.id, attempt: job.attempt }, 'publishing a target stopped on an error; it will run again');
         return { kind: 'retry', at: this.backoff(job.attempt), reason: internalError(error) };
       }
-      // Saying a result has a budget of its own: the publishing attempts may all be spent.
-      if (job.attempt < job.maxAttempts + REPORT_RETRIES) return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
+      // Saying a result has a budget of its own, counted from the run that recorded it.
+      if (job.attempt - error.recordedAttempt < REPORT_RETRIES) return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
       this.deps.logger.error({ targetId: error.targetId }, 'gave up saying a result in the thread; `status` shows it');
       await this.markReported(error.targetId, error.postId, error.status);
       return { kind: 'done' };
@@ -105,8 +105,10 @@ export class PublishingService {
     if (target.status !== 'queued' && target.status !== 'publishing') {
       // Final already. A result recorded but never reported (the process stopped in between) is reported now.
       if (target.finished_at === null && REPORTED_STATUSES.includes(target.status)) {
-        // Saying it has a budget of its own; past it (saying it keeps stopping the process), `status` shows it.
-        if (job.attempt > job.maxAttempts + REPORT_RETRIES) await this.markReported(target.id, target.post_id, target.status);
+        // Saying it has a budget of its own, counted from the run that recorded it (the runs before
+        // may have stopped any number of times); past it (saying it keeps stopping the process),
+        // `status` shows it.
+        if (job.attempt - target.attempts > REPORT_RETRIES) await this.markReported(target.id, target.post_id, target.status);
         else await this.report(target.id, target.post_id);
       } else if (target.finished_at !== null) {
         // Reported, but the run stopped before the post's outcome was settled (it does nothing when it was).
@@ -318,8 +320,8 @@ export class PublishingService {
   private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<JobDecision> {
     const recorded =
       outcome.status === 'published'
-        ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome)))
-        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome)).then((r) => (r.held ? r.value : undefined));
+        ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome, job.attempt)))
+        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome, job.attempt)).then((r) => (r.held ? r.value : undefined));
     if (recorded) this.deps.onRecorded?.(recorded, outcome.status);
     const unreported = await this.deps.db
       .selectFrom('post_targets')
@@ -332,13 +334,17 @@ export class PublishingService {
     return { kind: 'done' };
   }
 
-  /** In `trx`: the target's final status (if it is not final yet) and its audit entry; its platform, or undefined when it was final already. */
-  private async record(trx: Db, targetId: string, postId: string, outcome: Outcome): Promise<Platform | undefined> {
+  /**
+   * In `trx`: the target's final status (if it is not final yet), the attempt that recorded it
+   * (saying it is budgeted from there), and its audit entry; its platform, or undefined when it
+   * was final already.
+   */
+  private async record(trx: Db, targetId: string, postId: string, outcome: Outcome, attempt: number): Promise<Platform | undefined> {
     const nowIso = isoNow(this.now());
     const values =
       outcome.status === 'published'
-        ? { status: outcome.status, platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso }
-        : { status: outcome.status, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso };
+        ? { status: outcome.status, attempts: attempt, platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso }
+        : { status: outcome.status, attempts: attempt, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso };
     const moved = await trx.updateTable('post_targets').set(values).where('id', '=', targetId).where('status', 'in', ['queued', 'publishing']).executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) return undefined;
     const target = await trx.selectFrom('post_targets').select('platform').where('id', '=', targetId).executeTakeFirstOrThrow();
@@ -383,7 +389,7 @@ export class PublishingService {
         : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
     // A retry notice the chat did not take yet comes first: queued, it would follow the result (and the summary).
     await this.deps.posts.sayQueuedNotices(postId, retryNoticeKey(targetId));
-    if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status);
+    if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status, target.attempts);
     await this.markReported(targetId, postId, target.status);
   }
 
@@ -440,7 +446,7 @@ function internalError(error: unknown): string {
 /** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
 const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
 
-/** How many more times a job comes back to say a recorded result when the chat could not be told. */
+/** How many runs after the one that recorded a result may try to say it in the thread. */
 const REPORT_RETRIES = 5;
 
 /** A target's result is recorded, but the thread could not be told. */
@@ -449,6 +455,8 @@ class ResultNotSaid extends Error {
     readonly targetId: string,
     readonly postId: string,
     readonly status: TargetStatus,
+    /** The attempt that recorded the result. */
+    readonly recordedAttempt: number,
   ) {
     super('could not say the result in the thread');
     this.name = 'ResultNotSaid';
