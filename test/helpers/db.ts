@@ -38,6 +38,23 @@ export interface ScratchDatabase {
 
 let created = 0;
 
+/**
+ * DROP DATABASE … WITH (FORCE), tried again for a few seconds when it may not terminate a session
+ * (42501): an autovacuum worker, which runs as the superuser, may be working on the database
+ * after a busy test; it finishes soon.
+ */
+async function dropDatabase(name: string): Promise<void> {
+  for (let tried = 1; ; tried += 1) {
+    try {
+      await withAdmin((client) => client.query(`drop database if exists ${name} with (force)`));
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42501' || tried >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: POSTGRES_URL });
   await client.connect();
@@ -62,7 +79,7 @@ export async function scratchDatabase(dir: string): Promise<ScratchDatabase> {
   return {
     url: url.toString(),
     dialect: 'postgres',
-    drop: () => withAdmin((client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: () => dropDatabase(name),
   };
 }
 

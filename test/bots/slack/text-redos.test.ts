@@ -47,7 +47,10 @@ function growth(work: (input: string) => unknown, n: number): { small: number; l
 describe('Slack text rendering grows linearly with adversarial input', () => {
   it('toMrkdwn and toSlackMessage: 4× the input takes at most about 4× the time', () => {
     for (const work of [toMrkdwn, (text: string) => toSlackMessage({ text, fields: [{ label: 'Caption', value: text }] }), fromSlackText]) {
-      const { ratio } = growth(work, 4000);
+      // The best of up to three measurements: a busy machine (another test, CI) can slow one of
+      // them; a quadratic pattern is ~16× every time (18.3× measured before the fix).
+      let ratio = Infinity;
+      for (let tried = 0; tried < 3 && ratio >= 8; tried++) ratio = Math.min(ratio, growth(work, 4000).ratio);
       expect(ratio).toBeLessThan(8);
     }
     // Still the same text, escaped.
