@@ -48,7 +48,12 @@ class BenchChat {
   async replyInThread(parent, message) {
     const messageId = `m${this.next++}`;
     this.channel.push({ messageId, threadId: parent.threadId ?? parent.messageId, text: message.text });
-    return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId, threadId: parent.threadId ?? parent.messageId };
+    return {
+      workspaceExternalId: parent.workspaceExternalId,
+      channelId: parent.channelId,
+      messageId,
+      threadId: parent.threadId ?? parent.messageId,
+    };
   }
   async updateMessage() {}
 }
@@ -66,7 +71,12 @@ const fileHost = `127.0.0.1:${files.address().port}`;
 const sims = await startSimulators({
   latencyMs: 0,
   x: {
-    rateLimits: { tweets: { limit: 1e6, windowSec: 900 }, usersMe: { limit: 1e6, windowSec: 900 }, mediaUpload: { limit: 1e6, windowSec: 900 }, mediaStatus: { limit: 1e6, windowSec: 900 } },
+    rateLimits: {
+      tweets: { limit: 1e6, windowSec: 900 },
+      usersMe: { limit: 1e6, windowSec: 900 },
+      mediaUpload: { limit: 1e6, windowSec: 900 },
+      mediaStatus: { limit: 1e6, windowSec: 900 },
+    },
     mediaProcessing: { checkAfterSecs: 0, inProgressPolls: 0 },
   },
   tiktok: { rateLimits: { creatorInfo: 1e6, init: 1e6, status: 1e6 }, processingPolls: 0, moderationPolls: 0, dailyPostCap: undefined },
@@ -98,27 +108,51 @@ const app = await startApp(config, createLogger('silent'), {
   worker: { pollMs: 10 },
 });
 const core = app.core;
-const who = (user) => ({ chat: 'slack', workspaceExternalId: 'T1', workspaceName: 'Bench', userExternalId: user, userName: user, isAdmin: true, channelId: 'C1' });
+const who = (user) => ({
+  chat: 'slack',
+  workspaceExternalId: 'T1',
+  workspaceName: 'Bench',
+  userExternalId: user,
+  userName: user,
+  isAdmin: true,
+  channelId: 'C1',
+});
 
 async function connect(platform, choice) {
   const reply = await core.commands.runText(who('U_ADA'), `connect ${platform}`);
   const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)[1];
   // One browser from the link to the callback: the sign-in is bound to it by a cookie.
   const opened = await fetch(link, { redirect: 'manual' });
-  const cookie = opened.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+  const cookie = opened.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .join('; ');
   const consent = opened.headers.get('location');
   const page = await fetch(await sims.followConsent(consent, choice), { headers: { cookie } });
   if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status}`);
 }
-for (const [platform, choice] of [['x'], ['tiktok'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }]]) await connect(platform, choice);
+for (const [platform, choice] of [
+  ['x'],
+  ['tiktok'],
+  ['facebook', { pages: ['100000000000001'] }],
+  ['instagram', { pages: ['100000000000001'] }],
+])
+  await connect(platform, choice);
 
-const jpeg = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } }).jpeg().toBuffer();
+const jpeg = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } })
+  .jpeg()
+  .toBuffer();
 hosted.set('/photo.jpg', jpeg);
 
 async function waitForFinal(postIds, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const open = await app.services.db.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).where('status', 'not in', ['published', 'failed', 'unconfirmed', 'cancelled']).execute();
+    const open = await app.services.db
+      .selectFrom('post_targets')
+      .select('id')
+      .where('post_id', 'in', postIds)
+      .where('status', 'not in', ['published', 'failed', 'unconfirmed', 'cancelled'])
+      .execute();
     if (open.length === 0) return;
     if (Date.now() > deadline) throw new Error(`${open.length} targets still open after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -126,7 +160,9 @@ async function waitForFinal(postIds, timeoutMs) {
 }
 
 async function request(text, attachmentName) {
-  const reply = await core.commands.runText(who('U_ADA'), text, [{ url: `http://${fileHost}${attachmentName}`, originalName: path.basename(attachmentName) }]);
+  const reply = await core.commands.runText(who('U_ADA'), text, [
+    { url: `http://${fileHost}${attachmentName}`, originalName: path.basename(attachmentName) },
+  ]);
   const id = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
   if (!id) throw new Error(`post refused: ${reply.message.text}`);
   return id;
@@ -134,13 +170,22 @@ async function request(text, attachmentName) {
 
 async function approve(postId) {
   const messageId = chat.channel.find((m) => !m.threadId && m.text.startsWith(`Post ${postId} from`)).messageId;
-  await core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+  await core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId,
+    userExternalId: 'U_BOB',
+    isBot: false,
+    decision: 'approve',
+    via: 'reaction',
+  });
 }
 
 // ---- 1. throughput ----
 process.stdout.write(`preparing ${POSTS} posts × 4 platforms…\n`);
 const postIds = [];
-for (let i = 0; i < POSTS; i += 1) postIds.push(await request(`post x,facebook,instagram,tiktok:public Bench post ${i} ${randomBytes(4).toString('hex')}`, '/photo.jpg'));
+for (let i = 0; i < POSTS; i += 1)
+  postIds.push(await request(`post x,facebook,instagram,tiktok:public Bench post ${i} ${randomBytes(4).toString('hex')}`, '/photo.jpg'));
 const requestsBefore = { x: sims.x.requests.length, graph: sims.graph.requests.length, tiktok: sims.tiktok.requests.length };
 sims.setLatency(LATENCY_MS);
 const started = Date.now();
@@ -156,10 +201,16 @@ const perTarget = {
   tiktok: (sims.tiktok.requests.length - requestsBefore.tiktok) / POSTS,
   // Graph serves Facebook and Instagram: split by path.
   facebook: sims.graph.requests.slice(requestsBefore.graph).filter((r) => r.path.includes('100000000000001')).length / POSTS,
-  instagram: sims.graph.requests.slice(requestsBefore.graph).filter((r) => r.path.includes('17841400000000001') || /^\/v\d+\.\d+\/\d{16,}$/.test(r.path)).length / POSTS,
+  instagram:
+    sims.graph.requests
+      .slice(requestsBefore.graph)
+      .filter((r) => r.path.includes('17841400000000001') || /^\/v\d+\.\d+\/\d{16,}$/.test(r.path)).length / POSTS,
 };
 const ideal = Object.fromEntries(
-  Object.entries(perTarget).map(([platform, requests]) => [platform, Math.ceil(POSTS / PUBLISH_CONCURRENCY[platform]) * requests * LATENCY_MS]),
+  Object.entries(perTarget).map(([platform, requests]) => [
+    platform,
+    Math.ceil(POSTS / PUBLISH_CONCURRENCY[platform]) * requests * LATENCY_MS,
+  ]),
 );
 const idealMs = Math.max(...Object.values(ideal));
 process.stdout.write(
@@ -167,9 +218,15 @@ process.stdout.write(
     '',
     `publish throughput: ${POSTS} posts × 4 platforms = ${POSTS * 4} targets, ${LATENCY_MS} ms latency per platform answer`,
     `  published: ${published} of ${targets.length}`,
-    `  requests per target: ${Object.entries(perTarget).map(([p, n]) => `${p} ${n.toFixed(1)}`).join(', ')}`,
-    `  concurrency bounds: ${Object.entries(PUBLISH_CONCURRENCY).map(([p, n]) => `${p} ${n}`).join(', ')}`,
-    `  ideal per platform (posts / bound × requests × latency): ${Object.entries(ideal).map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)} s`).join(', ')}`,
+    `  requests per target: ${Object.entries(perTarget)
+      .map(([p, n]) => `${p} ${n.toFixed(1)}`)
+      .join(', ')}`,
+    `  concurrency bounds: ${Object.entries(PUBLISH_CONCURRENCY)
+      .map(([p, n]) => `${p} ${n}`)
+      .join(', ')}`,
+    `  ideal per platform (posts / bound × requests × latency): ${Object.entries(ideal)
+      .map(([p, ms]) => `${p} ${(ms / 1000).toFixed(1)} s`)
+      .join(', ')}`,
     `  total: ${(elapsed / 1000).toFixed(1)} s; ideal ${(idealMs / 1000).toFixed(1)} s; ratio ${(elapsed / idealMs).toFixed(2)}×`,
     '',
   ].join('\n'),
@@ -195,7 +252,11 @@ const videoStarted = Date.now();
 await approve(videoPost);
 await waitForFinal([videoPost], 20 * 60_000);
 clearInterval(sampler);
-const videoTargets = await app.services.db.selectFrom('post_targets').select(['platform', 'status', 'failure_message']).where('post_id', '=', videoPost).execute();
+const videoTargets = await app.services.db
+  .selectFrom('post_targets')
+  .select(['platform', 'status', 'failure_message'])
+  .where('post_id', '=', videoPost)
+  .execute();
 process.stdout.write(
   [
     `1 GB video (${(VIDEO_BYTES / 1024 ** 3).toFixed(2)} GiB) to TikTok (chunked upload) and Facebook (pulled from /media): ${videoTargets.map((t) => `${t.platform} ${t.status}${t.failure_message ? ` (${t.failure_message})` : ''}`).join(', ')} in ${((Date.now() - videoStarted) / 1000).toFixed(1)} s`,
@@ -222,7 +283,19 @@ function writeMp4(file, size, durationMs, width, height) {
   };
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32(512), Buffer.from('isomiso2avc1mp41', 'latin1'));
   const mvhd = box('mvhd', Buffer.alloc(4), u32(0), u32(0), u32(1000), u32(durationMs), u32(0x00010000), Buffer.alloc(78));
-  const tkhd = box('tkhd', Buffer.from([0, 0, 0, 3]), u32(0), u32(0), u32(1), u32(0), u32(durationMs), Buffer.alloc(16), Buffer.alloc(36), u32(width * 65536), u32(height * 65536));
+  const tkhd = box(
+    'tkhd',
+    Buffer.from([0, 0, 0, 3]),
+    u32(0),
+    u32(0),
+    u32(1),
+    u32(0),
+    u32(durationMs),
+    Buffer.alloc(16),
+    Buffer.alloc(36),
+    u32(width * 65536),
+    u32(height * 65536),
+  );
   const header = Buffer.concat([ftyp, box('moov', mvhd, box('trak', tkhd))]);
   const fd = openSync(file, 'w');
   writeSync(fd, header);

@@ -55,9 +55,14 @@ async function startFakeSlack() {
       }
       const answers = {
         '/api/auth.test': { ok: true, team: 'Bench', team_id: 'T0BENCH', user: 'iqsp', user_id: 'U0BOT', bot_id: 'B0BOT' },
-        '/api/users.info': { ok: true, user: { id: 'U0ALICE', name: 'alice', is_admin: false, is_owner: false, is_bot: false, profile: { display_name: 'alice' } } },
+        '/api/users.info': {
+          ok: true,
+          user: { id: 'U0ALICE', name: 'alice', is_admin: false, is_owner: false, is_bot: false, profile: { display_name: 'alice' } },
+        },
       };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
     });
   });
   const port = await listen(server);
@@ -83,7 +88,11 @@ function signedCommand(fakeUrl, n) {
   const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return {
     body,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
   };
 }
 
@@ -114,7 +123,13 @@ function percentile(sorted, p) {
 
 function summary(name, run) {
   const sorted = [...run.latencies].sort((a, b) => a - b);
-  return { name, acksPerSecond: run.latencies.length / run.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), failures: run.failures };
+  return {
+    name,
+    acksPerSecond: run.latencies.length / run.seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    failures: run.failures,
+  };
 }
 
 async function benchSlackApp(fake) {
@@ -171,14 +186,17 @@ const app = await benchSlackApp(fake);
 const bare = await benchBareKoa(fake);
 await fake.close();
 
-const row = (r) => `${r.name.padEnd(36)} ${r.acksPerSecond.toFixed(0).padStart(8)} acks/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms${r.failures ? `   ${r.failures} non-200` : ''}`;
-console.log(`${REQUESTS} signed "/iqsp help" slash commands, ${CONCURRENCY} in flight (after ${WARMUP} to warm up), Node ${process.version}, ${os.cpus().length} CPU(s)`);
+const row = (r) =>
+  `${r.name.padEnd(36)} ${r.acksPerSecond.toFixed(0).padStart(8)} acks/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms${r.failures ? `   ${r.failures} non-200` : ''}`;
+console.log(
+  `${REQUESTS} signed "/iqsp help" slash commands, ${CONCURRENCY} in flight (after ${WARMUP} to warm up), Node ${process.version}, ${os.cpus().length} CPU(s)`,
+);
 console.log(row(app));
 console.log(row(bare));
 console.log(`replies delivered through response_url after the acks: ${app.replies} of ${REQUESTS + WARMUP}`);
 console.log(
   `ratio: IQSP acknowledges at ${((app.acksPerSecond / bare.acksPerSecond) * 100).toFixed(0)}% of a bare Koa route's rate ` +
     `(${(bare.acksPerSecond / app.acksPerSecond).toFixed(1)}× slower); p99 ${(app.p99 / bare.p99).toFixed(1)}× the bare route's; ` +
-    `p99 ${app.p99.toFixed(1)} ms is ${(app.p99 / 3000 * 100).toFixed(2)}% of Slack's 3 s ack window.`,
+    `p99 ${app.p99.toFixed(1)} ms is ${((app.p99 / 3000) * 100).toFixed(2)}% of Slack's 3 s ack window.`,
 );
 if (app.failures > 0 || bare.failures > 0) process.exitCode = 1;

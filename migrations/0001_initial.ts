@@ -145,11 +145,7 @@ export async function up(db: Db): Promise<void> {
     .addColumn('finished_at', 'text')
     .execute();
   await db.schema.createIndex('posts_status_idx').on('posts').columns(['status', 'approval_expires_at']).execute();
-  await db.schema
-    .createIndex('posts_approval_message_idx')
-    .on('posts')
-    .columns(['workspace_id', 'approval_message_id'])
-    .execute();
+  await db.schema.createIndex('posts_approval_message_idx').on('posts').columns(['workspace_id', 'approval_message_id']).execute();
 
   // One row per (post, account): its own lifecycle and its own result.
   await db.schema

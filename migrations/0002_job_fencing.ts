@@ -16,7 +16,10 @@ type Db = Kysely<any>;
 
 export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('jobs').addColumn('claim_token', 'text').execute();
-  await db.schema.alterTable('jobs').addColumn('interruptions', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('jobs')
+    .addColumn('interruptions', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   // Heartbeats find their jobs by token.
   await db.schema.createIndex('jobs_claim_token_idx').on('jobs').column('claim_token').execute();
 }

@@ -114,7 +114,17 @@ export async function openServices(config: Config, logger: Logger): Promise<Serv
   }
   const instanceId = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   const mediaStore = await createMediaStore(config, { logger });
-  return { config, logger, db, vault, secrets: new SecretStore(db, vault), metrics: createMetrics(), mediaStore, appliedMigrations, instanceId };
+  return {
+    config,
+    logger,
+    db,
+    vault,
+    secrets: new SecretStore(db, vault),
+    metrics: createMetrics(),
+    mediaStore,
+    appliedMigrations,
+    instanceId,
+  };
 }
 
 export interface AppOptions {
@@ -181,7 +191,10 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     return publisher;
   };
   const { metrics } = services;
-  const tokens = new TokenStore(db, secrets, publisherFor, { now, onRefresh: (platform, outcome) => metrics.tokenRefreshes.inc({ platform, outcome }) });
+  const tokens = new TokenStore(db, secrets, publisherFor, {
+    now,
+    onRefresh: (platform, outcome) => metrics.tokenRefreshes.inc({ platform, outcome }),
+  });
   const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
   const media = new MediaService({
     db,
@@ -247,7 +260,14 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   );
   const noticeWorker = new Worker(
     queue,
-    { queue: NOTICE_QUEUE, handler: posts.handleNotice, concurrency: 4, pollMs: workerOptions.pollMs, leaseMs: workerOptions.leaseMs, stopGraceMs: workerOptions.stopGraceMs },
+    {
+      queue: NOTICE_QUEUE,
+      handler: posts.handleNotice,
+      concurrency: 4,
+      pollMs: workerOptions.pollMs,
+      leaseMs: workerOptions.leaseMs,
+      stopGraceMs: workerOptions.stopGraceMs,
+    },
     logger,
   );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
@@ -324,10 +344,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
     metricsToken: config.metricsToken,
-    readiness: [async () => {
-      const problem = await mediaDirProblem(config.mediaDir);
-      return problem && `MEDIA_DIR ${problem}`;
-    }],
+    readiness: [
+      async () => {
+        const problem = await mediaDirProblem(config.mediaDir);
+        return problem && `MEDIA_DIR ${problem}`;
+      },
+    ],
     // Other roles answer only the health and metrics routes every process has.
     routes: roleRuns(role, 'web')
       ? [

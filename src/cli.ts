@@ -32,7 +32,10 @@ class UsageError extends Error {}
 
 /** The sandbox's chat surface, speaking to the in-process simulators. */
 async function sandboxSurface(sims: Simulators): Promise<SurfaceFactory> {
-  const [{ createSandboxSurface }, { simulatedPlatforms }] = await Promise.all([import('./sandbox/surface.js'), import('./sandbox/platforms.js')]);
+  const [{ createSandboxSurface }, { simulatedPlatforms }] = await Promise.all([
+    import('./sandbox/surface.js'),
+    import('./sandbox/platforms.js'),
+  ]);
   return createSandboxSurface(simulatedPlatforms(sims));
 }
 
@@ -51,7 +54,10 @@ function buildProgram(): Command {
     .command('serve')
     .description('run the HTTP server, the Slack app, the Discord bot, the publish workers and the cleanup cron, each where configured')
     .addOption(
-      new Option('--role <role>', 'what this process runs, for several instances on one PostgreSQL database: web (HTTP: OAuth callbacks, /media, Slack events), worker (publish workers and the cleanup cron), gateway (the Discord gateway, one per bot), or all')
+      new Option(
+        '--role <role>',
+        'what this process runs, for several instances on one PostgreSQL database: web (HTTP: OAuth callbacks, /media, Slack events), worker (publish workers and the cleanup cron), gateway (the Discord gateway, one per bot), or all',
+      )
         .choices(ROLES)
         .default('all'),
     )
@@ -59,7 +65,10 @@ function buildProgram(): Command {
       const env = environmentWithDotenv(process.env, process.cwd());
       const sandbox = sandboxDecision(env);
       // The sandbox's chat and platforms live inside the process: it cannot be split.
-      if (sandbox.run && options.role !== 'all') throw new UsageError(`--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`);
+      if (sandbox.run && options.role !== 'all')
+        throw new UsageError(
+          `--role ${options.role} needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)`,
+        );
       const sims = sandbox.run ? await (await import('./simulators/index.js')).startSimulators() : undefined;
       // The sandbox's simulated accounts and posts go to a database and media folder of their
       // own, so a real install in the same folder never meets them, and it talks to nothing real.
@@ -85,7 +94,6 @@ function buildProgram(): Command {
         process.once('SIGINT', onSignal);
       });
       await sims?.close();
-
     });
 
   program
@@ -154,7 +162,8 @@ function buildProgram(): Command {
     .action(async (options: { guild?: string }) => {
       const cfg = config();
       if (!cfg.discord.enabled) throw new ConfigError('DISCORD_TOKEN', `must be set to register commands (${cfg.discord.missing})`);
-      if (options.guild !== undefined && !/^\d{15,22}$/.test(options.guild)) throw new UsageError(`--guild must be a Discord guild id (digits), got "${options.guild}"`);
+      if (options.guild !== undefined && !/^\d{15,22}$/.test(options.guild))
+        throw new UsageError(`--guild must be a Discord guild id (digits), got "${options.guild}"`);
       const { registerDiscordCommands } = await import('./bots/discord/index.js');
       const result = await registerDiscordCommands({
         token: cfg.discord.token,
@@ -162,7 +171,9 @@ function buildProgram(): Command {
         apiUrl: cfg.discord.apiUrl,
         guildId: options.guild,
       });
-      process.stdout.write(`registered ${result.commands.map((c) => `/${c}`).join(', ')} (${result.scope === 'guild' ? `guild ${options.guild}` : 'global'})\n`);
+      process.stdout.write(
+        `registered ${result.commands.map((c) => `/${c}`).join(', ')} (${result.scope === 'guild' ? `guild ${options.guild}` : 'global'})\n`,
+      );
     });
 
   const vault = program.command('vault').description('manage the key that encrypts stored secrets');
@@ -200,7 +211,10 @@ async function main(argv: string[]): Promise<number> {
       if (error.exitCode === 0) return 0;
       // Bad usage: one line naming what is wrong (contract.md §1).
       const words = argv.slice(2).filter((w) => !w.startsWith('-'));
-      const problem = error.code === 'commander.help' ? `"${words.join(' ')}" needs a sub-command (run "iqsp ${words.join(' ')} --help")` : `${error.message.replace(/^error: /, '')} (run "iqsp --help" for the commands)`;
+      const problem =
+        error.code === 'commander.help'
+          ? `"${words.join(' ')}" needs a sub-command (run "iqsp ${words.join(' ')} --help")`
+          : `${error.message.replace(/^error: /, '')} (run "iqsp --help" for the commands)`;
       process.stderr.write(`iqsp: ${problem}\n`);
       return EXIT_USAGE;
     }

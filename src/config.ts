@@ -218,13 +218,21 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
 
-  const port = parse('PORT', read('PORT') ?? '3000', z.coerce.number().int().min(1).max(65535), 'must be a port number between 1 and 65535');
+  const port = parse(
+    'PORT',
+    read('PORT') ?? '3000',
+    z.coerce.number().int().min(1).max(65535),
+    'must be a port number between 1 and 65535',
+  );
   const publicUrl = trimSlash(httpUrl('PUBLIC_URL', read('PUBLIC_URL') ?? `http://localhost:${port}`));
   const allowHttp = optional(read('ALLOW_HTTP'), (v) => booleanValue('ALLOW_HTTP', v)) ?? false;
   // Connect links, OAuth redirect URIs and media URLs all start with PUBLIC_URL: over plain HTTP
   // anyone on the path reads them. Only this machine, or an operator who says so, may use http.
   if (publicUrl.startsWith('http:') && !isLoopbackUrl(publicUrl) && !allowHttp)
-    throw new ConfigError('PUBLIC_URL', `must be an https:// URL (got "${publicUrl}"); plain http is only for localhost, 127.0.0.1 and ::1, or set ALLOW_HTTP=true if TLS really ends elsewhere`);
+    throw new ConfigError(
+      'PUBLIC_URL',
+      `must be an https:// URL (got "${publicUrl}"); plain http is only for localhost, 127.0.0.1 and ::1, or set ALLOW_HTTP=true if TLS really ends elsewhere`,
+    );
 
   // Base URLs are checked even when their integration is off: a typo should not wait for the day it is turned on.
   const url = (name: string, fallback: string) => trimSlash(httpUrl(name, read(name) ?? fallback));
@@ -287,7 +295,12 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     approvalTtlHours: positiveHours('APPROVAL_TTL_HOURS', read('APPROVAL_TTL_HOURS') ?? '72'),
     mediaTtlHours: positiveHours('MEDIA_TTL_HOURS', read('MEDIA_TTL_HOURS') ?? '24'),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
-    logLevel: parse('LOG_LEVEL', (read('LOG_LEVEL') ?? 'info').toLowerCase(), z.enum(LOG_LEVELS), `must be one of ${LOG_LEVELS.join(', ')}`),
+    logLevel: parse(
+      'LOG_LEVEL',
+      (read('LOG_LEVEL') ?? 'info').toLowerCase(),
+      z.enum(LOG_LEVELS),
+      `must be one of ${LOG_LEVELS.join(', ')}`,
+    ),
     trustProxy: optional(read('TRUST_PROXY'), (v) => booleanValue('TRUST_PROXY', v)) ?? false,
     metricsToken: read('METRICS_TOKEN'),
   };
@@ -344,17 +357,29 @@ function mediaStoreConfig(read: (name: string) => string | undefined): MediaStor
   const presignedRedirect = optional(read('S3_PRESIGNED_REDIRECT'), (v) => booleanValue('S3_PRESIGNED_REDIRECT', v));
   const prefix = optional(read('S3_PREFIX'), (v) => {
     if (v.startsWith('/') || !/^[A-Za-z0-9!_.*'()/-]{1,512}$/.test(v))
-      throw new ConfigError('S3_PREFIX', `must be a key prefix of letters, digits and !_.*'()/- not starting with "/", such as iqsp/ (got "${v}")`);
+      throw new ConfigError(
+        'S3_PREFIX',
+        `must be a key prefix of letters, digits and !_.*'()/- not starting with "/", such as iqsp/ (got "${v}")`,
+      );
     return v;
   });
-  const keys = integration(read, ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'], ([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }));
+  const keys = integration(read, ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'], ([accessKeyId, secretAccessKey]) => ({
+    accessKeyId,
+    secretAccessKey,
+  }));
 
   if (kind === undefined && bucket !== undefined)
-    throw new ConfigError('MEDIA_STORE', 'is not set but S3_BUCKET is: set MEDIA_STORE=s3 to keep media in the bucket, or MEDIA_STORE=local to keep it in MEDIA_DIR');
+    throw new ConfigError(
+      'MEDIA_STORE',
+      'is not set but S3_BUCKET is: set MEDIA_STORE=s3 to keep media in the bucket, or MEDIA_STORE=local to keep it in MEDIA_DIR',
+    );
   if (kind !== 's3') return { kind: 'local' };
   if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'must be set when MEDIA_STORE=s3');
   if (region === undefined)
-    throw new ConfigError('S3_REGION', "must be set when MEDIA_STORE=s3: the bucket's region, such as eu-west-1 (S3-compatible services usually accept us-east-1)");
+    throw new ConfigError(
+      'S3_REGION',
+      "must be set when MEDIA_STORE=s3: the bucket's region, such as eu-west-1 (S3-compatible services usually accept us-east-1)",
+    );
   return {
     kind: 's3',
     bucket,
@@ -395,7 +420,10 @@ function slackConfig(read: (name: string) => string | undefined): SlackConfig {
     throw new ConfigError('SLACK_CLIENT_ID', 'must be set when SLACK_CLIENT_SECRET is set');
   // Socket Mode receives events over the app-level token's connection; HTTP mode needs the signing secret.
   if (signingSecret === undefined && appToken === undefined)
-    throw new ConfigError('SLACK_SIGNING_SECRET', 'must be set to enable the Slack app over HTTP (other SLACK_* variables are set), or set SLACK_APP_TOKEN for Socket Mode');
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'must be set to enable the Slack app over HTTP (other SLACK_* variables are set), or set SLACK_APP_TOKEN for Socket Mode',
+    );
   if (botToken === undefined && clientId === undefined)
     throw new ConfigError(
       'SLACK_BOT_TOKEN',
@@ -462,7 +490,15 @@ function trimSlash(url: string): string {
 }
 
 function positiveHours(variable: string, raw: string): number {
-  return parse(variable, raw, z.coerce.number().positive().max(24 * 365), 'must be a positive number of hours');
+  return parse(
+    variable,
+    raw,
+    z.coerce
+      .number()
+      .positive()
+      .max(24 * 365),
+    'must be a positive number of hours',
+  );
 }
 
 function cronExpression(raw: string): string {
@@ -486,8 +522,12 @@ function databaseLocation(raw: string, cwd: string): DatabaseLocation {
       throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
     }
     if (url.hostname === '' && !url.searchParams.get('host'))
-      throw new ConfigError('DATABASE_URL', 'needs a host, as in postgres://iqsp:PASSWORD@db.example.com:5432/iqsp (or ?host=/run/postgresql for a Unix socket)');
-    if (url.pathname.replace(/^\//, '') === '') throw new ConfigError('DATABASE_URL', 'needs a database name after the host, as in postgres://…@db.example.com:5432/iqsp');
+      throw new ConfigError(
+        'DATABASE_URL',
+        'needs a host, as in postgres://iqsp:PASSWORD@db.example.com:5432/iqsp (or ?host=/run/postgresql for a Unix socket)',
+      );
+    if (url.pathname.replace(/^\//, '') === '')
+      throw new ConfigError('DATABASE_URL', 'needs a database name after the host, as in postgres://…@db.example.com:5432/iqsp');
     sslModeOf(url);
     return { kind: 'postgres', url: raw };
   }
@@ -502,10 +542,14 @@ export function sslModeOf(url: URL): SslMode | undefined {
   const mode = url.searchParams.get('sslmode');
   if (mode === null) return undefined;
   if (mode === 'allow')
-    throw new ConfigError('DATABASE_URL', 'sslmode=allow is not supported (the driver cannot fall back from plain text to TLS); use disable, prefer, require, verify-ca or verify-full');
-  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
+    throw new ConfigError(
+      'DATABASE_URL',
+      'sslmode=allow is not supported (the driver cannot fall back from plain text to TLS); use disable, prefer, require, verify-ca or verify-full',
+    );
+  if (!(SSL_MODES as readonly string[]).includes(mode))
+    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
   if (mode === 'verify-ca' && !url.searchParams.get('sslrootcert'))
-    throw new ConfigError('DATABASE_URL', 'sslmode=verify-ca needs sslrootcert=PATH (the CA certificate that signed the server\'s)');
+    throw new ConfigError('DATABASE_URL', "sslmode=verify-ca needs sslrootcert=PATH (the CA certificate that signed the server's)");
   return mode as SslMode;
 }
 
@@ -516,9 +560,6 @@ export function parseKey(variable: string, raw: string, where?: string): Buffer 
     throw new ConfigError(variable, `must be base64 of 32 random bytes${label}; run "iqsp keygen" to make one`);
   const bytes = Buffer.from(raw.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (bytes.length !== 32)
-    throw new ConfigError(
-      variable,
-      `must be base64 of 32 random bytes${label}, got ${bytes.length} bytes; run "iqsp keygen" to make one`,
-    );
+    throw new ConfigError(variable, `must be base64 of 32 random bytes${label}, got ${bytes.length} bytes; run "iqsp keygen" to make one`);
   return bytes;
 }

@@ -40,7 +40,12 @@ describe('loadConfig', () => {
 
   it('enables an integration when its credentials are set, with default base URLs', () => {
     const config = loadConfig({ X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret', FACEBOOK_APP_ID: '1', FACEBOOK_APP_SECRET: 's' });
-    expect(config.x).toMatchObject({ enabled: true, clientId: 'id', apiUrl: 'https://api.x.com', authorizeUrl: 'https://x.com/i/oauth2/authorize' });
+    expect(config.x).toMatchObject({
+      enabled: true,
+      clientId: 'id',
+      apiUrl: 'https://api.x.com',
+      authorizeUrl: 'https://x.com/i/oauth2/authorize',
+    });
     expect(config.meta).toMatchObject({ enabled: true, graphApiUrl: 'https://graph.facebook.com/v26.0' });
     expect(integrationSummary(config)).toMatchObject({ x: 'on', facebook: 'on', instagram: 'on', tiktok: expect.stringMatching(/^off/) });
   });
@@ -55,7 +60,10 @@ describe('loadConfig', () => {
   });
 
   it('parses keys and previous keys', () => {
-    const config = loadConfig({ VAULT_KEY: KEY, VAULT_PREVIOUS_KEYS: `${Buffer.alloc(32, 2).toString('base64')}, ${Buffer.alloc(32, 3).toString('base64url')}` });
+    const config = loadConfig({
+      VAULT_KEY: KEY,
+      VAULT_PREVIOUS_KEYS: `${Buffer.alloc(32, 2).toString('base64')}, ${Buffer.alloc(32, 3).toString('base64url')}`,
+    });
     expect(config.vault.key).toEqual(Buffer.alloc(32, 1));
     expect(config.vault.previousKeys).toEqual([Buffer.alloc(32, 2), Buffer.alloc(32, 3)]);
   });

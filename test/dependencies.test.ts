@@ -25,7 +25,10 @@ function sourceFiles(dir: string): string[] {
 
 it('imports every runtime dependency somewhere in src/ or migrations/', () => {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const code = ['src', 'migrations'].flatMap((dir) => sourceFiles(path.join(ROOT, dir))).map((file) => readFileSync(file, 'utf8')).join('\n');
+  const code = ['src', 'migrations']
+    .flatMap((dir) => sourceFiles(path.join(ROOT, dir)))
+    .map((file) => readFileSync(file, 'utf8'))
+    .join('\n');
   const unused = Object.keys(pkg.dependencies).filter((name) => {
     if (name in NOT_IMPORTED_BY_NAME) return false;
     const quoted = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

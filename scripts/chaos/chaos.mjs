@@ -57,7 +57,9 @@ const PHASES = String(option('phases', 'sqlite,postgres')).split(',');
 const DATABASE_URL = option('database-url', process.env.IQSP_CHAOS_DATABASE_URL || process.env.IQSP_TEST_DATABASE_URL || '');
 const DRAIN_MS = Number(option('drain-ms', 120_000));
 let seed = Number(option('seed', Date.now() % 2 ** 31));
-console.log(`chaos: --targets ${TARGETS} --events ${EVENTS} --lease-ms ${LEASE_MS} --fault-rate ${FAULT_RATE} --phases ${PHASES.join(',')} --seed ${seed}`);
+console.log(
+  `chaos: --targets ${TARGETS} --events ${EVENTS} --lease-ms ${LEASE_MS} --fault-rate ${FAULT_RATE} --phases ${PHASES.join(',')} --seed ${seed}`,
+);
 
 /** A small seeded generator (mulberry32), so a run can be repeated with --seed. */
 function random() {
@@ -120,7 +122,11 @@ class Instance {
 
   async start() {
     this.port ||= await freePort();
-    const child = spawn(process.execPath, [SERVE], { cwd: this.dir, env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SERVE], {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH, ...this.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.alive = true;
     this.frozen = false;
@@ -130,7 +136,8 @@ class Instance {
     child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
     child.exited.then((how) => {
       if (this.child === child) this.alive = false;
-      if (how !== 'SIGKILL' && how !== 'SIGTERM' && how !== 0) console.error(`chaos: ${this.name} exited by itself (${how}); see ${this.logFile}`);
+      if (how !== 'SIGKILL' && how !== 'SIGTERM' && how !== 0)
+        console.error(`chaos: ${this.name} exited by itself (${how}); see ${this.logFile}`);
     });
     this.booting = (async () => {
       const deadline = Date.now() + 60_000;
@@ -200,10 +207,13 @@ async function startLoadBalancer(instances) {
   const forward = async (req, body, res, tries) => {
     const instance = await choose();
     if (!instance) return void res.writeHead(502).end('no instance');
-    const upstream = httpRequest({ host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const upstream = httpRequest(
+      { host: '127.0.0.1', port: instance.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     upstream.on('error', () => {
       if (!res.headersSent && tries < 5) void forward(req, body, res, tries + 1);
       else res.destroy();
@@ -227,7 +237,9 @@ function addPlatformChaos(sims) {
   const chance = (p) => () => random() < p;
   const all = [sims.x, sims.graph, sims.tiktok];
   for (const sim of all) {
-    const committing = (method, p) => method === 'POST' && (X_COMMIT.test(p) || FACEBOOK_COMMIT.test(p) || /\/media_publish$/.test(p) || /\/post\/publish\/(video|content)\/init\/?$/.test(p));
+    const committing = (method, p) =>
+      method === 'POST' &&
+      (X_COMMIT.test(p) || FACEBOOK_COMMIT.test(p) || /\/media_publish$/.test(p) || /\/post\/publish\/(video|content)\/init\/?$/.test(p));
     const roll = chance(FAULT_RATE);
     const half = chance(FAULT_RATE / 2);
     sim.faults.push(
@@ -237,7 +249,12 @@ function addPlatformChaos(sims) {
       // every reset runs the route, so the tally can count X's committing requests exactly).
       { match: (m, p) => sim !== sims.x && committing(m, p) && half(), kind: 'reset', times: Infinity },
       // A transient refusal anywhere else (retryable).
-      { match: (m, p) => !committing(m, p) && !p.includes('oauth') && !p.includes('token') && roll(), kind: 'status', status: 503, times: Infinity },
+      {
+        match: (m, p) => !committing(m, p) && !p.includes('oauth') && !p.includes('token') && roll(),
+        kind: 'status',
+        status: 503,
+        times: Infinity,
+      },
       // A slow answer now and then.
       { match: () => roll(), kind: 'slow', ms: between(200, 1_500), times: Infinity },
     );
@@ -251,8 +268,16 @@ function addPlatformChaos(sims) {
 }
 
 async function newDatabase(kind, dir) {
-  if (kind === 'sqlite') return { url: `sqlite:${path.join(dir, 'iqsp.sqlite')}`, location: { kind: 'sqlite', path: path.join(dir, 'iqsp.sqlite') }, drop: async () => undefined };
-  if (!/^postgres(ql)?:\/\//.test(DATABASE_URL)) throw new Error('the PostgreSQL phase needs --database-url postgres://… (or IQSP_CHAOS_DATABASE_URL / IQSP_TEST_DATABASE_URL): a role that may CREATE DATABASE');
+  if (kind === 'sqlite')
+    return {
+      url: `sqlite:${path.join(dir, 'iqsp.sqlite')}`,
+      location: { kind: 'sqlite', path: path.join(dir, 'iqsp.sqlite') },
+      drop: async () => undefined,
+    };
+  if (!/^postgres(ql)?:\/\//.test(DATABASE_URL))
+    throw new Error(
+      'the PostgreSQL phase needs --database-url postgres://… (or IQSP_CHAOS_DATABASE_URL / IQSP_TEST_DATABASE_URL): a role that may CREATE DATABASE',
+    );
   const name = `iqsp_chaos_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = async (sql) => {
     const client = new pg.Client({ connectionString: DATABASE_URL });
@@ -266,7 +291,11 @@ async function newDatabase(kind, dir) {
   await admin(`create database ${name}`);
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
-  return { url: url.toString(), location: { kind: 'postgres', url: url.toString() }, drop: () => admin(`drop database if exists ${name} with (force)`) };
+  return {
+    url: url.toString(),
+    location: { kind: 'postgres', url: url.toString() },
+    drop: () => admin(`drop database if exists ${name} with (force)`),
+  };
 }
 
 /** One phase: `count` instances on `kind`, `targets` targets, `events` events. */
@@ -274,14 +303,23 @@ async function phase(kind, count, targets, events) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `iqsp-chaos-${kind}-`));
   const sims = await startSimulators({
     x: {
-      rateLimits: { tweets: { limit: 1e6, windowSec: 900 }, usersMe: { limit: 1e6, windowSec: 900 }, mediaUpload: { limit: 1e6, windowSec: 900 }, mediaStatus: { limit: 1e6, windowSec: 900 } },
+      rateLimits: {
+        tweets: { limit: 1e6, windowSec: 900 },
+        usersMe: { limit: 1e6, windowSec: 900 },
+        mediaUpload: { limit: 1e6, windowSec: 900 },
+        mediaStatus: { limit: 1e6, windowSec: 900 },
+      },
       mediaProcessing: { checkAfterSecs: 0, inProgressPolls: 0 },
     },
     tiktok: { rateLimits: { creatorInfo: 1e6, init: 1e6, status: 1e6 }, processingPolls: 0, moderationPolls: 0, dailyPostCap: undefined },
     graph: { containerPolls: { image: 0, video: 0, carousel: 0 }, videoPolls: 0, mediaNotReadyAnswers: 0, instagramDailyLimit: 1e6 },
   });
-  const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } }).jpeg().toBuffer();
-  const files = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': image.length }).end(image));
+  const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } })
+    .jpeg()
+    .toBuffer();
+  const files = createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': image.length }).end(image),
+  );
   await new Promise((resolve) => files.listen(0, '127.0.0.1', resolve));
   const fileHost = `127.0.0.1:${files.address().port}`;
   const database = await newDatabase(kind, dir);
@@ -312,7 +350,11 @@ async function phase(kind, count, targets, events) {
     const instance = pick(instances.filter((i) => i.serving));
     if (!instance) return undefined;
     try {
-      const res = await fetchWithin(`${instance.url}${route}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, 6_000);
+      const res = await fetchWithin(
+        `${instance.url}${route}`,
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+        6_000,
+      );
       return res.ok ? await res.json() : undefined;
     } catch {
       return undefined;
@@ -320,13 +362,21 @@ async function phase(kind, count, targets, events) {
   };
 
   // ---- connect the four accounts (before any chaos) ----
-  for (const [platform, choice] of [['x'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }], ['tiktok']]) {
+  for (const [platform, choice] of [
+    ['x'],
+    ['facebook', { pages: ['100000000000001'] }],
+    ['instagram', { pages: ['100000000000001'] }],
+    ['tiktok'],
+  ]) {
     const reply = await deliver('/test/command', { user: 'U_ADA', text: `connect ${platform}` });
     const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply?.message?.text ?? '')?.[1];
     if (!link) throw new Error(`connect ${platform}: no link in ${JSON.stringify(reply)}`);
     // One browser from the link to the callback: the sign-in is bound to it by a cookie.
     const opened = await fetch(link, { redirect: 'manual' });
-    const cookie = opened.headers.getSetCookie().map((line) => line.split(';')[0]).join('; ');
+    const cookie = opened.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .join('; ');
     const consent = opened.headers.get('location');
     const page = await fetch(await sims.followConsent(consent, choice), { headers: { cookie } });
     if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status} ${await page.text()}`);
@@ -347,10 +397,20 @@ async function phase(kind, count, targets, events) {
       // request whose answer was lost may still exist, and the approver approves whatever is shown.
       for (;;) {
         const marker = `[chaos-${kind}-${String(i).padStart(4, '0')}-${randomBytes(3).toString('hex')}]`;
-        const reply = await deliver('/test/command', { user: 'U_ADA', text: `post x,facebook,instagram,tiktok:public Chaos ${marker}`, attachments: [{ url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` }] });
+        const reply = await deliver('/test/command', {
+          user: 'U_ADA',
+          text: `post x,facebook,instagram,tiktok:public Chaos ${marker}`,
+          attachments: [{ url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` }],
+        });
         if (/is waiting for approval/.test(reply?.message?.text ?? '')) break;
         await sleep(500);
-        const shown = await db.selectFrom('posts').select('id').where('caption', 'like', `%${marker}%`).where('approval_message_id', 'is not', null).execute().catch(() => []);
+        const shown = await db
+          .selectFrom('posts')
+          .select('id')
+          .where('caption', 'like', `%${marker}%`)
+          .where('approval_message_id', 'is not', null)
+          .execute()
+          .catch(() => []);
         if (shown.length > 0) break;
       }
       if (!chaosOver) await sleep(Math.max(0, span / posts - 20));
@@ -361,8 +421,16 @@ async function phase(kind, count, targets, events) {
   let approving = true;
   const approver = (async () => {
     while (approving) {
-      const pending = await db.selectFrom('posts').select(['id', 'approval_message_id']).where('status', '=', 'pending_approval').where('approval_message_id', 'is not', null).execute().catch(() => []);
-      await Promise.all(pending.map((p) => deliver('/test/react', { user: 'U_BOB', messageId: p.approval_message_id, decision: 'approve' })));
+      const pending = await db
+        .selectFrom('posts')
+        .select(['id', 'approval_message_id'])
+        .where('status', '=', 'pending_approval')
+        .where('approval_message_id', 'is not', null)
+        .execute()
+        .catch(() => []);
+      await Promise.all(
+        pending.map((p) => deliver('/test/react', { user: 'U_BOB', messageId: p.approval_message_id, decision: 'approve' })),
+      );
       await sleep(300);
     }
   })();
@@ -417,17 +485,36 @@ async function phase(kind, count, targets, events) {
   for (const instance of instances) if (!instance.alive) await instance.start();
   await submitter;
   stopPlatformChaos();
-  console.log(`chaos [${label}]: ${tally.kills} SIGKILL (each restarted), ${tally.stops} SIGSTOP/SIGCONT (${tally.longStops} longer than the ${LEASE_MS} ms lease) in ${seconds()}; draining…`);
+  console.log(
+    `chaos [${label}]: ${tally.kills} SIGKILL (each restarted), ${tally.stops} SIGSTOP/SIGCONT (${tally.longStops} longer than the ${LEASE_MS} ms lease) in ${seconds()}; draining…`,
+  );
 
   // ---- drain: every approved target final and said, every job over ----
   const deadline = Date.now() + DRAIN_MS;
   for (;;) {
-    const open = await db.selectFrom('post_targets').innerJoin('posts', 'posts.id', 'post_targets.post_id').select('post_targets.id').where((eb) => eb.or([eb('post_targets.status', 'in', ['queued', 'publishing']), eb.and([eb('post_targets.status', 'in', ['published', 'failed', 'unconfirmed']), eb('post_targets.finished_at', 'is', null)])])).execute();
+    const open = await db
+      .selectFrom('post_targets')
+      .innerJoin('posts', 'posts.id', 'post_targets.post_id')
+      .select('post_targets.id')
+      .where((eb) =>
+        eb.or([
+          eb('post_targets.status', 'in', ['queued', 'publishing']),
+          eb.and([eb('post_targets.status', 'in', ['published', 'failed', 'unconfirmed']), eb('post_targets.finished_at', 'is', null)]),
+        ]),
+      )
+      .execute();
     const jobs = await db.selectFrom('jobs').select('id').where('status', 'in', ['queued', 'running']).execute();
-    const pending = await db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_message_id', 'is not', null).execute();
+    const pending = await db
+      .selectFrom('posts')
+      .select('id')
+      .where('status', '=', 'pending_approval')
+      .where('approval_message_id', 'is not', null)
+      .execute();
     if (open.length === 0 && jobs.length === 0 && pending.length === 0) break;
     if (Date.now() > deadline) {
-      console.log(`chaos [${label}]: gave up draining after ${DRAIN_MS} ms: ${open.length} targets open, ${jobs.length} jobs queued or running, ${pending.length} posts pending`);
+      console.log(
+        `chaos [${label}]: gave up draining after ${DRAIN_MS} ms: ${open.length} targets open, ${jobs.length} jobs queued or running, ${pending.length} posts pending`,
+      );
       break;
     }
     await sleep(250);
@@ -441,9 +528,25 @@ async function phase(kind, count, targets, events) {
   const rows = await db
     .selectFrom('post_targets')
     .innerJoin('posts', 'posts.id', 'post_targets.post_id')
-    .select(['post_targets.id', 'post_targets.platform', 'post_targets.status', 'post_targets.finished_at', 'post_targets.account_label', 'post_targets.failure_message', 'posts.id as postId', 'posts.caption', 'posts.status as postStatus', 'posts.approval_message_id'])
+    .select([
+      'post_targets.id',
+      'post_targets.platform',
+      'post_targets.status',
+      'post_targets.finished_at',
+      'post_targets.account_label',
+      'post_targets.failure_message',
+      'posts.id as postId',
+      'posts.caption',
+      'posts.status as postStatus',
+      'posts.approval_message_id',
+    ])
     .execute();
-  const approvals = await db.selectFrom('approvals').select(['post_id']).where('counted', '=', 1).where('decision', '=', 'approve').execute();
+  const approvals = await db
+    .selectFrom('approvals')
+    .select(['post_id'])
+    .where('counted', '=', 1)
+    .where('decision', '=', 'approve')
+    .execute();
   const approvedPosts = new Set(approvals.map((a) => a.post_id));
   const thread = new Map();
   for (const line of readFileSync(chatLog, 'utf8').split('\n')) {
@@ -467,8 +570,11 @@ async function phase(kind, count, targets, events) {
   // Committing requests the platform's route processed: on X every reset ran the route (see
   // addPlatformChaos), and a second tweet of the same text is refused as a duplicate but was sent.
   const processed = (r, resetsRan) => r.fault === undefined || r.fault === 'slow' || (resetsRan && r.fault === 'reset');
-  for (const r of sims.x.requests) if (r.method === 'POST' && X_COMMIT.test(r.path) && processed(r, true)) bump(sent, `x ${markerOf(JSON.stringify(r.body))}`);
-  for (const r of sims.graph.requests) if (r.method === 'POST' && FACEBOOK_COMMIT.test(r.path) && processed(r, false)) bump(sent, `facebook ${markerOf(JSON.stringify(r.body))}`);
+  for (const r of sims.x.requests)
+    if (r.method === 'POST' && X_COMMIT.test(r.path) && processed(r, true)) bump(sent, `x ${markerOf(JSON.stringify(r.body))}`);
+  for (const r of sims.graph.requests)
+    if (r.method === 'POST' && FACEBOOK_COMMIT.test(r.path) && processed(r, false))
+      bump(sent, `facebook ${markerOf(JSON.stringify(r.body))}`);
 
   const table = { approved: 0, published: 0, unconfirmedLive: 0, unconfirmedNotLive: 0, failed: 0, lost: 0, twice: 0, notApproved: 0 };
   const problems = [];
@@ -487,11 +593,15 @@ async function phase(kind, count, targets, events) {
     const said = (thread.get(t.approval_message_id) ?? []).some((line) => line.startsWith(`${t.account_label}: ${t.status}`));
     if (sentCount > 1) {
       table.twice += 1;
-      problems.push(`sent twice: post ${t.postId} ${t.account_label} (${liveCount} live, ${sent.get(key) ?? 0} committing requests processed; status ${t.status})`);
+      problems.push(
+        `sent twice: post ${t.postId} ${t.account_label} (${liveCount} live, ${sent.get(key) ?? 0} committing requests processed; status ${t.status})`,
+      );
     }
     if (!FINAL.includes(t.status) || t.finished_at === null || !said || (t.status === 'published' && liveCount === 0)) {
       table.lost += 1;
-      problems.push(`lost: post ${t.postId} ${t.account_label}: ${t.status}${t.finished_at === null ? ', never marked reported' : ''}${said ? '' : ', not said in its thread'}${t.status === 'published' && liveCount === 0 ? ', published but not at the platform' : ''} (post ${t.postStatus})`);
+      problems.push(
+        `lost: post ${t.postId} ${t.account_label}: ${t.status}${t.finished_at === null ? ', never marked reported' : ''}${said ? '' : ', not said in its thread'}${t.status === 'published' && liveCount === 0 ? ', published but not at the platform' : ''} (post ${t.postStatus})`,
+      );
       continue;
     }
     if (t.status === 'published') table.published += liveCount === 1 ? 1 : 0;
@@ -542,8 +652,15 @@ console.log(line('lost (must be 0)', ...results.map((r) => r.table.lost)));
 console.log(line('sent twice (must be 0)', ...results.map((r) => r.table.twice)));
 console.log(line('requests never shown for approval', ...results.map((r) => r.table.notApproved)));
 for (const r of results) {
-  if (r.reasons.size > 0) console.log(`\n[${r.label}] failure reasons:\n${[...r.reasons].map(([reason, n]) => `  ${n} × ${reason}`).join('\n')}`);
-  if (r.problems.length > 0) console.log(`\n[${r.label}] problems (files kept in ${r.dir}):\n${r.problems.slice(0, 40).map((p) => `  ${p}`).join('\n')}${r.problems.length > 40 ? `\n  … ${r.problems.length - 40} more` : ''}`);
+  if (r.reasons.size > 0)
+    console.log(`\n[${r.label}] failure reasons:\n${[...r.reasons].map(([reason, n]) => `  ${n} × ${reason}`).join('\n')}`);
+  if (r.problems.length > 0)
+    console.log(
+      `\n[${r.label}] problems (files kept in ${r.dir}):\n${r.problems
+        .slice(0, 40)
+        .map((p) => `  ${p}`)
+        .join('\n')}${r.problems.length > 40 ? `\n  … ${r.problems.length - 40} more` : ''}`,
+    );
 }
 const bad = results.some((r) => r.table.lost > 0 || r.table.twice > 0 || r.problems.length > 0);
 console.log(bad ? '\nchaos: FAILED (lost or sent twice is not 0)' : '\nchaos: OK (nothing lost, nothing sent twice)');

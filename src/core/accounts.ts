@@ -53,11 +53,7 @@ export class AccountsService {
 
   async health(account: SocialAccount): Promise<TokenHealth> {
     if (account.status === 'needs_reconnect') return { kind: 'needs_reconnect', reason: account.status_reason ?? 'connect it again' };
-    const secrets = await this.deps.db
-      .selectFrom('secrets')
-      .select(['name', 'expires_at'])
-      .where('account_id', '=', account.id)
-      .execute();
+    const secrets = await this.deps.db.selectFrom('secrets').select(['name', 'expires_at']).where('account_id', '=', account.id).execute();
     const access = secrets.find((s) => s.name === 'access_token');
     const refresh = secrets.find((s) => s.name === 'refresh_token');
     if (!access) return { kind: 'needs_reconnect', reason: 'no token is stored' };
@@ -110,11 +106,11 @@ export class AccountsService {
       .where('platform', '=', platform)
       .execute();
     const wanted = handle?.toLowerCase();
-    const matches = wanted
-      ? candidates.filter((a) => targetNames(a).some((n) => n.toLowerCase() === wanted))
-      : candidates;
+    const matches = wanted ? candidates.filter((a) => targetNames(a).some((n) => n.toLowerCase() === wanted)) : candidates;
     if (matches.length === 0)
-      return privateReply(wanted ? `${name} @${handle} is not connected in this workspace.` : `${name} is not connected in this workspace.`);
+      return privateReply(
+        wanted ? `${name} @${handle} is not connected in this workspace.` : `${name} is not connected in this workspace.`,
+      );
     if (matches.length > 1)
       return privateReply(
         `Several ${name} accounts are connected: ${matches.map((a) => this.label(a)).join(', ')}. Say which one: \`disconnect ${platform} @handle\`.`,
@@ -146,7 +142,8 @@ export class AccountsService {
   ): Promise<string | undefined> {
     const publisher = this.deps.publishers.get(account.platform);
     const label = this.label(account);
-    if (!publisher) return `${label} could not be revoked at the platform because it is no longer configured here; remove IQSP in the platform's app settings.`;
+    if (!publisher)
+      return `${label} could not be revoked at the platform because it is no longer configured here; remove IQSP in the platform's app settings.`;
     const group = publisher.revocationGroup?.(toAccountRef(account));
     if (group) {
       if (revokedGroups.has(group)) return undefined;
@@ -190,7 +187,11 @@ export class AccountsService {
   /** Other connected accounts (any workspace) that share `account`'s grant and are not leaving. */
   private async accountsInGroup(group: string, account: SocialAccount, leaving: ReadonlySet<string>): Promise<SocialAccount[]> {
     if (!account.platform_user_id) return [];
-    const candidates = await this.deps.db.selectFrom('social_accounts').selectAll().where('platform_user_id', '=', account.platform_user_id).execute();
+    const candidates = await this.deps.db
+      .selectFrom('social_accounts')
+      .selectAll()
+      .where('platform_user_id', '=', account.platform_user_id)
+      .execute();
     return candidates.filter(
       (other) => !leaving.has(other.id) && this.deps.publishers.get(other.platform)?.revocationGroup?.(toAccountRef(other)) === group,
     );

@@ -70,7 +70,8 @@ export function applyDecision(state: ApprovalState, event: DecisionEvent, policy
   if (current.status !== 'pending') return { kind: 'ignored', reason: 'not-pending', state: current };
   if (event.isBot) return { kind: 'ignored', reason: 'bot', state: current };
   if (event.userId === current.requesterId) return { kind: 'ignored', reason: 'requester', state: current };
-  if (event.isOutsider === true && !policy.approverIds.includes(event.userId)) return { kind: 'ignored', reason: 'outsider', state: current };
+  if (event.isOutsider === true && !policy.approverIds.includes(event.userId))
+    return { kind: 'ignored', reason: 'outsider', state: current };
   if (!isEligibleApprover(event.userId, current, policy)) return { kind: 'ignored', reason: 'not-an-approver', state: current };
 
   switch (event.kind) {

@@ -77,7 +77,9 @@ export class CommandRouter {
     } catch (error) {
       const reference = randomUUID().slice(0, 8);
       this.deps.logger.error({ err: error, reference, command: command.kind }, 'command failed');
-      return privateReply(`Sorry, something went wrong on IQSP's side while running \`${command.kind}\` (reference ${reference}). Nothing was half-done; try again in a minute.`);
+      return privateReply(
+        `Sorry, something went wrong on IQSP's side while running \`${command.kind}\` (reference ${reference}). Nothing was half-done; try again in a minute.`,
+      );
     }
   }
 

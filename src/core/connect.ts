@@ -112,10 +112,9 @@ export class ConnectService {
       })
       .execute();
     const url = `${this.deps.publicUrl}/connect/${token}`;
-    return privateReply(
-      `Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`,
-      { buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }] },
-    );
+    return privateReply(`Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`, {
+      buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }],
+    });
   }
 
   /**
@@ -125,14 +124,15 @@ export class ConnectService {
    */
   async openLink(token: string, browserNonce?: string): Promise<LinkOutcome> {
     const nowIso = isoNow(this.now());
-    const link = await this.deps.db
-      .selectFrom('connect_links')
-      .selectAll()
-      .where('token_hash', '=', hashToken(token))
-      .executeTakeFirst();
+    const link = await this.deps.db.selectFrom('connect_links').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
     if (!link) return errorPage('This connect link is not valid', 'Run `connect <platform>` in chat to get a new link.');
-    if (link.used_at) return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
-    if (link.expires_at <= nowIso) return errorPage('This connect link has expired', 'Links are valid for 15 minutes. Run `connect <platform>` in chat to get a new one.');
+    if (link.used_at)
+      return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
+    if (link.expires_at <= nowIso)
+      return errorPage(
+        'This connect link has expired',
+        'Links are valid for 15 minutes. Run `connect <platform>` in chat to get a new one.',
+      );
     const publisher = this.deps.publishers.get(link.platform);
     if (!publisher) return errorPage(`${link.platform} is no longer configured`, 'Ask the person who runs IQSP to configure it.');
 
@@ -187,7 +187,11 @@ export class ConnectService {
     const publisher = this.deps.publishers.get(platform);
     if (!publisher) return errorPage(`${platform} is not configured`, 'Ask the person who runs IQSP to configure it.').page;
     const stateParam = query.state;
-    if (!stateParam) return errorPage('This sign-in cannot be finished', 'The answer from the platform has no state. Start again from chat with `connect`.').page;
+    if (!stateParam)
+      return errorPage(
+        'This sign-in cannot be finished',
+        'The answer from the platform has no state. Start again from chat with `connect`.',
+      ).page;
 
     const nowIso = isoNow(this.now());
     const state = await this.deps.db
@@ -206,7 +210,8 @@ export class ConnectService {
     if (state.used_at)
       return errorPage('This sign-in was already used', 'Each sign-in works once. Start again from chat with `connect`.').page;
     if (state.expires_at <= nowIso)
-      return errorPage('This sign-in has expired', 'Sign-ins must be finished within 15 minutes. Start again from chat with `connect`.').page;
+      return errorPage('This sign-in has expired', 'Sign-ins must be finished within 15 minutes. Start again from chat with `connect`.')
+        .page;
     const consumed = await this.deps.db
       .updateTable('oauth_states')
       .set({ used_at: nowIso, code_verifier_sealed: null })
@@ -225,14 +230,18 @@ export class ConnectService {
           : `Nothing was connected. ${publisher.displayName} said: ${query.error_description ?? query.error}.`,
       ).page;
     }
-    if (!query.code) return errorPage('This sign-in cannot be finished', `${publisher.displayName} sent no authorization code. Start again from chat.`).page;
+    if (!query.code)
+      return errorPage('This sign-in cannot be finished', `${publisher.displayName} sent no authorization code. Start again from chat.`)
+        .page;
 
     let granted: GrantedAccount[];
     try {
       granted = await publisher.finishConnect({
         code: query.code,
         redirectUri: this.redirectUri(platform),
-        codeVerifier: state.code_verifier_sealed ? this.deps.vault.open(state.code_verifier_sealed, codeVerifierSealedFor(state.state_hash)) : undefined,
+        codeVerifier: state.code_verifier_sealed
+          ? this.deps.vault.open(state.code_verifier_sealed, codeVerifierSealedFor(state.state_hash))
+          : undefined,
         query,
       });
     } catch (error) {
@@ -245,7 +254,10 @@ export class ConnectService {
       };
     }
     if (granted.length === 0)
-      return errorPage(`No ${publisher.displayName} account was granted`, 'Nothing was connected. Run `connect` again and select at least one account.').page;
+      return errorPage(
+        `No ${publisher.displayName} account was granted`,
+        'Nothing was connected. Run `connect` again and select at least one account.',
+      ).page;
 
     const labels = await this.storeAccounts(state.workspace_id, state.chat_user_id, publisher, granted);
     const workspace = await this.workspaceName(state.workspace_id);
@@ -262,7 +274,11 @@ export class ConnectService {
 
   /** The workspace as its people know it: its name, or its id where the chat did not tell it. */
   private async workspaceName(workspaceId: string): Promise<string> {
-    const row = await this.deps.db.selectFrom('workspaces').select(['name', 'external_id']).where('id', '=', workspaceId).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('workspaces')
+      .select(['name', 'external_id'])
+      .where('id', '=', workspaceId)
+      .executeTakeFirst();
     return row?.name ?? row?.external_id ?? workspaceId;
   }
 
@@ -329,7 +345,10 @@ export class ConnectService {
     const port = row && this.deps.chat(row.chat);
     if (!row || !port) return;
     try {
-      await port.sendPrivate({ chat: row.chat, workspaceExternalId: row.workspaceExternalId, userExternalId: row.userExternalId }, { text });
+      await port.sendPrivate(
+        { chat: row.chat, workspaceExternalId: row.workspaceExternalId, userExternalId: row.userExternalId },
+        { text },
+      );
     } catch (error) {
       // The account is connected either way; the page says so too.
       this.deps.logger.warn({ err: error }, 'could not tell the user in chat that the account is connected');

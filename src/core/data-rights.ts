@@ -169,7 +169,12 @@ export class DataRightsService {
       });
     }
 
-    const approvals = await db.selectFrom('approvals').selectAll().where('chat_user_id', '=', member.userId).orderBy('created_at').execute();
+    const approvals = await db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('chat_user_id', '=', member.userId)
+      .orderBy('created_at')
+      .execute();
     const approver = await db
       .selectFrom('workspace_approvers')
       .select('chat_user_id')
@@ -191,9 +196,19 @@ export class DataRightsService {
       },
       accounts: accountDocs,
       posts: postDocs,
-      approvals: approvals.map((a) => ({ postId: a.post_id, decision: a.decision, via: a.via, counted: a.counted === 1, at: a.created_at })),
+      approvals: approvals.map((a) => ({
+        postId: a.post_id,
+        decision: a.decision,
+        via: a.via,
+        counted: a.counted === 1,
+        at: a.created_at,
+      })),
       approverOfWorkspace: approver !== undefined,
-      activity: activity.map((e) => ({ at: e.at, action: e.action, subject: e.subject_type && e.subject_id ? `${e.subject_type}:${e.subject_id}` : null })),
+      activity: activity.map((e) => ({
+        at: e.at,
+        action: e.action,
+        subject: e.subject_type && e.subject_id ? `${e.subject_type}:${e.subject_id}` : null,
+      })),
     };
   }
 
@@ -210,7 +225,13 @@ export class DataRightsService {
       content: `${JSON.stringify(document, null, 2)}\n`,
       comment: 'Everything IQSP stores about you in this workspace (tokens are never included).',
     });
-    await appendAudit(this.deps.db, { action: 'data.exported', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'user', subjectId: member.userId });
+    await appendAudit(this.deps.db, {
+      action: 'data.exported',
+      workspaceId: member.workspaceId,
+      actorId: member.userId,
+      subjectType: 'user',
+      subjectId: member.userId,
+    });
     return privateReply('Your data export is in your direct messages.');
   }
 
@@ -222,7 +243,12 @@ export class DataRightsService {
    */
   async workspaceRemoved(chat: ChatKind, externalId: string, reason: string): Promise<{ accounts: number } | undefined> {
     const db = this.deps.db;
-    const workspace = await db.selectFrom('workspaces').select('id').where('chat', '=', chat).where('external_id', '=', externalId).executeTakeFirst();
+    const workspace = await db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('chat', '=', chat)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
     if (!workspace) return undefined;
     const accounts = await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspace.id).execute();
     await this.revokeAll(accounts);
@@ -231,15 +257,32 @@ export class DataRightsService {
       if (accounts.length > 0) {
         const ids = accounts.map((a) => a.id);
         await trx.deleteFrom('secrets').where('account_id', 'in', ids).execute();
-        await trx.updateTable('social_accounts').set({ status: 'needs_reconnect', status_reason: REMOVED_REASON, updated_at: nowIso }).where('id', 'in', ids).execute();
+        await trx
+          .updateTable('social_accounts')
+          .set({ status: 'needs_reconnect', status_reason: REMOVED_REASON, updated_at: nowIso })
+          .where('id', 'in', ids)
+          .execute();
       }
       await trx.deleteFrom('oauth_states').where('workspace_id', '=', workspace.id).execute();
       await trx.deleteFrom('connect_links').where('workspace_id', '=', workspace.id).execute();
-      await trx.updateTable('workspaces').set({ uninstalled_at: nowIso, updated_at: nowIso }).where('id', '=', workspace.id).where('uninstalled_at', 'is', null).execute();
-      await appendAudit(trx, { action: 'workspace.removed', workspaceId: workspace.id, actorId: null, detail: { reason, accounts: accounts.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS } });
+      await trx
+        .updateTable('workspaces')
+        .set({ uninstalled_at: nowIso, updated_at: nowIso })
+        .where('id', '=', workspace.id)
+        .where('uninstalled_at', 'is', null)
+        .execute();
+      await appendAudit(trx, {
+        action: 'workspace.removed',
+        workspaceId: workspace.id,
+        actorId: null,
+        detail: { reason, accounts: accounts.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS },
+      });
     });
     await eraseResidue(db, ['secrets', 'oauth_states', 'connect_links']);
-    this.deps.logger.info({ chat, workspace: externalId, accounts: accounts.length, reason }, 'the app was removed from a workspace: its tokens are deleted, the rest after the retention');
+    this.deps.logger.info(
+      { chat, workspace: externalId, accounts: accounts.length, reason },
+      'the app was removed from a workspace: its tokens are deleted, the rest after the retention',
+    );
     return { accounts: accounts.length };
   }
 
@@ -251,7 +294,10 @@ export class DataRightsService {
       try {
         await this.deps.accounts.revokeAtPlatform(account, leaving, revokedGroups);
       } catch (error) {
-        this.deps.logger.warn({ err: error, accountId: account.id }, 'could not revoke an account of a removed workspace; its tokens are deleted anyway');
+        this.deps.logger.warn(
+          { err: error, accountId: account.id },
+          'could not revoke an account of a removed workspace; its tokens are deleted anyway',
+        );
       }
     }
   }
@@ -293,9 +339,25 @@ export class DataRightsService {
         .execute();
       if (postIds.length > 0) {
         const targetIds = (await trx.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).execute()).map((t) => t.id);
-        if (targetIds.length > 0) await trx.deleteFrom('jobs').where('dedupe_key', 'in', targetIds.map((id) => `publish:${id}`)).execute();
+        if (targetIds.length > 0)
+          await trx
+            .deleteFrom('jobs')
+            .where(
+              'dedupe_key',
+              'in',
+              targetIds.map((id) => `publish:${id}`),
+            )
+            .execute();
       }
-      if (mediaRows.length > 0) await trx.deleteFrom('media').where('id', 'in', mediaRows.map((m) => m.id)).execute();
+      if (mediaRows.length > 0)
+        await trx
+          .deleteFrom('media')
+          .where(
+            'id',
+            'in',
+            mediaRows.map((m) => m.id),
+          )
+          .execute();
       for (const account of accounts) await this.deps.accounts.deleteAccount(account, null, trx);
       if (postIds.length > 0) await trx.deleteFrom('posts').where('id', 'in', postIds).execute();
       await trx.deleteFrom('approvals').where('chat_user_id', '=', member.userId).execute();
@@ -304,7 +366,12 @@ export class DataRightsService {
       await trx.deleteFrom('connect_links').where('chat_user_id', '=', member.userId).execute();
       // Erasure is the one change made to audit entries: their actor becomes anonymous.
       await trx.updateTable('audit_log').set({ actor_id: null }).where('actor_id', '=', member.userId).execute();
-      await trx.updateTable('audit_log').set({ subject_id: null }).where('subject_type', '=', 'user').where('subject_id', '=', member.userId).execute();
+      await trx
+        .updateTable('audit_log')
+        .set({ subject_id: null })
+        .where('subject_type', '=', 'user')
+        .where('subject_id', '=', member.userId)
+        .execute();
       await trx.deleteFrom('chat_users').where('id', '=', member.userId).execute();
       const deletedCounts = { accounts: accounts.length, posts: postIds.length, mediaFiles: mediaRows.length };
       await appendAudit(trx, { action: 'data.deleted', workspaceId: member.workspaceId, actorId: null, detail: deletedCounts });
@@ -319,7 +386,18 @@ export class DataRightsService {
       }
     }
     // Where the person's content was: the audit log and the queue hold only ids.
-    await eraseResidue(db, ['chat_users', 'posts', 'post_targets', 'media', 'approvals', 'social_accounts', 'secrets', 'oauth_states', 'connect_links', 'workspace_approvers']);
+    await eraseResidue(db, [
+      'chat_users',
+      'posts',
+      'post_targets',
+      'media',
+      'approvals',
+      'social_accounts',
+      'secrets',
+      'oauth_states',
+      'connect_links',
+      'workspace_approvers',
+    ]);
 
     const text = `deleted: your data in this workspace (${counts.accounts} account(s), ${counts.posts} post(s), ${counts.mediaFiles} media file(s), your approvals and profile).`;
     return privateReply(revokeNotes.length > 0 ? `${text}\n${revokeNotes.join('\n')}` : text);
@@ -334,27 +412,74 @@ export class DataRightsService {
 export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; logger: Logger }, now: Date): Promise<number> {
   const { db } = deps;
   const cutoff = isoNow(new Date(now.getTime() - REMOVED_WORKSPACE_RETENTION_DAYS * 24 * 3600_000));
-  const due = await db.selectFrom('workspaces').select('id').where('uninstalled_at', 'is not', null).where('uninstalled_at', '<=', cutoff).execute();
+  const due = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('uninstalled_at', 'is not', null)
+    .where('uninstalled_at', '<=', cutoff)
+    .execute();
   let purged = 0;
   for (const { id } of due) {
     const mediaKeys = await db.transaction().execute(async (trx) => {
       // Used again since it was picked: kept.
-      const still = await trx.selectFrom('workspaces').select('id').where('id', '=', id).where('uninstalled_at', '<=', cutoff).executeTakeFirst();
+      const still = await trx
+        .selectFrom('workspaces')
+        .select('id')
+        .where('id', '=', id)
+        .where('uninstalled_at', '<=', cutoff)
+        .executeTakeFirst();
       if (!still) return undefined;
       const media = await trx.selectFrom('media').select('storage_key').where('workspace_id', '=', id).execute();
-      const targets = await trx.selectFrom('post_targets').innerJoin('posts', 'posts.id', 'post_targets.post_id').select('post_targets.id').where('posts.workspace_id', '=', id).execute();
-      if (targets.length > 0) await trx.deleteFrom('jobs').where('dedupe_key', 'in', targets.map((t) => `publish:${t.id}`)).execute();
+      const targets = await trx
+        .selectFrom('post_targets')
+        .innerJoin('posts', 'posts.id', 'post_targets.post_id')
+        .select('post_targets.id')
+        .where('posts.workspace_id', '=', id)
+        .execute();
+      if (targets.length > 0)
+        await trx
+          .deleteFrom('jobs')
+          .where(
+            'dedupe_key',
+            'in',
+            targets.map((t) => `publish:${t.id}`),
+          )
+          .execute();
       await trx.deleteFrom('audit_log').where('workspace_id', '=', id).execute();
       // Everything else the workspace holds goes with it (ON DELETE CASCADE).
       await trx.deleteFrom('workspaces').where('id', '=', id).execute();
-      await appendAudit(trx, { action: 'workspace.purged', workspaceId: null, actorId: null, detail: { mediaFiles: media.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS } }, now);
+      await appendAudit(
+        trx,
+        {
+          action: 'workspace.purged',
+          workspaceId: null,
+          actorId: null,
+          detail: { mediaFiles: media.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS },
+        },
+        now,
+      );
       return media.map((m) => m.storage_key);
     });
     if (!mediaKeys) continue;
     purged += 1;
     for (const key of mediaKeys)
-      await deps.media.delete(key).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not remove a media file of a purged workspace; the file sweep removes it'));
+      await deps.media
+        .delete(key)
+        .catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'could not remove a media file of a purged workspace; the file sweep removes it'),
+        );
   }
-  if (purged > 0) await eraseResidue(db, ['workspaces', 'chat_users', 'social_accounts', 'posts', 'post_targets', 'media', 'approvals', 'audit_log', 'workspace_approvers']);
+  if (purged > 0)
+    await eraseResidue(db, [
+      'workspaces',
+      'chat_users',
+      'social_accounts',
+      'posts',
+      'post_targets',
+      'media',
+      'approvals',
+      'audit_log',
+      'workspace_approvers',
+    ]);
   return purged;
 }

@@ -17,7 +17,15 @@ export async function ensureWorkspace(db: Db, chat: ChatKind, externalId: string
   const now = isoNow();
   await db
     .insertInto('workspaces')
-    .values({ id: randomUUID(), chat, external_id: externalId, name: name ?? null, approvals_required: null, created_at: now, updated_at: now })
+    .values({
+      id: randomUUID(),
+      chat,
+      external_id: externalId,
+      name: name ?? null,
+      approvals_required: null,
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.columns(['chat', 'external_id']).doNothing())
     .execute();
   const row = await db
@@ -28,7 +36,8 @@ export async function ensureWorkspace(db: Db, chat: ChatKind, externalId: string
     .executeTakeFirstOrThrow();
   if (name && row.name !== name) await db.updateTable('workspaces').set({ name, updated_at: now }).where('id', '=', row.id).execute();
   // The app is in use there again (added back within the retention): its data is kept.
-  if (row.uninstalled_at !== null) await db.updateTable('workspaces').set({ uninstalled_at: null, updated_at: now }).where('id', '=', row.id).execute();
+  if (row.uninstalled_at !== null)
+    await db.updateTable('workspaces').set({ uninstalled_at: null, updated_at: now }).where('id', '=', row.id).execute();
   return row.id;
 }
 
@@ -36,7 +45,14 @@ export async function ensureUser(db: Db, workspaceId: string, externalId: string
   const now = isoNow();
   await db
     .insertInto('chat_users')
-    .values({ id: randomUUID(), workspace_id: workspaceId, external_id: externalId, display_name: displayName ?? null, created_at: now, updated_at: now })
+    .values({
+      id: randomUUID(),
+      workspace_id: workspaceId,
+      external_id: externalId,
+      display_name: displayName ?? null,
+      created_at: now,
+      updated_at: now,
+    })
     .onConflict((oc) => oc.columns(['workspace_id', 'external_id']).doNothing())
     .execute();
   const row = await db

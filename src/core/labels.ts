@@ -26,6 +26,8 @@ export function targetMention(
   account: { handle: string | null; platform_account_id: string; display_name: string | null },
   among: ReadonlyArray<{ handle: string | null; platform_account_id: string; display_name: string | null }>,
 ): string {
-  const unique = targetNames(account).find((name) => among.filter((a) => targetNames(a).some((n) => n.toLowerCase() === name.toLowerCase())).length === 1);
+  const unique = targetNames(account).find(
+    (name) => among.filter((a) => targetNames(a).some((n) => n.toLowerCase() === name.toLowerCase())).length === 1,
+  );
   return `@${unique ?? account.platform_account_id}`;
 }

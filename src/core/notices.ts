@@ -96,7 +96,10 @@ export class Notices {
     try {
       await this.deps.queue.cancelQueued([notice.key]);
     } catch (error) {
-      this.deps.logger.warn({ err: error, postId: notice.postId }, 'a notice was said, but its queued copy could not be withdrawn: it will be said again');
+      this.deps.logger.warn(
+        { err: error, postId: notice.postId },
+        'a notice was said, but its queued copy could not be withdrawn: it will be said again',
+      );
     }
   }
 
@@ -108,7 +111,8 @@ export class Notices {
     } catch (error) {
       // Not durable then, but said if the chat answers.
       this.deps.logger.error({ err: error, postId }, 'could not queue a notice; saying it once');
-      if (!(await this.deps.say(postId, text))) this.deps.logger.error({ postId, text }, 'a notice was neither queued nor said; `status` shows the post');
+      if (!(await this.deps.say(postId, text)))
+        this.deps.logger.error({ postId, text }, 'a notice was neither queued nor said; `status` shows the post');
       return;
     }
     await this.deliver(notice);
@@ -121,12 +125,18 @@ export class Notices {
     if (job.interruptions >= MAX_INTERRUPTIONS) {
       // Runs that stopped without a word, as many times as a publish job may: saying this may be
       // what stops the process, so it is not tried again (as a publish job past its attempts).
-      this.deps.logger.error({ postId, text, interruptions: job.interruptions }, 'gave up a notice whose runs kept stopping; `status` shows the post');
+      this.deps.logger.error(
+        { postId, text, interruptions: job.interruptions },
+        'gave up a notice whose runs kept stopping; `status` shows the post',
+      );
       return { kind: 'failed', reason: `IQSP stopped ${job.interruptions} times while saying this notice` };
     }
     if (await this.deps.say(postId, text)) return { kind: 'done' };
     if (job.attempt >= job.maxAttempts) {
-      this.deps.logger.error({ postId, text, attempts: job.attempt }, 'gave up saying a notice in the post\'s thread; `status` shows the post');
+      this.deps.logger.error(
+        { postId, text, attempts: job.attempt },
+        "gave up saying a notice in the post's thread; `status` shows the post",
+      );
       return { kind: 'failed', reason: 'the chat did not take the notice' };
     }
     const waitMs = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(job.attempt - 1, 30));

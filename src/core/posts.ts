@@ -70,9 +70,7 @@ interface ResolvedTarget {
   options: Record<string, string>;
 }
 
-export type Preparation =
-  | { ok: true; targets: ResolvedTarget[]; caption: string }
-  | { ok: false; problems: string[] };
+export type Preparation = { ok: true; targets: ResolvedTarget[]; caption: string } | { ok: false; problems: string[] };
 
 /** A decision from a chat surface: a reaction or a button on an approval message. */
 export interface DecisionInput {
@@ -97,7 +95,14 @@ export class PostsService {
 
   constructor(private readonly deps: PostsDependencies) {
     this.now = deps.now ?? (() => new Date());
-    this.notices = new Notices({ db: deps.db, queue: deps.queue, say: (postId, text) => this.say(postId, text), logger: deps.logger, now: this.now, ...deps.notices });
+    this.notices = new Notices({
+      db: deps.db,
+      queue: deps.queue,
+      say: (postId, text) => this.say(postId, text),
+      logger: deps.logger,
+      now: this.now,
+      ...deps.notices,
+    });
   }
 
   /** The notice worker's handler (NOTICE_QUEUE): says again what the chat did not take. */
@@ -155,7 +160,12 @@ export class PostsService {
   async privacyChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
     const choices = new Map<string, string[]>();
     if (accountIds.length === 0) return choices;
-    const accounts = await this.deps.db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', accountIds).execute();
+    const accounts = await this.deps.db
+      .selectFrom('social_accounts')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', 'in', accountIds)
+      .execute();
     await Promise.all(
       accounts.map(async (account) => {
         const publisher = this.deps.publishers.get(account.platform);
@@ -164,7 +174,10 @@ export class PostsService {
           const tokens = await this.deps.tokens.validTokens(account.id);
           choices.set(account.id, await publisher.privacyChoices(toAccountRef(account), tokens, signal));
         } catch (error) {
-          this.deps.logger.warn({ err: error, platform: account.platform }, 'could not read the privacy levels an account allows; the form offers every level');
+          this.deps.logger.warn(
+            { err: error, platform: account.platform },
+            'could not read the privacy levels an account allows; the form offers every level',
+          );
         }
       }),
     );
@@ -197,7 +210,9 @@ export class PostsService {
         const name = this.displayName(spec.platform);
         if (matches.length === 0) problems.push(`${name} is not connected in this workspace; run \`connect ${spec.platform}\` first.`);
         else if (matches.length > 1)
-          problems.push(`Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => targetMention(a, accounts)).join(' or ')}.`);
+          problems.push(
+            `Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => targetMention(a, accounts)).join(' or ')}.`,
+          );
         else add(matches[0]!, spec.option);
       } else {
         const wanted = spec.handle.toLowerCase();
@@ -213,11 +228,19 @@ export class PostsService {
    * Validates a request for every target before anything else; lists every problem, per target.
    * `media` are already taken in (the caller deletes them when the request is refused).
    */
-  async prepare(workspaceId: string, specs: readonly TargetSpec[], caption: string, media: readonly MediaInfo[], options: { mediaRefused?: boolean } = {}): Promise<Preparation> {
+  async prepare(
+    workspaceId: string,
+    specs: readonly TargetSpec[],
+    caption: string,
+    media: readonly MediaInfo[],
+    options: { mediaRefused?: boolean } = {},
+  ): Promise<Preparation> {
     const { targets, problems } = await this.resolveTargets(workspaceId, specs);
     for (const target of targets) {
       if (target.account.status === 'needs_reconnect') {
-        problems.push(`${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`);
+        problems.push(
+          `${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`,
+        );
         continue;
       }
       const draft: PostDraft = { caption, media, options: target.options };
@@ -231,7 +254,8 @@ export class PostsService {
       if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
       for (const problem of found) problems.push(`${target.label}: ${problem.message}`);
     }
-    if (targets.length === 0 && problems.length === 0) problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
+    if (targets.length === 0 && problems.length === 0)
+      problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
     return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
   }
 
@@ -240,15 +264,20 @@ export class PostsService {
       const tokens = await this.deps.tokens.validTokens(target.account.id);
       return (await target.publisher.validateForAccount?.(draft, toAccountRef(target.account), tokens)) ?? [];
     } catch (error) {
-      if (error instanceof AccountNeedsReconnectError) return [{ code: 'reconnect', message: `${error.message}; run \`connect ${target.account.platform}\`.` }];
+      if (error instanceof AccountNeedsReconnectError)
+        return [{ code: 'reconnect', message: `${error.message}; run \`connect ${target.account.platform}\`.` }];
       this.deps.logger.warn({ err: error, platform: target.account.platform }, 'account checks failed; static validation stands');
       return [];
     }
   }
 
   /** Downloads the attachments, refusing the whole request (and keeping nothing) if one is unusable. */
-  async takeInMedia(attachments: readonly AttachmentSource[], owner: { workspaceId: string; uploadedById: string }): Promise<{ media: MediaInfo[] } | { problems: string[] }> {
-    if (attachments.length > MAX_ATTACHMENTS) return { problems: [`A post can carry at most ${MAX_ATTACHMENTS} files; this one has ${attachments.length}.`] };
+  async takeInMedia(
+    attachments: readonly AttachmentSource[],
+    owner: { workspaceId: string; uploadedById: string },
+  ): Promise<{ media: MediaInfo[] } | { problems: string[] }> {
+    if (attachments.length > MAX_ATTACHMENTS)
+      return { problems: [`A post can carry at most ${MAX_ATTACHMENTS} files; this one has ${attachments.length}.`] };
     const media: MediaInfo[] = [];
     const problems: string[] = [];
     for (const attachment of attachments) {
@@ -271,7 +300,12 @@ export class PostsService {
   }
 
   /** `post <targets> <caption>` with attachments: validate, then post the approval message. */
-  async request(invocation: Invocation, specs: readonly TargetSpec[], caption: string, attachments: readonly AttachmentSource[]): Promise<Reply> {
+  async request(
+    invocation: Invocation,
+    specs: readonly TargetSpec[],
+    caption: string,
+    attachments: readonly AttachmentSource[],
+  ): Promise<Reply> {
     const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
     const intake = await this.takeInMedia(attachments, { workspaceId, uploadedById: userId });
     if ('problems' in intake) {
@@ -289,7 +323,13 @@ export class PostsService {
   }
 
   /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
-  async create(invocation: Invocation, workspaceId: string, userId: string, prepared: Extract<Preparation, { ok: true }>, media: readonly MediaInfo[]): Promise<string> {
+  async create(
+    invocation: Invocation,
+    workspaceId: string,
+    userId: string,
+    prepared: Extract<Preparation, { ok: true }>,
+    media: readonly MediaInfo[],
+  ): Promise<string> {
     const now = this.now();
     const nowIso = isoNow(now);
     const required = await this.deps.settings.approvalsRequired(workspaceId);
@@ -339,7 +379,14 @@ export class PostsService {
           .execute();
       for (const [position, m] of media.entries())
         await trx.updateTable('media').set({ post_id: postId, position }).where('id', '=', m.id).execute();
-      await appendAudit(trx, { action: 'post.requested', workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, detail: { targets: prepared.targets.length, media: media.length } });
+      await appendAudit(trx, {
+        action: 'post.requested',
+        workspaceId,
+        actorId: userId,
+        subjectType: 'post',
+        subjectId: postId,
+        detail: { targets: prepared.targets.length, media: media.length },
+      });
     });
 
     let ref: MessageRef;
@@ -364,7 +411,14 @@ export class PostsService {
           .where('id', '=', postId)
           .execute();
         if (required > 0 || !(await this.approveIn(trx, postId))) return false;
-        await appendAudit(trx, { action: 'post.approved', workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
+        await appendAudit(trx, {
+          action: 'post.approved',
+          workspaceId,
+          actorId: null,
+          subjectType: 'post',
+          subjectId: postId,
+          detail: { automatic: true },
+        });
         return true;
       }),
     );
@@ -386,7 +440,12 @@ export class PostsService {
         .where('status', '=', 'pending_approval')
         .executeTakeFirst();
       if (Number(moved.numUpdatedRows) !== 1) return;
-      await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+      await trx
+        .updateTable('post_targets')
+        .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
+        .where('post_id', '=', postId)
+        .where('status', '=', 'pending')
+        .execute();
     });
   }
 
@@ -399,12 +458,28 @@ export class PostsService {
       .select('chat_users.external_id as requesterExternalId')
       .where('posts.id', '=', postId)
       .executeTakeFirstOrThrow();
-    const targets = await this.deps.db.selectFrom('post_targets').select(['account_label']).where('post_id', '=', postId).orderBy('created_at').execute();
-    const media = await this.deps.db.selectFrom('media').selectAll().where('post_id', '=', postId).where('derived_from_id', 'is', null).orderBy('position').execute();
+    const targets = await this.deps.db
+      .selectFrom('post_targets')
+      .select(['account_label'])
+      .where('post_id', '=', postId)
+      .orderBy('created_at')
+      .execute();
+    const media = await this.deps.db
+      .selectFrom('media')
+      .selectAll()
+      .where('post_id', '=', postId)
+      .where('derived_from_id', 'is', null)
+      .orderBy('position')
+      .execute();
     const mediaSummary =
       media.length === 0
         ? 'none (text only)'
-        : media.map((m) => `${m.mime_type.startsWith('video/') ? 'video' : 'image'} ${m.width && m.height ? `${m.width}×${m.height} ` : ''}${formatBytes(Number(m.size_bytes))}${m.duration_ms ? ` ${(m.duration_ms / 1000).toFixed(1)} s` : ''}`).join(', ');
+        : media
+            .map(
+              (m) =>
+                `${m.mime_type.startsWith('video/') ? 'video' : 'image'} ${m.width && m.height ? `${m.width}×${m.height} ` : ''}${formatBytes(Number(m.size_bytes))}${m.duration_ms ? ` ${(m.duration_ms / 1000).toFixed(1)} s` : ''}`,
+            )
+            .join(', ');
     const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
     const imageUrl = firstImage && outcome === 'pending' ? await this.deps.media.publicUrl({ id: firstImage.id }, 24 * 3600) : undefined;
     const headline =
@@ -443,7 +518,15 @@ export class PostsService {
       .executeTakeFirst();
     if (!row?.approval_message_id) return undefined;
     const port = this.deps.chat(row.chat);
-    return { port, ref: { workspaceExternalId: row.external_id, channelId: row.channel_id, messageId: row.approval_message_id, threadId: row.thread_id ?? undefined } };
+    return {
+      port,
+      ref: {
+        workspaceExternalId: row.external_id,
+        channelId: row.channel_id,
+        messageId: row.approval_message_id,
+        threadId: row.thread_id ?? undefined,
+      },
+    };
   }
 
   /**
@@ -455,7 +538,7 @@ export class PostsService {
     if (!thread) return true;
     if (!thread.port) {
       // This process has no such chat (configured only where it is needed): nothing to retry here.
-      this.deps.logger.warn({ postId }, 'this process has no chat configured to reply in the post\'s thread');
+      this.deps.logger.warn({ postId }, "this process has no chat configured to reply in the post's thread");
       return true;
     }
     try {
@@ -482,7 +565,10 @@ export class PostsService {
     const row = await this.deps.db.selectFrom('posts').select('progress_message_id').where('id', '=', postId).executeTakeFirst();
     try {
       if (row?.progress_message_id) {
-        await port.updateMessage({ ...thread.ref, messageId: row.progress_message_id, threadId: thread.ref.threadId ?? thread.ref.messageId }, { text });
+        await port.updateMessage(
+          { ...thread.ref, messageId: row.progress_message_id, threadId: thread.ref.threadId ?? thread.ref.messageId },
+          { text },
+        );
       } else {
         const ref = await port.replyInThread(thread.ref, { text });
         await this.deps.db.updateTable('posts').set({ progress_message_id: ref.messageId }).where('id', '=', postId).execute();
@@ -522,17 +608,31 @@ export class PostsService {
       if (d.decision === 'approve' && !approvedBy.includes(d.chat_user_id)) approvedBy.push(d.chat_user_id);
       else if (d.decision === 'withdraw') approvedBy = approvedBy.filter((id) => id !== d.chat_user_id);
     }
-    const status = post.status === 'pending_approval' ? 'pending' : post.status === 'rejected' || post.status === 'expired' || post.status === 'cancelled' ? post.status : 'approved';
+    const status =
+      post.status === 'pending_approval'
+        ? 'pending'
+        : post.status === 'rejected' || post.status === 'expired' || post.status === 'cancelled'
+          ? post.status
+          : 'approved';
     return {
       workspaceId: post.workspace_id,
-      state: { ...initialApprovalState(post.requester_id, post.approvals_required, new Date(post.approval_expires_at)), status, approvedBy },
+      state: {
+        ...initialApprovalState(post.requester_id, post.approvals_required, new Date(post.approval_expires_at)),
+        status,
+        approvedBy,
+      },
     };
   }
 
   /** A ✅/❌ (or its removal, or a button) on an approval message. */
   async decide(input: DecisionInput): Promise<void> {
     const member = await findMember(this.deps.db, input.chat, input.workspaceExternalId, input.userExternalId);
-    const workspace = await this.deps.db.selectFrom('workspaces').select('id').where('chat', '=', input.chat).where('external_id', '=', input.workspaceExternalId).executeTakeFirst();
+    const workspace = await this.deps.db
+      .selectFrom('workspaces')
+      .select('id')
+      .where('chat', '=', input.chat)
+      .where('external_id', '=', input.workspaceExternalId)
+      .executeTakeFirst();
     if (!workspace) return;
     // A reaction can arrive a moment before the approval message's id is stored (the chat
     // answered the post and the person reacted at once): look again briefly before giving up.
@@ -592,7 +692,11 @@ export class PostsService {
       return this.deps.db.transaction().execute(async (trx) => {
         const loaded = await this.approvalState(postId, trx);
         if (!loaded) return undefined;
-        const outcome = applyDecision(loaded.state, { kind: input.decision, userId, isBot: input.isBot, isOutsider: input.isOutsider, at: this.now() }, { approverIds });
+        const outcome = applyDecision(
+          loaded.state,
+          { kind: input.decision, userId, isBot: input.isBot, isOutsider: input.isOutsider, at: this.now() },
+          { approverIds },
+        );
         if (outcome.kind === 'counted') {
           await this.recordDecision(postId, userId, input, true, trx);
           return { outcome, ended: await this.applyCounted(trx, postId, loaded.workspaceId, userId, input, outcome) };
@@ -610,7 +714,9 @@ export class PostsService {
       return;
     }
     if (outcome.kind === 'ignored') {
-      const explanation = this.isLateDecision(outcome.reason, input.decision) ? await this.lateExplanation(postId, input.decision) : ignoredExplanation(outcome.reason);
+      const explanation = this.isLateDecision(outcome.reason, input.decision)
+        ? await this.lateExplanation(postId, input.decision)
+        : ignoredExplanation(outcome.reason);
       if (explanation) await this.say(postId, `<@${input.userExternalId}>: ${explanation}`);
       return;
     }
@@ -635,7 +741,8 @@ export class PostsService {
   ): Promise<{ kind: 'approved' | 'rejected' | 'counted'; notice: Notice } | undefined> {
     const actor = `<@${input.userExternalId}>`;
     const tally = `${outcome.state.approvedBy.length} of ${outcome.state.required}`;
-    const audit = (action: AuditAction, detail?: Record<string, number>) => appendAudit(trx, { action, workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, ...(detail ? { detail } : {}) });
+    const audit = (action: AuditAction, detail?: Record<string, number>) =>
+      appendAudit(trx, { action, workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, ...(detail ? { detail } : {}) });
     if (outcome.ended === 'approved') {
       if (!(await this.approveIn(trx, postId))) return undefined;
       await audit('post.approved');
@@ -663,14 +770,31 @@ export class PostsService {
     const post = await this.deps.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirst();
     const status = (post?.status ?? 'finished').replace('_', ' ');
     const mark = decision === 'approve' ? '✅' : '❌';
-    const hint = ['approved', 'publishing'].includes(post?.status ?? '') && decision === 'reject' ? ` To stop what has not gone out yet, use \`cancel ${postId}\`.` : '';
+    const hint =
+      ['approved', 'publishing'].includes(post?.status ?? '') && decision === 'reject'
+        ? ` To stop what has not gone out yet, use \`cancel ${postId}\`.`
+        : '';
     return `post ${postId} is already ${status}; this ${mark} changes nothing.${hint}`;
   }
 
-  private async recordDecision(postId: string, userId: string, input: Omit<DecisionInput, 'messageId'>, counted: boolean, trx: Db = this.deps.db): Promise<void> {
+  private async recordDecision(
+    postId: string,
+    userId: string,
+    input: Omit<DecisionInput, 'messageId'>,
+    counted: boolean,
+    trx: Db = this.deps.db,
+  ): Promise<void> {
     await trx
       .insertInto('approvals')
-      .values({ id: randomUUID(), post_id: postId, chat_user_id: userId, decision: input.decision, via: input.via, counted: counted ? 1 : 0, created_at: isoNow(this.now()) })
+      .values({
+        id: randomUUID(),
+        post_id: postId,
+        chat_user_id: userId,
+        decision: input.decision,
+        via: input.via,
+        counted: counted ? 1 : 0,
+        created_at: isoNow(this.now()),
+      })
       .execute();
   }
 
@@ -687,10 +811,24 @@ export class PostsService {
       .where('status', '=', 'pending_approval')
       .executeTakeFirst();
     if (Number(updated.numUpdatedRows) !== 1) return false;
-    const targets = await trx.selectFrom('post_targets').select(['id', 'platform']).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    const targets = await trx
+      .selectFrom('post_targets')
+      .select(['id', 'platform'])
+      .where('post_id', '=', postId)
+      .where('status', '=', 'pending')
+      .execute();
     for (const target of targets) {
       await trx.updateTable('post_targets').set({ status: 'queued', updated_at: nowIso }).where('id', '=', target.id).execute();
-      await this.deps.queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey: publishJobKey(target.id), groupKey: target.platform, payload: { targetId: target.id, postId }, maxAttempts: this.deps.maxAttempts }, trx);
+      await this.deps.queue.enqueue(
+        {
+          queue: PUBLISH_QUEUE,
+          dedupeKey: publishJobKey(target.id),
+          groupKey: target.platform,
+          payload: { targetId: target.id, postId },
+          maxAttempts: this.deps.maxAttempts,
+        },
+        trx,
+      );
     }
     return true;
   }
@@ -707,7 +845,12 @@ export class PostsService {
     if (status === 'expired') update = update.where('approval_expires_at', '<=', nowIso);
     const moved = await update.executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) return false;
-    await trx.updateTable('post_targets').set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso }).where('post_id', '=', postId).where('status', '=', 'pending').execute();
+    await trx
+      .updateTable('post_targets')
+      .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
+      .where('post_id', '=', postId)
+      .where('status', '=', 'pending')
+      .execute();
     return true;
   }
 
@@ -716,8 +859,18 @@ export class PostsService {
     const notice = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await this.endWithoutPublishingIn(trx, postId, 'expired'))) return undefined;
       const post = await trx.selectFrom('posts').select('workspace_id').where('id', '=', postId).executeTakeFirstOrThrow();
-      await appendAudit(trx, { action: 'post.expired', workspaceId: post.workspace_id, actorId: null, subjectType: 'post', subjectId: postId });
-      return this.notices.write(trx, postId, `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`);
+      await appendAudit(trx, {
+        action: 'post.expired',
+        workspaceId: post.workspace_id,
+        actorId: null,
+        subjectType: 'post',
+        subjectId: postId,
+      });
+      return this.notices.write(
+        trx,
+        postId,
+        `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`,
+      );
     });
     if (!notice) return false;
     await this.notices.deliver(notice);
@@ -732,7 +885,13 @@ export class PostsService {
    * is up expire. Returns the ids of those expired.
    */
   async expireDue(): Promise<string[]> {
-    const pending = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_message_id', 'is not', null).orderBy('created_at').execute();
+    const pending = await this.deps.db
+      .selectFrom('posts')
+      .select('id')
+      .where('status', '=', 'pending_approval')
+      .where('approval_message_id', 'is not', null)
+      .orderBy('created_at')
+      .execute();
     for (const { id } of pending) {
       try {
         await this.readBackDecisions(id);
@@ -741,7 +900,12 @@ export class PostsService {
         this.deps.logger.warn({ err: error, postId: id }, 'could not read back the decisions on an approval message');
       }
     }
-    const due = await this.deps.db.selectFrom('posts').select('id').where('status', '=', 'pending_approval').where('approval_expires_at', '<=', isoNow(this.now())).execute();
+    const due = await this.deps.db
+      .selectFrom('posts')
+      .select('id')
+      .where('status', '=', 'pending_approval')
+      .where('approval_expires_at', '<=', isoNow(this.now()))
+      .execute();
     const expired: string[] = [];
     for (const { id } of due) if (await this.expire(id)) expired.push(id);
     await this.endFinishedPosts();
@@ -758,10 +922,22 @@ export class PostsService {
       .select('id')
       .where('status', 'in', ['approved', 'publishing'])
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('post_targets').select('post_targets.id').whereRef('post_targets.post_id', '=', 'posts.id').where((eb) => eb.or([eb('post_targets.status', 'not in', FINAL_TARGET_STATUSES), eb('post_targets.finished_at', 'is', null)])))),
+        not(
+          exists(
+            selectFrom('post_targets')
+              .select('post_targets.id')
+              .whereRef('post_targets.post_id', '=', 'posts.id')
+              .where((eb) =>
+                eb.or([eb('post_targets.status', 'not in', FINAL_TARGET_STATUSES), eb('post_targets.finished_at', 'is', null)]),
+              ),
+          ),
+        ),
       )
       .execute();
-    for (const { id } of open) await this.onTargetSettled(id).catch((error: unknown) => this.deps.logger.warn({ err: error, postId: id }, 'could not end a post whose targets are over'));
+    for (const { id } of open)
+      await this.onTargetSettled(id).catch((error: unknown) =>
+        this.deps.logger.warn({ err: error, postId: id }, 'could not end a post whose targets are over'),
+      );
   }
 
   /**
@@ -821,11 +997,23 @@ export class PostsService {
   private async approveIfQuorum(postId: string): Promise<void> {
     const notice = await this.deps.db.transaction().execute(async (trx) => {
       const loaded = await this.approvalState(postId, trx);
-      if (!loaded || loaded.state.status !== 'pending' || !approvalQuorumReached(loaded.state) || this.now() >= loaded.state.expiresAt) return undefined;
+      if (!loaded || loaded.state.status !== 'pending' || !approvalQuorumReached(loaded.state) || this.now() >= loaded.state.expiresAt)
+        return undefined;
       if (!(await this.approveIn(trx, postId))) return undefined;
-      await appendAudit(trx, { action: 'post.approved', workspaceId: loaded.workspaceId, actorId: null, subjectType: 'post', subjectId: postId, detail: { automatic: true } });
+      await appendAudit(trx, {
+        action: 'post.approved',
+        workspaceId: loaded.workspaceId,
+        actorId: null,
+        subjectType: 'post',
+        subjectId: postId,
+        detail: { automatic: true },
+      });
       const tally = `${loaded.state.approvedBy.length} of ${loaded.state.required}`;
-      return this.notices.write(trx, postId, loaded.state.required === 0 ? 'publishing now (no approval needed here).' : `approved (${tally}): publishing now.`);
+      return this.notices.write(
+        trx,
+        postId,
+        loaded.state.required === 0 ? 'publishing now (no approval needed here).' : `approved (${tally}): publishing now.`,
+      );
     });
     if (!notice) return;
     await this.notices.deliver(notice);
@@ -835,7 +1023,12 @@ export class PostsService {
 
   private async findPost(invocation: Invocation, postId: string) {
     const member = await ensureMember(this.deps.db, invocation);
-    const post = await this.deps.db.selectFrom('posts').selectAll().where('id', '=', postId).where('workspace_id', '=', member.workspaceId).executeTakeFirst();
+    const post = await this.deps.db
+      .selectFrom('posts')
+      .selectAll()
+      .where('id', '=', postId)
+      .where('workspace_id', '=', member.workspaceId)
+      .executeTakeFirst();
     return { member, post };
   }
 
@@ -856,32 +1049,53 @@ export class PostsService {
   async cancel(invocation: Invocation, postId: string): Promise<Reply> {
     const { member, post } = await this.findPost(invocation, postId);
     if (!post) return privateReply(`There is no post ${postId} in this workspace.`);
-    if (post.requester_id !== member.userId && !invocation.isAdmin) return privateReply(`Only the person who asked for post ${postId} or an admin can cancel it.`);
+    if (post.requester_id !== member.userId && !invocation.isAdmin)
+      return privateReply(`Only the person who asked for post ${postId} or an admin can cancel it.`);
     const actor = `<@${invocation.userExternalId}>`;
     const done = await this.deps.db.transaction().execute(async (trx) => {
       // Under the post's lock, as decisions are: a cancel and a ✅ on the same post take turns.
       await lockRows(trx, trx.selectFrom('posts').select('id').where('id', '=', postId)).executeTakeFirst();
       const nowIso = isoNow(this.now());
-      const candidates = await trx.selectFrom('post_targets').select(['id', 'account_label']).where('post_id', '=', postId).where('status', 'in', ['pending', 'queued']).orderBy('created_at').execute();
+      const candidates = await trx
+        .selectFrom('post_targets')
+        .select(['id', 'account_label'])
+        .where('post_id', '=', postId)
+        .where('status', 'in', ['pending', 'queued'])
+        .orderBy('created_at')
+        .execute();
       if (candidates.length === 0) return undefined;
       const matched = await trx
         .updateTable('post_targets')
         .set({ status: 'cancelled', finished_at: nowIso, updated_at: nowIso })
-        .where('id', 'in', candidates.map((t) => t.id))
+        .where(
+          'id',
+          'in',
+          candidates.map((t) => t.id),
+        )
         .where('status', 'in', ['pending', 'queued'])
         .returning('id')
         .execute();
       const ids = new Set(matched.map((m) => m.id));
       const cancelled = candidates.filter((t) => ids.has(t.id));
       if (cancelled.length === 0) return undefined;
-      await this.deps.queue.cancelQueued(cancelled.map((t) => publishJobKey(t.id)), trx);
+      await this.deps.queue.cancelQueued(
+        cancelled.map((t) => publishJobKey(t.id)),
+        trx,
+      );
       const postMoved = await trx
         .updateTable('posts')
         .set({ status: 'cancelled', finished_at: nowIso, decided_at: nowIso, updated_at: nowIso })
         .where('id', '=', postId)
         .where('status', '=', 'pending_approval')
         .executeTakeFirst();
-      await appendAudit(trx, { action: 'post.cancelled', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: cancelled.length } });
+      await appendAudit(trx, {
+        action: 'post.cancelled',
+        workspaceId: member.workspaceId,
+        actorId: member.userId,
+        subjectType: 'post',
+        subjectId: postId,
+        detail: { targets: cancelled.length },
+      });
       const labels = cancelled.map((t) => t.account_label).join(', ');
       const notice = await this.notices.write(trx, postId, `cancelled by ${actor}: ${labels}.`);
       return { labels, notice, wasPending: Number(postMoved.numUpdatedRows) === 1 };
@@ -900,21 +1114,38 @@ export class PostsService {
   async retry(invocation: Invocation, postId: string): Promise<Reply> {
     const { member, post } = await this.findPost(invocation, postId);
     if (!post) return privateReply(`There is no post ${postId} in this workspace.`);
-    if (post.requester_id !== member.userId && !invocation.isAdmin) return privateReply(`Only the person who asked for post ${postId} or an admin can retry it.`);
+    if (post.requester_id !== member.userId && !invocation.isAdmin)
+      return privateReply(`Only the person who asked for post ${postId} or an admin can retry it.`);
     const failed = await this.deps.db
       .selectFrom('post_targets')
       .leftJoin('social_accounts', 'social_accounts.id', 'post_targets.account_id')
-      .select(['post_targets.id', 'post_targets.platform', 'post_targets.account_label', 'post_targets.failure_class', 'social_accounts.status as accountStatus'])
+      .select([
+        'post_targets.id',
+        'post_targets.platform',
+        'post_targets.account_label',
+        'post_targets.failure_class',
+        'social_accounts.status as accountStatus',
+      ])
       .where('post_targets.post_id', '=', postId)
       .where('post_targets.status', '=', 'failed')
       // Reported in the thread: the attempt that failed is over (its job may still be closing).
       .where('post_targets.finished_at', 'is not', null)
       .orderBy('post_targets.created_at')
       .execute();
-    const retryable = failed.filter((t) => t.failure_class === 'retryable' || (t.failure_class === 'reconnect' && t.accountStatus === 'active'));
+    const retryable = failed.filter(
+      (t) => t.failure_class === 'retryable' || (t.failure_class === 'reconnect' && t.accountStatus === 'active'),
+    );
     const nothing = async () => {
-      const unconfirmed = await this.deps.db.selectFrom('post_targets').select('account_label').where('post_id', '=', postId).where('status', '=', 'unconfirmed').execute();
-      const note = unconfirmed.length > 0 ? ` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.` : '';
+      const unconfirmed = await this.deps.db
+        .selectFrom('post_targets')
+        .select('account_label')
+        .where('post_id', '=', postId)
+        .where('status', '=', 'unconfirmed')
+        .execute();
+      const note =
+        unconfirmed.length > 0
+          ? ` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.`
+          : '';
       return privateReply(`Post ${postId} has no target that failed for a reason a retry can fix.${note}`);
     };
     if (retryable.length === 0) return nothing();
@@ -936,8 +1167,19 @@ export class PostsService {
         reopened.push(target);
       }
       if (reopened.length === 0) return undefined;
-      await trx.updateTable('posts').set({ status: 'publishing', finished_at: null, updated_at: nowIso }).where('id', '=', postId).execute();
-      await appendAudit(trx, { action: 'post.retried', workspaceId: member.workspaceId, actorId: member.userId, subjectType: 'post', subjectId: postId, detail: { targets: reopened.length } });
+      await trx
+        .updateTable('posts')
+        .set({ status: 'publishing', finished_at: null, updated_at: nowIso })
+        .where('id', '=', postId)
+        .execute();
+      await appendAudit(trx, {
+        action: 'post.retried',
+        workspaceId: member.workspaceId,
+        actorId: member.userId,
+        subjectType: 'post',
+        subjectId: postId,
+        detail: { targets: reopened.length },
+      });
       const labels = reopened.map((t) => t.account_label).join(', ');
       return { labels, notice: await this.notices.write(trx, postId, `retrying ${labels} (asked by ${actor}).`) };
     });
@@ -959,15 +1201,21 @@ export class PostsService {
     // is down now, or this process stops before saying it. The targets are read again under the
     // post's lock (`cancel` takes it, `retry` writes the post): the outcome is written from what
     // they are now, so a target `retry` reopened a moment ago is not ended over.
-    const ended = await this.persistently('ending a post', () => this.deps.db.transaction().execute(async (trx) => {
-      const post = await lockRows(trx, trx.selectFrom('posts').select('status').where('id', '=', postId)).executeTakeFirst();
-      if (post?.status !== 'approved' && post?.status !== 'publishing') return undefined;
-      const ending = postEnding(postId, await readTargets(trx));
-      if (!ending) return undefined;
-      const nowIso = isoNow(this.now());
-      await trx.updateTable('posts').set({ status: ending.outcome, finished_at: nowIso, updated_at: nowIso }).where('id', '=', postId).execute();
-      return { ...ending, notice: await this.notices.write(trx, postId, ending.summary) };
-    }));
+    const ended = await this.persistently('ending a post', () =>
+      this.deps.db.transaction().execute(async (trx) => {
+        const post = await lockRows(trx, trx.selectFrom('posts').select('status').where('id', '=', postId)).executeTakeFirst();
+        if (post?.status !== 'approved' && post?.status !== 'publishing') return undefined;
+        const ending = postEnding(postId, await readTargets(trx));
+        if (!ending) return undefined;
+        const nowIso = isoNow(this.now());
+        await trx
+          .updateTable('posts')
+          .set({ status: ending.outcome, finished_at: nowIso, updated_at: nowIso })
+          .where('id', '=', postId)
+          .execute();
+        return { ...ending, notice: await this.notices.write(trx, postId, ending.summary) };
+      }),
+    );
     if (!ended) return;
     const { outcome, tally, notice } = ended;
     this.progressLines.delete(postId);
@@ -981,14 +1229,23 @@ export class PostsService {
  * A post's outcome and summary once every target is final and its result said (`finished_at`:
  * the summary comes after every result line); undefined while one is not.
  */
-function postEnding(postId: string, targets: ReadonlyArray<{ status: TargetStatus; finished_at: string | null }>): { outcome: PostStatus; tally: string; summary: string } | undefined {
+function postEnding(
+  postId: string,
+  targets: ReadonlyArray<{ status: TargetStatus; finished_at: string | null }>,
+): { outcome: PostStatus; tally: string; summary: string } | undefined {
   if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finished_at === null)) return undefined;
   const published = targets.filter((t) => t.status === 'published').length;
   const cancelled = targets.filter((t) => t.status === 'cancelled').length;
   const failed = targets.filter((t) => t.status === 'failed').length;
   // `failed` only when nothing can be live: an unconfirmed target may be (no false failures).
   const outcome: PostStatus =
-    cancelled === targets.length ? 'cancelled' : published === targets.length - cancelled ? 'published' : failed === targets.length - cancelled ? 'failed' : 'partial';
+    cancelled === targets.length
+      ? 'cancelled'
+      : published === targets.length - cancelled
+        ? 'published'
+        : failed === targets.length - cancelled
+          ? 'failed'
+          : 'partial';
   const counted = targets.length - cancelled;
   const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
   const tally = `${published} of ${counted} published${unconfirmed > 0 ? `, ${unconfirmed} unconfirmed` : ''}`;
@@ -1002,7 +1259,12 @@ function refusal(problems: readonly string[]): Reply {
   return privateReply(['Nothing was posted. Fix these and try again:', ...problems.map((p) => `• ${p}`)].join('\n'));
 }
 
-export function targetLine(t: { status: TargetStatus; permalink: string | null; failure_message: string | null; attempts: number }): string {
+export function targetLine(t: {
+  status: TargetStatus;
+  permalink: string | null;
+  failure_message: string | null;
+  attempts: number;
+}): string {
   switch (t.status) {
     case 'published':
       return `published ${t.permalink ?? ''}`.trim();

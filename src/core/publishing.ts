@@ -82,11 +82,15 @@ export class PublishingService {
       if (!(error instanceof ResultNotSaid)) {
         // A database error, most likely, that the next run will not meet. Never the end of the
         // job: past the attempt limit, the next run settles the target instead of publishing.
-        this.deps.logger.error({ err: error, jobId: job.id, attempt: job.attempt }, 'publishing a target stopped on an error; it will run again');
+        this.deps.logger.error(
+          { err: error, jobId: job.id, attempt: job.attempt },
+          'publishing a target stopped on an error; it will run again',
+        );
         return { kind: 'retry', at: this.backoff(job.attempt), reason: internalError(error) };
       }
       // Saying a result has a budget of its own, counted from the run that recorded it.
-      if (job.attempt - error.recordedAttempt < REPORT_RETRIES) return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
+      if (job.attempt - error.recordedAttempt < REPORT_RETRIES)
+        return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
       this.deps.logger.error({ targetId: error.targetId }, 'gave up saying a result in the thread; `status` shows it');
       await this.markReported(error.targetId, error.postId, error.status);
       return { kind: 'done' };
@@ -131,7 +135,10 @@ export class PublishingService {
     if (job.attempt > job.maxAttempts) {
       // Every attempt is spent, whatever ended them (a process that died or froze on this job,
       // errors): no more tries, or a post that kills its process would do so for ever.
-      return this.settle(job, target.id, target.post_id, { status: 'failed', failure: { class: 'retryable', message: exhaustedReason(job) } });
+      return this.settle(job, target.id, target.post_id, {
+        status: 'failed',
+        failure: { class: 'retryable', message: exhaustedReason(job) },
+      });
     }
 
     const publisher = this.deps.publishers.get(target.platform);
@@ -161,7 +168,12 @@ export class PublishingService {
       .where('status', 'in', ['queued', 'publishing'])
       .executeTakeFirst();
     if (Number(started.numUpdatedRows) !== 1) return { kind: 'done' };
-    await this.deps.db.updateTable('posts').set({ status: 'publishing', updated_at: nowIso }).where('id', '=', target.post_id).where('status', '=', 'approved').execute();
+    await this.deps.db
+      .updateTable('posts')
+      .set({ status: 'publishing', updated_at: nowIso })
+      .where('id', '=', target.post_id)
+      .where('status', '=', 'approved')
+      .execute();
 
     const post = await this.deps.db.selectFrom('posts').select(['caption']).where('id', '=', target.post_id).executeTakeFirstOrThrow();
     const allMedia = await this.deps.db
@@ -176,7 +188,10 @@ export class PublishingService {
       // caption without what was approved with it.
       return this.settle(job, target.id, target.post_id, {
         status: 'failed',
-        failure: { class: 'content', message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again` },
+        failure: {
+          class: 'content',
+          message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again`,
+        },
       });
     }
     const mediaRows = allMedia;
@@ -184,11 +199,20 @@ export class PublishingService {
 
     let result: PublishResult;
     try {
-      result = await this.attempt(job, publisher, account.id, toAccountRef(account), {
-        caption: post.caption,
-        media: mediaRows.map(toMediaInfo),
-        options: JSON.parse(target.options) as Record<string, string>,
-      }, target.id, progress, signal);
+      result = await this.attempt(
+        job,
+        publisher,
+        account.id,
+        toAccountRef(account),
+        {
+          caption: post.caption,
+          media: mediaRows.map(toMediaInfo),
+          options: JSON.parse(target.options) as Record<string, string>,
+        },
+        target.id,
+        progress,
+        signal,
+      );
     } catch (error) {
       if (error instanceof ClaimNotHeld) {
         // Stopped before the committing request: this run outlived its lease (or another run
@@ -205,7 +229,10 @@ export class PublishingService {
           kind: 'failed',
           failure: committed
             ? { class: 'unknown', message: `something went wrong while ${publisher.displayName} was publishing; it may or may not be live` }
-            : { class: 'retryable', message: `IQSP hit an internal error before sending anything (${redactText(error instanceof Error ? error.message : String(error))})` },
+            : {
+                class: 'retryable',
+                message: `IQSP hit an internal error before sending anything (${redactText(error instanceof Error ? error.message : String(error))})`,
+              },
         };
       }
     }
@@ -214,7 +241,11 @@ export class PublishingService {
     if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
 
     if (result.kind === 'published') {
-      return this.settle(job, target.id, target.post_id, { status: 'published', platformPostId: result.platformPostId, permalink: result.permalink });
+      return this.settle(job, target.id, target.post_id, {
+        status: 'published',
+        platformPostId: result.platformPostId,
+        permalink: result.permalink,
+      });
     }
     const failure = result.failure;
     if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
@@ -228,7 +259,13 @@ export class PublishingService {
       const requeued = await this.deps.queue.whileHeld(job, (trx) =>
         trx
           .updateTable('post_targets')
-          .set({ status: 'queued', committed_at: null, failure_class: 'retryable', failure_message: reason, updated_at: isoNow(this.now()) })
+          .set({
+            status: 'queued',
+            committed_at: null,
+            failure_class: 'retryable',
+            failure_message: reason,
+            updated_at: isoNow(this.now()),
+          })
           .where('id', '=', target.id)
           .where('status', '=', 'publishing')
           .execute(),
@@ -283,7 +320,9 @@ export class PublishingService {
     // means nothing was accepted): refresh once and try again.
     if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh) {
       // Only this run's own marker, while it holds the job (the run that took over may be sending).
-      const cleared = await this.deps.queue.whileHeld(job, (trx) => trx.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute());
+      const cleared = await this.deps.queue.whileHeld(job, (trx) =>
+        trx.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute(),
+      );
       if (!cleared.held) throw new ClaimNotHeld();
       const fresh = await this.deps.tokens.refresh(accountId, tokens.accessToken);
       return run(fresh);
@@ -320,8 +359,12 @@ export class PublishingService {
   private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<JobDecision> {
     const recorded =
       outcome.status === 'published'
-        ? await this.persistently(() => this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome, job.attempt)))
-        : await this.deps.queue.whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome, job.attempt)).then((r) => (r.held ? r.value : undefined));
+        ? await this.persistently(() =>
+            this.deps.db.transaction().execute((trx) => this.record(trx, targetId, postId, outcome, job.attempt)),
+          )
+        : await this.deps.queue
+            .whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome, job.attempt))
+            .then((r) => (r.held ? r.value : undefined));
     if (recorded) this.deps.onRecorded?.(recorded, outcome.status);
     const unreported = await this.deps.db
       .selectFrom('post_targets')
@@ -343,9 +386,28 @@ export class PublishingService {
     const nowIso = isoNow(this.now());
     const values =
       outcome.status === 'published'
-        ? { status: outcome.status, attempts: attempt, platform_post_id: outcome.platformPostId, permalink: outcome.permalink, failure_class: null, failure_message: null, updated_at: nowIso }
-        : { status: outcome.status, attempts: attempt, failure_class: outcome.failure.class, failure_message: redactText(outcome.failure.message), updated_at: nowIso };
-    const moved = await trx.updateTable('post_targets').set(values).where('id', '=', targetId).where('status', 'in', ['queued', 'publishing']).executeTakeFirst();
+        ? {
+            status: outcome.status,
+            attempts: attempt,
+            platform_post_id: outcome.platformPostId,
+            permalink: outcome.permalink,
+            failure_class: null,
+            failure_message: null,
+            updated_at: nowIso,
+          }
+        : {
+            status: outcome.status,
+            attempts: attempt,
+            failure_class: outcome.failure.class,
+            failure_message: redactText(outcome.failure.message),
+            updated_at: nowIso,
+          };
+    const moved = await trx
+      .updateTable('post_targets')
+      .set(values)
+      .where('id', '=', targetId)
+      .where('status', 'in', ['queued', 'publishing'])
+      .executeTakeFirst();
     if (Number(moved.numUpdatedRows) !== 1) return undefined;
     const target = await trx.selectFrom('post_targets').select('platform').where('id', '=', targetId).executeTakeFirstOrThrow();
     const post = await trx.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
@@ -386,7 +448,14 @@ export class PublishingService {
     const line =
       target.status === 'published'
         ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
-        : failureLine(target.account_label, target.platform, postId, target.status === 'unconfirmed' ? 'unconfirmed' : 'failed', target.failure_class ?? 'unknown', target.failure_message ?? 'no reason given');
+        : failureLine(
+            target.account_label,
+            target.platform,
+            postId,
+            target.status === 'unconfirmed' ? 'unconfirmed' : 'failed',
+            target.failure_class ?? 'unknown',
+            target.failure_message ?? 'no reason given',
+          );
     // A retry notice the chat did not take yet comes first: queued, it would follow the result (and the summary).
     await this.deps.posts.sayQueuedNotices(postId, retryNoticeKey(targetId));
     if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status, target.attempts);
@@ -397,7 +466,13 @@ export class PublishingService {
   private async markReported(targetId: string, postId: string, status: TargetStatus): Promise<void> {
     const nowIso = isoNow(this.now());
     // Guarded by the status reported: a target queued again in between (`retry`) stays open.
-    await this.deps.db.updateTable('post_targets').set({ finished_at: nowIso, updated_at: nowIso }).where('id', '=', targetId).where('status', '=', status).where('finished_at', 'is', null).execute();
+    await this.deps.db
+      .updateTable('post_targets')
+      .set({ finished_at: nowIso, updated_at: nowIso })
+      .where('id', '=', targetId)
+      .where('status', '=', status)
+      .where('finished_at', 'is', null)
+      .execute();
     await this.deps.posts.onTargetSettled(postId);
   }
 
@@ -463,7 +538,14 @@ class ResultNotSaid extends Error {
   }
 }
 
-function failureLine(label: string, platform: Platform, postId: string, status: 'failed' | 'unconfirmed', failureClass: Failure['class'], reason: string): string {
+function failureLine(
+  label: string,
+  platform: Platform,
+  postId: string,
+  status: 'failed' | 'unconfirmed',
+  failureClass: Failure['class'],
+  reason: string,
+): string {
   const message = reason.trim().replace(/\.+$/, ''); // each line ends its own sentence
   if (status === 'unconfirmed') return `${label}: unconfirmed — ${message}. Check before posting again.`;
   switch (failureClass) {

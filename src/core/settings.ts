@@ -35,7 +35,10 @@ export class SettingsService {
       .orderBy('chat_users.external_id')
       .execute();
     const required = await this.approvalsRequired(workspaceId);
-    const who = rows.length > 0 ? `Approvers: ${rows.map((r) => `<@${r.external_id}>`).join(', ')}.` : 'Approvers: any member except the person who asked.';
+    const who =
+      rows.length > 0
+        ? `Approvers: ${rows.map((r) => `<@${r.external_id}>`).join(', ')}.`
+        : 'Approvers: any member except the person who asked.';
     return privateReply(`${who} A post needs ${required} approval(s).`);
   }
 
@@ -51,20 +54,41 @@ export class SettingsService {
           .onConflict((oc) => oc.columns(['workspace_id', 'chat_user_id']).doNothing())
           .execute();
       else
-        await this.db.deleteFrom('workspace_approvers').where('workspace_id', '=', workspaceId).where('chat_user_id', '=', approverId).execute();
+        await this.db
+          .deleteFrom('workspace_approvers')
+          .where('workspace_id', '=', workspaceId)
+          .where('chat_user_id', '=', approverId)
+          .execute();
     }
-    await appendAudit(this.db, { action: 'settings.changed', workspaceId, actorId: userId, detail: { setting: 'approvers', change: action, count: users.length } });
+    await appendAudit(this.db, {
+      action: 'settings.changed',
+      workspaceId,
+      actorId: userId,
+      detail: { setting: 'approvers', change: action, count: users.length },
+    });
     return this.listApprovers(invocation);
   }
 
   async setApprovals(invocation: Invocation, count: number): Promise<Reply> {
     if (!invocation.isAdmin) return privateReply('Only a workspace admin can change how many approvals a post needs.');
     const { workspaceId, userId } = await ensureMember(this.db, invocation);
-    await this.db.updateTable('workspaces').set({ approvals_required: count, updated_at: isoNow() }).where('id', '=', workspaceId).execute();
-    await appendAudit(this.db, { action: 'settings.changed', workspaceId, actorId: userId, detail: { setting: 'approvals', value: count } });
+    await this.db
+      .updateTable('workspaces')
+      .set({ approvals_required: count, updated_at: isoNow() })
+      .where('id', '=', workspaceId)
+      .execute();
+    await appendAudit(this.db, {
+      action: 'settings.changed',
+      workspaceId,
+      actorId: userId,
+      detail: { setting: 'approvals', value: count },
+    });
     return {
       visibility: 'channel',
-      message: { text: count === 0 ? 'Posts in this workspace now publish without approval.' : `Posts in this workspace now need ${count} approval(s).` },
+      message: {
+        text:
+          count === 0 ? 'Posts in this workspace now publish without approval.' : `Posts in this workspace now need ${count} approval(s).`,
+      },
     };
   }
 }

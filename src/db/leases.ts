@@ -52,7 +52,12 @@ export class Leases {
 
   /** The current holder of `name`, if its lease has not expired. */
   async holder(name: string): Promise<string | undefined> {
-    const row = await this.db.selectFrom('leases').select(['owner']).where('name', '=', name).where('expires_at', '>=', isoNow(this.now())).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('leases')
+      .select(['owner'])
+      .where('name', '=', name)
+      .where('expires_at', '>=', isoNow(this.now()))
+      .executeTakeFirst();
     return row?.owner;
   }
 }

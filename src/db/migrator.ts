@@ -22,9 +22,7 @@ class FolderMigrationProvider implements MigrationProvider {
   constructor(private readonly folder: string) {}
 
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.folder))
-      .filter((f) => /^\d{4}_[\w-]+\.(js|ts)$/.test(f) && !f.endsWith('.d.ts'))
-      .sort();
+    const files = (await readdir(this.folder)).filter((f) => /^\d{4}_[\w-]+\.(js|ts)$/.test(f) && !f.endsWith('.d.ts')).sort();
     const migrations: Record<string, Migration> = {};
     for (const file of files) {
       const module = (await import(pathToFileURL(path.join(this.folder, file)).href)) as Migration;
@@ -62,7 +60,9 @@ export async function migrateToLatest(db: Db, folder: string = defaultMigrations
   const provider = new FolderMigrationProvider(folder);
   const { error, results } =
     dialectOf(db) === 'sqlite'
-      ? await db.connection().execute((connection) => underSqliteWriteLock(connection, () => new Migrator({ db: connection, provider }).migrateToLatest()))
+      ? await db
+          .connection()
+          .execute((connection) => underSqliteWriteLock(connection, () => new Migrator({ db: connection, provider }).migrateToLatest()))
       : await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r: MigrationResult) => r.status === 'Error');

@@ -108,15 +108,7 @@ export interface OauthStatesTable {
 }
 
 export type PostStatus =
-  | 'pending_approval'
-  | 'approved'
-  | 'publishing'
-  | 'published'
-  | 'partial'
-  | 'failed'
-  | 'rejected'
-  | 'expired'
-  | 'cancelled';
+  'pending_approval' | 'approved' | 'publishing' | 'published' | 'partial' | 'failed' | 'rejected' | 'expired' | 'cancelled';
 
 export interface PostsTable {
   id: string;

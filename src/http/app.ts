@@ -63,7 +63,15 @@ export function createHttpApp(deps: HttpDependencies): Koa {
       // Paths carry connect and media tokens, queries OAuth codes: a matched request is logged
       // by its route template, any other by its path with token-like parts cut out, no query.
       deps.logger.info(
-        { requestId, method: ctx.method, route, ...(matched === undefined && { path: redactedPath(ctx.path) }), status: ctx.status, ip: ctx.ip, ms: Math.round(seconds * 1000) },
+        {
+          requestId,
+          method: ctx.method,
+          route,
+          ...(matched === undefined && { path: redactedPath(ctx.path) }),
+          status: ctx.status,
+          ip: ctx.ip,
+          ms: Math.round(seconds * 1000),
+        },
         'http request',
       );
     }

@@ -13,7 +13,10 @@ export class BodyTooLargeError extends Error {
   readonly status = 413;
   readonly expose = true;
 
-  constructor(readonly limitBytes: number, declaredBytes?: number) {
+  constructor(
+    readonly limitBytes: number,
+    declaredBytes?: number,
+  ) {
     super(
       declaredBytes === undefined
         ? `the request body is larger than the limit of ${limitBytes} bytes`

@@ -20,7 +20,13 @@ export function browserCookieName(https: boolean): string {
  * request it sees as plain HTTP (TLS ended at a proxy): the browser is on https all the same.
  */
 function setBrowserCookie(ctx: RouterContext, https: boolean, nonce: string): void {
-  const attributes = [`Path=/`, `Max-Age=${Math.floor(OAUTH_STATE_TTL_MS / 1000)}`, 'HttpOnly', 'SameSite=Lax', ...(https ? ['Secure'] : [])];
+  const attributes = [
+    `Path=/`,
+    `Max-Age=${Math.floor(OAUTH_STATE_TTL_MS / 1000)}`,
+    'HttpOnly',
+    'SameSite=Lax',
+    ...(https ? ['Secure'] : []),
+  ];
   ctx.append('Set-Cookie', `${browserCookieName(https)}=${nonce}; ${attributes.join('; ')}`);
 }
 
@@ -45,7 +51,11 @@ export function connectRoutes(connect: ConnectService) {
     router.get('/oauth/:platform/callback', async (ctx) => {
       const query: Record<string, string> = {};
       for (const [key, value] of Object.entries(ctx.query)) if (typeof value === 'string') query[key] = value;
-      const page = await connect.finishCallback(String(ctx.params.platform ?? ''), query, ctx.cookies.get(browserCookieName(connect.httpsOnly)));
+      const page = await connect.finishCallback(
+        String(ctx.params.platform ?? ''),
+        query,
+        ctx.cookies.get(browserCookieName(connect.httpsOnly)),
+      );
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Referrer-Policy', 'no-referrer');
       ctx.status = page.status;

@@ -30,7 +30,9 @@ export function rateLimitByIp(limiter: RateLimiter): Middleware {
       ctx.status = 429;
       ctx.set('Retry-After', String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))));
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = { error: `too many requests from this address (at most ${ruleInWords(limiter.rule)}); try again in ${waitInWords(decision.retryAfterMs)}` };
+      ctx.body = {
+        error: `too many requests from this address (at most ${ruleInWords(limiter.rule)}); try again in ${waitInWords(decision.retryAfterMs)}`,
+      };
       return;
     }
     await next();

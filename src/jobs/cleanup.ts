@@ -56,7 +56,14 @@ export class CleanupService {
   private readonly now: () => Date;
 
   constructor(
-    private readonly deps: { db: Db; store: MediaStore; media: Pick<MediaService, 'removeUnfinishedDownloads'>; posts: PostsService; logger: Logger; now?: () => Date },
+    private readonly deps: {
+      db: Db;
+      store: MediaStore;
+      media: Pick<MediaService, 'removeUnfinishedDownloads'>;
+      posts: PostsService;
+      logger: Logger;
+      now?: () => Date;
+    },
   ) {
     this.now = deps.now ?? (() => new Date());
   }
@@ -69,15 +76,31 @@ export class CleanupService {
       .deleteFrom('connect_links')
       .where((eb) => eb.or([eb('used_at', 'is not', null), eb('expires_at', '<=', nowIso)]))
       // A link still referenced by a live OAuth state goes with that state.
-      .where('id', 'not in', this.deps.db.selectFrom('oauth_states').select('connect_link_id').where('used_at', 'is', null).where('expires_at', '>', nowIso).where('connect_link_id', 'is not', null).$narrowType<{ connect_link_id: string }>())
+      .where(
+        'id',
+        'not in',
+        this.deps.db
+          .selectFrom('oauth_states')
+          .select('connect_link_id')
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', nowIso)
+          .where('connect_link_id', 'is not', null)
+          .$narrowType<{ connect_link_id: string }>(),
+      )
       .executeTakeFirst();
     const states = await this.deps.db
       .deleteFrom('oauth_states')
       .where((eb) => eb.or([eb('used_at', 'is not', null), eb('expires_at', '<=', nowIso)]))
       .executeTakeFirst();
-    await this.deps.db.deleteFrom('chat_events').where('received_at', '<', isoNow(new Date(this.now().getTime() - CHAT_EVENTS_KEPT_MS))).execute();
+    await this.deps.db
+      .deleteFrom('chat_events')
+      .where('received_at', '<', isoNow(new Date(this.now().getTime() - CHAT_EVENTS_KEPT_MS)))
+      .execute();
     await this.deps.db.deleteFrom('leases').where('expires_at', '<', nowIso).execute();
-    const workspacesPurged = await purgeRemovedWorkspaces({ db: this.deps.db, media: this.deps.store, logger: this.deps.logger }, this.now());
+    const workspacesPurged = await purgeRemovedWorkspaces(
+      { db: this.deps.db, media: this.deps.store, logger: this.deps.logger },
+      this.now(),
+    );
     const swept = await this.sweepFiles(new Date(this.now().getTime() - ORPHAN_MEDIA_AFTER_MS));
     return {
       workspacesPurged,
@@ -94,7 +117,9 @@ export class CleanupService {
     const { db, store, media } = this.deps;
     const unfinishedWritesRemoved = (await media.removeUnfinishedDownloads(cutoff)) + (await store.removeUnfinished(cutoff));
     // Read before listing: a file stored after this read is newer than the cutoff, so it is skipped whatever its row.
-    const live = new Set((await db.selectFrom('media').select('storage_key').where('deleted_at', 'is', null).execute()).map((m) => m.storage_key));
+    const live = new Set(
+      (await db.selectFrom('media').select('storage_key').where('deleted_at', 'is', null).execute()).map((m) => m.storage_key),
+    );
     let unreferencedFilesRemoved = 0;
     for await (const entry of store.list()) {
       if (entry.modifiedAt.getTime() >= cutoff.getTime() || live.has(entry.key)) continue;
@@ -147,15 +172,37 @@ export class CleanupService {
           .where('id', '=', m.id)
           .where('deleted_at', 'is', null)
           .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('post_targets').select('post_targets.id').whereRef('post_targets.post_id', '=', 'media.post_id').where('post_targets.status', '=', 'publishing'))),
+            not(
+              exists(
+                selectFrom('post_targets')
+                  .select('post_targets.id')
+                  .whereRef('post_targets.post_id', '=', 'media.post_id')
+                  .where('post_targets.status', '=', 'publishing'),
+              ),
+            ),
           )
           .executeTakeFirst();
         if (Number(updated.numUpdatedRows) !== 1) return false; // a publish is reading it right now
-        await appendAudit(trx, { action: 'media.deleted', workspaceId: m.workspace_id, actorId: null, subjectType: 'media', subjectId: m.id, detail: { reason, post: m.post_id } }, now);
+        await appendAudit(
+          trx,
+          {
+            action: 'media.deleted',
+            workspaceId: m.workspace_id,
+            actorId: null,
+            subjectType: 'media',
+            subjectId: m.id,
+            detail: { reason, post: m.post_id },
+          },
+          now,
+        );
         return true;
       });
       if (!marked) continue;
-      await this.deps.store.delete(m.storage_key).catch((error: unknown) => this.deps.logger.warn({ err: error, mediaId: m.id }, 'could not remove a deleted media file; the next cleanup removes it'));
+      await this.deps.store
+        .delete(m.storage_key)
+        .catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, mediaId: m.id }, 'could not remove a deleted media file; the next cleanup removes it'),
+        );
       deleted.push({ mediaId: m.id, postId: m.post_id, reason });
     }
     // Orphans never belonged to a post: nothing about them is worth keeping (also those a failed run left marked).
@@ -211,7 +258,8 @@ export class CleanupCron implements BackgroundService {
         noOverlap: true,
         distributed: true,
         runCoordinator: {
-          shouldRun: (key: string, ttlMs: number) => (this.stopping ? false : this.track(leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000)))),
+          shouldRun: (key: string, ttlMs: number) =>
+            this.stopping ? false : this.track(leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000))),
         },
       },
     );

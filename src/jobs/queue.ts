@@ -198,7 +198,11 @@ export class JobQueue {
     const renewed = await this.db
       .updateTable('jobs')
       .set({ lease_expires_at: this.time(this.db)(leaseMs) })
-      .where('claim_token', 'in', claims.map((c) => c.claimToken))
+      .where(
+        'claim_token',
+        'in',
+        claims.map((c) => c.claimToken),
+      )
       .where('status', '=', 'running')
       .returning('claim_token')
       .execute();
@@ -219,13 +223,28 @@ export class JobQueue {
   /** Puts a running job back for a later attempt (at once when `runAt` is undefined); false when `claim` no longer holds it. */
   async retryAt(claim: Claim, runAt: Date | undefined, error: string): Promise<boolean> {
     const now = this.time(this.db);
-    return this.updateHeld(claim, { status: 'queued', run_at: runAt ? isoNow(runAt) : now(), lease_owner: null, lease_expires_at: null, claim_token: null, last_error: error, updated_at: now() });
+    return this.updateHeld(claim, {
+      status: 'queued',
+      run_at: runAt ? isoNow(runAt) : now(),
+      lease_owner: null,
+      lease_expires_at: null,
+      claim_token: null,
+      last_error: error,
+      updated_at: now(),
+    });
   }
 
   /** Gives a job back untouched (shutdown): the attempt does not count. False when `claim` no longer holds it. */
   async release(claim: Claim): Promise<boolean> {
     const now = this.time(this.db);
-    return this.updateHeld(claim, { status: 'queued', lease_owner: null, lease_expires_at: null, claim_token: null, attempts: sql<number>`attempts - 1`, updated_at: now() });
+    return this.updateHeld(claim, {
+      status: 'queued',
+      lease_owner: null,
+      lease_expires_at: null,
+      claim_token: null,
+      attempts: sql<number>`attempts - 1`,
+      updated_at: now(),
+    });
   }
 
   /**
@@ -253,7 +272,12 @@ export class JobQueue {
     return this.db.transaction().execute(async (trx) => {
       const row = await lockRows(
         trx,
-        trx.selectFrom('jobs').select('id').where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'running'),
+        trx
+          .selectFrom('jobs')
+          .select('id')
+          .where('id', '=', claim.id)
+          .where('claim_token', '=', claim.claimToken)
+          .where('status', '=', 'running'),
       ).executeTakeFirst();
       if (!row) return { held: false as const };
       return { held: true as const, value: await work(trx) };
@@ -283,19 +307,42 @@ export class JobQueue {
     const now = this.time(trx);
     await trx
       .updateTable('jobs')
-      .set({ status: 'queued', run_at: now(), attempts: 0, interruptions: 0, max_attempts: maxAttempts, lease_owner: null, lease_expires_at: null, claim_token: null, updated_at: now() })
+      .set({
+        status: 'queued',
+        run_at: now(),
+        attempts: 0,
+        interruptions: 0,
+        max_attempts: maxAttempts,
+        lease_owner: null,
+        lease_expires_at: null,
+        claim_token: null,
+        updated_at: now(),
+      })
       .where('dedupe_key', '=', dedupeKey)
       .where('status', 'in', ['failed', 'succeeded', 'cancelled', 'running'])
       .execute();
   }
 
   private finish(claim: Claim, status: 'succeeded' | 'failed', error: string | null): Promise<boolean> {
-    return this.updateHeld(claim, { status, lease_owner: null, lease_expires_at: null, claim_token: null, last_error: error, updated_at: this.time(this.db)() });
+    return this.updateHeld(claim, {
+      status,
+      lease_owner: null,
+      lease_expires_at: null,
+      claim_token: null,
+      last_error: error,
+      updated_at: this.time(this.db)(),
+    });
   }
 
   /** The compare-and-set every claim's write is: on the job's id and the claim's token. */
   private async updateHeld(claim: Claim, values: UpdateObject<Database, 'jobs'>): Promise<boolean> {
-    const result = await this.db.updateTable('jobs').set(values).where('id', '=', claim.id).where('claim_token', '=', claim.claimToken).where('status', '=', 'running').executeTakeFirst();
+    const result = await this.db
+      .updateTable('jobs')
+      .set(values)
+      .where('id', '=', claim.id)
+      .where('claim_token', '=', claim.claimToken)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -311,6 +358,7 @@ export class JobQueue {
       // clock_timestamp(), not now(): now() is when the transaction began.
       return (offsetMs = 0) =>
         sql<string>`to_char((clock_timestamp() + ${sql.lit(Math.round(offsetMs))} * interval '1 millisecond') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-    return (offsetMs = 0) => sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${offsetMs >= 0 ? '+' : '-'}${Math.abs(offsetMs) / 1000} seconds`})`;
+    return (offsetMs = 0) =>
+      sql<string>`strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ${`${offsetMs >= 0 ? '+' : '-'}${Math.abs(offsetMs) / 1000} seconds`})`;
   }
 }

@@ -85,12 +85,15 @@ export class Worker implements BackgroundService {
   async start(): Promise<void> {
     this.stopped = false;
     this.schedule(0);
-    this.heartbeatTimer = setInterval(() => {
-      // One heartbeat at a time: a slow database must not pile them up.
-      this.heartbeating ??= this.heartbeat().finally(() => {
-        this.heartbeating = undefined;
-      });
-    }, Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.heartbeatTimer = setInterval(
+      () => {
+        // One heartbeat at a time: a slow database must not pile them up.
+        this.heartbeating ??= this.heartbeat().finally(() => {
+          this.heartbeating = undefined;
+        });
+      },
+      Math.max(50, Math.floor(this.leaseMs / 3)),
+    );
     this.heartbeatTimer.unref();
   }
 
@@ -137,7 +140,10 @@ export class Worker implements BackgroundService {
     for (const id of lost) {
       const run = runs.find((r) => r.job.id === id);
       if (!run || this.running.get(id) !== run || run.abort.signal.aborted) continue;
-      this.logger.warn({ jobId: id, attempt: run.job.attempt }, 'lost the claim on a running job (this process outlived its lease); stopping that run');
+      this.logger.warn(
+        { jobId: id, attempt: run.job.attempt },
+        'lost the claim on a running job (this process outlived its lease); stopping that run',
+      );
       run.abort.abort(new ClaimLost(id));
     }
   }
@@ -208,7 +214,11 @@ export class Worker implements BackgroundService {
             : decision.kind === 'retry'
               ? await this.jobs.retryAt(job, decision.at, decision.reason)
               : await this.jobs.fail(job, decision.reason);
-        if (!held) this.logger.warn({ jobId: job.id, decision: decision.kind }, 'a run ended after its claim was taken over; its decision is not recorded');
+        if (!held)
+          this.logger.warn(
+            { jobId: job.id, decision: decision.kind },
+            'a run ended after its claim was taken over; its decision is not recorded',
+          );
       } catch (error) {
         // The job stays running under this claim; its lease runs out and it is run again.
         this.logger.error({ err: error, jobId: job.id }, 'could not record a job result');

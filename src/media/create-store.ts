@@ -7,7 +7,10 @@ import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { LocalMediaStore, type MediaStore } from './store.js';
 
-export async function createMediaStore(config: Pick<Config, 'mediaDir' | 'mediaStore'>, options: { logger?: Logger } = {}): Promise<MediaStore> {
+export async function createMediaStore(
+  config: Pick<Config, 'mediaDir' | 'mediaStore'>,
+  options: { logger?: Logger } = {},
+): Promise<MediaStore> {
   const store = config.mediaStore;
   if (store.kind === 'local') return new LocalMediaStore(config.mediaDir);
   const { S3MediaStore } = await import('./s3-store.js');

@@ -87,9 +87,13 @@ export class S3MediaStore implements MediaStore {
     });
     if (options.presignedRedirect) {
       this.presignedUrl = (key, { ttlSeconds, contentType }) =>
-        getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ResponseContentType: contentType }), {
-          expiresIn: ttlSeconds,
-        });
+        getSignedUrl(
+          this.client,
+          new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ResponseContentType: contentType }),
+          {
+            expiresIn: ttlSeconds,
+          },
+        );
     }
   }
 
@@ -116,7 +120,7 @@ export class S3MediaStore implements MediaStore {
         size += chunk.length;
         if (size > maxBytes) throw new MediaTooLargeError(maxBytes);
         hash.update(chunk);
-        for (let offset = 0; offset < chunk.length; ) {
+        for (let offset = 0; offset < chunk.length;) {
           const copied = chunk.copy(part, filled, offset);
           filled += copied;
           offset += copied;
@@ -132,7 +136,9 @@ export class S3MediaStore implements MediaStore {
         if (filled > 0) await upload.send(part.subarray(0, filled), filled);
         await upload.complete();
       } else {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: part.subarray(0, filled), ContentLength: filled }));
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: part.subarray(0, filled), ContentLength: filled }),
+        );
       }
     } catch (error) {
       source.destroy();
@@ -173,12 +179,17 @@ export class S3MediaStore implements MediaStore {
   async open(key: string, range?: ByteRange): Promise<Readable> {
     try {
       const object = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}) }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
       );
       if (!(object.Body instanceof Readable)) throw new Error(`S3 returned no readable body for media "${key}"`);
       return object.Body;
     } catch (error) {
-      if (errorName(error) === 'NoSuchKey') throw Object.assign(new Error(`media "${key}" is not in bucket "${this.bucket}"`), { code: 'ENOENT', cause: error });
+      if (errorName(error) === 'NoSuchKey')
+        throw Object.assign(new Error(`media "${key}" is not in bucket "${this.bucket}"`), { code: 'ENOENT', cause: error });
       throw error;
     }
   }
@@ -208,11 +219,17 @@ export class S3MediaStore implements MediaStore {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: this.listPageSize, ...(token ? { ContinuationToken: token } : {}) }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          MaxKeys: this.listPageSize,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
       );
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(this.prefix.length);
-        if (key !== undefined && object.Key!.startsWith(this.prefix) && isMadeKey(key) && object.LastModified) yield { key, modifiedAt: object.LastModified };
+        if (key !== undefined && object.Key!.startsWith(this.prefix) && isMadeKey(key) && object.LastModified)
+          yield { key, modifiedAt: object.LastModified };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -269,9 +286,19 @@ export class S3MediaStore implements MediaStore {
         const partNumber = parts.length + 1;
         if (partNumber > MAX_PARTS) throw new Error(`"${key}" needs more than ${MAX_PARTS} parts`);
         const out = await this.withRetries(body, (Body, abortSignal) =>
-          this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body, ContentLength: length }), {
-            abortSignal,
-          }),
+          this.client.send(
+            new UploadPartCommand({
+              Bucket: this.bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumber: partNumber,
+              Body,
+              ContentLength: length,
+            }),
+            {
+              abortSignal,
+            },
+          ),
         );
         if (!out.ETag) throw new Error(`S3 answered part ${partNumber} of "${key}" without an ETag`);
         // The part's checksum (the SDK sends CRC32 by default) goes back in CompleteMultipartUpload.
@@ -285,11 +312,15 @@ export class S3MediaStore implements MediaStore {
         });
       },
       complete: async () => {
-        await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+        await this.client.send(
+          new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+        );
       },
       // Best effort: the original failure is what the caller reports; a bucket lifecycle rule catches what this misses.
       abort: async () => {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+          .catch(() => undefined);
       },
     };
   }
@@ -338,7 +369,8 @@ interface MultipartUpload {
  */
 function sdkLogger(logger: Pick<Logger, 'warn'> | undefined) {
   const ignore = () => undefined;
-  const warn = (...content: unknown[]) => logger?.warn({ s3: content.map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(' ') }, 'S3 client warning');
+  const warn = (...content: unknown[]) =>
+    logger?.warn({ s3: content.map((c) => (typeof c === 'string' ? c : JSON.stringify(c))).join(' ') }, 'S3 client warning');
   return { trace: ignore, debug: ignore, info: ignore, warn, error: ignore };
 }
 

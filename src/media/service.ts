@@ -126,7 +126,12 @@ export class MediaService implements MediaAccess {
     }
   }
 
-  private async intakeWithinCaps(source: AttachmentSource, owner: { workspaceId: string; uploadedById: string }, name: string, running: { bytes: number }): Promise<MediaInfo> {
+  private async intakeWithinCaps(
+    source: AttachmentSource,
+    owner: { workspaceId: string; uploadedById: string },
+    name: string,
+    running: { bytes: number },
+  ): Promise<MediaInfo> {
     // Room left under the storage cap: what is stored, and what other downloads have written so far.
     const room = this.caps.storedBytes - (await this.storedBytes(owner.workspaceId)) - running.bytes;
     const storageFull = () =>
@@ -138,7 +143,9 @@ export class MediaService implements MediaAccess {
     const contentLength = Number(response.headers.get('content-length') ?? 0);
     if (contentLength > this.options.maxBytes) {
       await response.body?.cancel();
-      throw new MediaIntakeError(`${name} is ${formatBytes(contentLength)}; the most IQSP accepts is ${formatBytes(this.options.maxBytes)}`);
+      throw new MediaIntakeError(
+        `${name} is ${formatBytes(contentLength)}; the most IQSP accepts is ${formatBytes(this.options.maxBytes)}`,
+      );
     }
     if (contentLength > room) {
       await response.body?.cancel();
@@ -251,7 +258,11 @@ export class MediaService implements MediaAccess {
 
   /** Deletes a media item that never became part of a post (a refused request): file and row. */
   async discard(mediaId: string): Promise<void> {
-    const rows = await this.options.db.selectFrom('media').select(['id', 'storage_key']).where((eb) => eb.or([eb('id', '=', mediaId), eb('derived_from_id', '=', mediaId)])).execute();
+    const rows = await this.options.db
+      .selectFrom('media')
+      .select(['id', 'storage_key'])
+      .where((eb) => eb.or([eb('id', '=', mediaId), eb('derived_from_id', '=', mediaId)]))
+      .execute();
     for (const row of rows) await this.options.store.delete(row.storage_key);
     await this.options.db.deleteFrom('media').where('id', '=', mediaId).execute();
   }
@@ -262,7 +273,11 @@ export class MediaService implements MediaAccess {
    * file stays recent. Returns how many it removed.
    */
   async removeUnfinishedDownloads(before: Date): Promise<number> {
-    return removeFilesBefore(this.options.incomingDir, before, (name) => /\.part$/.test(name) && isMadeKey(name.replace(/(\.jpg)?\.part$/, '')));
+    return removeFilesBefore(
+      this.options.incomingDir,
+      before,
+      (name) => /\.part$/.test(name) && isMadeKey(name.replace(/(\.jpg)?\.part$/, '')),
+    );
   }
 
   async row(mediaId: string): Promise<MediaRow | undefined> {

@@ -35,7 +35,10 @@ export function registerDatabaseGauges(metrics: Pick<Metrics, 'registry'>, db: D
   const now = options.now ?? (() => new Date());
   let failing = false;
   /** A gauge set by `collect` at each scrape; left empty (said once) while the database does not answer. */
-  const gauge = <L extends string>(config: { name: string; help: string; labelNames?: readonly L[] }, collect: (gauge: Gauge<L>) => Promise<void>) =>
+  const gauge = <L extends string>(
+    config: { name: string; help: string; labelNames?: readonly L[] },
+    collect: (gauge: Gauge<L>) => Promise<void>,
+  ) =>
     new Gauge<L>({
       ...config,
       registers: [metrics.registry],
@@ -47,7 +50,8 @@ export function registerDatabaseGauges(metrics: Pick<Metrics, 'registry'>, db: D
           this.reset();
           // A gauge without labels always has a value: "unknown", rather than a misleading 0.
           if (!config.labelNames) this.set(Number.NaN);
-          if (!failing) options.logger.warn({ err: error }, 'metrics: the database did not answer; the queue, target and account gauges are left out');
+          if (!failing)
+            options.logger.warn({ err: error }, 'metrics: the database did not answer; the queue, target and account gauges are left out');
           failing = true;
         }
       },
@@ -77,28 +81,54 @@ export function registerDatabaseGauges(metrics: Pick<Metrics, 'registry'>, db: D
     return { at, queues: out };
   });
 
-  gauge({ name: 'iqsp_jobs_due', help: 'Jobs whose time has come that no worker has taken yet, by queue (shared database)', labelNames: ['queue'] }, async (g) => {
-    for (const [queue, snapshot] of (await queues()).queues) g.set({ queue }, snapshot.due);
-  });
   gauge(
-    { name: 'iqsp_jobs_oldest_due_seconds', help: 'How long the oldest due job has waited for a worker, in seconds, by queue; 0 when none waits (shared database)', labelNames: ['queue'] },
+    {
+      name: 'iqsp_jobs_due',
+      help: 'Jobs whose time has come that no worker has taken yet, by queue (shared database)',
+      labelNames: ['queue'],
+    },
     async (g) => {
-      const { at, queues: byQueue } = await queues();
-      for (const [queue, snapshot] of byQueue) g.set({ queue }, snapshot.oldestDueAt === null ? 0 : Math.max(0, (at.getTime() - Date.parse(snapshot.oldestDueAt)) / 1000));
+      for (const [queue, snapshot] of (await queues()).queues) g.set({ queue }, snapshot.due);
     },
   );
-  gauge({ name: 'iqsp_jobs_running', help: 'Jobs a worker holds right now, by queue (shared database)', labelNames: ['queue'] }, async (g) => {
-    for (const [queue, snapshot] of (await queues()).queues) g.set({ queue }, snapshot.running);
-  });
+  gauge(
+    {
+      name: 'iqsp_jobs_oldest_due_seconds',
+      help: 'How long the oldest due job has waited for a worker, in seconds, by queue; 0 when none waits (shared database)',
+      labelNames: ['queue'],
+    },
+    async (g) => {
+      const { at, queues: byQueue } = await queues();
+      for (const [queue, snapshot] of byQueue)
+        g.set({ queue }, snapshot.oldestDueAt === null ? 0 : Math.max(0, (at.getTime() - Date.parse(snapshot.oldestDueAt)) / 1000));
+    },
+  );
+  gauge(
+    { name: 'iqsp_jobs_running', help: 'Jobs a worker holds right now, by queue (shared database)', labelNames: ['queue'] },
+    async (g) => {
+      for (const [queue, snapshot] of (await queues()).queues) g.set({ queue }, snapshot.running);
+    },
+  );
   gauge({ name: 'iqsp_targets', help: 'Publish targets by status (shared database)', labelNames: ['status'] }, async (g) => {
-    const rows = await db.selectFrom('post_targets').select((eb) => ['status', eb.fn.countAll<number | string>().as('n')]).groupBy('status').execute();
+    const rows = await db
+      .selectFrom('post_targets')
+      .select((eb) => ['status', eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
     const counts = new Map(rows.map((r) => [r.status, Number(r.n)]));
     for (const status of TARGET_STATUSES) g.set({ status }, counts.get(status) ?? 0);
   });
-  gauge({ name: 'iqsp_accounts_needing_reconnect', help: 'Connected accounts whose connector must connect them again (shared database)' }, async (g) => {
-    const row = await db.selectFrom('social_accounts').select((eb) => eb.fn.countAll<number | string>().as('n')).where('status', '=', 'needs_reconnect').executeTakeFirstOrThrow();
-    g.set(Number(row.n));
-  });
+  gauge(
+    { name: 'iqsp_accounts_needing_reconnect', help: 'Connected accounts whose connector must connect them again (shared database)' },
+    async (g) => {
+      const row = await db
+        .selectFrom('social_accounts')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('status', '=', 'needs_reconnect')
+        .executeTakeFirstOrThrow();
+      g.set(Number(row.n));
+    },
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ export interface HttpResponse {
 export interface HttpRequest {
   method?: string;
   headers?: Record<string, string>;
-  body?: RequestInit["body"];
+  body?: RequestInit['body'];
   /** Milliseconds before giving up on an answer (default 60 s). */
   timeoutMs?: number;
   signal?: AbortSignal | undefined;

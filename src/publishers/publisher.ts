@@ -101,9 +101,7 @@ export interface Failure {
   platformCode?: string | undefined;
 }
 
-export type PublishResult =
-  | { kind: 'published'; platformPostId: string; permalink: string }
-  | { kind: 'failed'; failure: Failure };
+export type PublishResult = { kind: 'published'; platformPostId: string; permalink: string } | { kind: 'failed'; failure: Failure };
 
 export interface PublishProgress {
   /** 'uploading' (bytes sent), 'processing' (platform-side), 'publishing' */

@@ -40,7 +40,13 @@ export function createPublishers(config: Config, tuning: PublisherTuning = {}): 
   if (config.x.enabled)
     publishers.set(
       'x',
-      createXPublisher({ clientId: config.x.clientId, clientSecret: config.x.clientSecret, apiUrl: config.x.apiUrl, authorizeUrl: config.x.authorizeUrl, ...tuning }),
+      createXPublisher({
+        clientId: config.x.clientId,
+        clientSecret: config.x.clientSecret,
+        apiUrl: config.x.apiUrl,
+        authorizeUrl: config.x.authorizeUrl,
+        ...tuning,
+      }),
     );
   if (config.tiktok.enabled)
     publishers.set(

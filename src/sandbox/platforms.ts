@@ -13,7 +13,14 @@ export function simulatedPlatforms(sims: Simulators): SandboxPlatforms {
         media: p.media.length,
         at: p.at.toISOString(),
       }));
-      const x = sims.x.published.map((p) => ({ platform: 'X', account: `@${p.username}`, text: p.text ?? '', url: p.permalink, media: p.media.length, at: p.at.toISOString() }));
+      const x = sims.x.published.map((p) => ({
+        platform: 'X',
+        account: `@${p.username}`,
+        text: p.text ?? '',
+        url: p.permalink,
+        media: p.media.length,
+        at: p.at.toISOString(),
+      }));
       const tiktok = sims.tiktok.published.map((p) => ({
         platform: 'TikTok',
         account: `@${p.username}`,

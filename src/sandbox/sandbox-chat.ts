@@ -52,11 +52,23 @@ export class SandboxChat implements ChatPort {
   }
 
   async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
-    this.add({ author: 'bot', text: file.comment, visibleTo: user.userExternalId, file: { filename: file.filename, content: file.content } });
+    this.add({
+      author: 'bot',
+      text: file.comment,
+      visibleTo: user.userExternalId,
+      file: { filename: file.filename, content: file.content },
+    });
   }
 
   async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
-    const sent = this.add({ author: 'bot', text: message.text, fields: message.fields, imageUrl: message.imageUrl, buttons: message.buttons, approvalFor: message.approvalFor });
+    const sent = this.add({
+      author: 'bot',
+      text: message.text,
+      fields: message.fields,
+      imageUrl: message.imageUrl,
+      buttons: message.buttons,
+      approvalFor: message.approvalFor,
+    });
     return { workspaceExternalId, channelId, messageId: sent.id };
   }
 

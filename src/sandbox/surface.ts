@@ -60,7 +60,8 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       channelId: SANDBOX_CHANNEL,
     });
     const answer = async (who: SandboxPerson, reply: Awaited<ReturnType<typeof core.commands.runText>>) => {
-      if (reply.visibility === 'private') await chat.sendPrivate({ chat: 'slack', workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
+      if (reply.visibility === 'private')
+        await chat.sendPrivate({ chat: 'slack', workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
       else await chat.postInChannel(SANDBOX_WORKSPACE, SANDBOX_CHANNEL, reply.message);
     };
 
@@ -72,7 +73,10 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         const writes: Promise<void>[] = [];
         let parser: busboy.Busboy;
         try {
-          parser = busboy({ headers: ctx.req.headers, limits: { files: MAX_FILES, fileSize: MAX_UPLOAD_BYTES, fields: 10, fieldSize: 64 * 1024 } });
+          parser = busboy({
+            headers: ctx.req.headers,
+            limits: { files: MAX_FILES, fileSize: MAX_UPLOAD_BYTES, fields: 10, fieldSize: 64 * 1024 },
+          });
         } catch (error) {
           reject(Object.assign(error as Error, { status: 400 }));
           return;
@@ -120,7 +124,10 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         const who = person(fields.user);
         const text = (fields.text ?? '').trim();
         chat.userMessage(who.id, files.length > 0 ? `${text} (📎 ${files.length} file${files.length > 1 ? 's' : ''})` : text);
-        const commandText = text.replace(/^\/iqsp\b/i, '').replace(/^@iqsp\b/i, '').trim();
+        const commandText = text
+          .replace(/^\/iqsp\b/i, '')
+          .replace(/^@iqsp\b/i, '')
+          .trim();
         try {
           await answer(who, await core.commands.runText(invocationOf(who), commandText, files));
         } finally {
@@ -178,12 +185,15 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
             decision: actionId === 'approve_post' ? 'approve' : 'reject',
             via: 'button',
           });
-        else if (actionId === 'delete_my_data_confirm') await answer(who, await core.commands.run(invocationOf(who), { kind: 'delete-my-data', confirmed: true }));
+        else if (actionId === 'delete_my_data_confirm')
+          await answer(who, await core.commands.run(invocationOf(who), { kind: 'delete-my-data', confirmed: true }));
         ctx.body = { ok: true };
       });
     };
 
-    logger.warn(`SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real. It answers on this machine only; IQSP_SANDBOX=off forbids it, and any real credential, DATABASE_URL or VAULT_KEY turns it off.`);
+    logger.warn(
+      `SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real. It answers on this machine only; IQSP_SANDBOX=off forbids it, and any real credential, DATABASE_URL or VAULT_KEY turns it off.`,
+    );
     return { name: 'sandbox', port: chat, routes, attachmentHosts: [new URL(config.publicUrl).host] };
   };
 }

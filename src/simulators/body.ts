@@ -120,13 +120,17 @@ interface PartHeaders {
   contentType?: string | undefined;
 }
 
-type PartSink = { kind: 'file'; headers: PartHeaders; counter: ByteCounter } | { kind: 'field'; headers: PartHeaders; chunks: Buffer[]; size: number };
+type PartSink =
+  { kind: 'file'; headers: PartHeaders; counter: ByteCounter } | { kind: 'field'; headers: PartHeaders; chunks: Buffer[]; size: number };
 
 /**
  * A streaming multipart/form-data reader (RFC 7578): a state machine over the incoming chunks
  * that looks for the delimiter, holding back only as many bytes as the delimiter could span.
  */
-async function readMultipart(stream: AsyncIterable<Buffer>, boundary: string): Promise<{ fields: Record<string, string>; files: ReceivedFile[] }> {
+async function readMultipart(
+  stream: AsyncIterable<Buffer>,
+  boundary: string,
+): Promise<{ fields: Record<string, string>; files: ReceivedFile[] }> {
   const firstBoundary = Buffer.from(`--${boundary}`, 'latin1');
   const delimiter = Buffer.from(`\r\n--${boundary}`, 'latin1');
   const fields: Record<string, string> = {};
@@ -178,7 +182,10 @@ async function readMultipart(stream: AsyncIterable<Buffer>, boundary: string): P
           return;
         }
         const headers = parsePartHeaders(pending.subarray(0, end).toString('utf8'));
-        part = headers.filename !== undefined ? { kind: 'file', headers, counter: new ByteCounter() } : { kind: 'field', headers, chunks: [], size: 0 };
+        part =
+          headers.filename !== undefined
+            ? { kind: 'file', headers, counter: new ByteCounter() }
+            : { kind: 'field', headers, chunks: [], size: 0 };
         pending = pending.subarray(end + 4);
         machine.state = 'body';
       } else if (machine.state === 'body') {

@@ -50,7 +50,10 @@ export function consentPage(model: ConsentPageModel): string {
     .map(
       (group) =>
         `<fieldset><legend>${escapeHtml(group.title)}</legend><input type="hidden" name="${escapeHtml(group.name)}_present" value="1">${group.options
-          .map((o) => `<label><input type="checkbox" name="${escapeHtml(group.name)}" value="${escapeHtml(o.value)}" checked> ${escapeHtml(o.label)}</label><br>`)
+          .map(
+            (o) =>
+              `<label><input type="checkbox" name="${escapeHtml(group.name)}" value="${escapeHtml(o.value)}" checked> ${escapeHtml(o.label)}</label><br>`,
+          )
           .join('')}</fieldset>`,
     )
     .join('');

@@ -72,9 +72,20 @@ export const DEFAULT_META_USERS: readonly MetaUserSpec[] = [
         pictureUrl: 'https://scontent.simulator.test/acme.jpg',
         tasks: ['ANALYZE', 'ADVERTISE', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'],
         category: 'Company',
-        instagram: { id: '17841400000000001', username: 'acme', name: 'Acme Inc', profilePictureUrl: 'https://scontent.simulator.test/acme-ig.jpg' },
+        instagram: {
+          id: '17841400000000001',
+          username: 'acme',
+          name: 'Acme Inc',
+          profilePictureUrl: 'https://scontent.simulator.test/acme-ig.jpg',
+        },
       },
-      { id: '100000000000002', name: 'Acme Shop', pictureUrl: 'https://scontent.simulator.test/shop.jpg', tasks: ['CREATE_CONTENT', 'MODERATE'], category: 'Shopping & retail' },
+      {
+        id: '100000000000002',
+        name: 'Acme Shop',
+        pictureUrl: 'https://scontent.simulator.test/shop.jpg',
+        tasks: ['CREATE_CONTENT', 'MODERATE'],
+        category: 'Shopping & retail',
+      },
     ],
   },
 ];
@@ -276,7 +287,8 @@ export class GraphWorld {
   }
 
   findInstagram(id: string): { account: InstagramAccountSpec; page: PageSpec } | undefined {
-    for (const user of this.options.users) for (const page of user.pages) if (page.instagram?.id === id) return { account: page.instagram, page };
+    for (const user of this.options.users)
+      for (const page of user.pages) if (page.instagram?.id === id) return { account: page.instagram, page };
     return undefined;
   }
 

@@ -43,7 +43,9 @@ export class GraphNodes {
     if (video) return this.world.pageVisible(video.pageId, token) ? this.videoNode(video, requested.includes('status')) : undefined;
     const container = this.world.containers.get(id);
     if (container)
-      return this.world.instagramVisible(container.igId, token) ? this.containerNode(container, requested.includes('status_code') || requested.includes('status')) : undefined;
+      return this.world.instagramVisible(container.igId, token)
+        ? this.containerNode(container, requested.includes('status_code') || requested.includes('status'))
+        : undefined;
     const media = this.world.igMedia.get(id);
     if (media) return this.world.instagramVisible(media.igId, token) ? this.igMediaNode(media) : undefined;
     return undefined;
@@ -54,7 +56,11 @@ export class GraphNodes {
   }
 
   private userNode(user: MetaUserSpec): GraphNode {
-    return { type: 'User', defaults: ['name'], fields: { id: user.id, name: user.name, short_name: user.name.split(' ')[0], picture: this.picture(user.pictureUrl) } };
+    return {
+      type: 'User',
+      defaults: ['name'],
+      fields: { id: user.id, name: user.name, short_name: user.name.split(' ')[0], picture: this.picture(user.pictureUrl) },
+    };
   }
 
   private pageNode(page: PageSpec, token: TokenRecord): GraphNode {
@@ -117,7 +123,13 @@ export class GraphNodes {
     return {
       type: 'Photo',
       defaults: ['created_time'],
-      fields: { id: photo.id, name: photo.caption, created_time: graphTime(photo.createdAt), link: `${WEB}/photo.php?fbid=${photo.id}`, page_story_id: photo.postId },
+      fields: {
+        id: photo.id,
+        name: photo.caption,
+        created_time: graphTime(photo.createdAt),
+        link: `${WEB}/photo.php?fbid=${photo.id}`,
+        page_story_id: photo.postId,
+      },
     };
   }
 
@@ -168,7 +180,11 @@ export class GraphNodes {
 
   private containerNode(container: Container, readStatus: boolean): GraphNode {
     const status = readStatus ? this.containerStatus(container) : undefined;
-    return { type: 'ShadowIGMediaBuilder', defaults: ['id'], fields: { id: container.id, status_code: status?.code, status: status?.text, copyright_check_status: undefined } };
+    return {
+      type: 'ShadowIGMediaBuilder',
+      defaults: ['id'],
+      fields: { id: container.id, status_code: status?.code, status: status?.text, copyright_check_status: undefined },
+    };
   }
 
   /** IN_PROGRESS for the configured number of reads, then FINISHED; ERROR, EXPIRED and PUBLISHED as they happen. */

@@ -42,8 +42,11 @@ export class GraphPublishing {
     const { token } = caller;
     const scopes = token.grant.scopes;
     if (token.kind !== 'page' || !scopes.has('pages_manage_posts') || !scopes.has('pages_read_engagement'))
-      return META_ERRORS.permission('If posting to a page, requires both pages_read_engagement and pages_manage_posts as an admin with sufficient administrative permission');
-    if (page.tasks && !page.tasks.includes('CREATE_CONTENT')) return META_ERRORS.permission('The user needs the CREATE_CONTENT task on this Page to publish');
+      return META_ERRORS.permission(
+        'If posting to a page, requires both pages_read_engagement and pages_manage_posts as an admin with sufficient administrative permission',
+      );
+    if (page.tasks && !page.tasks.includes('CREATE_CONTENT'))
+      return META_ERRORS.permission('The user needs the CREATE_CONTENT task on this Page to publish');
     return { page, token };
   }
 
@@ -56,19 +59,30 @@ export class GraphPublishing {
     const attached = attachedMedia(p);
     if (typeof attached === 'string') return META_ERRORS.parameter(attached);
     const message = nonEmpty(p.message);
-    if (message === undefined && p.link === undefined && attached.length === 0) return META_ERRORS.parameter('Missing message or attachment');
+    if (message === undefined && p.link === undefined && attached.length === 0)
+      return META_ERRORS.parameter('Missing message or attachment');
     const pageId = target.page.id;
     const photos: PhotoRecord[] = [];
     for (const [index, id] of attached.entries()) {
       const photo = this.world.photos.get(id);
       if (!photo || photo.pageId !== pageId || photo.published || photo.attachedTo)
-        return META_ERRORS.parameter(`param attached_media[${index}] has an invalid media_fbid (it must be an unpublished photo of this Page, used once)`);
+        return META_ERRORS.parameter(
+          `param attached_media[${index}] has an invalid media_fbid (it must be an unpublished photo of this Page, used once)`,
+        );
       photos.push(photo);
     }
     if (attached.length === 0 && message !== undefined && this.lastTextPost(pageId)?.message === message)
       return graphError(400, { message: '(#506) Duplicate status message', code: 506 });
     const post = this.createPost(pageId, message, p.link, photos, photos.length > 0 ? 'added_photos' : 'mobile_status_update');
-    this.world.record('facebook', pageId, post.id, photos.length > 1 ? 'photos' : photos.length === 1 ? 'photo' : 'text', message, photos.map((ph) => ph.media), this.nodes.postPermalink(post));
+    this.world.record(
+      'facebook',
+      pageId,
+      post.id,
+      photos.length > 1 ? 'photos' : photos.length === 1 ? 'photo' : 'text',
+      message,
+      photos.map((ph) => ph.media),
+      this.nodes.postPermalink(post),
+    );
     return this.answerWithFields({ id: post.id }, p.fields, this.nodes.postNode(post));
   }
 
@@ -79,10 +93,14 @@ export class GraphPublishing {
     const media = await this.mediaFromRequest(request, p.url, 'source');
     if (!media) return graphError(400, { message: '(#324) Missing or invalid image file', code: 324 });
     if (!media.type || !FACEBOOK_PHOTO_TYPES.has(media.type) || media.bytes > 10 * MIB)
-      return META_ERRORS.parameter("Your photos couldn't be uploaded. Photos should be saved as JPG, PNG, GIF, BMP or TIFF files under 10 MB.", 1366046, {
-        title: 'Photo upload failed',
-        msg: 'Photos should be JPG, PNG, GIF, BMP or TIFF files under 10 MB.',
-      });
+      return META_ERRORS.parameter(
+        "Your photos couldn't be uploaded. Photos should be saved as JPG, PNG, GIF, BMP or TIFF files under 10 MB.",
+        1366046,
+        {
+          title: 'Photo upload failed',
+          msg: 'Photos should be JPG, PNG, GIF, BMP or TIFF files under 10 MB.',
+        },
+      );
     const pageId = target.page.id;
     const caption = nonEmpty(p.caption ?? p.message);
     const published = p.published !== 'false';
@@ -101,7 +119,8 @@ export class GraphPublishing {
     const p = parameters(request);
     if (p.upload_phase !== undefined || p.fbuploader_video_file_chunk !== undefined)
       return META_ERRORS.parameter('The chunked and resumable video uploads are not simulated; use file_url or source');
-    if (p.file_url === undefined && receivedFile(request.body, 'source') === undefined) return META_ERRORS.parameter('The parameter file_url or source is required');
+    if (p.file_url === undefined && receivedFile(request.body, 'source') === undefined)
+      return META_ERRORS.parameter('The parameter file_url or source is required');
     const pageId = target.page.id;
     // At Meta the download happens after this answer, so a failed one shows in the video's status, not here.
     const media = await this.mediaFromRequest(request, p.file_url, 'source');
@@ -121,12 +140,27 @@ export class GraphPublishing {
       createdAt: new Date(),
     };
     this.world.videos.set(video.id, video);
-    if (!failure && media) this.world.record('facebook', pageId, video.id, 'video', video.description, [media], `${WEB}/${pageId}/videos/${video.id}/`);
+    if (!failure && media)
+      this.world.record('facebook', pageId, video.id, 'video', video.description, [media], `${WEB}/${pageId}/videos/${video.id}/`);
     return json(200, { id: video.id });
   }
 
-  private createPost(pageId: string, message: string | undefined, link: string | undefined, photos: PhotoRecord[], statusType: string): FeedPost {
-    const post: FeedPost = { id: `${pageId}_${this.world.objectIds.take()}`, pageId, message, link, photoIds: photos.map((ph) => ph.id), createdAt: new Date(), statusType };
+  private createPost(
+    pageId: string,
+    message: string | undefined,
+    link: string | undefined,
+    photos: PhotoRecord[],
+    statusType: string,
+  ): FeedPost {
+    const post: FeedPost = {
+      id: `${pageId}_${this.world.objectIds.take()}`,
+      pageId,
+      message,
+      link,
+      photoIds: photos.map((ph) => ph.id),
+      createdAt: new Date(),
+      statusType,
+    };
     for (const photo of photos) photo.attachedTo = post.id;
     this.world.posts.set(post.id, post);
     return post;
@@ -174,7 +208,8 @@ export class GraphPublishing {
     if (mediaType === 'CAROUSEL') return this.createCarousel(igId, p, caption);
 
     const isVideo = mediaType === 'REELS' || mediaType === 'VIDEO' || (mediaType === 'STORIES' && p.video_url !== undefined);
-    if (mediaType !== undefined && !['REELS', 'VIDEO', 'STORIES', 'IMAGE'].includes(mediaType)) return META_ERRORS.parameter(`media_type ${mediaType} is not supported`);
+    if (mediaType !== undefined && !['REELS', 'VIDEO', 'STORIES', 'IMAGE'].includes(mediaType))
+      return META_ERRORS.parameter(`media_type ${mediaType} is not supported`);
     if (mediaType === 'VIDEO' && !isCarouselItem)
       return META_ERRORS.parameter('media_type=VIDEO is only for carousel items; publish single videos with media_type=REELS');
     if (mediaType === 'REELS' && isCarouselItem) return META_ERRORS.parameter('Reels cannot be carousel items');
@@ -194,7 +229,8 @@ export class GraphPublishing {
     let failure: Container['failure'];
     if (isVideo) {
       // Video is checked while processing: a wrong format ends in status ERROR, as on Instagram.
-      if (!media.type || !VIDEO_TYPES.has(media.type)) failure = { subcode: 2207026, text: 'Error: Unsupported video format. error code 2207026' };
+      if (!media.type || !VIDEO_TYPES.has(media.type))
+        failure = { subcode: 2207026, text: 'Error: Unsupported video format. error code 2207026' };
     } else {
       if (media.type !== 'image/jpeg')
         return graphError(400, {
@@ -228,9 +264,18 @@ export class GraphPublishing {
   }
 
   private createCarousel(igId: string, p: Record<string, string>, caption: string | undefined): SimResponse {
-    const children = (p.children ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+    const children = (p.children ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
     const invalid = (detail: string): SimResponse =>
-      graphError(400, { message: `(#100) ${detail}`, code: 100, error_subcode: 2207028, error_user_title: 'Carousel validation failed', error_user_msg: detail });
+      graphError(400, {
+        message: `(#100) ${detail}`,
+        code: 100,
+        error_subcode: 2207028,
+        error_user_title: 'Carousel validation failed',
+        error_user_msg: detail,
+      });
     if (children.length < 2 || children.length > 10) return invalid(`A carousel needs 2 to 10 children; this one has ${children.length}.`);
     for (const id of children) {
       const child = this.world.containers.get(id);
@@ -266,8 +311,10 @@ export class GraphPublishing {
     const igId = target.account.id;
     const creationId = parameters(request).creation_id;
     const container = creationId ? this.world.containers.get(creationId) : undefined;
-    if (!container || container.igId !== igId) return META_ERRORS.parameter('The parameter creation_id must be a media container of this account');
-    if (container.isCarouselItem) return META_ERRORS.parameter('A carousel item cannot be published on its own; publish its CAROUSEL container');
+    if (!container || container.igId !== igId)
+      return META_ERRORS.parameter('The parameter creation_id must be a media container of this account');
+    if (container.isCarouselItem)
+      return META_ERRORS.parameter('A carousel item cannot be published on its own; publish its CAROUSEL container');
     if (container.publishedMediaId) return META_ERRORS.parameter('This media container has already been published');
     if (Date.now() - container.createdAt > CONTAINER_LIFETIME_MS)
       return graphError(400, { message: '(#100) The media container has expired; create a new one.', code: 100, error_subcode: 2207020 });
@@ -299,7 +346,9 @@ export class GraphPublishing {
 
     const isReel = container.mediaType === 'REELS';
     const code = shortcode();
-    const childMedia = container.children.map((id) => this.world.containers.get(id)?.media).filter((m): m is FetchedMedia => m !== undefined);
+    const childMedia = container.children
+      .map((id) => this.world.containers.get(id)?.media)
+      .filter((m): m is FetchedMedia => m !== undefined);
     const media: InstagramMedia = {
       id: this.world.igIds.take(),
       igId,
@@ -330,7 +379,9 @@ export class GraphPublishing {
     if ('status' in target) return target;
     const dayAgo = Date.now() - 24 * 3600_000;
     const usage = [...this.world.igMedia.values()].filter((m) => m.igId === target.account.id && m.createdAt.getTime() > dayAgo).length;
-    return json(200, { data: [{ config: { quota_total: this.world.options.instagramDailyLimit, quota_duration: 86_400 }, quota_usage: usage }] });
+    return json(200, {
+      data: [{ config: { quota_total: this.world.options.instagramDailyLimit, quota_duration: 86_400 }, quota_usage: usage }],
+    });
   }
 }
 

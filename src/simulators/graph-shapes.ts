@@ -20,7 +20,8 @@ export interface GraphErrorBody {
 /** `{"error":{message,type,code,error_subcode,fbtrace_id}}`; OAuth errors also carry WWW-Authenticate. */
 export function graphError(status: number, error: GraphErrorBody, headers: Record<string, string> = {}): SimResponse {
   const body = { error: { ...error, type: error.type ?? 'OAuthException', fbtrace_id: fbtraceId() } };
-  const extra: Record<string, string> = error.code === 190 ? { 'www-authenticate': `OAuth "Facebook Platform" "invalid_token" "${error.message}"`, ...headers } : headers;
+  const extra: Record<string, string> =
+    error.code === 190 ? { 'www-authenticate': `OAuth "Facebook Platform" "invalid_token" "${error.message}"`, ...headers } : headers;
   return json(status, body, extra);
 }
 
@@ -35,7 +36,11 @@ export const META_ERRORS = {
       error_subcode: 463,
     }),
   notAuthorized: (appId: string): SimResponse =>
-    graphError(400, { message: `Error validating access token: The user has not authorized application ${appId}.`, code: 190, error_subcode: 458 }),
+    graphError(400, {
+      message: `Error validating access token: The user has not authorized application ${appId}.`,
+      code: 190,
+      error_subcode: 458,
+    }),
   invalidated: (subcode: number): SimResponse =>
     graphError(400, {
       message:
@@ -95,16 +100,22 @@ export function fieldNames(param: string): string[] {
     } else current += char;
   }
   names.push(current);
-  return names.map((n) => (/^[a-z_0-9]+/i.exec(n.trim())?.[0] ?? '')).filter((n) => n !== '');
+  return names.map((n) => /^[a-z_0-9]+/i.exec(n.trim())?.[0] ?? '').filter((n) => n !== '');
 }
 
 /** The requested fields of a node (always with `id`), or Meta's error for a field the type lacks. */
-export function selectFields(node: GraphNode, fieldsParam: string | undefined): { ok: true; value: Record<string, unknown> } | { ok: false; response: SimResponse } {
+export function selectFields(
+  node: GraphNode,
+  fieldsParam: string | undefined,
+): { ok: true; value: Record<string, unknown> } | { ok: false; response: SimResponse } {
   const names = fieldsParam === undefined || fieldsParam.trim() === '' ? [...node.defaults] : fieldNames(fieldsParam);
   const value: Record<string, unknown> = {};
   for (const name of names) {
     if (!(name in node.fields))
-      return { ok: false, response: graphError(400, { message: `(#100) Tried accessing nonexisting field (${name}) on node type (${node.type})`, code: 100 }) };
+      return {
+        ok: false,
+        response: graphError(400, { message: `(#100) Tried accessing nonexisting field (${name}) on node type (${node.type})`, code: 100 }),
+      };
     const field = node.fields[name];
     if (field !== undefined) value[name] = field;
   }

@@ -151,7 +151,9 @@ export class GraphSimulator extends SimServer {
           {
             name: 'page',
             title: 'Pages IQSP may use',
-            options: this.options.users.flatMap((u) => u.pages.map((p) => ({ value: p.id, label: p.instagram ? `${p.name} (Instagram @${p.instagram.username})` : p.name }))),
+            options: this.options.users.flatMap((u) =>
+              u.pages.map((p) => ({ value: p.id, label: p.instagram ? `${p.name} (Instagram @${p.instagram.username})` : p.name })),
+            ),
           },
           { name: 'scope', title: 'Permissions', options: params.scopes.map((s) => ({ value: s, label: s })) },
         ],
@@ -161,7 +163,9 @@ export class GraphSimulator extends SimServer {
   }
 
   private dialogAllow(request: SimRequest): SimResponse {
-    return allowConsent('Facebook', this.consents, request, 'This login dialog expired; start again from the app.', (params, choice) => this.allow(params, choice));
+    return allowConsent('Facebook', this.consents, request, 'This login dialog expired; start again from the app.', (params, choice) =>
+      this.allow(params, choice),
+    );
   }
 
   /** The dialog's checks, with Meta's messages; a string is the error the dialog shows. */
@@ -173,7 +177,10 @@ export class GraphSimulator extends SimServer {
       return "URL Blocked: This redirect failed because the redirect URI is not whitelisted in the app's Client OAuth Settings.";
     const responseType = query.get('response_type') ?? 'code';
     if (responseType !== 'code') return `Unsupported response_type "${responseType}" (the simulator implements the code flow).`;
-    const scopes = (query.get('scope') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = (query.get('scope') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const invalid = scopes.filter((s) => !KNOWN_PERMISSIONS.has(s));
     if (invalid.length > 0) return `Invalid Scopes: ${invalid.join(', ')}. This message is only shown to developers.`;
     return { redirectUri, state: query.get('state') ?? undefined, scopes };
@@ -184,7 +191,14 @@ export class GraphSimulator extends SimServer {
     if (!user) throw new ConsentRefused(`no Meta user ${choice.account ?? ''} in the simulator`);
     const granted = grantedScopes(params.scopes, choice);
     const pages = choice.pages ? user.pages.filter((p) => choice.pages?.includes(p.id)) : user.pages;
-    const grant = this.world.grants.get(user.id) ?? { userId: user.id, scopes: new Set<string>(), declined: new Set<string>(), pageIds: [], generation: 0, revoked: false };
+    const grant = this.world.grants.get(user.id) ?? {
+      userId: user.id,
+      scopes: new Set<string>(),
+      declined: new Set<string>(),
+      pageIds: [],
+      generation: 0,
+      revoked: false,
+    };
     if (grant.revoked) {
       // After a de-authorisation the next login starts from nothing.
       grant.scopes.clear();
@@ -206,7 +220,13 @@ export class GraphSimulator extends SimServer {
   private denyUrl(params: ConsentParams): string {
     return callbackUrl(
       params.redirectUri,
-      { error: 'access_denied', error_code: '200', error_description: 'Permissions error', error_reason: 'user_denied', state: params.state },
+      {
+        error: 'access_denied',
+        error_code: '200',
+        error_description: 'Permissions error',
+        error_reason: 'user_denied',
+        state: params.state,
+      },
       '_=_',
     );
   }
@@ -234,10 +254,12 @@ export class GraphSimulator extends SimServer {
     const code = this.codes.get(p.code ?? '');
     if (!code) return graphError(400, { message: 'Invalid verification code format.', code: 100, error_subcode: 36007 });
     if (code.used) return graphError(400, { message: 'This authorization code has been used.', code: 100, error_subcode: 36009 });
-    if (code.expiresAt < Date.now()) return graphError(400, { message: 'This authorization code has expired.', code: 100, error_subcode: 36007 });
+    if (code.expiresAt < Date.now())
+      return graphError(400, { message: 'This authorization code has expired.', code: 100, error_subcode: 36007 });
     if (p.redirect_uri !== code.redirectUri)
       return graphError(400, {
-        message: 'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
+        message:
+          'Error validating verification code. Please make sure your redirect_uri is identical to the one you used in the OAuth dialog request',
         code: 100,
         error_subcode: 36008,
       });
@@ -249,13 +271,20 @@ export class GraphSimulator extends SimServer {
   }
 
   private checkClient(p: Record<string, string>): SimResponse | undefined {
-    if (p.client_id !== this.options.appId) return graphError(400, { message: 'Error validating application. Invalid application ID.', code: 101 });
+    if (p.client_id !== this.options.appId)
+      return graphError(400, { message: 'Error validating application. Invalid application ID.', code: 101 });
     if (p.client_secret !== this.options.appSecret) return graphError(400, { message: 'Error validating client secret.', code: 1 });
     return undefined;
   }
 
   private mintUserToken(grant: Grant, lifetimeSec: number): TokenRecord {
-    const token: TokenRecord = { value: randomToken('EAA', 64), kind: 'user', grant, generation: grant.generation, expiresAt: Date.now() + lifetimeSec * 1000 };
+    const token: TokenRecord = {
+      value: randomToken('EAA', 64),
+      kind: 'user',
+      grant,
+      generation: grant.generation,
+      expiresAt: Date.now() + lifetimeSec * 1000,
+    };
     this.world.tokens.set(token.value, token);
     return token;
   }
@@ -277,7 +306,8 @@ export class GraphSimulator extends SimServer {
     const proof = p.appsecret_proof;
     if (proof !== undefined && !this.proofMatches(value, proof)) return META_ERRORS.proofInvalid();
     if (value.includes('|')) {
-      if (value !== `${this.options.appId}|${this.options.appSecret}`) return graphError(400, { message: 'Invalid OAuth access token signature.', code: 190 });
+      if (value !== `${this.options.appId}|${this.options.appSecret}`)
+        return graphError(400, { message: 'Invalid OAuth access token signature.', code: 190 });
       return work({ kind: 'app' });
     }
     const token = this.world.tokens.get(value);
@@ -294,7 +324,8 @@ export class GraphSimulator extends SimServer {
 
   private debugToken(request: SimRequest): SimResponse {
     const p = parameters(request);
-    if (p.access_token !== `${this.options.appId}|${this.options.appSecret}` && !this.world.tokens.has(p.access_token ?? '')) return META_ERRORS.unparsableToken();
+    if (p.access_token !== `${this.options.appId}|${this.options.appSecret}` && !this.world.tokens.has(p.access_token ?? ''))
+      return META_ERRORS.unparsableToken();
     const token = this.world.tokens.get(p.input_token ?? '');
     if (!token) return json(200, { data: { is_valid: false, error: { code: 190, message: 'Invalid OAuth access token.' }, scopes: [] } });
     const problem = this.tokenProblem(token);
@@ -327,7 +358,10 @@ export class GraphSimulator extends SimServer {
     if (caller.kind === 'app') return META_ERRORS.missingToken();
     const { grant } = caller.token;
     return json(200, {
-      data: [...[...grant.scopes].map((permission) => ({ permission, status: 'granted' })), ...[...grant.declined].map((permission) => ({ permission, status: 'declined' }))],
+      data: [
+        ...[...grant.scopes].map((permission) => ({ permission, status: 'granted' })),
+        ...[...grant.declined].map((permission) => ({ permission, status: 'declined' })),
+      ],
     });
   }
 
@@ -335,7 +369,8 @@ export class GraphSimulator extends SimServer {
   private accounts(request: SimRequest, caller: Caller): SimResponse {
     if (caller.kind === 'app') return META_ERRORS.missingToken();
     const { token } = caller;
-    if (token.kind !== 'user') return graphError(400, { message: '(#100) Tried accessing nonexisting field (accounts) on node type (Page)', code: 100 });
+    if (token.kind !== 'user')
+      return graphError(400, { message: '(#100) Tried accessing nonexisting field (accounts) on node type (Page)', code: 100 });
     // Without pages_show_list Meta lists no Pages at all.
     const pageIds = token.grant.scopes.has('pages_show_list') ? token.grant.pageIds : [];
     const limit = Math.min(Math.max(Number(request.query.limit ?? 25) || 25, 1), 100);
@@ -427,10 +462,21 @@ export class GraphSimulator extends SimServer {
     if (status === 429) {
       // Meta reports throttling with a code and its usage header (§1.7); IQSP reads the wait from it.
       const objectId = request.path.split('/')[2] ?? this.options.appId;
-      const usage = { [objectId]: [{ type: 'pages', call_count: 100, total_cputime: 12, total_time: 18, estimated_time_to_regain_access: 1 }] };
-      return graphError(status, { message: '(#32) Page request limit reached', code: 32 }, { 'x-business-use-case-usage': JSON.stringify(usage) });
+      const usage = {
+        [objectId]: [{ type: 'pages', call_count: 100, total_cputime: 12, total_time: 18, estimated_time_to_regain_access: 1 }],
+      };
+      return graphError(
+        status,
+        { message: '(#32) Page request limit reached', code: 32 },
+        { 'x-business-use-case-usage': JSON.stringify(usage) },
+      );
     }
-    if (status >= 500) return graphError(status, { message: 'An unexpected error has occurred. Please retry your request later.', code: 2, is_transient: true });
+    if (status >= 500)
+      return graphError(status, {
+        message: 'An unexpected error has occurred. Please retry your request later.',
+        code: 2,
+        is_transient: true,
+      });
     if (status === 401) return META_ERRORS.unparsableToken();
     return graphError(status, { message: 'An unknown error has occurred.', code: 1, is_transient: false });
   }

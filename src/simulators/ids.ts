@@ -35,7 +35,10 @@ export function fbtraceId(): string {
 
 /** TikTok's `log_id`: a timestamp followed by hex, e.g. 20260901120000A1B2C3D4E5F6A7B8C9. */
 export function tiktokLogId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:TZ]/g, '').slice(0, 14);
+  const stamp = now
+    .toISOString()
+    .replace(/[-:TZ]/g, '')
+    .slice(0, 14);
   return `${stamp}${randomBytes(9).toString('hex').toUpperCase()}`;
 }
 

@@ -15,7 +15,14 @@ import { TiktokSimulator, type TiktokSimulatorOptions } from './tiktok.js';
 import { XSimulator, type XSimulatorOptions } from './x.js';
 
 export { ConsentRefused, type ConsentChoice } from './consent.js';
-export { GraphSimulator, type GraphPublished, type GraphSimulatorOptions, type MetaUserSpec, type PageSpec, type InstagramAccountSpec } from './graph.js';
+export {
+  GraphSimulator,
+  type GraphPublished,
+  type GraphSimulatorOptions,
+  type MetaUserSpec,
+  type PageSpec,
+  type InstagramAccountSpec,
+} from './graph.js';
 export { XSimulator, type XPublished, type XSimulatorOptions, type XAccountSpec } from './x.js';
 export { TiktokSimulator, type TiktokPublished, type TiktokSimulatorOptions, type TiktokAccountSpec } from './tiktok.js';
 export type { Fault, RecordedRequest } from './server.js';

@@ -28,7 +28,8 @@ export async function fetchMedia(url: string, signal: AbortSignal, timeoutMs = D
   } catch {
     return { ok: false, url, reason: 'not a URL' };
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, url, reason: `unsupported scheme ${parsed.protocol}` };
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return { ok: false, url, reason: `unsupported scheme ${parsed.protocol}` };
   try {
     const response = await fetch(parsed, { redirect: 'manual', signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
     if (response.status !== 200) {
@@ -40,7 +41,13 @@ export async function fetchMedia(url: string, signal: AbortSignal, timeoutMs = D
     const received = counter.finish();
     return {
       ok: true,
-      media: { url, contentType: response.headers.get('content-type') ?? undefined, bytes: received.bytes, sha256: received.sha256, type: sniffType(received.head) },
+      media: {
+        url,
+        contentType: response.headers.get('content-type') ?? undefined,
+        bytes: received.bytes,
+        sha256: received.sha256,
+        type: sniffType(received.head),
+      },
     };
   } catch (error) {
     return { ok: false, url, reason: error instanceof Error ? error.message : String(error) };

@@ -56,7 +56,11 @@ export function authenticate(request: AuthRequest, settings: AuthSettings): Auth
   const presigned = query.some(([name]) => name === 'X-Amz-Algorithm');
 
   if (authorization !== undefined && presigned)
-    return refuse(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    return refuse(
+      400,
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
   if (authorization === undefined && !presigned) return refuse(403, 'AccessDenied', 'Access Denied');
 
   let credential: string;
@@ -77,23 +81,37 @@ export function authenticate(request: AuthRequest, settings: AuthSettings): Auth
     const declared = header(request.headers, 'x-amz-content-sha256');
     if (!declared) return refuse(400, 'InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
     if (declared.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD'))
-      return refuse(501, 'NotImplemented', 'This S3 simulator does not implement signed aws-chunked payloads; use STREAMING-UNSIGNED-PAYLOAD-TRAILER.');
+      return refuse(
+        501,
+        'NotImplemented',
+        'This S3 simulator does not implement signed aws-chunked payloads; use STREAMING-UNSIGNED-PAYLOAD-TRAILER.',
+      );
     if (!/^[0-9a-f]{64}$/.test(declared) && declared !== UNSIGNED_PAYLOAD && declared !== STREAMING_UNSIGNED_TRAILER)
-      return refuse(400, 'InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.');
+      return refuse(
+        400,
+        'InvalidArgument',
+        'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a valid sha256 value.',
+      );
     payloadHash = declared;
     canonicalQuery = query;
   } else {
     const param = (name: string) => query.find(([n]) => n === name)?.[1];
-    if (param('X-Amz-Algorithm') !== ALGORITHM) return refuse(400, 'AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
+    if (param('X-Amz-Algorithm') !== ALGORITHM)
+      return refuse(400, 'AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
     const given = ['X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].map(param);
     if (given.some((v) => v === undefined))
-      return refuse(400, 'AuthorizationQueryParametersError', 'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.');
+      return refuse(
+        400,
+        'AuthorizationQueryParametersError',
+        'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
+      );
     const [cred, date, expires, signed, sig] = given as [string, string, string, string, string];
     const expiresSeconds = Number(expires);
     if (!Number.isInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > 604800)
       return refuse(400, 'AuthorizationQueryParametersError', 'X-Amz-Expires must be between 1 and 604800 seconds');
     const signedAt = parseAmzDate(date);
-    if (signedAt === undefined) return refuse(400, 'AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+    if (signedAt === undefined)
+      return refuse(400, 'AuthorizationQueryParametersError', "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
     if (settings.now.getTime() > signedAt + expiresSeconds * 1000) return refuse(403, 'AccessDenied', 'Request has expired');
     credential = cred;
     amzDate = date;
@@ -104,15 +122,34 @@ export function authenticate(request: AuthRequest, settings: AuthSettings): Auth
   }
 
   const scope = credential.split('/');
-  if (scope.length !== 5 || scope[4] !== 'aws4_request') return refuse(400, 'AuthorizationHeaderMalformed', `The credential "${credential}" is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
+  if (scope.length !== 5 || scope[4] !== 'aws4_request')
+    return refuse(
+      400,
+      'AuthorizationHeaderMalformed',
+      `The credential "${credential}" is malformed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`,
+    );
   const [accessKeyId, scopeDate, region, service] = scope as [string, string, string, string, string];
   const secret = settings.keys.get(accessKeyId);
   if (secret === undefined) return refuse(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.');
-  if (region !== settings.region) return refuse(400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; the region '${region}' is wrong; expecting '${settings.region}'`);
-  if (service !== 's3') return refuse(400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; incorrect service "${service}". This endpoint belongs to "s3".`);
+  if (region !== settings.region)
+    return refuse(
+      400,
+      'AuthorizationHeaderMalformed',
+      `The authorization header is malformed; the region '${region}' is wrong; expecting '${settings.region}'`,
+    );
+  if (service !== 's3')
+    return refuse(
+      400,
+      'AuthorizationHeaderMalformed',
+      `The authorization header is malformed; incorrect service "${service}". This endpoint belongs to "s3".`,
+    );
   const signedAt = parseAmzDate(amzDate);
   if (signedAt === undefined || !amzDate.startsWith(scopeDate))
-    return refuse(400, 'AuthorizationHeaderMalformed', `The authorization header is malformed; the date "${scopeDate}" does not match x-amz-date "${amzDate}".`);
+    return refuse(
+      400,
+      'AuthorizationHeaderMalformed',
+      `The authorization header is malformed; the date "${scopeDate}" does not match x-amz-date "${amzDate}".`,
+    );
   if (authorization !== undefined && Math.abs(settings.now.getTime() - signedAt) > MAX_SKEW_MS)
     return refuse(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
 
@@ -120,10 +157,12 @@ export function authenticate(request: AuthRequest, settings: AuthSettings): Auth
   if (!signedHeaders.includes('host')) return refuse(403, 'AccessDenied', 'Host must be a signed header');
   if (authorization !== undefined) {
     const unsigned = Object.keys(request.headers).filter((name) => name.startsWith('x-amz-') && !signedHeaders.includes(name));
-    if (unsigned.length > 0) return refuse(403, 'AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
+    if (unsigned.length > 0)
+      return refuse(403, 'AccessDenied', `There were headers present in the request which were not signed: ${unsigned.join(', ')}`);
   }
   for (const name of signedHeaders)
-    if (request.headers[name] === undefined) return refuse(403, 'SignatureDoesNotMatch', `The signed header "${name}" is missing from the request.`);
+    if (request.headers[name] === undefined)
+      return refuse(403, 'SignatureDoesNotMatch', `The signed header "${name}" is missing from the request.`);
 
   const canonicalRequest = [
     request.method,
@@ -143,7 +182,11 @@ export function authenticate(request: AuthRequest, settings: AuthSettings): Auth
   const expected = Buffer.from(hmac(signingKey, stringToSign).toString('hex'));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given))
-    return refuse(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    return refuse(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+    );
   return { ok: true, accessKeyId, via: authorization !== undefined ? 'header' : 'query', payloadHash };
 }
 

@@ -51,7 +51,14 @@ export async function receiveObject(source: AsyncIterable<Buffer>, file: string,
   const sha = sha256.digest();
   const crcBytes = Buffer.alloc(4);
   crcBytes.writeUInt32BE(crc >>> 0);
-  return { size, md5: md5.digest(), sha256Hex: sha.toString('hex'), sha256Base64: sha.toString('base64'), crc32Base64: crcBytes.toString('base64'), trailers };
+  return {
+    size,
+    md5: md5.digest(),
+    sha256Hex: sha.toString('hex'),
+    sha256Base64: sha.toString('base64'),
+    crc32Base64: crcBytes.toString('base64'),
+    trailers,
+  };
 }
 
 const MAX_LINE_BYTES = 8 * 1024;
@@ -106,7 +113,8 @@ export async function* decodeAwsChunked(source: AsyncIterable<Buffer>, trailers:
     }
   }
   // Some clients end right after the trailers, without the final empty line.
-  if (at.state !== 'done' && !(at.state === 'trailer' && pending.length === 0)) throw new AwsChunkedError('the aws-chunked body ended early');
+  if (at.state !== 'done' && !(at.state === 'trailer' && pending.length === 0))
+    throw new AwsChunkedError('the aws-chunked body ended early');
 }
 
 const CRC_TABLE = (() => {

@@ -131,7 +131,8 @@ class Refusal extends Error {
     super(error.message);
   }
 }
-const refusal = (status: number, code: string, message: string, extra?: Record<string, string>) => new Refusal({ status, code, message, ...(extra ? { extra } : {}) });
+const refusal = (status: number, code: string, message: string, extra?: Record<string, string>) =>
+  new Refusal({ status, code, message, ...(extra ? { extra } : {}) });
 
 export class S3Simulator {
   readonly region: string;
@@ -215,10 +216,20 @@ export class S3Simulator {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     res.setHeader('x-amz-request-id', requestId);
     const route = this.route(req);
-    const record: S3RequestRecord = { operation: route.operation, method: req.method ?? '', bucket: route.bucket, key: route.key, auth: 'none', range: header(req, 'range') };
+    const record: S3RequestRecord = {
+      operation: route.operation,
+      method: req.method ?? '',
+      bucket: route.bucket,
+      key: route.key,
+      auth: 'none',
+      range: header(req, 'range'),
+    };
     this.requests.push(record);
     try {
-      const auth = authenticate({ method: req.method ?? '', url: req.url ?? '/', headers: req.headers }, { region: this.region, keys: this.keys, now: this.now() });
+      const auth = authenticate(
+        { method: req.method ?? '', url: req.url ?? '/', headers: req.headers },
+        { region: this.region, keys: this.keys, now: this.now() },
+      );
       if (!auth.ok) throw new Refusal(auth);
       record.auth = auth.via;
       const fault = this.takeFault(route.operation);
@@ -278,7 +289,11 @@ export class S3Simulator {
 
   private async run(route: Route, payloadHash: string, req: IncomingMessage, res: ServerResponse, record: S3RequestRecord): Promise<void> {
     if (route.operation === 'Unsupported')
-      throw refusal(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented in this S3 simulator.');
+      throw refusal(
+        501,
+        'NotImplemented',
+        'A header or query you provided implies functionality that is not implemented in this S3 simulator.',
+      );
     const bucketName = route.bucket!;
     const bucket = this.buckets.get(bucketName);
     if (!bucket) throw refusal(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
@@ -313,8 +328,18 @@ export class S3Simulator {
       }
       case 'CreateMultipartUpload': {
         const uploadId = randomBytes(24).toString('base64url');
-        this.uploads.set(uploadId, { bucket: bucketName, key, contentType: header(req, 'content-type') ?? 'binary/octet-stream', initiated: this.now(), parts: new Map() });
-        this.sendXml(res, 200, `<InitiateMultipartUploadResult xmlns="${XMLNS}"><Bucket>${xml(bucketName)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+        this.uploads.set(uploadId, {
+          bucket: bucketName,
+          key,
+          contentType: header(req, 'content-type') ?? 'binary/octet-stream',
+          initiated: this.now(),
+          parts: new Map(),
+        });
+        this.sendXml(
+          res,
+          200,
+          `<InitiateMultipartUploadResult xmlns="${XMLNS}"><Bucket>${xml(bucketName)}</Bucket><Key>${xml(key)}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+        );
         return;
       }
       case 'UploadPart': {
@@ -326,7 +351,13 @@ export class S3Simulator {
         const file = path.join(this.dir, 'uploads', randomUUID());
         await rename(received.file, file);
         const previous = upload.parts.get(partNumber);
-        const part: StoredPart = { file, size: received.got.size, md5: received.got.md5, etag: `"${received.got.md5.toString('hex')}"`, checksum: received.checksum };
+        const part: StoredPart = {
+          file,
+          size: received.got.size,
+          md5: received.got.md5,
+          etag: `"${received.got.md5.toString('hex')}"`,
+          checksum: received.checksum,
+        };
         upload.parts.set(partNumber, part);
         if (previous) await rm(previous.file, { force: true });
         res.writeHead(200, { etag: part.etag, ...checksumHeader(part.checksum) }).end();
@@ -337,12 +368,24 @@ export class S3Simulator {
         const wanted = parseCompleteBody(await readXml(req, payloadHash));
         const parts = this.checkParts(upload, wanted);
         const file = path.join(this.dir, 'objects', randomUUID());
-        await pipeline(async function* () {
-          for (const part of parts) yield* createReadStream(part.file);
-        }, createWriteStream(file, { mode: 0o600 }));
-        const etag = `"${createHash('md5').update(Buffer.concat(parts.map((p) => p.md5))).digest('hex')}-${parts.length}"`;
+        await pipeline(
+          async function* () {
+            for (const part of parts) yield* createReadStream(part.file);
+          },
+          createWriteStream(file, { mode: 0o600 }),
+        );
+        const etag = `"${createHash('md5')
+          .update(Buffer.concat(parts.map((p) => p.md5)))
+          .digest('hex')}-${parts.length}"`;
         const previous = bucket.get(key);
-        bucket.set(key, { file, size: parts.reduce((n, p) => n + p.size, 0), etag, contentType: upload.contentType, lastModified: this.now(), parts: parts.length });
+        bucket.set(key, {
+          file,
+          size: parts.reduce((n, p) => n + p.size, 0),
+          etag,
+          contentType: upload.contentType,
+          lastModified: this.now(),
+          parts: parts.length,
+        });
         this.uploads.delete(route.query.get('uploadId')!);
         for (const part of upload.parts.values()) await rm(part.file, { force: true });
         if (previous) await rm(previous.file, { force: true });
@@ -408,12 +451,17 @@ export class S3Simulator {
       .filter(([, u]) => u.bucket === bucketName && u.key.startsWith(prefix))
       .map(([uploadId, u]) => ({ uploadId, ...u }))
       .sort((a, b) => (a.key === b.key ? (a.uploadId < b.uploadId ? -1 : 1) : a.key < b.key ? -1 : 1))
-      .filter((u) => keyMarker === '' || u.key > keyMarker || (u.key === keyMarker && uploadIdMarker !== '' && u.uploadId > uploadIdMarker));
+      .filter(
+        (u) => keyMarker === '' || u.key > keyMarker || (u.key === keyMarker && uploadIdMarker !== '' && u.uploadId > uploadIdMarker),
+      );
     const page = open.slice(0, max);
     const truncated = open.length > page.length;
     const last = page.at(-1);
     const uploads = page
-      .map((u) => `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`)
+      .map(
+        (u) =>
+          `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+      )
       .join('');
     return (
       `<ListMultipartUploadsResult xmlns="${XMLNS}"><Bucket>${xml(bucketName)}</Bucket><KeyMarker>${xml(keyMarker)}</KeyMarker><UploadIdMarker>${xml(uploadIdMarker)}</UploadIdMarker>` +
@@ -425,21 +473,34 @@ export class S3Simulator {
   private upload(route: Route, bucket: string, key: string): Upload {
     const upload = this.uploads.get(route.query.get('uploadId') ?? '');
     if (!upload || upload.bucket !== bucket || upload.key !== key)
-      throw refusal(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', {
-        UploadId: route.query.get('uploadId') ?? '',
-      });
+      throw refusal(
+        404,
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        {
+          UploadId: route.query.get('uploadId') ?? '',
+        },
+      );
     return upload;
   }
 
   /** The parts named by CompleteMultipartUpload, checked as S3 checks them. */
   private checkParts(upload: Upload, wanted: CompletePart[]): StoredPart[] {
-    if (wanted.length === 0) throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
-    const invalidPart = () => refusal(400, 'InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part\'s entity tag.');
+    if (wanted.length === 0)
+      throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    const invalidPart = () =>
+      refusal(
+        400,
+        'InvalidPart',
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.",
+      );
     return wanted.map((w, i) => {
-      if (i > 0 && w.partNumber <= wanted[i - 1]!.partNumber) throw refusal(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+      if (i > 0 && w.partNumber <= wanted[i - 1]!.partNumber)
+        throw refusal(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
       const part = upload.parts.get(w.partNumber);
       if (!part || unquote(w.etag) !== unquote(part.etag)) throw invalidPart();
-      for (const [algorithm, value] of Object.entries(w.checksums)) if (part.checksum?.algorithm !== algorithm || part.checksum.value !== value) throw invalidPart();
+      for (const [algorithm, value] of Object.entries(w.checksums))
+        if (part.checksum?.algorithm !== algorithm || part.checksum.value !== value) throw invalidPart();
       if (i < wanted.length - 1 && part.size < this.minPartBytes)
         throw refusal(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', {
           PartNumber: String(w.partNumber),
@@ -454,14 +515,27 @@ export class S3Simulator {
    * Streams a request body into a temporary file and checks it against what the request
    * declared; the caller moves the file into place.
    */
-  private async receive(req: IncomingMessage, payloadHash: string, record: S3RequestRecord): Promise<{ file: string; got: ReceivedObject; checksum: StoredObject['checksum'] }> {
+  private async receive(
+    req: IncomingMessage,
+    payloadHash: string,
+    record: S3RequestRecord,
+  ): Promise<{ file: string; got: ReceivedObject; checksum: StoredObject['checksum'] }> {
     const awsChunked = (header(req, 'content-encoding') ?? '').split(',').some((e) => e.trim() === 'aws-chunked');
     if (awsChunked !== (payloadHash === STREAMING_UNSIGNED_TRAILER))
-      throw refusal(400, 'InvalidArgument', 'x-amz-content-sha256 STREAMING-UNSIGNED-PAYLOAD-TRAILER goes with Content-Encoding: aws-chunked, and only with it');
+      throw refusal(
+        400,
+        'InvalidArgument',
+        'x-amz-content-sha256 STREAMING-UNSIGNED-PAYLOAD-TRAILER goes with Content-Encoding: aws-chunked, and only with it',
+      );
     const declaredText = awsChunked ? header(req, 'x-amz-decoded-content-length') : header(req, 'content-length');
-    if (declaredText === undefined || !/^\d+$/.test(declaredText)) throw refusal(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
+    if (declaredText === undefined || !/^\d+$/.test(declaredText))
+      throw refusal(411, 'MissingContentLength', 'You must provide the Content-Length HTTP header.');
     const declared = Number(declaredText);
-    if (declared > MAX_OBJECT_BYTES) throw refusal(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', { ProposedSize: declaredText, MaxSizeAllowed: String(MAX_OBJECT_BYTES) });
+    if (declared > MAX_OBJECT_BYTES)
+      throw refusal(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
+        ProposedSize: declaredText,
+        MaxSizeAllowed: String(MAX_OBJECT_BYTES),
+      });
 
     const file = path.join(this.dir, 'tmp', randomUUID());
     try {
@@ -470,9 +544,13 @@ export class S3Simulator {
       if (got.size !== declared)
         throw refusal(400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.');
       if (/^[0-9a-f]{64}$/.test(payloadHash) && payloadHash !== got.sha256Hex)
-        throw refusal(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", { ClientComputedContentSHA256: payloadHash, S3ComputedContentSHA256: got.sha256Hex });
+        throw refusal(400, 'XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+          ClientComputedContentSHA256: payloadHash,
+          S3ComputedContentSHA256: got.sha256Hex,
+        });
       const md5 = header(req, 'content-md5');
-      if (md5 !== undefined && md5 !== got.md5.toString('base64')) throw refusal(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+      if (md5 !== undefined && md5 !== got.md5.toString('base64'))
+        throw refusal(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
       return { file, got, checksum: this.checksumOf(req, got) };
     } catch (error) {
       await rm(file, { force: true });
@@ -484,19 +562,26 @@ export class S3Simulator {
   private checksumOf(req: IncomingMessage, got: ReceivedObject): StoredObject['checksum'] {
     const trailer = header(req, 'x-amz-trailer')?.trim().toLowerCase();
     if (trailer !== undefined && got.trailers[trailer] === undefined)
-      throw refusal(400, 'MalformedTrailerError', 'The request contained trailing data that was not well-formed or did not conform to our published schema.');
+      throw refusal(
+        400,
+        'MalformedTrailerError',
+        'The request contained trailing data that was not well-formed or did not conform to our published schema.',
+      );
     const sent = Object.keys(CHECKSUM_HEADERS).flatMap((name) => {
       const value = header(req, name) ?? got.trailers[name];
       return value === undefined ? [] : [[name, value] as const];
     });
-    if (sent.length > 1) throw refusal(400, 'InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    if (sent.length > 1)
+      throw refusal(400, 'InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
     const [first] = sent;
     if (!first) return undefined;
     const [name, value] = first;
     const algorithm = CHECKSUM_HEADERS[name]!;
-    if (algorithm === 'unsupported') throw refusal(501, 'NotImplemented', `This S3 simulator verifies CRC32 and SHA256 checksums only, not ${name}.`);
+    if (algorithm === 'unsupported')
+      throw refusal(501, 'NotImplemented', `This S3 simulator verifies CRC32 and SHA256 checksums only, not ${name}.`);
     const computed = algorithm === 'crc32' ? got.crc32Base64 : got.sha256Base64;
-    if (value !== computed) throw refusal(400, 'BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
+    if (value !== computed)
+      throw refusal(400, 'BadDigest', `The ${algorithm.toUpperCase()} you specified did not match the calculated checksum.`);
     return { algorithm, value };
   }
 
@@ -504,7 +589,10 @@ export class S3Simulator {
     if (!object) throw refusal(404, 'NoSuchKey', 'The specified key does not exist.', { Key: route.key! });
     const range = parseRange(header(req, 'range'), object.size);
     if (range === 'unsatisfiable')
-      throw refusal(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: header(req, 'range') ?? '', ActualObjectSize: String(object.size) });
+      throw refusal(416, 'InvalidRange', 'The requested range is not satisfiable', {
+        RangeRequested: header(req, 'range') ?? '',
+        ActualObjectSize: String(object.size),
+      });
     // Opened before answering: a delete racing this read still leaves the bytes readable.
     const handle = await open(object.file, 'r').catch(() => undefined);
     if (!handle) throw refusal(404, 'NoSuchKey', 'The specified key does not exist.', { Key: route.key! });
@@ -519,7 +607,9 @@ export class S3Simulator {
       ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${object.size}` } : {}),
       ...(q.get('response-cache-control') ? { 'cache-control': q.get('response-cache-control')! } : {}),
       ...(q.get('response-content-disposition') ? { 'content-disposition': q.get('response-content-disposition')! } : {}),
-      ...(!range && checksumMode === 'ENABLED' && object.checksum ? { ...checksumHeader(object.checksum), 'x-amz-checksum-type': 'FULL_OBJECT' } : {}),
+      ...(!range && checksumMode === 'ENABLED' && object.checksum
+        ? { ...checksumHeader(object.checksum), 'x-amz-checksum-type': 'FULL_OBJECT' }
+        : {}),
       ...(object.parts ? { 'x-amz-mp-parts-count': String(object.parts) } : {}),
     };
     res.writeHead(range ? 206 : 200, headers);
@@ -536,7 +626,13 @@ export class S3Simulator {
     res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) }).end(text);
   }
 
-  private sendError(req: IncomingMessage, res: ServerResponse, requestId: string, route: Route, error: S3Error & { extra?: Record<string, string> }): void {
+  private sendError(
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    route: Route,
+    error: S3Error & { extra?: Record<string, string> },
+  ): void {
     // HEAD answers carry no body; the SDK reads the status alone (404 → NotFound).
     if (req.method === 'HEAD') {
       res.writeHead(error.status).end();
@@ -548,7 +644,11 @@ export class S3Simulator {
       .join('');
     // A refused request's body may still be arriving: drain it so the connection stays usable.
     req.resume();
-    this.sendXml(res, error.status, `<Error><Code>${error.code}</Code><Message>${xml(error.message)}</Message>${extra}<Resource>${xml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${randomBytes(24).toString('base64')}</HostId></Error>`);
+    this.sendXml(
+      res,
+      error.status,
+      `<Error><Code>${error.code}</Code><Message>${xml(error.message)}</Message>${extra}<Resource>${xml(resource)}</Resource><RequestId>${requestId}</RequestId><HostId>${randomBytes(24).toString('base64')}</HostId></Error>`,
+    );
   }
 }
 
@@ -559,7 +659,8 @@ interface CompletePart {
 }
 
 function parseCompleteBody(body: string): CompletePart[] {
-  if (!/<CompleteMultipartUpload[\s>]/.test(body)) throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+  if (!/<CompleteMultipartUpload[\s>]/.test(body))
+    throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
   return [...body.matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map(([, inner]) => {
     const field = (name: string) => {
       const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(inner!);
@@ -567,7 +668,8 @@ function parseCompleteBody(body: string): CompletePart[] {
     };
     const partNumber = Number(field('PartNumber'));
     const etag = field('ETag');
-    if (!Number.isInteger(partNumber) || etag === undefined) throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    if (!Number.isInteger(partNumber) || etag === undefined)
+      throw refusal(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
     const checksums: CompletePart['checksums'] = {};
     const crc = field('ChecksumCRC32');
     const sha = field('ChecksumSHA256');

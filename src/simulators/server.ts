@@ -59,7 +59,11 @@ export type RecordedBody =
   | { kind: 'none' }
   | { kind: 'json'; value: unknown }
   | { kind: 'form'; fields: Record<string, string> }
-  | { kind: 'multipart'; fields: Record<string, string>; files: Array<{ field: string; filename?: string | undefined; contentType?: string | undefined; bytes: number; sha256: string }> }
+  | {
+      kind: 'multipart';
+      fields: Record<string, string>;
+      files: Array<{ field: string; filename?: string | undefined; contentType?: string | undefined; bytes: number; sha256: string }>;
+    }
   | { kind: 'bytes'; contentType?: string | undefined; bytes: number; sha256: string }
   | { kind: 'malformed'; contentType: string; reason: string };
 
@@ -184,12 +188,21 @@ export abstract class SimServer {
     try {
       body = await readBody(req, req.headers);
     } catch (error) {
-      if (error instanceof BodyError) return this.send(res, record, { status: error.status, headers: { 'content-type': 'text/plain' }, body: error.message });
+      if (error instanceof BodyError)
+        return this.send(res, record, { status: error.status, headers: { 'content-type': 'text/plain' }, body: error.message });
       // The client went away mid-body: there is nobody to answer.
       return;
     }
     record.body = recordedBody(body);
-    const request: SimRequest = { method, path: url.pathname, query: record.query, searchParams: url.searchParams, params: [], headers: req.headers, body };
+    const request: SimRequest = {
+      method,
+      path: url.pathname,
+      query: record.query,
+      searchParams: url.searchParams,
+      params: [],
+      headers: req.headers,
+      body,
+    };
 
     const fault = takeFault(this.faults, method, url.pathname);
     if (fault) record.fault = fault.kind;
@@ -214,7 +227,6 @@ export abstract class SimServer {
     }
     return this.send(res, record, await this.dispatch(request));
   }
-
 
   private async dispatch(request: SimRequest): Promise<SimResponse> {
     for (const route of this.routes) {
@@ -264,7 +276,11 @@ function loggedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
 function recordedBody(body: SimBody): RecordedBody {
   switch (body.kind) {
     case 'multipart':
-      return { kind: 'multipart', fields: body.fields, files: body.files.map(({ field, filename, contentType, bytes, sha256 }) => ({ field, filename, contentType, bytes, sha256 })) };
+      return {
+        kind: 'multipart',
+        fields: body.fields,
+        files: body.files.map(({ field, filename, contentType, bytes, sha256 }) => ({ field, filename, contentType, bytes, sha256 })),
+      };
     case 'bytes':
       return { kind: 'bytes', contentType: body.contentType, bytes: body.received.bytes, sha256: body.received.sha256 };
     default:

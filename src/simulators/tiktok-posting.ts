@@ -83,14 +83,23 @@ export class TiktokPosting {
 
   /** Checks shared by video and photo Direct Posts; undefined when the post may go ahead. */
   private directPostProblem(account: TiktokAccountSpec, privacy: unknown): SimResponse | undefined {
-    if (typeof privacy !== 'string' || !PRIVACY_LEVELS.has(privacy)) return envelope(400, {}, 'invalid_params', 'post_info.privacy_level is required.');
+    if (typeof privacy !== 'string' || !PRIVACY_LEVELS.has(privacy))
+      return envelope(400, {}, 'invalid_params', 'post_info.privacy_level is required.');
     if (!account.privacyLevelOptions.includes(privacy as PrivacyLevel))
       return envelope(400, {}, 'privacy_level_option_mismatch', 'privacy_level is not one of the privacy_level_options of creator_info.');
     if (!this.options.audited && (privacy !== 'SELF_ONLY' || !account.isPrivate))
-      return envelope(403, {}, 'unaudited_client_can_only_post_to_private_accounts', 'Please review our integration guidelines at https://developers.tiktok.com/doc/content-sharing-guidelines/');
+      return envelope(
+        403,
+        {},
+        'unaudited_client_can_only_post_to_private_accounts',
+        'Please review our integration guidelines at https://developers.tiktok.com/doc/content-sharing-guidelines/',
+      );
     const cap = this.options.dailyPostCap;
     const dayAgo = Date.now() - 24 * 3600_000;
-    if (cap !== undefined && [...this.publishes.values()].filter((p) => p.openId === account.openId && p.at.getTime() > dayAgo).length >= cap)
+    if (
+      cap !== undefined &&
+      [...this.publishes.values()].filter((p) => p.openId === account.openId && p.at.getTime() > dayAgo).length >= cap
+    )
       return envelope(403, {}, 'spam_risk_too_many_posts', 'The daily post cap from the API is reached for the current user.');
     return undefined;
   }
@@ -106,19 +115,28 @@ export class TiktokPosting {
     const source = asRecord(body?.source_info);
     if (!body || !postInfo || !source) return envelope(400, {}, 'invalid_params', 'post_info and source_info are required.');
     const title = postInfo.title;
-    if (title !== undefined && (typeof title !== 'string' || title.length > 2_200)) return envelope(400, {}, 'invalid_params', 'post_info.title must be at most 2200 UTF-16 characters.');
+    if (title !== undefined && (typeof title !== 'string' || title.length > 2_200))
+      return envelope(400, {}, 'invalid_params', 'post_info.title must be at most 2200 UTF-16 characters.');
     const problem = this.directPostProblem(account, postInfo.privacy_level);
     if (problem) return problem;
-    const publish = this.newPublish(account, 'video', postInfo.privacy_level as PrivacyLevel, typeof title === 'string' ? title : undefined, undefined);
+    const publish = this.newPublish(
+      account,
+      'video',
+      postInfo.privacy_level as PrivacyLevel,
+      typeof title === 'string' ? title : undefined,
+      undefined,
+    );
 
     if (source.source === 'PULL_FROM_URL') {
       const url = source.video_url;
       if (typeof url !== 'string') return envelope(400, {}, 'invalid_params', 'source_info.video_url is required for PULL_FROM_URL.');
-      if (this.unverified(url)) return envelope(403, {}, 'url_ownership_unverified', 'The domain or URL prefix of video_url is not verified for this app.');
+      if (this.unverified(url))
+        return envelope(403, {}, 'url_ownership_unverified', 'The domain or URL prefix of video_url is not verified for this app.');
       this.startPull(publish, [url], 'video');
       return envelope(200, { publish_id: publish.id });
     }
-    if (source.source !== 'FILE_UPLOAD') return envelope(400, {}, 'invalid_params', 'source_info.source must be FILE_UPLOAD or PULL_FROM_URL.');
+    if (source.source !== 'FILE_UPLOAD')
+      return envelope(400, {}, 'invalid_params', 'source_info.source must be FILE_UPLOAD or PULL_FROM_URL.');
     const plan = chunkPlanProblem(source.video_size, source.chunk_size, source.total_chunk_count);
     if (typeof plan === 'string') return envelope(400, {}, 'invalid_params', plan);
     const upload: ChunkUpload = {
@@ -141,11 +159,13 @@ export class TiktokPosting {
   putChunk(request: SimRequest): SimResponse {
     const publish = this.uploads.get(request.query.upload_id ?? '');
     const upload = publish?.upload;
-    if (!publish || !upload || request.query.upload_token !== upload.uploadToken) return envelope(404, {}, 'invalid_params', 'upload_id or upload_token is not valid.');
+    if (!publish || !upload || request.query.upload_token !== upload.uploadToken)
+      return envelope(404, {}, 'invalid_params', 'upload_id or upload_token is not valid.');
     if (upload.expiresAt < Date.now()) return envelope(400, {}, 'invalid_params', 'The upload_url has expired (it is valid for one hour).');
     if (upload.nextIndex >= upload.totalChunks) return envelope(400, {}, 'invalid_params', 'Every chunk was already uploaded.');
     const contentType = (header(request, 'content-type') ?? '').split(';')[0]?.trim() ?? '';
-    if (!VIDEO_CONTENT_TYPES.has(contentType)) return envelope(400, {}, 'invalid_params', `Content-Type must be video/mp4, video/quicktime or video/webm, not "${contentType}".`);
+    if (!VIDEO_CONTENT_TYPES.has(contentType))
+      return envelope(400, {}, 'invalid_params', `Content-Type must be video/mp4, video/quicktime or video/webm, not "${contentType}".`);
     const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(header(request, 'content-range') ?? '');
     if (!range) return envelope(400, {}, 'invalid_params', 'Content-Range must read "bytes {first}-{last}/{total}".');
     const [first, last, total] = [Number(range[1]), Number(range[2]), Number(range[3])];
@@ -153,12 +173,19 @@ export class TiktokPosting {
     const isLast = index === upload.totalChunks - 1;
     const expectedFirst = index * upload.chunkSize;
     const expectedLast = isLast ? upload.videoSize - 1 : expectedFirst + upload.chunkSize - 1;
-    if (total !== upload.videoSize) return envelope(400, {}, 'invalid_params', `Content-Range total ${total} is not the video_size ${upload.videoSize}.`);
+    if (total !== upload.videoSize)
+      return envelope(400, {}, 'invalid_params', `Content-Range total ${total} is not the video_size ${upload.videoSize}.`);
     if (first !== expectedFirst || last !== expectedLast)
-      return envelope(400, {}, 'invalid_params', `Chunk ${index} must be bytes ${expectedFirst}-${expectedLast}/${upload.videoSize}; got ${first}-${last}/${total}.`);
+      return envelope(
+        400,
+        {},
+        'invalid_params',
+        `Chunk ${index} must be bytes ${expectedFirst}-${expectedLast}/${upload.videoSize}; got ${first}-${last}/${total}.`,
+      );
     const file = receivedFile(request.body);
     const bytes = file?.bytes ?? 0;
-    if (bytes !== last - first + 1) return envelope(400, {}, 'invalid_params', `Chunk ${index} carried ${bytes} bytes; Content-Range announces ${last - first + 1}.`);
+    if (bytes !== last - first + 1)
+      return envelope(400, {}, 'invalid_params', `Chunk ${index} carried ${bytes} bytes; Content-Range announces ${last - first + 1}.`);
     upload.nextIndex += 1;
     upload.received += bytes;
     upload.chunkSha256.push(file?.sha256 ?? '');
@@ -178,12 +205,21 @@ export class TiktokPosting {
     if (!body || !postInfo || !source) return envelope(400, {}, 'invalid_params', 'post_info and source_info are required.');
     if (body.media_type !== 'PHOTO') return envelope(400, {}, 'invalid_params', 'media_type must be PHOTO.');
     const mode = body.post_mode;
-    if (mode !== 'DIRECT_POST' && mode !== 'MEDIA_UPLOAD') return envelope(400, {}, 'invalid_params', 'post_mode must be DIRECT_POST or MEDIA_UPLOAD.');
+    if (mode !== 'DIRECT_POST' && mode !== 'MEDIA_UPLOAD')
+      return envelope(400, {}, 'invalid_params', 'post_mode must be DIRECT_POST or MEDIA_UPLOAD.');
     const needed = mode === 'DIRECT_POST' ? 'video.publish' : 'video.upload';
-    if (!scopes.includes(needed)) return envelope(401, {}, 'scope_not_authorized', `The user did not authorize the scope required for completing this request (${needed}).`);
-    if (mode === 'MEDIA_UPLOAD') return envelope(400, {}, 'invalid_params', 'Inbox (MEDIA_UPLOAD) posts are not simulated; IQSP uses DIRECT_POST.');
+    if (!scopes.includes(needed))
+      return envelope(
+        401,
+        {},
+        'scope_not_authorized',
+        `The user did not authorize the scope required for completing this request (${needed}).`,
+      );
+    if (mode === 'MEDIA_UPLOAD')
+      return envelope(400, {}, 'invalid_params', 'Inbox (MEDIA_UPLOAD) posts are not simulated; IQSP uses DIRECT_POST.');
     const { title, description } = postInfo;
-    if (title !== undefined && (typeof title !== 'string' || title.length > 90)) return envelope(400, {}, 'invalid_params', 'post_info.title must be at most 90 characters.');
+    if (title !== undefined && (typeof title !== 'string' || title.length > 90))
+      return envelope(400, {}, 'invalid_params', 'post_info.title must be at most 90 characters.');
     if (description !== undefined && (typeof description !== 'string' || description.length > 4_000))
       return envelope(400, {}, 'invalid_params', 'post_info.description must be at most 4000 characters.');
     if (source.source !== 'PULL_FROM_URL') return envelope(400, {}, 'invalid_params', 'Photo posts support only PULL_FROM_URL.');
@@ -196,13 +232,26 @@ export class TiktokPosting {
     const problem = this.directPostProblem(account, postInfo.privacy_level);
     if (problem) return problem;
     const urls = images as string[];
-    if (urls.some((u) => this.unverified(u))) return envelope(403, {}, 'url_ownership_unverified', 'The domain or URL prefix of photo_images is not verified for this app.');
-    const publish = this.newPublish(account, 'photo', postInfo.privacy_level as PrivacyLevel, typeof title === 'string' ? title : undefined, typeof description === 'string' ? description : undefined);
+    if (urls.some((u) => this.unverified(u)))
+      return envelope(403, {}, 'url_ownership_unverified', 'The domain or URL prefix of photo_images is not verified for this app.');
+    const publish = this.newPublish(
+      account,
+      'photo',
+      postInfo.privacy_level as PrivacyLevel,
+      typeof title === 'string' ? title : undefined,
+      typeof description === 'string' ? description : undefined,
+    );
     this.startPull(publish, urls, 'photo');
     return envelope(200, { publish_id: publish.id });
   }
 
-  private newPublish(account: TiktokAccountSpec, kind: Publish['kind'], privacyLevel: PrivacyLevel, title: string | undefined, description: string | undefined): Publish {
+  private newPublish(
+    account: TiktokAccountSpec,
+    kind: Publish['kind'],
+    privacyLevel: PrivacyLevel,
+    title: string | undefined,
+    description: string | undefined,
+  ): Publish {
     const publish: Publish = {
       id: `${kind === 'video' ? 'v' : 'p'}_pub_${kind === 'video' ? 'file' : 'url'}~v2-1.${this.publishIds.take()}`,
       openId: account.openId,
@@ -247,7 +296,8 @@ export class TiktokPosting {
   async statusFetch(request: SimRequest, account: TiktokAccountSpec): Promise<SimResponse> {
     const publishId = objectBody(request)?.publish_id;
     const publish = typeof publishId === 'string' ? this.publishes.get(publishId) : undefined;
-    if (!publish || publish.openId !== account.openId) return envelope(400, {}, 'invalid_publish_id', 'publish_id does not exist for this user.');
+    if (!publish || publish.openId !== account.openId)
+      return envelope(400, {}, 'invalid_publish_id', 'publish_id does not exist for this user.');
     // A download that is about to finish is awaited briefly, so polls see a settled state promptly.
     if (publish.pulling) await Promise.race([publish.pulling, new Promise((resolve) => setTimeout(resolve, 50))]);
     return statusAnswer(this.advance(publish));
@@ -286,7 +336,9 @@ export class TiktokPosting {
       title: publish.title,
       description: publish.description,
       privacyLevel: publish.privacyLevel,
-      media: upload ? [{ bytes: upload.received, chunkSha256: upload.chunkSha256, type: sniffType(upload.head) }] : publish.pulled.map((m) => ({ url: m.url, bytes: m.bytes, sha256: m.sha256, type: m.type })),
+      media: upload
+        ? [{ bytes: upload.received, chunkSha256: upload.chunkSha256, type: sniffType(upload.head) }]
+        : publish.pulled.map((m) => ({ url: m.url, bytes: m.bytes, sha256: m.sha256, type: m.type })),
       permalink: publish.postId ? `${WEB}/@${username}/${publish.kind}/${publish.postId}` : `${WEB}/@${username}`,
       at: new Date(),
     });
@@ -309,14 +361,23 @@ export class TiktokPosting {
  * are 5–64 MB; a video over 64 MB is split; the last chunk takes the rest, up to 128 MB.
  * Returns the plan, or what is wrong with it.
  */
-export function chunkPlanProblem(videoSize: unknown, chunkSize: unknown, totalChunkCount: unknown): { videoSize: number; chunkSize: number; totalChunks: number } | string {
+export function chunkPlanProblem(
+  videoSize: unknown,
+  chunkSize: unknown,
+  totalChunkCount: unknown,
+): { videoSize: number; chunkSize: number; totalChunks: number } | string {
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-  if (!isCount(videoSize) || !isCount(chunkSize) || !isCount(totalChunkCount)) return 'video_size, chunk_size and total_chunk_count must be positive integers.';
+  if (!isCount(videoSize) || !isCount(chunkSize) || !isCount(totalChunkCount))
+    return 'video_size, chunk_size and total_chunk_count must be positive integers.';
   if (videoSize > MAX_VIDEO_BYTES) return `video_size ${videoSize} is over 4 GB.`;
   if (chunkSize > videoSize) return `chunk_size ${chunkSize} is larger than video_size ${videoSize}.`;
-  if (totalChunkCount !== Math.floor(videoSize / chunkSize)) return `total_chunk_count must be floor(video_size / chunk_size) = ${Math.floor(videoSize / chunkSize)}, not ${totalChunkCount}.`;
+  if (totalChunkCount !== Math.floor(videoSize / chunkSize))
+    return `total_chunk_count must be floor(video_size / chunk_size) = ${Math.floor(videoSize / chunkSize)}, not ${totalChunkCount}.`;
   if (totalChunkCount > 1000) return 'total_chunk_count must be at most 1000.';
-  if (videoSize < MIN_CHUNK) return chunkSize === videoSize ? { videoSize, chunkSize, totalChunks: 1 } : `A video under 5 MB is uploaded whole: chunk_size must equal video_size (${videoSize}).`;
+  if (videoSize < MIN_CHUNK)
+    return chunkSize === videoSize
+      ? { videoSize, chunkSize, totalChunks: 1 }
+      : `A video under 5 MB is uploaded whole: chunk_size must equal video_size (${videoSize}).`;
   if (chunkSize < MIN_CHUNK || chunkSize > MAX_CHUNK) return `chunk_size ${chunkSize} must be between 5 MB and 64 MB.`;
   if (totalChunkCount === 1 && videoSize > MAX_CHUNK) return 'A video over 64 MB must be uploaded in several chunks.';
   // The last chunk (the rest) is under 2 × chunk_size ≤ 128 MB by the floor rule, so TikTok's

@@ -117,7 +117,13 @@ export interface TiktokPublished {
   description?: string | undefined;
   privacyLevel: PrivacyLevel;
   /** Pulled media, or the uploaded video with the hash of each chunk as it streamed in. */
-  media: Array<{ url?: string | undefined; bytes: number; sha256?: string | undefined; chunkSha256?: string[] | undefined; type?: string | undefined }>;
+  media: Array<{
+    url?: string | undefined;
+    bytes: number;
+    sha256?: string | undefined;
+    chunkSha256?: string[] | undefined;
+    type?: string | undefined;
+  }>;
   permalink: string;
   at: Date;
 }
@@ -165,10 +171,18 @@ export class TiktokSimulator extends SimServer {
     this.route('POST', /^\/v2\/oauth\/token\/?$/, (r) => this.token(r));
     this.route('POST', /^\/v2\/oauth\/revoke\/?$/, (r) => this.revoke(r));
     this.route('GET', /^\/v2\/user\/info\/?$/, (r) => this.api(r, [], (c) => this.userInfo(r, c)));
-    this.route('POST', /^\/v2\/post\/publish\/creator_info\/query\/?$/, (r) => this.api(r, ['video.publish'], (c) => this.limited(c, 'creatorInfo', () => this.creatorInfo(c))));
-    this.route('POST', /^\/v2\/post\/publish\/video\/init\/?$/, (r) => this.api(r, ['video.publish'], (c) => this.limited(c, 'init', () => posting.videoInit(r, c.account))));
-    this.route('POST', /^\/v2\/post\/publish\/content\/init\/?$/, (r) => this.api(r, [], (c) => this.limited(c, 'init', () => posting.contentInit(r, c.account, c.grant.scopes))));
-    this.route('POST', /^\/v2\/post\/publish\/status\/fetch\/?$/, (r) => this.api(r, ['video.publish'], (c) => this.limited(c, 'status', () => posting.statusFetch(r, c.account))));
+    this.route('POST', /^\/v2\/post\/publish\/creator_info\/query\/?$/, (r) =>
+      this.api(r, ['video.publish'], (c) => this.limited(c, 'creatorInfo', () => this.creatorInfo(c))),
+    );
+    this.route('POST', /^\/v2\/post\/publish\/video\/init\/?$/, (r) =>
+      this.api(r, ['video.publish'], (c) => this.limited(c, 'init', () => posting.videoInit(r, c.account))),
+    );
+    this.route('POST', /^\/v2\/post\/publish\/content\/init\/?$/, (r) =>
+      this.api(r, [], (c) => this.limited(c, 'init', () => posting.contentInit(r, c.account, c.grant.scopes))),
+    );
+    this.route('POST', /^\/v2\/post\/publish\/status\/fetch\/?$/, (r) =>
+      this.api(r, ['video.publish'], (c) => this.limited(c, 'status', () => posting.statusFetch(r, c.account))),
+    );
     this.route('PUT', /^\/video\/?$/, (r) => posting.putChunk(r));
   }
 
@@ -219,7 +233,13 @@ export class TiktokSimulator extends SimServer {
   }
 
   private authorizeAllow(request: SimRequest): SimResponse {
-    return allowConsent('TikTok', this.consents, request, 'This authorization request expired; start again from the app.', (params, choice) => this.allow(params, choice));
+    return allowConsent(
+      'TikTok',
+      this.consents,
+      request,
+      'This authorization request expired; start again from the app.',
+      (params, choice) => this.allow(params, choice),
+    );
   }
 
   private consentParams(url: URL): ConsentParams | string {
@@ -229,10 +249,17 @@ export class TiktokSimulator extends SimServer {
     if (q.get('response_type') !== 'code') return 'response_type must be code';
     const redirectUri = q.get('redirect_uri') ?? undefined;
     // TikTok wants https and a static URI; the loopback simulator accepts http for local runs.
-    if (!isValidRedirectUri(redirectUri) || new URL(redirectUri).search !== '' || (this.options.redirectUris && !this.options.redirectUris.includes(redirectUri)))
+    if (
+      !isValidRedirectUri(redirectUri) ||
+      new URL(redirectUri).search !== '' ||
+      (this.options.redirectUris && !this.options.redirectUris.includes(redirectUri))
+    )
       return 'redirect_uri: not a registered redirect URI';
     // Scopes are comma-separated at TikTok, not space-separated.
-    const scopes = (q.get('scope') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const scopes = (q.get('scope') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (scopes.length === 0) return 'scope is required';
     const unknown = scopes.filter((s) => !KNOWN_SCOPES.has(s));
     if (unknown.length > 0) return `scope: unknown scope ${unknown.join(', ')}`;
@@ -246,12 +273,22 @@ export class TiktokSimulator extends SimServer {
     this.codeCount += 1;
     // Real codes carry characters such as '*' and '!', which is why TikTok says to URL-decode them.
     const code = `${randomToken('', 30)}*3!${4000 + this.codeCount}.va`;
-    this.codes.set(code, { openId: account.openId, redirectUri: params.redirectUri, scopes, expiresAt: Date.now() + CODE_LIFETIME_MS, used: false });
+    this.codes.set(code, {
+      openId: account.openId,
+      redirectUri: params.redirectUri,
+      scopes,
+      expiresAt: Date.now() + CODE_LIFETIME_MS,
+      used: false,
+    });
     return callbackUrl(params.redirectUri, { code, scopes: scopes.join(','), state: params.state });
   }
 
   private denyUrl(params: ConsentParams): string {
-    return callbackUrl(params.redirectUri, { error: 'access_denied', error_description: 'The user denied the authorization request.', state: params.state });
+    return callbackUrl(params.redirectUri, {
+      error: 'access_denied',
+      error_description: 'The user denied the authorization request.',
+      state: params.state,
+    });
   }
 
   // ---- tokens --------------------------------------------------------------------------
@@ -265,14 +302,16 @@ export class TiktokSimulator extends SimServer {
       const code = this.codes.get(p.code ?? '');
       if (!code || code.expiresAt < Date.now()) return oauthError(400, 'invalid_grant', 'Authorization code is expired.');
       if (code.used) return oauthError(400, 'invalid_grant', 'Authorization code was already used.');
-      if (p.redirect_uri !== code.redirectUri) return oauthError(400, 'invalid_request', 'redirect_uri does not match the one of the authorization request.');
+      if (p.redirect_uri !== code.redirectUri)
+        return oauthError(400, 'invalid_request', 'redirect_uri does not match the one of the authorization request.');
       code.used = true;
       return this.issue({ openId: code.openId, scopes: code.scopes, revoked: false });
     }
     if (p.grant_type === 'refresh_token') {
       const old = this.refreshTokens.get(p.refresh_token ?? '');
       // Rotation: once a new refresh token is issued the previous one stops working (§4.2).
-      if (!old || old.used || old.grant.revoked || old.expiresAt < Date.now()) return oauthError(400, 'invalid_grant', 'Refresh token is invalid or expired.');
+      if (!old || old.used || old.grant.revoked || old.expiresAt < Date.now())
+        return oauthError(400, 'invalid_grant', 'Refresh token is invalid or expired.');
       old.used = true;
       return this.issue(old.grant);
     }
@@ -303,14 +342,19 @@ export class TiktokSimulator extends SimServer {
       return oauthError(401, 'invalid_client', 'Client key or secret is incorrect.');
     const token = this.accessTokens.get(p.token ?? '');
     // TikTok documents `token` as the user's access token; an expired one is not accepted.
-    if (!token || token.grant.revoked || token.expiresAt < Date.now()) return oauthError(400, 'invalid_request', 'The access token is invalid or expired.');
+    if (!token || token.grant.revoked || token.expiresAt < Date.now())
+      return oauthError(400, 'invalid_request', 'The access token is invalid or expired.');
     token.grant.revoked = true;
     return json(200, {});
   }
 
   // ---- the API -------------------------------------------------------------------------
 
-  private async api(request: SimRequest, scopes: readonly string[], work: (caller: Caller) => SimResponse | Promise<SimResponse>): Promise<SimResponse> {
+  private async api(
+    request: SimRequest,
+    scopes: readonly string[],
+    work: (caller: Caller) => SimResponse | Promise<SimResponse>,
+  ): Promise<SimResponse> {
     const value = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '')?.[1];
     const token = value ? this.accessTokens.get(value) : undefined;
     if (!value || !token || token.grant.revoked || token.expiresAt < Date.now())
@@ -325,7 +369,11 @@ export class TiktokSimulator extends SimServer {
   }
 
   /** TikTok's per-token, per-minute limits. */
-  private limited(caller: Caller, group: keyof TiktokSimulatorOptions['rateLimits'], work: () => SimResponse | Promise<SimResponse>): SimResponse | Promise<SimResponse> {
+  private limited(
+    caller: Caller,
+    group: keyof TiktokSimulatorOptions['rateLimits'],
+    work: () => SimResponse | Promise<SimResponse>,
+  ): SimResponse | Promise<SimResponse> {
     const key = `${caller.token}:${group}`;
     let window = this.minuteWindows.get(key);
     if (!window || window.resetAt <= Date.now()) {
@@ -333,19 +381,29 @@ export class TiktokSimulator extends SimServer {
       this.minuteWindows.set(key, window);
     }
     window.count += 1;
-    if (window.count > this.options.rateLimits[group]) return envelope(429, {}, 'rate_limit_exceeded', 'The API rate limit was exceeded. Please try again later.');
+    if (window.count > this.options.rateLimits[group])
+      return envelope(429, {}, 'rate_limit_exceeded', 'The API rate limit was exceeded. Please try again later.');
     return work();
   }
 
   private userInfo(request: SimRequest, caller: Caller): SimResponse {
-    const fields = (request.query.fields ?? '').split(',').map((f) => f.trim()).filter(Boolean);
+    const fields = (request.query.fields ?? '')
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
     const all = Object.values(SCOPE_FIELDS).flat();
     const unknown = fields.filter((f) => !all.includes(f));
-    if (fields.length === 0 || unknown.length > 0) return envelope(400, {}, 'invalid_params', `Invalid fields: ${unknown.join(',') || '(none requested)'}`);
+    if (fields.length === 0 || unknown.length > 0)
+      return envelope(400, {}, 'invalid_params', `Invalid fields: ${unknown.join(',') || '(none requested)'}`);
     for (const field of fields) {
       const scope = Object.entries(SCOPE_FIELDS).find(([, names]) => names.includes(field))?.[0];
       if (scope && !caller.grant.scopes.includes(scope))
-        return envelope(401, {}, 'scope_not_authorized', `The user did not authorize the scope required for completing this request (${scope} for ${field}).`);
+        return envelope(
+          401,
+          {},
+          'scope_not_authorized',
+          `The user did not authorize the scope required for completing this request (${scope} for ${field}).`,
+        );
     }
     const a = caller.account;
     const values: Record<string, unknown> = {
@@ -406,11 +464,15 @@ export class TiktokSimulator extends SimServer {
   }
 
   protected faultResponse(status: number, request: SimRequest): SimResponse {
-    if (request.path.startsWith('/v2/oauth/')) return oauthError(status, status >= 500 ? 'server_error' : status === 429 ? 'rate_limit_exceeded' : 'invalid_request', 'Injected fault.');
+    if (request.path.startsWith('/v2/oauth/'))
+      return oauthError(
+        status,
+        status >= 500 ? 'server_error' : status === 429 ? 'rate_limit_exceeded' : 'invalid_request',
+        'Injected fault.',
+      );
     if (status === 429) return envelope(429, {}, 'rate_limit_exceeded', 'The API rate limit was exceeded. Please try again later.');
     if (status >= 500) return envelope(status, {}, 'internal_error', 'Something went wrong. Please try again later.');
     if (status === 401) return envelope(401, {}, 'access_token_invalid', 'The access token is invalid or not found in the request.');
     return envelope(status, {}, 'invalid_params', 'The request parameters are invalid.');
   }
 }
-

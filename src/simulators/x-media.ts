@@ -57,7 +57,8 @@ export class XMediaUploads {
     const category = typeof body.media_category === 'string' ? body.media_category : defaultCategory(mediaType);
     const rule = CATEGORIES[category];
     if (!rule) return invalidRequest([{ message: `$.media_category: ${category} is not a supported media category` }]);
-    if (!rule.types.test(mediaType)) return invalidRequest([{ message: `$.media_type: ${mediaType || '(missing)'} is not valid for media_category ${category}` }]);
+    if (!rule.types.test(mediaType))
+      return invalidRequest([{ message: `$.media_type: ${mediaType || '(missing)'} is not valid for media_category ${category}` }]);
     if (typeof totalBytes !== 'number' || !Number.isSafeInteger(totalBytes) || totalBytes <= 0)
       return invalidRequest([{ message: '$.total_bytes: must be a positive integer' }]);
     if (totalBytes > rule.maxBytes) return invalidRequest([{ message: `File size exceeds ${rule.maxBytes} bytes.` }]);
@@ -94,16 +95,19 @@ export class XMediaUploads {
 
   append(request: SimRequest, account: XAccountSpec): SimResponse {
     const upload = this.find(request.params[0], account);
-    if (!upload) return problem(404, 'Not Found Error', `Could not find media with id: [${request.params[0] ?? ''}].`, {}, 'resource-not-found');
+    if (!upload)
+      return problem(404, 'Not Found Error', `Could not find media with id: [${request.params[0] ?? ''}].`, {}, 'resource-not-found');
     if (upload.state !== 'uploading') return invalidRequest([{ message: 'The media was already finalized.' }]);
-    if (request.body.kind !== 'multipart') return invalidRequest([{ message: 'append takes multipart/form-data with segment_index and media.' }]);
+    if (request.body.kind !== 'multipart')
+      return invalidRequest([{ message: 'append takes multipart/form-data with segment_index and media.' }]);
     const indexText = request.body.fields.segment_index ?? '';
     const index = Number(indexText);
     if (!/^\d+$/.test(indexText) || index > 999) return invalidRequest([{ message: '$.segment_index: must be an integer from 0 to 999' }]);
     if (upload.segments.has(index)) return invalidRequest([{ message: `Segment ${index} was already appended.` }]);
     const file = receivedFile(request.body, 'media');
     if (!file) return invalidRequest([{ message: '$.media: is missing but it is required' }]);
-    if (file.bytes > this.options.maxSegmentBytes) return invalidRequest([{ message: `Segment size ${file.bytes} exceeds ${this.options.maxSegmentBytes} bytes.` }]);
+    if (file.bytes > this.options.maxSegmentBytes)
+      return invalidRequest([{ message: `Segment size ${file.bytes} exceeds ${this.options.maxSegmentBytes} bytes.` }]);
     if (upload.received + file.bytes > upload.totalBytes)
       return invalidRequest([{ message: `Appended bytes (${upload.received + file.bytes}) exceed total_bytes (${upload.totalBytes}).` }]);
     upload.segments.set(index, { bytes: file.bytes, sha256: file.sha256 });
@@ -114,12 +118,15 @@ export class XMediaUploads {
 
   finalize(request: SimRequest, account: XAccountSpec): SimResponse {
     const upload = this.find(request.params[0], account);
-    if (!upload) return problem(404, 'Not Found Error', `Could not find media with id: [${request.params[0] ?? ''}].`, {}, 'resource-not-found');
+    if (!upload)
+      return problem(404, 'Not Found Error', `Could not find media with id: [${request.params[0] ?? ''}].`, {}, 'resource-not-found');
     if (upload.state !== 'uploading') return invalidRequest([{ message: 'The media was already finalized.' }]);
     const contiguous = [...upload.segments.keys()].sort((a, b) => a - b).every((k, i) => k === i);
     if (!contiguous) return invalidRequest([{ message: 'Segments are missing: segment_index must run from 0 without gaps.' }]);
     if (upload.received !== upload.totalBytes)
-      return invalidRequest([{ message: `File size mismatch: total_bytes is ${upload.totalBytes} but ${upload.received} bytes were appended.` }]);
+      return invalidRequest([
+        { message: `File size mismatch: total_bytes is ${upload.totalBytes} but ${upload.received} bytes were appended.` },
+      ]);
     const sniffed = sniffType(upload.head);
     const matches = sniffed !== undefined && sniffed.split('/')[0] === upload.mediaType.split('/')[0];
     if (upload.category.endsWith('image')) {
@@ -145,7 +152,8 @@ export class XMediaUploads {
   status(request: SimRequest, account: XAccountSpec): SimResponse {
     if (request.query.command !== 'STATUS') return invalidRequest([{ message: '$.command: must be STATUS' }]);
     const upload = this.find(request.query.media_id, account);
-    if (!upload) return problem(404, 'Not Found Error', `Could not find media with id: [${request.query.media_id ?? ''}].`, {}, 'resource-not-found');
+    if (!upload)
+      return problem(404, 'Not Found Error', `Could not find media with id: [${request.query.media_id ?? ''}].`, {}, 'resource-not-found');
     if (upload.state === 'pending' || upload.state === 'in_progress') {
       if (upload.pollsLeft > 0) {
         upload.pollsLeft -= 1;
@@ -157,13 +165,15 @@ export class XMediaUploads {
 
   /** The one-shot upload of small images: multipart `media` with `media_category`. */
   oneShot(request: SimRequest, account: XAccountSpec): SimResponse {
-    if (request.body.kind !== 'multipart') return invalidRequest([{ message: 'POST /2/media/upload takes multipart/form-data with media and media_category.' }]);
+    if (request.body.kind !== 'multipart')
+      return invalidRequest([{ message: 'POST /2/media/upload takes multipart/form-data with media and media_category.' }]);
     const file = receivedFile(request.body, 'media');
     const category = request.body.fields.media_category;
     if (!file || !category) return invalidRequest([{ message: '$.media and $.media_category are required' }]);
     const type = sniffType(file.head);
     const rule = CATEGORIES[category];
-    if (!rule || !type || !rule.types.test(type) || !category.endsWith('image')) return invalidRequest([{ message: 'Invalid or Unsupported media, Reason: UnsupportedMedia.' }]);
+    if (!rule || !type || !rule.types.test(type) || !category.endsWith('image'))
+      return invalidRequest([{ message: 'Invalid or Unsupported media, Reason: UnsupportedMedia.' }]);
     if (file.bytes > rule.maxBytes) return invalidRequest([{ message: `File size exceeds ${rule.maxBytes} bytes.` }]);
     const upload = this.newUpload(account.id, type, category, file.bytes);
     upload.segments.set(0, { bytes: file.bytes, sha256: file.sha256 });
@@ -174,7 +184,12 @@ export class XMediaUploads {
   }
 
   private mediaData(upload: Upload, withProcessing: boolean): Record<string, unknown> {
-    const data: Record<string, unknown> = { id: upload.id, media_key: upload.mediaKey, size: upload.totalBytes, expires_after_secs: Math.max(0, Math.floor((upload.expiresAt - Date.now()) / 1000)) };
+    const data: Record<string, unknown> = {
+      id: upload.id,
+      media_key: upload.mediaKey,
+      size: upload.totalBytes,
+      expires_after_secs: Math.max(0, Math.floor((upload.expiresAt - Date.now()) / 1000)),
+    };
     if (!withProcessing) return data;
     const info: Record<string, unknown> = { state: upload.state };
     if (upload.state === 'pending' || upload.state === 'in_progress') info.check_after_secs = this.options.mediaProcessing.checkAfterSecs;

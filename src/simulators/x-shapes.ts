@@ -10,7 +10,12 @@ export function problem(status: number, title: string, detail: string, headers: 
 export function invalidRequest(errors: Array<Record<string, unknown>>): SimResponse {
   return json(
     400,
-    { errors, title: 'Invalid Request', detail: 'One or more parameters to your request was invalid.', type: 'https://api.x.com/2/problems/invalid-request' },
+    {
+      errors,
+      title: 'Invalid Request',
+      detail: 'One or more parameters to your request was invalid.',
+      type: 'https://api.x.com/2/problems/invalid-request',
+    },
     { 'content-type': 'application/problem+json' },
   );
 }

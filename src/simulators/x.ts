@@ -11,7 +11,17 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import twitterText from 'twitter-text';
-import { allowConsent, callbackUrl, ConsentRefused, consentPage, errorPage, grantedScopes, isValidRedirectUri, PendingConsents, type ConsentChoice } from './consent.js';
+import {
+  allowConsent,
+  callbackUrl,
+  ConsentRefused,
+  consentPage,
+  errorPage,
+  grantedScopes,
+  isValidRedirectUri,
+  PendingConsents,
+  type ConsentChoice,
+} from './consent.js';
 import { NumericIds, randomToken } from './ids.js';
 import { header, html, json, SimServer, type SimRequest, type SimResponse } from './server.js';
 import { XMediaUploads, type Upload } from './x-media.js';
@@ -58,8 +68,18 @@ export interface XSimulatorOptions {
 }
 
 export const DEFAULT_X_ACCOUNTS: readonly XAccountSpec[] = [
-  { id: '1500000000000000001', username: 'acme', name: 'Acme Inc', profileImageUrl: 'https://pbs.twimg.com/profile_images/1/acme_normal.jpg' },
-  { id: '1500000000000000002', username: 'acme_support', name: 'Acme Support', profileImageUrl: 'https://pbs.twimg.com/profile_images/2/support_normal.jpg' },
+  {
+    id: '1500000000000000001',
+    username: 'acme',
+    name: 'Acme Inc',
+    profileImageUrl: 'https://pbs.twimg.com/profile_images/1/acme_normal.jpg',
+  },
+  {
+    id: '1500000000000000002',
+    username: 'acme_support',
+    name: 'Acme Support',
+    profileImageUrl: 'https://pbs.twimg.com/profile_images/2/support_normal.jpg',
+  },
 ];
 
 export function defaultXOptions(): XSimulatorOptions {
@@ -103,7 +123,24 @@ const USER_FIELDS = new Set(
     ' ',
   ),
 );
-const TWEET_FIELDS = new Set(['text', 'media', 'reply', 'quote_tweet_id', 'reply_settings', 'poll', 'geo', 'for_super_followers_only', 'direct_message_deep_link', 'made_with_ai', 'paid_partnership', 'nullcast', 'community_id', 'share_with_followers', 'edit_options', 'card_uri']);
+const TWEET_FIELDS = new Set([
+  'text',
+  'media',
+  'reply',
+  'quote_tweet_id',
+  'reply_settings',
+  'poll',
+  'geo',
+  'for_super_followers_only',
+  'direct_message_deep_link',
+  'made_with_ai',
+  'paid_partnership',
+  'nullcast',
+  'community_id',
+  'share_with_followers',
+  'edit_options',
+  'card_uri',
+]);
 
 const MAX_STATE_LENGTH = 500;
 
@@ -165,12 +202,20 @@ export class XSimulator extends SimServer {
     this.route('POST', /^\/2\/oauth2\/token$/, (r) => this.token(r));
     this.route('POST', /^\/2\/oauth2\/revoke$/, (r) => this.revoke(r));
     this.route('GET', /^\/2\/users\/me$/, (r) => this.api(r, 'usersMe', ['users.read', 'tweet.read'], (a) => this.usersMe(r, a)));
-    this.route('POST', /^\/2\/media\/upload\/initialize$/, (r) => this.api(r, 'mediaUpload', ['media.write'], (a) => media.initialize(r, a)));
-    this.route('POST', /^\/2\/media\/upload\/([^/]+)\/append$/, (r) => this.api(r, 'mediaUpload', ['media.write'], (a) => media.append(r, a)));
-    this.route('POST', /^\/2\/media\/upload\/([^/]+)\/finalize$/, (r) => this.api(r, 'mediaUpload', ['media.write'], (a) => media.finalize(r, a)));
+    this.route('POST', /^\/2\/media\/upload\/initialize$/, (r) =>
+      this.api(r, 'mediaUpload', ['media.write'], (a) => media.initialize(r, a)),
+    );
+    this.route('POST', /^\/2\/media\/upload\/([^/]+)\/append$/, (r) =>
+      this.api(r, 'mediaUpload', ['media.write'], (a) => media.append(r, a)),
+    );
+    this.route('POST', /^\/2\/media\/upload\/([^/]+)\/finalize$/, (r) =>
+      this.api(r, 'mediaUpload', ['media.write'], (a) => media.finalize(r, a)),
+    );
     this.route('GET', /^\/2\/media\/upload$/, (r) => this.api(r, 'mediaStatus', ['media.write'], (a) => media.status(r, a)));
     this.route('POST', /^\/2\/media\/upload$/, (r) => this.api(r, 'mediaUpload', ['media.write'], (a) => media.oneShot(r, a)));
-    this.route('POST', /^\/2\/tweets$/, (r) => this.api(r, 'tweets', ['tweet.read', 'tweet.write', 'users.read'], (a) => this.createTweet(r, a)));
+    this.route('POST', /^\/2\/tweets$/, (r) =>
+      this.api(r, 'tweets', ['tweet.read', 'tweet.write', 'users.read'], (a) => this.createTweet(r, a)),
+    );
   }
 
   /** X_AUTHORIZE_URL */
@@ -195,7 +240,8 @@ export class XSimulator extends SimServer {
 
   private authorizePage(request: SimRequest): SimResponse {
     const params = this.consentParams(new URL(request.path + '?' + request.searchParams.toString(), this.url));
-    if (typeof params === 'string') return html(400, errorPage('X', `Something went wrong. You weren't able to give access to the App. (${params})`));
+    if (typeof params === 'string')
+      return html(400, errorPage('X', `Something went wrong. You weren't able to give access to the App. (${params})`));
     return html(
       200,
       consentPage({
@@ -210,7 +256,9 @@ export class XSimulator extends SimServer {
   }
 
   private authorizeAllow(request: SimRequest): SimResponse {
-    return allowConsent('X', this.consents, request, 'This authorization request expired; start again from the app.', (params, choice) => this.allow(params, choice));
+    return allowConsent('X', this.consents, request, 'This authorization request expired; start again from the app.', (params, choice) =>
+      this.allow(params, choice),
+    );
   }
 
   private consentParams(url: URL): ConsentParams | string {
@@ -273,8 +321,10 @@ export class XSimulator extends SimServer {
 
   private exchangeCode(p: Record<string, string>): SimResponse {
     const code = this.codes.get(p.code ?? '');
-    if (!code || code.used || code.expiresAt < Date.now()) return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
-    if (p.redirect_uri !== code.redirectUri) return oauthError(400, 'invalid_request', 'Value passed for the redirect uri did not match the uri of the authorization code.');
+    if (!code || code.used || code.expiresAt < Date.now())
+      return oauthError(400, 'invalid_request', 'Value passed for the authorization code was invalid.');
+    if (p.redirect_uri !== code.redirectUri)
+      return oauthError(400, 'invalid_request', 'Value passed for the redirect uri did not match the uri of the authorization code.');
     const verifier = p.code_verifier ?? '';
     // RFC 7636: 43–128 unreserved characters, and BASE64URL(SHA256(verifier)) must equal the challenge.
     if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier) || createHash('sha256').update(verifier).digest('base64url') !== code.challenge)
@@ -296,7 +346,12 @@ export class XSimulator extends SimServer {
   private issue(grant: Grant): SimResponse {
     const access = randomToken('', 60);
     this.accessTokens.set(access, { grant, expiresAt: Date.now() + this.options.accessTokenLifetimeSec * 1000, revoked: false });
-    const body: Record<string, unknown> = { token_type: 'bearer', expires_in: this.options.accessTokenLifetimeSec, access_token: access, scope: grant.scopes.join(' ') };
+    const body: Record<string, unknown> = {
+      token_type: 'bearer',
+      expires_in: this.options.accessTokenLifetimeSec,
+      access_token: access,
+      scope: grant.scopes.join(' '),
+    };
     // A refresh token is issued only when offline.access was granted.
     if (grant.scopes.includes('offline.access')) {
       const refresh = randomToken('', 60);
@@ -325,7 +380,12 @@ export class XSimulator extends SimServer {
   // ---- the API -------------------------------------------------------------------------
 
   /** Authenticates a user-context call, checks its scopes, counts it against its window and adds X's headers. */
-  private async api(request: SimRequest, group: XRateGroup, scopes: readonly string[], work: (account: XAccountSpec) => SimResponse | Promise<SimResponse>): Promise<SimResponse> {
+  private async api(
+    request: SimRequest,
+    group: XRateGroup,
+    scopes: readonly string[],
+    work: (account: XAccountSpec) => SimResponse | Promise<SimResponse>,
+  ): Promise<SimResponse> {
     const value = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '')?.[1];
     const token = value ? this.accessTokens.get(value) : undefined;
     if (!token || token.revoked || token.grant.revoked || token.expiresAt < Date.now()) return problem(401, 'Unauthorized', 'Unauthorized');
@@ -364,7 +424,12 @@ export class XSimulator extends SimServer {
     const requested = (request.query['user.fields'] ?? '').split(',').filter(Boolean);
     const unknown = requested.filter((f) => !USER_FIELDS.has(f));
     if (unknown.length > 0)
-      return invalidRequest([{ parameters: { 'user.fields': unknown }, message: `The \`user.fields\` query parameter value [${unknown[0]}] is not one of [${[...USER_FIELDS].join(',')}]` }]);
+      return invalidRequest([
+        {
+          parameters: { 'user.fields': unknown },
+          message: `The \`user.fields\` query parameter value [${unknown[0]}] is not one of [${[...USER_FIELDS].join(',')}]`,
+        },
+      ]);
     const all: Record<string, unknown> = {
       id: account.id,
       name: account.name,
@@ -387,21 +452,32 @@ export class XSimulator extends SimServer {
     const body = request.body.kind === 'json' && isRecord(request.body.value) ? request.body.value : undefined;
     if (!body) return invalidRequest([{ message: 'The request body must be a JSON object.' }]);
     const extra = Object.keys(body).filter((k) => !TWEET_FIELDS.has(k));
-    if (extra.length > 0) return invalidRequest(extra.map((k) => ({ message: `$.${k}: is not defined in the schema and the schema does not allow additional properties` })));
+    if (extra.length > 0)
+      return invalidRequest(
+        extra.map((k) => ({ message: `$.${k}: is not defined in the schema and the schema does not allow additional properties` })),
+      );
     const text = typeof body.text === 'string' ? body.text : undefined;
     if (body.text !== undefined && text === undefined) return invalidRequest([{ message: '$.text: string expected' }]);
     const mediaField = body.media;
     const mediaIds = isRecord(mediaField) && Array.isArray(mediaField.media_ids) ? mediaField.media_ids : undefined;
-    if (mediaField !== undefined && (!mediaIds || mediaIds.length === 0 || mediaIds.length > 4 || mediaIds.some((id) => typeof id !== 'string')))
+    if (
+      mediaField !== undefined &&
+      (!mediaIds || mediaIds.length === 0 || mediaIds.length > 4 || mediaIds.some((id) => typeof id !== 'string'))
+    )
       return invalidRequest([{ message: '$.media.media_ids: must be an array of 1 to 4 media id strings' }]);
     if ((text === undefined || text === '') && !mediaIds) return invalidRequest([{ message: 'Post text or media is required.' }]);
 
     if (text !== undefined && text !== '') {
       const { weightedLength } = twitterText.parseTweet(text);
       if (weightedLength > 280)
-        return problem(403, 'Forbidden', 'Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.');
+        return problem(
+          403,
+          'Forbidden',
+          'Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.',
+        );
       if (twitterText.extractCashtags(text).length > 1) return problem(403, 'Forbidden', 'You are not permitted to perform this action.');
-      if (this.published.some((t) => t.accountId === account.id && t.text === text)) return problem(403, 'Forbidden', 'You are not allowed to create a Tweet with duplicate content.');
+      if (this.published.some((t) => t.accountId === account.id && t.text === text))
+        return problem(403, 'Forbidden', 'You are not allowed to create a Tweet with duplicate content.');
     }
 
     const uploads: Upload[] = [];
@@ -445,7 +521,8 @@ export class XSimulator extends SimServer {
 
   /** The person revoked the app at x.com/settings/connected_apps. */
   revokeAccount(accountId: string): void {
-    for (const token of [...this.accessTokens.values(), ...this.refreshTokens.values()]) if (token.grant.accountId === accountId) token.grant.revoked = true;
+    for (const token of [...this.accessTokens.values(), ...this.refreshTokens.values()])
+      if (token.grant.accountId === accountId) token.grant.revoked = true;
   }
 
   /** The next `times` videos or GIFs end their processing in state "failed". */
@@ -467,7 +544,14 @@ export class XSimulator extends SimServer {
         'x-rate-limit-reset': String(reset),
       });
     }
-    const titles: Record<number, string> = { 400: 'Invalid Request', 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+    const titles: Record<number, string> = {
+      400: 'Invalid Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      500: 'Internal Server Error',
+      502: 'Bad Gateway',
+      503: 'Service Unavailable',
+    };
     const title = titles[status] ?? 'Error';
     return problem(status, title, title);
   }

@@ -154,13 +154,22 @@ async function retriedOnDeadlock<T>(work: () => Promise<T>): Promise<T> {
 async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
   const rows = await lockRows(
     trx,
-    trx.selectFrom('secrets').select(['id', 'account_id', 'slack_installation_id', 'name', 'sealed']).where('id', '>', afterId).orderBy('id').limit(limit),
+    trx
+      .selectFrom('secrets')
+      .select(['id', 'account_id', 'slack_installation_id', 'name', 'sealed'])
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit),
   ).execute();
   let resealed = 0;
   for (const row of rows) {
     if (!vault.needsRotation(row.sealed)) continue;
     const boundTo = sealedFor(ownerOf(row), row.name);
-    await trx.updateTable('secrets').set({ sealed: vault.seal(vault.open(row.sealed, boundTo), boundTo), key_id: vault.currentKeyId }).where('id', '=', row.id).execute();
+    await trx
+      .updateTable('secrets')
+      .set({ sealed: vault.seal(vault.open(row.sealed, boundTo), boundTo), key_id: vault.currentKeyId })
+      .where('id', '=', row.id)
+      .execute();
     resealed += 1;
   }
   return { resealed, lastId: rows.length === limit ? rows.at(-1)?.id : undefined };
@@ -169,7 +178,13 @@ async function resealSecrets(trx: Db, vault: Vault, afterId: string, limit: numb
 async function resealCodeVerifiers(trx: Db, vault: Vault, afterId: string, limit: number): Promise<RotatedBatch> {
   const rows = await lockRows(
     trx,
-    trx.selectFrom('oauth_states').select(['id', 'state_hash', 'code_verifier_sealed']).where('code_verifier_sealed', 'is not', null).where('id', '>', afterId).orderBy('id').limit(limit),
+    trx
+      .selectFrom('oauth_states')
+      .select(['id', 'state_hash', 'code_verifier_sealed'])
+      .where('code_verifier_sealed', 'is not', null)
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit),
   ).execute();
   let resealed = 0;
   for (const row of rows) {

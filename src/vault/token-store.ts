@@ -185,7 +185,13 @@ export class TokenStore {
    * again with that reason, rather than left holding a spent token that fails later for no
    * visible cause.
    */
-  private async saveRefreshed(accountId: string, lease: string, refreshedFrom: TokenSet, fresh: TokenSet, platformName: string): Promise<RefreshSave> {
+  private async saveRefreshed(
+    accountId: string,
+    lease: string,
+    refreshedFrom: TokenSet,
+    fresh: TokenSet,
+    platformName: string,
+  ): Promise<RefreshSave> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.db.transaction().execute((trx) => this.saveUnderLease(trx, accountId, lease, refreshedFrom, fresh));
@@ -215,7 +221,8 @@ export class TokenStore {
     const stillOurs = await new Leases(trx, this.now).renew(lease, this.owner, this.leaseMs);
     if (!stillOurs) {
       const current = await this.load(accountId, trx);
-      if (current.accessToken !== refreshedFrom.accessToken || current.refreshToken !== refreshedFrom.refreshToken) return { kind: 'superseded', current };
+      if (current.accessToken !== refreshedFrom.accessToken || current.refreshToken !== refreshedFrom.refreshToken)
+        return { kind: 'superseded', current };
     }
     await this.save(accountId, fresh, trx);
     return { kind: 'saved' };

@@ -67,7 +67,8 @@ function derive(master: Buffer): DerivedKey {
  */
 function macOf(key: DerivedKey, version: Version, sealedFor: SealedFor, iv: Buffer, ciphertext: Buffer): Buffer {
   const mac = createHmac('sha256', key.mac).update(Buffer.from(`${version}.${key.id}.`, 'ascii'));
-  if (version === 'v2') mac.update(lengthPrefixed(Buffer.from(sealedFor.owner, 'utf8'))).update(lengthPrefixed(Buffer.from(sealedFor.name, 'utf8')));
+  if (version === 'v2')
+    mac.update(lengthPrefixed(Buffer.from(sealedFor.owner, 'utf8'))).update(lengthPrefixed(Buffer.from(sealedFor.name, 'utf8')));
   return mac.update(lengthPrefixed(iv)).update(ciphertext).digest();
 }
 

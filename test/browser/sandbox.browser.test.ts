@@ -20,10 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = process.env.IQSP_SCREENSHOT ? path.resolve(fileURLToPath(new URL('../../', import.meta.url)), process.env.IQSP_SCREENSHOT) : undefined;
+const SCREENSHOT = process.env.IQSP_SCREENSHOT
+  ? path.resolve(fileURLToPath(new URL('../../', import.meta.url)), process.env.IQSP_SCREENSHOT)
+  : undefined;
 const REQUIRED = process.env.IQSP_REQUIRE_BROWSER === '1';
 const AVAILABLE = existsSync(CHROMIUM);
-if (!AVAILABLE && !REQUIRED) console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+if (!AVAILABLE && !REQUIRED)
+  console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
 /** Flags for a closed network and a root user (see the machine notes): no sandbox, no phoning home. */
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -48,7 +51,9 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium); .ci/run does it`);
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium); .ci/run does it`,
+      );
     }
     workDir = await mkdtemp(path.join(tmpdir(), 'iqsp-browser-'));
     const port = await freePort();
@@ -108,7 +113,9 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
     await channel.getByText(`connected: X ${handle}`).waitFor();
 
     // Ada attaches a PNG and asks for a post; the approval message shows what will go out.
-    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: '#3f0e40' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 96, height: 96, channels: 3, background: '#3f0e40' } })
+      .png()
+      .toBuffer();
     await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
     await composer.fill('/iqsp post x Hello from the browser');
     await page.getByRole('button', { name: 'Send' }).click();

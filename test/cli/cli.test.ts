@@ -128,16 +128,23 @@ describe('iqsp CLI', () => {
     expect(bogus.stderr).toMatch(/--role .*'everything' is invalid\. Allowed choices are all, web, worker, gateway/);
     const sandbox = await runCli(['serve', '--role', 'worker'], { cwd: tempDir() });
     expect(sandbox.code).toBe(2);
-    expect(sandbox.stderr).toBe('iqsp: --role worker needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)\n');
+    expect(sandbox.stderr).toBe(
+      'iqsp: --role worker needs a configured chat or platform; the sandbox (no credentials) runs as one process (--role all)\n',
+    );
 
     const cwd = tempDir();
     const database = await scratchDatabase(cwd);
     onTestFinished(() => database.drop());
     const port = await freePort();
     // Any real credential turns the sandbox off; nothing is called at start.
-    running = startCli(['serve', '--role', 'worker'], { cwd, env: { PORT: String(port), DATABASE_URL: database.url, X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret' } });
+    running = startCli(['serve', '--role', 'worker'], {
+      cwd,
+      env: { PORT: String(port), DATABASE_URL: database.url, X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret' },
+    });
     await waitForOk(`http://127.0.0.1:${port}/healthz`);
-    expect(running.output()).toMatch(/"role":"worker".*"runs":\["worker:publish","worker:notice","cleanup-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/);
+    expect(running.output()).toMatch(
+      /"role":"worker".*"runs":\["worker:publish","worker:notice","cleanup-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/,
+    );
     expect((await fetch(`http://127.0.0.1:${port}/connect/x`)).status).toBe(404);
     running.child.kill('SIGTERM');
     expect(await running.exited).toBe(0);

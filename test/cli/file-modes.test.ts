@@ -58,6 +58,7 @@ describe('the data folder and the database files', () => {
     const data = path.join(cwd, 'data');
     expect(modeOf(data)).toBe('0700');
     expect(modeOf(path.join(data, 'sandbox-media'))).toBe('0700');
-    for (const file of ['vault.key', 'sandbox.sqlite', 'sandbox.sqlite-wal', 'sandbox.sqlite-shm']) expect(modeOf(path.join(data, file)), file).toBe('0600');
+    for (const file of ['vault.key', 'sandbox.sqlite', 'sandbox.sqlite-wal', 'sandbox.sqlite-shm'])
+      expect(modeOf(path.join(data, file)), file).toBe('0600');
   }, 30_000);
 });

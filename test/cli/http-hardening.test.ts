@@ -90,7 +90,13 @@ describe('finding 9: METRICS_TOKEN', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(await none.text()).not.toContain('iqsp_');
-    for (const headers of [bearer('wrong'), bearer(`${METRICS_TOKEN}x`), bearer(METRICS_TOKEN.slice(0, -1)), { Authorization: METRICS_TOKEN }, { Authorization: `Basic ${METRICS_TOKEN}` }])
+    for (const headers of [
+      bearer('wrong'),
+      bearer(`${METRICS_TOKEN}x`),
+      bearer(METRICS_TOKEN.slice(0, -1)),
+      { Authorization: METRICS_TOKEN },
+      { Authorization: `Basic ${METRICS_TOKEN}` },
+    ])
       expect((await fetch(`${base}/metrics`, { headers })).status, JSON.stringify(headers)).toBe(401);
     const ok = await fetch(`${base}/metrics`, { headers: bearer(METRICS_TOKEN) });
     expect(ok.status).toBe(200);

@@ -59,7 +59,10 @@ describe('TRUST_PROXY', () => {
     running = scratch.start(['serve'], { cwd, env: { PORT: String(port), VAULT_KEY: randomBytes(32).toString('base64'), ...trustProxy } });
     await waitForOk(`http://127.0.0.1:${port}/healthz`, 20_000);
     await fetch(`http://127.0.0.1:${port}/readyz`, { headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https' } });
-    const line = running.output().split('\n').find((l) => l.includes('"route":"/readyz"'));
+    const line = running
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"route":"/readyz"'));
     running.child.kill('SIGTERM');
     await running.exited;
     expect(line, running.output()).toBeDefined();

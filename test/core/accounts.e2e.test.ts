@@ -20,7 +20,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-const accountsOf = (platform: Platform) => h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', platform).execute();
+const accountsOf = (platform: Platform) =>
+  h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', platform).execute();
 
 describe('connect', () => {
   it('sends a private, single-use link that redirects to the consent page with the right parameters', async () => {
@@ -48,19 +49,22 @@ describe('connect', () => {
     ['tiktok', 'TikTok @acme', undefined],
     ['facebook', 'Facebook Acme Inc', ONE_PAGE],
     ['instagram', 'Instagram @acme', ONE_PAGE],
-  ] as const)('connects %s: accounts stored with profile and sealed tokens, and the user is told in chat', async (platform, label, choice) => {
-    const page = await h.connect(platform, 'U_ADA', choice);
-    expect(page.status).toBe(200);
-    expect(page.html).toContain(`Connected ${label}`);
-    const [account] = await accountsOf(platform);
-    expect(account).toMatchObject({ status: 'active' });
-    expect(account!.display_name).toBeTruthy();
-    expect(account!.platform_account_id).toBeTruthy();
-    const secrets = await h.app.services.db.selectFrom('secrets').selectAll().where('account_id', '=', account!.id).execute();
-    expect(secrets.map((s) => s.name)).toContain('access_token');
-    for (const s of secrets) expect(s.sealed.startsWith('v2.')).toBe(true);
-    expect(h.chat.privateTexts('U_ADA')).toContain(`connected: ${label} (workspace Acme)`);
-  });
+  ] as const)(
+    'connects %s: accounts stored with profile and sealed tokens, and the user is told in chat',
+    async (platform, label, choice) => {
+      const page = await h.connect(platform, 'U_ADA', choice);
+      expect(page.status).toBe(200);
+      expect(page.html).toContain(`Connected ${label}`);
+      const [account] = await accountsOf(platform);
+      expect(account).toMatchObject({ status: 'active' });
+      expect(account!.display_name).toBeTruthy();
+      expect(account!.platform_account_id).toBeTruthy();
+      const secrets = await h.app.services.db.selectFrom('secrets').selectAll().where('account_id', '=', account!.id).execute();
+      expect(secrets.map((s) => s.name)).toContain('access_token');
+      for (const s of secrets) expect(s.sealed.startsWith('v2.')).toBe(true);
+      expect(h.chat.privateTexts('U_ADA')).toContain(`connected: ${label} (workspace Acme)`);
+    },
+  );
 
   it('reconnecting updates the account instead of duplicating it, keeping a refresh token', async () => {
     const before = await accountsOf('x');
@@ -72,7 +76,15 @@ describe('connect', () => {
   });
 
   it('answers denied consent, unknown, replayed and expired states with a 400 page and stores nothing', async () => {
-    const count = async () => Number((await h.app.services.db.selectFrom('social_accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const count = async () =>
+      Number(
+        (
+          await h.app.services.db
+            .selectFrom('social_accounts')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const start = await count();
 
     const browser = new Browser();
@@ -95,7 +107,11 @@ describe('connect', () => {
 
     const late = /(http:\/\/\S+)/.exec((await h.run('U_ADA', 'connect x')).message.text)![1]!;
     const lateCallback = await h.sims.followConsent((await browser.fetch(late, { redirect: 'manual' })).headers.get('location')!);
-    await h.app.services.db.updateTable('oauth_states').set({ expires_at: '2000-01-01T00:00:00.000Z' }).where('used_at', 'is', null).execute();
+    await h.app.services.db
+      .updateTable('oauth_states')
+      .set({ expires_at: '2000-01-01T00:00:00.000Z' })
+      .where('used_at', 'is', null)
+      .execute();
     const expired = await browser.fetch(lateCallback);
     expect(expired.status).toBe(400);
     expect(await expired.text()).toContain('This sign-in has expired');
@@ -134,16 +150,28 @@ describe('accounts and disconnect', () => {
     expect(reply.message.text).toBe('disconnected: TikTok @acme (its tokens are deleted)');
     expect(h.sims.tiktok.requests.some((r) => r.method === 'POST' && r.path === '/v2/oauth/revoke/')).toBe(true);
     expect(await h.app.services.db.selectFrom('secrets').selectAll().where('account_id', '=', account!.id).execute()).toEqual([]);
-    const audit = await h.app.services.db.selectFrom('audit_log').selectAll().where('action', '=', 'account.disconnected').where('subject_id', '=', account!.id).execute();
+    const audit = await h.app.services.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'account.disconnected')
+      .where('subject_id', '=', account!.id)
+      .execute();
     expect(audit).toHaveLength(1);
   });
 
   it('still deletes locally when the revoke fails, and says so (an admin may disconnect)', async () => {
-    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/oauth2/revoke', kind: 'status', status: 503, times: 5 });
+    h.sims.x.faults.push({
+      match: (method, path) => method === 'POST' && path === '/2/oauth2/revoke',
+      kind: 'status',
+      status: 503,
+      times: 5,
+    });
     const reply = await h.run('U_CARL', 'disconnect x @acme', { isAdmin: true });
     expect(reply.message.text).toMatch(/^disconnected: X @acme \(its tokens are deleted\)\. X did not confirm the revocation/);
     expect(await accountsOf('x')).toEqual([]);
-    expect(await h.app.services.db.selectFrom('audit_log').selectAll().where('action', '=', 'account.revoke_failed').execute()).toHaveLength(1);
+    expect(
+      await h.app.services.db.selectFrom('audit_log').selectAll().where('action', '=', 'account.revoke_failed').execute(),
+    ).toHaveLength(1);
   });
 });
 
@@ -155,7 +183,9 @@ describe('data rights', () => {
   it('exports everything stored about the caller, privately, without any token', async () => {
     await h.connect('x', USER);
     await h.run(USER, 'approvers', { userName: NAME });
-    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#123456' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 400, height: 400, channels: 3, background: '#123456' } })
+      .png()
+      .toBuffer();
     const posted = await h.run(USER, `post x ${CAPTION}`, { userName: NAME }, [{ name: 'zz-photo.png', body: png }]);
     expect(posted.message.text).toMatch(/waiting for approval/);
 
@@ -195,7 +225,8 @@ describe('data rights', () => {
     // the WAL). PostgreSQL keeps its files on the server: every row of every table, as a dump shows.
     if (!onPostgres) await sql`pragma wal_checkpoint(TRUNCATE)`.execute(h.app.services.db);
     const raw = rawStorageText(h.dir) + (onPostgres ? await everyRowAsText(h.app.services.db) : '');
-    for (const secret of [USER, NAME, CAPTION, 'zz-photo', tokens.accessToken, tokens.refreshToken!]) expect(raw, secret).not.toContain(secret);
+    for (const secret of [USER, NAME, CAPTION, 'zz-photo', tokens.accessToken, tokens.refreshToken!])
+      expect(raw, secret).not.toContain(secret);
     const remaining = await h.app.services.db.selectFrom('audit_log').selectAll().where('action', '=', 'data.deleted').execute();
     expect(remaining).toHaveLength(1);
     expect(JSON.parse(remaining[0]!.detail)).toEqual({ accounts: 1, posts: 1, mediaFiles: 1 });

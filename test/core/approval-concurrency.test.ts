@@ -26,14 +26,24 @@ describe(`simultaneous decisions on one post (${onPostgres ? 'two instances, Pos
     try {
       // The second instance speaks in the same chat (as two Slack instances would).
       const posts = [h.app.core.posts, other ? buildCore(other, { chatPorts: { slack: h.chat } }).posts : h.app.core.posts];
-      const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } })
+        .png()
+        .toBuffer();
       for (let i = 0; i < 5; i += 1) {
         const reply = await h.run('U_ADA', `post x Both at once ${i}`, {}, [{ name: 'both.png', body: png }]);
         const postId = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
         expect(postId, reply.message.text).toBeDefined();
         const approval = h.chat.channel.find((m) => !m.threadId && m.message.text.startsWith(`Post ${postId} from`))!;
         const react = (at: number, user: string, decision: DecisionKind) =>
-          posts[at]!.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: user, isBot: false, decision, via: 'reaction' });
+          posts[at]!.decide({
+            chat: 'slack',
+            workspaceExternalId: 'T1',
+            messageId: approval.id,
+            userExternalId: user,
+            isBot: false,
+            decision,
+            via: 'reaction',
+          });
         await Promise.all([react(0, 'U_BOB', 'approve'), react(1, 'U_CAROL', 'approve')]);
 
         const summary = await h.chat.waitFor(() => h!.chat.thread(approval.id).find((t) => t.startsWith(`Post ${postId}: `)), 15_000);

@@ -45,20 +45,32 @@ describe('approval state machine', () => {
   });
 
   it('ignores the requester (no self-approval) and the bot', () => {
-    const { state, outcomes } = run(initialApprovalState('req', 1, EXPIRES), [event('approve', 'req'), event('approve', 'bot', 1, true), event('reject', 'req')]);
+    const { state, outcomes } = run(initialApprovalState('req', 1, EXPIRES), [
+      event('approve', 'req'),
+      event('approve', 'bot', 1, true),
+      event('reject', 'req'),
+    ]);
     expect(state.status).toBe('pending');
     expect(outcomes.map((o) => o.kind === 'ignored' && o.reason)).toEqual(['requester', 'bot', 'requester']);
   });
 
   it('counts only listed approvers when the workspace has a list', () => {
     const policy = { approverIds: ['carol'] };
-    const { state, outcomes } = run(initialApprovalState('req', 1, EXPIRES), [event('approve', 'bob'), event('reject', 'bob'), event('approve', 'carol')], policy);
+    const { state, outcomes } = run(
+      initialApprovalState('req', 1, EXPIRES),
+      [event('approve', 'bob'), event('reject', 'bob'), event('approve', 'carol')],
+      policy,
+    );
     expect(outcomes.map((o) => o.kind === 'ignored' && o.reason)).toEqual(['not-an-approver', 'not-an-approver', false]);
     expect(state.status).toBe('approved');
   });
 
   it('rejects on one eligible ❌ even after approvals (veto), and then ignores everything', () => {
-    const { state, outcomes } = run(initialApprovalState('req', 2, EXPIRES), [event('approve', 'bob'), event('reject', 'carol'), event('approve', 'dave')]);
+    const { state, outcomes } = run(initialApprovalState('req', 2, EXPIRES), [
+      event('approve', 'bob'),
+      event('reject', 'carol'),
+      event('approve', 'dave'),
+    ]);
     expect(outcomes[1]).toMatchObject({ kind: 'counted', ended: 'rejected' });
     expect(outcomes[2]).toMatchObject({ kind: 'ignored', reason: 'not-pending' });
     expect(state.status).toBe('rejected');

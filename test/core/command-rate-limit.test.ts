@@ -24,7 +24,9 @@ it('answers a person past the command limit with a message naming it, without ru
   at += 15_000;
   const refused = await h.run('U_ADA', 'connect x');
   expect(refused.visibility).toBe('private');
-  expect(refused.message.text).toBe('You are sending commands faster than IQSP takes them from one person (at most 30 a minute). Nothing was run; try again in 45 seconds.');
+  expect(refused.message.text).toBe(
+    'You are sending commands faster than IQSP takes them from one person (at most 30 a minute). Nothing was run; try again in 45 seconds.',
+  );
   // Nothing ran: no connect link was made.
   expect(await h.app.services.db.selectFrom('connect_links').select('id').execute()).toEqual([]);
 

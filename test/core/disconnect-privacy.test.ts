@@ -27,7 +27,7 @@ async function connectElsewhere(platform: 'facebook' | 'instagram', pages: strin
 }
 
 describe('disconnect where the same Meta login serves other workspaces', () => {
-  it('names only this workspace\'s accounts that keep the grant, and counts the others', async () => {
+  it("names only this workspace's accounts that keep the grant, and counts the others", async () => {
     // One Meta login (the simulator's Ada Lovelace): Acme Inc and its Instagram here, Acme Shop in Zed Co.
     expect((await h.connect('facebook', 'U_ADA', { pages: ['100000000000001'] })).status).toBe(200);
     expect((await h.connect('instagram', 'U_ADA', { pages: ['100000000000001'] })).status).toBe(200);

@@ -77,7 +77,19 @@ describe('chat grammar', () => {
 
   it('help lists every command and the enabled platforms', () => {
     const text = helpText(['X', 'TikTok']);
-    for (const word of ['connect', 'accounts', 'post', 'status', 'cancel', 'retry', 'disconnect', 'data', 'delete-my-data', 'approvers', 'approvals'])
+    for (const word of [
+      'connect',
+      'accounts',
+      'post',
+      'status',
+      'cancel',
+      'retry',
+      'disconnect',
+      'data',
+      'delete-my-data',
+      'approvers',
+      'approvals',
+    ])
       expect(text).toContain(`/iqsp ${word}`);
     expect(text).toContain('Platforms enabled here: X, TikTok.');
     expect(helpText([])).toMatch(/No platform is enabled/);

@@ -11,7 +11,15 @@
  * A failure is injected as a Kysely plugin on a second core over the same database (as a second
  * instance would be), failing once at the k-th statement that core runs.
  */
-import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import {
+  sql,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCore, type Core } from '../../src/app.js';
 import type { DecisionKind } from '../../src/core/approval.js';
@@ -30,7 +38,8 @@ class StatementFault implements KyselyPlugin {
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (!this.matches(args.node)) return args.node;
     this.count += 1;
-    if (this.failAt !== undefined && this.count >= this.failAt && this.count < this.failAt + this.times) throw new Error(`injected database failure at statement ${this.failAt}`);
+    if (this.failAt !== undefined && this.count >= this.failAt && this.count < this.failAt + this.times)
+      throw new Error(`injected database failure at statement ${this.failAt}`);
     return args.node;
   }
 
@@ -57,7 +66,15 @@ function approvalMessageId(h: Harness, postId: string): string {
 }
 
 const decide = (core: Core, h: Harness, user: string, postId: string, decision: DecisionKind) =>
-  core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approvalMessageId(h, postId), userExternalId: user, isBot: false, decision, via: 'reaction' });
+  core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approvalMessageId(h, postId),
+    userExternalId: user,
+    isBot: false,
+    decision,
+    via: 'reaction',
+  });
 
 async function postStatus(h: Harness, postId: string): Promise<string> {
   return (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
@@ -65,7 +82,12 @@ async function postStatus(h: Harness, postId: string): Promise<string> {
 
 /** Time passes for the notices waiting in the queue: they are due now (the notice worker takes them). */
 async function noticesDueNow(h: Harness): Promise<void> {
-  await h.app.services.db.updateTable('jobs').set({ run_at: new Date(Date.now() - 1000).toISOString() }).where('queue', '=', 'notice').where('status', '=', 'queued').execute();
+  await h.app.services.db
+    .updateTable('jobs')
+    .set({ run_at: new Date(Date.now() - 1000).toISOString() })
+    .where('queue', '=', 'notice')
+    .where('status', '=', 'queued')
+    .execute();
 }
 
 /** The post's status once it is over (rejected or published). */
@@ -118,27 +140,56 @@ describe('the deciding ✅ and a post that needs no approval', () => {
       // The expiry check looks at every pending post.
       await h.app.core.cleanup.run();
       expect(await postStatus(h, postId), `fault at statement ${k}`).not.toBe('pending_approval');
-      for (const target of await targetsHaveJobs(h, postId)) expect(target.job, `fault at statement ${k}: ${JSON.stringify(target)}`).not.toBeNull();
+      for (const target of await targetsHaveJobs(h, postId))
+        expect(target.job, `fault at statement ${k}: ${JSON.stringify(target)}`).not.toBeNull();
       // A notice not said at once (the failure hit the chat step) is said by the notice worker.
       await noticesDueNow(h);
-      const said = await h.chat.waitFor(() => h.chat.thread(approvalMessageId(h, postId)).find((t) => t.startsWith('approved by <@U_BOB> (1 of 1): publishing now.')));
+      const said = await h.chat.waitFor(() =>
+        h.chat.thread(approvalMessageId(h, postId)).find((t) => t.startsWith('approved by <@U_BOB> (1 of 1): publishing now.')),
+      );
       expect(said).toBeTruthy();
     }
   });
 
   it('with `approvals 0`, a failure at any statement of the request leaves no post waiting and every approved post with its jobs', async () => {
-    expect((await h.run('U_ADA', 'approvals 0', { isAdmin: true })).message.text).toBe('Posts in this workspace now publish without approval.');
+    expect((await h.run('U_ADA', 'approvals 0', { isAdmin: true })).message.text).toBe(
+      'Posts in this workspace now publish without approval.',
+    );
     try {
       const db = h.app.services.db;
       const counter = new StatementFault(undefined);
       const before = new Set((await db.selectFrom('posts').select('id').execute()).map((p) => p.id));
-      await coreWith(h, counter).commands.runText({ chat: 'slack', workspaceExternalId: 'T1', workspaceName: 'Acme', userExternalId: 'U_ADA', userName: 'U_ADA', isAdmin: false, channelId: 'C1' }, 'post x No approval needed', []);
+      await coreWith(h, counter).commands.runText(
+        {
+          chat: 'slack',
+          workspaceExternalId: 'T1',
+          workspaceName: 'Acme',
+          userExternalId: 'U_ADA',
+          userName: 'U_ADA',
+          isAdmin: false,
+          channelId: 'C1',
+        },
+        'post x No approval needed',
+        [],
+      );
       const statements = counter.count;
       expect(statements).toBeGreaterThan(8);
       for (let k = 1; k <= statements; k += 1) {
         const core = coreWith(h, new StatementFault(k));
         await core.commands
-          .runText({ chat: 'slack', workspaceExternalId: 'T1', workspaceName: 'Acme', userExternalId: 'U_ADA', userName: 'U_ADA', isAdmin: false, channelId: 'C1' }, `post x No approval, fault at ${k}`, [])
+          .runText(
+            {
+              chat: 'slack',
+              workspaceExternalId: 'T1',
+              workspaceName: 'Acme',
+              userExternalId: 'U_ADA',
+              userName: 'U_ADA',
+              isAdmin: false,
+              channelId: 'C1',
+            },
+            `post x No approval, fault at ${k}`,
+            [],
+          )
           .catch(() => undefined);
         await h.app.core.cleanup.run();
       }
@@ -189,7 +240,9 @@ describe('a decided post is never overwritten', () => {
       const outcomes = thread().filter((t) => /^(rejected by|approved by <@U_\w+> \(1 of 1\): publishing now)/.test(t));
       expect(outcomes, `round ${round}: ${JSON.stringify(thread())}`).toHaveLength(1);
       const status = await settled(h, postId);
-      expect(status, `round ${round}: ${JSON.stringify(thread())} ${JSON.stringify(await targetsHaveJobs(h, postId))}`).toBe(outcomes[0]!.startsWith('rejected') ? 'rejected' : 'published');
+      expect(status, `round ${round}: ${JSON.stringify(thread())} ${JSON.stringify(await targetsHaveJobs(h, postId))}`).toBe(
+        outcomes[0]!.startsWith('rejected') ? 'rejected' : 'published',
+      );
       if (outcomes[0]!.startsWith('rejected')) expect(h.sims.x.published.filter((p) => p.text === caption)).toEqual([]);
     }
   });
@@ -208,7 +261,15 @@ describe('a post whose last result came in while the database failed', () => {
   it('is ended, and its summary said, by the next check', async () => {
     // Publishing runs on an instance whose every write of the post's outcome fails.
     await h.app.core.worker.stop();
-    const flaky = coreWith(h, new StatementFault(1, (node) => node.kind === 'UpdateQueryNode' && JSON.stringify(node).includes('"published"') && JSON.stringify(node).includes('"posts"'), 100));
+    const flaky = coreWith(
+      h,
+      new StatementFault(
+        1,
+        (node) =>
+          node.kind === 'UpdateQueryNode' && JSON.stringify(node).includes('"published"') && JSON.stringify(node).includes('"posts"'),
+        100,
+      ),
+    );
     const postId = postIdOf((await h.run('U_ADA', 'post x Ended after all')).message.text);
     await decide(h.app.core, h, 'U_BOB', postId, 'approve');
     await flaky.worker.start();
@@ -255,7 +316,9 @@ describe('cancel', () => {
           end if;
           return new;
         end $$`.execute(db);
-      await sql`create trigger x_starts_publishing before update on post_targets for each row execute function x_starts_publishing()`.execute(db);
+      await sql`create trigger x_starts_publishing before update on post_targets for each row execute function x_starts_publishing()`.execute(
+        db,
+      );
     } else {
       await sql`create trigger x_starts_publishing before update of status on post_targets
         when new.status = 'cancelled' and old.platform = 'x'
@@ -268,7 +331,12 @@ describe('cancel', () => {
     await sql`drop trigger x_starts_publishing ${onPostgres ? sql`on post_targets` : sql``}`.execute(db);
 
     expect(reply.message.text).toBe(`cancelled: Facebook Acme Inc of post ${postId}.`);
-    const targets = await db.selectFrom('post_targets').select(['platform', 'status']).where('post_id', '=', postId).orderBy('platform').execute();
+    const targets = await db
+      .selectFrom('post_targets')
+      .select(['platform', 'status'])
+      .where('post_id', '=', postId)
+      .orderBy('platform')
+      .execute();
     expect(targets).toEqual([
       { platform: 'facebook', status: 'cancelled' },
       { platform: 'x', status: 'publishing' },

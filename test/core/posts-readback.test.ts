@@ -29,7 +29,15 @@ async function request(caption: string): Promise<{ postId: string; messageId: st
 }
 
 const decide = (user: string, messageId: string, decision: DecisionKind) =>
-  h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId, userExternalId: user, isBot: false, decision, via: 'reaction' });
+  h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId,
+    userExternalId: user,
+    isBot: false,
+    decision,
+    via: 'reaction',
+  });
 
 async function postStatus(postId: string): Promise<string> {
   return (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
@@ -47,7 +55,12 @@ async function until<T>(probe: () => Promise<T | undefined | false>, what: strin
 
 /** Time passes for the notices waiting in the queue: they are due now. */
 async function noticesDueNow(): Promise<void> {
-  await h.app.services.db.updateTable('jobs').set({ run_at: new Date(Date.now() - 1000).toISOString() }).where('queue', '=', 'notice').where('status', '=', 'queued').execute();
+  await h.app.services.db
+    .updateTable('jobs')
+    .set({ run_at: new Date(Date.now() - 1000).toISOString() })
+    .where('queue', '=', 'notice')
+    .where('status', '=', 'queued')
+    .execute();
 }
 
 describe('reactions missed while events could not be received', () => {
@@ -62,7 +75,11 @@ describe('reactions missed while events could not be received', () => {
     expect(summary).toBe(`Post ${postId}: published (1 of 1 published).`);
     expect(h.chat.thread(messageId)[0]).toBe('approved by <@U_BOB> (1 of 1): publishing now.');
     expect(h.sims.x.published.filter((p) => p.text === 'Approved while we were down')).toHaveLength(1);
-    const recorded = await h.app.services.db.selectFrom('approvals').select(['decision', 'via', 'counted']).where('post_id', '=', postId).execute();
+    const recorded = await h.app.services.db
+      .selectFrom('approvals')
+      .select(['decision', 'via', 'counted'])
+      .where('post_id', '=', postId)
+      .execute();
     expect(recorded).toEqual([{ decision: 'approve', via: 'reaction', counted: 1 }]);
 
     // Read again by the next check: nothing happens twice.
@@ -134,18 +151,27 @@ describe('notices the chat did not take', () => {
       await decide('U_BOB', messageId, 'approve');
       await until(async () => (await postStatus(postId)) === 'published', 'the post to be published', 15_000);
       expect(h.chat.thread(messageId)).toEqual([expect.stringMatching(/^X @acme: published https:/)]);
-      const queued = await h.app.services.db.selectFrom('jobs').select(['payload', 'status']).where('queue', '=', 'notice').where('status', '=', 'queued').execute();
-      expect(queued.map((j) => JSON.parse(j.payload).text)).toEqual(expect.arrayContaining(['approved by <@U_BOB> (1 of 1): publishing now.', `Post ${postId}: published (1 of 1 published).`]));
+      const queued = await h.app.services.db
+        .selectFrom('jobs')
+        .select(['payload', 'status'])
+        .where('queue', '=', 'notice')
+        .where('status', '=', 'queued')
+        .execute();
+      expect(queued.map((j) => JSON.parse(j.payload).text)).toEqual(
+        expect.arrayContaining(['approved by <@U_BOB> (1 of 1): publishing now.', `Post ${postId}: published (1 of 1 published).`]),
+      );
 
       // Still down when the worker tries: the notice waits longer each time (backoff).
       await noticesDueNow();
-      const retried = await until(
-        async () => {
-          const jobs = await h.app.services.db.selectFrom('jobs').select(['attempts', 'run_at', 'status']).where('queue', '=', 'notice').where('payload', 'like', `%${postId}%`).execute();
-          return jobs.length === 2 && jobs.every((j) => j.attempts >= 1 && j.status === 'queued') && jobs;
-        },
-        'the notice worker to try and put the notices back',
-      );
+      const retried = await until(async () => {
+        const jobs = await h.app.services.db
+          .selectFrom('jobs')
+          .select(['attempts', 'run_at', 'status'])
+          .where('queue', '=', 'notice')
+          .where('payload', 'like', `%${postId}%`)
+          .execute();
+        return jobs.length === 2 && jobs.every((j) => j.attempts >= 1 && j.status === 'queued') && jobs;
+      }, 'the notice worker to try and put the notices back');
       for (const job of retried) expect(Date.parse(job.run_at)).toBeGreaterThan(Date.now() + 20_000);
     } finally {
       h.chat.failThreadReplies = undefined;
@@ -156,14 +182,26 @@ describe('notices the chat did not take', () => {
     expect(thread.filter((t) => t === 'approved by <@U_BOB> (1 of 1): publishing now.')).toHaveLength(1);
     expect(thread.filter((t) => t === `Post ${postId}: published (1 of 1 published).`)).toHaveLength(1);
     await until(
-      async () => (await h.app.services.db.selectFrom('jobs').select('status').where('queue', '=', 'notice').where('payload', 'like', `%${postId}%`).execute()).every((j) => j.status === 'succeeded'),
+      async () =>
+        (
+          await h.app.services.db
+            .selectFrom('jobs')
+            .select('status')
+            .where('queue', '=', 'notice')
+            .where('payload', 'like', `%${postId}%`)
+            .execute()
+        ).every((j) => j.status === 'succeeded'),
       'the notices to be done',
     );
   });
 
   it('the expiry notice is said again once the chat is back', async () => {
     const { postId, messageId } = await request('Nobody came');
-    await h.app.services.db.updateTable('posts').set({ approval_expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', postId).execute();
+    await h.app.services.db
+      .updateTable('posts')
+      .set({ approval_expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('id', '=', postId)
+      .execute();
     h.chat.failThreadReplies = /^expired/;
     try {
       expect((await h.app.core.cleanup.run()).approvalsExpired).toContain(postId);
@@ -181,7 +219,11 @@ describe('notices the chat did not take', () => {
       match: (method, path) => method === 'POST' && path === '/2/tweets',
       kind: 'status',
       status: 429,
-      headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 1) },
+      headers: {
+        'x-rate-limit-limit': '100',
+        'x-rate-limit-remaining': '0',
+        'x-rate-limit-reset': String(Math.floor(Date.now() / 1000) + 1),
+      },
     });
     const { postId, messageId } = await request('Rate limited while the chat is down');
     h.chat.failThreadReplies = /trying again in/;

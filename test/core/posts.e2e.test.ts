@@ -12,8 +12,15 @@ let png: Buffer;
 
 beforeAll(async () => {
   h = await startHarness();
-  png = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } }).png().toBuffer();
-  for (const [platform, choice] of [['x'], ['tiktok'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }]] as const)
+  png = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } })
+    .png()
+    .toBuffer();
+  for (const [platform, choice] of [
+    ['x'],
+    ['tiktok'],
+    ['facebook', { pages: ['100000000000001'] }],
+    ['instagram', { pages: ['100000000000001'] }],
+  ] as const)
     expect((await h.connect(platform, 'U_ADA', choice)).status).toBe(200);
 });
 afterAll(async () => {
@@ -33,15 +40,26 @@ function approvalMessage(postId: string) {
 }
 
 const react = (user: string, postId: string, decision: DecisionKind) =>
-  h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approvalMessage(postId).id, userExternalId: user, isBot: false, decision, via: 'reaction' });
+  h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approvalMessage(postId).id,
+    userExternalId: user,
+    isBot: false,
+    decision,
+    via: 'reaction',
+  });
 
 const thread = (postId: string) => h.chat.thread(approvalMessage(postId).id);
 const waitForThread = (postId: string, pattern: RegExp) => h.chat.waitFor(() => thread(postId).find((t) => pattern.test(t)), 15_000);
-const postStatus = async (postId: string) => (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
+const postStatus = async (postId: string) =>
+  (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
 
 describe('a post to all four platforms', () => {
   it('is validated, shown for approval, approved by a teammate, published everywhere, with links in the thread', async () => {
-    const reply = await h.run('U_ADA', 'post x,facebook,instagram,tiktok:public Launch day! https://example.com', {}, [{ name: 'launch.png', body: png }]);
+    const reply = await h.run('U_ADA', 'post x,facebook,instagram,tiktok:public Launch day! https://example.com', {}, [
+      { name: 'launch.png', body: png },
+    ]);
     expect(reply.visibility).toBe('private');
     const postId = postIdOf(reply.message.text);
     const approval = approvalMessage(postId);
@@ -88,10 +106,15 @@ describe('validation', () => {
     const db = h.app.services.db;
     const page = await db.selectFrom('social_accounts').selectAll().where('platform', '=', 'facebook').executeTakeFirstOrThrow();
     // A second Page with no handle (Pages have none), as a Meta login granting two Pages gives.
-    await db.insertInto('social_accounts').values({ ...page, id: 'second-page', platform_account_id: '100000000000999', display_name: 'Acme Shop', handle: null }).execute();
+    await db
+      .insertInto('social_accounts')
+      .values({ ...page, id: 'second-page', platform_account_id: '100000000000999', display_name: 'Acme Shop', handle: null })
+      .execute();
     try {
       const reply = await h.run('U_ADA', 'post facebook Which one?');
-      expect(reply.message.text).toContain(`• Several Facebook accounts are connected (Facebook ${page.display_name}, Facebook Acme Shop); name one: @${page.handle ?? page.display_name!.replace(/\s+/g, '')} or @AcmeShop.`);
+      expect(reply.message.text).toContain(
+        `• Several Facebook accounts are connected (Facebook ${page.display_name}, Facebook Acme Shop); name one: @${page.handle ?? page.display_name!.replace(/\s+/g, '')} or @AcmeShop.`,
+      );
       // Naming one works, and names that Page only (X @acme is also "Acme Inc", but it has a handle).
       for (const name of ['@AcmeShop', `@${page.display_name!.replace(/\s+/g, '')}`]) {
         const named = await h.run('U_ADA', `post ${name} Hello from one Page`);
@@ -109,12 +132,16 @@ describe('validation', () => {
 
   it('refuses a file that is not an image or video before anything else, and keeps nothing', async () => {
     const media = await h.app.services.db.selectFrom('media').select('id').execute();
-    const reply = await h.run('U_ADA', 'post x hello', {}, [{ name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) }]);
+    const reply = await h.run('U_ADA', 'post x hello', {}, [
+      { name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) },
+    ]);
     expect(reply.message.text).toContain('"notes.pdf" is application/pdf, not an image or video');
     expect(await h.app.services.db.selectFrom('media').select('id').execute()).toEqual(media);
 
     // The targets are checked as well: one answer lists every problem, but not the lack of the refused file.
-    const both = await h.run('U_ADA', `post x,tiktok ${'a'.repeat(301)}`, {}, [{ name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) }]);
+    const both = await h.run('U_ADA', `post x,tiktok ${'a'.repeat(301)}`, {}, [
+      { name: 'notes.pdf', body: Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(300)]) },
+    ]);
     const lines = both.message.text.split('\n');
     expect(lines).toContainEqual(expect.stringContaining('"notes.pdf" is application/pdf, not an image or video'));
     expect(lines).toContain('• X @acme: X allows 280 characters; this caption counts 301.');
@@ -182,7 +209,9 @@ describe('approval rules', () => {
   });
 
   it('counts only listed approvers once the workspace has a list', async () => {
-    expect((await h.run('U_ADA', 'approvers add <@U_CARA>', { isAdmin: true })).message.text).toBe('Approvers: <@U_CARA>. A post needs 1 approval(s).');
+    expect((await h.run('U_ADA', 'approvers add <@U_CARA>', { isAdmin: true })).message.text).toBe(
+      'Approvers: <@U_CARA>. A post needs 1 approval(s).',
+    );
     try {
       const postId = postIdOf((await h.run('U_ADA', 'post x Only Cara may approve')).message.text);
       await react('U_BOB', postId, 'approve');
@@ -197,7 +226,11 @@ describe('approval rules', () => {
 
   it('expires a request nobody decided, and tells the thread', async () => {
     const postId = postIdOf((await h.run('U_ADA', 'post x Nobody will look at this')).message.text);
-    await h.app.services.db.updateTable('posts').set({ approval_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', postId).execute();
+    await h.app.services.db
+      .updateTable('posts')
+      .set({ approval_expires_at: '2000-01-01T00:00:00.000Z' })
+      .where('id', '=', postId)
+      .execute();
     const report = await h.app.core.cleanup.run();
     expect(report.approvalsExpired).toContain(postId);
     expect(await postStatus(postId)).toBe('expired');
@@ -211,7 +244,15 @@ describe('publishing', () => {
       match: (method, path) => method === 'POST' && /\/media$/.test(path),
       kind: 'status',
       status: 400,
-      body: { error: { message: 'Only photo or video can be accepted as media type.', type: 'OAuthException', code: 9004, error_subcode: 2207052, fbtrace_id: 'sim' } },
+      body: {
+        error: {
+          message: 'Only photo or video can be accepted as media type.',
+          type: 'OAuthException',
+          code: 9004,
+          error_subcode: 2207052,
+          fbtrace_id: 'sim',
+        },
+      },
     });
     const postId = postIdOf((await h.run('U_ADA', 'post x,instagram Partial day', {}, [{ name: 'p.png', body: png }])).message.text);
     await react('U_BOB', postId, 'approve');
@@ -259,7 +300,15 @@ describe('publishing', () => {
     const postId = postIdOf((await h.run('U_ADA', 'post x While the chat is down')).message.text);
     await react('U_BOB', postId, 'approve');
     // Published at X, but the thread could not be told: no summary yet, the result is not lost.
-    const waitingToSay = async () => (await h.app.services.db.selectFrom('jobs').select('id').where('last_error', 'like', '%could not say%').where('status', '=', 'queued').execute()).length;
+    const waitingToSay = async () =>
+      (
+        await h.app.services.db
+          .selectFrom('jobs')
+          .select('id')
+          .where('last_error', 'like', '%could not say%')
+          .where('status', '=', 'queued')
+          .execute()
+      ).length;
     await expect.poll(waitingToSay, { timeout: 10_000 }).toBe(1);
     expect(thread(postId).some((t) => t.startsWith('Post '))).toBe(false);
     h.chat.failThreadReplies = undefined;
@@ -277,23 +326,39 @@ describe('publishing', () => {
     expect((await h.app.core.cleanup.run()).mediaDeleted.map((m) => m.postId)).toContain(postId);
     await react('U_BOB', postId, 'approve');
     expect(await waitForThread(postId, /^Post [A-Z0-9]+: failed/)).toBe(`Post ${postId}: failed (0 of 1 published).`);
-    expect(thread(postId)).toContainEqual('X @acme: failed — its photos or video were deleted before it could be published (IQSP keeps media for 24 hours); nothing was published there. Post it again.');
+    expect(thread(postId)).toContainEqual(
+      'X @acme: failed — its photos or video were deleted before it could be published (IQSP keeps media for 24 hours); nothing was published there. Post it again.',
+    );
     expect(h.sims.x.published.length).toBe(tweetsBefore);
   });
 
   it('lets the requester retry a target that failed retryably', async () => {
-    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
+    h.sims.x.faults.push({
+      match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize',
+      kind: 'status',
+      status: 503,
+      times: 5,
+    });
     const postId = postIdOf((await h.run('U_ADA', 'post x Flaky upload', {}, [{ name: 'f.png', body: png }])).message.text);
     await react('U_BOB', postId, 'approve');
     await waitForThread(postId, /^Post [A-Z0-9]+: failed/);
-    expect(thread(postId)).toContainEqual(expect.stringMatching(new RegExp(`^X @acme: failed — .+Nothing was published there; try again later with \`retry ${postId}\`\\.$`)));
-    expect((await h.run('U_BOB', `retry ${postId}`)).message.text).toBe(`Only the person who asked for post ${postId} or an admin can retry it.`);
+    expect(thread(postId)).toContainEqual(
+      expect.stringMatching(new RegExp(`^X @acme: failed — .+Nothing was published there; try again later with \`retry ${postId}\`\\.$`)),
+    );
+    expect((await h.run('U_BOB', `retry ${postId}`)).message.text).toBe(
+      `Only the person who asked for post ${postId} or an admin can retry it.`,
+    );
     expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
     await waitForThread(postId, /^Post [A-Z0-9]+: published/);
   });
 
   it('two retries at the same moment publish once', async () => {
-    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
+    h.sims.x.faults.push({
+      match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize',
+      kind: 'status',
+      status: 503,
+      times: 5,
+    });
     const postId = postIdOf((await h.run('U_ADA', 'post x Retried twice at once', {}, [{ name: 'f.png', body: png }])).message.text);
     await react('U_BOB', postId, 'approve');
     await waitForThread(postId, /^Post [A-Z0-9]+: failed/);
@@ -306,7 +371,12 @@ describe('publishing', () => {
   });
 
   it('does not lose a retry that comes while the worker is still closing the failed job', async () => {
-    h.sims.x.faults.push({ match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize', kind: 'status', status: 503, times: 5 });
+    h.sims.x.faults.push({
+      match: (method, path) => method === 'POST' && path === '/2/media/upload/initialize',
+      kind: 'status',
+      status: 503,
+      times: 5,
+    });
     const postId = postIdOf((await h.run('U_ADA', 'post x Retried at once', {}, [{ name: 'f.png', body: png }])).message.text);
     await react('U_BOB', postId, 'approve');
     await waitForThread(postId, /^Post [A-Z0-9]+: failed/);
@@ -315,19 +385,27 @@ describe('publishing', () => {
     const db = h.app.services.db;
     const target = await db.selectFrom('post_targets').select('id').where('post_id', '=', postId).executeTakeFirstOrThrow();
     const leasedUntil = new Date(Date.now() + 3_600_000).toISOString();
-    await db.updateTable('jobs').set({ status: 'running', lease_owner: 'a-slow-instance', lease_expires_at: leasedUntil }).where('dedupe_key', '=', `publish:${target.id}`).execute();
+    await db
+      .updateTable('jobs')
+      .set({ status: 'running', lease_owner: 'a-slow-instance', lease_expires_at: leasedUntil })
+      .where('dedupe_key', '=', `publish:${target.id}`)
+      .execute();
 
     expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
     await waitForThread(postId, /^Post [A-Z0-9]+: published/);
     // The worker closes the job just after the summary.
-    const job = () => db.selectFrom('jobs').select(['status', 'lease_owner']).where('dedupe_key', '=', `publish:${target.id}`).executeTakeFirstOrThrow();
+    const job = () =>
+      db.selectFrom('jobs').select(['status', 'lease_owner']).where('dedupe_key', '=', `publish:${target.id}`).executeTakeFirstOrThrow();
     await expect.poll(job, { timeout: 10_000 }).toEqual({ status: 'succeeded', lease_owner: null });
   });
 });
 
 describe('tokens', () => {
   const xAccount = () => h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').executeTakeFirstOrThrow();
-  const refreshes = () => h.sims.x.requests.filter((r) => r.method === 'POST' && r.path === '/2/oauth2/token' && r.body.kind === 'form' && r.body.fields.grant_type === 'refresh_token').length;
+  const refreshes = () =>
+    h.sims.x.requests.filter(
+      (r) => r.method === 'POST' && r.path === '/2/oauth2/token' && r.body.kind === 'form' && r.body.fields.grant_type === 'refresh_token',
+    ).length;
 
   it('an access token X says has expired is refreshed once, the rotated pair stored, and the post published', async () => {
     const account = await xAccount();
@@ -336,7 +414,9 @@ describe('tokens', () => {
     const refreshesBefore = refreshes();
     const postId = postIdOf((await h.run('U_ADA', 'post x After a refresh')).message.text);
     await react('U_BOB', postId, 'approve');
-    expect(await waitForThread(postId, /^Post [A-Z0-9]+: /), JSON.stringify(thread(postId))).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: /), JSON.stringify(thread(postId))).toBe(
+      `Post ${postId}: published (1 of 1 published).`,
+    );
     expect(refreshes()).toBe(refreshesBefore + 1);
     const after = await h.app.core.tokens.validTokens(account.id);
     expect(after.accessToken).not.toBe(before.accessToken);
@@ -352,7 +432,9 @@ describe('tokens', () => {
       const postId = postIdOf((await h.run('U_ADA', 'post x After the app was removed')).message.text);
       await react('U_BOB', postId, 'approve');
       expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: failed (0 of 1 published).`);
-      expect(thread(postId)).toContainEqual(expect.stringMatching(new RegExp(`^X @acme: failed — .+\\. Reconnect with \`connect x\`, then \`retry ${postId}\`\\.$`)));
+      expect(thread(postId)).toContainEqual(
+        expect.stringMatching(new RegExp(`^X @acme: failed — .+\\. Reconnect with \`connect x\`, then \`retry ${postId}\`\\.$`)),
+      );
       const marked = await xAccount();
       expect(marked.status).toBe('needs_reconnect');
       expect(marked.status_reason).toMatch(/\S/);
@@ -388,7 +470,12 @@ describe('cleanup', () => {
     expect((await fetch(waitingUrl)).status).toBe(200);
     expect(await h.app.core.mediaStore.size(doneMedia!.storage_key)).toBeUndefined();
     expect((await mediaOf(finished))[0]!.deleted_at).not.toBeNull();
-    const audit = await h.app.services.db.selectFrom('audit_log').selectAll().where('action', '=', 'media.deleted').where('subject_id', '=', doneMedia!.id).execute();
+    const audit = await h.app.services.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'media.deleted')
+      .where('subject_id', '=', doneMedia!.id)
+      .execute();
     expect(audit).toHaveLength(1);
     await h.run('U_ADA', `cancel ${waiting}`);
   });

@@ -34,7 +34,11 @@ afterEach(async () => {
 
 /** A publishing worker of the app's core (stopped after the test). */
 async function publishingWorker(): Promise<Worker> {
-  const worker = new Worker(new JobQueue(h.app.services.db), { queue: PUBLISH_QUEUE, handler: h.app.core.publishing.handle, concurrency: 2, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 }, silent);
+  const worker = new Worker(
+    new JobQueue(h.app.services.db),
+    { queue: PUBLISH_QUEUE, handler: h.app.core.publishing.handle, concurrency: 2, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 },
+    silent,
+  );
   await worker.start();
   cleanups.push(() => worker.stop());
   return worker;
@@ -48,7 +52,15 @@ async function approvedPost(caption: string): Promise<string> {
   const postId = /Post ([A-Z0-9]+) is waiting for approval/.exec(reply.message.text)?.[1];
   if (!postId) throw new Error(`no post id in: ${reply.message.text}`);
   const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+  await h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approval.id,
+    userExternalId: 'U_BOB',
+    isBot: false,
+    decision: 'approve',
+    via: 'reaction',
+  });
   return postId;
 }
 
@@ -59,10 +71,18 @@ function thread(postId: string): string[] {
 
 /** X refuses the next `times` posts for its rate limit, resetting now (nothing was accepted: retryable at once). */
 const tweetsFail = (times: number) =>
-  h.sims.x.faults.push({ match: (m, p) => m === 'POST' && p === '/2/tweets', kind: 'status', status: 429, headers: { 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000)) }, times });
+  h.sims.x.faults.push({
+    match: (m, p) => m === 'POST' && p === '/2/tweets',
+    kind: 'status',
+    status: 429,
+    headers: { 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000)) },
+    times,
+  });
 
-const postStatus = async (postId: string) => (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
-const target = (postId: string) => h.app.services.db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).executeTakeFirstOrThrow();
+const postStatus = async (postId: string) =>
+  (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
+const target = (postId: string) =>
+  h.app.services.db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).executeTakeFirstOrThrow();
 
 /** Runs `meanwhile` right after the first statement `matches` answered, on another connection (another instance). */
 class AfterStatement implements KyselyPlugin {
@@ -115,7 +135,8 @@ describe(`a post's ending and \`retry\` at the same moment (${onPostgres ? 'Post
       // Until the retry committed; a retry that waits for the ending's locks goes on after it.
       await Promise.race([reply, new Promise((r) => setTimeout(r, 1_500))]);
     };
-    const readsTargets = (node: RootOperationNode) => node.kind === 'SelectQueryNode' && text(node).includes('"name":"post_targets"') && text(node).includes('"name":"finished_at"');
+    const readsTargets = (node: RootOperationNode) =>
+      node.kind === 'SelectQueryNode' && text(node).includes('"name":"post_targets"') && text(node).includes('"name":"finished_at"');
     const db = other.db.withPlugin(new AfterStatement(readsTargets, retryMeanwhile));
     const core = buildCore({ ...other, db }, { publishers: h.app.core.publishers, chatPorts: { slack: h.chat }, worker: WORKER });
     await core.posts.onTargetSettled(postId);
@@ -123,10 +144,16 @@ describe(`a post's ending and \`retry\` at the same moment (${onPostgres ? 'Post
 
     // The retried target publishes; the post ends published, and the summary says so last.
     await publishingWorker();
-    await expect.poll(async () => (await target(postId)).finished_at !== null && (await target(postId)).status === 'published', { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(async () => (await target(postId)).finished_at !== null && (await target(postId)).status === 'published', { timeout: 10_000 })
+      .toBe(true);
     await expect.poll(() => postStatus(postId), { timeout: 5_000 }).toBe('published');
     await expect.poll(() => thread(postId).at(-1), { timeout: 5_000 }).toBe(`Post ${postId}: published (1 of 1 published).`);
-    const job = await h.app.services.db.selectFrom('jobs').select('status').where('dedupe_key', '=', publishJobKey((await target(postId)).id)).executeTakeFirstOrThrow();
+    const job = await h.app.services.db
+      .selectFrom('jobs')
+      .select('status')
+      .where('dedupe_key', '=', publishJobKey((await target(postId)).id))
+      .executeTakeFirstOrThrow();
     expect(job.status).toBe('succeeded');
   });
 });
@@ -166,7 +193,7 @@ describe('the retry notice of a target `retry` started again', () => {
 });
 
 describe('a retry notice the chat refused, once the chat is back', () => {
-  it('is said before the target\'s result, not after the result and the summary', async () => {
+  it("is said before the target's result, not after the result and the summary", async () => {
     // The notice worker is slow to come back to it (its wait for the next try has not passed).
     await h.app.core.noticeWorker.stop();
     cleanups.push(() => h.app.core.noticeWorker.start());
@@ -194,7 +221,18 @@ describe('a retry notice the chat refused, once the chat is back', () => {
     expect(notice, JSON.stringify(lines)).toBeGreaterThanOrEqual(0);
     expect(notice, JSON.stringify(lines)).toBeLessThan(result);
     // Withdrawn once said: the notice worker, back, does not say it again.
-    const noticeWorker = new Worker(new JobQueue(h.app.services.db), { queue: NOTICE_QUEUE, handler: h.app.core.posts.handleNotice, concurrency: 1, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 }, silent);
+    const noticeWorker = new Worker(
+      new JobQueue(h.app.services.db),
+      {
+        queue: NOTICE_QUEUE,
+        handler: h.app.core.posts.handleNotice,
+        concurrency: 1,
+        pollMs: 10,
+        leaseMs: WORKER.leaseMs,
+        stopGraceMs: 100,
+      },
+      silent,
+    );
     await noticeWorker.start();
     cleanups.push(() => noticeWorker.stop());
     await new Promise((r) => setTimeout(r, 400));
@@ -225,10 +263,27 @@ describe('a notice that keeps stopping its process', () => {
       expect(claimed?.payload.text).toBe(poison);
     }
     await new Promise((r) => setTimeout(r, 120));
-    const worker = new Worker(new JobQueue(h.app.services.db), { queue: NOTICE_QUEUE, handler: h.app.core.posts.handleNotice, concurrency: 1, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 }, silent);
+    const worker = new Worker(
+      new JobQueue(h.app.services.db),
+      {
+        queue: NOTICE_QUEUE,
+        handler: h.app.core.posts.handleNotice,
+        concurrency: 1,
+        pollMs: 10,
+        leaseMs: WORKER.leaseMs,
+        stopGraceMs: 100,
+      },
+      silent,
+    );
     await worker.start();
     cleanups.push(() => worker.stop());
-    const job = () => h.app.services.db.selectFrom('jobs').select(['status', 'last_error']).where('queue', '=', NOTICE_QUEUE).where('payload', 'like', `%${poison}%`).executeTakeFirstOrThrow();
+    const job = () =>
+      h.app.services.db
+        .selectFrom('jobs')
+        .select(['status', 'last_error'])
+        .where('queue', '=', NOTICE_QUEUE)
+        .where('payload', 'like', `%${poison}%`)
+        .executeTakeFirstOrThrow();
     await expect.poll(async () => (await job()).status, { timeout: 5_000 }).toBe('failed');
     expect((await job()).last_error).toBe('IQSP stopped 5 times while saying this notice');
     expect(thread(postId)).not.toContain(poison);

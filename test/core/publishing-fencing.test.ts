@@ -61,7 +61,9 @@ class UnheardQueue extends JobQueue {
  * A publishing worker, as an instance runs it. On PostgreSQL a second instance of its own (its
  * own pool and core); on SQLite the app's database and core. `wrap` sees every run's handler.
  */
-async function instance(options: { heartbeats?: 'fail'; plugin?: KyselyPlugin; wrap?: (handler: JobHandler) => JobHandler } = {}): Promise<Instance> {
+async function instance(
+  options: { heartbeats?: 'fail'; plugin?: KyselyPlugin; wrap?: (handler: JobHandler) => JobHandler } = {},
+): Promise<Instance> {
   let opened: Services | undefined;
   let handler: JobHandler;
   let db: Db;
@@ -76,7 +78,18 @@ async function instance(options: { heartbeats?: 'fail'; plugin?: KyselyPlugin; w
     handler = h.app.core.publishing.handle;
   }
   const queue = options.heartbeats === 'fail' ? new UnheardQueue(db) : new JobQueue(db);
-  const worker = new Worker(queue, { queue: PUBLISH_QUEUE, handler: options.wrap ? options.wrap(handler) : handler, concurrency: 4, pollMs: 10, leaseMs: LEASE_MS, stopGraceMs: 100 }, silent);
+  const worker = new Worker(
+    queue,
+    {
+      queue: PUBLISH_QUEUE,
+      handler: options.wrap ? options.wrap(handler) : handler,
+      concurrency: 4,
+      pollMs: 10,
+      leaseMs: LEASE_MS,
+      stopGraceMs: 100,
+    },
+    silent,
+  );
   await worker.start();
   const started: Instance = {
     worker,
@@ -136,7 +149,15 @@ async function approvedPost(caption: string): Promise<string> {
   const postId = /Post ([A-Z0-9]+) is waiting for approval/.exec(reply.message.text)?.[1];
   if (!postId) throw new Error(`no post id in: ${reply.message.text}`);
   const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+  await h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approval.id,
+    userExternalId: 'U_BOB',
+    isBot: false,
+    decision: 'approve',
+    via: 'reaction',
+  });
   return postId;
 }
 
@@ -147,7 +168,9 @@ function thread(postId: string): string[] {
 
 /** Committing requests X received for `caption`. */
 const tweetsOf = (caption: string) =>
-  h.sims.x.requests.filter((r) => r.method === 'POST' && r.path === '/2/tweets' && r.body.kind === 'json' && (r.body.value as { text?: string }).text === caption).length;
+  h.sims.x.requests.filter(
+    (r) => r.method === 'POST' && r.path === '/2/tweets' && r.body.kind === 'json' && (r.body.value as { text?: string }).text === caption,
+  ).length;
 
 const FINAL = ['published', 'failed', 'unconfirmed', 'cancelled'];
 
@@ -164,7 +187,9 @@ async function settled(postId: string, timeoutMs = 15_000) {
     const { target, job } = await read();
     if (FINAL.includes(target.status) && target.finished_at !== null && job && !['queued', 'running'].includes(job.status)) return target;
     if (Date.now() > deadline)
-      throw new Error(`post ${postId} did not settle: target ${target.status} (reported: ${target.finished_at !== null}), job ${job?.status ?? 'none'}; thread: ${JSON.stringify(thread(postId))}`);
+      throw new Error(
+        `post ${postId} did not settle: target ${target.status} (reported: ${target.finished_at !== null}), job ${job?.status ?? 'none'}; thread: ${JSON.stringify(thread(postId))}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -190,7 +215,10 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     const runs = 12;
     // Odd runs freeze just before the committing request, even runs just after it was answered.
     const points = new Map<string, StallPoint>();
-    stallX((caption) => points.get(caption), () => freeze(LEASE_MS * 1.7));
+    stallX(
+      (caption) => points.get(caption),
+      () => freeze(LEASE_MS * 1.7),
+    );
     const outcomes: Record<string, number> = {};
     const requests: number[] = [];
     for (let run = 0; run < runs; run += 1) {
@@ -215,10 +243,13 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     let resume!: () => void;
     const resumed = new Promise<void>((r) => stalls.push((resume = r)));
     let stalledAt: number | undefined;
-    stallX((c) => (c === caption ? 'before-commit' : undefined), async () => {
-      stalledAt = Date.now();
-      await resumed;
-    });
+    stallX(
+      (c) => (c === caption ? 'before-commit' : undefined),
+      async () => {
+        stalledAt = Date.now();
+        await resumed;
+      },
+    );
     await instance({ heartbeats: 'fail' });
     const postId = await approvedPost(caption);
     await expect.poll(() => stalledAt !== undefined, { timeout: 10_000 }).toBe(true);
@@ -232,7 +263,9 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     await new Promise((r) => setTimeout(r, LEASE_MS * 2));
     expect(tweetsOf(caption)).toBe(1);
     expect(resultLines(postId)).toEqual([expect.stringMatching(/^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/)]);
-    expect((await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow()).status).toBe('published');
+    expect(
+      (await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow()).status,
+    ).toBe('published');
   });
 
   it('a run whose heartbeats fail and that resumes after its committing request, once another instance took the job: the result is said once', async () => {
@@ -240,16 +273,26 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     let resume!: () => void;
     const resumed = new Promise<void>((r) => stalls.push((resume = r)));
     let stalledAt: number | undefined;
-    stallX((c) => (c === caption ? 'after-commit' : undefined), async () => {
-      stalledAt = Date.now();
-      await resumed;
-    });
+    stallX(
+      (c) => (c === caption ? 'after-commit' : undefined),
+      async () => {
+        stalledAt = Date.now();
+        await resumed;
+      },
+    );
     await instance({ heartbeats: 'fail' });
     const postId = await approvedPost(caption);
     await expect.poll(() => stalledAt !== undefined, { timeout: 10_000 }).toBe(true);
     await instance();
     const attempts = async () =>
-      (await h.app.services.db.selectFrom('jobs').select('attempts').where('queue', '=', PUBLISH_QUEUE).where('payload', 'like', `%${postId}%`).executeTakeFirstOrThrow()).attempts;
+      (
+        await h.app.services.db
+          .selectFrom('jobs')
+          .select('attempts')
+          .where('queue', '=', PUBLISH_QUEUE)
+          .where('payload', 'like', `%${postId}%`)
+          .executeTakeFirstOrThrow()
+      ).attempts;
     await expect.poll(attempts, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     // X's answer reaches the first run only now, after the other instance took the job over.
     resume();
@@ -265,10 +308,13 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     let resume!: () => void;
     const resumed = new Promise<void>((r) => stalls.push((resume = r)));
     let stalledAt: number | undefined;
-    stallX((c) => (c === caption ? 'after-commit' : undefined), async () => {
-      stalledAt = Date.now();
-      await resumed;
-    });
+    stallX(
+      (c) => (c === caption ? 'after-commit' : undefined),
+      async () => {
+        stalledAt = Date.now();
+        await resumed;
+      },
+    );
     // Lines said before the other instance's run starts wait (a slow chat), so a second sayer would show.
     let openGate!: () => void;
     const gate = new Promise<void>((r) => stalls.push((openGate = r)));
@@ -284,11 +330,19 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
       await expect.poll(() => stalledAt !== undefined, { timeout: 10_000 }).toBe(true);
       // The other instance takes the job over (its lease ran out); its run waits at the gate.
       await instance({ wrap: (handler) => async (job, signal) => (await gate, handler(job, signal)) });
-      const job = () => h.app.services.db.selectFrom('jobs').select('attempts').where('queue', '=', PUBLISH_QUEUE).where('payload', 'like', `%${postId}%`).executeTakeFirstOrThrow();
+      const job = () =>
+        h.app.services.db
+          .selectFrom('jobs')
+          .select('attempts')
+          .where('queue', '=', PUBLISH_QUEUE)
+          .where('payload', 'like', `%${postId}%`)
+          .executeTakeFirstOrThrow();
       await expect.poll(async () => (await job()).attempts, { timeout: 10_000 }).toBe(2);
       // X's answer reaches the first run: it records the post as published.
       resume();
-      const status = async () => (await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow()).status;
+      const status = async () =>
+        (await h.app.services.db.selectFrom('post_targets').select('status').where('post_id', '=', postId).executeTakeFirstOrThrow())
+          .status;
       await expect.poll(status, { timeout: 5_000 }).toBe('published');
       await new Promise((r) => setTimeout(r, 100));
       gateOpen = true;
@@ -296,7 +350,9 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
       await settled(postId);
       await new Promise((r) => setTimeout(r, LEASE_MS));
       expect(tweetsOf(caption)).toBe(1);
-      expect(resultLines(postId), JSON.stringify(thread(postId))).toEqual([expect.stringMatching(/^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/)]);
+      expect(resultLines(postId), JSON.stringify(thread(postId))).toEqual([
+        expect.stringMatching(/^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/),
+      ]);
     } finally {
       h.chat.replyInThread = replyInThread;
     }
@@ -312,7 +368,10 @@ class HandlerFault implements KyselyPlugin {
 
   constructor(private readonly fails: (node: RootOperationNode) => boolean) {}
 
-  wrap = (handler: JobHandler): JobHandler => (job, signal) => this.inHandler.run(true, () => handler(job, signal));
+  wrap =
+    (handler: JobHandler): JobHandler =>
+    (job, signal) =>
+      this.inHandler.run(true, () => handler(job, signal));
 
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     if (this.inHandler.getStore() && this.fails(args.node)) {
@@ -334,7 +393,8 @@ describe('a database error in the publish handler', () => {
   it('once, when recording the post X accepted: tried again, the post recorded published and said, sent once', async () => {
     let failedOnce = false;
     const fault = new HandlerFault((node) => {
-      const recordsPublished = node.kind === 'UpdateQueryNode' && isTable(node, 'post_targets') && statementText(node).includes('"value":"published"');
+      const recordsPublished =
+        node.kind === 'UpdateQueryNode' && isTable(node, 'post_targets') && statementText(node).includes('"value":"published"');
       if (!recordsPublished || failedOnce) return false;
       failedOnce = true;
       return true;
@@ -363,7 +423,13 @@ describe('a database error in the publish handler', () => {
     const postId = await approvedPost(caption);
     expect((await settled(postId)).status).toBe('published');
     expect(fault.failures).toBe(1);
-    await expect.poll(async () => (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status, { timeout: 5_000 }).toBe('published');
+    await expect
+      .poll(
+        async () =>
+          (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status,
+        { timeout: 5_000 },
+      )
+      .toBe('published');
     await expect.poll(() => thread(postId).at(-1), { timeout: 5_000 }).toBe(`Post ${postId}: published (1 of 1 published).`);
     expect(tweetsOf(caption)).toBe(1);
   });
@@ -380,7 +446,11 @@ describe('a database error in the publish handler', () => {
     expect(target.status).toBe('failed');
     expect(target.failure_message).toMatch(/^IQSP could not publish this after 5 attempts \(.*database is locked \(injected\)\)/);
     expect(tweetsOf(caption)).toBe(0);
-    expect(resultLines(postId)).toEqual([expect.stringMatching(/^X @acme: failed — IQSP could not publish this after 5 attempts .*Nothing was published there; try again later with `retry [A-Z0-9]+`\.$/)]);
+    expect(resultLines(postId)).toEqual([
+      expect.stringMatching(
+        /^X @acme: failed — IQSP could not publish this after 5 attempts .*Nothing was published there; try again later with `retry [A-Z0-9]+`\.$/,
+      ),
+    ]);
     expect(await strandedTargets()).toEqual([]);
   });
 });
@@ -401,7 +471,9 @@ describe('a job that keeps stopping its process', () => {
     expect(settledTarget.status).toBe('failed');
     expect(settledTarget.failure_message).toBe('IQSP stopped 5 times while publishing this');
     expect(tweetsOf(caption)).toBe(0);
-    expect(resultLines(postId)).toEqual([`X @acme: failed — IQSP stopped 5 times while publishing this. Nothing was published there; try again later with \`retry ${postId}\`.`]);
+    expect(resultLines(postId)).toEqual([
+      `X @acme: failed — IQSP stopped 5 times while publishing this. Nothing was published there; try again later with \`retry ${postId}\`.`,
+    ]);
 
     // The service keeps running: the next post publishes.
     const next = uniqueCaption('After the poison');

@@ -35,10 +35,20 @@ describe('a retryable failure whose platform text carries a secret', () => {
     });
     const postId = postIdOf((await h.run('U_ADA', 'post x Redaction day')).message.text);
     const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-    await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+    await h.app.core.posts.decide({
+      chat: 'slack',
+      workspaceExternalId: 'T1',
+      messageId: approval.id,
+      userExternalId: 'U_BOB',
+      isBot: false,
+      decision: 'approve',
+      via: 'reaction',
+    });
     const thread = () => h.chat.thread(approval.id);
     const retry = await h.chat.waitFor(() => thread().find((t) => /trying again in/.test(t)), 15_000);
-    expect(retry).toMatch(/^X @acme: X could not complete the request \(409\) \(X said: Retry with access_token=\[redacted\] or Bearer \[redacted\]\); try again; trying again in \d+ (ms|s) \(attempt 2 of \d+\)\.$/);
+    expect(retry).toMatch(
+      /^X @acme: X could not complete the request \(409\) \(X said: Retry with access_token=\[redacted\] or Bearer \[redacted\]\); try again; trying again in \d+ (ms|s) \(attempt 2 of \d+\)\.$/,
+    );
     await h.chat.waitFor(() => thread().find((t) => /^Post [A-Z0-9]+: published/.test(t)), 15_000);
 
     expect(thread().join('\n')).not.toContain(SECRET);

@@ -29,7 +29,15 @@ it('a result recorded by the 9th run, whose run then stopped before saying it, i
   const reply = await h.run('U_ADA', 'post x Stopped many times');
   const postId = /Post ([A-Z0-9]+) is waiting for approval/.exec(reply.message.text)![1]!;
   const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+  await h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approval.id,
+    userExternalId: 'U_BOB',
+    isBot: false,
+    decision: 'approve',
+    via: 'reaction',
+  });
   const db = h.app.services.db;
   const target = await db.selectFrom('post_targets').select('id').where('post_id', '=', postId).executeTakeFirstOrThrow();
 
@@ -42,17 +50,30 @@ it('a result recorded by the 9th run, whose run then stopped before saying it, i
     .execute();
   await db
     .updateTable('jobs')
-    .set({ status: 'running', attempts: 9, interruptions: 8, lease_owner: 'dead', claim_token: 'dead', lease_expires_at: '2000-01-01T00:00:00.000Z' })
+    .set({
+      status: 'running',
+      attempts: 9,
+      interruptions: 8,
+      lease_owner: 'dead',
+      claim_token: 'dead',
+      lease_expires_at: '2000-01-01T00:00:00.000Z',
+    })
     .where('dedupe_key', '=', publishJobKey(target.id))
     .execute();
 
-  const worker = new Worker(new JobQueue(db), { queue: PUBLISH_QUEUE, handler: h.app.core.publishing.handle, concurrency: 1, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 }, createLogger('silent'));
+  const worker = new Worker(
+    new JobQueue(db),
+    { queue: PUBLISH_QUEUE, handler: h.app.core.publishing.handle, concurrency: 1, pollMs: 10, leaseMs: WORKER.leaseMs, stopGraceMs: 100 },
+    createLogger('silent'),
+  );
   await worker.start();
   try {
     await h.chat.waitFor(() => h.chat.thread(approval.id).some((t) => t.startsWith(`Post ${postId}:`)));
   } finally {
     await worker.stop();
   }
-  expect(h.chat.thread(approval.id)).toContain(`X @acme: failed — IQSP stopped 8 times while publishing this. Nothing was published there; try again later with \`retry ${postId}\`.`);
+  expect(h.chat.thread(approval.id)).toContain(
+    `X @acme: failed — IQSP stopped 8 times while publishing this. Nothing was published there; try again later with \`retry ${postId}\`.`,
+  );
   expect(h.sims.x.published).toHaveLength(0);
 });

@@ -32,7 +32,10 @@ describe(`two processes migrating a fresh database at once (${onPostgres ? 'Post
       expect(new Set(applied).size, `round ${round}`).toBe(applied.length);
 
       const db = openDatabase(databaseLocation(database));
-      const recorded = await db.selectFrom('kysely_migration' as never).select('name' as never).execute();
+      const recorded = await db
+        .selectFrom('kysely_migration' as never)
+        .select('name' as never)
+        .execute();
       await db.destroy();
       expect(recorded.length).toBeGreaterThan(0);
       expect(new Set(applied)).toEqual(new Set(recorded.map((row) => (row as { name: string }).name)));

@@ -34,15 +34,26 @@ const TABLES = [
 /** The app's tables, from each database's own catalogue. */
 async function tableNames(db: Db): Promise<string[]> {
   const rows = onPostgres
-    ? await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by table_name`.execute(db)
-    : await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(db);
+    ? await sql<{
+        name: string;
+      }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE' and table_name not like 'kysely_%' order by table_name`.execute(
+        db,
+      )
+    : await sql<{
+        name: string;
+      }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'kysely_%' order by name`.execute(
+        db,
+      );
   return rows.rows.map((r) => r.name);
 }
 
 /** Everything the schema is made of (tables, columns, types, indexes), to compare before and after. */
 async function schemaSnapshot(db: Db): Promise<unknown[]> {
   if (!onPostgres) return (await sql<{ sql: string }>`select sql from sqlite_master order by name`.execute(db)).rows;
-  const columns = await sql`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = current_schema() order by table_name, ordinal_position`.execute(db);
+  const columns =
+    await sql`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = current_schema() order by table_name, ordinal_position`.execute(
+      db,
+    );
   const indexes = await sql`select indexname, indexdef from pg_indexes where schemaname = current_schema() order by indexname`.execute(db);
   return [...columns.rows, ...indexes.rows];
 }
@@ -82,7 +93,10 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   it('enforce foreign keys', async () => {
     t = await testDatabase();
     await expect(
-      t.db.insertInto('chat_users').values({ id: 'u', workspace_id: 'missing', external_id: 'U1', display_name: null, created_at: 'x', updated_at: 'x' }).execute(),
+      t.db
+        .insertInto('chat_users')
+        .values({ id: 'u', workspace_id: 'missing', external_id: 'U1', display_name: null, created_at: 'x', updated_at: 'x' })
+        .execute(),
     ).rejects.toThrow(onPostgres ? /violates foreign key constraint/ : /FOREIGN KEY/);
   });
 
@@ -92,7 +106,24 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     const size = 4 * 1024 ** 3 + 7;
     await t.db
       .insertInto('media')
-      .values({ id: 'm1', workspace_id: workspaceId, uploaded_by_id: userId, post_id: null, derived_from_id: null, storage_key: 'k', original_name: null, mime_type: 'video/mp4', size_bytes: size, sha256: 'h', width: null, height: null, duration_ms: null, created_at: 'x', expires_at: 'x', deleted_at: null })
+      .values({
+        id: 'm1',
+        workspace_id: workspaceId,
+        uploaded_by_id: userId,
+        post_id: null,
+        derived_from_id: null,
+        storage_key: 'k',
+        original_name: null,
+        mime_type: 'video/mp4',
+        size_bytes: size,
+        sha256: 'h',
+        width: null,
+        height: null,
+        duration_ms: null,
+        created_at: 'x',
+        expires_at: 'x',
+        deleted_at: null,
+      })
       .execute();
     const row = await t.db.selectFrom('media').select('size_bytes').executeTakeFirstOrThrow();
     expect(row.size_bytes).toBe(size);
@@ -106,7 +137,7 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     expect(fk.rows[0]?.foreign_keys).toBe(1);
   });
 
-  it.skipIf(onPostgres)('create the SQLite file\'s folder when it is missing (SQLite only: PostgreSQL has no file to place)', async () => {
+  it.skipIf(onPostgres)("create the SQLite file's folder when it is missing (SQLite only: PostgreSQL has no file to place)", async () => {
     t = await testDatabase();
     const nested = `${t.dir}/a/b/c/iqsp.sqlite`;
     const db = openDatabase({ kind: 'sqlite', path: nested });
@@ -114,4 +145,3 @@ describe(`migrations (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     await db.destroy();
   });
 });
-

@@ -52,19 +52,28 @@ describe('the PostgreSQL pool configuration', () => {
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nnot-a-real-one\n-----END CERTIFICATE-----\n');
     const full = postgresPoolConfig(`${BASE}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`).ssl;
     expect(full).toEqual({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
-    const chainOnly = postgresPoolConfig(`${BASE}?sslmode=verify-ca&sslrootcert=${encodeURIComponent(ca)}`).ssl as { ca: string; checkServerIdentity: () => undefined; rejectUnauthorized?: boolean };
+    const chainOnly = postgresPoolConfig(`${BASE}?sslmode=verify-ca&sslrootcert=${encodeURIComponent(ca)}`).ssl as {
+      ca: string;
+      checkServerIdentity: () => undefined;
+      rejectUnauthorized?: boolean;
+    };
     expect(chainOnly.ca).toContain('BEGIN CERTIFICATE');
     expect(chainOnly.rejectUnauthorized).toBeUndefined();
     expect(chainOnly.checkServerIdentity()).toBeUndefined();
     // require with a root certificate behaves like verify-ca, as in libpq.
-    const required = postgresPoolConfig(`${BASE}?sslmode=require&sslrootcert=${encodeURIComponent(ca)}`).ssl as { rejectUnauthorized?: boolean; checkServerIdentity?: unknown };
+    const required = postgresPoolConfig(`${BASE}?sslmode=require&sslrootcert=${encodeURIComponent(ca)}`).ssl as {
+      rejectUnauthorized?: boolean;
+      checkServerIdentity?: unknown;
+    };
     expect(required.rejectUnauthorized).toBeUndefined();
     expect(typeof required.checkServerIdentity).toBe('function');
     expect(postgresPoolConfig(`${BASE}?sslmode=verify-full`).ssl).toEqual({});
   });
 
   it('names DATABASE_URL when sslrootcert cannot be read', () => {
-    expect(() => postgresPoolConfig(`${BASE}?sslmode=verify-full&sslrootcert=/nonexistent/root.crt`)).toThrow(/DATABASE_URL: sslrootcert \/nonexistent\/root.crt cannot be read \(ENOENT\)/);
+    expect(() => postgresPoolConfig(`${BASE}?sslmode=verify-full&sslrootcert=/nonexistent/root.crt`)).toThrow(
+      /DATABASE_URL: sslrootcert \/nonexistent\/root.crt cannot be read \(ENOENT\)/,
+    );
   });
 });
 

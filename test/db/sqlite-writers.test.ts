@@ -54,7 +54,7 @@ describe.skipIf(onPostgres)(`SQLite shared by several processes (${SQLITE_ONLY})
     expect(names).toEqual(['mine', 'other']);
   });
 
-  it('waiting for another process\'s long write does not freeze the event loop, and the write then goes through', async () => {
+  it("waiting for another process's long write does not freeze the event loop, and the write then goes through", async () => {
     t = await testDatabase();
     // Another process holds the write lock for 1.5 s (a long `vault rotate` or `cleanup`).
     const raw = new SQLite(sqliteFile(t));
@@ -63,7 +63,9 @@ describe.skipIf(onPostgres)(`SQLite shared by several processes (${SQLITE_ONLY})
     const release = setTimeout(() => raw.exec('commit'), 1_500);
     try {
       const started = performance.now();
-      const { result, stallMs } = await longestStall(() => t!.db.insertInto('leases').values({ name: 'serve', owner: 'a', expires_at: later }).execute());
+      const { result, stallMs } = await longestStall(() =>
+        t!.db.insertInto('leases').values({ name: 'serve', owner: 'a', expires_at: later }).execute(),
+      );
       expect(result.status, result.status === 'rejected' ? String(result.reason) : '').toBe('fulfilled');
       expect(performance.now() - started).toBeGreaterThanOrEqual(1_400);
       // HTTP requests, heartbeats and chat acks keep being served meanwhile.
@@ -85,7 +87,10 @@ describe.skipIf(onPostgres)(`SQLite shared by several processes (${SQLITE_ONLY})
       const { result, stallMs } = await longestStall(() =>
         t!.db.transaction().execute(async (trx) => {
           const rows = await trx.selectFrom('leases').select('name').execute();
-          await trx.insertInto('leases').values({ name: `n${rows.length}`, owner: 'a', expires_at: later }).execute();
+          await trx
+            .insertInto('leases')
+            .values({ name: `n${rows.length}`, owner: 'a', expires_at: later })
+            .execute();
         }),
       );
       expect(result.status, result.status === 'rejected' ? String(result.reason) : '').toBe('fulfilled');
@@ -97,7 +102,7 @@ describe.skipIf(onPostgres)(`SQLite shared by several processes (${SQLITE_ONLY})
     }
   });
 
-  it('erasing residue waits for another process\'s read to end, between event-loop turns, then empties the write-ahead log', async () => {
+  it("erasing residue waits for another process's read to end, between event-loop turns, then empties the write-ahead log", async () => {
     t = await testDatabase();
     await t.db.insertInto('leases').values({ name: 'erased', owner: 'a', expires_at: later }).execute();
     await t.db.deleteFrom('leases').execute();

@@ -27,7 +27,9 @@ describe(`decisions taken by two processes at once (${onPostgres ? 'PostgreSQL' 
   it('no ✅ is lost: every post reaches its quorum of two', async () => {
     h = await startHarness({ env: { APPROVALS_REQUIRED: '2' } });
     expect((await h.connect('x')).status).toBe(200);
-    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
     const posts: Array<{ postId: string; messageId: string }> = [];
     for (let i = 0; i < POSTS; i += 1) {
       const reply = await h.run('U_ADA', `post x Two processes ${i}`, {}, [{ name: 'both.png', body: png }]);

@@ -52,7 +52,12 @@ export class DiscordDriver {
    * `/iqsp <sub>` with options and attachment options; resolves with its answer: the edited
    * ephemeral reply, or, for an answer meant for everyone, the bot's message in the channel.
    */
-  async command(user: APIUser, subcommand: string, options: Record<string, string | number | boolean> = {}, attachments: Record<string, APIAttachment> = {}): Promise<{ record: InteractionRecord; text: string }> {
+  async command(
+    user: APIUser,
+    subcommand: string,
+    options: Record<string, string | number | boolean> = {},
+    attachments: Record<string, APIAttachment> = {},
+  ): Promise<{ record: InteractionRecord; text: string }> {
     const channelBefore = this.sim.botMessages(this.channelId).length;
     const record = await this.sim.answered(this.sim.commandInteraction(user, subcommand, options, attachments));
     if (!record.originalDeleted) return { record, text: record.original ? textOf(record.original) : '' };
@@ -100,7 +105,11 @@ export class DiscordDriver {
   /** The next approval message after `before`, once its ✅/❌ are seeded (as a person sees it before reacting). */
   async nextApproval(before: number): Promise<DiscordApproval> {
     const approval = await this.sim.waitFor(() => this.approvals()[before], 'an approval message', 15_000);
-    await this.sim.waitFor(() => this.sim.world.reactions.get(approval.message.id)?.get('❌')?.has(this.sim.world.bot.id), 'the seeded ✅/❌', 15_000);
+    await this.sim.waitFor(
+      () => this.sim.world.reactions.get(approval.message.id)?.get('❌')?.has(this.sim.world.bot.id),
+      'the seeded ✅/❌',
+      15_000,
+    );
     return approval;
   }
 

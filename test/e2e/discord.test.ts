@@ -56,14 +56,17 @@ describe('connect', () => {
     ['facebook', 'Facebook Acme Inc', ONE_PAGE],
     ['instagram', 'Instagram @acme', ONE_PAGE],
     ['tiktok', 'TikTok @acme', undefined],
-  ] as const)('connects %s: /iqsp connect → private link → consent → callback page → "connected" by DM', async (platform, label, choice) => {
-    const { text } = await discord.command(people().alice, 'connect', { platform });
-    expect(text).toContain('This link is only for you, works once, and expires in 15 minutes.');
-    const outcome = await followConnectLink(sims, connectLinkIn(text), choice);
-    expect(outcome.status).toBe(200);
-    expect(outcome.html).toContain(`Connected ${label}`);
-    await discord.waitForDm(people().alice, new RegExp(`^connected: ${label} \\(workspace [^)]+\\)$`));
-  });
+  ] as const)(
+    'connects %s: /iqsp connect → private link → consent → callback page → "connected" by DM',
+    async (platform, label, choice) => {
+      const { text } = await discord.command(people().alice, 'connect', { platform });
+      expect(text).toContain('This link is only for you, works once, and expires in 15 minutes.');
+      const outcome = await followConnectLink(sims, connectLinkIn(text), choice);
+      expect(outcome.status).toBe(200);
+      expect(outcome.html).toContain(`Connected ${label}`);
+      await discord.waitForDm(people().alice, new RegExp(`^connected: ${label} \\(workspace [^)]+\\)$`));
+    },
+  );
 });
 
 describe('a post with approval to all four platforms', () => {
@@ -77,7 +80,11 @@ describe('a post with approval to all four platforms', () => {
     launched = approval;
     const embed = approval.message.embeds[0]!;
     expect(embed.description).toMatch(new RegExp(`^Post ${approval.postId} from <@${people().bob.id}> needs 1 approval\\(s\\)`));
-    expect(embed.fields).toContainEqual({ name: 'Targets', value: 'X @acme, Facebook Acme Inc, Instagram @acme, TikTok @acme', inline: true });
+    expect(embed.fields).toContainEqual({
+      name: 'Targets',
+      value: 'X @acme, Facebook Acme Inc, Instagram @acme, TikTok @acme',
+      inline: true,
+    });
     expect(approval.imageUrl).toMatch(new RegExp(`^${service.url}/media/`));
     await discord.waitForDm(people().bob, new RegExp(`^Post ${approval.postId} is waiting for approval`));
 
@@ -89,7 +96,9 @@ describe('a post with approval to all four platforms', () => {
     expect(thread).toContainEqual(expect.stringMatching(/^Facebook Acme Inc: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^Instagram @acme: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^TikTok @acme: published https:\/\/\S+$/));
-    await expect.poll(() => discord.current(approval.message.id), { timeout: 15_000 }).toMatch(new RegExp(`^Post ${approval.postId} from <@${people().bob.id}>: published \\(4 of 4 published\\)`));
+    await expect
+      .poll(() => discord.current(approval.message.id), { timeout: 15_000 })
+      .toMatch(new RegExp(`^Post ${approval.postId} from <@${people().bob.id}>: published \\(4 of 4 published\\)`));
 
     expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 1, instagram: 1, tiktok: 1 });
     expect(sims.x.published.at(-1)).toMatchObject({ text: caption, username: 'acme' });
@@ -100,7 +109,12 @@ describe('rejection', () => {
   it('from /iqsp post with media1: one ❌ rejects, the thread says so and nothing is published', async () => {
     const requestsBefore = publishingRequests(sims).length;
     const approvals = discord.approvals().length;
-    const { text } = await discord.command(people().bob, 'post', { targets: 'x,instagram', caption: 'Not this one' }, { media1: png('maybe.png') });
+    const { text } = await discord.command(
+      people().bob,
+      'post',
+      { targets: 'x,instagram', caption: 'Not this one' },
+      { media1: png('maybe.png') },
+    );
     const approval = await discord.nextApproval(approvals);
     expect(text).toBe(`Post ${approval.postId} is waiting for approval in this channel.`);
 
@@ -108,7 +122,9 @@ describe('rejection', () => {
     await discord.waitInThread(approval.message.id, new RegExp(`^rejected by <@${people().alice.id}>: nothing will be published\\.$`));
     await expect.poll(() => discord.current(approval.message.id), { timeout: 15_000 }).toContain('rejected');
     discord.react(people().carol, approval.message.id, '✅');
-    expect((await discord.command(people().bob, 'status', { post_id: approval.postId })).text.split('\n')[0]).toBe(`Post ${approval.postId}: rejected`);
+    expect((await discord.command(people().bob, 'status', { post_id: approval.postId })).text.split('\n')[0]).toBe(
+      `Post ${approval.postId}: rejected`,
+    );
     expect(publishingRequests(sims)).toHaveLength(requestsBefore);
   });
 });
@@ -118,7 +134,12 @@ describe('validation refusal', () => {
     const requestsBefore = publishingRequests(sims).length;
     const approvals = discord.approvals().length;
     const mediaBefore = service.mediaFiles();
-    const { text } = await discord.command(people().bob, 'post', { targets: 'x,instagram,tiktok', caption: 'a'.repeat(301) }, { media1: png('long.png') });
+    const { text } = await discord.command(
+      people().bob,
+      'post',
+      { targets: 'x,instagram,tiktok', caption: 'a'.repeat(301) },
+      { media1: png('long.png') },
+    );
     expect(text).toMatch(/^Nothing was posted/);
     expect(text).toContain('• X @acme: X allows 280 characters; this caption counts 301.');
     expect(text).toMatch(/• TikTok @acme: .*privacy level/);
@@ -153,12 +174,14 @@ describe('a rate-limited publish', () => {
 describe('disconnect', () => {
   it('revokes at TikTok, deletes the tokens, confirms; TikTok is then not connected', async () => {
     const revokes = requestsTo(sims, 'tiktok', 'POST', /^\/v2\/oauth\/revoke\/?$/).length;
-    expect((await discord.command(people().alice, 'disconnect', { platform: 'tiktok' })).text).toBe('disconnected: TikTok @acme (its tokens are deleted)');
+    expect((await discord.command(people().alice, 'disconnect', { platform: 'tiktok' })).text).toBe(
+      'disconnected: TikTok @acme (its tokens are deleted)',
+    );
     expect(requestsTo(sims, 'tiktok', 'POST', /^\/v2\/oauth\/revoke\/?$/)).toHaveLength(revokes + 1);
     expect((await discord.command(people().bob, 'accounts')).text).not.toContain('TikTok');
-    expect((await discord.command(people().bob, 'post', { targets: 'tiktok:public', caption: 'Hello' }, { media1: png('t.png') })).text).toContain(
-      'TikTok is not connected in this workspace',
-    );
+    expect(
+      (await discord.command(people().bob, 'post', { targets: 'tiktok:public', caption: 'Hello' }, { media1: png('t.png') })).text,
+    ).toContain('TikTok is not connected in this workspace');
   });
 });
 
@@ -169,7 +192,11 @@ describe('data rights', () => {
     const [attachment] = dm.attachments;
     expect(attachment?.filename).toMatch(/\.json$/);
     const text = await (await fetch(attachment!.url)).text();
-    const doc = JSON.parse(text) as { you: Record<string, unknown>; posts: Array<{ caption: string; status: string; targets: unknown[] }>; approvals: unknown[] };
+    const doc = JSON.parse(text) as {
+      you: Record<string, unknown>;
+      posts: Array<{ caption: string; status: string; targets: unknown[] }>;
+      approvals: unknown[];
+    };
     expect(doc.you).toMatchObject({ chat: 'discord', workspaceId: discord.sim.world.guildId, userId: people().bob.id });
     const launchDoc = doc.posts.find((p) => p.caption.startsWith('Launch day from Discord!'));
     expect(launchDoc).toMatchObject({ status: 'published' });
@@ -181,7 +208,12 @@ describe('data rights', () => {
     const aliceText = await (await fetch(aliceDm.attachments[0]!.url)).text();
     const aliceDoc = JSON.parse(aliceText) as { accounts: Array<{ platform: string; tokens: Array<{ name: string }> }> };
     expect(aliceDoc.accounts.map((a) => a.platform).sort()).toEqual(['facebook', 'instagram', 'x']);
-    expect(aliceDoc.accounts.find((a) => a.platform === 'x')!.tokens.map((t) => t.name).sort()).toEqual(['access_token', 'refresh_token']);
+    expect(
+      aliceDoc.accounts
+        .find((a) => a.platform === 'x')!
+        .tokens.map((t) => t.name)
+        .sort(),
+    ).toEqual(['access_token', 'refresh_token']);
 
     const tokens = issuedTokens(sims);
     for (const token of tokens) {
@@ -203,16 +235,21 @@ describe('data rights', () => {
     const approvals = discord.approvals().length;
     discord.mention(zed, `post @acme_support ${caption}`, [png('zz-discord-photo.png', photo, 160)]);
     await discord.nextApproval(approvals);
-    const stored = (await service.storedBytes());
+    const stored = await service.storedBytes();
     for (const trace of [zed.id, caption, 'zz-discord-photo']) expect(stored, `before deletion, ${trace} is stored`).toContain(trace);
 
-    expect((await discord.command(zed, 'delete-my-data')).text).toMatch(/^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/);
+    expect((await discord.command(zed, 'delete-my-data')).text).toMatch(
+      /^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/,
+    );
     const revokes = requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length;
-    expect((await discord.command(zed, 'delete-my-data', { confirm: true })).text).toMatch(/^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/);
+    expect((await discord.command(zed, 'delete-my-data', { confirm: true })).text).toMatch(
+      /^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/,
+    );
     expect(requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length).toBeGreaterThan(revokes);
 
-    const raw = (await service.storedBytes());
-    for (const trace of [zed.id, zed.username, ZED_NAME, caption, 'zz-discord-photo', ...zedTokens]) expect(raw, `${trace} is still stored`).not.toContain(trace);
+    const raw = await service.storedBytes();
+    for (const trace of [zed.id, zed.username, ZED_NAME, caption, 'zz-discord-photo', ...zedTokens])
+      expect(raw, `${trace} is still stored`).not.toContain(trace);
     expect(raw, 'the photo’s bytes are still stored').not.toContain(photo.subarray(photo.length - 256).toString('latin1'));
     expect((await discord.command(people().bob, 'accounts')).text).toContain('X @acme — connected by');
   });
@@ -244,13 +281,19 @@ describe('media cleanup', () => {
     await discord.command(people().bob, 'post', { targets: 'x', caption: 'Nobody will look' }, { media1: png('forgotten.png') });
     const forgotten = await discord.nextApproval(approvals);
     // APPROVAL_TTL_HOURS went by.
-    await service.read((db) => db.updateTable('posts').set({ approval_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', forgotten.postId).execute());
+    await service.read((db) =>
+      db.updateTable('posts').set({ approval_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', forgotten.postId).execute(),
+    );
 
     const result = await service.cli(['cleanup']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`approval requests expired: 1 (${forgotten.postId})`);
     // Said by the cleanup process itself, through Discord's REST API.
-    expect(await discord.waitInThread(forgotten.message.id, /^expired: /)).toBe(`expired: nobody approved post ${forgotten.postId} within 72 hours; nothing was published.`);
-    expect((await discord.command(people().bob, 'status', { post_id: forgotten.postId })).text.split('\n')[0]).toBe(`Post ${forgotten.postId}: expired`);
+    expect(await discord.waitInThread(forgotten.message.id, /^expired: /)).toBe(
+      `expired: nobody approved post ${forgotten.postId} within 72 hours; nothing was published.`,
+    );
+    expect((await discord.command(people().bob, 'status', { post_id: forgotten.postId })).text.split('\n')[0]).toBe(
+      `Post ${forgotten.postId}: expired`,
+    );
   });
 });

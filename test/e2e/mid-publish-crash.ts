@@ -22,9 +22,13 @@ export function holdXAndInstagram(sims: Simulators): void {
 
 /** Waits until the tweet exists at X and Instagram's container request is being held. */
 export async function heldRequestsArrived(sims: Simulators, service: ServiceProcess): Promise<void> {
-  await waitFor(() => sims.x.published.length === 1 && requestsTo(sims, 'graph', 'POST', IG_CONTAINER_PATH).length === 1, 'the held X and Instagram requests', {
-    context: () => service.tail(),
-  });
+  await waitFor(
+    () => sims.x.published.length === 1 && requestsTo(sims, 'graph', 'POST', IG_CONTAINER_PATH).length === 1,
+    'the held X and Instagram requests',
+    {
+      context: () => service.tail(),
+    },
+  );
 }
 
 /**
@@ -33,7 +37,9 @@ export async function heldRequestsArrived(sims: Simulators, service: ServiceProc
  * least once, never never), so the kill waits for both.
  */
 export function reportedPlatforms(service: ServiceProcess): Promise<string[]> {
-  return service.read(async (db) => (await db.selectFrom('post_targets').select('platform').where('finished_at', 'is not', null).execute()).map((t) => t.platform).sort());
+  return service.read(async (db) =>
+    (await db.selectFrom('post_targets').select('platform').where('finished_at', 'is not', null).execute()).map((t) => t.platform).sort(),
+  );
 }
 
 /** Every approved target ended once; the unconfirmed one was not sent again. */

@@ -40,7 +40,12 @@ export function publishedCounts(sims: Simulators): Record<PlatformName, number> 
 
 /** `after - before`, per platform. */
 export function difference(after: Record<PlatformName, number>, before: Record<PlatformName, number>): Record<PlatformName, number> {
-  return { x: after.x - before.x, facebook: after.facebook - before.facebook, instagram: after.instagram - before.instagram, tiktok: after.tiktok - before.tiktok };
+  return {
+    x: after.x - before.x,
+    facebook: after.facebook - before.facebook,
+    instagram: after.instagram - before.instagram,
+    tiktok: after.tiktok - before.tiktok,
+  };
 }
 
 const X_PUBLISHING = /^\/2\/(tweets|media\/upload)/;
@@ -69,7 +74,13 @@ export function issuedTokens(sims: Simulators): string[] {
   const x = sims.x as unknown as { accessTokens: unknown; refreshTokens: unknown };
   const tiktok = sims.tiktok as unknown as { accessTokens: unknown; refreshTokens: unknown };
   const graph = sims.graph as unknown as { world: { tokens: unknown } };
-  const tokens = [...keys(x.accessTokens), ...keys(x.refreshTokens), ...keys(tiktok.accessTokens), ...keys(tiktok.refreshTokens), ...keys(graph.world.tokens)];
+  const tokens = [
+    ...keys(x.accessTokens),
+    ...keys(x.refreshTokens),
+    ...keys(tiktok.accessTokens),
+    ...keys(tiktok.refreshTokens),
+    ...keys(graph.world.tokens),
+  ];
   if (tokens.length === 0) throw new Error('the simulators report no issued tokens: has their token bookkeeping moved?');
   return tokens;
 }
@@ -104,7 +115,9 @@ export async function followConnectLink(sims: Simulators, link: string, choice?:
 /** A square PNG (Instagram's aspect ratio rules are met); `noise` makes its bytes unique. */
 export function squarePng(size = 1080, noise = false): Promise<Buffer> {
   const image = noise
-    ? sharp({ create: { width: size, height: size, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    ? sharp({
+        create: { width: size, height: size, channels: 3, background: '#000000', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+      })
     : sharp({ create: { width: size, height: size, channels: 3, background: '#1d9bd1' } });
   return image.png().toBuffer();
 }

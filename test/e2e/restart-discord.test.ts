@@ -83,14 +83,20 @@ describe('SIGKILL mid-publish, then a restart on the same database (Discord)', (
     expect(callsSince.filter((c) => c.method === 'POST' && c.path === `/channels/${threadId}/messages`)).toHaveLength(3);
     expect(callsSince.filter((c) => c.method === 'POST' && /\/threads$/.test(c.path))).toEqual([]);
     expect(discord.sim.threads().map((t) => t.id)).toEqual([threadId]);
-    await expect.poll(() => discord.current(threadId), { timeout: 15_000 }).toMatch(new RegExp(`^Post ${approval.postId} from <@${alice.id}>: partial \\(3 of 4 published`));
+    await expect
+      .poll(() => discord.current(threadId), { timeout: 15_000 })
+      .toMatch(new RegExp(`^Post ${approval.postId} from <@${alice.id}>: partial \\(3 of 4 published`));
 
     // Back on the gateway once the dead process's gateway lease expires: one session, and a
     // slash command is answered by the new process.
     await discord.waitForLogin(loginsBefore, 30_000);
     const loggedInMs = Date.now() - restartedAt;
-    expect((await discord.command(alice, 'status', { post_id: approval.postId })).text.split('\n')[0]).toBe(`Post ${approval.postId}: partial`);
+    expect((await discord.command(alice, 'status', { post_id: approval.postId })).text.split('\n')[0]).toBe(
+      `Post ${approval.postId}: partial`,
+    );
 
-    console.info(`[e2e restart, Discord] interrupted targets settled ${recoveredInMs} ms and the gateway was back ${loggedInMs} ms after the restart`);
+    console.info(
+      `[e2e restart, Discord] interrupted targets settled ${recoveredInMs} ms and the gateway was back ${loggedInMs} ms after the restart`,
+    );
   }, 90_000);
 });

@@ -38,7 +38,9 @@ describe('SIGKILL mid-publish, then a restart on the same database', () => {
     holdXAndInstagram(sims);
 
     const approvals = slack.approvals().length;
-    await slack.mention(ALICE, 'post x,facebook,instagram,tiktok:public Crash-proof launch', [{ name: 'crash.png', mimetype: 'image/png', bytes: await squarePng() }]);
+    await slack.mention(ALICE, 'post x,facebook,instagram,tiktok:public Crash-proof launch', [
+      { name: 'crash.png', mimetype: 'image/png', bytes: await squarePng() },
+    ]);
     const approval = await slack.nextApproval(approvals);
     await slack.react(BOB, approval.ts, 'white_check_mark');
 

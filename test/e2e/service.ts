@@ -101,7 +101,10 @@ export class ServiceProcess {
     this.current = run;
     let exited: number | null | undefined;
     void run.exited.then((code) => (exited = code));
-    await waitFor(() => exited !== undefined || run.output().includes(READY_LINE), 'the service to listen', { timeoutMs: 30_000, context: () => this.tail() });
+    await waitFor(() => exited !== undefined || run.output().includes(READY_LINE), 'the service to listen', {
+      timeoutMs: 30_000,
+      context: () => this.tail(),
+    });
     if (exited !== undefined) {
       this.retire();
       throw new Error(`serve exited with code ${exited} before listening\n${this.tail()}`);

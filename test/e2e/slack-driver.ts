@@ -103,7 +103,15 @@ export class SlackDriver {
   async command(user: string, text: string): Promise<string> {
     const responseUrl = this.fake.responseUrl();
     const id = responseUrl.split('/').pop();
-    await this.send(commandRequest('slash-command', { text, user_id: user, user_name: this.user(user).name, response_url: responseUrl, trigger_id: `trigger-${this.nextTs()}` }));
+    await this.send(
+      commandRequest('slash-command', {
+        text,
+        user_id: user,
+        user_name: this.user(user).name,
+        response_url: responseUrl,
+        trigger_id: `trigger-${this.nextTs()}`,
+      }),
+    );
     const post = await this.fake.waitForResponse((p) => p.id === id, 15_000);
     return String(post.body.text);
   }
@@ -111,7 +119,15 @@ export class SlackDriver {
   /** `/iqsp post …`: Slack sends the command with a trigger id, and the app opens the post modal with it. */
   async openPostModal(user: string, text: string): Promise<{ accountIds: string[] }> {
     const trigger = `trigger-${this.nextTs()}`;
-    await this.send(commandRequest('slash-command', { text, user_id: user, user_name: this.user(user).name, response_url: this.fake.responseUrl(), trigger_id: trigger }));
+    await this.send(
+      commandRequest('slash-command', {
+        text,
+        user_id: user,
+        user_name: this.user(user).name,
+        response_url: this.fake.responseUrl(),
+        trigger_id: trigger,
+      }),
+    );
     const open = await this.fake.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 15_000);
     const view = JSON.parse(open.args.view ?? '{}') as { blocks: Block[] };
     const targets = view.blocks.find((b) => b.block_id === 'targets');
@@ -119,15 +135,34 @@ export class SlackDriver {
   }
 
   /** Submits the post modal; resolves with the HTTP answer (empty when accepted, `response_action: errors` when not). */
-  async submitPostModal(user: string, values: { caption: string; accountIds: string[]; privacy?: string; files: SlackFile[] }): Promise<Response> {
+  async submitPostModal(
+    user: string,
+    values: { caption: string; accountIds: string[]; privacy?: string; files: SlackFile[] },
+  ): Promise<Response> {
     const state: Json = {
       caption: { caption: { type: 'plain_text_input', value: values.caption } },
-      targets: { targets: { type: 'checkboxes', selected_options: values.accountIds.map((id) => ({ text: { type: 'plain_text', text: id }, value: id })) } },
+      targets: {
+        targets: {
+          type: 'checkboxes',
+          selected_options: values.accountIds.map((id) => ({ text: { type: 'plain_text', text: id }, value: id })),
+        },
+      },
       media: { media: { type: 'file_input', files: values.files.map((f) => this.upload(f)) } },
     };
-    if (values.privacy) state.tiktok_privacy = { tiktok_privacy: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: values.privacy }, value: values.privacy } } };
+    if (values.privacy)
+      state.tiktok_privacy = {
+        tiktok_privacy: {
+          type: 'static_select',
+          selected_option: { text: { type: 'plain_text', text: values.privacy }, value: values.privacy },
+        },
+      };
     const person = this.user(user);
-    return this.send(interactiveRequest('view-submission-post', { user: { id: user, username: person.name, name: person.name, team_id: 'T0001' }, view: { state: { values: state } } }));
+    return this.send(
+      interactiveRequest('view-submission-post', {
+        user: { id: user, username: person.name, name: person.name, team_id: 'T0001' },
+        view: { state: { values: state } },
+      }),
+    );
   }
 
   /** A message in #general that mentions the bot, with files when given. Returns its ts. */
@@ -136,7 +171,10 @@ export class SlackDriver {
     const event = { user, text: `<@${this.fake.workspace.botUserId}> ${text}`, ts, event_ts: ts, channel: CHANNEL };
     const request =
       files.length > 0
-        ? eventRequest('event-message-file-share', { event_id: `Ev${ts.replace('.', '')}`, event: { ...event, files: files.map((f) => this.upload(f)) } })
+        ? eventRequest('event-message-file-share', {
+            event_id: `Ev${ts.replace('.', '')}`,
+            event: { ...event, files: files.map((f) => this.upload(f)) },
+          })
         : eventRequest('event-app-mention', { event_id: `Ev${ts.replace('.', '')}`, event });
     await this.send(request);
     return ts;
@@ -222,7 +260,9 @@ export class SlackDriver {
   }
 
   waitForDm(user: string, pattern: RegExp): Promise<string> {
-    return waitFor(() => this.dms(user).find((t) => pattern.test(t)), `a DM to ${user} matching ${pattern}`, { context: () => `DMs so far: ${JSON.stringify(this.dms(user))}` });
+    return waitFor(() => this.dms(user).find((t) => pattern.test(t)), `a DM to ${user} matching ${pattern}`, {
+      context: () => `DMs so far: ${JSON.stringify(this.dms(user))}`,
+    });
   }
 
   /** Ephemeral messages (chat.postEphemeral) shown to `user`. */

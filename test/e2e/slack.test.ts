@@ -61,7 +61,9 @@ describe('connect', () => {
     const reply = await slack.command(ALICE, `connect ${platform}`);
     expect(reply).toContain('This link is only for you, works once, and expires in 15 minutes.');
     const outcome = await followConnectLink(sims, connectLinkIn(reply), choice);
-    expect(outcome.consentUrl.startsWith(sims.env[`${platform === 'instagram' ? 'FACEBOOK' : platform.toUpperCase()}_AUTHORIZE_URL`]!)).toBe(true);
+    expect(
+      outcome.consentUrl.startsWith(sims.env[`${platform === 'instagram' ? 'FACEBOOK' : platform.toUpperCase()}_AUTHORIZE_URL`]!),
+    ).toBe(true);
     expect(outcome.status).toBe(200);
     expect(outcome.html).toContain(`Connected ${label}`);
     await slack.waitForDm(ALICE, new RegExp(`^connected: ${label} \\(workspace [^)]+\\)$`));
@@ -69,7 +71,8 @@ describe('connect', () => {
 
   it('lists the four accounts to anyone in the workspace', async () => {
     const reply = await slack.command(BOB, 'accounts');
-    for (const label of ['X @acme', 'Facebook Acme Inc — post to it with @AcmeInc', 'Instagram @acme', 'TikTok @acme']) expect(reply).toContain(`• ${label} — connected by <@${ALICE}>`);
+    for (const label of ['X @acme', 'Facebook Acme Inc — post to it with @AcmeInc', 'Instagram @acme', 'TikTok @acme'])
+      expect(reply).toContain(`• ${label} — connected by <@${ALICE}>`);
   });
 });
 
@@ -78,7 +81,9 @@ describe('a post with approval to all four platforms', () => {
     const before = publishedCounts(sims);
     const approvals = slack.approvals().length;
     const caption = 'Launch day from Slack! https://example.com/launch';
-    await slack.mention(ALICE, `post x,facebook,instagram,tiktok:public ${caption}`, [{ name: 'launch.png', mimetype: 'image/png', bytes: image }]);
+    await slack.mention(ALICE, `post x,facebook,instagram,tiktok:public ${caption}`, [
+      { name: 'launch.png', mimetype: 'image/png', bytes: image },
+    ]);
 
     const approval = await slack.nextApproval(approvals);
     launched = approval;
@@ -96,7 +101,9 @@ describe('a post with approval to all four platforms', () => {
     expect(thread).toContainEqual(expect.stringMatching(/^Facebook Acme Inc: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^Instagram @acme: published https:\/\/\S+$/));
     expect(thread).toContainEqual(expect.stringMatching(/^TikTok @acme: published https:\/\/\S+$/));
-    await expect.poll(() => slack.approvalUpdates(approval.ts).at(-1), { timeout: 15_000 }).toMatch(new RegExp(`^Post ${approval.postId} from <@${ALICE}>: published \\(4 of 4 published\\)`));
+    await expect
+      .poll(() => slack.approvalUpdates(approval.ts).at(-1), { timeout: 15_000 })
+      .toMatch(new RegExp(`^Post ${approval.postId} from <@${ALICE}>: published \\(4 of 4 published\\)`));
 
     expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 1, instagram: 1, tiktok: 1 });
     expect(sims.x.published.at(-1)).toMatchObject({ text: caption, username: 'acme' });
@@ -111,7 +118,11 @@ describe('rejection', () => {
     expect(accountIds).toHaveLength(4);
     const approvals = slack.approvals().length;
     const chosen = accountIds.filter((_, i) => i < 2);
-    const response = await slack.submitPostModal(ALICE, { caption: 'Not this one', accountIds: chosen, files: [{ name: 'maybe.png', mimetype: 'image/png', bytes: image }] });
+    const response = await slack.submitPostModal(ALICE, {
+      caption: 'Not this one',
+      accountIds: chosen,
+      files: [{ name: 'maybe.png', mimetype: 'image/png', bytes: image }],
+    });
     expect(await response.text()).toBe('');
     const approval = await slack.nextApproval(approvals);
 
@@ -130,8 +141,14 @@ describe('the post modal and TikTok', () => {
     const updates = slack.fake.callsTo('views.update').length;
     const creatorInfos = requestsTo(sims, 'tiktok', 'POST', /^\/v2\/post\/publish\/creator_info\/query\/?$/).length;
     await slack.openPostModal(ALICE, 'post tiktok Dance');
-    const update = await slack.fake.waitForCall('views.update', (c) => slack.fake.callsTo('views.update').indexOf(c) >= updates && c.args.hash !== undefined, 15_000);
-    const view = JSON.parse(update.args.view ?? '{}') as { blocks: Array<{ block_id?: string; element?: { options?: Array<{ value: string }> } }> };
+    const update = await slack.fake.waitForCall(
+      'views.update',
+      (c) => slack.fake.callsTo('views.update').indexOf(c) >= updates && c.args.hash !== undefined,
+      15_000,
+    );
+    const view = JSON.parse(update.args.view ?? '{}') as {
+      blocks: Array<{ block_id?: string; element?: { options?: Array<{ value: string }> } }>;
+    };
     const privacy = view.blocks.find((b) => b.block_id === 'tiktok_privacy');
     // The simulated creator offers PUBLIC_TO_EVERYONE, MUTUAL_FOLLOW_FRIENDS and SELF_ONLY.
     expect(privacy?.element?.options?.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
@@ -144,7 +161,9 @@ describe('validation refusal', () => {
     const requestsBefore = publishingRequests(sims).length;
     const approvals = slack.approvals().length;
     const mediaBefore = service.mediaFiles();
-    const ts = await slack.mention(ALICE, `post x,instagram,tiktok ${'a'.repeat(301)}`, [{ name: 'long.png', mimetype: 'image/png', bytes: image }]);
+    const ts = await slack.mention(ALICE, `post x,instagram,tiktok ${'a'.repeat(301)}`, [
+      { name: 'long.png', mimetype: 'image/png', bytes: image },
+    ]);
 
     const refusal = await slack.waitInThread(ts, /^Nothing was posted/);
     expect(refusal).toContain('• X @acme: X allows 280 characters; this caption counts 301.');
@@ -157,7 +176,11 @@ describe('validation refusal', () => {
   it('the modal answers problems in place (response_action: errors) and keeps nothing', async () => {
     const { accountIds } = await slack.openPostModal(ALICE, 'post');
     const mediaBefore = service.mediaFiles();
-    const response = await slack.submitPostModal(ALICE, { caption: 'Our notes', accountIds: accountIds.slice(0, 1), files: [{ name: 'notes.pdf', mimetype: 'application/pdf', bytes: PDF }] });
+    const response = await slack.submitPostModal(ALICE, {
+      caption: 'Our notes',
+      accountIds: accountIds.slice(0, 1),
+      files: [{ name: 'notes.pdf', mimetype: 'application/pdf', bytes: PDF }],
+    });
     const body = (await response.json()) as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe('errors');
     expect(body.errors.media).toContain('"notes.pdf" is application/pdf, not an image or video');
@@ -195,7 +218,11 @@ describe('data rights', () => {
     expect(file).toBeDefined();
     expect(file!.filename).toMatch(/\.json$/);
     const text = file!.bytes.toString('utf8');
-    const doc = JSON.parse(text) as { you: Record<string, unknown>; accounts: Array<Record<string, unknown>>; posts: Array<{ caption: string; status: string; targets: unknown[] }> };
+    const doc = JSON.parse(text) as {
+      you: Record<string, unknown>;
+      accounts: Array<Record<string, unknown>>;
+      posts: Array<{ caption: string; status: string; targets: unknown[] }>;
+    };
     expect(doc.you).toMatchObject({ chat: 'slack', workspaceId: 'T0001', userId: ALICE, name: 'alice' });
     expect(doc.accounts.map((a) => a.platform).sort()).toEqual(['facebook', 'instagram', 'x']);
     const launchDoc = doc.posts.find((p) => p.caption.startsWith('Launch day from Slack!'));
@@ -220,16 +247,21 @@ describe('data rights', () => {
     const approvals = slack.approvals().length;
     await slack.mention(ZED.id, `post @acme_support ${caption}`, [{ name: 'zz-e2e-photo.png', mimetype: 'image/png', bytes: photo }]);
     await slack.nextApproval(approvals);
-    const stored = (await service.storedBytes());
+    const stored = await service.storedBytes();
     for (const trace of [ZED.id, caption, 'zz-e2e-photo']) expect(stored, `before deletion, ${trace} is stored`).toContain(trace);
 
-    expect(await slack.command(ZED.id, 'delete-my-data')).toMatch(/^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/);
+    expect(await slack.command(ZED.id, 'delete-my-data')).toMatch(
+      /^This deletes 1 connected account\(s\) \(X @acme_support\), 1 post\(s\)/,
+    );
     const revokes = requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length;
-    expect(await slack.command(ZED.id, 'delete-my-data confirm')).toMatch(/^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/);
+    expect(await slack.command(ZED.id, 'delete-my-data confirm')).toMatch(
+      /^deleted: your data in this workspace \(1 account\(s\), 1 post\(s\), 1 media file\(s\)/,
+    );
     expect(requestsTo(sims, 'x', 'POST', /^\/2\/oauth2\/revoke$/).length).toBeGreaterThan(revokes);
 
-    const raw = (await service.storedBytes());
-    for (const trace of [ZED.id, ZED.name, ZED.realName, caption, 'zz-e2e-photo', ...zedTokens]) expect(raw, `${trace} is still stored`).not.toContain(trace);
+    const raw = await service.storedBytes();
+    for (const trace of [ZED.id, ZED.name, ZED.realName, caption, 'zz-e2e-photo', ...zedTokens])
+      expect(raw, `${trace} is still stored`).not.toContain(trace);
     expect(raw, 'the photo’s bytes are still stored').not.toContain(photo.subarray(photo.length - 256).toString('latin1'));
     // Everyone else's data stays.
     expect(await slack.command(BOB, 'accounts')).toContain('• X @acme — connected by <@U0ALICE>');

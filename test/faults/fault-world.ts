@@ -34,7 +34,12 @@ export async function startFaultWorld(): Promise<FaultWorld> {
     sims: {
       graph: { containerPolls: { image: 0, video: 0, carousel: 0 }, videoPolls: 0, mediaNotReadyAnswers: 0 },
       x: {
-        rateLimits: { tweets: { limit: 1e6, windowSec: 900 }, usersMe: { limit: 1e6, windowSec: 900 }, mediaUpload: { limit: 1e6, windowSec: 900 }, mediaStatus: { limit: 1e6, windowSec: 900 } },
+        rateLimits: {
+          tweets: { limit: 1e6, windowSec: 900 },
+          usersMe: { limit: 1e6, windowSec: 900 },
+          mediaUpload: { limit: 1e6, windowSec: 900 },
+          mediaStatus: { limit: 1e6, windowSec: 900 },
+        },
         mediaProcessing: { checkAfterSecs: 0, inProgressPolls: 0 },
       },
     },
@@ -48,7 +53,9 @@ export async function startFaultWorld(): Promise<FaultWorld> {
     const page = await h.connect(platform, 'U_ADA', choice);
     if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.html}`);
   }
-  const location: DatabaseLocation = h.databaseUrl.startsWith('sqlite:') ? { kind: 'sqlite', path: h.databaseUrl.slice('sqlite:'.length) } : { kind: 'postgres', url: h.databaseUrl };
+  const location: DatabaseLocation = h.databaseUrl.startsWith('sqlite:')
+    ? { kind: 'sqlite', path: h.databaseUrl.slice('sqlite:'.length) }
+    : { kind: 'postgres', url: h.databaseUrl };
   const observer = openDatabase(location);
   const fault = StatementFault.attach(h.app.services.db);
   return {
@@ -98,15 +105,39 @@ interface PostState {
   /** Whether its approval message went out (it has a thread). */
   shown: boolean;
   thread: string[];
-  targets: Array<{ id: string; label: string; platform: string; status: TargetStatus; finishedAt: string | null; job: { status: string; leaseExpiresAt: string | null; lastError: string | null; attempts: number } | undefined }>;
+  targets: Array<{
+    id: string;
+    label: string;
+    platform: string;
+    status: TargetStatus;
+    finishedAt: string | null;
+    job: { status: string; leaseExpiresAt: string | null; lastError: string | null; attempts: number } | undefined;
+  }>;
 }
 
 async function readPost(world: FaultWorld, postId: string): Promise<PostState> {
   const db = world.observer;
   const post = await db.selectFrom('posts').selectAll().where('id', '=', postId).executeTakeFirstOrThrow();
   const targets = await db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).orderBy('created_at').execute();
-  const jobs = targets.length === 0 ? [] : await db.selectFrom('jobs').selectAll().where('dedupe_key', 'in', targets.map((t) => publishJobKey(t.id))).execute();
-  const decisions = await db.selectFrom('approvals').select(['chat_user_id', 'decision']).where('post_id', '=', postId).where('counted', '=', 1).orderBy('created_at').execute();
+  const jobs =
+    targets.length === 0
+      ? []
+      : await db
+          .selectFrom('jobs')
+          .selectAll()
+          .where(
+            'dedupe_key',
+            'in',
+            targets.map((t) => publishJobKey(t.id)),
+          )
+          .execute();
+  const decisions = await db
+    .selectFrom('approvals')
+    .select(['chat_user_id', 'decision'])
+    .where('post_id', '=', postId)
+    .where('counted', '=', 1)
+    .orderBy('created_at')
+    .execute();
   let approvedBy: string[] = [];
   for (const d of decisions) {
     if (d.decision === 'approve' && !approvedBy.includes(d.chat_user_id)) approvedBy.push(d.chat_user_id);
@@ -148,7 +179,9 @@ export function committingRequests(world: FaultWorld, marker: string): { x: numb
   const processed = (fault: string | undefined) => fault !== 'status';
   return {
     x: sims.x.requests.filter((r) => r.method === 'POST' && X_COMMIT.test(r.path) && processed(r.fault) && carries(r.body)).length,
-    facebook: sims.graph.requests.filter((r) => r.method === 'POST' && FACEBOOK_COMMIT.test(r.path) && processed(r.fault) && carries(r.body)).length,
+    facebook: sims.graph.requests.filter(
+      (r) => r.method === 'POST' && FACEBOOK_COMMIT.test(r.path) && processed(r.fault) && carries(r.body),
+    ).length,
   };
 }
 
@@ -162,7 +195,8 @@ export async function violations(world: FaultWorld, marker: string): Promise<str
     const says = (pattern: RegExp) => post.thread.some((line) => pattern.test(line));
     const quorum = post.approvers >= post.approvalsRequired;
     // Every approved post gets its jobs.
-    if (post.status === 'pending_approval' && quorum) found.push(`post ${postId}: ${post.approvers} of ${post.approvalsRequired} approvals counted, still pending_approval`);
+    if (post.status === 'pending_approval' && quorum)
+      found.push(`post ${postId}: ${post.approvers} of ${post.approvalsRequired} approvals counted, still pending_approval`);
     const decided = ['approved', 'publishing', 'published', 'partial', 'failed'].includes(post.status);
     for (const t of post.targets) {
       const where = `post ${postId} ${t.label}`;
@@ -170,9 +204,12 @@ export async function violations(world: FaultWorld, marker: string): Promise<str
       // Nothing `publishing` (or `queued`) without a live job.
       const live = t.job && (t.job.status === 'queued' || (t.job.status === 'running' && (t.job.leaseExpiresAt ?? '') > nowIso));
       if ((t.status === 'publishing' || t.status === 'queued') && !live)
-        found.push(`${where}: left ${t.status} without a live job (job ${t.job ? `${t.job.status}, attempts ${t.job.attempts}${t.job.lastError ? `, last error "${t.job.lastError}"` : ''}` : 'missing'})`);
+        found.push(
+          `${where}: left ${t.status} without a live job (job ${t.job ? `${t.job.status}, attempts ${t.job.attempts}${t.job.lastError ? `, last error "${t.job.lastError}"` : ''}` : 'missing'})`,
+        );
       // Every target ends final.
-      if (!FINAL.includes(t.status) && !(t.status === 'pending' && post.status === 'pending_approval' && !quorum)) found.push(`${where}: not final (${t.status}, post ${post.status})`);
+      if (!FINAL.includes(t.status) && !(t.status === 'pending' && post.status === 'pending_approval' && !quorum))
+        found.push(`${where}: not final (${t.status}, post ${post.status})`);
       // ... and is said in its thread.
       if (t.status === 'published' || t.status === 'failed' || t.status === 'unconfirmed') {
         if (t.finishedAt === null) found.push(`${where}: ${t.status} but never marked reported`);
@@ -186,8 +223,10 @@ export async function violations(world: FaultWorld, marker: string): Promise<str
     const allFinal = post.targets.every((t) => FINAL.includes(t.status) && (t.status === 'cancelled' || t.finishedAt !== null));
     const spoken = post.targets.some((t) => t.status !== 'cancelled');
     if (decided && allFinal && spoken) {
-      if (!['published', 'partial', 'failed'].includes(post.status)) found.push(`post ${postId}: every target is final but the post is ${post.status}`);
-      else if (!says(new RegExp(`^Post ${postId}: ${post.status} \\(`))) found.push(`post ${postId}: ${post.status} but its summary was not said`);
+      if (!['published', 'partial', 'failed'].includes(post.status))
+        found.push(`post ${postId}: every target is final but the post is ${post.status}`);
+      else if (!says(new RegExp(`^Post ${postId}: ${post.status} \\(`)))
+        found.push(`post ${postId}: ${post.status} but its summary was not said`);
     }
   }
   // At most one committing request per target (each post here has one target per platform).
@@ -205,7 +244,16 @@ export async function settled(world: FaultWorld, marker: string): Promise<boolea
   if (postIds.length === 0) return true;
   const targets = await world.observer.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).execute();
   if (targets.length === 0) return true;
-  const open = await world.observer.selectFrom('jobs').select('id').where('dedupe_key', 'in', targets.map((t) => publishJobKey(t.id))).where('status', 'in', ['queued', 'running']).execute();
+  const open = await world.observer
+    .selectFrom('jobs')
+    .select('id')
+    .where(
+      'dedupe_key',
+      'in',
+      targets.map((t) => publishJobKey(t.id)),
+    )
+    .where('status', 'in', ['queued', 'running'])
+    .execute();
   return open.length === 0;
 }
 
@@ -217,7 +265,16 @@ export async function tidy(world: FaultWorld, marker: string): Promise<void> {
   if (postIds.length === 0) return;
   const targets = await world.observer.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).execute();
   if (targets.length === 0) return;
-  await world.observer.updateTable('jobs').set({ status: 'cancelled' }).where('dedupe_key', 'in', targets.map((t) => publishJobKey(t.id))).where('status', 'in', ['queued', 'running']).execute();
+  await world.observer
+    .updateTable('jobs')
+    .set({ status: 'cancelled' })
+    .where(
+      'dedupe_key',
+      'in',
+      targets.map((t) => publishJobKey(t.id)),
+    )
+    .where('status', 'in', ['queued', 'running'])
+    .execute();
 }
 
 function escape(text: string): string {

@@ -39,7 +39,8 @@ export class StatementFault implements KyselyPlugin {
     const plugins = db.getExecutor().plugins;
     // Kysely hands out its root executor's own list (read-only by type only); transactions copy it when opened.
     (plugins as KyselyPlugin[]).push(fault);
-    if (!db.getExecutor().plugins.includes(fault)) throw new Error('could not attach the statement fault: Kysely no longer shares its plugin list');
+    if (!db.getExecutor().plugins.includes(fault))
+      throw new Error('could not attach the statement fault: Kysely no longer shares its plugin list');
     return fault;
   }
 
@@ -71,7 +72,11 @@ export class StatementFault implements KyselyPlugin {
     this.count += 1;
     const failing = this.failAt === this.count;
     if (!this.record && !failing) return args.node;
-    const statement: CountedStatement = { n: this.count, kind: args.node.kind.replace(/QueryNode$|Node$/, '').toLowerCase(), table: tableOf(args.node) };
+    const statement: CountedStatement = {
+      n: this.count,
+      kind: args.node.kind.replace(/QueryNode$|Node$/, '').toLowerCase(),
+      table: tableOf(args.node),
+    };
     if (this.record) this.log.push(statement);
     if (failing) {
       this.failAt = undefined;

@@ -62,13 +62,25 @@ async function command(text: string): Promise<string> {
 }
 
 const approve = (postId: string) =>
-  world.h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approvalMessageId(world, postId), userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+  world.h.app.core.posts.decide({
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    messageId: approvalMessageId(world, postId),
+    userExternalId: 'U_BOB',
+    isBot: false,
+    decision: 'approve',
+    via: 'reaction',
+  });
 
 async function until(probe: () => Promise<boolean>, what: string, postId: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) {
-      const targets = await world.observer.selectFrom('post_targets').select(['platform', 'status', 'attempts', 'failure_message', 'finished_at']).where('post_id', '=', postId).execute();
+      const targets = await world.observer
+        .selectFrom('post_targets')
+        .select(['platform', 'status', 'attempts', 'failure_message', 'finished_at'])
+        .where('post_id', '=', postId)
+        .execute();
       throw new Error(`setup: timed out waiting for ${what}: ${JSON.stringify(targets)}`);
     }
     world.h.app.core.worker.poke();
@@ -76,7 +88,12 @@ async function until(probe: () => Promise<boolean>, what: string, postId: string
   }
 }
 
-const targetsOf = (postId: string) => world.observer.selectFrom('post_targets').select(['platform', 'status', 'finished_at', 'attempts']).where('post_id', '=', postId).execute();
+const targetsOf = (postId: string) =>
+  world.observer
+    .selectFrom('post_targets')
+    .select(['platform', 'status', 'finished_at', 'attempts'])
+    .where('post_id', '=', postId)
+    .execute();
 
 const SCENARIOS: Scenario[] = [
   {
@@ -105,11 +122,19 @@ const SCENARIOS: Scenario[] = [
         kind: 'status',
         status: 429,
         times: 3,
-        headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(Math.floor(Date.now() / 1000)) },
+        headers: {
+          'x-rate-limit-limit': '100',
+          'x-rate-limit-remaining': '0',
+          'x-rate-limit-reset': String(Math.floor(Date.now() / 1000)),
+        },
       });
       const id = await post(`post x,facebook Retry ${marker}`);
       await approve(id);
-      await until(async () => (await targetsOf(id)).every((t) => ['failed', 'published'].includes(t.status) && t.finished_at !== null), 'X failed and Facebook published', id);
+      await until(
+        async () => (await targetsOf(id)).every((t) => ['failed', 'published'].includes(t.status) && t.finished_at !== null),
+        'X failed and Facebook published',
+        id,
+      );
       world.h.sims.x.faults.length = 0;
       return { run: () => command(`retry ${id}`), window: 'action', redeliver: true };
     },
@@ -133,10 +158,17 @@ const SCENARIOS: Scenario[] = [
       });
       const id = await post(`post x,facebook Cancel queued ${marker}`);
       await approve(id);
-      await until(async () => {
-        const targets = await targetsOf(id);
-        return targets.some((t) => t.platform === 'x' && t.status === 'queued' && t.attempts > 0) && targets.some((t) => t.platform === 'facebook' && t.finished_at !== null);
-      }, 'X waiting for its retry and Facebook published', id);
+      await until(
+        async () => {
+          const targets = await targetsOf(id);
+          return (
+            targets.some((t) => t.platform === 'x' && t.status === 'queued' && t.attempts > 0) &&
+            targets.some((t) => t.platform === 'facebook' && t.finished_at !== null)
+          );
+        },
+        'X waiting for its retry and Facebook published',
+        id,
+      );
       return { run: () => command(`cancel ${id}`), window: 'action', redeliver: true };
     },
   },
@@ -144,11 +176,23 @@ const SCENARIOS: Scenario[] = [
     name: 'cleanup (an expired request, media of a finished post)',
     async setup(marker) {
       const expiring = await post(`post x Expire ${marker}`);
-      await world.observer.updateTable('posts').set({ approval_expires_at: '2000-01-01T00:00:00.000Z' }).where('id', '=', expiring).execute();
+      await world.observer
+        .updateTable('posts')
+        .set({ approval_expires_at: '2000-01-01T00:00:00.000Z' })
+        .where('id', '=', expiring)
+        .execute();
       const reply = await world.h.run('U_ADA', `post x With an image ${marker}`, {}, [{ name: 'square.png', body: await squarePng(400) }]);
       const rejected = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
       if (!rejected) throw new Error(`post refused: ${reply.message.text}`);
-      await world.h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approvalMessageId(world, rejected), userExternalId: 'U_BOB', isBot: false, decision: 'reject', via: 'reaction' });
+      await world.h.app.core.posts.decide({
+        chat: 'slack',
+        workspaceExternalId: 'T1',
+        messageId: approvalMessageId(world, rejected),
+        userExternalId: 'U_BOB',
+        isBot: false,
+        decision: 'reject',
+        via: 'reaction',
+      });
       // The next tick is the redelivery here: recovery runs cleanup on its own schedule.
       return { run: () => world.h.app.core.cleanup.run(), window: 'action', redeliver: false };
     },
@@ -163,7 +207,10 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** One run: set up, arm the fault at `k` (0: none), act, let the system recover; the broken invariants. */
-async function runOnce(scenario: Scenario, k: number): Promise<{ counted: number; failedAt: string | undefined; broken: string[]; actionError: string | undefined }> {
+async function runOnce(
+  scenario: Scenario,
+  k: number,
+): Promise<{ counted: number; failedAt: string | undefined; broken: string[]; actionError: string | undefined }> {
   const marker = `[f${randomBytes(4).toString('hex')}]`;
   const action = await scenario.setup(marker);
   await untilQuiet(world, 60);
@@ -199,7 +246,9 @@ async function runOnce(scenario: Scenario, k: number): Promise<{ counted: number
   }
   await untilQuiet(world, 60);
   const broken = await violations(world, marker);
-  const failedAt = fault.failed ? `#${fault.failed.n} ${fault.failed.kind}${fault.failed.table ? ` ${fault.failed.table}` : ''}` : undefined;
+  const failedAt = fault.failed
+    ? `#${fault.failed.n} ${fault.failed.kind}${fault.failed.table ? ` ${fault.failed.table}` : ''}`
+    : undefined;
   fault.disarm();
   await tidy(world, marker);
   return { counted, failedAt, broken, actionError };
@@ -216,34 +265,48 @@ const findings: Finding[] = [];
 const sweeps: Array<{ scenario: string; statements: number; runs: number; failures: number; seconds: number }> = [];
 
 afterAll(() => {
-  const lines = sweeps.map((s) => `  ${s.scenario}: ${s.statements} statements swept, ${s.runs} runs, ${s.failures} failing runs, ${s.seconds.toFixed(1)} s`);
-  console.info(`[statement sweep on ${TEST_DIALECT}]\n${lines.join('\n')}\n  total: ${sweeps.reduce((a, s) => a + s.runs, 0)} runs, ${findings.length} failing`);
+  const lines = sweeps.map(
+    (s) => `  ${s.scenario}: ${s.statements} statements swept, ${s.runs} runs, ${s.failures} failing runs, ${s.seconds.toFixed(1)} s`,
+  );
+  console.info(
+    `[statement sweep on ${TEST_DIALECT}]\n${lines.join('\n')}\n  total: ${sweeps.reduce((a, s) => a + s.runs, 0)} runs, ${findings.length} failing`,
+  );
 });
 
 describe(`fail once at database statement k, every k (${TEST_DIALECT})`, () => {
   for (const scenario of SCENARIOS) {
-    it(scenario.name, async () => {
-      const started = Date.now();
-      const noApproval = scenario.name.startsWith('post that');
-      if (noApproval) await world.h.run('U_ADA', 'approvals 0', { isAdmin: true });
-      try {
-        const clean = await runOnce(scenario, 0);
-        // The scenario itself must hold without a fault, or the sweep would prove nothing.
-        expect(clean.actionError, 'the fault-free run failed').toBeUndefined();
-        expect(clean.broken, 'the fault-free run broke an invariant').toEqual([]);
-        expect(clean.counted).toBeGreaterThan(0);
-        const mine: Finding[] = [];
-        for (let k = 1; k <= clean.counted; k += 1) {
-          const run = await runOnce(scenario, k);
-          if (run.broken.length > 0) mine.push({ scenario: scenario.name, k, statement: run.failedAt, broken: run.broken });
+    it(
+      scenario.name,
+      async () => {
+        const started = Date.now();
+        const noApproval = scenario.name.startsWith('post that');
+        if (noApproval) await world.h.run('U_ADA', 'approvals 0', { isAdmin: true });
+        try {
+          const clean = await runOnce(scenario, 0);
+          // The scenario itself must hold without a fault, or the sweep would prove nothing.
+          expect(clean.actionError, 'the fault-free run failed').toBeUndefined();
+          expect(clean.broken, 'the fault-free run broke an invariant').toEqual([]);
+          expect(clean.counted).toBeGreaterThan(0);
+          const mine: Finding[] = [];
+          for (let k = 1; k <= clean.counted; k += 1) {
+            const run = await runOnce(scenario, k);
+            if (run.broken.length > 0) mine.push({ scenario: scenario.name, k, statement: run.failedAt, broken: run.broken });
+          }
+          findings.push(...mine);
+          sweeps.push({
+            scenario: scenario.name,
+            statements: clean.counted,
+            runs: clean.counted + 1,
+            failures: mine.length,
+            seconds: (Date.now() - started) / 1000,
+          });
+          const report = mine.map((f) => `k=${f.k} (${f.statement ?? 'not reached'}): ${f.broken.join(' | ')}`);
+          expect(report, `${mine.length} of ${clean.counted} runs broke an invariant`).toEqual([]);
+        } finally {
+          if (noApproval) await world.h.run('U_ADA', 'approvals 1', { isAdmin: true });
         }
-        findings.push(...mine);
-        sweeps.push({ scenario: scenario.name, statements: clean.counted, runs: clean.counted + 1, failures: mine.length, seconds: (Date.now() - started) / 1000 });
-        const report = mine.map((f) => `k=${f.k} (${f.statement ?? 'not reached'}): ${f.broken.join(' | ')}`);
-        expect(report, `${mine.length} of ${clean.counted} runs broke an invariant`).toEqual([]);
-      } finally {
-        if (noApproval) await world.h.run('U_ADA', 'approvals 1', { isAdmin: true });
-      }
-    }, 900_000);
+      },
+      900_000,
+    );
   }
 });

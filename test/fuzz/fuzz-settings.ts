@@ -24,20 +24,106 @@ export function fuzzParameters(scale = 1): { seed: number; numRuns: number } {
 
 /** Words the chat grammar knows, and a few that chat markup and the parsers find hard. */
 const WORDS = [
-  'help', 'connect', 'accounts', 'post', 'status', 'cancel', 'retry', 'disconnect', 'data', 'delete-my-data', 'confirm',
-  'approvers', 'add', 'remove', 'approvals', 'scheduled', 'reschedule', 'edit', 'verify', 'timezone', 'workspace', 'slots',
-  'off', 'audit', 'x', 'facebook', 'instagram', 'tiktok', 'linkedin', 'youtube', 'threads', 'bluesky', 'all', 'tiktok:public',
-  'tiktok:private', 'tiktok:bogus', '@acme', '@', ',', 'x,facebook', 'at', 'in', 'tomorrow', 'next', 'now', '2026-12-31',
-  '2026-02-30', '09:00', '24:61', '5m', '0h', '99999999d', '-1d', 'mon-fri', 'sun', 'Europe/Paris', 'Mars/Olympus', '---',
-  '<!channel>', '<!subteam^S1|@team>', '<https://evil.example|Approve>', '<http:', '|', '<@U0BOB>', '<@!123>', '<#C1>',
-  '@everyone', '@here', '"', '“', '\n', '\t', 'ABCDEFG', 'H3K9P2Q', '0', '-1', '1e309', 'NaN',
+  'help',
+  'connect',
+  'accounts',
+  'post',
+  'status',
+  'cancel',
+  'retry',
+  'disconnect',
+  'data',
+  'delete-my-data',
+  'confirm',
+  'approvers',
+  'add',
+  'remove',
+  'approvals',
+  'scheduled',
+  'reschedule',
+  'edit',
+  'verify',
+  'timezone',
+  'workspace',
+  'slots',
+  'off',
+  'audit',
+  'x',
+  'facebook',
+  'instagram',
+  'tiktok',
+  'linkedin',
+  'youtube',
+  'threads',
+  'bluesky',
+  'all',
+  'tiktok:public',
+  'tiktok:private',
+  'tiktok:bogus',
+  '@acme',
+  '@',
+  ',',
+  'x,facebook',
+  'at',
+  'in',
+  'tomorrow',
+  'next',
+  'now',
+  '2026-12-31',
+  '2026-02-30',
+  '09:00',
+  '24:61',
+  '5m',
+  '0h',
+  '99999999d',
+  '-1d',
+  'mon-fri',
+  'sun',
+  'Europe/Paris',
+  'Mars/Olympus',
+  '---',
+  '<!channel>',
+  '<!subteam^S1|@team>',
+  '<https://evil.example|Approve>',
+  '<http:',
+  '|',
+  '<@U0BOB>',
+  '<@!123>',
+  '<#C1>',
+  '@everyone',
+  '@here',
+  '"',
+  '“',
+  '\n',
+  '\t',
+  'ABCDEFG',
+  'H3K9P2Q',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
 ];
 
 /** Text shaped like chat commands: known words mixed with arbitrary strings. */
 export const commandText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...WORDS) }, fc.string({ maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 })), { maxLength: 9 }).map((words) => words.join(' ')) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.constantFrom(...WORDS) },
+          fc.string({ maxLength: 12 }),
+          fc.string({ unit: 'grapheme', maxLength: 6 }),
+        ),
+        { maxLength: 9 },
+      )
+      .map((words) => words.join(' ')),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
-  { weight: 1, arbitrary: fc.constantFrom(...WORDS).chain((w) => fc.nat({ max: 4000 }).map((n) => `${w} ${'|<http:'.repeat(n % 50)}${'x'.repeat(n)}`)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(...WORDS).chain((w) => fc.nat({ max: 4000 }).map((n) => `${w} ${'|<http:'.repeat(n % 50)}${'x'.repeat(n)}`)),
+  },
 );
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -103,14 +189,20 @@ export function withStringsReplaced(base: Json, keep: PathFilter = () => true): 
   const stringPaths = paths(base).filter((p) => p.length > 0 && keep(p) && typeof valueAt(base, p) === 'string');
   if (stringPaths.length === 0) return fc.constant(base);
   const text = fc.oneof(commandText, fc.string({ unit: 'grapheme', maxLength: 120 }), fc.constant(''));
-  return fc.array(fc.tuple(fc.nat(), text), { minLength: 1, maxLength: 5 }).map((changes) =>
-    changes.reduce((doc, [at, value]) => apply(doc, { at: 0, action: 'replace', value }, (p) => samePath(p, stringPaths[at % stringPaths.length]!)), base),
-  );
+  return fc
+    .array(fc.tuple(fc.nat(), text), { minLength: 1, maxLength: 5 })
+    .map((changes) =>
+      changes.reduce(
+        (doc, [at, value]) => apply(doc, { at: 0, action: 'replace', value }, (p) => samePath(p, stringPaths[at % stringPaths.length]!)),
+        base,
+      ),
+    );
 }
 
 function valueAt(document: Json, path: ReadonlyArray<string | number>): Json | undefined {
   let current: Json | undefined = document;
-  for (const key of path) current = current !== null && typeof current === 'object' ? (current as Record<string | number, Json>)[key] : undefined;
+  for (const key of path)
+    current = current !== null && typeof current === 'object' ? (current as Record<string | number, Json>)[key] : undefined;
   return current;
 }
 

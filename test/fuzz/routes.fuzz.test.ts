@@ -47,10 +47,20 @@ class Tally {
   }
 
   summary(): string {
-    const lines = [...this.byRoute].map(([route, { requests, statuses }]) => `  ${route}: ${requests} (${[...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')})`);
+    const lines = [...this.byRoute].map(
+      ([route, { requests, statuses }]) =>
+        `  ${route}: ${requests} (${[...statuses]
+          .sort(([a], [b]) => a - b)
+          .map(([s, n]) => `${s}×${n}`)
+          .join(' ')})`,
+    );
     const total = [...this.byRoute.values()].reduce((sum, r) => sum + r.requests, 0);
     const samples = this.serverErrors.slice(0, 5).map((e) => `  ${e.status} ${e.route} ← ${e.sent}`);
-    return [`fuzz: ${total} requests/events over ${this.byRoute.size} routes, ${this.serverErrors.length} answered 5xx`, ...lines, ...(samples.length ? ['first 5xx:', ...samples] : [])].join('\n');
+    return [
+      `fuzz: ${total} requests/events over ${this.byRoute.size} routes, ${this.serverErrors.length} answered 5xx`,
+      ...lines,
+      ...(samples.length ? ['first 5xx:', ...samples] : []),
+    ].join('\n');
   }
 }
 
@@ -82,15 +92,17 @@ const segment = (text: fc.Arbitrary<string>) => text.map((s) => encodeURICompone
 
 /** A variant of a real token: cut, extended, one character changed, or doubled. */
 function mutatedToken(real: () => string): fc.Arbitrary<string> {
-  return fc.tuple(fc.nat(), fc.constantFrom('cut', 'extend', 'flip', 'double', 'same'), fc.string({ minLength: 1, maxLength: 4 })).map(([at, how, text]) => {
-    const token = real();
-    const i = token.length === 0 ? 0 : at % token.length;
-    if (how === 'cut') return token.slice(0, i);
-    if (how === 'extend') return token + text;
-    if (how === 'flip') return token.slice(0, i) + text + token.slice(i + 1);
-    if (how === 'double') return token + token;
-    return token;
-  });
+  return fc
+    .tuple(fc.nat(), fc.constantFrom('cut', 'extend', 'flip', 'double', 'same'), fc.string({ minLength: 1, maxLength: 4 }))
+    .map(([at, how, text]) => {
+      const token = real();
+      const i = token.length === 0 ? 0 : at % token.length;
+      if (how === 'cut') return token.slice(0, i);
+      if (how === 'extend') return token + text;
+      if (how === 'flip') return token.slice(0, i) + text + token.slice(i + 1);
+      if (how === 'double') return token + token;
+      return token;
+    });
 }
 
 async function get(url: string, init: RequestInit = {}): Promise<Response> {
@@ -109,40 +121,67 @@ const keepUrls: PathFilter = (path) => path.every((key) => typeof key === 'numbe
  * field), so only string values are replaced here, by any text.
  */
 const userControlled: PathFilter = (path) =>
-  keepUrls(path) && (path[0] === 'data' || path[0] === 'locale' || (path[0] === 'member' && (path[1] === 'nick' || (path[1] === 'user' && ['username', 'global_name'].includes(String(path[2]))))));
+  keepUrls(path) &&
+  (path[0] === 'data' ||
+    path[0] === 'locale' ||
+    (path[0] === 'member' && (path[1] === 'nick' || (path[1] === 'user' && ['username', 'global_name'].includes(String(path[2]))))));
 
-type OptionJson = { name: string; type: number; required?: boolean; choices?: Array<{ value: string | number }>; min_length?: number; max_length?: number; min_value?: number; max_value?: number };
+type OptionJson = {
+  name: string;
+  type: number;
+  required?: boolean;
+  choices?: Array<{ value: string | number }>;
+  min_length?: number;
+  max_length?: number;
+  min_value?: number;
+  max_value?: number;
+};
 
 /** Option values as Discord delivers them for one registered option: its type, choices and bounds. */
 function optionValue(option: OptionJson): fc.Arbitrary<string | number | boolean> | undefined {
   if (option.choices?.length) return fc.constantFrom(...option.choices.map((c) => c.value));
   if (option.type === ApplicationCommandOptionType.Boolean) return fc.boolean();
-  if (option.type === ApplicationCommandOptionType.Integer) return fc.integer({ min: option.min_value ?? -(2 ** 53 - 1), max: option.max_value ?? 2 ** 53 - 1 });
+  if (option.type === ApplicationCommandOptionType.Integer)
+    return fc.integer({ min: option.min_value ?? -(2 ** 53 - 1), max: option.max_value ?? 2 ** 53 - 1 });
   if (option.type !== ApplicationCommandOptionType.String) return undefined;
   const bounds = { minLength: option.min_length ?? 0, maxLength: option.max_length ?? 6000 };
-  return fc.oneof(commandText, fc.string({ unit: 'grapheme', maxLength: 60 })).filter((text) => text.length >= bounds.minLength && text.length <= bounds.maxLength && text.trim() !== '');
+  return fc
+    .oneof(commandText, fc.string({ unit: 'grapheme', maxLength: 60 }))
+    .filter((text) => text.length >= bounds.minLength && text.length <= bounds.maxLength && text.trim() !== '');
 }
 
 /** A sub-command of `/iqsp` and options as Discord would deliver them: required ones always, others sometimes. */
-const discordCommand = fc.constantFrom(...(iqspCommand().toJSON().options as unknown as Array<{ name: string; options?: OptionJson[] }>)).chain((sub) => {
-  const options = (sub.options ?? []).flatMap((o) => {
-    const value = optionValue(o);
-    return value ? [{ o, value }] : [];
+const discordCommand = fc
+  .constantFrom(...(iqspCommand().toJSON().options as unknown as Array<{ name: string; options?: OptionJson[] }>))
+  .chain((sub) => {
+    const options = (sub.options ?? []).flatMap((o) => {
+      const value = optionValue(o);
+      return value ? [{ o, value }] : [];
+    });
+    return fc.tuple(...options.map(({ o, value }) => (o.required ? value : fc.option(value, { nil: undefined })))).map((values) => ({
+      sub: sub.name,
+      options: Object.fromEntries(options.flatMap(({ o }, i) => (values[i] === undefined ? [] : [[o.name, values[i]!]]))) as Record<
+        string,
+        string | number | boolean
+      >,
+    }));
   });
-  return fc
-    .tuple(...options.map(({ o, value }) => (o.required ? value : fc.option(value, { nil: undefined }))))
-    .map((values) => ({ sub: sub.name, options: Object.fromEntries(options.flatMap(({ o }, i) => (values[i] === undefined ? [] : [[o.name, values[i]!]]))) as Record<string, string | number | boolean> }));
-});
 
 beforeAll(async () => {
   [sims, slack, discord] = await Promise.all([startFastSimulators(), SlackDriver.start(), DiscordDriver.start()]);
-  service = await ServiceProcess.start({ ...sims.env, ...slack.env(), ...discord.env() }, { TRUST_PROXY: 'true', ...(process.env.IQSP_FUZZ_LOG_LEVEL ? { LOG_LEVEL: process.env.IQSP_FUZZ_LOG_LEVEL } : {}) });
+  service = await ServiceProcess.start(
+    { ...sims.env, ...slack.env(), ...discord.env() },
+    { TRUST_PROXY: 'true', ...(process.env.IQSP_FUZZ_LOG_LEVEL ? { LOG_LEVEL: process.env.IQSP_FUZZ_LOG_LEVEL } : {}) },
+  );
   slack.appUrl = service.url;
 
   sandboxDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-fuzz-sandbox-'));
   const port = await freePort();
   sandboxBase = `http://127.0.0.1:${port}`;
-  sandbox = startCli(['serve'], { cwd: sandboxDir, env: { PORT: String(port), PUBLIC_URL: sandboxBase, IQSP_SANDBOX: 'on', LOG_LEVEL: 'warn' } });
+  sandbox = startCli(['serve'], {
+    cwd: sandboxDir,
+    env: { PORT: String(port), PUBLIC_URL: sandboxBase, IQSP_SANDBOX: 'on', LOG_LEVEL: 'warn' },
+  });
   await waitForOk(`${sandboxBase}/healthz`, 30_000);
 
   // Something real to mutate: a connected account, a post with an image (a media token), its
@@ -178,7 +217,11 @@ const TIMEOUT_MS = 60_000 + fuzzRuns() * 1_000;
 
 describe('every route under fuzz answers below 500 and the service keeps serving', { timeout: TIMEOUT_MS }, () => {
   it('/slack/events unsigned, badly signed or stale: 401, whatever the body', async () => {
-    const body = fc.oneof(commandText.map((text) => `text=${encodeURIComponent(text)}&command=%2Fiqsp`), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 500 }));
+    const body = fc.oneof(
+      commandText.map((text) => `text=${encodeURIComponent(text)}&command=%2Fiqsp`),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.string({ maxLength: 500 }),
+    );
     const signing = fc.oneof(
       fc.constant({ kind: 'none' as const }),
       fc.record({ kind: fc.constant('garbage' as const), signature: headerText, timestamp: headerText }),
@@ -186,23 +229,39 @@ describe('every route under fuzz answers below 500 and the service keeps serving
       fc.record({ kind: fc.constant('stale' as const), ageSeconds: fc.integer({ min: 301, max: 10_000_000 }) }),
     );
     await fc.assert(
-      fc.asyncProperty(body, signing, fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain'), async (raw, how, type) => {
-        const now = Math.floor(Date.now() / 1000);
-        const headers: Record<string, string> = { 'content-type': type };
-        if (how.kind === 'garbage') Object.assign(headers, { 'x-slack-signature': how.signature, 'x-slack-request-timestamp': how.timestamp });
-        if (how.kind === 'wrong-secret') Object.assign(headers, { 'x-slack-signature': slackSignature(how.secret, now, raw), 'x-slack-request-timestamp': String(now) });
-        if (how.kind === 'stale') Object.assign(headers, { 'x-slack-signature': slackSignature(SIGNING_SECRET, now - how.ageSeconds, raw), 'x-slack-request-timestamp': String(now - how.ageSeconds) });
-        const response = await fetch(`${service.url}/slack/events`, { method: 'POST', headers, body: raw });
-        await response.arrayBuffer();
-        tally.record('POST /slack/events (unsigned)', response.status, () => JSON.stringify({ headers, raw }));
-        expect(response.status).toBe(401);
-      }),
+      fc.asyncProperty(
+        body,
+        signing,
+        fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain'),
+        async (raw, how, type) => {
+          const now = Math.floor(Date.now() / 1000);
+          const headers: Record<string, string> = { 'content-type': type };
+          if (how.kind === 'garbage')
+            Object.assign(headers, { 'x-slack-signature': how.signature, 'x-slack-request-timestamp': how.timestamp });
+          if (how.kind === 'wrong-secret')
+            Object.assign(headers, { 'x-slack-signature': slackSignature(how.secret, now, raw), 'x-slack-request-timestamp': String(now) });
+          if (how.kind === 'stale')
+            Object.assign(headers, {
+              'x-slack-signature': slackSignature(SIGNING_SECRET, now - how.ageSeconds, raw),
+              'x-slack-request-timestamp': String(now - how.ageSeconds),
+            });
+          const response = await fetch(`${service.url}/slack/events`, { method: 'POST', headers, body: raw });
+          await response.arrayBuffer();
+          tally.record('POST /slack/events (unsigned)', response.status, () => JSON.stringify({ headers, raw }));
+          expect(response.status).toBe(401);
+        },
+      ),
       fuzzParameters(1),
     );
   });
 
   it('/connect/:token: random, mutated and real tokens, with random cookies and clients', async () => {
-    const token = fc.oneof(segment(fc.string({ maxLength: 80 })), segment(fc.string({ unit: 'binary', maxLength: 40 })), mutatedToken(() => realConnectToken), fc.base64String({ maxLength: 64 }));
+    const token = fc.oneof(
+      segment(fc.string({ maxLength: 80 })),
+      segment(fc.string({ unit: 'binary', maxLength: 40 })),
+      mutatedToken(() => realConnectToken),
+      fc.base64String({ maxLength: 64 }),
+    );
     await fc.assert(
       fc.asyncProperty(token, fc.option(headerText), forwardedFor, async (t, cookie, client) => {
         const headers: Record<string, string> = { 'x-forwarded-for': client };
@@ -217,16 +276,29 @@ describe('every route under fuzz answers below 500 and the service keeps serving
 
   it('/oauth/:platform/callback: unknown states, random queries and cookies', async () => {
     const platform = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...PLATFORM_NAMES) }, segment(fc.string({ maxLength: 20 })));
-    const query = fc.dictionary(fc.oneof(fc.constantFrom('state', 'code', 'error', 'error_reason', 'error_description', 'scope', 'granted_scopes', 'iss'), fc.string({ maxLength: 10 })), fc.string({ maxLength: 60 }), { maxKeys: 6 });
+    const query = fc.dictionary(
+      fc.oneof(
+        fc.constantFrom('state', 'code', 'error', 'error_reason', 'error_description', 'scope', 'granted_scopes', 'iss'),
+        fc.string({ maxLength: 10 }),
+      ),
+      fc.string({ maxLength: 60 }),
+      { maxKeys: 6 },
+    );
     await fc.assert(
-      fc.asyncProperty(platform, query, fc.option(fc.tuple(fc.constantFrom('iqsp-connect', '__Host-iqsp-connect', 'x'), headerText)), forwardedFor, async (p, q, cookie, client) => {
-        const headers: Record<string, string> = { 'x-forwarded-for': client };
-        if (cookie) headers.cookie = `${cookie[0]}=${cookie[1]}`;
-        const url = `${service.url}/oauth/${p}/callback?${new URLSearchParams(q).toString()}`;
-        const response = await get(url, { headers });
-        await response.arrayBuffer();
-        return tally.record('GET /oauth/:platform/callback', response.status, () => JSON.stringify({ url, headers })) < 500;
-      }),
+      fc.asyncProperty(
+        platform,
+        query,
+        fc.option(fc.tuple(fc.constantFrom('iqsp-connect', '__Host-iqsp-connect', 'x'), headerText)),
+        forwardedFor,
+        async (p, q, cookie, client) => {
+          const headers: Record<string, string> = { 'x-forwarded-for': client };
+          if (cookie) headers.cookie = `${cookie[0]}=${cookie[1]}`;
+          const url = `${service.url}/oauth/${p}/callback?${new URLSearchParams(q).toString()}`;
+          const response = await get(url, { headers });
+          await response.arrayBuffer();
+          return tally.record('GET /oauth/:platform/callback', response.status, () => JSON.stringify({ url, headers })) < 500;
+        },
+      ),
       fuzzParameters(1),
     );
   });
@@ -256,7 +328,9 @@ describe('every route under fuzz answers below 500 and the service keeps serving
         const cookie = a.cookie === 'right' ? setCookie.split(';')[0]! : a.cookie === 'wrong' ? 'iqsp-connect=bm90LXRoZS1yaWdodC1vbmU' : '';
         const query = new URLSearchParams(a.extra);
         if (a.code === 'real') {
-          const callback = new URL(await sims.followConsent(consent.toString(), a.platform === 'facebook' || a.platform === 'instagram' ? ONE_PAGE : undefined));
+          const callback = new URL(
+            await sims.followConsent(consent.toString(), a.platform === 'facebook' || a.platform === 'instagram' ? ONE_PAGE : undefined),
+          );
           for (const [key, value] of callback.searchParams) query.set(key, value);
         } else if (a.code !== null) query.set('code', a.code);
         query.set('state', consent.searchParams.get('state') ?? '');
@@ -271,8 +345,20 @@ describe('every route under fuzz answers below 500 and the service keeps serving
   });
 
   it('/media/:token: random, mutated and real tokens, GET and HEAD, random Range headers', async () => {
-    const token = fc.oneof(segment(fc.string({ maxLength: 80 })), mutatedToken(() => realMediaToken), fc.constant(realMediaToken));
-    const range = fc.option(fc.oneof(headerText, fc.tuple(fc.integer({ min: -5, max: 100_000 }), fc.option(fc.integer({ min: -5, max: 100_000 }))).map(([a, b]) => `bytes=${a}-${b ?? ''}`), fc.constantFrom('bytes=-', 'bytes=0-0,5-9', 'bytes=-0', 'items=0-1', 'bytes=99999999999999999999-')));
+    const token = fc.oneof(
+      segment(fc.string({ maxLength: 80 })),
+      mutatedToken(() => realMediaToken),
+      fc.constant(realMediaToken),
+    );
+    const range = fc.option(
+      fc.oneof(
+        headerText,
+        fc
+          .tuple(fc.integer({ min: -5, max: 100_000 }), fc.option(fc.integer({ min: -5, max: 100_000 })))
+          .map(([a, b]) => `bytes=${a}-${b ?? ''}`),
+        fc.constantFrom('bytes=-', 'bytes=0-0,5-9', 'bytes=-0', 'items=0-1', 'bytes=99999999999999999999-'),
+      ),
+    );
     await fc.assert(
       fc.asyncProperty(token, range, fc.constantFrom('GET', 'HEAD'), forwardedFor, async (t, r, method, client) => {
         const headers: Record<string, string> = { 'x-forwarded-for': client };
@@ -287,20 +373,42 @@ describe('every route under fuzz answers below 500 and the service keeps serving
 
   it('arbitrary methods, paths and bodies at the service', async () => {
     const route = fc.oneof(
-      fc.constantFrom('/', '/healthz', '/readyz', '/metrics', '/privacy', '/terms', '/slack/install', '/slack/oauth_redirect', '/oauth/facebook/data-deletion', '/oauth/facebook/deauthorize', '/data-deletion/x', '/oauth/bluesky/client-metadata.json', '/sandbox', '/sandbox/api/state'),
+      fc.constantFrom(
+        '/',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+        '/privacy',
+        '/terms',
+        '/slack/install',
+        '/slack/oauth_redirect',
+        '/oauth/facebook/data-deletion',
+        '/oauth/facebook/deauthorize',
+        '/data-deletion/x',
+        '/oauth/bluesky/client-metadata.json',
+        '/sandbox',
+        '/sandbox/api/state',
+      ),
       fc.webPath(),
       fc.string({ maxLength: 60 }).map((s) => `/${encodeURIComponent(s)}`),
     );
     const query = fc.dictionary(fc.string({ maxLength: 10 }), fc.string({ maxLength: 30 }), { maxKeys: 4 });
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'), route, query, fc.string({ maxLength: 300 }), forwardedFor, async (method, p, q, body, client) => {
-        const url = `${service.url}${p.startsWith('/') ? p : `/${p}`}?${new URLSearchParams(q).toString()}`;
-        const init: RequestInit = { method, headers: { 'x-forwarded-for': client, 'content-type': 'application/x-www-form-urlencoded' } };
-        if (method !== 'GET' && method !== 'HEAD') init.body = body;
-        const response = await get(url, init);
-        await response.arrayBuffer();
-        return tally.record('* (any path)', response.status, () => JSON.stringify({ method, url, body })) < 500;
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
+        route,
+        query,
+        fc.string({ maxLength: 300 }),
+        forwardedFor,
+        async (method, p, q, body, client) => {
+          const url = `${service.url}${p.startsWith('/') ? p : `/${p}`}?${new URLSearchParams(q).toString()}`;
+          const init: RequestInit = { method, headers: { 'x-forwarded-for': client, 'content-type': 'application/x-www-form-urlencoded' } };
+          if (method !== 'GET' && method !== 'HEAD') init.body = body;
+          const response = await get(url, init);
+          await response.arrayBuffer();
+          return tally.record('* (any path)', response.status, () => JSON.stringify({ method, url, body })) < 500;
+        },
+      ),
       fuzzParameters(1),
     );
   });
@@ -309,10 +417,23 @@ describe('every route under fuzz answers below 500 and the service keeps serving
     const person = fc.oneof(fc.constantFrom('ada', 'bob', 'cy', 'U_ADA', 'U_BOB'), fc.string({ maxLength: 12 }));
     const origin = fc.constantFrom<string | null>(sandboxBase, null, 'https://evil.example', 'null');
     const request = fc.oneof(
-      fc.record({ kind: fc.constant('command' as const), user: person, text: commandText, files: fc.array(fc.tuple(fc.string({ maxLength: 12 }), fc.uint8Array({ maxLength: 300 })), { maxLength: 2 }) }),
-      fc.record({ kind: fc.constant('react' as const), body: mutated({ user: 'bob', messageId: 'm1', emoji: 'white_check_mark', remove: false }) }),
+      fc.record({
+        kind: fc.constant('command' as const),
+        user: person,
+        text: commandText,
+        files: fc.array(fc.tuple(fc.string({ maxLength: 12 }), fc.uint8Array({ maxLength: 300 })), { maxLength: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant('react' as const),
+        body: mutated({ user: 'bob', messageId: 'm1', emoji: 'white_check_mark', remove: false }),
+      }),
       fc.record({ kind: fc.constant('button' as const), body: mutated({ user: 'bob', actionId: 'approve_post', value: 'ABCDEFG' }) }),
-      fc.record({ kind: fc.constant('raw' as const), route: fc.constantFrom('/sandbox/api/command', '/sandbox/api/react', '/sandbox/api/button'), type: fc.constantFrom('application/json', 'multipart/form-data; boundary=x', 'multipart/form-data', 'text/plain'), body: fc.string({ maxLength: 400 }) }),
+      fc.record({
+        kind: fc.constant('raw' as const),
+        route: fc.constantFrom('/sandbox/api/command', '/sandbox/api/react', '/sandbox/api/button'),
+        type: fc.constantFrom('application/json', 'multipart/form-data; boundary=x', 'multipart/form-data', 'text/plain'),
+        body: fc.string({ maxLength: 400 }),
+      }),
       fc.record({ kind: fc.constant('state' as const), user: person }),
       fc.record({ kind: fc.constant('file' as const), id: segment(fc.string({ maxLength: 40 })) }),
     );
@@ -330,10 +451,18 @@ describe('every route under fuzz answers below 500 and the service keeps serving
           response = await fetch(`${sandboxBase}/sandbox/api/command`, { method: 'POST', headers, body: form });
         } else if (r.kind === 'react' || r.kind === 'button') {
           route = `POST /sandbox/api/${r.kind}`;
-          response = await fetch(`${sandboxBase}/sandbox/api/${r.kind}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(r.body) });
+          response = await fetch(`${sandboxBase}/sandbox/api/${r.kind}`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify(r.body),
+          });
         } else if (r.kind === 'raw') {
           route = `POST ${r.route} (raw)`;
-          response = await fetch(`${sandboxBase}${r.route}`, { method: 'POST', headers: { ...headers, 'content-type': r.type }, body: r.body });
+          response = await fetch(`${sandboxBase}${r.route}`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': r.type },
+            body: r.body,
+          });
         } else if (r.kind === 'state') {
           route = 'GET /sandbox/api/state';
           response = await fetch(`${sandboxBase}/sandbox/api/state?user=${encodeURIComponent(r.user)}`, { headers });
@@ -342,7 +471,11 @@ describe('every route under fuzz answers below 500 and the service keeps serving
           response = await fetch(`${sandboxBase}/sandbox/files/${r.id}`, { headers });
         }
         await response.arrayBuffer();
-        return tally.record(route, response.status, () => JSON.stringify({ r, origin: o }, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v))) < 500;
+        return (
+          tally.record(route, response.status, () =>
+            JSON.stringify({ r, origin: o }, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes>` : v)),
+          ) < 500
+        );
       }),
       fuzzParameters(1),
     );
@@ -363,10 +496,31 @@ describe('every route under fuzz answers below 500 and the service keeps serving
 
     const event = fc.oneof(
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('command' as const), who: fc.nat({ max: 2 }), command: discordCommand }) },
-      { weight: 2, arbitrary: fc.record({ kind: fc.constant('interaction' as const), body: withStringsReplaced(template, userControlled) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({ kind: fc.constant('interaction' as const), body: withStringsReplaced(template, userControlled) }),
+      },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('message' as const), who: fc.nat({ max: 2 }), text: commandText }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('button' as const), who: fc.nat({ max: 2 }), customId: fc.oneof(fc.string({ maxLength: 100 }), fc.constantFrom('approve_post:ABCDEFG', 'reject_post:', 'delete_my_data_confirm', 'approve_post:' + 'A'.repeat(90))) }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('reaction' as const), who: fc.nat({ max: 2 }), emoji: fc.oneof(fc.constantFrom('✅', '❌', '👍'), fc.string({ maxLength: 8 })), onApproval: fc.boolean() }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('button' as const),
+          who: fc.nat({ max: 2 }),
+          customId: fc.oneof(
+            fc.string({ maxLength: 100 }),
+            fc.constantFrom('approve_post:ABCDEFG', 'reject_post:', 'delete_my_data_confirm', 'approve_post:' + 'A'.repeat(90)),
+          ),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('reaction' as const),
+          who: fc.nat({ max: 2 }),
+          emoji: fc.oneof(fc.constantFrom('✅', '❌', '👍'), fc.string({ maxLength: 8 })),
+          onApproval: fc.boolean(),
+        }),
+      },
     );
     const unanswered: string[] = [];
     await fc.assert(
@@ -385,7 +539,8 @@ describe('every route under fuzz answers below 500 and the service keeps serving
         if (e.kind === 'interaction') send('INTERACTION_CREATE', e.body);
         if (e.kind === 'message') sim.userMessage(people[e.who]!, `<@${sim.world.bot.id}> ${e.text}`);
         if (e.kind === 'button' && approvalMessageId) sim.buttonClick(people[e.who]!, approvalMessageId, e.customId);
-        if (e.kind === 'reaction') sim.reactionAdd(people[e.who]!, e.onApproval && approvalMessageId ? approvalMessageId : '1234567890123456789', e.emoji);
+        if (e.kind === 'reaction')
+          sim.reactionAdd(people[e.who]!, e.onApproval && approvalMessageId ? approvalMessageId : '1234567890123456789', e.emoji);
         tally.record(`Discord ${e.kind} (gateway)`, 200, () => '');
       }),
       fuzzParameters(0.5),
@@ -398,24 +553,44 @@ describe('every route under fuzz answers below 500 and the service keeps serving
 
   it('/slack/events signed: slash commands, events and interactivity with generated and mutated payloads', async () => {
     const responseUrl = slack.fake.responseUrl();
-    const eventFixtures = ['event-app-mention', 'event-message', 'event-reaction-added', 'event-reaction-removed', 'event-message-file-share', 'event-url-verification'];
+    const eventFixtures = [
+      'event-app-mention',
+      'event-message',
+      'event-reaction-added',
+      'event-reaction-removed',
+      'event-message-file-share',
+      'event-url-verification',
+    ];
     let events = 0;
     const interactiveFixtures = ['block-actions-button', 'view-submission-post'];
     const request = fc.oneof(
       {
         weight: 3,
         arbitrary: fc
-          .record({ text: commandText, user: fc.oneof(fc.constantFrom(ALICE, BOB, 'U0CAROL'), fc.string({ maxLength: 12 })), extra: mutated(fixture('slash-command') as Json, keepUrls) })
+          .record({
+            text: commandText,
+            user: fc.oneof(fc.constantFrom(ALICE, BOB, 'U0CAROL'), fc.string({ maxLength: 12 })),
+            extra: mutated(fixture('slash-command') as Json, keepUrls),
+          })
           .map(({ text, user, extra }) => {
             const fields = typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? extra : {};
-            const form = new URLSearchParams(Object.entries({ ...fields, text, user_id: user, response_url: responseUrl }).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+            const form = new URLSearchParams(
+              Object.entries({ ...fields, text, user_id: user, response_url: responseUrl }).map(([k, v]): [string, string] => [
+                k,
+                typeof v === 'string' ? v : JSON.stringify(v),
+              ]),
+            );
             return { kind: 'command', type: 'application/x-www-form-urlencoded', body: form.toString() };
           }),
       },
       {
         weight: 3,
         arbitrary: fc.constantFrom(...eventFixtures).chain((name) =>
-          mutated(fixture(name, { event_id: `EvFUZZ${(events += 1)}` }) as Json, keepUrls).map((doc) => ({ kind: 'event', type: 'application/json', body: JSON.stringify(doc) })),
+          mutated(fixture(name, { event_id: `EvFUZZ${(events += 1)}` }) as Json, keepUrls).map((doc) => ({
+            kind: 'event',
+            type: 'application/json',
+            body: JSON.stringify(doc),
+          })),
         ),
       },
       {
@@ -423,20 +598,45 @@ describe('every route under fuzz answers below 500 and the service keeps serving
         arbitrary: fc.constantFrom(...interactiveFixtures).chain((name) =>
           fc
             .oneof(
-              { weight: 4, arbitrary: mutated(fixture(name, { response_url: responseUrl }) as Json, keepUrls).map((doc) => JSON.stringify(doc)) },
-              { weight: 1, arbitrary: fc.oneof(fc.constant('null'), fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 100 })) },
+              {
+                weight: 4,
+                arbitrary: mutated(fixture(name, { response_url: responseUrl }) as Json, keepUrls).map((doc) => JSON.stringify(doc)),
+              },
+              {
+                weight: 1,
+                arbitrary: fc.oneof(
+                  fc.constant('null'),
+                  fc.jsonValue().map((v) => JSON.stringify(v)),
+                  fc.string({ maxLength: 100 }),
+                ),
+              },
             )
-            .map((payload) => ({ kind: 'interactive', type: 'application/x-www-form-urlencoded', body: new URLSearchParams({ payload }).toString() })),
+            .map((payload) => ({
+              kind: 'interactive',
+              type: 'application/x-www-form-urlencoded',
+              body: new URLSearchParams({ payload }).toString(),
+            })),
         ),
       },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('raw'), type: fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data'), body: fc.string({ maxLength: 400 }) }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          kind: fc.constant('raw'),
+          type: fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data'),
+          body: fc.string({ maxLength: 400 }),
+        }),
+      },
     );
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
         const timestamp = Math.floor(Date.now() / 1000);
         const response = await fetch(`${service.url}/slack/events`, {
           method: 'POST',
-          headers: { 'content-type': r.type, 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, r.body) },
+          headers: {
+            'content-type': r.type,
+            'x-slack-request-timestamp': String(timestamp),
+            'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, r.body),
+          },
           body: r.body,
         });
         await response.arrayBuffer();

@@ -83,7 +83,10 @@ export async function waitForOk(url: string, timeoutMs = 15_000): Promise<void> 
  * Scratch space for a test file that runs the CLI: temporary folders, and `serve` children that
  * are stopped (SIGTERM, then awaited) and whose folders are removed after each test.
  */
-export function cliScratch(prefix: string): { tempDir(): string; start(args: string[], options: { cwd: string; env?: Record<string, string> }): RunningCli } {
+export function cliScratch(prefix: string): {
+  tempDir(): string;
+  start(args: string[], options: { cwd: string; env?: Record<string, string> }): RunningCli;
+} {
   const dirs: string[] = [];
   const children: RunningCli[] = [];
   afterEach(async () => {

@@ -19,13 +19,14 @@ import type { Platform } from '../../src/db/schema.js';
 import type { DatabaseLocation } from '../../src/config.js';
 
 const POSTGRES_URL = (process.env.IQSP_TEST_DATABASE_URL ?? '').trim() || undefined;
-if (POSTGRES_URL && !/^postgres(ql)?:\/\//.test(POSTGRES_URL)) throw new Error(`IQSP_TEST_DATABASE_URL must be a postgres:// URL (got "${POSTGRES_URL}")`);
+if (POSTGRES_URL && !/^postgres(ql)?:\/\//.test(POSTGRES_URL))
+  throw new Error(`IQSP_TEST_DATABASE_URL must be a postgres:// URL (got "${POSTGRES_URL}")`);
 
 /** The dialect of this run. */
 export const TEST_DIALECT: Dialect = POSTGRES_URL ? 'postgres' : 'sqlite';
 export const onPostgres = TEST_DIALECT === 'postgres';
 /** For `describe.skipIf(…)` titles and messages: why a test does not run on this pass. */
-export const POSTGRES_ONLY = 'needs PostgreSQL: set IQSP_TEST_DATABASE_URL=postgres://… (CI\'s PostgreSQL pass does)';
+export const POSTGRES_ONLY = "needs PostgreSQL: set IQSP_TEST_DATABASE_URL=postgres://… (CI's PostgreSQL pass does)";
 export const SQLITE_ONLY = 'reads the SQLite files themselves';
 
 /** A database for one test: its DATABASE_URL, empty (not migrated). */
@@ -85,7 +86,9 @@ export async function scratchDatabase(dir: string): Promise<ScratchDatabase> {
 
 /** Where `openDatabase` finds a scratch database. */
 export function databaseLocation(scratch: ScratchDatabase): DatabaseLocation {
-  return scratch.dialect === 'postgres' ? { kind: 'postgres', url: scratch.url } : { kind: 'sqlite', path: scratch.url.slice('sqlite:'.length) };
+  return scratch.dialect === 'postgres'
+    ? { kind: 'postgres', url: scratch.url }
+    : { kind: 'sqlite', path: scratch.url.slice('sqlite:'.length) };
 }
 
 export interface TestDatabase {
@@ -153,8 +156,22 @@ export async function seedAccount(db: Db, platform: Platform, handle = 'acme'): 
   const workspaceId = randomUUID();
   const userId = randomUUID();
   const accountId = randomUUID();
-  await db.insertInto('workspaces').values({ id: workspaceId, chat: 'slack', external_id: `T${randomUUID().slice(0, 8)}`, name: 'Acme', approvals_required: null, created_at: now, updated_at: now }).execute();
-  await db.insertInto('chat_users').values({ id: userId, workspace_id: workspaceId, external_id: 'U123', display_name: 'Ada', created_at: now, updated_at: now }).execute();
+  await db
+    .insertInto('workspaces')
+    .values({
+      id: workspaceId,
+      chat: 'slack',
+      external_id: `T${randomUUID().slice(0, 8)}`,
+      name: 'Acme',
+      approvals_required: null,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await db
+    .insertInto('chat_users')
+    .values({ id: userId, workspace_id: workspaceId, external_id: 'U123', display_name: 'Ada', created_at: now, updated_at: now })
+    .execute();
   await db
     .insertInto('social_accounts')
     .values({

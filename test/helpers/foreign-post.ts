@@ -47,7 +47,12 @@ export async function seedForeignPost(
 export async function foreignPostState(db: Db, post: ForeignPost): Promise<{ status: string; approvals: number; members: string[] }> {
   const row = await db.selectFrom('posts').select('status').where('id', '=', post.postId).executeTakeFirstOrThrow();
   const approvals = await db.selectFrom('approvals').select('id').where('post_id', '=', post.postId).execute();
-  const members = await db.selectFrom('chat_users').select('external_id').where('workspace_id', '=', post.workspaceId).orderBy('external_id').execute();
+  const members = await db
+    .selectFrom('chat_users')
+    .select('external_id')
+    .where('workspace_id', '=', post.workspaceId)
+    .orderBy('external_id')
+    .execute();
   return { status: row.status, approvals: approvals.length, members: members.map((m) => m.external_id) };
 }
 

@@ -2,7 +2,16 @@
  * An in-memory chat surface: what the core says is kept, per user, channel and thread, so
  * tests can read the conversation as a person would see it.
  */
-import type { ChatFile, ChatKind, ChatMessage, ChatPort, ChatUserRef, Invocation, MessageRef, ReactionOnMessage } from '../../src/bots/chat-port.js';
+import type {
+  ChatFile,
+  ChatKind,
+  ChatMessage,
+  ChatPort,
+  ChatUserRef,
+  Invocation,
+  MessageRef,
+  ReactionOnMessage,
+} from '../../src/bots/chat-port.js';
 
 export interface SentMessage {
   id: string;
@@ -68,7 +77,8 @@ export class MemoryChat implements ChatPort {
   /** A person puts ✅ (approve) or ❌ (reject) on a message; the app hears of it only if the test also decides it. */
   react(messageId: string, userExternalId: string, decision: 'approve' | 'reject', isBot = false): void {
     const list = this.reactions.get(messageId) ?? [];
-    if (!list.some((r) => r.userExternalId === userExternalId && r.decision === decision)) list.push({ decision, userExternalId, userName: userExternalId, isBot });
+    if (!list.some((r) => r.userExternalId === userExternalId && r.decision === decision))
+      list.push({ decision, userExternalId, userName: userExternalId, isBot });
     this.reactions.set(messageId, list);
   }
 
@@ -87,12 +97,24 @@ export class MemoryChat implements ChatPort {
     for (;;) {
       const value = predicate();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out; channel so far:\n${this.channel.map((m) => `${m.threadId ? '  ↳ ' : ''}${m.message.text}`).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out; channel so far:\n${this.channel.map((m) => `${m.threadId ? '  ↳ ' : ''}${m.message.text}`).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
 }
 
 export function invocation(userExternalId: string, extra: Partial<Invocation> = {}): Invocation {
-  return { chat: 'slack', workspaceExternalId: 'T1', workspaceName: 'Acme', userExternalId, userName: userExternalId, isAdmin: false, channelId: 'C1', ...extra };
+  return {
+    chat: 'slack',
+    workspaceExternalId: 'T1',
+    workspaceName: 'Acme',
+    userExternalId,
+    userName: userExternalId,
+    isAdmin: false,
+    channelId: 'C1',
+    ...extra,
+  };
 }

@@ -28,7 +28,16 @@ export interface Mp4Options {
 export function mp4Header({ durationMs, width, height }: Mp4Options): Buffer {
   const timescale = 1000;
   const ftyp = box('ftyp', Buffer.from('isom', 'latin1'), u32(512), Buffer.from('isomiso2avc1mp41', 'latin1'));
-  const mvhd = box('mvhd', Buffer.from([0, 0, 0, 0]), u32(0), u32(0), u32(timescale), u32(durationMs), u32(0x00010000), Buffer.alloc(2 + 10 + 36 + 24 + 4 + 2));
+  const mvhd = box(
+    'mvhd',
+    Buffer.from([0, 0, 0, 0]),
+    u32(0),
+    u32(0),
+    u32(timescale),
+    u32(durationMs),
+    u32(0x00010000),
+    Buffer.alloc(2 + 10 + 36 + 24 + 4 + 2),
+  );
   const matrix = Buffer.alloc(36);
   const tkhd = box(
     'tkhd',
@@ -60,7 +69,7 @@ export async function writeMp4(file: string, options: Mp4Options & { sizeBytes?:
     mdatHeader.write('mdat', 4, 'latin1');
     await handle.write(mdatHeader);
     const chunk = Buffer.alloc(Math.min(mdatBody, 8 * 1024 * 1024));
-    for (let written = 0; written < mdatBody; ) {
+    for (let written = 0; written < mdatBody;) {
       const n = Math.min(chunk.length, mdatBody - written);
       await handle.write(chunk, 0, n);
       written += n;

@@ -45,7 +45,8 @@ describe('sandbox APIs', () => {
   }, 30_000);
   afterAll(async () => h?.close());
 
-  const messages = async () => ((await (await fetch(`${h.base}/sandbox/api/state?user=ada`)).json()) as { messages: Array<{ text: string }> }).messages;
+  const messages = async () =>
+    ((await (await fetch(`${h.base}/sandbox/api/state?user=ada`)).json()) as { messages: Array<{ text: string }> }).messages;
 
   it('refuses a chunked upload over 1 MB with 413, runs nothing and keeps no file', async () => {
     const answer = await postChunked(`${h.base}/sandbox/api/command`, multipartCommand('/iqsp help', 3 * MB), {
@@ -66,9 +67,13 @@ describe('sandbox APIs', () => {
   });
 
   it('refuses a chunked JSON body over its limit with 413', async () => {
-    const answer = await postChunked(`${h.base}/sandbox/api/react`, [Buffer.from('{"user":"ada","pad":"'), ...filler(2 * MB), Buffer.from('"}')], {
-      'content-type': 'application/json',
-    });
+    const answer = await postChunked(
+      `${h.base}/sandbox/api/react`,
+      [Buffer.from('{"user":"ada","pad":"'), ...filler(2 * MB), Buffer.from('"}')],
+      {
+        'content-type': 'application/json',
+      },
+    );
     expect(answer.status).toBe(413);
   });
 });
@@ -85,7 +90,14 @@ describe('POST /slack/events', () => {
     const parts = [Buffer.from('token=x&text='), ...filler(2 * MB)];
     const body = Buffer.concat(parts).toString('utf8');
     const headers = { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(timestamp) };
-    expect((await postChunked(`${h.url}/slack/events`, parts, { ...headers, 'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body) })).status).toBe(413);
+    expect(
+      (
+        await postChunked(`${h.url}/slack/events`, parts, {
+          ...headers,
+          'x-slack-signature': slackSignature(SIGNING_SECRET, timestamp, body),
+        })
+      ).status,
+    ).toBe(413);
     expect((await postChunked(`${h.url}/slack/events`, parts, { ...headers, 'x-slack-signature': 'v0=00' })).status).toBe(413);
   });
 });

@@ -14,7 +14,13 @@ export function postChunked(url: string, parts: readonly Buffer[], headers: Reco
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = request(
-      { host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST', headers: { ...headers, 'transfer-encoding': 'chunked' } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: 'POST',
+        headers: { ...headers, 'transfer-encoding': 'chunked' },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');

@@ -54,7 +54,9 @@ describe('browser route rate limits', () => {
   it('limits /oauth/* callbacks on their own, and a forged X-Forwarded-For does not reset the count', async () => {
     const clock = testClock();
     h = await startHarness({ app: { now: clock.now } });
-    const statuses = await flood(`${h.base}/oauth/x/callback?state=forged&code=c`, BROWSER_ROUTE_LIMIT.limit + 5, (i) => ({ 'x-forwarded-for': `203.0.113.${i}` }));
+    const statuses = await flood(`${h.base}/oauth/x/callback?state=forged&code=c`, BROWSER_ROUTE_LIMIT.limit + 5, (i) => ({
+      'x-forwarded-for': `203.0.113.${i}`,
+    }));
     expect(statuses.slice(0, BROWSER_ROUTE_LIMIT.limit).every((s) => s === 400)).toBe(true);
     expect(statuses.slice(BROWSER_ROUTE_LIMIT.limit)).toEqual([429, 429, 429, 429, 429]);
     // /connect keeps counts of its own.
@@ -64,7 +66,9 @@ describe('browser route rate limits', () => {
   it('with TRUST_PROXY, counts each forwarded client address on its own', async () => {
     const clock = testClock();
     h = await startHarness({ app: { now: clock.now }, env: { TRUST_PROXY: 'true' } });
-    const one = await flood(`${h.base}/oauth/x/callback?state=forged`, BROWSER_ROUTE_LIMIT.limit + 1, () => ({ 'x-forwarded-for': '198.51.100.7' }));
+    const one = await flood(`${h.base}/oauth/x/callback?state=forged`, BROWSER_ROUTE_LIMIT.limit + 1, () => ({
+      'x-forwarded-for': '198.51.100.7',
+    }));
     expect(one.at(-1)).toBe(429);
     const other = await fetch(`${h.base}/oauth/x/callback?state=forged`, { headers: { 'x-forwarded-for': '198.51.100.8' } });
     expect(other.status).toBe(400);
@@ -74,7 +78,9 @@ describe('browser route rate limits', () => {
     const clock = testClock();
     h = await startHarness({ app: { now: clock.now }, env: { TRUST_PROXY: 'true' } });
     // A proxy appends the address it saw to whatever X-Forwarded-For the client sent.
-    const statuses = await flood(`${h.base}/connect/not-a-real-token`, BROWSER_ROUTE_LIMIT.limit + 1, (i) => ({ 'x-forwarded-for': `203.0.113.${i}, 198.51.100.7` }));
+    const statuses = await flood(`${h.base}/connect/not-a-real-token`, BROWSER_ROUTE_LIMIT.limit + 1, (i) => ({
+      'x-forwarded-for': `203.0.113.${i}, 198.51.100.7`,
+    }));
     expect(statuses.at(-1)).toBe(429);
   });
 });

@@ -24,18 +24,34 @@ afterEach(async () => {
 });
 
 /** An app in `role` on a fresh database (or on `databaseUrl`), with its log lines. */
-async function appInRole(role: Role, env: Record<string, string> = {}): Promise<{ app: RunningApp; base: string; logs: () => Array<Record<string, unknown>> }> {
+async function appInRole(
+  role: Role,
+  env: Record<string, string> = {},
+): Promise<{ app: RunningApp; base: string; logs: () => Array<Record<string, unknown>> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-role-'));
   let database: ScratchDatabase | undefined;
   if (!env.DATABASE_URL) database = await scratchDatabase(dir);
   const port = await freePort();
   const lines: string[] = [];
-  const config = loadConfig({ PORT: String(port), DATABASE_URL: database?.url ?? '', MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: randomBytes(32).toString('base64'), ...env }, dir);
-  const app = await startApp(config, createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })), {
-    role,
-    worker: { pollMs: 20, leaseMs: 3_000, backoffBaseMs: 50 },
-    publisherTuning: { pollIntervalMs: 5, maxWaitMs: 10_000 },
-  });
+  const config = loadConfig(
+    {
+      PORT: String(port),
+      DATABASE_URL: database?.url ?? '',
+      MEDIA_DIR: path.join(dir, 'media'),
+      VAULT_KEY: randomBytes(32).toString('base64'),
+      ...env,
+    },
+    dir,
+  );
+  const app = await startApp(
+    config,
+    createLogger('info', new Writable({ write: (chunk, _encoding, done) => (lines.push(String(chunk)), done()) })),
+    {
+      role,
+      worker: { pollMs: 20, leaseMs: 3_000, backoffBaseMs: 50 },
+      publisherTuning: { pollIntervalMs: 5, maxWaitMs: 10_000 },
+    },
+  );
   cleanups.push(async () => {
     await app.stop('test over');
     await database?.drop();
@@ -66,7 +82,7 @@ describe('serve --role', () => {
     }
   });
 
-  it('web answers the product\'s routes and runs no worker and no cron', async () => {
+  it("web answers the product's routes and runs no worker and no cron", async () => {
     const { base, logs } = await appInRole('web');
     expect(listening(logs())).toMatchObject({ role: 'web', runs: [] });
     const link = await fetch(`${base}/connect/some-token`, { redirect: 'manual' });
@@ -93,14 +109,29 @@ describe.skipIf(!onPostgres)(`a web instance and a worker instance on one databa
   it('a post requested and approved through the web instance is published by the worker instance', async () => {
     h = await startHarness({ app: { role: 'web' } });
     expect((await h.connect('x')).status).toBe(200);
-    const worker = await appInRole('worker', { ...h.sims.env, DATABASE_URL: h.databaseUrl, MEDIA_DIR: path.join(h.dir, 'media'), VAULT_KEY: h.app.services.config.vault.key!.toString('base64') });
+    const worker = await appInRole('worker', {
+      ...h.sims.env,
+      DATABASE_URL: h.databaseUrl,
+      MEDIA_DIR: path.join(h.dir, 'media'),
+      VAULT_KEY: h.app.services.config.vault.key!.toString('base64'),
+    });
 
-    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
     const reply = await h.run('U_ADA', 'post x Published by the worker', {}, [{ name: 'split.png', body: png }]);
     const postId = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
     expect(postId, reply.message.text).toBeDefined();
     const approval = h.chat.channel.find((m) => !m.threadId && m.message.text.startsWith(`Post ${postId} from`))!;
-    await h.app.core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId: approval.id, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' });
+    await h.app.core.posts.decide({
+      chat: 'slack',
+      workspaceExternalId: 'T1',
+      messageId: approval.id,
+      userExternalId: 'U_BOB',
+      isBot: false,
+      decision: 'approve',
+      via: 'reaction',
+    });
 
     // The worker marks the target published, then closes its job: wait for both.
     const db = h.app.services.db;

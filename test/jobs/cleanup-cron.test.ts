@@ -27,7 +27,10 @@ interface Instance {
 }
 
 async function startInstance(database: TestDatabase, vaultKey: string): Promise<Instance> {
-  const config = loadConfig({ DATABASE_URL: database.url, MEDIA_DIR: path.join(database.dir, 'media'), VAULT_KEY: vaultKey, CLEANUP_CRON: '* * * * * *' }, database.dir);
+  const config = loadConfig(
+    { DATABASE_URL: database.url, MEDIA_DIR: path.join(database.dir, 'media'), VAULT_KEY: vaultKey, CLEANUP_CRON: '* * * * * *' },
+    database.dir,
+  );
   const logs: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }));
   const services = await openServices(config, logger);
@@ -38,7 +41,10 @@ async function startInstance(database: TestDatabase, vaultKey: string): Promise<
 
 /** The ticks an instance ran, from its "cleanup ran" log lines. */
 function ticksRun(instance: Instance): string[] {
-  return instance.logs.map((line) => JSON.parse(line) as { msg: string; tick?: string }).filter((entry) => entry.msg === 'cleanup ran').map((entry) => entry.tick!);
+  return instance.logs
+    .map((line) => JSON.parse(line) as { msg: string; tick?: string })
+    .filter((entry) => entry.msg === 'cleanup ran')
+    .map((entry) => entry.tick!);
 }
 
 describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ONLY})`, () => {

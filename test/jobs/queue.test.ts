@@ -12,7 +12,14 @@ afterEach(async () => {
   await t.close();
 });
 
-const job = (key: string, group = 'x', runAt?: Date) => ({ queue: 'publish', dedupeKey: key, groupKey: group, payload: { key }, maxAttempts: 3, runAt });
+const job = (key: string, group = 'x', runAt?: Date) => ({
+  queue: 'publish',
+  dedupeKey: key,
+  groupKey: group,
+  payload: { key },
+  maxAttempts: 3,
+  runAt,
+});
 
 describe('JobQueue', () => {
   it('enqueues a job once per dedupe key and claims only due jobs', async () => {
@@ -69,7 +76,16 @@ describe('JobQueue', () => {
     const q = new JobQueue(t.db);
     for (let i = 0; i < 5; i += 1) await q.enqueue(job(`x${i}`, 'x'));
     for (let i = 0; i < 5; i += 1) await q.enqueue(job(`t${i}`, 'tiktok'));
-    const claimed = await q.claim('publish', 'w', 10_000, 10, new Map([['x', 2], ['tiktok', 1]]));
+    const claimed = await q.claim(
+      'publish',
+      'w',
+      10_000,
+      10,
+      new Map([
+        ['x', 2],
+        ['tiktok', 1],
+      ]),
+    );
     expect(claimed.filter((j) => j.groupKey === 'x')).toHaveLength(2);
     expect(claimed.filter((j) => j.groupKey === 'tiktok')).toHaveLength(1);
   });
@@ -131,7 +147,8 @@ describe('JobQueue fencing', () => {
       await skewed.enqueue(job('a'));
       const [claim] = await skewed.claim('publish', 'skewed', 10_000, 1);
       expect(claim).toBeDefined();
-      const leaseEnd = async () => Date.parse((await t.db.selectFrom('jobs').select('lease_expires_at').executeTakeFirstOrThrow()).lease_expires_at!);
+      const leaseEnd = async () =>
+        Date.parse((await t.db.selectFrom('jobs').select('lease_expires_at').executeTakeFirstOrThrow()).lease_expires_at!);
       expect(Math.abs((await leaseEnd()) - (realNow() + 10_000))).toBeLessThan(2_000);
       // An instance whose clock is right does not take it while the lease runs.
       vi.setSystemTime(realNow());
@@ -257,7 +274,9 @@ describe.skipIf(!onPostgres)(`across instances (${POSTGRES_ONLY})`, () => {
     const taken: string[] = [];
     for (let round = 0; round < 50; round += 1) {
       const results = await Promise.all(
-        ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((owner, i) => queues[i < 3 ? 0 : 1]!.claim('publish', owner, 10_000, 7, new Map([['x', 3]]))),
+        ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((owner, i) =>
+          queues[i < 3 ? 0 : 1]!.claim('publish', owner, 10_000, 7, new Map([['x', 3]])),
+        ),
       );
       const ids = results.flat().map((j) => j.id);
       if (ids.length === 0) break;

@@ -29,7 +29,9 @@ let s3: S3Simulator;
 let png: Buffer;
 beforeAll(async () => {
   s3 = await new S3Simulator({ buckets: [BUCKET] }).start();
-  png = await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 200, g: 10, b: 10, alpha: 0.5 } } }).png().toBuffer();
+  png = await sharp({ create: { width: 64, height: 64, channels: 4, background: { r: 200, g: 10, b: 10, alpha: 0.5 } } })
+    .png()
+    .toBuffer();
 });
 afterAll(async () => {
   await s3.close();
@@ -59,7 +61,12 @@ interface World {
 async function world(kind: StoreKind): Promise<World> {
   t = await testDatabase();
   const mediaDir = path.join(t.dir, 'media');
-  const env = { DATABASE_URL: t.url, MEDIA_DIR: mediaDir, VAULT_KEY: randomBytes(32).toString('base64'), ...(kind === 's3' ? { ...s3.env(), S3_PREFIX: `${randomUUID()}/` } : {}) };
+  const env = {
+    DATABASE_URL: t.url,
+    MEDIA_DIR: mediaDir,
+    VAULT_KEY: randomBytes(32).toString('base64'),
+    ...(kind === 's3' ? { ...s3.env(), S3_PREFIX: `${randomUUID()}/` } : {}),
+  };
   const config = loadConfig(env, t.dir);
   services = await openServices(config, createLogger('silent'));
   const clock = { now: new Date() };
@@ -143,11 +150,18 @@ async function unfinishedWrites(w: World, kind: StoreKind): Promise<{ files: str
   if (kind === 'local') return { files, uploads: () => 0 };
 
   const prefix = w.services.config.mediaStore.kind === 's3' ? (w.services.config.mediaStore.prefix ?? '') : '';
-  const client = new S3Client({ region: s3.region, endpoint: s3.url, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  const client = new S3Client({
+    region: s3.region,
+    endpoint: s3.url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
   try {
     const key = `${prefix}${randomUUID()}`;
     const created = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: key }));
-    await client.send(new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: created.UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 7) }));
+    await client.send(
+      new UploadPartCommand({ Bucket: BUCKET, Key: key, UploadId: created.UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 7) }),
+    );
     // Not IQSP's: another application's object and upload in the same bucket, outside the prefix.
     await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `elsewhere/${randomUUID()}`, Body: 'not ours' }));
     await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `elsewhere/${randomUUID()}` }));
@@ -167,7 +181,11 @@ for (const kind of ['local', 's3'] as const) {
       const live = await imageWithCopy(w);
       // An orphaned copy: its original was deleted (row marked, file gone) while the copy stayed.
       const orphaned = await imageWithCopy(w);
-      await w.services.db.updateTable('media').set({ deleted_at: isoNow(w.clock.now) }).where('id', '=', orphaned.originalId).execute();
+      await w.services.db
+        .updateTable('media')
+        .set({ deleted_at: isoNow(w.clock.now) })
+        .where('id', '=', orphaned.originalId)
+        .execute();
       await w.core.mediaStore.delete(orphaned.originalId);
       // A copy whose original row was removed outright: the copy's row went with it (cascade), its file stayed.
       const cascaded = await imageWithCopy(w);
@@ -178,7 +196,11 @@ for (const kind of ['local', 's3'] as const) {
       await w.core.mediaStore.put(rowless, Readable.from([png]), 1024 * 1024);
       // A row marked deleted whose file a crash left behind.
       const markedOnly = await imageWithCopy(w);
-      await w.services.db.updateTable('media').set({ deleted_at: isoNow(w.clock.now) }).where('id', 'in', [markedOnly.originalId, markedOnly.copyId]).execute();
+      await w.services.db
+        .updateTable('media')
+        .set({ deleted_at: isoNow(w.clock.now) })
+        .where('id', 'in', [markedOnly.originalId, markedOnly.copyId])
+        .execute();
       // Interrupted writes, and a file IQSP did not make.
       const unfinished = await unfinishedWrites(w, kind);
       const foreign = path.join(w.mediaDir, 'README.txt');
@@ -191,7 +213,8 @@ for (const kind of ['local', 's3'] as const) {
       expect(early.mediaDeleted).toEqual([]);
       expect(early.unfinishedWritesRemoved).toBe(0);
       expect(early.unreferencedFilesRemoved).toBe(0);
-      for (const key of [live.originalId, live.copyId, orphaned.copyId, cascaded.copyId, rowless, markedOnly.originalId]) expect(await w.stored(key), key).toBe(true);
+      for (const key of [live.originalId, live.copyId, orphaned.copyId, cascaded.copyId, rowless, markedOnly.originalId])
+        expect(await w.stored(key), key).toBe(true);
       for (const file of unfinished.files) expect(existsSync(file), file).toBe(true);
 
       w.clock.now = new Date(started + 61 * MINUTE);
@@ -203,7 +226,8 @@ for (const kind of ['local', 's3'] as const) {
 
       expect(await w.stored(live.originalId)).toBe(true);
       expect(await w.stored(live.copyId)).toBe(true);
-      for (const key of [orphaned.copyId, cascaded.copyId, rowless, markedOnly.originalId, markedOnly.copyId]) expect(await w.stored(key), key).toBe(false);
+      for (const key of [orphaned.copyId, cascaded.copyId, rowless, markedOnly.originalId, markedOnly.copyId])
+        expect(await w.stored(key), key).toBe(false);
       for (const file of unfinished.files) expect(existsSync(file), file).toBe(false);
       expect(unfinished.uploads()).toBe(0);
       expect(existsSync(foreign)).toBe(true);
@@ -211,9 +235,18 @@ for (const kind of ['local', 's3'] as const) {
         expect(s3.objectKeys(BUCKET).filter((k) => k.startsWith('elsewhere/'))).toHaveLength(1);
         expect(s3.pendingUploads().filter((u) => u.key.startsWith('elsewhere/')).length).toBeGreaterThanOrEqual(1);
       }
-      const copyRow = await w.services.db.selectFrom('media').select('deleted_at').where('id', '=', orphaned.copyId).executeTakeFirstOrThrow();
+      const copyRow = await w.services.db
+        .selectFrom('media')
+        .select('deleted_at')
+        .where('id', '=', orphaned.copyId)
+        .executeTakeFirstOrThrow();
       expect(copyRow.deleted_at).not.toBeNull();
-      const audit = await w.services.db.selectFrom('audit_log').select('detail').where('action', '=', 'media.deleted').where('subject_id', '=', orphaned.copyId).execute();
+      const audit = await w.services.db
+        .selectFrom('audit_log')
+        .select('detail')
+        .where('action', '=', 'media.deleted')
+        .where('subject_id', '=', orphaned.copyId)
+        .execute();
       expect(audit).toHaveLength(1);
 
       // A second run finds nothing more.

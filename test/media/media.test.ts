@@ -19,7 +19,9 @@ let filesHost: string;
 const seenAuth: Array<string | undefined> = [];
 
 beforeAll(async () => {
-  png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toBuffer();
+  png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } })
+    .png()
+    .toBuffer();
   files = createServer((req, res) => {
     seenAuth.push(req.headers.authorization);
     if (req.url === '/photo.png') return res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
@@ -71,7 +73,10 @@ afterEach(async () => {
 
 describe('media intake', () => {
   it('downloads with the credentials, types from bytes, hashes, measures and stores', async () => {
-    const info = await media.intake({ url: `http://${filesHost}/photo.png`, headers: { authorization: 'Bearer xoxb-test' }, originalName: 'photo.png' }, owner);
+    const info = await media.intake(
+      { url: `http://${filesHost}/photo.png`, headers: { authorization: 'Bearer xoxb-test' }, originalName: 'photo.png' },
+      owner,
+    );
     expect(info).toMatchObject({ kind: 'image', mimeType: 'image/png', width: 300, height: 200, sizeBytes: png.length });
     expect(info.sha256).toBe(createHash('sha256').update(png).digest('hex'));
     expect(seenAuth).toEqual(['Bearer xoxb-test']);
@@ -117,7 +122,12 @@ describe('GET|HEAD /media/:token', () => {
   let server: Server;
   let base: string;
   beforeEach(async () => {
-    const app = createHttpApp({ db: t.db, logger: createLogger('silent'), metrics: createMetrics(), routes: [mediaRoutes({ media, store, signer })] });
+    const app = createHttpApp({
+      db: t.db,
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      routes: [mediaRoutes({ media, store, signer })],
+    });
     server = app.listen(0);
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -155,7 +165,9 @@ describe('GET|HEAD /media/:token', () => {
 
   it('answers 404 for a forged, expired, or deleted token', async () => {
     const info = await media.intake({ url: `http://${filesHost}/photo.png`, originalName: 'photo.png' }, owner);
-    const token = pathOf(await media.publicUrl(info)).split('/').pop()!;
+    const token = pathOf(await media.publicUrl(info))
+      .split('/')
+      .pop()!;
     expect((await fetch(`${base}/media/${token.slice(0, -2)}xx`)).status).toBe(404);
     expect((await fetch(`${base}/media/${signer.sign(info.id, new Date(Date.now() - 1000))}`)).status).toBe(404);
     expect((await fetch(`${base}/media/${token}`)).status).toBe(200);

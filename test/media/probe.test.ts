@@ -11,7 +11,9 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-probe-'));
 describe('probeFile', () => {
   it('reads type and dimensions of images from their bytes, whatever the name says', async () => {
     const file = path.join(dir, 'photo.gif'); // a PNG named .gif
-    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#336699' } }).png().toFile(file);
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: '#336699' } })
+      .png()
+      .toFile(file);
     expect(await probeFile(file)).toEqual({ mimeType: 'image/png', kind: 'image', width: 640, height: 480 });
   });
 

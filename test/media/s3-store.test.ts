@@ -36,7 +36,11 @@ let tmp: string;
 const stores: S3MediaStore[] = [];
 
 beforeAll(async () => {
-  s3 = await new S3Simulator({ buckets: [BUCKET, 'other-bucket'], region: 'eu-west-1', now: () => new Date(Date.now() + clockOffsetMs) }).start();
+  s3 = await new S3Simulator({
+    buckets: [BUCKET, 'other-bucket'],
+    region: 'eu-west-1',
+    now: () => new Date(Date.now() + clockOffsetMs),
+  }).start();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'iqsp-s3-test-'));
 });
 afterAll(async () => {
@@ -95,7 +99,7 @@ async function writeRandomFile(name: string, bytes: number): Promise<{ file: str
   const buffer = Buffer.alloc(MiB);
   const handle = await open(file, 'w');
   try {
-    for (let written = 0; written < bytes; ) {
+    for (let written = 0; written < bytes;) {
       const n = Math.min(buffer.length, bytes - written);
       randomFillSync(buffer, 0, n);
       hash.update(buffer.subarray(0, n));
@@ -217,7 +221,12 @@ describe('S3MediaStore against the S3 simulator', () => {
     const keys = Array.from({ length: 5 }, () => randomUUID()).sort();
     for (const key of keys) await store.put(key, Readable.from([Buffer.from(key)]), 100);
     // Under the prefix but not a key IQSP makes, and outside the prefix: neither is listed.
-    const client = new S3Client({ region: s3.region, endpoint: s3.url, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const client = new S3Client({
+      region: s3.region,
+      endpoint: s3.url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
     const cleanups: Array<() => Promise<unknown>> = [];
     try {
       await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt`, Body: 'x' }));
@@ -229,9 +238,12 @@ describe('S3MediaStore against the S3 simulator', () => {
       expect(operations().filter((o) => o === 'ListObjectsV2')).toHaveLength(3);
 
       const open = [];
-      for (let i = 0; i < 3; i += 1) open.push((await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}${randomUUID()}` }))).UploadId);
+      for (let i = 0; i < 3; i += 1)
+        open.push((await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}${randomUUID()}` }))).UploadId);
       const foreign = await client.send(new CreateMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt` }));
-      cleanups.push(() => client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt`, UploadId: foreign.UploadId })));
+      cleanups.push(() =>
+        client.send(new AbortMultipartUploadCommand({ Bucket: BUCKET, Key: `${prefix}notes.txt`, UploadId: foreign.UploadId })),
+      );
       const ours = () => s3.pendingUploads().filter((u) => u.key.startsWith(prefix));
       expect(await store.removeUnfinished(new Date(Date.now() - 60_000))).toBe(0);
       expect(ours()).toHaveLength(4);
@@ -344,7 +356,12 @@ describe('S3MediaStore against the S3 simulator', () => {
 
 describe('the S3 simulator checks what S3 checks', () => {
   const client = () =>
-    new S3Client({ region: s3.region, endpoint: s3.url, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    new S3Client({
+      region: s3.region,
+      endpoint: s3.url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
 
   it('refuses unsigned requests, wrong checksums and wrong Content-MD5', async () => {
     const anonymous = await fetch(`${s3.url}/${BUCKET}/anything`);
@@ -354,9 +371,22 @@ describe('the S3 simulator checks what S3 checks', () => {
 
     const sdk = client();
     try {
-      await expect(sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-1', Body: Buffer.from('hello'), ChecksumCRC32: 'AAAAAA==' }))).rejects.toMatchObject({ name: 'BadDigest' });
-      await expect(sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-1', Body: Buffer.from('hello'), ContentMD5: Buffer.alloc(16).toString('base64') }))).rejects.toMatchObject({ name: 'BadDigest' });
-      await expect(sdk.send(new PutObjectCommand({ Bucket: 'missing-bucket', Key: 'bad-1', Body: Buffer.from('hello') }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+      await expect(
+        sdk.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'bad-1', Body: Buffer.from('hello'), ChecksumCRC32: 'AAAAAA==' })),
+      ).rejects.toMatchObject({ name: 'BadDigest' });
+      await expect(
+        sdk.send(
+          new PutObjectCommand({
+            Bucket: BUCKET,
+            Key: 'bad-1',
+            Body: Buffer.from('hello'),
+            ContentMD5: Buffer.alloc(16).toString('base64'),
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'BadDigest' });
+      await expect(
+        sdk.send(new PutObjectCommand({ Bucket: 'missing-bucket', Key: 'bad-1', Body: Buffer.from('hello') })),
+      ).rejects.toMatchObject({ name: 'NoSuchBucket' });
     } finally {
       sdk.destroy();
     }
@@ -367,7 +397,12 @@ describe('the S3 simulator checks what S3 checks', () => {
     const tiny = new S3Simulator({ minPartBytes: 10 * MiB });
     await tiny.start();
     try {
-      const tinyStore = storeFor({ partSizeBytes: 5 * MiB, endpoint: tiny.url, region: tiny.region, credentials: { accessKeyId: tiny.accessKeyId, secretAccessKey: tiny.secretAccessKey } });
+      const tinyStore = storeFor({
+        partSizeBytes: 5 * MiB,
+        endpoint: tiny.url,
+        region: tiny.region,
+        credentials: { accessKeyId: tiny.accessKeyId, secretAccessKey: tiny.secretAccessKey },
+      });
       const { file } = await writeRandomFile('small-parts.bin', 11 * MiB);
       await expect(tinyStore.putFile('parts-1', file)).rejects.toMatchObject({ name: 'EntityTooSmall' });
       expect(tiny.pendingUploads()).toEqual([]);
@@ -416,14 +451,30 @@ describe('configuration', () => {
       prefix: 'iqsp/',
       presignedRedirect: true,
     });
-    expect(integrationSummary(config).media).toBe('s3://acme-iqsp/iqsp/ at https://minio.acme.internal:9000, served by presigned redirects');
+    expect(integrationSummary(config).media).toBe(
+      's3://acme-iqsp/iqsp/ at https://minio.acme.internal:9000, served by presigned redirects',
+    );
     expect(JSON.stringify(integrationSummary(config))).not.toContain('secret');
   });
 
   it('uses AWS S3 with virtual-hosted addressing and the default credential chain when only bucket and region are set', () => {
     const config = loadConfig({ MEDIA_STORE: 's3', S3_BUCKET: 'acme-iqsp', S3_REGION: 'us-east-2' });
-    expect(config.mediaStore).toMatchObject({ endpoint: undefined, forcePathStyle: false, credentials: undefined, prefix: '', presignedRedirect: false });
-    expect(loadConfig({ MEDIA_STORE: 's3', S3_BUCKET: 'b-1', S3_REGION: 'auto', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'false' }).mediaStore).toMatchObject({
+    expect(config.mediaStore).toMatchObject({
+      endpoint: undefined,
+      forcePathStyle: false,
+      credentials: undefined,
+      prefix: '',
+      presignedRedirect: false,
+    });
+    expect(
+      loadConfig({
+        MEDIA_STORE: 's3',
+        S3_BUCKET: 'b-1',
+        S3_REGION: 'auto',
+        S3_ENDPOINT: 'http://127.0.0.1:9000',
+        S3_FORCE_PATH_STYLE: 'false',
+      }).mediaStore,
+    ).toMatchObject({
       forcePathStyle: false,
     });
   });
@@ -439,7 +490,11 @@ describe('configuration', () => {
     [{ S3_FORCE_PATH_STYLE: 'yes' }, 'S3_FORCE_PATH_STYLE', /true or false/],
     [{ S3_PRESIGNED_REDIRECT: '1' }, 'S3_PRESIGNED_REDIRECT', /true or false/],
     [{ S3_PREFIX: '/media' }, 'S3_PREFIX', /not starting with "\/"/],
-    [{ MEDIA_STORE: 's3', S3_BUCKET: 'acme', S3_REGION: 'eu-west-1', S3_ACCESS_KEY_ID: 'AKIA1' }, 'S3_SECRET_ACCESS_KEY', /must be set when S3_ACCESS_KEY_ID is set/],
+    [
+      { MEDIA_STORE: 's3', S3_BUCKET: 'acme', S3_REGION: 'eu-west-1', S3_ACCESS_KEY_ID: 'AKIA1' },
+      'S3_SECRET_ACCESS_KEY',
+      /must be set when S3_ACCESS_KEY_ID is set/,
+    ],
     [{ S3_SECRET_ACCESS_KEY: 'secret' }, 'S3_ACCESS_KEY_ID', /must be set when S3_SECRET_ACCESS_KEY is set/],
   ])('refuses %o naming %s', (env, variable, problem) => {
     const error = errorOf(env as Record<string, string>);
@@ -450,7 +505,10 @@ describe('configuration', () => {
   });
 
   it('stops the CLI with exit 2 and one line naming the variable', async () => {
-    const result = await runCli(['migrate'], { cwd: mkdtempSync(path.join(os.tmpdir(), 'iqsp-cli-')), env: { MEDIA_STORE: 's3', S3_REGION: 'eu-west-1' } });
+    const result = await runCli(['migrate'], {
+      cwd: mkdtempSync(path.join(os.tmpdir(), 'iqsp-cli-')),
+      env: { MEDIA_STORE: 's3', S3_REGION: 'eu-west-1' },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^iqsp: S3_BUCKET: must be set when MEDIA_STORE=s3/);
@@ -476,7 +534,9 @@ describe('GET|HEAD /media/:token served from S3', () => {
   const signer = new MediaUrlSigner(Buffer.alloc(32, 9));
 
   beforeAll(async () => {
-    png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toBuffer();
+    png = await sharp({ create: { width: 300, height: 200, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } })
+      .png()
+      .toBuffer();
     files = createServer((req, res) => {
       if (req.url === '/photo.png') return res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length }).end(png);
       res.writeHead(404).end();
@@ -504,7 +564,12 @@ describe('GET|HEAD /media/:token served from S3', () => {
       maxBytes: 512 * 1024,
       allowedHosts: [filesHost],
     });
-    const app = createHttpApp({ db: t.db, logger: createLogger('silent'), metrics: createMetrics(), routes: [mediaRoutes({ media, store, signer })] });
+    const app = createHttpApp({
+      db: t.db,
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      routes: [mediaRoutes({ media, store, signer })],
+    });
     server = app.listen(0);
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -513,7 +578,10 @@ describe('GET|HEAD /media/:token served from S3', () => {
 
   async function intake(media: MediaService): Promise<{ info: MediaInfo; id: string; url: string }> {
     const owner = await seedAccount(t.db, 'x');
-    const info = await media.intake({ url: `http://${filesHost}/photo.png`, originalName: 'photo.png' }, { workspaceId: owner.workspaceId, uploadedById: owner.userId });
+    const info = await media.intake(
+      { url: `http://${filesHost}/photo.png`, originalName: 'photo.png' },
+      { workspaceId: owner.workspaceId, uploadedById: owner.userId },
+    );
     return { info, id: info.id, url: base + new URL(await media.publicUrl(info)).pathname };
   }
 

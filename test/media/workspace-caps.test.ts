@@ -25,7 +25,10 @@ afterEach(async () => {
   h = undefined;
 });
 
-const png = () => sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } }).png().toBuffer();
+const png = () =>
+  sharp({ create: { width: 600, height: 600, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer();
 
 it('refuses a download past the concurrent downloads of one workspace, naming the limit', async () => {
   h = await startHarness();
@@ -39,7 +42,9 @@ it('refuses a download past the concurrent downloads of one workspace, naming th
   const host = `127.0.0.1:${(slow.address() as AddressInfo).port}`;
   h.app.core.media.allowHost(host);
   const postWithFile = (user: string, workspace = 'T1') =>
-    h!.app.core.commands.runText(invocation(user, { workspaceExternalId: workspace }), 'post x Held download', [{ url: `http://${host}/${randomUUID()}.png`, originalName: 'held.png' }]);
+    h!.app.core.commands.runText(invocation(user, { workspaceExternalId: workspace }), 'post x Held download', [
+      { url: `http://${host}/${randomUUID()}.png`, originalName: 'held.png' },
+    ]);
 
   const { concurrentDownloads } = WORKSPACE_MEDIA_CAPS;
   expect(concurrentDownloads).toBe(4);
@@ -49,7 +54,9 @@ it('refuses a download past the concurrent downloads of one workspace, naming th
   // Refused at once, not held like the others.
   const refused = await Promise.race([
     postWithFile('U_LATE'),
-    new Promise<{ message: { text: string } }>((resolve) => setTimeout(() => resolve({ message: { text: 'still downloading after 5 s' } }), 5_000)),
+    new Promise<{ message: { text: string } }>((resolve) =>
+      setTimeout(() => resolve({ message: { text: 'still downloading after 5 s' } }), 5_000),
+    ),
   ]);
   expect(refused.message.text).toContain(
     '"held.png" was not downloaded: this workspace already has 4 files downloading, the most IQSP downloads at once for one workspace; send it again once they are done.',
@@ -115,16 +122,24 @@ it('refuses media that would take the workspace past its stored bytes, naming th
   await new Promise<void>((resolve) => slow!.listen(0, '127.0.0.1', resolve));
   const host = `127.0.0.1:${(slow.address() as AddressInfo).port}`;
   h.app.core.media.allowHost(host);
-  const streamed = await h.app.core.commands.runText(invocation('U_ADA'), 'post x Too much, streamed', [{ url: `http://${host}/photo.png`, originalName: 'streamed.png' }]);
-  expect(streamed.message.text).toContain('"streamed.png" does not fit: this workspace keeps at most 5.0 GB of media and has 100 bytes left');
+  const streamed = await h.app.core.commands.runText(invocation('U_ADA'), 'post x Too much, streamed', [
+    { url: `http://${host}/photo.png`, originalName: 'streamed.png' },
+  ]);
+  expect(streamed.message.text).toContain(
+    '"streamed.png" does not fit: this workspace keeps at most 5.0 GB of media and has 100 bytes left',
+  );
   expect((await db.selectFrom('posts').select('id').execute()).length).toBe(0);
   expect((await db.selectFrom('media').select('id').execute()).length).toBe(1);
 
   // Another workspace is not counted against it.
-  expect((await h.run('U_ZED', 'post x Elsewhere', { workspaceExternalId: 'T2' }, [{ name: 'photo.png', body: image }])).message.text).not.toContain('does not fit');
+  expect(
+    (await h.run('U_ZED', 'post x Elsewhere', { workspaceExternalId: 'T2' }, [{ name: 'photo.png', body: image }])).message.text,
+  ).not.toContain('does not fit');
 
   await db.updateTable('media').set({ deleted_at: now }).where('workspace_id', '=', workspaceId).execute();
-  expect((await h.run('U_ADA', 'post x Fits now', {}, [{ name: 'photo.png', body: image }])).message.text).toMatch(/is waiting for approval/);
+  expect((await h.run('U_ADA', 'post x Fits now', {}, [{ name: 'photo.png', body: image }])).message.text).toMatch(
+    /is waiting for approval/,
+  );
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {

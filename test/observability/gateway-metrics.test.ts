@@ -43,7 +43,10 @@ async function gatewayInstance(): Promise<RunningApp> {
     },
     dir!,
   );
-  const app = await startApp(config, createLogger('silent'), { role: 'gateway', surfaces: [discordSurfaceFactory({ gatewayLease: LEASE })] });
+  const app = await startApp(config, createLogger('silent'), {
+    role: 'gateway',
+    surfaces: [discordSurfaceFactory({ gatewayLease: LEASE })],
+  });
   apps.push(app);
   return app;
 }

@@ -71,7 +71,9 @@ describe('redaction', () => {
 describe('Discord interaction tokens', () => {
   it('are redacted from webhook and callback paths', () => {
     const token = 'aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDpzZWNyZXQtdG9rZW4tdmFsdWU';
-    expect(redactText(`PATCH /webhooks/1234567890/${token}/messages/@original`)).toBe('PATCH /webhooks/1234567890/[redacted]/messages/@original');
+    expect(redactText(`PATCH /webhooks/1234567890/${token}/messages/@original`)).toBe(
+      'PATCH /webhooks/1234567890/[redacted]/messages/@original',
+    );
     expect(redactText(`POST /interactions/99887766/${token}/callback`)).toBe('POST /interactions/99887766/[redacted]/callback');
   });
 });

@@ -33,7 +33,10 @@ async function twoInstances(): Promise<[RunningApp, RunningApp]> {
   });
   const vaultKey = randomBytes(32).toString('base64');
   const start = async (): Promise<RunningApp> => {
-    const config = loadConfig({ PORT: String(await freePort()), DATABASE_URL: database.url, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: vaultKey }, dir);
+    const config = loadConfig(
+      { PORT: String(await freePort()), DATABASE_URL: database.url, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: vaultKey },
+      dir,
+    );
     const app = await startApp(config, createLogger('silent'), { role: 'web' });
     cleanups.push(() => app.stop('test over'));
     return app;
@@ -65,29 +68,69 @@ describe('/metrics from the shared database', () => {
     // Instance a queues work: two due (one waiting 90 s), one for later, one running.
     const db = a.services.db;
     const queue = a.core.queue;
-    const job = (dedupeKey: string, runAt: Date) => queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey, groupKey: 'x', payload: {}, runAt, maxAttempts: 5 });
+    const job = (dedupeKey: string, runAt: Date) =>
+      queue.enqueue({ queue: PUBLISH_QUEUE, dedupeKey, groupKey: 'x', payload: {}, runAt, maxAttempts: 5 });
     const now = Date.now();
     await job('due-1', new Date(now - 90_000));
     await job('due-2', new Date(now - 5_000));
     await job('later', new Date(now + 3600_000));
     await job('running', new Date(now - 1_000));
-    await db.updateTable('jobs').set({ status: 'running', lease_owner: 'some-worker', lease_expires_at: isoNow(new Date(now + 15_000)) }).where('dedupe_key', '=', 'running').execute();
+    await db
+      .updateTable('jobs')
+      .set({ status: 'running', lease_owner: 'some-worker', lease_expires_at: isoNow(new Date(now + 15_000)) })
+      .where('dedupe_key', '=', 'running')
+      .execute();
 
     // Targets in several states, and an account that needs reconnecting.
     const { workspaceId, userId, accountId } = await seedAccount(db, 'x');
     await seedAccount(db, 'tiktok');
-    await db.updateTable('social_accounts').set({ status: 'needs_reconnect', status_reason: 'the token was revoked' }).where('id', '=', accountId).execute();
+    await db
+      .updateTable('social_accounts')
+      .set({ status: 'needs_reconnect', status_reason: 'the token was revoked' })
+      .where('id', '=', accountId)
+      .execute();
     const postId = randomUUID().slice(0, 8).toUpperCase();
     const at = isoNow();
     await db
       .insertInto('posts')
-      .values({ id: postId, workspace_id: workspaceId, requester_id: userId, caption: 'c', status: 'publishing', approvals_required: 1, channel_id: 'C1', approval_message_id: null, thread_id: null, progress_message_id: null, created_at: at, updated_at: at, approval_expires_at: at, decided_at: at, finished_at: null })
+      .values({
+        id: postId,
+        workspace_id: workspaceId,
+        requester_id: userId,
+        caption: 'c',
+        status: 'publishing',
+        approvals_required: 1,
+        channel_id: 'C1',
+        approval_message_id: null,
+        thread_id: null,
+        progress_message_id: null,
+        created_at: at,
+        updated_at: at,
+        approval_expires_at: at,
+        decided_at: at,
+        finished_at: null,
+      })
       .execute();
     const statuses: TargetStatus[] = ['published', 'published', 'failed', 'queued', 'unconfirmed'];
     for (const status of statuses)
       await db
         .insertInto('post_targets')
-        .values({ id: randomUUID(), post_id: postId, account_id: accountId, platform: 'x', account_label: 'X @acme', status, committed_at: null, platform_post_id: null, permalink: null, failure_class: null, failure_message: null, created_at: at, updated_at: at, finished_at: null })
+        .values({
+          id: randomUUID(),
+          post_id: postId,
+          account_id: accountId,
+          platform: 'x',
+          account_label: 'X @acme',
+          status,
+          committed_at: null,
+          platform_post_id: null,
+          permalink: null,
+          failure_class: null,
+          failure_message: null,
+          created_at: at,
+          updated_at: at,
+          finished_at: null,
+        })
         .execute();
 
     // Instance b's scrape shows it all.
@@ -107,7 +150,12 @@ describe('/metrics from the shared database', () => {
     expect(text).toMatch(/# TYPE iqsp_token_refresh_total counter/);
 
     // Once taken and done, nothing is due any more.
-    await db.updateTable('jobs').set({ status: 'succeeded', lease_owner: null, lease_expires_at: null }).where('status', 'in', ['queued', 'running']).where('run_at', '<=', isoNow()).execute();
+    await db
+      .updateTable('jobs')
+      .set({ status: 'succeeded', lease_owner: null, lease_expires_at: null })
+      .where('status', 'in', ['queued', 'running'])
+      .where('run_at', '<=', isoNow())
+      .execute();
     const after = await scrape(a);
     expect(value(after, `iqsp_jobs_due{queue="${PUBLISH_QUEUE}"}`)).toBe(0);
     expect(value(after, `iqsp_jobs_oldest_due_seconds{queue="${PUBLISH_QUEUE}"}`)).toBe(0);

@@ -66,9 +66,7 @@ export function describePublisherContract(contract: PublisherContract): void {
           const { accountId } = await seedAccount(t.db, contract.platform);
           const vault = new Vault(Buffer.alloc(32, 7));
           const publisher = contract.create();
-          const stores = [0, 1].map(
-            () => new TokenStore(t.db, new SecretStore(t.db, vault), () => publisher, { pollMs: 5 }),
-          );
+          const stores = [0, 1].map(() => new TokenStore(t.db, new SecretStore(t.db, vault), () => publisher, { pollMs: 5 }));
           await stores[0]!.save(accountId, { ...refresh.tokens, expiresAt: new Date(Date.now() + 30_000) });
           refresh.arrange();
           const [a, b] = await Promise.all([stores[0]!.validTokens(accountId), stores[1]!.validTokens(accountId)]);

@@ -73,8 +73,10 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
 async function clickAllow(consentUrl: string): Promise<string> {
   const page = await (await fetch(consentUrl)).text();
   const submit = new URL(/<form method="get" action="([^"]+)"/.exec(page)?.[1] ?? '', consentUrl);
-  for (const [, name, value] of page.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"/g)) submit.searchParams.append(name ?? '', value ?? '');
-  for (const [, name, value] of page.matchAll(/<select name="([^"]+)"><option value="([^"]*)"/g)) submit.searchParams.append(name ?? '', value ?? '');
+  for (const [, name, value] of page.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"/g))
+    submit.searchParams.append(name ?? '', value ?? '');
+  for (const [, name, value] of page.matchAll(/<select name="([^"]+)"><option value="([^"]*)"/g))
+    submit.searchParams.append(name ?? '', value ?? '');
   const answer = await fetch(submit, { redirect: 'manual' });
   expect(answer.status, `Allow on ${consentUrl}`).toBe(302);
   return answer.headers.get('location') ?? '';
@@ -101,15 +103,29 @@ describe('the sandbox, from nothing to all four platforms', () => {
       const callback = await clickAllow(consent!);
       const page = await browser.fetch(callback);
       expect(page.status, `${platform} callback: ${await page.clone().text()}`).toBe(200);
-      await until(async () => ((await state('ada')).messages.some((m) => connected.test(m.text)) ? true : undefined), `"connected" for ${platform}`);
+      await until(
+        async () => ((await state('ada')).messages.some((m) => connected.test(m.text)) ? true : undefined),
+        `"connected" for ${platform}`,
+      );
     }
 
-    const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#3f0e40' } }).png().toBuffer();
-    await command('ada', '/iqsp post all,tiktok:public Hello from every platform', [{ name: 'hello.png', type: 'image/png', bytes: image }]);
-    const approval = await until(async () => (await state('bob')).messages.find((m) => m.approvalFor !== undefined && m.text.includes('Hello from every platform')), 'the approval message');
+    const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#3f0e40' } })
+      .png()
+      .toBuffer();
+    await command('ada', '/iqsp post all,tiktok:public Hello from every platform', [
+      { name: 'hello.png', type: 'image/png', bytes: image },
+    ]);
+    const approval = await until(
+      async () => (await state('bob')).messages.find((m) => m.approvalFor !== undefined && m.text.includes('Hello from every platform')),
+      'the approval message',
+    );
     const postId = approval.approvalFor!;
 
-    const react = await fetch(`${base}/sandbox/api/react`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'bob', messageId: approval.id, emoji: 'white_check_mark' }) });
+    const react = await fetch(`${base}/sandbox/api/react`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'bob', messageId: approval.id, emoji: 'white_check_mark' }),
+    });
     expect(react.status).toBe(200);
     const summary = await until(
       async () => (await state('bob')).messages.find((m) => m.threadId === approval.id && m.text.startsWith(`Post ${postId}: `))?.text,
@@ -119,7 +135,8 @@ describe('the sandbox, from nothing to all four platforms', () => {
     const final = await state('bob');
     const thread = final.messages.filter((m) => m.threadId === approval.id).map((m) => m.text);
     expect(summary, thread.join('\n')).toMatch(new RegExp(`^Post ${postId}: published \\((\\d+) of \\1 published\\)\\.$`));
-    for (const name of ['X', 'Facebook', 'Instagram', 'TikTok']) expect(thread, name).toContainEqual(expect.stringMatching(new RegExp(`^${name} .+: published https?://`)));
+    for (const name of ['X', 'Facebook', 'Instagram', 'TikTok'])
+      expect(thread, name).toContainEqual(expect.stringMatching(new RegExp(`^${name} .+: published https?://`)));
     const published = final.published.filter((p) => p.text.includes('Hello from every platform'));
     expect([...new Set(published.map((p) => p.platform))].sort()).toEqual(['Facebook', 'Instagram', 'TikTok', 'X']);
     // The side panel names accounts as people know them: a Page by its name, the others by @handle.

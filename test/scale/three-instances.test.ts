@@ -89,7 +89,10 @@ function logLines(instance: Instance): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const cleanupTicks = (instance: Instance): string[] => logLines(instance).filter((l) => l.msg === 'cleanup ran').map((l) => String(l.tick));
+const cleanupTicks = (instance: Instance): string[] =>
+  logLines(instance)
+    .filter((l) => l.msg === 'cleanup ran')
+    .map((l) => String(l.tick));
 
 async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -130,7 +133,12 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     // ---- the platforms, with limits raised for 75 posts an account ----
     sims = await startSimulators({
       x: {
-        rateLimits: { tweets: { limit: 1e6, windowSec: 900 }, usersMe: { limit: 1e6, windowSec: 900 }, mediaUpload: { limit: 1e6, windowSec: 900 }, mediaStatus: { limit: 1e6, windowSec: 900 } },
+        rateLimits: {
+          tweets: { limit: 1e6, windowSec: 900 },
+          usersMe: { limit: 1e6, windowSec: 900 },
+          mediaUpload: { limit: 1e6, windowSec: 900 },
+          mediaStatus: { limit: 1e6, windowSec: 900 },
+        },
         mediaProcessing: { checkAfterSecs: 0, inProgressPolls: 0 },
       },
       tiktok: { rateLimits: { creatorInfo: 1e6, init: 1e6, status: 1e6 }, processingPolls: 0, moderationPolls: 0, dailyPostCap: undefined },
@@ -157,7 +165,9 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const instanceIds = instances.map((i) => String(logLines(i).find((l) => String(l.msg).startsWith('IQSP listening'))?.instance));
 
     // ---- the driver: the core on the same database and media folder, with a chat in memory ----
-    const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } }).jpeg().toBuffer();
+    const image = await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#1d9bd1' } })
+      .jpeg()
+      .toBuffer();
     files = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/jpeg', 'content-length': image.length }).end(image));
     await new Promise<void>((resolve) => files!.listen(0, '127.0.0.1', resolve));
     const fileHost = `127.0.0.1:${(files.address() as AddressInfo).port}`;
@@ -167,7 +177,12 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const core: Core = buildCore(services, { chatPorts: { slack: chat }, commandRateLimit: { limit: 1_000, windowMs: 60_000 } });
     core.media.allowHost(fileHost);
 
-    for (const [platform, choice] of [['x'], ['facebook', { pages: ['100000000000001'] }], ['instagram', { pages: ['100000000000001'] }], ['tiktok']] as const) {
+    for (const [platform, choice] of [
+      ['x'],
+      ['facebook', { pages: ['100000000000001'] }],
+      ['instagram', { pages: ['100000000000001'] }],
+      ['tiktok'],
+    ] as const) {
       const reply = await core.commands.runText(invocation('U_ADA'), `connect ${platform}`);
       const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)?.[1];
       expect(link, reply.message.text).toBeDefined();
@@ -182,14 +197,28 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const approvals: string[] = [];
     for (let i = 0; i < POSTS; i += 1) {
       const marker = `[scale-${String(i).padStart(3, '0')}-${randomBytes(3).toString('hex')}]`;
-      const reply = await core.commands.runText(invocation('U_ADA'), `post x,facebook,instagram,tiktok:public Launch ${marker}`, [{ url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` }]);
+      const reply = await core.commands.runText(invocation('U_ADA'), `post x,facebook,instagram,tiktok:public Launch ${marker}`, [
+        { url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` },
+      ]);
       const postId = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
       expect(postId, reply.message.text).toBeDefined();
       markers.push(marker);
       approvals.push(chat.channel.find((m) => !m.threadId && m.message.text.startsWith(`Post ${postId} from`))!.id);
     }
     // Bob approves them all at once (the instances start publishing as the first approvals land).
-    await Promise.all(approvals.map((messageId) => core.posts.decide({ chat: 'slack', workspaceExternalId: 'T1', messageId, userExternalId: 'U_BOB', isBot: false, decision: 'approve', via: 'reaction' })));
+    await Promise.all(
+      approvals.map((messageId) =>
+        core.posts.decide({
+          chat: 'slack',
+          workspaceExternalId: 'T1',
+          messageId,
+          userExternalId: 'U_BOB',
+          isBot: false,
+          decision: 'approve',
+          via: 'reaction',
+        }),
+      ),
+    );
     const queued = await services.db.selectFrom('jobs').select('id').where('status', 'in', ['queued', 'running']).execute();
     expect(queued.length).toBeGreaterThan(0);
 
@@ -250,7 +279,11 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     expect(jobs.filter((j) => j.attempts > 1).length).toBeGreaterThan(0);
 
     // ---- the cleanup: once every post is over, every media file goes, once ----
-    await until(async () => (await services!.db.selectFrom('media').select('id').where('deleted_at', 'is', null).execute()).length === 0, 'cleanup to delete the media of finished posts', 10_000);
+    await until(
+      async () => (await services!.db.selectFrom('media').select('id').where('deleted_at', 'is', null).execute()).length === 0,
+      'cleanup to delete the media of finished posts',
+      10_000,
+    );
     const media = await services.db.selectFrom('media').select('id').execute();
     const deletions = await services.db.selectFrom('audit_log').select('subject_id').where('action', '=', 'media.deleted').execute();
     expect(deletions.map((d) => d.subject_id).sort()).toEqual(media.map((m) => m.id).sort());
@@ -289,7 +322,9 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     );
     const victimDiedAt = Date.parse(victimKilledAt) / 1000;
     const everyInstanceBusy = (second: number) =>
-      runs.every((instanceRuns, i) => (i === 1 && second >= victimDiedAt) || instanceRuns.some((run) => run.from < second && run.to > second));
+      runs.every(
+        (instanceRuns, i) => (i === 1 && second >= victimDiedAt) || instanceRuns.some((run) => run.from < second && run.to > second),
+      );
     const ranAt = new Set(seconds);
     const gaps: number[] = [];
     for (let second = seconds[0]! + 1; second < seconds.at(-1)!; second += 1)

@@ -19,7 +19,14 @@ import { defaultWorkspace, FakeSlack, webApiMethod, type FakeSlackWorkspace } fr
 const CLIENT_ID = '1234567890.0987654321';
 const CLIENT_SECRET = 'client-secret-not-real-7c1d';
 
-const beta: FakeSlackWorkspace = { ...defaultWorkspace(), teamId: 'T0002', teamName: 'Beta Corp', botToken: 'xoxb-2222-installed-bot-token', botUserId: 'U2BOT', botId: 'B2BOT' };
+const beta: FakeSlackWorkspace = {
+  ...defaultWorkspace(),
+  teamId: 'T0002',
+  teamName: 'Beta Corp',
+  botToken: 'xoxb-2222-installed-bot-token',
+  botUserId: 'U2BOT',
+  botId: 'B2BOT',
+};
 
 /** A request that must not be answered within `ms`: it rejects with the timeout. */
 const within = (ms: number) => ({ signal: AbortSignal.timeout(ms) });
@@ -76,7 +83,7 @@ describe('fake Slack faults', () => {
     expect(slack.faults).toEqual([]);
   });
 
-  it('5xx: an HTML page from the edge, not the Web API\'s JSON', async () => {
+  it("5xx: an HTML page from the edge, not the Web API's JSON", async () => {
     slack.faults.push({ match: webApiMethod('auth.test'), kind: 'status', status: 503 });
     const answer = await call('auth.test');
     expect(answer.status).toBe(503);
@@ -161,10 +168,15 @@ describe('fake Slack oauth.v2.access', () => {
     return new URL(slack.approveInstall(authorize, beta)).searchParams.get('code')!;
   }
 
-  function access(fields: Record<string, string>, headers: Record<string, string> = {}): Promise<{ ok: boolean; error?: string; team?: { id: string } }> {
-    return fetch(`${slack.apiUrl}oauth.v2.access`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields) }).then(
-      (r) => r.json() as Promise<{ ok: boolean; error?: string }>,
-    );
+  function access(
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<{ ok: boolean; error?: string; team?: { id: string } }> {
+    return fetch(`${slack.apiUrl}oauth.v2.access`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(fields),
+    }).then((r) => r.json() as Promise<{ ok: boolean; error?: string }>);
   }
 
   it('the InstallProvider flow completes: install → authorize → callback with the code → oauth.v2.access', async () => {
@@ -175,17 +187,26 @@ describe('fake Slack oauth.v2.access', () => {
 
     const page = await fetch(callback, { headers: { cookie } });
     expect(await page.text()).toBe('installed T0002');
-    expect(slack.callsTo('oauth.v2.access').at(-1)?.args).toMatchObject({ client_id: CLIENT_ID, redirect_uri: `${appUrl}/slack/oauth_redirect` });
+    expect(slack.callsTo('oauth.v2.access').at(-1)?.args).toMatchObject({
+      client_id: CLIENT_ID,
+      redirect_uri: `${appUrl}/slack/oauth_redirect`,
+    });
   });
 
-  it('refuses a redirect_uri other than the authorization\'s (bad_redirect_uri), through the real WebClient too', async () => {
+  it("refuses a redirect_uri other than the authorization's (bad_redirect_uri), through the real WebClient too", async () => {
     const redirectUri = `${appUrl}/slack/oauth_redirect`;
     const code = codeFor(redirectUri);
     const credentials = { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code };
-    expect(await access({ ...credentials, redirect_uri: 'https://attacker.example/slack/oauth_redirect' })).toEqual({ ok: false, error: 'bad_redirect_uri' });
+    expect(await access({ ...credentials, redirect_uri: 'https://attacker.example/slack/oauth_redirect' })).toEqual({
+      ok: false,
+      error: 'bad_redirect_uri',
+    });
     expect(await access(credentials)).toEqual({ ok: false, error: 'bad_redirect_uri' });
     const client = new WebClient(undefined, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
-    await expect(client.oauth.v2.access({ ...credentials, redirect_uri: `${redirectUri}/other` })).rejects.toMatchObject({ code: 'slack_webapi_platform_error', data: { error: 'bad_redirect_uri' } });
+    await expect(client.oauth.v2.access({ ...credentials, redirect_uri: `${redirectUri}/other` })).rejects.toMatchObject({
+      code: 'slack_webapi_platform_error',
+      data: { error: 'bad_redirect_uri' },
+    });
 
     // The refusals did not spend the code; the right redirect_uri gets the token, once.
     expect(await access({ ...credentials, redirect_uri: redirectUri })).toMatchObject({ ok: true, team: { id: 'T0002' } });
@@ -195,14 +216,22 @@ describe('fake Slack oauth.v2.access', () => {
   it('checks the client: invalid_client_id, bad_client_secret; HTTP Basic credentials count as well', async () => {
     const redirect_uri = `${appUrl}/slack/oauth_redirect`;
     const code = codeFor(redirect_uri);
-    expect(await access({ client_id: '999.999', client_secret: CLIENT_SECRET, code, redirect_uri })).toEqual({ ok: false, error: 'invalid_client_id' });
-    expect(await access({ client_id: CLIENT_ID, client_secret: 'not-the-secret', code, redirect_uri })).toEqual({ ok: false, error: 'bad_client_secret' });
+    expect(await access({ client_id: '999.999', client_secret: CLIENT_SECRET, code, redirect_uri })).toEqual({
+      ok: false,
+      error: 'invalid_client_id',
+    });
+    expect(await access({ client_id: CLIENT_ID, client_secret: 'not-the-secret', code, redirect_uri })).toEqual({
+      ok: false,
+      error: 'bad_client_secret',
+    });
     const basic = `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`;
     expect(await access({ code, redirect_uri }, { authorization: basic })).toMatchObject({ ok: true, team: { id: 'T0002' } });
   });
 
   it('the authorize page refuses an unknown client_id, as Slack shows an error page', () => {
-    expect(() => slack.approveInstall(`https://slack.com/oauth/v2/authorize?client_id=1.2&redirect_uri=${encodeURIComponent(appUrl)}`, beta)).toThrow(/invalid client_id/);
+    expect(() =>
+      slack.approveInstall(`https://slack.com/oauth/v2/authorize?client_id=1.2&redirect_uri=${encodeURIComponent(appUrl)}`, beta),
+    ).toThrow(/invalid client_id/);
   });
 });
 
@@ -230,7 +259,12 @@ describe('fake Discord faults', () => {
   }
 
   it('429: retry_after in the body, Retry-After rounded up, and the bucket headers of a per-route limit', async () => {
-    discord.faults.push({ match: (method, path) => method === 'POST' && path === messagesRoute(), kind: 'status', status: 429, retryAfter: 0.25 });
+    discord.faults.push({
+      match: (method, path) => method === 'POST' && path === messagesRoute(),
+      kind: 'status',
+      status: 429,
+      retryAfter: 0.25,
+    });
     const before = Date.now() / 1000;
     const limited = await rest('POST', messagesRoute(), { content: 'hello' });
     expect(limited.status).toBe(429);
@@ -238,7 +272,12 @@ describe('fake Discord faults', () => {
     const header = (name: string) => limited.headers.get(name);
     expect(header('content-type')).toBe('application/json');
     expect(header('retry-after')).toBe('1');
-    expect([header('x-ratelimit-limit'), header('x-ratelimit-remaining'), header('x-ratelimit-reset-after'), header('x-ratelimit-scope')]).toEqual(['5', '0', '0.250', 'user']);
+    expect([
+      header('x-ratelimit-limit'),
+      header('x-ratelimit-remaining'),
+      header('x-ratelimit-reset-after'),
+      header('x-ratelimit-scope'),
+    ]).toEqual(['5', '0', '0.250', 'user']);
     expect(Number(header('x-ratelimit-reset'))).toBeCloseTo(before + 0.25, 0);
     expect(header('x-ratelimit-bucket')).toMatch(/^[0-9a-f]{32}$/);
     expect(header('x-ratelimit-global')).toBeNull();
@@ -255,7 +294,12 @@ describe('fake Discord faults', () => {
     discord.faults.push({ match: () => true, kind: 'status', status: 429, scope: 'global', retryAfter: 2.5 });
     const global = await rest('GET', '/users/@me');
     expect(await global.json()).toEqual({ message: 'You are being rate limited.', retry_after: 2.5, global: true });
-    expect([global.headers.get('retry-after'), global.headers.get('x-ratelimit-global'), global.headers.get('x-ratelimit-scope'), global.headers.get('x-ratelimit-bucket')]).toEqual(['3', 'true', 'global', null]);
+    expect([
+      global.headers.get('retry-after'),
+      global.headers.get('x-ratelimit-global'),
+      global.headers.get('x-ratelimit-scope'),
+      global.headers.get('x-ratelimit-bucket'),
+    ]).toEqual(['3', 'true', 'global', null]);
 
     discord.faults.push({ match: () => true, kind: 'status', status: 429, scope: 'shared' });
     const shared = await rest('GET', '/users/@me');
@@ -263,7 +307,7 @@ describe('fake Discord faults', () => {
     expect([shared.headers.get('x-ratelimit-scope'), shared.headers.get('x-ratelimit-remaining')]).toEqual(['shared', '4']);
   });
 
-  it('5xx: the API\'s JSON for a 500, the edge\'s HTML page for a 502', async () => {
+  it("5xx: the API's JSON for a 500, the edge's HTML page for a 502", async () => {
     discord.faults.push({ match: () => true, kind: 'status', status: 500 }, { match: () => true, kind: 'status', status: 502 });
     const internal = await rest('GET', '/users/@me');
     expect([internal.status, await internal.json()]).toEqual([500, { message: '500: Internal Server Error', code: 0 }]);
@@ -303,7 +347,9 @@ describe('the real clients wait out a 429', () => {
       const attempts = h.fake.requests.filter((r) => r.path === '/api/chat.postEphemeral');
       expect(attempts.map((r) => r.status)).toEqual([429, 200]);
       expect(attempts[1]!.at.getTime() - attempts[0]!.at.getTime()).toBeGreaterThanOrEqual(1000);
-      expect(h.calls('chat.postEphemeral')).toEqual([expect.objectContaining({ args: expect.objectContaining({ channel: 'C0GENERAL', user: 'U0ALICE' }) })]);
+      expect(h.calls('chat.postEphemeral')).toEqual([
+        expect.objectContaining({ args: expect.objectContaining({ channel: 'C0GENERAL', user: 'U0ALICE' }) }),
+      ]);
     } finally {
       await h.close();
     }
@@ -352,7 +398,7 @@ describe('the real clients wait out a 429', () => {
 });
 
 describe('reactions read back from a message', () => {
-  it('fake Slack reactions.get: the message with its reactions (users cut short unless `full`), and Slack\'s errors', async () => {
+  it("fake Slack reactions.get: the message with its reactions (users cut short unless `full`), and Slack's errors", async () => {
     const slack = await FakeSlack.start();
     try {
       const client = new WebClient(slack.workspace.botToken, { slackApiUrl: slack.apiUrl, retryConfig: { retries: 0 } });
@@ -383,15 +429,20 @@ describe('reactions read back from a message', () => {
 
       slack.removeReaction('C0GENERAL', posted.ts!, 'U0BOB', 'x');
       expect((await client.reactions.get({ channel: 'C0GENERAL', timestamp: posted.ts!, full: true })).message?.reactions).toHaveLength(1);
-      await expect(client.reactions.get({ channel: 'C0GENERAL', timestamp: '1.000001' })).rejects.toMatchObject({ data: { ok: false, error: 'message_not_found' } });
-      const bare = await fetch(`${slack.apiUrl}reactions.get`, { method: 'POST', headers: { authorization: `Bearer ${slack.workspace.botToken}` } });
+      await expect(client.reactions.get({ channel: 'C0GENERAL', timestamp: '1.000001' })).rejects.toMatchObject({
+        data: { ok: false, error: 'message_not_found' },
+      });
+      const bare = await fetch(`${slack.apiUrl}reactions.get`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${slack.workspace.botToken}` },
+      });
       expect(await bare.json()).toEqual({ ok: false, error: 'no_item_specified' });
     } finally {
       await slack.close();
     }
   });
 
-  it('fake Discord: GET a message shows each emoji\'s count and `me`; GET …/reactions/{emoji} pages the users by id (limit, after)', async () => {
+  it("fake Discord: GET a message shows each emoji's count and `me`; GET …/reactions/{emoji} pages the users by id (limit, after)", async () => {
     const discord = await startDiscordSimulator();
     const client = createDiscordClient(discord.apiUrl);
     try {
@@ -399,7 +450,8 @@ describe('reactions read back from a message', () => {
       const { channelId, people, bot } = discord.world;
       const message = (await client.rest.post(Routes.channelMessages(channelId), { body: { content: 'Post ABC' } })) as { id: string };
       await client.rest.put(Routes.channelMessageOwnReaction(channelId, message.id, encodeURIComponent('✅')));
-      for (const person of [people.carol, people.alice, people.bob]) discord.reactionAdd(person, message.id, '✅', channelId, { delivered: false });
+      for (const person of [people.carol, people.alice, people.bob])
+        discord.reactionAdd(person, message.id, '✅', channelId, { delivered: false });
       discord.reactionAdd(people.bob, message.id, '❌', channelId, { delivered: false });
 
       const fetched = (await client.rest.get(Routes.channelMessage(channelId, message.id))) as { reactions: unknown[] };
@@ -412,11 +464,17 @@ describe('reactions read back from a message', () => {
       const route = Routes.channelMessageReaction(channelId, message.id, encodeURIComponent('✅'));
       const first = (await client.rest.get(route, { query: new URLSearchParams({ limit: '2' }) })) as Array<{ id: string }>;
       expect(first.map((u) => u.id)).toEqual(ordered.slice(0, 2));
-      const rest = (await client.rest.get(route, { query: new URLSearchParams({ limit: '100', after: first[1]!.id }) })) as Array<{ id: string; bot?: boolean }>;
+      const rest = (await client.rest.get(route, { query: new URLSearchParams({ limit: '100', after: first[1]!.id }) })) as Array<{
+        id: string;
+        bot?: boolean;
+      }>;
       expect(rest.map((u) => u.id)).toEqual(ordered.slice(2));
       expect(((await client.rest.get(route)) as unknown[]).length).toBe(4); // default limit 25
       expect(await client.rest.get(route, { query: new URLSearchParams({ type: '1' }) })).toEqual([]);
-      await expect(client.rest.get(route, { query: new URLSearchParams({ limit: '101' }) })).rejects.toMatchObject({ status: 400, code: 50035 });
+      await expect(client.rest.get(route, { query: new URLSearchParams({ limit: '101' }) })).rejects.toMatchObject({
+        status: 400,
+        code: 50035,
+      });
       await expect(client.rest.get(Routes.channelMessage(channelId, '1234'))).rejects.toMatchObject({ status: 404, code: 10008 });
     } finally {
       await client.destroy();

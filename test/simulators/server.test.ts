@@ -15,7 +15,12 @@ class EchoSimulator extends SimServer {
     super({ name: 'echo' });
     this.route('POST', /^\/echo$/, (r) => {
       this.handled += 1;
-      return json(200, r.body.kind === 'multipart' ? { fields: r.body.fields, files: r.body.files.map((f) => ({ field: f.field, bytes: f.bytes, sha256: f.sha256 })) } : { kind: r.body.kind });
+      return json(
+        200,
+        r.body.kind === 'multipart'
+          ? { fields: r.body.fields, files: r.body.files.map((f) => ({ field: f.field, bytes: f.bytes, sha256: f.sha256 })) }
+          : { kind: r.body.kind },
+      );
     });
     this.route('GET', /^\/items\/([^/]+)$/, (r) => {
       this.handled += 1;
@@ -36,7 +41,11 @@ function multipart(boundary: string, parts: Array<{ name: string; filename?: str
   const pieces: Buffer[] = [Buffer.from('preamble to ignore\r\n')];
   for (const part of parts) {
     const disposition = `form-data; name="${part.name}"${part.filename ? `; filename="${part.filename}"` : ''}`;
-    pieces.push(Buffer.from(`--${boundary}\r\ncontent-disposition: ${disposition}\r\ncontent-type: application/octet-stream\r\n\r\n`), part.data, Buffer.from('\r\n'));
+    pieces.push(
+      Buffer.from(`--${boundary}\r\ncontent-disposition: ${disposition}\r\ncontent-type: application/octet-stream\r\n\r\n`),
+      part.data,
+      Buffer.from('\r\n'),
+    );
   }
   pieces.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(pieces);
@@ -62,7 +71,12 @@ describe('multipart reading', () => {
       if (parsed.kind !== 'multipart') throw new Error(parsed.kind);
       expect(parsed.fields).toEqual({ segment_index: '7' });
       expect(parsed.files).toHaveLength(1);
-      expect(parsed.files[0]).toMatchObject({ field: 'media', filename: 'media', bytes: file.length, sha256: createHash('sha256').update(file).digest('hex') });
+      expect(parsed.files[0]).toMatchObject({
+        field: 'media',
+        filename: 'media',
+        bytes: file.length,
+        sha256: createHash('sha256').update(file).digest('hex'),
+      });
       expect(parsed.files[0]?.head).toEqual(file.subarray(0, 64));
     }
   });
@@ -85,7 +99,13 @@ describe('faults, latency and the request log', () => {
 
   it('applies matching faults in order, each for its number of times', async () => {
     sim.faults.push({ match: (_m, p) => p === '/items/a', kind: 'status', status: 503, times: 2 });
-    sim.faults.push({ match: (_m, p) => p.startsWith('/items/'), kind: 'status', status: 429, headers: { 'retry-after': '3' }, body: 'slow down' });
+    sim.faults.push({
+      match: (_m, p) => p.startsWith('/items/'),
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '3' },
+      body: 'slow down',
+    });
     const statuses: number[] = [];
     for (const id of ['a', 'a', 'a', 'b']) {
       const res = await fetch(`${sim.url}/items/${id}`);

@@ -18,7 +18,15 @@ import type { MediaInfo } from '../../src/media/media.js';
 import { createFacebookPublisher } from '../../src/publishers/facebook/index.js';
 import { createInstagramPublisher } from '../../src/publishers/instagram/index.js';
 import type { MetaPublisherOptions } from '../../src/publishers/meta/options.js';
-import { ConnectError, TokenRefreshError, type GrantedAccount, type PostDraft, type Publisher, type PublishRequest, type PublishResult } from '../../src/publishers/publisher.js';
+import {
+  ConnectError,
+  TokenRefreshError,
+  type GrantedAccount,
+  type PostDraft,
+  type Publisher,
+  type PublishRequest,
+  type PublishResult,
+} from '../../src/publishers/publisher.js';
 import { createPublishers } from '../../src/publishers/registry.js';
 import { planChunks } from '../../src/publishers/tiktok/chunks.js';
 import { createTiktokPublisher } from '../../src/publishers/tiktok/index.js';
@@ -134,26 +142,42 @@ afterAll(async () => {
 
 async function jpeg(id: string, width = 1080, height = 1080): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.jpg`);
-  await sharp({ create: { width, height, channels: 3, background: '#3366cc' } }).jpeg().toFile(file);
+  await sharp({ create: { width, height, channels: 3, background: '#3366cc' } })
+    .jpeg()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/jpeg', width, height, originalName: `${id}.jpg` });
 }
 
 async function png(id: string): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.png`);
-  await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#cc3366' } }).png().toFile(file);
+  await sharp({ create: { width: 1000, height: 1000, channels: 3, background: '#cc3366' } })
+    .png()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/png', width: 1000, height: 1000, originalName: `${id}.png` });
 }
 
 async function mp4(id: string, sizeBytes: number): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.mp4`);
   await writeMp4(file, { durationMs: 12_000, width: 720, height: 1280, sizeBytes });
-  return media.add(file, { id, kind: 'video', mimeType: 'video/mp4', width: 720, height: 1280, durationMs: 12_000, originalName: `${id}.mp4` });
+  return media.add(file, {
+    id,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    width: 720,
+    height: 1280,
+    durationMs: 12_000,
+    originalName: `${id}.mp4`,
+  });
 }
 
 /** SHA-256 of consecutive slices of a media file, cut at `ends` (exclusive end offsets). */
 async function sliceHashes(id: string, ends: readonly number[]): Promise<string[]> {
   const bytes = await readFile(mediaServer.files.get(id) ?? '');
-  return ends.map((end, i) => createHash('sha256').update(bytes.subarray(ends[i - 1] ?? 0, end)).digest('hex'));
+  return ends.map((end, i) =>
+    createHash('sha256')
+      .update(bytes.subarray(ends[i - 1] ?? 0, end))
+      .digest('hex'),
+  );
 }
 
 function pkce(): { verifier: string; challenge: string } {
@@ -162,7 +186,10 @@ function pkce(): { verifier: string; challenge: string } {
 }
 
 /** consent URL → simulator approval → callback → finishConnect. */
-async function connect(publisher: Publisher, options: { choice?: Parameters<Simulators['followConsent']>[1]; verifier?: string; challenge?: string } = {}): Promise<GrantedAccount[]> {
+async function connect(
+  publisher: Publisher,
+  options: { choice?: Parameters<Simulators['followConsent']>[1]; verifier?: string; challenge?: string } = {},
+): Promise<GrantedAccount[]> {
   const consent = publisher.consentUrl({ state: 'state-1', redirectUri: REDIRECT, codeChallenge: options.challenge });
   const callback = new URL(await sims.followConsent(consent, options.choice));
   expect(callback.origin + callback.pathname).toBe(REDIRECT);
@@ -175,8 +202,10 @@ async function connect(publisher: Publisher, options: { choice?: Parameters<Simu
 async function clickAllow(consentUrl: string): Promise<URL> {
   const page = await (await fetch(consentUrl)).text();
   const submit = new URL(/<form method="get" action="([^"]+)"/.exec(page)?.[1] ?? '');
-  for (const [, name, value] of page.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"/g)) submit.searchParams.append(name ?? '', value ?? '');
-  for (const [, name, value] of page.matchAll(/<select name="([^"]+)"><option value="([^"]*)"/g)) submit.searchParams.append(name ?? '', value ?? '');
+  for (const [, name, value] of page.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"/g))
+    submit.searchParams.append(name ?? '', value ?? '');
+  for (const [, name, value] of page.matchAll(/<select name="([^"]+)"><option value="([^"]*)"/g))
+    submit.searchParams.append(name ?? '', value ?? '');
   const answer = await fetch(submit, { redirect: 'manual' });
   expect(answer.status).toBe(302);
   return new URL(answer.headers.get('location') ?? '');
@@ -184,7 +213,12 @@ async function clickAllow(consentUrl: string): Promise<URL> {
 
 function publishRequest(account: GrantedAccount, draft: Partial<PostDraft>): PublishRequest {
   return {
-    account: { platformAccountId: account.platformAccountId, platformUserId: account.platformUserId, handle: account.handle, displayName: account.displayName },
+    account: {
+      platformAccountId: account.platformAccountId,
+      platformUserId: account.platformUserId,
+      handle: account.handle,
+      displayName: account.displayName,
+    },
     tokens: account.tokens,
     draft: { caption: draft.caption ?? '', media: draft.media ?? [], options: draft.options ?? {} },
     media,
@@ -237,9 +271,15 @@ describe('Graph simulator with the Facebook publisher', () => {
   });
 
   it('connects every granted Page with its profile and a non-expiring Page token', () => {
-    expect(page).toMatchObject({ platformAccountId: '100000000000001', platformUserId: '10160000000000001', avatarUrl: 'https://scontent.simulator.test/acme.jpg' });
+    expect(page).toMatchObject({
+      platformAccountId: '100000000000001',
+      platformUserId: '10160000000000001',
+      avatarUrl: 'https://scontent.simulator.test/acme.jpg',
+    });
     expect(page.tokens.expiresAt).toBeUndefined();
-    expect(page.tokens.scopes?.split(' ')).toEqual(expect.arrayContaining(['pages_show_list', 'pages_read_engagement', 'pages_manage_posts']));
+    expect(page.tokens.scopes?.split(' ')).toEqual(
+      expect.arrayContaining(['pages_show_list', 'pages_read_engagement', 'pages_manage_posts']),
+    );
     // appsecret_proof is required by default, so every token call carried a valid one.
     expect(sims.graph.requests.filter((r) => r.query.access_token !== undefined).every((r) => r.query.appsecret_proof)).toBe(true);
   });
@@ -248,7 +288,9 @@ describe('Graph simulator with the Facebook publisher', () => {
     const consent = facebook.consentUrl({ state: 's', redirectUri: REDIRECT });
     const query = Object.fromEntries(new URL(await sims.followConsent(consent)).searchParams);
     await facebook.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, query });
-    await expect(facebook.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, query })).rejects.toThrow(/authorization code has been used/);
+    await expect(facebook.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, query })).rejects.toThrow(
+      /authorization code has been used/,
+    );
     const denied = Object.fromEntries(new URL(await sims.denyConsent(consent)).searchParams);
     expect(denied).toMatchObject({ error: 'access_denied', error_reason: 'user_denied', state: 's' });
     await expect(facebook.finishConnect({ code: '', redirectUri: REDIRECT, query: denied })).rejects.toBeInstanceOf(ConnectError);
@@ -260,7 +302,9 @@ describe('Graph simulator with the Facebook publisher', () => {
 
     const photo = await jpeg('fb-photo');
     published(await facebook.publish(publishRequest(page, { caption: 'One photo', media: [photo] })));
-    const photos = published(await facebook.publish(publishRequest(page, { caption: 'Two photos', media: [await jpeg('fb-a'), await jpeg('fb-b', 1200, 800)] })));
+    const photos = published(
+      await facebook.publish(publishRequest(page, { caption: 'Two photos', media: [await jpeg('fb-a'), await jpeg('fb-b', 1200, 800)] })),
+    );
     const video = published(await facebook.publish(publishRequest(page, { caption: 'A clip', media: [await mp4('fb-clip', 50_000)] })));
     expect(video.permalink).toBe(`https://www.facebook.com/100000000000001/videos/${video.platformPostId}/`);
 
@@ -277,15 +321,24 @@ describe('Graph simulator with the Facebook publisher', () => {
 
   it('refuses a duplicate status message (506) as a content problem', async () => {
     await facebook.publish(publishRequest(page, { caption: 'Same words' }));
-    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Same words' })))).toMatchObject({ class: 'content', platformCode: 'meta:506' });
+    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Same words' })))).toMatchObject({
+      class: 'content',
+      platformCode: 'meta:506',
+    });
   });
 
   it('injected faults: a 5xx on the committing request is unknown, a lost answer leaves a live post', async () => {
     sims.graph.faults.push({ match: (m, p) => m === 'POST' && p.endsWith('/feed'), kind: 'status', status: 503 });
-    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Fault 503' })))).toMatchObject({ class: 'unknown', platformCode: 'meta:2' });
+    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Fault 503' })))).toMatchObject({
+      class: 'unknown',
+      platformCode: 'meta:2',
+    });
 
     sims.graph.faults.push({ match: (m, p) => m === 'POST' && p.endsWith('/feed'), kind: 'reset', process: true });
-    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Answer lost' })))).toMatchObject({ class: 'unknown', platformCode: 'network' });
+    expect(failure(await facebook.publish(publishRequest(page, { caption: 'Answer lost' })))).toMatchObject({
+      class: 'unknown',
+      platformCode: 'network',
+    });
     expect(sims.graph.published.at(-1)?.caption).toBe('Answer lost');
   });
 });
@@ -302,7 +355,12 @@ describe('Graph simulator with the Instagram publisher', () => {
   });
 
   it('connects the Instagram account linked to a granted Page', () => {
-    expect(account).toMatchObject({ platformAccountId: '17841400000000001', handle: 'acme', displayName: 'Acme Inc', avatarUrl: 'https://scontent.simulator.test/acme-ig.jpg' });
+    expect(account).toMatchObject({
+      platformAccountId: '17841400000000001',
+      handle: 'acme',
+      displayName: 'Acme Inc',
+      avatarUrl: 'https://scontent.simulator.test/acme-ig.jpg',
+    });
   });
 
   it('publishes an image (PNG sent as its JPEG copy), a reel and a carousel through containers', async () => {
@@ -310,7 +368,9 @@ describe('Graph simulator with the Instagram publisher', () => {
     expect(image.permalink).toMatch(/^https:\/\/www\.instagram\.com\/p\/[\w-]+\/$/);
     const reel = published(await instagram.publish(publishRequest(account, { caption: 'Reel', media: [await mp4('ig-reel', 40_000)] })));
     expect(reel.permalink).toMatch(/\/reel\//);
-    published(await instagram.publish(publishRequest(account, { caption: 'Carousel', media: [await jpeg('ig-c1'), await mp4('ig-c2', 30_000)] })));
+    published(
+      await instagram.publish(publishRequest(account, { caption: 'Carousel', media: [await jpeg('ig-c1'), await mp4('ig-c2', 30_000)] })),
+    );
 
     const posts = sims.graph.published.filter((p) => p.platform === 'instagram');
     expect(posts.map((p) => [p.kind, p.caption, p.media.length])).toEqual([
@@ -342,7 +402,9 @@ describe('Graph simulator with the Instagram publisher', () => {
   it('revoking the grant (DELETE /{user}/permissions) makes every token fail with 190', async () => {
     await instagram.revoke(account, account.tokens);
     expect(sims.graph.grantOf('10160000000000001')?.revoked).toBe(true);
-    expect(failure(await instagram.publish(publishRequest(account, { caption: 'After revoke', media: [await jpeg('ig-after')] })))).toMatchObject({
+    expect(
+      failure(await instagram.publish(publishRequest(account, { caption: 'After revoke', media: [await jpeg('ig-after')] }))),
+    ).toMatchObject({
       class: 'reconnect',
       platformCode: 'meta:190/458',
     });
@@ -353,29 +415,54 @@ describe('Graph simulator with the Instagram publisher', () => {
 
 describe('token endpoints check what the real ones check', () => {
   /** Consent on `publisher`, then the code exchange as `exchanger` (other secret) with `redirectUri`. */
-  async function exchange(publisher: Publisher, exchanger: Publisher, redirectUri: string, pkcePair?: { verifier: string; challenge: string }) {
+  async function exchange(
+    publisher: Publisher,
+    exchanger: Publisher,
+    redirectUri: string,
+    pkcePair?: { verifier: string; challenge: string },
+  ) {
     const consent = publisher.consentUrl({ state: 'state-1', redirectUri: REDIRECT, codeChallenge: pkcePair?.challenge });
     const query = Object.fromEntries(new URL(await sims.followConsent(consent)).searchParams);
     return exchanger.finishConnect({ code: query.code ?? '', redirectUri, codeVerifier: pkcePair?.verifier, query });
   }
   const env = () => sims.env;
 
-  it('X: a redirect URI other than the authorization\'s, or a wrong client secret, is refused', async () => {
+  it("X: a redirect URI other than the authorization's, or a wrong client secret, is refused", async () => {
     await expect(exchange(x, x, 'https://elsewhere.test/callback', pkce())).rejects.toBeInstanceOf(ConnectError);
-    const wrongSecret = createXPublisher({ clientId: env().X_CLIENT_ID ?? '', clientSecret: 'not-the-secret', apiUrl: env().X_API_URL ?? '', authorizeUrl: env().X_AUTHORIZE_URL ?? '' });
+    const wrongSecret = createXPublisher({
+      clientId: env().X_CLIENT_ID ?? '',
+      clientSecret: 'not-the-secret',
+      apiUrl: env().X_API_URL ?? '',
+      authorizeUrl: env().X_AUTHORIZE_URL ?? '',
+    });
     await expect(exchange(x, wrongSecret, REDIRECT, pkce())).rejects.toBeInstanceOf(ConnectError);
-    expect(sims.x.requests.filter((r) => r.path === '/2/oauth2/token').slice(-2).map((r) => r.status)).toEqual([400, 401]);
+    expect(
+      sims.x.requests
+        .filter((r) => r.path === '/2/oauth2/token')
+        .slice(-2)
+        .map((r) => r.status),
+    ).toEqual([400, 401]);
   });
 
-  it('TikTok: a redirect URI other than the authorization\'s, or a wrong client secret, is refused', async () => {
+  it("TikTok: a redirect URI other than the authorization's, or a wrong client secret, is refused", async () => {
     await expect(exchange(tiktok, tiktok, 'https://elsewhere.test/callback')).rejects.toBeInstanceOf(ConnectError);
-    const wrongSecret = createTiktokPublisher({ clientKey: env().TIKTOK_CLIENT_KEY ?? '', clientSecret: 'not-the-secret', apiUrl: env().TIKTOK_API_URL ?? '', authorizeUrl: env().TIKTOK_AUTHORIZE_URL ?? '' });
+    const wrongSecret = createTiktokPublisher({
+      clientKey: env().TIKTOK_CLIENT_KEY ?? '',
+      clientSecret: 'not-the-secret',
+      apiUrl: env().TIKTOK_API_URL ?? '',
+      authorizeUrl: env().TIKTOK_AUTHORIZE_URL ?? '',
+    });
     await expect(exchange(tiktok, wrongSecret, REDIRECT)).rejects.toBeInstanceOf(ConnectError);
   });
 
-  it('Meta: a redirect URI other than the authorization\'s, or a wrong app secret, is refused', async () => {
+  it("Meta: a redirect URI other than the authorization's, or a wrong app secret, is refused", async () => {
     await expect(exchange(facebook, facebook, 'https://elsewhere.test/callback')).rejects.toBeInstanceOf(ConnectError);
-    const wrongSecret = createFacebookPublisher({ appId: env().FACEBOOK_APP_ID ?? '', appSecret: 'not-the-secret', graphApiUrl: env().GRAPH_API_URL ?? '', authorizeUrl: env().FACEBOOK_AUTHORIZE_URL ?? '' });
+    const wrongSecret = createFacebookPublisher({
+      appId: env().FACEBOOK_APP_ID ?? '',
+      appSecret: 'not-the-secret',
+      graphApiUrl: env().GRAPH_API_URL ?? '',
+      authorizeUrl: env().FACEBOOK_AUTHORIZE_URL ?? '',
+    });
     await expect(exchange(facebook, wrongSecret, REDIRECT)).rejects.toBeInstanceOf(ConnectError);
   });
 });
@@ -409,7 +496,9 @@ describe('X simulator with the X publisher', () => {
     const consent = x.consentUrl({ state: 'state-1', redirectUri: REDIRECT, codeChallenge: pair.challenge });
     const query = Object.fromEntries(new URL(await sims.followConsent(consent)).searchParams);
     await x.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, codeVerifier: pair.verifier, query });
-    await expect(x.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, codeVerifier: pair.verifier, query })).rejects.toBeInstanceOf(ConnectError);
+    await expect(
+      x.finishConnect({ code: query.code ?? '', redirectUri: REDIRECT, codeVerifier: pair.verifier, query }),
+    ).rejects.toBeInstanceOf(ConnectError);
   });
 
   it('rotates refresh tokens; the old one is refused for good', async () => {
@@ -437,17 +526,25 @@ describe('X simulator with the X publisher', () => {
     ]);
     expect(posts[1]?.media[0]).toMatchObject({ bytes: image.sizeBytes, segmentSha256: [image.sha256] });
     expect(posts[2]?.media[0]).toMatchObject({ category: 'tweet_video', bytes: video.sizeBytes });
-    const segmentEnds = Array.from({ length: Math.ceil(video.sizeBytes / (64 * 1024)) }, (_, i) => Math.min((i + 1) * 64 * 1024, video.sizeBytes));
+    const segmentEnds = Array.from({ length: Math.ceil(video.sizeBytes / (64 * 1024)) }, (_, i) =>
+      Math.min((i + 1) * 64 * 1024, video.sizeBytes),
+    );
     expect(posts[2]?.media[0]?.segmentSha256).toEqual(await sliceHashes('x-video', segmentEnds));
     const statusPolls = sims.x.requests.filter((r) => r.path === '/2/media/upload' && r.query.command === 'STATUS');
     expect(statusPolls).toHaveLength(3);
     expect(sims.x.requests.at(-1)?.headers.authorization).toBe('Bearer …');
   });
 
-  it('refuses duplicates and text over 280 weighted characters with X\'s 403s', async () => {
-    expect(failure(await x.publish(publishRequest(account, { caption: 'Hello X' })))).toMatchObject({ class: 'content', platformCode: 'x:duplicate' });
+  it("refuses duplicates and text over 280 weighted characters with X's 403s", async () => {
+    expect(failure(await x.publish(publishRequest(account, { caption: 'Hello X' })))).toMatchObject({
+      class: 'content',
+      platformCode: 'x:duplicate',
+    });
     // publish() trusts validate(), so the simulator's own length rule is what refuses this.
-    expect(failure(await x.publish(publishRequest(account, { caption: '😀'.repeat(141) })))).toMatchObject({ class: 'content', platformCode: 'x:403' });
+    expect(failure(await x.publish(publishRequest(account, { caption: '😀'.repeat(141) })))).toMatchObject({
+      class: 'content',
+      platformCode: 'x:403',
+    });
   });
 
   it('a 429 with x-rate-limit-reset is retryable after the reset', async () => {
@@ -459,9 +556,21 @@ describe('X simulator with the X publisher', () => {
   });
 
   it('an exhausted per-user budget answers 429 with the window reset', async () => {
-    const small = await new XSimulator({ rateLimits: { tweets: { limit: 1, windowSec: 60 }, usersMe: { limit: 75, windowSec: 900 }, mediaUpload: { limit: 1875, windowSec: 900 }, mediaStatus: { limit: 1000, windowSec: 900 } } }).start();
+    const small = await new XSimulator({
+      rateLimits: {
+        tweets: { limit: 1, windowSec: 60 },
+        usersMe: { limit: 75, windowSec: 900 },
+        mediaUpload: { limit: 1875, windowSec: 900 },
+        mediaStatus: { limit: 1000, windowSec: 900 },
+      },
+    }).start();
     try {
-      const publisher = createXPublisher({ clientId: small.options.clientId, clientSecret: small.options.clientSecret, apiUrl: small.url, authorizeUrl: small.authorizeUrl });
+      const publisher = createXPublisher({
+        clientId: small.options.clientId,
+        clientSecret: small.options.clientSecret,
+        apiUrl: small.url,
+        authorizeUrl: small.authorizeUrl,
+      });
       const { verifier, challenge } = pkce();
       const consent = publisher.consentUrl({ state: 's', redirectUri: REDIRECT, codeChallenge: challenge });
       const query = Object.fromEntries(new URL(await small.approveConsent(consent)).searchParams);
@@ -479,7 +588,10 @@ describe('X simulator with the X publisher', () => {
 
   it('revoke ends the grant: the access token stops working', async () => {
     await x.revoke(account, account.tokens);
-    expect(failure(await x.publish(publishRequest(account, { caption: 'After revoke' })))).toMatchObject({ class: 'reconnect', platformCode: 'x:401' });
+    expect(failure(await x.publish(publishRequest(account, { caption: 'After revoke' })))).toMatchObject({
+      class: 'reconnect',
+      platformCode: 'x:401',
+    });
   });
 });
 
@@ -529,7 +641,9 @@ describe('TikTok simulator with the TikTok publisher', () => {
   it('publishes a two-chunk video (FILE_UPLOAD) and photos (PULL_FROM_URL)', async () => {
     // Over 10 MiB, so the publisher's 5 MiB chunks make two: 5 MiB, then the 6 MiB rest.
     const video = await mp4('tt-video', 11 * 1024 * 1024);
-    const clip = published(await tiktok.publish(publishRequest(account, { caption: 'Launch day #acme', media: [video], options: { privacy: 'public' } })));
+    const clip = published(
+      await tiktok.publish(publishRequest(account, { caption: 'Launch day #acme', media: [video], options: { privacy: 'public' } })),
+    );
     expect(clip.permalink).toBe(`https://www.tiktok.com/@acme/video/${clip.platformPostId}`);
     const puts = sims.tiktok.requests.filter((r) => r.method === 'PUT');
     expect(puts.map((r) => [r.headers['content-range'], r.status])).toEqual([
@@ -538,7 +652,13 @@ describe('TikTok simulator with the TikTok publisher', () => {
     ]);
 
     const photos = published(
-      await tiktok.publish(publishRequest(account, { caption: 'Three colours\nAvailable today', media: [await png('tt-p1'), await jpeg('tt-p2')], options: { privacy: 'friends' } })),
+      await tiktok.publish(
+        publishRequest(account, {
+          caption: 'Three colours\nAvailable today',
+          media: [await png('tt-p1'), await jpeg('tt-p2')],
+          options: { privacy: 'friends' },
+        }),
+      ),
     );
     expect(photos.permalink).toMatch(/\/photo\/\d{19}$/);
     expect(sims.tiktok.published.map((p) => [p.kind, p.privacyLevel, p.media.length, p.title ?? null])).toEqual([
@@ -551,9 +671,24 @@ describe('TikTok simulator with the TikTok publisher', () => {
 
   it('accepts every chunk plan the publisher makes, and refuses plans that break the rules', () => {
     const MiB = 1024 * 1024;
-    for (const size of [1, 4 * MiB, 5_000_001, 5 * MiB - 1, 5 * MiB, 5 * MiB + 1, 10 * MiB, 64_000_000, 64_000_001, 100 * MiB, 1024 * MiB, 4 * 1024 * MiB]) {
+    for (const size of [
+      1,
+      4 * MiB,
+      5_000_001,
+      5 * MiB - 1,
+      5 * MiB,
+      5 * MiB + 1,
+      10 * MiB,
+      64_000_000,
+      64_000_001,
+      100 * MiB,
+      1024 * MiB,
+      4 * 1024 * MiB,
+    ]) {
       const plan = planChunks(size, 5 * MiB);
-      expect(chunkPlanProblem(plan.videoSize, plan.chunkSize, plan.totalChunkCount), `video of ${size} bytes`).toMatchObject({ videoSize: size });
+      expect(chunkPlanProblem(plan.videoSize, plan.chunkSize, plan.totalChunkCount), `video of ${size} bytes`).toMatchObject({
+        videoSize: size,
+      });
     }
     expect(chunkPlanProblem(4 * MiB, 1 * MiB, 4)).toMatch(/under 5 MB is uploaded whole/);
     expect(chunkPlanProblem(50_000_123, 10_000_000, 6)).toMatch(/floor\(video_size \/ chunk_size\) = 5/);
@@ -565,22 +700,36 @@ describe('TikTok simulator with the TikTok publisher', () => {
   it('an unaudited app may post only privately to private accounts', async () => {
     sims.tiktok.options.audited = false;
     try {
-      const result = await tiktok.publish(publishRequest(account, { caption: 'Public please', media: [await mp4('tt-unaudited', 3_000)], options: { privacy: 'public' } }));
-      expect(failure(result)).toMatchObject({ class: 'content', platformCode: 'tiktok:unaudited_client_can_only_post_to_private_accounts' });
+      const result = await tiktok.publish(
+        publishRequest(account, { caption: 'Public please', media: [await mp4('tt-unaudited', 3_000)], options: { privacy: 'public' } }),
+      );
+      expect(failure(result)).toMatchObject({
+        class: 'content',
+        platformCode: 'tiktok:unaudited_client_can_only_post_to_private_accounts',
+      });
     } finally {
       sims.tiktok.options.audited = true;
     }
   });
 
   it('an injected 429 is retryable', async () => {
-    sims.tiktok.faults.push({ match: (_m, p) => p.includes('creator_info'), kind: 'status', status: 429, headers: { 'retry-after': '30' } });
-    const result = await tiktok.publish(publishRequest(account, { caption: 'Busy', media: [await jpeg('tt-busy')], options: { privacy: 'public' } }));
+    sims.tiktok.faults.push({
+      match: (_m, p) => p.includes('creator_info'),
+      kind: 'status',
+      status: 429,
+      headers: { 'retry-after': '30' },
+    });
+    const result = await tiktok.publish(
+      publishRequest(account, { caption: 'Busy', media: [await jpeg('tt-busy')], options: { privacy: 'public' } }),
+    );
     expect(failure(result)).toMatchObject({ class: 'retryable', platformCode: 'tiktok:rate_limit_exceeded', retryAfterMs: 30_000 });
   });
 
   it('revoke ends the grant', async () => {
     await tiktok.revoke(account, account.tokens);
-    const result = await tiktok.publish(publishRequest(account, { caption: 'After revoke', media: [await jpeg('tt-after')], options: { privacy: 'public' } }));
+    const result = await tiktok.publish(
+      publishRequest(account, { caption: 'After revoke', media: [await jpeg('tt-after')], options: { privacy: 'public' } }),
+    );
     expect(failure(result)).toMatchObject({ class: 'reconnect', platformCode: 'tiktok:access_token_invalid' });
   });
 });

@@ -142,9 +142,18 @@ function reply(status: number, body: Json | string, contentType = 'application/j
  * edge in front of the API, an HTML page rather than `{ ok, error }`.
  */
 function faultReply(status: number): Reply {
-  if (status === 429) return { status, headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' }, body: JSON.stringify({ ok: false, error: 'ratelimited' }) };
+  if (status === 429)
+    return {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'retry-after': '1' },
+      body: JSON.stringify({ ok: false, error: 'ratelimited' }),
+    };
   const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
-  return reply(status, `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>\n`, 'text/html; charset=utf-8');
+  return reply(
+    status,
+    `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>\n`,
+    'text/html; charset=utf-8',
+  );
 }
 
 /** A fault's `match` for one Web API method, e.g. `webApiMethod('chat.postMessage')`. */
@@ -280,9 +289,11 @@ export class FakeSlack {
   approveInstall(authorizeUrl: string, workspace: FakeSlackWorkspace, installerUserId = 'U0ADMIN'): string {
     const params = new URL(authorizeUrl).searchParams;
     const clientId = params.get('client_id');
-    if (!this.oauthClient || clientId !== this.oauthClient.clientId) throw new Error(`Slack refuses the authorization: invalid client_id ${JSON.stringify(clientId)}`);
+    if (!this.oauthClient || clientId !== this.oauthClient.clientId)
+      throw new Error(`Slack refuses the authorization: invalid client_id ${JSON.stringify(clientId)}`);
     const redirectUri = params.get('redirect_uri');
-    if (!redirectUri) throw new Error('Slack would use the redirect URL configured for the app; this fake needs redirect_uri in the authorize URL');
+    if (!redirectUri)
+      throw new Error('Slack would use the redirect URL configured for the app; this fake needs redirect_uri in the authorize URL');
     const code = `${workspace.teamId}.${randomUUID()}`;
     this.expectInstall(code, workspace, installerUserId, redirectUri);
     const callback = new URL(redirectUri);
@@ -328,11 +339,21 @@ export class FakeSlack {
 
   /** Waits until a call to `method` satisfies `predicate` (default: any call). */
   async waitForCall(method: string, predicate: (call: SlackCall) => boolean = () => true, timeoutMs = 10_000): Promise<SlackCall> {
-    return waitFor(() => this.calls.find((c) => c.method === method && predicate(c)), `a ${method} call`, timeoutMs, () => this.describe());
+    return waitFor(
+      () => this.calls.find((c) => c.method === method && predicate(c)),
+      `a ${method} call`,
+      timeoutMs,
+      () => this.describe(),
+    );
   }
 
   async waitForResponse(predicate: (post: ResponseUrlPost) => boolean = () => true, timeoutMs = 10_000): Promise<ResponseUrlPost> {
-    return waitFor(() => this.responses.find(predicate), 'a response_url post', timeoutMs, () => this.describe());
+    return waitFor(
+      () => this.responses.find(predicate),
+      'a response_url post',
+      timeoutMs,
+      () => this.describe(),
+    );
   }
 
   /** Sends a Socket Mode envelope to the connected app and waits for its ack. */
@@ -390,7 +411,6 @@ export class FakeSlack {
     this.write(res, record, await this.route(url, method, raw, req));
   }
 
-
   private write(res: ServerResponse, record: SlackHttpRequest, answer: Reply): void {
     if (res.destroyed) return;
     res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
@@ -412,7 +432,9 @@ export class FakeSlack {
   private api(method: string, raw: Buffer, req: IncomingMessage): Reply {
     const text = raw.toString('utf8');
     const args = (req.headers['content-type'] ?? '').startsWith('application/json')
-      ? Object.fromEntries(Object.entries(JSON.parse(text || '{}') as Json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]))
+      ? Object.fromEntries(
+          Object.entries(JSON.parse(text || '{}') as Json).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+        )
       : (parseQuery(text) as Record<string, string>);
     const token = bearer(req) ?? args.token;
     const workspace = [...this.workspaces.values()].find((w) => w.botToken === token);
@@ -433,7 +455,16 @@ export class FakeSlack {
   private answer(method: string, args: Record<string, string>, ws: FakeSlackWorkspace): Json {
     switch (method) {
       case 'auth.test':
-        return { ok: true, url: `https://${ws.teamName.toLowerCase()}.slack.com/`, team: ws.teamName, user: 'iqsp', team_id: ws.teamId, user_id: ws.botUserId, bot_id: ws.botId, is_enterprise_install: false };
+        return {
+          ok: true,
+          url: `https://${ws.teamName.toLowerCase()}.slack.com/`,
+          team: ws.teamName,
+          user: 'iqsp',
+          team_id: ws.teamId,
+          user_id: ws.botUserId,
+          bot_id: ws.botId,
+          is_enterprise_install: false,
+        };
       case 'users.info': {
         const user = ws.users.find((u) => u.id === args.user);
         if (!user) return { ok: false, error: 'user_not_found' };
@@ -463,12 +494,28 @@ export class FakeSlack {
         if (!args.channel) return { ok: false, error: 'channel_not_found' };
         if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
         const ts = this.ts();
-        this.messages.set(`${args.channel}/${ts}`, { channel: args.channel, ts, text: args.text ?? '', user: ws.botUserId, botId: ws.botId, threadTs: args.thread_ts, reactions: new Map() });
+        this.messages.set(`${args.channel}/${ts}`, {
+          channel: args.channel,
+          ts,
+          text: args.text ?? '',
+          user: ws.botUserId,
+          botId: ws.botId,
+          threadTs: args.thread_ts,
+          reactions: new Map(),
+        });
         return {
           ok: true,
           channel: args.channel,
           ts,
-          message: { type: 'message', subtype: 'bot_message', text: args.text, user: ws.botUserId, bot_id: ws.botId, ts, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) },
+          message: {
+            type: 'message',
+            subtype: 'bot_message',
+            text: args.text,
+            user: ws.botUserId,
+            bot_id: ws.botId,
+            ts,
+            ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}),
+          },
         };
       }
       case 'chat.postEphemeral':
@@ -478,14 +525,26 @@ export class FakeSlack {
         if (!args.channel || !args.ts) return { ok: false, error: 'message_not_found' };
         const message = this.messages.get(`${args.channel}/${args.ts}`);
         if (message && args.text !== undefined) message.text = args.text;
-        return { ok: true, channel: args.channel, ts: args.ts, text: args.text, message: { text: args.text, user: ws.botUserId, bot_id: ws.botId } };
+        return {
+          ok: true,
+          channel: args.channel,
+          ts: args.ts,
+          text: args.text,
+          message: { text: args.text, user: ws.botUserId, bot_id: ws.botId },
+        };
       }
       case 'reactions.get':
         return this.reactionsGet(args, ws);
       case 'views.open':
       case 'views.update': {
         if (method === 'views.open' && !args.trigger_id) return { ok: false, error: 'invalid_trigger_id' };
-        if (method === 'views.update' && args.hash && args.view_id && this.viewHashes.has(args.view_id) && this.viewHashes.get(args.view_id) !== args.hash)
+        if (
+          method === 'views.update' &&
+          args.hash &&
+          args.view_id &&
+          this.viewHashes.has(args.view_id) &&
+          this.viewHashes.get(args.view_id) !== args.hash
+        )
           return { ok: false, error: 'hash_conflict' };
         const view = JSON.parse(args.view ?? '{}') as Json;
         const id = args.view_id ?? `V${String(this.nextId++).padStart(8, '0')}`;
@@ -530,7 +589,11 @@ export class FakeSlack {
     const message = this.messages.get(`${args.channel}/${args.timestamp}`);
     if (!message) return { ok: false, error: 'message_not_found' };
     const full = args.full === 'true' || args.full === '1';
-    const reactions = [...message.reactions].map(([name, users]) => ({ name, users: full ? [...users] : users.slice(0, 3), count: users.length }));
+    const reactions = [...message.reactions].map(([name, users]) => ({
+      name,
+      users: full ? [...users] : users.slice(0, 3),
+      count: users.length,
+    }));
     return {
       ok: true,
       type: 'message',
@@ -598,7 +661,12 @@ export class FakeSlack {
     if (file) this.downloads.push({ fileId: file.id, authorized });
     if (!file) return reply(404, 'not found', 'text/plain');
     // Slack's answer to a download without a valid token: its login page, with status 200.
-    if (!authorized) return reply(200, '<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>', 'text/html; charset=utf-8');
+    if (!authorized)
+      return reply(
+        200,
+        '<!DOCTYPE html><html><head><title>Slack</title></head><body>Sign in to Slack</body></html>',
+        'text/html; charset=utf-8',
+      );
     return { status: 200, headers: { 'content-type': file.mimetype }, body: file.bytes };
   }
 
@@ -685,7 +753,8 @@ function isObject(value: unknown): value is Json {
 /** `base` with `overrides` merged in, objects recursively; arrays and scalars replace. */
 export function merge<T extends Json>(base: T, overrides: Json): T {
   const out: Json = { ...base };
-  for (const [key, value] of Object.entries(overrides)) out[key] = isObject(value) && isObject(out[key]) ? merge(out[key] as Json, value) : value;
+  for (const [key, value] of Object.entries(overrides))
+    out[key] = isObject(value) && isObject(out[key]) ? merge(out[key] as Json, value) : value;
   return out as T;
 }
 
@@ -708,7 +777,11 @@ export function commandRequest(name: string, overrides: Json = {}): SlackRequest
 
 /** An interactive payload (`payload=<json>`): block actions, view submissions. */
 export function interactiveRequest(name: string, overrides: Json = {}): SlackRequest {
-  return { kind: 'interactive', body: formEncode({ payload: JSON.stringify(fixture(name, overrides)) }), contentType: 'application/x-www-form-urlencoded' };
+  return {
+    kind: 'interactive',
+    body: formEncode({ payload: JSON.stringify(fixture(name, overrides)) }),
+    contentType: 'application/x-www-form-urlencoded',
+  };
 }
 
 /** Slack's request signature: `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{raw body}`. */
@@ -726,7 +799,12 @@ export interface SendOptions {
 }
 
 /** POSTs a signed request to the app's `/slack/events`, as Slack would. */
-export async function sendToApp(appUrl: string, signingSecret: string, request: SlackRequest, options: SendOptions = {}): Promise<Response> {
+export async function sendToApp(
+  appUrl: string,
+  signingSecret: string,
+  request: SlackRequest,
+  options: SendOptions = {},
+): Promise<Response> {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   const headers: Record<string, string> = {
     'content-type': request.contentType,

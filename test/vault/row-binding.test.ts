@@ -41,7 +41,12 @@ afterEach(async () => {
 });
 
 async function sealedOf(db: Db, accountId: string, name: string): Promise<string> {
-  const row = await db.selectFrom('secrets').select('sealed').where('account_id', '=', accountId).where('name', '=', name).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('secrets')
+    .select('sealed')
+    .where('account_id', '=', accountId)
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
   return row.sealed;
 }
 
@@ -54,7 +59,17 @@ async function insertV1(db: Db, accountId: string, name: string, sealed: string)
   const now = isoNow();
   await db
     .insertInto('secrets')
-    .values({ id: randomUUID(), account_id: accountId, slack_installation_id: null, name, sealed, key_id: V1.keyId, expires_at: null, created_at: now, updated_at: now })
+    .values({
+      id: randomUUID(),
+      account_id: accountId,
+      slack_installation_id: null,
+      name,
+      sealed,
+      key_id: V1.keyId,
+      expires_at: null,
+      created_at: now,
+      updated_at: now,
+    })
     .execute();
 }
 
@@ -87,7 +102,9 @@ describe('a sealed value is bound to its row (v2)', () => {
 
     await overwrite(t.db, accountId, 'access_token', await sealedOf(t.db, accountId, 'refresh_token'));
 
-    await expect(store.get({ accountId }, 'access_token')).rejects.toThrow(`the stored access_token of account ${accountId} failed its integrity check`);
+    await expect(store.get({ accountId }, 'access_token')).rejects.toThrow(
+      `the stored access_token of account ${accountId} failed its integrity check`,
+    );
     expect((await store.get({ accountId }, 'refresh_token'))?.value).toBe('long-lived-refresh');
   });
 
@@ -97,11 +114,23 @@ describe('a sealed value is bound to its row (v2)', () => {
     const now = isoNow();
     await t.db
       .insertInto('slack_installations')
-      .values({ id: accountId, workspace_id: null, team_id: 'T1', enterprise_id: null, bot_user_id: null, installed_at: now, updated_at: now })
+      .values({
+        id: accountId,
+        workspace_id: null,
+        team_id: 'T1',
+        enterprise_id: null,
+        bot_user_id: null,
+        installed_at: now,
+        updated_at: now,
+      })
       .execute();
     await store.put({ slackInstallationId: accountId }, 'installation', '{"bot":{"token":"xoxb-1"}}', null);
     await store.put({ accountId }, 'installation', 'account-value', null);
-    const installationRow = await t.db.selectFrom('secrets').select('sealed').where('slack_installation_id', '=', accountId).executeTakeFirstOrThrow();
+    const installationRow = await t.db
+      .selectFrom('secrets')
+      .select('sealed')
+      .where('slack_installation_id', '=', accountId)
+      .executeTakeFirstOrThrow();
 
     await overwrite(t.db, accountId, 'installation', installationRow.sealed);
 
@@ -125,7 +154,10 @@ describe('v1 values (sealed before v2)', () => {
     await insertV1(t.db, accountId, 'access_token', v1Access.sealed);
     await insertV1(t.db, accountId, 'refresh_token', v1Refresh.sealed);
     expect((await store.get({ accountId }, 'access_token'))?.value).toBe(v1Access.plaintext);
-    expect(await new TokenStore(t.db, store, noPublisher).load(accountId)).toMatchObject({ accessToken: v1Access.plaintext, refreshToken: v1Refresh.plaintext });
+    expect(await new TokenStore(t.db, store, noPublisher).load(accountId)).toMatchObject({
+      accessToken: v1Access.plaintext,
+      refreshToken: v1Refresh.plaintext,
+    });
   });
 
   it('vault rotate (rotateAllSecrets) re-seals them as v2 under the same key; then a moved value no longer opens', async () => {
@@ -140,7 +172,18 @@ describe('v1 values (sealed before v2)', () => {
     const stateId = randomUUID();
     await t.db
       .insertInto('oauth_states')
-      .values({ id: stateId, state_hash: 'state-hash-1', connect_link_id: null, workspace_id: one.workspaceId, chat_user_id: one.userId, platform: 'x', code_verifier_sealed: v1Verifier.sealed, created_at: now, expires_at: now, used_at: null })
+      .values({
+        id: stateId,
+        state_hash: 'state-hash-1',
+        connect_link_id: null,
+        workspace_id: one.workspaceId,
+        chat_user_id: one.userId,
+        platform: 'x',
+        code_verifier_sealed: v1Verifier.sealed,
+        created_at: now,
+        expires_at: now,
+        used_at: null,
+      })
       .execute();
 
     expect(vault.needsRotation(v1Access.sealed)).toBe(true);

@@ -93,7 +93,18 @@ describe('rotateAllSecrets', () => {
     const now = isoNow();
     await t.db
       .insertInto('oauth_states')
-      .values({ id: randomUUID(), state_hash: 'h', connect_link_id: null, workspace_id: workspaceId, chat_user_id: userId, platform: 'x', code_verifier_sealed: oldVault.seal('verifier-1', codeVerifierSealedFor('h')), created_at: now, expires_at: now, used_at: null })
+      .values({
+        id: randomUUID(),
+        state_hash: 'h',
+        connect_link_id: null,
+        workspace_id: workspaceId,
+        chat_user_id: userId,
+        platform: 'x',
+        code_verifier_sealed: oldVault.seal('verifier-1', codeVerifierSealedFor('h')),
+        created_at: now,
+        expires_at: now,
+        used_at: null,
+      })
       .execute();
 
     const currentKey = randomBytes(32);

@@ -52,7 +52,8 @@ class RotatingPlatform {
   } as Publisher;
 
   private async refresh(tokens: TokenSet): Promise<TokenSet> {
-    if (tokens.refreshToken !== this.live) throw new TokenRefreshError('X refused the refresh token (invalid_grant); connect the account again', true);
+    if (tokens.refreshToken !== this.live)
+      throw new TokenRefreshError('X refused the refresh token (invalid_grant); connect the account again', true);
     this.issued += 1;
     this.live = `refresh-${this.issued}`;
     const pair = { accessToken: `access-${this.issued}`, refreshToken: this.live, expiresAt: new Date(Date.now() + 7_200_000) };
@@ -110,7 +111,9 @@ describe('saving a rotated token pair', () => {
     );
     expect(failure).toBeInstanceOf(AccountNeedsReconnectError);
     const reason = (failure as Error).message;
-    expect(reason).toMatch(/^X gave IQSP new tokens, but they could not be stored \(Connection terminated unexpectedly\); connect the account again$/);
+    expect(reason).toMatch(
+      /^X gave IQSP new tokens, but they could not be stored \(Connection terminated unexpectedly\); connect the account again$/,
+    );
     expect(await accountStatus()).toEqual({ status: 'needs_reconnect', status_reason: reason });
     // Nobody tries the spent refresh token again.
     await expect(storeOn(t.db).validTokens(accountId)).rejects.toThrow(reason);

@@ -34,7 +34,10 @@ describe.skipIf(!onPostgres)(`token refresh on two instances (${POSTGRES_ONLY})`
       await h.app.core.tokens.save(accountId, { ...first, expiresAt: new Date(Date.now() + 60_000) });
       // Slow answers, so the second instance surely arrives while the first is refreshing.
       h.sims.x.latencyMs = 200;
-      const refreshes = () => h!.sims.x.requests.filter((r) => r.path === '/2/oauth2/token' && r.body.kind === 'form' && r.body.fields.grant_type === 'refresh_token');
+      const refreshes = () =>
+        h!.sims.x.requests.filter(
+          (r) => r.path === '/2/oauth2/token' && r.body.kind === 'form' && r.body.fields.grant_type === 'refresh_token',
+        );
       const before = refreshes().length;
 
       const [a, b] = await Promise.all([h.app.core.tokens.validTokens(accountId), otherTokens.validTokens(accountId)]);
@@ -48,7 +51,11 @@ describe.skipIf(!onPostgres)(`token refresh on two instances (${POSTGRES_ONLY})`
       h.sims.x.latencyMs = 0;
       const again = await otherTokens.refresh(accountId, a.accessToken);
       expect(again.accessToken).not.toBe(a.accessToken);
-      const accountNow = await h.app.services.db.selectFrom('social_accounts').select('status').where('id', '=', accountId).executeTakeFirstOrThrow();
+      const accountNow = await h.app.services.db
+        .selectFrom('social_accounts')
+        .select('status')
+        .where('id', '=', accountId)
+        .executeTakeFirstOrThrow();
       expect(accountNow.status).toBe('active');
     } finally {
       await other.db.destroy();

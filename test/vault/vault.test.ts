@@ -100,7 +100,10 @@ describe('Vault', () => {
   });
 
   it('opens v1 values (sealed before v2) for any row, and says they need rotation though under the current key', () => {
-    const v1 = JSON.parse(readFileSync(new URL('../fixtures/vault/v1-sealed.json', import.meta.url), 'utf8')) as { masterKey: string; values: { plaintext: string; sealed: string }[] };
+    const v1 = JSON.parse(readFileSync(new URL('../fixtures/vault/v1-sealed.json', import.meta.url), 'utf8')) as {
+      masterKey: string;
+      values: { plaintext: string; sealed: string }[];
+    };
     const vault = new Vault(Buffer.from(v1.masterKey, 'base64'));
     for (const { plaintext, sealed } of v1.values) {
       expect(vault.open(sealed, row)).toBe(plaintext);

@@ -29,14 +29,24 @@ export function iqspCommand(): SlashCommandBuilder {
       s
         .setName('connect')
         .setDescription('A private link to connect an account')
-        .addStringOption((o) => o.setName('platform').setDescription('The platform').setRequired(true).addChoices(...platformChoices)),
+        .addStringOption((o) =>
+          o
+            .setName('platform')
+            .setDescription('The platform')
+            .setRequired(true)
+            .addChoices(...platformChoices),
+        ),
     )
     .addSubcommand((s) => s.setName('accounts').setDescription('The connected accounts, who connected each, token health'))
     .addSubcommand((s) => {
       s.setName('post')
         .setDescription('Ask to publish: validated for every target, then shown here for approval')
         .addStringOption((o) =>
-          o.setName('targets').setDescription('all, or platforms and @handles separated by commas (tiktok:public|friends|followers|private)').setRequired(true).setMaxLength(500),
+          o
+            .setName('targets')
+            .setDescription('all, or platforms and @handles separated by commas (tiktok:public|friends|followers|private)')
+            .setRequired(true)
+            .setMaxLength(500),
         )
         .addStringOption((o) => o.setName('caption').setDescription('The caption').setMaxLength(6000));
       for (const name of MEDIA_OPTIONS) s.addAttachmentOption((o) => o.setName(name).setDescription('An image or a video'));
@@ -48,14 +58,29 @@ export function iqspCommand(): SlashCommandBuilder {
       );
       return s;
     })
-    .addSubcommand((s) => s.setName('status').setDescription('Where a post stands, per target').addStringOption(postIdOption('The post id')))
-    .addSubcommand((s) => s.setName('cancel').setDescription('Cancel what has not been published yet').addStringOption(postIdOption('The post id')))
-    .addSubcommand((s) => s.setName('retry').setDescription('Retry the targets that failed for a temporary reason').addStringOption(postIdOption('The post id')))
+    .addSubcommand((s) =>
+      s.setName('status').setDescription('Where a post stands, per target').addStringOption(postIdOption('The post id')),
+    )
+    .addSubcommand((s) =>
+      s.setName('cancel').setDescription('Cancel what has not been published yet').addStringOption(postIdOption('The post id')),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('retry')
+        .setDescription('Retry the targets that failed for a temporary reason')
+        .addStringOption(postIdOption('The post id')),
+    )
     .addSubcommand((s) =>
       s
         .setName('disconnect')
         .setDescription('Revoke and delete a connected account')
-        .addStringOption((o) => o.setName('platform').setDescription('The platform').setRequired(true).addChoices(...platformChoices))
+        .addStringOption((o) =>
+          o
+            .setName('platform')
+            .setDescription('The platform')
+            .setRequired(true)
+            .addChoices(...platformChoices),
+        )
         .addStringOption((o) => o.setName('handle').setDescription('Which account, when several are connected (@handle)').setMaxLength(65)),
     )
     .addSubcommand((s) => s.setName('data').setDescription('Everything IQSP stores about you, as a JSON file in your DMs'))
@@ -69,14 +94,21 @@ export function iqspCommand(): SlashCommandBuilder {
       s
         .setName('approvers')
         .setDescription('Who may approve posts (admins change it)')
-        .addStringOption((o) => o.setName('action').setDescription('Add or remove people; leave out to list them').addChoices({ name: 'add', value: 'add' }, { name: 'remove', value: 'remove' }))
+        .addStringOption((o) =>
+          o
+            .setName('action')
+            .setDescription('Add or remove people; leave out to list them')
+            .addChoices({ name: 'add', value: 'add' }, { name: 'remove', value: 'remove' }),
+        )
         .addStringOption((o) => o.setName('users').setDescription('The people, as @mentions').setMaxLength(2000)),
     )
     .addSubcommand((s) =>
       s
         .setName('approvals')
         .setDescription('How many approvals a post needs here (admins)')
-        .addIntegerOption((o) => o.setName('count').setDescription('0 publishes without approval').setRequired(true).setMinValue(0).setMaxValue(50)),
+        .addIntegerOption((o) =>
+          o.setName('count').setDescription('0 publishes without approval').setRequired(true).setMinValue(0).setMaxValue(50),
+        ),
     )
     .addSubcommand((s) => s.setName('audit').setDescription('The latest entries of the audit log (admins)'));
   return command;
@@ -103,7 +135,9 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
       const targets = parseTargets(str('targets'));
       if (typeof targets === 'string') return { ok: false, message: targets };
       const privacy = options.getString('tiktok_privacy');
-      const withPrivacy = targets.map((t) => (privacy && t.kind === 'platform' && t.platform === 'tiktok' && !t.option ? { ...t, option: privacy } : t));
+      const withPrivacy = targets.map((t) =>
+        privacy && t.kind === 'platform' && t.platform === 'tiktok' && !t.option ? { ...t, option: privacy } : t,
+      );
       const command: Command = { kind: 'post', targets: withPrivacy, caption: options.getString('caption') ?? '' };
       return { ok: true, command };
     }
@@ -139,9 +173,13 @@ export interface RegisterCommandsOptions {
 }
 
 /** Registers `/iqsp` (PUT /applications/{id}/commands, or …/guilds/{guild}/commands); returns the registered command names. */
-export async function registerDiscordCommands(options: RegisterCommandsOptions): Promise<{ scope: 'global' | 'guild'; commands: string[] }> {
+export async function registerDiscordCommands(
+  options: RegisterCommandsOptions,
+): Promise<{ scope: 'global' | 'guild'; commands: string[] }> {
   const rest = new REST({ api: options.apiUrl }).setToken(options.token);
-  const route = options.guildId ? Routes.applicationGuildCommands(options.applicationId, options.guildId) : Routes.applicationCommands(options.applicationId);
+  const route = options.guildId
+    ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
+    : Routes.applicationCommands(options.applicationId);
   const registered = (await rest.put(route, { body: [iqspCommand().toJSON()] })) as RESTPutAPIApplicationCommandsResult;
   return { scope: options.guildId ? 'guild' : 'global', commands: registered.map((c) => c.name) };
 }

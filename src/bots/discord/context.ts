@@ -29,7 +29,13 @@ export function isAdmin(permissions: { has(flag: bigint): boolean } | null | und
 }
 
 /** The server is the workspace; its name is known when the server is cached (it is, after GUILD_CREATE). */
-export function invocationFor(guild: { id: string; name?: string | undefined }, user: User, channelId: string, member: GuildMember | null, admin: boolean): Invocation {
+export function invocationFor(
+  guild: { id: string; name?: string | undefined },
+  user: User,
+  channelId: string,
+  member: GuildMember | null,
+  admin: boolean,
+): Invocation {
   return {
     chat: 'discord',
     workspaceExternalId: guild.id,
@@ -46,6 +52,10 @@ export function invocationFor(guild: { id: string; name?: string | undefined }, 
  * sharing the database (chat_events; the cleanup job prunes old ids).
  */
 export async function firstDelivery(db: Db, id: string): Promise<boolean> {
-  const result = await db.insertInto('chat_events').values({ id, received_at: isoNow() }).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+  const result = await db
+    .insertInto('chat_events')
+    .values({ id, received_at: isoNow() })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
 }

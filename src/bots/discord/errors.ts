@@ -11,9 +11,7 @@ export function discordErrorCode(error: unknown): number | undefined {
 }
 
 export function withoutInteractionTokens(url: string): string {
-  return url
-    .replace(/(\/webhooks\/[^/]+\/)[^/?#]+/g, '$1[redacted]')
-    .replace(/(\/interactions\/[^/]+\/)[^/?#]+/g, '$1[redacted]');
+  return url.replace(/(\/webhooks\/[^/]+\/)[^/?#]+/g, '$1[redacted]').replace(/(\/interactions\/[^/]+\/)[^/?#]+/g, '$1[redacted]');
 }
 
 /** A plain object safe to log: name, message, Discord code and status, the request without its token. */
@@ -27,6 +25,10 @@ export function loggableError(error: unknown): Record<string, unknown> {
       request: `${error.method.toUpperCase()} ${withoutInteractionTokens(error.url)}`,
     };
   if (error instanceof Error)
-    return { type: error.name, message: withoutInteractionTokens(error.message), stack: error.stack ? withoutInteractionTokens(error.stack) : undefined };
+    return {
+      type: error.name,
+      message: withoutInteractionTokens(error.message),
+      stack: error.stack ? withoutInteractionTokens(error.stack) : undefined,
+    };
   return { value: String(error) };
 }

@@ -13,7 +13,9 @@ export { registerDiscordCommands } from './commands.js';
 export { BOT_PERMISSIONS, inviteUrl } from './client.js';
 
 /** Builds the Discord surface; `gatewayLease` tunes the one-gateway-per-bot lease (tests shorten it). */
-export function discordSurfaceFactory(options: { gatewayLease?: GatewayLeaseOptions } = {}): (context: SurfaceContext) => Surface | undefined {
+export function discordSurfaceFactory(
+  options: { gatewayLease?: GatewayLeaseOptions } = {},
+): (context: SurfaceContext) => Surface | undefined {
   return ({ config, core, services, logger }) => {
     const discord = config.discord;
     if (!discord.enabled) return undefined;

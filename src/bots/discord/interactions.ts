@@ -48,7 +48,9 @@ async function handleCommand(deps: DiscordDeps, interaction: ChatInputCommandInt
     await answer(deps, interaction, reply);
   } catch (error) {
     deps.logger.error({ err: loggableError(error), interaction: interaction.id }, 'a Discord command failed');
-    await interaction.editReply({ content: 'Sorry, IQSP could not answer that command. Try again in a minute.', embeds: [], components: [] }).catch(() => undefined);
+    await interaction
+      .editReply({ content: 'Sorry, IQSP could not answer that command. Try again in a minute.', embeds: [], components: [] })
+      .catch(() => undefined);
   }
 }
 
@@ -81,8 +83,16 @@ async function handleButton(deps: DiscordDeps, interaction: ButtonInteraction): 
   const member = interaction.member instanceof GuildMember ? interaction.member : null;
   try {
     if (actionId === DELETE_MY_DATA_CONFIRM_ACTION) {
-      const invocation = invocationFor({ id: interaction.guildId, name: interaction.guild?.name }, interaction.user, interaction.channelId, member, isAdmin(interaction.memberPermissions));
-      const reply = await interactionScope.run(interaction, () => deps.core.commands.run(invocation, { kind: 'delete-my-data', confirmed: true }));
+      const invocation = invocationFor(
+        { id: interaction.guildId, name: interaction.guild?.name },
+        interaction.user,
+        interaction.channelId,
+        member,
+        isAdmin(interaction.memberPermissions),
+      );
+      const reply = await interactionScope.run(interaction, () =>
+        deps.core.commands.run(invocation, { kind: 'delete-my-data', confirmed: true }),
+      );
       // The confirmation was ephemeral: replace it with the outcome, without its button.
       await interaction.editReply(renderMessage(reply.message));
       return;
@@ -99,6 +109,8 @@ async function handleButton(deps: DiscordDeps, interaction: ButtonInteraction): 
     });
   } catch (error) {
     deps.logger.error({ err: loggableError(error), interaction: interaction.id, action: actionId }, 'a Discord button failed');
-    await interaction.followUp({ content: 'Sorry, IQSP could not handle that click. Try again in a minute.', flags: MessageFlags.Ephemeral }).catch(() => undefined);
+    await interaction
+      .followUp({ content: 'Sorry, IQSP could not handle that click. Try again in a minute.', flags: MessageFlags.Ephemeral })
+      .catch(() => undefined);
   }
 }

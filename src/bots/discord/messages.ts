@@ -43,11 +43,16 @@ export async function handleMessage(deps: DiscordDeps, message: Message): Promis
     return;
   }
   try {
-    await deps.port.sendPrivate({ chat: 'discord', workspaceExternalId: message.guildId, userExternalId: message.author.id }, reply.message);
+    await deps.port.sendPrivate(
+      { chat: 'discord', workspaceExternalId: message.guildId, userExternalId: message.author.id },
+      reply.message,
+    );
   } catch (error) {
     if (discordErrorCode(error) !== RESTJSONErrorCodes.CannotSendMessagesToThisUser) throw error;
     deps.logger.info({ err: loggableError(error), user: message.author.id }, 'could not DM a private reply');
     // Never the private text in the channel: say how to get it.
-    await message.reply(`<@${message.author.id}>, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`);
+    await message.reply(
+      `<@${message.author.id}>, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`,
+    );
   }
 }

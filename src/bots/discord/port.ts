@@ -8,7 +8,17 @@
 /** Discord's page size for the users of a reaction (GET …/reactions/{emoji}, `limit` 1–100). */
 const REACTION_USERS_PAGE = 100;
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { APIMessage, APIUser, BaseMessageOptions, ChatInputCommandInteraction, Client, Message, MessageComponentInteraction, SendableChannels, ThreadChannel } from 'discord.js';
+import type {
+  APIMessage,
+  APIUser,
+  BaseMessageOptions,
+  ChatInputCommandInteraction,
+  Client,
+  Message,
+  MessageComponentInteraction,
+  SendableChannels,
+  ThreadChannel,
+} from 'discord.js';
 import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration } from 'discord.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
@@ -42,7 +52,10 @@ export class DiscordChatPort implements ChatPort {
   }
 
   async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
-    const attachment = new AttachmentBuilder(Buffer.from(file.content, 'utf8'), { name: file.filename, description: file.comment.slice(0, 1024) });
+    const attachment = new AttachmentBuilder(Buffer.from(file.content, 'utf8'), {
+      name: file.filename,
+      description: file.comment.slice(0, 1024),
+    });
     await this.direct(user, { content: file.comment, files: [attachment] });
   }
 
@@ -53,7 +66,8 @@ export class DiscordChatPort implements ChatPort {
     } catch (error) {
       const interaction = interactionScope.getStore();
       // 50007: the user does not accept DMs from this server's members.
-      if (discordErrorCode(error) !== RESTJSONErrorCodes.CannotSendMessagesToThisUser || interaction?.user.id !== user.userExternalId) throw error;
+      if (discordErrorCode(error) !== RESTJSONErrorCodes.CannotSendMessagesToThisUser || interaction?.user.id !== user.userExternalId)
+        throw error;
       await interaction.followUp({ ...payload, flags: MessageFlags.Ephemeral });
     }
   }
@@ -89,7 +103,10 @@ export class DiscordChatPort implements ChatPort {
       await message.react(APPROVE_EMOJI);
       await message.react(REJECT_EMOJI);
     } catch (error) {
-      this.logger.warn({ err: loggableError(error), messageId: message.id }, 'could not add the ✅/❌ reactions (missing Add Reactions permission?)');
+      this.logger.warn(
+        { err: loggableError(error), messageId: message.id },
+        'could not add the ✅/❌ reactions (missing Add Reactions permission?)',
+      );
     }
   }
 
@@ -98,7 +115,12 @@ export class DiscordChatPort implements ChatPort {
     const payload = newMessage(message);
     if (target.kind === 'thread') {
       const sent = await target.thread.send(payload);
-      return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: sent.id, threadId: target.thread.id };
+      return {
+        workspaceExternalId: parent.workspaceExternalId,
+        channelId: parent.channelId,
+        messageId: sent.id,
+        threadId: target.thread.id,
+      };
     }
     const sent = await target.channel.send({ ...payload, reply: { messageReference: target.messageId, failIfNotExists: false } });
     return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: sent.id };
@@ -133,17 +155,24 @@ export class DiscordChatPort implements ChatPort {
       const reaction = message.reactions?.find((r) => r.emoji.id === null && r.emoji.name === emoji);
       if (!reaction || reaction.count <= (reaction.me ? 1 : 0)) continue;
       for (const user of await this.reactionUsers(ref, emoji))
-        found.push({ decision, userExternalId: user.id, userName: user.global_name ?? user.username, isBot: user.bot === true || user.id === this.client.user?.id });
+        found.push({
+          decision,
+          userExternalId: user.id,
+          userName: user.global_name ?? user.username,
+          isBot: user.bot === true || user.id === this.client.user?.id,
+        });
     }
     return found;
   }
 
   private async reactionUsers(ref: MessageRef, emoji: string): Promise<APIUser[]> {
     const users: APIUser[] = [];
-    for (let after: string | undefined; ; ) {
+    for (let after: string | undefined; ;) {
       // type 0: normal reactions (super reactions are listed apart).
       const query = new URLSearchParams({ type: '0', limit: String(REACTION_USERS_PAGE), ...(after ? { after } : {}) });
-      const page = (await this.client.rest.get(Routes.channelMessageReaction(ref.channelId, ref.messageId, encodeURIComponent(emoji)), { query })) as APIUser[];
+      const page = (await this.client.rest.get(Routes.channelMessageReaction(ref.channelId, ref.messageId, encodeURIComponent(emoji)), {
+        query,
+      })) as APIUser[];
       users.push(...page);
       if (page.length < REACTION_USERS_PAGE) return users;
       after = page.at(-1)!.id;
@@ -173,12 +202,20 @@ export class DiscordChatPort implements ChatPort {
     const starter = (await this.client.rest.get(Routes.channelMessage(parent.channelId, parent.messageId))) as APIMessage;
     if (starter.thread) return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, starter.thread.id) };
     try {
-      const name = threadName({ content: starter.content, embeds: starter.embeds.map((e) => ({ fields: e.fields ?? [], description: e.description ?? null })) });
-      const thread = await channel.threads.create({ startMessage: parent.messageId, name, autoArchiveDuration: ThreadAutoArchiveDuration.OneWeek });
+      const name = threadName({
+        content: starter.content,
+        embeds: starter.embeds.map((e) => ({ fields: e.fields ?? [], description: e.description ?? null })),
+      });
+      const thread = await channel.threads.create({
+        startMessage: parent.messageId,
+        name,
+        autoArchiveDuration: ThreadAutoArchiveDuration.OneWeek,
+      });
       return { kind: 'thread', thread };
     } catch (error) {
       // Another instance (or an earlier run) started it first.
-      if (discordErrorCode(error) === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage) return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, threadId) };
+      if (discordErrorCode(error) === RESTJSONErrorCodes.ThreadAlreadyCreatedForMessage)
+        return { kind: 'thread', thread: await this.fetchThread(parent.workspaceExternalId, threadId) };
       throw error;
     }
   }

@@ -15,7 +15,12 @@ export function decisionFor(emoji: string | null, change: 'add' | 'remove'): Dec
   return undefined;
 }
 
-export async function handleReaction(deps: DiscordDeps, reaction: MessageReaction | PartialMessageReaction, eventUser: User | PartialUser, change: 'add' | 'remove'): Promise<void> {
+export async function handleReaction(
+  deps: DiscordDeps,
+  reaction: MessageReaction | PartialMessageReaction,
+  eventUser: User | PartialUser,
+  change: 'add' | 'remove',
+): Promise<void> {
   if (eventUser.id === deps.client.user?.id) return;
   const decision = decisionFor(reaction.emoji.name, change);
   const guildId = reaction.message.guildId;

@@ -105,9 +105,11 @@ function embedOf(message: ChatMessage, text: string): APIEmbed {
     description: clip(escapeMaskedLinks(description), EMBED_DESCRIPTION_MAX),
     ...(fields.length > 0
       ? {
-          fields: fields
-            .slice(0, 25)
-            .map((f) => ({ name: clip(f.label, FIELD_NAME_MAX), value: clip(escapeMaskedLinks(f.value) || '—', FIELD_VALUE_MAX), inline: true })),
+          fields: fields.slice(0, 25).map((f) => ({
+            name: clip(f.label, FIELD_NAME_MAX),
+            value: clip(escapeMaskedLinks(f.value) || '—', FIELD_VALUE_MAX),
+            inline: true,
+          })),
         }
       : {}),
     ...(message.imageUrl ? { image: { url: message.imageUrl } } : {}),
@@ -119,10 +121,12 @@ export function renderMessage(message: ChatMessage): RenderedMessage {
   const components = message.buttons && message.buttons.length > 0 ? buttonRows(message.buttons) : [];
   const allowedMentions = allowedMentionsOf(null);
   // An embed shows a post: its caption is the requester's own text, shown as written (but never as a link).
-  if ((message.fields && message.fields.length > 0) || message.imageUrl) return { content: null, embeds: [embedOf(message, message.text)], components, allowedMentions };
+  if ((message.fields && message.fields.length > 0) || message.imageUrl)
+    return { content: null, embeds: [embedOf(message, message.text)], components, allowedMentions };
   const text = escapeMaskedLinks(toDiscordMarkdown(message.text));
   // Past Discord's 2000-character content limit, an embed description holds up to 4096.
-  if (text.length > CONTENT_MAX) return { content: null, embeds: [{ description: clip(text, EMBED_DESCRIPTION_MAX) }], components, allowedMentions };
+  if (text.length > CONTENT_MAX)
+    return { content: null, embeds: [{ description: clip(text, EMBED_DESCRIPTION_MAX) }], components, allowedMentions };
   return { content: text, embeds: [], components, allowedMentions: allowedMentionsOf(text) };
 }
 
@@ -142,10 +146,17 @@ export function isApprovalMessage(message: ChatMessage): boolean {
 }
 
 /** A thread's name from the message it starts from: `Post 7XK2M9P`, or the first line. */
-export function threadName(message: { embeds: ReadonlyArray<{ fields: ReadonlyArray<{ name: string; value: string }>; description: string | null }>; content: string }): string {
+export function threadName(message: {
+  embeds: ReadonlyArray<{ fields: ReadonlyArray<{ name: string; value: string }>; description: string | null }>;
+  content: string;
+}): string {
   const postField = message.embeds[0]?.fields.find((f) => f.name === 'Post');
   if (postField) return `Post ${postField.value}`;
   const firstLine = (message.embeds[0]?.description ?? message.content).split('\n')[0] ?? '';
-  const name = firstLine.replace(/<@!?\d+>/g, '').replace(/\*/g, '').replace(/\s+/g, ' ').trim();
+  const name = firstLine
+    .replace(/<@!?\d+>/g, '')
+    .replace(/\*/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return clip(name === '' ? 'IQSP' : name, 100);
 }

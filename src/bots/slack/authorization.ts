@@ -68,7 +68,13 @@ export class SlackAuthorizer {
       const bot = await this.singleBot(this.singleToken);
       // The single token speaks for its own workspace only.
       if (!source.teamId || !bot.teamId || source.teamId === bot.teamId)
-        return { botToken: bot.botToken, botId: bot.botId, botUserId: bot.botUserId, teamId: bot.teamId ?? source.teamId, enterpriseId: bot.enterpriseId };
+        return {
+          botToken: bot.botToken,
+          botId: bot.botId,
+          botUserId: bot.botUserId,
+          teamId: bot.teamId ?? source.teamId,
+          enterpriseId: bot.enterpriseId,
+        };
     }
     if (installerError instanceof Error) throw installerError;
     throw new NotAuthorizedError(`IQSP has no bot token for Slack workspace ${source.teamId ?? source.enterpriseId ?? '?'}`);

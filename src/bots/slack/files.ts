@@ -16,7 +16,13 @@ export interface SlackFileRef {
 }
 
 /** Reads the file fields we use from an event's `files` entry. */
-export function fileRef(file: { id: string; name?: string | null; url_private_download?: string; url_private?: string; file_access?: string }): SlackFileRef {
+export function fileRef(file: {
+  id: string;
+  name?: string | null;
+  url_private_download?: string;
+  url_private?: string;
+  file_access?: string;
+}): SlackFileRef {
   return {
     id: file.id,
     name: file.name ?? undefined,
@@ -39,7 +45,9 @@ export async function attachmentsFrom(client: WebClient, token: string, files: r
       name ??= info.file?.name ?? undefined;
     }
     if (!url) {
-      problems.push(`"${name ?? file.id}" cannot be downloaded by IQSP (it may be a link to a file stored outside Slack); upload the file itself.`);
+      problems.push(
+        `"${name ?? file.id}" cannot be downloaded by IQSP (it may be a link to a file stored outside Slack); upload the file itself.`,
+      );
       continue;
     }
     attachments.push({ url, headers: { Authorization: `Bearer ${token}` }, ...(name ? { originalName: name } : {}) });

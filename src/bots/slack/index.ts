@@ -115,28 +115,43 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
         ]),
       failure: (error, _options, _req, res) => {
         log.warn({ code: error.code }, 'a Slack installation did not finish');
-        sendPage(res, 400, 'Slack installation did not finish', [installFailure(error.code), `Start again at ${config.publicUrl}/slack/install.`]);
+        sendPage(res, 400, 'Slack installation did not finish', [
+          installFailure(error.code),
+          `Start again at ${config.publicUrl}/slack/install.`,
+        ]);
       },
     };
-    const nodeRoute = (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) => async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
-      // Bolt and the installer write the Node response themselves; Koa must leave it alone.
-      ctx.respond = false;
-      try {
-        await handle(ctx.req, ctx.res);
-      } catch (error) {
-        log.error({ err: error }, 'a Slack route failed');
-        if (!ctx.res.headersSent) sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
-      }
-    };
+    const nodeRoute =
+      (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+      async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
+        // Bolt and the installer write the Node response themselves; Koa must leave it alone.
+        ctx.respond = false;
+        try {
+          await handle(ctx.req, ctx.res);
+        } catch (error) {
+          log.error({ err: error }, 'a Slack route failed');
+          if (!ctx.res.headersSent)
+            sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
+        }
+      };
 
     return {
       name: 'slack',
       port: new SlackChatPort(client, auth, people),
       routes: (router) => {
-        router.post('/slack/events', nodeRoute((req, res) => receiver.handle(req, res)));
+        router.post(
+          '/slack/events',
+          nodeRoute((req, res) => receiver.handle(req, res)),
+        );
         if (installer) {
-          router.get('/slack/install', nodeRoute((req, res) => installer.handleInstallPath(req, res)));
-          router.get('/slack/oauth_redirect', nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)));
+          router.get(
+            '/slack/install',
+            nodeRoute((req, res) => installer.handleInstallPath(req, res)),
+          );
+          router.get(
+            '/slack/oauth_redirect',
+            nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)),
+          );
         }
       },
       // Events come in through HTTP (or Socket Mode, which Slack spreads over every connection): web work.

@@ -46,7 +46,10 @@ export class DbInstallationStore implements InstallationStore {
   ) {}
 
   private async findId(key: Key, trx: Db = this.db): Promise<string | undefined> {
-    let query = trx.selectFrom('slack_installations').select('id').where('is_enterprise_install', '=', key.isEnterpriseInstall ? 1 : 0);
+    let query = trx
+      .selectFrom('slack_installations')
+      .select('id')
+      .where('is_enterprise_install', '=', key.isEnterpriseInstall ? 1 : 0);
     if (key.isEnterpriseInstall) query = query.where('enterprise_id', '=', key.enterpriseId ?? '');
     else query = query.where('team_id', '=', key.teamId ?? '');
     const row = await query.executeTakeFirst();
@@ -54,7 +57,11 @@ export class DbInstallationStore implements InstallationStore {
   }
 
   async storeInstallation<AuthVersion extends 'v1' | 'v2'>(installation: Installation<AuthVersion, boolean>): Promise<void> {
-    const key = keyOf({ teamId: installation.team?.id, enterpriseId: installation.enterprise?.id, isEnterpriseInstall: installation.isEnterpriseInstall });
+    const key = keyOf({
+      teamId: installation.team?.id,
+      enterpriseId: installation.enterprise?.id,
+      isEnterpriseInstall: installation.isEnterpriseInstall,
+    });
     if (!key.isEnterpriseInstall && !key.teamId) throw new Error('a Slack installation without a team id cannot be stored');
     const workspaceId = key.teamId ? await ensureWorkspace(this.db, 'slack', key.teamId, installation.team?.name) : null;
     const expiresAt = installation.bot?.expiresAt ? new Date(installation.bot.expiresAt * 1000).toISOString() : null;
@@ -64,7 +71,12 @@ export class DbInstallationStore implements InstallationStore {
       if (id)
         await trx
           .updateTable('slack_installations')
-          .set({ workspace_id: workspaceId, enterprise_id: key.enterpriseId, bot_user_id: installation.bot?.userId ?? null, updated_at: now })
+          .set({
+            workspace_id: workspaceId,
+            enterprise_id: key.enterpriseId,
+            bot_user_id: installation.bot?.userId ?? null,
+            updated_at: now,
+          })
           .where('id', '=', id)
           .execute();
       else {

@@ -23,7 +23,17 @@ import { toSlackMessage } from './blocks.js';
 import { claimDelivery, eventKey, messageKey } from './deliveries.js';
 import { attachmentsFrom, fileRef, type SlackFileRef } from './files.js';
 import type { DbInstallationStore } from './installation-store.js';
-import { BLOCKS, noticeView, POST_VIEW_ID, postView, readPostForm, type FormAccount, type FormMetadata, type FormValues, type SubmittedForm } from './modal.js';
+import {
+  BLOCKS,
+  noticeView,
+  POST_VIEW_ID,
+  postView,
+  readPostForm,
+  type FormAccount,
+  type FormMetadata,
+  type FormValues,
+  type SubmittedForm,
+} from './modal.js';
 import type { SlackPeople } from './people.js';
 import { decisionForReaction } from './reactions.js';
 import { fromSlackText } from './text.js';
@@ -68,7 +78,10 @@ function botToken(context: Context): string {
 /** Drops the bot's own mention (`<@BOT>`, `<@BOT|iqsp>`) from a message, leaving the command. */
 export function withoutMention(text: string, botUserId: string | undefined): string {
   const mention = botUserId ? new RegExp(`<@${botUserId}(?:\\|[^>]*)?>`, 'g') : /^\s*<@[A-Z0-9]+(?:\|[^>]*)?>/;
-  return text.replace(mention, ' ').replace(/[ \t]+/g, ' ').trim();
+  return text
+    .replace(mention, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .trim();
 }
 
 function respondArguments(reply: Reply): RespondArguments {
@@ -91,7 +104,14 @@ export function registerListeners(deps: ListenerDependencies): void {
 
   async function invocation(token: string, teamId: string, userId: string, channelId: string, fallbackName?: string): Promise<Invocation> {
     const person = await people.lookup(token, teamId, userId);
-    return { chat: 'slack', workspaceExternalId: teamId, userExternalId: userId, userName: person.name ?? fallbackName, isAdmin: person.isAdmin, channelId };
+    return {
+      chat: 'slack',
+      workspaceExternalId: teamId,
+      userExternalId: userId,
+      userName: person.name ?? fallbackName,
+      isAdmin: person.isAdmin,
+      channelId,
+    };
   }
 
   /** The platform's name when its publisher needs a privacy level per post. */
@@ -101,14 +121,27 @@ export function registerListeners(deps: ListenerDependencies): void {
   }
 
   async function formAccounts(workspaceId: string): Promise<{ rows: SocialAccount[]; form: FormAccount[] }> {
-    const rows = await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).orderBy('platform').orderBy('connected_at').execute();
-    return { rows, form: rows.map((a) => ({ id: a.id, platform: a.platform, label: core.accounts.label(a), privacyFor: privacyFor(a.platform) })) };
+    const rows = await db
+      .selectFrom('social_accounts')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('platform')
+      .orderBy('connected_at')
+      .execute();
+    return {
+      rows,
+      form: rows.map((a) => ({ id: a.id, platform: a.platform, label: core.accounts.label(a), privacyFor: privacyFor(a.platform) })),
+    };
   }
 
   // Slack retries an event it thinks we missed; the first delivery claims the event id.
   app.use(async ({ body, next }) => {
     const envelope = body as { type?: unknown; event_id?: unknown };
-    if (envelope.type === 'event_callback' && typeof envelope.event_id === 'string' && !(await claimDelivery(db, eventKey(envelope.event_id)))) {
+    if (
+      envelope.type === 'event_callback' &&
+      typeof envelope.event_id === 'string' &&
+      !(await claimDelivery(db, eventKey(envelope.event_id)))
+    ) {
       logger.debug({ eventId: envelope.event_id }, 'Slack delivered an event again; it was handled already');
       return;
     }
@@ -132,7 +165,8 @@ export function registerListeners(deps: ListenerDependencies): void {
       // The response_url can be spent or expired; say it another way.
       logger.warn({ err: error }, 'response_url failed; replying through the Web API');
       const message = toSlackMessage(reply.message);
-      if (reply.visibility === 'private') await client.chat.postEphemeral({ token, channel: command.channel_id, user: command.user_id, ...message });
+      if (reply.visibility === 'private')
+        await client.chat.postEphemeral({ token, channel: command.channel_id, user: command.user_id, ...message });
       else await client.chat.postMessage({ token, channel: command.channel_id, ...message });
     }
   });
@@ -149,7 +183,10 @@ export function registerListeners(deps: ListenerDependencies): void {
     const workspaceId = await ensureWorkspace(db, 'slack', teamId);
     const accounts = await formAccounts(workspaceId);
     if (accounts.rows.length === 0) {
-      await respond({ response_type: 'ephemeral', text: 'No account is connected in this workspace yet. Run `/iqsp connect <platform>` to connect one, then `/iqsp post` again.' });
+      await respond({
+        response_type: 'ephemeral',
+        text: 'No account is connected in this workspace yet. Run `/iqsp connect <platform>` to connect one, then `/iqsp post` again.',
+      });
       return;
     }
     // "/iqsp post x,tiktok:public Hello": targets preselected, caption prefilled. Anything else is the caption.
@@ -175,7 +212,12 @@ export function registerListeners(deps: ListenerDependencies): void {
     if (allowed.length === 0 || allowed.length === TIKTOK_PRIVACY.length) return;
     try {
       // The hash makes Slack refuse the update if the person has submitted or the view moved on.
-      await client.views.update({ token, view_id: opened.view.id, hash: opened.view.hash, view: postView(accounts.form, values, { channelId, privacyChoices: allowed }) });
+      await client.views.update({
+        token,
+        view_id: opened.view.id,
+        hash: opened.view.hash,
+        view: postView(accounts.form, values, { channelId, privacyChoices: allowed }),
+      });
     } catch (error) {
       logger.debug({ err: error }, 'the post modal moved on before the privacy levels arrived');
     }
@@ -184,11 +226,23 @@ export function registerListeners(deps: ListenerDependencies): void {
   // ---- the post modal ---------------------------------------------------------------------
   async function submitPost(who: Invocation, form: SubmittedForm, client: WebClient, token: string): Promise<PostOutcome> {
     const { workspaceId, userId } = await ensureMember(db, who);
-    const chosen = form.accountIds.length === 0 ? [] : await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', form.accountIds).execute();
+    const chosen =
+      form.accountIds.length === 0
+        ? []
+        : await db
+            .selectFrom('social_accounts')
+            .selectAll()
+            .where('workspace_id', '=', workspaceId)
+            .where('id', 'in', form.accountIds)
+            .execute();
     if (chosen.length < form.accountIds.length || chosen.length === 0)
       return { kind: 'refused', problems: { targets: ['An account you chose is no longer connected here; choose again.'] } };
     // The modal names accounts exactly; the platform's own account id is the @handle no other account shares.
-    const specs: TargetSpec[] = chosen.map((a) => ({ kind: 'handle', handle: a.platform_account_id, option: privacyFor(a.platform) ? form.privacy : undefined }));
+    const specs: TargetSpec[] = chosen.map((a) => ({
+      kind: 'handle',
+      handle: a.platform_account_id,
+      option: privacyFor(a.platform) ? form.privacy : undefined,
+    }));
 
     const files = await attachmentsFrom(client, token, form.files);
     if (!files.ok) return { kind: 'refused', problems: { media: files.problems } };
@@ -209,7 +263,14 @@ export function registerListeners(deps: ListenerDependencies): void {
     } catch (error) {
       const code = slackErrorCode(error);
       if (code === 'not_in_channel' || code === 'channel_not_found' || code === 'is_archived')
-        return { kind: 'refused', problems: { targets: [`IQSP cannot post in that channel (Slack says ${code}). Invite the app to the channel (/invite @IQSP) and try again.`] } };
+        return {
+          kind: 'refused',
+          problems: {
+            targets: [
+              `IQSP cannot post in that channel (Slack says ${code}). Invite the app to the channel (/invite @IQSP) and try again.`,
+            ],
+          },
+        };
       throw error;
     }
   }
@@ -245,7 +306,8 @@ export function registerListeners(deps: ListenerDependencies): void {
     if (first !== 'late') {
       if (first.kind === 'refused') {
         const errors: Record<string, string> = {};
-        for (const [block, problems] of Object.entries(first.problems)) if (problems && problems.length > 0) errors[BLOCKS[block as 'targets' | 'media']] = problems.join('\n');
+        for (const [block, problems] of Object.entries(first.problems))
+          if (problems && problems.length > 0) errors[BLOCKS[block as 'targets' | 'media']] = problems.join('\n');
         await ack({ response_action: 'errors', errors });
         return;
       }
@@ -268,11 +330,20 @@ export function registerListeners(deps: ListenerDependencies): void {
       await client.views.update({
         token,
         view_id: view.id,
-        view: postView(accounts.form, { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy }, metadata, problemList(outcome)),
+        view: postView(
+          accounts.form,
+          { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy },
+          metadata,
+          problemList(outcome),
+        ),
       });
       return;
     }
-    await client.views.update({ token, view_id: view.id, view: noticeView('Post with IQSP', `Post ${outcome.postId} is waiting for approval in <#${metadata.channelId}>.`, metadata) });
+    await client.views.update({
+      token,
+      view_id: view.id,
+      view: noticeView('Post with IQSP', `Post ${outcome.postId} is waiting for approval in <#${metadata.channelId}>.`, metadata),
+    });
   });
 
   async function confirmPost(client: WebClient, token: string, channel: string, user: string, postId: string): Promise<void> {
@@ -343,14 +414,20 @@ export function registerListeners(deps: ListenerDependencies): void {
     const isPost = firstWord(text) === 'post';
     let reply: Reply;
     const files = message.files.length > 0 ? await attachmentsFrom(client, token, message.files) : { ok: true as const, attachments: [] };
-    if (!files.ok) reply = { visibility: 'private', message: { text: ['Nothing was posted. Fix these and try again:', ...files.problems.map((p) => `• ${p}`)].join('\n') } };
+    if (!files.ok)
+      reply = {
+        visibility: 'private',
+        message: { text: ['Nothing was posted. Fix these and try again:', ...files.problems.map((p) => `• ${p}`)].join('\n') },
+      };
     else reply = await core.commands.runText(who, text, files.attachments);
 
     const rendered = toSlackMessage(reply.message);
     const channel = message.channelId;
-    if (message.channelType === 'im' && !isPost) await client.chat.postMessage({ token, channel, thread_ts: message.threadTs, ...rendered });
+    if (message.channelType === 'im' && !isPost)
+      await client.chat.postMessage({ token, channel, thread_ts: message.threadTs, ...rendered });
     // A post request is answered in the thread of the message that asked (problems included); so are replies meant for the channel.
-    else if (isPost || reply.visibility === 'channel') await client.chat.postMessage({ token, channel, thread_ts: message.threadTs ?? message.ts, ...rendered });
+    else if (isPost || reply.visibility === 'channel')
+      await client.chat.postMessage({ token, channel, thread_ts: message.threadTs ?? message.ts, ...rendered });
     else await client.chat.postEphemeral({ token, channel, user: message.userId, thread_ts: message.threadTs, ...rendered });
   }
 
@@ -360,7 +437,9 @@ export function registerListeners(deps: ListenerDependencies): void {
     const userId = str('user');
     const ts = str('ts');
     if (!teamId || !channelId || !userId || !ts) return undefined;
-    const files = Array.isArray(event.files) ? (event.files as Array<Parameters<typeof fileRef>[0]>).filter((f) => typeof f?.id === 'string').map(fileRef) : [];
+    const files = Array.isArray(event.files)
+      ? (event.files as Array<Parameters<typeof fileRef>[0]>).filter((f) => typeof f?.id === 'string').map(fileRef)
+      : [];
     return { teamId, channelId, channelType: str('channel_type'), userId, ts, threadTs: str('thread_ts'), text: str('text') ?? '', files };
   }
 
@@ -383,7 +462,12 @@ export function registerListeners(deps: ListenerDependencies): void {
   });
 
   // ---- ✅ / ❌ on approval messages ----------------------------------------------------------
-  async function onReaction(event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } }, added: boolean, context: Context, teamId: string | undefined): Promise<void> {
+  async function onReaction(
+    event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } },
+    added: boolean,
+    context: Context,
+    teamId: string | undefined,
+  ): Promise<void> {
     if (event.item.type !== 'message' || !event.item.ts || !teamId) return;
     const decision = decisionForReaction(event.reaction, added);
     if (!decision) return;

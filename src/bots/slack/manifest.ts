@@ -88,7 +88,8 @@ const RESERVED = /^(true|false|yes|no|on|off|null|y|n|~)$/i;
 
 function scalar(value: string | number | boolean): string {
   if (typeof value !== 'string') return String(value);
-  const plain = /^[A-Za-z0-9/][A-Za-z0-9 _./:@,()-]*$/.test(value) && !/: |\s$/.test(value) && !RESERVED.test(value) && !/^[-+]?\d/.test(value);
+  const plain =
+    /^[A-Za-z0-9/][A-Za-z0-9 _./:@,()-]*$/.test(value) && !/: |\s$/.test(value) && !RESERVED.test(value) && !/^[-+]?\d/.test(value);
   return plain ? value : JSON.stringify(value);
 }
 

@@ -78,13 +78,21 @@ function privacyOption(privacy: TiktokPrivacy): Option {
   return { text: plain(PRIVACY_LABELS[privacy]), value: privacy };
 }
 
-export function postView(accounts: readonly FormAccount[], values: FormValues, metadata: FormMetadata, problems: readonly string[] = []): ModalView {
+export function postView(
+  accounts: readonly FormAccount[],
+  values: FormValues,
+  metadata: FormMetadata,
+  problems: readonly string[] = [],
+): ModalView {
   const blocks: KnownBlock[] = [];
   if (problems.length > 0)
     blocks.push({
       type: 'section',
       block_id: BLOCKS.notice,
-      text: { type: 'mrkdwn', text: clip(toMrkdwn(['*Nothing was posted. Fix these and try again:*', ...problems.map((p) => `• ${p}`)].join('\n')), 3000) },
+      text: {
+        type: 'mrkdwn',
+        text: clip(toMrkdwn(['*Nothing was posted. Fix these and try again:*', ...problems.map((p) => `• ${p}`)].join('\n')), 3000),
+      },
     });
 
   const caption: types.PlainTextInput = { type: 'plain_text_input', action_id: ACTION.caption, multiline: true, max_length: CAPTION_MAX };
@@ -98,7 +106,12 @@ export function postView(accounts: readonly FormAccount[], values: FormValues, m
     if (selected.length > 0) checkboxes.initial_options = selected;
     blocks.push({ type: 'input', block_id: BLOCKS.targets, label: plain('Post to'), element: checkboxes });
   } else {
-    const select: types.MultiStaticSelect = { type: 'multi_static_select', action_id: ACTION.targets, options: options.slice(0, 100), placeholder: plain('Choose accounts') };
+    const select: types.MultiStaticSelect = {
+      type: 'multi_static_select',
+      action_id: ACTION.targets,
+      options: options.slice(0, 100),
+      placeholder: plain('Choose accounts'),
+    };
     if (selected.length > 0) select.initial_options = selected;
     blocks.push({ type: 'input', block_id: BLOCKS.targets, label: plain('Post to'), element: select });
   }
@@ -182,6 +195,9 @@ export function readPostForm(view: ViewOutput): SubmittedForm {
       urlPrivateDownload: f.url_private_download || f.url_private || undefined,
       fileAccess: f.file_access,
     })),
-    metadata: { channelId: metadata.channelId, privacyChoices: Array.isArray(metadata.privacyChoices) ? metadata.privacyChoices.filter(isPrivacy) : undefined },
+    metadata: {
+      channelId: metadata.channelId,
+      privacyChoices: Array.isArray(metadata.privacyChoices) ? metadata.privacyChoices.filter(isPrivacy) : undefined,
+    },
   };
 }

@@ -86,7 +86,9 @@ export class SlackChatPort implements ChatPort {
   async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
     const token = await this.token(parent.workspaceExternalId);
     const threadTs = parent.threadId ?? parent.messageId;
-    const result = await this.withImageFallback(message, (m) => this.client.chat.postMessage({ token, channel: parent.channelId, thread_ts: threadTs, ...m }));
+    const result = await this.withImageFallback(message, (m) =>
+      this.client.chat.postMessage({ token, channel: parent.channelId, thread_ts: threadTs, ...m }),
+    );
     if (!result.ts) throw new Error('Slack did not return the timestamp of the thread reply');
     return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: result.ts, threadId: threadTs };
   }
@@ -112,7 +114,13 @@ export class SlackChatPort implements ChatPort {
       for (const user of reaction.users ?? []) {
         if (found.some((f) => f.userExternalId === user && f.decision === decision)) continue; // two skin tones
         const person = this.people ? await this.people.lookup(token, ref.workspaceExternalId, user) : undefined;
-        found.push({ decision, userExternalId: user, userName: person?.name, isBot: user === auth.botUserId || (person?.isBot ?? false), isOutsider: person?.isOutsider });
+        found.push({
+          decision,
+          userExternalId: user,
+          userName: person?.name,
+          isBot: user === auth.botUserId || (person?.isBot ?? false),
+          isOutsider: person?.isOutsider,
+        });
       }
     }
     return found;

@@ -21,8 +21,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     canRefresh: false,
     consentUrl: (request) => login.consentUrl(request),
     finishConnect: (request) => connectFacebookPages(login, request),
-    refresh: (_tokens: TokenSet) =>
-      Promise.reject(new TokenRefreshError('Facebook has no token refresh; connect the Page again.', true)),
+    refresh: (_tokens: TokenSet) => Promise.reject(new TokenRefreshError('Facebook has no token refresh; connect the Page again.', true)),
     revoke: (account, tokens) => login.revoke(account, tokens),
     revocationGroup: metaGrant,
     validate: (draft) => validateFacebookDraft(draft),

@@ -41,8 +41,7 @@ export function validateFacebookDraft(draft: PostDraft): ValidationProblem[] {
       code: 'media_mix',
       message: `Facebook can't mix photos and a video in one post; this post has ${photos} photo${photos > 1 ? 's' : ''} and ${videos} video${videos > 1 ? 's' : ''}.`,
     });
-  else if (videos > 1)
-    problems.push({ code: 'media_count', message: `Facebook allows one video per post; this post has ${videos}.` });
+  else if (videos > 1) problems.push({ code: 'media_count', message: `Facebook allows one video per post; this post has ${videos}.` });
   else if (photos > FACEBOOK_LIMITS.photos)
     problems.push({ code: 'media_count', message: `Facebook allows ${FACEBOOK_LIMITS.photos} photos per post; this post has ${photos}.` });
 
@@ -56,9 +55,19 @@ function checkMedia(media: MediaInfo, name: string): ValidationProblem[] {
 
 function checkPhoto(media: MediaInfo, name: string): ValidationProblem[] {
   if (!PHOTO_TYPES.has(media.mimeType) && !PHOTO_TYPES_CONVERTED.has(media.mimeType))
-    return [{ code: 'media_type', message: `Facebook accepts JPEG, PNG, GIF, BMP, TIFF or WebP images; ${name} is ${mimeLabel(media.mimeType)}.` }];
+    return [
+      {
+        code: 'media_type',
+        message: `Facebook accepts JPEG, PNG, GIF, BMP, TIFF or WebP images; ${name} is ${mimeLabel(media.mimeType)}.`,
+      },
+    ];
   if (media.sizeBytes > FACEBOOK_LIMITS.photoBytes)
-    return [{ code: 'media_size', message: `Facebook allows photos up to ${formatSize(FACEBOOK_LIMITS.photoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.` }];
+    return [
+      {
+        code: 'media_size',
+        message: `Facebook allows photos up to ${formatSize(FACEBOOK_LIMITS.photoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.`,
+      },
+    ];
   return [];
 }
 
@@ -67,7 +76,10 @@ function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
     return [{ code: 'media_type', message: `Facebook accepts MP4 or MOV videos; ${name} is ${mimeLabel(media.mimeType)}.` }];
   const problems: ValidationProblem[] = [];
   if (media.sizeBytes > FACEBOOK_LIMITS.videoBytes)
-    problems.push({ code: 'media_size', message: `Facebook allows videos up to ${formatSize(FACEBOOK_LIMITS.videoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.` });
+    problems.push({
+      code: 'media_size',
+      message: `Facebook allows videos up to ${formatSize(FACEBOOK_LIMITS.videoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.`,
+    });
   if (media.durationMs !== undefined && media.durationMs > FACEBOOK_LIMITS.videoDurationMs)
     problems.push({
       code: 'video_duration',

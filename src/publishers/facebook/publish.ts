@@ -94,7 +94,11 @@ export class FacebookPublish {
       const status = objectField(node, 'status');
       const videoStatus = stringField(status, 'video_status');
       if (videoStatus === 'ready')
-        return { kind: 'published', platformPostId: videoId, permalink: absolutePermalink(stringField(node, 'permalink_url')) ?? `${FACEBOOK_WEB}/${videoId}` };
+        return {
+          kind: 'published',
+          platformPostId: videoId,
+          permalink: absolutePermalink(stringField(node, 'permalink_url')) ?? `${FACEBOOK_WEB}/${videoId}`,
+        };
       if (videoStatus === 'error' || videoStatus === 'expired')
         this.run.stop({
           class: 'content',

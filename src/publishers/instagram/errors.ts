@@ -65,6 +65,8 @@ export function containerErrorMessage(statusText: string | undefined): string {
   const subcode = Number(/\b(2207\d{3})\b/.exec(statusText ?? '')?.[1]);
   const known = INSTAGRAM_ERRORS.subcodes[subcode];
   if (known && known.class === 'content') return known.message(statusText ?? '');
-  const reason = redactText(statusText ?? '').trim().replace(/[.\s]+$/, '');
+  const reason = redactText(statusText ?? '')
+    .trim()
+    .replace(/[.\s]+$/, '');
   return `Instagram could not process the media (${reason || 'no reason given'}); change it and post again.`;
 }

@@ -44,8 +44,7 @@ const MENTION = /(?:^|[^\p{L}\p{N}_.])@[\p{L}\p{N}_.]+/gu;
 export function validateInstagramDraft(draft: PostDraft): ValidationProblem[] {
   const problems: ValidationProblem[] = [...checkCaption(draft.caption)];
   const count = draft.media.length;
-  if (count === 0)
-    problems.push({ code: 'media_required', message: 'Instagram needs at least one image or video; this post has none.' });
+  if (count === 0) problems.push({ code: 'media_required', message: 'Instagram needs at least one image or video; this post has none.' });
   if (count > INSTAGRAM_LIMITS.carouselItems)
     problems.push({
       code: 'media_count',
@@ -65,10 +64,16 @@ function checkCaption(caption: string): ValidationProblem[] {
     });
   const hashtags = caption.match(HASHTAG)?.length ?? 0;
   if (hashtags > INSTAGRAM_LIMITS.hashtags)
-    problems.push({ code: 'hashtag_count', message: `Instagram allows ${INSTAGRAM_LIMITS.hashtags} hashtags; this caption has ${hashtags}.` });
+    problems.push({
+      code: 'hashtag_count',
+      message: `Instagram allows ${INSTAGRAM_LIMITS.hashtags} hashtags; this caption has ${hashtags}.`,
+    });
   const mentions = caption.match(MENTION)?.length ?? 0;
   if (mentions > INSTAGRAM_LIMITS.mentions)
-    problems.push({ code: 'mention_count', message: `Instagram allows ${INSTAGRAM_LIMITS.mentions} @-mentions; this caption has ${mentions}.` });
+    problems.push({
+      code: 'mention_count',
+      message: `Instagram allows ${INSTAGRAM_LIMITS.mentions} @-mentions; this caption has ${mentions}.`,
+    });
   return problems;
 }
 
@@ -95,7 +100,12 @@ function checkImage(media: MediaInfo, name: string): ValidationProblem[] {
 
 export function checkImageSize(sizeBytes: number, name: string): ValidationProblem[] {
   if (sizeBytes <= INSTAGRAM_LIMITS.imageBytes) return [];
-  return [{ code: 'media_size', message: `Instagram allows images up to ${formatSize(INSTAGRAM_LIMITS.imageBytes)}; ${name} is ${formatSize(sizeBytes)}.` }];
+  return [
+    {
+      code: 'media_size',
+      message: `Instagram allows images up to ${formatSize(INSTAGRAM_LIMITS.imageBytes)}; ${name} is ${formatSize(sizeBytes)}.`,
+    },
+  ];
 }
 
 function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
@@ -103,7 +113,10 @@ function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
     return [{ code: 'media_type', message: `Instagram accepts MP4 or MOV videos; ${name} is ${mimeLabel(media.mimeType)}.` }];
   const problems: ValidationProblem[] = [];
   if (media.sizeBytes > INSTAGRAM_LIMITS.videoBytes)
-    problems.push({ code: 'media_size', message: `Instagram allows videos up to ${formatSize(INSTAGRAM_LIMITS.videoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.` });
+    problems.push({
+      code: 'media_size',
+      message: `Instagram allows videos up to ${formatSize(INSTAGRAM_LIMITS.videoBytes)}; ${name} is ${formatSize(media.sizeBytes)}.`,
+    });
   const duration = media.durationMs;
   if (duration === undefined)
     problems.push({

@@ -48,7 +48,11 @@ export class InstagramPublish {
     return runPublish(async () => {
       const items = await this.prepare();
       if (items.length === 0)
-        this.run.stop({ class: 'content', message: 'Instagram needs at least one image or video; this post has none.', platformCode: 'iqsp:media_required' });
+        this.run.stop({
+          class: 'content',
+          message: 'Instagram needs at least one image or video; this post has none.',
+          platformCode: 'iqsp:media_required',
+        });
       this.deadline = Date.now() + this.timing.maxWaitMs;
       const [single] = items;
       const containerId = items.length === 1 && single ? await this.singleContainer(single) : await this.carouselContainer(items);
@@ -117,7 +121,11 @@ export class InstagramPublish {
       const statusCode = stringField(node, 'status_code');
       if (statusCode === 'FINISHED') return;
       if (statusCode === 'ERROR')
-        this.run.stop({ class: 'content', message: containerErrorMessage(stringField(node, 'status')), platformCode: 'meta:container_error' });
+        this.run.stop({
+          class: 'content',
+          message: containerErrorMessage(stringField(node, 'status')),
+          platformCode: 'meta:container_error',
+        });
       if (statusCode === 'EXPIRED')
         this.run.stop({
           class: 'content',

@@ -77,13 +77,30 @@ function oauthRule(p: string, subcode: number | undefined): MetaErrorRule {
     case 463:
       return rule('reconnect', () => `${p} access for this account has expired; connect it again.`, true);
     case 460:
-      return rule('reconnect', () => `${p} access ended because the password of the person who connected this account changed; connect it again.`, false);
+      return rule(
+        'reconnect',
+        () => `${p} access ended because the password of the person who connected this account changed; connect it again.`,
+        false,
+      );
     case 458:
-      return rule('reconnect', () => `IQSP was removed from the ${p} account of the person who connected this account; connect it again.`, false);
+      return rule(
+        'reconnect',
+        () => `IQSP was removed from the ${p} account of the person who connected this account; connect it again.`,
+        false,
+      );
     case 459:
-      return rule('reconnect', () => `${p} wants the person who connected this account to log in at facebook.com and clear a security checkpoint, then connect it again.`, false);
+      return rule(
+        'reconnect',
+        () =>
+          `${p} wants the person who connected this account to log in at facebook.com and clear a security checkpoint, then connect it again.`,
+        false,
+      );
     case 464:
-      return rule('reconnect', () => `${p} wants the person who connected this account to confirm their Facebook account, then connect it again.`, false);
+      return rule(
+        'reconnect',
+        () => `${p} wants the person who connected this account to confirm their Facebook account, then connect it again.`,
+        false,
+      );
     case 467:
       return rule('reconnect', () => `${p} access for this account is no longer valid (logged out or revoked); connect it again.`, false);
     default:
@@ -95,13 +112,20 @@ function sharedCodeRule(p: string, code: number): MetaErrorRule | undefined {
   if (RATE_LIMIT_CODES.has(code) || (code >= BUC_RATE_LIMIT.min && code <= BUC_RATE_LIMIT.max))
     return rule('retryable', () => `${p} rate-limited IQSP (code ${code}); the post will be tried again when the limit resets.`);
   if (code === 10 || (code >= PERMISSION_CODES.min && code <= PERMISSION_CODES.max))
-    return rule('reconnect', (d) => `IQSP lacks a ${p} permission it needs (${d}); connect the account again and allow every permission asked for.`, false);
+    return rule(
+      'reconnect',
+      (d) => `IQSP lacks a ${p} permission it needs (${d}); connect the account again and allow every permission asked for.`,
+      false,
+    );
   switch (code) {
     case 1:
     case 2:
       return temporary(p);
     case 368:
-      return rule('content', (d) => `${p} blocked this post as abusive or against its policies (${d}); change the post before trying again.`);
+      return rule(
+        'content',
+        (d) => `${p} blocked this post as abusive or against its policies (${d}); change the post before trying again.`,
+      );
     case 506:
       return rule('content', () => `${p} refused this post as a duplicate of a recent one; change the caption or the media.`);
     case 100:
@@ -114,9 +138,18 @@ function sharedCodeRule(p: string, code: number): MetaErrorRule | undefined {
 /** Page-level subcodes that apply to Facebook and to Instagram accounts linked to a Page. */
 const SHARED_SUBCODES: Readonly<Record<number, (p: string) => MetaErrorRule>> = {
   1404078: (p) =>
-    rule('reconnect', () => `${p} requires Page Publishing Authorization for this Page; complete it in the Page settings on Facebook, then connect the account again.`, false),
+    rule(
+      'reconnect',
+      () =>
+        `${p} requires Page Publishing Authorization for this Page; complete it in the Page settings on Facebook, then connect the account again.`,
+      false,
+    ),
   4854002: (p) =>
-    rule('reconnect', () => `${p} wants the person who connected this account to confirm their identity in the Facebook app, then connect it again.`, false),
+    rule(
+      'reconnect',
+      () => `${p} wants the person who connected this account to confirm their identity in the Facebook app, then connect it again.`,
+      false,
+    ),
   1363047: temporary,
   1609010: temporary,
 };
@@ -128,7 +161,10 @@ export function errorDetail(body: unknown, status: number): string {
 
 function cleanDetail(info: GraphErrorInfo | undefined, status: number): string {
   const raw = info?.userMessage ?? info?.message ?? `HTTP ${status}`;
-  const text = redactText(raw).replace(/\s+/g, ' ').trim().replace(/[.\s]+$/, '');
+  const text = redactText(raw)
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[.\s]+$/, '');
   return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL - 1)}…` : text;
 }
 
@@ -155,13 +191,7 @@ function findRule(table: MetaErrorTable, info: GraphErrorInfo | undefined, statu
 }
 
 /** The whole mapping, given a platform's table. Stage decides what a transient failure means. */
-export function mapMetaError(
-  table: MetaErrorTable,
-  status: number,
-  headers: Headers,
-  body: unknown,
-  stage: PublishStage,
-): Failure {
+export function mapMetaError(table: MetaErrorTable, status: number, headers: Headers, body: unknown, stage: PublishStage): Failure {
   const info = readGraphError(body);
   const found = findRule(table, info, status);
   const detail = cleanDetail(info, status);
@@ -179,7 +209,11 @@ export function mapMetaError(
       message: `${p} had a problem while publishing (${detail}); the post may be live, so look at ${p} before posting again.`,
       platformCode: code,
     };
-  const failure: Failure = { class: found.class === 'transient' ? 'retryable' : found.class, message: found.message(detail), platformCode: code };
+  const failure: Failure = {
+    class: found.class === 'transient' ? 'retryable' : found.class,
+    message: found.message(detail),
+    platformCode: code,
+  };
   if (failure.class === 'retryable') {
     const wait = metaRetryAfterMs(headers);
     if (wait !== undefined) failure.retryAfterMs = wait;
@@ -192,7 +226,11 @@ export function mapMetaError(
 export function networkFailure(platform: string, error: NetworkError, stage: PublishStage): Failure {
   const reason = error.message;
   if (stage === 'prepare' || (stage === 'commit' && !error.mayHaveReached))
-    return { class: 'retryable', message: `IQSP could not reach ${platform} (${reason}); nothing was posted and it will be tried again.`, platformCode: 'network' };
+    return {
+      class: 'retryable',
+      message: `IQSP could not reach ${platform} (${reason}); nothing was posted and it will be tried again.`,
+      platformCode: 'network',
+    };
   if (stage === 'commit')
     return {
       class: 'unknown',

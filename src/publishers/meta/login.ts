@@ -48,7 +48,10 @@ export class MetaLogin {
   /** code → short-lived user token → long-lived user token → user id and granted permissions. */
   async connect(request: CallbackRequest): Promise<MetaSession> {
     if (request.query.error !== undefined)
-      throw new ConnectError(`Facebook login was cancelled or refused (${request.query.error_reason ?? request.query.error}); nothing was connected.`, 'meta:consent_denied');
+      throw new ConnectError(
+        `Facebook login was cancelled or refused (${request.query.error_reason ?? request.query.error}); nothing was connected.`,
+        'meta:consent_denied',
+      );
     const short = await this.call('exchange the login code', () =>
       this.graph.get('oauth/access_token', {
         params: {
@@ -71,7 +74,9 @@ export class MetaLogin {
       }),
     );
     const userToken = this.requireString(long, 'access_token', 'extend the login');
-    const me = await this.call('read the Facebook profile', () => this.graph.get('me', { token: userToken, params: { fields: 'id,name' } }));
+    const me = await this.call('read the Facebook profile', () =>
+      this.graph.get('me', { token: userToken, params: { fields: 'id,name' } }),
+    );
     const userId = this.requireString(me, 'id', 'read the Facebook profile');
     const granted = await this.grantedPermissions(userToken);
     const missing = this.scopes.filter((scope) => !granted.includes(scope));
@@ -149,7 +154,8 @@ export class MetaLogin {
 
   private requireString(answer: JsonObject, key: string, what: string): string {
     const value = stringField(answer, key);
-    if (!value) throw new ConnectError(`Facebook answered without ${key} when IQSP tried to ${what}; try connecting again.`, 'meta:unexpected');
+    if (!value)
+      throw new ConnectError(`Facebook answered without ${key} when IQSP tried to ${what}; try connecting again.`, 'meta:unexpected');
     return value;
   }
 

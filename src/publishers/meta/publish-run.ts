@@ -45,7 +45,11 @@ export class MetaPublishRun {
     if (this.signal?.aborted) return networkFailure(this.platform, new NetworkError('the attempt was stopped', true, false), stage);
     if (error instanceof UnexpectedGraphAnswer)
       return stage === 'prepare'
-        ? { class: 'retryable', message: `${this.platform} gave an unexpected answer (${error.message}); nothing was posted and it will be tried again.`, platformCode: 'meta:unexpected' }
+        ? {
+            class: 'retryable',
+            message: `${this.platform} gave an unexpected answer (${error.message}); nothing was posted and it will be tried again.`,
+            platformCode: 'meta:unexpected',
+          }
         : {
             class: 'unknown',
             message: `${this.platform} gave an unexpected answer while publishing (${error.message}); look at ${this.platform} before posting again.`,

@@ -8,7 +8,12 @@ import { queryCreatorInfo } from './creator-info.js';
 import type { TiktokSettings } from './options.js';
 import { isPrivacyWord, privacyLevel, privacyOption, privacyWord, targetList } from './privacy.js';
 
-export async function validateForCreator(settings: TiktokSettings, draft: PostDraft, account: AccountRef, tokens: TokenSet): Promise<ValidationProblem[]> {
+export async function validateForCreator(
+  settings: TiktokSettings,
+  draft: PostDraft,
+  account: AccountRef,
+  tokens: TokenSet,
+): Promise<ValidationProblem[]> {
   let creator;
   try {
     creator = await queryCreatorInfo(settings, tokens.accessToken);
@@ -23,7 +28,10 @@ export async function validateForCreator(settings: TiktokSettings, draft: PostDr
   if (chosen === undefined)
     problems.push({
       code: 'privacy_required',
-      message: allowed.length > 0 ? `${name} needs a privacy level: add ${targetList(allowed)} to the targets.` : `${name} offers no privacy level to post with right now; check the account in the TikTok app.`,
+      message:
+        allowed.length > 0
+          ? `${name} needs a privacy level: add ${targetList(allowed)} to the targets.`
+          : `${name} offers no privacy level to post with right now; check the account in the TikTok app.`,
     });
   else if (isPrivacyWord(chosen) && !creator.privacyLevels.includes(privacyLevel(chosen)))
     problems.push({

@@ -18,7 +18,10 @@ export interface CreatorInfo {
 }
 
 export async function queryCreatorInfo(settings: TiktokSettings, accessToken: string, signal?: AbortSignal): Promise<CreatorInfo> {
-  const response = await expectSuccess(postJson(settings, '/v2/post/publish/creator_info/query/', accessToken, undefined, signal), 'before-commit');
+  const response = await expectSuccess(
+    postJson(settings, '/v2/post/publish/creator_info/query/', accessToken, undefined, signal),
+    'before-commit',
+  );
   const data = envelopeData(response.json);
   return {
     username: asString(data.creator_username),

@@ -28,8 +28,12 @@ const reconnect = (message: string, tokenExpired = false): Known => ({ class: 'r
 /** Envelope codes and status `fail_reason`s with a sentence a person can act on. */
 const KNOWN: Record<string, Known> = {
   access_token_invalid: reconnect('TikTok no longer accepts the stored access; it will be refreshed, or connect the account again.', true),
-  scope_not_authorized: reconnect('TikTok access lacks the permission to post (video.publish); connect the account again and keep every permission ticked.'),
-  scope_permission_missed: reconnect('TikTok access lacks a permission this post needs; connect the account again and keep every permission ticked.'),
+  scope_not_authorized: reconnect(
+    'TikTok access lacks the permission to post (video.publish); connect the account again and keep every permission ticked.',
+  ),
+  scope_permission_missed: reconnect(
+    'TikTok access lacks a permission this post needs; connect the account again and keep every permission ticked.',
+  ),
   auth_removed: reconnect('The TikTok account owner removed access for this app; connect the account again.'),
   rate_limit_exceeded: { class: 'retryable', message: 'TikTok is rate-limiting this account; the post will be tried again shortly.' },
   internal_error: { class: 'retryable', message: 'TikTok had an internal error; the post will be tried again shortly.' },
@@ -38,23 +42,39 @@ const KNOWN: Record<string, Known> = {
   spam_risk_user_banned_from_posting: content('TikTok has blocked this account from posting; check the account in the TikTok app.'),
   spam_risk_text: content('TikTok flagged the caption as spam; change the caption and try again.'),
   spam_risk: content('TikTok flagged the post as spam risk; change the caption or media and try again.'),
-  spam_risk_too_many_pending_share: content('This TikTok account has too many posts waiting in its inbox; finish or delete them in the TikTok app, then try again.'),
-  privacy_level_option_mismatch: content('TikTok does not allow the chosen privacy level for this account now; pick one of the levels the account offers.'),
+  spam_risk_too_many_pending_share: content(
+    'This TikTok account has too many posts waiting in its inbox; finish or delete them in the TikTok app, then try again.',
+  ),
+  privacy_level_option_mismatch: content(
+    'TikTok does not allow the chosen privacy level for this account now; pick one of the levels the account offers.',
+  ),
   unaudited_client_can_only_post_to_private_accounts: content(
     'TikTok lets this app (not yet audited by TikTok) post only to private accounts; set the TikTok account to private in the app and post with tiktok:private.',
   ),
-  reached_active_user_cap: content('This TikTok app has reached the number of accounts it may post for in 24 hours (TikTok audit pending); try again tomorrow.'),
+  reached_active_user_cap: content(
+    'This TikTok app has reached the number of accounts it may post for in 24 hours (TikTok audit pending); try again tomorrow.',
+  ),
   url_ownership_unverified: content(
     "TikTok refused to fetch the media because this service's domain is not verified for the TikTok app; verify the PUBLIC_URL domain in the TikTok developer portal.",
   ),
-  app_version_check_failed: content('TikTok refused the post because of the app version; update the TikTok app on the account owner\'s phone and try again.'),
+  app_version_check_failed: content(
+    "TikTok refused the post because of the app version; update the TikTok app on the account owner's phone and try again.",
+  ),
   invalid_file_upload: content('TikTok refused the uploaded file; export the video again as MP4 (H.264) and retry.'),
-  file_format_check_failed: content('TikTok could not accept the file format; export the video as MP4 with H.264 (or photos as JPEG) and try again.'),
+  file_format_check_failed: content(
+    'TikTok could not accept the file format; export the video as MP4 with H.264 (or photos as JPEG) and try again.',
+  ),
   duration_check_failed: content("TikTok refused the video's duration; shorten it to this account's maximum and try again."),
   frame_rate_check_failed: content("TikTok refused the video's frame rate; export it at 23 to 60 frames per second and try again."),
-  picture_size_check_failed: content('TikTok refused the picture size; use videos of 360 to 4096 pixels per side and photos of at most 1080p.'),
-  video_pull_failed: content('TikTok could not download the video from this service; check that PUBLIC_URL is reachable from the internet.'),
-  photo_pull_failed: content('TikTok could not download the photos from this service; check that PUBLIC_URL is reachable from the internet.'),
+  picture_size_check_failed: content(
+    'TikTok refused the picture size; use videos of 360 to 4096 pixels per side and photos of at most 1080p.',
+  ),
+  video_pull_failed: content(
+    'TikTok could not download the video from this service; check that PUBLIC_URL is reachable from the internet.',
+  ),
+  photo_pull_failed: content(
+    'TikTok could not download the photos from this service; check that PUBLIC_URL is reachable from the internet.',
+  ),
   publish_cancelled: content('The post was cancelled at TikTok before it was published.'),
 };
 
@@ -85,11 +105,26 @@ export function mapTiktokError(status: number, headers: Headers, body: unknown, 
   const text = apiError?.message.slice(0, MAX_PLATFORM_TEXT).replace(/[.\s]+$/, '');
   const detail = text ? `: ${text}` : '';
   if (status === 429)
-    return { class: 'retryable', message: 'TikTok is rate-limiting this account; the post will be tried again shortly.', retryAfterMs: retryAfterMs(headers) ?? DEFAULT_RETRY_MS, platformCode };
+    return {
+      class: 'retryable',
+      message: 'TikTok is rate-limiting this account; the post will be tried again shortly.',
+      retryAfterMs: retryAfterMs(headers) ?? DEFAULT_RETRY_MS,
+      platformCode,
+    };
   if (serverTrouble)
-    return { class: 'retryable', message: `TikTok answered HTTP ${status}; the post will be tried again shortly.`, retryAfterMs: retryAfterMs(headers) ?? DEFAULT_RETRY_MS, platformCode };
+    return {
+      class: 'retryable',
+      message: `TikTok answered HTTP ${status}; the post will be tried again shortly.`,
+      retryAfterMs: retryAfterMs(headers) ?? DEFAULT_RETRY_MS,
+      platformCode,
+    };
   if (status === 401)
-    return { class: 'reconnect', message: 'TikTok refused the stored access; connect the account again.', tokenExpired: true, platformCode };
+    return {
+      class: 'reconnect',
+      message: 'TikTok refused the stored access; connect the account again.',
+      tokenExpired: true,
+      platformCode,
+    };
   return { class: 'content', message: `TikTok refused the post (${code})${detail}.`, platformCode };
 }
 

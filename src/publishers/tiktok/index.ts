@@ -32,7 +32,8 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateTiktokDraft(draft),
     validateForAccount: (draft, account, tokens) => validateForCreator(settings, draft, account, tokens),
-    privacyChoices: async (_account, tokens, signal) => (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
+    privacyChoices: async (_account, tokens, signal) =>
+      (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
     publish: (request) => publishToTiktok(settings, request),
   };
 }

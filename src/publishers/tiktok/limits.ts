@@ -34,7 +34,9 @@ function privacyProblems(draft: PostDraft): ValidationProblem[] {
   if (value === undefined)
     return [{ code: 'privacy_required', message: `TikTok needs a privacy level: add ${targetList(PRIVACY_WORDS)} to the targets.` }];
   if (!isPrivacyWord(value))
-    return [{ code: 'privacy_invalid', message: `TikTok privacy must be public, friends, followers or private; "${value}" is not one of them.` }];
+    return [
+      { code: 'privacy_invalid', message: `TikTok privacy must be public, friends, followers or private; "${value}" is not one of them.` },
+    ];
   return [];
 }
 
@@ -44,13 +46,19 @@ function mediaProblems(media: readonly MediaInfo[]): ValidationProblem[] {
   if (media.length === 0)
     return [{ code: 'media_required', message: `TikTok needs one video or 1 to ${MAX_PHOTOS} photos; this post has no media.` }];
   if (videos.length > 0 && photos.length > 0)
-    return [{ code: 'media_mix', message: `TikTok posts either one video or photos, not both; this post has ${count(videos.length, 'video')} and ${count(photos.length, 'photo')}.` }];
-  if (videos.length > 1)
-    return [{ code: 'media_count', message: `TikTok allows one video per post; this post has ${videos.length}.` }];
+    return [
+      {
+        code: 'media_mix',
+        message: `TikTok posts either one video or photos, not both; this post has ${count(videos.length, 'video')} and ${count(photos.length, 'photo')}.`,
+      },
+    ];
+  if (videos.length > 1) return [{ code: 'media_count', message: `TikTok allows one video per post; this post has ${videos.length}.` }];
   if (photos.length > MAX_PHOTOS)
     return [{ code: 'media_count', message: `TikTok allows up to ${MAX_PHOTOS} photos per post; this post has ${photos.length}.` }];
   const video = videos[0];
-  return video ? videoProblems(video) : photos.flatMap((photo, i) => photoProblems(photo, photos.length > 1 ? `photo ${i + 1}` : 'the photo'));
+  return video
+    ? videoProblems(video)
+    : photos.flatMap((photo, i) => photoProblems(photo, photos.length > 1 ? `photo ${i + 1}` : 'the photo'));
 }
 
 function videoProblems(video: MediaInfo): ValidationProblem[] {
@@ -61,9 +69,15 @@ function videoProblems(video: MediaInfo): ValidationProblem[] {
     problems.push({ code: 'media_size', message: `TikTok allows videos up to 4 GB; this video is ${formatBytes(video.sizeBytes)}.` });
   // IQSP reads the length of MP4 and MOV; a WebM's (or a damaged file's) cannot be checked before approval.
   if (video.durationMs === undefined)
-    problems.push({ code: 'video_duration', message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.` });
+    problems.push({
+      code: 'video_duration',
+      message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.`,
+    });
   else if (video.durationMs > MAX_VIDEO_SECONDS * 1000)
-    problems.push({ code: 'video_duration', message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds; this video lasts ${formatSeconds(video.durationMs)} seconds.` });
+    problems.push({
+      code: 'video_duration',
+      message: `TikTok allows videos up to ${MAX_VIDEO_SECONDS} seconds; this video lasts ${formatSeconds(video.durationMs)} seconds.`,
+    });
   const { width, height } = video;
   if (width !== undefined && height !== undefined && [width, height].some((side) => side < MIN_VIDEO_SIDE || side > MAX_VIDEO_SIDE))
     problems.push({
@@ -87,11 +101,21 @@ function captionProblems(draft: PostDraft): ValidationProblem[] {
   if (isPhotoPost) {
     const { description } = photoText(draft.caption);
     return description.length > MAX_PHOTO_DESCRIPTION
-      ? [{ code: 'caption_too_long', message: `TikTok allows ${MAX_PHOTO_DESCRIPTION.toLocaleString('en-US')} characters in a photo post's description; this caption counts ${description.length.toLocaleString('en-US')}.` }]
+      ? [
+          {
+            code: 'caption_too_long',
+            message: `TikTok allows ${MAX_PHOTO_DESCRIPTION.toLocaleString('en-US')} characters in a photo post's description; this caption counts ${description.length.toLocaleString('en-US')}.`,
+          },
+        ]
       : [];
   }
   return draft.caption.length > MAX_VIDEO_CAPTION
-    ? [{ code: 'caption_too_long', message: `TikTok allows ${MAX_VIDEO_CAPTION.toLocaleString('en-US')} characters in a video caption; this caption counts ${draft.caption.length.toLocaleString('en-US')}.` }]
+    ? [
+        {
+          code: 'caption_too_long',
+          message: `TikTok allows ${MAX_VIDEO_CAPTION.toLocaleString('en-US')} characters in a video caption; this caption counts ${draft.caption.length.toLocaleString('en-US')}.`,
+        },
+      ]
     : [];
 }
 

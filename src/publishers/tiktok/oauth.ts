@@ -58,11 +58,17 @@ export async function finishConnect(settings: TiktokSettings, request: CallbackR
     grant_type: 'authorization_code',
     redirect_uri: request.redirectUri,
   }).catch((error: unknown) => {
-    throw error instanceof NetworkError ? new ConnectError(`TikTok could not be reached to finish connecting (${error.message}); try again.`, 'tiktok:network') : error;
+    throw error instanceof NetworkError
+      ? new ConnectError(`TikTok could not be reached to finish connecting (${error.message}); try again.`, 'tiktok:network')
+      : error;
   });
   const body = asObject(response.json);
   const accessToken = asString(body.access_token);
-  if (!accessToken) throw new ConnectError(`${tokenErrorMessage(response, 'TikTok refused the sign-in code')}; try connecting again.`, tokenErrorCode(response));
+  if (!accessToken)
+    throw new ConnectError(
+      `${tokenErrorMessage(response, 'TikTok refused the sign-in code')}; try connecting again.`,
+      tokenErrorCode(response),
+    );
   const granted = asString(body.scope);
   if (granted !== undefined) requireScopes(granted);
   const tokens = tokenSet(body, new Date());
@@ -70,7 +76,9 @@ export async function finishConnect(settings: TiktokSettings, request: CallbackR
   const profile = await httpRequest(`${settings.apiUrl}/v2/user/info/?fields=${PROFILE_FIELDS}`, {
     headers: { Authorization: `Bearer ${accessToken}` },
   }).catch((error: unknown) => {
-    throw error instanceof NetworkError ? new ConnectError(`TikTok could not be reached to read the profile (${error.message}); try again.`, 'tiktok:network') : error;
+    throw error instanceof NetworkError
+      ? new ConnectError(`TikTok could not be reached to read the profile (${error.message}); try again.`, 'tiktok:network')
+      : error;
   });
   const apiError = envelopeError(profile.json);
   const user = asObject(envelopeData(profile.json).user);
@@ -94,7 +102,8 @@ export async function finishConnect(settings: TiktokSettings, request: CallbackR
 }
 
 export async function refreshTokens(settings: TiktokSettings, tokens: TokenSet): Promise<TokenSet> {
-  if (!tokens.refreshToken) throw new TokenRefreshError('TikTok access cannot be renewed without a refresh token; connect the account again.', true);
+  if (!tokens.refreshToken)
+    throw new TokenRefreshError('TikTok access cannot be renewed without a refresh token; connect the account again.', true);
   let response: HttpResponse;
   try {
     response = await tokenCall(settings, {
@@ -104,14 +113,22 @@ export async function refreshTokens(settings: TiktokSettings, tokens: TokenSet):
       refresh_token: tokens.refreshToken,
     });
   } catch (error) {
-    if (error instanceof NetworkError) throw new TokenRefreshError(`TikTok could not be reached to renew access (${error.message}).`, false);
+    if (error instanceof NetworkError)
+      throw new TokenRefreshError(`TikTok could not be reached to renew access (${error.message}).`, false);
     throw error;
   }
   const body = asObject(response.json);
   if (asString(body.access_token)) {
     const fresh = tokenSet(body, new Date());
     // TikTok rotates the refresh token; if an answer ever lacks one, the old one stays in use.
-    if (!fresh.refreshToken) return { ...fresh, refreshToken: tokens.refreshToken, refreshExpiresAt: tokens.refreshExpiresAt, scopes: fresh.scopes ?? tokens.scopes, extra: tokens.extra };
+    if (!fresh.refreshToken)
+      return {
+        ...fresh,
+        refreshToken: tokens.refreshToken,
+        refreshExpiresAt: tokens.refreshExpiresAt,
+        scopes: fresh.scopes ?? tokens.scopes,
+        extra: tokens.extra,
+      };
     return { ...fresh, scopes: fresh.scopes ?? tokens.scopes, extra: tokens.extra };
   }
   const code = asString(body.error);
@@ -119,7 +136,11 @@ export async function refreshTokens(settings: TiktokSettings, tokens: TokenSet):
   if (code && DEAD_GRANT.has(code)) throw new TokenRefreshError(`${message}; connect the account again.`, true);
   // invalid_client / invalid_request point at this service's configuration, not the account:
   // marking the account dead would throw away a refresh token that still works.
-  throw new TokenRefreshError(`${message}.`, false, response.status === 429 ? (retryAfterMs(response.headers) ?? 60_000) : retryAfterMs(response.headers));
+  throw new TokenRefreshError(
+    `${message}.`,
+    false,
+    response.status === 429 ? (retryAfterMs(response.headers) ?? 60_000) : retryAfterMs(response.headers),
+  );
 }
 
 export async function revokeAccess(settings: TiktokSettings, tokens: TokenSet): Promise<void> {
@@ -162,7 +183,11 @@ function tokenSet(body: Record<string, unknown>, now: Date): TokenSet {
     refreshToken: asString(body.refresh_token),
     expiresAt: expiresIn !== undefined ? new Date(now.getTime() + expiresIn * 1000) : undefined,
     refreshExpiresAt: refreshExpiresIn !== undefined ? new Date(now.getTime() + refreshExpiresIn * 1000) : undefined,
-    scopes: scope?.split(',').map((s) => s.trim()).filter(Boolean).join(' '),
+    scopes: scope
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .join(' '),
   };
 }
 

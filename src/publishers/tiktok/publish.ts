@@ -154,7 +154,13 @@ async function postVideo(
   return publishId;
 }
 
-async function postPhotos(settings: TiktokSettings, request: PublishRequest, creator: CreatorInfo, level: PrivacyLevel, attempt: Attempt): Promise<string> {
+async function postPhotos(
+  settings: TiktokSettings,
+  request: PublishRequest,
+  creator: CreatorInfo,
+  level: PrivacyLevel,
+  attempt: Attempt,
+): Promise<string> {
   const urls: string[] = [];
   for (const photo of request.draft.media) {
     // TikTok fetches photos itself (PULL_FROM_URL is the only photo source) and takes no PNG.
@@ -193,7 +199,8 @@ async function postPhotos(settings: TiktokSettings, request: PublishRequest, cre
   if (!publishId)
     throw new PublishFailed({
       class: 'unknown',
-      message: 'TikTok accepted the photos without a publish id, so the post may or may not be live; check the account before posting again.',
+      message:
+        'TikTok accepted the photos without a publish id, so the post may or may not be live; check the account before posting again.',
       platformCode: 'tiktok:no_publish_id',
     });
   return publishId;

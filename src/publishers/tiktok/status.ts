@@ -55,7 +55,8 @@ export async function waitForPublish(settings: TiktokSettings, accessToken: stri
       if (complete) return undefined;
       throw new PublishFailed({
         class: 'unknown',
-        message: 'TikTok was still processing the post when the wait ran out; it may still go live, so check the account before posting again.',
+        message:
+          'TikTok was still processing the post when the wait ran out; it may still go live, so check the account before posting again.',
         platformCode: 'tiktok:status_timeout',
       });
     }

@@ -45,8 +45,7 @@ export function readProblem(json: unknown): XProblem {
     const message = stringField(error, 'message') ?? stringField(error, 'detail');
     if (message) texts.push(message);
   }
-  const detail =
-    stringField(json, 'detail') ?? texts[0] ?? stringField(json, 'error_description') ?? stringField(json, 'error');
+  const detail = stringField(json, 'detail') ?? texts[0] ?? stringField(json, 'error_description') ?? stringField(json, 'error');
   const all = [title, detail, reason, ...texts].filter((t): t is string => t !== undefined);
   return { type: type ?? reason ?? stringField(json, 'error'), title, detail, codes, text: all.join(' ') };
 }
@@ -124,7 +123,7 @@ function forbidden(problem: XProblem, stage: XStage, said: string): Failure {
     return {
       class: 'reconnect',
       message:
-        "X refused the request because the IQSP app lacks access in the X developer portal; the operator must attach it to a project with read and write permission, then the account must be connected again.",
+        'X refused the request because the IQSP app lacks access in the X developer portal; the operator must attach it to a project with read and write permission, then the account must be connected again.',
       tokenExpired: false,
       platformCode: `x:${problem.type}`,
     };
@@ -132,7 +131,8 @@ function forbidden(problem: XProblem, stage: XStage, said: string): Failure {
   if (stage === 'upload')
     return {
       class: 'reconnect',
-      message: 'X refused the media upload because this connection lacks media upload permission; connect the account again and allow media upload.',
+      message:
+        'X refused the media upload because this connection lacks media upload permission; connect the account again and allow media upload.',
       tokenExpired: false,
       platformCode: 'x:media-forbidden',
     };
@@ -146,7 +146,11 @@ function forbidden(problem: XProblem, stage: XStage, said: string): Failure {
 /** A request that got no answer. Only the committing request can leave the outcome unknown. */
 export function mapXNetworkError(error: NetworkError, stage: XStage): Failure {
   if (stage === 'commit' && error.mayHaveReached)
-    return { class: 'unknown', message: `X did not answer while posting (${error.message}); ${UNKNOWN_OUTCOME}`, platformCode: 'x:network' };
+    return {
+      class: 'unknown',
+      message: `X did not answer while posting (${error.message}); ${UNKNOWN_OUTCOME}`,
+      platformCode: 'x:network',
+    };
   return {
     class: 'retryable',
     message: `X could not be reached (${error.message}); nothing was posted, try again later.`,

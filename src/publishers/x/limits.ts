@@ -110,7 +110,10 @@ function fileProblems(media: MediaInfo, kind: XMediaKind, name: string): Validat
 
   // A length IQSP could not read (a damaged or unusual file) cannot be checked: refused now rather than by X after approval.
   if (media.durationMs === undefined)
-    problems.push({ code: 'video_duration', message: `X allows videos from ${VIDEO_MIN_MS / 1000} to ${VIDEO_MAX_MS / 1000} seconds, and IQSP could not read how long ${name} is; export it again as MP4.` });
+    problems.push({
+      code: 'video_duration',
+      message: `X allows videos from ${VIDEO_MIN_MS / 1000} to ${VIDEO_MAX_MS / 1000} seconds, and IQSP could not read how long ${name} is; export it again as MP4.`,
+    });
   else if (media.durationMs < VIDEO_MIN_MS || media.durationMs > VIDEO_MAX_MS)
     problems.push({
       code: 'video_duration',

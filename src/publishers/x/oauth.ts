@@ -108,14 +108,21 @@ export async function refreshTokens(config: XOAuthConfig, tokens: TokenSet): Pro
     throw error;
   }
   if (answer.status === 429)
-    throw new TokenRefreshError("X's rate limit stopped the token refresh; it will be tried again.", false, rateLimitWaitMs(answer.headers));
+    throw new TokenRefreshError(
+      "X's rate limit stopped the token refresh; it will be tried again.",
+      false,
+      rateLimitWaitMs(answer.headers),
+    );
   if (answer.status >= 500) throw new TokenRefreshError(`X had a server problem (${answer.status}) refreshing access.`, false);
   if (answer.status !== 200) {
     const problem = readProblem(answer.json);
     // Client authentication failing (a wrong or rotated X_CLIENT_SECRET) is the operator's to
     // fix, not the account's: keep the account and its refresh token.
     if (answer.status === 401 || problem.type === 'unauthorized_client' || problem.type === 'invalid_client')
-      throw new TokenRefreshError(`X did not accept IQSP's client credentials (${problem.type ?? answer.status}); check X_CLIENT_ID and X_CLIENT_SECRET.`, false);
+      throw new TokenRefreshError(
+        `X did not accept IQSP's client credentials (${problem.type ?? answer.status}); check X_CLIENT_ID and X_CLIENT_SECRET.`,
+        false,
+      );
     // invalid_grant, or X's invalid_request "Value passed for the token was invalid": the
     // single-use refresh token is spent or the grant was revoked; only a new consent helps.
     throw new TokenRefreshError(
@@ -149,7 +156,9 @@ export async function revokeTokens(config: XOAuthConfig, tokens: TokenSet): Prom
       body: formBody({ token, token_type_hint: hint }),
     });
     if (answer.status !== 200 && answer.status !== 400)
-      throw new Error(`X did not revoke the ${hint.replace('_', ' ')} (answer ${answer.status}); revoke IQSP at x.com/settings/connected_apps.`);
+      throw new Error(
+        `X did not revoke the ${hint.replace('_', ' ')} (answer ${answer.status}); revoke IQSP at x.com/settings/connected_apps.`,
+      );
   }
 }
 
@@ -181,7 +190,8 @@ async function connectCall(call: () => Promise<HttpResponse>): Promise<HttpRespo
   try {
     return await call();
   } catch (error) {
-    if (error instanceof NetworkError) throw new ConnectError(`X could not be reached (${error.message}); try connecting again.`, 'x:network');
+    if (error instanceof NetworkError)
+      throw new ConnectError(`X could not be reached (${error.message}); try connecting again.`, 'x:network');
     throw error;
   }
 }

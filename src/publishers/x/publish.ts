@@ -59,7 +59,8 @@ async function uploadAll(options: XPublishOptions, request: PublishRequest): Pro
   for (const file of files) {
     const kind = xMediaKind(file);
     // validate() runs before publish; this guards a caller that skipped it.
-    if (!kind) throw new XCallFailed({ class: 'content', message: `X does not accept ${file.mimeType} files.`, platformCode: 'x:media_type' });
+    if (!kind)
+      throw new XCallFailed({ class: 'content', message: `X does not accept ${file.mimeType} files.`, platformCode: 'x:media_type' });
     ids.push(
       await uploadMedia(file, kind, {
         ...options,

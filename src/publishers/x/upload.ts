@@ -44,7 +44,12 @@ export async function uploadMedia(file: MediaInfo, kind: XMediaKind, options: XU
     'upload',
   );
   const mediaId = stringField(field(init.json, 'data'), 'id');
-  if (!mediaId) throw new XCallFailed({ class: 'retryable', message: 'X started the upload without a media id; try again.', platformCode: 'x:initialize' });
+  if (!mediaId)
+    throw new XCallFailed({
+      class: 'retryable',
+      message: 'X started the upload without a media id; try again.',
+      platformCode: 'x:initialize',
+    });
 
   const chunkBytes = Math.max(options.chunkBytes, Math.ceil(file.sizeBytes / MAX_SEGMENTS));
   const buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(file.sizeBytes, 1)));

@@ -36,7 +36,11 @@ async function postStatus(postId: string): Promise<string> {
  */
 async function nextApprovalMessage(before: number): Promise<{ message: APIMessage; postId: string }> {
   const message = await h.discord.waitFor(
-    () => h.discord.botMessages(h.discord.world.channelId).slice(before).find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
+    () =>
+      h.discord
+        .botMessages(h.discord.world.channelId)
+        .slice(before)
+        .find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
     'an approval message',
   );
   const postId = message.embeds[0]!.fields!.find((f) => f.name === 'Post')!.value;
@@ -68,7 +72,9 @@ describe('a post from a message with an attachment', () => {
   it('MESSAGE_CREATE mentioning the bot with an image and `post x …` shows the approval message as an embed', async () => {
     ({ message: approval, postId } = await mentionPost('bob', 'x Launch day: *new* colours 🚀', true));
     const embed = approval.embeds[0]!;
-    expect(embed.description).toBe(`Post ${postId} from <@${people().bob.id}> needs 1 approval(s): react ✅ to approve, ❌ to reject.\nCaption: Launch day: *new* colours 🚀`);
+    expect(embed.description).toBe(
+      `Post ${postId} from <@${people().bob.id}> needs 1 approval(s): react ✅ to approve, ❌ to reject.\nCaption: Launch day: *new* colours 🚀`,
+    );
     expect(embed.fields).toEqual([
       { name: 'Post', value: postId, inline: true },
       { name: 'Targets', value: 'X @acme', inline: true },
@@ -85,7 +91,11 @@ describe('a post from a message with an attachment', () => {
   });
 
   it('downloads the attachment from its (signed) URL on the file host', async () => {
-    const media = await h.app.services.db.selectFrom('media').select(['original_name', 'mime_type', 'width', 'height']).where('post_id', '=', postId).execute();
+    const media = await h.app.services.db
+      .selectFrom('media')
+      .select(['original_name', 'mime_type', 'width', 'height'])
+      .where('post_id', '=', postId)
+      .execute();
     expect(media).toEqual([{ original_name: 'launch.png', mime_type: 'image/png', width: 300, height: 300 }]);
   });
 
@@ -101,7 +111,10 @@ describe('a post from a message with an attachment', () => {
   });
 
   it('tells the requester privately, by DM', async () => {
-    const dms = await h.discord.waitFor(() => h.discord.dmMessages(people().bob.id).find((m) => m.content.includes(postId)), 'a DM to the requester');
+    const dms = await h.discord.waitFor(
+      () => h.discord.dmMessages(people().bob.id).find((m) => m.content.includes(postId)),
+      'a DM to the requester',
+    );
     expect(dms.content).toBe(`Post ${postId} is waiting for approval in this channel.`);
   });
 
@@ -131,10 +144,15 @@ describe('a post from a message with an attachment', () => {
     const progress = h.discord.botMessages(approval.id).filter((m) => m.content.startsWith('X @acme: uploading'));
     expect(progress).toHaveLength(1);
     await h.discord.waitFor(() => progress[0]!.content === 'X @acme: uploading 100%' && progress[0], 'the progress message to reach 100%');
-    expect(h.discord.callsTo('PATCH', new RegExp(`^/channels/${approval.id}/messages/${progress[0]!.id}$`)).length).toBeGreaterThanOrEqual(1);
+    expect(h.discord.callsTo('PATCH', new RegExp(`^/channels/${approval.id}/messages/${progress[0]!.id}$`)).length).toBeGreaterThanOrEqual(
+      1,
+    );
 
     // The approval message now says how it ended, without buttons.
-    await h.discord.waitFor(() => approval.embeds[0]?.description?.includes(': published (1 of 1 published).'), 'the approval message to show the outcome');
+    await h.discord.waitFor(
+      () => approval.embeds[0]?.description?.includes(': published (1 of 1 published).'),
+      'the approval message to show the outcome',
+    );
     expect(approval.components).toEqual([]);
     expect(approval.embeds[0]!.image).toBeUndefined();
 
@@ -151,11 +169,20 @@ describe('decisions', () => {
     h.discord.reactionAdd(people().carol, message.id, '✅');
     await h.discord.waitFor(() => threadTexts(message.id).includes(`approved by <@${people().carol.id}> (1 of 2).`), 'the first approval');
     h.discord.reactionRemove(people().carol, message.id, '✅');
-    await h.discord.waitFor(() => threadTexts(message.id).includes(`<@${people().carol.id}> withdrew their approval (0 of 2).`), 'the withdrawal');
+    await h.discord.waitFor(
+      () => threadTexts(message.id).includes(`<@${people().carol.id}> withdrew their approval (0 of 2).`),
+      'the withdrawal',
+    );
     h.discord.reactionAdd(people().alice, message.id, '❌');
-    await h.discord.waitFor(() => threadTexts(message.id).includes(`rejected by <@${people().alice.id}>: nothing will be published.`), 'the veto');
+    await h.discord.waitFor(
+      () => threadTexts(message.id).includes(`rejected by <@${people().alice.id}>: nothing will be published.`),
+      'the veto',
+    );
     expect(await postStatus(postId)).toBe('rejected');
-    await h.discord.waitFor(() => message.embeds[0]?.description?.includes(`: rejected (by <@${people().alice.id}>).`), 'the approval message to say rejected');
+    await h.discord.waitFor(
+      () => message.embeds[0]?.description?.includes(`: rejected (by <@${people().alice.id}>).`),
+      'the approval message to say rejected',
+    );
     expect(message.components).toEqual([]);
     expect(h.x.published.map((p) => p.caption)).not.toContain('Two approvals needed');
     await h.discord.answered(h.discord.commandInteraction(people().alice, 'approvals', { count: 1 }));
@@ -169,7 +196,10 @@ describe('decisions', () => {
     expect(threadTexts(message.id)).toEqual([`<@${people().carol.id}>: The person who asked for a post cannot approve or reject it.`]);
 
     h.discord.buttonClick(people().owner, message, `approve_post:${postId}`);
-    await h.discord.waitFor(() => threadTexts(message.id).includes(`Post ${postId}: published (1 of 1 published).`), 'the post to be published');
+    await h.discord.waitFor(
+      () => threadTexts(message.id).includes(`Post ${postId}: published (1 of 1 published).`),
+      'the post to be published',
+    );
     expect(threadTexts(message.id)).toContain(`approved by <@${people().owner.id}> (1 of 1): publishing now.`);
     expect(threadTexts(message.id).some((t) => /^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/.test(t))).toBe(true);
   });
@@ -177,7 +207,10 @@ describe('decisions', () => {
   it('the Reject button rejects', async () => {
     const { message, postId } = await mentionPost('bob', 'x Rejected by button');
     h.discord.buttonClick(people().alice, message, `reject_post:${postId}`);
-    await h.discord.waitFor(() => threadTexts(message.id).includes(`rejected by <@${people().alice.id}>: nothing will be published.`), 'the rejection');
+    await h.discord.waitFor(
+      () => threadTexts(message.id).includes(`rejected by <@${people().alice.id}>: nothing will be published.`),
+      'the rejection',
+    );
     expect(await postStatus(postId)).toBe('rejected');
   });
 });
@@ -187,24 +220,43 @@ describe('messages that mention the bot', () => {
     const before = h.discord.botMessages(h.discord.world.channelId).length;
     const caption = 'a'.repeat(301);
     h.discord.userMessage(people().bob, `${mention()} post x ${caption}`);
-    const refusal = await h.discord.waitFor(() => h.discord.dmMessages(people().bob.id).find((m) => m.content.startsWith('Nothing was posted')), 'the refusal');
-    expect(refusal.content).toBe('Nothing was posted. Fix these and try again:\n• X @acme: X allows 280 characters; this caption counts 301');
-    expect(h.discord.botMessages(h.discord.world.channelId).slice(before).filter((m) => m.embeds.length > 0)).toEqual([]);
+    const refusal = await h.discord.waitFor(
+      () => h.discord.dmMessages(people().bob.id).find((m) => m.content.startsWith('Nothing was posted')),
+      'the refusal',
+    );
+    expect(refusal.content).toBe(
+      'Nothing was posted. Fix these and try again:\n• X @acme: X allows 280 characters; this caption counts 301',
+    );
+    expect(
+      h.discord
+        .botMessages(h.discord.world.channelId)
+        .slice(before)
+        .filter((m) => m.embeds.length > 0),
+    ).toEqual([]);
   });
 
   it('any command works by mention (also through the bot’s role mention); private answers go by DM', async () => {
     h.discord.userMessage(people().carol, `${mention()} connect x`);
-    const link = await h.discord.waitFor(() => h.discord.dmMessages(people().carol.id).find((m) => m.content.startsWith('Connect X: ')), 'the connect link by DM');
+    const link = await h.discord.waitFor(
+      () => h.discord.dmMessages(people().carol.id).find((m) => m.content.startsWith('Connect X: ')),
+      'the connect link by DM',
+    );
     expect(link.content).toMatch(/\/connect\/\S+/);
     expect(h.discord.botMessages(h.discord.world.channelId).some((m) => m.content.includes('/connect/'))).toBe(false);
 
     h.discord.userMessage(people().carol, `<@&${h.discord.world.botRoleId}> accounts`);
-    await h.discord.waitFor(() => h.discord.dmMessages(people().carol.id).find((m) => m.content.includes('**Connected accounts**')), 'the accounts by DM');
+    await h.discord.waitFor(
+      () => h.discord.dmMessages(people().carol.id).find((m) => m.content.includes('**Connected accounts**')),
+      'the accounts by DM',
+    );
   });
 
   it('public answers reply to the message', async () => {
     const asked = h.discord.userMessage(people().alice, `${mention()} approvals 1`);
-    const reply = await h.discord.waitFor(() => h.discord.botMessages(h.discord.world.channelId).find((m) => m.message_reference?.message_id === asked.id), 'the reply');
+    const reply = await h.discord.waitFor(
+      () => h.discord.botMessages(h.discord.world.channelId).find((m) => m.message_reference?.message_id === asked.id),
+      'the reply',
+    );
     expect(reply.content).toBe('Posts in this workspace now need 1 approval(s).');
   });
 
@@ -212,8 +264,13 @@ describe('messages that mention the bot', () => {
     h.discord.world.dmsClosed.add(people().carol.id);
     try {
       const asked = h.discord.userMessage(people().carol, `${mention()} connect x`);
-      const reply = await h.discord.waitFor(() => h.discord.botMessages(h.discord.world.channelId).find((m) => m.message_reference?.message_id === asked.id), 'the note');
-      expect(reply.content).toBe(`<@${people().carol.id}>, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`);
+      const reply = await h.discord.waitFor(
+        () => h.discord.botMessages(h.discord.world.channelId).find((m) => m.message_reference?.message_id === asked.id),
+        'the note',
+      );
+      expect(reply.content).toBe(
+        `<@${people().carol.id}>, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`,
+      );
       expect(reply.content).not.toContain('/connect/');
     } finally {
       h.discord.world.dmsClosed.delete(people().carol.id);
@@ -223,11 +280,18 @@ describe('messages that mention the bot', () => {
   it('the same MESSAGE_CREATE delivered twice acts once', async () => {
     const before = h.discord.botMessages(h.discord.world.channelId).length;
     const message = h.discord.userMessage(people().bob, `${mention()} post x Only once`);
-    h.discord.gateway.dispatch('MESSAGE_CREATE', { ...message, guild_id: h.discord.world.guildId, member: { ...h.discord.world.member(people().bob.id), user: undefined } });
+    h.discord.gateway.dispatch('MESSAGE_CREATE', {
+      ...message,
+      guild_id: h.discord.world.guildId,
+      member: { ...h.discord.world.member(people().bob.id), user: undefined },
+    });
     await nextApprovalMessage(before);
     // A later message is handled after both deliveries.
     const { message: later } = await mentionPost('bob', 'x Afterwards');
-    const approvals = h.discord.botMessages(h.discord.world.channelId).slice(before).filter((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post'));
+    const approvals = h.discord
+      .botMessages(h.discord.world.channelId)
+      .slice(before)
+      .filter((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post'));
     expect(approvals.map((m) => m.id).at(-1)).toBe(later.id);
     expect(approvals.filter((m) => m.embeds[0]!.description!.includes('Only once'))).toHaveLength(1);
   });
@@ -237,11 +301,24 @@ describe('messages that mention the bot', () => {
     h.discord.userMessage(people().bob, 'post x not for the bot');
     await h.discord.answered(h.discord.commandInteraction(people().bob, 'help'));
     // In the channel (a thread of an earlier post may still hear a late notice from the notice worker).
-    expect(h.discord.calls.slice(calls).filter((c) => c.path.startsWith(`/channels/${h.discord.world.channelId}/`)).map((c) => `${c.method} ${c.path}`)).toEqual([]);
+    expect(
+      h.discord.calls
+        .slice(calls)
+        .filter((c) => c.path.startsWith(`/channels/${h.discord.world.channelId}/`))
+        .map((c) => `${c.method} ${c.path}`),
+    ).toEqual([]);
   });
 
   it('a DM to the bot is answered with where IQSP works', async () => {
     h.discord.directMessage(people().carol, 'help');
-    await h.discord.waitFor(() => h.discord.dmMessages(people().carol.id).find((m) => m.author.id === h.discord.world.bot.id && m.content === 'IQSP works in server channels: mention me there or use /iqsp.'), 'the answer in the DM');
+    await h.discord.waitFor(
+      () =>
+        h.discord
+          .dmMessages(people().carol.id)
+          .find(
+            (m) => m.author.id === h.discord.world.bot.id && m.content === 'IQSP works in server channels: mention me there or use /iqsp.',
+          ),
+      'the answer in the DM',
+    );
   });
 });

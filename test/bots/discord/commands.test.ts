@@ -32,7 +32,12 @@ function buttons(message: APIMessage | undefined): APIButtonComponent[] {
 
 describe('registration', () => {
   it('PUTs /iqsp to one guild, with a sub-command per command and the contract option names', async () => {
-    const result = await registerDiscordCommands({ token: h.discord.token, applicationId: h.discord.world.applicationId, apiUrl: h.discord.apiUrl, guildId: h.discord.world.guildId });
+    const result = await registerDiscordCommands({
+      token: h.discord.token,
+      applicationId: h.discord.world.applicationId,
+      apiUrl: h.discord.apiUrl,
+      guildId: h.discord.world.guildId,
+    });
     expect(result).toEqual({ scope: 'guild', commands: ['iqsp'] });
     const [call] = h.discord.callsTo('PUT', /\/commands$/);
     expect(call!.path).toBe(`/applications/${h.discord.world.applicationId}/guilds/${h.discord.world.guildId}/commands`);
@@ -40,12 +45,25 @@ describe('registration', () => {
     const [command] = call!.body as Array<{ name: string; contexts: number[]; options: APIApplicationCommandSubcommandOption[] }>;
     expect(command!.name).toBe('iqsp');
     expect(command!.contexts).toEqual([0]);
-    const subs = Object.fromEntries(command!.options.map((s) => [s.name, (s.options ?? []).map((o) => `${o.name}:${ApplicationCommandOptionType[o.type]}${o.required ? '!' : ''}`)]));
+    const subs = Object.fromEntries(
+      command!.options.map((s) => [
+        s.name,
+        (s.options ?? []).map((o) => `${o.name}:${ApplicationCommandOptionType[o.type]}${o.required ? '!' : ''}`),
+      ]),
+    );
     expect(subs).toEqual({
       help: [],
       connect: ['platform:String!'],
       accounts: [],
-      post: ['targets:String!', 'caption:String', 'media1:Attachment', 'media2:Attachment', 'media3:Attachment', 'media4:Attachment', 'tiktok_privacy:String'],
+      post: [
+        'targets:String!',
+        'caption:String',
+        'media1:Attachment',
+        'media2:Attachment',
+        'media3:Attachment',
+        'media4:Attachment',
+        'tiktok_privacy:String',
+      ],
       status: ['post_id:String!'],
       cancel: ['post_id:String!'],
       retry: ['post_id:String!'],
@@ -61,7 +79,11 @@ describe('registration', () => {
   });
 
   it('PUTs the global command list without --guild', async () => {
-    const result = await registerDiscordCommands({ token: h.discord.token, applicationId: h.discord.world.applicationId, apiUrl: h.discord.apiUrl });
+    const result = await registerDiscordCommands({
+      token: h.discord.token,
+      applicationId: h.discord.world.applicationId,
+      apiUrl: h.discord.apiUrl,
+    });
     expect(result.scope).toBe('global');
     expect(h.discord.callsTo('PUT', /\/commands$/).at(-1)!.path).toBe(`/applications/${h.discord.world.applicationId}/commands`);
   });
@@ -72,7 +94,10 @@ describe('every command through INTERACTION_CREATE', () => {
     const record = await run('bob', 'help');
     const calls = h.discord.calls.filter((c) => c.path.includes(record.token));
     expect(calls[0]!.path).toBe(`/interactions/${record.id}/${record.token}/callback`);
-    expect(calls[0]!.body).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(calls[0]!.body).toEqual({
+      type: InteractionResponseType.DeferredChannelMessageWithSource,
+      data: { flags: MessageFlags.Ephemeral },
+    });
     expect(calls[0]!.authorized).toBe(false);
     expect(calls[1]!.method).toBe('PATCH');
     expect(calls[1]!.path).toBe(`/webhooks/${h.discord.world.applicationId}/${record.token}/messages/@original`);
@@ -108,7 +133,11 @@ describe('every command through INTERACTION_CREATE', () => {
     const approval = h.discord.botMessages(h.discord.world.channelId).find((m) => m.embeds[0]?.fields?.some((f) => f.value === postId));
     expect(approval!.embeds[0]!.description).toContain('Caption: Launch day 🚀');
     expect(approval!.embeds[0]!.image!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/media\//);
-    const row = await h.app.services.db.selectFrom('media').select(['original_name', 'mime_type', 'width']).where('post_id', '=', postId!).executeTakeFirstOrThrow();
+    const row = await h.app.services.db
+      .selectFrom('media')
+      .select(['original_name', 'mime_type', 'width'])
+      .where('post_id', '=', postId!)
+      .executeTakeFirstOrThrow();
     expect(row).toEqual({ original_name: 'launch.png', mime_type: 'image/png', width: 64 });
   });
 
@@ -145,7 +174,10 @@ describe('every command through INTERACTION_CREATE', () => {
 
     const added = await run('alice', 'approvers', { action: 'add', users: `<@${people().carol.id}> <@${people().bob.id}>` });
     // Both were added in the same instant: the list may name them in either order.
-    expect([`Approvers: <@${people().carol.id}>, <@${people().bob.id}>. A post needs 1 approval(s).`, `Approvers: <@${people().bob.id}>, <@${people().carol.id}>. A post needs 1 approval(s).`]).toContain(added.original!.content);
+    expect([
+      `Approvers: <@${people().carol.id}>, <@${people().bob.id}>. A post needs 1 approval(s).`,
+      `Approvers: <@${people().bob.id}>, <@${people().carol.id}>. A post needs 1 approval(s).`,
+    ]).toContain(added.original!.content);
     const removed = await run('owner', 'approvers', { action: 'remove', users: `<@${people().carol.id}> <@${people().bob.id}>` });
     expect(removed.original!.content).toBe('Approvers: any member except the person who asked. A post needs 1 approval(s).');
     const listed = await run('bob', 'approvers');
@@ -171,7 +203,11 @@ describe('every command through INTERACTION_CREATE', () => {
   it('data: the JSON export arrives as a file in a DM; the command answers privately', async () => {
     const record = await run('bob', 'data');
     expect(record.original!.content).toBe('Your data export is in your direct messages.');
-    expect(h.discord.callsTo('POST', /^\/users\/@me\/channels$/).some((c) => (c.body as { recipient_id: string }).recipient_id === people().bob.id)).toBe(true);
+    expect(
+      h.discord
+        .callsTo('POST', /^\/users\/@me\/channels$/)
+        .some((c) => (c.body as { recipient_id: string }).recipient_id === people().bob.id),
+    ).toBe(true);
     const [dm] = h.discord.dmMessages(people().bob.id);
     expect(dm!.content).toBe('Everything IQSP stores about you in this workspace (tokens are never included).');
     const upload = h.discord.calls.find((c) => c.method === 'POST' && c.path === `/channels/${dm!.channel_id}/messages`)!;
@@ -213,11 +249,19 @@ describe('every command through INTERACTION_CREATE', () => {
     expect(button).toMatchObject({ style: ButtonStyle.Danger, label: 'Delete my data', custom_id: 'delete_my_data_confirm:confirm' });
 
     const click = h.discord.buttonClick(people().bob, asked.original!, 'delete_my_data_confirm:confirm');
-    await h.discord.waitFor(() => click.callbacks.length > 0 && h.discord.calls.some((c) => c.method === 'PATCH' && c.path.includes(click.token)), 'the confirmation to be replaced');
+    await h.discord.waitFor(
+      () => click.callbacks.length > 0 && h.discord.calls.some((c) => c.method === 'PATCH' && c.path.includes(click.token)),
+      'the confirmation to be replaced',
+    );
     expect(click.callbacks[0]!.type).toBe(InteractionResponseType.DeferredMessageUpdate);
     expect(asked.original!.content).toMatch(/deleted/);
     expect(asked.original!.components).toEqual([]);
-    const rows = await h.app.services.db.selectFrom('posts').innerJoin('chat_users', 'chat_users.id', 'posts.requester_id').select('posts.id').where('chat_users.external_id', '=', people().bob.id).execute();
+    const rows = await h.app.services.db
+      .selectFrom('posts')
+      .innerJoin('chat_users', 'chat_users.id', 'posts.requester_id')
+      .select('posts.id')
+      .where('chat_users.external_id', '=', people().bob.id)
+      .execute();
     expect(rows).toEqual([]);
   });
 
@@ -264,7 +308,14 @@ describe('every command through INTERACTION_CREATE', () => {
     const token = 'interaction-token-expired-0001';
     h.discord.gateway.dispatch('INTERACTION_CREATE', bobsHelp('1300000000000000001', token));
     const line = await h.discord.waitFor(() => h.logs.find((l) => l.includes('Unknown interaction')), 'the failure to be logged');
-    expect(JSON.parse(line)).toMatchObject({ level: 'error', err: { status: 404, discordCode: 10062, request: `POST ${h.discord.apiUrl}/v10/interactions/1300000000000000001/[redacted]/callback?with_response=false` } });
+    expect(JSON.parse(line)).toMatchObject({
+      level: 'error',
+      err: {
+        status: 404,
+        discordCode: 10062,
+        request: `POST ${h.discord.apiUrl}/v10/interactions/1300000000000000001/[redacted]/callback?with_response=false`,
+      },
+    });
     expect(h.logs.join('')).not.toContain(token);
     expect(h.logs.join('')).not.toContain(h.discord.token);
   });

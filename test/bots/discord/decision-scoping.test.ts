@@ -34,7 +34,9 @@ describe('decisions are scoped to the server they come from', () => {
     const click = h.discord.buttonClick(bob, carrier, `approve_post:${foreign.postId}`);
     // Handled once the post moved (before the fix) or the refusal is logged (after).
     await settle(
-      async () => (await foreignPostState(db(), foreign)).status !== 'pending_approval' || h.logs.some((l) => l.includes('a decision on a post of another workspace')),
+      async () =>
+        (await foreignPostState(db(), foreign)).status !== 'pending_approval' ||
+        h.logs.some((l) => l.includes('a decision on a post of another workspace')),
       'the click to be handled',
     );
     expect(click.callbacks).toEqual([{ type: 6 }]);
@@ -47,7 +49,9 @@ describe('decisions are scoped to the server they come from', () => {
     const carrier = h.discord.userMessage(alice, 'another carrier');
     h.discord.buttonClick(alice, carrier, `reject_post:${foreign.postId}`);
     await settle(
-      async () => (await foreignPostState(db(), foreign)).status !== 'pending_approval' || h.logs.filter((l) => l.includes('a decision on a post of another workspace')).length >= 2,
+      async () =>
+        (await foreignPostState(db(), foreign)).status !== 'pending_approval' ||
+        h.logs.filter((l) => l.includes('a decision on a post of another workspace')).length >= 2,
       'the click to be handled',
     );
     expect(await foreignPostState(db(), foreign)).toEqual(UNTOUCHED);
@@ -56,7 +60,11 @@ describe('decisions are scoped to the server they come from', () => {
   it('a ✅ on a message whose id a post of another server uses approves nothing', async () => {
     const bob = h.discord.world.people.bob;
     const message = h.discord.userMessage(bob, 'a message here');
-    const foreign = await seedForeignPost(db(), { chat: 'discord', workspaceExternalId: '888888888888888888', channelId: h.discord.world.channelId, approvalMessageId: message.id }, 'FOREIGNE');
+    const foreign = await seedForeignPost(
+      db(),
+      { chat: 'discord', workspaceExternalId: '888888888888888888', channelId: h.discord.world.channelId, approvalMessageId: message.id },
+      'FOREIGNE',
+    );
     h.discord.reactionAdd(bob, message.id, '✅');
     // The reaction is looked up in this server only; give the handler time to have acted.
     await new Promise((resolve) => setTimeout(resolve, 700));

@@ -37,7 +37,12 @@ describe('the Discord client', () => {
   it('identifies with the intents for server messages, their content, reactions and DMs', () => {
     const { intents, token } = h.discord.gateway.identifies[0]!;
     expect(token).toBe(h.discord.token);
-    const wanted = GatewayIntentBits.Guilds | GatewayIntentBits.GuildMessages | GatewayIntentBits.MessageContent | GatewayIntentBits.GuildMessageReactions | GatewayIntentBits.DirectMessages;
+    const wanted =
+      GatewayIntentBits.Guilds |
+      GatewayIntentBits.GuildMessages |
+      GatewayIntentBits.MessageContent |
+      GatewayIntentBits.GuildMessageReactions |
+      GatewayIntentBits.DirectMessages;
     expect(intents).toBe(wanted);
     expect(intents).toBe(38401);
   });
@@ -62,7 +67,10 @@ describe('the Discord surface configuration', () => {
   it('is off without DISCORD_TOKEN and DISCORD_APPLICATION_ID', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-discord-off-'));
     const database = await scratchDatabase(dir);
-    const config = loadConfig({ DATABASE_URL: database.url, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: randomBytes(32).toString('base64') }, dir);
+    const config = loadConfig(
+      { DATABASE_URL: database.url, MEDIA_DIR: path.join(dir, 'media'), VAULT_KEY: randomBytes(32).toString('base64') },
+      dir,
+    );
     const logger = createLogger('silent');
     const services = await openServices(config, logger);
     try {

@@ -16,7 +16,16 @@ import { loadConfig } from '../../../src/config.js';
 import { ensureUser, ensureWorkspace } from '../../../src/core/directory.js';
 import { isoNow } from '../../../src/db/database.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { AccountRef, ConsentRequest, PostDraft, PublishRequest, PublishResult, Publisher, TokenSet, ValidationProblem } from '../../../src/publishers/publisher.js';
+import type {
+  AccountRef,
+  ConsentRequest,
+  PostDraft,
+  PublishRequest,
+  PublishResult,
+  Publisher,
+  TokenSet,
+  ValidationProblem,
+} from '../../../src/publishers/publisher.js';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import { freePort } from '../../helpers/cli.js';
 import { scratchDatabase } from '../../helpers/db.js';
@@ -37,7 +46,14 @@ export class TestXPublisher implements Publisher {
   readonly revoked: string[] = [];
 
   consentUrl(request: ConsentRequest): string {
-    const query = new URLSearchParams({ response_type: 'code', client_id: 'test-client', redirect_uri: request.redirectUri, state: request.state, code_challenge: request.codeChallenge ?? '', code_challenge_method: 'S256' });
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'test-client',
+      redirect_uri: request.redirectUri,
+      state: request.state,
+      code_challenge: request.codeChallenge ?? '',
+      code_challenge_method: 'S256',
+    });
     return `https://x.com/i/oauth2/authorize?${query}`;
   }
 
@@ -56,8 +72,10 @@ export class TestXPublisher implements Publisher {
   validate(draft: PostDraft): ValidationProblem[] {
     const problems: ValidationProblem[] = [];
     const length = [...draft.caption].length;
-    if (length > X_CAPTION_LIMIT) problems.push({ code: 'caption_too_long', message: `X allows ${X_CAPTION_LIMIT} characters; this caption counts ${length}` });
-    if (draft.media.length > 4) problems.push({ code: 'media_count', message: `X takes at most 4 images; this post has ${draft.media.length}` });
+    if (length > X_CAPTION_LIMIT)
+      problems.push({ code: 'caption_too_long', message: `X allows ${X_CAPTION_LIMIT} characters; this caption counts ${length}` });
+    if (draft.media.length > 4)
+      problems.push({ code: 'media_count', message: `X takes at most 4 images; this post has ${draft.media.length}` });
     return problems;
   }
 
@@ -138,7 +156,22 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
       const now = isoNow();
       await db
         .insertInto('social_accounts')
-        .values({ id: accountId, workspace_id: workspaceId, connected_by_id: userId, platform: 'x', platform_account_id: `x-${handle}`, platform_user_id: `x-${handle}`, handle, display_name: handle, avatar_url: null, scopes: 'tweet.write users.read offline.access', status: 'active', status_reason: null, connected_at: now, updated_at: now })
+        .values({
+          id: accountId,
+          workspace_id: workspaceId,
+          connected_by_id: userId,
+          platform: 'x',
+          platform_account_id: `x-${handle}`,
+          platform_user_id: `x-${handle}`,
+          handle,
+          display_name: handle,
+          avatar_url: null,
+          scopes: 'tweet.write users.read offline.access',
+          status: 'active',
+          status_reason: null,
+          connected_at: now,
+          updated_at: now,
+        })
         .execute();
       await app.core.tokens.save(accountId, { accessToken: `x-access-${handle}`, scopes: 'tweet.write users.read' });
       return accountId;
@@ -158,5 +191,9 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
 
 /** A real PNG (sharp), as a person would attach; noise keeps it from compressing (300×300 is about 270 kB). */
 export async function pngBytes(width = 64, height = 48): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).png().toBuffer();
+  return sharp({
+    create: { width, height, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
+    .png()
+    .toBuffer();
 }

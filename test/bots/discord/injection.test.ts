@@ -25,12 +25,12 @@ const mention = () => `<@${h.discord.world.bot.id}>`;
 
 /** The REST call that created `message` (a POST to its channel's messages). */
 function creating(message: APIMessage): Record<string, unknown> {
-  const call = h.discord
-    .callsTo('POST', new RegExp(`^/channels/${message.channel_id}/messages$`))
-    .find((c: RecordedCall) => {
-      const body = c.body as { content?: string; embeds?: Array<{ description?: string }> };
-      return body.content === (message.content || undefined) && (body.embeds?.[0]?.description ?? '') === (message.embeds[0]?.description ?? '');
-    });
+  const call = h.discord.callsTo('POST', new RegExp(`^/channels/${message.channel_id}/messages$`)).find((c: RecordedCall) => {
+    const body = c.body as { content?: string; embeds?: Array<{ description?: string }> };
+    return (
+      body.content === (message.content || undefined) && (body.embeds?.[0]?.description ?? '') === (message.embeds[0]?.description ?? '')
+    );
+  });
   if (!call) throw new Error(`no POST created message ${message.id}`);
   return call.body as Record<string, unknown>;
 }
@@ -41,7 +41,11 @@ describe('user text in Discord messages pings nobody and links nowhere', () => {
     const before = h.discord.botMessages(h.discord.world.channelId).length;
     h.discord.userMessage(people().bob, `${mention()} post x Launch @everyone @here <@&${role}> [Approve](https://evil.example/login) now`);
     const message = await h.discord.waitFor(
-      () => h.discord.botMessages(h.discord.world.channelId).slice(before).find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
+      () =>
+        h.discord
+          .botMessages(h.discord.world.channelId)
+          .slice(before)
+          .find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
       'the approval message',
     );
     const postId = message.embeds[0]!.fields!.find((f) => f.name === 'Post')!.value;

@@ -38,12 +38,21 @@ async function request(caption: string): Promise<{ message: APIMessage; postId: 
   const before = h.discord.botMessages(h.discord.world.channelId).length;
   h.discord.userMessage(people().alice, `<@${h.discord.world.bot.id}> post x ${caption}`);
   const message = await h.discord.waitFor(
-    () => h.discord.botMessages(h.discord.world.channelId).slice(before).find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
+    () =>
+      h.discord
+        .botMessages(h.discord.world.channelId)
+        .slice(before)
+        .find((m) => m.embeds[0]?.fields?.some((f) => f.name === 'Post')),
     'an approval message',
   );
   const postId = message.embeds[0]!.fields!.find((f) => f.name === 'Post')!.value;
   await h.discord.waitFor(() => h.discord.world.reactions.get(message.id)?.get('❌')?.has(h.discord.world.bot.id), 'the seeded reactions');
-  await until(async () => (await h.app.services.db.selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirst())?.approval_message_id === message.id, 'the stored message id');
+  await until(
+    async () =>
+      (await h.app.services.db.selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirst())
+        ?.approval_message_id === message.id,
+    'the stored message id',
+  );
   return { message, postId };
 }
 
@@ -54,7 +63,14 @@ describe('reactions the bot did not receive', () => {
     const { message, postId } = await request('Approved while the gateway was down');
     // A hundred other bots got there first (Discord lists users by id): Bob is on the second page.
     for (let i = 0; i < 100; i += 1) {
-      const bot: APIUser = { id: String(100_000_000_000_000n + BigInt(i)), username: `bot${i}`, discriminator: '0', global_name: null, avatar: null, bot: true };
+      const bot: APIUser = {
+        id: String(100_000_000_000_000n + BigInt(i)),
+        username: `bot${i}`,
+        discriminator: '0',
+        global_name: null,
+        avatar: null,
+        bot: true,
+      };
       h.discord.world.users.set(bot.id, bot);
       h.discord.reactionAdd(bot, message.id, '✅', h.discord.world.channelId, { delivered: false });
     }
@@ -63,7 +79,9 @@ describe('reactions the bot did not receive', () => {
     expect(await status(postId)).toBe('pending_approval');
 
     await h.app.core.cleanup.run();
-    const read = h.discord.calls.filter((c) => c.method === 'GET' && c.path.startsWith(`/channels/${h.discord.world.channelId}/messages/${message.id}`));
+    const read = h.discord.calls.filter(
+      (c) => c.method === 'GET' && c.path.startsWith(`/channels/${h.discord.world.channelId}/messages/${message.id}`),
+    );
     // Reading back: the message, then ✅'s users page by page (the thread's first reply reads the message once more to start it).
     expect(read.slice(0, 3).map((c) => c.path)).toEqual([
       `/channels/${h.discord.world.channelId}/messages/${message.id}`,
@@ -73,11 +91,18 @@ describe('reactions the bot did not receive', () => {
     expect(read[1]!.query).toEqual({ limit: '100', type: '0' });
     expect(read[2]!.query).toEqual({ limit: '100', type: '0', after: expect.any(String) });
     // ❌ carries only the bot's own seed: its users are not asked for.
-    await until(() => threadTexts(message.id).includes(`approved by <@${people().bob.id}> (1 of 1): publishing now.`) || undefined, `the approval in the thread: ${JSON.stringify(threadTexts(message.id))}`);
+    await until(
+      () => threadTexts(message.id).includes(`approved by <@${people().bob.id}> (1 of 1): publishing now.`) || undefined,
+      `the approval in the thread: ${JSON.stringify(threadTexts(message.id))}`,
+    );
     await until(async () => (await status(postId)) === 'published' || undefined, 'the post to be published');
     expect(h.x.published.filter((p) => p.caption === 'Approved while the gateway was down')).toHaveLength(1);
     expect(threadTexts(message.id)).toContain(`<@${people().alice.id}>: The person who asked for a post cannot approve or reject it.`);
-    const bots = await h.app.services.db.selectFrom('chat_users').select('external_id').where('external_id', 'in', [h.discord.world.bot.id, '100000000000000']).execute();
+    const bots = await h.app.services.db
+      .selectFrom('chat_users')
+      .select('external_id')
+      .where('external_id', 'in', [h.discord.world.bot.id, '100000000000000'])
+      .execute();
     expect(bots).toEqual([]);
   });
 
@@ -86,6 +111,9 @@ describe('reactions the bot did not receive', () => {
     h.discord.reactionAdd(people().carol, message.id, '❌', h.discord.world.channelId, { delivered: false });
     await h.app.core.cleanup.run();
     expect(await status(postId)).toBe('rejected');
-    await until(() => threadTexts(message.id).includes(`rejected by <@${people().carol.id}>: nothing will be published.`) || undefined, 'the rejection in the thread');
+    await until(
+      () => threadTexts(message.id).includes(`rejected by <@${people().carol.id}>: nothing will be published.`) || undefined,
+      'the rejection in the thread',
+    );
   });
 });

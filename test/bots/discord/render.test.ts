@@ -4,7 +4,15 @@ import { ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import { BOT_PERMISSIONS, inviteUrl } from '../../../src/bots/discord/client.js';
 import { commandFromOptions, type SlashOptions } from '../../../src/bots/discord/commands.js';
-import { decodeCustomId, encodeCustomId, escapeMaskedLinks, newMessage, renderMessage, threadName, toDiscordMarkdown } from '../../../src/bots/discord/render.js';
+import {
+  decodeCustomId,
+  encodeCustomId,
+  escapeMaskedLinks,
+  newMessage,
+  renderMessage,
+  threadName,
+  toDiscordMarkdown,
+} from '../../../src/bots/discord/render.js';
 
 function options(subcommand: string, values: Record<string, string | number | boolean> = {}): SlashOptions {
   return {
@@ -23,7 +31,12 @@ describe('rendering for Discord', () => {
 
   it('puts text past 2000 characters into an embed description instead of cutting it', () => {
     const long = 'x'.repeat(2500);
-    expect(renderMessage({ text: long })).toEqual({ content: null, embeds: [{ description: long }], components: [], allowedMentions: { parse: [], users: [], repliedUser: false } });
+    expect(renderMessage({ text: long })).toEqual({
+      content: null,
+      embeds: [{ description: long }],
+      components: [],
+      allowedMentions: { parse: [], users: [], repliedUser: false },
+    });
   });
 
   it('renders buttons as one row; URL values become link buttons', () => {
@@ -48,7 +61,11 @@ describe('rendering for Discord', () => {
   it('escapes masked links in linear time and lets content ping only the people it names', () => {
     expect(escapeMaskedLinks('[a] `[b]` \\[Approve](https://evil) (x)')).toBe('\\[a] `\\[b]` \\\\\\[Approve](https://evil) (x)');
     expect(escapeMaskedLinks('[add|remove @user…]')).toBe('[add|remove @user…]');
-    expect(renderMessage({ text: 'Hi <@123> and <@!456>, not @everyone or <@&789>' }).allowedMentions).toEqual({ parse: [], users: ['123', '456'], repliedUser: false });
+    expect(renderMessage({ text: 'Hi <@123> and <@!456>, not @everyone or <@&789>' }).allowedMentions).toEqual({
+      parse: [],
+      users: ['123', '456'],
+      repliedUser: false,
+    });
   });
 
   it('round-trips a custom id', () => {
@@ -77,19 +94,33 @@ describe('slash options → commands', () => {
   });
 
   it('parses the others with the chat grammar', () => {
-    expect(commandFromOptions(options('disconnect', { platform: 'x', handle: '@acme' }))).toEqual({ ok: true, command: { kind: 'disconnect', platform: 'x', handle: 'acme' } });
-    expect(commandFromOptions(options('approvers', { action: 'add', users: '<@1> <@2>' }))).toEqual({ ok: true, command: { kind: 'approvers', action: 'add', users: [{ userId: '1' }, { userId: '2' }] } });
+    expect(commandFromOptions(options('disconnect', { platform: 'x', handle: '@acme' }))).toEqual({
+      ok: true,
+      command: { kind: 'disconnect', platform: 'x', handle: 'acme' },
+    });
+    expect(commandFromOptions(options('approvers', { action: 'add', users: '<@1> <@2>' }))).toEqual({
+      ok: true,
+      command: { kind: 'approvers', action: 'add', users: [{ userId: '1' }, { userId: '2' }] },
+    });
     expect(commandFromOptions(options('approvers', { users: '<@1>' }))).toMatchObject({ ok: false });
-    expect(commandFromOptions(options('delete-my-data', { confirm: true }))).toEqual({ ok: true, command: { kind: 'delete-my-data', confirmed: true } });
+    expect(commandFromOptions(options('delete-my-data', { confirm: true }))).toEqual({
+      ok: true,
+      command: { kind: 'delete-my-data', confirmed: true },
+    });
     expect(commandFromOptions(options('approvals', { count: 3 }))).toEqual({ ok: true, command: { kind: 'approvals', count: 3 } });
-    expect(commandFromOptions(options('status', { post_id: 'abc1234' }))).toEqual({ ok: true, command: { kind: 'status', postId: 'ABC1234' } });
+    expect(commandFromOptions(options('status', { post_id: 'abc1234' }))).toEqual({
+      ok: true,
+      command: { kind: 'status', postId: 'ABC1234' },
+    });
   });
 });
 
 describe('the invite', () => {
   it('asks for the permissions the README lists, with the bot and applications.commands scopes', () => {
     expect(String(BOT_PERMISSIONS)).toBe('309237763136');
-    expect(inviteUrl('APP_ID')).toBe('https://discord.com/oauth2/authorize?client_id=APP_ID&scope=bot+applications.commands&permissions=309237763136');
+    expect(inviteUrl('APP_ID')).toBe(
+      'https://discord.com/oauth2/authorize?client_id=APP_ID&scope=bot+applications.commands&permissions=309237763136',
+    );
     const docs = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
     expect(docs).toContain(inviteUrl('APP_ID'));
   });

@@ -25,10 +25,11 @@ async function until(probe: () => Promise<boolean>, what: string): Promise<void>
 }
 
 describe('the bot removed from a server', () => {
-  it('an outage (unavailable) keeps everything; a removal deletes the server\'s tokens at once', async () => {
+  it("an outage (unavailable) keeps everything; a removal deletes the server's tokens at once", async () => {
     const accountId = await h.connectX(h.discord.world.people.alice.id);
     const tokens = () => db().selectFrom('secrets').select('name').where('account_id', '=', accountId).execute();
-    const workspace = () => db().selectFrom('workspaces').select('uninstalled_at').where('external_id', '=', h.discord.world.guildId).executeTakeFirstOrThrow();
+    const workspace = () =>
+      db().selectFrom('workspaces').select('uninstalled_at').where('external_id', '=', h.discord.world.guildId).executeTakeFirstOrThrow();
     expect(await tokens()).toHaveLength(1);
 
     expect(h.discord.gateway.dispatch('GUILD_DELETE', { id: h.discord.world.guildId, unavailable: true })).toBe(1);
@@ -40,7 +41,11 @@ describe('the bot removed from a server', () => {
     expect(h.discord.gateway.dispatch('GUILD_DELETE', { id: h.discord.world.guildId })).toBe(1);
     await until(async () => (await tokens()).length === 0, 'the tokens to be deleted');
     expect((await workspace()).uninstalled_at).toBeTruthy();
-    const account = await db().selectFrom('social_accounts').select(['status', 'status_reason']).where('id', '=', accountId).executeTakeFirstOrThrow();
+    const account = await db()
+      .selectFrom('social_accounts')
+      .select(['status', 'status_reason'])
+      .where('id', '=', accountId)
+      .executeTakeFirstOrThrow();
     expect(account.status).toBe('needs_reconnect');
     // Revoked at the platform too, where it allows.
     expect(h.x.revoked).toEqual(['x-acme']);

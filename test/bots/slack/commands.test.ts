@@ -16,7 +16,12 @@ afterAll(async () => {
 });
 
 async function count(table: 'chat_users' | 'chat_events' | 'workspaces'): Promise<number> {
-  return (await h.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  return (
+    await h.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
 }
 
 describe('signature checks come first', () => {
@@ -34,11 +39,17 @@ describe('signature checks come first', () => {
   });
 
   it('refuses a stale timestamp (over 5 minutes old) and one from the future, even when correctly signed', async () => {
-    const stale = await h.send(commandRequest('slash-command', { text: 'help', response_url: h.fake.responseUrl() }), { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    const stale = await h.send(commandRequest('slash-command', { text: 'help', response_url: h.fake.responseUrl() }), {
+      timestamp: Math.floor(Date.now() / 1000) - 301,
+    });
     expect(stale.status).toBe(401);
-    const future = await h.send(commandRequest('slash-command', { text: 'help', response_url: h.fake.responseUrl() }), { timestamp: Math.floor(Date.now() / 1000) + 600 });
+    const future = await h.send(commandRequest('slash-command', { text: 'help', response_url: h.fake.responseUrl() }), {
+      timestamp: Math.floor(Date.now() / 1000) + 600,
+    });
     expect(future.status).toBe(401);
-    const event = await h.send(eventRequest('event-app-mention', { event_id: 'Ev0STALE' }), { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+    const event = await h.send(eventRequest('event-app-mention', { event_id: 'Ev0STALE' }), {
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
     expect(event.status).toBe(401);
     await h.surface.settled();
     expect(h.fake.calls).toHaveLength(0);
@@ -57,7 +68,11 @@ describe('signature checks come first', () => {
     const response = await h.send(eventRequest('event-url-verification'));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
-    const ssl = await fetch(`${h.url}/slack/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'ssl_check=1&token=x' });
+    const ssl = await fetch(`${h.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'ssl_check=1&token=x',
+    });
     expect(ssl.status).toBe(200);
   });
 
@@ -91,14 +106,26 @@ describe('/iqsp commands', () => {
     expect(actions.elements[0]).toMatchObject({ action_id: 'open_connect_link' });
     expect(actions.elements[0]?.url).toMatch(/\/connect\//);
     // The link's click is acknowledged and changes nothing.
-    const click = await h.interactive('block-actions-button', { actions: [{ action_id: 'open_connect_link', block_id: 'b', type: 'button', value: actions.elements[0]!.url, text: { type: 'plain_text', text: 'Connect X' }, action_ts: '1' }] });
+    const click = await h.interactive('block-actions-button', {
+      actions: [
+        {
+          action_id: 'open_connect_link',
+          block_id: 'b',
+          type: 'button',
+          value: actions.elements[0]!.url,
+          text: { type: 'plain_text', text: 'Connect X' },
+          action_ts: '1',
+        },
+      ],
+    });
     expect(click.status).toBe(200);
   });
 
   it('accounts, disconnect, status/cancel/retry with an unknown id, and an unknown command', async () => {
     expect((await h.replyTo((await h.command('accounts')).responseUrl)).text).toMatch(/No account is connected/);
     expect((await h.replyTo((await h.command('disconnect x')).responseUrl)).text).toMatch(/not connected|no X account/i);
-    for (const verb of ['status', 'cancel', 'retry']) expect((await h.replyTo((await h.command(`${verb} ZZZZ999`)).responseUrl)).text).toMatch(/There is no post ZZZZ999/);
+    for (const verb of ['status', 'cancel', 'retry'])
+      expect((await h.replyTo((await h.command(`${verb} ZZZZ999`)).responseUrl)).text).toMatch(/There is no post ZZZZ999/);
     expect((await h.replyTo((await h.command('frobnicate')).responseUrl)).text).toMatch(/I don't know the command "frobnicate"/);
   });
 
@@ -109,7 +136,9 @@ describe('/iqsp commands', () => {
     expect(changed.responseType).toBe('in_channel');
     expect(changed.text).toBe('Posts in this workspace now need 2 approval(s).');
     // Slack escapes the mention (should_escape): "<@U0BOB|bob>".
-    const added = await h.replyTo((await h.command('approvers add <@U0BOB|bob> <@U0CAROL>', { user_id: 'U0OWNER', user_name: 'olga' })).responseUrl);
+    const added = await h.replyTo(
+      (await h.command('approvers add <@U0BOB|bob> <@U0CAROL>', { user_id: 'U0OWNER', user_name: 'olga' })).responseUrl,
+    );
     // Both were added in the same millisecond; their order is not defined.
     expect(added.text).toMatch(/^Approvers: (<@U0BOB>, <@U0CAROL>|<@U0CAROL>, <@U0BOB>)\. A post needs 2 approval\(s\)\.$/);
     const listed = await h.replyTo((await h.command('approvers')).responseUrl);
@@ -120,7 +149,7 @@ describe('/iqsp commands', () => {
     await h.command('approvals 1', { user_id: 'U0ADMIN' });
   });
 
-  it('data: a JSON file uploaded to the user\'s DM (getUploadURLExternal, upload, completeUploadExternal)', async () => {
+  it("data: a JSON file uploaded to the user's DM (getUploadURLExternal, upload, completeUploadExternal)", async () => {
     const { responseUrl } = await h.command('data', { user_id: 'U0BOB', user_name: 'bob' });
     expect((await h.replyTo(responseUrl)).text).toBe('Your data export is in your direct messages.');
     const open = h.calls('conversations.open').find((c) => c.args.users === 'U0BOB');
@@ -145,7 +174,17 @@ describe('/iqsp commands', () => {
       user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0001' },
       container: { type: 'message', message_ts: '1700000000.000900', channel_id: 'C0GENERAL', is_ephemeral: true },
       response_url: responseUrl,
-      actions: [{ action_id: 'delete_my_data_confirm', block_id: 'b', type: 'button', value: 'confirm', style: 'danger', text: { type: 'plain_text', text: 'Delete my data' }, action_ts: '1' }],
+      actions: [
+        {
+          action_id: 'delete_my_data_confirm',
+          block_id: 'b',
+          type: 'button',
+          value: 'confirm',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Delete my data' },
+          action_ts: '1',
+        },
+      ],
     });
     const done = await h.replyTo(responseUrl);
     expect(done.text).toMatch(/^deleted: your data in this workspace/);
@@ -165,15 +204,24 @@ describe('/iqsp commands', () => {
     const request = commandRequest('slash-command', { text: 'help', response_url: `${h.fake.url}/nowhere` });
     expect((await h.send(request)).status).toBe(200);
     await h.surface.settled();
-    const ephemeral = await h.fake.waitForCall('chat.postEphemeral', (c) => c.args.user === 'U0ALICE' && String(c.args.text).includes('IQSP commands'));
+    const ephemeral = await h.fake.waitForCall(
+      'chat.postEphemeral',
+      (c) => c.args.user === 'U0ALICE' && String(c.args.text).includes('IQSP commands'),
+    );
     expect(ephemeral.args.channel).toBe('C0GENERAL');
   });
 });
 
 describe('messages that mention the bot', () => {
   it('"@IQSP connect x" answers ephemerally in the channel', async () => {
-    await h.event('event-app-mention', { event_id: 'Ev0CONNECT', event: { text: '<@U0BOT> connect x', ts: '1700001000.000100', event_ts: '1700001000.000100' } });
-    const reply = await h.fake.waitForCall('chat.postEphemeral', (c) => c.args.user === 'U0ALICE' && String(c.args.text).startsWith('Connect X:'));
+    await h.event('event-app-mention', {
+      event_id: 'Ev0CONNECT',
+      event: { text: '<@U0BOT> connect x', ts: '1700001000.000100', event_ts: '1700001000.000100' },
+    });
+    const reply = await h.fake.waitForCall(
+      'chat.postEphemeral',
+      (c) => c.args.user === 'U0ALICE' && String(c.args.text).startsWith('Connect X:'),
+    );
     expect(reply.args.channel).toBe('C0GENERAL');
   });
 
@@ -203,18 +251,39 @@ describe('messages that mention the bot', () => {
 
   it('a channel message without the mention is ignored; a direct message is a command', async () => {
     const before = h.fake.calls.length;
-    await h.event('event-message', { event_id: 'Ev0CHATTER', event: { text: 'lunch anyone?', ts: '1700001300.000100', event_ts: '1700001300.000100' } });
+    await h.event('event-message', {
+      event_id: 'Ev0CHATTER',
+      event: { text: 'lunch anyone?', ts: '1700001300.000100', event_ts: '1700001300.000100' },
+    });
     expect(h.fake.calls.length).toBe(before);
-    await h.event('event-message', { event_id: 'Ev0DIRECT1', event: { text: 'help', channel: 'D0ALICE', channel_type: 'im', ts: '1700001400.000100', event_ts: '1700001400.000100' } });
-    const reply = await h.fake.waitForCall('chat.postMessage', (c) => c.args.channel === 'D0ALICE' && String(c.args.text).includes('IQSP commands'));
+    await h.event('event-message', {
+      event_id: 'Ev0DIRECT1',
+      event: { text: 'help', channel: 'D0ALICE', channel_type: 'im', ts: '1700001400.000100', event_ts: '1700001400.000100' },
+    });
+    const reply = await h.fake.waitForCall(
+      'chat.postMessage',
+      (c) => c.args.channel === 'D0ALICE' && String(c.args.text).includes('IQSP commands'),
+    );
     expect(reply.args.thread_ts).toBeUndefined();
   });
 
-  it('ignores the bot\'s own messages and other bots', async () => {
+  it("ignores the bot's own messages and other bots", async () => {
     const before = h.fake.calls.length;
-    await h.event('event-message', { event_id: 'Ev0OWNMSG1', event: { text: '<@U0BOT> help', user: 'U0BOT', bot_id: 'B0BOT', subtype: 'bot_message', ts: '1700001500.000100', event_ts: '1700001500.000100' } });
-    await h.event('event-message', { event_id: 'Ev0BOTMSG1', event: { text: '<@U0BOT> help', user: 'U0OTHERBOT', bot_id: 'B0OTHER', ts: '1700001600.000100', event_ts: '1700001600.000100' } });
+    await h.event('event-message', {
+      event_id: 'Ev0OWNMSG1',
+      event: {
+        text: '<@U0BOT> help',
+        user: 'U0BOT',
+        bot_id: 'B0BOT',
+        subtype: 'bot_message',
+        ts: '1700001500.000100',
+        event_ts: '1700001500.000100',
+      },
+    });
+    await h.event('event-message', {
+      event_id: 'Ev0BOTMSG1',
+      event: { text: '<@U0BOT> help', user: 'U0OTHERBOT', bot_id: 'B0OTHER', ts: '1700001600.000100', event_ts: '1700001600.000100' },
+    });
     expect(h.fake.calls.length).toBe(before);
   });
 });
-

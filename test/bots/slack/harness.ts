@@ -41,14 +41,20 @@ export interface Published {
 }
 
 /** A publisher with one real rule per platform, publishing into a list. */
-function testPublisher(platform: Platform, displayName: string, validate: (draft: PublishRequest['draft']) => ValidationProblem[], published: Published[]): Publisher {
+function testPublisher(
+  platform: Platform,
+  displayName: string,
+  validate: (draft: PublishRequest['draft']) => ValidationProblem[],
+  published: Published[],
+): Publisher {
   return {
     platform,
     displayName,
     usesPkce: false,
     requiresPrivacyChoice: platform === 'tiktok',
     canRefresh: false,
-    consentUrl: ({ state, redirectUri }) => `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
+    consentUrl: ({ state, redirectUri }) =>
+      `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
     finishConnect: async () => {
       throw new ConnectError('connecting is not part of the Slack tests');
     },
@@ -68,7 +74,11 @@ function testPublisher(platform: Platform, displayName: string, validate: (draft
       await request.beforeCommit();
       published.push({ platform, caption: request.draft.caption, mediaCount: request.draft.media.length, options: request.draft.options });
       const id = String(1_800_000_000 + published.length);
-      return { kind: 'published', platformPostId: id, permalink: platform === 'x' ? `https://x.com/acme/status/${id}` : `https://www.tiktok.com/@acmetok/video/${id}` };
+      return {
+        kind: 'published',
+        platformPostId: id,
+        permalink: platform === 'x' ? `https://x.com/acme/status/${id}` : `https://www.tiktok.com/@acmetok/video/${id}`,
+      };
     },
   };
 }
@@ -80,7 +90,11 @@ export function testPublishers(published: Published[]): Publishers {
   };
   const tiktokRule = (draft: PublishRequest['draft']): ValidationProblem[] => {
     const problems: ValidationProblem[] = [];
-    if (!draft.options.privacy) problems.push({ code: 'privacy', message: 'TikTok needs a privacy level: tiktok:public, tiktok:friends, tiktok:followers or tiktok:private' });
+    if (!draft.options.privacy)
+      problems.push({
+        code: 'privacy',
+        message: 'TikTok needs a privacy level: tiktok:public, tiktok:friends, tiktok:followers or tiktok:private',
+      });
     if (draft.media.length === 0) problems.push({ code: 'media_count', message: 'TikTok needs a photo or a video' });
     return problems;
   };
@@ -161,7 +175,12 @@ export class SlackHarness {
    * Another instance of the app on the same database, key and fake Slack, on a port of its own:
    * what a second process behind the load balancer is. The caller stops it.
    */
-  async anotherInstance(): Promise<{ url: string; running: RunningApp; surface: SlackSurface; send: (request: Parameters<typeof sendToApp>[2], options?: SendOptions) => Promise<Response> }> {
+  async anotherInstance(): Promise<{
+    url: string;
+    running: RunningApp;
+    surface: SlackSurface;
+    send: (request: Parameters<typeof sendToApp>[2], options?: SendOptions) => Promise<Response>;
+  }> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const { running, surface } = await this.startInstance({ ...this.env, PORT: String(port) });
@@ -192,7 +211,11 @@ export class SlackHarness {
   async replyTo(responseUrl: string): Promise<{ text: string; responseType: string; blocks: Array<Record<string, unknown>> }> {
     const id = responseUrl.split('/').pop();
     const post = await this.fake.waitForResponse((p) => p.id === id);
-    return { text: String(post.body.text), responseType: String(post.body.response_type), blocks: (post.body.blocks as Array<Record<string, unknown>>) ?? [] };
+    return {
+      text: String(post.body.text),
+      responseType: String(post.body.response_type),
+      blocks: (post.body.blocks as Array<Record<string, unknown>>) ?? [],
+    };
   }
 
   async event(name: string, overrides: Record<string, unknown> = {}, options?: SendOptions): Promise<Response> {
@@ -255,10 +278,16 @@ export function json<T = Record<string, unknown>>(value: string | undefined): T 
 
 /** A small PNG, as a phone would upload it. */
 export function png(width = 64, height = 48): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: '#3366cc' } }).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#3366cc' } })
+    .png()
+    .toBuffer();
 }
 
-export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -20,7 +20,8 @@ afterAll(async () => {
 });
 
 const CAPTION = 'Launch <!channel> <!subteam^S0ADMINS|@admins> <https://evil.example/login|Approve> & <!date^1392734382^{date}|x>';
-const SHOWN = 'Launch &lt;!channel&gt; &lt;!subteam^S0ADMINS|@admins&gt; &lt;https://evil.example/login|Approve&gt; &amp; &lt;!date^1392734382^{date}|x&gt;';
+const SHOWN =
+  'Launch &lt;!channel&gt; &lt;!subteam^S0ADMINS|@admins&gt; &lt;https://evil.example/login|Approve&gt; &amp; &lt;!date^1392734382^{date}|x&gt;';
 
 describe('user text in Slack messages stays literal', () => {
   it('a caption and an account name with broadcast, group and link markup reach the approval message escaped, in text and blocks', async () => {
@@ -29,14 +30,19 @@ describe('user text in Slack messages stays literal', () => {
         state: {
           values: {
             caption: { caption: { type: 'plain_text_input', value: CAPTION } },
-            targets: { targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'acct-x' }, value: 'acct-x' }] } },
+            targets: {
+              targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'acct-x' }, value: 'acct-x' }] },
+            },
             media: { media: { type: 'file_input', files: [] } },
           },
         },
       },
     });
     expect(response.status).toBe(200);
-    const call = await until(() => h.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks), 'the approval message');
+    const call = await until(
+      () => h.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
+      'the approval message',
+    );
     const postId = /Post (\w{7})/.exec(String(call.args.text))![1]!;
     const text = [
       `Post ${postId} from <@U0ALICE> needs 1 approval(s): react ✅ to approve, ❌ to reject.`,

@@ -27,10 +27,17 @@ describe.skipIf(!onPostgres)(`Slack deliveries on two instances (${POSTGRES_ONLY
     const before = h.calls('chat.postEphemeral').length;
     const events = Array.from({ length: 20 }, (_, i) => ({
       event_id: `Ev0SPLIT${String(i).padStart(3, '0')}`,
-      event: { text: '<@U0BOT> help', ts: `1700002${String(i).padStart(3, '0')}.000100`, event_ts: `1700002${String(i).padStart(3, '0')}.000100` },
+      event: {
+        text: '<@U0BOT> help',
+        ts: `1700002${String(i).padStart(3, '0')}.000100`,
+        event_ts: `1700002${String(i).padStart(3, '0')}.000100`,
+      },
     }));
     const responses = await Promise.all(
-      events.flatMap((event) => [h.send(eventRequest('event-app-mention', event)), b.send(eventRequest('event-app-mention', event), { retryNum: 1 })]),
+      events.flatMap((event) => [
+        h.send(eventRequest('event-app-mention', event)),
+        b.send(eventRequest('event-app-mention', event), { retryNum: 1 }),
+      ]),
     );
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
     await until(() => h.calls('chat.postEphemeral').length >= before + events.length, 'a reply per event');

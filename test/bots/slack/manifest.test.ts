@@ -77,7 +77,11 @@ describe('slackManifest', () => {
     const manifest = parseYaml(slackManifest('https://social.acme.test')) as {
       features: { slash_commands: Array<{ command: string; url: string; should_escape: boolean }> };
       oauth_config: { redirect_urls: string[]; scopes: { bot: string[] } };
-      settings: { event_subscriptions: { request_url: string; bot_events: string[] }; interactivity: { is_enabled: boolean; request_url: string }; socket_mode_enabled: boolean };
+      settings: {
+        event_subscriptions: { request_url: string; bot_events: string[] };
+        interactivity: { is_enabled: boolean; request_url: string };
+        socket_mode_enabled: boolean;
+      };
     };
     const events = 'https://social.acme.test/slack/events';
     expect(manifest.features.slash_commands).toEqual([expect.objectContaining({ command: '/iqsp', url: events, should_escape: true })]);
@@ -90,9 +94,30 @@ describe('slackManifest', () => {
   });
 
   it('asks for every scope the surface uses and subscribes to every event it handles', () => {
-    for (const scope of ['commands', 'chat:write', 'reactions:read', 'files:read', 'files:write', 'im:write', 'users:read', 'app_mentions:read', 'channels:history', 'groups:history', 'im:history'])
+    for (const scope of [
+      'commands',
+      'chat:write',
+      'reactions:read',
+      'files:read',
+      'files:write',
+      'im:write',
+      'users:read',
+      'app_mentions:read',
+      'channels:history',
+      'groups:history',
+      'im:history',
+    ])
       expect(SLACK_BOT_SCOPES).toContain(scope);
-    for (const event of ['app_mention', 'message.channels', 'message.groups', 'message.im', 'reaction_added', 'reaction_removed', 'app_uninstalled', 'tokens_revoked'])
+    for (const event of [
+      'app_mention',
+      'message.channels',
+      'message.groups',
+      'message.im',
+      'reaction_added',
+      'reaction_removed',
+      'app_uninstalled',
+      'tokens_revoked',
+    ])
       expect(SLACK_BOT_EVENTS).toContain(event);
   });
 

@@ -44,18 +44,26 @@ describe('multi-workspace install', () => {
     expect(`${location.origin}${location.pathname}`).toBe('https://slack.com/oauth/v2/authorize');
     expect(location.searchParams.get('client_id')).toBe(CLIENT_ID);
     expect(location.searchParams.get('redirect_uri')).toBe(`${h.url}/slack/oauth_redirect`);
-    expect(location.searchParams.get('scope')!.split(',')).toEqual(expect.arrayContaining(['commands', 'chat:write', 'reactions:read', 'files:read', 'users:read']));
+    expect(location.searchParams.get('scope')!.split(',')).toEqual(
+      expect.arrayContaining(['commands', 'chat:write', 'reactions:read', 'files:read', 'users:read']),
+    );
     const state = location.searchParams.get('state')!;
     const cookie = start.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^slack-app-oauth-state=[^;]+; Secure; HttpOnly; Path=\/; Max-Age=600/);
     h.fake.expectInstall(code, beta, 'U2DANA');
     // The cookie is Secure; a browser sends it back to the callback.
-    return fetch(`${h.url}/slack/oauth_redirect?code=${code}&state=${encodeURIComponent(state)}`, { headers: { cookie: cookie.split(';')[0]! } });
+    return fetch(`${h.url}/slack/oauth_redirect?code=${code}&state=${encodeURIComponent(state)}`, {
+      headers: { cookie: cookie.split(';')[0]! },
+    });
   }
 
   async function installationRows() {
     const installations = await h.db.selectFrom('slack_installations').selectAll().execute();
-    const secrets = await h.db.selectFrom('secrets').select(['slack_installation_id', 'name', 'sealed']).where('slack_installation_id', 'is not', null).execute();
+    const secrets = await h.db
+      .selectFrom('secrets')
+      .select(['slack_installation_id', 'name', 'sealed'])
+      .where('slack_installation_id', 'is not', null)
+      .execute();
     return { installations, secrets };
   }
 
@@ -68,7 +76,9 @@ describe('multi-workspace install', () => {
     expect(h.calls('auth.test').at(-1)?.token).toBe(beta.botToken);
 
     const { installations, secrets } = await installationRows();
-    expect(installations).toEqual([expect.objectContaining({ team_id: 'T0002', enterprise_id: null, is_enterprise_install: 0, bot_user_id: 'U2BOT' })]);
+    expect(installations).toEqual([
+      expect.objectContaining({ team_id: 'T0002', enterprise_id: null, is_enterprise_install: 0, bot_user_id: 'U2BOT' }),
+    ]);
     expect(secrets).toEqual([expect.objectContaining({ slack_installation_id: installations[0]!.id, name: 'installation' })]);
     expect(secrets[0]!.sealed).not.toContain(beta.botToken);
     // SQLite: the bytes of its files; PostgreSQL: every row of every table, as a dump shows.
@@ -82,15 +92,26 @@ describe('multi-workspace install', () => {
     expect(workspace).toEqual({ external_id: 'T0002', name: 'Beta Corp' });
 
     const responseUrl = h.fake.responseUrl();
-    await h.send(commandRequest('slash-command', { team_id: 'T0002', team_domain: 'beta', user_id: 'U2DANA', user_name: 'dana', text: 'approvals 2', response_url: responseUrl }));
+    await h.send(
+      commandRequest('slash-command', {
+        team_id: 'T0002',
+        team_domain: 'beta',
+        user_id: 'U2DANA',
+        user_name: 'dana',
+        text: 'approvals 2',
+        response_url: responseUrl,
+      }),
+    );
     await h.surface.settled();
     expect((await h.replyTo(responseUrl)).text).toBe('Posts in this workspace now need 2 approval(s).');
     expect(h.calls('users.info').at(-1)).toMatchObject({ token: beta.botToken, args: { user: 'U2DANA' } });
   });
 
-  it('refuses a callback with a state that is not this browser\'s, and stores nothing', async () => {
+  it("refuses a callback with a state that is not this browser's, and stores nothing", async () => {
     h.fake.expectInstall('install-code-x', { ...beta, teamId: 'T0009' });
-    const page = await fetch(`${h.url}/slack/oauth_redirect?code=install-code-x&state=forged`, { headers: { cookie: 'slack-app-oauth-state=other' } });
+    const page = await fetch(`${h.url}/slack/oauth_redirect?code=install-code-x&state=forged`, {
+      headers: { cookie: 'slack-app-oauth-state=other' },
+    });
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('This install link expired or was opened in another browser.');
     const { installations } = await installationRows();
@@ -139,11 +160,17 @@ describe('Socket Mode', () => {
   it('connects with the app token through SLACK_API_URL and serves commands and events over the socket', async () => {
     expect(h.calls('apps.connections.open')[0]?.token).toBe(APP_TOKEN);
     const responseUrl = h.fake.responseUrl();
-    const ack = await h.fake.sendEnvelope('slash_commands', fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>);
+    const ack = await h.fake.sendEnvelope(
+      'slash_commands',
+      fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>,
+    );
     expect(ack).toEqual({});
     expect((await h.replyTo(responseUrl)).text).toContain('IQSP commands');
 
-    await h.fake.sendEnvelope('events_api', fixture('event-app-mention', { event_id: 'Ev0SOCKET01', event: { text: '<@U0BOT> connect x' } }) as Record<string, unknown>);
+    await h.fake.sendEnvelope(
+      'events_api',
+      fixture('event-app-mention', { event_id: 'Ev0SOCKET01', event: { text: '<@U0BOT> connect x' } }) as Record<string, unknown>,
+    );
     const reply = await h.fake.waitForCall('chat.postEphemeral', (c) => String(c.args.text).startsWith('Connect X:'));
     expect(reply.args.user).toBe('U0ALICE');
   });
@@ -159,7 +186,10 @@ describe('Socket Mode without a signing secret', () => {
   let h: SlackHarness;
 
   beforeAll(async () => {
-    h = await SlackHarness.start({ env: { SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '' }, prepare: (fake) => (fake.appToken = APP_TOKEN) });
+    h = await SlackHarness.start({
+      env: { SLACK_APP_TOKEN: APP_TOKEN, SLACK_SIGNING_SECRET: '' },
+      prepare: (fake) => (fake.appToken = APP_TOKEN),
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -167,7 +197,12 @@ describe('Socket Mode without a signing secret', () => {
 
   it('serves commands over the socket, and refuses every HTTP request (nothing can verify it)', async () => {
     const responseUrl = h.fake.responseUrl();
-    expect(await h.fake.sendEnvelope('slash_commands', fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>)).toEqual({});
+    expect(
+      await h.fake.sendEnvelope(
+        'slash_commands',
+        fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>,
+      ),
+    ).toEqual({});
     expect((await h.replyTo(responseUrl)).text).toContain('IQSP commands');
     const response = await h.send(eventRequest('event-url-verification'));
     expect(response.status).toBe(401);
@@ -191,7 +226,9 @@ describe('a modal submission that outlasts the ack budget', () => {
         state: {
           values: {
             caption: { caption: { type: 'plain_text_input', value: caption } },
-            targets: { targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'X @acme' }, value: 'acct-x' }] } },
+            targets: {
+              targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'X @acme' }, value: 'acct-x' }] },
+            },
             media: { media: { type: 'file_input', files } },
           },
         },
@@ -207,7 +244,9 @@ describe('a modal submission that outlasts the ack budget', () => {
     expect(ack.view.blocks[0]!.text.text).toMatch(/Checking your files/);
     const update = await h.fake.waitForCall('views.update', (c) => String(c.args.view).includes('is waiting for approval'));
     expect(update.args.view_id).toBe('V00000001');
-    expect(json<{ blocks: Array<{ text: { text: string } }> }>(update.args.view).blocks[0]!.text.text).toMatch(/^Post \w{7} is waiting for approval in <#C0GENERAL>\.$/);
+    expect(json<{ blocks: Array<{ text: { text: string } }> }>(update.args.view).blocks[0]!.text.text).toMatch(
+      /^Post \w{7} is waiting for approval in <#C0GENERAL>\.$/,
+    );
     await until(() => h.calls('chat.postMessage').some((c) => c.args.channel === 'C0GENERAL'), 'the approval message');
   });
 
@@ -215,7 +254,10 @@ describe('a modal submission that outlasts the ack budget', () => {
     const before = h.calls('views.update').length;
     await h.interactive('view-submission-post', submission('y'.repeat(290), []));
     const update = await until(() => h.calls('views.update')[before], 'views.update');
-    const view = json<{ callback_id: string; blocks: Array<{ block_id: string; text?: { text: string }; element?: { initial_value?: string } }> }>(update.args.view);
+    const view = json<{
+      callback_id: string;
+      blocks: Array<{ block_id: string; text?: { text: string }; element?: { initial_value?: string } }>;
+    }>(update.args.view);
     expect(view.callback_id).toBe('iqsp_post');
     expect(view.blocks[0]).toMatchObject({ block_id: 'notice' });
     expect(view.blocks[0]!.text!.text).toContain('X @acme: X allows 280 characters; this caption counts 290');

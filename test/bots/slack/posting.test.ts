@@ -49,17 +49,26 @@ function approvalMessages(): Array<{ call: SlackCall; blocks: Block[]; postId: s
 }
 
 async function approvalOf(postId: string): Promise<string> {
-  const row = await until(() => h.db.selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirst(), `post ${postId}`);
+  const row = await until(
+    () => h.db.selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirst(),
+    `post ${postId}`,
+  );
   if (!row.approval_message_id) throw new Error(`post ${postId} has no approval message`);
   return row.approval_message_id;
 }
 
 function threadTexts(ts: string): string[] {
-  return h.calls('chat.postMessage').filter((c) => c.args.thread_ts === ts).map((c) => String(c.args.text));
+  return h
+    .calls('chat.postMessage')
+    .filter((c) => c.args.thread_ts === ts)
+    .map((c) => String(c.args.text));
 }
 
 async function waitThread(ts: string, pattern: RegExp): Promise<string> {
-  return until(() => threadTexts(ts).find((t) => pattern.test(t)), `a thread reply matching ${pattern}; thread so far: ${JSON.stringify(threadTexts(ts))}`);
+  return until(
+    () => threadTexts(ts).find((t) => pattern.test(t)),
+    `a thread reply matching ${pattern}; thread so far: ${JSON.stringify(threadTexts(ts))}`,
+  );
 }
 
 async function status(postId: string): Promise<string> {
@@ -71,13 +80,29 @@ function fileOf(name: string, mimetype: string, bytes: Buffer): Record<string, u
 }
 
 /** Submits the post modal as Alice: caption, chosen account ids, TikTok privacy, files. */
-async function submitModal(values: { caption?: string; accounts: string[]; privacy?: string; files?: Array<Record<string, unknown>> }): Promise<Response> {
+async function submitModal(values: {
+  caption?: string;
+  accounts: string[];
+  privacy?: string;
+  files?: Array<Record<string, unknown>>;
+}): Promise<Response> {
   const state: Record<string, unknown> = {
     caption: { caption: { type: 'plain_text_input', value: values.caption ?? null } },
-    targets: { targets: { type: 'checkboxes', selected_options: values.accounts.map((id) => ({ text: { type: 'plain_text', text: id }, value: id })) } },
+    targets: {
+      targets: {
+        type: 'checkboxes',
+        selected_options: values.accounts.map((id) => ({ text: { type: 'plain_text', text: id }, value: id })),
+      },
+    },
     media: { media: { type: 'file_input', files: values.files ?? [] } },
   };
-  if (values.privacy) state.tiktok_privacy = { tiktok_privacy: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: values.privacy }, value: values.privacy } } };
+  if (values.privacy)
+    state.tiktok_privacy = {
+      tiktok_privacy: {
+        type: 'static_select',
+        selected_option: { text: { type: 'plain_text', text: values.privacy }, value: values.privacy },
+      },
+    };
   return h.interactive('view-submission-post', { view: { state: { values: state } } });
 }
 
@@ -94,7 +119,16 @@ async function click(user: string, actionId: 'approve_post' | 'reject_post', pos
     user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: 'T0001' },
     container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
     message: { ts },
-    actions: [{ action_id: actionId, block_id: 'decide', type: 'button', value: postId, text: { type: 'plain_text', text: actionId }, action_ts: nextTs() }],
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'decide',
+        type: 'button',
+        value: postId,
+        text: { type: 'plain_text', text: actionId },
+        action_ts: nextTs(),
+      },
+    ],
   });
 }
 
@@ -102,7 +136,10 @@ async function click(user: string, actionId: 'approve_post' | 'reject_post', pos
 async function requestByMention(text: string): Promise<{ postId: string; ts: string }> {
   const before = approvalMessages().length;
   const ts = nextTs();
-  await h.event('event-message-file-share', { event_id: `Ev0F${ts.replace('.', '')}`, event: { text, ts, event_ts: ts, files: [fileOf('launch.png', 'image/png', image)] } });
+  await h.event('event-message-file-share', {
+    event_id: `Ev0F${ts.replace('.', '')}`,
+    event: { text, ts, event_ts: ts, files: [fileOf('launch.png', 'image/png', image)] },
+  });
   const message = await until(() => approvalMessages()[before], 'an approval message');
   return { postId: message.postId, ts: await approvalOf(message.postId) };
 }
@@ -127,7 +164,12 @@ describe('the /iqsp post modal', () => {
     });
     expect((byId.targets as { initial_options: unknown[] }).initial_options).toHaveLength(2);
     expect(byId.tiktok_privacy).toMatchObject({ type: 'static_select', initial_option: { value: 'public' } });
-    expect((byId.tiktok_privacy as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'followers', 'private']);
+    expect((byId.tiktok_privacy as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual([
+      'public',
+      'friends',
+      'followers',
+      'private',
+    ]);
     expect(byId.media).toMatchObject({ type: 'file_input', max_files: 10 });
 
     // Open within Slack's 3 seconds, then narrowed to the levels the platform says the account
@@ -139,7 +181,11 @@ describe('the /iqsp post modal', () => {
     expect(json(narrowed.private_metadata)).toEqual({ channelId: channel, privacyChoices: ['public', 'friends', 'private'] });
     expect(narrowed.blocks.map((b) => b.block_id)).toEqual(view.blocks.map((b) => b.block_id));
     const privacy = narrowed.blocks.find((b) => b.block_id === 'tiktok_privacy')!;
-    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
+    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual([
+      'public',
+      'friends',
+      'private',
+    ]);
     expect(privacy.element).toMatchObject({ initial_option: { value: 'public' } });
     expect(JSON.stringify(privacy)).toContain('these are the levels your TikTok account allows right now');
   });
@@ -147,9 +193,20 @@ describe('the /iqsp post modal', () => {
   it('drops a preselected privacy level the account does not allow', async () => {
     const updates = h.calls('views.update').length;
     await h.command('post tiktok:followers For followers only', { trigger_id: 'trigger-followers' });
-    const update = await until(() => h.calls('views.update').slice(updates).find((c) => c.args.hash !== undefined), 'the narrowed modal');
+    const update = await until(
+      () =>
+        h
+          .calls('views.update')
+          .slice(updates)
+          .find((c) => c.args.hash !== undefined),
+      'the narrowed modal',
+    );
     const privacy = json<{ blocks: Block[] }>(update.args.view).blocks.find((b) => b.block_id === 'tiktok_privacy')!;
-    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual(['public', 'friends', 'private']);
+    expect((privacy.element as { options: Array<{ value: string }> }).options.map((o) => o.value)).toEqual([
+      'public',
+      'friends',
+      'private',
+    ]);
     expect((privacy.element as { initial_option?: unknown }).initial_option).toBeUndefined();
   });
 
@@ -185,7 +242,9 @@ describe('the /iqsp post modal', () => {
       expect.objectContaining({ action_id: 'approve_post', value: approval.postId, style: 'primary' }),
       expect.objectContaining({ action_id: 'reject_post', value: approval.postId, style: 'danger' }),
     ]);
-    const confirm = await h.fake.waitForCall('chat.postEphemeral', (c) => String(c.args.text).includes(`Post ${approval.postId} is waiting for approval`));
+    const confirm = await h.fake.waitForCall('chat.postEphemeral', (c) =>
+      String(c.args.text).includes(`Post ${approval.postId} is waiting for approval`),
+    );
     expect(confirm.args.user).toBe('U0ALICE');
     expect(await status(approval.postId)).toBe('pending_approval');
   });
@@ -194,14 +253,21 @@ describe('the /iqsp post modal', () => {
     const mediaBefore = (await h.db.selectFrom('media').select('id').execute()).length;
     const messagesBefore = approvalMessages().length;
     const tooLong = await submitModal({ caption: 'x'.repeat(301), accounts: ['acct-x'] });
-    expect(await tooLong.json()).toEqual({ response_action: 'errors', errors: { targets: 'X @acme: X allows 280 characters; this caption counts 301' } });
+    expect(await tooLong.json()).toEqual({
+      response_action: 'errors',
+      errors: { targets: 'X @acme: X allows 280 characters; this caption counts 301' },
+    });
 
     const noPrivacy = await submitModal({ caption: 'Clip', accounts: ['acct-tiktok'], files: [fileOf('clip.png', 'image/png', image)] });
     const body = (await noPrivacy.json()) as { response_action: string; errors: Record<string, string> };
     expect(body.response_action).toBe('errors');
     expect(body.errors.targets).toMatch(/^TikTok @acmetok: TikTok needs a privacy level/);
 
-    const notMedia = await submitModal({ caption: 'Notes', accounts: ['acct-x'], files: [fileOf('notes.txt', 'text/plain', Buffer.from('just some words\n'))] });
+    const notMedia = await submitModal({
+      caption: 'Notes',
+      accounts: ['acct-x'],
+      files: [fileOf('notes.txt', 'text/plain', Buffer.from('just some words\n'))],
+    });
     const media = (await notMedia.json()) as { errors: Record<string, string> };
     expect(Object.keys(media.errors)).toEqual(['media']);
     expect(media.errors.media).toMatch(/notes\.txt/);
@@ -216,7 +282,10 @@ describe('a message with files that mentions the bot', () => {
     const ts = nextTs();
     const file = fileOf('team.png', 'image/png', image);
     const before = approvalMessages().length;
-    await h.event('event-message-file-share', { event_id: `Ev0F${ts.replace('.', '')}`, event: { text: '<@U0BOT> post x Launch day!', ts, event_ts: ts, files: [file] } });
+    await h.event('event-message-file-share', {
+      event_id: `Ev0F${ts.replace('.', '')}`,
+      event: { text: '<@U0BOT> post x Launch day!', ts, event_ts: ts, files: [file] },
+    });
     const approval = await until(() => approvalMessages()[before], 'the approval message');
     expect(approval.blocks.some((b) => b.type === 'image')).toBe(true);
     expect(h.fake.downloads.find((d) => d.fileId === file.id)).toEqual({ fileId: file.id, authorized: true });
@@ -227,7 +296,10 @@ describe('a message with files that mentions the bot', () => {
   it('validation problems come back in the thread, and nothing is posted', async () => {
     const ts = nextTs();
     const before = approvalMessages().length;
-    await h.event('event-app-mention', { event_id: `Ev0F${ts.replace('.', '')}`, event: { text: '<@U0BOT> post tiktok Dance', ts, event_ts: ts, files: [fileOf('dance.png', 'image/png', image)] } });
+    await h.event('event-app-mention', {
+      event_id: `Ev0F${ts.replace('.', '')}`,
+      event: { text: '<@U0BOT> post tiktok Dance', ts, event_ts: ts, files: [fileOf('dance.png', 'image/png', image)] },
+    });
     const reply = await waitThread(ts, /Nothing was posted/);
     expect(reply).toMatch(/TikTok @acmetok: TikTok needs a privacy level/);
     expect(approvalMessages()).toHaveLength(before);
@@ -248,7 +320,7 @@ describe('approval', () => {
     await h.db.updateTable('workspaces').set({ approvals_required: null }).execute();
   });
 
-  it('ignores the requester\'s own ✅ and the bot\'s, then publishes on an eligible ✅ with links in the thread', async () => {
+  it("ignores the requester's own ✅ and the bot's, then publishes on an eligible ✅ with links in the thread", async () => {
     const { postId, ts } = await requestByMention('<@U0BOT> post x Ship it');
     await react('U0ALICE', ts);
     expect(await waitThread(ts, /cannot approve/)).toBe('<@U0ALICE>: The person who asked for a post cannot approve or reject it.');
@@ -298,7 +370,7 @@ describe('approval', () => {
     await until(async () => (await status(postId)) === 'published', 'the post published');
   });
 
-  it('the Approve button approves, and the Reject button vetoes; the requester\'s click is ignored', async () => {
+  it("the Approve button approves, and the Reject button vetoes; the requester's click is ignored", async () => {
     const first = await requestByMention('<@U0BOT> post x By button');
     await click('U0ALICE', 'approve_post', first.postId, first.ts);
     await waitThread(first.ts, /cannot approve/);
@@ -310,7 +382,11 @@ describe('approval', () => {
     await click('U0CAROL', 'reject_post', second.postId, second.ts);
     expect(await waitThread(second.ts, /rejected/)).toBe('rejected by <@U0CAROL>: nothing will be published.');
     expect(await status(second.postId)).toBe('rejected');
-    const approvals = await h.db.selectFrom('approvals').select(['decision', 'via', 'counted']).where('post_id', '=', second.postId).execute();
+    const approvals = await h.db
+      .selectFrom('approvals')
+      .select(['decision', 'via', 'counted'])
+      .where('post_id', '=', second.postId)
+      .execute();
     expect(approvals).toEqual([{ decision: 'reject', via: 'button', counted: 1 }]);
   });
 
@@ -319,7 +395,16 @@ describe('approval', () => {
     await h.interactive('block-actions-button', {
       team: { id: 'T0OTHER', domain: 'other' },
       user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0OTHER' },
-      actions: [{ action_id: 'approve_post', block_id: 'decide', type: 'button', value: postId, text: { type: 'plain_text', text: 'Approve' }, action_ts: nextTs() }],
+      actions: [
+        {
+          action_id: 'approve_post',
+          block_id: 'decide',
+          type: 'button',
+          value: postId,
+          text: { type: 'plain_text', text: 'Approve' },
+          action_ts: nextTs(),
+        },
+      ],
     });
     expect(await status(postId)).toBe('pending_approval');
     expect(threadTexts(ts)).toEqual([]);

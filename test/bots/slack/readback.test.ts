@@ -30,16 +30,30 @@ function nextTs(): string {
 async function request(caption: string): Promise<{ postId: string; ts: string }> {
   const ts = nextTs();
   const file = h.fake.addFile('T0001', 'launch.png', 'image/png', image);
-  await h.event('event-message-file-share', { event_id: `Ev0RB${ts.replace('.', '')}`, event: { text: `<@U0BOT> post x ${caption}`, ts, event_ts: ts, files: [file] } });
+  await h.event('event-message-file-share', {
+    event_id: `Ev0RB${ts.replace('.', '')}`,
+    event: { text: `<@U0BOT> post x ${caption}`, ts, event_ts: ts, files: [file] },
+  });
   const post = await until(
-    () => h.db.selectFrom('posts').select(['id', 'approval_message_id']).where('caption', '=', caption).where('approval_message_id', 'is not', null).executeTakeFirst(),
+    () =>
+      h.db
+        .selectFrom('posts')
+        .select(['id', 'approval_message_id'])
+        .where('caption', '=', caption)
+        .where('approval_message_id', 'is not', null)
+        .executeTakeFirst(),
     `the post "${caption}"`,
   );
   return { postId: post.id, ts: post.approval_message_id! };
 }
 
-const status = async (postId: string) => (await h.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
-const thread = (ts: string) => h.calls('chat.postMessage').filter((c) => c.args.thread_ts === ts).map((c) => String(c.args.text));
+const status = async (postId: string) =>
+  (await h.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
+const thread = (ts: string) =>
+  h
+    .calls('chat.postMessage')
+    .filter((c) => c.args.thread_ts === ts)
+    .map((c) => String(c.args.text));
 
 describe('reactions IQSP did not receive', () => {
   it('a ✅ read back from the approval message approves and publishes the post', async () => {
@@ -55,7 +69,10 @@ describe('reactions IQSP did not receive', () => {
     const read = h.calls('reactions.get').at(-1)!;
     expect(read.args).toMatchObject({ channel, timestamp: ts, full: 'true' });
     expect(read.token).toBe(h.fake.workspace.botToken);
-    await until(() => thread(ts).includes('approved by <@U0BOB> (1 of 1): publishing now.') || undefined, `the approval in the thread: ${JSON.stringify(thread(ts))}`);
+    await until(
+      () => thread(ts).includes('approved by <@U0BOB> (1 of 1): publishing now.') || undefined,
+      `the approval in the thread: ${JSON.stringify(thread(ts))}`,
+    );
     await until(async () => (await status(postId)) === 'published' || undefined, 'the post to be published');
     expect(h.published.filter((p) => p.caption === 'Approved while IQSP was down')).toHaveLength(1);
     expect(thread(ts)).toContain('<@U0ALICE>: The person who asked for a post cannot approve or reject it.');
@@ -69,7 +86,10 @@ describe('reactions IQSP did not receive', () => {
     await h.core.cleanup.run();
     expect(await status(postId)).toBe('rejected');
     expect(thread(ts)).toContain('rejected by <@U0CAROL>: nothing will be published.');
-    const update = h.calls('chat.update').filter((c) => c.args.ts === ts).at(-1)!;
+    const update = h
+      .calls('chat.update')
+      .filter((c) => c.args.ts === ts)
+      .at(-1)!;
     expect(update.args.text).toContain(`Post ${postId} from <@U0ALICE>: rejected (by <@U0CAROL>).`);
   });
 

@@ -21,7 +21,12 @@ afterAll(async () => {
 });
 
 async function connectLinks(): Promise<number> {
-  return (await h.db.selectFrom('connect_links').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+  return (
+    await h.db
+      .selectFrom('connect_links')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+  ).n;
 }
 
 describe('replayed Slack requests', () => {
@@ -55,7 +60,11 @@ describe('replayed Slack requests', () => {
     const other = await h.anotherInstance();
     try {
       const before = await connectLinks();
-      const request = commandRequest('slash-command', { text: 'connect x', response_url: h.fake.responseUrl(), trigger_id: 'trigger-replay-2' });
+      const request = commandRequest('slash-command', {
+        text: 'connect x',
+        response_url: h.fake.responseUrl(),
+        trigger_id: 'trigger-replay-2',
+      });
       const timestamp = Math.floor(Date.now() / 1000);
       expect((await h.send(request, { timestamp })).status).toBe(200);
       await h.surface.settled();
@@ -73,7 +82,10 @@ describe('replayed Slack requests', () => {
 
   it('a Slack retry, signed afresh with X-Slack-Retry-Num, is still answered, and its event acts once (event_id)', async () => {
     const before = await connectLinks();
-    const event = eventRequest('event-app-mention', { event_id: 'Ev0REPLAY01', event: { text: '<@U0BOT> connect x', ts: '1700009000.000100', event_ts: '1700009000.000100' } });
+    const event = eventRequest('event-app-mention', {
+      event_id: 'Ev0REPLAY01',
+      event: { text: '<@U0BOT> connect x', ts: '1700009000.000100', event_ts: '1700009000.000100' },
+    });
     const now = Math.floor(Date.now() / 1000);
     expect((await h.send(event, { timestamp: now - 2 })).status).toBe(200);
     await h.surface.settled();
@@ -81,7 +93,10 @@ describe('replayed Slack requests', () => {
     await h.surface.settled();
     expect((await connectLinks()) - before).toBe(1);
     // A retry whose first delivery never arrived is acted on.
-    const lost = eventRequest('event-app-mention', { event_id: 'Ev0REPLAY02', event: { text: '<@U0BOT> connect x', ts: '1700009001.000100', event_ts: '1700009001.000100' } });
+    const lost = eventRequest('event-app-mention', {
+      event_id: 'Ev0REPLAY02',
+      event: { text: '<@U0BOT> connect x', ts: '1700009001.000100', event_ts: '1700009001.000100' },
+    });
     expect((await h.send(lost, { retryNum: 2 })).status).toBe(200);
     await h.surface.settled();
     expect((await connectLinks()) - before).toBe(2);
@@ -89,7 +104,11 @@ describe('replayed Slack requests', () => {
 });
 
 describe('a signed form whose payload is not a JSON object', () => {
-  const form = (payload: string): SlackRequest => ({ kind: 'interactive', body: `payload=${encodeURIComponent(payload)}`, contentType: 'application/x-www-form-urlencoded' });
+  const form = (payload: string): SlackRequest => ({
+    kind: 'interactive',
+    body: `payload=${encodeURIComponent(payload)}`,
+    contentType: 'application/x-www-form-urlencoded',
+  });
 
   it.each(['null', '"text"', '42', '[1,2]', 'true'])('payload=%s answers 400, and the service keeps serving', async (payload) => {
     const response = await h.send(form(payload));

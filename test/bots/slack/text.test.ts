@@ -11,7 +11,9 @@ describe('fromSlackText', () => {
   });
 
   it('turns links, channels and special mentions back into what was typed', () => {
-    expect(fromSlackText('see <http://example.com|example.com> and <https://acme.test/a?b=1>')).toBe('see example.com and https://acme.test/a?b=1');
+    expect(fromSlackText('see <http://example.com|example.com> and <https://acme.test/a?b=1>')).toBe(
+      'see example.com and https://acme.test/a?b=1',
+    );
     expect(fromSlackText('<https://acme.test/launch|our launch page>')).toBe('our launch page (https://acme.test/launch)');
     expect(fromSlackText('in <#C0GENERAL|general> <!here> <mailto:a@acme.test|a@acme.test>')).toBe('in #general @here a@acme.test');
   });
@@ -24,7 +26,9 @@ describe('toMrkdwn', () => {
       'in <#C0GENERAL> see &lt;https://x.com/acme/status/1|post&gt; &lt;!channel&gt;',
     );
     expect(toMrkdwn('<script>')).toBe('&lt;script&gt;');
-    expect(toMrkdwn('<#C0GENERAL|fake> <!subteam^S0ADMINS> <@U0BOB|bob>')).toBe('&lt;#C0GENERAL|fake&gt; &lt;!subteam^S0ADMINS&gt; <@U0BOB>');
+    expect(toMrkdwn('<#C0GENERAL|fake> <!subteam^S0ADMINS> <@U0BOB|bob>')).toBe(
+      '&lt;#C0GENERAL|fake&gt; &lt;!subteam^S0ADMINS&gt; <@U0BOB>',
+    );
   });
 });
 
@@ -56,7 +60,13 @@ describe('toSlackMessage', () => {
         type: 'actions',
         elements: [
           { type: 'button', action_id: 'approve_post', text: { type: 'plain_text', text: 'Approve' }, value: 'ABC', style: 'primary' },
-          { type: 'button', action_id: 'open_connect_link', text: { type: 'plain_text', text: 'Connect X' }, value: 'https://iqsp.test/connect/abc', url: 'https://iqsp.test/connect/abc' },
+          {
+            type: 'button',
+            action_id: 'open_connect_link',
+            text: { type: 'plain_text', text: 'Connect X' },
+            value: 'https://iqsp.test/connect/abc',
+            url: 'https://iqsp.test/connect/abc',
+          },
         ],
       },
     ]);

@@ -33,7 +33,11 @@ async function tokensOf(accountIds: string[]) {
 
 /** Moves the workspace's removal `days` into the past, as the clock passing would. */
 async function removedDaysAgo(days: number): Promise<void> {
-  await h.db.updateTable('workspaces').set({ uninstalled_at: isoNow(new Date(Date.now() - days * 24 * 3600_000)) }).where('external_id', '=', 'T0001').execute();
+  await h.db
+    .updateTable('workspaces')
+    .set({ uninstalled_at: isoNow(new Date(Date.now() - days * 24 * 3600_000)) })
+    .where('external_id', '=', 'T0001')
+    .execute();
 }
 
 describe('app_uninstalled', () => {
@@ -48,14 +52,23 @@ describe('app_uninstalled', () => {
     const response = await h.event('event-app-uninstalled', UNINSTALL_T0001);
     expect(response.status).toBe(200);
     expect(await tokensOf(ids)).toEqual([]);
-    const accounts = await h.db.selectFrom('social_accounts').select(['id', 'status', 'status_reason']).where('id', 'in', ids).orderBy('id').execute();
+    const accounts = await h.db
+      .selectFrom('social_accounts')
+      .select(['id', 'status', 'status_reason'])
+      .where('id', 'in', ids)
+      .orderBy('id')
+      .execute();
     expect(accounts.map((a) => a.status)).toEqual(['needs_reconnect', 'needs_reconnect']);
     expect(accounts[0]!.status_reason).toMatch(/^IQSP was removed from this workspace/);
     const removed = await workspace();
     expect(removed?.uninstalled_at).toBeTruthy();
     const audit = await h.db.selectFrom('audit_log').select(['action', 'detail']).where('action', '=', 'workspace.removed').execute();
     expect(audit).toHaveLength(1);
-    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ reason: 'app_uninstalled', accounts: 2, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS });
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({
+      reason: 'app_uninstalled',
+      accounts: 2,
+      retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS,
+    });
 
     // Within the retention the cleanup keeps the workspace's data.
     await removedDaysAgo(REMOVED_WORKSPACE_RETENTION_DAYS - 1);

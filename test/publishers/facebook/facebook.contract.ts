@@ -32,13 +32,20 @@ import {
 const PAGE_ID = 'page-1';
 const SCOPES = ['pages_show_list', 'pages_read_engagement', 'pages_manage_posts'];
 const PAGE: AccountRef = { platformAccountId: PAGE_ID, platformUserId: USER_ID, displayName: 'Acme Inc' };
-const TOKENS: TokenSet = { accessToken: PAGE_TOKEN, scopes: `public_profile ${SCOPES.join(' ')}`, extra: { userAccessToken: LONG_USER_TOKEN } };
+const TOKENS: TokenSet = {
+  accessToken: PAGE_TOKEN,
+  scopes: `public_profile ${SCOPES.join(' ')}`,
+  extra: { userAccessToken: LONG_USER_TOKEN },
+};
 
 let log: PublishLog = newLog();
 let media: MediaInfo[] = [];
 
 function permalinkLookup(postId: string, permalink: string): void {
-  graph().get(`${V}/${postId}`).query(withToken(PAGE_TOKEN, { fields: 'permalink_url' })).reply(200, { permalink_url: permalink, id: postId });
+  graph()
+    .get(`${V}/${postId}`)
+    .query(withToken(PAGE_TOKEN, { fields: 'permalink_url' }))
+    .reply(200, { permalink_url: permalink, id: postId });
 }
 
 /** A publish case: `arrange` registers media and interceptors, `check` the result and the order. */
@@ -94,7 +101,13 @@ export const facebookContract: PublisherContract = {
               picture: { data: { url: 'https://scontent.test/acme.jpg', width: 200, height: 200 } },
               tasks: ['ANALYZE', 'ADVERTISE', 'MODERATE', 'CREATE_CONTENT', 'MANAGE'],
             },
-            { id: 'page-2', name: 'Acme Shop', access_token: 'page-token-2', picture: { data: { url: 'https://scontent.test/shop.jpg' } }, tasks: ['CREATE_CONTENT'] },
+            {
+              id: 'page-2',
+              name: 'Acme Shop',
+              access_token: 'page-token-2',
+              picture: { data: { url: 'https://scontent.test/shop.jpg' } },
+              tasks: ['CREATE_CONTENT'],
+            },
           ],
           paging: { cursors: { before: 'b', after: 'a' } },
         });
@@ -107,8 +120,20 @@ export const facebookContract: PublisherContract = {
         extra: { userAccessToken: LONG_USER_TOKEN },
       });
       expect(accounts).toEqual([
-        { platformAccountId: PAGE_ID, platformUserId: USER_ID, displayName: 'Acme Inc', avatarUrl: 'https://scontent.test/acme.jpg', tokens: tokens(PAGE_TOKEN) },
-        { platformAccountId: 'page-2', platformUserId: USER_ID, displayName: 'Acme Shop', avatarUrl: 'https://scontent.test/shop.jpg', tokens: tokens('page-token-2') },
+        {
+          platformAccountId: PAGE_ID,
+          platformUserId: USER_ID,
+          displayName: 'Acme Inc',
+          avatarUrl: 'https://scontent.test/acme.jpg',
+          tokens: tokens(PAGE_TOKEN),
+        },
+        {
+          platformAccountId: 'page-2',
+          platformUserId: USER_ID,
+          displayName: 'Acme Shop',
+          avatarUrl: 'https://scontent.test/shop.jpg',
+          tokens: tokens('page-token-2'),
+        },
       ]);
       expect(accounts[0]?.tokens.expiresAt).toBeUndefined();
     },
@@ -132,7 +157,11 @@ export const facebookContract: PublisherContract = {
       },
       'Hello from IQSP',
       (result) => {
-        expect(result).toEqual({ kind: 'published', platformPostId: `${PAGE_ID}_111`, permalink: 'https://www.facebook.com/acme/posts/pfbid0111' });
+        expect(result).toEqual({
+          kind: 'published',
+          platformPostId: `${PAGE_ID}_111`,
+          permalink: 'https://www.facebook.com/acme/posts/pfbid0111',
+        });
         expect(log.events).toEqual(['beforeCommit', 'POST feed']);
       },
     ),
@@ -147,7 +176,11 @@ export const facebookContract: PublisherContract = {
       },
       'One photo',
       (result) => {
-        expect(result).toEqual({ kind: 'published', platformPostId: `${PAGE_ID}_222`, permalink: 'https://www.facebook.com/photo/?fbid=222' });
+        expect(result).toEqual({
+          kind: 'published',
+          platformPostId: `${PAGE_ID}_222`,
+          permalink: 'https://www.facebook.com/photo/?fbid=222',
+        });
         expect(log.events).toEqual(['beforeCommit', 'POST photos']);
       },
     ),
@@ -173,7 +206,11 @@ export const facebookContract: PublisherContract = {
       },
       'Two photos',
       (result) => {
-        expect(result).toEqual({ kind: 'published', platformPostId: `${PAGE_ID}_333`, permalink: 'https://www.facebook.com/acme/posts/pfbid0333' });
+        expect(result).toEqual({
+          kind: 'published',
+          platformPostId: `${PAGE_ID}_333`,
+          permalink: 'https://www.facebook.com/acme/posts/pfbid0333',
+        });
         expect(log.events).toEqual(['POST photos photo-a', 'POST photos photo-b', 'beforeCommit', 'POST feed']);
         const total = media.reduce((sum, m) => sum + m.sizeBytes, 0);
         expect(log.progress).toEqual([
@@ -190,7 +227,9 @@ export const facebookContract: PublisherContract = {
         formPost(GRAPH_VIDEO_ORIGIN)
           .post(`${V}/${PAGE_ID}/videos`, formBody(PAGE_TOKEN, { file_url: `${TEST_MEDIA_BASE}/clip`, description: 'A clip' }))
           .reply(recorded(log, 'POST videos', 200, { id: 'video-9' }));
-        const status = graph().get(`${V}/video-9`).query(withToken(PAGE_TOKEN, { fields: 'status,permalink_url' }));
+        const status = graph()
+          .get(`${V}/video-9`)
+          .query(withToken(PAGE_TOKEN, { fields: 'status,permalink_url' }));
         status.reply(200, { id: 'video-9', status: { video_status: 'processing', processing_phase: { status: 'in_progress' } } });
         graph()
           .get(`${V}/video-9`)
@@ -199,7 +238,11 @@ export const facebookContract: PublisherContract = {
       },
       'A clip',
       (result) => {
-        expect(result).toEqual({ kind: 'published', platformPostId: 'video-9', permalink: 'https://www.facebook.com/acme/videos/video-9/' });
+        expect(result).toEqual({
+          kind: 'published',
+          platformPostId: 'video-9',
+          permalink: 'https://www.facebook.com/acme/videos/video-9/',
+        });
         expect(log.events).toEqual(['beforeCommit', 'POST videos']);
         expect(log.progress).toEqual([{ phase: 'publishing' }, { phase: 'processing' }]);
       },
@@ -241,7 +284,12 @@ export const facebookContract: PublisherContract = {
     reconnect: publishCase(
       () => {
         feedPost().reply(400, {
-          error: { message: `Error validating access token: Session has expired (${PAGE_TOKEN}).`, type: 'OAuthException', code: 190, error_subcode: 463 },
+          error: {
+            message: `Error validating access token: Session has expired (${PAGE_TOKEN}).`,
+            type: 'OAuthException',
+            code: 190,
+            error_subcode: 463,
+          },
         });
       },
       TEXT,

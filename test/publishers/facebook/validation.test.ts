@@ -45,7 +45,9 @@ describe('Facebook validation', () => {
   });
 
   it('needs a caption or media', () => {
-    expect(validate({ caption: '  \n' })).toEqual([{ code: 'caption_required', message: 'Facebook needs a caption or media; this post has neither.' }]);
+    expect(validate({ caption: '  \n' })).toEqual([
+      { code: 'caption_required', message: 'Facebook needs a caption or media; this post has neither.' },
+    ]);
   });
 
   it('allows 10 photos, one video, and never both', () => {
@@ -53,7 +55,9 @@ describe('Facebook validation', () => {
     expect(validate({ media: Array.from({ length: 11 }, () => photo()) })).toEqual([
       { code: 'media_count', message: 'Facebook allows 10 photos per post; this post has 11.' },
     ]);
-    expect(validate({ media: [video(), video()] })).toEqual([{ code: 'media_count', message: 'Facebook allows one video per post; this post has 2.' }]);
+    expect(validate({ media: [video(), video()] })).toEqual([
+      { code: 'media_count', message: 'Facebook allows one video per post; this post has 2.' },
+    ]);
     expect(validate({ media: [photo(), photo(), video()] })).toEqual([
       { code: 'media_mix', message: "Facebook can't mix photos and a video in one post; this post has 2 photos and 1 video." },
     ]);

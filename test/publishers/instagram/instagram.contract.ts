@@ -54,7 +54,10 @@ export function createContainer(fields: Record<string, string>, containerId: str
 }
 
 export function permalinkLookup(mediaId: string, permalink: string): void {
-  graph().get(`${V}/${mediaId}`).query(withToken(PAGE_TOKEN, { fields: 'permalink' })).reply(200, { permalink, id: mediaId });
+  graph()
+    .get(`${V}/${mediaId}`)
+    .query(withToken(PAGE_TOKEN, { fields: 'permalink' }))
+    .reply(200, { permalink, id: mediaId });
 }
 
 function mediaPublish(containerId: string) {
@@ -223,7 +226,12 @@ export const instagramContract: PublisherContract = {
         formPost()
           .post(`${V}/${IG_ID}/media`, formBody(PAGE_TOKEN, { image_url: `${TEST_MEDIA_BASE}/square`, caption: 'Revoked' }))
           .reply(400, {
-            error: { message: 'Error validating access token: The session has been invalidated.', type: 'OAuthException', code: 190, error_subcode: 467 },
+            error: {
+              message: 'Error validating access token: The session has been invalidated.',
+              type: 'OAuthException',
+              code: 190,
+              error_subcode: 467,
+            },
           });
       },
       'Revoked',
@@ -276,7 +284,9 @@ export const instagramContract: PublisherContract = {
         createContainer({ image_url: `${TEST_MEDIA_BASE}/square`, caption: 'Maybe' }, 'container-4');
         containerStatuses('container-4', FINISHED);
         mediaPublish('container-4').reply(
-          recorded(log, 'media_publish', 500, { error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true } }),
+          recorded(log, 'media_publish', 500, {
+            error: { message: 'Service temporarily unavailable', type: 'OAuthException', code: 2, is_transient: true },
+          }),
         );
       },
       'Maybe',
@@ -285,7 +295,8 @@ export const instagramContract: PublisherContract = {
           kind: 'failed',
           failure: {
             class: 'unknown',
-            message: 'Instagram had a problem while publishing (Service temporarily unavailable); the post may be live, so look at Instagram before posting again.',
+            message:
+              'Instagram had a problem while publishing (Service temporarily unavailable); the post may be live, so look at Instagram before posting again.',
             platformCode: 'meta:2',
           },
         });

@@ -26,7 +26,14 @@ import { containerStatuses, createContainer, IG_ACCOUNT, IG_ID, IG_TOKENS, perma
 const publisher = createInstagramPublisher(META_OPTIONS);
 const FINISHED = { status_code: 'FINISHED' };
 const NOT_READY = {
-  error: { message: 'Media ID is not available', type: 'OAuthException', code: 9007, error_subcode: 2207027, error_user_title: 'Media not ready', is_transient: false },
+  error: {
+    message: 'Media ID is not available',
+    type: 'OAuthException',
+    code: 9007,
+    error_subcode: 2207027,
+    error_user_title: 'Media not ready',
+    is_transient: false,
+  },
 };
 
 function mediaPublish(containerId: string) {
@@ -62,7 +69,11 @@ describe('Instagram publishing quirks', () => {
     const request = { ...publishRequest(ctx.media, IG_ACCOUNT, { media: [png] }, newLog(), IG_TOKENS), media };
     expect(await publisher.publish(request)).toEqual({
       kind: 'failed',
-      failure: { class: 'content', message: 'Instagram allows images up to 8 MB; the JPEG copy of this image is 9 MB.', platformCode: 'iqsp:media_size' },
+      failure: {
+        class: 'content',
+        message: 'Instagram allows images up to 8 MB; the JPEG copy of this image is 9 MB.',
+        platformCode: 'iqsp:media_size',
+      },
     });
   });
 
@@ -103,7 +114,11 @@ describe('Instagram publishing quirks', () => {
     const log = newLog();
     const jpeg = await addJpeg(ctx.media, ctx.workDir, 'pic');
     createContainer({ image_url: `${TEST_MEDIA_BASE}/pic` }, 'c-3');
-    containerStatuses('c-3', { status_code: 'IN_PROGRESS' }, { status_code: 'ERROR', status: 'Error: Media upload has failed with error code 2207026' });
+    containerStatuses(
+      'c-3',
+      { status_code: 'IN_PROGRESS' },
+      { status_code: 'ERROR', status: 'Error: Media upload has failed with error code 2207026' },
+    );
     const result = await publisher.publish(publishRequest(ctx.media, IG_ACCOUNT, { media: [jpeg] }, log, IG_TOKENS));
     expect(result).toEqual({
       kind: 'failed',
@@ -123,7 +138,10 @@ describe('Instagram publishing quirks', () => {
     const result = await publisher.publish(publishRequest(ctx.media, IG_ACCOUNT, { media: [jpeg] }, newLog(), IG_TOKENS));
     expect(result).toMatchObject({
       kind: 'failed',
-      failure: { class: 'content', message: 'Instagram could not process the media (Error: The image could not be processed); change it and post again.' },
+      failure: {
+        class: 'content',
+        message: 'Instagram could not process the media (Error: The image could not be processed); change it and post again.',
+      },
     });
   });
 
@@ -158,7 +176,10 @@ describe('Instagram publishing quirks', () => {
     createContainer({ image_url: `${TEST_MEDIA_BASE}/pic` }, 'c-6');
     containerStatuses('c-6', FINISHED);
     mediaPublish('c-6').reply(200, { id: 'm-6' });
-    graph().get(`${V}/m-6`).query(withToken(PAGE_TOKEN, { fields: 'permalink' })).reply(500, { error: { code: 1, message: 'unknown' } });
+    graph()
+      .get(`${V}/m-6`)
+      .query(withToken(PAGE_TOKEN, { fields: 'permalink' }))
+      .reply(500, { error: { code: 1, message: 'unknown' } });
     const result = await publisher.publish(publishRequest(ctx.media, IG_ACCOUNT, { media: [jpeg] }, newLog(), IG_TOKENS));
     expect(result).toEqual({ kind: 'published', platformPostId: 'm-6', permalink: 'https://www.instagram.com/acme/' });
   });

@@ -13,7 +13,17 @@ function image(extra: Partial<MediaInfo> = {}): MediaInfo {
   return { id: `i${++seq}`, kind: 'image', mimeType: 'image/jpeg', sizeBytes: 500_000, sha256: 'x', width: 1080, height: 1080, ...extra };
 }
 function video(extra: Partial<MediaInfo> = {}): MediaInfo {
-  return { id: `v${++seq}`, kind: 'video', mimeType: 'video/mp4', sizeBytes: 40 * MB, sha256: 'x', width: 1080, height: 1920, durationMs: 30_000, ...extra };
+  return {
+    id: `v${++seq}`,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    sizeBytes: 40 * MB,
+    sha256: 'x',
+    width: 1080,
+    height: 1920,
+    durationMs: 30_000,
+    ...extra,
+  };
 }
 
 describe('Instagram validation', () => {
@@ -89,7 +99,11 @@ describe('Instagram validation', () => {
       { code: 'media_size', message: 'Instagram allows videos up to 300 MB; this video is 301 MB.' },
     ]);
     expect(validate({ media: [video({ durationMs: undefined })] })).toEqual([
-      { code: 'video_duration', message: 'Instagram allows videos from 3 seconds to 15 minutes, and IQSP could not read how long this video is; export it again as MP4 or MOV.' },
+      {
+        code: 'video_duration',
+        message:
+          'Instagram allows videos from 3 seconds to 15 minutes, and IQSP could not read how long this video is; export it again as MP4 or MOV.',
+      },
     ]);
     expect(validate({ media: [video({ durationMs: 2_500 })] })).toEqual([
       { code: 'video_duration', message: 'Instagram allows videos from 3 seconds to 15 minutes; this video is 2.5 seconds.' },

@@ -5,7 +5,8 @@ import type { PublishStage } from '../../../src/publishers/meta/errors.js';
 
 const graphError = (error: Record<string, unknown>): unknown => ({ error: { type: 'OAuthException', fbtrace_id: 'Ax1', ...error } });
 const none = new Headers();
-const fb = (status: number, body: unknown, stage: PublishStage = 'prepare', headers: Headers = none) => mapFacebookError(status, headers, body, stage);
+const fb = (status: number, body: unknown, stage: PublishStage = 'prepare', headers: Headers = none) =>
+  mapFacebookError(status, headers, body, stage);
 
 describe('Meta error mapping', () => {
   describe('190: reconnect, expired vs revoked', () => {
@@ -28,7 +29,11 @@ describe('Meta error mapping', () => {
     });
 
     it('460 (password changed) and a bare 190 are revoked too', () => {
-      expect(fb(400, graphError({ code: 190, error_subcode: 460 }))).toMatchObject({ class: 'reconnect', tokenExpired: false, platformCode: 'meta:190/460' });
+      expect(fb(400, graphError({ code: 190, error_subcode: 460 }))).toMatchObject({
+        class: 'reconnect',
+        tokenExpired: false,
+        platformCode: 'meta:190/460',
+      });
       expect(fb(400, graphError({ code: 190 }))).toEqual({
         class: 'reconnect',
         message: 'Facebook access for this account was revoked or is no longer valid; connect it again.',
@@ -43,9 +48,16 @@ describe('Meta error mapping', () => {
   });
 
   it('368 is a content/policy block, with Meta’s explanation for the person', () => {
-    expect(fb(400, graphError({ code: 368, message: 'Misusing this feature', error_user_msg: 'Your post goes against our Community Standards.' }), 'commit')).toEqual({
+    expect(
+      fb(
+        400,
+        graphError({ code: 368, message: 'Misusing this feature', error_user_msg: 'Your post goes against our Community Standards.' }),
+        'commit',
+      ),
+    ).toEqual({
       class: 'content',
-      message: 'Facebook blocked this post as abusive or against its policies (Your post goes against our Community Standards); change the post before trying again.',
+      message:
+        'Facebook blocked this post as abusive or against its policies (Your post goes against our Community Standards); change the post before trying again.',
       platformCode: 'meta:368',
     });
   });
@@ -63,7 +75,8 @@ describe('Meta error mapping', () => {
   it.each([10, 200, 230, 299])('code %i is a missing permission: reconnect, not expired', (code) => {
     expect(fb(403, graphError({ code, message: 'Requires pages_manage_posts permission' }))).toEqual({
       class: 'reconnect',
-      message: 'IQSP lacks a Facebook permission it needs (Requires pages_manage_posts permission); connect the account again and allow every permission asked for.',
+      message:
+        'IQSP lacks a Facebook permission it needs (Requires pages_manage_posts permission); connect the account again and allow every permission asked for.',
       tokenExpired: false,
       platformCode: `meta:${code}`,
     });
@@ -79,13 +92,17 @@ describe('Meta error mapping', () => {
         platformCode: 'meta:2',
         retryAfterMs: 30_000,
       });
-      expect(fb(500, graphError({ code: 1, message: 'An unknown error occurred' }))).toMatchObject({ class: 'retryable', platformCode: 'meta:1' });
+      expect(fb(500, graphError({ code: 1, message: 'An unknown error occurred' }))).toMatchObject({
+        class: 'retryable',
+        platformCode: 'meta:1',
+      });
     });
 
     it('on the commit: unknown, the post may be live', () => {
       expect(fb(500, transient, 'commit')).toEqual({
         class: 'unknown',
-        message: 'Facebook had a problem while publishing (Service temporarily unavailable); the post may be live, so look at Facebook before posting again.',
+        message:
+          'Facebook had a problem while publishing (Service temporarily unavailable); the post may be live, so look at Facebook before posting again.',
         platformCode: 'meta:2',
       });
       expect(fb(502, undefined, 'commit')).toMatchObject({ class: 'unknown', platformCode: 'meta:http_502' });
@@ -102,7 +119,10 @@ describe('Meta error mapping', () => {
   });
 
   it('knows Facebook subcodes: posting too fast is retryable, a duplicate is content', () => {
-    expect(fb(400, graphError({ code: 368, error_subcode: 1390008 }))).toMatchObject({ class: 'retryable', platformCode: 'meta:368/1390008' });
+    expect(fb(400, graphError({ code: 368, error_subcode: 1390008 }))).toMatchObject({
+      class: 'retryable',
+      platformCode: 'meta:368/1390008',
+    });
     expect(fb(400, graphError({ code: 100, error_subcode: 1366051 }))).toMatchObject({ class: 'content' });
     expect(fb(400, graphError({ code: 200, error_subcode: 1404078 }))).toMatchObject({ class: 'reconnect', tokenExpired: false });
   });
@@ -135,7 +155,10 @@ describe('Meta error mapping', () => {
   });
 
   it('never puts a token in a message', () => {
-    const failure = fb(400, graphError({ code: 100, message: 'Bad request https://graph.facebook.com/me?access_token=EAAB-secret-token&x=1' }));
+    const failure = fb(
+      400,
+      graphError({ code: 100, message: 'Bad request https://graph.facebook.com/me?access_token=EAAB-secret-token&x=1' }),
+    );
     expect(failure.message).not.toContain('EAAB-secret-token');
     expect(failure.message).toContain('access_token=[redacted]');
   });

@@ -56,7 +56,9 @@ describe('Facebook Login (shared by Facebook and Instagram)', () => {
     arrangeLogin(FB_SCOPES);
     pagesAnswer(FB_FIELDS, { data: [{ id: 'page-1', name: 'Read only', access_token: 'pt', tasks: ['ANALYZE', 'MODERATE'] }] });
     const error = await connectError(facebook.finishConnect(callback()));
-    expect(error.message).toBe("You can't create posts on the Facebook Pages you granted; ask a Page admin for content access, then connect again.");
+    expect(error.message).toBe(
+      "You can't create posts on the Facebook Pages you granted; ask a Page admin for content access, then connect again.",
+    );
   });
 
   it('refuses a connect where a needed permission was declined', async () => {
@@ -72,15 +74,23 @@ describe('Facebook Login (shared by Facebook and Instagram)', () => {
     graph()
       .get(`${V}/oauth/access_token`)
       .query({ client_id: APP_ID, redirect_uri: REDIRECT_URI, client_secret: APP_SECRET, code: AUTH_CODE })
-      .reply(400, { error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 } });
+      .reply(400, {
+        error: { message: 'This authorization code has been used.', type: 'OAuthException', code: 100, error_subcode: 36009 },
+      });
     const error = await connectError(facebook.finishConnect(callback()));
-    expect(error.message).toBe('Facebook refused when IQSP tried to exchange the login code (This authorization code has been used); try connecting again.');
+    expect(error.message).toBe(
+      'Facebook refused when IQSP tried to exchange the login code (This authorization code has been used); try connecting again.',
+    );
     expect(error.platformCode).toBe('meta:100');
   });
 
   it('reports a denied consent without calling Facebook', async () => {
     const error = await connectError(
-      facebook.finishConnect({ code: '', redirectUri: REDIRECT_URI, query: { error: 'access_denied', error_reason: 'user_denied', state: 's' } }),
+      facebook.finishConnect({
+        code: '',
+        redirectUri: REDIRECT_URI,
+        query: { error: 'access_denied', error_reason: 'user_denied', state: 's' },
+      }),
     );
     expect(error.message).toBe('Facebook login was cancelled or refused (user_denied); nothing was connected.');
   });
@@ -91,7 +101,11 @@ describe('Facebook Login (shared by Facebook and Instagram)', () => {
       data: [{ id: 'page-1', name: 'One', access_token: 'pt-1', tasks: ['CREATE_CONTENT'] }],
       paging: { cursors: { before: 'b1', after: 'cursor-2' }, next: `https://graph.facebook.com/v26.0/me/accounts?after=cursor-2` },
     });
-    pagesAnswer(FB_FIELDS, { data: [{ id: 'page-2', name: 'Two', access_token: 'pt-2' }], paging: { cursors: { before: 'b2', after: 'cursor-3' } } }, 'cursor-2');
+    pagesAnswer(
+      FB_FIELDS,
+      { data: [{ id: 'page-2', name: 'Two', access_token: 'pt-2' }], paging: { cursors: { before: 'b2', after: 'cursor-3' } } },
+      'cursor-2',
+    );
     const accounts = await facebook.finishConnect(callback());
     expect(accounts.map((a) => [a.platformAccountId, a.displayName, a.tokens.accessToken])).toEqual([
       ['page-1', 'One', 'pt-1'],
@@ -161,7 +175,8 @@ describe('network failures by stage', () => {
     });
     expect(networkFailure('Facebook', timedOut, 'commit')).toEqual({
       class: 'unknown',
-      message: 'Facebook may have published this post, but its answer never came (graph.facebook.com did not answer in time); look at Facebook before posting again.',
+      message:
+        'Facebook may have published this post, but its answer never came (graph.facebook.com did not answer in time); look at Facebook before posting again.',
       platformCode: 'network',
     });
   });

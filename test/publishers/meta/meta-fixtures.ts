@@ -75,12 +75,18 @@ export function arrangeLogin(grantedScopes: readonly string[]): void {
     .get(`${V}/oauth/access_token`)
     .query({ grant_type: 'fb_exchange_token', client_id: APP_ID, client_secret: APP_SECRET, fb_exchange_token: SHORT_USER_TOKEN })
     .reply(200, { access_token: LONG_USER_TOKEN, token_type: 'bearer', expires_in: 5_183_944 });
-  graph().get(`${V}/me`).query(withToken(LONG_USER_TOKEN, { fields: 'id,name' })).reply(200, { id: USER_ID, name: 'Ada Lovelace' });
+  graph()
+    .get(`${V}/me`)
+    .query(withToken(LONG_USER_TOKEN, { fields: 'id,name' }))
+    .reply(200, { id: USER_ID, name: 'Ada Lovelace' });
   graph()
     .get(`${V}/me/permissions`)
     .query(withToken(LONG_USER_TOKEN))
     .reply(200, {
-      data: [{ permission: 'public_profile', status: 'granted' }, ...grantedScopes.map((permission) => ({ permission, status: 'granted' }))],
+      data: [
+        { permission: 'public_profile', status: 'granted' },
+        ...grantedScopes.map((permission) => ({ permission, status: 'granted' })),
+      ],
     });
 }
 
@@ -90,19 +96,25 @@ export function callback(): { code: string; redirectUri: string; query: Record<s
 
 export async function addJpeg(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.jpg`);
-  await sharp({ create: { width, height, channels: 3, background: '#3366cc' } }).jpeg().toFile(file);
+  await sharp({ create: { width, height, channels: 3, background: '#3366cc' } })
+    .jpeg()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/jpeg', width, height });
 }
 
 export async function addPng(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.png`);
-  await sharp({ create: { width, height, channels: 4, background: { r: 200, g: 50, b: 50, alpha: 0.5 } } }).png().toFile(file);
+  await sharp({ create: { width, height, channels: 4, background: { r: 200, g: 50, b: 50, alpha: 0.5 } } })
+    .png()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/png', width, height });
 }
 
 export async function addWebp(media: FileMediaAccess, workDir: string, id: string): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.webp`);
-  await sharp({ create: { width: 800, height: 600, channels: 3, background: '#22aa55' } }).webp().toFile(file);
+  await sharp({ create: { width: 800, height: 600, channels: 3, background: '#22aa55' } })
+    .webp()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/webp', width: 800, height: 600 });
 }
 

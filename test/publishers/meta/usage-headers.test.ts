@@ -18,7 +18,9 @@ describe('Meta usage headers → retryAfterMs', () => {
   });
 
   it('reads the estimate from X-Page-Usage too', () => {
-    const headers = new Headers({ 'x-page-usage': json({ call_count: 100, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 3 }) });
+    const headers = new Headers({
+      'x-page-usage': json({ call_count: 100, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 3 }),
+    });
     expect(usageRetryAfterMs(headers)).toBe(3 * 60_000);
   });
 

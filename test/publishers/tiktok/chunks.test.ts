@@ -9,7 +9,19 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, chunkRange, contentRange, planChunks } from '../../../src/publishers/tiktok/chunks.js';
 import { FileMediaAccess } from '../../helpers/file-media.js';
 import type { ContractContext } from '../contract.js';
-import { API, JSON_HEADERS, UPLOAD_HOST, UPLOAD_PATH, createPublisher, creatorInfo, exactly, newLog, ok, publishRequest, statusText } from './helpers.js';
+import {
+  API,
+  JSON_HEADERS,
+  UPLOAD_HOST,
+  UPLOAD_PATH,
+  createPublisher,
+  creatorInfo,
+  exactly,
+  newLog,
+  ok,
+  publishRequest,
+  statusText,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 
@@ -99,7 +111,14 @@ describe('a multi-chunk upload', () => {
     const bytes = Buffer.alloc(size);
     for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) % 256;
     writeFileSync(file, bytes);
-    const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/mp4', width: 1080, height: 1920, durationMs: 20_000 });
+    const video = await ctx.media.add(file, {
+      id: 'clip',
+      kind: 'video',
+      mimeType: 'video/mp4',
+      width: 1080,
+      height: 1920,
+      durationMs: 20_000,
+    });
     const log = newLog();
 
     nock(API, { reqheaders: JSON_HEADERS }).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo());
@@ -107,7 +126,8 @@ describe('a multi-chunk upload', () => {
       .post(
         '/v2/post/publish/video/init/',
         (body: { source_info?: unknown }) =>
-          JSON.stringify(body.source_info) === JSON.stringify({ source: 'FILE_UPLOAD', video_size: size, chunk_size: 5 * MiB, total_chunk_count: 2 }),
+          JSON.stringify(body.source_info) ===
+          JSON.stringify({ source: 'FILE_UPLOAD', video_size: size, chunk_size: 5 * MiB, total_chunk_count: 2 }),
       )
       .reply(200, ok({ publish_id: 'v_pub_file~2', upload_url: `${UPLOAD_HOST}${UPLOAD_PATH}` }));
     const chunks = [
@@ -115,8 +135,16 @@ describe('a multi-chunk upload', () => {
       { start: 5 * MiB, end: size - 1 },
     ];
     chunks.forEach(({ start, end }, i) => {
-      const expected = readFileSync(file).subarray(start, end + 1).toString('hex');
-      nock(UPLOAD_HOST, { reqheaders: { 'content-type': 'video/mp4', 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${size}` } })
+      const expected = readFileSync(file)
+        .subarray(start, end + 1)
+        .toString('hex');
+      nock(UPLOAD_HOST, {
+        reqheaders: {
+          'content-type': 'video/mp4',
+          'content-length': String(end - start + 1),
+          'content-range': `bytes ${start}-${end}/${size}`,
+        },
+      })
         .put(UPLOAD_PATH, (body: unknown) => body === expected)
         .reply(() => {
           log.events.push(`put ${i}`);
@@ -125,11 +153,17 @@ describe('a multi-chunk upload', () => {
     });
     nock(API, { reqheaders: JSON_HEADERS })
       .post('/v2/post/publish/status/fetch/', exactly({ publish_id: 'v_pub_file~2' }))
-      .reply(200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":["7400000000000000001"]'), { 'Content-Type': 'application/json' });
+      .reply(200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":["7400000000000000001"]'), {
+        'Content-Type': 'application/json',
+      });
 
     const result = await createPublisher({ chunkBytes: 5 * MiB }).publish(publishRequest(ctx, [video], { privacy: 'public', log }));
 
-    expect(result).toEqual({ kind: 'published', platformPostId: '7400000000000000001', permalink: 'https://www.tiktok.com/@acme/video/7400000000000000001' });
+    expect(result).toEqual({
+      kind: 'published',
+      platformPostId: '7400000000000000001',
+      permalink: 'https://www.tiktok.com/@acme/video/7400000000000000001',
+    });
     expect(log.events).toEqual(['put 0', 'commit', 'put 1']);
     expect(log.progress.filter((p) => p.phase === 'uploading')).toEqual([
       { phase: 'uploading', bytesSent: 0, bytesTotal: size },
@@ -145,7 +179,9 @@ describe('a multi-chunk upload', () => {
     const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/mp4', durationMs: 30_000 });
     const log = newLog();
     nock(API).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo());
-    nock(API).post('/v2/post/publish/video/init/').reply(200, ok({ publish_id: 'v_pub_file~3', upload_url: `${UPLOAD_HOST}${UPLOAD_PATH}` }));
+    nock(API)
+      .post('/v2/post/publish/video/init/')
+      .reply(200, ok({ publish_id: 'v_pub_file~3', upload_url: `${UPLOAD_HOST}${UPLOAD_PATH}` }));
     nock(UPLOAD_HOST, { reqheaders: { 'content-range': `bytes 0-${5 * MiB - 1}/${size}` } })
       .put(UPLOAD_PATH)
       .reply(500, 'upstream error', { 'Retry-After': '5' });
@@ -154,7 +190,12 @@ describe('a multi-chunk upload', () => {
 
     expect(result).toEqual({
       kind: 'failed',
-      failure: { class: 'retryable', message: 'TikTok answered HTTP 500; the post will be tried again shortly.', retryAfterMs: 5_000, platformCode: 'tiktok:http_500' },
+      failure: {
+        class: 'retryable',
+        message: 'TikTok answered HTTP 500; the post will be tried again shortly.',
+        retryAfterMs: 5_000,
+        platformCode: 'tiktok:http_500',
+      },
     });
     expect(log.events).toEqual([]);
   });
@@ -200,7 +241,9 @@ describe('a chunk on a real socket', () => {
     const video = await ctx.media.add(file, { id: 'clip', kind: 'video', mimeType: 'video/webm', durationMs: 30_000 });
     const { port } = server.address() as AddressInfo;
     nock(API).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo());
-    nock(API).post('/v2/post/publish/video/init/').reply(200, ok({ publish_id: 'v_pub_file~9', upload_url: `http://127.0.0.1:${port}/upload/?upload_id=9` }));
+    nock(API)
+      .post('/v2/post/publish/video/init/')
+      .reply(200, ok({ publish_id: 'v_pub_file~9', upload_url: `http://127.0.0.1:${port}/upload/?upload_id=9` }));
     nock(API).post('/v2/post/publish/status/fetch/').reply(200, statusText('PUBLISH_COMPLETE'), { 'Content-Type': 'application/json' });
 
     const result = await createPublisher().publish(publishRequest(ctx, [video], { privacy: 'private' }));

@@ -83,12 +83,25 @@ export async function addJpeg(ctx: ContractContext, id: string, format: 'jpeg' |
 }
 
 /** A small "video" of `size` patterned bytes (publishers trust MediaInfo, not the container). */
-export async function addVideo(ctx: ContractContext, id: string, size: number, info: Partial<MediaInfo> = {}): Promise<{ media: MediaInfo; bytes: Buffer }> {
+export async function addVideo(
+  ctx: ContractContext,
+  id: string,
+  size: number,
+  info: Partial<MediaInfo> = {},
+): Promise<{ media: MediaInfo; bytes: Buffer }> {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i += 1) bytes[i] = (i * 7) % 251;
   const file = path.join(ctx.workDir, `${id}.mp4`);
   writeFileSync(file, bytes);
-  const media = await ctx.media.add(file, { id, kind: 'video', mimeType: 'video/mp4', width: 1080, height: 1920, durationMs: 15_000, ...info });
+  const media = await ctx.media.add(file, {
+    id,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    width: 1080,
+    height: 1920,
+    durationMs: 15_000,
+    ...info,
+  });
   return { media, bytes };
 }
 
@@ -106,7 +119,11 @@ export function publishRequest(
   return {
     account: { platformAccountId: 'open-1', platformUserId: 'open-1', handle: 'acme', displayName: 'Acme Inc' },
     tokens: { accessToken: ACCESS, refreshToken: 'rft.tiktok-refresh-1' },
-    draft: { caption: options.caption ?? 'Launch day #acme', media, options: options.privacy === undefined ? {} : { privacy: options.privacy } },
+    draft: {
+      caption: options.caption ?? 'Launch day #acme',
+      media,
+      options: options.privacy === undefined ? {} : { privacy: options.privacy },
+    },
     media: ctx.media,
     onProgress: (p) => log?.progress.push(p),
     beforeCommit: async () => {

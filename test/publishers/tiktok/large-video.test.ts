@@ -13,7 +13,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_CHUNK_BYTES } from '../../../src/publishers/tiktok/options.js';
 import { FileMediaAccess } from '../../helpers/file-media.js';
 import type { ContractContext } from '../contract.js';
-import { API, JSON_HEADERS, UPLOAD_HOST, UPLOAD_PATH, createPublisher, creatorInfo, exactly, newLog, ok, publishRequest, statusText } from './helpers.js';
+import {
+  API,
+  JSON_HEADERS,
+  UPLOAD_HOST,
+  UPLOAD_PATH,
+  createPublisher,
+  creatorInfo,
+  exactly,
+  newLog,
+  ok,
+  publishRequest,
+  statusText,
+} from './helpers.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 300 * MiB + 123_457;
@@ -47,7 +59,14 @@ it('uploads a 300 MB video in 5 MiB chunks with under 100 MB of memory growth', 
   const fd = openSync(file, 'w');
   ftruncateSync(fd, SIZE);
   closeSync(fd);
-  const video = await ctx.media.add(file, { id: 'large', kind: 'video', mimeType: 'video/mp4', width: 1080, height: 1920, durationMs: 170_000 });
+  const video = await ctx.media.add(file, {
+    id: 'large',
+    kind: 'video',
+    mimeType: 'video/mp4',
+    width: 1080,
+    height: 1920,
+    durationMs: 170_000,
+  });
 
   const chunkSize = DEFAULT_CHUNK_BYTES;
   const count = Math.floor(SIZE / chunkSize);
@@ -76,7 +95,9 @@ it('uploads a 300 MB video in 5 MiB chunks with under 100 MB of memory growth', 
     const start = i * chunkSize;
     const end = i === count - 1 ? SIZE - 1 : start + chunkSize - 1;
     const length = end - start + 1;
-    nock(UPLOAD_HOST, { reqheaders: { 'content-type': 'video/mp4', 'content-length': String(length), 'content-range': `bytes ${start}-${end}/${SIZE}` } })
+    nock(UPLOAD_HOST, {
+      reqheaders: { 'content-type': 'video/mp4', 'content-length': String(length), 'content-range': `bytes ${start}-${end}/${SIZE}` },
+    })
       .put(UPLOAD_PATH, (body: unknown) => typeof body === 'string' && body.length === length)
       .reply(() => {
         collectGarbage();
@@ -91,7 +112,9 @@ it('uploads a 300 MB video in 5 MiB chunks with under 100 MB of memory growth', 
     .reply(200, statusText('PROCESSING_UPLOAD'), { 'Content-Type': 'application/json' });
   nock(API, { reqheaders: JSON_HEADERS })
     .post('/v2/post/publish/status/fetch/', exactly({ publish_id: 'v_pub_file~large' }))
-    .reply(200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":[7403000000000000001]'), { 'Content-Type': 'application/json' });
+    .reply(200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":[7403000000000000001]'), {
+      'Content-Type': 'application/json',
+    });
 
   collectGarbage();
   const baseline = process.memoryUsage.rss();
@@ -107,7 +130,11 @@ it('uploads a 300 MB video in 5 MiB chunks with under 100 MB of memory growth', 
     peak = Math.max(peak, process.memoryUsage.rss());
   }
 
-  expect(result).toEqual({ kind: 'published', platformPostId: '7403000000000000001', permalink: 'https://www.tiktok.com/@acme/video/7403000000000000001' });
+  expect(result).toEqual({
+    kind: 'published',
+    platformPostId: '7403000000000000001',
+    permalink: 'https://www.tiktok.com/@acme/video/7403000000000000001',
+  });
   expect(nock.pendingMocks()).toEqual([]);
   expect(log.events).toEqual([...Array.from({ length: 59 }, (_, i) => `put ${i}`), 'commit', 'put 59']);
   const uploads = log.progress.filter((p) => p.phase === 'uploading');

@@ -29,7 +29,11 @@ const photo = (overrides: Partial<MediaInfo> = {}): MediaInfo => ({
   height: 1350,
   ...overrides,
 });
-const draft = (media: MediaInfo[], caption = 'Hello #acme', options: Record<string, string> = { privacy: 'public' }): PostDraft => ({ caption, media, options });
+const draft = (media: MediaInfo[], caption = 'Hello #acme', options: Record<string, string> = { privacy: 'public' }): PostDraft => ({
+  caption,
+  media,
+  options,
+});
 
 describe('TikTok validation', () => {
   it('accepts a valid video, a single photo and 35 photos', () => {
@@ -42,7 +46,10 @@ describe('TikTok validation', () => {
 
   it('requires a privacy level and lists the options', () => {
     expect(publisher.validate(draft([video()], 'x', {}))).toEqual([
-      { code: 'privacy_required', message: 'TikTok needs a privacy level: add tiktok:public, tiktok:friends, tiktok:followers or tiktok:private to the targets.' },
+      {
+        code: 'privacy_required',
+        message: 'TikTok needs a privacy level: add tiktok:public, tiktok:friends, tiktok:followers or tiktok:private to the targets.',
+      },
     ]);
     expect(publisher.validate(draft([video()], 'x', { privacy: 'everyone' }))).toEqual([
       { code: 'privacy_invalid', message: 'TikTok privacy must be public, friends, followers or private; "everyone" is not one of them.' },
@@ -50,14 +57,18 @@ describe('TikTok validation', () => {
   });
 
   it('refuses text-only posts', () => {
-    expect(publisher.validate(draft([]))).toEqual([{ code: 'media_required', message: 'TikTok needs one video or 1 to 35 photos; this post has no media.' }]);
+    expect(publisher.validate(draft([]))).toEqual([
+      { code: 'media_required', message: 'TikTok needs one video or 1 to 35 photos; this post has no media.' },
+    ]);
   });
 
   it('refuses mixing, several videos and more than 35 photos', () => {
     expect(publisher.validate(draft([video(), photo(), photo()]))).toEqual([
       { code: 'media_mix', message: 'TikTok posts either one video or photos, not both; this post has 1 video and 2 photos.' },
     ]);
-    expect(publisher.validate(draft([video(), video()]))).toEqual([{ code: 'media_count', message: 'TikTok allows one video per post; this post has 2.' }]);
+    expect(publisher.validate(draft([video(), video()]))).toEqual([
+      { code: 'media_count', message: 'TikTok allows one video per post; this post has 2.' },
+    ]);
     expect(publisher.validate(draft(Array.from({ length: 36 }, () => photo())))).toEqual([
       { code: 'media_count', message: 'TikTok allows up to 35 photos per post; this post has 36.' },
     ]);
@@ -84,7 +95,11 @@ describe('TikTok validation', () => {
     ]);
     // A length IQSP could not read (a WebM, a damaged file) cannot be checked: refused before approval.
     expect(publisher.validate(draft([video({ mimeType: 'video/webm', durationMs: undefined })]))).toEqual([
-      { code: 'video_duration', message: 'TikTok allows videos up to 600 seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.' },
+      {
+        code: 'video_duration',
+        message:
+          'TikTok allows videos up to 600 seconds, and IQSP could not read how long this video is (it reads MP4 and MOV); send it as MP4 or MOV.',
+      },
     ]);
     expect(publisher.validate(draft([video({ width: 320, height: 240 })]))).toEqual([
       { code: 'video_dimensions', message: 'TikTok needs videos of 360 to 4096 pixels on each side; this video is 320×240.' },
@@ -109,7 +124,9 @@ describe('TikTok validation', () => {
   });
 
   it('reports every problem at once', () => {
-    const codes = publisher.validate(draft([video({ mimeType: 'video/avi', durationMs: 700_000 })], 'a'.repeat(2_300), {})).map((p) => p.code);
+    const codes = publisher
+      .validate(draft([video({ mimeType: 'video/avi', durationMs: 700_000 })], 'a'.repeat(2_300), {}))
+      .map((p) => p.code);
     expect(codes).toEqual(['privacy_required', 'media_type', 'video_duration', 'caption_too_long']);
   });
 });

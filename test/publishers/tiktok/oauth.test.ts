@@ -44,7 +44,9 @@ async function connectError(query: Record<string, string>): Promise<ConnectError
 describe('TikTok connect', () => {
   it('refuses an account whose callback shows an unticked scope, before exchanging the code', async () => {
     const error = await connectError({ code: 'code-1', state: 's', scopes: 'user.info.basic,user.info.profile' });
-    expect(error.message).toBe('TikTok did not grant the permission video.publish (post to the account); connect again and keep every permission ticked.');
+    expect(error.message).toBe(
+      'TikTok did not grant the permission video.publish (post to the account); connect again and keep every permission ticked.',
+    );
     expect(error.platformCode).toBe('tiktok:missing_scope');
   });
 
@@ -81,7 +83,10 @@ describe('TikTok connect', () => {
 
   it('uses the username as display name when TikTok gives no display name', async () => {
     arrangeCodeExchange(tokenAnswer());
-    nock(API).get('/v2/user/info/').query(true).reply(200, ok({ user: { open_id: 'open-1', username: 'acme' } }));
+    nock(API)
+      .get('/v2/user/info/')
+      .query(true)
+      .reply(200, ok({ user: { open_id: 'open-1', username: 'acme' } }));
     const [account] = await createPublisher().finishConnect({ code: 'code-1', redirectUri: REDIRECT, query: { scopes: SCOPE } });
     expect(account).toMatchObject({ platformAccountId: 'open-1', handle: 'acme', displayName: 'acme', avatarUrl: undefined });
   });
@@ -90,7 +95,12 @@ describe('TikTok connect', () => {
 describe('TikTok refresh', () => {
   const stored: TokenSet = { accessToken: 'act.0', refreshToken: 'rft.0', scopes: 'user.info.basic user.info.profile video.publish' };
 
-  function arrangeRefresh(refreshToken: string, status: number, reply: Record<string, unknown>, headers: Record<string, string> = {}): void {
+  function arrangeRefresh(
+    refreshToken: string,
+    status: number,
+    reply: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): void {
     nock(API, { reqheaders: FORM_HEADERS })
       .post('/v2/oauth/token/', exactly({ ...CLIENT, grant_type: 'refresh_token', refresh_token: refreshToken }))
       .reply(status, reply, headers);
@@ -129,7 +139,9 @@ describe('TikTok refresh', () => {
     arrangeRefresh('rft.0', 400, { error: 'invalid_grant', error_description: 'Refresh token is invalid or expired.', log_id: 'L' });
     const error = await refreshError();
     expect(error.permanent).toBe(true);
-    expect(error.message).toBe('TikTok did not renew access (invalid_grant: Refresh token is invalid or expired.); connect the account again.');
+    expect(error.message).toBe(
+      'TikTok did not renew access (invalid_grant: Refresh token is invalid or expired.); connect the account again.',
+    );
   });
 
   it('is temporary on a 5xx, on 429 (with Retry-After), on invalid_client, and without an answer', async () => {

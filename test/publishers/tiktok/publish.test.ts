@@ -76,7 +76,8 @@ describe('creator_info', () => {
     const result = await createPublisher().publish(publishRequest(ctx, [photo], { privacy: 'public', log }));
     expect(failure(result)).toEqual({
       class: 'content',
-      message: 'TikTok @acme does not allow "public" posts now; its allowed privacy levels are private, friends (use tiktok:private or tiktok:friends).',
+      message:
+        'TikTok @acme does not allow "public" posts now; its allowed privacy levels are private, friends (use tiktok:private or tiktok:friends).',
       platformCode: 'tiktok:privacy_level_option_mismatch',
     });
     expect(log.events).toEqual([]);
@@ -137,7 +138,10 @@ describe('post status', () => {
 
   it('maps other fail reasons: an unknown one to content, "internal" to retryable, "auth_removed" to reconnect', async () => {
     for (const [reason, expected] of [
-      ['some_new_reason', { class: 'content', message: 'TikTok did not publish the post (some_new_reason); check the media and caption, then try again.' }],
+      [
+        'some_new_reason',
+        { class: 'content', message: 'TikTok did not publish the post (some_new_reason); check the media and caption, then try again.' },
+      ],
       ['internal', { class: 'retryable', retryAfterMs: 60_000 }],
       ['auth_removed', { class: 'reconnect', tokenExpired: false }],
     ] as const) {
@@ -160,8 +164,15 @@ describe('post status', () => {
   it('waits for the public id after PUBLISH_COMPLETE, then falls back to the profile when it never comes', async () => {
     arrangeCreatorInfo();
     const video = await arrangeVideo('v_pub_file~5');
-    nock(API).post('/v2/post/publish/status/fetch/').times(3).reply(200, statusText('PUBLISH_COMPLETE'), { 'Content-Type': 'application/json' });
-    nock(API).post('/v2/post/publish/status/fetch/').optionally().times(1000).reply(200, statusText('PUBLISH_COMPLETE'), { 'Content-Type': 'application/json' });
+    nock(API)
+      .post('/v2/post/publish/status/fetch/')
+      .times(3)
+      .reply(200, statusText('PUBLISH_COMPLETE'), { 'Content-Type': 'application/json' });
+    nock(API)
+      .post('/v2/post/publish/status/fetch/')
+      .optionally()
+      .times(1000)
+      .reply(200, statusText('PUBLISH_COMPLETE'), { 'Content-Type': 'application/json' });
     const result = await createPublisher({ maxWaitMs: 30 }).publish(publishRequest(ctx, [video], { privacy: 'public' }));
     expect(result).toEqual({ kind: 'published', platformPostId: 'v_pub_file~5', permalink: 'https://www.tiktok.com/@acme' });
   });
@@ -174,18 +185,27 @@ describe('post status', () => {
     nock(API).post('/v2/post/publish/status/fetch/').replyWithError(socketError('ECONNRESET'));
     arrangeStatus('v_pub_file~6', 200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":[7401234567890123456]'));
     const result = await createPublisher().publish(publishRequest(ctx, [video], { privacy: 'followers' }));
-    expect(result).toEqual({ kind: 'published', platformPostId: '7401234567890123456', permalink: 'https://www.tiktok.com/@acme/video/7401234567890123456' });
+    expect(result).toEqual({
+      kind: 'published',
+      platformPostId: '7401234567890123456',
+      permalink: 'https://www.tiktok.com/@acme/video/7401234567890123456',
+    });
   });
 
   it('reports a post still processing at the deadline as unknown', async () => {
     arrangeCreatorInfo();
     const video = await arrangeVideo('v_pub_file~7');
     arrangeStatus('v_pub_file~7', 200, statusText('PROCESSING_UPLOAD'));
-    nock(API).post('/v2/post/publish/status/fetch/').times(1000).optionally().reply(200, statusText('PROCESSING_UPLOAD'), { 'Content-Type': 'application/json' });
+    nock(API)
+      .post('/v2/post/publish/status/fetch/')
+      .times(1000)
+      .optionally()
+      .reply(200, statusText('PROCESSING_UPLOAD'), { 'Content-Type': 'application/json' });
     const result = await createPublisher({ maxWaitMs: 20 }).publish(publishRequest(ctx, [video], { privacy: 'public' }));
     expect(failure(result)).toEqual({
       class: 'unknown',
-      message: 'TikTok was still processing the post when the wait ran out; it may still go live, so check the account before posting again.',
+      message:
+        'TikTok was still processing the post when the wait ran out; it may still go live, so check the account before posting again.',
       platformCode: 'tiktok:status_timeout',
     });
   });
@@ -241,13 +261,20 @@ describe('photos', () => {
             JSON.stringify({
               source: 'PULL_FROM_URL',
               photo_cover_index: 0,
-              photo_images: ['https://iqsp.example.com/media/signed-a?exp=1700000000&sig=abc', 'https://iqsp.example.com/media/signed-b?exp=1700000000&sig=abc'],
+              photo_images: [
+                'https://iqsp.example.com/media/signed-a?exp=1700000000&sig=abc',
+                'https://iqsp.example.com/media/signed-b?exp=1700000000&sig=abc',
+              ],
             }),
       )
       .reply(200, ok({ publish_id: 'p_pub_url~1' }));
     arrangeStatus('p_pub_url~1', 200, statusText('PUBLISH_COMPLETE', ',"publicaly_available_post_id":[7402000000000000001]'));
     const result = await createPublisher().publish({ ...publishRequest(ctx, photos, { privacy: 'public' }), media });
-    expect(result).toEqual({ kind: 'published', platformPostId: '7402000000000000001', permalink: 'https://www.tiktok.com/@acme/photo/7402000000000000001' });
+    expect(result).toEqual({
+      kind: 'published',
+      platformPostId: '7402000000000000001',
+      permalink: 'https://www.tiktok.com/@acme/photo/7402000000000000001',
+    });
     expect(urls).toHaveLength(2);
     expect(ctx.media.streamed).toEqual([]);
   });
@@ -270,11 +297,14 @@ describe('photos', () => {
   it('map url_ownership_unverified at init to a content failure that says what to verify', async () => {
     const photo = await addJpeg(ctx, 'a');
     arrangeCreatorInfo();
-    nock(API).post('/v2/post/publish/content/init/').reply(403, apiError('url_ownership_unverified', 'Please verify the ownership of the url prefix or domain'));
+    nock(API)
+      .post('/v2/post/publish/content/init/')
+      .reply(403, apiError('url_ownership_unverified', 'Please verify the ownership of the url prefix or domain'));
     const result = await createPublisher().publish(publishRequest(ctx, [photo], { privacy: 'public' }));
     expect(failure(result)).toEqual({
       class: 'content',
-      message: "TikTok refused to fetch the media because this service's domain is not verified for the TikTok app; verify the PUBLIC_URL domain in the TikTok developer portal.",
+      message:
+        "TikTok refused to fetch the media because this service's domain is not verified for the TikTok app; verify the PUBLIC_URL domain in the TikTok developer portal.",
       platformCode: 'tiktok:url_ownership_unverified',
     });
   });

@@ -75,7 +75,11 @@ function arrangeVideoInit(size: number, publishId: string): void {
 
 function arrangeChunk(bytes: Buffer, log: RequestLog, status: number): void {
   nock(UPLOAD_HOST, {
-    reqheaders: { 'content-type': 'video/mp4', 'content-length': String(bytes.length), 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` },
+    reqheaders: {
+      'content-type': 'video/mp4',
+      'content-length': String(bytes.length),
+      'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}`,
+    },
   })
     .put(UPLOAD_PATH, (body: unknown) => body === bytes.toString('hex'))
     .reply(() => {
@@ -114,7 +118,15 @@ export const tiktokContract: PublisherContract = {
         .query({ fields: 'open_id,union_id,avatar_url,display_name,username' })
         .reply(
           200,
-          ok({ user: { open_id: 'open-1', union_id: 'union-1', avatar_url: 'https://p16-sign.tiktokcdn.com/avatar.jpeg', display_name: 'Acme Inc', username: 'acme' } }),
+          ok({
+            user: {
+              open_id: 'open-1',
+              union_id: 'union-1',
+              avatar_url: 'https://p16-sign.tiktokcdn.com/avatar.jpeg',
+              display_name: 'Acme Inc',
+              username: 'acme',
+            },
+          }),
         );
     },
     act: (publisher) =>
@@ -141,7 +153,15 @@ export const tiktokContract: PublisherContract = {
       nock(API, { reqheaders: FORM_HEADERS })
         .post('/v2/oauth/token/', exactly({ ...CLIENT, grant_type: 'refresh_token', refresh_token: 'rft.old' }))
         .once()
-        .reply(200, { access_token: 'act.new', expires_in: 7200, open_id: 'open-1', refresh_token: 'rft.new', refresh_expires_in: 15_552_000, scope: SCOPE, token_type: 'Bearer' });
+        .reply(200, {
+          access_token: 'act.new',
+          expires_in: 7200,
+          open_id: 'open-1',
+          refresh_token: 'rft.new',
+          refresh_expires_in: 15_552_000,
+          scope: SCOPE,
+          token_type: 'Bearer',
+        });
     },
     check(tokens) {
       expect(tokens.accessToken).toBe('act.new');
@@ -152,10 +172,15 @@ export const tiktokContract: PublisherContract = {
 
   revoke: {
     arrange() {
-      nock(API, { reqheaders: FORM_HEADERS }).post('/v2/oauth/revoke/', exactly({ ...CLIENT, token: ACCESS })).reply(200, {});
+      nock(API, { reqheaders: FORM_HEADERS })
+        .post('/v2/oauth/revoke/', exactly({ ...CLIENT, token: ACCESS }))
+        .reply(200, {});
     },
     act: (publisher) =>
-      publisher.revoke({ platformAccountId: 'open-1', handle: 'acme', displayName: 'Acme Inc' }, { accessToken: ACCESS, refreshToken: 'rft.tiktok-refresh-1' }),
+      publisher.revoke(
+        { platformAccountId: 'open-1', handle: 'acme', displayName: 'Acme Inc' },
+        { accessToken: ACCESS, refreshToken: 'rft.tiktok-refresh-1' },
+      ),
     check: () => undefined,
   },
 
@@ -186,7 +211,11 @@ export const tiktokContract: PublisherContract = {
             log.events.push('init');
             return ok({ publish_id: 'p_pub_url~v2.1' });
           });
-        arrangeStatus('p_pub_url~v2.1', statusText('PROCESSING_DOWNLOAD'), statusText('PUBLISH_COMPLETE', `,"publicaly_available_post_id":[${POST_ID}]`));
+        arrangeStatus(
+          'p_pub_url~v2.1',
+          statusText('PROCESSING_DOWNLOAD'),
+          statusText('PUBLISH_COMPLETE', `,"publicaly_available_post_id":[${POST_ID}]`),
+        );
       },
       act: (publisher, ctx) => publisher.publish(publishRequest(ctx, media, { privacy: 'public', log })),
       check(result) {
@@ -216,14 +245,20 @@ export const tiktokContract: PublisherContract = {
                 brand_organic_toggle: false,
               },
               // The PNG goes as its JPEG copy; JPEG and WebP go as they are.
-              source_info: { source: 'PULL_FROM_URL', photo_cover_index: 0, photo_images: [`${TEST_MEDIA_BASE}/p1-jpeg`, `${TEST_MEDIA_BASE}/p2`, `${TEST_MEDIA_BASE}/p3`] },
+              source_info: {
+                source: 'PULL_FROM_URL',
+                photo_cover_index: 0,
+                photo_images: [`${TEST_MEDIA_BASE}/p1-jpeg`, `${TEST_MEDIA_BASE}/p2`, `${TEST_MEDIA_BASE}/p3`],
+              },
             }),
           )
           .reply(200, ok({ publish_id: 'p_pub_url~v2.2' }));
         arrangeStatus('p_pub_url~v2.2', statusText('PUBLISH_COMPLETE', `,"publicaly_available_post_id":[${POST_ID}]`));
       },
       act: (publisher, ctx) =>
-        publisher.publish(publishRequest(ctx, media, { caption: 'Three new colours\nAvailable today in every store #acme', privacy: 'friends', log })),
+        publisher.publish(
+          publishRequest(ctx, media, { caption: 'Three new colours\nAvailable today in every store #acme', privacy: 'friends', log }),
+        ),
       check(result) {
         expect(result).toEqual({ kind: 'published', platformPostId: POST_ID, permalink: `https://www.tiktok.com/@acme/photo/${POST_ID}` });
       },
@@ -266,7 +301,14 @@ export const tiktokContract: PublisherContract = {
       },
       act: (publisher, ctx) => publisher.publish(publishRequest(ctx, media, { privacy: 'public', log })),
       check(result) {
-        expect(result).toEqual(failed({ class: 'retryable', retryAfterMs: 30_000, platformCode: 'tiktok:rate_limit_exceeded', message: 'TikTok is rate-limiting this account; the post will be tried again shortly.' }));
+        expect(result).toEqual(
+          failed({
+            class: 'retryable',
+            retryAfterMs: 30_000,
+            platformCode: 'tiktok:rate_limit_exceeded',
+            message: 'TikTok is rate-limiting this account; the post will be tried again shortly.',
+          }),
+        );
         expect(log.events).toEqual([]);
       },
     },
@@ -328,7 +370,8 @@ export const tiktokContract: PublisherContract = {
           failed({
             class: 'unknown',
             platformCode: 'tiktok:http_503',
-            message: 'TikTok answered HTTP 503 while publishing, so the post may or may not be live; check the account before posting again.',
+            message:
+              'TikTok answered HTTP 503 while publishing, so the post may or may not be live; check the account before posting again.',
           }),
         );
         expect(log.events).toEqual(['commit', 'put 0']);
@@ -340,4 +383,3 @@ export const tiktokContract: PublisherContract = {
 function failed(failure: Extract<PublishResult, { kind: 'failed' }>['failure']): PublishResult {
   return { kind: 'failed', failure };
 }
-

@@ -67,7 +67,15 @@ it('publishes a 300 MB video with less than 100 MB of memory growth', async () =
   await handle.truncate(SIZE); // the rest reads as zeros without writing them
   await handle.close();
   const media = new FileMediaAccess(workDir);
-  const video = await media.add(file, { id: 'big', kind: 'video', mimeType: 'video/mp4', width: 1280, height: 720, durationMs: 60_000, originalName: 'big.mp4' });
+  const video = await media.add(file, {
+    id: 'big',
+    kind: 'video',
+    mimeType: 'video/mp4',
+    width: 1280,
+    height: 720,
+    durationMs: 60_000,
+    originalName: 'big.mp4',
+  });
   const streamedBefore = media.streamed.length;
 
   // One scope per interceptor: nock keeps each request (and its body) on its interceptor, and a
@@ -91,9 +99,16 @@ it('publishes a 300 MB video with less than 100 MB of memory growth', async () =
         return true;
       })
       .reply(200, {});
-  scope().post('/2/media/upload/7000/finalize').reply(200, { data: { id: '7000', processing_info: { state: 'pending', check_after_secs: 1 } } });
-  scope().get('/2/media/upload').query({ command: 'STATUS', media_id: '7000' }).reply(200, { data: { id: '7000', processing_info: { state: 'succeeded' } } });
-  scope().post('/2/tweets', { text: 'Launch film', media: { media_ids: ['7000'] } }).reply(201, { data: { id: '555' } });
+  scope()
+    .post('/2/media/upload/7000/finalize')
+    .reply(200, { data: { id: '7000', processing_info: { state: 'pending', check_after_secs: 1 } } });
+  scope()
+    .get('/2/media/upload')
+    .query({ command: 'STATUS', media_id: '7000' })
+    .reply(200, { data: { id: '7000', processing_info: { state: 'succeeded' } } });
+  scope()
+    .post('/2/tweets', { text: 'Launch film', media: { media_ids: ['7000'] } })
+    .reply(201, { data: { id: '555' } });
 
   const gc = collector();
   gc();

@@ -11,7 +11,8 @@ function media(id: string, mimeType: string, extra: Partial<MediaInfo> = {}): Me
   return { id, kind, mimeType, sizeBytes: 100_000, sha256: 'x', originalName: `${id}`, ...extra };
 }
 const image = (id: string, extra: Partial<MediaInfo> = {}) => media(`${id}.png`, 'image/png', { width: 800, height: 600, ...extra });
-const video = (extra: Partial<MediaInfo> = {}) => media('clip.mp4', 'video/mp4', { width: 1280, height: 720, durationMs: 30_000, ...extra });
+const video = (extra: Partial<MediaInfo> = {}) =>
+  media('clip.mp4', 'video/mp4', { width: 1280, height: 720, durationMs: 30_000, ...extra });
 
 function validate(caption: string, files: MediaInfo[] = []) {
   const draft: PostDraft = { caption, media: files, options: {} };
@@ -28,12 +29,16 @@ describe('X caption length (weighted, twitter-text)', () => {
     const url = `https://example.com/${'p'.repeat(200)}`;
     // 256 letters + space + URL (23) = 280.
     expect(validate(`${'a'.repeat(256)} ${url}`)).toEqual([]);
-    expect(validate(`${'a'.repeat(257)} ${url}`)).toEqual([{ code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 281.' }]);
+    expect(validate(`${'a'.repeat(257)} ${url}`)).toEqual([
+      { code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 281.' },
+    ]);
   });
 
   it('counts every emoji as 2, ZWJ sequences included', () => {
     expect(validate('😀'.repeat(140))).toEqual([]);
-    expect(validate('👩‍👩‍👧'.repeat(141))).toEqual([{ code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 282.' }]);
+    expect(validate('👩‍👩‍👧'.repeat(141))).toEqual([
+      { code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 282.' },
+    ]);
   });
 
   it('counts CJK as 2', () => {
@@ -64,10 +69,18 @@ describe('X text rules', () => {
 
 describe('X media rules', () => {
   it('allows up to 4 images and refuses 5', () => {
-    expect(validate('x', ['a', 'b', 'c', 'd'].map((id) => image(id)))).toEqual([]);
-    expect(validate('x', ['a', 'b', 'c', 'd', 'e'].map((id) => image(id)))).toEqual([
-      { code: 'media_count', message: 'X allows up to 4 images per post; this post has 5.' },
-    ]);
+    expect(
+      validate(
+        'x',
+        ['a', 'b', 'c', 'd'].map((id) => image(id)),
+      ),
+    ).toEqual([]);
+    expect(
+      validate(
+        'x',
+        ['a', 'b', 'c', 'd', 'e'].map((id) => image(id)),
+      ),
+    ).toEqual([{ code: 'media_count', message: 'X allows up to 4 images per post; this post has 5.' }]);
   });
 
   it('allows one video and refuses two', () => {
@@ -83,7 +96,10 @@ describe('X media rules', () => {
 
   it('refuses mixing images, GIFs and videos', () => {
     expect(validate('x', [image('a'), image('b'), video()])).toEqual([
-      { code: 'media_mix', message: 'X allows up to 4 images, or 1 GIF, or 1 video per post, not a mix; this post has 2 images and 1 video.' },
+      {
+        code: 'media_mix',
+        message: 'X allows up to 4 images, or 1 GIF, or 1 video per post, not a mix; this post has 2 images and 1 video.',
+      },
     ]);
     expect(validate('x', [media('a.gif', 'image/gif'), image('b')])).toEqual([
       { code: 'media_mix', message: 'X allows up to 4 images, or 1 GIF, or 1 video per post, not a mix; this post has 1 image and 1 GIF.' },
@@ -140,7 +156,10 @@ describe('X file limits', () => {
       { code: 'video_duration', message: 'X allows videos from 0.5 to 140 seconds; clip.mp4 lasts 0.3 seconds.' },
     ]);
     expect(validate('x', [video({ durationMs: undefined })])).toEqual([
-      { code: 'video_duration', message: 'X allows videos from 0.5 to 140 seconds, and IQSP could not read how long clip.mp4 is; export it again as MP4.' },
+      {
+        code: 'video_duration',
+        message: 'X allows videos from 0.5 to 140 seconds, and IQSP could not read how long clip.mp4 is; export it again as MP4.',
+      },
     ]);
   });
 

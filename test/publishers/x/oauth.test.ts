@@ -11,7 +11,11 @@ useNock();
 
 describe('X consent URL', () => {
   it('carries the PKCE S256 challenge and the exact scopes, space-separated as %20', () => {
-    const url = xPublisher().consentUrl({ state: 's-1', redirectUri: REDIRECT, codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' });
+    const url = xPublisher().consentUrl({
+      state: 's-1',
+      redirectUri: REDIRECT,
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    });
     expect(url.startsWith(`${AUTHORIZE}?`)).toBe(true);
     expect(url).toContain('scope=tweet.read%20tweet.write%20users.read%20offline.access%20media.write');
     const params = new URL(url).searchParams;
@@ -35,7 +39,13 @@ describe('X connect', () => {
   const connect = () => xPublisher().finishConnect({ code: 'c', redirectUri: REDIRECT, codeVerifier: 'v', query: {} });
 
   it('refuses a token granted without media.write and says to reconnect granting media upload', async () => {
-    arrangeToken({ token_type: 'bearer', expires_in: 7200, access_token: ACCESS, refresh_token: 'r', scope: 'tweet.read tweet.write users.read offline.access' });
+    arrangeToken({
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: ACCESS,
+      refresh_token: 'r',
+      scope: 'tweet.read tweet.write users.read offline.access',
+    });
     const error = await connect().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).message).toBe(
@@ -82,7 +92,13 @@ describe('X refresh', () => {
   });
 
   it('takes the rotated refresh token when X sends one', async () => {
-    arrangeRefresh(200, { token_type: 'bearer', expires_in: 7200, access_token: 'new-access', refresh_token: 'new-refresh', scope: SCOPES });
+    arrangeRefresh(200, {
+      token_type: 'bearer',
+      expires_in: 7200,
+      access_token: 'new-access',
+      refresh_token: 'new-refresh',
+      scope: SCOPES,
+    });
     expect((await xPublisher().refresh(tokens)).refreshToken).toBe('new-refresh');
   });
 
@@ -91,15 +107,21 @@ describe('X refresh', () => {
     ['a spent single-use token', { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' }],
   ])('is permanent for %s', async (_label, reply) => {
     arrangeRefresh(400, reply);
-    const error = await xPublisher().refresh(tokens).catch((e: unknown) => e);
+    const error = await xPublisher()
+      .refresh(tokens)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRefreshError);
     expect((error as TokenRefreshError).permanent).toBe(true);
-    expect((error as TokenRefreshError).message).toMatch(/^X refused to refresh access \(invalid_(grant|request)\); the account must be connected again\.$/);
+    expect((error as TokenRefreshError).message).toMatch(
+      /^X refused to refresh access \(invalid_(grant|request)\); the account must be connected again\.$/,
+    );
   });
 
   it('is temporary for a server error', async () => {
     arrangeRefresh(503, { title: 'Service Unavailable' });
-    const error = await xPublisher().refresh(tokens).catch((e: unknown) => e);
+    const error = await xPublisher()
+      .refresh(tokens)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenRefreshError);
     expect((error as TokenRefreshError).permanent).toBe(false);
   });
@@ -107,7 +129,9 @@ describe('X refresh', () => {
   it('is temporary for a rate limit, with the wait from x-rate-limit-reset', async () => {
     const reset = Math.ceil(Date.now() / 1000) + 300;
     arrangeRefresh(429, { title: 'Too Many Requests' }, { 'x-rate-limit-reset': String(reset) });
-    const error = (await xPublisher().refresh(tokens).catch((e: unknown) => e)) as TokenRefreshError;
+    const error = (await xPublisher()
+      .refresh(tokens)
+      .catch((e: unknown) => e)) as TokenRefreshError;
     expect(error.permanent).toBe(false);
     expect(error.retryAfterMs).toBeGreaterThan(298_000);
     expect(error.retryAfterMs).toBeLessThanOrEqual(301_000);
@@ -115,13 +139,17 @@ describe('X refresh', () => {
 
   it('is temporary when X cannot be reached', async () => {
     nock(API, form).post('/2/oauth2/token').replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
-    const error = (await xPublisher().refresh(tokens).catch((e: unknown) => e)) as TokenRefreshError;
+    const error = (await xPublisher()
+      .refresh(tokens)
+      .catch((e: unknown) => e)) as TokenRefreshError;
     expect(error).toBeInstanceOf(TokenRefreshError);
     expect(error.permanent).toBe(false);
   });
 
   it('is permanent without a refresh token, asking nothing of X', async () => {
-    const error = (await xPublisher().refresh({ accessToken: 'a' }).catch((e: unknown) => e)) as TokenRefreshError;
+    const error = (await xPublisher()
+      .refresh({ accessToken: 'a' })
+      .catch((e: unknown) => e)) as TokenRefreshError;
     expect(error.permanent).toBe(true);
   });
 });
@@ -133,7 +161,9 @@ describe('X revoke', () => {
       .reply(400, { error: 'invalid_request', error_description: 'Value passed for the token was invalid.' })
       .post('/2/oauth2/revoke', { token: 'a', token_type_hint: 'access_token' })
       .reply(200, { revoked: true });
-    await expect(xPublisher().revoke({ platformAccountId: '1', displayName: 'A' }, { accessToken: 'a', refreshToken: 'r' })).resolves.toBeUndefined();
+    await expect(
+      xPublisher().revoke({ platformAccountId: '1', displayName: 'A' }, { accessToken: 'a', refreshToken: 'r' }),
+    ).resolves.toBeUndefined();
   });
 
   it('fails on a server error so the operator knows access was not revoked', async () => {

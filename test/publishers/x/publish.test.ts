@@ -47,8 +47,15 @@ describe('X video processing', () => {
   it('polls STATUS as often as check_after_secs says (scaled) until succeeded', async () => {
     const { file, bytes } = await video();
     arrangeUpload('900', bytes, 'video/mp4', 'tweet_video', { processing_info: { state: 'pending', check_after_secs: 1 } });
-    arrangeStatus('900', { state: 'in_progress', check_after_secs: 3, progress_percent: 30 }, { state: 'in_progress', check_after_secs: 1 }, { state: 'succeeded' });
-    nock(API, bearer).post('/2/tweets', { text: 'Clip', media: { media_ids: ['900'] } }).reply(201, { data: { id: '42' } });
+    arrangeStatus(
+      '900',
+      { state: 'in_progress', check_after_secs: 3, progress_percent: 30 },
+      { state: 'in_progress', check_after_secs: 1 },
+      { state: 'succeeded' },
+    );
+    nock(API, bearer)
+      .post('/2/tweets', { text: 'Clip', media: { media_ids: ['900'] } })
+      .reply(201, { data: { id: '42' } });
 
     const started = Date.now();
     const result = await xPublisher({ pollIntervalMs: 20 }).publish(publishRequest(dir.media, 'Clip', [file]));
@@ -60,9 +67,15 @@ describe('X video processing', () => {
   it('maps a failed processing to a content failure with X’s reason, and never commits', async () => {
     const { file, bytes } = await video();
     arrangeUpload('901', bytes, 'video/mp4', 'tweet_video', { processing_info: { state: 'pending', check_after_secs: 1 } });
-    arrangeStatus('901', { state: 'failed', progress_percent: 12, error: { code: 1, name: 'InvalidMedia', message: 'Unsupported video format' } });
+    arrangeStatus('901', {
+      state: 'failed',
+      progress_percent: 12,
+      error: { code: 1, name: 'InvalidMedia', message: 'Unsupported video format' },
+    });
     let committed = false;
-    const result = await xPublisher().publish(publishRequest(dir.media, 'Clip', [file], { beforeCommit: async () => void (committed = true) }));
+    const result = await xPublisher().publish(
+      publishRequest(dir.media, 'Clip', [file], { beforeCommit: async () => void (committed = true) }),
+    );
     expect(failure(result)).toEqual({
       class: 'content',
       message: 'X could not process vid-1.mp4 (Unsupported video format); change the file before posting again.',
@@ -86,10 +99,15 @@ describe('X failures by stage', () => {
     const image = await pngFile(dir.media, dir.workDir);
     nock(API, bearer)
       .post('/2/media/upload/initialize', { media_type: 'image/png', total_bytes: image.sizeBytes, media_category: 'tweet_image' })
-      .reply(403, { title: 'Forbidden', type: 'about:blank', status: 403, detail: 'Forbidden' }, { 'content-type': 'application/problem+json' });
+      .reply(
+        403,
+        { title: 'Forbidden', type: 'about:blank', status: 403, detail: 'Forbidden' },
+        { 'content-type': 'application/problem+json' },
+      );
     expect(failure(await xPublisher().publish(publishRequest(dir.media, 'Hi', [image])))).toEqual({
       class: 'reconnect',
-      message: 'X refused the media upload because this connection lacks media upload permission; connect the account again and allow media upload.',
+      message:
+        'X refused the media upload because this connection lacks media upload permission; connect the account again and allow media upload.',
       tokenExpired: false,
       platformCode: 'x:media-forbidden',
     });
@@ -107,7 +125,9 @@ describe('X failures by stage', () => {
       .post('/2/media/upload/903/append')
       .reply(503, { title: 'Service Unavailable' }, { 'retry-after': '30' });
     let committed = false;
-    const result = await xPublisher().publish(publishRequest(dir.media, 'Clip', [file], { beforeCommit: async () => void (committed = true) }));
+    const result = await xPublisher().publish(
+      publishRequest(dir.media, 'Clip', [file], { beforeCommit: async () => void (committed = true) }),
+    );
     expect(failure(result)).toEqual({
       class: 'retryable',
       message: 'X had a server problem (503) while receiving the media; try again later.',
@@ -139,13 +159,20 @@ describe('X failures by stage', () => {
       .post('/2/tweets', { text: 'Hi' })
       .reply(
         429,
-        { title: 'UsageCapExceeded', detail: 'Usage cap exceeded: Monthly product cap', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly', scope: 'Product' },
+        {
+          title: 'UsageCapExceeded',
+          detail: 'Usage cap exceeded: Monthly product cap',
+          type: 'https://api.twitter.com/2/problems/usage-capped',
+          period: 'Monthly',
+          scope: 'Product',
+        },
         { 'x-rate-limit-reset': String(reset) },
       );
     const result = failure(await xPublisher().publish(publishRequest(dir.media, 'Hi', [])));
     expect(result).toMatchObject({
       class: 'retryable',
-      message: "X's monthly usage cap for this app is reached; posting resumes when the cap resets or the operator raises the app's plan or credit.",
+      message:
+        "X's monthly usage cap for this app is reached; posting resumes when the cap resets or the operator raises the app's plan or credit.",
       platformCode: 'x:usage-capped',
     });
     expect(result.retryAfterMs).toBeGreaterThan(3_598_000);
@@ -167,15 +194,21 @@ describe('X failures by stage', () => {
 describe('X media categories and permalinks', () => {
   it('uploads a GIF as tweet_gif', async () => {
     const file = path.join(dir.workDir, 'anim.gif');
-    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#00ff00' } }).gif().toFile(file);
+    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#00ff00' } })
+      .gif()
+      .toFile(file);
     const gif = await dir.media.add(file, { id: 'gif-1', kind: 'image', mimeType: 'image/gif', width: 40, height: 30 });
     arrangeUpload('904', await readFile(file), 'image/gif', 'tweet_gif');
-    nock(API, bearer).post('/2/tweets', { text: 'Loop', media: { media_ids: ['904'] } }).reply(201, { data: { id: '43' } });
+    nock(API, bearer)
+      .post('/2/tweets', { text: 'Loop', media: { media_ids: ['904'] } })
+      .reply(201, { data: { id: '43' } });
     expect(await xPublisher().publish(publishRequest(dir.media, 'Loop', [gif]))).toMatchObject({ kind: 'published', platformPostId: '43' });
   });
 
   it('links by id when the account has no handle stored', async () => {
-    nock(API, bearer).post('/2/tweets', { text: 'Hi' }).reply(201, { data: { id: '44' } });
+    nock(API, bearer)
+      .post('/2/tweets', { text: 'Hi' })
+      .reply(201, { data: { id: '44' } });
     const request = publishRequest(dir.media, 'Hi', []);
     const result = await xPublisher().publish({ ...request, account: { platformAccountId: '1', displayName: 'Acme' } });
     expect(result).toEqual({ kind: 'published', platformPostId: '44', permalink: 'https://x.com/i/web/status/44' });

@@ -37,7 +37,12 @@ export function xPublisher(overrides: Partial<XPublisherOptions> = {}): Publishe
 
 export const ACCOUNT: AccountRef = { platformAccountId: '1500', platformUserId: '1500', handle: 'acme', displayName: 'Acme Inc' };
 
-export function publishRequest(media: FileMediaAccess, caption: string, files: MediaInfo[], extra: Partial<PublishRequest> = {}): PublishRequest {
+export function publishRequest(
+  media: FileMediaAccess,
+  caption: string,
+  files: MediaInfo[],
+  extra: Partial<PublishRequest> = {},
+): PublishRequest {
   return {
     account: ACCOUNT,
     tokens: { accessToken: ACCESS, refreshToken: 'x-refresh-token', scopes: SCOPES },
@@ -50,13 +55,17 @@ export function publishRequest(media: FileMediaAccess, caption: string, files: M
 
 export async function pngFile(media: FileMediaAccess, workDir: string, id = 'img-1', width = 64, height = 48): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.png`);
-  await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toFile(file);
+  await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } })
+    .png()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/png', width, height, originalName: `${id}.png` });
 }
 
 export async function jpegFile(media: FileMediaAccess, workDir: string, id = 'img-2'): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.jpg`);
-  await sharp({ create: { width: 80, height: 80, channels: 3, background: { r: 10, g: 120, b: 200 } } }).jpeg().toFile(file);
+  await sharp({ create: { width: 80, height: 80, channels: 3, background: { r: 10, g: 120, b: 200 } } })
+    .jpeg()
+    .toFile(file);
   return media.add(file, { id, kind: 'image', mimeType: 'image/jpeg', width: 80, height: 80, originalName: `${id}.jpg` });
 }
 
@@ -67,7 +76,15 @@ export async function videoFile(media: FileMediaAccess, workDir: string, size = 
   Buffer.from('\0\0\0\x18ftypmp42', 'latin1').copy(bytes);
   for (let i = 12; i < size; i += 1) bytes[i] = (i * 31) % 251;
   await writeFile(file, bytes);
-  return media.add(file, { id, kind: 'video', mimeType: 'video/mp4', width: 1280, height: 720, durationMs: 12_000, originalName: `${id}.mp4` });
+  return media.add(file, {
+    id,
+    kind: 'video',
+    mimeType: 'video/mp4',
+    width: 1280,
+    height: 720,
+    durationMs: 12_000,
+    originalName: `${id}.mp4`,
+  });
 }
 
 export interface MultipartPart {

@@ -50,10 +50,21 @@ function arrangeAppends(mediaId: string, bytes: Buffer): void {
 function arrangeFinalize(mediaId: string, processing?: Record<string, unknown>): void {
   nock(API, bearer)
     .post(`/2/media/upload/${mediaId}/finalize`)
-    .reply(200, { data: { id: mediaId, media_key: `3_${mediaId}`, size: 1, expires_after_secs: 86_400, ...(processing ? { processing_info: processing } : {}) } });
+    .reply(200, {
+      data: {
+        id: mediaId,
+        media_key: `3_${mediaId}`,
+        size: 1,
+        expires_after_secs: 86_400,
+        ...(processing ? { processing_info: processing } : {}),
+      },
+    });
 }
 
-function arrangeTweet(expected: nock.DataMatcherMap, reply: { status: number; body: Record<string, unknown>; headers?: Record<string, string> }): void {
+function arrangeTweet(
+  expected: nock.DataMatcherMap,
+  reply: { status: number; body: Record<string, unknown>; headers?: Record<string, string> },
+): void {
   nock(API, bearer)
     .post('/2/tweets', expected)
     .matchHeader('content-type', 'application/json')
@@ -105,7 +116,14 @@ export const xContract: PublisherContract = {
       nock(API, bearer)
         .get('/2/users/me')
         .query({ 'user.fields': 'profile_image_url' })
-        .reply(200, { data: { id: '1500', name: 'Acme Inc', username: 'acme', profile_image_url: 'https://pbs.twimg.com/profile_images/1/a_normal.jpg' } });
+        .reply(200, {
+          data: {
+            id: '1500',
+            name: 'Acme Inc',
+            username: 'acme',
+            profile_image_url: 'https://pbs.twimg.com/profile_images/1/a_normal.jpg',
+          },
+        });
     },
     act: (publisher) =>
       publisher.finishConnect({ code: 'code-1', redirectUri: REDIRECT, codeVerifier: 'verifier-1', query: { code: 'code-1', state: 's' } }),
@@ -243,11 +261,14 @@ export const xContract: PublisherContract = {
   errors: {
     retryable: {
       arrange: () =>
-        arrangeTweet({ text: 'Hello' }, {
-          status: 429,
-          body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 },
-          headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(FIXED_NOW / 1000 + 600) },
-        }),
+        arrangeTweet(
+          { text: 'Hello' },
+          {
+            status: 429,
+            body: { title: 'Too Many Requests', detail: 'Too Many Requests', type: 'about:blank', status: 429 },
+            headers: { 'x-rate-limit-limit': '100', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(FIXED_NOW / 1000 + 600) },
+          },
+        ),
       async act(publisher, ctx) {
         vi.useFakeTimers({ toFake: ['Date'], now: FIXED_NOW });
         try {
@@ -283,7 +304,12 @@ export const xContract: PublisherContract = {
     content: textCase(
       {
         status: 403,
-        body: { detail: 'You are not allowed to create a Tweet with duplicate content.', type: 'about:blank', title: 'Forbidden', status: 403 },
+        body: {
+          detail: 'You are not allowed to create a Tweet with duplicate content.',
+          type: 'about:blank',
+          title: 'Forbidden',
+          status: 403,
+        },
       },
       (result) =>
         expect(result).toEqual({
@@ -295,11 +321,17 @@ export const xContract: PublisherContract = {
           },
         }),
     ),
-    unknown: textCase({ status: 503, body: { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 } }, (result) =>
-      expect(result).toEqual({
-        kind: 'failed',
-        failure: { class: 'unknown', message: 'X answered 503 while posting; X may have published it; check before posting again.', platformCode: 'x:503' },
-      }),
+    unknown: textCase(
+      { status: 503, body: { title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 } },
+      (result) =>
+        expect(result).toEqual({
+          kind: 'failed',
+          failure: {
+            class: 'unknown',
+            message: 'X answered 503 while posting; X may have published it; check before posting again.',
+            platformCode: 'x:503',
+          },
+        }),
     ),
   },
 };

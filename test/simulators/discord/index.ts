@@ -26,7 +26,14 @@ import type {
   APIUser,
   RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import { ApplicationCommandOptionType, ChannelType, ComponentType, InteractionResponseType, InteractionType, MessageFlags } from 'discord.js';
+import {
+  ApplicationCommandOptionType,
+  ChannelType,
+  ComponentType,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+} from 'discord.js';
 import { takeFault, type Fault } from '../../../src/simulators/server.js';
 import { FakeGateway } from './gateway.js';
 import { snowflake, World, type WorldOptions } from './world.js';
@@ -87,7 +94,11 @@ interface Reply {
   body: string | Buffer;
 }
 
-const jsonReply = (status: number, value: unknown): Reply => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+const jsonReply = (status: number, value: unknown): Reply => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(value),
+});
 
 class HttpError extends Error {
   constructor(
@@ -211,7 +222,13 @@ export class DiscordSimulator {
    * `user` reacts to a message. With `delivered: false` no event is sent: a reaction given while
    * the bot was off the gateway, which only the REST API shows.
    */
-  reactionAdd(user: APIUser, messageId: string, emoji: string, channelId = this.world.channelId, options: { delivered?: boolean } = {}): void {
+  reactionAdd(
+    user: APIUser,
+    messageId: string,
+    emoji: string,
+    channelId = this.world.channelId,
+    options: { delivered?: boolean } = {},
+  ): void {
     this.react(user.id, messageId, emoji, true);
     if (options.delivered === false) return;
     this.gateway.dispatch('MESSAGE_REACTION_ADD', {
@@ -262,7 +279,12 @@ export class DiscordSimulator {
       guild: { id: this.world.guildId, locale: 'en-US', features: [] },
       guild_locale: 'en-US',
       channel_id: channelId,
-      channel: { id: channelId, type: channel?.type ?? ChannelType.GuildText, guild_id: this.world.guildId, name: channel && 'name' in channel ? channel.name : 'channel' },
+      channel: {
+        id: channelId,
+        type: channel?.type ?? ChannelType.GuildText,
+        guild_id: this.world.guildId,
+        name: channel && 'name' in channel ? channel.name : 'channel',
+      },
       member: { ...member, permissions: String(this.world.permissions(user.id)) },
       app_permissions: String(this.world.permissions(this.world.bot.id)),
       locale: 'en-US',
@@ -274,7 +296,16 @@ export class DiscordSimulator {
   }
 
   private track(base: { id: string; token: string }, userId: string, channelId: string, source?: APIMessage): InteractionRecord {
-    const record: InteractionRecord = { id: base.id, token: base.token, channelId, userId, source, callbacks: [], originalDeleted: false, followUps: [] };
+    const record: InteractionRecord = {
+      id: base.id,
+      token: base.token,
+      channelId,
+      userId,
+      source,
+      callbacks: [],
+      originalDeleted: false,
+      followUps: [],
+    };
     this.interactions.set(base.token, record);
     return record;
   }
@@ -293,7 +324,12 @@ export class DiscordSimulator {
     const base = this.interactionBase(user, channelId);
     const typed = Object.entries(options).map(([name, value]) => ({
       name,
-      type: typeof value === 'string' ? ApplicationCommandOptionType.String : typeof value === 'number' ? ApplicationCommandOptionType.Integer : ApplicationCommandOptionType.Boolean,
+      type:
+        typeof value === 'string'
+          ? ApplicationCommandOptionType.String
+          : typeof value === 'number'
+            ? ApplicationCommandOptionType.Integer
+            : ApplicationCommandOptionType.Boolean,
       value,
     }));
     const files = Object.entries(attachments).map(([name, a]) => ({ name, type: ApplicationCommandOptionType.Attachment, value: a.id }));
@@ -306,7 +342,9 @@ export class DiscordSimulator {
         name: 'iqsp',
         type: 1,
         options: [{ name: subcommand, type: ApplicationCommandOptionType.Subcommand, options: [...typed, ...files] }],
-        ...(files.length > 0 ? { resolved: { attachments: Object.fromEntries(Object.values(attachments).map((a) => [a.id, { ...a, ephemeral: true }])) } } : {}),
+        ...(files.length > 0
+          ? { resolved: { attachments: Object.fromEntries(Object.values(attachments).map((a) => [a.id, { ...a, ephemeral: true }])) } }
+          : {}),
       },
     };
     const record = this.track(base, user.id, channelId);
@@ -361,14 +399,23 @@ export class DiscordSimulator {
     for (;;) {
       const value = predicate();
       if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; REST calls so far:\n${this.calls.map((c) => `${c.method} ${c.path}`).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${what}; REST calls so far:\n${this.calls.map((c) => `${c.method} ${c.path}`).join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 
   /** The interaction's answer once it is final: the edited deferral, or a deletion plus channel message. */
   async answered(record: InteractionRecord): Promise<InteractionRecord> {
-    return this.waitFor(() => (record.original?.edited_timestamp || record.originalDeleted || (record.callbacks.length > 0 && record.callbacks.every((c) => c.type === InteractionResponseType.ChannelMessageWithSource)) ? record : undefined), `an answer to interaction ${record.id}`);
+    return this.waitFor(
+      () =>
+        record.original?.edited_timestamp ||
+        record.originalDeleted ||
+        (record.callbacks.length > 0 && record.callbacks.every((c) => c.type === InteractionResponseType.ChannelMessageWithSource))
+          ? record
+          : undefined,
+      `an answer to interaction ${record.id}`,
+    );
   }
 
   // ---- the REST API -----------------------------------------------------------------------
@@ -407,10 +454,12 @@ export class DiscordSimulator {
     this.write(res, record, await this.answer(req, url, api, path, raw));
   }
 
-
   private write(res: ServerResponse, record: DiscordHttpRequest, reply: Reply): void {
     if (res.destroyed) return;
-    res.writeHead(reply.status, { ...reply.headers, ...(reply.status === 204 ? {} : { 'content-length': String(Buffer.byteLength(reply.body)) }) });
+    res.writeHead(reply.status, {
+      ...reply.headers,
+      ...(reply.status === 204 ? {} : { 'content-length': String(Buffer.byteLength(reply.body)) }),
+    });
     res.end(reply.body);
     record.status = reply.status;
   }
@@ -421,7 +470,14 @@ export class DiscordSimulator {
       if (!api) throw new HttpError(404, 0, '404: Not Found');
       const { body, files } = await parseBody(raw, req.headers['content-type'] ?? '');
       const authorized = req.headers.authorization === `Bot ${this.token}`;
-      const call: RecordedCall = { method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body, files, authorized };
+      const call: RecordedCall = {
+        method: req.method ?? 'GET',
+        path,
+        query: Object.fromEntries(url.searchParams),
+        body,
+        files,
+        authorized,
+      };
       this.calls.push(call);
       const open = /^\/(interactions|webhooks)\//.test(path);
       if (!open && !authorized) throw new HttpError(401, 0, '401: Unauthorized');
@@ -446,22 +502,30 @@ export class DiscordSimulator {
     const body = (call.body ?? {}) as Json;
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/gateway/bot')
-      return { url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } };
+      return {
+        url: this.gatewayUrl,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+      };
     if (method === 'GET' && path === '/gateway') return { url: this.gatewayUrl };
     if (method === 'GET' && path === '/users/@me') return this.world.bot;
     if (method === 'POST' && path === '/users/@me/channels') return this.world.dmChannel(String(body.recipient_id));
     if (method === 'GET' && (m = /^\/users\/(\d+)$/.exec(path))) return this.world.users.get(m[1]!) ?? fail(404, 10013, 'Unknown User');
-    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'PUT') return this.putCommands(m[1]!, m[2], call.body);
-    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'GET') return this.commands.get(m[2] ?? 'global') ?? [];
+    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'PUT')
+      return this.putCommands(m[1]!, m[2], call.body);
+    if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'GET')
+      return this.commands.get(m[2] ?? 'global') ?? [];
     if (method === 'GET' && (m = /^\/guilds\/(\d+)$/.exec(path))) return this.guild(m[1]!) && this.world.guildPayload();
     if (method === 'GET' && (m = /^\/guilds\/(\d+)\/roles$/.exec(path))) return this.guild(m[1]!) && this.world.roles;
-    if (method === 'GET' && (m = /^\/guilds\/(\d+)\/channels$/.exec(path))) return this.guild(m[1]!) && [...this.world.channels.values()].filter((c) => this.world.guildChannel(c.id));
+    if (method === 'GET' && (m = /^\/guilds\/(\d+)\/channels$/.exec(path)))
+      return this.guild(m[1]!) && [...this.world.channels.values()].filter((c) => this.world.guildChannel(c.id));
     if (method === 'GET' && (m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path))) {
       this.guild(m[1]!);
       if (!this.world.members.has(m[2]!)) fail(404, 10007, 'Unknown Member');
       return this.world.member(m[2]!);
     }
-    if (method === 'GET' && (m = /^\/channels\/(\d+)$/.exec(path))) return this.world.channels.get(m[1]!) ?? fail(404, 10003, 'Unknown Channel');
+    if (method === 'GET' && (m = /^\/channels\/(\d+)$/.exec(path)))
+      return this.world.channels.get(m[1]!) ?? fail(404, 10003, 'Unknown Channel');
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) return this.createMessage(m[1]!, body, call.files);
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
       const message = this.messageIn(m[1]!, m[2]!);
@@ -486,10 +550,14 @@ export class DiscordSimulator {
       });
       return undefined;
     }
-    if (method === 'GET' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)$/.exec(path))) return this.reactionUsers(this.messageIn(m[1]!, m[2]!), m[3]!, call.query);
-    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path))) return this.startThread(this.messageIn(m[1]!, m[2]!), body);
-    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) return this.interactionCallback(m[2]!, body, call.query);
-    if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path))) return this.webhook(method, m[2]!, m[3], body, call.files);
+    if (method === 'GET' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)$/.exec(path)))
+      return this.reactionUsers(this.messageIn(m[1]!, m[2]!), m[3]!, call.query);
+    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path)))
+      return this.startThread(this.messageIn(m[1]!, m[2]!), body);
+    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path)))
+      return this.interactionCallback(m[2]!, body, call.query);
+    if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(@original|\d+))?$/.exec(path)))
+      return this.webhook(method, m[2]!, m[3], body, call.files);
     return fail(404, 0, '404: Not Found');
   }
 
@@ -545,7 +613,16 @@ export class DiscordSimulator {
     if (guildId) this.guild(guildId);
     if (!Array.isArray(body)) fail(400, 50035, 'Invalid Form Body');
     const commands = (body as RESTPostAPIApplicationCommandsJSONBody[]).map(
-      (c) => ({ ...c, id: snowflake(), application_id: applicationId, version: snowflake(), default_member_permissions: null, type: 1, ...(guildId ? { guild_id: guildId } : {}) }) as unknown as APIApplicationCommand,
+      (c) =>
+        ({
+          ...c,
+          id: snowflake(),
+          application_id: applicationId,
+          version: snowflake(),
+          default_member_permissions: null,
+          type: 1,
+          ...(guildId ? { guild_id: guildId } : {}),
+        }) as unknown as APIApplicationCommand,
     );
     this.commands.set(guildId ?? 'global', commands);
     return commands;
@@ -555,15 +632,19 @@ export class DiscordSimulator {
   private createMessage(channelId: string, body: Json, files: RecordedCall['files']): APIMessage {
     const channel = this.world.channels.get(channelId);
     if (!channel) throw unknownChannel();
-    if (channel.type === ChannelType.DM && this.world.dmsClosed.has(channel.recipients?.[0]?.id ?? '')) fail(403, 50007, 'Cannot send messages to this user');
-    if (!body.content && !(Array.isArray(body.embeds) && body.embeds.length > 0) && files.length === 0) fail(400, 50006, 'Cannot send an empty message');
+    if (channel.type === ChannelType.DM && this.world.dmsClosed.has(channel.recipients?.[0]?.id ?? ''))
+      fail(403, 50007, 'Cannot send messages to this user');
+    if (!body.content && !(Array.isArray(body.embeds) && body.embeds.length > 0) && files.length === 0)
+      fail(400, 50006, 'Cannot send an empty message');
     const reference = body.message_reference as { message_id?: string } | undefined;
     const message = this.world.message(channelId, this.world.bot, {
       content: typeof body.content === 'string' ? body.content : '',
       embeds: (body.embeds as APIMessage['embeds'] | undefined) ?? [],
       components: (body.components as APIMessage['components'] | undefined) ?? [],
       attachments: files.map((f) => this.world.addFile(this.baseUrl, channelId, f.filename, f.contentType, Buffer.from(f.text, 'utf8'))),
-      ...(reference?.message_id ? { type: 19, message_reference: { message_id: reference.message_id, channel_id: channelId, guild_id: this.world.guildId } } : {}),
+      ...(reference?.message_id
+        ? { type: 19, message_reference: { message_id: reference.message_id, channel_id: channelId, guild_id: this.world.guildId } }
+        : {}),
     });
     this.world.messages.set(message.id, message);
     if (channel.type === ChannelType.PublicThread) {
@@ -571,7 +652,10 @@ export class DiscordSimulator {
       channel.total_message_sent = (channel.total_message_sent ?? 0) + 1;
     }
     const guild = this.world.guildChannel(channelId);
-    this.gateway.dispatch('MESSAGE_CREATE', guild ? { ...message, guild_id: this.world.guildId, member: { ...this.world.member(this.world.bot.id), user: undefined } } : message);
+    this.gateway.dispatch(
+      'MESSAGE_CREATE',
+      guild ? { ...message, guild_id: this.world.guildId, member: { ...this.world.member(this.world.bot.id), user: undefined } } : message,
+    );
     return message;
   }
 
@@ -587,7 +671,8 @@ export class DiscordSimulator {
 
   private startThread(message: APIMessage, body: Json): APIThreadChannel {
     const parent = this.world.channels.get(message.channel_id);
-    if (!parent || (parent.type !== ChannelType.GuildText && parent.type !== ChannelType.GuildAnnouncement)) fail(400, 50024, 'Cannot execute action on this channel type');
+    if (!parent || (parent.type !== ChannelType.GuildText && parent.type !== ChannelType.GuildAnnouncement))
+      fail(400, 50024, 'Cannot execute action on this channel type');
     if (message.thread) fail(400, 160004, 'A thread has already been created for this message');
     const now = new Date().toISOString();
     const thread: APIThreadChannel = {
@@ -604,7 +689,12 @@ export class DiscordSimulator {
       member_count: 1,
       total_message_sent: 0,
       flags: 0,
-      thread_metadata: { archived: false, auto_archive_duration: (Number(body.auto_archive_duration) || 4320) as 60 | 1440 | 4320 | 10080, archive_timestamp: now, locked: false },
+      thread_metadata: {
+        archived: false,
+        auto_archive_duration: (Number(body.auto_archive_duration) || 4320) as 60 | 1440 | 4320 | 10080,
+        archive_timestamp: now,
+        locked: false,
+      },
       member: { id: message.id, user_id: this.world.bot.id, join_timestamp: now, flags: 0 },
     } as unknown as APIThreadChannel;
     this.world.channels.set(thread.id, thread);
@@ -643,7 +733,17 @@ export class DiscordSimulator {
         fail(400, 50035, `Invalid Form Body (interaction response type ${type})`);
     }
     if (query.with_response !== 'true') return undefined;
-    return { interaction: { id: record.id, type: 2, activity_instance_id: null, response_message_id: record.original?.id, response_message_loading: type === 5, response_message_ephemeral: (flags & MessageFlags.Ephemeral) !== 0 }, resource: { type, message: record.original } };
+    return {
+      interaction: {
+        id: record.id,
+        type: 2,
+        activity_instance_id: null,
+        response_message_id: record.original?.id,
+        response_message_loading: type === 5,
+        response_message_ephemeral: (flags & MessageFlags.Ephemeral) !== 0,
+      },
+      resource: { type, message: record.original },
+    };
   }
 
   private interactionMessage(record: InteractionRecord, data: Json, flags: number): APIMessage {
@@ -655,7 +755,12 @@ export class DiscordSimulator {
       type: 20,
       webhook_id: this.world.applicationId,
       application_id: this.world.applicationId,
-      interaction_metadata: { id: record.id, type: InteractionType.ApplicationCommand, user: this.world.users.get(record.userId)!, authorizing_integration_owners: {} },
+      interaction_metadata: {
+        id: record.id,
+        type: InteractionType.ApplicationCommand,
+        user: this.world.users.get(record.userId)!,
+        authorizing_integration_owners: {},
+      },
     } as Partial<APIMessage>);
     // Ephemeral messages exist only for their user; public ones are in the channel.
     if ((flags & MessageFlags.Ephemeral) === 0) this.world.messages.set(message.id, message);
@@ -665,7 +770,9 @@ export class DiscordSimulator {
   private webhook(method: string, token: string, messageRef: string | undefined, body: Json, files: RecordedCall['files']): unknown {
     const record = this.record(token);
     if (record.callbacks.length === 0) fail(404, 10015, 'Unknown Webhook');
-    const attachments = files.map((f) => this.world.addFile(this.baseUrl, record.channelId, f.filename, f.contentType, Buffer.from(f.text, 'utf8')));
+    const attachments = files.map((f) =>
+      this.world.addFile(this.baseUrl, record.channelId, f.filename, f.contentType, Buffer.from(f.text, 'utf8')),
+    );
     if (method === 'POST' && messageRef === undefined) {
       const message = this.interactionMessage(record, body, Number(body.flags ?? 0));
       message.attachments = attachments;
@@ -729,7 +836,11 @@ function faultReply(fault: Extract<DiscordFault, { kind: 'status' }>, method: st
   if (status === 429) {
     const retryAfter = fault.retryAfter ?? 1;
     const scope = fault.scope ?? 'user';
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'retry-after': String(Math.ceil(retryAfter)), 'x-ratelimit-scope': scope };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'retry-after': String(Math.ceil(retryAfter)),
+      'x-ratelimit-scope': scope,
+    };
     if (scope === 'global') headers['x-ratelimit-global'] = 'true';
     else {
       const limit = 5;
@@ -739,7 +850,10 @@ function faultReply(fault: Extract<DiscordFault, { kind: 'status' }>, method: st
         'x-ratelimit-remaining': scope === 'user' ? '0' : String(limit - 1),
         'x-ratelimit-reset': (Date.now() / 1000 + retryAfter).toFixed(3),
         'x-ratelimit-reset-after': retryAfter.toFixed(3),
-        'x-ratelimit-bucket': createHash('sha256').update(`${method} ${path.replace(/\d{5,}/g, ':id')}`).digest('hex').slice(0, 32),
+        'x-ratelimit-bucket': createHash('sha256')
+          .update(`${method} ${path.replace(/\d{5,}/g, ':id')}`)
+          .digest('hex')
+          .slice(0, 32),
       });
     }
     const message = scope === 'shared' ? 'The resource is being rate limited.' : 'You are being rate limited.';
@@ -747,7 +861,11 @@ function faultReply(fault: Extract<DiscordFault, { kind: 'status' }>, method: st
   }
   const reason = STATUS_CODES[status] ?? 'Error';
   if (status >= 502 && status <= 504)
-    return { status, headers: { 'content-type': 'text/html; charset=UTF-8' }, body: `<html>\n<head><title>${status} ${reason}</title></head>\n<body>\n<center><h1>${status} ${reason}</h1></center>\n<hr><center>cloudflare</center>\n</body>\n</html>\n` };
+    return {
+      status,
+      headers: { 'content-type': 'text/html; charset=UTF-8' },
+      body: `<html>\n<head><title>${status} ${reason}</title></head>\n<body>\n<center><h1>${status} ${reason}</h1></center>\n<hr><center>cloudflare</center>\n</body>\n</html>\n`,
+    };
   return jsonReply(status, { message: `${status}: ${reason}`, code: 0 });
 }
 
@@ -758,4 +876,3 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
 export async function startDiscordSimulator(options: DiscordSimulatorOptions = {}): Promise<DiscordSimulator> {
   return new DiscordSimulator(options).listen();
 }
-

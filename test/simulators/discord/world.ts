@@ -3,7 +3,18 @@
  * DM channels, messages, threads and attachment files. Objects are built in Discord's API v10
  * shapes (discord-api-types), so discord.js sees what it would see from discord.com.
  */
-import type { APIAttachment, APIChannel, APIGuildMember, APIMessage, APIRole, APIUser, ChannelFlags, GuildMemberFlags, MessageFlags, RoleFlags } from 'discord.js';
+import type {
+  APIAttachment,
+  APIChannel,
+  APIGuildMember,
+  APIMessage,
+  APIRole,
+  APIUser,
+  ChannelFlags,
+  GuildMemberFlags,
+  MessageFlags,
+  RoleFlags,
+} from 'discord.js';
 import { ChannelType, PermissionFlagsBits } from 'discord.js';
 
 const DISCORD_EPOCH = 1420070400000n;
@@ -32,7 +43,14 @@ export interface WorldOptions {
 }
 
 function user(id: string, username: string, bot = false): APIUser {
-  return { id, username, discriminator: '0', global_name: bot ? null : username[0]!.toUpperCase() + username.slice(1), avatar: null, ...(bot ? { bot: true } : {}) };
+  return {
+    id,
+    username,
+    discriminator: '0',
+    global_name: bot ? null : username[0]!.toUpperCase() + username.slice(1),
+    avatar: null,
+    ...(bot ? { bot: true } : {}),
+  };
 }
 
 export class World {
@@ -60,8 +78,19 @@ export class World {
     this.applicationId = options.applicationId ?? snowflake();
     this.guildName = options.guildName ?? 'Acme Community';
     this.bot = user(this.applicationId, options.botName ?? 'IQSP', true);
-    this.people = { owner: user(snowflake(), 'owner'), alice: user(snowflake(), 'alice'), bob: user(snowflake(), 'bob'), carol: user(snowflake(), 'carol') };
-    const everyone = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.AddReactions | PermissionFlagsBits.ReadMessageHistory | PermissionFlagsBits.UseApplicationCommands | PermissionFlagsBits.AttachFiles;
+    this.people = {
+      owner: user(snowflake(), 'owner'),
+      alice: user(snowflake(), 'alice'),
+      bob: user(snowflake(), 'bob'),
+      carol: user(snowflake(), 'carol'),
+    };
+    const everyone =
+      PermissionFlagsBits.ViewChannel |
+      PermissionFlagsBits.SendMessages |
+      PermissionFlagsBits.AddReactions |
+      PermissionFlagsBits.ReadMessageHistory |
+      PermissionFlagsBits.UseApplicationCommands |
+      PermissionFlagsBits.AttachFiles;
     const role = (id: string, name: string, permissions: bigint, position: number, extra: Partial<APIRole> = {}): APIRole => ({
       id,
       name,
@@ -80,10 +109,16 @@ export class World {
     this.roles = [
       role(this.guildId, '@everyone', everyone, 0),
       role(this.adminRoleId, 'Admins', everyone | PermissionFlagsBits.ManageGuild, 1),
-      role(this.botRoleId, options.botName ?? 'IQSP', everyone | PermissionFlagsBits.EmbedLinks | PermissionFlagsBits.CreatePublicThreads | PermissionFlagsBits.SendMessagesInThreads, 2, {
-        managed: true,
-        tags: { bot_id: this.applicationId },
-      }),
+      role(
+        this.botRoleId,
+        options.botName ?? 'IQSP',
+        everyone | PermissionFlagsBits.EmbedLinks | PermissionFlagsBits.CreatePublicThreads | PermissionFlagsBits.SendMessagesInThreads,
+        2,
+        {
+          managed: true,
+          tags: { bot_id: this.applicationId },
+        },
+      ),
     ];
     this.addMember(this.bot, [this.botRoleId]);
     this.addMember(this.people.owner, []);
@@ -114,7 +149,17 @@ export class World {
   member(userId: string): APIGuildMember {
     const m = this.members.get(userId);
     if (!m) throw new Error(`no member ${userId}`);
-    return { user: m.user, nick: null, avatar: null, banner: null, roles: m.roleIds, joined_at: '2024-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 as GuildMemberFlags };
+    return {
+      user: m.user,
+      nick: null,
+      avatar: null,
+      banner: null,
+      roles: m.roleIds,
+      joined_at: '2024-01-01T00:00:00.000Z',
+      deaf: false,
+      mute: false,
+      flags: 0 as GuildMemberFlags,
+    };
   }
 
   /** The member's permissions in the server, as Discord computes them for interactions. */
@@ -148,7 +193,9 @@ export class World {
       stage_instances: [],
       guild_scheduled_events: [],
       soundboard_sounds: [],
-      channels: [...this.channels.values()].filter((c) => 'guild_id' in c && c.guild_id === this.guildId && c.type === ChannelType.GuildText),
+      channels: [...this.channels.values()].filter(
+        (c) => 'guild_id' in c && c.guild_id === this.guildId && c.type === ChannelType.GuildText,
+      ),
       preferred_locale: 'en-US',
       premium_tier: 0,
       system_channel_flags: 0,
@@ -162,7 +209,14 @@ export class World {
   }
 
   /** Stores bytes served at a URL on the fake's host, as Discord's CDN serves attachments. */
-  addFile(baseUrl: string, channelId: string, filename: string, contentType: string, bytes: Buffer, size?: { width: number; height: number }): APIAttachment {
+  addFile(
+    baseUrl: string,
+    channelId: string,
+    filename: string,
+    contentType: string,
+    bytes: Buffer,
+    size?: { width: number; height: number },
+  ): APIAttachment {
     const id = snowflake();
     const path = `/attachments/${channelId}/${id}/${encodeURIComponent(filename)}`;
     this.files.set(path, { contentType, bytes });
@@ -207,7 +261,14 @@ export class World {
     for (const c of this.channels.values()) if (c.type === ChannelType.DM && c.recipients?.[0]?.id === userId) return c;
     const u = this.users.get(userId);
     if (!u) throw new Error(`no user ${userId}`);
-    const channel: APIChannel = { id: snowflake(), type: ChannelType.DM, name: null, recipients: [u], last_message_id: null, flags: 0 as ChannelFlags };
+    const channel: APIChannel = {
+      id: snowflake(),
+      type: ChannelType.DM,
+      name: null,
+      recipients: [u],
+      last_message_id: null,
+      flags: 0 as ChannelFlags,
+    };
     this.channels.set(channel.id, channel);
     return channel;
   }
