@@ -26,8 +26,21 @@ import { handleReaction } from './reactions.js';
 const RETRY_BASE_MS = 5_000;
 const RETRY_MAX_MS = 5 * 60_000;
 const STOP_GRACE_MS = 10_000;
+/**
+ * How long `stop` lets a login in progress finish before destroying the client. Destroying a
+ * discord.js client while its shard waits for HELLO or READY can hang for good: the destroy
+ * aborts that wait, whose handler starts a second destroy (with a reconnect) that drops the
+ * first one's wait for the close. Once connected, the destroy is clean.
+ */
+const CONNECT_SETTLE_MS = 20_000;
+/** The longest `stop` waits for the client's close handshake (a peer that never answers). */
+const DESTROY_GRACE_MS = 5_000;
 /** Refusals no retry can fix: the operator must change the token or the portal settings. */
-const FATAL_LOGIN_ERRORS: readonly string[] = [DiscordjsErrorCodes.TokenInvalid, DiscordjsErrorCodes.DisallowedIntents, DiscordjsErrorCodes.InvalidIntents];
+const FATAL_LOGIN_ERRORS: readonly string[] = [
+  DiscordjsErrorCodes.TokenInvalid,
+  DiscordjsErrorCodes.DisallowedIntents,
+  DiscordjsErrorCodes.InvalidIntents,
+];
 /** Gateway close codes that end a login for good (the library does not reconnect after them). */
 const FATAL_CLOSE_CODES: readonly number[] = [
   GatewayCloseCodes.AuthenticationFailed,
@@ -65,6 +78,8 @@ export class DiscordGateway implements BackgroundService {
 
   /** Whether the current client has been logged in (and so, once destroyed, cannot be again). */
   private clientUsed = false;
+  /** Settles when the login in progress, if any, has connected or failed. */
+  private connecting: Promise<void> | undefined;
 
   constructor(
     private readonly deps: DiscordDeps,
@@ -100,7 +115,7 @@ export class DiscordGateway implements BackgroundService {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.leaseTimer);
-    await this.deps.client.destroy();
+    await this.disconnect();
     // REST stays usable: the publish workers, stopped after the surfaces, still reply in threads.
     this.deps.client.rest.setToken(this.token);
     const draining = Promise.allSettled([...this.inFlight]);
@@ -108,7 +123,9 @@ export class DiscordGateway implements BackgroundService {
     if (this.holding) {
       // Handed over at once: a standby instance connects on its next check.
       this.holding = false;
-      await this.lease.leases.release(this.leaseName, this.lease.owner).catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not release the Discord gateway lease'));
+      await this.lease.leases
+        .release(this.leaseName, this.lease.owner)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not release the Discord gateway lease'));
     }
   }
 
@@ -120,17 +137,25 @@ export class DiscordGateway implements BackgroundService {
   private standBy(): void {
     if (this.stopped) return;
     this.leaseTimer = setTimeout(() => {
-      this.takeLease().then(
-        async (taken) => {
-          if (!taken) return this.standBy();
-          this.deps.logger.info({ lease: this.leaseName }, 'took over the Discord gateway');
-          await this.connect();
-        },
-        (error: unknown) => {
-          this.deps.logger.warn({ err: error }, 'could not check the Discord gateway lease; trying again');
-          this.standBy();
-        },
-      ).catch((error: unknown) => this.deps.logger.error({ err: loggableError(error) }, 'the Discord gateway did not start'));
+      this.takeLease()
+        .then(
+          async (taken) => {
+            if (!taken) return this.standBy();
+            if (this.stopped) {
+              // `stop` came while the lease was being taken: give it back rather than connect.
+              this.holding = false;
+              await this.lease.leases.release(this.leaseName, this.lease.owner);
+              return;
+            }
+            this.deps.logger.info({ lease: this.leaseName }, 'took over the Discord gateway');
+            await this.connect();
+          },
+          (error: unknown) => {
+            this.deps.logger.warn({ err: error }, 'could not check the Discord gateway lease; trying again');
+            this.standBy();
+          },
+        )
+        .catch((error: unknown) => this.deps.logger.error({ err: loggableError(error) }, 'the Discord gateway did not start'));
     }, this.standbyPollMs);
     this.leaseTimer.unref();
   }
@@ -180,7 +205,7 @@ export class DiscordGateway implements BackgroundService {
       if (!kept) {
         this.holding = false;
         this.deps.logger.error({ lease: this.leaseName }, 'another instance took over the Discord gateway; disconnecting and standing by');
-        await this.deps.client.destroy();
+        await this.disconnect();
         // REST stays usable for replies in chat.
         this.deps.client.rest.setToken(this.token);
         this.standBy();
@@ -193,7 +218,26 @@ export class DiscordGateway implements BackgroundService {
     this.leaseTimer.unref();
   }
 
+  /** Destroys the client once any login in progress has settled, bounded (see CONNECT_SETTLE_MS). */
+  private async disconnect(): Promise<void> {
+    const settled = await within(this.connecting ?? Promise.resolve(), CONNECT_SETTLE_MS);
+    if (!settled) this.deps.logger.warn({ waitedMs: CONNECT_SETTLE_MS }, 'the Discord login did not finish; disconnecting anyway');
+    const closed = await within(this.deps.client.destroy(), DESTROY_GRACE_MS);
+    if (!closed)
+      this.deps.logger.warn({ waitedMs: DESTROY_GRACE_MS }, 'Discord did not answer the close of the gateway connection; going on');
+  }
+
   private async login(): Promise<void> {
+    let settle = () => {};
+    this.connecting = new Promise<void>((resolve) => (settle = resolve));
+    try {
+      await this.loginOnce();
+    } finally {
+      settle();
+    }
+  }
+
+  private async loginOnce(): Promise<void> {
     const { client, logger } = this.deps;
     let onReady = () => {};
     const ready = new Promise<void>((resolve) => (onReady = resolve));
@@ -215,7 +259,11 @@ export class DiscordGateway implements BackgroundService {
       this.failures += 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (this.failures - 1));
       logger.error({ err: loggableError(error), retryInMs: delay }, 'could not connect to Discord; retrying');
-      if (!this.stopped) this.retryTimer = setTimeout(() => void this.login().catch((e) => logger.error({ err: loggableError(e) }, 'Discord login failed')), delay);
+      if (!this.stopped)
+        this.retryTimer = setTimeout(
+          () => void this.login().catch((e) => logger.error({ err: loggableError(e) }, 'Discord login failed')),
+          delay,
+        );
       return;
     }
     await ready;
@@ -236,7 +284,9 @@ export class DiscordGateway implements BackgroundService {
     client.on(Events.InteractionCreate, (interaction) => this.track('interaction', () => handleInteraction(deps, interaction)));
     client.on(Events.MessageCreate, (message) => this.track('message', () => handleMessage(deps, message)));
     client.on(Events.MessageReactionAdd, (reaction, user) => this.track('reaction', () => handleReaction(deps, reaction, user, 'add')));
-    client.on(Events.MessageReactionRemove, (reaction, user) => this.track('reaction', () => handleReaction(deps, reaction, user, 'remove')));
+    client.on(Events.MessageReactionRemove, (reaction, user) =>
+      this.track('reaction', () => handleReaction(deps, reaction, user, 'remove')),
+    );
     // Read raw: discord.js emits guildDelete only for a server it has cached.
     client.on(Events.Raw, (packet: { t?: unknown; d?: unknown }) => {
       const removed = guildRemoval(packet);
@@ -250,5 +300,22 @@ export class DiscordGateway implements BackgroundService {
       deps.logger.warn({ code: event.code, shard }, 'Discord gateway disconnected');
     });
     client.on(Events.ShardReconnecting, (shard) => deps.logger.info({ shard }, 'Discord gateway reconnecting'));
+  }
+}
+
+/** Whether `work` settled (either way) within `ms`; it goes on running if not. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([
+      work.then(
+        () => true,
+        () => true,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -78,13 +78,21 @@ describe('the Discord gateway on several instances', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(discord!.gateway.identifies).toHaveLength(1);
     expect(discord!.gateway.connected).toBe(1);
-    const holder = await first.app.services.db.selectFrom('leases').select('owner').where('name', '=', leaseName()).executeTakeFirstOrThrow();
+    const holder = await first.app.services.db
+      .selectFrom('leases')
+      .select('owner')
+      .where('name', '=', leaseName())
+      .executeTakeFirstOrThrow();
     expect(holder.owner).toBe(first.app.services.instanceId);
 
     await first.app.stop('rolling restart');
     await discord!.waitFor(() => discord!.gateway.identifies.length === 2 && discord!.gateway.connected === 1, 'the standby to take over');
     expect(second.logs.join('')).toContain('took over the Discord gateway');
-    const next = await second.app.services.db.selectFrom('leases').select('owner').where('name', '=', leaseName()).executeTakeFirstOrThrow();
+    const next = await second.app.services.db
+      .selectFrom('leases')
+      .select('owner')
+      .where('name', '=', leaseName())
+      .executeTakeFirstOrThrow();
     expect(next.owner).toBe(second.app.services.instanceId);
 
     // The new holder answers commands.
@@ -101,10 +109,18 @@ describe('the Discord gateway on several instances', () => {
     // database out of reach), then died: its lease runs out in 1.5 s.
     const db = only.app.services.db;
     const expiresAt = new Date(Date.now() + 1_500);
-    await db.updateTable('leases').set({ owner: 'thief-host/99/cafebabe', expires_at: isoNow(expiresAt) }).where('name', '=', leaseName()).execute();
+    await db
+      .updateTable('leases')
+      .set({ owner: 'thief-host/99/cafebabe', expires_at: isoNow(expiresAt) })
+      .where('name', '=', leaseName())
+      .execute();
     await discord!.waitFor(() => discord!.gateway.connected === 0, 'the holder that lost its lease to disconnect');
 
-    await discord!.waitFor(() => discord!.gateway.identifies.length === 2 && discord!.gateway.connected === 1, 'the instance to connect again', 10_000);
+    await discord!.waitFor(
+      () => discord!.gateway.identifies.length === 2 && discord!.gateway.connected === 1,
+      'the instance to connect again',
+      10_000,
+    );
     expect(only.logs.join('')).toContain('another instance took over the Discord gateway; disconnecting and standing by');
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
     const holder = await db.selectFrom('leases').select('owner').where('name', '=', leaseName()).executeTakeFirstOrThrow();
@@ -126,7 +142,10 @@ describe('the Discord gateway on several instances', () => {
     const db = openDatabase(databaseLocation(database!));
     await migrateToLatest(db);
     const expiresAt = new Date(Date.now() + 3_000);
-    await db.insertInto('leases').values({ name: leaseName(), owner: 'dead-host/4242/deadbeef', expires_at: isoNow(expiresAt) }).execute();
+    await db
+      .insertInto('leases')
+      .values({ name: leaseName(), owner: 'dead-host/4242/deadbeef', expires_at: isoNow(expiresAt) })
+      .execute();
     await db.destroy();
 
     const survivor = await gatewayInstance();
@@ -135,5 +154,33 @@ describe('the Discord gateway on several instances', () => {
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt.getTime());
     expect(discord!.gateway.identifies).toHaveLength(1);
     expect(survivor.logs.join('')).toContain('took over the Discord gateway');
+  });
+  it('stops promptly when asked while its connection is still being set up (identify sent, READY not yet received)', async () => {
+    await setup();
+    // Stopping a discord.js client in this window used to hang for good: the shard's wait for
+    // READY, aborted by the destroy, starts a second destroy that drops the first one's wait for
+    // the close. A rolling restart that lands during a (re)connect must not hang the process.
+    // It connects from standing by (a dead holder's lease runs out in 300 ms), so `stop` can come
+    // while the connection is still being set up: READY follows the identify after 1 s here.
+    const db = openDatabase(databaseLocation(database!));
+    await migrateToLatest(db);
+    await db
+      .insertInto('leases')
+      .values({ name: leaseName(), owner: 'dead-host/4242/deadbeef', expires_at: isoNow(new Date(Date.now() + 300)) })
+      .execute();
+    await db.destroy();
+    discord!.gateway.readyDelayMs = 1_000;
+    const only = await gatewayInstance();
+    await discord!.waitFor(() => discord!.gateway.identifies.length === 1, 'the identify');
+    apps.splice(apps.indexOf(only.app), 1);
+    const stopped = await Promise.race([
+      only.app.stop('rolling restart').then(() => 'stopped'),
+      new Promise((resolve) => setTimeout(resolve, 15_000, 'still stopping after 15 s')),
+    ]);
+    expect(stopped).toBe('stopped');
+    // And nothing reconnects behind its back: the lease is free and no connection is left.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(discord!.gateway.connected).toBe(0);
+    expect(discord!.gateway.identifies).toHaveLength(1);
   });
 });

@@ -39,6 +39,8 @@ export class FakeGateway {
   resumes = 0;
   /** Privileged intents the application may use (the Developer Portal switches); others close with 4014. */
   allowedPrivilegedIntents = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT;
+  /** How long READY follows a good identify (Discord's takes a moment; a client may stop meanwhile). */
+  readyDelayMs = 0;
 
   constructor(private readonly hooks: GatewayHooks) {
     this.wss.on('connection', (socket) => this.accept(socket));
@@ -74,8 +76,12 @@ export class FakeGateway {
             return;
           }
           this.sessions.add(socket);
-          this.sendDispatch(socket, 'READY', this.hooks.ready(randomUUID().replace(/-/g, '')));
-          for (const guild of this.hooks.guilds()) this.sendDispatch(socket, 'GUILD_CREATE', guild);
+          const ready = () => {
+            this.sendDispatch(socket, 'READY', this.hooks.ready(randomUUID().replace(/-/g, '')));
+            for (const guild of this.hooks.guilds()) this.sendDispatch(socket, 'GUILD_CREATE', guild);
+          };
+          if (this.readyDelayMs > 0) setTimeout(ready, this.readyDelayMs).unref();
+          else ready();
           break;
         }
         case OP.resume:
