@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import type { ChatKind, ChatPort } from './bots/chat-port.js';
+import { roleRuns, ROLES, type BackgroundService, type Core, type Role, type Services } from './runtime.js';
+import type { ChatKind, ChatPort } from './core/ports/chat.js';
 import { SURFACES } from './bots/registry.js';
 import type { Surface, SurfaceFactory } from './bots/surface.js';
 import type { Config } from './config.js';
@@ -24,7 +25,7 @@ import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
 import { Leases } from './db/leases.js';
 import { migrateToLatest } from './db/migrator.js';
-import { PLATFORMS, type Platform } from './db/schema.js';
+import { PLATFORMS, type Platform } from './core/ports/platforms.js';
 import { createHttpApp } from './http/app.js';
 import { connectRoutes } from './http/connect-routes.js';
 import { browserRouteLimits } from './http/limits.js';
@@ -45,49 +46,6 @@ import { openVault } from './vault/key-source.js';
 import { SecretStore } from './vault/secret-store.js';
 import { TokenStore } from './vault/token-store.js';
 import type { Vault } from './vault/vault.js';
-
-/**
- * What one `serve` process runs (`iqsp serve --role`), so several instances can split the work:
- * - web: the HTTP routes (OAuth callbacks, /media, Slack events, install pages, the sandbox);
- * - worker: the publish workers and the cleanup cron;
- * - gateway: the Discord gateway connection (one per bot across all instances: a lease);
- * - all: everything, as a single instance runs.
- * Every role answers /healthz, /readyz and /metrics on PORT, and every role can speak in chat
- * (a worker replies in threads, a web instance confirms connections).
- */
-export const ROLES = ['all', 'web', 'worker', 'gateway'] as const;
-export type Role = (typeof ROLES)[number];
-export type ServiceRole = Exclude<Role, 'all'>;
-
-/** Whether a process in `role` runs the parts of `part`. */
-export function roleRuns(role: Role, part: ServiceRole): boolean {
-  return role === 'all' || role === part;
-}
-
-/** A long-running part of `serve` (publish workers, cron, bots): started after HTTP, stopped before the database closes. */
-export interface BackgroundService {
-  name: string;
-  /** The role whose processes run it. */
-  role: ServiceRole;
-  start(): Promise<void>;
-  /** Stop taking new work; finish or release what is running. */
-  stop(): Promise<void>;
-}
-
-export interface Services {
-  config: Config;
-  logger: Logger;
-  db: Db;
-  vault: Vault;
-  secrets: SecretStore;
-  metrics: Metrics;
-  /** Where media files live: the local folder or an S3 bucket (MEDIA_STORE). */
-  mediaStore: MediaStore;
-  /** Migrations this start applied (empty when the database was up to date). */
-  appliedMigrations: string[];
-  /** This process among the instances sharing the database: host, pid and a random suffix. */
-  instanceId: string;
-}
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
@@ -146,29 +104,6 @@ export interface AppOptions {
   commandRateLimit?: RateLimit;
   /** The address HTTP listens on (default: every interface); the sandbox answers loopback only. */
   listenHost?: string;
-}
-
-/** Every part of IQSP above the database, wired. */
-export interface Core {
-  publishers: Publishers;
-  tokens: TokenStore;
-  mediaStore: MediaStore;
-  media: MediaService;
-  signer: MediaUrlSigner;
-  settings: SettingsService;
-  connect: ConnectService;
-  accounts: AccountsService;
-  dataRights: DataRightsService;
-  posts: PostsService;
-  publishing: PublishingService;
-  queue: JobQueue;
-  worker: Worker;
-  /** Says again, with backoff, the notices about posts the chat did not take (NOTICE_QUEUE). */
-  noticeWorker: Worker;
-  cleanup: CleanupService;
-  commands: CommandRouter;
-  /** Registers a chat surface once it exists (bots are built after the core they call). */
-  setChatPort(port: ChatPort): void;
 }
 
 /** The hosts chat attachments may be downloaded from: the chat platforms' file hosts and the configured API hosts. */

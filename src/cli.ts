@@ -4,7 +4,8 @@
  * 2 bad usage or bad configuration — with one line on stderr naming what is wrong.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { attachSurfaces, buildCore, openServices, ROLES, startApp, type Role } from './app.js';
+import { attachSurfaces, buildCore, openServices, startApp } from './app.js';
+import { ROLES, type Role } from './runtime.js';
 import { SURFACES } from './bots/registry.js';
 import type { SurfaceFactory } from './bots/surface.js';
 import type { Simulators } from './simulators/index.js';

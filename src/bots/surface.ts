@@ -3,10 +3,10 @@
  * translates between its chat platform and the core; it decides no product rules.
  */
 import type Router from '@koa/router';
-import type { BackgroundService, Core, Services } from '../app.js';
+import type { BackgroundService, Core, Services } from '../runtime.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
-import type { ChatPort } from './chat-port.js';
+import type { ChatPort } from '../core/ports/chat.js';
 
 export interface Surface {
   name: string;

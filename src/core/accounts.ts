@@ -2,10 +2,11 @@
  * The workspace's connected accounts: listing them with token health, and disconnecting one
  * (revoke at the platform where it can, then delete the tokens at once).
  */
-import type { Invocation, Reply } from '../bots/chat-port.js';
-import { privateReply } from '../bots/chat-port.js';
+import type { Invocation, Reply } from './ports/chat.js';
+import { privateReply } from './ports/chat.js';
 import type { Db } from '../db/database.js';
-import type { Platform, SocialAccount } from '../db/schema.js';
+import type { SocialAccount } from '../db/schema.js';
+import type { Platform } from './ports/platforms.js';
 import type { Logger } from '../observability/logger.js';
 import { redactText } from '../observability/redact.js';
 import type { AccountRef, Publisher } from '../publishers/publisher.js';

@@ -4,8 +4,8 @@
  * a reference, never a stack trace.
  */
 import { randomUUID } from 'node:crypto';
-import type { Invocation, Reply } from '../bots/chat-port.js';
-import { privateReply } from '../bots/chat-port.js';
+import type { Invocation, Reply } from './ports/chat.js';
+import { privateReply } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import type { AttachmentSource } from '../media/service.js';
 import type { Logger } from '../observability/logger.js';

@@ -13,12 +13,13 @@
  * the accounts were connected to, so a person can tell where they went.
  */
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ChatPort, Invocation, Reply } from '../bots/chat-port.js';
-import { privateReply } from '../bots/chat-port.js';
+import type { ChatPort, Invocation, Reply } from './ports/chat.js';
+import { privateReply } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import type { ChatKind, Platform } from '../db/schema.js';
-import { PLATFORMS } from '../db/schema.js';
+import type { Platform } from './ports/platforms.js';
+import type { ChatKind } from './ports/chat.js';
+import { PLATFORMS } from './ports/platforms.js';
 import type { Page } from '../http/pages.js';
 import type { Logger } from '../observability/logger.js';
 import type { GrantedAccount, Publisher } from '../publishers/publisher.js';

@@ -12,9 +12,9 @@
  * there again meanwhile (an admin removing it by mistake, or reinstalling it to fix scopes,
  * loses no history).
  */
-import type { ChatKind, ChatPort, Invocation, Reply } from '../bots/chat-port.js';
+import type { ChatKind, ChatPort, Invocation, Reply } from './ports/chat.js';
 import type { SocialAccount } from '../db/schema.js';
-import { privateReply, userRef } from '../bots/chat-port.js';
+import { privateReply, userRef } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { eraseResidue, isoNow } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';

@@ -3,10 +3,10 @@
  * other table can point at stable internal ids.
  */
 import { randomUUID } from 'node:crypto';
-import type { Invocation } from '../bots/chat-port.js';
+import type { Invocation } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import type { ChatKind } from '../db/schema.js';
+import type { ChatKind } from './ports/chat.js';
 
 export interface Member {
   workspaceId: string;

@@ -3,8 +3,8 @@
  * by the Slack and Discord surfaces. It never throws: anything it cannot parse becomes a
  * message that says what was wrong and what to type instead.
  */
-import type { Platform } from '../db/schema.js';
-import { PLATFORMS } from '../db/schema.js';
+import type { Platform } from './ports/platforms.js';
+import { PLATFORMS } from './ports/platforms.js';
 
 export const TIKTOK_PRIVACY = ['public', 'friends', 'followers', 'private'] as const;
 export type TiktokPrivacy = (typeof TIKTOK_PRIVACY)[number];

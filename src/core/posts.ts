@@ -6,11 +6,12 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, ReactionOnMessage, Reply } from '../bots/chat-port.js';
-import { privateReply } from '../bots/chat-port.js';
+import type { ChatKind, ChatMessage, ChatPort, Invocation, MessageRef, ReactionOnMessage, Reply } from './ports/chat.js';
+import { privateReply } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { isoNow, lockRows } from '../db/database.js';
-import type { Platform, PostStatus, SocialAccount, TargetStatus } from '../db/schema.js';
+import type { PostStatus, SocialAccount, TargetStatus } from '../db/schema.js';
+import type { Platform } from './ports/platforms.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { MediaInfo } from '../media/media.js';
 import { formatBytes, MediaIntakeError, type AttachmentSource, type MediaService } from '../media/service.js';

@@ -22,7 +22,8 @@
  */
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import type { Platform, TargetStatus } from '../db/schema.js';
+import type { TargetStatus } from '../db/schema.js';
+import type { Platform } from './ports/platforms.js';
 import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { MediaService } from '../media/service.js';

@@ -1,6 +1,6 @@
 /** Workspace settings: who may approve, and how many approvals a post needs. */
-import type { Invocation, Reply } from '../bots/chat-port.js';
-import { privateReply } from '../bots/chat-port.js';
+import type { Invocation, Reply } from './ports/chat.js';
+import { privateReply } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { UserMention } from './grammar.js';

@@ -3,10 +3,8 @@
  * JSON columns are text; see migrations/0001_initial.ts for what each column means.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-
-export type Platform = 'facebook' | 'instagram' | 'x' | 'tiktok';
-export const PLATFORMS: readonly Platform[] = ['facebook', 'instagram', 'x', 'tiktok'];
-export type ChatKind = 'slack' | 'discord';
+import type { ChatKind } from '../core/ports/chat.js';
+import type { Platform } from '../core/ports/platforms.js';
 
 /** bigint columns: numbers on both databases (our PostgreSQL pool parses int8 to number; see db/postgres.ts). */
 type BigIntColumn = ColumnType<number, number, number>;

@@ -15,7 +15,7 @@
  * An hour is far longer than any write takes, so nothing being written is ever touched.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { BackgroundService } from '../app.js';
+import type { BackgroundService } from '../runtime.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { Leases } from '../db/leases.js';

@@ -9,7 +9,7 @@
  * the run's decision is not recorded: the job is the other run's now.
  */
 import { randomUUID } from 'node:crypto';
-import type { BackgroundService } from '../app.js';
+import type { BackgroundService } from '../runtime.js';
 import type { Logger } from '../observability/logger.js';
 import type { ClaimedJob, JobQueue } from './queue.js';
 

@@ -6,7 +6,7 @@
  * tiktok/; Meta's shared Graph code in meta/). Generic code never branches on a platform name:
  * when a platform needs something new, extend this port.
  */
-import type { Platform } from '../db/schema.js';
+import type { Platform } from '../core/ports/platforms.js';
 import type { MediaAccess, MediaInfo } from '../media/media.js';
 
 export type { Platform };

@@ -3,7 +3,7 @@
  * names every platform folder; adding a platform adds one line here (docs/adding-a-platform.md).
  */
 import type { Config } from '../config.js';
-import type { Platform } from '../db/schema.js';
+import type { Platform } from '../core/ports/platforms.js';
 import { createFacebookPublisher } from './facebook/index.js';
 import { createInstagramPublisher } from './instagram/index.js';
 import type { Publisher } from './publisher.js';

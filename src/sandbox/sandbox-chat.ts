@@ -2,7 +2,7 @@
  * The sandbox's chat: a Slack-like channel kept in memory, driven from the /sandbox page.
  * It is a real chat surface for the core (a ChatPort); people are simulated by the page.
  */
-import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../bots/chat-port.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../core/ports/chat.js';
 
 export const SANDBOX_WORKSPACE = 'sandbox-team';
 export const SANDBOX_CHANNEL = 'general';

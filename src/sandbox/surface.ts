@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream/promises';
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import busboy from 'busboy';
-import type { Invocation } from '../bots/chat-port.js';
+import type { Invocation } from '../core/ports/chat.js';
 import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';

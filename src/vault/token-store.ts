@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import { Leases } from '../db/leases.js';
-import type { Platform } from '../db/schema.js';
+import type { Platform } from '../core/ports/platforms.js';
 import type { Publisher, TokenSet } from '../publishers/publisher.js';
 import { TokenRefreshError } from '../publishers/publisher.js';
 import type { SecretStore } from './secret-store.js';

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Platform } from '../../src/db/schema.js';
+import type { Platform } from '../../src/core/ports/platforms.js';
 import { Browser } from '../helpers/browser.js';
 import { everyRowAsText, onPostgres } from '../helpers/db.js';
 import { startHarness, rawStorageText, type Harness } from '../helpers/harness.js';

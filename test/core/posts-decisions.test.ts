@@ -21,7 +21,8 @@ import {
   type UnknownRow,
 } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCore, type Core } from '../../src/app.js';
+import { buildCore } from '../../src/app.js';
+import { type Core } from '../../src/runtime.js';
 import type { DecisionKind } from '../../src/core/approval.js';
 import { onPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';

@@ -4,7 +4,8 @@
  */
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCore, openServices, type Services } from '../../src/app.js';
+import { buildCore, openServices } from '../../src/app.js';
+import { type Services } from '../../src/runtime.js';
 import { NOTICE_QUEUE } from '../../src/core/notices.js';
 import { PUBLISH_QUEUE, publishJobKey } from '../../src/core/posts.js';
 import { JobQueue } from '../../src/jobs/queue.js';

@@ -10,7 +10,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildCore, openServices, type Services } from '../../src/app.js';
+import { buildCore, openServices } from '../../src/app.js';
+import { type Services } from '../../src/runtime.js';
 import { PUBLISH_QUEUE, publishJobKey } from '../../src/core/posts.js';
 import type { Db } from '../../src/db/database.js';
 import { JobQueue } from '../../src/jobs/queue.js';

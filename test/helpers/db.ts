@@ -15,7 +15,7 @@ import { sql } from 'kysely';
 import type { Db, Dialect } from '../../src/db/database.js';
 import { isoNow, openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
-import type { Platform } from '../../src/db/schema.js';
+import type { Platform } from '../../src/core/ports/platforms.js';
 import type { DatabaseLocation } from '../../src/config.js';
 
 const POSTGRES_URL = (process.env.IQSP_TEST_DATABASE_URL ?? '').trim() || undefined;

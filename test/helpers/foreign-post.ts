@@ -4,7 +4,7 @@
  */
 import type { Db } from '../../src/db/database.js';
 import { isoNow } from '../../src/db/database.js';
-import type { ChatKind } from '../../src/db/schema.js';
+import type { ChatKind } from '../../src/core/ports/chat.js';
 import { ensureUser, ensureWorkspace } from '../../src/core/directory.js';
 
 export interface ForeignPost {

@@ -11,7 +11,7 @@ import type {
   Invocation,
   MessageRef,
   ReactionOnMessage,
-} from '../../src/bots/chat-port.js';
+} from '../../src/core/ports/chat.js';
 
 export interface SentMessage {
   id: string;

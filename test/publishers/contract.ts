@@ -6,7 +6,7 @@
  * (the network is disabled), and every arranged interceptor must have been used.
  */
 import type { FailureClass, GrantedAccount, PublishResult, Publisher, TokenSet } from '../../src/publishers/publisher.js';
-import type { Platform } from '../../src/db/schema.js';
+import type { Platform } from '../../src/core/ports/platforms.js';
 import type { FileMediaAccess } from '../helpers/file-media.js';
 
 export interface ContractContext {

@@ -5,7 +5,7 @@
  */
 import type { RESTPutAPIApplicationCommandsResult, SlashCommandStringOption } from 'discord.js';
 import { ApplicationIntegrationType, InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
-import { PLATFORMS } from '../../db/schema.js';
+import { PLATFORMS } from '../../core/ports/platforms.js';
 import type { Command, ParseResult } from '../../core/grammar.js';
 import { parseCommand, parseTargets, TIKTOK_PRIVACY } from '../../core/grammar.js';
 

@@ -4,11 +4,11 @@
  */
 import type { Client, GuildMember, User } from 'discord.js';
 import { PermissionFlagsBits } from 'discord.js';
-import type { Core } from '../../app.js';
+import type { Core } from '../../runtime.js';
 import type { Db } from '../../db/database.js';
 import { isoNow } from '../../db/database.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Invocation } from '../chat-port.js';
+import type { Invocation } from '../../core/ports/chat.js';
 import type { DiscordChatPort } from './port.js';
 
 export interface DiscordDeps {

@@ -14,7 +14,7 @@
  */
 import type { Client } from 'discord.js';
 import { DiscordjsError, DiscordjsErrorCodes, Events, GatewayCloseCodes } from 'discord.js';
-import type { BackgroundService } from '../../app.js';
+import type { BackgroundService } from '../../runtime.js';
 import type { Leases } from '../../db/leases.js';
 import type { DiscordDeps } from './context.js';
 import { loggableError } from './errors.js';

@@ -6,7 +6,7 @@
 import type { ButtonInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
 import { GuildMember, MessageFlags } from 'discord.js';
 import type { AttachmentSource } from '../../media/service.js';
-import type { Reply } from '../chat-port.js';
+import type { Reply } from '../../core/ports/chat.js';
 import { COMMAND_NAME, commandFromOptions, MEDIA_OPTIONS } from './commands.js';
 import type { DiscordDeps } from './context.js';
 import { firstDelivery, invocationFor, isAdmin } from './context.js';

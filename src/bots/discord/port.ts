@@ -21,7 +21,7 @@ import type {
 } from 'discord.js';
 import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration } from 'discord.js';
 import type { Logger } from '../../observability/logger.js';
-import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../../core/ports/chat.js';
 import { discordErrorCode, loggableError } from './errors.js';
 import { APPROVE_EMOJI, isApprovalMessage, newMessage, REJECT_EMOJI, renderMessage, threadName } from './render.js';
 

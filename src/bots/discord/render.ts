@@ -5,7 +5,7 @@
  */
 import type { APIActionRowComponent, APIButtonComponent, APIEmbed, BaseMessageOptions, MessageMentionOptions } from 'discord.js';
 import { ButtonStyle, ComponentType } from 'discord.js';
-import type { ChatMessage } from '../chat-port.js';
+import type { ChatMessage } from '../../core/ports/chat.js';
 
 const CONTENT_MAX = 2000;
 const EMBED_DESCRIPTION_MAX = 4096;

@@ -4,7 +4,7 @@
  * sent too: it is what notifications and screen readers show.
  */
 import type { types } from '@slack/bolt';
-import type { ChatMessage } from '../chat-port.js';
+import type { ChatMessage } from '../../core/ports/chat.js';
 import { chunks, clip, toMrkdwn } from './text.js';
 
 type KnownBlock = types.KnownBlock;

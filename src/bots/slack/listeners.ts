@@ -12,13 +12,14 @@
  */
 import type { AllMiddlewareArgs, App, BlockAction, Context, RespondArguments, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { Core } from '../../app.js';
+import type { Core } from '../../runtime.js';
 import type { Db } from '../../db/database.js';
-import type { Platform, SocialAccount } from '../../db/schema.js';
+import type { SocialAccount } from '../../db/schema.js';
+import type { Platform } from '../../core/ports/platforms.js';
 import { ensureMember, ensureWorkspace } from '../../core/directory.js';
 import { parseCommand, type TargetSpec, type TiktokPrivacy, TIKTOK_PRIVACY } from '../../core/grammar.js';
 import type { Logger } from '../../observability/logger.js';
-import type { Invocation, Reply } from '../chat-port.js';
+import type { Invocation, Reply } from '../../core/ports/chat.js';
 import { toSlackMessage } from './blocks.js';
 import { claimDelivery, eventKey, messageKey } from './deliveries.js';
 import { attachmentsFrom, fileRef, type SlackFileRef } from './files.js';

@@ -6,7 +6,7 @@
  * travel in `private_metadata`, since a view submission carries neither.
  */
 import type { types, ViewOutput } from '@slack/bolt';
-import type { Platform } from '../../db/schema.js';
+import type { Platform } from '../../core/ports/platforms.js';
 import { TIKTOK_PRIVACY, type TiktokPrivacy } from '../../core/grammar.js';
 import { MAX_ATTACHMENTS } from '../../core/posts.js';
 import { clip, toMrkdwn } from './text.js';

@@ -7,7 +7,7 @@
  * workspace it is about.
  */
 import type { WebClient } from '@slack/web-api';
-import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../chat-port.js';
+import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../../core/ports/chat.js';
 import type { SlackAuthorizer } from './authorization.js';
 import { toSlackMessage, type SlackMessage } from './blocks.js';
 import type { SlackPeople } from './people.js';

@@ -2,9 +2,8 @@
  * What the platform-neutral core needs from a chat surface (Slack, Discord, the sandbox, or
  * an in-memory fake in tests). The surfaces translate; they decide no product rules.
  */
-import type { ChatKind } from '../db/schema.js';
-
-export type { ChatKind };
+/** The chat surfaces IQSP speaks in. */
+export type ChatKind = 'slack' | 'discord';
 
 /** A chat user, as the chat platform names them. */
 export interface ChatUserRef {
