@@ -20,7 +20,7 @@ import { isoNow } from '../db/database.js';
 import type { Platform } from './ports/platforms.js';
 import type { ChatKind } from './ports/chat.js';
 import { PLATFORMS } from './ports/platforms.js';
-import type { Page } from '../http/pages.js';
+import type { Page } from './ports/pages.js';
 import type { Logger } from '../observability/logger.js';
 import type { GrantedAccount, Publisher } from '../publishers/publisher.js';
 import { ConnectError } from '../publishers/publisher.js';

@@ -1,11 +1,7 @@
 /** Small, self-contained HTML pages for the browser steps (connect links and OAuth callbacks). */
+import type { Page } from '../core/ports/pages.js';
 
-export interface Page {
-  status: number;
-  title: string;
-  /** Plain text paragraphs; escaped. */
-  paragraphs: readonly string[];
-}
+export type { Page };
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
