@@ -8,25 +8,12 @@
  */
 import type { Platform } from '../core/ports/platforms.js';
 import type { MediaAccess, MediaInfo } from '../media/media.js';
+import type { TokenSet } from '../vault/tokens.js';
 
 export type { Platform };
-
-/** The tokens of one connected account. Every field is a secret except the dates and scopes. */
-export interface TokenSet {
-  accessToken: string;
-  /** Absent where the platform has none (Facebook Page tokens). */
-  refreshToken?: string | undefined;
-  /** When the access token stops working; absent when it does not expire. */
-  expiresAt?: Date | undefined;
-  refreshExpiresAt?: Date | undefined;
-  /** Space-separated scopes as granted. */
-  scopes?: string | undefined;
-  /**
-   * Further named secrets the platform needs later (e.g. Meta's long-lived user token, used
-   * to revoke). Stored sealed like the others, one row per name.
-   */
-  extra?: Readonly<Record<string, string>> | undefined;
-}
+// The vault owns the token types; publishers re-export them for their own files.
+export type { TokenSet } from '../vault/tokens.js';
+export { TokenRefreshError } from '../vault/tokens.js';
 
 /** One account the user granted on the consent page. */
 export interface GrantedAccount {
@@ -179,17 +166,5 @@ export class ConnectError extends Error {
   ) {
     super(message);
     this.name = 'ConnectError';
-  }
-}
-
-/** A refresh that did not work. `permanent` means only reconnecting will help. */
-export class TokenRefreshError extends Error {
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    readonly retryAfterMs?: number,
-  ) {
-    super(message);
-    this.name = 'TokenRefreshError';
   }
 }

@@ -10,9 +10,8 @@ import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import { Leases } from '../db/leases.js';
 import type { Platform } from '../core/ports/platforms.js';
-import type { Publisher, TokenSet } from '../publishers/publisher.js';
-import { TokenRefreshError } from '../publishers/publisher.js';
 import type { SecretStore } from './secret-store.js';
+import { TokenRefreshError, type TokenRefresher, type TokenSet } from './tokens.js';
 
 const ACCESS = 'access_token';
 const REFRESH = 'refresh_token';
@@ -59,7 +58,8 @@ export class TokenStore {
   constructor(
     private readonly db: Db,
     private readonly secrets: SecretStore,
-    private readonly publisherFor: (platform: Platform) => Publisher,
+    /** How each platform renews tokens (a publisher fits); the store never sees the rest of it. */
+    private readonly refresherFor: (platform: Platform) => TokenRefresher,
     options: TokenStoreOptions = {},
   ) {
     this.refreshMarginMs = options.refreshMarginMs ?? 5 * 60_000;
@@ -145,7 +145,7 @@ export class TokenStore {
     if (!account) throw new AccountNeedsReconnectError(accountId, 'the account is no longer connected');
     if (account.status === 'needs_reconnect')
       throw new AccountNeedsReconnectError(accountId, account.status_reason ?? 'the account must be connected again');
-    const publisher = this.publisherFor(account.platform);
+    const refresher = this.refresherFor(account.platform);
 
     const lease = `token-refresh:${accountId}`;
     await this.acquireLease(lease);
@@ -154,14 +154,14 @@ export class TokenStore {
       const current = await this.load(accountId);
       const replaced = rejectedAccessToken !== undefined && current.accessToken !== rejectedAccessToken;
       if (replaced && !this.expiresSoon(current)) return current;
-      if (!publisher.canRefresh || !current.refreshToken) {
-        const reason = `${publisher.displayName} access has expired; connect the account again`;
+      if (!refresher.canRefresh || !current.refreshToken) {
+        const reason = `${refresher.displayName} access has expired; connect the account again`;
         await this.markNeedsReconnect(accountId, reason);
         throw new AccountNeedsReconnectError(accountId, reason);
       }
       let fresh: TokenSet;
       try {
-        fresh = await publisher.refresh(current);
+        fresh = await refresher.refresh(current);
         this.onRefresh?.(account.platform, 'refreshed');
       } catch (error) {
         this.onRefresh?.(account.platform, error instanceof TokenRefreshError && error.permanent ? 'rejected' : 'failed');
@@ -171,7 +171,7 @@ export class TokenStore {
         }
         throw error;
       }
-      const saved = await this.saveRefreshed(accountId, lease, current, fresh, publisher.displayName);
+      const saved = await this.saveRefreshed(accountId, lease, current, fresh, refresher.displayName);
       return saved.kind === 'superseded' ? saved.current : this.load(accountId);
     } finally {
       await this.releaseLease(lease);
