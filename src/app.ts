@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { ConfigError, integrationSummary } from './config.js';
 import { AccountsService } from './core/accounts.js';
 import { COMMAND_RATE_LIMIT, CommandRouter } from './core/commands.js';
+import { Inbound } from './core/inbound.js';
 import { ConnectService } from './core/connect.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
@@ -208,6 +209,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
   const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, rateLimit });
+  const inbound = new Inbound({ db, publishers, accounts, commands, dataRights, posts, logger });
   return {
     publishers,
     tokens,
@@ -225,6 +227,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     noticeWorker,
     cleanup,
     commands,
+    inbound,
     setChatPort: (port) => void chatPorts.set(port.chat, port),
   };
 }

@@ -9,6 +9,7 @@ import type { AccountsService } from './core/accounts.js';
 import type { CommandRouter } from './core/commands.js';
 import type { ConnectService } from './core/connect.js';
 import type { DataRightsService } from './core/data-rights.js';
+import type { Inbound } from './core/inbound.js';
 import type { PostsService } from './core/posts.js';
 import type { PublishingService } from './core/publishing.js';
 import type { SettingsService } from './core/settings.js';
@@ -88,6 +89,8 @@ export interface Core {
   noticeWorker: Worker;
   cleanup: CleanupService;
   commands: CommandRouter;
+  /** The one door every chat surface calls: commands, reactions, buttons, forms, deliveries. */
+  inbound: Inbound;
   /** Registers a chat surface once it exists (bots are built after the core they call). */
   setChatPort(port: ChatPort): void;
 }

@@ -67,6 +67,23 @@ export class AccountsService {
     return left <= EXPIRING_WITHIN_MS ? { kind: 'expiring', at: limit } : { kind: 'ok' };
   }
 
+  /** Every account of the workspace, by platform, oldest first (what a post form offers). */
+  async inWorkspace(workspaceId: string): Promise<SocialAccount[]> {
+    return this.deps.db
+      .selectFrom('social_accounts')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('platform')
+      .orderBy('connected_at')
+      .execute();
+  }
+
+  /** The accounts among `ids` that belong to the workspace (an id of another workspace finds nothing). */
+  async chosenIn(workspaceId: string, ids: readonly string[]): Promise<SocialAccount[]> {
+    if (ids.length === 0) return [];
+    return this.deps.db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspaceId).where('id', 'in', ids).execute();
+  }
+
   /** `accounts`: every account of the workspace, who connected it, and its token health. */
   async list(invocation: Invocation): Promise<Reply> {
     const { workspaceId } = await ensureMember(this.deps.db, invocation);

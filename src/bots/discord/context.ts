@@ -1,12 +1,10 @@
 /**
  * What every Discord event handler needs, and the small translations they share: who is
- * asking (an Invocation, admin = Manage Server), and "have we handled this delivery before".
+ * asking (an Invocation, admin = Manage Server), and the keys deliveries are deduplicated by.
  */
 import type { Client, GuildMember, User } from 'discord.js';
 import { PermissionFlagsBits } from 'discord.js';
 import type { Core } from '../../runtime.js';
-import type { Db } from '../../db/database.js';
-import { isoNow } from '../../db/database.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Invocation } from '../../core/ports/chat.js';
 import type { DiscordChatPort } from './port.js';
@@ -14,7 +12,6 @@ import type { DiscordChatPort } from './port.js';
 export interface DiscordDeps {
   client: Client;
   core: Core;
-  db: Db;
   port: DiscordChatPort;
   logger: Logger;
 }
@@ -48,14 +45,8 @@ export function invocationFor(
 }
 
 /**
- * True the first time a delivery id is seen, across retries, gateway resumes and instances
- * sharing the database (chat_events; the cleanup job prunes old ids).
+ * The keys of deliveries handled once (the core's claimDelivery), across gateway resumes and
+ * instances sharing the database.
  */
-export async function firstDelivery(db: Db, id: string): Promise<boolean> {
-  const result = await db
-    .insertInto('chat_events')
-    .values({ id, received_at: isoNow() })
-    .onConflict((oc) => oc.column('id').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
-}
+export const interactionKey = (interactionId: string): string => `discord:interaction:${interactionId}`;
+export const messageKey = (messageId: string): string => `discord:message:${messageId}`;

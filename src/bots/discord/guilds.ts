@@ -14,5 +14,5 @@ export function guildRemoval(packet: { t?: unknown; d?: unknown }): string | und
 }
 
 export async function handleGuildRemoved(deps: DiscordDeps, guildId: string): Promise<void> {
-  await deps.core.dataRights.workspaceRemoved('discord', guildId, 'removed from the Discord server');
+  await deps.core.inbound.workspaceRemoved({ chat: 'discord', workspaceExternalId: guildId }, 'removed from the Discord server');
 }

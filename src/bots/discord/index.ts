@@ -25,7 +25,7 @@ export function discordSurfaceFactory(
     client.rest.setToken(discord.token);
     const port = new DiscordChatPort(client, log);
     const gateway = new DiscordGateway(
-      { client, core, db: services.db, port, logger: log },
+      { client, core, port, logger: log },
       discord.token,
       { leases: new Leases(services.db), applicationId: discord.applicationId, owner: services.instanceId, ...options.gatewayLease },
       () => createDiscordClient(discord.apiUrl),

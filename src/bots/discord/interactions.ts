@@ -1,56 +1,58 @@
 /**
  * `/iqsp` and button clicks. Every interaction is acknowledged at once (Discord allows 3 s):
  * commands with an ephemeral deferral, answered by editing it (private) or by a message in
- * the channel (public); buttons with a deferred update.
+ * the channel (public); buttons with a deferred update. What a command or a click does is the
+ * inbound facade's to decide.
  */
 import type { ButtonInteraction, ChatInputCommandInteraction, Interaction } from 'discord.js';
 import { GuildMember, MessageFlags } from 'discord.js';
+import { buttonAction, REFUSALS } from '../../core/actions.js';
 import type { AttachmentSource } from '../../media/service.js';
-import type { Reply } from '../../core/ports/chat.js';
+import type { Invocation, Reply } from '../../core/ports/chat.js';
 import { COMMAND_NAME, commandFromOptions, MEDIA_OPTIONS } from './commands.js';
 import type { DiscordDeps } from './context.js';
-import { firstDelivery, invocationFor, isAdmin } from './context.js';
+import { displayName, interactionKey, invocationFor, isAdmin } from './context.js';
 import { loggableError } from './errors.js';
 import { interactionScope } from './port.js';
-import { APPROVE_ACTION, decodeCustomId, REJECT_ACTION, renderMessage } from './render.js';
-
-export const DELETE_MY_DATA_CONFIRM_ACTION = 'delete_my_data_confirm';
-const SERVER_ONLY = 'IQSP works in server channels: use /iqsp there.';
+import { decodeCustomId, renderMessage } from './render.js';
 
 export async function handleInteraction(deps: DiscordDeps, interaction: Interaction): Promise<void> {
   if (interaction.isChatInputCommand() && interaction.commandName === COMMAND_NAME) await handleCommand(deps, interaction);
   else if (interaction.isButton()) await handleButton(deps, interaction);
 }
 
+/** The member who interacted, in the server the interaction came from. */
+function invoker(interaction: ChatInputCommandInteraction<'cached' | 'raw'> | ButtonInteraction<'cached' | 'raw'>): Invocation {
+  return invocationFor(
+    { id: interaction.guildId, name: interaction.guild?.name },
+    interaction.user,
+    interaction.channelId,
+    interaction.member instanceof GuildMember ? interaction.member : null,
+    isAdmin(interaction.memberPermissions),
+  );
+}
+
 async function handleCommand(deps: DiscordDeps, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (!(await firstDelivery(deps.db, `discord:interaction:${interaction.id}`))) return;
+  if (!(await deps.core.inbound.claimDelivery(interactionKey(interaction.id)))) return;
   if (!interaction.inGuild()) {
-    await interaction.reply({ content: SERVER_ONLY, flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: REFUSALS.commandOutsideWorkspace, flags: MessageFlags.Ephemeral });
     return;
   }
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   try {
-    const invocation = invocationFor(
-      { id: interaction.guildId, name: interaction.guild?.name },
-      interaction.user,
-      interaction.channelId,
-      interaction.member instanceof GuildMember ? interaction.member : null,
-      isAdmin(interaction.memberPermissions),
-    );
+    const invocation = invoker(interaction);
     const parsed = commandFromOptions(interaction.options);
     const attachments: AttachmentSource[] = MEDIA_OPTIONS.flatMap((name) => {
       const attachment = interaction.options.getAttachment(name);
       return attachment ? [{ url: attachment.url, originalName: attachment.name }] : [];
     });
     const reply: Reply = parsed.ok
-      ? await interactionScope.run(interaction, () => deps.core.commands.run(invocation, parsed.command, attachments))
+      ? await interactionScope.run(interaction, () => deps.core.inbound.command(invocation, parsed.command, attachments))
       : { visibility: 'private', message: { text: parsed.message } };
     await answer(deps, interaction, reply);
   } catch (error) {
     deps.logger.error({ err: loggableError(error), interaction: interaction.id }, 'a Discord command failed');
-    await interaction
-      .editReply({ content: 'Sorry, IQSP could not answer that command. Try again in a minute.', embeds: [], components: [] })
-      .catch(() => undefined);
+    await interaction.editReply({ content: REFUSALS.commandFailed, embeds: [], components: [] }).catch(() => undefined);
   }
 }
 
@@ -73,44 +75,32 @@ async function answer(deps: DiscordDeps, interaction: ChatInputCommandInteractio
 
 async function handleButton(deps: DiscordDeps, interaction: ButtonInteraction): Promise<void> {
   const { actionId, value } = decodeCustomId(interaction.customId);
-  if (actionId !== APPROVE_ACTION && actionId !== REJECT_ACTION && actionId !== DELETE_MY_DATA_CONFIRM_ACTION) return;
-  if (!(await firstDelivery(deps.db, `discord:interaction:${interaction.id}`))) return;
+  if (!buttonAction(actionId)) return;
+  if (!(await deps.core.inbound.claimDelivery(interactionKey(interaction.id)))) return;
   if (!interaction.inGuild()) {
-    await interaction.reply({ content: SERVER_ONLY, flags: MessageFlags.Ephemeral });
+    await interaction.reply({ content: REFUSALS.commandOutsideWorkspace, flags: MessageFlags.Ephemeral });
     return;
   }
   await interaction.deferUpdate();
-  const member = interaction.member instanceof GuildMember ? interaction.member : null;
   try {
-    if (actionId === DELETE_MY_DATA_CONFIRM_ACTION) {
-      const invocation = invocationFor(
-        { id: interaction.guildId, name: interaction.guild?.name },
-        interaction.user,
-        interaction.channelId,
-        member,
-        isAdmin(interaction.memberPermissions),
-      );
-      const reply = await interactionScope.run(interaction, () =>
-        deps.core.commands.run(invocation, { kind: 'delete-my-data', confirmed: true }),
-      );
-      // The confirmation was ephemeral: replace it with the outcome, without its button.
-      await interaction.editReply(renderMessage(reply.message));
-      return;
-    }
-    // The outcome is said in the post's thread and shown on the approval message.
-    await deps.core.posts.decideOnPost(value, {
+    const outcome = await deps.core.inbound.button({
       chat: 'discord',
       workspaceExternalId: interaction.guildId,
-      userExternalId: interaction.user.id,
-      userName: member?.displayName ?? interaction.user.globalName ?? interaction.user.username,
-      isBot: interaction.user.bot,
-      decision: actionId === APPROVE_ACTION ? 'approve' : 'reject',
-      via: 'button',
+      actionId,
+      value,
+      decider: async () => ({
+        userExternalId: interaction.user.id,
+        userName: displayName(interaction.user, interaction.member instanceof GuildMember ? interaction.member : null),
+        isBot: interaction.user.bot,
+      }),
+      invoker: async () => invoker(interaction),
+      within: (work) => interactionScope.run(interaction, work),
     });
+    // A decision's outcome is said in the post's thread and shown on the approval message; the
+    // confirmation was ephemeral: it is replaced with the outcome, without its button.
+    if (outcome.kind === 'answered') await interaction.editReply(renderMessage(outcome.reply.message));
   } catch (error) {
     deps.logger.error({ err: loggableError(error), interaction: interaction.id, action: actionId }, 'a Discord button failed');
-    await interaction
-      .followUp({ content: 'Sorry, IQSP could not handle that click. Try again in a minute.', flags: MessageFlags.Ephemeral })
-      .catch(() => undefined);
+    await interaction.followUp({ content: REFUSALS.clickFailed, flags: MessageFlags.Ephemeral }).catch(() => undefined);
   }
 }

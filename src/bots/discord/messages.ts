@@ -7,7 +7,8 @@ import type { Message } from 'discord.js';
 import { RESTJSONErrorCodes } from 'discord.js';
 import type { AttachmentSource } from '../../media/service.js';
 import type { DiscordDeps } from './context.js';
-import { firstDelivery, invocationFor, isAdmin } from './context.js';
+import { invocationFor, isAdmin, messageKey } from './context.js';
+import { REFUSALS } from '../../core/actions.js';
 import { discordErrorCode, loggableError } from './errors.js';
 import { newMessage } from './render.js';
 
@@ -26,18 +27,18 @@ export async function handleMessage(deps: DiscordDeps, message: Message): Promis
   if (!botId || message.author.bot || message.system) return;
   if (!message.inGuild()) {
     // A DM to the bot: there is no server to act in.
-    if (!(await firstDelivery(deps.db, `discord:message:${message.id}`))) return;
-    if (message.channel.isSendable()) await message.channel.send('IQSP works in server channels: mention me there or use /iqsp.');
+    if (!(await deps.core.inbound.claimDelivery(messageKey(message.id)))) return;
+    if (message.channel.isSendable()) await message.channel.send(REFUSALS.messageOutsideWorkspace);
     return;
   }
   const text = commandText(message, botId);
   if (text === undefined) return;
-  if (!(await firstDelivery(deps.db, `discord:message:${message.id}`))) return;
+  if (!(await deps.core.inbound.claimDelivery(messageKey(message.id)))) return;
 
   const member = message.member ?? (await message.guild.members.fetch(message.author.id).catch(() => null));
   const invocation = invocationFor(message.guild, message.author, message.channelId, member, isAdmin(member?.permissions));
   const attachments: AttachmentSource[] = message.attachments.map((a) => ({ url: a.url, originalName: a.name }));
-  const reply = await deps.core.commands.runText(invocation, text, attachments);
+  const reply = await deps.core.inbound.text(invocation, text, attachments);
   if (reply.visibility === 'channel') {
     await message.reply(newMessage(reply.message));
     return;

@@ -5,6 +5,7 @@
  */
 import type { APIActionRowComponent, APIButtonComponent, APIEmbed, BaseMessageOptions, MessageMentionOptions } from 'discord.js';
 import { ButtonStyle, ComponentType } from 'discord.js';
+import { ACTIONS } from '../../core/actions.js';
 import type { ChatMessage } from '../../core/ports/chat.js';
 
 const CONTENT_MAX = 2000;
@@ -14,9 +15,7 @@ const FIELD_VALUE_MAX = 1024;
 const CUSTOM_ID_MAX = 100;
 const BUTTONS_PER_ROW = 5;
 
-/** The approval message's buttons (src/core/posts.ts); the surface seeds ✅/❌ on such a message. */
-export const APPROVE_ACTION = 'approve_post';
-export const REJECT_ACTION = 'reject_post';
+/** The marks the surface seeds on an approval message (one with an Approve button). */
 export const APPROVE_EMOJI = '✅';
 export const REJECT_EMOJI = '❌';
 
@@ -142,7 +141,7 @@ export function newMessage(message: ChatMessage): BaseMessageOptions {
 }
 
 export function isApprovalMessage(message: ChatMessage): boolean {
-  return (message.buttons ?? []).some((b) => b.actionId === APPROVE_ACTION);
+  return (message.buttons ?? []).some((b) => b.actionId === ACTIONS.approvePost);
 }
 
 /** A thread's name from the message it starts from: `Post 7XK2M9P`, or the first line. */

@@ -6,6 +6,7 @@
  * "check_file_info"`); files.info gives them.
  */
 import type { WebClient } from '@slack/web-api';
+import type { AttachmentIntake } from '../../core/inbound.js';
 import type { AttachmentSource } from '../../media/service.js';
 
 export interface SlackFileRef {
@@ -31,7 +32,7 @@ export function fileRef(file: {
   };
 }
 
-export type FileIntake = { ok: true; attachments: AttachmentSource[] } | { ok: false; problems: string[] };
+export type FileIntake = AttachmentIntake;
 
 export async function attachmentsFrom(client: WebClient, token: string, files: readonly SlackFileRef[]): Promise<FileIntake> {
   const attachments: AttachmentSource[] = [];

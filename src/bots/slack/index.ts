@@ -16,7 +16,7 @@ import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { renderPage } from '../../http/pages.js';
 import type { Surface, SurfaceContext } from '../surface.js';
 import { SlackAuthorizer } from './authorization.js';
-import { claimDelivery, signatureKey } from './deliveries.js';
+import { signatureKey } from './deliveries.js';
 import { DbInstallationStore } from './installation-store.js';
 import { registerListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
@@ -93,14 +93,13 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       bodyLimitBytes: BODY_LIMIT_BYTES,
       socketMode: slack.appToken ? { appToken: slack.appToken, apiUrl: slack.apiUrl } : undefined,
       drainMs: options.drainMs ?? 10_000,
-      claimSignature: (hash) => claimDelivery(services.db, signatureKey(hash)),
+      claimSignature: (hash) => core.inbound.claimDelivery(signatureKey(hash)),
     });
     const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger });
     const people = new SlackPeople(client, log, options.peopleCacheMs ?? 60_000);
     registerListeners({
       app,
       core,
-      db: services.db,
       people,
       installations,
       logger: log,

@@ -11,7 +11,7 @@ import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, Reaction
 import type { SlackAuthorizer } from './authorization.js';
 import { toSlackMessage, type SlackMessage } from './blocks.js';
 import type { SlackPeople } from './people.js';
-import { decisionForReaction } from './reactions.js';
+import { markOfReaction } from './reactions.js';
 
 /**
  * Slack's answer when a block is refused, as when it cannot fetch an image block's URL
@@ -109,8 +109,8 @@ export class SlackChatPort implements ChatPort {
     const result = await this.client.reactions.get({ token, channel: ref.channelId, timestamp: ref.messageId, full: true });
     const found: ReactionOnMessage[] = [];
     for (const reaction of result.message?.reactions ?? []) {
-      const decision = decisionForReaction(reaction.name ?? '', true);
-      if (decision !== 'approve' && decision !== 'reject') continue;
+      const decision = markOfReaction(reaction.name ?? '');
+      if (!decision) continue;
       for (const user of reaction.users ?? []) {
         if (found.some((f) => f.userExternalId === user && f.decision === decision)) continue; // two skin tones
         const person = this.people ? await this.people.lookup(token, ref.workspaceExternalId, user) : undefined;

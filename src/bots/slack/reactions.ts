@@ -1,17 +1,54 @@
 /**
- * ✅ and ❌ in Slack: the reaction names that decide a post, from an event (`reaction_added`,
- * `reaction_removed`) or read back from the approval message (`reactions.get`). A skin tone is
- * the same reaction ("white_check_mark::skin-tone-2").
+ * ✅ and ❌ in Slack: the reaction names that mark a post approved or rejected, from an event
+ * (`reaction_added`, `reaction_removed`) or read back from the approval message
+ * (`reactions.get`). A skin tone is the same reaction ("white_check_mark::skin-tone-2").
  */
-import type { DecisionKind } from '../../core/approval.js';
+import type { Context } from '@slack/bolt';
+import { botToken, teamOf, type ListenerDependencies } from './context.js';
 
 export const APPROVE_REACTION = 'white_check_mark';
 export const REJECT_REACTION = 'x';
 
-/** The decision a reaction being added (or removed) makes, if any. */
-export function decisionForReaction(reaction: string, added: boolean): DecisionKind | undefined {
+/** The mark a reaction name stands for, if any. */
+export function markOfReaction(reaction: string): 'approve' | 'reject' | undefined {
   const name = reaction.split('::')[0];
-  if (name === APPROVE_REACTION) return added ? 'approve' : 'withdraw';
-  if (name === REJECT_REACTION && added) return 'reject';
+  if (name === APPROVE_REACTION) return 'approve';
+  if (name === REJECT_REACTION) return 'reject';
   return undefined;
+}
+
+/** ✅/❌ added to or removed from a message → the inbound facade, which decides when it is an approval message. */
+export function registerReactions(deps: ListenerDependencies): void {
+  const { app, core, people } = deps;
+
+  async function onReaction(
+    event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } },
+    change: 'add' | 'remove',
+    context: Context,
+    teamId: string | undefined,
+  ): Promise<void> {
+    if (event.item.type !== 'message' || !event.item.ts || !teamId) return;
+    const mark = markOfReaction(event.reaction);
+    if (!mark) return;
+    await core.inbound.reaction({
+      chat: 'slack',
+      workspaceExternalId: teamId,
+      messageId: event.item.ts,
+      channelId: event.item.channel,
+      mark,
+      change,
+      decider: async () => {
+        const person = await people.lookup(botToken(context), teamId, event.user, context.enterpriseId);
+        return {
+          userExternalId: event.user,
+          userName: person.name,
+          isBot: person.isBot || event.user === context.botUserId,
+          isOutsider: person.isOutsider,
+        };
+      },
+    });
+  }
+
+  app.event('reaction_added', async ({ event, context, body }) => onReaction(event, 'add', context, teamOf(context, body)));
+  app.event('reaction_removed', async ({ event, context, body }) => onReaction(event, 'remove', context, teamOf(context, body)));
 }

@@ -1,0 +1,61 @@
+/**
+ * What every Slack listener needs, and the small translations they share: the bot token Bolt
+ * authorised the request with, the workspace it came from, who is asking (an Invocation, admin
+ * = workspace admin or owner), and a Reply as a `respond` body.
+ */
+import type { App, Context, RespondArguments } from '@slack/bolt';
+import type { Core } from '../../runtime.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Invocation, Reply } from '../../core/ports/chat.js';
+import { toSlackMessage } from './blocks.js';
+import type { DbInstallationStore } from './installation-store.js';
+import type { SlackPeople } from './people.js';
+
+export interface ListenerDependencies {
+  app: App;
+  core: Core;
+  people: SlackPeople;
+  /** Absent in single-workspace mode (nothing is stored to delete). */
+  installations: DbInstallationStore | undefined;
+  logger: Logger;
+  /** How long a view submission may work before it must acknowledge without its verdict. */
+  viewAckBudgetMs: number;
+}
+
+export function botToken(context: Context): string {
+  if (!context.botToken) throw new Error('Bolt gave no bot token for this request');
+  return context.botToken;
+}
+
+/** The workspace an event came from: Bolt's context, else the envelope's `team_id`. */
+export function teamOf(context: Context, body: unknown): string | undefined {
+  return context.teamId ?? (body as { team_id?: string }).team_id;
+}
+
+export function firstWord(text: string): string {
+  return (text.trim().split(/\s+/)[0] ?? '').toLowerCase();
+}
+
+export function respondArguments(reply: Reply): RespondArguments {
+  return { response_type: reply.visibility === 'private' ? 'ephemeral' : 'in_channel', ...toSlackMessage(reply.message) };
+}
+
+/** Who is asking, with what users.info says of them (admin, name). */
+export async function invocationOf(
+  deps: Pick<ListenerDependencies, 'people'>,
+  token: string,
+  teamId: string,
+  userId: string,
+  channelId: string,
+  fallbackName?: string,
+): Promise<Invocation> {
+  const person = await deps.people.lookup(token, teamId, userId);
+  return {
+    chat: 'slack',
+    workspaceExternalId: teamId,
+    userExternalId: userId,
+    userName: person.name ?? fallbackName,
+    isAdmin: person.isAdmin,
+    channelId,
+  };
+}
