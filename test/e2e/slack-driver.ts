@@ -42,7 +42,7 @@ interface Block {
   block_id?: string;
   image_url?: string;
   elements?: Array<{ action_id?: string; value?: string; url?: string }>;
-  element?: { options?: Array<{ value: string }> };
+  element?: { options?: Array<{ value: string; text?: { text: string } }> };
 }
 
 export class SlackDriver {
@@ -117,7 +117,7 @@ export class SlackDriver {
   }
 
   /** `/iqsp post …`: Slack sends the command with a trigger id, and the app opens the post modal with it. */
-  async openPostModal(user: string, text: string): Promise<{ accountIds: string[] }> {
+  async openPostModal(user: string, text: string): Promise<{ accountIds: string[]; accounts: Array<{ id: string; label: string }> }> {
     const trigger = `trigger-${this.nextTs()}`;
     await this.send(
       commandRequest('slash-command', {
@@ -131,7 +131,8 @@ export class SlackDriver {
     const open = await this.fake.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 15_000);
     const view = JSON.parse(open.args.view ?? '{}') as { blocks: Block[] };
     const targets = view.blocks.find((b) => b.block_id === 'targets');
-    return { accountIds: (targets?.element?.options ?? []).map((o) => o.value) };
+    const accounts = (targets?.element?.options ?? []).map((o) => ({ id: o.value, label: o.text?.text ?? '' }));
+    return { accountIds: accounts.map((a) => a.id), accounts };
   }
 
   /** Submits the post modal; resolves with the HTTP answer (empty when accepted, `response_action: errors` when not). */
