@@ -85,3 +85,24 @@ export async function findMember(db: Db, chat: ChatKind, workspaceExternalId: st
     .executeTakeFirst();
   return row;
 }
+
+/**
+ * Moves a workspace's rows from one chat to another, unless the other chat has that workspace
+ * already: the sandbox's simulated workspace was stored as a Slack one before the sandbox was
+ * its own chat, and keeps its accounts, approvers and posts that way.
+ */
+export async function moveWorkspaceChat(db: Db, externalId: string, from: ChatKind, to: ChatKind): Promise<void> {
+  const there = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('chat', '=', to)
+    .where('external_id', '=', externalId)
+    .executeTakeFirst();
+  if (there) return;
+  await db
+    .updateTable('workspaces')
+    .set({ chat: to, updated_at: isoNow() })
+    .where('chat', '=', from)
+    .where('external_id', '=', externalId)
+    .execute();
+}

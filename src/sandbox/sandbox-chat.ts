@@ -27,7 +27,7 @@ export interface SandboxMessage {
 }
 
 export class SandboxChat implements ChatPort {
-  readonly chat = 'slack' as const;
+  readonly chat = 'sandbox' as const;
   private nextId = 1;
   private readonly messages: SandboxMessage[] = [];
   /** Bumped on every change so the page can poll cheaply. */

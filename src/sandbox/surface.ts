@@ -1,8 +1,9 @@
 /**
  * The sandbox surface: a Slack-like channel at /sandbox where a person plays every role —
  * types `/iqsp …` commands, attaches images or videos, follows connect links through the
- * simulated consent pages, and reacts ✅/❌ as a teammate. It goes through the same core as
- * Slack and Discord; attachments are uploaded here and fetched by the real media intake.
+ * simulated consent pages, and reacts ✅/❌ as a teammate. It is its own chat ('sandbox') and
+ * goes through the same inbound facade as Slack and Discord; attachments are uploaded here and
+ * fetched by the real media intake.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -12,7 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import busboy from 'busboy';
-import type { Invocation } from '../core/ports/chat.js';
+import { moveWorkspaceChat } from '../core/directory.js';
+import type { Invocation, Reply } from '../core/ports/chat.js';
 import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';
@@ -40,9 +42,11 @@ export interface SandboxPlatforms {
 const MAX_UPLOAD_BYTES = 1024 ** 3;
 const MAX_FILES = 10;
 
-export function createSandboxSurface(platforms: SandboxPlatforms): (context: SurfaceContext) => Surface {
-  return ({ config, core, logger }) => {
+export function createSandboxSurface(platforms: SandboxPlatforms): (context: SurfaceContext) => Promise<Surface> {
+  return async ({ config, core, services, logger }) => {
     const chat = new SandboxChat();
+    // A sandbox database from before the sandbox was its own chat keeps its workspace.
+    await moveWorkspaceChat(services.db, SANDBOX_WORKSPACE, 'slack', chat.chat);
     const uploadDir = path.join(config.mediaDir, 'sandbox-uploads');
 
     const person = (id: unknown): SandboxPerson => {
@@ -51,7 +55,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       return found;
     };
     const invocationOf = (who: SandboxPerson): Invocation => ({
-      chat: 'slack',
+      chat: chat.chat,
       workspaceExternalId: SANDBOX_WORKSPACE,
       workspaceName: 'Sandbox',
       userExternalId: who.id,
@@ -59,9 +63,9 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       isAdmin: who.isAdmin,
       channelId: SANDBOX_CHANNEL,
     });
-    const answer = async (who: SandboxPerson, reply: Awaited<ReturnType<typeof core.commands.runText>>) => {
+    const answer = async (who: SandboxPerson, reply: Reply) => {
       if (reply.visibility === 'private')
-        await chat.sendPrivate({ chat: 'slack', workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
+        await chat.sendPrivate({ chat: chat.chat, workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
       else await chat.postInChannel(SANDBOX_WORKSPACE, SANDBOX_CHANNEL, reply.message);
     };
 
@@ -129,7 +133,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
           .replace(/^@iqsp\b/i, '')
           .trim();
         try {
-          await answer(who, await core.commands.runText(invocationOf(who), commandText, files));
+          await answer(who, await core.inbound.text(invocationOf(who), commandText, files));
         } finally {
           // The intake has its own copy by now (or refused it); the upload is not kept.
           for (const f of files) await rm(path.join(uploadDir, f.url.split('/').pop()!), { force: true });
@@ -156,16 +160,13 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         const emoji = body.emoji === 'x' ? 'x' : 'white_check_mark';
         const remove = body.remove === true;
         if (!chat.react(String(body.messageId), who.id, emoji, remove)) return void (ctx.body = { ok: true, changed: false });
-        if (emoji === 'x' && remove) return void (ctx.body = { ok: true });
-        await core.posts.decide({
-          chat: 'slack',
+        await core.inbound.reaction({
+          chat: chat.chat,
           workspaceExternalId: SANDBOX_WORKSPACE,
           messageId: String(body.messageId),
-          userExternalId: who.id,
-          userName: who.name,
-          isBot: false,
-          decision: emoji === 'x' ? 'reject' : remove ? 'withdraw' : 'approve',
-          via: 'reaction',
+          mark: emoji === 'x' ? 'reject' : 'approve',
+          change: remove ? 'remove' : 'add',
+          decider: async () => ({ userExternalId: who.id, userName: who.name, isBot: false }),
         });
         ctx.body = { ok: true };
       });
@@ -173,20 +174,15 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       router.post('/sandbox/api/button', guard, async (ctx) => {
         const body = await readJson(ctx);
         const who = person(body.user);
-        const actionId = String(body.actionId);
-        const value = String(body.value);
-        if (actionId === 'approve_post' || actionId === 'reject_post')
-          await core.posts.decideOnPost(value, {
-            chat: 'slack',
-            workspaceExternalId: SANDBOX_WORKSPACE,
-            userExternalId: who.id,
-            userName: who.name,
-            isBot: false,
-            decision: actionId === 'approve_post' ? 'approve' : 'reject',
-            via: 'button',
-          });
-        else if (actionId === 'delete_my_data_confirm')
-          await answer(who, await core.commands.run(invocationOf(who), { kind: 'delete-my-data', confirmed: true }));
+        const outcome = await core.inbound.button({
+          chat: chat.chat,
+          workspaceExternalId: SANDBOX_WORKSPACE,
+          actionId: String(body.actionId),
+          value: String(body.value),
+          decider: async () => ({ userExternalId: who.id, userName: who.name, isBot: false }),
+          invoker: async () => invocationOf(who),
+        });
+        if (outcome.kind === 'answered') await answer(who, outcome.reply);
         ctx.body = { ok: true };
       });
     };

@@ -2,8 +2,8 @@
  * What the platform-neutral core needs from a chat surface (Slack, Discord, the sandbox, or
  * an in-memory fake in tests). The surfaces translate; they decide no product rules.
  */
-/** The chat surfaces IQSP speaks in. */
-export type ChatKind = 'slack' | 'discord';
+/** The chat surfaces IQSP speaks in (the sandbox: the simulated chat of `iqsp serve` without credentials). */
+export type ChatKind = 'slack' | 'discord' | 'sandbox';
 
 /** A chat user, as the chat platform names them. */
 export interface ChatUserRef {
