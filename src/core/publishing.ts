@@ -20,9 +20,24 @@
  * - An expired token is refreshed once (single flight) and the attempt repeated.
  * - Every result is replied in the thread as it arrives; the last one ends with a summary.
  */
+import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import type { TargetStatus } from '../db/schema.js';
+import { accountById } from '../db/repositories/accounts.js';
+import { originalMediaOfPost } from '../db/repositories/media.js';
+import { movePost, postCaption, postWorkspaceId } from '../db/repositories/posts.js';
+import {
+  clearCommitMarker,
+  isCommitted,
+  markTargetReported,
+  moveTarget,
+  setCommitMarker,
+  targetById,
+  targetByIdOrThrow,
+  targetPlatform,
+  targetWhileClaimed,
+} from '../db/repositories/targets.js';
+import type { MediaTable, PostTargetsTable, SocialAccount, TargetStatus } from '../db/schema.js';
 import type { Platform } from './ports/platforms.js';
 import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
@@ -35,6 +50,7 @@ import type { TokenStore } from '../vault/token-store.js';
 import { AccountNeedsReconnectError } from '../vault/token-store.js';
 import { toAccountRef } from './accounts.js';
 import { appendAudit } from './audit.js';
+import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
 import type { PostsService } from './posts.js';
 
 export interface PublishingDependencies {
@@ -90,7 +106,7 @@ export class PublishingService {
         return { kind: 'retry', at: this.backoff(job.attempt), reason: internalError(error) };
       }
       // Saying a result has a budget of its own, counted from the run that recorded it.
-      if (job.attempt - error.recordedAttempt < REPORT_RETRIES)
+      if (mayRetryReport(job.attempt, error.recordedAttempt))
         return { kind: 'retry', at: this.backoff(job.attempt), reason: error.message };
       this.deps.logger.error({ targetId: error.targetId }, 'gave up saying a result in the thread; `status` shows it');
       await this.markReported(error.targetId, error.postId, error.status);
@@ -104,51 +120,75 @@ export class PublishingService {
   }
 
   private async publishTarget(job: ClaimedJob, signal: AbortSignal): Promise<JobDecision> {
-    const targetId = String(job.payload.targetId);
-    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirst();
+    const target = await targetById(this.deps.db, String(job.payload.targetId));
     if (!target) return { kind: 'done' }; // deleted with its post
-    if (target.status !== 'queued' && target.status !== 'publishing') {
-      // Final already. A result recorded but never reported (the process stopped in between) is reported now.
-      if (target.finished_at === null && REPORTED_STATUSES.includes(target.status)) {
+    const start = runStart(
+      { status: target.status, finishedAt: target.finished_at, committedAt: target.committed_at, attempts: target.attempts },
+      job,
+    );
+    switch (start.kind) {
+      case 'report':
+        // Final already, its result recorded but never reported (the process stopped in between).
+        await this.report(target.id, target.post_id);
+        return { kind: 'done' };
+      case 'give-up-reporting':
         // Saying it has a budget of its own, counted from the run that recorded it (the runs before
         // may have stopped any number of times); past it (saying it keeps stopping the process),
         // `status` shows it.
-        if (job.attempt - target.attempts > REPORT_RETRIES) await this.markReported(target.id, target.post_id, target.status);
-        else await this.report(target.id, target.post_id);
-      } else if (target.finished_at !== null) {
+        await this.markReported(target.id, target.post_id, target.status);
+        return { kind: 'done' };
+      case 'settle-post':
         // Reported, but the run stopped before the post's outcome was settled (it does nothing when it was).
         await this.deps.posts.onTargetSettled(target.post_id);
-      }
-      return { kind: 'done' };
+        return { kind: 'done' };
+      case 'nothing':
+        return { kind: 'done' };
+      case 'unconfirmed':
+        // A previous attempt got as far as the request that makes the post live, then stopped.
+        return this.settle(job, target.id, target.post_id, {
+          status: 'unconfirmed',
+          failure: {
+            class: 'unknown',
+            message: `IQSP stopped while ${this.platformName(target.platform)} was publishing; it may or may not be live`,
+          },
+        });
+      case 'exhausted':
+        // Every attempt is spent, whatever ended them (a process that died or froze on this job,
+        // errors): no more tries, or a post that kills its process would do so for ever.
+        return this.settle(job, target.id, target.post_id, {
+          status: 'failed',
+          failure: { class: 'retryable', message: exhaustedReason(job) },
+        });
+      case 'publish':
+        break;
     }
 
-    if (target.committed_at) {
-      // A previous attempt got as far as the request that makes the post live, then stopped.
-      return this.settle(job, target.id, target.post_id, {
-        status: 'unconfirmed',
-        failure: {
-          class: 'unknown',
-          message: `IQSP stopped while ${this.platformName(target.platform)} was publishing; it may or may not be live`,
-        },
-      });
-    }
+    const run = await this.startRun(job, target);
+    if (run.kind === 'decided') return run.decision;
+    const draft = await this.loadDraft(job, target);
+    if (draft.kind === 'decided') return draft.decision;
+    const result = await this.send(job, target, run, draft.draft, signal);
+    if (result.kind === 'lost-claim') return result.decision;
+    // Shutting down: a post that went live is still recorded (a few writes); anything else is
+    // left to whoever takes the job next.
+    if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
+    return this.afterResult(job, target, result);
+  }
 
-    if (job.attempt > job.maxAttempts) {
-      // Every attempt is spent, whatever ended them (a process that died or froze on this job,
-      // errors): no more tries, or a post that kills its process would do so for ever.
-      return this.settle(job, target.id, target.post_id, {
-        status: 'failed',
-        failure: { class: 'retryable', message: exhaustedReason(job) },
-      });
-    }
-
+  /**
+   * The target's publisher and account, then the target (and its post) moved to `publishing`.
+   * Only a target still waiting (or resumed mid-way) becomes `publishing`: one cancelled since
+   * it was read stays cancelled. From here, cleanup leaves the post's media alone.
+   */
+  private async startRun(
+    job: ClaimedJob,
+    target: PostTarget,
+  ): Promise<{ kind: 'go'; publisher: Publisher; account: SocialAccount } | { kind: 'decided'; decision: JobDecision }> {
     const publisher = this.deps.publishers.get(target.platform);
-    const account = target.account_id
-      ? await this.deps.db.selectFrom('social_accounts').selectAll().where('id', '=', target.account_id).executeTakeFirst()
-      : undefined;
+    const account = target.account_id ? await accountById(this.deps.db, target.account_id) : undefined;
     if (!publisher || !account) {
       // `retry` cannot help here (the target names no account any more): say what can.
-      return this.settle(job, target.id, target.post_id, {
+      const decision = await this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: {
           class: 'content',
@@ -157,90 +197,85 @@ export class PublishingService {
             : `the account was disconnected before publishing; nothing was published there. Connect it again with \`connect ${target.platform}\` and post again`,
         },
       });
+      return { kind: 'decided', decision };
     }
-
     const nowIso = isoNow(this.now());
-    // Only a target still waiting (or resumed mid-way) becomes `publishing`: one cancelled since
-    // it was read stays cancelled. From here, cleanup leaves the post's media alone.
-    const started = await this.deps.db
-      .updateTable('post_targets')
-      .set({ status: 'publishing', attempts: job.attempt, updated_at: nowIso })
-      .where('id', '=', target.id)
-      .where('status', 'in', ['queued', 'publishing'])
-      .executeTakeFirst();
-    if (Number(started.numUpdatedRows) !== 1) return { kind: 'done' };
-    await this.deps.db
-      .updateTable('posts')
-      .set({ status: 'publishing', updated_at: nowIso })
-      .where('id', '=', target.post_id)
-      .where('status', '=', 'approved')
-      .execute();
+    const starting = targetTransition('start');
+    if (!(await moveTarget(this.deps.db, target.id, starting.from, { status: starting.to, attempts: job.attempt, updated_at: nowIso })))
+      return { kind: 'decided', decision: { kind: 'done' } };
+    const post = postTransition('start');
+    await movePost(this.deps.db, target.post_id, post.from, { status: post.to, updated_at: nowIso });
+    return { kind: 'go', publisher, account };
+  }
 
-    const post = await this.deps.db.selectFrom('posts').select(['caption']).where('id', '=', target.post_id).executeTakeFirstOrThrow();
-    const allMedia = await this.deps.db
-      .selectFrom('media')
-      .selectAll()
-      .where('post_id', '=', target.post_id)
-      .where('derived_from_id', 'is', null)
-      .orderBy('position')
-      .execute();
-    if (allMedia.some((m) => m.deleted_at !== null)) {
-      // Approved after MEDIA_TTL_HOURS (or waiting that long between retries): never publish the
-      // caption without what was approved with it.
-      return this.settle(job, target.id, target.post_id, {
+  /**
+   * What was approved: the caption, the files in order, the target's options. Never the caption
+   * without its files: media deleted meanwhile (approved after MEDIA_TTL_HOURS, or waiting that
+   * long between retries) fails the target.
+   */
+  private async loadDraft(
+    job: ClaimedJob,
+    target: PostTarget,
+  ): Promise<{ kind: 'ready'; draft: Approved } | { kind: 'decided'; decision: JobDecision }> {
+    const caption = await postCaption(this.deps.db, target.post_id);
+    const media = await originalMediaOfPost(this.deps.db, target.post_id);
+    if (media.some((m) => m.deleted_at !== null)) {
+      const decision = await this.settle(job, target.id, target.post_id, {
         status: 'failed',
         failure: {
           class: 'content',
           message: `its photos or video were deleted before it could be published (IQSP keeps media for ${this.deps.mediaTtlHours ?? 24} hours); nothing was published there. Post it again`,
         },
       });
+      return { kind: 'decided', decision };
     }
-    const mediaRows = allMedia;
-    const progress = this.progressReporter(target.post_id, target.account_label);
+    return { kind: 'ready', draft: { caption, media } };
+  }
 
-    let result: PublishResult;
+  /** The publish itself; whatever it throws becomes a result, but a lost claim stops the run. */
+  private async send(
+    job: ClaimedJob,
+    target: PostTarget,
+    run: { publisher: Publisher; account: SocialAccount },
+    approved: Approved,
+    signal: AbortSignal,
+  ): Promise<PublishResult | { kind: 'lost-claim'; decision: JobDecision }> {
+    const progress = this.progressReporter(target.post_id, target.account_label);
     try {
-      result = await this.attempt(
-        job,
-        publisher,
-        account.id,
-        toAccountRef(account),
-        {
-          caption: post.caption,
-          media: mediaRows.map(toMediaInfo),
-          options: JSON.parse(target.options) as Record<string, string>,
-        },
-        target.id,
-        progress,
-        signal,
-      );
+      const draft: Draft = {
+        caption: approved.caption,
+        media: approved.media.map(toMediaInfo),
+        options: JSON.parse(target.options) as Record<string, string>,
+      };
+      return await this.attempt(job, run.publisher, run.account.id, toAccountRef(run.account), draft, target.id, progress, signal);
     } catch (error) {
       if (error instanceof ClaimNotHeld) {
         // Stopped before the committing request: this run outlived its lease (or another run
         // already committed). The job is run again at once if this claim still holds it, and
         // whoever runs it decides from the marker; if another run holds it, that run does.
-        this.deps.logger.warn({ jobId: job.id, targetId }, 'a publish run lost its claim before sending; it stops');
-        return { kind: 'retry', at: undefined, reason: error.message };
+        this.deps.logger.warn({ jobId: job.id, targetId: target.id }, 'a publish run lost its claim before sending; it stops');
+        return { kind: 'lost-claim', decision: { kind: 'retry', at: undefined, reason: error.message } };
       }
-      if (error instanceof AccountNeedsReconnectError) result = { kind: 'failed', failure: { class: 'reconnect', message: error.message } };
-      else {
-        this.deps.logger.error({ err: error, targetId }, 'publishing crashed');
-        const committed = await this.isCommitted(target.id);
-        result = {
-          kind: 'failed',
-          failure: committed
-            ? { class: 'unknown', message: `something went wrong while ${publisher.displayName} was publishing; it may or may not be live` }
-            : {
-                class: 'retryable',
-                message: `IQSP hit an internal error before sending anything (${redactText(error instanceof Error ? error.message : String(error))})`,
-              },
-        };
-      }
+      if (error instanceof AccountNeedsReconnectError) return { kind: 'failed', failure: { class: 'reconnect', message: error.message } };
+      this.deps.logger.error({ err: error, targetId: target.id }, 'publishing crashed');
+      const committed = await isCommitted(this.deps.db, target.id);
+      return {
+        kind: 'failed',
+        failure: committed
+          ? {
+              class: 'unknown',
+              message: `something went wrong while ${run.publisher.displayName} was publishing; it may or may not be live`,
+            }
+          : {
+              class: 'retryable',
+              message: `IQSP hit an internal error before sending anything (${redactText(error instanceof Error ? error.message : String(error))})`,
+            },
+      };
     }
-    // Shutting down: a post that went live is still recorded (a few writes); anything else is
-    // left to whoever takes the job next.
-    if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
+  }
 
+  /** A run's result: recorded and said, or (a retryable failure with attempts left) back to the queue. */
+  private async afterResult(job: ClaimedJob, target: PostTarget, result: PublishResult): Promise<JobDecision> {
     if (result.kind === 'published') {
       return this.settle(job, target.id, target.post_id, {
         status: 'published',
@@ -249,49 +284,44 @@ export class PublishingService {
       });
     }
     const failure = result.failure;
-    if (failure.class === 'retryable' && job.attempt < job.maxAttempts) {
-      // A platform's own words may quote a credential: redacted before it is stored or said, as in settle().
-      const reason = redactText(failure.message);
-      // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
-      const at = this.backoff(job.attempt, failure.retryAfterMs);
-      const waitMs = at.getTime() - this.now().getTime();
-      // Nothing was accepted, so the marker goes: but only by the run that holds the job, or it
-      // could clear the marker of a run that took over and is sending now.
-      const requeued = await this.deps.queue.whileHeld(job, (trx) =>
-        trx
-          .updateTable('post_targets')
-          .set({
-            status: 'queued',
-            committed_at: null,
-            failure_class: 'retryable',
-            failure_message: reason,
-            updated_at: isoNow(this.now()),
-          })
-          .where('id', '=', target.id)
-          .where('status', '=', 'publishing')
-          .execute(),
-      );
-      if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
-      // Said durably: a chat that is down now hears it later (one notice per run: keyed by the
-      // claim, not the attempt number, which starts again at 1 after `retry` and would find the
-      // earlier round's notice and queue nothing).
-      await this.deps.posts.tell(
-        target.post_id,
-        `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
-        `${retryNoticeKey(target.id)}${job.claimToken}`,
-      );
-      return { kind: 'retry', at, reason };
-    }
-    return this.settle(job, target.id, target.post_id, { status: failure.class === 'unknown' ? 'unconfirmed' : 'failed', failure });
+    const next = retryDecision(failure.class, job.attempt, job.maxAttempts);
+    if (next.kind === 'requeue') return this.requeue(job, target, failure);
+    return this.settle(job, target.id, target.post_id, { status: next.status, failure });
+  }
+
+  /** A retryable failure with attempts left: the target goes back to the queue, and the thread hears when it is tried again. */
+  private async requeue(job: ClaimedJob, target: PostTarget, failure: Failure): Promise<JobDecision> {
+    // A platform's own words may quote a credential: redacted before it is stored or said, as in settle().
+    const reason = redactText(failure.message);
+    // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
+    const at = this.backoff(job.attempt, failure.retryAfterMs);
+    const waitMs = at.getTime() - this.now().getTime();
+    // Nothing was accepted, so the marker goes: but only by the run that holds the job, or it
+    // could clear the marker of a run that took over and is sending now.
+    const back = targetTransition('requeue');
+    const requeued = await this.deps.queue.whileHeld(job, (trx) =>
+      moveTarget(trx, target.id, back.from, {
+        status: back.to,
+        committed_at: null,
+        failure_class: 'retryable',
+        failure_message: reason,
+        updated_at: isoNow(this.now()),
+      }),
+    );
+    if (!requeued.held) return { kind: 'done' }; // the run that took the job over decides
+    // Said durably: a chat that is down now hears it later (one notice per run: keyed by the
+    // claim, not the attempt number, which starts again at 1 after `retry` and would find the
+    // earlier round's notice and queue nothing).
+    await this.deps.posts.tell(
+      target.post_id,
+      `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+      `${retryNoticeKey(target.id)}${job.claimToken}`,
+    );
+    return { kind: 'retry', at, reason };
   }
 
   private platformName(platform: Platform): string {
     return this.deps.publishers.get(platform)?.displayName ?? platform;
-  }
-
-  private async isCommitted(targetId: string): Promise<boolean> {
-    const row = await this.deps.db.selectFrom('post_targets').select('committed_at').where('id', '=', targetId).executeTakeFirst();
-    return Boolean(row?.committed_at);
   }
 
   /** One publish, with one refresh-and-repeat when the platform says the token expired before commit. */
@@ -300,7 +330,7 @@ export class PublishingService {
     publisher: Publisher,
     accountId: string,
     account: ReturnType<typeof toAccountRef>,
-    draft: { caption: string; media: ReturnType<typeof toMediaInfo>[]; options: Record<string, string> },
+    draft: Draft,
     targetId: string,
     onProgress: (p: PublishProgress) => void,
     signal: AbortSignal,
@@ -321,9 +351,7 @@ export class PublishingService {
     // means nothing was accepted): refresh once and try again.
     if (first.kind === 'failed' && first.failure.class === 'reconnect' && first.failure.tokenExpired && publisher.canRefresh) {
       // Only this run's own marker, while it holds the job (the run that took over may be sending).
-      const cleared = await this.deps.queue.whileHeld(job, (trx) =>
-        trx.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute(),
-      );
+      const cleared = await this.deps.queue.whileHeld(job, (trx) => clearCommitMarker(trx, targetId));
       if (!cleared.held) throw new ClaimNotHeld();
       const fresh = await this.deps.tokens.refresh(accountId, tokens.accessToken);
       return run(fresh);
@@ -337,14 +365,7 @@ export class PublishingService {
    * Matching nothing, it throws, and the publisher stops before sending.
    */
   private async markCommitting(job: ClaimedJob, targetId: string): Promise<void> {
-    const marked = await this.deps.db
-      .updateTable('post_targets')
-      .set({ committed_at: isoNow(this.now()) })
-      .where('id', '=', targetId)
-      .where('committed_at', 'is', null)
-      .where(this.deps.queue.claimIsLive(job))
-      .executeTakeFirst();
-    if (Number(marked.numUpdatedRows) !== 1) throw new ClaimNotHeld();
+    if (!(await setCommitMarker(this.deps.db, targetId, isoNow(this.now()), this.deps.queue.claimIsLive(job)))) throw new ClaimNotHeld();
   }
 
   /**
@@ -367,12 +388,7 @@ export class PublishingService {
             .whileHeld(job, (trx) => this.record(trx, targetId, postId, outcome, job.attempt))
             .then((r) => (r.held ? r.value : undefined));
     if (recorded) this.deps.onRecorded?.(recorded, outcome.status);
-    const unreported = await this.deps.db
-      .selectFrom('post_targets')
-      .select(['status', 'finished_at'])
-      .where('id', '=', targetId)
-      .where(this.deps.queue.claimIsLive(job))
-      .executeTakeFirst();
+    const unreported = await targetWhileClaimed(this.deps.db, targetId, this.deps.queue.claimIsLive(job));
     if (!unreported) return { kind: 'retry', at: undefined, reason: 'this run outlived its lease; the next run says the result' };
     if (unreported.finished_at === null && REPORTED_STATUSES.includes(unreported.status)) await this.report(targetId, postId);
     return { kind: 'done' };
@@ -403,27 +419,22 @@ export class PublishingService {
             failure_message: redactText(outcome.failure.message),
             updated_at: nowIso,
           };
-    const moved = await trx
-      .updateTable('post_targets')
-      .set(values)
-      .where('id', '=', targetId)
-      .where('status', 'in', ['queued', 'publishing'])
-      .executeTakeFirst();
-    if (Number(moved.numUpdatedRows) !== 1) return undefined;
-    const target = await trx.selectFrom('post_targets').select('platform').where('id', '=', targetId).executeTakeFirstOrThrow();
-    const post = await trx.selectFrom('posts').select(['workspace_id']).where('id', '=', postId).executeTakeFirstOrThrow();
+    // Only a target not final yet: a result recorded by another run stands.
+    if (!(await moveTarget(trx, targetId, targetTransition(outcome.status).from, values))) return undefined;
+    const platform = await targetPlatform(trx, targetId);
+    const workspaceId = await postWorkspaceId(trx, postId);
     await appendAudit(trx, {
       action: `target.${outcome.status}`,
-      workspaceId: post.workspace_id,
+      workspaceId,
       actorId: null,
       subjectType: 'target',
       subjectId: targetId,
       detail:
         outcome.status === 'published'
-          ? { platform: target.platform }
-          : { platform: target.platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
+          ? { platform }
+          : { platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
     });
-    return target.platform;
+    return platform;
   }
 
   /** Runs `work`, trying again twice after a short pause when it throws (a database that failed for a moment). */
@@ -445,7 +456,7 @@ export class PublishingService {
    * whichever process (instance) reports which target.
    */
   private async report(targetId: string, postId: string): Promise<void> {
-    const target = await this.deps.db.selectFrom('post_targets').selectAll().where('id', '=', targetId).executeTakeFirstOrThrow();
+    const target = await targetByIdOrThrow(this.deps.db, targetId);
     const line =
       target.status === 'published'
         ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
@@ -467,13 +478,7 @@ export class PublishingService {
   private async markReported(targetId: string, postId: string, status: TargetStatus): Promise<void> {
     const nowIso = isoNow(this.now());
     // Guarded by the status reported: a target queued again in between (`retry`) stays open.
-    await this.deps.db
-      .updateTable('post_targets')
-      .set({ finished_at: nowIso, updated_at: nowIso })
-      .where('id', '=', targetId)
-      .where('status', '=', status)
-      .where('finished_at', 'is', null)
-      .execute();
+    await markTargetReported(this.deps.db, targetId, status, nowIso);
     await this.deps.posts.onTargetSettled(postId);
   }
 
@@ -494,6 +499,15 @@ export class PublishingService {
 }
 
 type Outcome = { status: 'published'; platformPostId: string; permalink: string } | { status: 'failed' | 'unconfirmed'; failure: Failure };
+
+/** A target as read from the database. */
+type PostTarget = Selectable<PostTargetsTable>;
+
+/** What was approved, as read before a run: the caption and the original files in order. */
+type Approved = { caption: string; media: Selectable<MediaTable>[] };
+
+/** What a run publishes: the caption, the files and the target's options, as approved. */
+type Draft = { caption: string; media: ReturnType<typeof toMediaInfo>[]; options: Record<string, string> };
 
 /** The commit marker could not be set: this run's claim is gone or its lease ran out, or another run committed. */
 class ClaimNotHeld extends Error {
@@ -518,12 +532,6 @@ function exhaustedReason(job: ClaimedJob): string {
 function internalError(error: unknown): string {
   return `IQSP hit an internal error: ${redactText(error instanceof Error ? error.message : String(error))}`;
 }
-
-/** Final statuses whose result is replied in the thread (a cancelled target is answered by the cancel). */
-const REPORTED_STATUSES: readonly TargetStatus[] = ['published', 'failed', 'unconfirmed'];
-
-/** How many runs after the one that recorded a result may try to say it in the thread. */
-const REPORT_RETRIES = 5;
 
 /** A target's result is recorded, but the thread could not be told. */
 class ResultNotSaid extends Error {

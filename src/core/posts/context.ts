@@ -1,0 +1,84 @@
+/**
+ * What the parts of the posts service share: their dependencies, the clock, the notices, and
+ * the identifiers of posts and their publish jobs.
+ */
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Db } from '../../db/database.js';
+import type { JobQueue } from '../../jobs/queue.js';
+import type { MediaService } from '../../media/service.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Publisher } from '../../publishers/publisher.js';
+import type { TokenStore } from '../../vault/token-store.js';
+import type { Notices, NoticeTiming } from '../notices.js';
+import type { ChatKind, ChatPort } from '../ports/chat.js';
+import type { Platform } from '../ports/platforms.js';
+import type { SettingsService } from '../settings.js';
+
+export const PUBLISH_QUEUE = 'publish';
+export const MAX_ATTACHMENTS = 10;
+const POST_ID_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+export function publishJobKey(targetId: string): string {
+  return `publish:${targetId}`;
+}
+
+export function newPostId(): string {
+  let id = '';
+  for (let i = 0; i < 7; i += 1) id += POST_ID_ALPHABET[randomInt(POST_ID_ALPHABET.length)];
+  return id;
+}
+
+export interface PostsDependencies {
+  db: Db;
+  publishers: ReadonlyMap<Platform, Publisher>;
+  media: MediaService;
+  tokens: TokenStore;
+  settings: SettingsService;
+  queue: JobQueue;
+  chat: (kind: ChatKind) => ChatPort | undefined;
+  logger: Logger;
+  approvalTtlHours: number;
+  /** Attempts per target before a retryable failure becomes final. */
+  maxAttempts: number;
+  /** Called after publish jobs are enqueued (wakes the worker). */
+  onEnqueued?: () => void;
+  /** When notices the chat did not take are said again (notices.ts). */
+  notices?: NoticeTiming;
+  now?: () => Date;
+}
+
+/** The dependencies with the clock resolved and the notices built: what every part is given. */
+export interface PostsContext {
+  deps: PostsDependencies;
+  now: () => Date;
+  notices: Notices;
+}
+
+/**
+ * Runs `work` again after a failure, up to three runs in all: a database error that passes
+ * (a lost connection, a busy database) must not drop what the chat already delivered. `work`
+ * must be safe to repeat (a transaction, or guarded writes).
+ */
+export async function persistently<T>(logger: Logger, what: string, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      logger.warn({ err: error, attempt }, `${what} failed; trying again`);
+      await sleep(25 * attempt);
+    }
+  }
+}
+
+/** The chat surface of `kind`; throws when this process has none. */
+export function chatPort(ctx: PostsContext, kind: ChatKind): ChatPort {
+  const port = ctx.deps.chat(kind);
+  if (!port) throw new Error(`no chat surface for ${kind}`);
+  return port;
+}
+
+export function displayName(ctx: PostsContext, platform: Platform): string {
+  return ctx.deps.publishers.get(platform)?.displayName ?? platform;
+}

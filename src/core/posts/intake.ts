@@ -1,0 +1,336 @@
+/**
+ * A post request coming in: its targets resolved against the workspace's accounts, every
+ * target validated (statically, and live where the platform checks the account), its files
+ * taken in, then the post created with its approval message.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Invocation, MessageRef, Reply } from '../ports/chat.js';
+import { privateReply } from '../ports/chat.js';
+import { isoNow } from '../../db/database.js';
+import { accountsOfWorkspace, accountsOfWorkspaceByIds } from '../../db/repositories/accounts.js';
+import { attachMedia } from '../../db/repositories/media.js';
+import { insertPost, setApprovalMessage } from '../../db/repositories/posts.js';
+import { insertTarget } from '../../db/repositories/targets.js';
+import type { SocialAccount } from '../../db/schema.js';
+import type { MediaInfo } from '../../media/media.js';
+import { MediaIntakeError, type AttachmentSource } from '../../media/service.js';
+import type { PostDraft, Publisher, ValidationProblem } from '../../publishers/publisher.js';
+import { AccountNeedsReconnectError } from '../../vault/token-store.js';
+import { toAccountRef } from '../accounts.js';
+import { appendAudit } from '../audit.js';
+import { ensureMember } from '../directory.js';
+import type { TargetSpec } from '../grammar.js';
+import { accountLabel, targetMention, targetNames } from '../labels.js';
+import type { Platform } from '../ports/platforms.js';
+import { chatPort, displayName, MAX_ATTACHMENTS, newPostId, persistently, type PostsContext } from './context.js';
+import type { PostThread } from './thread.js';
+import { approveIn, endWithoutPublishingIn } from './transitions.js';
+import { refusal } from './texts.js';
+
+export interface ResolvedTarget {
+  account: SocialAccount;
+  publisher: Publisher;
+  label: string;
+  options: Record<string, string>;
+}
+
+export type Preparation = { ok: true; targets: ResolvedTarget[]; caption: string } | { ok: false; problems: string[] };
+
+/** Validation codes about the media (or the lack of it): moot once the files themselves were refused. */
+const MEDIA_PROBLEM = /^(media_|video_|aspect_|empty_post$|caption_required$)/;
+
+export class PostIntake {
+  constructor(
+    private readonly ctx: PostsContext,
+    private readonly thread: PostThread,
+  ) {}
+
+  private get deps() {
+    return this.ctx.deps;
+  }
+
+  /**
+   * The privacy levels each of `accountIds` (of this workspace) may post with now, where its
+   * platform needs a choice and says which (TikTok's creator_info), for chat forms to offer only
+   * those. An account whose platform did not answer is left out: the form offers every level,
+   * and `prepare` checks the choice again.
+   */
+  async privacyChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
+    const choices = new Map<string, string[]>();
+    if (accountIds.length === 0) return choices;
+    const accounts = await accountsOfWorkspaceByIds(this.deps.db, workspaceId, accountIds);
+    await Promise.all(
+      accounts.map(async (account) => {
+        const publisher = this.deps.publishers.get(account.platform);
+        if (!publisher?.requiresPrivacyChoice || !publisher.privacyChoices || account.status !== 'active') return;
+        try {
+          const tokens = await this.deps.tokens.validTokens(account.id);
+          choices.set(account.id, await publisher.privacyChoices(toAccountRef(account), tokens, signal));
+        } catch (error) {
+          this.deps.logger.warn(
+            { err: error, platform: account.platform },
+            'could not read the privacy levels an account allows; the form offers every level',
+          );
+        }
+      }),
+    );
+    return choices;
+  }
+
+  /** Resolves `<targets>` against the workspace's accounts. Returns problems for what does not resolve. */
+  async resolveTargets(workspaceId: string, specs: readonly TargetSpec[]): Promise<{ targets: ResolvedTarget[]; problems: string[] }> {
+    const accounts = await accountsOfWorkspace(this.deps.db, workspaceId);
+    const problems: string[] = [];
+    const chosen = new Map<string, ResolvedTarget>();
+    const optionFor = new Map<Platform, string>();
+    for (const spec of specs) if (spec.kind === 'platform' && spec.option) optionFor.set(spec.platform, spec.option);
+    const add = (account: SocialAccount, option: string | undefined) => {
+      const publisher = this.deps.publishers.get(account.platform);
+      const label = accountLabel(displayName(this.ctx, account.platform), account);
+      if (!publisher) {
+        problems.push(`${label}: ${displayName(this.ctx, account.platform)} is not configured on this install any more.`);
+        return;
+      }
+      const choice = option ?? optionFor.get(account.platform);
+      chosen.set(account.id, { account, publisher, label, options: choice ? { privacy: choice } : {} });
+    };
+    for (const spec of specs) {
+      if (spec.kind === 'all') {
+        if (accounts.length === 0) problems.push('No account is connected in this workspace yet; run `connect <platform>` first.');
+        for (const account of accounts) add(account, undefined);
+      } else if (spec.kind === 'platform') {
+        const matches = accounts.filter((a) => a.platform === spec.platform);
+        const name = displayName(this.ctx, spec.platform);
+        if (matches.length === 0) problems.push(`${name} is not connected in this workspace; run \`connect ${spec.platform}\` first.`);
+        else if (matches.length > 1)
+          problems.push(
+            `Several ${name} accounts are connected (${matches.map((a) => accountLabel(name, a)).join(', ')}); name one: ${matches.map((a) => targetMention(a, accounts)).join(' or ')}.`,
+          );
+        else add(matches[0]!, spec.option);
+      } else {
+        const wanted = spec.handle.toLowerCase();
+        const matches = accounts.filter((a) => targetNames(a).some((name) => name.toLowerCase() === wanted));
+        if (matches.length === 0) problems.push(`No connected account is called @${spec.handle}. Run \`accounts\` to see them.`);
+        for (const account of matches) add(account, spec.option);
+      }
+    }
+    return { targets: [...chosen.values()], problems };
+  }
+
+  /**
+   * Validates a request for every target before anything else; lists every problem, per target.
+   * `media` are already taken in (the caller deletes them when the request is refused).
+   */
+  async prepare(
+    workspaceId: string,
+    specs: readonly TargetSpec[],
+    caption: string,
+    media: readonly MediaInfo[],
+    options: { mediaRefused?: boolean } = {},
+  ): Promise<Preparation> {
+    const { targets, problems } = await this.resolveTargets(workspaceId, specs);
+    for (const target of targets) {
+      if (target.account.status === 'needs_reconnect') {
+        problems.push(
+          `${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`,
+        );
+        continue;
+      }
+      const draft: PostDraft = { caption, media, options: target.options };
+      let found = target.publisher.validate(draft);
+      if (target.publisher.validateForAccount) {
+        const live = await this.liveProblems(target, draft);
+        // The platform's live answer is more precise than the static rule of the same kind.
+        found = [...found.filter((p) => !live.some((l) => l.code === p.code)), ...live];
+      }
+      // With the files already refused, what the draft lacks for want of them is not news.
+      if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
+      for (const problem of found) problems.push(`${target.label}: ${problem.message}`);
+    }
+    if (targets.length === 0 && problems.length === 0)
+      problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
+  }
+
+  private async liveProblems(target: ResolvedTarget, draft: PostDraft): Promise<ValidationProblem[]> {
+    try {
+      const tokens = await this.deps.tokens.validTokens(target.account.id);
+      return (await target.publisher.validateForAccount?.(draft, toAccountRef(target.account), tokens)) ?? [];
+    } catch (error) {
+      if (error instanceof AccountNeedsReconnectError)
+        return [{ code: 'reconnect', message: `${error.message}; run \`connect ${target.account.platform}\`.` }];
+      this.deps.logger.warn({ err: error, platform: target.account.platform }, 'account checks failed; static validation stands');
+      return [];
+    }
+  }
+
+  /** Downloads the attachments, refusing the whole request (and keeping nothing) if one is unusable. */
+  async takeInMedia(
+    attachments: readonly AttachmentSource[],
+    owner: { workspaceId: string; uploadedById: string },
+  ): Promise<{ media: MediaInfo[] } | { problems: string[] }> {
+    if (attachments.length > MAX_ATTACHMENTS)
+      return { problems: [`A post can carry at most ${MAX_ATTACHMENTS} files; this one has ${attachments.length}.`] };
+    const media: MediaInfo[] = [];
+    const problems: string[] = [];
+    for (const attachment of attachments) {
+      try {
+        media.push(await this.deps.media.intake(attachment, owner));
+      } catch (error) {
+        if (!(error instanceof MediaIntakeError)) throw error;
+        problems.push(`${error.message}.`);
+      }
+    }
+    if (problems.length > 0) {
+      await this.discardMedia(media);
+      return { problems };
+    }
+    return { media };
+  }
+
+  async discardMedia(media: readonly MediaInfo[]): Promise<void> {
+    for (const m of media) await this.deps.media.discard(m.id);
+  }
+
+  /** `post <targets> <caption>` with attachments: validate, then post the approval message. */
+  async request(
+    invocation: Invocation,
+    specs: readonly TargetSpec[],
+    caption: string,
+    attachments: readonly AttachmentSource[],
+  ): Promise<Reply> {
+    const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const intake = await this.takeInMedia(attachments, { workspaceId, uploadedById: userId });
+    if ('problems' in intake) {
+      // The targets and caption are checked too, so one answer lists every problem.
+      const others = await this.prepare(workspaceId, specs, caption, [], { mediaRefused: true });
+      return refusal([...intake.problems, ...(others.ok ? [] : others.problems)]);
+    }
+    const prepared = await this.prepare(workspaceId, specs, caption, intake.media);
+    if (!prepared.ok) {
+      await this.discardMedia(intake.media);
+      return refusal(prepared.problems);
+    }
+    const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media);
+    return privateReply(`Post ${postId} is waiting for approval in this channel.`);
+  }
+
+  /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
+  async create(
+    invocation: Invocation,
+    workspaceId: string,
+    userId: string,
+    prepared: Extract<Preparation, { ok: true }>,
+    media: readonly MediaInfo[],
+  ): Promise<string> {
+    const now = this.ctx.now();
+    const required = await this.deps.settings.approvalsRequired(workspaceId);
+    const postId = newPostId();
+    const expiresAt = new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
+    await this.store(invocation, workspaceId, userId, prepared, media, { postId, required, now, expiresAt });
+
+    let ref: MessageRef;
+    try {
+      const message = await this.thread.approvalMessage(postId, 'pending');
+      ref = await chatPort(this.ctx, invocation.chat).postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
+    } catch (error) {
+      // Without its approval message nobody can approve it: withdraw the post.
+      await persistently(this.deps.logger, 'withdrawing a post without its approval message', () => this.withdraw(postId)).catch(
+        (e: unknown) => this.deps.logger.error({ err: e, postId }, 'could not withdraw a post whose approval message failed; it expires'),
+      );
+      throw error;
+    }
+    if (await this.storeApprovalMessage(postId, workspaceId, required, ref)) {
+      await this.thread.refreshApprovalMessage(postId, 'approved');
+      this.deps.onEnqueued?.();
+    }
+    return postId;
+  }
+
+  /** The post, its targets waiting for approval, its media attached, and the audit entry: one transaction. */
+  private async store(
+    invocation: Invocation,
+    workspaceId: string,
+    userId: string,
+    prepared: Extract<Preparation, { ok: true }>,
+    media: readonly MediaInfo[],
+    post: { postId: string; required: number; now: Date; expiresAt: Date },
+  ): Promise<void> {
+    const { postId } = post;
+    const nowIso = isoNow(post.now);
+    await this.deps.db.transaction().execute(async (trx) => {
+      await insertPost(trx, {
+        id: postId,
+        workspace_id: workspaceId,
+        requester_id: userId,
+        caption: prepared.caption,
+        status: 'pending_approval',
+        approvals_required: post.required,
+        channel_id: invocation.channelId,
+        approval_message_id: null,
+        thread_id: null,
+        progress_message_id: null,
+        created_at: nowIso,
+        updated_at: nowIso,
+        approval_expires_at: isoNow(post.expiresAt),
+        decided_at: null,
+        finished_at: null,
+      });
+      for (const target of prepared.targets)
+        await insertTarget(trx, {
+          id: randomUUID(),
+          post_id: postId,
+          account_id: target.account.id,
+          platform: target.account.platform,
+          account_label: target.label,
+          options: JSON.stringify(target.options),
+          status: 'pending',
+          created_at: nowIso,
+          updated_at: nowIso,
+          finished_at: null,
+          committed_at: null,
+          platform_post_id: null,
+          permalink: null,
+          failure_class: null,
+          failure_message: null,
+        });
+      for (const [position, m] of media.entries()) await attachMedia(trx, m.id, postId, position);
+      await appendAudit(trx, {
+        action: 'post.requested',
+        workspaceId,
+        actorId: userId,
+        subjectType: 'post',
+        subjectId: postId,
+        detail: { targets: prepared.targets.length, media: media.length },
+      });
+    });
+  }
+
+  /**
+   * The message is out: its id (and, with no approval needed, the approval and the publish
+   * jobs) are stored together, and again after a passing database error, so a post is never
+   * left without its jobs while its message says it is publishing. True when it was approved.
+   */
+  private storeApprovalMessage(postId: string, workspaceId: string, required: number, ref: MessageRef): Promise<boolean> {
+    return persistently(this.deps.logger, 'storing the approval message', () =>
+      this.deps.db.transaction().execute(async (trx) => {
+        await setApprovalMessage(trx, postId, ref.messageId, ref.threadId ?? ref.messageId);
+        if (required > 0 || !(await approveIn(this.ctx, trx, postId))) return false;
+        await appendAudit(trx, {
+          action: 'post.approved',
+          workspaceId,
+          actorId: null,
+          subjectType: 'post',
+          subjectId: postId,
+          detail: { automatic: true },
+        });
+        return true;
+      }),
+    );
+  }
+
+  /** Cancels a post still waiting whose approval message could not be posted. */
+  private async withdraw(postId: string): Promise<void> {
+    await this.deps.db.transaction().execute((trx) => endWithoutPublishingIn(this.ctx, trx, postId, 'withdraw'));
+  }
+}

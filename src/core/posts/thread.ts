@@ -1,0 +1,124 @@
+/**
+ * A post's thread: the approval message (rendered, re-rendered with the outcome), replies in
+ * its thread, and the upload progress message. A chat that fails is logged, never fatal.
+ */
+import type { ChatMessage, ChatPort, MessageRef } from '../ports/chat.js';
+import type { PostStatus } from '../../db/schema.js';
+import { originalMediaOfPost } from '../../db/repositories/media.js';
+import { postThread, postWithRequester, progressMessageId, setProgressMessage } from '../../db/repositories/posts.js';
+import { targetLabels } from '../../db/repositories/targets.js';
+import type { PostsDependencies } from './context.js';
+import { approvalHeadline, mediaSummary } from './texts.js';
+
+export class PostThread {
+  private readonly progressLines = new Map<string, Map<string, string>>();
+
+  constructor(private readonly deps: PostsDependencies) {}
+
+  /** The approval message (and its later updates): post id, requester, targets, caption, media, how to approve. */
+  async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<ChatMessage> {
+    const post = await postWithRequester(this.deps.db, postId);
+    const targets = await targetLabels(this.deps.db, postId);
+    const media = await originalMediaOfPost(this.deps.db, postId);
+    const summary = mediaSummary(media);
+    const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
+    const imageUrl = firstImage && outcome === 'pending' ? await this.deps.media.publicUrl({ id: firstImage.id }, 24 * 3600) : undefined;
+    const headline = approvalHeadline(postId, post.requesterExternalId, post.approvals_required, outcome, note);
+    return {
+      approvalFor: postId,
+      text: `${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
+      fields: [
+        { label: 'Post', value: postId },
+        { label: 'Targets', value: targets.map((t) => t.account_label).join(', ') },
+        { label: 'Media', value: summary },
+      ],
+      ...(imageUrl ? { imageUrl } : {}),
+      ...(outcome === 'pending' && post.approvals_required > 0
+        ? {
+            buttons: [
+              { actionId: 'approve_post', label: 'Approve', value: postId, style: 'primary' as const },
+              { actionId: 'reject_post', label: 'Reject', value: postId, style: 'danger' as const },
+            ],
+          }
+        : {}),
+    };
+  }
+
+  /** The post's thread and the chat to reach it; undefined when it has no approval message; `port` undefined when this process has no such chat. */
+  async threadOf(postId: string): Promise<{ port: ChatPort | undefined; ref: MessageRef } | undefined> {
+    const row = await postThread(this.deps.db, postId);
+    if (!row?.approval_message_id) return undefined;
+    const port = this.deps.chat(row.chat);
+    return {
+      port,
+      ref: {
+        workspaceExternalId: row.external_id,
+        channelId: row.channel_id,
+        messageId: row.approval_message_id,
+        threadId: row.thread_id ?? undefined,
+      },
+    };
+  }
+
+  /**
+   * Replies in the post's thread; a failure to reply is logged, never fatal. Resolves false when
+   * the chat refused or could not be reached (true when said, or when the post has no thread).
+   */
+  async say(postId: string, text: string): Promise<boolean> {
+    const thread = await this.threadOf(postId);
+    if (!thread) return true;
+    if (!thread.port) {
+      // This process has no such chat (configured only where it is needed): nothing to retry here.
+      this.deps.logger.warn({ postId }, "this process has no chat configured to reply in the post's thread");
+      return true;
+    }
+    try {
+      await thread.port.replyInThread(thread.ref, { text });
+      return true;
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not reply in the thread');
+      return false;
+    }
+  }
+
+  /**
+   * Upload progress: one message per post in its thread, created on first use and then
+   * updated in place, with one line per target that is uploading.
+   */
+  async showProgress(postId: string, line: string): Promise<void> {
+    const lines = this.progressLines.get(postId) ?? new Map<string, string>();
+    this.progressLines.set(postId, lines);
+    lines.set(line.slice(0, line.lastIndexOf(':')), line);
+    const text = [...lines.values()].join('\n');
+    const thread = await this.threadOf(postId);
+    if (!thread?.port) return;
+    const port = thread.port;
+    const progressId = await progressMessageId(this.deps.db, postId);
+    try {
+      if (progressId) {
+        await port.updateMessage({ ...thread.ref, messageId: progressId, threadId: thread.ref.threadId ?? thread.ref.messageId }, { text });
+      } else {
+        const ref = await port.replyInThread(thread.ref, { text });
+        await setProgressMessage(this.deps.db, postId, ref.messageId);
+      }
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not show upload progress');
+    }
+  }
+
+  /** Forgets the progress lines of a post that ended. */
+  forgetProgress(postId: string): void {
+    this.progressLines.delete(postId);
+  }
+
+  /** Re-renders the approval message with the post's current outcome. */
+  async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: string): Promise<void> {
+    const thread = await this.threadOf(postId);
+    if (!thread?.port) return;
+    try {
+      await thread.port.updateMessage(thread.ref, await this.approvalMessage(postId, outcome, note));
+    } catch (error) {
+      this.deps.logger.warn({ err: error, postId }, 'could not update the approval message');
+    }
+  }
+}

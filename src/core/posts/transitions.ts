@@ -1,0 +1,62 @@
+/**
+ * The post transitions before publishing, applied to the database: each moves the post by a
+ * guarded UPDATE from the states core/lifecycle.ts names (the compare-and-set: a post decided
+ * meanwhile matches nothing and nothing changes), then its targets the same way.
+ */
+import { isoNow, type Db } from '../../db/database.js';
+import { movePost } from '../../db/repositories/posts.js';
+import { moveTargetsOfPost, setTargetStatus, targetsInStatus } from '../../db/repositories/targets.js';
+import { postTransition, targetTransition } from '../lifecycle.js';
+import { publishJobKey, PUBLISH_QUEUE, type PostsContext } from './context.js';
+
+/**
+ * Inside `trx`: moves a waiting post to approved and enqueues one publish job per target.
+ * False when the post was no longer waiting (decided meanwhile): then nothing changes.
+ */
+export async function approveIn(ctx: PostsContext, trx: Db, postId: string): Promise<boolean> {
+  const nowIso = isoNow(ctx.now());
+  const post = postTransition('approve');
+  if (!(await movePost(trx, postId, post.from, { status: post.to, decided_at: nowIso, updated_at: nowIso }))) return false;
+  const target = targetTransition('approve');
+  // Under the post's own guarded move: its targets still waiting are this approval's.
+  for (const { id, platform } of await targetsInStatus(trx, postId, single(target.from))) {
+    await setTargetStatus(trx, id, target.to, nowIso);
+    await ctx.deps.queue.enqueue(
+      {
+        queue: PUBLISH_QUEUE,
+        dedupeKey: publishJobKey(id),
+        groupKey: platform,
+        payload: { targetId: id, postId },
+        maxAttempts: ctx.deps.maxAttempts,
+      },
+      trx,
+    );
+  }
+  return true;
+}
+
+/**
+ * Inside `trx`: ends a waiting post without publishing (rejected, expired, or cancelled when its
+ * approval message could not be posted) and drops its targets. False when it was decided
+ * meanwhile. An expiry also needs the post's time to be up by this clock.
+ */
+export async function endWithoutPublishingIn(
+  ctx: PostsContext,
+  trx: Db,
+  postId: string,
+  event: 'reject' | 'expire' | 'withdraw',
+): Promise<boolean> {
+  const nowIso = isoNow(ctx.now());
+  const post = postTransition(event === 'withdraw' ? 'cancel' : event);
+  const set = { status: post.to, decided_at: nowIso, finished_at: nowIso, updated_at: nowIso };
+  if (!(await movePost(trx, postId, post.from, set, event === 'expire' ? nowIso : undefined))) return false;
+  const drop = targetTransition('drop');
+  await moveTargetsOfPost(trx, postId, single(drop.from), { status: drop.to, finished_at: nowIso, updated_at: nowIso });
+  return true;
+}
+
+/** The one state a transition starts from, for a query that names one. */
+function single<S>(from: readonly S[]): S {
+  if (from.length !== 1) throw new Error('a transition from one state was expected');
+  return from[0]!;
+}
