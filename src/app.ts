@@ -26,7 +26,7 @@ import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
 import { Leases } from './db/leases.js';
 import { migrateToLatest } from './db/migrator.js';
-import { PLATFORMS, type Platform } from './core/ports/platforms.js';
+import type { Platform } from './core/ports/platforms.js';
 import { createHttpApp } from './http/app.js';
 import { connectRoutes } from './http/connect-routes.js';
 import { browserRouteLimits } from './http/limits.js';
@@ -42,7 +42,14 @@ import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
 import { registerDatabaseGauges } from './observability/database-gauges.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { createPublishers, PUBLISH_CONCURRENCY, type Publishers, type PublisherTuning } from './publishers/registry.js';
+import {
+  type AnyPlatformModule,
+  createPublishers,
+  PLATFORM_MODULES,
+  publishConcurrency,
+  type Publishers,
+  type PublisherTuning,
+} from './publishers/registry.js';
 import { openVault } from './vault/key-source.js';
 import { SecretStore } from './vault/secret-store.js';
 import { TokenStore } from './vault/token-store.js';
@@ -95,6 +102,8 @@ export interface AppOptions {
   chatPorts?: Partial<Record<ChatKind, ChatPort>>;
   /** Replaces the publishers built from configuration (tests). */
   publishers?: Publishers;
+  /** The platform modules (default the registry's); a test adds one, with `loadConfig(env, cwd, platforms)` to match. */
+  platforms?: readonly AnyPlatformModule[];
   publisherTuning?: PublisherTuning;
   publishConcurrency?: Partial<Record<Platform, number>>;
   worker?: { pollMs?: number; leaseMs?: number; backoffBaseMs?: number; backoffMaxMs?: number; maxAttempts?: number; stopGraceMs?: number };
@@ -120,7 +129,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const now = options.now;
   const chatPorts = new Map<ChatKind, ChatPort>(Object.entries(options.chatPorts ?? {}) as Array<[ChatKind, ChatPort]>);
   const chat = (kind: ChatKind) => chatPorts.get(kind);
-  const publishers = options.publishers ?? createPublishers(config, options.publisherTuning);
+  const modules = options.platforms ?? PLATFORM_MODULES;
+  const publishers = options.publishers ?? createPublishers(config, options.publisherTuning, modules);
   const publisherFor = (platform: Platform) => {
     const publisher = publishers.get(platform);
     if (!publisher) throw new Error(`${platform} is not configured`);
@@ -179,15 +189,16 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     now,
     onRecorded: (platform, outcome) => metrics.publishes.inc({ platform, outcome }),
   });
-  const concurrency = { ...PUBLISH_CONCURRENCY, ...options.publishConcurrency };
+  const concurrency: Record<string, number> = { ...publishConcurrency(modules) };
+  for (const [platform, limit] of Object.entries(options.publishConcurrency ?? {})) if (limit !== undefined) concurrency[platform] = limit;
   worker = new Worker(
     queue,
     {
       queue: PUBLISH_QUEUE,
       handler: publishing.handle,
       concurrency: Object.values(concurrency).reduce((a, b) => a + b, 0),
-      groups: PLATFORMS,
-      groupLimit: (group) => concurrency[group as Platform],
+      groups: modules.map((m) => m.id),
+      groupLimit: (group) => concurrency[group] ?? 0,
       pollMs: workerOptions.pollMs,
       leaseMs: workerOptions.leaseMs,
       stopGraceMs: workerOptions.stopGraceMs,
@@ -321,7 +332,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       role,
       instance: services.instanceId,
       runs: background.map((s) => s.name),
-      integrations: integrationSummary(config),
+      integrations: integrationSummary(config, options.platforms),
     },
     `IQSP listening on port ${port} (${config.publicUrl})${role === 'all' ? '' : `, role ${role}`}`,
   );

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import cron from 'node-cron';
 import { z } from 'zod';
+import type { PlatformApp } from './publishers/platform-module.js';
+import { type AnyPlatformModule, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -77,19 +79,11 @@ export interface Config {
   };
   slack: SlackConfig;
   discord: OptionalIntegration<{ token: string; applicationId: string; apiUrl: string }>;
-  meta: OptionalIntegration<{
-    appId: string;
-    appSecret: string;
-    graphApiUrl: string;
-    authorizeUrl: string;
-  }>;
-  x: OptionalIntegration<{ clientId: string; clientSecret: string; apiUrl: string; authorizeUrl: string }>;
-  tiktok: OptionalIntegration<{
-    clientKey: string;
-    clientSecret: string;
-    apiUrl: string;
-    authorizeUrl: string;
-  }>;
+  /**
+   * Each platform app (src/publishers/registry.ts), by its key: on with the settings its module
+   * parsed, or off and why. One app may serve several platforms (Meta's: Facebook and Instagram).
+   */
+  platformApps: PlatformAppConfigs;
   approvalsRequired: number;
   approvalTtlHours: number;
   mediaTtlHours: number;
@@ -117,12 +111,9 @@ const REAL_INSTALL_VARIABLES = [
   'SLACK_APP_TOKEN',
   'DISCORD_TOKEN',
   'DISCORD_APPLICATION_ID',
-  'FACEBOOK_APP_ID',
-  'FACEBOOK_APP_SECRET',
-  'X_CLIENT_ID',
-  'X_CLIENT_SECRET',
-  'TIKTOK_CLIENT_KEY',
-  'TIKTOK_CLIENT_SECRET',
+  // then every registered platform app's credentials (FACEBOOK_APP_ID, X_CLIENT_ID, ...)
+  ...platformApps().flatMap((app) => app.credentials),
+  // and those of platforms other installs may have set up, not (yet) registered here
   'LINKEDIN_CLIENT_ID',
   'LINKEDIN_CLIENT_SECRET',
   'GOOGLE_CLIENT_ID',
@@ -136,7 +127,7 @@ const REAL_INSTALL_VARIABLES = [
   'VAULT_KEY_FILE',
   'VAULT_PREVIOUS_KEYS',
   'S3_BUCKET',
-] as const;
+];
 
 /** Where the sandbox keeps its simulated world, whatever the environment says. */
 const SANDBOX_STORAGE = { DATABASE_URL: 'sqlite:./data/sandbox.sqlite', MEDIA_DIR: './data/sandbox-media' } as const;
@@ -211,8 +202,15 @@ function stripUndefined(env: Environment): Record<string, string> {
   return out;
 }
 
-/** Parses every variable of contract.md §2. Relative paths are resolved against `cwd`. */
-export function loadConfig(env: Environment, cwd: string = process.cwd()): Config {
+/**
+ * Parses every variable of contract.md §2. Relative paths are resolved against `cwd`. The
+ * platforms' variables are those of `modules` (the registry's; tests may add a platform).
+ */
+export function loadConfig(
+  env: Environment,
+  cwd: string = process.cwd(),
+  modules: readonly AnyPlatformModule[] = PLATFORM_MODULES,
+): Config {
   const read = (name: string): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
@@ -236,16 +234,9 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
 
   // Base URLs are checked even when their integration is off: a typo should not wait for the day it is turned on.
   const url = (name: string, fallback: string) => trimSlash(httpUrl(name, read(name) ?? fallback));
-  const urls = {
-    discordApi: url('DISCORD_API_URL', 'https://discord.com/api'),
-    graphApi: url('GRAPH_API_URL', 'https://graph.facebook.com/v26.0'),
-    facebookAuthorize: url('FACEBOOK_AUTHORIZE_URL', 'https://www.facebook.com/v26.0/dialog/oauth'),
-    xApi: url('X_API_URL', 'https://api.x.com'),
-    xAuthorize: url('X_AUTHORIZE_URL', 'https://x.com/i/oauth2/authorize'),
-    tiktokApi: url('TIKTOK_API_URL', 'https://open.tiktokapis.com'),
-    // TikTok's documented consent URL ends with a slash; keep the operator's value as given.
-    tiktokAuthorize: httpUrl('TIKTOK_AUTHORIZE_URL', read('TIKTOK_AUTHORIZE_URL') ?? 'https://www.tiktok.com/v2/auth/authorize/'),
-  };
+  const discordApiUrl = url('DISCORD_API_URL', 'https://discord.com/api');
+  const apps = platformApps(modules);
+  const appUrls = apps.map((app) => appBaseUrls(app, read));
 
   const config: Config = {
     port,
@@ -266,26 +257,9 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
     discord: integration(read, ['DISCORD_TOKEN', 'DISCORD_APPLICATION_ID'], ([token, applicationId]) => ({
       token,
       applicationId,
-      apiUrl: urls.discordApi,
+      apiUrl: discordApiUrl,
     })),
-    meta: integration(read, ['FACEBOOK_APP_ID', 'FACEBOOK_APP_SECRET'], ([appId, appSecret]) => ({
-      appId,
-      appSecret,
-      graphApiUrl: urls.graphApi,
-      authorizeUrl: urls.facebookAuthorize,
-    })),
-    x: integration(read, ['X_CLIENT_ID', 'X_CLIENT_SECRET'], ([clientId, clientSecret]) => ({
-      clientId,
-      clientSecret,
-      apiUrl: urls.xApi,
-      authorizeUrl: urls.xAuthorize,
-    })),
-    tiktok: integration(read, ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET'], ([clientKey, clientSecret]) => ({
-      clientKey,
-      clientSecret,
-      apiUrl: urls.tiktokApi,
-      authorizeUrl: urls.tiktokAuthorize,
-    })),
+    platformApps: Object.fromEntries(apps.map((app, i) => [app.key, appConfig(app, read, appUrls[i]!)])),
     approvalsRequired: parse(
       'APPROVALS_REQUIRED',
       read('APPROVALS_REQUIRED') ?? '1',
@@ -307,8 +281,28 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Confi
   return config;
 }
 
+/** A platform app's base URLs, checked whether or not the app is on. */
+function appBaseUrls(app: PlatformApp, read: (name: string) => string | undefined): Record<string, string> {
+  return Object.fromEntries(
+    app.urls.map(({ name, fallback, keepTrailingSlash }) => {
+      const value = httpUrl(name, read(name) ?? fallback);
+      return [name, keepTrailingSlash ? value : trimSlash(value)];
+    }),
+  );
+}
+
+/** A platform app: on with its settings when its credentials are set (all of them), off when none is. */
+function appConfig(app: PlatformApp, read: (name: string) => string | undefined, urls: Record<string, string>): PlatformAppConfigs[string] {
+  const credentials = integration(read, app.credentials, (values) =>
+    Object.fromEntries(app.credentials.map((name, i) => [name, values[i]!])),
+  );
+  if (!credentials.enabled) return credentials;
+  const { enabled: _, ...values } = credentials;
+  return { enabled: true, settings: app.settings({ ...values, ...urls }) };
+}
+
 /** One line per integration: what is on and what is off, and why. */
-export function integrationSummary(config: Config): Record<string, string> {
+export function integrationSummary(config: Config, modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): Record<string, string> {
   const state = (i: { enabled: boolean; missing?: string }, on: string): string =>
     i.enabled ? on : `off (${(i as { missing: string }).missing})`;
   const slackMode = (): string => {
@@ -323,12 +317,14 @@ export function integrationSummary(config: Config): Record<string, string> {
   return {
     slack: state(config.slack, slackMode()),
     discord: state(config.discord, 'on'),
-    facebook: state(config.meta, 'on'),
-    instagram: state(config.meta, 'on'),
-    x: state(config.x, 'on'),
-    tiktok: state(config.tiktok, 'on'),
+    ...Object.fromEntries(modules.map((m) => [m.id, platformState(config.platformApps[m.app.key])])),
     media: mediaStoreSummary(config),
   };
+}
+
+function platformState(app: PlatformAppConfigs[string] | undefined): string {
+  if (app === undefined) return 'off (not configured)';
+  return app.enabled ? 'on' : `off (${app.missing})`;
 }
 
 function mediaStoreSummary(config: Config): string {

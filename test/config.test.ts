@@ -29,8 +29,8 @@ describe('loadConfig', () => {
     expect(config.mediaTtlHours).toBe(24);
     expect(config.cleanupCron).toBe('*/10 * * * *');
     expect(config.logLevel).toBe('info');
-    expect(config.meta.enabled).toBe(false);
-    expect(config.x.enabled).toBe(false);
+    expect(config.platformApps.meta?.enabled).toBe(false);
+    expect(config.platformApps.x?.enabled).toBe(false);
   });
 
   it('follows PORT in the default PUBLIC_URL and strips a trailing slash', () => {
@@ -40,13 +40,11 @@ describe('loadConfig', () => {
 
   it('enables an integration when its credentials are set, with default base URLs', () => {
     const config = loadConfig({ X_CLIENT_ID: 'id', X_CLIENT_SECRET: 'secret', FACEBOOK_APP_ID: '1', FACEBOOK_APP_SECRET: 's' });
-    expect(config.x).toMatchObject({
+    expect(config.platformApps.x).toMatchObject({
       enabled: true,
-      clientId: 'id',
-      apiUrl: 'https://api.x.com',
-      authorizeUrl: 'https://x.com/i/oauth2/authorize',
+      settings: { clientId: 'id', apiUrl: 'https://api.x.com', authorizeUrl: 'https://x.com/i/oauth2/authorize' },
     });
-    expect(config.meta).toMatchObject({ enabled: true, graphApiUrl: 'https://graph.facebook.com/v26.0' });
+    expect(config.platformApps.meta).toMatchObject({ enabled: true, settings: { graphApiUrl: 'https://graph.facebook.com/v26.0' } });
     expect(integrationSummary(config)).toMatchObject({ x: 'on', facebook: 'on', instagram: 'on', tiktok: expect.stringMatching(/^off/) });
   });
 

@@ -1,13 +1,11 @@
 /**
  * The chat grammar (contract.md §4): one parser from command text to a typed command, shared
  * by the Slack and Discord surfaces. It never throws: anything it cannot parse becomes a
- * message that says what was wrong and what to type instead.
+ * message that says what was wrong and what to type instead. It knows platforms only as the
+ * descriptions it is built with (`createGrammar`): their ids, names and target options.
  */
-import type { Platform } from './ports/platforms.js';
-import { PLATFORMS } from './ports/platforms.js';
-
-export const TIKTOK_PRIVACY = ['public', 'friends', 'followers', 'private'] as const;
-export type TiktokPrivacy = (typeof TIKTOK_PRIVACY)[number];
+import type { Platform, PlatformDescriptor } from './ports/platforms.js';
+import { BUILT_IN_PLATFORMS } from './ports/platforms.js';
 
 /** One entry of `<targets>`: a platform, an account handle, or `all`. */
 export type TargetSpec =
@@ -40,21 +38,32 @@ export type CommandKind = Command['kind'];
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; message: string };
 
-export const USAGE: Record<CommandKind, string> = {
-  help: 'help',
-  connect: `connect <${PLATFORMS.join('|')}>`,
-  accounts: 'accounts',
-  post: 'post <targets> <caption>   targets: all, or a comma-separated list of platforms and @handles; TikTok needs tiktok:public|friends|followers|private',
-  status: 'status <post-id>',
-  cancel: 'cancel <post-id>',
-  retry: 'retry <post-id>',
-  disconnect: 'disconnect <platform> [@handle]',
-  data: 'data',
-  'delete-my-data': 'delete-my-data [confirm]',
-  approvers: 'approvers [add|remove @user…]',
-  approvals: 'approvals <n>',
-  audit: 'audit',
-};
+/** "TikTok needs tiktok:public|friends|followers|private", for each platform whose posts need an option. */
+function requiredOptions(platforms: readonly PlatformDescriptor[]): string {
+  return platforms
+    .flatMap((p) => (p.targetOption?.required ? [`${p.displayName} needs ${p.id}:${p.targetOption.words.join('|')}`] : []))
+    .map((line) => `; ${line}`)
+    .join('');
+}
+
+/** Each command's usage line, naming these platforms. */
+export function usageLines(platforms: readonly PlatformDescriptor[]): Record<CommandKind, string> {
+  return {
+    help: 'help',
+    connect: `connect <${platforms.map((p) => p.id).join('|')}>`,
+    accounts: 'accounts',
+    post: `post <targets> <caption>   targets: all, or a comma-separated list of platforms and @handles${requiredOptions(platforms)}`,
+    status: 'status <post-id>',
+    cancel: 'cancel <post-id>',
+    retry: 'retry <post-id>',
+    disconnect: 'disconnect <platform> [@handle]',
+    data: 'data',
+    'delete-my-data': 'delete-my-data [confirm]',
+    approvers: 'approvers [add|remove @user…]',
+    approvals: 'approvals <n>',
+    audit: 'audit',
+  };
+}
 
 const POST_ID = /^[A-Za-z0-9-]{4,40}$/;
 
@@ -66,51 +75,10 @@ function ok(command: Command): ParseResult {
   return { ok: true, command };
 }
 
-function usage(kind: CommandKind): string {
-  return `Usage: \`${USAGE[kind]}\``;
-}
-
-function parsePlatform(word: string | undefined, kind: CommandKind): Platform | ParseResult {
-  if (!word) return fail(`Which platform? ${usage(kind)}`);
-  const platform = word.toLowerCase();
-  if ((PLATFORMS as readonly string[]).includes(platform)) return platform as Platform;
-  return fail(`"${word}" is not a platform IQSP knows. Choose one of: ${PLATFORMS.join(', ')}.`);
-}
-
 /** `<@U123>`, `<@U123|name>` (Slack), `<@123>`, `<@!123>` (Discord). */
 function parseMention(word: string): UserMention | undefined {
   const match = /^<@!?([A-Za-z0-9_]+)(?:\|[^>]*)?>$/.exec(word);
   return match ? { userId: match[1]! } : undefined;
-}
-
-export function parseTargets(text: string): TargetSpec[] | string {
-  const items = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (items.length === 0) return `Which accounts? ${usage('post')}`;
-  const targets: TargetSpec[] = [];
-  for (const item of items) {
-    if (item.toLowerCase() === 'all') {
-      targets.push({ kind: 'all' });
-      continue;
-    }
-    const [name, option, extra] = item.split(':');
-    if (extra !== undefined || name === undefined || name === '') return `"${item}" is not a target. ${usage('post')}`;
-    const lowerOption = option?.toLowerCase();
-    if (option !== undefined && lowerOption === '') return `"${item}" has an empty option after ":".`;
-    if (name.startsWith('@')) {
-      const handle = name.slice(1);
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(handle)) return `"${name}" is not an account handle.`;
-      targets.push({ kind: 'handle', handle, option: lowerOption });
-      continue;
-    }
-    const platform = name.toLowerCase();
-    if (!(PLATFORMS as readonly string[]).includes(platform))
-      return `"${name}" is not a platform or an @handle. Platforms: ${PLATFORMS.join(', ')}.`;
-    targets.push({ kind: 'platform', platform: platform as Platform, option: lowerOption });
-  }
-  return targets;
 }
 
 /** Strips one pair of matching outer quotes ("…", '…', “…”). */
@@ -126,93 +94,165 @@ function unquote(text: string): string {
   return trimmed;
 }
 
-/**
- * Parses the text after `/iqsp` (or after the bot's mention). Leading and trailing blanks are
- * ignored; command words are case-insensitive; the caption keeps its own case and line breaks.
- */
-export function parseCommand(input: string): ParseResult {
-  const text = input.trim();
-  if (text === '') return ok({ kind: 'help' });
-  const match = /^(\S+)\s*([\s\S]*)$/.exec(text)!;
-  const word = match[1]!.toLowerCase();
-  const rest = match[2]!;
-  const args = rest.split(/\s+/).filter((s) => s !== '');
+/** The grammar over a set of platforms (the registry's, handed in by the composition root). */
+export class Grammar {
+  /** Each command's usage line. */
+  readonly usageLines: Record<CommandKind, string>;
+  private readonly ids: readonly string[];
 
-  switch (word) {
-    case 'help':
-      return ok({ kind: 'help' });
-    case 'connect': {
-      const platform = parsePlatform(args[0], 'connect');
-      if (typeof platform !== 'string') return platform;
-      if (args.length > 1) return fail(`connect takes one platform. ${usage('connect')}`);
-      return ok({ kind: 'connect', platform });
-    }
-    case 'accounts':
-      return ok({ kind: 'accounts' });
-    case 'post': {
-      const postMatch = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
-      if (!postMatch) return fail(`What should be posted, and where? ${usage('post')}`);
-      const targets = parseTargets(postMatch[1]!);
-      if (typeof targets === 'string') return fail(targets);
-      return ok({ kind: 'post', targets, caption: unquote(postMatch[2]!) });
-    }
-    case 'status':
-    case 'cancel':
-    case 'retry': {
-      const postId = args[0];
-      if (!postId) return fail(`Which post? ${usage(word)}`);
-      if (!POST_ID.test(postId) || args.length > 1) return fail(`"${rest.trim()}" is not a post id. ${usage(word)}`);
-      return ok({ kind: word, postId: postId.toUpperCase() });
-    }
-    case 'disconnect': {
-      const platform = parsePlatform(args[0], 'disconnect');
-      if (typeof platform !== 'string') return platform;
-      const handleWord = args[1];
-      if (args.length > 2) return fail(`disconnect takes a platform and at most one @handle. ${usage('disconnect')}`);
-      if (handleWord === undefined) return ok({ kind: 'disconnect', platform });
-      return ok({ kind: 'disconnect', platform, handle: handleWord.replace(/^@/, '') });
-    }
-    case 'data':
-      return ok({ kind: 'data' });
-    case 'delete-my-data': {
-      if (args.length === 0) return ok({ kind: 'delete-my-data', confirmed: false });
-      if (args.length === 1 && args[0]!.toLowerCase() === 'confirm') return ok({ kind: 'delete-my-data', confirmed: true });
-      return fail(`To delete your data, type \`delete-my-data confirm\`.`);
-    }
-    case 'approvers': {
-      if (args.length === 0) return ok({ kind: 'approvers', action: 'list' });
-      const action = args[0]!.toLowerCase();
-      if (action !== 'add' && action !== 'remove') return fail(`approvers takes add or remove. ${usage('approvers')}`);
-      const users: UserMention[] = [];
-      for (const w of args.slice(1)) {
-        const mention = parseMention(w);
-        if (!mention) return fail(`"${w}" is not a user mention; mention people with @. ${usage('approvers')}`);
-        users.push(mention);
+  constructor(readonly platforms: readonly PlatformDescriptor[]) {
+    this.usageLines = usageLines(platforms);
+    this.ids = platforms.map((p) => p.id);
+  }
+
+  private isPlatform(word: string): word is Platform {
+    return this.ids.includes(word);
+  }
+
+  private usage(kind: CommandKind): string {
+    return `Usage: \`${this.usageLines[kind]}\``;
+  }
+
+  private parsePlatform(word: string | undefined, kind: CommandKind): Platform | ParseResult {
+    if (!word) return fail(`Which platform? ${this.usage(kind)}`);
+    const platform = word.toLowerCase();
+    if (this.isPlatform(platform)) return platform;
+    return fail(`"${word}" is not a platform IQSP knows. Choose one of: ${this.ids.join(', ')}.`);
+  }
+
+  parseTargets(text: string): TargetSpec[] | string {
+    const items = text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    if (items.length === 0) return `Which accounts? ${this.usage('post')}`;
+    const targets: TargetSpec[] = [];
+    for (const item of items) {
+      if (item.toLowerCase() === 'all') {
+        targets.push({ kind: 'all' });
+        continue;
       }
-      if (users.length === 0) return fail(`Whom should I ${action}? ${usage('approvers')}`);
-      return ok({ kind: 'approvers', action, users });
+      const [name, option, extra] = item.split(':');
+      if (extra !== undefined || name === undefined || name === '') return `"${item}" is not a target. ${this.usage('post')}`;
+      const lowerOption = option?.toLowerCase();
+      if (option !== undefined && lowerOption === '') return `"${item}" has an empty option after ":".`;
+      if (name.startsWith('@')) {
+        const handle = name.slice(1);
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(handle)) return `"${name}" is not an account handle.`;
+        targets.push({ kind: 'handle', handle, option: lowerOption });
+        continue;
+      }
+      const platform = name.toLowerCase();
+      if (!this.isPlatform(platform)) return `"${name}" is not a platform or an @handle. Platforms: ${this.ids.join(', ')}.`;
+      targets.push({ kind: 'platform', platform, option: lowerOption });
     }
-    case 'approvals': {
-      const n = args[0];
-      if (n === undefined || !/^\d{1,2}$/.test(n) || args.length > 1)
-        return fail(`approvals takes a whole number from 0 to 50. ${usage('approvals')}`);
-      const count = Number(n);
-      if (count > 50) return fail(`approvals takes a whole number from 0 to 50. ${usage('approvals')}`);
-      return ok({ kind: 'approvals', count });
+    return targets;
+  }
+
+  /**
+   * Parses the text after `/iqsp` (or after the bot's mention). Leading and trailing blanks are
+   * ignored; command words are case-insensitive; the caption keeps its own case and line breaks.
+   */
+  parseCommand(input: string): ParseResult {
+    const text = input.trim();
+    if (text === '') return ok({ kind: 'help' });
+    const match = /^(\S+)\s*([\s\S]*)$/.exec(text)!;
+    const word = match[1]!.toLowerCase();
+    const rest = match[2]!;
+    const args = rest.split(/\s+/).filter((s) => s !== '');
+
+    switch (word) {
+      case 'help':
+        return ok({ kind: 'help' });
+      case 'connect': {
+        const platform = this.parsePlatform(args[0], 'connect');
+        if (typeof platform !== 'string') return platform;
+        if (args.length > 1) return fail(`connect takes one platform. ${this.usage('connect')}`);
+        return ok({ kind: 'connect', platform });
+      }
+      case 'accounts':
+        return ok({ kind: 'accounts' });
+      case 'post': {
+        const postMatch = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
+        if (!postMatch) return fail(`What should be posted, and where? ${this.usage('post')}`);
+        const targets = this.parseTargets(postMatch[1]!);
+        if (typeof targets === 'string') return fail(targets);
+        return ok({ kind: 'post', targets, caption: unquote(postMatch[2]!) });
+      }
+      case 'status':
+      case 'cancel':
+      case 'retry': {
+        const postId = args[0];
+        if (!postId) return fail(`Which post? ${this.usage(word)}`);
+        if (!POST_ID.test(postId) || args.length > 1) return fail(`"${rest.trim()}" is not a post id. ${this.usage(word)}`);
+        return ok({ kind: word, postId: postId.toUpperCase() });
+      }
+      case 'disconnect': {
+        const platform = this.parsePlatform(args[0], 'disconnect');
+        if (typeof platform !== 'string') return platform;
+        const handleWord = args[1];
+        if (args.length > 2) return fail(`disconnect takes a platform and at most one @handle. ${this.usage('disconnect')}`);
+        if (handleWord === undefined) return ok({ kind: 'disconnect', platform });
+        return ok({ kind: 'disconnect', platform, handle: handleWord.replace(/^@/, '') });
+      }
+      case 'data':
+        return ok({ kind: 'data' });
+      case 'delete-my-data': {
+        if (args.length === 0) return ok({ kind: 'delete-my-data', confirmed: false });
+        if (args.length === 1 && args[0]!.toLowerCase() === 'confirm') return ok({ kind: 'delete-my-data', confirmed: true });
+        return fail(`To delete your data, type \`delete-my-data confirm\`.`);
+      }
+      case 'approvers': {
+        if (args.length === 0) return ok({ kind: 'approvers', action: 'list' });
+        const action = args[0]!.toLowerCase();
+        if (action !== 'add' && action !== 'remove') return fail(`approvers takes add or remove. ${this.usage('approvers')}`);
+        const users: UserMention[] = [];
+        for (const w of args.slice(1)) {
+          const mention = parseMention(w);
+          if (!mention) return fail(`"${w}" is not a user mention; mention people with @. ${this.usage('approvers')}`);
+          users.push(mention);
+        }
+        if (users.length === 0) return fail(`Whom should I ${action}? ${this.usage('approvers')}`);
+        return ok({ kind: 'approvers', action, users });
+      }
+      case 'approvals': {
+        const n = args[0];
+        if (n === undefined || !/^\d{1,2}$/.test(n) || args.length > 1)
+          return fail(`approvals takes a whole number from 0 to 50. ${this.usage('approvals')}`);
+        const count = Number(n);
+        if (count > 50) return fail(`approvals takes a whole number from 0 to 50. ${this.usage('approvals')}`);
+        return ok({ kind: 'approvals', count });
+      }
+      case 'audit':
+        return ok({ kind: 'audit' });
+      default:
+        return fail(`I don't know the command "${match[1]}". Type \`help\` for the commands.`);
     }
-    case 'audit':
-      return ok({ kind: 'audit' });
-    default:
-      return fail(`I don't know the command "${match[1]}". Type \`help\` for the commands.`);
+  }
+
+  /** The help text: the commands and which platforms this install has enabled (by display name). */
+  helpText(enabledPlatforms: readonly string[], prefix = '/iqsp'): string {
+    const platforms =
+      enabledPlatforms.length > 0
+        ? `Platforms enabled here: ${enabledPlatforms.join(', ')}.`
+        : 'No platform is enabled on this install yet: an admin must configure at least one platform app.';
+    const lines = (Object.keys(this.usageLines) as CommandKind[]).map((k) => `• \`${prefix} ${this.usageLines[k]}\``);
+    return ['*IQSP commands*', ...lines, platforms, 'Approve a post with ✅ on its message; ❌ rejects it.'].join('\n');
   }
 }
 
-/** The help text: the commands and which platforms this install has enabled (by display name). */
-export function helpText(enabledPlatforms: readonly string[], prefix = '/iqsp'): string {
-  const platforms =
-    enabledPlatforms.length > 0
-      ? `Platforms enabled here: ${enabledPlatforms.join(', ')}.`
-      : 'No platform is enabled on this install yet: an admin must configure at least one platform app.';
-  const lines = (Object.keys(USAGE) as CommandKind[]).map((k) => `• \`${prefix} ${USAGE[k]}\``);
-  return ['*IQSP commands*', ...lines, platforms, 'Approve a post with ✅ on its message; ❌ rejects it.'].join('\n');
+export function createGrammar(platforms: readonly PlatformDescriptor[]): Grammar {
+  return new Grammar(platforms);
 }
+
+// The grammar over the built-in platforms, for callers not yet handed one (see BUILT_IN_PLATFORMS).
+const builtIn = createGrammar(BUILT_IN_PLATFORMS);
+export const USAGE: Record<CommandKind, string> = builtIn.usageLines;
+export const parseTargets = (text: string): TargetSpec[] | string => builtIn.parseTargets(text);
+export const parseCommand = (input: string): ParseResult => builtIn.parseCommand(input);
+export const helpText = (enabledPlatforms: readonly string[], prefix?: string): string => builtIn.helpText(enabledPlatforms, prefix);
+
+/** @deprecated the words of TikTok's target option; read `PlatformDescriptor.targetOption` instead. */
+export const TIKTOK_PRIVACY = ['public', 'friends', 'followers', 'private'] as const;
+/** @deprecated see TIKTOK_PRIVACY */
+export type TiktokPrivacy = (typeof TIKTOK_PRIVACY)[number];

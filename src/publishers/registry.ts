@@ -1,63 +1,64 @@
 /**
- * The publishers this install has enabled, built from configuration. The one place that
- * names every platform folder; adding a platform adds one line here (docs/adding-a-platform.md).
+ * The platforms IQSP publishes to: one self-describing module per folder, one line each. Adding a
+ * platform adds its folder and one line here (docs/adding-a-platform.md); config, the chat
+ * grammar and forms, the Slack manifest, the CLI and the sandbox loop over this list, and the
+ * `Platform` type derives from it.
  */
-import type { Config } from '../config.js';
-import type { Platform } from '../core/ports/platforms.js';
-import { createFacebookPublisher } from './facebook/index.js';
-import { createInstagramPublisher } from './instagram/index.js';
+import type { PlatformDescriptor } from '../core/ports/platforms.js';
+import { facebookPlatform } from './facebook/index.js';
+import { instagramPlatform } from './instagram/index.js';
+import type { PlatformApp, PlatformModule, PublisherTuning, SimulatorSpec } from './platform-module.js';
 import type { Publisher } from './publisher.js';
-import { createTiktokPublisher } from './tiktok/index.js';
-import { createXPublisher } from './x/index.js';
+import { tiktokPlatform } from './tiktok/index.js';
+import { xPlatform } from './x/index.js';
 
-export type Publishers = ReadonlyMap<Platform, Publisher>;
+export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform] as const;
 
-/**
- * Publishes running at once per platform, across all workspaces: platforms rate-limit per app,
- * and uploads are heavy. Independent targets on different platforms run side by side.
- */
-export const PUBLISH_CONCURRENCY: Readonly<Record<Platform, number>> = { facebook: 4, instagram: 4, x: 2, tiktok: 2 };
+/** 'facebook' | 'instagram' | 'x' | 'tiktok' */
+export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
 
-/** Timing knobs tests and the sandbox turn down (poll intervals, waits). */
-export interface PublisherTuning {
-  pollIntervalMs?: number;
-  maxWaitMs?: number;
+/** Any platform module, whatever its settings: what generic code loops over. */
+export type AnyPlatformModule = PlatformModule<PlatformId, unknown>;
+
+export type { PublisherTuning };
+
+export type Publishers = ReadonlyMap<PlatformId, Publisher>;
+
+/** Each platform app's configuration, by its key (`Config.platformApps`): on with its settings, or off and why. */
+export type PlatformAppConfigs = Readonly<Record<string, { enabled: true; settings: unknown } | { enabled: false; missing: string }>>;
+
+/** Publishes running at once per platform, across all workspaces (each module says its own). */
+export function publishConcurrency(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): Record<PlatformId, number> {
+  return Object.fromEntries(modules.map((m) => [m.id, m.concurrency])) as Record<PlatformId, number>;
 }
 
-export function createPublishers(config: Config, tuning: PublisherTuning = {}): Publishers {
-  const publishers = new Map<Platform, Publisher>();
-  if (config.meta.enabled) {
-    const meta = {
-      appId: config.meta.appId,
-      appSecret: config.meta.appSecret,
-      graphApiUrl: config.meta.graphApiUrl,
-      authorizeUrl: config.meta.authorizeUrl,
-      ...tuning,
-    };
-    publishers.set('facebook', createFacebookPublisher(meta));
-    publishers.set('instagram', createInstagramPublisher(meta));
+export const PUBLISH_CONCURRENCY: Readonly<Record<PlatformId, number>> = publishConcurrency();
+
+/** The apps the modules are configured by, each once (Facebook and Instagram share Meta's), in registry order. */
+export function platformApps(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): PlatformApp[] {
+  return [...new Map(modules.map((m) => [m.app.key, m.app])).values()];
+}
+
+/** The simulators of the modules, each once (Facebook and Instagram share the Graph simulator), in registry order. */
+export function platformSimulators(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): SimulatorSpec[] {
+  return [...new Map(modules.flatMap((m) => (m.simulator ? [[m.simulator.key, m.simulator] as const] : []))).values()];
+}
+
+/** What the core and the chat surfaces know of each platform. */
+export function platformDescriptors(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): PlatformDescriptor[] {
+  return modules.map((m) => ({ id: m.id, displayName: m.displayName, targetOption: m.targetOption }));
+}
+
+/** The publishers this install has enabled: every module whose app is configured. */
+export function createPublishers(
+  config: { platformApps: PlatformAppConfigs },
+  tuning: PublisherTuning = {},
+  modules: readonly AnyPlatformModule[] = PLATFORM_MODULES,
+): Publishers {
+  const publishers = new Map<PlatformId, Publisher>();
+  for (const module of modules) {
+    const app = config.platformApps[module.app.key];
+    if (app?.enabled) publishers.set(module.id, module.createPublisher(app.settings, tuning));
   }
-  if (config.x.enabled)
-    publishers.set(
-      'x',
-      createXPublisher({
-        clientId: config.x.clientId,
-        clientSecret: config.x.clientSecret,
-        apiUrl: config.x.apiUrl,
-        authorizeUrl: config.x.authorizeUrl,
-        ...tuning,
-      }),
-    );
-  if (config.tiktok.enabled)
-    publishers.set(
-      'tiktok',
-      createTiktokPublisher({
-        clientKey: config.tiktok.clientKey,
-        clientSecret: config.tiktok.clientSecret,
-        apiUrl: config.tiktok.apiUrl,
-        authorizeUrl: config.tiktok.authorizeUrl,
-        ...tuning,
-      }),
-    );
   return publishers;
 }

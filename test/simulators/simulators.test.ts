@@ -240,7 +240,11 @@ function failure(result: PublishResult): Extract<PublishResult, { kind: 'failed'
 
 it('sims.env is a configuration IQSP accepts, enabling every publisher', () => {
   const config = loadConfig(sims.env);
-  expect([config.meta.enabled, config.x.enabled, config.tiktok.enabled]).toEqual([true, true, true]);
+  expect([config.platformApps.meta?.enabled, config.platformApps.x?.enabled, config.platformApps.tiktok?.enabled]).toEqual([
+    true,
+    true,
+    true,
+  ]);
   expect([...createPublishers(config).keys()].sort()).toEqual(['facebook', 'instagram', 'tiktok', 'x']);
 });
 

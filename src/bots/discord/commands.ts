@@ -5,14 +5,35 @@
  */
 import type { RESTPutAPIApplicationCommandsResult, SlashCommandStringOption } from 'discord.js';
 import { ApplicationIntegrationType, InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
-import { PLATFORMS } from '../../core/ports/platforms.js';
-import type { Command, ParseResult } from '../../core/grammar.js';
-import { parseCommand, parseTargets, TIKTOK_PRIVACY } from '../../core/grammar.js';
+import type { Command, ParseResult, TargetSpec } from '../../core/grammar.js';
+import { parseCommand, parseTargets } from '../../core/grammar.js';
+import type { PlatformDescriptor, TargetOption } from '../../core/ports/platforms.js';
+import { platformDescriptors } from '../../publishers/registry.js';
 
 export const COMMAND_NAME = 'iqsp';
 export const MEDIA_OPTIONS = ['media1', 'media2', 'media3', 'media4'] as const;
 
-const platformChoices = PLATFORMS.map((p) => ({ name: p, value: p }));
+const PLATFORMS = platformDescriptors();
+const platformChoices = PLATFORMS.map((p) => ({ name: p.id, value: p.id }));
+
+/** The platforms whose posts take an option, each with it. */
+const withTargetOption = PLATFORMS.flatMap((p) => (p.targetOption ? [{ platform: p, option: p.targetOption }] : []));
+
+/** `tiktok_privacy`: the slash command's option for one platform's target option. */
+function targetOptionName(platform: PlatformDescriptor, option: TargetOption): string {
+  return `${platform.id}_${option.key}`;
+}
+
+/** "Facebook, Instagram, X and TikTok" */
+function nameList(names: readonly string[]): string {
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** "(tiktok:public|friends|followers|private)" after the targets' description, for platforms whose posts need an option. */
+const requiredOptionsHint = withTargetOption
+  .filter(({ option }) => option.required)
+  .map(({ platform, option }) => ` (${platform.id}:${option.words.join('|')})`)
+  .join('');
 
 const postIdOption = (description: string) => (o: SlashCommandStringOption) =>
   o.setName('post_id').setDescription(description).setRequired(true).setMinLength(4).setMaxLength(40);
@@ -20,7 +41,7 @@ const postIdOption = (description: string) => (o: SlashCommandStringOption) =>
 export function iqspCommand(): SlashCommandBuilder {
   const command = new SlashCommandBuilder()
     .setName(COMMAND_NAME)
-    .setDescription('Publish to Facebook, Instagram, X and TikTok with your team’s approval')
+    .setDescription(`Publish to ${nameList(PLATFORMS.map((p) => p.displayName))} with your team’s approval`)
     .setContexts(InteractionContextType.Guild)
     .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
   command
@@ -44,18 +65,19 @@ export function iqspCommand(): SlashCommandBuilder {
         .addStringOption((o) =>
           o
             .setName('targets')
-            .setDescription('all, or platforms and @handles separated by commas (tiktok:public|friends|followers|private)')
+            .setDescription(`all, or platforms and @handles separated by commas${requiredOptionsHint}`)
             .setRequired(true)
             .setMaxLength(500),
         )
         .addStringOption((o) => o.setName('caption').setDescription('The caption').setMaxLength(6000));
       for (const name of MEDIA_OPTIONS) s.addAttachmentOption((o) => o.setName(name).setDescription('An image or a video'));
-      s.addStringOption((o) =>
-        o
-          .setName('tiktok_privacy')
-          .setDescription('Who may see the TikTok post (when targets name tiktok without it)')
-          .addChoices(...TIKTOK_PRIVACY.map((p) => ({ name: p, value: p }))),
-      );
+      for (const { platform, option } of withTargetOption)
+        s.addStringOption((o) =>
+          o
+            .setName(targetOptionName(platform, option))
+            .setDescription(option.description)
+            .addChoices(...option.words.map((w) => ({ name: w, value: w }))),
+        );
       return s;
     })
     .addSubcommand((s) =>
@@ -134,11 +156,7 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
     case 'post': {
       const targets = parseTargets(str('targets'));
       if (typeof targets === 'string') return { ok: false, message: targets };
-      const privacy = options.getString('tiktok_privacy');
-      const withPrivacy = targets.map((t) =>
-        privacy && t.kind === 'platform' && t.platform === 'tiktok' && !t.option ? { ...t, option: privacy } : t,
-      );
-      const command: Command = { kind: 'post', targets: withPrivacy, caption: options.getString('caption') ?? '' };
+      const command: Command = { kind: 'post', targets: withTargetOptions(targets, options), caption: options.getString('caption') ?? '' };
       return { ok: true, command };
     }
     case 'connect':
@@ -161,6 +179,16 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
       // help, accounts, data, audit: no options; an unknown name gets the parser's own answer.
       return parseCommand(sub);
   }
+}
+
+/** A platform's option chosen in its own slash-command option applies to that platform's targets that name none. */
+function withTargetOptions(targets: TargetSpec[], options: SlashOptions): TargetSpec[] {
+  return targets.map((t) => {
+    if (t.kind !== 'platform' || t.option) return t;
+    const entry = withTargetOption.find(({ platform }) => platform.id === t.platform);
+    const chosen = entry && options.getString(targetOptionName(entry.platform, entry.option));
+    return chosen ? { ...t, option: chosen } : t;
+  });
 }
 
 export interface RegisterCommandsOptions {

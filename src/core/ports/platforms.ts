@@ -1,6 +1,67 @@
 /**
- * The platforms IQSP publishes to, as the core knows them: ids only. What each one needs
- * (configuration, options, its publisher) lives in its folder under src/publishers/.
+ * The platforms IQSP publishes to, as the core knows them. Each platform describes itself in its
+ * folder under src/publishers/ (id, name, configuration, options, its publisher); the registry
+ * lists them, and the `Platform` type derives from that list. The core takes only the type from
+ * there: at run time it is handed the platforms' descriptions (`PlatformDescriptor`).
  */
-export type Platform = 'facebook' | 'instagram' | 'x' | 'tiktok';
-export const PLATFORMS: readonly Platform[] = ['facebook', 'instagram', 'x', 'tiktok'];
+import type { PlatformId } from '../../publishers/registry.js';
+
+export type Platform = PlatformId;
+
+/**
+ * An option a post to one platform takes, written `platform:word` in the chat grammar (TikTok's
+ * privacy level: `tiktok:public`). Chat forms offer the words with their labels.
+ */
+export interface TargetOption {
+  /** The key in a draft's options (`privacy`). */
+  readonly key: string;
+  /** The grammar's words, in the order forms offer them. */
+  readonly words: readonly string[];
+  /** What a form shows for each word. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Needed on every post, with no default (TikTok's audit forbids a preselected privacy level). */
+  readonly required: boolean;
+  /** A form field's description: what the option decides, and when it is read. */
+  readonly description: string;
+}
+
+/** What the core and the chat surfaces know of one platform. */
+export interface PlatformDescriptor {
+  readonly id: Platform;
+  /** 'Facebook', 'Instagram', 'X', 'TikTok' */
+  readonly displayName: string;
+  readonly targetOption?: TargetOption | undefined;
+}
+
+/**
+ * The registry's descriptions as literals, for the core code that does not yet receive them from
+ * the composition root: the grammar's free functions (`parseCommand`, `USAGE`, `helpText`) and
+ * the OAuth callback's platform check. A test keeps it equal to `platformDescriptors()` of
+ * src/publishers/registry.ts, and the type below fails to compile when a registered platform is
+ * missing. New code takes `PlatformDescriptor`s (or `createGrammar(platforms)`) from app.ts.
+ * @deprecated remove once src/core/commands.ts, inbound.ts and connect.ts take the descriptors.
+ */
+export const BUILT_IN_PLATFORMS: readonly PlatformDescriptor[] = [
+  { id: 'facebook', displayName: 'Facebook' },
+  { id: 'instagram', displayName: 'Instagram' },
+  { id: 'x', displayName: 'X' },
+  {
+    id: 'tiktok',
+    displayName: 'TikTok',
+    targetOption: {
+      key: 'privacy',
+      words: ['public', 'friends', 'followers', 'private'],
+      labels: {
+        public: 'Everyone (public)',
+        friends: 'Friends (mutual followers)',
+        followers: 'Followers',
+        private: 'Only me (private)',
+      },
+      required: true,
+      description: 'Who may see the TikTok post (when targets name tiktok without it)',
+    },
+  },
+];
+
+/** @deprecated the ids of `BUILT_IN_PLATFORMS`; see there. */
+export const PLATFORMS: readonly Platform[] = BUILT_IN_PLATFORMS.map((p) => p.id);

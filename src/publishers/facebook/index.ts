@@ -2,6 +2,9 @@
 import { GraphClient } from '../meta/graph-client.js';
 import { MetaLogin, metaGrant } from '../meta/login.js';
 import { graphVideoUrl, pollTiming, type MetaPublisherOptions } from '../meta/options.js';
+import { META_APP, type MetaAppSettings } from '../meta/app.js';
+import { GRAPH_SIMULATOR } from '../meta/simulator.js';
+import type { PlatformModule } from '../platform-module.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
 import { validateFacebookDraft } from './limits.js';
@@ -28,3 +31,13 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
   };
 }
+
+/** Facebook Pages, configured by the Meta app it shares with Instagram. */
+export const facebookPlatform: PlatformModule<'facebook', MetaAppSettings> = {
+  id: 'facebook',
+  displayName: 'Facebook',
+  app: META_APP,
+  concurrency: 4,
+  createPublisher: (settings, tuning) => createFacebookPublisher({ ...settings, ...tuning }),
+  simulator: GRAPH_SIMULATOR,
+};

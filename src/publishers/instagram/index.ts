@@ -5,6 +5,9 @@
 import { GraphClient } from '../meta/graph-client.js';
 import { MetaLogin, metaGrant } from '../meta/login.js';
 import { pollTiming, type MetaPublisherOptions } from '../meta/options.js';
+import { META_APP, type MetaAppSettings } from '../meta/app.js';
+import { GRAPH_SIMULATOR } from '../meta/simulator.js';
+import type { PlatformModule } from '../platform-module.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
 import { validateInstagramDraft } from './limits.js';
@@ -31,3 +34,13 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
     publish: (request) => new InstagramPublish(graph, timing, request).publish(),
   };
 }
+
+/** Instagram professional accounts, configured by the Meta app it shares with Facebook. */
+export const instagramPlatform: PlatformModule<'instagram', MetaAppSettings> = {
+  id: 'instagram',
+  displayName: 'Instagram',
+  app: META_APP,
+  concurrency: 4,
+  createPublisher: (settings, tuning) => createInstagramPublisher({ ...settings, ...tuning }),
+  simulator: GRAPH_SIMULATOR,
+};

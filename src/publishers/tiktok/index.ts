@@ -3,15 +3,17 @@
  * publishing. Videos go up as bytes (FILE_UPLOAD, chunked); photos are fetched by TikTok from
  * this service's public media URLs (PULL_FROM_URL, which needs the domain verified at TikTok).
  */
+import type { PlatformApp, PlatformModule } from '../platform-module.js';
 import type { Publisher } from '../publisher.js';
 import { consentUrl, finishConnect, refreshTokens, revokeAccess } from './oauth.js';
 import type { TiktokPublisherOptions } from './options.js';
 import { resolveOptions } from './options.js';
 import { validateForCreator } from './account-checks.js';
 import { queryCreatorInfo } from './creator-info.js';
-import { privacyWord } from './privacy.js';
+import { PRIVACY_LABELS, PRIVACY_WORDS, privacyWord } from './privacy.js';
 import { validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
+import { TIKTOK_SIMULATOR } from './simulator.js';
 
 export type { TiktokPublisherOptions } from './options.js';
 export { mapTiktokError } from './errors.js';
@@ -37,3 +39,40 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     publish: (request) => publishToTiktok(settings, request),
   };
 }
+
+export type TiktokAppSettings = Pick<TiktokPublisherOptions, 'clientKey' | 'clientSecret' | 'apiUrl' | 'authorizeUrl'>;
+
+/** The TikTok developer app (Login Kit and the Content Posting API). */
+const TIKTOK_APP: PlatformApp<TiktokAppSettings, 'TIKTOK_CLIENT_KEY' | 'TIKTOK_CLIENT_SECRET' | 'TIKTOK_API_URL' | 'TIKTOK_AUTHORIZE_URL'> =
+  {
+    key: 'tiktok',
+    credentials: ['TIKTOK_CLIENT_KEY', 'TIKTOK_CLIENT_SECRET'],
+    urls: [
+      { name: 'TIKTOK_API_URL', fallback: 'https://open.tiktokapis.com' },
+      // TikTok's documented consent URL ends with a slash; keep the operator's value as given.
+      { name: 'TIKTOK_AUTHORIZE_URL', fallback: 'https://www.tiktok.com/v2/auth/authorize/', keepTrailingSlash: true },
+    ],
+    settings: (v) => ({
+      clientKey: v.TIKTOK_CLIENT_KEY,
+      clientSecret: v.TIKTOK_CLIENT_SECRET,
+      apiUrl: v.TIKTOK_API_URL,
+      authorizeUrl: v.TIKTOK_AUTHORIZE_URL,
+    }),
+  };
+
+export const tiktokPlatform: PlatformModule<'tiktok', TiktokAppSettings> = {
+  id: 'tiktok',
+  displayName: 'TikTok',
+  app: TIKTOK_APP,
+  concurrency: 2,
+  // The grammar's `tiktok:public` …; TikTok's audit forbids a preselected level, so there is no default.
+  targetOption: {
+    key: 'privacy',
+    words: PRIVACY_WORDS,
+    labels: PRIVACY_LABELS,
+    required: true,
+    description: 'Who may see the TikTok post (when targets name tiktok without it)',
+  },
+  createPublisher: (settings, tuning) => createTiktokPublisher({ ...settings, ...tuning }),
+  simulator: TIKTOK_SIMULATOR,
+};

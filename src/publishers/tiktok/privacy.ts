@@ -7,6 +7,14 @@
 export const PRIVACY_WORDS = ['public', 'friends', 'followers', 'private'] as const;
 export type PrivacyWord = (typeof PRIVACY_WORDS)[number];
 
+/** What chat forms show for each word. */
+export const PRIVACY_LABELS: Readonly<Record<PrivacyWord, string>> = {
+  public: 'Everyone (public)',
+  friends: 'Friends (mutual followers)',
+  followers: 'Followers',
+  private: 'Only me (private)',
+};
+
 export type PrivacyLevel = 'PUBLIC_TO_EVERYONE' | 'MUTUAL_FOLLOW_FRIENDS' | 'FOLLOWER_OF_CREATOR' | 'SELF_ONLY';
 
 const LEVELS: Record<PrivacyWord, PrivacyLevel> = {

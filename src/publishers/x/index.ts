@@ -1,8 +1,10 @@
 /** The X publisher: OAuth 2.0 with PKCE, v2 chunked media upload, POST /2/tweets. */
+import type { PlatformApp, PlatformModule } from '../platform-module.js';
 import type { Publisher } from '../publisher.js';
 import { validateXDraft } from './limits.js';
 import { consentUrl, finishConnect, refreshTokens, revokeTokens } from './oauth.js';
 import { publishToX } from './publish.js';
+import { X_SIMULATOR } from './simulator.js';
 
 export interface XPublisherOptions {
   clientId: string;
@@ -49,3 +51,26 @@ export function createXPublisher(options: XPublisherOptions): Publisher {
     publish: (request) => publishToX(publishOptions, request),
   };
 }
+
+export type XAppSettings = Pick<XPublisherOptions, 'clientId' | 'clientSecret' | 'apiUrl' | 'authorizeUrl'>;
+
+/** The X developer app: an OAuth 2.0 client. */
+const X_APP: PlatformApp<XAppSettings, 'X_CLIENT_ID' | 'X_CLIENT_SECRET' | 'X_API_URL' | 'X_AUTHORIZE_URL'> = {
+  key: 'x',
+  credentials: ['X_CLIENT_ID', 'X_CLIENT_SECRET'],
+  urls: [
+    { name: 'X_API_URL', fallback: 'https://api.x.com' },
+    { name: 'X_AUTHORIZE_URL', fallback: 'https://x.com/i/oauth2/authorize' },
+  ],
+  settings: (v) => ({ clientId: v.X_CLIENT_ID, clientSecret: v.X_CLIENT_SECRET, apiUrl: v.X_API_URL, authorizeUrl: v.X_AUTHORIZE_URL }),
+};
+
+export const xPlatform: PlatformModule<'x', XAppSettings> = {
+  id: 'x',
+  displayName: 'X',
+  app: X_APP,
+  // X's media upload and tweet endpoints allow few requests per app; uploads are chunked and heavy.
+  concurrency: 2,
+  createPublisher: (settings, tuning) => createXPublisher({ ...settings, ...tuning }),
+  simulator: X_SIMULATOR,
+};

@@ -1,0 +1,99 @@
+/**
+ * What a platform folder says about itself (docs/adding-a-platform.md): its id and name, the
+ * app an operator registers at the platform and the variables that configure it, how many of
+ * its publishes may run at once, the options a post to it takes, how to build its publisher,
+ * and how the sandbox starts its simulator. The registry lists these modules; config, the chat
+ * grammar and forms, the Slack manifest, the CLI and the sandbox loop over them, so generic code
+ * never names a platform.
+ */
+import type { TargetOption } from '../core/ports/platforms.js';
+import type { Publisher } from './publisher.js';
+
+export type { TargetOption };
+
+/** A base URL variable of a platform app, with its default. */
+export interface UrlVariable {
+  readonly name: string;
+  readonly fallback: string;
+  /** Kept exactly as given (TikTok's documented consent URL ends with a slash); otherwise trailing slashes go. */
+  readonly keepTrailingSlash?: boolean;
+}
+
+/**
+ * The app an operator registers at a platform. One app may serve several platforms (one Meta app
+ * serves Facebook and Instagram): modules that share it hold the same object, and config parses
+ * it once, under `key`.
+ */
+export interface PlatformApp<Settings = unknown, Variable extends string = string> {
+  /** Its key in `Config.platformApps`. */
+  readonly key: string;
+  /**
+   * The credential variables: the app is on when all are set, off when none is, and a
+   * configuration error when only some are. Any of them set also means a real install (the
+   * sandbox never starts then).
+   */
+  readonly credentials: readonly Variable[];
+  /** Base URLs, checked even while the app is off (a typo should not wait for the day it is turned on). */
+  readonly urls: readonly (UrlVariable & { readonly name: Variable })[];
+  /** The app's settings from its variables' values (credentials trimmed, URLs normalised). */
+  settings(values: Readonly<Record<Variable, string>>): Settings;
+}
+
+/** Timing knobs tests and the sandbox turn down (poll intervals, waits). */
+export interface PublisherTuning {
+  pollIntervalMs?: number;
+  maxWaitMs?: number;
+}
+
+/** A post a simulator published, as the sandbox page lists it. */
+export interface SimulatedPost {
+  platform: string;
+  account: string;
+  text: string;
+  url: string;
+  media: number;
+  at: string;
+}
+
+/**
+ * A loopback simulator of a platform (src/simulators/), as the sandbox and end-to-end tests start
+ * it. Modules that share one (Facebook and Instagram share the Graph simulator) hold the same object.
+ */
+export interface SimulatorSpec<Sim = unknown, Options = unknown> {
+  /** Its key in `Simulators` (`sims.graph`, `sims.x`, ...). */
+  readonly key: string;
+  /** Builds it, not yet started; loaded on demand, so a real install never loads simulators. */
+  create(options: Partial<Options>): Promise<Sim & SimulatorServer>;
+  /** The variables that point IQSP at it (its app's credentials and base URLs). */
+  env(sim: Sim): Record<string, string>;
+  /** Every post it has published, for the sandbox page. */
+  published(sim: Sim): SimulatedPost[];
+}
+
+/** What every simulator server does (src/simulators/server.ts). */
+export interface SimulatorServer {
+  readonly url: string;
+  latencyMs: number;
+  start(): Promise<unknown>;
+  close(): Promise<void>;
+  approveConsent(consentUrl: string, choice?: unknown): Promise<string>;
+  denyConsent(consentUrl: string): Promise<string>;
+}
+
+export interface PlatformModule<Id extends string = string, Settings = unknown> {
+  readonly id: Id;
+  /** 'Facebook', 'Instagram', 'X', 'TikTok' */
+  readonly displayName: string;
+  readonly app: PlatformApp<Settings>;
+  /**
+   * Publishes running at once to this platform, across all workspaces: platforms rate-limit per
+   * app, and uploads are heavy. Targets on different platforms run side by side.
+   */
+  readonly concurrency: number;
+  /** An option every post to this platform takes (TikTok's privacy level), when it has one. */
+  readonly targetOption?: TargetOption | undefined;
+  /** The publisher, once the app is configured. */
+  createPublisher(settings: Settings, tuning: PublisherTuning): Publisher;
+  /** Its simulator, for the sandbox and end-to-end tests. */
+  readonly simulator?: SimulatorSpec | undefined;
+}
