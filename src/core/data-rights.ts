@@ -13,7 +13,8 @@
  * loses no history).
  */
 import type { ChatKind, ChatPort, Invocation, Reply } from './ports/chat.js';
-import type { SocialAccount } from '../db/schema.js';
+import type { ApprovalsTable, AuditLogTable, MediaTable, PostsTable, PostTargetsTable, SocialAccount } from '../db/schema.js';
+import type { Selectable } from 'kysely';
 import { privateReply, userRef } from './ports/chat.js';
 import type { Db } from '../db/database.js';
 import { eraseResidue, isoNow } from '../db/database.js';
@@ -22,6 +23,17 @@ import type { MediaStore } from '../media/store.js';
 import type { AccountsService } from './accounts.js';
 import { appendAudit } from './audit.js';
 import { findMember } from './directory.js';
+import {
+  accountsConnectedBy,
+  approvalsBy,
+  auditEntriesBy,
+  isApprover,
+  mediaOfPost,
+  memberProfile,
+  postsRequestedBy,
+  secretsMetadata,
+} from '../db/repositories/member-data.js';
+import { targetsOfPost } from '../db/repositories/targets.js';
 
 export const EXPORT_FORMAT = 'iqsp-data-export/1';
 
@@ -102,87 +114,12 @@ export class DataRightsService {
     const member = await findMember(this.deps.db, invocation.chat, invocation.workspaceExternalId, invocation.userExternalId);
     if (!member) return undefined;
     const db = this.deps.db;
-    const user = await db
-      .selectFrom('chat_users')
-      .innerJoin('workspaces', 'workspaces.id', 'chat_users.workspace_id')
-      .select(['chat_users.display_name', 'chat_users.created_at', 'workspaces.name as workspaceName'])
-      .where('chat_users.id', '=', member.userId)
-      .executeTakeFirstOrThrow();
-
-    const accounts = await db.selectFrom('social_accounts').selectAll().where('connected_by_id', '=', member.userId).execute();
-    const accountDocs: DataExport['accounts'] = [];
-    for (const a of accounts) {
-      const tokens = await db
-        .selectFrom('secrets')
-        .select(['name', 'expires_at', 'updated_at'])
-        .where('account_id', '=', a.id)
-        .orderBy('name')
-        .execute();
-      accountDocs.push({
-        platform: a.platform,
-        platformAccountId: a.platform_account_id,
-        handle: a.handle,
-        displayName: a.display_name,
-        avatarUrl: a.avatar_url,
-        scopes: a.scopes,
-        status: a.status,
-        statusReason: a.status_reason,
-        connectedAt: a.connected_at,
-        updatedAt: a.updated_at,
-        // Metadata only: which secrets exist and when they expire, never their values.
-        tokens: tokens.map((t) => ({ name: t.name, expiresAt: t.expires_at, storedAt: t.updated_at })),
-      });
-    }
-
-    const posts = await db.selectFrom('posts').selectAll().where('requester_id', '=', member.userId).orderBy('created_at').execute();
-    const postDocs: DataExport['posts'] = [];
-    for (const p of posts) {
-      const targets = await db.selectFrom('post_targets').selectAll().where('post_id', '=', p.id).orderBy('created_at').execute();
-      const media = await db.selectFrom('media').selectAll().where('post_id', '=', p.id).orderBy('position').execute();
-      postDocs.push({
-        id: p.id,
-        caption: p.caption,
-        status: p.status,
-        channelId: p.channel_id,
-        createdAt: p.created_at,
-        finishedAt: p.finished_at,
-        targets: targets.map((t) => ({
-          platform: t.platform,
-          account: t.account_label,
-          status: t.status,
-          attempts: t.attempts,
-          platformPostId: t.platform_post_id,
-          permalink: t.permalink,
-          failure: t.failure_class || t.failure_message ? { class: t.failure_class, message: t.failure_message } : null,
-        })),
-        media: media.map((m) => ({
-          originalName: m.original_name,
-          mimeType: m.mime_type,
-          sizeBytes: Number(m.size_bytes),
-          sha256: m.sha256,
-          width: m.width,
-          height: m.height,
-          durationMs: m.duration_ms,
-          uploadedAt: m.created_at,
-          deletedAt: m.deleted_at,
-        })),
-      });
-    }
-
-    const approvals = await db
-      .selectFrom('approvals')
-      .selectAll()
-      .where('chat_user_id', '=', member.userId)
-      .orderBy('created_at')
-      .execute();
-    const approver = await db
-      .selectFrom('workspace_approvers')
-      .select('chat_user_id')
-      .where('workspace_id', '=', member.workspaceId)
-      .where('chat_user_id', '=', member.userId)
-      .executeTakeFirst();
-    const activity = await db.selectFrom('audit_log').selectAll().where('actor_id', '=', member.userId).orderBy('at').execute();
-
+    const user = await memberProfile(db, member.userId);
+    const accounts = await this.exportAccounts(member.userId);
+    const posts = await this.exportPosts(member.userId);
+    const approvals = await approvalsBy(db, member.userId);
+    const approver = await isApprover(db, member.workspaceId, member.userId);
+    const activity = await auditEntriesBy(db, member.userId);
     return {
       format: EXPORT_FORMAT,
       exportedAt: isoNow(this.now()),
@@ -194,22 +131,31 @@ export class DataRightsService {
         name: user.display_name,
         firstSeenAt: user.created_at,
       },
-      accounts: accountDocs,
-      posts: postDocs,
-      approvals: approvals.map((a) => ({
-        postId: a.post_id,
-        decision: a.decision,
-        via: a.via,
-        counted: a.counted === 1,
-        at: a.created_at,
-      })),
-      approverOfWorkspace: approver !== undefined,
-      activity: activity.map((e) => ({
-        at: e.at,
-        action: e.action,
-        subject: e.subject_type && e.subject_id ? `${e.subject_type}:${e.subject_id}` : null,
-      })),
+      accounts,
+      posts,
+      approvals: approvals.map(approvalDoc),
+      approverOfWorkspace: approver,
+      activity: activity.map(activityDoc),
     };
+  }
+
+  /** The accounts the member connected, each with the names of its secrets (never their values). */
+  private async exportAccounts(userId: string): Promise<DataExport['accounts']> {
+    const docs: DataExport['accounts'] = [];
+    for (const account of await accountsConnectedBy(this.deps.db, userId))
+      docs.push(accountDoc(account, await secretsMetadata(this.deps.db, account.id)));
+    return docs;
+  }
+
+  /** The posts the member asked for, each with its targets and media. */
+  private async exportPosts(userId: string): Promise<DataExport['posts']> {
+    const docs: DataExport['posts'] = [];
+    for (const post of await postsRequestedBy(this.deps.db, userId)) {
+      const targets = await targetsOfPost(this.deps.db, post.id);
+      const media = await mediaOfPost(this.deps.db, post.id);
+      docs.push(postDoc(post, targets, media));
+    }
+    return docs;
   }
 
   /** `data`: the export, delivered privately as a JSON file. */
@@ -482,4 +428,67 @@ export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; 
       'workspace_approvers',
     ]);
   return purged;
+}
+
+function accountDoc(
+  a: SocialAccount,
+  tokens: ReadonlyArray<{ name: string; expires_at: string | null; updated_at: string }>,
+): DataExport['accounts'][number] {
+  return {
+    platform: a.platform,
+    platformAccountId: a.platform_account_id,
+    handle: a.handle,
+    displayName: a.display_name,
+    avatarUrl: a.avatar_url,
+    scopes: a.scopes,
+    status: a.status,
+    statusReason: a.status_reason,
+    connectedAt: a.connected_at,
+    updatedAt: a.updated_at,
+    // Metadata only: which secrets exist and when they expire, never their values.
+    tokens: tokens.map((t) => ({ name: t.name, expiresAt: t.expires_at, storedAt: t.updated_at })),
+  };
+}
+
+function postDoc(
+  p: Selectable<PostsTable>,
+  targets: ReadonlyArray<Selectable<PostTargetsTable>>,
+  media: ReadonlyArray<Selectable<MediaTable>>,
+): DataExport['posts'][number] {
+  return {
+    id: p.id,
+    caption: p.caption,
+    status: p.status,
+    channelId: p.channel_id,
+    createdAt: p.created_at,
+    finishedAt: p.finished_at,
+    targets: targets.map((t) => ({
+      platform: t.platform,
+      account: t.account_label,
+      status: t.status,
+      attempts: t.attempts,
+      platformPostId: t.platform_post_id,
+      permalink: t.permalink,
+      failure: t.failure_class || t.failure_message ? { class: t.failure_class, message: t.failure_message } : null,
+    })),
+    media: media.map((m) => ({
+      originalName: m.original_name,
+      mimeType: m.mime_type,
+      sizeBytes: Number(m.size_bytes),
+      sha256: m.sha256,
+      width: m.width,
+      height: m.height,
+      durationMs: m.duration_ms,
+      uploadedAt: m.created_at,
+      deletedAt: m.deleted_at,
+    })),
+  };
+}
+
+function approvalDoc(a: Selectable<ApprovalsTable>): DataExport['approvals'][number] {
+  return { postId: a.post_id, decision: a.decision, via: a.via, counted: a.counted === 1, at: a.created_at };
+}
+
+function activityDoc(e: Selectable<AuditLogTable>): DataExport['activity'][number] {
+  return { at: e.at, action: e.action, subject: e.subject_type && e.subject_id ? `${e.subject_type}:${e.subject_id}` : null };
 }

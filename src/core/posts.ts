@@ -27,7 +27,7 @@ export { FINAL_TARGET_STATUSES } from './lifecycle.js';
 export { MAX_ATTACHMENTS, newPostId, publishJobKey, PUBLISH_QUEUE, type PostsDependencies } from './posts/context.js';
 export type { DecisionInput } from './posts/decisions.js';
 export type { Preparation } from './posts/intake.js';
-export { REFUSAL_HEADLINE, refusalText, targetLine } from './posts/texts.js';
+export { targetLine } from './posts/texts.js';
 
 export class PostsService {
   private readonly notices: Notices;

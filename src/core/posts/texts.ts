@@ -6,18 +6,12 @@ import type { PostStatus, TargetStatus } from '../../db/schema.js';
 import { formatBytes } from '../../media/service.js';
 import type { Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
+import { nothingPostedText } from '../actions.js';
 import type { PostOutcome } from '../lifecycle.js';
 
-/** The first line of every refusal of a request; the problems follow, one per line. */
-export const REFUSAL_HEADLINE = 'Nothing was posted. Fix these and try again:';
-
-/** A refused request: the headline, then each problem as a bullet. */
-export function refusalText(problems: readonly string[]): string {
-  return [REFUSAL_HEADLINE, ...problems.map((p) => `• ${p}`)].join('\n');
-}
-
+/** A refused request, privately: "Nothing was posted…" (actions.ts), then each problem as a bullet. */
 export function refusal(problems: readonly string[]): Reply {
-  return privateReply(refusalText(problems));
+  return privateReply(nothingPostedText(problems));
 }
 
 /** A person named in a chat message, by their id in the chat. */

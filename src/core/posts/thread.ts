@@ -8,6 +8,7 @@ import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { postThread, postWithRequester, progressMessageId, setProgressMessage } from '../../db/repositories/posts.js';
 import { targetLabels } from '../../db/repositories/targets.js';
 import type { PostsDependencies } from './context.js';
+import { ACTIONS } from '../actions.js';
 import { approvalHeadline, mediaSummary } from './texts.js';
 
 export class PostThread {
@@ -36,8 +37,8 @@ export class PostThread {
       ...(outcome === 'pending' && post.approvals_required > 0
         ? {
             buttons: [
-              { actionId: 'approve_post', label: 'Approve', value: postId, style: 'primary' as const },
-              { actionId: 'reject_post', label: 'Reject', value: postId, style: 'danger' as const },
+              { actionId: ACTIONS.approvePost, label: 'Approve', value: postId, style: 'primary' as const },
+              { actionId: ACTIONS.rejectPost, label: 'Reject', value: postId, style: 'danger' as const },
             ],
           }
         : {}),
