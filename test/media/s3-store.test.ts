@@ -157,10 +157,15 @@ describe('a 64 MB file', () => {
     expect(existsSync(file)).toBe(false);
 
     // The control: the same measurement sees a file read whole. Both ends (the SDK and the
-    // simulator) run in this process, so the streamed figure above counts both.
-    const copy = await writeRandomFile('large-copy.bin', 64 * MiB);
+    // simulator) run in this process, so the streamed figure above counts both. The control
+    // file is twice as large: memory the process freed above is reused before RSS grows (a
+    // 64 MiB read right after measured 32-38 MiB on a busy machine), which a 128 MiB read
+    // cannot hide.
+    const copy = await writeRandomFile('large-copy.bin', 128 * MiB);
     const whole = await peakRssGrowthMiB(() => readFile(copy.file));
-    console.info(`64 MiB through S3: peak RSS growth ${growth.toFixed(1)} MiB streamed, ${whole.toFixed(1)} MiB read whole (control)`);
+    console.info(
+      `64 MiB through S3: peak RSS growth ${growth.toFixed(1)} MiB streamed; 128 MiB read whole (control): ${whole.toFixed(1)} MiB`,
+    );
     expect(whole).toBeGreaterThan(40);
     expect(growth).toBeLessThan(24);
   });
