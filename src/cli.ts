@@ -9,6 +9,7 @@ import { ROLES, type Role } from './runtime.js';
 import { SURFACES } from './bots/registry.js';
 import type { SurfaceFactory } from './bots/surface.js';
 import type { Simulators } from './simulators/index.js';
+import { publishesToList } from './publishers/registry.js';
 import { ConfigError, environmentWithDotenv, loadConfig, sandboxDecision, sandboxEnvironment, type Config } from './config.js';
 import { createLogger } from './observability/logger.js';
 import { redactText } from './observability/redact.js';
@@ -46,7 +47,7 @@ function config(): Config {
 
 function buildProgram(): Command {
   const program = new Command('iqsp')
-    .description('IQSP: publish to Facebook Pages, Instagram, X and TikTok from Slack and Discord, with team approval.')
+    .description(`IQSP: publish to ${publishesToList()} from Slack and Discord, with team approval.`)
     .exitOverride()
     // Commander's own error lines are replaced by one line of ours (see `main`); --help still prints.
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });

@@ -84,6 +84,8 @@ export interface PlatformModule<Id extends string = string, Settings = unknown> 
   readonly id: Id;
   /** 'Facebook', 'Instagram', 'X', 'TikTok' */
   readonly displayName: string;
+  /** What IQSP publishes to there, where it says so in a sentence ('Facebook Pages'); the display name when absent. */
+  readonly publishesTo?: string | undefined;
   readonly app: PlatformApp<Settings>;
   /**
    * Publishes running at once to this platform, across all workspaces: platforms rate-limit per

@@ -49,6 +49,12 @@ export function platformDescriptors(modules: readonly AnyPlatformModule[] = PLAT
   return modules.map((m) => ({ id: m.id, displayName: m.displayName, targetOption: m.targetOption }));
 }
 
+/** "Facebook Pages, Instagram, X and TikTok": what IQSP publishes to, for descriptions (the Slack manifest, the CLI). */
+export function publishesToList(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): string {
+  const names = modules.map((m) => m.publishesTo ?? m.displayName);
+  return names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
 /** The publishers this install has enabled: every module whose app is configured. */
 export function createPublishers(
   config: { platformApps: PlatformAppConfigs },

@@ -1,7 +1,8 @@
 /**
  * The platform simulators together, as end-to-end tests, the sandbox mode and browser tests
- * use them: one call starts Graph (Facebook + Instagram), X and TikTok on loopback ports and
- * returns the environment that points IQSP at them (contract.md §2).
+ * use them: one call starts every registered platform's simulator (src/publishers/registry.ts:
+ * Graph for Facebook and Instagram, X, TikTok) on loopback ports and returns the environment
+ * that points IQSP at them (contract.md §2).
  *
  *   const sims = await startSimulators({ latencyMs: 20 });
  *   const config = loadConfig({ ...sims.env, PUBLIC_URL: ... });
@@ -9,10 +10,12 @@
  *   sims.x.published; sims.graph.faults.push({ ... });
  *   await sims.close();
  */
+import type { SimulatedPost, SimulatorServer, SimulatorSpec } from '../publishers/platform-module.js';
+import { platformSimulators } from '../publishers/registry.js';
 import type { ConsentChoice } from './consent.js';
-import { GraphSimulator, type GraphSimulatorOptions } from './graph.js';
-import { TiktokSimulator, type TiktokSimulatorOptions } from './tiktok.js';
-import { XSimulator, type XSimulatorOptions } from './x.js';
+import type { GraphSimulator, GraphSimulatorOptions } from './graph.js';
+import type { TiktokSimulator, TiktokSimulatorOptions } from './tiktok.js';
+import type { XSimulator, XSimulatorOptions } from './x.js';
 
 export { ConsentRefused, type ConsentChoice } from './consent.js';
 export {
@@ -42,60 +45,59 @@ export interface Simulators {
   tiktok: TiktokSimulator;
   /** GRAPH_API_URL, FACEBOOK_AUTHORIZE_URL, FACEBOOK_APP_ID, ... TIKTOK_CLIENT_SECRET. */
   env: Record<string, string>;
-  /** Approves a consent URL of any of the three and returns the callback URL. */
+  /** Approves a consent URL of any of them and returns the callback URL. */
   followConsent(consentUrl: string, choice?: ConsentChoice): Promise<string>;
   /** Denies it: the callback URL carries the platform's error. */
   denyConsent(consentUrl: string): Promise<string>;
-  /** Sets the added latency of all three at once. */
+  /** Every post any of them has published, newest first (the sandbox page). */
+  published(): SimulatedPost[];
+  /** Sets the added latency of all of them at once. */
   setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
-export async function startSimulators(options: SimulatorsOptions = {}): Promise<Simulators> {
+/** One started simulator with the spec that made it. */
+interface Running {
+  spec: SimulatorSpec;
+  sim: SimulatorServer;
+}
+
+export async function startSimulators(
+  options: SimulatorsOptions = {},
+  specs: readonly SimulatorSpec[] = platformSimulators(),
+): Promise<Simulators> {
   const latency = options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs };
-  const graph = new GraphSimulator({ ...latency, ...options.graph });
-  const x = new XSimulator({ ...latency, ...options.x });
-  const tiktok = new TiktokSimulator({ ...latency, ...options.tiktok });
-  const all = [graph, x, tiktok] as const;
+  const own = options as Readonly<Record<string, object | undefined>>;
+  const all: Running[] = await Promise.all(specs.map(async (spec) => ({ spec, sim: await spec.create({ ...latency, ...own[spec.key] }) })));
   try {
-    await Promise.all(all.map((sim) => sim.start()));
+    await Promise.all(all.map(({ sim }) => sim.start()));
   } catch (error) {
-    await Promise.allSettled(all.map((sim) => sim.close()));
+    await Promise.allSettled(all.map(({ sim }) => sim.close()));
     throw error;
   }
 
-  const simulatorOf = (consentUrl: string): GraphSimulator | XSimulator | TiktokSimulator => {
+  const simulatorOf = (consentUrl: string): SimulatorServer => {
     const origin = new URL(consentUrl).origin;
-    const sim = all.find((s) => s.url === origin);
-    if (!sim) throw new Error(`${origin} is not one of the simulators (${all.map((s) => s.url).join(', ')})`);
-    return sim;
+    const running = all.find(({ sim }) => sim.url === origin);
+    if (!running) throw new Error(`${origin} is not one of the simulators (${all.map(({ sim }) => sim.url).join(', ')})`);
+    return running.sim;
   };
+  // The registry's simulators by key; the typed fields are for tests that drive one platform's.
+  const byKey = Object.fromEntries(all.map(({ spec, sim }) => [spec.key, sim]));
 
   return {
-    graph,
-    x,
-    tiktok,
-    env: {
-      GRAPH_API_URL: graph.graphApiUrl,
-      FACEBOOK_AUTHORIZE_URL: graph.authorizeUrl,
-      FACEBOOK_APP_ID: graph.options.appId,
-      FACEBOOK_APP_SECRET: graph.options.appSecret,
-      X_API_URL: x.url,
-      X_AUTHORIZE_URL: x.authorizeUrl,
-      X_CLIENT_ID: x.options.clientId,
-      X_CLIENT_SECRET: x.options.clientSecret,
-      TIKTOK_API_URL: tiktok.url,
-      TIKTOK_AUTHORIZE_URL: tiktok.authorizeUrl,
-      TIKTOK_CLIENT_KEY: tiktok.options.clientKey,
-      TIKTOK_CLIENT_SECRET: tiktok.options.clientSecret,
-    },
+    graph: byKey.graph as GraphSimulator,
+    x: byKey.x as XSimulator,
+    tiktok: byKey.tiktok as TiktokSimulator,
+    env: Object.assign({}, ...all.map(({ spec, sim }) => spec.env(sim))) as Record<string, string>,
     followConsent: (consentUrl, choice) => simulatorOf(consentUrl).approveConsent(consentUrl, choice),
     denyConsent: (consentUrl) => simulatorOf(consentUrl).denyConsent(consentUrl),
+    published: () => all.flatMap(({ spec, sim }) => spec.published(sim)).sort((a, b) => b.at.localeCompare(a.at)),
     setLatency(ms) {
-      for (const sim of all) sim.latencyMs = ms;
+      for (const { sim } of all) sim.latencyMs = ms;
     },
     close: async () => {
-      await Promise.all(all.map((sim) => sim.close()));
+      await Promise.all(all.map(({ sim }) => sim.close()));
     },
   };
 }

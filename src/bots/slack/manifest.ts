@@ -3,6 +3,7 @@
  * scope, event, the /iqsp command, interactivity and the OAuth redirect. Pasting it into
  * "Create New App → From an app manifest" sets the whole app up (README.md, "The Slack app").
  */
+import { publishesToList } from '../../publishers/registry.js';
 
 /**
  * Bot scopes and why each is needed. The install flow asks for exactly these.
@@ -53,7 +54,7 @@ export function slackManifestObject(publicUrl: string): { [key: string]: Yaml } 
     _metadata: { major_version: 1, minor_version: 1 },
     display_information: {
       name: 'IQSP',
-      description: 'Publish to Facebook Pages, Instagram, X and TikTok from Slack, with team approval.',
+      description: `Publish to ${publishesToList()} from Slack, with team approval.`,
       background_color: '#1d1f23',
     },
     features: {

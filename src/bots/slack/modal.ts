@@ -1,13 +1,15 @@
 /**
  * The `/iqsp post` modal: caption (prefilled from the command text), the workspace's
- * connected accounts as targets, TikTok's privacy level (no default: TikTok forbids a
- * preselected level; once creator_info has answered, only the levels the account allows), and a
+ * connected accounts as targets, the privacy level of platforms whose posts need one (the
+ * registry's target option, TikTok's: no default, TikTok forbids a preselected level; once
+ * creator_info has answered, only the levels the account allows), and a
  * `file_input` of up to 10 files. The channel the command came from, and the levels allowed,
  * travel in `private_metadata`, since a view submission carries neither.
  */
 import type { types, ViewOutput } from '@slack/bolt';
 import type { Platform } from '../../core/ports/platforms.js';
-import { TIKTOK_PRIVACY, type TiktokPrivacy } from '../../core/grammar.js';
+import type { TiktokPrivacy } from '../../core/grammar.js';
+import { platformDescriptors } from '../../publishers/registry.js';
 import { MAX_ATTACHMENTS } from '../../core/posts.js';
 import { clip, toMrkdwn } from './text.js';
 
@@ -16,7 +18,20 @@ type KnownBlock = types.KnownBlock;
 type Option = types.PlainTextOption;
 
 export const POST_VIEW_ID = 'iqsp_post';
-export const BLOCKS = { caption: 'caption', targets: 'targets', privacy: 'tiktok_privacy', media: 'media', notice: 'notice' } as const;
+
+/** The option posts must choose (TikTok's privacy level), and the platform whose it is: the registry's first required target option. */
+const PRIVACY = platformDescriptors().flatMap((p) => (p.targetOption?.required ? [{ platform: p.id, option: p.targetOption }] : []))[0];
+/** Its words, in the order the form offers them. */
+const PRIVACY_WORDS: readonly string[] = PRIVACY?.option.words ?? [];
+
+export const BLOCKS = {
+  caption: 'caption',
+  targets: 'targets',
+  /** `tiktok_privacy` */
+  privacy: PRIVACY ? `${PRIVACY.platform}_${PRIVACY.option.key}` : 'privacy',
+  media: 'media',
+  notice: 'notice',
+} as const;
 /** Each input block holds one element; its action id is the block id. */
 const ACTION = BLOCKS;
 
@@ -59,13 +74,6 @@ export interface SubmittedForm {
   metadata: FormMetadata;
 }
 
-const PRIVACY_LABELS: Record<TiktokPrivacy, string> = {
-  public: 'Everyone (public)',
-  friends: 'Friends (mutual followers)',
-  followers: 'Followers',
-  private: 'Only me (private)',
-};
-
 function plain(text: string, max = 75): types.PlainTextElement {
   return { type: 'plain_text', text: clip(text, max) };
 }
@@ -75,7 +83,7 @@ function accountOption(account: FormAccount): Option {
 }
 
 function privacyOption(privacy: TiktokPrivacy): Option {
-  return { text: plain(PRIVACY_LABELS[privacy]), value: privacy };
+  return { text: plain(PRIVACY?.option.labels[privacy] ?? privacy), value: privacy };
 }
 
 export function postView(
@@ -120,7 +128,9 @@ export function postView(
   if (privacyPlatforms.length > 0) {
     const names = privacyPlatforms.join(' and ');
     const known = metadata.privacyChoices !== undefined && metadata.privacyChoices.length > 0;
-    const levels = known ? TIKTOK_PRIVACY.filter((p) => metadata.privacyChoices!.includes(p)) : [...TIKTOK_PRIVACY];
+    const levels = known
+      ? PRIVACY_WORDS.filter(isPrivacy).filter((p) => metadata.privacyChoices!.includes(p))
+      : PRIVACY_WORDS.filter(isPrivacy);
     const select: types.StaticSelect = {
       type: 'static_select',
       action_id: ACTION.privacy,
@@ -175,7 +185,7 @@ export function noticeView(title: string, text: string, metadata: FormMetadata):
 }
 
 function isPrivacy(value: string | undefined): value is TiktokPrivacy {
-  return value !== undefined && (TIKTOK_PRIVACY as readonly string[]).includes(value);
+  return value !== undefined && PRIVACY_WORDS.includes(value);
 }
 
 /** Reads a submitted post modal; what is missing reads as empty. */

@@ -36,6 +36,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
 export const facebookPlatform: PlatformModule<'facebook', MetaAppSettings> = {
   id: 'facebook',
   displayName: 'Facebook',
+  publishesTo: 'Facebook Pages',
   app: META_APP,
   concurrency: 4,
   createPublisher: (settings, tuning) => createFacebookPublisher({ ...settings, ...tuning }),
