@@ -85,8 +85,9 @@ export class DiscordSurface implements ChatSurface {
     return this.postForm(person, form);
   }
 
-  async react(person: Person, messageId: string, emoji: '✅' | '❌'): Promise<void> {
+  react(person: Person, messageId: string, emoji: '✅' | '❌'): Promise<void> {
     this.driver.react(this.user(person), messageId, emoji);
+    return Promise.resolve();
   }
 
   approvalCount(): number {

@@ -140,7 +140,7 @@ export class SlackSurface implements ChatSurface {
 
   /** Slack's events come by HTTP to whichever process runs: nothing of the restart shows in Slack beyond the thread. */
   beforeRestart(): () => Promise<void> {
-    return async () => {};
+    return () => Promise.resolve();
   }
 }
 

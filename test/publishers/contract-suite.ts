@@ -2,17 +2,14 @@
  * ONE suite for every publisher: the exact outgoing requests (through nock interceptors that
  * match URL, method, headers and body) and the mapped result, for each capability of the port.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SecretStore } from '../../src/vault/secret-store.js';
 import { TokenStore } from '../../src/vault/token-store.js';
 import { Vault } from '../../src/vault/vault.js';
 import { testDatabase } from '../helpers/db.js';
 import { seedAccount } from '../helpers/db.js';
-import { FileMediaAccess } from '../helpers/file-media.js';
+import { useMediaDir } from '../helpers/media.js';
+import { useNock } from '../helpers/nock.js';
 import type { ContractCase, ContractContext, PublisherContract } from './contract.js';
 
 /**
@@ -29,18 +26,8 @@ export function describePublisherContract(contract: PublisherContract): void {
   }
 
   describe(`publisher contract: ${contract.platform}`, () => {
-    beforeAll(() => nock.disableNetConnect());
-    afterAll(() => nock.enableNetConnect());
-    beforeEach(() => {
-      const workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-contract-'));
-      ctx = { workDir, media: new FileMediaAccess(workDir) };
-    });
-    afterEach(() => {
-      const pending = nock.pendingMocks();
-      nock.cleanAll();
-      rmSync(ctx.workDir, { recursive: true, force: true });
-      expect(pending, 'every arranged request was made').toEqual([]);
-    });
+    ctx = useMediaDir('iqsp-contract-');
+    useNock();
 
     it('builds the consent URL with exactly the documented parameters', () => {
       const publisher = contract.create();

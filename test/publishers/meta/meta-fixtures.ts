@@ -4,18 +4,15 @@
  * PublishRequest that records when `beforeCommit` ran.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import nock from 'nock';
-import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { MediaInfo } from '../../../src/media/media.js';
 import type { MetaPublisherOptions } from '../../../src/publishers/meta/index.js';
-import type { AccountRef, PostDraft, PublishProgress, PublishRequest, TokenSet } from '../../../src/publishers/publisher.js';
-import { FileMediaAccess } from '../../helpers/file-media.js';
+import type { AccountRef, PostDraft, PublishRequest, TokenSet } from '../../../src/publishers/publisher.js';
+import type { FileMediaAccess } from '../../helpers/file-media.js';
+import { addImage, addVideoBytes, type MediaDir, useMediaDir } from '../../helpers/media.js';
+import { useNock } from '../../helpers/nock.js';
+import { newLog, publishRequest as sharedPublishRequest, type PublishLog } from '../../helpers/publish-request.js';
 
 export const GRAPH_ORIGIN = 'https://graph.facebook.com';
 export const V = '/v26.0';
@@ -94,43 +91,32 @@ export function callback(): { code: string; redirectUri: string; query: Record<s
   return { code: AUTH_CODE, redirectUri: REDIRECT_URI, query: { code: AUTH_CODE, state: 'state-123' } };
 }
 
-export async function addJpeg(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.jpg`);
-  await sharp({ create: { width, height, channels: 3, background: '#3366cc' } })
-    .jpeg()
-    .toFile(file);
-  return media.add(file, { id, kind: 'image', mimeType: 'image/jpeg', width, height });
+export function addJpeg(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
+  return addImage({ media, workDir }, { id, format: 'jpeg', extension: 'jpg', width, height, background: '#3366cc' });
 }
 
-export async function addPng(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.png`);
-  await sharp({ create: { width, height, channels: 4, background: { r: 200, g: 50, b: 50, alpha: 0.5 } } })
-    .png()
-    .toFile(file);
-  return media.add(file, { id, kind: 'image', mimeType: 'image/png', width, height });
+/** Half-transparent, so a JPEG copy has to flatten it. */
+export function addPng(media: FileMediaAccess, workDir: string, id: string, width = 1080, height = 1080): Promise<MediaInfo> {
+  return addImage({ media, workDir }, { id, format: 'png', width, height, channels: 4, background: { r: 200, g: 50, b: 50, alpha: 0.5 } });
 }
 
-export async function addWebp(media: FileMediaAccess, workDir: string, id: string): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.webp`);
-  await sharp({ create: { width: 800, height: 600, channels: 3, background: '#22aa55' } })
-    .webp()
-    .toFile(file);
-  return media.add(file, { id, kind: 'image', mimeType: 'image/webp', width: 800, height: 600 });
+export function addWebp(media: FileMediaAccess, workDir: string, id: string): Promise<MediaInfo> {
+  return addImage({ media, workDir }, { id, format: 'webp', width: 800, height: 600, background: '#22aa55' });
 }
 
 /** Publishers trust MediaInfo, so a few bytes with an MP4 header stand in for a video. */
-export async function addVideo(media: FileMediaAccess, workDir: string, id: string): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.mp4`);
+export function addVideo(media: FileMediaAccess, workDir: string, id: string): Promise<MediaInfo> {
   const box = Buffer.from([0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70, 0x69, 0x73, 0x6f, 0x6d, 0, 0, 2, 0]);
-  await writeFile(file, Buffer.concat([box, Buffer.alloc(2_048, 7)]));
-  return media.add(file, { id, kind: 'video', mimeType: 'video/mp4', width: 1080, height: 1920, durationMs: 12_000 });
+  return addVideoBytes({ media, workDir }, id, Buffer.concat([box, Buffer.alloc(2_048, 7)]), {
+    width: 1080,
+    height: 1920,
+    durationMs: 12_000,
+  });
 }
 
 /** What happened around a publish, in order: 'beforeCommit', the committing request, progress. */
-export interface PublishLog {
-  events: string[];
-  progress: PublishProgress[];
-}
+export type { PublishLog };
+export { newLog };
 
 export function publishRequest(
   media: FileMediaAccess,
@@ -139,20 +125,7 @@ export function publishRequest(
   log: PublishLog,
   tokens: TokenSet = { accessToken: PAGE_TOKEN },
 ): PublishRequest {
-  return {
-    account,
-    tokens,
-    draft: { caption: '', media: [], options: {}, ...draft },
-    media,
-    onProgress: (progress) => log.progress.push(progress),
-    beforeCommit: async () => {
-      log.events.push('beforeCommit');
-    },
-  };
-}
-
-export function newLog(): PublishLog {
-  return { events: [], progress: [] };
+  return sharedPublishRequest({ account, tokens, draft, media, log });
 }
 
 /** A reply that also records that this request was made, for checking the order of events. */
@@ -167,27 +140,7 @@ export function recorded(log: PublishLog, event: string, status: number, body: u
  * Hooks for a quirk-test file, like the contract suite's: no real network, a temp folder with a
  * FileMediaAccess per test, and every arranged interceptor must have been used.
  */
-export function useGraphMock(): { readonly workDir: string; readonly media: FileMediaAccess } {
-  const state = { workDir: '', media: undefined as FileMediaAccess | undefined };
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  beforeEach(() => {
-    state.workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-meta-'));
-    state.media = new FileMediaAccess(state.workDir);
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    rmSync(state.workDir, { recursive: true, force: true });
-    expect(pending, 'every arranged request was made').toEqual([]);
-  });
-  return {
-    get workDir() {
-      return state.workDir;
-    },
-    get media() {
-      if (!state.media) throw new Error('useGraphMock: no test is running');
-      return state.media;
-    },
-  };
+export function useGraphMock(): MediaDir {
+  useNock();
+  return useMediaDir('iqsp-meta-');
 }

@@ -1,5 +1,6 @@
 import nock from 'nock';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useNock } from '../../helpers/nock.js';
 import { API, ACCESS, createPublisher, JSON_HEADERS, ok } from './helpers.js';
 
 const account = { platformAccountId: 'open-1', handle: 'acme', displayName: 'Acme' };
@@ -31,11 +32,7 @@ function creatorInfo(levels: string[], maxSeconds = 600) {
     );
 }
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  expect(nock.pendingMocks()).toEqual([]);
-  nock.cleanAll();
-});
+useNock();
 
 describe('TikTok checks against creator_info', () => {
   it("lists THIS creator's privacy levels when none was chosen", async () => {

@@ -1,13 +1,13 @@
 /** TikTok's chunk arithmetic, as pure numbers and over a real multi-chunk upload. */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, chunkRange, contentRange, planChunks } from '../../../src/publishers/tiktok/chunks.js';
-import { FileMediaAccess } from '../../helpers/file-media.js';
+import { useMediaDir } from '../../helpers/media.js';
+import { useNock } from '../../helpers/nock.js';
 import type { ContractContext } from '../contract.js';
 import {
   API,
@@ -91,19 +91,8 @@ describe('planChunks', () => {
 });
 
 describe('a multi-chunk upload', () => {
-  let ctx: ContractContext;
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  beforeEach(() => {
-    const workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-tiktok-'));
-    ctx = { workDir, media: new FileMediaAccess(workDir) };
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    rmSync(ctx.workDir, { recursive: true, force: true });
-    expect(pending).toEqual([]);
-  });
+  const ctx: ContractContext = useMediaDir('iqsp-tiktok-');
+  useNock();
 
   it('PUTs each byte range in order with its Content-Range, and commits before the last', async () => {
     const size = 12 * MiB + 5;
@@ -202,13 +191,12 @@ describe('a multi-chunk upload', () => {
 });
 
 describe('a chunk on a real socket', () => {
-  let ctx: ContractContext;
+  const ctx: ContractContext = useMediaDir('iqsp-tiktok-');
+  useNock({ allowLoopback: true });
   let server: http.Server;
   const received: Array<{ method?: string; headers: http.IncomingHttpHeaders; bytes: number }> = [];
 
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect('127.0.0.1');
     server = http.createServer((req, res) => {
       let bytes = 0;
       req.on('data', (chunk: Buffer) => (bytes += chunk.length));
@@ -220,18 +208,7 @@ describe('a chunk on a real socket', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
   afterAll(async () => {
-    nock.enableNetConnect();
     await new Promise((resolve) => server.close(resolve));
-  });
-  beforeEach(() => {
-    const workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-tiktok-'));
-    ctx = { workDir, media: new FileMediaAccess(workDir) };
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    rmSync(ctx.workDir, { recursive: true, force: true });
-    expect(pending).toEqual([]);
   });
 
   it('is streamed with a Content-Length, not chunked transfer encoding', async () => {

@@ -2,14 +2,13 @@
  * Shared pieces of the TikTok tests: the publisher under test, TikTok's envelope, nock body
  * matchers that compare every field, and small real media files.
  */
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import sharp from 'sharp';
 import type { MediaInfo } from '../../../src/media/media.js';
-import type { PublishProgress, PublishRequest, Publisher } from '../../../src/publishers/publisher.js';
+import type { PublishRequest, Publisher } from '../../../src/publishers/publisher.js';
 import { createTiktokPublisher } from '../../../src/publishers/tiktok/index.js';
 import type { TiktokPublisherOptions } from '../../../src/publishers/tiktok/index.js';
+import { addImage, addVideoBytes } from '../../helpers/media.js';
+import { newLog, publishRequest as sharedPublishRequest, type PublishLog } from '../../helpers/publish-request.js';
 import type { ContractContext } from '../contract.js';
 
 export const API = 'https://open.tiktokapis.com';
@@ -74,12 +73,8 @@ export function statusText(status: string, extra = ''): string {
   return `{"data":{"status":"${status}"${extra}},"error":{"code":"ok","message":"","log_id":"20260101000000ABCDEF"}}`;
 }
 
-export async function addJpeg(ctx: ContractContext, id: string, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<MediaInfo> {
-  const file = path.join(ctx.workDir, `${id}.${format}`);
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } })
-    .toFormat(format)
-    .toFile(file);
-  return ctx.media.add(file, { id, kind: 'image', mimeType: `image/${format}`, width: 64, height: 48 });
+export function addJpeg(ctx: ContractContext, id: string, format: 'jpeg' | 'png' | 'webp' = 'jpeg'): Promise<MediaInfo> {
+  return addImage(ctx, { id, format, width: 64, height: 48, background: '#3366cc' });
 }
 
 /** A small "video" of `size` patterned bytes (publishers trust MediaInfo, not the container). */
@@ -91,32 +86,21 @@ export async function addVideo(
 ): Promise<{ media: MediaInfo; bytes: Buffer }> {
   const bytes = Buffer.alloc(size);
   for (let i = 0; i < size; i += 1) bytes[i] = (i * 7) % 251;
-  const file = path.join(ctx.workDir, `${id}.mp4`);
-  writeFileSync(file, bytes);
-  const media = await ctx.media.add(file, {
-    id,
-    kind: 'video',
-    mimeType: 'video/mp4',
-    width: 1080,
-    height: 1920,
-    durationMs: 15_000,
-    ...info,
-  });
+  const media = await addVideoBytes(ctx, id, bytes, { width: 1080, height: 1920, durationMs: 15_000, ...info });
   return { media, bytes };
 }
 
-export interface RequestLog {
-  events: string[];
-  progress: PublishProgress[];
-}
+/** What happened around a publish: 'commit' when `beforeCommit` ran, the requests a test records, progress. */
+export type RequestLog = PublishLog;
+export { newLog };
 
+/** A request for the TikTok account "acme"; its `beforeCommit` logs 'commit'. */
 export function publishRequest(
   ctx: ContractContext,
   media: MediaInfo[],
   options: { caption?: string; privacy?: string; log?: RequestLog } = {},
 ): PublishRequest {
-  const log = options.log;
-  return {
+  return sharedPublishRequest({
     account: { platformAccountId: 'open-1', platformUserId: 'open-1', handle: 'acme', displayName: 'Acme Inc' },
     tokens: { accessToken: ACCESS, refreshToken: 'rft.tiktok-refresh-1' },
     draft: {
@@ -125,15 +109,9 @@ export function publishRequest(
       options: options.privacy === undefined ? {} : { privacy: options.privacy },
     },
     media: ctx.media,
-    onProgress: (p) => log?.progress.push(p),
-    beforeCommit: async () => {
-      log?.events.push('commit');
-    },
-  };
-}
-
-export function newLog(): RequestLog {
-  return { events: [], progress: [] };
+    log: options.log,
+    commitEvent: 'commit',
+  });
 }
 
 /** A socket-level failure as nock should raise it (an Error with a code, as Node's net layer does). */

@@ -12,6 +12,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEFAULT_CHUNK_BYTES } from '../../../src/publishers/tiktok/options.js';
 import { FileMediaAccess } from '../../helpers/file-media.js';
+import { networkOff, networkOn } from '../../helpers/nock.js';
 import type { ContractContext } from '../contract.js';
 import {
   API,
@@ -43,13 +44,12 @@ const collectGarbage = vm.runInNewContext('gc') as () => void;
 
 let ctx: ContractContext;
 beforeAll(() => {
-  nock.disableNetConnect();
+  networkOff();
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-tiktok-large-'));
   ctx = { workDir, media: new FileMediaAccess(workDir) };
 });
 afterAll(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
+  networkOn();
   rmSync(ctx.workDir, { recursive: true, force: true });
 });
 

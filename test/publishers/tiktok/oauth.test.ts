@@ -1,17 +1,12 @@
 /** Login Kit quirks: unticked scopes, denied consent, rotating refresh tokens and refresh failures. */
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import type { TokenSet } from '../../../src/publishers/publisher.js';
+import { useNock } from '../../helpers/nock.js';
 import { ACCESS, API, CLIENT, FORM_HEADERS, REDIRECT, SCOPE, createPublisher, exactly, ok, socketError } from './helpers.js';
 
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+useNock();
 
 const tokenAnswer = (overrides: Record<string, unknown> = {}) => ({
   access_token: ACCESS,

@@ -1,13 +1,11 @@
 /** Direct Post quirks: creator_info rules, the FAILED-with-"ok" trap, URL-pulled photos, status polling. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MediaAccess, MediaInfo } from '../../../src/media/media.js';
 import type { PublishResult } from '../../../src/publishers/publisher.js';
 import { publicPostIds } from '../../../src/publishers/tiktok/status.js';
-import { FileMediaAccess } from '../../helpers/file-media.js';
+import { useMediaDir } from '../../helpers/media.js';
+import { useNock } from '../../helpers/nock.js';
 import type { ContractContext } from '../contract.js';
 import {
   API,
@@ -27,19 +25,8 @@ import {
   statusText,
 } from './helpers.js';
 
-let ctx: ContractContext;
-beforeAll(() => nock.disableNetConnect());
-afterAll(() => nock.enableNetConnect());
-beforeEach(() => {
-  const workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-tiktok-'));
-  ctx = { workDir, media: new FileMediaAccess(workDir) };
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  rmSync(ctx.workDir, { recursive: true, force: true });
-  expect(pending, 'every arranged request was made').toEqual([]);
-});
+const ctx: ContractContext = useMediaDir('iqsp-tiktok-');
+useNock();
 
 function arrangeCreatorInfo(overrides: Record<string, unknown> = {}): void {
   nock(API, { reqheaders: JSON_HEADERS }).post('/v2/post/publish/creator_info/query/').reply(200, creatorInfo(overrides));

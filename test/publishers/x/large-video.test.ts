@@ -17,6 +17,7 @@ import nock from 'nock';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PublishProgress } from '../../../src/publishers/publisher.js';
 import { FileMediaAccess } from '../../helpers/file-media.js';
+import { networkOff, networkOn } from '../../helpers/nock.js';
 import type { MatcherThis } from './x-fixtures.js';
 import { ACCESS, API, publishRequest, xPublisher } from './x-fixtures.js';
 
@@ -29,11 +30,10 @@ const MAX_GROWTH = 100 * 1024 * 1024;
 let workDir: string;
 beforeAll(() => {
   workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-x-large-'));
-  nock.disableNetConnect();
+  networkOff();
 });
 afterAll(() => {
-  nock.cleanAll();
-  nock.enableNetConnect();
+  networkOn();
   rmSync(workDir, { recursive: true, force: true });
 });
 

@@ -2,7 +2,8 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
-import { ACCESS, API, AUTHORIZE, BASIC, SCOPES, useNock, xPublisher } from './x-fixtures.js';
+import { useNock } from '../../helpers/nock.js';
+import { ACCESS, API, AUTHORIZE, BASIC, SCOPES, xPublisher } from './x-fixtures.js';
 
 const REDIRECT = 'https://iqsp.test/oauth/x/callback';
 const form = { reqheaders: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' } };

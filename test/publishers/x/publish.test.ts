@@ -6,10 +6,12 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { PublishResult } from '../../../src/publishers/publisher.js';
 import type { MatcherThis } from './x-fixtures.js';
-import { ACCESS, API, isAppend, pngFile, publishRequest, segmentOf, useMediaDir, useNock, videoFile, xPublisher } from './x-fixtures.js';
+import { useMediaDir } from '../../helpers/media.js';
+import { useNock } from '../../helpers/nock.js';
+import { ACCESS, API, isAppend, pngFile, publishRequest, segmentOf, videoFile, xPublisher } from './x-fixtures.js';
 
 const bearer = { reqheaders: { authorization: `Bearer ${ACCESS}` } };
-const dir = useMediaDir();
+const dir = useMediaDir('iqsp-x-');
 useNock();
 
 function arrangeUpload(mediaId: string, bytes: Buffer, type: string, category: string, finalize: Record<string, unknown> = {}): void {

@@ -1,16 +1,11 @@
 /** Shared pieces of the X tests: the publisher under test, test media, and a multipart reader. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import nock from 'nock';
-import sharp from 'sharp';
-import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { MediaInfo } from '../../../src/media/media.js';
 import type { XPublisherOptions } from '../../../src/publishers/x/index.js';
 import { createXPublisher } from '../../../src/publishers/x/index.js';
 import type { AccountRef, Publisher, PublishRequest } from '../../../src/publishers/publisher.js';
-import { FileMediaAccess } from '../../helpers/file-media.js';
+import type { FileMediaAccess } from '../../helpers/file-media.js';
+import { addImage, addVideoBytes } from '../../helpers/media.js';
+import { publishRequest as sharedPublishRequest } from '../../helpers/publish-request.js';
 
 export const API = 'https://api.x.com';
 export const AUTHORIZE = 'https://x.com/i/oauth2/authorize';
@@ -43,48 +38,29 @@ export function publishRequest(
   files: MediaInfo[],
   extra: Partial<PublishRequest> = {},
 ): PublishRequest {
-  return {
-    account: ACCOUNT,
-    tokens: { accessToken: ACCESS, refreshToken: 'x-refresh-token', scopes: SCOPES },
-    draft: { caption, media: files, options: {} },
-    media,
-    beforeCommit: async () => {},
-    ...extra,
-  };
+  const tokens = { accessToken: ACCESS, refreshToken: 'x-refresh-token', scopes: SCOPES };
+  return { ...sharedPublishRequest({ account: ACCOUNT, tokens, draft: { caption, media: files }, media }), ...extra };
 }
 
-export async function pngFile(media: FileMediaAccess, workDir: string, id = 'img-1', width = 64, height = 48): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.png`);
-  await sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } })
-    .png()
-    .toFile(file);
-  return media.add(file, { id, kind: 'image', mimeType: 'image/png', width, height, originalName: `${id}.png` });
+export function pngFile(media: FileMediaAccess, workDir: string, id = 'img-1', width = 64, height = 48): Promise<MediaInfo> {
+  const background = { r: 200, g: 40, b: 90 };
+  return addImage({ media, workDir }, { id, format: 'png', width, height, background, originalName: `${id}.png` });
 }
 
-export async function jpegFile(media: FileMediaAccess, workDir: string, id = 'img-2'): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.jpg`);
-  await sharp({ create: { width: 80, height: 80, channels: 3, background: { r: 10, g: 120, b: 200 } } })
-    .jpeg()
-    .toFile(file);
-  return media.add(file, { id, kind: 'image', mimeType: 'image/jpeg', width: 80, height: 80, originalName: `${id}.jpg` });
+export function jpegFile(media: FileMediaAccess, workDir: string, id = 'img-2'): Promise<MediaInfo> {
+  const background = { r: 10, g: 120, b: 200 };
+  return addImage(
+    { media, workDir },
+    { id, format: 'jpeg', extension: 'jpg', width: 80, height: 80, background, originalName: `${id}.jpg` },
+  );
 }
 
 /** An MP4-looking file of `size` bytes (publishers trust MediaInfo, not the container). */
-export async function videoFile(media: FileMediaAccess, workDir: string, size = 150_000, id = 'vid-1'): Promise<MediaInfo> {
-  const file = path.join(workDir, `${id}.mp4`);
+export function videoFile(media: FileMediaAccess, workDir: string, size = 150_000, id = 'vid-1'): Promise<MediaInfo> {
   const bytes = Buffer.alloc(size);
   Buffer.from('\0\0\0\x18ftypmp42', 'latin1').copy(bytes);
   for (let i = 12; i < size; i += 1) bytes[i] = (i * 31) % 251;
-  await writeFile(file, bytes);
-  return media.add(file, {
-    id,
-    kind: 'video',
-    mimeType: 'video/mp4',
-    width: 1280,
-    height: 720,
-    durationMs: 12_000,
-    originalName: `${id}.mp4`,
-  });
+  return addVideoBytes({ media, workDir }, id, bytes, { width: 1280, height: 720, durationMs: 12_000, originalName: `${id}.mp4` });
 }
 
 export interface MultipartPart {
@@ -151,34 +127,4 @@ export function isAppend(self: MatcherThis, body: unknown, segment: number, expe
 /** The bytes of segment `index` of a file cut in `chunk`-byte pieces. */
 export function segmentOf(bytes: Buffer, index: number, chunk = TEST_CHUNK_BYTES): Buffer {
   return bytes.subarray(index * chunk, (index + 1) * chunk);
-}
-
-/** nock with the network off; every arranged interceptor must be used by the test. */
-export function useNock(): void {
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    expect(pending, 'every arranged request was made').toEqual([]);
-  });
-}
-
-/** A temp folder and a FileMediaAccess over it, fresh for each test. */
-export function useMediaDir(): { readonly workDir: string; readonly media: FileMediaAccess } {
-  const state: { workDir: string; media: FileMediaAccess | undefined } = { workDir: '', media: undefined };
-  beforeEach(() => {
-    state.workDir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-x-'));
-    state.media = new FileMediaAccess(state.workDir);
-  });
-  afterEach(() => rmSync(state.workDir, { recursive: true, force: true }));
-  return {
-    get workDir() {
-      return state.workDir;
-    },
-    get media() {
-      if (!state.media) throw new Error('useMediaDir is read inside a test');
-      return state.media;
-    },
-  };
 }
