@@ -34,6 +34,20 @@ import {
   secretsMetadata,
 } from '../db/repositories/member-data.js';
 import { targetsOfPost } from '../db/repositories/targets.js';
+import {
+  deleteJobsByKey,
+  deleteMediaRows,
+  deleteWorkspace,
+  eraseMemberRows,
+  mediaKeysOfWorkspace,
+  mediaOfMember,
+  postIdsRequestedBy,
+  stillRemovedBy,
+  targetIdsOfPosts,
+  targetIdsOfWorkspace,
+  workspacesRemovedBy,
+} from '../db/repositories/erasure.js';
+import { publishJobKey } from './posts/context.js';
 
 export const EXPORT_FORMAT = 'iqsp-data-export/1';
 
@@ -277,48 +291,19 @@ export class DataRightsService {
     }
 
     const { mediaKeys, counts } = await db.transaction().execute(async (trx) => {
-      const postIds = (await trx.selectFrom('posts').select('id').where('requester_id', '=', member.userId).execute()).map((p) => p.id);
-      const mediaRows = await trx
-        .selectFrom('media')
-        .select(['id', 'storage_key'])
-        .where((eb) => eb.or([eb('uploaded_by_id', '=', member.userId), ...(postIds.length > 0 ? [eb('post_id', 'in', postIds)] : [])]))
-        .execute();
+      const postIds = await postIdsRequestedBy(trx, member.userId);
+      const mediaRows = await mediaOfMember(trx, member.userId, postIds);
       if (postIds.length > 0) {
-        const targetIds = (await trx.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).execute()).map((t) => t.id);
-        if (targetIds.length > 0)
-          await trx
-            .deleteFrom('jobs')
-            .where(
-              'dedupe_key',
-              'in',
-              targetIds.map((id) => `publish:${id}`),
-            )
-            .execute();
+        const targetIds = await targetIdsOfPosts(trx, postIds);
+        if (targetIds.length > 0) await deleteJobsByKey(trx, targetIds.map(publishJobKey));
       }
       if (mediaRows.length > 0)
-        await trx
-          .deleteFrom('media')
-          .where(
-            'id',
-            'in',
-            mediaRows.map((m) => m.id),
-          )
-          .execute();
+        await deleteMediaRows(
+          trx,
+          mediaRows.map((m) => m.id),
+        );
       for (const account of accounts) await this.deps.accounts.deleteAccount(account, null, trx);
-      if (postIds.length > 0) await trx.deleteFrom('posts').where('id', 'in', postIds).execute();
-      await trx.deleteFrom('approvals').where('chat_user_id', '=', member.userId).execute();
-      await trx.deleteFrom('workspace_approvers').where('chat_user_id', '=', member.userId).execute();
-      await trx.deleteFrom('oauth_states').where('chat_user_id', '=', member.userId).execute();
-      await trx.deleteFrom('connect_links').where('chat_user_id', '=', member.userId).execute();
-      // Erasure is the one change made to audit entries: their actor becomes anonymous.
-      await trx.updateTable('audit_log').set({ actor_id: null }).where('actor_id', '=', member.userId).execute();
-      await trx
-        .updateTable('audit_log')
-        .set({ subject_id: null })
-        .where('subject_type', '=', 'user')
-        .where('subject_id', '=', member.userId)
-        .execute();
-      await trx.deleteFrom('chat_users').where('id', '=', member.userId).execute();
+      await eraseMemberRows(trx, member.userId, postIds);
       const deletedCounts = { accounts: accounts.length, posts: postIds.length, mediaFiles: mediaRows.length };
       await appendAudit(trx, { action: 'data.deleted', workspaceId: member.workspaceId, actorId: null, detail: deletedCounts });
       return { mediaKeys: mediaRows.map((m) => m.storage_key), counts: deletedCounts };
@@ -358,42 +343,21 @@ export class DataRightsService {
 export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; logger: Logger }, now: Date): Promise<number> {
   const { db } = deps;
   const cutoff = isoNow(new Date(now.getTime() - REMOVED_WORKSPACE_RETENTION_DAYS * 24 * 3600_000));
-  const due = await db
-    .selectFrom('workspaces')
-    .select('id')
-    .where('uninstalled_at', 'is not', null)
-    .where('uninstalled_at', '<=', cutoff)
-    .execute();
+  const due = await workspacesRemovedBy(db, cutoff);
   let purged = 0;
   for (const { id } of due) {
     const mediaKeys = await db.transaction().execute(async (trx) => {
       // Used again since it was picked: kept.
-      const still = await trx
-        .selectFrom('workspaces')
-        .select('id')
-        .where('id', '=', id)
-        .where('uninstalled_at', '<=', cutoff)
-        .executeTakeFirst();
-      if (!still) return undefined;
-      const media = await trx.selectFrom('media').select('storage_key').where('workspace_id', '=', id).execute();
-      const targets = await trx
-        .selectFrom('post_targets')
-        .innerJoin('posts', 'posts.id', 'post_targets.post_id')
-        .select('post_targets.id')
-        .where('posts.workspace_id', '=', id)
-        .execute();
+      if (!(await stillRemovedBy(trx, id, cutoff))) return undefined;
+      const media = await mediaKeysOfWorkspace(trx, id);
+      const targets = await targetIdsOfWorkspace(trx, id);
       if (targets.length > 0)
-        await trx
-          .deleteFrom('jobs')
-          .where(
-            'dedupe_key',
-            'in',
-            targets.map((t) => `publish:${t.id}`),
-          )
-          .execute();
-      await trx.deleteFrom('audit_log').where('workspace_id', '=', id).execute();
+        await deleteJobsByKey(
+          trx,
+          targets.map((t) => publishJobKey(t.id)),
+        );
       // Everything else the workspace holds goes with it (ON DELETE CASCADE).
-      await trx.deleteFrom('workspaces').where('id', '=', id).execute();
+      await deleteWorkspace(trx, id);
       await appendAudit(
         trx,
         {

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
+import { queuedNoticesWithPrefix } from '../db/repositories/notices.js';
 import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { Logger } from '../observability/logger.js';
@@ -152,14 +153,7 @@ export class Notices {
    */
   async sayQueued(postId: string, keyPrefix: string): Promise<void> {
     const prefix = `notice:${postId}:${keyPrefix}`;
-    const queued = await this.deps.db
-      .selectFrom('jobs')
-      .select(['dedupe_key', 'payload'])
-      .where('queue', '=', NOTICE_QUEUE)
-      .where('status', '=', 'queued')
-      .where('dedupe_key', 'like', `${prefix}%`)
-      .orderBy('created_at')
-      .execute();
+    const queued = await queuedNoticesWithPrefix(this.deps.db, NOTICE_QUEUE, prefix);
     for (const { dedupe_key: key, payload } of queued) {
       if (!key?.startsWith(prefix)) continue;
       const text = String((JSON.parse(payload) as { text?: unknown }).text);

@@ -1,0 +1,84 @@
+/**
+ * The deletions of the data rights (core/data-rights.ts): a person's data (`delete-my-data`)
+ * and a removed workspace after its retention. Each runs inside its caller's transaction, in
+ * the order the caller gives.
+ */
+import type { Db } from '../database.js';
+
+/** The ids of the posts a person asked for. */
+export async function postIdsRequestedBy(db: Db, userId: string): Promise<string[]> {
+  return (await db.selectFrom('posts').select('id').where('requester_id', '=', userId).execute()).map((p) => p.id);
+}
+
+/** The files a person uploaded or that belong to `postIds`. */
+export function mediaOfMember(db: Db, userId: string, postIds: readonly string[]) {
+  return db
+    .selectFrom('media')
+    .select(['id', 'storage_key'])
+    .where((eb) => eb.or([eb('uploaded_by_id', '=', userId), ...(postIds.length > 0 ? [eb('post_id', 'in', postIds)] : [])]))
+    .execute();
+}
+
+export async function targetIdsOfPosts(db: Db, postIds: readonly string[]): Promise<string[]> {
+  return (await db.selectFrom('post_targets').select('id').where('post_id', 'in', postIds).execute()).map((t) => t.id);
+}
+
+/** Deletes the jobs with these dedupe keys (the publish jobs of deleted targets). */
+export async function deleteJobsByKey(db: Db, dedupeKeys: readonly string[]): Promise<void> {
+  await db.deleteFrom('jobs').where('dedupe_key', 'in', dedupeKeys).execute();
+}
+
+export async function deleteMediaRows(db: Db, ids: readonly string[]): Promise<void> {
+  await db.deleteFrom('media').where('id', 'in', ids).execute();
+}
+
+/**
+ * Deletes what else a person left (their posts, decisions, approver seat, pending sign-ins and
+ * links, their profile) and makes them anonymous in the audit log: the one change made to audit
+ * entries.
+ */
+export async function eraseMemberRows(db: Db, userId: string, postIds: readonly string[]): Promise<void> {
+  if (postIds.length > 0) await db.deleteFrom('posts').where('id', 'in', postIds).execute();
+  await db.deleteFrom('approvals').where('chat_user_id', '=', userId).execute();
+  await db.deleteFrom('workspace_approvers').where('chat_user_id', '=', userId).execute();
+  await db.deleteFrom('oauth_states').where('chat_user_id', '=', userId).execute();
+  await db.deleteFrom('connect_links').where('chat_user_id', '=', userId).execute();
+  await db.updateTable('audit_log').set({ actor_id: null }).where('actor_id', '=', userId).execute();
+  await db.updateTable('audit_log').set({ subject_id: null }).where('subject_type', '=', 'user').where('subject_id', '=', userId).execute();
+  await db.deleteFrom('chat_users').where('id', '=', userId).execute();
+}
+
+/** The workspaces removed by `cutoff` (and not used since). */
+export function workspacesRemovedBy(db: Db, cutoff: string) {
+  return db.selectFrom('workspaces').select('id').where('uninstalled_at', 'is not', null).where('uninstalled_at', '<=', cutoff).execute();
+}
+
+/** Whether the workspace is still removed by `cutoff` (the app was not used there again since it was picked). */
+export async function stillRemovedBy(db: Db, workspaceId: string, cutoff: string): Promise<boolean> {
+  const still = await db
+    .selectFrom('workspaces')
+    .select('id')
+    .where('id', '=', workspaceId)
+    .where('uninstalled_at', '<=', cutoff)
+    .executeTakeFirst();
+  return still !== undefined;
+}
+
+export function mediaKeysOfWorkspace(db: Db, workspaceId: string) {
+  return db.selectFrom('media').select('storage_key').where('workspace_id', '=', workspaceId).execute();
+}
+
+export function targetIdsOfWorkspace(db: Db, workspaceId: string) {
+  return db
+    .selectFrom('post_targets')
+    .innerJoin('posts', 'posts.id', 'post_targets.post_id')
+    .select('post_targets.id')
+    .where('posts.workspace_id', '=', workspaceId)
+    .execute();
+}
+
+/** Deletes the workspace's audit entries, then the workspace: everything else it holds goes with it (ON DELETE CASCADE). */
+export async function deleteWorkspace(db: Db, workspaceId: string): Promise<void> {
+  await db.deleteFrom('audit_log').where('workspace_id', '=', workspaceId).execute();
+  await db.deleteFrom('workspaces').where('id', '=', workspaceId).execute();
+}
