@@ -14,7 +14,7 @@ let world: SurfaceWorld<SlackSurface>;
 
 beforeAll(async () => {
   world = await startWorld(() => SlackSurface.start());
-  await connectAccounts(world, world.surface.people.alice, [['x'], ['tiktok']]);
+  await connectAccounts(world, world.surface.people.alice);
 }, 60_000);
 afterAll(() => world?.close(), 30_000);
 
@@ -41,9 +41,10 @@ describe('the post modal and TikTok', () => {
 });
 
 describe('validation refusal', () => {
-  it('the modal answers problems in place (response_action: errors) and keeps nothing', async () => {
+  it('the modal offers every connected account, answers problems in place (response_action: errors) and keeps nothing', async () => {
     const slack = world.surface.driver;
     const { accountIds } = await slack.openPostModal(ALICE, 'post');
+    expect(accountIds).toHaveLength(4);
     const mediaBefore = world.service.mediaFiles();
     const response = await slack.submitPostModal(ALICE, {
       caption: 'Our notes',
