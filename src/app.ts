@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { roleRuns, ROLES, type BackgroundService, type Core, type Role, type Services } from './runtime.js';
+import { roleRuns, type BackgroundService, type Core, type Role, type Services } from './runtime.js';
 import type { ChatKind, ChatPort } from './core/ports/chat.js';
 import { SURFACES } from './bots/registry.js';
 import type { Surface, SurfaceFactory } from './bots/surface.js';
@@ -16,13 +16,13 @@ import { AccountsService } from './core/accounts.js';
 import { COMMAND_RATE_LIMIT, CommandRouter } from './core/commands.js';
 import { Inbound } from './core/inbound.js';
 import { ConnectService } from './core/connect.js';
+import { createGrammar } from './core/grammar.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
 import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
 import { PublishingService } from './core/publishing.js';
 import { type RateLimit, RateLimiter } from './core/rate-limit.js';
 import { SettingsService } from './core/settings.js';
-import type { Db } from './db/database.js';
 import { openDatabase } from './db/database.js';
 import { Leases } from './db/leases.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -38,14 +38,14 @@ import { MediaService } from './media/service.js';
 import { MediaUrlSigner } from './media/signed-url.js';
 import { createMediaStore } from './media/create-store.js';
 import { incomingDirOf, mediaDirProblem } from './media/media-dir.js';
-import type { MediaStore } from './media/store.js';
 import type { Logger } from './observability/logger.js';
 import { registerDatabaseGauges } from './observability/database-gauges.js';
-import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createMetrics } from './observability/metrics.js';
 import {
   type AnyPlatformModule,
   createPublishers,
   PLATFORM_MODULES,
+  platformDescriptors,
   publishConcurrency,
   type Publishers,
   type PublisherTuning,
@@ -53,7 +53,6 @@ import {
 import { openVault } from './vault/key-source.js';
 import { SecretStore } from './vault/secret-store.js';
 import { TokenStore } from './vault/token-store.js';
-import type { Vault } from './vault/vault.js';
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
@@ -155,7 +154,18 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   });
   const settings = new SettingsService(db, config.approvalsRequired);
   const accounts = new AccountsService({ db, tokens, publishers, logger, now });
-  const connect = new ConnectService({ db, vault, tokens, publishers, chat, publicUrl: config.publicUrl, logger, now });
+  const platforms = platformDescriptors(modules);
+  const connect = new ConnectService({
+    db,
+    vault,
+    tokens,
+    publishers,
+    platforms: platforms.map((p) => p.id),
+    chat,
+    publicUrl: config.publicUrl,
+    logger,
+    now,
+  });
   const dataRights = new DataRightsService({ db, accounts, media: mediaStore, chat, logger, now });
   const queue = new JobQueue(db, now);
   const workerOptions = options.worker ?? {};
@@ -219,7 +229,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
-  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, rateLimit });
+  const grammar = createGrammar(platforms);
+  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, grammar, rateLimit });
   const inbound = new Inbound({ db, publishers, accounts, commands, dataRights, posts, logger });
   return {
     publishers,

@@ -16,7 +16,7 @@ import type { ConnectService } from './connect.js';
 import type { DataRightsService } from './data-rights.js';
 import { ensureMember } from './directory.js';
 import type { Command } from './grammar.js';
-import { helpText, parseCommand } from './grammar.js';
+import type { Grammar } from './grammar.js';
 import type { PostsService } from './posts.js';
 import { type RateLimit, type RateLimiter, ruleInWords, waitInWords } from './rate-limit.js';
 import type { SettingsService } from './settings.js';
@@ -30,6 +30,8 @@ export interface CommandDependencies {
   posts: PostsService;
   settings: SettingsService;
   logger: Logger;
+  /** The chat grammar over this install's platforms (the registry's). */
+  grammar: Grammar;
   /** Commands each chat user may send (per instance); none when absent. */
   rateLimit?: RateLimiter;
 }
@@ -47,7 +49,7 @@ export class CommandRouter {
   async runText(invocation: Invocation, text: string, attachments: readonly AttachmentSource[] = []): Promise<Reply> {
     const slowDown = this.overRateLimit(invocation);
     if (slowDown) return slowDown;
-    const parsed = parseCommand(text);
+    const parsed = this.deps.grammar.parseCommand(text);
     if (!parsed.ok) return privateReply(parsed.message);
     return this.runAdmitted(invocation, parsed.command, attachments);
   }
@@ -86,7 +88,7 @@ export class CommandRouter {
   private dispatch(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[]): Promise<Reply> | Reply {
     switch (command.kind) {
       case 'help':
-        return privateReply(helpText([...this.deps.publishers.values()].map((p) => p.displayName)));
+        return privateReply(this.deps.grammar.helpText([...this.deps.publishers.values()].map((p) => p.displayName)));
       case 'connect':
         return this.deps.connect.requestLink(invocation, command.platform);
       case 'accounts':

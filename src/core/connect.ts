@@ -19,7 +19,6 @@ import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { Platform } from './ports/platforms.js';
 import type { ChatKind } from './ports/chat.js';
-import { PLATFORMS } from './ports/platforms.js';
 import type { Page } from './ports/pages.js';
 import type { Logger } from '../observability/logger.js';
 import type { GrantedAccount, Publisher } from '../publishers/publisher.js';
@@ -40,6 +39,8 @@ export interface ConnectDependencies {
   vault: Vault;
   tokens: TokenStore;
   publishers: ReadonlyMap<Platform, Publisher>;
+  /** Every platform this code base knows (the registry's ids), configured here or not: a callback for another is refused as unknown. */
+  platforms: readonly string[];
   chat: (kind: ChatKind) => ChatPort | undefined;
   publicUrl: string;
   logger: Logger;
@@ -182,7 +183,7 @@ export class ConnectService {
    * browser that opened the link.
    */
   async finishCallback(platformParam: string, query: Readonly<Record<string, string>>, browserNonce?: string): Promise<Page> {
-    if (!(PLATFORMS as readonly string[]).includes(platformParam))
+    if (!this.deps.platforms.includes(platformParam))
       return errorPage('Unknown platform', `"${platformParam}" is not a platform IQSP connects.`).page;
     const platform = platformParam as Platform;
     const publisher = this.deps.publishers.get(platform);
