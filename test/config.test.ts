@@ -90,7 +90,7 @@ describe('loadConfig', () => {
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxp-1' }, 'SLACK_BOT_TOKEN', /xoxb-/],
     [{ SLACK_SIGNING_SECRET: 's' }, 'SLACK_BOT_TOKEN', /SLACK_CLIENT_ID/],
   ])('refuses %o naming %s', (env, variable, problem) => {
-    const error = errorOf(env as Record<string, string>);
+    const error = errorOf(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(problem);

@@ -29,7 +29,9 @@ function parseInt8(value: string): number {
 /** The type parsers of our pools: pg's own, except int8. Per pool, so no global parser is changed. */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /** URL parameters that configure TLS; they are read here and removed from the string pg parses. */

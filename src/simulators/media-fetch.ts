@@ -37,7 +37,7 @@ export async function fetchMedia(url: string, signal: AbortSignal, timeoutMs = D
       return { ok: false, url, reason: `HTTP ${response.status}` };
     }
     const counter = new ByteCounter();
-    if (response.body) for await (const chunk of response.body) counter.write(Buffer.from(chunk));
+    if (response.body) for await (const chunk of response.body) counter.write(Buffer.from(chunk as Uint8Array));
     const received = counter.finish();
     return {
       ok: true,

@@ -122,9 +122,6 @@ const under = (file: string, folder: string): boolean => file.startsWith(`${fold
 const isPackage = (target: string, names: readonly string[]): boolean =>
   names.some((name) => (name.endsWith('/*') ? target.startsWith(name.slice(0, -1)) : target === name));
 
-/** A folder under src/publishers/ (a platform's, or code platforms share such as meta/): not the port. */
-const isConcretePublisher = (target: string): boolean => /^src\/publishers\/[^/]+\//.test(target);
-
 const CHAT_SDKS = ['@slack/*', 'discord.js', '@discordjs/*'];
 const HTTP_FRAMEWORKS = ['koa', '@koa/*'];
 const DATABASES = ['kysely', 'pg', 'better-sqlite3'];

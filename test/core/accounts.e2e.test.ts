@@ -193,13 +193,18 @@ describe('data rights', () => {
     expect(reply.message.text).toBe('Your data export is in your direct messages.');
     const delivered = h.chat.files.find((f) => f.user.userExternalId === USER)!;
     expect(delivered.file.contentType).toBe('application/json');
-    const doc = JSON.parse(delivered.file.content);
+    const doc = JSON.parse(delivered.file.content) as {
+      format: string;
+      you: unknown;
+      accounts: Array<{ tokens: Array<{ name: string }> }>;
+      posts: Array<{ media: unknown[] }>;
+    };
     expect(doc.format).toBe('iqsp-data-export/1');
     expect(doc.you).toMatchObject({ chat: 'slack', workspaceId: 'T1', userId: USER, name: NAME });
     expect(doc.accounts[0]).toMatchObject({ platform: 'x', handle: 'acme' });
-    expect(doc.accounts[0].tokens.map((t: { name: string }) => t.name).sort()).toEqual(['access_token', 'refresh_token']);
+    expect(doc.accounts[0]!.tokens.map((t: { name: string }) => t.name).sort()).toEqual(['access_token', 'refresh_token']);
     expect(doc.posts[0]).toMatchObject({ caption: CAPTION, status: 'pending_approval' });
-    expect(doc.posts[0].media[0]).toMatchObject({ originalName: 'zz-photo.png', mimeType: 'image/png' });
+    expect(doc.posts[0]!.media[0]).toMatchObject({ originalName: 'zz-photo.png', mimeType: 'image/png' });
 
     const [account] = await h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').execute();
     const tokens = await h.app.core.tokens.load(account!.id);

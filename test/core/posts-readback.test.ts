@@ -157,7 +157,7 @@ describe('notices the chat did not take', () => {
         .where('queue', '=', 'notice')
         .where('status', '=', 'queued')
         .execute();
-      expect(queued.map((j) => JSON.parse(j.payload).text)).toEqual(
+      expect(queued.map((j) => (JSON.parse(j.payload) as { text: string }).text)).toEqual(
         expect.arrayContaining(['approved by <@U_BOB> (1 of 1): publishing now.', `Post ${postId}: published (1 of 1 published).`]),
       );
 

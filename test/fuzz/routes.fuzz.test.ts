@@ -160,10 +160,7 @@ const discordCommand = fc
     });
     return fc.tuple(...options.map(({ o, value }) => (o.required ? value : fc.option(value, { nil: undefined })))).map((values) => ({
       sub: sub.name,
-      options: Object.fromEntries(options.flatMap(({ o }, i) => (values[i] === undefined ? [] : [[o.name, values[i]!]]))) as Record<
-        string,
-        string | number | boolean
-      >,
+      options: Object.fromEntries(options.flatMap(({ o }, i) => (values[i] === undefined ? [] : [[o.name, values[i]]]))),
     }));
   });
 

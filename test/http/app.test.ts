@@ -65,9 +65,11 @@ describe('HTTP app', () => {
 
   it('logs requests as JSON without OAuth codes from the query string', async () => {
     await fetch(`${base}/oauth/x/callback?state=s&code=SECRET-CODE-123`);
-    const line = logged.map((l) => JSON.parse(l)).find((e) => e.msg === 'http request' && e.path?.startsWith('/oauth'));
+    const line = logged
+      .map((l) => JSON.parse(l) as { msg?: string; path?: string })
+      .find((e) => e.msg === 'http request' && e.path?.startsWith('/oauth'));
     // No route here: the path is logged, never the query.
-    expect(line.path).toBe('/oauth/x/callback');
+    expect(line!.path).toBe('/oauth/x/callback');
     expect(logged.join('')).not.toContain('SECRET-CODE-123');
   });
 });

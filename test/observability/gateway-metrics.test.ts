@@ -41,7 +41,7 @@ async function gatewayInstance(): Promise<RunningApp> {
       DISCORD_APPLICATION_ID: discord!.world.applicationId,
       DISCORD_API_URL: discord!.apiUrl,
     },
-    dir!,
+    dir,
   );
   const app = await startApp(config, createLogger('silent'), {
     role: 'gateway',

@@ -46,13 +46,13 @@ describe('logs', () => {
     const out = text();
     expect(out).not.toContain(TOKEN);
     expect(out).toContain('ECONNRESET');
-    expect(JSON.parse(out).err.message).toContain('access_token=[redacted]');
+    expect((JSON.parse(out) as { err: { message: string } }).err.message).toContain('access_token=[redacted]');
   });
 
   it('are one JSON object per line with level and time', () => {
     const { logger, text } = capture();
     logger.warn('hello');
-    const entry = JSON.parse(text());
+    const entry = JSON.parse(text()) as Record<string, unknown>;
     expect(entry).toMatchObject({ level: 'warn', msg: 'hello', service: 'iqsp' });
     expect(typeof entry.time).toBe('string');
   });

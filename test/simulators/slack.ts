@@ -225,7 +225,7 @@ export class FakeSlack {
         this.sockets.add(ws);
         ws.on('close', () => this.sockets.delete(ws));
         ws.on('message', (data) => {
-          const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: Json };
+          const message = JSON.parse(String(data as Buffer)) as { envelope_id?: string; payload?: Json };
           if (message.envelope_id) this.socketAcks.set(message.envelope_id, message.payload ?? {});
         });
         ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0IQSP' } }));
@@ -753,8 +753,7 @@ function isObject(value: unknown): value is Json {
 /** `base` with `overrides` merged in, objects recursively; arrays and scalars replace. */
 export function merge<T extends Json>(base: T, overrides: Json): T {
   const out: Json = { ...base };
-  for (const [key, value] of Object.entries(overrides))
-    out[key] = isObject(value) && isObject(out[key]) ? merge(out[key] as Json, value) : value;
+  for (const [key, value] of Object.entries(overrides)) out[key] = isObject(value) && isObject(out[key]) ? merge(out[key], value) : value;
   return out as T;
 }
 

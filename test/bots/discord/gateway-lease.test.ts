@@ -55,7 +55,7 @@ async function gatewayInstance(): Promise<{ app: RunningApp; logs: string[] }> {
       DISCORD_APPLICATION_ID: discord!.world.applicationId,
       DISCORD_API_URL: discord!.apiUrl,
     },
-    dir!,
+    dir,
   );
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }));
   const app = await startApp(config, logger, { role: 'gateway', surfaces: [discordSurfaceFactory({ gatewayLease: LEASE })] });

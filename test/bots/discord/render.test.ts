@@ -17,9 +17,9 @@ import {
 function options(subcommand: string, values: Record<string, string | number | boolean> = {}): SlashOptions {
   return {
     getSubcommand: () => subcommand,
-    getString: (name) => (typeof values[name] === 'string' ? (values[name] as string) : null),
-    getInteger: (name) => (typeof values[name] === 'number' ? (values[name] as number) : null),
-    getBoolean: (name) => (typeof values[name] === 'boolean' ? (values[name] as boolean) : null),
+    getString: (name) => (typeof values[name] === 'string' ? values[name] : null),
+    getInteger: (name) => (typeof values[name] === 'number' ? values[name] : null),
+    getBoolean: (name) => (typeof values[name] === 'boolean' ? values[name] : null),
   };
 }
 

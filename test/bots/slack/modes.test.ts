@@ -160,16 +160,13 @@ describe('Socket Mode', () => {
   it('connects with the app token through SLACK_API_URL and serves commands and events over the socket', async () => {
     expect(h.calls('apps.connections.open')[0]?.token).toBe(APP_TOKEN);
     const responseUrl = h.fake.responseUrl();
-    const ack = await h.fake.sendEnvelope(
-      'slash_commands',
-      fixture('slash-command', { text: 'help', response_url: responseUrl }) as Record<string, unknown>,
-    );
+    const ack = await h.fake.sendEnvelope('slash_commands', fixture('slash-command', { text: 'help', response_url: responseUrl }));
     expect(ack).toEqual({});
     expect((await h.replyTo(responseUrl)).text).toContain('IQSP commands');
 
     await h.fake.sendEnvelope(
       'events_api',
-      fixture('event-app-mention', { event_id: 'Ev0SOCKET01', event: { text: '<@U0BOT> connect x' } }) as Record<string, unknown>,
+      fixture('event-app-mention', { event_id: 'Ev0SOCKET01', event: { text: '<@U0BOT> connect x' } }),
     );
     const reply = await h.fake.waitForCall('chat.postEphemeral', (c) => String(c.args.text).startsWith('Connect X:'));
     expect(reply.args.user).toBe('U0ALICE');

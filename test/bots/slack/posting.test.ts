@@ -153,7 +153,7 @@ describe('the /iqsp post modal', () => {
     const view = json<{ callback_id: string; private_metadata: string; blocks: Block[]; submit: { text: string } }>(open.args.view);
     expect(view.callback_id).toBe('iqsp_post');
     expect(json(view.private_metadata)).toEqual({ channelId: channel });
-    const byId = Object.fromEntries(view.blocks.map((b) => [b.block_id, b.element]));
+    const byId: Record<string, unknown> = Object.fromEntries(view.blocks.map((b) => [b.block_id, b.element]));
     expect(byId.caption).toMatchObject({ type: 'plain_text_input', initial_value: 'Launch day!', multiline: true });
     expect(byId.targets).toMatchObject({
       type: 'checkboxes',

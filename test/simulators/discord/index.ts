@@ -355,7 +355,7 @@ export class DiscordSimulator {
   /** A click on a button of a message the bot sent. */
   buttonClick(user: APIUser, messageOrId: string | APIMessage, customId: string): InteractionRecord {
     const message = typeof messageOrId === 'string' ? this.world.messages.get(messageOrId) : messageOrId;
-    if (!message) throw new Error(`no message ${String(messageOrId)}`);
+    if (!message) throw new Error(`no message ${typeof messageOrId === 'string' ? messageOrId : messageOrId.id}`);
     const base = this.interactionBase(user, message.channel_id);
     const interaction = {
       ...base,
@@ -681,7 +681,7 @@ export class DiscordSimulator {
       type: ChannelType.PublicThread,
       guild_id: this.world.guildId,
       parent_id: message.channel_id,
-      name: String(body.name ?? 'thread'),
+      name: String((body.name as string | undefined) ?? 'thread'),
       owner_id: this.world.bot.id,
       last_message_id: null,
       rate_limit_per_user: 0,
@@ -706,7 +706,7 @@ export class DiscordSimulator {
   private record(token: string): InteractionRecord {
     const record = this.interactions.get(token);
     if (!record) fail(404, 10062, 'Unknown interaction');
-    return record!;
+    return record;
   }
 
   private interactionCallback(token: string, body: Json, query: Record<string, string>): unknown {
@@ -761,7 +761,7 @@ export class DiscordSimulator {
         user: this.world.users.get(record.userId)!,
         authorizing_integration_owners: {},
       },
-    } as Partial<APIMessage>);
+    });
     // Ephemeral messages exist only for their user; public ones are in the channel.
     if ((flags & MessageFlags.Ephemeral) === 0) this.world.messages.set(message.id, message);
     return message;
