@@ -1,8 +1,7 @@
 /**
- * The platform side of the SIGKILL-mid-publish scenario, shared by the chat surfaces that
- * drive it (restart.test.ts through Slack, restart-discord.test.ts through Discord): which
- * requests are held at the moment of the kill, how to know that moment has come, and the
- * invariant afterwards (every approved target published once, nothing resent).
+ * The platform side of the SIGKILL-mid-publish scenario (restart.contract.test.ts, run through
+ * every chat surface): which requests are held at the moment of the kill, how to know that
+ * moment has come, and the invariant afterwards (every approved target published once, nothing resent).
  */
 import { expect } from 'vitest';
 import type { Simulators } from '../../src/simulators/index.js';
