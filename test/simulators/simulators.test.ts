@@ -33,6 +33,7 @@ import { createTiktokPublisher } from '../../src/publishers/tiktok/index.js';
 import { createXPublisher } from '../../src/publishers/x/index.js';
 import { FileMediaAccess } from '../helpers/file-media.js';
 import { writeMp4 } from '../helpers/mp4.js';
+import { publishRequest as sharedPublishRequest } from '../helpers/publish-request.js';
 import { startSimulators, XSimulator, type Simulators } from '../../src/simulators/index.js';
 import { chunkPlanProblem } from '../../src/simulators/tiktok.js';
 
@@ -212,18 +213,13 @@ async function clickAllow(consentUrl: string): Promise<URL> {
 }
 
 function publishRequest(account: GrantedAccount, draft: Partial<PostDraft>): PublishRequest {
-  return {
-    account: {
-      platformAccountId: account.platformAccountId,
-      platformUserId: account.platformUserId,
-      handle: account.handle,
-      displayName: account.displayName,
-    },
+  const { platformAccountId, platformUserId, handle, displayName } = account;
+  return sharedPublishRequest({
+    account: { platformAccountId, platformUserId, handle, displayName },
     tokens: account.tokens,
-    draft: { caption: draft.caption ?? '', media: draft.media ?? [], options: draft.options ?? {} },
+    draft,
     media,
-    beforeCommit: async () => {},
-  };
+  });
 }
 
 function published(result: PublishResult): { platformPostId: string; permalink: string } {
