@@ -6,7 +6,7 @@
 import type { RESTPutAPIApplicationCommandsResult, SlashCommandStringOption } from 'discord.js';
 import { ApplicationIntegrationType, InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
 import type { Command, ParseResult, TargetSpec } from '../../core/grammar.js';
-import { parseCommand, parseTargets } from '../../core/grammar.js';
+import { createGrammar } from '../../core/grammar.js';
 import type { PlatformDescriptor, TargetOption } from '../../core/ports/platforms.js';
 import { platformDescriptors } from '../../publishers/registry.js';
 
@@ -14,6 +14,9 @@ export const COMMAND_NAME = 'iqsp';
 export const MEDIA_OPTIONS = ['media1', 'media2', 'media3', 'media4'] as const;
 
 const PLATFORMS = platformDescriptors();
+/** The chat grammar over the registry's platforms: typed options are parsed as the words they stand for. */
+const grammar = createGrammar(PLATFORMS);
+const parseCommand = (text: string): ParseResult => grammar.parseCommand(text);
 const platformChoices = PLATFORMS.map((p) => ({ name: p.id, value: p.id }));
 
 /** The platforms whose posts take an option, each with it. */
@@ -154,7 +157,7 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
   const str = (name: string) => options.getString(name)?.trim() ?? '';
   switch (sub) {
     case 'post': {
-      const targets = parseTargets(str('targets'));
+      const targets = grammar.parseTargets(str('targets'));
       if (typeof targets === 'string') return { ok: false, message: targets };
       const command: Command = { kind: 'post', targets: withTargetOptions(targets, options), caption: options.getString('caption') ?? '' };
       return { ok: true, command };

@@ -34,12 +34,12 @@ export interface PlatformDescriptor {
 }
 
 /**
- * The registry's descriptions as literals, for the core code that does not yet receive them from
- * the composition root: the grammar's free functions (`parseCommand`, `USAGE`, `helpText`) and
- * the OAuth callback's platform check. A test keeps it equal to `platformDescriptors()` of
- * src/publishers/registry.ts, and the type below fails to compile when a registered platform is
- * missing. New code takes `PlatformDescriptor`s (or `createGrammar(platforms)`) from app.ts.
- * @deprecated remove once src/core/commands.ts, inbound.ts and connect.ts take the descriptors.
+ * The registry's descriptions as literals, for the callers of the grammar's free functions
+ * (`parseCommand`, `USAGE`, `helpText`, `TIKTOK_PRIVACY`) that are not yet handed a grammar by
+ * the composition root: src/core/inbound.ts and the grammar's own tests.
+ * test/publishers/registry.test.ts keeps it equal to `platformDescriptors()` of
+ * src/publishers/registry.ts. New code takes `createGrammar(platforms)` from app.ts.
+ * @deprecated remove once src/core/inbound.ts takes the grammar from app.ts.
  */
 export const BUILT_IN_PLATFORMS: readonly PlatformDescriptor[] = [
   { id: 'facebook', displayName: 'Facebook' },
@@ -62,6 +62,3 @@ export const BUILT_IN_PLATFORMS: readonly PlatformDescriptor[] = [
     },
   },
 ];
-
-/** @deprecated the ids of `BUILT_IN_PLATFORMS`; see there. */
-export const PLATFORMS: readonly Platform[] = BUILT_IN_PLATFORMS.map((p) => p.id);
