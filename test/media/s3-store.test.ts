@@ -502,7 +502,7 @@ describe('configuration', () => {
     ],
     [{ S3_SECRET_ACCESS_KEY: 'secret' }, 'S3_ACCESS_KEY_ID', /must be set when S3_SECRET_ACCESS_KEY is set/],
   ])('refuses %o naming %s', (env, variable, problem) => {
-    const error = errorOf(env as Record<string, string>);
+    const error = errorOf(env);
     expect(error.variable).toBe(variable);
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(problem);

@@ -225,7 +225,8 @@ export class FakeSlack {
         this.sockets.add(ws);
         ws.on('close', () => this.sockets.delete(ws));
         ws.on('message', (data) => {
-          const message = JSON.parse(String(data as Buffer)) as { envelope_id?: string; payload?: Json };
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a Buffer: ws's default binaryType is 'nodebuffer'
+          const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: Json };
           if (message.envelope_id) this.socketAcks.set(message.envelope_id, message.payload ?? {});
         });
         ws.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0IQSP' } }));
