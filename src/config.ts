@@ -293,12 +293,9 @@ function appBaseUrls(app: PlatformApp, read: (name: string) => string | undefine
 
 /** A platform app: on with its settings when its credentials are set (all of them), off when none is. */
 function appConfig(app: PlatformApp, read: (name: string) => string | undefined, urls: Record<string, string>): PlatformAppConfigs[string] {
-  const credentials = integration(read, app.credentials, (values) =>
-    Object.fromEntries(app.credentials.map((name, i) => [name, values[i]!])),
-  );
-  if (!credentials.enabled) return credentials;
-  const { enabled: _, ...values } = credentials;
-  return { enabled: true, settings: app.settings({ ...values, ...urls }) };
+  return integration(read, app.credentials, (values) => ({
+    settings: app.settings({ ...Object.fromEntries(app.credentials.map((name, i) => [name, values[i]!])), ...urls }),
+  }));
 }
 
 /** One line per integration: what is on and what is off, and why. */

@@ -48,6 +48,30 @@ describe('loadConfig', () => {
     expect(integrationSummary(config)).toMatchObject({ x: 'on', facebook: 'on', instagram: 'on', tiktok: expect.stringMatching(/^off/) });
   });
 
+  it('parses each platform app once, from its module: URLs normalised as before, TikTok’s consent URL kept as given', () => {
+    const config = loadConfig({
+      TIKTOK_CLIENT_KEY: 'k',
+      TIKTOK_CLIENT_SECRET: 's',
+      TIKTOK_AUTHORIZE_URL: 'https://tiktok.example/auth/',
+      GRAPH_API_URL: 'https://graph.example/v1/',
+    });
+    expect(config.platformApps.tiktok).toEqual({
+      enabled: true,
+      settings: { clientKey: 'k', clientSecret: 's', apiUrl: 'https://open.tiktokapis.com', authorizeUrl: 'https://tiktok.example/auth/' },
+    });
+    expect(config.platformApps.meta).toEqual({ enabled: false, missing: 'FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set' });
+    expect(Object.keys(config.platformApps)).toEqual(['meta', 'x', 'tiktok']);
+    expect(integrationSummary(config)).toMatchObject({
+      facebook: 'off (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set)',
+      instagram: 'off (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set)',
+      tiktok: 'on',
+    });
+    // A platform's base URL is checked before the database, its credentials after the chats.
+    expect(errorOf({ X_API_URL: 'nope', DATABASE_URL: 'mysql://x' }).variable).toBe('X_API_URL');
+    expect(errorOf({ X_CLIENT_ID: 'id', DATABASE_URL: 'mysql://x' }).variable).toBe('DATABASE_URL');
+    expect(errorOf({ X_CLIENT_ID: 'id', DISCORD_TOKEN: 't' }).variable).toBe('DISCORD_APPLICATION_ID');
+  });
+
   it('reads Slack modes', () => {
     const config = loadConfig({ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' });
     expect(config.slack).toMatchObject({ enabled: true, apiUrl: 'https://slack.com/api/' });
