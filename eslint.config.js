@@ -41,8 +41,8 @@ export default defineConfig(
     files: ['**/*.ts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
-      // One program for the whole tree (tsconfig.json includes src, migrations, test, bench): about
-      // a fifth less CPU than the project service, which built the same types per tsconfig it found.
+      // One program for the whole tree (tsconfig.json includes src, migrations, test, bench): same
+      // errors as `projectService: true`, measured 67-74 s of CPU against 83 s on a busy machine.
       parserOptions: { project: ['./tsconfig.json'], tsconfigRootDir: import.meta.dirname },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
