@@ -172,7 +172,7 @@ export class TokenStore {
         throw error;
       }
       const saved = await this.saveRefreshed(accountId, lease, current, fresh, refresher.displayName);
-      return saved.kind === 'superseded' ? saved.current : this.load(accountId);
+      return saved.kind === 'superseded' ? saved.current : await this.load(accountId);
     } finally {
       await this.releaseLease(lease);
     }
