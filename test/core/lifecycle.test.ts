@@ -68,7 +68,7 @@ describe('nextPostState', () => {
     ['expire', { pending_approval: 'expired' }],
     ['cancel', { pending_approval: 'cancelled' }],
     ['start', { approved: 'publishing' }],
-    ['retry', Object.fromEntries(POST_STATUSES.map((s) => [s, 'publishing'])) as Record<PostStatus, PostStatus>],
+    ['retry', Object.fromEntries(POST_STATUSES.map((s) => [s, 'publishing']))],
   ];
   for (const [event, moves] of table)
     for (const status of POST_STATUSES)
