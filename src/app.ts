@@ -231,7 +231,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
   const grammar = createGrammar(platforms);
   const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, grammar, rateLimit });
-  const inbound = new Inbound({ db, publishers, accounts, commands, dataRights, posts, logger });
+  const inbound = new Inbound({ db, publishers, accounts, commands, dataRights, posts, logger, grammar });
   return {
     publishers,
     tokens,

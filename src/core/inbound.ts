@@ -18,7 +18,7 @@ import type { DecisionKind } from './approval.js';
 import type { CommandRouter } from './commands.js';
 import type { DataRightsService } from './data-rights.js';
 import { ensureMember, ensureWorkspace } from './directory.js';
-import { type Command, parseCommand, type TargetSpec, TIKTOK_PRIVACY, type TiktokPrivacy } from './grammar.js';
+import type { Command, Grammar, TargetSpec, TiktokPrivacy } from './grammar.js';
 import type { PostsService } from './posts.js';
 import type { ChatKind, Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
@@ -32,6 +32,8 @@ export interface InboundDependencies {
   dataRights: DataRightsService;
   posts: PostsService;
   logger: Logger;
+  /** The chat grammar over this install's platforms (the registry's). */
+  grammar: Grammar;
 }
 
 /** A workspace as its chat names it. */
@@ -111,10 +113,6 @@ export type PostFormOutcome = { kind: 'created'; postId: string } | { kind: 'ref
 /** How long the post form waits for the platform to say which privacy levels an account allows. */
 const PRIVACY_LOOKUP_MS = 5_000;
 
-function isPrivacy(value: string | undefined): value is TiktokPrivacy {
-  return value !== undefined && (TIKTOK_PRIVACY as readonly string[]).includes(value);
-}
-
 /** The decision a ✅ or ❌ being added or removed makes: ✅ approves and its removal withdraws; ❌ rejects. */
 export function reactionDecision(mark: 'approve' | 'reject', change: 'add' | 'remove'): DecisionKind | undefined {
   if (mark === 'approve') return change === 'add' ? 'approve' : 'withdraw';
@@ -127,7 +125,16 @@ export function postFormProblemList(problems: PostFormProblems): string[] {
 }
 
 export class Inbound {
-  constructor(private readonly deps: InboundDependencies) {}
+  /** The privacy levels the post form offers: the words of the platforms' required target option (TikTok's). */
+  private readonly privacyWords: readonly string[];
+
+  constructor(private readonly deps: InboundDependencies) {
+    this.privacyWords = deps.grammar.platforms.find((p) => p.targetOption?.required)?.targetOption?.words ?? [];
+  }
+
+  private isPrivacy(value: string | undefined): value is TiktokPrivacy {
+    return value !== undefined && this.privacyWords.includes(value);
+  }
 
   /** True the first time a delivery key is seen (retries, replays, an event delivered twice). */
   claimDelivery(key: string): Promise<boolean> {
@@ -218,11 +225,11 @@ export class Inbound {
     const workspaceId = await ensureWorkspace(this.deps.db, workspace.chat, workspace.workspaceExternalId);
     const accounts = await this.formAccounts(workspaceId);
     if (accounts.length === 0) return { kind: 'refused', text: REFUSALS.noAccountForForm };
-    const parsed = parseCommand(text);
+    const parsed = this.deps.grammar.parseCommand(text);
     let values: PostFormValues = { caption: text.trim().replace(/^post\b\s*/i, '') };
     if (parsed.ok && parsed.command.kind === 'post') {
       const { targets } = await this.deps.posts.resolveTargets(workspaceId, parsed.command.targets);
-      const privacy = targets.map((t) => t.options.privacy).find(isPrivacy);
+      const privacy = targets.map((t) => t.options.privacy).find((value) => this.isPrivacy(value));
       values = { caption: parsed.command.caption, accountIds: targets.map((t) => t.account.id), privacy };
     }
     return { kind: 'form', workspaceId, accounts, values };
@@ -243,8 +250,8 @@ export class Inbound {
       account,
     );
     if (!choices) return undefined;
-    const allowed = TIKTOK_PRIVACY.filter((level) => choices.includes(level));
-    if (allowed.length === 0 || allowed.length === TIKTOK_PRIVACY.length) return undefined;
+    const allowed = this.privacyWords.filter((level): level is TiktokPrivacy => this.isPrivacy(level) && choices.includes(level));
+    if (allowed.length === 0 || allowed.length === this.privacyWords.length) return undefined;
     return allowed;
   }
 
