@@ -5,7 +5,6 @@
  * descriptions it is built with (`createGrammar`): their ids, names and target options.
  */
 import type { Platform, PlatformDescriptor } from './ports/platforms.js';
-import { BUILT_IN_PLATFORMS } from './ports/platforms.js';
 
 /** One entry of `<targets>`: a platform, an account handle, or `all`. */
 export type TargetSpec =
@@ -245,14 +244,9 @@ export function createGrammar(platforms: readonly PlatformDescriptor[]): Grammar
   return new Grammar(platforms);
 }
 
-// The grammar over the built-in platforms, for callers not yet handed one (see BUILT_IN_PLATFORMS).
-const builtIn = createGrammar(BUILT_IN_PLATFORMS);
-export const USAGE: Record<CommandKind, string> = builtIn.usageLines;
-export const parseTargets = (text: string): TargetSpec[] | string => builtIn.parseTargets(text);
-export const parseCommand = (input: string): ParseResult => builtIn.parseCommand(input);
-export const helpText = (enabledPlatforms: readonly string[], prefix?: string): string => builtIn.helpText(enabledPlatforms, prefix);
-
-/** @deprecated the words of TikTok's target option; read `PlatformDescriptor.targetOption` instead. */
-export const TIKTOK_PRIVACY = ['public', 'friends', 'followers', 'private'] as const;
-/** @deprecated see TIKTOK_PRIVACY */
-export type TiktokPrivacy = (typeof TIKTOK_PRIVACY)[number];
+/**
+ * A word of a platform's target option (TikTok's privacy level: public, friends, ...); which words
+ * there are is the platform's (`PlatformDescriptor.targetOption`).
+ * @deprecated the old name; the words are no longer a literal here.
+ */
+export type TiktokPrivacy = string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { helpText, parseCommand } from '../../src/core/grammar.js';
+import { helpText, parseCommand } from '../../src/grammar.js';
 
 const parsed = (text: string) => {
   const result = parseCommand(text);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCommand, parseTargets, USAGE } from '../../src/core/grammar.js';
+import { parseCommand, parseTargets, USAGE } from '../../src/grammar.js';
 import { commandText, fuzzParameters } from './fuzz-settings.js';
 
 const anyText = fc.oneof(commandText, fc.string({ unit: 'grapheme', maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }));

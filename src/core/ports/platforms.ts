@@ -32,33 +32,3 @@ export interface PlatformDescriptor {
   readonly displayName: string;
   readonly targetOption?: TargetOption | undefined;
 }
-
-/**
- * The registry's descriptions as literals, for the callers of the grammar's free functions
- * (`parseCommand`, `USAGE`, `helpText`, `TIKTOK_PRIVACY`) that are not yet handed a grammar by
- * the composition root: src/core/inbound.ts and the grammar's own tests.
- * test/publishers/registry.test.ts keeps it equal to `platformDescriptors()` of
- * src/publishers/registry.ts. New code takes `createGrammar(platforms)` from app.ts.
- * @deprecated remove once src/core/inbound.ts takes the grammar from app.ts.
- */
-export const BUILT_IN_PLATFORMS: readonly PlatformDescriptor[] = [
-  { id: 'facebook', displayName: 'Facebook' },
-  { id: 'instagram', displayName: 'Instagram' },
-  { id: 'x', displayName: 'X' },
-  {
-    id: 'tiktok',
-    displayName: 'TikTok',
-    targetOption: {
-      key: 'privacy',
-      words: ['public', 'friends', 'followers', 'private'],
-      labels: {
-        public: 'Everyone (public)',
-        friends: 'Friends (mutual followers)',
-        followers: 'Followers',
-        private: 'Only me (private)',
-      },
-      required: true,
-      description: 'Who may see the TikTok post (when targets name tiktok without it)',
-    },
-  },
-];
