@@ -46,6 +46,29 @@ export type DecisionOutcome =
   | { kind: 'counted'; state: ApprovalState; /** set when this decision ended the request */ ended?: 'approved' | 'rejected' }
   | { kind: 'expired'; state: ApprovalState };
 
+/**
+ * The approval state of a post from its stored status and the decisions that counted, in the
+ * order they were taken: a ✅ adds its giver once, a withdrawal takes them out again. A post
+ * past its approval (publishing, published…) is `approved`.
+ */
+export function approvalStateOf(
+  post: { status: string; requesterId: string; required: number; expiresAt: Date },
+  decisions: ReadonlyArray<{ userId: string; decision: DecisionKind }>,
+): ApprovalState {
+  let approvedBy: string[] = [];
+  for (const d of decisions) {
+    if (d.decision === 'approve' && !approvedBy.includes(d.userId)) approvedBy.push(d.userId);
+    else if (d.decision === 'withdraw') approvedBy = approvedBy.filter((id) => id !== d.userId);
+  }
+  const status: ApprovalStatus =
+    post.status === 'pending_approval'
+      ? 'pending'
+      : post.status === 'rejected' || post.status === 'expired' || post.status === 'cancelled'
+        ? post.status
+        : 'approved';
+  return { ...initialApprovalState(post.requesterId, post.required, post.expiresAt), status, approvedBy };
+}
+
 export function initialApprovalState(requesterId: string, required: number, expiresAt: Date): ApprovalState {
   return { status: required <= 0 ? 'approved' : 'pending', requesterId, required, approvedBy: [], expiresAt };
 }

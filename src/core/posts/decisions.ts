@@ -17,7 +17,7 @@ import {
 } from '../../db/repositories/posts.js';
 import { workspaceIdOf } from '../../db/repositories/workspaces.js';
 import type { ApprovalState, DecisionKind, DecisionOutcome } from '../approval.js';
-import { applyDecision, ignoredExplanation, initialApprovalState } from '../approval.js';
+import { applyDecision, approvalStateOf, ignoredExplanation } from '../approval.js';
 import { appendAudit, type AuditAction } from '../audit.js';
 import { ensureUser, findMember } from '../directory.js';
 import type { Notice } from '../notices.js';
@@ -50,24 +50,17 @@ export async function approvalState(trx: Db, postId: string): Promise<{ state: A
   const post = await lockPost(trx, postId);
   if (!post) return undefined;
   const decisions = await countedDecisions(trx, postId);
-  let approvedBy: string[] = [];
-  for (const d of decisions) {
-    if (d.decision === 'approve' && !approvedBy.includes(d.chat_user_id)) approvedBy.push(d.chat_user_id);
-    else if (d.decision === 'withdraw') approvedBy = approvedBy.filter((id) => id !== d.chat_user_id);
-  }
-  const status =
-    post.status === 'pending_approval'
-      ? 'pending'
-      : post.status === 'rejected' || post.status === 'expired' || post.status === 'cancelled'
-        ? post.status
-        : 'approved';
   return {
     workspaceId: post.workspace_id,
-    state: {
-      ...initialApprovalState(post.requester_id, post.approvals_required, new Date(post.approval_expires_at)),
-      status,
-      approvedBy,
-    },
+    state: approvalStateOf(
+      {
+        status: post.status,
+        requesterId: post.requester_id,
+        required: post.approvals_required,
+        expiresAt: new Date(post.approval_expires_at),
+      },
+      decisions.map((d) => ({ userId: d.chat_user_id, decision: d.decision })),
+    ),
   };
 }
 
