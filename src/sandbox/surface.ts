@@ -42,6 +42,48 @@ export interface SandboxPlatforms {
 const MAX_UPLOAD_BYTES = 1024 ** 3;
 const MAX_FILES = 10;
 
+function person(id: unknown): SandboxPerson {
+  const found = SANDBOX_PEOPLE.find((p) => p.id === id);
+  if (!found) throw Object.assign(new Error(`unknown sandbox person "${String(id)}"`), { status: 400 });
+  return found;
+}
+
+/** Reads a multipart command: fields `user`, `text`, and files streamed to the upload folder. */
+function readCommand(
+  ctx: RouterContext,
+  uploadDir: string,
+  publicUrl: string,
+): Promise<{ fields: Record<string, string>; files: AttachmentSource[] }> {
+  return new Promise<{ fields: Record<string, string>; files: AttachmentSource[] }>((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    const files: AttachmentSource[] = [];
+    const writes: Promise<void>[] = [];
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: ctx.req.headers,
+        limits: { files: MAX_FILES, fileSize: MAX_UPLOAD_BYTES, fields: 10, fieldSize: 64 * 1024 },
+      });
+    } catch (error) {
+      reject(Object.assign(error as Error, { status: 400 }));
+      return;
+    }
+    parser.on('field', (name, value) => void (fields[name] = value));
+    parser.on('file', (_name, stream, info) => {
+      const id = randomUUID();
+      const file = path.join(uploadDir, id);
+      files.push({ url: `${publicUrl}/sandbox/files/${id}`, originalName: info.filename });
+      writes.push(
+        mkdir(uploadDir, { recursive: true, mode: 0o700 }).then(() => pipeline(stream, createWriteStream(file, { mode: 0o600 }))),
+      );
+    });
+    parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
+    parser.on('close', () => Promise.all(writes).then(() => resolve({ fields, files }), reject));
+    // Read whole under the body limit first: a chunked upload cannot pass it, and nothing is written for one that does not fit.
+    readBodyLimited(ctx.req).then((body) => parser.end(body), reject);
+  });
+}
+
 export function createSandboxSurface(platforms: SandboxPlatforms): (context: SurfaceContext) => Promise<Surface> {
   return async ({ config, core, services, logger }) => {
     const chat = new SandboxChat();
@@ -49,11 +91,6 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
     await moveWorkspaceChat(services.db, SANDBOX_WORKSPACE, 'slack', chat.chat);
     const uploadDir = path.join(config.mediaDir, 'sandbox-uploads');
 
-    const person = (id: unknown): SandboxPerson => {
-      const found = SANDBOX_PEOPLE.find((p) => p.id === id);
-      if (!found) throw Object.assign(new Error(`unknown sandbox person "${String(id)}"`), { status: 400 });
-      return found;
-    };
     const invocationOf = (who: SandboxPerson): Invocation => ({
       chat: chat.chat,
       workspaceExternalId: SANDBOX_WORKSPACE,
@@ -68,37 +105,6 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         await chat.sendPrivate({ chat: chat.chat, workspaceExternalId: SANDBOX_WORKSPACE, userExternalId: who.id }, reply.message);
       else await chat.postInChannel(SANDBOX_WORKSPACE, SANDBOX_CHANNEL, reply.message);
     };
-
-    /** Reads a multipart command: fields `user`, `text`, and files streamed to the upload folder. */
-    const readCommand = (ctx: RouterContext) =>
-      new Promise<{ fields: Record<string, string>; files: AttachmentSource[] }>((resolve, reject) => {
-        const fields: Record<string, string> = {};
-        const files: AttachmentSource[] = [];
-        const writes: Promise<void>[] = [];
-        let parser: busboy.Busboy;
-        try {
-          parser = busboy({
-            headers: ctx.req.headers,
-            limits: { files: MAX_FILES, fileSize: MAX_UPLOAD_BYTES, fields: 10, fieldSize: 64 * 1024 },
-          });
-        } catch (error) {
-          reject(Object.assign(error as Error, { status: 400 }));
-          return;
-        }
-        parser.on('field', (name, value) => void (fields[name] = value));
-        parser.on('file', (_name, stream, info) => {
-          const id = randomUUID();
-          const file = path.join(uploadDir, id);
-          files.push({ url: `${config.publicUrl}/sandbox/files/${id}`, originalName: info.filename });
-          writes.push(
-            mkdir(uploadDir, { recursive: true, mode: 0o700 }).then(() => pipeline(stream, createWriteStream(file, { mode: 0o600 }))),
-          );
-        });
-        parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
-        parser.on('close', () => Promise.all(writes).then(() => resolve({ fields, files }), reject));
-        // Read whole under the body limit first: a chunked upload cannot pass it, and nothing is written for one that does not fit.
-        readBodyLimited(ctx.req).then((body) => parser.end(body), reject);
-      });
 
     const guard = sandboxRequestGuard(config.publicUrl);
     const routes = (router: Router): void => {
@@ -124,7 +130,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       });
 
       router.post('/sandbox/api/command', guard, async (ctx) => {
-        const { fields, files } = await readCommand(ctx);
+        const { fields, files } = await readCommand(ctx, uploadDir, config.publicUrl);
         const who = person(fields.user);
         const text = (fields.text ?? '').trim();
         chat.userMessage(who.id, files.length > 0 ? `${text} (📎 ${files.length} file${files.length > 1 ? 's' : ''})` : text);

@@ -10,10 +10,12 @@
  * and Socket Mode's `apps.connections.open`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Router from '@koa/router';
 import { App } from '@slack/bolt';
 import { InstallProvider, type CallbackOptions } from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { renderPage } from '../../http/pages.js';
+import type { Logger } from '../../observability/logger.js';
 import type { Surface, SurfaceContext } from '../surface.js';
 import { SlackAuthorizer } from './authorization.js';
 import { signatureKey } from './deliveries.js';
@@ -61,6 +63,55 @@ function installFailure(code: string): string {
   return 'Slack did not confirm the installation.';
 }
 
+/** `POST /slack/events`, and the install pages in multi-workspace mode. */
+function slackRoutes(
+  receiver: SlackReceiver,
+  installer: InstallProvider | undefined,
+  log: Logger,
+  publicUrl: string,
+): (router: Router) => void {
+  const callbackOptions: CallbackOptions = {
+    success: (installation, _options, _req, res) =>
+      sendPage(res, 200, 'IQSP is installed', [
+        `IQSP was added to ${installation.team?.name ?? installation.enterprise?.name ?? 'your Slack workspace'}.`,
+        'Invite it to a channel (/invite @IQSP) and type /iqsp help there.',
+      ]),
+    failure: (error, _options, _req, res) => {
+      log.warn({ code: error.code }, 'a Slack installation did not finish');
+      sendPage(res, 400, 'Slack installation did not finish', [installFailure(error.code), `Start again at ${publicUrl}/slack/install.`]);
+    },
+  };
+  const nodeRoute =
+    (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
+      // Bolt and the installer write the Node response themselves; Koa must leave it alone.
+      ctx.respond = false;
+      try {
+        await handle(ctx.req, ctx.res);
+      } catch (error) {
+        log.error({ err: error }, 'a Slack route failed');
+        if (!ctx.res.headersSent)
+          sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
+      }
+    };
+  return (router) => {
+    router.post(
+      '/slack/events',
+      nodeRoute((req, res) => receiver.handle(req, res)),
+    );
+    if (installer) {
+      router.get(
+        '/slack/install',
+        nodeRoute((req, res) => installer.handleInstallPath(req, res)),
+      );
+      router.get(
+        '/slack/oauth_redirect',
+        nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)),
+      );
+    }
+  };
+}
+
 export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context: SurfaceContext) => SlackSurface | undefined {
   return ({ config, core, services, logger }): SlackSurface | undefined => {
     const slack = config.slack;
@@ -106,53 +157,10 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
     });
 
-    const callbackOptions: CallbackOptions = {
-      success: (installation, _options, _req, res) =>
-        sendPage(res, 200, 'IQSP is installed', [
-          `IQSP was added to ${installation.team?.name ?? installation.enterprise?.name ?? 'your Slack workspace'}.`,
-          'Invite it to a channel (/invite @IQSP) and type /iqsp help there.',
-        ]),
-      failure: (error, _options, _req, res) => {
-        log.warn({ code: error.code }, 'a Slack installation did not finish');
-        sendPage(res, 400, 'Slack installation did not finish', [
-          installFailure(error.code),
-          `Start again at ${config.publicUrl}/slack/install.`,
-        ]);
-      },
-    };
-    const nodeRoute =
-      (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
-      async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
-        // Bolt and the installer write the Node response themselves; Koa must leave it alone.
-        ctx.respond = false;
-        try {
-          await handle(ctx.req, ctx.res);
-        } catch (error) {
-          log.error({ err: error }, 'a Slack route failed');
-          if (!ctx.res.headersSent)
-            sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
-        }
-      };
-
     return {
       name: 'slack',
       port: new SlackChatPort(client, auth, people),
-      routes: (router) => {
-        router.post(
-          '/slack/events',
-          nodeRoute((req, res) => receiver.handle(req, res)),
-        );
-        if (installer) {
-          router.get(
-            '/slack/install',
-            nodeRoute((req, res) => installer.handleInstallPath(req, res)),
-          );
-          router.get(
-            '/slack/oauth_redirect',
-            nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)),
-          );
-        }
-      },
+      routes: slackRoutes(receiver, installer, log, config.publicUrl),
       // Events come in through HTTP (or Socket Mode, which Slack spreads over every connection): web work.
       background: [{ name: 'slack', role: 'web', start: () => receiver.start(), stop: () => receiver.stop() }],
       settled: () => receiver.idle(),
