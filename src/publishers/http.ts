@@ -52,7 +52,7 @@ export async function httpRequest(url: string, request: HttpRequest = {}): Promi
       signal,
       redirect: 'manual',
       ...(request.body instanceof ReadableStream ? { duplex: 'half' } : {}),
-    } as RequestInit);
+    });
   } catch (error) {
     throw toNetworkError(url, error, timeout.aborted);
   }

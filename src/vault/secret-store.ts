@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { isoNow, lockRows } from '../db/database.js';
-import { Vault, type SealedFor } from './vault.js';
+import type { Vault } from './vault.js';
+import { type SealedFor } from './vault.js';
 
 export type SecretOwner = { accountId: string } | { slackInstallationId: string };
 

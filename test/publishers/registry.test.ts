@@ -1,13 +1,6 @@
 /** The registry of platform modules, and what is derived from it. */
 import { describe, expect, it } from 'vitest';
-import {
-  PLATFORM_MODULES,
-  platformApps,
-  platformDescriptors,
-  platformSimulators,
-  PUBLISH_CONCURRENCY,
-  publishesToList,
-} from '../../src/publishers/registry.js';
+import { PLATFORM_MODULES, platformApps, platformSimulators, PUBLISH_CONCURRENCY, publishesToList } from '../../src/publishers/registry.js';
 
 describe('the platform registry', () => {
   it('lists the four platforms, with their concurrency', () => {

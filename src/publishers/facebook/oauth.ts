@@ -3,7 +3,8 @@
  * Page the user ticked becomes one account, published to with its own Page token
  * (platform-apis.md §1.3–1.4).
  */
-import { MetaLogin, pictureUrl } from '../meta/login.js';
+import type { MetaLogin } from '../meta/login.js';
+import { pictureUrl } from '../meta/login.js';
 import { arrayField, stringField } from '../meta/graph-json.js';
 import type { CallbackRequest, GrantedAccount } from '../publisher.js';
 import { ConnectError } from '../publisher.js';

@@ -9,7 +9,8 @@
 import type { MediaInfo } from '../../media/media.js';
 import { redactText } from '../../observability/redact.js';
 import { formatDuration } from '../meta/draft-text.js';
-import { GraphClient, UnexpectedGraphAnswer } from '../meta/graph-client.js';
+import type { GraphClient } from '../meta/graph-client.js';
+import { UnexpectedGraphAnswer } from '../meta/graph-client.js';
 import { arrayField, asObject, objectField, stringField, type JsonObject } from '../meta/graph-json.js';
 import type { PollTiming } from '../meta/options.js';
 import { MetaPublishRun, runPublish } from '../meta/publish-run.js';

@@ -5,7 +5,7 @@
  * where the user token would need a new login every 60 days.
  */
 import { objectField, stringField } from '../meta/graph-json.js';
-import { MetaLogin } from '../meta/login.js';
+import type { MetaLogin } from '../meta/login.js';
 import type { CallbackRequest, GrantedAccount } from '../publisher.js';
 import { ConnectError } from '../publisher.js';
 

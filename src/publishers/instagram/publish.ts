@@ -9,7 +9,8 @@
  */
 import type { MediaInfo } from '../../media/media.js';
 import { formatDuration, itemName } from '../meta/draft-text.js';
-import { GraphClient, GraphResponseError, UnexpectedGraphAnswer } from '../meta/graph-client.js';
+import type { GraphClient } from '../meta/graph-client.js';
+import { GraphResponseError, UnexpectedGraphAnswer } from '../meta/graph-client.js';
 import { stringField } from '../meta/graph-json.js';
 import type { PollTiming } from '../meta/options.js';
 import { MetaPublishRun, PublishStopped, runPublish } from '../meta/publish-run.js';

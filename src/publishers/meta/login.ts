@@ -8,7 +8,8 @@ import { NetworkError } from '../http.js';
 import type { AccountRef, CallbackRequest, ConsentRequest, TokenSet } from '../publisher.js';
 import { ConnectError } from '../publisher.js';
 import { errorDetail, readGraphError } from './errors.js';
-import { GraphClient, GraphResponseError } from './graph-client.js';
+import type { GraphClient } from './graph-client.js';
+import { GraphResponseError } from './graph-client.js';
 import { arrayField, asObject, objectField, stringField, type JsonObject } from './graph-json.js';
 import type { MetaPublisherOptions } from './options.js';
 
@@ -136,9 +137,12 @@ export class MetaLogin {
         await this.graph.delete(path, { token: appToken });
       }
     } catch (error) {
+      // The platform's own words are quoted in the message; the cause is not kept: it holds the request (token included).
+      /* eslint-disable preserve-caught-error */
       if (error instanceof GraphResponseError)
         throw new Error(`${this.platform} did not revoke IQSP's access (${errorDetail(error.body, error.status)}).`);
       if (error instanceof NetworkError) throw new Error(`IQSP could not reach ${this.platform} to revoke its access (${error.message}).`);
+      /* eslint-enable preserve-caught-error */
       throw error;
     }
   }

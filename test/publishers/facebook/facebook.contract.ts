@@ -1,5 +1,5 @@
 /** The Facebook Pages fixture of the publisher contract suite. */
-import nock from 'nock';
+import type nock from 'nock';
 import { expect } from 'vitest';
 import type { MediaInfo } from '../../../src/media/media.js';
 import { createFacebookPublisher } from '../../../src/publishers/facebook/index.js';

@@ -54,7 +54,8 @@ function textParts(body: string, boundary: string): Map<string, string> {
 
 /** global.gc when node runs with --expose-gc, otherwise the same function made reachable. */
 function collector(): () => void {
-  if (typeof globalThis.gc === 'function') return globalThis.gc;
+  const gc = globalThis.gc;
+  if (typeof gc === 'function') return () => void gc();
   v8.setFlagsFromString('--expose-gc');
   return vm.runInNewContext('gc') as () => void;
 }
