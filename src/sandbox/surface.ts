@@ -78,7 +78,7 @@ function readCommand(
       );
     });
     parser.on('error', (error) => reject(Object.assign(error as Error, { status: 400 })));
-    parser.on('close', () => Promise.all(writes).then(() => resolve({ fields, files }), reject));
+    parser.on('close', () => void Promise.all(writes).then(() => resolve({ fields, files }), reject));
     // Read whole under the body limit first: a chunked upload cannot pass it, and nothing is written for one that does not fit.
     readBodyLimited(ctx.req).then((body) => parser.end(body), reject);
   });

@@ -253,6 +253,7 @@ export class DiscordGateway implements BackgroundService {
       if (fatal)
         throw new Error(
           `Discord refused the bot's login (${error instanceof Error ? error.message : String(error)}); check DISCORD_TOKEN, and that Message Content Intent is on under Bot → Privileged Gateway Intents in the Developer Portal`,
+          { cause: error },
         );
       // A failed login destroys the client, REST token included; replies in chat still need it.
       client.rest.setToken(this.token);

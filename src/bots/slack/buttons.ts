@@ -3,7 +3,6 @@
  * (Approve/Reject on an approval message, the delete-my-data confirmation). Link buttons
  * (connect links) open in the browser; the press only needs its ack.
  */
-import type { BlockAction } from '@slack/bolt';
 import { botToken, invocationOf, respondArguments, type ListenerDependencies } from './context.js';
 
 export function registerButtons(deps: ListenerDependencies): void {
@@ -11,7 +10,7 @@ export function registerButtons(deps: ListenerDependencies): void {
   app.action(/.*/, async ({ ack, body, context, respond }) => {
     await ack();
     if (body.type !== 'block_actions') return;
-    const blockBody = body as BlockAction;
+    const blockBody = body;
     const action = blockBody.actions[0];
     if (!action || action.type !== 'button') return;
     const teamId = blockBody.team?.id ?? context.teamId;
@@ -32,7 +31,9 @@ export function registerButtons(deps: ListenerDependencies): void {
         };
       },
       invoker: () => {
-        const channelId = blockBody.channel?.id ?? blockBody.container?.channel_id ?? '';
+        // Bolt types `container` loosely; a message's container names its channel.
+        const container = blockBody.container as { channel_id?: string } | undefined;
+        const channelId = blockBody.channel?.id ?? container?.channel_id ?? '';
         return invocationOf(deps, botToken(context), teamId, userId, channelId, blockBody.user.username);
       },
     });

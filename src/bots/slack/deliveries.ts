@@ -4,7 +4,6 @@
  * bot arrives twice, as `message` and as `app_mention`, and a replayed request reuses its
  * signature. The first delivery claims its key; later ones find it taken, on every instance.
  */
-import type { App } from '@slack/bolt';
 import type { ListenerDependencies } from './context.js';
 
 export const eventKey = (eventId: string): string => `slack:event:${eventId}`;

@@ -34,7 +34,7 @@ export function withoutMention(text: string, botUserId: string | undefined): str
 }
 
 function incoming(event: Record<string, unknown>, teamId: string | undefined): IncomingMessage | undefined {
-  const str = (key: string) => (typeof event[key] === 'string' ? (event[key] as string) : undefined);
+  const str = (key: string) => (typeof event[key] === 'string' ? event[key] : undefined);
   const channelId = str('channel');
   const userId = str('user');
   const ts = str('ts');

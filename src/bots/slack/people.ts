@@ -58,7 +58,7 @@ export class SlackPeople {
       person = {
         isAdmin: user?.is_admin === true || user?.is_owner === true || user?.is_primary_owner === true,
         isBot: user?.is_bot === true,
-        isOutsider: user ? isOutsider(user as SlackUserFields, teamId, enterpriseId) : true,
+        isOutsider: user ? isOutsider(user, teamId, enterpriseId) : true,
         name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
       };
     } catch (error) {

@@ -67,7 +67,7 @@ function parseBody(raw: Buffer, contentType: string | undefined): Record<string,
   const text = raw.toString('utf8');
   if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
     const form = parseQuery(text);
-    if (form.payload === undefined) return form as Record<string, unknown>;
+    if (form.payload === undefined) return form;
     // An interactive payload is a JSON object: `payload=null`, a string, a number or an array is malformed.
     if (typeof form.payload !== 'string') throw new SyntaxError('the form has more than one payload');
     return jsonObject(form.payload, 'the payload');
@@ -226,7 +226,7 @@ export class SlackReceiver implements Receiver {
           logger: this.options.slackLogger,
           request: req,
           response: res,
-          storedResponse: ack.storedResponse,
+          storedResponse: ack.storedResponse as unknown,
         });
       }),
     );
