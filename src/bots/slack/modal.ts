@@ -10,6 +10,7 @@ import type { types, ViewOutput } from '@slack/bolt';
 import type { Platform } from '../../core/ports/platforms.js';
 import type { TiktokPrivacy } from '../../core/grammar.js';
 import { platformDescriptors } from '../../publishers/registry.js';
+import { NOTHING_POSTED } from '../../core/actions.js';
 import { MAX_ATTACHMENTS } from '../../core/posts.js';
 import { clip, toMrkdwn } from './text.js';
 
@@ -99,7 +100,7 @@ export function postView(
       block_id: BLOCKS.notice,
       text: {
         type: 'mrkdwn',
-        text: clip(toMrkdwn(['*Nothing was posted. Fix these and try again:*', ...problems.map((p) => `• ${p}`)].join('\n')), 3000),
+        text: clip(toMrkdwn([`*${NOTHING_POSTED}*`, ...problems.map((p) => `• ${p}`)].join('\n')), 3000),
       },
     });
 
