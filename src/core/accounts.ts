@@ -4,6 +4,8 @@
  */
 import type { Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
+import type { Segment } from './ports/rich-text.js';
+import { joinRich, mention, rich } from './ports/rich-text.js';
 import type { Db } from '../db/database.js';
 import type { SocialAccount } from '../db/schema.js';
 import type { Platform } from './ports/platforms.js';
@@ -97,7 +99,7 @@ export class AccountsService {
       .orderBy('social_accounts.connected_at')
       .execute();
     if (rows.length === 0) return privateReply('No account is connected in this workspace yet. Run `connect <platform>` to connect one.');
-    const lines: string[] = [];
+    const lines: Segment[][] = [];
     for (const row of rows) {
       const health = await this.health(row);
       const healthText =
@@ -108,9 +110,9 @@ export class AccountsService {
             : `needs reconnect: ${health.reason}`;
       // An account named by its name (a Facebook Page) is told how to name it in `post`.
       const naming = row.handle ? '' : ` — post to it with ${targetMention(row, rows)}`;
-      lines.push(`• ${this.label(row)}${naming} — connected by <@${row.connectorExternalId}> — ${healthText}`);
+      lines.push(rich`• ${this.label(row)}${naming} — connected by ${mention(row.connectorExternalId)} — ${healthText}`);
     }
-    return privateReply(['*Connected accounts*', ...lines].join('\n'));
+    return privateReply(joinRich(['*Connected accounts*', ...lines], '\n'));
   }
 
   /** `disconnect <platform>[ @handle]`: only the connector or an admin. */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
+import { joinRich, mention, rich } from './ports/rich-text.js';
 import type { Db } from '../db/database.js';
 import type { AttachmentSource } from '../media/service.js';
 import type { Logger } from '../observability/logger.js';
@@ -123,8 +124,9 @@ export class CommandRouter {
     const { workspaceId } = await ensureMember(this.deps.db, invocation);
     const entries = await recentAudit(this.deps.db, workspaceId, 20);
     if (entries.length === 0) return privateReply('The audit log of this workspace is empty.');
-    const by = (e: (typeof entries)[number]) => (e.actorExternalId ? ` by <@${e.actorExternalId}>` : e.actorId ? '' : ' (system)');
-    const lines = entries.map((e) => `• ${e.at.replace('T', ' ').slice(0, 19)} ${e.action}${e.subject ? ` ${e.subject}` : ''}${by(e)}`);
-    return privateReply(['*Audit log (latest 20)*', ...lines].join('\n'));
+    const by = (e: (typeof entries)[number]) =>
+      e.actorExternalId ? rich` by ${mention(e.actorExternalId)}` : e.actorId ? '' : ' (system)';
+    const lines = entries.map((e) => rich`• ${e.at.replace('T', ' ').slice(0, 19)} ${e.action}${e.subject ? ` ${e.subject}` : ''}${by(e)}`);
+    return privateReply(joinRich(['*Audit log (latest 20)*', ...lines], '\n'));
   }
 }

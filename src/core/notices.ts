@@ -16,6 +16,8 @@ import { queuedNoticesWithPrefix } from '../db/repositories/notices.js';
 import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { Logger } from '../observability/logger.js';
+import type { RichText } from './ports/rich-text.js';
+import { plainText, richTextFromJson } from './ports/rich-text.js';
 
 export const NOTICE_QUEUE = 'notice';
 
@@ -26,7 +28,7 @@ const MAX_INTERRUPTIONS = 5;
 export interface Notice {
   key: string;
   postId: string;
-  text: string;
+  text: RichText;
 }
 
 export interface NoticeTiming {
@@ -44,7 +46,7 @@ export interface NoticesDependencies extends NoticeTiming {
   db: Db;
   queue: JobQueue;
   /** Replies in the post's thread; false when the chat did not take it. */
-  say: (postId: string, text: string) => Promise<boolean>;
+  say: (postId: string, text: RichText) => Promise<boolean>;
   logger: Logger;
   now: () => Date;
 }
@@ -66,7 +68,7 @@ export class Notices {
    * Writes a notice in `trx`, beside the outcome it tells of; say it with `deliver` after the
    * commit. `key` makes it idempotent (the same key is one notice); default: a new one.
    */
-  async write(trx: Db, postId: string, text: string, key: string = randomUUID()): Promise<Notice> {
+  async write(trx: Db, postId: string, text: RichText, key: string = randomUUID()): Promise<Notice> {
     const notice: Notice = { key: `notice:${postId}:${key}`, postId, text };
     await this.deps.queue.enqueue(
       {
@@ -105,7 +107,7 @@ export class Notices {
   }
 
   /** Writes and says a notice on its own (not beside an outcome of the caller's transaction). */
-  async tell(postId: string, text: string, key?: string): Promise<void> {
+  async tell(postId: string, text: RichText, key?: string): Promise<void> {
     let notice: Notice;
     try {
       notice = await this.write(this.deps.db, postId, text, key);
@@ -113,7 +115,7 @@ export class Notices {
       // Not durable then, but said if the chat answers.
       this.deps.logger.error({ err: error, postId }, 'could not queue a notice; saying it once');
       if (!(await this.deps.say(postId, text)))
-        this.deps.logger.error({ postId, text }, 'a notice was neither queued nor said; `status` shows the post');
+        this.deps.logger.error({ postId, text: plainText(text) }, 'a notice was neither queued nor said; `status` shows the post');
       return;
     }
     await this.deliver(notice);
@@ -122,12 +124,13 @@ export class Notices {
   /** The notice worker's handler: says a notice the chat did not take earlier. */
   readonly handle = async (job: ClaimedJob): Promise<JobDecision> => {
     const postId = String(job.payload.postId);
-    const text = String(job.payload.text);
+    // Segments as JSON; a notice queued before segments holds a plain string.
+    const text = richTextFromJson(job.payload.text);
     if (job.interruptions >= MAX_INTERRUPTIONS) {
       // Runs that stopped without a word, as many times as a publish job may: saying this may be
       // what stops the process, so it is not tried again (as a publish job past its attempts).
       this.deps.logger.error(
-        { postId, text, interruptions: job.interruptions },
+        { postId, text: plainText(text), interruptions: job.interruptions },
         'gave up a notice whose runs kept stopping; `status` shows the post',
       );
       return { kind: 'failed', reason: `IQSP stopped ${job.interruptions} times while saying this notice` };
@@ -135,7 +138,7 @@ export class Notices {
     if (await this.deps.say(postId, text)) return { kind: 'done' };
     if (job.attempt >= job.maxAttempts) {
       this.deps.logger.error(
-        { postId, text, attempts: job.attempt },
+        { postId, text: plainText(text), attempts: job.attempt },
         "gave up saying a notice in the post's thread; `status` shows the post",
       );
       return { kind: 'failed', reason: 'the chat did not take the notice' };
@@ -156,7 +159,7 @@ export class Notices {
     const queued = await queuedNoticesWithPrefix(this.deps.db, NOTICE_QUEUE, prefix);
     for (const { dedupe_key: key, payload } of queued) {
       if (!key?.startsWith(prefix)) continue;
-      const text = String((JSON.parse(payload) as { text?: unknown }).text);
+      const text = richTextFromJson((JSON.parse(payload) as { text?: unknown }).text);
       if (!(await this.deps.say(postId, text))) return;
       await this.deps.queue.cancelQueued([key]);
     }

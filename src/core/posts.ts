@@ -9,7 +9,7 @@
  * commands, settlement, thread), the transitions they apply are decided by lifecycle.ts, and
  * the queries are in src/db/repositories/.
  */
-import type { ChatMessage, Invocation, Reply } from './ports/chat.js';
+import type { ChatMessage, Invocation, Reply, RichText } from './ports/chat.js';
 import type { PostStatus } from '../db/schema.js';
 import type { MediaInfo } from '../media/media.js';
 import type { AttachmentSource } from '../media/service.js';
@@ -67,7 +67,7 @@ export class PostsService {
    * durable queue). For what must not be lost, such as a retry's notice; `key` makes repeated
    * calls for the same event one notice.
    */
-  async tell(postId: string, text: string, key?: string): Promise<void> {
+  async tell(postId: string, text: RichText, key?: string): Promise<void> {
     await this.notices.tell(postId, text, key);
   }
 
@@ -135,7 +135,7 @@ export class PostsService {
   }
 
   /** Replies in the post's thread; resolves false when the chat refused or could not be reached. */
-  say(postId: string, text: string): Promise<boolean> {
+  say(postId: string, text: RichText): Promise<boolean> {
     return this.thread.say(postId, text);
   }
 

@@ -1,6 +1,7 @@
 /** Workspace settings: who may approve, and how many approvals a post needs. */
 import type { Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
+import { joinRich, mention, rich } from './ports/rich-text.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { UserMention } from './grammar.js';
@@ -37,9 +38,12 @@ export class SettingsService {
     const required = await this.approvalsRequired(workspaceId);
     const who =
       rows.length > 0
-        ? `Approvers: ${rows.map((r) => `<@${r.external_id}>`).join(', ')}.`
+        ? rich`Approvers: ${joinRich(
+            rows.map((r) => mention(r.external_id)),
+            ', ',
+          )}.`
         : 'Approvers: any member except the person who asked.';
-    return privateReply(`${who} A post needs ${required} approval(s).`);
+    return privateReply(rich`${who} A post needs ${required} approval(s).`);
   }
 
   async changeApprovers(invocation: Invocation, action: 'add' | 'remove', users: readonly UserMention[]): Promise<Reply> {

@@ -3,7 +3,18 @@
  * It is a real chat surface for the core (a ChatPort); people are simulated by the page.
  */
 import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef } from '../core/ports/chat.js';
+import type { RichText } from '../core/ports/rich-text.js';
+import { renderRich } from '../core/ports/rich-text.js';
 
+/** Rich text as the sandbox page reads it: people as `<@id>` (the page shows `@id`), channels as `#id`. */
+function sandboxText(text: RichText): string {
+  return renderRich(text, {
+    text: (t) => t,
+    mention: (user) => `<@${user}>`,
+    channel: (channel) => `#${channel}`,
+    link: (url, label) => (label ? `${label} (${url})` : url),
+  });
+}
 export const SANDBOX_WORKSPACE = 'sandbox-team';
 export const SANDBOX_CHANNEL = 'general';
 
@@ -48,7 +59,13 @@ export class SandboxChat implements ChatPort {
   }
 
   async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
-    this.add({ author: 'bot', text: message.text, buttons: message.buttons, fields: message.fields, visibleTo: user.userExternalId });
+    this.add({
+      author: 'bot',
+      text: sandboxText(message.text),
+      buttons: message.buttons,
+      fields: message.fields,
+      visibleTo: user.userExternalId,
+    });
   }
 
   async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
@@ -63,7 +80,7 @@ export class SandboxChat implements ChatPort {
   async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
     const sent = this.add({
       author: 'bot',
-      text: message.text,
+      text: sandboxText(message.text),
       fields: message.fields,
       imageUrl: message.imageUrl,
       buttons: message.buttons,
@@ -74,14 +91,14 @@ export class SandboxChat implements ChatPort {
 
   async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
     const threadId = parent.threadId ?? parent.messageId;
-    const sent = this.add({ author: 'bot', text: message.text, fields: message.fields, threadId });
+    const sent = this.add({ author: 'bot', text: sandboxText(message.text), fields: message.fields, threadId });
     return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: sent.id, threadId };
   }
 
   async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
     const found = this.messages.find((m) => m.id === ref.messageId);
     if (!found) return;
-    found.text = message.text;
+    found.text = sandboxText(message.text);
     found.fields = message.fields;
     found.buttons = message.buttons;
     // Like Slack's chat.update, the new message replaces the old one, preview included: the

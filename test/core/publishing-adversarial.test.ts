@@ -13,6 +13,7 @@ import { Worker } from '../../src/jobs/worker.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { onPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { shownText } from '../helpers/memory-chat.js';
 
 const WORKER = { pollMs: 10, leaseMs: 300, backoffBaseMs: 30, backoffMaxMs: 60, maxAttempts: 2 };
 const silent = createLogger('silent');
@@ -173,7 +174,7 @@ describe('the retry notice of a target `retry` started again', () => {
     let refused = 0;
     const replyInThread = h.chat.replyInThread.bind(h.chat);
     h.chat.replyInThread = async (parent, message) => {
-      if (refused === 0 && message.text.includes('trying again in')) {
+      if (refused === 0 && shownText(message.text).includes('trying again in')) {
         refused += 1;
         throw new Error('the chat is down (test)');
       }
@@ -203,7 +204,7 @@ describe('a retry notice the chat refused, once the chat is back', () => {
     let refused = 0;
     const replyInThread = h.chat.replyInThread.bind(h.chat);
     h.chat.replyInThread = async (parent, message) => {
-      if (refused === 0 && message.text.includes('trying again in')) {
+      if (refused === 0 && shownText(message.text).includes('trying again in')) {
         refused += 1;
         throw new Error('the chat is down (test)');
       }

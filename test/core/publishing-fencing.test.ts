@@ -20,6 +20,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { PublishRequest, PublishResult } from '../../src/publishers/publisher.js';
 import { onPostgres } from '../helpers/db.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { shownText } from '../helpers/memory-chat.js';
 
 const LEASE_MS = 300;
 const WORKER = { pollMs: 10, leaseMs: LEASE_MS, backoffBaseMs: 50, backoffMaxMs: 400 };
@@ -322,7 +323,7 @@ describe(`a run that stalls past its lease (${onPostgres ? 'PostgreSQL, two inst
     let gateOpen = false;
     const replyInThread = h.chat.replyInThread.bind(h.chat);
     h.chat.replyInThread = async (parent, message) => {
-      if (!gateOpen && message.text.startsWith('X @acme: published')) await gate;
+      if (!gateOpen && shownText(message.text).startsWith('X @acme: published')) await gate;
       return replyInThread(parent, message);
     };
     try {

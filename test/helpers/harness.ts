@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { startApp, type AppOptions, type RunningApp } from '../../src/app.js';
-import type { Invocation, Reply } from '../../src/core/ports/chat.js';
+import type { Invocation } from '../../src/core/ports/chat.js';
 import { loadConfig } from '../../src/config.js';
 import type { Platform } from '../../src/core/ports/platforms.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -18,7 +18,8 @@ import { startSimulators, type ConsentChoice, type Simulators, type SimulatorsOp
 import { Browser } from './browser.js';
 import { freePort } from './cli.js';
 import { scratchDatabase } from './db.js';
-import { invocation, MemoryChat } from './memory-chat.js';
+import type { ShownReply } from './memory-chat.js';
+import { invocation, MemoryChat, shownReply } from './memory-chat.js';
 
 export interface Harness {
   app: RunningApp;
@@ -31,7 +32,7 @@ export interface Harness {
   /** Serves test files to the media intake, as a chat platform's file host would. */
   files: { url(name: string, body: Buffer): string };
   /** Runs a command as `user`. */
-  run(user: string, text: string, extra?: Partial<Invocation>, attachments?: Array<{ name: string; body: Buffer }>): Promise<Reply>;
+  run(user: string, text: string, extra?: Partial<Invocation>, attachments?: Array<{ name: string; body: Buffer }>): Promise<ShownReply>;
   /** connect <platform> → link → consent (approved in the simulator) → callback; returns the callback page. */
   connect(platform: Platform, user?: string, choice?: ConsentChoice): Promise<{ status: number; html: string }>;
   close(): Promise<void>;
@@ -93,11 +94,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
 
-  const run: Harness['run'] = (user, text, extra = {}, attachments = []) =>
-    app.core.commands.runText(
-      invocation(user, extra),
-      text,
-      attachments.map((a) => ({ url: files.url(a.name, a.body), originalName: a.name })),
+  const run: Harness['run'] = async (user, text, extra = {}, attachments = []) =>
+    shownReply(
+      await app.core.commands.runText(
+        invocation(user, extra),
+        text,
+        attachments.map((a) => ({ url: files.url(a.name, a.body), originalName: a.name })),
+      ),
     );
 
   const connect: Harness['connect'] = async (platform, user = 'U_ADA', choice) => {

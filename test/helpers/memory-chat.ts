@@ -10,21 +10,51 @@ import type {
   ChatUserRef,
   Invocation,
   MessageRef,
+  Reply,
   ReactionOnMessage,
 } from '../../src/core/ports/chat.js';
+import type { RichText } from '../../src/core/ports/rich-text.js';
+import { renderRich } from '../../src/core/ports/rich-text.js';
+
+/** A message as a person reads it: the text as one string, people as `<@id>` and channels as `<#id>`. */
+export type ShownMessage = Omit<ChatMessage, 'text'> & { text: string };
+
+/** Rich text as the fake chat shows it (Slack's markup, unescaped): what the tests read. */
+export function shownText(text: RichText): string {
+  return renderRich(text, {
+    text: (t) => t,
+    mention: (user) => `<@${user}>`,
+    channel: (channel) => `<#${channel}>`,
+    link: (url, label) => (label ? `${label} (${url})` : url),
+  });
+}
+
+export function shown(message: ChatMessage): ShownMessage {
+  return { ...message, text: shownText(message.text) };
+}
+
+/** A reply as a person reads it. */
+export interface ShownReply {
+  visibility: Reply['visibility'];
+  message: ShownMessage;
+}
+
+export function shownReply(reply: Reply): ShownReply {
+  return { visibility: reply.visibility, message: shown(reply.message) };
+}
 
 export interface SentMessage {
   id: string;
   channelId: string;
   threadId?: string | undefined;
-  message: ChatMessage;
+  message: ShownMessage;
   /** Every version, oldest first (updates append). */
-  history: ChatMessage[];
+  history: ShownMessage[];
 }
 
 export class MemoryChat implements ChatPort {
   private nextId = 1;
-  readonly privateMessages: Array<{ user: ChatUserRef; message: ChatMessage }> = [];
+  readonly privateMessages: Array<{ user: ChatUserRef; message: ShownMessage }> = [];
   readonly files: Array<{ user: ChatUserRef; file: ChatFile }> = [];
   readonly channel: SentMessage[] = [];
   /** Thread replies whose text matches fail (as a chat that is down would) while this is set. */
@@ -41,20 +71,22 @@ export class MemoryChat implements ChatPort {
   }
 
   async sendPrivate(user: ChatUserRef, message: ChatMessage): Promise<void> {
-    this.privateMessages.push({ user, message });
+    this.privateMessages.push({ user, message: shown(message) });
   }
 
   async sendFilePrivately(user: ChatUserRef, file: ChatFile): Promise<void> {
     this.files.push({ user, file });
   }
 
-  async postInChannel(workspaceExternalId: string, channelId: string, message: ChatMessage): Promise<MessageRef> {
+  async postInChannel(workspaceExternalId: string, channelId: string, rich: ChatMessage): Promise<MessageRef> {
+    const message = shown(rich);
     const id = this.id();
     this.channel.push({ id, channelId, message, history: [message] });
     return { workspaceExternalId, channelId, messageId: id };
   }
 
-  async replyInThread(parent: MessageRef, message: ChatMessage): Promise<MessageRef> {
+  async replyInThread(parent: MessageRef, rich: ChatMessage): Promise<MessageRef> {
+    const message = shown(rich);
     if (this.failThreadReplies?.test(message.text)) throw new Error('the chat is down (test)');
     const id = this.id();
     const threadId = parent.threadId ?? parent.messageId;
@@ -62,7 +94,8 @@ export class MemoryChat implements ChatPort {
     return { workspaceExternalId: parent.workspaceExternalId, channelId: parent.channelId, messageId: id, threadId };
   }
 
-  async updateMessage(ref: MessageRef, message: ChatMessage): Promise<void> {
+  async updateMessage(ref: MessageRef, rich: ChatMessage): Promise<void> {
+    const message = shown(rich);
     const sent = this.channel.find((m) => m.id === ref.messageId);
     if (!sent) throw new Error(`no message ${ref.messageId}`);
     sent.message = message;

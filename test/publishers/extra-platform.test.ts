@@ -17,7 +17,7 @@ import { DemoServer, demoPlatform } from '../fixtures/platforms/demo-platform.js
 import { Browser } from '../helpers/browser.js';
 import { freePort } from '../helpers/cli.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/db.js';
-import { invocation, MemoryChat } from '../helpers/memory-chat.js';
+import { invocation, MemoryChat, shownReply } from '../helpers/memory-chat.js';
 
 const MODULES = [...PLATFORM_MODULES, demoPlatform];
 
@@ -27,7 +27,7 @@ let database: ScratchDatabase;
 let app: RunningApp;
 const chat = new MemoryChat('slack');
 
-const run = (user: string, text: string) => app.core.commands.runText(invocation(user), text);
+const run = async (user: string, text: string) => shownReply(await app.core.commands.runText(invocation(user), text));
 
 beforeAll(async () => {
   demo = await new DemoServer().start();

@@ -35,7 +35,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startSimulators, type Simulators } from '../../src/simulators/index.js';
 import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 import { onPostgres, POSTGRES_ONLY, scratchDatabase, type ScratchDatabase } from '../helpers/db.js';
-import { invocation, MemoryChat } from '../helpers/memory-chat.js';
+import { invocation, MemoryChat, shownReply } from '../helpers/memory-chat.js';
 import { Browser } from '../helpers/browser.js';
 
 const POSTS = 75;
@@ -184,7 +184,7 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
       ['instagram', { pages: ['100000000000001'] }],
       ['tiktok'],
     ] as const) {
-      const reply = await core.commands.runText(invocation('U_ADA'), `connect ${platform}`);
+      const reply = shownReply(await core.commands.runText(invocation('U_ADA'), `connect ${platform}`));
       const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)?.[1];
       expect(link, reply.message.text).toBeDefined();
       // One browser from the link to the callback: the sign-in is bound to it by a cookie.
@@ -198,9 +198,11 @@ describe.skipIf(!onPostgres)(`three instances on one PostgreSQL database (${POST
     const approvals: string[] = [];
     for (let i = 0; i < POSTS; i += 1) {
       const marker = `[scale-${String(i).padStart(3, '0')}-${randomBytes(3).toString('hex')}]`;
-      const reply = await core.commands.runText(invocation('U_ADA'), `post x,facebook,instagram,tiktok:public Launch ${marker}`, [
-        { url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` },
-      ]);
+      const reply = shownReply(
+        await core.commands.runText(invocation('U_ADA'), `post x,facebook,instagram,tiktok:public Launch ${marker}`, [
+          { url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` },
+        ]),
+      );
       const postId = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
       expect(postId, reply.message.text).toBeDefined();
       markers.push(marker);

@@ -9,6 +9,7 @@ import type { AttachmentSource } from '../../media/service.js';
 import type { DiscordDeps } from './context.js';
 import { invocationFor, isAdmin, messageKey } from './context.js';
 import { REFUSALS } from '../../core/actions.js';
+import { mention, rich } from '../../core/ports/rich-text.js';
 import { discordErrorCode, loggableError } from './errors.js';
 import { newMessage } from './render.js';
 
@@ -53,7 +54,9 @@ export async function handleMessage(deps: DiscordDeps, message: Message): Promis
     deps.logger.info({ err: loggableError(error), user: message.author.id }, 'could not DM a private reply');
     // Never the private text in the channel: say how to get it.
     await message.reply(
-      `<@${message.author.id}>, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`,
+      newMessage({
+        text: rich`${mention(message.author.id)}, I could not send you a direct message. Allow DMs from this server's members, or use /iqsp, which answers privately.`,
+      }),
     );
   }
 }

@@ -7,6 +7,8 @@ import type { APIActionRowComponent, APIButtonComponent, APIEmbed, BaseMessageOp
 import { ButtonStyle, ComponentType } from 'discord.js';
 import { ACTIONS } from '../../core/actions.js';
 import type { ChatMessage } from '../../core/ports/chat.js';
+import type { RichText } from '../../core/ports/rich-text.js';
+import { renderRich, segmentsOf } from '../../core/ports/rich-text.js';
 
 const CONTENT_MAX = 2000;
 const EMBED_DESCRIPTION_MAX = 4096;
@@ -45,13 +47,23 @@ export function escapeMaskedLinks(text: string): string {
 }
 
 /**
- * Who a message may ping: the people it names with `<@id>` in its content (mentions in embeds
- * never ping), never @everyone, @here or a role, whatever the text says; a reply does not ping
- * the replied-to author either.
+ * Who a message may ping: the people the core names in it (its mention segments; a `<@id>`
+ * a person typed shows, but pings nobody), never @everyone, @here or a role, whatever the text
+ * says; a reply does not ping the replied-to author either. Text shown in an embed pings no one.
  */
-export function allowedMentionsOf(content: string | null): MessageMentionOptions {
-  const users = [...new Set(Array.from((content ?? '').matchAll(/<@!?(\d+)>/g), (m) => m[1]!))].slice(0, ALLOWED_USERS_MAX);
-  return { parse: [], users, repliedUser: false };
+export function allowedMentionsOf(text: RichText | null): MessageMentionOptions {
+  const named = segmentsOf(text ?? []).flatMap((s) => (s.kind === 'mention' ? [s.user] : []));
+  return { parse: [], users: [...new Set(named)].slice(0, ALLOWED_USERS_MAX), repliedUser: false };
+}
+
+/** Rich text as Discord text: people as `<@id>`, channels as `<#id>`, links as bare URLs (or `label (url)`). */
+export function discordText(text: RichText): string {
+  return renderRich(text, {
+    text: (t) => t,
+    mention: (user) => `<@${user}>`,
+    channel: (channel) => `<#${channel}>`,
+    link: (url, label) => (label ? `${label} (${url})` : url),
+  });
 }
 
 /** The core writes Slack-style `*bold*`; in Discord a single asterisk is italics. */
@@ -121,12 +133,12 @@ export function renderMessage(message: ChatMessage): RenderedMessage {
   const allowedMentions = allowedMentionsOf(null);
   // An embed shows a post: its caption is the requester's own text, shown as written (but never as a link).
   if ((message.fields && message.fields.length > 0) || message.imageUrl)
-    return { content: null, embeds: [embedOf(message, message.text)], components, allowedMentions };
-  const text = escapeMaskedLinks(toDiscordMarkdown(message.text));
+    return { content: null, embeds: [embedOf(message, discordText(message.text))], components, allowedMentions };
+  const text = escapeMaskedLinks(toDiscordMarkdown(discordText(message.text)));
   // Past Discord's 2000-character content limit, an embed description holds up to 4096.
   if (text.length > CONTENT_MAX)
     return { content: null, embeds: [{ description: clip(text, EMBED_DESCRIPTION_MAX) }], components, allowedMentions };
-  return { content: text, embeds: [], components, allowedMentions: allowedMentionsOf(text) };
+  return { content: text, embeds: [], components, allowedMentions: allowedMentionsOf(message.text) };
 }
 
 /** For a new message: empty parts left out (Discord refuses a message with nothing in it). */

@@ -13,6 +13,7 @@ import { platformDescriptors } from '../../publishers/registry.js';
 import { NOTHING_POSTED } from '../../core/actions.js';
 import { MAX_ATTACHMENTS } from '../../core/posts.js';
 import { clip, toMrkdwn } from './text.js';
+import type { RichText } from '../../core/ports/rich-text.js';
 
 type ModalView = types.ModalView;
 type KnownBlock = types.KnownBlock;
@@ -174,7 +175,7 @@ export function postView(
 }
 
 /** A modal that only says something (while checking files, or once done). */
-export function noticeView(title: string, text: string, metadata: FormMetadata): ModalView {
+export function noticeView(title: string, text: RichText, metadata: FormMetadata): ModalView {
   return {
     type: 'modal',
     callback_id: POST_VIEW_ID,

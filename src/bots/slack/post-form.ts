@@ -8,6 +8,7 @@
 import type { RespondArguments } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { REFUSALS } from '../../core/actions.js';
+import { channelRef, rich } from '../../core/ports/rich-text.js';
 import { postFormProblemList, type PostFormOutcome } from '../../core/inbound.js';
 import { botToken, invocationOf, type ListenerDependencies } from './context.js';
 import { attachmentsFrom } from './files.js';
@@ -135,7 +136,7 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
     await client.views.update({
       token,
       view_id: view.id,
-      view: noticeView(TITLE, `Post ${outcome.postId} is waiting for approval in <#${metadata.channelId}>.`, metadata),
+      view: noticeView(TITLE, rich`Post ${outcome.postId} is waiting for approval in ${channelRef(metadata.channelId)}.`, metadata),
     });
   });
 }

@@ -1,9 +1,12 @@
+import type { RichText } from '../../core/ports/rich-text.js';
+import { renderRich } from '../../core/ports/rich-text.js';
+
 /**
  * Slack's text formats, both ways. Slack escapes `&`, `<` and `>` in what people type and
  * wraps mentions, channels and links in `<…>`; we turn that into plain text for the core
  * (captions are published as typed), keeping user mentions `<@U…>` for the grammar. Going
- * out, the core's text is escaped again, except the mentions IQSP writes: user text never
- * becomes a broadcast (`<!channel>`), a group ping or a disguised link.
+ * out, the core's text segments are escaped again and its mention segments written as
+ * entities: user text never becomes a ping, a broadcast (`<!channel>`) or a disguised link.
  */
 
 const ENTITY = /<([^<>]*)>/g;
@@ -31,29 +34,23 @@ export function fromSlackText(text: string): string {
   return unescapeEntities(plain);
 }
 
-/**
- * The Slack markup IQSP itself writes: a user mention, `<@U123>` (the grammar also keeps a
- * typed `<@U123|name>`, shown as the mention), and a channel, `<#C123>` (the post modal names
- * the channel a post waits in). Everything else — `<!channel>`, `<!subteam^…>`,
- * `<https://…|label>` — is user text as far as IQSP knows (the core writes links as bare
- * URLs) and is shown literally. Linear: each part is one character class stopping at the next
- * `<`, `>` or `|`, so a failed match backtracks over at most one id.
- */
-const KEPT_ENTITY = /<(?:@([A-Z0-9]+)(?:\|[^<>|]*)?|#([A-Z0-9]+))>/g;
-
 function escapePlain(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** IQSP's text as Slack mrkdwn: `&`, `<`, `>` escaped everywhere except in the mentions it writes. */
-export function toMrkdwn(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(KEPT_ENTITY)) {
-    out += `${escapePlain(text.slice(last, match.index))}${match[1] !== undefined ? `<@${match[1]}>` : `<#${match[2]}>`}`;
-    last = match.index + match[0].length;
-  }
-  return out + escapePlain(text.slice(last));
+/**
+ * IQSP's text as Slack mrkdwn: every text segment escaped (`&`, `<`, `>`), so what a person
+ * typed — `<@U123>`, `<!channel>`, `<!subteam^…>`, `<https://…|label>` — is shown literally,
+ * never as a ping, a broadcast or a disguised link; only the mention and channel segments the
+ * core puts in become `<@U…>` and `<#C…>`.
+ */
+export function toMrkdwn(text: RichText): string {
+  return renderRich(text, {
+    text: escapePlain,
+    mention: (user) => `<@${user}>`,
+    channel: (channel) => `<#${channel}>`,
+    link: (url, label) => `<${url.replace(/[<>|]/g, encodeURIComponent)}${label ? `|${escapePlain(label).replace(/\|/g, '¦')}` : ''}>`,
+  });
 }
 
 /** Cuts `text` to at most `max` characters, marking the cut. */

@@ -2,6 +2,10 @@
  * What the platform-neutral core needs from a chat surface (Slack, Discord, the sandbox, or
  * an in-memory fake in tests). The surfaces translate; they decide no product rules.
  */
+import type { RichText } from './rich-text.js';
+
+export type { RichText, Segment } from './rich-text.js';
+
 /** The chat surfaces IQSP speaks in (the sandbox: the simulated chat of `iqsp serve` without credentials). */
 export type ChatKind = 'slack' | 'discord' | 'sandbox';
 
@@ -14,8 +18,11 @@ export interface ChatUserRef {
 
 /** A message the core wants shown. Surfaces render it in their own way (Block Kit, embeds). */
 export interface ChatMessage {
-  /** Plain text with light markdown (`*bold*`, `` `code` ``, links as bare URLs); always present. */
-  text: string;
+  /**
+   * Segments (rich-text.ts), or a plain string: text with light markdown (`*bold*`,
+   * `` `code` ``, links as bare URLs), never a chat's markup; always present.
+   */
+  text: RichText;
   /** Label/value pairs shown as a table or fields. */
   fields?: ReadonlyArray<{ label: string; value: string }>;
   /** An image to preview (a URL the chat can fetch). */
@@ -88,7 +95,7 @@ export interface Reply {
   message: ChatMessage;
 }
 
-export function privateReply(text: string, extra: Omit<ChatMessage, 'text'> = {}): Reply {
+export function privateReply(text: RichText, extra: Omit<ChatMessage, 'text'> = {}): Reply {
   return { visibility: 'private', message: { text, ...extra } };
 }
 

@@ -20,7 +20,8 @@ import { ensureMember } from '../directory.js';
 import { postTransition, retryableByCommand, targetTransition } from '../lifecycle.js';
 import { publishJobKey, type PostsContext } from './context.js';
 import type { PostSettlement } from './settlement.js';
-import { mention, statusWords, targetLine } from './texts.js';
+import { statusWords, targetLine } from './texts.js';
+import { mention, rich } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
 
 export class PostCommands {
@@ -96,7 +97,7 @@ export class PostCommands {
         detail: { targets: cancelled.length },
       });
       const labels = cancelled.map((t) => t.account_label).join(', ');
-      const notice = await this.ctx.notices.write(trx, postId, `cancelled by ${actor}: ${labels}.`);
+      const notice = await this.ctx.notices.write(trx, postId, rich`cancelled by ${actor}: ${labels}.`);
       return { labels, notice, wasPending };
     });
     if (!done) {
@@ -148,7 +149,7 @@ export class PostCommands {
         detail: { targets: reopened.length },
       });
       const labels = reopened.map((t) => t.account_label).join(', ');
-      return { labels, notice: await this.ctx.notices.write(trx, postId, `retrying ${labels} (asked by ${actor}).`) };
+      return { labels, notice: await this.ctx.notices.write(trx, postId, rich`retrying ${labels} (asked by ${actor}).`) };
     });
     if (!done) return this.nothingToRetry(postId);
     await this.ctx.notices.deliver(done.notice);

@@ -22,7 +22,9 @@ import { appendAudit, type AuditAction } from '../audit.js';
 import { ensureUser, findMember } from '../directory.js';
 import type { Notice } from '../notices.js';
 import { persistently, type PostsContext } from './context.js';
-import { approvalTally, mention, statusWords } from './texts.js';
+import { approvalTally, statusWords } from './texts.js';
+import type { RichText } from '../ports/rich-text.js';
+import { mention, rich } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
 import { approveIn, endWithoutPublishingIn } from './transitions.js';
 
@@ -114,7 +116,7 @@ export class PostDecisions {
       const explanation = isLateDecision(outcome.reason, input.decision)
         ? await this.lateExplanation(postId, input.decision)
         : ignoredExplanation(outcome.reason);
-      if (explanation) await this.thread.say(postId, `${mention(input.userExternalId)}: ${explanation}`);
+      if (explanation) await this.thread.say(postId, rich`${mention(input.userExternalId)}: ${explanation}`);
       return;
     }
     await this.ctx.notices.deliver(ended?.notice);
@@ -122,7 +124,7 @@ export class PostDecisions {
       await this.thread.refreshApprovalMessage(postId, 'approved');
       this.deps.onEnqueued?.();
     } else if (ended?.kind === 'rejected')
-      await this.thread.refreshApprovalMessage(postId, 'rejected', `by ${mention(input.userExternalId)}`);
+      await this.thread.refreshApprovalMessage(postId, 'rejected', rich`by ${mention(input.userExternalId)}`);
   }
 
   /**
@@ -176,25 +178,25 @@ export class PostDecisions {
   ): Promise<{ kind: 'approved' | 'rejected' | 'counted'; notice: Notice } | undefined> {
     const actor = mention(input.userExternalId);
     const tally = approvalTally(outcome.state.approvedBy, outcome.state.required);
-    const write = (text: string) => this.ctx.notices.write(trx, postId, text);
+    const write = (text: RichText) => this.ctx.notices.write(trx, postId, text);
     const audit = (action: AuditAction, detail?: Record<string, number>) =>
       appendAudit(trx, { action, workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, ...(detail ? { detail } : {}) });
     if (outcome.ended === 'approved') {
       if (!(await approveIn(this.ctx, trx, postId))) return undefined;
       await audit('post.approved');
-      return { kind: 'approved', notice: await write(`approved by ${actor} (${tally}): publishing now.`) };
+      return { kind: 'approved', notice: await write(rich`approved by ${actor} (${tally}): publishing now.`) };
     }
     if (outcome.ended === 'rejected') {
       if (!(await endWithoutPublishingIn(this.ctx, trx, postId, 'reject'))) return undefined;
       await audit('post.rejected');
-      return { kind: 'rejected', notice: await write(`rejected by ${actor}: nothing will be published.`) };
+      return { kind: 'rejected', notice: await write(rich`rejected by ${actor}: nothing will be published.`) };
     }
     if (input.decision === 'withdraw') {
       await audit('post.withdrawn');
-      return { kind: 'counted', notice: await write(`${actor} withdrew their approval (${tally}).`) };
+      return { kind: 'counted', notice: await write(rich`${actor} withdrew their approval (${tally}).`) };
     }
     await audit('post.approval_counted', { of: outcome.state.required });
-    return { kind: 'counted', notice: await write(`approved by ${actor} (${tally}).`) };
+    return { kind: 'counted', notice: await write(rich`approved by ${actor} (${tally}).`) };
   }
 
   private async lateExplanation(postId: string, decision: DecisionKind): Promise<string> {

@@ -6,17 +6,14 @@ import type { PostStatus, TargetStatus } from '../../db/schema.js';
 import { formatBytes } from '../../media/service.js';
 import type { Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
+import type { RichText, Segment } from '../ports/rich-text.js';
+import { mention, rich } from '../ports/rich-text.js';
 import { nothingPostedText } from '../actions.js';
 import type { PostOutcome } from '../lifecycle.js';
 
 /** A refused request, privately: "Nothing was posted…" (actions.ts), then each problem as a bullet. */
 export function refusal(problems: readonly string[]): Reply {
   return privateReply(nothingPostedText(problems));
-}
-
-/** A person named in a chat message, by their id in the chat. */
-export function mention(userExternalId: string): string {
-  return `<@${userExternalId}>`;
 }
 
 /** A status as words ('pending_approval' → 'pending approval'). */
@@ -30,13 +27,13 @@ export function approvalHeadline(
   requesterExternalId: string,
   approvalsRequired: number,
   outcome: 'pending' | PostStatus,
-  note?: string,
-): string {
-  const from = `Post ${postId} from ${mention(requesterExternalId)}`;
-  if (outcome !== 'pending') return `${from}: ${statusWords(outcome)}${note ? ` (${note})` : ''}.`;
+  note?: RichText,
+): Segment[] {
+  const from = rich`Post ${postId} from ${mention(requesterExternalId)}`;
+  if (outcome !== 'pending') return rich`${from}: ${statusWords(outcome)}${note ? rich` (${note})` : ''}.`;
   return approvalsRequired === 0
-    ? `${from}: publishing now (no approval needed here).`
-    : `${from} needs ${approvalsRequired} approval(s): react ✅ to approve, ❌ to reject.`;
+    ? rich`${from}: publishing now (no approval needed here).`
+    : rich`${from} needs ${approvalsRequired} approval(s): react ✅ to approve, ❌ to reject.`;
 }
 
 /** The approval message's media line. */

@@ -3,6 +3,8 @@
  * its thread, and the upload progress message. A chat that fails is logged, never fatal.
  */
 import type { ChatMessage, ChatPort, MessageRef } from '../ports/chat.js';
+import type { RichText } from '../ports/rich-text.js';
+import { rich } from '../ports/rich-text.js';
 import type { PostStatus } from '../../db/schema.js';
 import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { postThread, postWithRequester, progressMessageId, setProgressMessage } from '../../db/repositories/posts.js';
@@ -17,7 +19,7 @@ export class PostThread {
   constructor(private readonly deps: PostsDependencies) {}
 
   /** The approval message (and its later updates): post id, requester, targets, caption, media, how to approve. */
-  async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<ChatMessage> {
+  async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<ChatMessage> {
     const post = await postWithRequester(this.deps.db, postId);
     const targets = await targetLabels(this.deps.db, postId);
     const media = await originalMediaOfPost(this.deps.db, postId);
@@ -27,7 +29,7 @@ export class PostThread {
     const headline = approvalHeadline(postId, post.requesterExternalId, post.approvals_required, outcome, note);
     return {
       approvalFor: postId,
-      text: `${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
+      text: rich`${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
       fields: [
         { label: 'Post', value: postId },
         { label: 'Targets', value: targets.map((t) => t.account_label).join(', ') },
@@ -65,7 +67,7 @@ export class PostThread {
    * Replies in the post's thread; a failure to reply is logged, never fatal. Resolves false when
    * the chat refused or could not be reached (true when said, or when the post has no thread).
    */
-  async say(postId: string, text: string): Promise<boolean> {
+  async say(postId: string, text: RichText): Promise<boolean> {
     const thread = await this.threadOf(postId);
     if (!thread) return true;
     if (!thread.port) {
@@ -113,7 +115,7 @@ export class PostThread {
   }
 
   /** Re-renders the approval message with the post's current outcome. */
-  async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: string): Promise<void> {
+  async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: RichText): Promise<void> {
     const thread = await this.threadOf(postId);
     if (!thread?.port) return;
     try {

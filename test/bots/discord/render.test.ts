@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ButtonStyle } from 'discord.js';
 import { describe, expect, it } from 'vitest';
+import { mention, rich } from '../../../src/core/ports/rich-text.js';
 import { BOT_PERMISSIONS, inviteUrl } from '../../../src/bots/discord/client.js';
 import { commandFromOptions, type SlashOptions } from '../../../src/bots/discord/commands.js';
 import {
@@ -61,11 +62,9 @@ describe('rendering for Discord', () => {
   it('escapes masked links in linear time and lets content ping only the people it names', () => {
     expect(escapeMaskedLinks('[a] `[b]` \\[Approve](https://evil) (x)')).toBe('\\[a] `\\[b]` \\\\\\[Approve](https://evil) (x)');
     expect(escapeMaskedLinks('[add|remove @user…]')).toBe('[add|remove @user…]');
-    expect(renderMessage({ text: 'Hi <@123> and <@!456>, not @everyone or <@&789>' }).allowedMentions).toEqual({
-      parse: [],
-      users: ['123', '456'],
-      repliedUser: false,
-    });
+    const named = renderMessage({ text: rich`Hi ${mention('123')} and ${mention('456')}, not @everyone or <@&789> or a typed <@!999>` });
+    expect(named.content).toBe('Hi <@123> and <@456>, not @everyone or <@&789> or a typed <@!999>');
+    expect(named.allowedMentions).toEqual({ parse: [], users: ['123', '456'], repliedUser: false });
   });
 
   it('round-trips a custom id', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { toSlackMessage } from '../../../src/bots/slack/blocks.js';
 import { withoutMention } from '../../../src/bots/slack/listeners.js';
 import { chunks, fromSlackText, toMrkdwn } from '../../../src/bots/slack/text.js';
+import { channelRef, mention, rich } from '../../../src/core/ports/rich-text.js';
 
 describe('fromSlackText', () => {
   it('unescapes what Slack escaped and keeps user mentions for the grammar', () => {
@@ -20,14 +21,17 @@ describe('fromSlackText', () => {
 });
 
 describe('toMrkdwn', () => {
-  it('escapes control characters but keeps the user mentions the core writes; any other markup stays literal', () => {
-    expect(toMrkdwn('Post ABC from <@U0ALICE>: Caption: a < b & c > d')).toBe('Post ABC from <@U0ALICE>: Caption: a &lt; b &amp; c &gt; d');
-    expect(toMrkdwn('in <#C0GENERAL> see <https://x.com/acme/status/1|post> <!channel>')).toBe(
+  it('escapes control characters in all text but writes the mentions and channels the core puts in as segments', () => {
+    expect(toMrkdwn(rich`Post ABC from ${mention('U0ALICE')}: Caption: a < b & c > d`)).toBe(
+      'Post ABC from <@U0ALICE>: Caption: a &lt; b &amp; c &gt; d',
+    );
+    expect(toMrkdwn(rich`in ${channelRef('C0GENERAL')} see <https://x.com/acme/status/1|post> <!channel>`)).toBe(
       'in <#C0GENERAL> see &lt;https://x.com/acme/status/1|post&gt; &lt;!channel&gt;',
     );
     expect(toMrkdwn('<script>')).toBe('&lt;script&gt;');
-    expect(toMrkdwn('<#C0GENERAL|fake> <!subteam^S0ADMINS> <@U0BOB|bob>')).toBe(
-      '&lt;#C0GENERAL|fake&gt; &lt;!subteam^S0ADMINS&gt; <@U0BOB>',
+    // Markup in text, typed or not, is shown as written: a typed mention never pings.
+    expect(toMrkdwn('<#C0GENERAL|fake> <!subteam^S0ADMINS> <@U0BOB|bob> <@U0BOB> <#C0GENERAL>')).toBe(
+      '&lt;#C0GENERAL|fake&gt; &lt;!subteam^S0ADMINS&gt; &lt;@U0BOB|bob&gt; &lt;@U0BOB&gt; &lt;#C0GENERAL&gt;',
     );
   });
 });
