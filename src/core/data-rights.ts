@@ -34,12 +34,15 @@ import {
   secretsMetadata,
 } from '../db/repositories/member-data.js';
 import { targetsOfPost } from '../db/repositories/targets.js';
+import { accountsOfWorkspace } from '../db/repositories/accounts.js';
+import { workspaceIdOf } from '../db/repositories/workspaces.js';
 import {
   deleteJobsByKey,
   deleteMediaRows,
   deleteWorkspace,
   eraseMemberRows,
   mediaKeysOfWorkspace,
+  markWorkspaceRemoved,
   mediaOfMember,
   postIdsRequestedBy,
   stillRemovedBy,
@@ -203,37 +206,22 @@ export class DataRightsService {
    */
   async workspaceRemoved(chat: ChatKind, externalId: string, reason: string): Promise<{ accounts: number } | undefined> {
     const db = this.deps.db;
-    const workspace = await db
-      .selectFrom('workspaces')
-      .select('id')
-      .where('chat', '=', chat)
-      .where('external_id', '=', externalId)
-      .executeTakeFirst();
-    if (!workspace) return undefined;
-    const accounts = await db.selectFrom('social_accounts').selectAll().where('workspace_id', '=', workspace.id).execute();
+    const workspaceId = await workspaceIdOf(db, chat, externalId);
+    if (workspaceId === undefined) return undefined;
+    const accounts = await accountsOfWorkspace(db, workspaceId);
     await this.revokeAll(accounts);
     const nowIso = isoNow(this.now());
     await db.transaction().execute(async (trx) => {
-      if (accounts.length > 0) {
-        const ids = accounts.map((a) => a.id);
-        await trx.deleteFrom('secrets').where('account_id', 'in', ids).execute();
-        await trx
-          .updateTable('social_accounts')
-          .set({ status: 'needs_reconnect', status_reason: REMOVED_REASON, updated_at: nowIso })
-          .where('id', 'in', ids)
-          .execute();
-      }
-      await trx.deleteFrom('oauth_states').where('workspace_id', '=', workspace.id).execute();
-      await trx.deleteFrom('connect_links').where('workspace_id', '=', workspace.id).execute();
-      await trx
-        .updateTable('workspaces')
-        .set({ uninstalled_at: nowIso, updated_at: nowIso })
-        .where('id', '=', workspace.id)
-        .where('uninstalled_at', 'is', null)
-        .execute();
+      await markWorkspaceRemoved(
+        trx,
+        workspaceId,
+        accounts.map((a) => a.id),
+        REMOVED_REASON,
+        nowIso,
+      );
       await appendAudit(trx, {
         action: 'workspace.removed',
-        workspaceId: workspace.id,
+        workspaceId,
         actorId: null,
         detail: { reason, accounts: accounts.length, retentionDays: REMOVED_WORKSPACE_RETENTION_DAYS },
       });

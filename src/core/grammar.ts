@@ -247,6 +247,5 @@ export function createGrammar(platforms: readonly PlatformDescriptor[]): Grammar
 /**
  * A word of a platform's target option (TikTok's privacy level: public, friends, ...); which words
  * there are is the platform's (`PlatformDescriptor.targetOption`).
- * @deprecated the old name; the words are no longer a literal here.
  */
-export type TiktokPrivacy = string;
+export type TargetOptionWord = string;

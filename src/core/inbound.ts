@@ -18,7 +18,7 @@ import type { DecisionKind } from './approval.js';
 import type { CommandRouter } from './commands.js';
 import type { DataRightsService } from './data-rights.js';
 import { ensureMember, ensureWorkspace } from './directory.js';
-import type { Command, Grammar, TargetSpec, TiktokPrivacy } from './grammar.js';
+import type { Command, Grammar, TargetSpec, TargetOptionWord } from './grammar.js';
 import type { PostsService } from './posts.js';
 import type { ChatKind, Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
@@ -92,7 +92,7 @@ export interface PostFormAccount {
 export interface PostFormValues {
   caption?: string | undefined;
   accountIds?: string[] | undefined;
-  privacy?: TiktokPrivacy | undefined;
+  privacy?: TargetOptionWord | undefined;
 }
 
 export type PostFormOpening =
@@ -102,7 +102,7 @@ export type PostFormOpening =
 export interface PostForm {
   caption: string;
   accountIds: string[];
-  privacy: TiktokPrivacy | undefined;
+  privacy: TargetOptionWord | undefined;
 }
 
 /** Problems by the form part they are about. */
@@ -132,7 +132,7 @@ export class Inbound {
     this.privacyWords = deps.grammar.platforms.find((p) => p.targetOption?.required)?.targetOption?.words ?? [];
   }
 
-  private isPrivacy(value: string | undefined): value is TiktokPrivacy {
+  private isPrivacy(value: string | undefined): value is TargetOptionWord {
     return value !== undefined && this.privacyWords.includes(value);
   }
 
@@ -241,7 +241,7 @@ export class Inbound {
    * serves every account that needs a level, so it is narrowed only when it can speak for one
    * account: the only such account in the form, or the only one the form chose.
    */
-  async postFormPrivacy(form: PostFormOpening & { kind: 'form' }): Promise<TiktokPrivacy[] | undefined> {
+  async postFormPrivacy(form: PostFormOpening & { kind: 'form' }): Promise<TargetOptionWord[] | undefined> {
     const needChoice = form.accounts.filter((a) => a.privacyFor).map((a) => a.id);
     const chosen = needChoice.filter((id) => form.values.accountIds?.includes(id));
     const account = needChoice.length === 1 ? needChoice[0] : chosen.length === 1 ? chosen[0] : undefined;
@@ -250,7 +250,7 @@ export class Inbound {
       account,
     );
     if (!choices) return undefined;
-    const allowed = this.privacyWords.filter((level): level is TiktokPrivacy => this.isPrivacy(level) && choices.includes(level));
+    const allowed = this.privacyWords.filter((level): level is TargetOptionWord => this.isPrivacy(level) && choices.includes(level));
     if (allowed.length === 0 || allowed.length === this.privacyWords.length) return undefined;
     return allowed;
   }

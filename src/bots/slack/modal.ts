@@ -8,7 +8,7 @@
  */
 import type { types, ViewOutput } from '@slack/bolt';
 import type { Platform } from '../../core/ports/platforms.js';
-import type { TiktokPrivacy } from '../../core/grammar.js';
+import type { TargetOptionWord } from '../../core/grammar.js';
 import { platformDescriptors } from '../../publishers/registry.js';
 import { NOTHING_POSTED } from '../../core/actions.js';
 import { MAX_ATTACHMENTS } from '../../core/posts.js';
@@ -52,13 +52,13 @@ export interface FormAccount {
 export interface FormValues {
   caption?: string | undefined;
   accountIds?: readonly string[] | undefined;
-  privacy?: TiktokPrivacy | undefined;
+  privacy?: TargetOptionWord | undefined;
 }
 
 export interface FormMetadata {
   channelId: string;
   /** The privacy levels the form's one privacy-needing account allows (creator_info); absent until known, or with several such accounts. */
-  privacyChoices?: TiktokPrivacy[] | undefined;
+  privacyChoices?: TargetOptionWord[] | undefined;
 }
 
 export interface SubmittedFile {
@@ -71,7 +71,7 @@ export interface SubmittedFile {
 export interface SubmittedForm {
   caption: string;
   accountIds: string[];
-  privacy: TiktokPrivacy | undefined;
+  privacy: TargetOptionWord | undefined;
   files: SubmittedFile[];
   metadata: FormMetadata;
 }
@@ -84,7 +84,7 @@ function accountOption(account: FormAccount): Option {
   return { text: plain(account.label), value: account.id };
 }
 
-function privacyOption(privacy: TiktokPrivacy): Option {
+function privacyOption(privacy: TargetOptionWord): Option {
   return { text: plain(PRIVACY?.option.labels[privacy] ?? privacy), value: privacy };
 }
 
@@ -186,7 +186,7 @@ export function noticeView(title: string, text: RichText, metadata: FormMetadata
   };
 }
 
-function isPrivacy(value: string | undefined): value is TiktokPrivacy {
+function isPrivacy(value: string | undefined): value is TargetOptionWord {
   return value !== undefined && PRIVACY_WORDS.includes(value);
 }
 

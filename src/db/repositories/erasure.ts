@@ -82,3 +82,33 @@ export async function deleteWorkspace(db: Db, workspaceId: string): Promise<void
   await db.deleteFrom('audit_log').where('workspace_id', '=', workspaceId).execute();
   await db.deleteFrom('workspaces').where('id', '=', workspaceId).execute();
 }
+
+/**
+ * The app was removed from a workspace: its accounts' tokens deleted (the accounts kept, to be
+ * connected again, with `reason`), its pending sign-ins and connect links deleted, and the
+ * workspace marked removed (once: a second removal keeps the first date).
+ */
+export async function markWorkspaceRemoved(
+  trx: Db,
+  workspaceId: string,
+  accountIds: readonly string[],
+  reason: string,
+  nowIso: string,
+): Promise<void> {
+  if (accountIds.length > 0) {
+    await trx.deleteFrom('secrets').where('account_id', 'in', accountIds).execute();
+    await trx
+      .updateTable('social_accounts')
+      .set({ status: 'needs_reconnect', status_reason: reason, updated_at: nowIso })
+      .where('id', 'in', accountIds)
+      .execute();
+  }
+  await trx.deleteFrom('oauth_states').where('workspace_id', '=', workspaceId).execute();
+  await trx.deleteFrom('connect_links').where('workspace_id', '=', workspaceId).execute();
+  await trx
+    .updateTable('workspaces')
+    .set({ uninstalled_at: nowIso, updated_at: nowIso })
+    .where('id', '=', workspaceId)
+    .where('uninstalled_at', 'is', null)
+    .execute();
+}
