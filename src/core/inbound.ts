@@ -246,7 +246,7 @@ export class Inbound {
     const chosen = needChoice.filter((id) => form.values.accountIds?.includes(id));
     const account = needChoice.length === 1 ? needChoice[0] : chosen.length === 1 ? chosen[0] : undefined;
     if (!account) return undefined;
-    const choices = (await this.deps.posts.privacyChoices(form.workspaceId, [account], AbortSignal.timeout(PRIVACY_LOOKUP_MS))).get(
+    const choices = (await this.deps.posts.targetOptionChoices(form.workspaceId, [account], AbortSignal.timeout(PRIVACY_LOOKUP_MS))).get(
       account,
     );
     if (!choices) return undefined;
@@ -319,7 +319,7 @@ export class Inbound {
   /** The platform's name when its publisher needs a privacy level per post. */
   private privacyFor(platform: Platform): string | undefined {
     const publisher = this.deps.publishers.get(platform);
-    return publisher?.requiresPrivacyChoice ? publisher.displayName : undefined;
+    return publisher?.requiresTargetOption ? publisher.displayName : undefined;
   }
 
   // ---- the app's life in a workspace --------------------------------------------------------

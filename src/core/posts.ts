@@ -79,8 +79,8 @@ export class PostsService {
   // Request intake (posts/intake.ts).
 
   /** The privacy levels each of `accountIds` may post with now, where its platform needs a choice. */
-  privacyChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
-    return this.intake.privacyChoices(workspaceId, accountIds, signal);
+  targetOptionChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
+    return this.intake.targetOptionChoices(workspaceId, accountIds, signal);
   }
 
   /** Resolves `<targets>` against the workspace's accounts. Returns problems for what does not resolve. */

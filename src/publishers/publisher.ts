@@ -118,10 +118,10 @@ export interface Publisher {
   readonly displayName: string;
   readonly usesPkce: boolean;
   /**
-   * Whether each post needs a privacy level chosen for this platform (the grammar's
-   * `platform:public|friends|followers|private`). Chat forms ask for one where this is set.
+   * Whether each post needs this platform's target option chosen (its module's `targetOption`:
+   * TikTok's privacy level, `tiktok:public`). Chat forms ask for one where this is set.
    */
-  readonly requiresPrivacyChoice?: boolean;
+  readonly requiresTargetOption?: boolean;
 
   consentUrl(request: ConsentRequest): string;
   /**
@@ -150,11 +150,11 @@ export interface Publisher {
    */
   validateForAccount?(draft: PostDraft, account: AccountRef, tokens: TokenSet): Promise<ValidationProblem[]>;
   /**
-   * Where `requiresPrivacyChoice` is set: the privacy levels (the grammar's words) this account
-   * may post with right now, as the platform says (TikTok's creator_info). Chat forms offer only
+   * Where `requiresTargetOption` is set: the option's words this account may post with right
+   * now, as the platform says (TikTok's creator_info: its privacy levels). Chat forms offer only
    * these. Reads only; throws when the platform does not answer.
    */
-  privacyChoices?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<string[]>;
+  targetOptionChoices?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<string[]>;
   publish(request: PublishRequest): Promise<PublishResult>;
 }
 

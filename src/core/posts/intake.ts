@@ -55,17 +55,17 @@ export class PostIntake {
    * those. An account whose platform did not answer is left out: the form offers every level,
    * and `prepare` checks the choice again.
    */
-  async privacyChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
+  async targetOptionChoices(workspaceId: string, accountIds: readonly string[], signal?: AbortSignal): Promise<Map<string, string[]>> {
     const choices = new Map<string, string[]>();
     if (accountIds.length === 0) return choices;
     const accounts = await accountsOfWorkspaceByIds(this.deps.db, workspaceId, accountIds);
     await Promise.all(
       accounts.map(async (account) => {
         const publisher = this.deps.publishers.get(account.platform);
-        if (!publisher?.requiresPrivacyChoice || !publisher.privacyChoices || account.status !== 'active') return;
+        if (!publisher?.requiresTargetOption || !publisher.targetOptionChoices || account.status !== 'active') return;
         try {
           const tokens = await this.deps.tokens.validTokens(account.id);
-          choices.set(account.id, await publisher.privacyChoices(toAccountRef(account), tokens, signal));
+          choices.set(account.id, await publisher.targetOptionChoices(toAccountRef(account), tokens, signal));
         } catch (error) {
           this.deps.logger.warn(
             { err: error, platform: account.platform },

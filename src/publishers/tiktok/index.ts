@@ -26,7 +26,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     // PKCE is for TikTok's mobile and desktop apps; a web app proves itself with its secret and `state`.
     usesPkce: false,
     // TikTok's audit forbids a preselected privacy level: the person always chooses one.
-    requiresPrivacyChoice: true,
+    requiresTargetOption: true,
     canRefresh: true,
     consentUrl: (request) => consentUrl(settings, request),
     finishConnect: (request) => finishConnect(settings, request),
@@ -34,7 +34,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateTiktokDraft(draft),
     validateForAccount: (draft, account, tokens) => validateForCreator(settings, draft, account, tokens),
-    privacyChoices: async (_account, tokens, signal) =>
+    targetOptionChoices: async (_account, tokens, signal) =>
       (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
     publish: (request) => publishToTiktok(settings, request),
   };

@@ -52,7 +52,7 @@ function testPublisher(
     platform,
     displayName,
     usesPkce: false,
-    requiresPrivacyChoice: platform === 'tiktok',
+    requiresTargetOption: platform === 'tiktok',
     canRefresh: false,
     consentUrl: ({ state, redirectUri }) =>
       `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
@@ -65,7 +65,7 @@ function testPublisher(
     revoke: async () => undefined,
     validate,
     // What creator_info says @acmetok may use: everything but followers-only.
-    ...(platform === 'tiktok' ? { privacyChoices: async () => ['public', 'friends', 'private'] } : {}),
+    ...(platform === 'tiktok' ? { targetOptionChoices: async () => ['public', 'friends', 'private'] } : {}),
     publish: async (request) => {
       const total = request.draft.media.reduce((sum, m) => sum + m.sizeBytes, 0);
       if (total > 0) {

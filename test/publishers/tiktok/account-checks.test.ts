@@ -58,14 +58,14 @@ describe('TikTok checks against creator_info', () => {
 
   it('tells a chat form which privacy levels the creator allows now, in the words of the grammar', async () => {
     creatorInfo(['PUBLIC_TO_EVERYONE', 'MUTUAL_FOLLOW_FRIENDS', 'SELF_ONLY']);
-    expect(await createPublisher().privacyChoices!(account, tokens)).toEqual(['public', 'friends', 'private']);
+    expect(await createPublisher().targetOptionChoices!(account, tokens)).toEqual(['public', 'friends', 'private']);
   });
 
   it('says when TikTok will not tell the privacy levels (the form then offers every level)', async () => {
     nock(API, { reqheaders: JSON_HEADERS })
       .post('/v2/post/publish/creator_info/query/')
       .reply(200, { data: {}, error: { code: 'spam_risk_too_many_posts', message: 'Too many posts today', log_id: 'log-1' } });
-    await expect(createPublisher().privacyChoices!(account, tokens)).rejects.toThrow();
+    await expect(createPublisher().targetOptionChoices!(account, tokens)).rejects.toThrow();
   });
 
   it('passes an allowed choice', async () => {
