@@ -17,7 +17,7 @@ import type { ClaimedJob, JobQueue } from '../jobs/queue.js';
 import type { JobDecision } from '../jobs/worker.js';
 import type { Logger } from '../observability/logger.js';
 import type { RichText } from './ports/rich-text.js';
-import { plainText, richTextFromJson } from './ports/rich-text.js';
+import { legacyMarkup, plainText, richTextFromJson, richTextFromLegacy } from './ports/rich-text.js';
 
 export const NOTICE_QUEUE = 'notice';
 
@@ -75,7 +75,7 @@ export class Notices {
         queue: NOTICE_QUEUE,
         dedupeKey: notice.key,
         groupKey: 'chat',
-        payload: { postId, text },
+        payload: storedNotice(postId, text),
         runAt: new Date(this.deps.now().getTime() + this.graceMs),
         maxAttempts: this.maxAttempts,
       },
@@ -124,8 +124,7 @@ export class Notices {
   /** The notice worker's handler: says a notice the chat did not take earlier. */
   readonly handle = async (job: ClaimedJob): Promise<JobDecision> => {
     const postId = String(job.payload.postId);
-    // Segments as JSON; a notice queued before segments holds a plain string.
-    const text = richTextFromJson(job.payload.text);
+    const text = noticeText(job.payload);
     if (job.interruptions >= MAX_INTERRUPTIONS) {
       // Runs that stopped without a word, as many times as a publish job may: saying this may be
       // what stops the process, so it is not tried again (as a publish job past its attempts).
@@ -159,9 +158,23 @@ export class Notices {
     const queued = await queuedNoticesWithPrefix(this.deps.db, NOTICE_QUEUE, prefix);
     for (const { dedupe_key: key, payload } of queued) {
       if (!key?.startsWith(prefix)) continue;
-      const text = richTextFromJson((JSON.parse(payload) as { text?: unknown }).text);
+      const text = noticeText(JSON.parse(payload) as Record<string, unknown>);
       if (!(await this.deps.say(postId, text))) return;
       await this.deps.queue.cancelQueued([key]);
     }
   }
+}
+
+/**
+ * A notice's job payload: its segments, and `text` as the previous version wrote it (people as
+ * `<@id>`), which that version reads during a rolling upgrade.
+ */
+export function storedNotice(postId: string, text: RichText): Record<string, unknown> {
+  return { postId, text: legacyMarkup(text), segments: typeof text === 'string' ? [{ kind: 'text', text }] : text };
+}
+
+/** A stored notice's text: its segments, or (queued by the previous version) its `text` with the people it names. */
+export function noticeText(payload: Record<string, unknown>): RichText {
+  if (Array.isArray(payload.segments)) return richTextFromJson(payload.segments);
+  return richTextFromLegacy(String(payload.text));
 }

@@ -38,6 +38,9 @@ function escapePlain(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** The shape of a Slack user or channel id. */
+const SLACK_ID = /^[A-Za-z0-9_]+$/;
+
 /**
  * IQSP's text as Slack mrkdwn: every text segment escaped (`&`, `<`, `>`), so what a person
  * typed — `<@U123>`, `<!channel>`, `<!subteam^…>`, `<https://…|label>` — is shown literally,
@@ -47,8 +50,9 @@ function escapePlain(text: string): string {
 export function toMrkdwn(text: RichText): string {
   return renderRich(text, {
     text: escapePlain,
-    mention: (user) => `<@${user}>`,
-    channel: (channel) => `<#${channel}>`,
+    // Ids come from Slack; one of another shape is shown as text rather than trusted as markup.
+    mention: (user) => (SLACK_ID.test(user) ? `<@${user}>` : escapePlain(`@${user}`)),
+    channel: (channel) => (SLACK_ID.test(channel) ? `<#${channel}>` : escapePlain(`#${channel}`)),
     link: (url, label) => `<${url.replace(/[<>|]/g, encodeURIComponent)}${label ? `|${escapePlain(label).replace(/\|/g, '¦')}` : ''}>`,
   });
 }

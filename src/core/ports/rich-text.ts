@@ -118,3 +118,34 @@ export function richTextFromJson(value: unknown): RichText {
     return [];
   });
 }
+
+/**
+ * Rich text as the core wrote it before segments: people as `<@id>`, channels as `<#id>`, links
+ * as bare URLs. Stored beside the segments in a queued notice, so an instance of the previous
+ * version (a rolling upgrade) still says it as it did.
+ */
+export function legacyMarkup(text: RichText): string {
+  return renderRich(text, {
+    text: (t) => t,
+    mention: (user) => `<@${user}>`,
+    channel: (channel) => `<#${channel}>`,
+    link: (url) => url,
+  });
+}
+
+/**
+ * A notice text the previous version stored (`legacyMarkup`'s form): its `<@id>` and `<#id>`
+ * are the people and channels it named, read back as segments, so a notice queued before an
+ * upgrade still names (and pings) them.
+ */
+export function richTextFromLegacy(text: string): Segment[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const match of text.matchAll(/<([@#])([A-Za-z0-9_]+)>/g)) {
+    parts.push(text.slice(last, match.index));
+    parts.push(match[1] === '@' ? mention(match[2]!) : channelRef(match[2]!));
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  return segmentsOf(...parts);
+}
