@@ -23,6 +23,8 @@ const { loadConfig } = await import(new URL('config.js', dist).href);
 const { createLogger } = await import(new URL('observability/logger.js', dist).href);
 const { startSimulators } = await import(new URL('simulators/index.js', dist).href);
 const { PUBLISH_CONCURRENCY } = await import(new URL('publishers/registry.js', dist).href);
+// The core's messages are rich text (segments); the bench reads them as plain text.
+const { plainText } = await import(new URL('core/ports/rich-text.js', dist).href);
 const sharp = (await import('sharp')).default;
 
 function option(name, fallback) {
@@ -42,12 +44,12 @@ class BenchChat {
   async sendFilePrivately() {}
   async postInChannel(workspaceExternalId, channelId, message) {
     const messageId = `m${this.next++}`;
-    this.channel.push({ messageId, text: message.text });
+    this.channel.push({ messageId, text: plainText(message.text) });
     return { workspaceExternalId, channelId, messageId };
   }
   async replyInThread(parent, message) {
     const messageId = `m${this.next++}`;
-    this.channel.push({ messageId, threadId: parent.threadId ?? parent.messageId, text: message.text });
+    this.channel.push({ messageId, threadId: parent.threadId ?? parent.messageId, text: plainText(message.text) });
     return {
       workspaceExternalId: parent.workspaceExternalId,
       channelId: parent.channelId,
@@ -122,7 +124,7 @@ const who = (user) => ({
 
 async function connect(platform, choice) {
   const reply = await core.commands.runText(who('U_ADA'), `connect ${platform}`);
-  const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply.message.text)[1];
+  const link = /(http:\/\/\S+\/connect\/\S+)/.exec(plainText(reply.message.text))[1];
   // One browser from the link to the callback: the sign-in is bound to it by a cookie.
   const opened = await fetch(link, { redirect: 'manual' });
   const cookie = opened.headers
@@ -165,8 +167,8 @@ async function request(text, attachmentName) {
   const reply = await core.commands.runText(who('U_ADA'), text, [
     { url: `http://${fileHost}${attachmentName}`, originalName: path.basename(attachmentName) },
   ]);
-  const id = /Post ([A-Z0-9]+) is waiting/.exec(reply.message.text)?.[1];
-  if (!id) throw new Error(`post refused: ${reply.message.text}`);
+  const id = /Post ([A-Z0-9]+) is waiting/.exec(plainText(reply.message.text))?.[1];
+  if (!id) throw new Error(`post refused: ${plainText(reply.message.text)}`);
   return id;
 }
 
