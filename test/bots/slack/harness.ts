@@ -260,6 +260,31 @@ export class SlackHarness {
     return { x: await insert('x', '1500000001', 'acme'), tiktok: await insert('tiktok', 'tt-open-id-1', 'acmetok') };
   }
 
+  /**
+   * Alice submits the post modal with `caption`, to X @acme, no media; answers with the
+   * modal's response and the approval message the bot then posted in #general.
+   */
+  async submitTextPost(caption: string): Promise<{ response: Response; approval: SlackCall; postId: string }> {
+    const response = await this.interactive('view-submission-post', {
+      view: {
+        state: {
+          values: {
+            caption: { caption: { type: 'plain_text_input', value: caption } },
+            targets: {
+              targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'acct-x' }, value: 'acct-x' }] },
+            },
+            media: { media: { type: 'file_input', files: [] } },
+          },
+        },
+      },
+    });
+    const approval = await until(
+      () => this.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
+      'the approval message',
+    );
+    return { response, approval, postId: /Post (\w{7})/.exec(String(approval.args.text))![1]! };
+  }
+
   /** Slack API calls made so far to `method`, newest last. */
   calls(method: string): SlackCall[] {
     return this.fake.callsTo(method);

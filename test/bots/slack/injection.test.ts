@@ -5,7 +5,7 @@
  * and a disguised link. The exact payloads the fake Slack received are asserted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, SlackHarness, until } from './harness.js';
+import { json, SlackHarness } from './harness.js';
 
 let h: SlackHarness;
 
@@ -25,25 +25,8 @@ const SHOWN =
 
 describe('user text in Slack messages stays literal', () => {
   it('a caption and an account name with broadcast, group and link markup reach the approval message escaped, in text and blocks', async () => {
-    const response = await h.interactive('view-submission-post', {
-      view: {
-        state: {
-          values: {
-            caption: { caption: { type: 'plain_text_input', value: CAPTION } },
-            targets: {
-              targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'acct-x' }, value: 'acct-x' }] },
-            },
-            media: { media: { type: 'file_input', files: [] } },
-          },
-        },
-      },
-    });
+    const { response, approval: call, postId } = await h.submitTextPost(CAPTION);
     expect(response.status).toBe(200);
-    const call = await until(
-      () => h.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
-      'the approval message',
-    );
-    const postId = /Post (\w{7})/.exec(String(call.args.text))![1]!;
     const text = [
       `Post ${postId} from <@U0ALICE> needs 1 approval(s): react ✅ to approve, ❌ to reject.`,
       'Targets: X @acme&lt;!here&gt;',

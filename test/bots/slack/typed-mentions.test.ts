@@ -5,7 +5,7 @@
  * can tell its own mentions from typed ones; an unknown command echoing a typed mention too.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, SlackHarness, until } from './harness.js';
+import { json, SlackHarness } from './harness.js';
 
 let h: SlackHarness;
 
@@ -22,25 +22,8 @@ const SHOWN = 'Launch &lt;@U0ATTACKER&gt; &lt;@U0BOSS|boss&gt; in &lt;#C0SECRET&
 
 describe('typed mentions in Slack messages stay literal', () => {
   it("a caption's typed mentions are escaped in the approval message; the requester is mentioned", async () => {
-    const response = await h.interactive('view-submission-post', {
-      view: {
-        state: {
-          values: {
-            caption: { caption: { type: 'plain_text_input', value: CAPTION } },
-            targets: {
-              targets: { type: 'checkboxes', selected_options: [{ text: { type: 'plain_text', text: 'acct-x' }, value: 'acct-x' }] },
-            },
-            media: { media: { type: 'file_input', files: [] } },
-          },
-        },
-      },
-    });
+    const { response, approval: call, postId } = await h.submitTextPost(CAPTION);
     expect(response.status).toBe(200);
-    const call = await until(
-      () => h.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
-      'the approval message',
-    );
-    const postId = /Post (\w{7})/.exec(String(call.args.text))![1]!;
     const text = [
       `Post ${postId} from <@U0ALICE> needs 1 approval(s): react ✅ to approve, ❌ to reject.`,
       'Targets: X @acme',
