@@ -19,7 +19,8 @@ import { ConnectService } from './core/connect.js';
 import { createGrammar } from './core/grammar.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
-import { PostsService, PUBLISH_QUEUE } from './core/posts.js';
+import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE } from './core/posts.js';
+import { SchedulePreferences } from './core/schedule/preferences.js';
 import { PublishingService } from './core/publishing.js';
 import { type RateLimit, RateLimiter } from './core/rate-limit.js';
 import { SettingsService } from './core/settings.js';
@@ -170,6 +171,12 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const queue = new JobQueue(db, now);
   const workerOptions = options.worker ?? {};
   let worker: Worker | undefined;
+  const preferences = new SchedulePreferences({
+    db,
+    defaultZone: config.defaultTimeZone,
+    maxDays: config.scheduleMaxDays,
+    now: now ?? (() => new Date()),
+  });
   const posts = new PostsService({
     db,
     publishers,
@@ -180,6 +187,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     chat,
     logger,
     approvalTtlHours: config.approvalTtlHours,
+    mediaTtlHours: config.mediaTtlHours,
+    preferences,
     maxAttempts: workerOptions.maxAttempts ?? 5,
     onEnqueued: () => worker?.poke(),
     notices: options.notices,
@@ -227,6 +236,18 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     },
     logger,
   );
+  const dueWorker = new Worker(
+    queue,
+    {
+      queue: POST_DUE_QUEUE,
+      handler: posts.handleDue,
+      concurrency: 2,
+      pollMs: workerOptions.pollMs,
+      leaseMs: workerOptions.leaseMs,
+      stopGraceMs: workerOptions.stopGraceMs,
+    },
+    logger,
+  );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
   const grammar = createGrammar(platforms);
@@ -247,6 +268,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     queue,
     worker,
     noticeWorker,
+    dueWorker,
     cleanup,
     commands,
     inbound,
@@ -292,6 +314,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   const background: BackgroundService[] = [
     core.worker,
     core.noticeWorker,
+    core.dueWorker,
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
 import { type AnyPlatformModule, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
 
@@ -87,6 +88,10 @@ export interface Config {
   approvalsRequired: number;
   approvalTtlHours: number;
   mediaTtlHours: number;
+  /** DEFAULT_TIMEZONE: the IANA zone of people whose chat does not give theirs, until their workspace sets one. */
+  defaultTimeZone: string;
+  /** SCHEDULE_MAX_DAYS: how far ahead a post may be scheduled. */
+  scheduleMaxDays: number;
   cleanupCron: string;
   logLevel: LogLevel;
   /** TRUST_PROXY: Koa believes `X-Forwarded-*` (client address, protocol) only behind a proxy that sets them. */
@@ -268,6 +273,13 @@ export function loadConfig(
     ),
     approvalTtlHours: positiveHours('APPROVAL_TTL_HOURS', read('APPROVAL_TTL_HOURS') ?? '72'),
     mediaTtlHours: positiveHours('MEDIA_TTL_HOURS', read('MEDIA_TTL_HOURS') ?? '24'),
+    defaultTimeZone: timeZone('DEFAULT_TIMEZONE', read('DEFAULT_TIMEZONE') ?? 'UTC'),
+    scheduleMaxDays: parse(
+      'SCHEDULE_MAX_DAYS',
+      read('SCHEDULE_MAX_DAYS') ?? '30',
+      z.coerce.number().int().min(1).max(366),
+      'must be a whole number of days from 1 to 366',
+    ),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
     logLevel: parse(
       'LOG_LEVEL',
@@ -492,6 +504,13 @@ function positiveHours(variable: string, raw: string): number {
       .max(24 * 365),
     'must be a positive number of hours',
   );
+}
+
+/** An IANA zone name (`Europe/Berlin`), as the runtime's time zone data knows it. */
+function timeZone(variable: string, raw: string): string {
+  const zone = canonicalZone(raw.trim());
+  if (!zone) throw new ConfigError(variable, `must be an IANA time zone such as Europe/Berlin or UTC; "${raw}" is not one`);
+  return zone;
 }
 
 function cronExpression(raw: string): string {

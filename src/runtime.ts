@@ -87,6 +87,8 @@ export interface Core {
   worker: Worker;
   /** Says again, with backoff, the notices about posts the chat did not take (NOTICE_QUEUE). */
   noticeWorker: Worker;
+  /** At a scheduled post's time, ends it if nobody approved it (POST_DUE_QUEUE). */
+  dueWorker: Worker;
   cleanup: CleanupService;
   commands: CommandRouter;
   /** The one door every chat surface calls: commands, reactions, buttons, forms, deliveries. */

@@ -19,6 +19,7 @@ export type AuditAction =
   | 'post.rejected'
   | 'post.withdrawn'
   | 'post.expired'
+  | 'post.rescheduled'
   | 'post.cancelled'
   | 'post.retried'
   | 'target.published'

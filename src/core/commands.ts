@@ -95,7 +95,7 @@ export class CommandRouter {
       case 'accounts':
         return this.deps.accounts.list(invocation);
       case 'post':
-        return this.deps.posts.request(invocation, command.targets, command.caption, attachments);
+        return this.deps.posts.request(invocation, command.targets, command.caption, attachments, command.when);
       case 'status':
         return this.deps.posts.status(invocation, command.postId);
       case 'cancel':
@@ -116,6 +116,14 @@ export class CommandRouter {
         return this.deps.settings.setApprovals(invocation, command.count);
       case 'audit':
         return this.audit(invocation);
+      case 'scheduled':
+        return this.deps.posts.scheduled(invocation);
+      case 'reschedule':
+        return this.deps.posts.reschedule(invocation, command.postId, command.when);
+      case 'timezone':
+        return this.deps.posts.preferences.timezone(invocation, command.scope, command.zone);
+      case 'slots':
+        return this.deps.posts.preferences.slotsCommand(invocation, command);
     }
   }
 

@@ -5,6 +5,9 @@
  * descriptions it is built with (`createGrammar`): their ids, names and target options.
  */
 import type { Platform, PlatformDescriptor } from './ports/platforms.js';
+import { parseWhenOnly, readWhen, type When } from './schedule/when.js';
+import { parseSlots, type PostingSlots } from './schedule/slots.js';
+import { canonicalZone } from './schedule/zones.js';
 
 /** One entry of `<targets>`: a platform, an account handle, or `all`. */
 export type TargetSpec =
@@ -21,7 +24,7 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'connect'; platform: Platform }
   | { kind: 'accounts' }
-  | { kind: 'post'; targets: TargetSpec[]; caption: string }
+  | { kind: 'post'; targets: TargetSpec[]; caption: string; when?: When | undefined }
   | { kind: 'status'; postId: string }
   | { kind: 'cancel'; postId: string }
   | { kind: 'retry'; postId: string }
@@ -31,7 +34,13 @@ export type Command =
   | { kind: 'approvers'; action: 'list' }
   | { kind: 'approvers'; action: 'add' | 'remove'; users: UserMention[] }
   | { kind: 'approvals'; count: number }
-  | { kind: 'audit' };
+  | { kind: 'audit' }
+  | { kind: 'scheduled' }
+  | { kind: 'reschedule'; postId: string; when: When }
+  | { kind: 'timezone'; scope: 'person' | 'workspace'; zone?: string | undefined }
+  | { kind: 'slots'; action: 'show' }
+  | { kind: 'slots'; action: 'set'; slots: PostingSlots }
+  | { kind: 'slots'; action: 'off' };
 
 export type CommandKind = Command['kind'];
 
@@ -51,7 +60,7 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
     help: 'help',
     connect: `connect <${platforms.map((p) => p.id).join('|')}>`,
     accounts: 'accounts',
-    post: `post <targets> <caption>   targets: all, or a comma-separated list of platforms and @handles${requiredOptions(platforms)}`,
+    post: `post <targets> [<when>] <caption>   targets: all, or a comma-separated list of platforms and @handles${requiredOptions(platforms)}; when: at YYYY-MM-DD HH:MM, at HH:MM, tomorrow HH:MM, in 90m, in 2h, in 3d, next`,
     status: 'status <post-id>',
     cancel: 'cancel <post-id>',
     retry: 'retry <post-id>',
@@ -61,6 +70,10 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
     approvers: 'approvers [add|remove @user…]',
     approvals: 'approvals <n>',
     audit: 'audit',
+    scheduled: 'scheduled',
+    reschedule: 'reschedule <post-id> <when|now>',
+    timezone: 'timezone [<IANA zone>] | timezone workspace <zone>',
+    slots: 'slots [<days> <HH:MM,…> | off]   e.g. slots mon-fri 09:00,13:00',
   };
 }
 
@@ -119,6 +132,14 @@ export class Grammar {
     return fail(`"${word}" is not a platform IQSP knows. Choose one of: ${this.ids.join(', ')}.`);
   }
 
+  /** Whether `word` reads as one target: a platform (with its option), an @handle, or `all`. */
+  private isTargetWord(word: string): boolean {
+    const [name, option, extra] = word.split(':');
+    if (extra !== undefined || name === undefined || option === '') return false;
+    if (name.toLowerCase() === 'all') return option === undefined;
+    return this.isPlatform(name.toLowerCase()) || /^@[A-Za-z0-9._-]{1,64}$/.test(name);
+  }
+
   parseTargets(text: string): TargetSpec[] | string {
     const items = text
       .split(',')
@@ -172,11 +193,22 @@ export class Grammar {
       case 'accounts':
         return ok({ kind: 'accounts' });
       case 'post': {
-        const postMatch = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
-        if (!postMatch) return fail(`What should be posted, and where? ${this.usage('post')}`);
-        const targets = this.parseTargets(postMatch[1]!);
+        const words = rest.trim();
+        const first = /^(\S+)\s*([\s\S]*)$/.exec(words);
+        if (!first) return fail(`What should be posted, and where? ${this.usage('post')}`);
+        // More targets may follow, separated by spaces, while each word is one (`post all tiktok:public Hi`).
+        let targetText = first[1]!;
+        let after = first[2]!;
+        for (let next = /^(\S+)\s*([\s\S]*)$/.exec(after); next && this.isTargetWord(next[1]!); next = /^(\S+)\s*([\s\S]*)$/.exec(after)) {
+          targetText += `,${next[1]!}`;
+          after = next[2]!;
+        }
+        const targets = this.parseTargets(targetText);
         if (typeof targets === 'string') return fail(targets);
-        return ok({ kind: 'post', targets, caption: unquote(postMatch[2]!) });
+        const when = readWhen(after);
+        if (when.kind === 'error') return fail(when.message);
+        if (when.kind === 'when') return ok({ kind: 'post', targets, when: when.when, caption: unquote(when.rest) });
+        return ok({ kind: 'post', targets, caption: unquote(after) });
       }
       case 'status':
       case 'cancel':
@@ -224,6 +256,35 @@ export class Grammar {
       }
       case 'audit':
         return ok({ kind: 'audit' });
+      case 'scheduled':
+        return ok({ kind: 'scheduled' });
+      case 'reschedule': {
+        const postId = args[0];
+        if (!postId || !POST_ID.test(postId)) return fail(`Which post, and when? ${this.usage('reschedule')}`);
+        const whenText = rest.trim().slice(postId.length);
+        if (whenText.trim() === '') return fail(`When should post ${postId.toUpperCase()} go out? ${this.usage('reschedule')}`);
+        const when = parseWhenOnly(whenText);
+        if (!when.ok) return fail(when.message);
+        return ok({ kind: 'reschedule', postId: postId.toUpperCase(), when: when.when });
+      }
+      case 'timezone': {
+        const workspace = args[0]?.toLowerCase() === 'workspace';
+        const zoneWord = workspace ? args[1] : args[0];
+        if (args.length > (workspace ? 2 : 1)) return fail(`timezone takes one zone. ${this.usage('timezone')}`);
+        if (zoneWord === undefined) return ok({ kind: 'timezone', scope: workspace ? 'workspace' : 'person' });
+        const zone = canonicalZone(zoneWord);
+        if (!zone)
+          return fail(`"${zoneWord}" is not a time zone IQSP knows. Use an IANA name such as Europe/Berlin, America/New_York or UTC.`);
+        return ok({ kind: 'timezone', scope: workspace ? 'workspace' : 'person', zone });
+      }
+      case 'slots': {
+        if (args.length === 0) return ok({ kind: 'slots', action: 'show' });
+        if (args.length === 1 && ['off', 'clear', 'none'].includes(args[0]!.toLowerCase())) return ok({ kind: 'slots', action: 'off' });
+        if (args.length !== 2) return fail(`slots takes days and times. ${this.usage('slots')}`);
+        const slots = parseSlots(args[0]!, args[1]!);
+        if (typeof slots === 'string') return fail(`${slots} ${this.usage('slots')}`);
+        return ok({ kind: 'slots', action: 'set', slots });
+      }
       default:
         return fail(`I don't know the command "${match[1]}". Type \`help\` for the commands.`);
     }

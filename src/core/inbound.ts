@@ -19,7 +19,7 @@ import type { CommandRouter } from './commands.js';
 import type { DataRightsService } from './data-rights.js';
 import { ensureMember, ensureWorkspace } from './directory.js';
 import type { Command, Grammar, TargetSpec, TargetOptionWord } from './grammar.js';
-import type { PostsService } from './posts.js';
+import type { PostsService, RecentOutcome, UpcomingPost } from './posts.js';
 import type { ChatKind, Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
 import type { Platform } from './ports/platforms.js';
@@ -103,10 +103,21 @@ export interface PostForm {
   caption: string;
   accountIds: string[];
   privacy: TargetOptionWord | undefined;
+  /** When to publish (a date-time picker's instant); undefined: once approved. */
+  when?: Date | undefined;
 }
 
 /** Problems by the form part they are about. */
-export type PostFormProblems = Partial<Record<'targets' | 'media', string[]>>;
+export type PostFormProblems = Partial<Record<'targets' | 'media' | 'when', string[]>>;
+
+/** What a person's Home view shows (Slack's App Home): the workspace's upcoming posts and latest outcomes. */
+export interface HomeView {
+  /** The reader's zone, for chats that cannot show each reader theirs. */
+  zone: string;
+  now: Date;
+  upcoming: UpcomingPost[];
+  recent: RecentOutcome[];
+}
 
 export type PostFormOutcome = { kind: 'created'; postId: string } | { kind: 'refused'; problems: PostFormProblems };
 
@@ -121,7 +132,7 @@ export function reactionDecision(mark: 'approve' | 'reject', change: 'add' | 're
 
 /** Every post form problem in one list, media first. */
 export function postFormProblemList(problems: PostFormProblems): string[] {
-  return [...(problems.media ?? []), ...(problems.targets ?? [])];
+  return [...(problems.media ?? []), ...(problems.when ?? []), ...(problems.targets ?? [])];
 }
 
 export class Inbound {
@@ -276,6 +287,10 @@ export class Inbound {
     const chosen = await this.deps.accounts.chosenIn(workspaceId, form.accountIds);
     if (chosen.length < form.accountIds.length || chosen.length === 0)
       return { kind: 'refused', problems: { targets: [REFUSALS.accountGone] } };
+    // The time is checked before any file is read: one that cannot be is refused at once.
+    const resolved = form.when ? await posts.resolveWhen(who, { kind: 'instant', at: form.when }) : undefined;
+    if (resolved && !resolved.ok) return { kind: 'refused', problems: { when: [resolved.message] } };
+    const schedule = resolved?.at ? { at: resolved.at, zone: resolved.zone } : undefined;
     // The form names accounts exactly; the platform's own account id is the @handle no other account shares.
     const specs: TargetSpec[] = chosen.map((a) => ({
       kind: 'handle',
@@ -297,7 +312,7 @@ export class Inbound {
       return { kind: 'refused', problems: { targets: prepared.problems } };
     }
     try {
-      const postId = await posts.create(who, workspaceId, userId, prepared, intake.media);
+      const postId = await posts.create(who, workspaceId, userId, prepared, intake.media, schedule);
       return { kind: 'created', postId };
     } catch (error) {
       const refusal = cannotPost(error);
@@ -320,6 +335,20 @@ export class Inbound {
   private privacyFor(platform: Platform): string | undefined {
     const publisher = this.deps.publishers.get(platform);
     return publisher?.requiresTargetOption ? publisher.displayName : undefined;
+  }
+
+  // ---- what is coming ---------------------------------------------------------------------------
+
+  /** What `who`'s Home view shows: the workspace's upcoming posts and its latest 20 outcomes, in their zone. */
+  async home(who: Omit<Invocation, 'channelId' | 'isAdmin'>): Promise<HomeView> {
+    const member = await ensureMember(this.deps.db, { ...who, channelId: '', isAdmin: false });
+    const { posts } = this.deps;
+    const [{ zone }, upcoming, recent] = await Promise.all([
+      posts.preferences.zoneOf(member, who.timeZone),
+      posts.upcoming(member.workspaceId),
+      posts.recent(member.workspaceId, 20),
+    ]);
+    return { zone, now: posts.now(), upcoming, recent };
   }
 
   // ---- the app's life in a workspace --------------------------------------------------------

@@ -19,15 +19,20 @@ import { PostCommands } from './posts/commands.js';
 import type { PostsContext, PostsDependencies } from './posts/context.js';
 import { PostDecisions, type DecisionInput } from './posts/decisions.js';
 import { PostExpiry } from './posts/expiry.js';
-import { PostIntake, type Preparation, type ResolvedTarget } from './posts/intake.js';
+import { PostIntake, type Preparation, type ResolvedTarget, type Schedule } from './posts/intake.js';
+import type { Resolution } from './schedule/when.js';
 import { PostSettlement } from './posts/settlement.js';
 import { PostThread } from './posts/thread.js';
+import { PostSchedule, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
+import type { When } from './schedule/when.js';
+import { SchedulePreferences } from './schedule/preferences.js';
 
 export { FINAL_TARGET_STATUSES } from './lifecycle.js';
 export { MAX_ATTACHMENTS, newPostId, publishJobKey, PUBLISH_QUEUE, type PostsDependencies } from './posts/context.js';
 export type { DecisionInput } from './posts/decisions.js';
-export type { Preparation } from './posts/intake.js';
+export type { Preparation, Schedule } from './posts/intake.js';
 export { targetLine } from './posts/texts.js';
+export { POST_DUE_QUEUE, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
 
 export class PostsService {
   private readonly notices: Notices;
@@ -37,9 +42,14 @@ export class PostsService {
   private readonly settlement: PostSettlement;
   private readonly expiry: PostExpiry;
   private readonly commands: PostCommands;
+  private readonly schedule: PostSchedule;
+  private readonly clock: () => Date;
+  /** Zones and posting slots (the `timezone` and `slots` commands). */
+  readonly preferences: SchedulePreferences;
 
   constructor(deps: PostsDependencies) {
     const now = deps.now ?? (() => new Date());
+    this.clock = now;
     this.thread = new PostThread(deps);
     this.notices = new Notices({
       db: deps.db,
@@ -50,8 +60,10 @@ export class PostsService {
       ...deps.notices,
     });
     const ctx: PostsContext = { deps, now, notices: this.notices };
-    this.intake = new PostIntake(ctx, this.thread);
+    this.preferences = deps.preferences ?? new SchedulePreferences({ db: deps.db, defaultZone: 'UTC', maxDays: 30, now });
     this.decisions = new PostDecisions(ctx, this.thread);
+    this.schedule = new PostSchedule(ctx, this.thread, this.decisions, this.preferences);
+    this.intake = new PostIntake(ctx, this.thread, this.schedule);
     this.settlement = new PostSettlement(ctx, this.thread);
     this.expiry = new PostExpiry(ctx, this.thread, this.decisions, this.settlement);
     this.commands = new PostCommands(ctx, this.thread, this.settlement);
@@ -111,9 +123,20 @@ export class PostsService {
     return this.intake.discardMedia(media);
   }
 
-  /** `post <targets> <caption>` with attachments: validate, then post the approval message. */
-  request(invocation: Invocation, specs: readonly TargetSpec[], caption: string, attachments: readonly AttachmentSource[]): Promise<Reply> {
-    return this.intake.request(invocation, specs, caption, attachments);
+  /** `post <targets> [<when>] <caption>` with attachments: validate, then post the approval message. */
+  request(
+    invocation: Invocation,
+    specs: readonly TargetSpec[],
+    caption: string,
+    attachments: readonly AttachmentSource[],
+    when?: When,
+  ): Promise<Reply> {
+    return this.intake.request(invocation, specs, caption, attachments, when);
+  }
+
+  /** The instant `when` names for this person (in their zone), or why it cannot be used; `now` gives no time. */
+  resolveWhen(invocation: Invocation, when: When): Promise<Resolution> {
+    return this.intake.resolveWhen(invocation, when);
   }
 
   /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
@@ -123,8 +146,9 @@ export class PostsService {
     userId: string,
     prepared: Extract<Preparation, { ok: true }>,
     media: readonly MediaInfo[],
+    schedule?: Schedule,
   ): Promise<string> {
-    return this.intake.create(invocation, workspaceId, userId, prepared, media);
+    return this.intake.create(invocation, workspaceId, userId, prepared, media, schedule);
   }
 
   // The thread (posts/thread.ts).
@@ -145,7 +169,7 @@ export class PostsService {
   }
 
   /** Re-renders the approval message with the post's current outcome. */
-  refreshApprovalMessage(postId: string, outcome: PostStatus, note?: string): Promise<void> {
+  refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<void> {
     return this.thread.refreshApprovalMessage(postId, outcome, note);
   }
 
@@ -185,6 +209,38 @@ export class PostsService {
   /** `retry <post-id>`: the requester or an admin; targets that failed retryably (or for access, once reconnected). */
   retry(invocation: Invocation, postId: string): Promise<Reply> {
     return this.commands.retry(invocation, postId);
+  }
+
+  // Scheduling (posts/schedule.ts).
+
+  /** The posts service's clock. */
+  now(): Date {
+    return this.clock();
+  }
+
+  /** The due job's handler (POST_DUE_QUEUE): a post nobody approved by its time expires. */
+  get handleDue() {
+    return this.schedule.handleDue;
+  }
+
+  /** `scheduled`: the workspace's upcoming posts, times in the caller's zone. */
+  scheduled(invocation: Invocation): Promise<Reply> {
+    return this.schedule.scheduled(invocation);
+  }
+
+  /** `reschedule <post-id> <when|now>`: moves a post that has not started publishing; approvals kept. */
+  reschedule(invocation: Invocation, postId: string, when: When): Promise<Reply> {
+    return this.schedule.reschedule(invocation, postId, when);
+  }
+
+  /** The workspace's upcoming scheduled posts (Slack's App Home). */
+  upcoming(workspaceId: string, limit?: number): Promise<UpcomingPost[]> {
+    return this.schedule.upcoming(workspaceId, limit);
+  }
+
+  /** The workspace's latest finished posts (Slack's App Home). */
+  recent(workspaceId: string, limit?: number): Promise<RecentOutcome[]> {
+    return this.schedule.recent(workspaceId, limit);
   }
 
   // Settlement (posts/settlement.ts).

@@ -19,6 +19,10 @@ export interface WorkspacesTable {
   updated_at: string;
   /** When the app was removed from the workspace (migrations/0004); its data goes after the retention. */
   uninstalled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The workspace's IANA zone (migrations/0007), for its slots and people whose chat gives none. */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The weekly posting slots, JSON `{"days": [1..7], "times": ["HH:MM"]}` (migrations/0007). */
+  posting_slots: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChatUsersTable {
@@ -26,6 +30,8 @@ export interface ChatUsersTable {
   workspace_id: string;
   external_id: string;
   display_name: string | null;
+  /** The zone this person set with `timezone <zone>` (migrations/0007). */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }
@@ -124,6 +130,10 @@ export interface PostsTable {
   approval_expires_at: string;
   decided_at: string | null;
   finished_at: string | null;
+  /** When a scheduled post is due (UTC), null for one that publishes once approved (migrations/0007). */
+  scheduled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The IANA zone its time was written in. */
+  schedule_zone: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type TargetStatus = 'pending' | 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled';

@@ -13,6 +13,7 @@ function sandboxText(text: RichText): string {
     mention: (user) => `<@${user}>`,
     channel: (channel) => `#${channel}`,
     link: (url, label) => (label ? `${label} (${url})` : url),
+    time: (_at, fallback) => fallback,
   });
 }
 export const SANDBOX_WORKSPACE = 'sandbox-team';

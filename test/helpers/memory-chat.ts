@@ -26,6 +26,7 @@ export function shownText(text: RichText): string {
     mention: (user) => `<@${user}>`,
     channel: (channel) => `<#${channel}>`,
     link: (url, label) => (label ? `${label} (${url})` : url),
+    time: (_at, fallback) => fallback,
   });
 }
 

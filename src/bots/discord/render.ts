@@ -63,6 +63,8 @@ export function discordText(text: RichText): string {
     mention: (user) => `<@${user}>`,
     channel: (channel) => `<#${channel}>`,
     link: (url, label) => (label ? `${label} (${url})` : url),
+    // Discord shows <t:unix:F> in each reader's own zone and language.
+    time: (at) => `<t:${Math.floor(at.getTime() / 1000)}:F>`,
   });
 }
 

@@ -54,6 +54,9 @@ export function toMrkdwn(text: RichText): string {
     mention: (user) => (SLACK_ID.test(user) ? `<@${user}>` : escapePlain(`@${user}`)),
     channel: (channel) => (SLACK_ID.test(channel) ? `<#${channel}>` : escapePlain(`#${channel}`)),
     link: (url, label) => `<${url.replace(/[<>|]/g, encodeURIComponent)}${label ? `|${escapePlain(label).replace(/\|/g, '¦')}` : ''}>`,
+    // Slack shows <!date^…> in each reader's own zone; the text after | is for clients that cannot.
+    time: (at, fallback) =>
+      `<!date^${Math.floor(at.getTime() / 1000)}^{date_short_pretty} {time}|${escapePlain(fallback).replace(/\|/g, '¦')}>`,
   });
 }
 

@@ -76,6 +76,11 @@ export interface ChatPort {
    * reactions leaves it out.
    */
   approvalReactions?(ref: MessageRef): Promise<ReactionOnMessage[]>;
+  /**
+   * A post of the workspace changed (asked, approved, moved, published, ended): views that list
+   * posts (Slack's App Home) are shown again. Called without waiting; a chat with none leaves it out.
+   */
+  postsChanged?(workspaceExternalId: string): void;
 }
 
 /** Who invoked a command, and where. `isAdmin` is decided by the surface (Slack admins/owners, Discord Manage Server). */
@@ -87,6 +92,8 @@ export interface Invocation {
   userName?: string | undefined;
   isAdmin: boolean;
   channelId: string;
+  /** The person's IANA zone as their chat's profile gives it (Slack `users.info` `tz`); undefined where the chat gives none (Discord). */
+  timeZone?: string | undefined;
 }
 
 /** The answer to a command: shown only to the invoker, or in the channel. */

@@ -1,15 +1,19 @@
 /**
- * Text the core says in chat, as structured segments: plain text, a person, a channel, a link.
+ * Text the core says in chat, as structured segments: plain text, a person, a channel, a link, a time.
  * The core never writes a chat's markup (`<@U123>`, `<#C123>`); each surface renders the
  * segments in its own way and escapes every text segment, so markup a person typed (a caption
  * with `<@U123>` or `<!channel>`) is shown as written and never pings.
  */
 
+import { formatInZone } from '../schedule/zones.js';
+
 export type Segment =
   | { kind: 'text'; text: string }
   | { kind: 'mention'; user: string }
   | { kind: 'channel'; channel: string }
-  | { kind: 'link'; url: string; label?: string };
+  | { kind: 'link'; url: string; label?: string }
+  /** An instant, shown in each reader's own zone where the chat can (Slack `<!date^…>`, Discord `<t:…>`), else in `zone`. */
+  | { kind: 'time'; at: string; zone: string };
 
 /** A message's text: a plain string is one text segment (never markup). */
 export type RichText = string | readonly Segment[];
@@ -22,6 +26,11 @@ export function mention(userExternalId: string): Segment {
 /** A channel named in a message, by its id in the chat. */
 export function channelRef(channelId: string): Segment {
   return { kind: 'channel', channel: channelId };
+}
+
+/** An instant named in a message; `zone` is the one it is written in where the chat cannot show each reader theirs. */
+export function timeAt(at: Date, zone: string): Segment {
+  return { kind: 'time', at: at.toISOString(), zone };
 }
 
 type Part = RichText | Segment | number;
@@ -74,6 +83,8 @@ export interface SegmentRenderer {
   mention: (user: string) => string;
   channel: (channel: string) => string;
   link: (url: string, label: string | undefined) => string;
+  /** `at` as the chat's own time markup, or `fallback` (`Mon 7 Dec 09:30 CET`) where it has none. */
+  time: (at: Date, fallback: string) => string;
 }
 
 /** Rich text as a string, each segment rendered by `renderer` (a surface's markup). */
@@ -89,6 +100,8 @@ export function renderRich(text: RichText, renderer: SegmentRenderer): string {
           return renderer.channel(s.channel);
         case 'link':
           return renderer.link(s.url, s.label);
+        case 'time':
+          return renderer.time(new Date(s.at), formatInZone(new Date(s.at), s.zone));
       }
     })
     .join('');
@@ -101,6 +114,7 @@ export function plainText(text: RichText): string {
     mention: (user) => `@${user}`,
     channel: (channel) => `#${channel}`,
     link: (url, label) => (label ? `${label} (${url})` : url),
+    time: (_at, fallback) => fallback,
   });
 }
 
@@ -115,6 +129,8 @@ export function richTextFromJson(value: unknown): RichText {
     if (v.kind === 'channel' && typeof v.channel === 'string') return [{ kind: 'channel', channel: v.channel }];
     if (v.kind === 'link' && typeof v.url === 'string')
       return [{ kind: 'link', url: v.url, ...(typeof v.label === 'string' ? { label: v.label } : {}) }];
+    if (v.kind === 'time' && typeof v.at === 'string' && typeof v.zone === 'string' && !Number.isNaN(Date.parse(v.at)))
+      return [{ kind: 'time', at: v.at, zone: v.zone }];
     return [];
   });
 }
@@ -130,6 +146,7 @@ export function legacyMarkup(text: RichText): string {
     mention: (user) => `<@${user}>`,
     channel: (channel) => `<#${channel}>`,
     link: (url) => url,
+    time: (_at, fallback) => fallback,
   });
 }
 

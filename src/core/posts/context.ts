@@ -13,6 +13,7 @@ import type { TokenStore } from '../../vault/token-store.js';
 import type { Notices, NoticeTiming } from '../notices.js';
 import type { ChatKind, ChatPort } from '../ports/chat.js';
 import type { Platform } from '../ports/platforms.js';
+import type { SchedulePreferences } from '../schedule/preferences.js';
 import type { SettingsService } from '../settings.js';
 
 export const PUBLISH_QUEUE = 'publish';
@@ -39,6 +40,10 @@ export interface PostsDependencies {
   chat: (kind: ChatKind) => ChatPort | undefined;
   logger: Logger;
   approvalTtlHours: number;
+  /** MEDIA_TTL_HOURS: a scheduled post's media is kept until its time plus this. */
+  mediaTtlHours?: number;
+  /** Zones, posting slots and SCHEDULE_MAX_DAYS (default: UTC for everyone, 30 days, no slots). */
+  preferences?: SchedulePreferences;
   /** Attempts per target before a retryable failure becomes final. */
   maxAttempts: number;
   /** Called after publish jobs are enqueued (wakes the worker). */

@@ -26,7 +26,7 @@ import { approvalTally, statusWords } from './texts.js';
 import type { RichText } from '../ports/rich-text.js';
 import { mention, rich } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
-import { approveIn, endWithoutPublishingIn } from './transitions.js';
+import { approveIn, endWithoutPublishingIn, goingOut } from './transitions.js';
 
 /** A decision from a chat surface: a reaction or a button on an approval message. */
 export interface DecisionInput {
@@ -182,9 +182,10 @@ export class PostDecisions {
     const audit = (action: AuditAction, detail?: Record<string, number>) =>
       appendAudit(trx, { action, workspaceId, actorId: userId, subjectType: 'post', subjectId: postId, ...(detail ? { detail } : {}) });
     if (outcome.ended === 'approved') {
-      if (!(await approveIn(this.ctx, trx, postId))) return undefined;
+      const approved = await approveIn(this.ctx, trx, postId);
+      if (!approved) return undefined;
       await audit('post.approved');
-      return { kind: 'approved', notice: await write(rich`approved by ${actor} (${tally}): publishing now.`) };
+      return { kind: 'approved', notice: await write(rich`approved by ${actor} (${tally}): ${goingOut(approved)}`) };
     }
     if (outcome.ended === 'rejected') {
       if (!(await endWithoutPublishingIn(this.ctx, trx, postId, 'reject'))) return undefined;

@@ -22,7 +22,8 @@ import { approvalState, type PostDecisions } from './decisions.js';
 import type { PostSettlement } from './settlement.js';
 import { approvalTally } from './texts.js';
 import type { PostThread } from './thread.js';
-import { approveIn } from './transitions.js';
+import { approveIn, goingOut } from './transitions.js';
+import { rich } from '../ports/rich-text.js';
 
 export class PostExpiry {
   constructor(
@@ -109,7 +110,8 @@ export class PostExpiry {
       const loaded = await approvalState(trx, postId);
       if (!loaded || loaded.state.status !== 'pending' || !approvalQuorumReached(loaded.state) || this.ctx.now() >= loaded.state.expiresAt)
         return undefined;
-      if (!(await approveIn(this.ctx, trx, postId))) return undefined;
+      const approved = await approveIn(this.ctx, trx, postId);
+      if (!approved) return undefined;
       await appendAudit(trx, {
         action: 'post.approved',
         workspaceId: loaded.workspaceId,
@@ -122,7 +124,7 @@ export class PostExpiry {
       return this.ctx.notices.write(
         trx,
         postId,
-        loaded.state.required === 0 ? 'publishing now (no approval needed here).' : `approved (${tally}): publishing now.`,
+        loaded.state.required === 0 ? goingOut(approved, ' (no approval needed here)') : rich`approved (${tally}): ${goingOut(approved)}`,
       );
     });
     if (!notice) return;

@@ -26,6 +26,9 @@ import { chatPort, displayName, MAX_ATTACHMENTS, newPostId, persistently, type P
 import type { PostThread } from './thread.js';
 import { approveIn, endWithoutPublishingIn } from './transitions.js';
 import { refusal } from './texts.js';
+import type { PostSchedule } from './schedule.js';
+import type { Resolution, When } from '../schedule/when.js';
+import { formatInZone } from '../schedule/zones.js';
 
 export interface ResolvedTarget {
   account: SocialAccount;
@@ -36,6 +39,13 @@ export interface ResolvedTarget {
 
 export type Preparation = { ok: true; targets: ResolvedTarget[]; caption: string } | { ok: false; problems: string[] };
 
+/** When a scheduled post goes out, and the zone its time was written in; `note` is said with it (a repeated hour). */
+export interface Schedule {
+  at: Date;
+  zone: string;
+  note?: string | undefined;
+}
+
 /** Validation codes about the media (or the lack of it): moot once the files themselves were refused. */
 const MEDIA_PROBLEM = /^(media_|video_|aspect_|empty_post$|caption_required$)/;
 
@@ -43,7 +53,13 @@ export class PostIntake {
   constructor(
     private readonly ctx: PostsContext,
     private readonly thread: PostThread,
+    private readonly schedule: PostSchedule,
   ) {}
+
+  /** The instant `when` names for the invoker, read in their zone. */
+  async resolveWhen(invocation: Invocation, when: When): Promise<Resolution> {
+    return this.schedule.resolve(await ensureMember(this.deps.db, invocation), when, invocation.timeZone);
+  }
 
   private get deps() {
     return this.ctx.deps;
@@ -192,14 +208,23 @@ export class PostIntake {
     for (const m of media) await this.deps.media.discard(m.id);
   }
 
-  /** `post <targets> <caption>` with attachments: validate, then post the approval message. */
+  /** `post <targets> [<when>] <caption>` with attachments: validate, then post the approval message. */
   async request(
     invocation: Invocation,
     specs: readonly TargetSpec[],
     caption: string,
     attachments: readonly AttachmentSource[],
+    when?: When,
   ): Promise<Reply> {
-    const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const member = await ensureMember(this.deps.db, invocation);
+    const { workspaceId, userId } = member;
+    // The time first: a time that cannot be is refused before any file is downloaded.
+    const resolved = when ? await this.schedule.resolve(member, when, invocation.timeZone) : undefined;
+    if (resolved && !resolved.ok) {
+      const others = await this.prepare(workspaceId, specs, caption, [], { mediaRefused: attachments.length > 0 });
+      return refusal([resolved.message, ...(others.ok ? [] : others.problems)]);
+    }
+    const schedule = resolved?.at ? { at: resolved.at, zone: resolved.zone, note: resolved.note } : undefined;
     const intake = await this.takeInMedia(attachments, { workspaceId, uploadedById: userId });
     if ('problems' in intake) {
       // The targets and caption are checked too, so one answer lists every problem.
@@ -211,8 +236,8 @@ export class PostIntake {
       await this.discardMedia(intake.media);
       return refusal(prepared.problems);
     }
-    const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media);
-    return privateReply(`Post ${postId} is waiting for approval in this channel.`);
+    const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media, schedule);
+    return privateReply(requestedText(postId, schedule, this.ctx.now()));
   }
 
   /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
@@ -222,12 +247,14 @@ export class PostIntake {
     userId: string,
     prepared: Extract<Preparation, { ok: true }>,
     media: readonly MediaInfo[],
+    schedule?: Schedule,
   ): Promise<string> {
     const now = this.ctx.now();
     const required = await this.deps.settings.approvalsRequired(workspaceId);
     const postId = newPostId();
-    const expiresAt = new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
-    await this.store(invocation, workspaceId, userId, prepared, media, { postId, required, now, expiresAt });
+    // A scheduled post may be approved until its time; another for the approval window.
+    const expiresAt = schedule?.at ?? new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
+    await this.store(invocation, workspaceId, userId, prepared, media, { postId, required, now, expiresAt, schedule });
 
     let ref: MessageRef;
     try {
@@ -243,7 +270,7 @@ export class PostIntake {
     if (await this.storeApprovalMessage(postId, workspaceId, required, ref)) {
       await this.thread.refreshApprovalMessage(postId, 'approved');
       this.deps.onEnqueued?.();
-    }
+    } else await this.thread.postsChanged(postId);
     return postId;
   }
 
@@ -254,7 +281,7 @@ export class PostIntake {
     userId: string,
     prepared: Extract<Preparation, { ok: true }>,
     media: readonly MediaInfo[],
-    post: { postId: string; required: number; now: Date; expiresAt: Date },
+    post: { postId: string; required: number; now: Date; expiresAt: Date; schedule?: Schedule | undefined },
   ): Promise<void> {
     const { postId } = post;
     const nowIso = isoNow(post.now);
@@ -275,6 +302,8 @@ export class PostIntake {
         approval_expires_at: isoNow(post.expiresAt),
         decided_at: null,
         finished_at: null,
+        scheduled_at: post.schedule ? isoNow(post.schedule.at) : null,
+        schedule_zone: post.schedule?.zone ?? null,
       });
       for (const target of prepared.targets)
         await insertTarget(trx, {
@@ -295,13 +324,14 @@ export class PostIntake {
           failure_message: null,
         });
       for (const [position, m] of media.entries()) await attachMedia(trx, m.id, postId, position);
+      if (post.schedule) await this.schedule.storeIn(trx, postId, post.schedule.at);
       await appendAudit(trx, {
         action: 'post.requested',
         workspaceId,
         actorId: userId,
         subjectType: 'post',
         subjectId: postId,
-        detail: { targets: prepared.targets.length, media: media.length },
+        detail: { targets: prepared.targets.length, media: media.length, scheduled: post.schedule !== undefined },
       });
     });
   }
@@ -333,4 +363,11 @@ export class PostIntake {
   private async withdraw(postId: string): Promise<void> {
     await this.deps.db.transaction().execute((trx) => endWithoutPublishingIn(this.ctx, trx, postId, 'withdraw'));
   }
+}
+
+/** The private answer to a request: where it waits, and when it goes out. */
+function requestedText(postId: string, schedule: Schedule | undefined, now: Date): string {
+  if (!schedule) return `Post ${postId} is waiting for approval in this channel.`;
+  const note = schedule.note ? ` ${schedule.note}` : '';
+  return `Post ${postId} is scheduled for ${formatInZone(schedule.at, schedule.zone, now)} and waiting for approval in this channel.${note}`;
 }

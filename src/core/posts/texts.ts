@@ -28,11 +28,12 @@ export function approvalHeadline(
   approvalsRequired: number,
   outcome: 'pending' | PostStatus,
   note?: RichText,
+  scheduled = false,
 ): Segment[] {
   const from = rich`Post ${postId} from ${mention(requesterExternalId)}`;
   if (outcome !== 'pending') return rich`${from}: ${statusWords(outcome)}${note ? rich` (${note})` : ''}.`;
   return approvalsRequired === 0
-    ? rich`${from}: publishing now (no approval needed here).`
+    ? rich`${from}: ${scheduled ? 'scheduled' : 'publishing now'} (no approval needed here).`
     : rich`${from} needs ${approvalsRequired} approval(s): react ✅ to approve, ❌ to reject.`;
 }
 

@@ -4,7 +4,8 @@
  */
 import type { ChatMessage, ChatPort, MessageRef } from '../ports/chat.js';
 import type { RichText } from '../ports/rich-text.js';
-import { rich } from '../ports/rich-text.js';
+import { rich, timeAt } from '../ports/rich-text.js';
+import { formatInZone } from '../schedule/zones.js';
 import type { PostStatus } from '../../db/schema.js';
 import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { postThread, postWithRequester, progressMessageId, setProgressMessage } from '../../db/repositories/posts.js';
@@ -26,12 +27,16 @@ export class PostThread {
     const summary = mediaSummary(media);
     const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
     const imageUrl = firstImage && outcome === 'pending' ? await this.deps.media.publicUrl({ id: firstImage.id }, 24 * 3600) : undefined;
-    const headline = approvalHeadline(postId, post.requesterExternalId, post.approvals_required, outcome, note);
+    // A scheduled post says when it goes out while that is still ahead of it.
+    const due = post.scheduled_at && (outcome === 'pending' || outcome === 'approved') ? new Date(post.scheduled_at) : undefined;
+    const headline = approvalHeadline(postId, post.requesterExternalId, post.approvals_required, outcome, note, due !== undefined);
+    const when = due ? timeAt(due, post.schedule_zone ?? 'UTC') : undefined;
     return {
       approvalFor: postId,
-      text: rich`${headline}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
+      text: rich`${headline}${when ? rich`\nScheduled for ${when}` : ''}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
       fields: [
         { label: 'Post', value: postId },
+        ...(due ? [{ label: 'Scheduled for', value: formatInZone(due, post.schedule_zone ?? 'UTC') }] : []),
         { label: 'Targets', value: targets.map((t) => t.account_label).join(', ') },
         { label: 'Media', value: summary },
       ],
@@ -115,13 +120,28 @@ export class PostThread {
   }
 
   /** Re-renders the approval message with the post's current outcome. */
-  async refreshApprovalMessage(postId: string, outcome: PostStatus, note?: RichText): Promise<void> {
+  async refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<void> {
     const thread = await this.threadOf(postId);
     if (!thread?.port) return;
     try {
       await thread.port.updateMessage(thread.ref, await this.approvalMessage(postId, outcome, note));
     } catch (error) {
       this.deps.logger.warn({ err: error, postId }, 'could not update the approval message');
+    }
+    this.announceChange(thread.port, thread.ref.workspaceExternalId);
+  }
+
+  /** Tells the post's chat that its workspace's posts changed (views that list them are shown again). */
+  async postsChanged(postId: string): Promise<void> {
+    const thread = await this.threadOf(postId);
+    if (thread?.port) this.announceChange(thread.port, thread.ref.workspaceExternalId);
+  }
+
+  private announceChange(port: ChatPort, workspaceExternalId: string): void {
+    try {
+      port.postsChanged?.(workspaceExternalId);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'a chat could not take word that posts changed');
     }
   }
 }

@@ -5,18 +5,30 @@
  */
 import { isoNow, type Db } from '../../db/database.js';
 import { movePost } from '../../db/repositories/posts.js';
+import { scheduleOf } from '../../db/repositories/schedule.js';
 import { moveTargetsOfPost, setTargetStatus, targetsInStatus } from '../../db/repositories/targets.js';
 import { postTransition, targetTransition } from '../lifecycle.js';
+import { rich, timeAt, type RichText } from '../ports/rich-text.js';
 import { publishJobKey, PUBLISH_QUEUE, type PostsContext } from './context.js';
 
+/** An approval applied: when its post goes out (undefined: now), in the zone its time was written in. */
+export interface Approved {
+  publishAt: Date | undefined;
+  zone: string;
+}
+
 /**
- * Inside `trx`: moves a waiting post to approved and enqueues one publish job per target.
- * False when the post was no longer waiting (decided meanwhile): then nothing changes.
+ * Inside `trx`: moves a waiting post to approved and enqueues one publish job per target, due at
+ * the post's time when it is scheduled later. Undefined when the post was no longer waiting
+ * (decided meanwhile): then nothing changes.
  */
-export async function approveIn(ctx: PostsContext, trx: Db, postId: string): Promise<boolean> {
-  const nowIso = isoNow(ctx.now());
+export async function approveIn(ctx: PostsContext, trx: Db, postId: string): Promise<Approved | undefined> {
+  const now = ctx.now();
+  const nowIso = isoNow(now);
   const post = postTransition('approve');
-  if (!(await movePost(trx, postId, post.from, { status: post.to, decided_at: nowIso, updated_at: nowIso }))) return false;
+  if (!(await movePost(trx, postId, post.from, { status: post.to, decided_at: nowIso, updated_at: nowIso }))) return undefined;
+  const schedule = await scheduleOf(trx, postId);
+  const publishAt = schedule?.scheduledAt && schedule.scheduledAt.getTime() > now.getTime() ? schedule.scheduledAt : undefined;
   const target = targetTransition('approve');
   // Under the post's own guarded move: its targets still waiting are this approval's.
   for (const { id, platform } of await targetsInStatus(trx, postId, single(target.from))) {
@@ -28,11 +40,19 @@ export async function approveIn(ctx: PostsContext, trx: Db, postId: string): Pro
         groupKey: platform,
         payload: { targetId: id, postId },
         maxAttempts: ctx.deps.maxAttempts,
+        ...(publishAt ? { runAt: publishAt } : {}),
       },
       trx,
     );
   }
-  return true;
+  return { publishAt, zone: schedule?.zone ?? 'UTC' };
+}
+
+/** What the thread is told once a post is approved: publishing now, or waiting for its time (`scheduled`). */
+export function goingOut(approved: Approved, aside = ''): RichText {
+  return approved.publishAt
+    ? rich`scheduled${aside}: it publishes ${timeAt(approved.publishAt, approved.zone)}.`
+    : `publishing now${aside}.`;
 }
 
 /**

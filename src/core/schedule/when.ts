@@ -1,0 +1,217 @@
+/**
+ * `<when>` (contract.md §4 "When"): the words that say when a post goes out, read from the start
+ * of what follows the targets, then resolved to an instant in the requester's zone.
+ *
+ *   at YYYY-MM-DD HH:MM · at HH:MM (the next such time) · tomorrow HH:MM · in <n>m|h|d · next
+ *
+ * Words that do not read as a time are caption (`at last, we launch` is a caption); words shaped
+ * like a time that is not one (`at 25:00`) are an error naming it, never a caption by surprise.
+ */
+import {
+  addDays,
+  clock,
+  formatDate,
+  formatInZone,
+  localDate,
+  shiftInWords,
+  wallTime,
+  zoneAbbreviation,
+  type LocalDate,
+  type LocalTime,
+} from './zones.js';
+
+export type When =
+  | { kind: 'at'; date?: LocalDate | undefined; time: LocalTime }
+  | { kind: 'tomorrow'; time: LocalTime }
+  | { kind: 'in'; minutes: number }
+  /** the workspace's next free posting slot */
+  | { kind: 'next' }
+  /** an instant chosen in a picker (Slack's datetimepicker) */
+  | { kind: 'instant'; at: Date }
+  /** `reschedule <id> now`: as soon as it is approved */
+  | { kind: 'now' };
+
+/** What the start of a text says about when: nothing (all caption), a time and the rest, or an error. */
+export type WhenRead = { kind: 'none' } | { kind: 'when'; when: When; rest: string } | { kind: 'error'; message: string };
+
+const TIME = /^(\d{1,2}):(\d{2})$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DURATION = /^(\d{1,5})\s?(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$/i;
+
+function readTime(word: string | undefined): LocalTime | 'invalid' | undefined {
+  const match = word === undefined ? null : TIME.exec(word);
+  if (!match) return undefined;
+  const time = { hour: Number(match[1]), minute: Number(match[2]) };
+  return time.hour > 23 || time.minute > 59 ? 'invalid' : time;
+}
+
+function readDate(word: string | undefined): LocalDate | 'invalid' | undefined {
+  const match = word === undefined ? null : DATE.exec(word);
+  if (!match) return undefined;
+  const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
+  const check = new Date(Date.UTC(date.year, date.month - 1, date.day));
+  const real = check.getUTCFullYear() === date.year && check.getUTCMonth() === date.month - 1 && check.getUTCDate() === date.day;
+  return real ? date : 'invalid';
+}
+
+const TIME_HELP = 'Times are `at YYYY-MM-DD HH:MM`, `at HH:MM`, `tomorrow HH:MM`, `in 90m`, `in 2h`, `in 3d` or `next`.';
+
+/** Reads `<when>` at the start of `text`; the rest (its blanks kept) is the caption. */
+export function readWhen(text: string): WhenRead {
+  const words: Array<{ word: string; end: number }> = [];
+  for (const match of text.matchAll(/\S+/g)) {
+    words.push({ word: match[0], end: match.index + match[0].length });
+    if (words.length === 4) break;
+  }
+  const lower = words.map((w) => w.word.toLowerCase());
+  const rest = (used: number) => text.slice(words[used - 1]!.end).replace(/^\s+/, '');
+  const when = (w: When, used: number): WhenRead => ({ kind: 'when', when: w, rest: rest(used) });
+  const bad = (message: string): WhenRead => ({ kind: 'error', message: `${message} ${TIME_HELP}` });
+
+  switch (lower[0]) {
+    case 'next':
+      return when({ kind: 'next' }, 1);
+    case 'now':
+      return { kind: 'none' };
+    case 'tomorrow': {
+      const time = readTime(lower[1]);
+      if (time === undefined) return { kind: 'none' };
+      if (time === 'invalid') return bad(`"${words[1]!.word}" is not a time of day.`);
+      return when({ kind: 'tomorrow', time }, 2);
+    }
+    case 'at': {
+      const date = readDate(lower[1]);
+      if (date === 'invalid') return bad(`"${words[1]!.word}" is not a date.`);
+      if (date !== undefined) {
+        const time = readTime(lower[2]);
+        if (time === undefined) return bad(`"at ${words[1]!.word}" needs a time of day after the date.`);
+        if (time === 'invalid') return bad(`"${words[2]!.word}" is not a time of day.`);
+        return when({ kind: 'at', date, time }, 3);
+      }
+      const time = readTime(lower[1]);
+      if (time === undefined) return { kind: 'none' };
+      if (time === 'invalid') return bad(`"${words[1]!.word}" is not a time of day.`);
+      return when({ kind: 'at', time }, 2);
+    }
+    case 'in': {
+      const joined = lower[1] !== undefined && /^\d+$/.test(lower[1]) && lower[2] !== undefined ? `${lower[1]} ${lower[2]}` : undefined;
+      const single = lower[1] === undefined ? null : DURATION.exec(lower[1]);
+      const spaced = joined === undefined ? null : DURATION.exec(joined);
+      const match = single ?? spaced;
+      if (!match) return { kind: 'none' };
+      const n = Number(match[1]);
+      const unit = match[2]![0]!.toLowerCase();
+      const minutes = unit === 'm' ? n : unit === 'h' ? n * 60 : n * 1440;
+      if (minutes < 1) return bad(`"in ${match[0]}" is not ahead of now.`);
+      return when({ kind: 'in', minutes }, single ? 2 : 3);
+    }
+    default:
+      return { kind: 'none' };
+  }
+}
+
+/** Reads a whole text as `<when>` (Discord's `when` option, `reschedule <id> <when>`), `now` included. */
+export function parseWhenOnly(text: string): { ok: true; when: When } | { ok: false; message: string } {
+  const trimmed = text.trim();
+  if (trimmed.toLowerCase() === 'now') return { ok: true, when: { kind: 'now' } };
+  // The picker-free forms without their keyword are accepted too: `2026-12-07 09:30`, `09:30`, `90m`.
+  let read = readWhen(trimmed);
+  if (read.kind === 'none') {
+    const first = trimmed.split(/\s+/)[0] ?? '';
+    read = readWhen(`${DATE.test(first) || TIME.test(first) ? 'at' : 'in'} ${trimmed}`);
+  }
+  const alt = read;
+  if (alt.kind === 'error') return { ok: false, message: alt.message };
+  if (alt.kind === 'none' || alt.rest.trim() !== '')
+    return { ok: false, message: `"${trimmed}" is not a time. ${TIME_HELP} (or \`now\` to reschedule)` };
+  return { ok: true, when: alt.when };
+}
+
+/** What a resolution needs: the clock, the zone the words are read in, and how far ahead is allowed. */
+export interface ScheduleRules {
+  now: Date;
+  zone: string;
+  maxDays: number;
+  /** The next free posting slot after `now`, for `next`; undefined when there is none (or no slots). */
+  nextSlot?: () => Promise<Date | undefined>;
+}
+
+export type Resolution = { ok: true; at: Date | undefined; zone: string; note?: string | undefined } | { ok: false; message: string };
+
+/** The instant `when` names in `rules.zone`, or why it cannot be used. `now` resolves to no time at all. */
+export async function resolveWhen(when: When, rules: ScheduleRules): Promise<Resolution> {
+  const { now, zone } = rules;
+  let at: Date;
+  let note: string | undefined;
+  switch (when.kind) {
+    case 'now':
+      return { ok: true, at: undefined, zone };
+    case 'instant':
+      at = when.at;
+      break;
+    case 'in':
+      at = new Date(now.getTime() + when.minutes * 60_000);
+      break;
+    case 'next': {
+      const slot = await rules.nextSlot?.();
+      if (!slot)
+        return {
+          ok: false,
+          message: `There is no free posting slot in the next ${rules.maxDays} days. An admin sets the slots with \`slots mon-fri 09:00,13:00\`; or give a time (\`at HH:MM\`).`,
+        };
+      at = slot;
+      break;
+    }
+    case 'at':
+    case 'tomorrow': {
+      const today = localDate(now, zone);
+      const first = when.kind === 'tomorrow' ? addDays(today, 1) : (when.date ?? today);
+      const found = instantOf(first, when.time, zone);
+      if (!found.ok) return found;
+      ({ at, note } = found);
+      // `at HH:MM` without a date is the next such time: tomorrow when today's is past.
+      if (when.kind === 'at' && !when.date && at.getTime() <= now.getTime()) {
+        const next = instantOf(addDays(today, 1), when.time, zone);
+        if (!next.ok) return next;
+        ({ at, note } = next);
+      }
+      break;
+    }
+  }
+  if (at.getTime() <= now.getTime())
+    return {
+      ok: false,
+      message: `${formatInZone(at, zone, now)} is in the past (it is ${formatInZone(now, zone, now)} now). Choose a later time.`,
+    };
+  const limit = new Date(now.getTime() + rules.maxDays * 86_400_000);
+  if (at.getTime() > limit.getTime())
+    return {
+      ok: false,
+      message: `${formatInZone(at, zone, now)} is more than ${rules.maxDays} days ahead; posts can be scheduled until ${formatInZone(limit, zone, now)} (SCHEDULE_MAX_DAYS).`,
+    };
+  return { ok: true, at, zone, note };
+}
+
+/** The instant of a wall time, refusing a gap and taking the first of an overlap (and saying so). */
+export function instantOf(
+  date: LocalDate,
+  time: LocalTime,
+  zone: string,
+): { ok: true; at: Date; note?: string | undefined } | { ok: false; message: string } {
+  const found = wallTime(zone, date, time);
+  switch (found.kind) {
+    case 'exact':
+      return { ok: true, at: found.at };
+    case 'gap':
+      return {
+        ok: false,
+        message: `${clock(time)} on ${formatDate(date)} does not exist in ${zone}: the clocks jump forward ${shiftInWords(found.shiftMinutes)} that night (daylight saving time). Choose another time.`,
+      };
+    case 'ambiguous':
+      return {
+        ok: true,
+        at: found.first,
+        note: `${clock(time)} happens twice on ${formatDate(date)} in ${zone} (the clocks go back ${shiftInWords(found.shiftMinutes)}); IQSP takes the first, ${clock(time)} ${zoneAbbreviation(found.first, zone)}.`,
+      };
+  }
+}
