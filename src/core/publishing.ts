@@ -167,6 +167,8 @@ export class PublishingService {
     if (run.kind === 'decided') return run.decision;
     const draft = await this.loadDraft(job, target);
     if (draft.kind === 'decided') return draft.decision;
+    const invalid = await this.checkAgain(job, target, run.publisher, draft.draft);
+    if (invalid) return invalid;
     const result = await this.send(job, target, run, draft.draft, signal);
     if (result.kind === 'lost-claim') return result.decision;
     // Shutting down: a post that went live is still recorded (a few writes); anything else is
@@ -230,6 +232,32 @@ export class PublishingService {
       return { kind: 'decided', decision };
     }
     return { kind: 'ready', draft: { caption, media } };
+  }
+
+  /**
+   * The request's checks once more, just before publishing: a post approved long before (a
+   * scheduled one) may no longer pass the platform's rules as this install applies them now.
+   * A target that does not is failed with the reasons; the post's other targets go on.
+   */
+  private async checkAgain(
+    job: ClaimedJob,
+    target: PostTarget,
+    publisher: Publisher,
+    approved: Approved,
+  ): Promise<JobDecision | undefined> {
+    const problems = publisher.validate({
+      caption: approved.caption,
+      media: approved.media.map(toMediaInfo),
+      options: JSON.parse(target.options) as Record<string, string>,
+    });
+    if (problems.length === 0) return undefined;
+    return this.settle(job, target.id, target.post_id, {
+      status: 'failed',
+      failure: {
+        class: 'content',
+        message: `it no longer passes ${publisher.displayName}'s checks (${problems.map((p) => p.message).join('; ')}); nothing was published there. Fix it and post again`,
+      },
+    });
   }
 
   /** The publish itself; whatever it throws becomes a result, but a lost claim stops the run. */
