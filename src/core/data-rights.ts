@@ -72,7 +72,16 @@ export interface DataRightsDependencies {
 export interface DataExport {
   format: typeof EXPORT_FORMAT;
   exportedAt: string;
-  you: { chat: string; workspaceId: string; workspaceName: string | null; userId: string; name: string | null; firstSeenAt: string };
+  you: {
+    chat: string;
+    workspaceId: string;
+    workspaceName: string | null;
+    userId: string;
+    name: string | null;
+    /** The zone set with `timezone <zone>` (null: none set). */
+    timeZone: string | null;
+    firstSeenAt: string;
+  };
   accounts: Array<{
     platform: string;
     platformAccountId: string;
@@ -92,6 +101,9 @@ export interface DataExport {
     status: string;
     channelId: string;
     createdAt: string;
+    /** When a scheduled post is (or was) due, and the zone it was written in. */
+    scheduledAt: string | null;
+    scheduleZone: string | null;
     finishedAt: string | null;
     targets: Array<{
       platform: string;
@@ -146,6 +158,7 @@ export class DataRightsService {
         workspaceName: user.workspaceName,
         userId: invocation.userExternalId,
         name: user.display_name,
+        timeZone: user.time_zone,
         firstSeenAt: user.created_at,
       },
       accounts,
@@ -413,6 +426,8 @@ function postDoc(
     status: p.status,
     channelId: p.channel_id,
     createdAt: p.created_at,
+    scheduledAt: p.scheduled_at,
+    scheduleZone: p.schedule_zone,
     finishedAt: p.finished_at,
     targets: targets.map((t) => ({
       platform: t.platform,

@@ -9,7 +9,7 @@ export function memberProfile(db: Db, userId: string) {
   return db
     .selectFrom('chat_users')
     .innerJoin('workspaces', 'workspaces.id', 'chat_users.workspace_id')
-    .select(['chat_users.display_name', 'chat_users.created_at', 'workspaces.name as workspaceName'])
+    .select(['chat_users.display_name', 'chat_users.time_zone', 'chat_users.created_at', 'workspaces.name as workspaceName'])
     .where('chat_users.id', '=', userId)
     .executeTakeFirstOrThrow();
 }
