@@ -21,7 +21,7 @@ import { postTransition, retryableByCommand, targetTransition } from '../lifecyc
 import { publishJobKey, type PostsContext } from './context.js';
 import type { PostSettlement } from './settlement.js';
 import { statusWords, targetLine } from './texts.js';
-import { mention, rich } from '../ports/rich-text.js';
+import { joinRich, mention, rich, timeAt } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
 
 export class PostCommands {
@@ -47,7 +47,11 @@ export class PostCommands {
     if (!post) return privateReply(`There is no post ${postId} in this workspace. Post ids are shown on approval messages.`);
     const targets = await targetsOfPost(this.deps.db, postId);
     const lines = targets.map((t) => `• ${t.account_label}: ${targetLine(t)}`);
-    return privateReply([`Post ${postId}: ${statusWords(post.status)}`, ...lines].join('\n'));
+    // A post still ahead of its time says when it goes out.
+    const due =
+      post.scheduled_at && (post.status === 'pending_approval' || post.status === 'approved') ? new Date(post.scheduled_at) : undefined;
+    const when = due ? rich`, scheduled for ${timeAt(due, post.schedule_zone ?? 'UTC')}` : '';
+    return privateReply(joinRich([rich`Post ${postId}: ${statusWords(post.status)}${when}`, ...lines], '\n'));
   }
 
   /**
