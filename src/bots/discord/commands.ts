@@ -7,6 +7,7 @@ import type { RESTPutAPIApplicationCommandsResult, SlashCommandStringOption } fr
 import { ApplicationIntegrationType, InteractionContextType, REST, Routes, SlashCommandBuilder } from 'discord.js';
 import type { Command, ParseResult, TargetSpec } from '../../core/grammar.js';
 import { createGrammar } from '../../core/grammar.js';
+import { parseWhenOnly } from '../../core/schedule/when.js';
 import type { PlatformDescriptor, TargetOption } from '../../core/ports/platforms.js';
 import { platformDescriptors } from '../../publishers/registry.js';
 
@@ -41,6 +42,9 @@ const requiredOptionsHint = withTargetOption
 const postIdOption = (description: string) => (o: SlashCommandStringOption) =>
   o.setName('post_id').setDescription(description).setRequired(true).setMinLength(4).setMaxLength(40);
 
+/** The longest `when` worth reading (`at 2026-12-07 09:30` is 19 characters). */
+const WHEN_MAX = 40;
+
 export function iqspCommand(): SlashCommandBuilder {
   const command = new SlashCommandBuilder()
     .setName(COMMAND_NAME)
@@ -72,7 +76,13 @@ export function iqspCommand(): SlashCommandBuilder {
             .setRequired(true)
             .setMaxLength(500),
         )
-        .addStringOption((o) => o.setName('caption').setDescription('The caption').setMaxLength(6000));
+        .addStringOption((o) => o.setName('caption').setDescription('The caption').setMaxLength(6000))
+        .addStringOption((o) =>
+          o
+            .setName('when')
+            .setDescription('Leave out for now; at 2026-12-07 09:30, at 09:30, tomorrow 09:30, in 90m, in 2h, in 3d, next')
+            .setMaxLength(WHEN_MAX),
+        );
       for (const name of MEDIA_OPTIONS) s.addAttachmentOption((o) => o.setName(name).setDescription('An image or a video'));
       for (const { platform, option } of withTargetOption)
         s.addStringOption((o) =>
@@ -135,7 +145,46 @@ export function iqspCommand(): SlashCommandBuilder {
           o.setName('count').setDescription('0 publishes without approval').setRequired(true).setMinValue(0).setMaxValue(50),
         ),
     )
-    .addSubcommand((s) => s.setName('audit').setDescription('The latest entries of the audit log (admins)'));
+    .addSubcommand((s) => s.setName('audit').setDescription('The latest entries of the audit log (admins)'))
+    .addSubcommand((s) => s.setName('scheduled').setDescription('The upcoming scheduled posts, with their times in your time zone'))
+    .addSubcommand((s) =>
+      s
+        .setName('reschedule')
+        .setDescription('Move a scheduled post, or publish it as soon as it is approved')
+        .addStringOption(postIdOption('The post id'))
+        .addStringOption((o) =>
+          o
+            .setName('when')
+            .setDescription('A time (at 09:30, tomorrow 09:30, in 2h, at 2026-12-07 09:30), or now: as soon as approved')
+            .setRequired(true)
+            .setMaxLength(WHEN_MAX),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('timezone')
+        .setDescription('Show or set your time zone (Discord does not tell IQSP yours), or the workspace’s')
+        .addStringOption((o) =>
+          o
+            .setName('zone')
+            .setDescription('An IANA zone such as Europe/Berlin; workspace Europe/Berlin sets the workspace’s (admins)')
+            .setMaxLength(80),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('slots')
+        .setDescription('The weekly posting slots that post … next takes (admins change them)')
+        .addStringOption((o) =>
+          o
+            .setName('days')
+            .setDescription('mon-fri, mon,wed,fri, weekends, daily; off clears the slots; leave out to show them')
+            .setMaxLength(60),
+        )
+        .addStringOption((o) =>
+          o.setName('times').setDescription('Times of day such as 09:00,13:00, in the workspace’s time zone').setMaxLength(200),
+        ),
+    );
   return command;
 }
 
@@ -159,7 +208,15 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
     case 'post': {
       const targets = grammar.parseTargets(str('targets'));
       if (typeof targets === 'string') return { ok: false, message: targets };
-      const command: Command = { kind: 'post', targets: withTargetOptions(targets, options), caption: options.getString('caption') ?? '' };
+      // The same reading of a time as the text grammar's; `now` (or nothing) asks to publish once approved.
+      const when = str('when') === '' ? undefined : parseWhenOnly(str('when'));
+      if (when && !when.ok) return { ok: false, message: when.message };
+      const command: Command = {
+        kind: 'post',
+        targets: withTargetOptions(targets, options),
+        caption: options.getString('caption') ?? '',
+        ...(when ? { when: when.when } : {}),
+      };
       return { ok: true, command };
     }
     case 'connect':
@@ -178,10 +235,26 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
       return parseCommand(`approvers ${str('action')} ${str('users')}`);
     case 'approvals':
       return parseCommand(`approvals ${options.getInteger('count') ?? ''}`);
+    case 'reschedule': {
+      // One word of id, or the words after it would be read as the time.
+      if (/\s/.test(str('post_id')))
+        return { ok: false, message: `"${str('post_id')}" is not a post id. Usage: \`${grammar.usageLines.reschedule}\`` };
+      return parseCommand(`reschedule ${str('post_id')} ${str('when')}`);
+    }
+    case 'timezone':
+      // `workspace Europe/Berlin` in the option sets the workspace's, as the text does.
+      return parseCommand(`timezone ${str('zone')}`);
+    case 'slots':
+      return parseCommand(`slots ${slotWords(str('days'))} ${slotWords(str('times'))}`);
     default:
-      // help, accounts, data, audit: no options; an unknown name gets the parser's own answer.
+      // help, accounts, data, audit, scheduled: no options; an unknown name gets the parser's own answer.
       return parseCommand(sub);
   }
+}
+
+/** A list typed with spaces after its commas (`09:00, 13:00`) is one word of the grammar's. */
+function slotWords(text: string): string {
+  return text.replace(/\s*,\s*/g, ',');
 }
 
 /** A platform's option chosen in its own slash-command option applies to that platform's targets that name none. */

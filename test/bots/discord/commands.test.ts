@@ -58,6 +58,7 @@ describe('registration', () => {
       post: [
         'targets:String!',
         'caption:String',
+        'when:String',
         'media1:Attachment',
         'media2:Attachment',
         'media3:Attachment',
@@ -73,6 +74,10 @@ describe('registration', () => {
       approvers: ['action:String', 'users:String'],
       approvals: ['count:Integer!'],
       audit: [],
+      scheduled: [],
+      reschedule: ['post_id:String!', 'when:String!'],
+      timezone: ['zone:String'],
+      slots: ['days:String', 'times:String'],
     });
     const connect = command!.options.find((s) => s.name === 'connect')!.options![0]!;
     expect('choices' in connect && connect.choices!.map((c) => c.value)).toEqual(['facebook', 'instagram', 'x', 'tiktok']);
@@ -86,6 +91,33 @@ describe('registration', () => {
     });
     expect(result.scope).toBe('global');
     expect(h.discord.callsTo('PUT', /\/commands$/).at(-1)!.path).toBe(`/applications/${h.discord.world.applicationId}/commands`);
+  });
+
+  it('stays within Discord’s limits: 25 sub-commands and options each, descriptions of 1–100 characters, 8000 in all', async () => {
+    await registerDiscordCommands({ token: h.discord.token, applicationId: h.discord.world.applicationId, apiUrl: h.discord.apiUrl });
+    const [command] = h.discord.callsTo('PUT', /\/commands$/).at(-1)!.body as Array<{
+      name: string;
+      description: string;
+      options: APIApplicationCommandSubcommandOption[];
+    }>;
+    const named: Array<{ name: string; description: string }> = [command!];
+    let choices = 0;
+    expect(command!.options.length).toBeLessThanOrEqual(25);
+    for (const sub of command!.options) {
+      named.push(sub);
+      expect(sub.options?.length ?? 0).toBeLessThanOrEqual(25);
+      for (const option of sub.options ?? []) {
+        named.push(option);
+        if ('choices' in option) for (const c of option.choices ?? []) choices += c.name.length + String(c.value).length;
+      }
+    }
+    for (const { name, description } of named) {
+      expect(name).toMatch(/^[-_a-z0-9]{1,32}$/);
+      expect(description.length, `the description of ${name}`).toBeGreaterThanOrEqual(1);
+      expect(description.length, `the description of ${name}: ${description}`).toBeLessThanOrEqual(100);
+    }
+    const total = named.reduce((sum, n) => sum + n.name.length + n.description.length, choices);
+    expect(total).toBeLessThanOrEqual(8000);
   });
 });
 

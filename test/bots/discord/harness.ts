@@ -108,7 +108,15 @@ export interface Harness {
   connectX(connectedBy: string, handle?: string): Promise<string>;
 }
 
-export async function startHarness(options: { approvalsRequired?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  approvalsRequired?: number;
+  /** The app's clock (scheduling tests move it instead of waiting); the real one without it. */
+  now?: () => Date;
+  /** DEFAULT_TIMEZONE (default UTC). */
+  defaultTimezone?: string;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-discord-'));
   const discord = await startDiscordSimulator();
   const port = await freePort();
@@ -124,6 +132,7 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
       DISCORD_APPLICATION_ID: discord.world.applicationId,
       DISCORD_API_URL: discord.apiUrl,
       APPROVALS_REQUIRED: String(options.approvalsRequired ?? 1),
+      ...(options.defaultTimezone ? { DEFAULT_TIMEZONE: options.defaultTimezone } : {}),
       LOG_LEVEL: 'debug',
       // No cleanup run may surprise a test (the default fires every ten minutes).
       CLEANUP_CRON: '0 0 1 1 *',
@@ -138,6 +147,7 @@ export async function startHarness(options: { approvalsRequired?: number } = {})
       surfaces: [createDiscordSurface],
       publishers: new Map([['x', x]]),
       worker: { pollMs: 20, backoffBaseMs: 10 },
+      ...(options.now ? { now: options.now } : {}),
     });
   let app = await start();
   return {
