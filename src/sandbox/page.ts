@@ -43,6 +43,8 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
   footer input[type=text] { flex: 1; padding: .5rem; font: inherit; border: 1px solid #bbb; border-radius: 6px; }
   .published { font-size: .85rem; padding: .4rem 0; border-bottom: 1px solid #eee; }
   .published a { word-break: break-all; }
+  .scheduled, .outcome { font-size: .85rem; padding: .35rem 0; border-bottom: 1px solid #eee; }
+  .outcome .status { font-weight: 600; }
   .edited { font-size: .75rem; color: #888; }
   .download { display: inline-block; margin-top: .3rem; }
 </style>
@@ -55,13 +57,19 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
 </header>
 <main id="channel" aria-live="polite"></main>
 <aside>
-  <h2>Simulated platforms: published posts</h2>
+  <h2>Scheduled posts <span class="note" id="zone"></span></h2>
+  <div id="scheduled"><p class="note">Nothing scheduled.</p></div>
+  <h2 style="margin-top:1rem">Recent outcomes</h2>
+  <div id="recent"><p class="note">No post has finished yet.</p></div>
+  <p class="note"><a id="home-link" href="/sandbox/home" target="_blank" rel="noopener">The App Home view</a></p>
+  <h2 style="margin-top:1.5rem">Simulated platforms: published posts</h2>
   <div id="published"><p class="note">Nothing published yet.</p></div>
   <h2 style="margin-top:1.5rem">Try</h2>
   <ol class="note">
     <li><code>/iqsp connect x</code>, open the link, allow.</li>
     <li>Attach an image: <code>/iqsp post x Hello from the sandbox</code></li>
     <li>Switch to Bob and react ✅ on the approval message.</li>
+    <li>Schedule one: <code>/iqsp post x in 1m Hello later</code>, approve it as Bob, and watch it publish a minute later.</li>
   </ol>
 </aside>
 <footer>
@@ -85,7 +93,10 @@ export function sandboxScript(): string {
   return `(() => {
   const who = document.getElementById('who');
   who.value = localStorage.getItem('iqsp-sandbox-user') || who.value;
-  who.addEventListener('change', () => { localStorage.setItem('iqsp-sandbox-user', who.value); refresh(true); });
+  const homeLink = document.getElementById('home-link');
+  const linkHome = () => { homeLink.href = '/sandbox/home?user=' + encodeURIComponent(who.value); };
+  linkHome();
+  who.addEventListener('change', () => { localStorage.setItem('iqsp-sandbox-user', who.value); linkHome(); refresh(true); });
   const channel = document.getElementById('channel');
   let lastKey = '';
 
@@ -158,6 +169,20 @@ export function sandboxScript(): string {
       el('div', { class: 'published' }, el('strong', {}, p.platform + ' ' + p.account), el('br'), p.text || '(no text)',
         p.media ? el('span', { class: 'note' }, ' · ' + p.media + ' media file' + (p.media > 1 ? 's' : '')) : null, el('br'),
         el('a', { href: p.url, target: '_blank', rel: 'noopener' }, p.url))) : [el('p', { class: 'note' }, 'Nothing published yet.')]));
+    renderSchedule(state.schedule);
+  }
+
+  // The workspace's scheduled posts and latest outcomes (what Slack's App Home shows), times in the reader's zone.
+  function renderSchedule(schedule) {
+    if (!schedule) return;
+    document.getElementById('zone').textContent = '(' + schedule.zone + ')';
+    document.getElementById('scheduled').replaceChildren(...(schedule.upcoming.length ? schedule.upcoming.map((p) =>
+      el('div', { class: 'scheduled', 'data-id': p.id }, el('strong', {}, p.id), ' · ' + p.time, el('br'),
+        (p.targets.join(', ') || 'no target') + ' · ' + p.approvals, p.caption ? el('br') : null,
+        p.caption ? el('span', { class: 'note' }, p.caption) : null)) : [el('p', { class: 'note' }, 'Nothing scheduled.')]));
+    document.getElementById('recent').replaceChildren(...(schedule.recent.length ? schedule.recent.map((r) =>
+      el('div', { class: 'outcome', 'data-id': r.id }, el('strong', {}, r.id), ' ', el('span', { class: 'status' }, r.status), ' · ' + r.time,
+        el('br'), el('span', { class: 'note' }, [r.targets.join(', '), r.caption].filter(Boolean).join(' · ')))) : [el('p', { class: 'note' }, 'No post has finished yet.')]));
   }
 
   async function refresh(force) {

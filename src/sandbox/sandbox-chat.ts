@@ -110,6 +110,11 @@ export class SandboxChat implements ChatPort {
     this.version += 1;
   }
 
+  /** A post changed: the page's schedule panel is read again (it follows the version). */
+  postsChanged(): void {
+    this.version += 1;
+  }
+
   /** Adds or removes a reaction; returns false when nothing changed (a repeated click). */
   react(messageId: string, userId: string, emoji: string, remove: boolean): boolean {
     const message = this.messages.find((m) => m.id === messageId);

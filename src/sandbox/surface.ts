@@ -19,8 +19,10 @@ import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';
 import { SANDBOX_CHANNEL, SANDBOX_WORKSPACE, SandboxChat } from './sandbox-chat.js';
+import { homePage } from './home-page.js';
 import { sandboxPage, sandboxScript } from './page.js';
 import { sandboxRequestGuard } from './same-origin.js';
+import { schedulePanel, type SchedulePanel } from './schedule-panel.js';
 
 export interface SandboxPerson {
   id: string;
@@ -106,6 +108,24 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
       else await chat.postInChannel(SANDBOX_WORKSPACE, SANDBOX_CHANNEL, reply.message);
     };
 
+    const homeReader = (who: SandboxPerson) => ({
+      chat: chat.chat,
+      workspaceExternalId: SANDBOX_WORKSPACE,
+      workspaceName: 'Sandbox',
+      userExternalId: who.id,
+      userName: who.name,
+    });
+    // The page polls often; the schedule is read again only when the chat's version moved (every
+    // change to a post says so: postsChanged, or the approval message being edited).
+    const schedules = new Map<string, { version: number; panel: SchedulePanel }>();
+    const scheduleFor = async (who: SandboxPerson, version: number): Promise<SchedulePanel> => {
+      const cached = schedules.get(who.id);
+      if (cached?.version === version) return cached.panel;
+      const panel = schedulePanel(await core.inbound.home(homeReader(who)));
+      schedules.set(who.id, { version, panel });
+      return panel;
+    };
+
     const guard = sandboxRequestGuard(config.publicUrl);
     const routes = (router: Router): void => {
       router.get('/sandbox', guard, (ctx) => {
@@ -118,15 +138,23 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
         ctx.body = sandboxScript();
       });
 
-      router.get('/sandbox/api/state', guard, (ctx) => {
+      router.get('/sandbox/api/state', guard, async (ctx) => {
         const who = person(ctx.query.user);
+        const version = chat.version;
         ctx.body = {
-          version: chat.version,
+          version,
           messages: chat.viewFor(who.id),
           people: SANDBOX_PEOPLE,
           platforms: [...core.publishers.values()].map((p) => ({ platform: p.platform, name: p.displayName })),
           published: platforms.published(),
+          schedule: await scheduleFor(who, version),
         };
+      });
+
+      router.get('/sandbox/home', guard, async (ctx) => {
+        const who = person(ctx.query.user ?? SANDBOX_PEOPLE[0]!.id);
+        ctx.type = 'html';
+        ctx.body = homePage(await core.inbound.home(homeReader(who)));
       });
 
       router.post('/sandbox/api/command', guard, async (ctx) => {

@@ -1,0 +1,95 @@
+/**
+ * A small Block Kit → HTML renderer for the blocks a Home view uses: header, section (mrkdwn or
+ * plain text, fields), context and divider; any other block is left out. Slack's markup inside
+ * mrkdwn is read as Slack reads it: `<!date^…|fallback>` shows its fallback (the sandbox has no
+ * reader's zone to show), `<@U1>` as @U1, `<#C1>` as #C1, `<url|label>` as a link, `&lt;` `&gt;`
+ * `&amp;` as the characters; *bold*, _italic_, ~strike~ and `code` as such. Everything from the
+ * blocks is escaped: a caption can never become markup.
+ */
+import { escapeHtml } from '../http/pages.js';
+
+export interface TextObject {
+  type: string;
+  text: string;
+}
+
+/** A block as Block Kit writes it, loosely: whatever a Home view's blocks are, this reads them. */
+export interface HomeBlock {
+  type: string;
+  text?: TextObject | undefined;
+  fields?: readonly TextObject[] | undefined;
+  elements?: ReadonlyArray<{ type: string; text?: unknown }> | undefined;
+}
+
+/** Slack's three escapes, undone (mrkdwn text arrives escaped). */
+function unescapeSlack(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** What one `<…>` of Slack markup shows, as HTML. */
+function markupHtml(inner: string): string {
+  const [target = '', ...rest] = inner.split('|');
+  const label = rest.length > 0 ? unescapeSlack(rest.join('|')) : undefined;
+  if (target.startsWith('!date^')) return escapeHtml(label ?? '');
+  if (target.startsWith('!')) return escapeHtml(label ?? `@${target.slice(1)}`);
+  if (target.startsWith('@')) return escapeHtml(label ? `@${label}` : target);
+  if (target.startsWith('#')) return escapeHtml(label ? `#${label}` : target);
+  const url = unescapeSlack(target);
+  if (!/^(https?:|mailto:)/i.test(url)) return escapeHtml(label ?? url);
+  return `<a href="${escapeHtml(url)}" rel="noopener">${escapeHtml(label ?? url)}</a>`;
+}
+
+/** Slack mrkdwn as HTML: markup first (kept aside so formatting never reaches into it), then *bold* and friends. */
+export function mrkdwnHtml(text: string): string {
+  const kept: string[] = [];
+  const hold = (html: string) => `\uE000${kept.push(html) - 1}\uE000`;
+  let html = text
+    .replace(/\uE000/g, '')
+    .split(/(<[^<>]*>)/)
+    .map((part) => (/^<[^<>]*>$/.test(part) ? hold(markupHtml(part.slice(1, -1))) : escapeHtml(unescapeSlack(part))))
+    .join('');
+  html = html
+    .replace(/`([^`\n]+)`/g, (_m, code: string) => hold(`<code>${code}</code>`))
+    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s.,;:!?)])/g, '$1<strong>$2</strong>')
+    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s.,;:!?)])/g, '$1<em>$2</em>')
+    .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s.,;:!?)])/g, '$1<del>$2</del>')
+    .replace(/\n/g, '<br>');
+  // Held pieces may hold others (code around a date): resolve until none is left.
+  while (/\uE000\d+\uE000/.test(html)) html = html.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => kept[Number(i)] ?? '');
+  return html;
+}
+
+function textHtml(text: TextObject | undefined): string {
+  if (!text) return '';
+  return text.type === 'mrkdwn' ? mrkdwnHtml(text.text) : escapeHtml(text.text).replace(/\n/g, '<br>');
+}
+
+function blockHtml(block: HomeBlock): string {
+  switch (block.type) {
+    case 'header':
+      return `<h2 class="header">${escapeHtml(block.text?.text ?? '')}</h2>`;
+    case 'divider':
+      return '<hr class="divider">';
+    case 'section': {
+      const fields = block.fields?.length
+        ? `<div class="fields">${block.fields.map((f) => `<div>${textHtml(f)}</div>`).join('')}</div>`
+        : '';
+      return `<div class="section">${block.text ? `<div>${textHtml(block.text)}</div>` : ''}${fields}</div>`;
+    }
+    case 'context': {
+      const parts = (block.elements ?? []).flatMap((e) =>
+        typeof e.text === 'string' && (e.type === 'mrkdwn' || e.type === 'plain_text')
+          ? [`<span>${textHtml({ type: e.type, text: e.text })}</span>`]
+          : [],
+      );
+      return `<div class="context">${parts.join('')}</div>`;
+    }
+    default:
+      return '';
+  }
+}
+
+/** The blocks as HTML, one element per block, in order. */
+export function blocksHtml(blocks: readonly HomeBlock[]): string {
+  return blocks.map(blockHtml).join('\n');
+}
