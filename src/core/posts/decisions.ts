@@ -15,6 +15,7 @@ import {
   postStatus,
   postWorkspaceId,
 } from '../../db/repositories/posts.js';
+import { scheduleOf } from '../../db/repositories/schedule.js';
 import { workspaceIdOf } from '../../db/repositories/workspaces.js';
 import type { ApprovalState, DecisionKind, DecisionOutcome } from '../approval.js';
 import { applyDecision, approvalStateOf, ignoredExplanation } from '../approval.js';
@@ -24,7 +25,7 @@ import type { Notice } from '../notices.js';
 import { persistently, type PostsContext } from './context.js';
 import { approvalTally, statusWords } from './texts.js';
 import type { RichText } from '../ports/rich-text.js';
-import { mention, rich } from '../ports/rich-text.js';
+import { mention, rich, timeAt } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
 import { approveIn, endWithoutPublishingIn, goingOut } from './transitions.js';
 
@@ -229,7 +230,18 @@ export class PostDecisions {
     });
   }
 
-  /** Expires a pending request whose time is up (cleanup, or a late decision). */
+  /**
+   * Why a post expired: a scheduled one was not approved by its time (and can be asked for again
+   * with a new time; `reschedule` moves one before its time comes), another within the window.
+   */
+  private async expiryText(trx: Db, postId: string): Promise<RichText> {
+    const schedule = await scheduleOf(trx, postId);
+    if (!schedule?.scheduledAt)
+      return `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`;
+    return rich`expired: nobody approved post ${postId} by its time, ${timeAt(schedule.scheduledAt, schedule.zone ?? 'UTC')}; nothing was published. To post it, ask again with a new time; a post still waiting for approval can be moved before its time with \`reschedule <post-id> <when>\`.`;
+  }
+
+  /** Expires a pending request whose time is up (its due job, cleanup, or a late decision). */
   async expire(postId: string): Promise<boolean> {
     const notice = await this.deps.db.transaction().execute(async (trx) => {
       if (!(await endWithoutPublishingIn(this.ctx, trx, postId, 'expire'))) return undefined;
@@ -240,11 +252,7 @@ export class PostDecisions {
         subjectType: 'post',
         subjectId: postId,
       });
-      return this.ctx.notices.write(
-        trx,
-        postId,
-        `expired: nobody approved post ${postId} within ${this.deps.approvalTtlHours} hours; nothing was published.`,
-      );
+      return this.ctx.notices.write(trx, postId, await this.expiryText(trx, postId));
     });
     if (!notice) return false;
     await this.ctx.notices.deliver(notice);
