@@ -131,6 +131,15 @@ export class DiscordDriver {
     return message ? textOf(message) : '';
   }
 
+  /**
+   * The time a scheduled post's approval message shows (`Scheduled for <t:unix:F>`, which each
+   * reader's Discord shows in their own zone), as it reads now; undefined when it shows none.
+   */
+  scheduledFor(messageId: string): Date | undefined {
+    const unix = /Scheduled for <t:(\d+):F>/.exec(this.current(messageId))?.[1];
+    return unix === undefined ? undefined : new Date(Number(unix) * 1000);
+  }
+
   dms(user: APIUser): APIMessage[] {
     return this.sim.dmMessages(user.id);
   }

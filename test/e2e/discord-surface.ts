@@ -70,10 +70,11 @@ export class DiscordSurface implements ChatSurface {
     ).id;
   }
 
-  /** `/iqsp post targets:… caption:…` with the files as media1, media2, … */
-  async postForm(person: Person, form: PostForm): Promise<string> {
+  /** `/iqsp post targets:… caption:… [when:…]` with the files as media1, media2, … */
+  async postForm(person: Person, form: PostForm & { when?: string | undefined }): Promise<string> {
     const attachments = Object.fromEntries((form.files ?? []).map((f, i) => [`media${i + 1}`, this.attachment(f)]));
-    return (await this.driver.command(this.user(person), 'post', { targets: form.targets, caption: form.caption }, attachments)).text;
+    const options = { targets: form.targets, caption: form.caption, ...(form.when ? { when: form.when } : {}) };
+    return (await this.driver.command(this.user(person), 'post', options, attachments)).text;
   }
 
   formAccepted(postId: string): string {
@@ -160,11 +161,17 @@ export class DiscordSurface implements ChatSurface {
 }
 
 /** The options of `/iqsp <subcommand>` for the words typed after it in Slack. */
-function commandOptions(subcommand: string, args: string[]): Record<string, string | boolean> {
+function commandOptions(subcommand: string, args: string[]): Record<string, string | number | boolean> {
   const [first] = args;
+  const rest = args.slice(1).join(' ');
   if (first === undefined) return {};
   if (subcommand === 'connect' || subcommand === 'disconnect') return { platform: first };
-  if (subcommand === 'status' || subcommand === 'cancel') return { post_id: first };
+  if (['status', 'cancel', 'retry', 'verify'].includes(subcommand)) return { post_id: first };
   if (subcommand === 'delete-my-data' && first === 'confirm') return { confirm: true };
+  if (subcommand === 'approvals') return { count: Number(first) };
+  // Scheduling (issue 15): `reschedule <id> <when>`, `timezone [workspace] <zone>`, `slots <days> <times>` / `slots off`.
+  if (subcommand === 'reschedule') return { post_id: first, when: rest };
+  if (subcommand === 'timezone') return { zone: args.join(' ') };
+  if (subcommand === 'slots') return rest === '' ? { days: first } : { days: first, times: rest };
   throw new Error(`no Discord options for "/iqsp ${subcommand} ${args.join(' ')}"`);
 }
