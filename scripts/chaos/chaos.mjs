@@ -14,6 +14,11 @@
  * after up to 2.5 leases, by SIGCONT. A teammate approves every request shown for approval,
  * and reacts again while it stays pending (as chat platforms redeliver, and people do).
  *
+ * Every `--scheduled-every`th post (default 4th; 0: none) is scheduled `in 1m` (issue 15): it is
+ * approved ahead, waits, and must go out at its time, once, whatever the events did meanwhile;
+ * a committing request before its time counts as a problem (published early), and how late the
+ * scheduled posts went out is printed.
+ *
  * Afterwards every target is checked at the simulators and in the database and thread, and a
  * table is printed: published once, unconfirmed (live or not at the platform), failed (with a
  * reason), lost (not final or never said, must be 0), sent twice (more than one post live or
@@ -21,6 +26,7 @@
  *
  *   npm run build && node scripts/chaos/chaos.mjs [--targets 400] [--events 100] [--lease-ms 2000]
  *        [--fault-rate 0.03] [--phases sqlite,postgres] [--database-url postgres://…] [--seed N]
+ *        [--scheduled-every 4]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -56,6 +62,7 @@ const FAULT_RATE = Number(option('fault-rate', 0.03));
 const PHASES = String(option('phases', 'sqlite,postgres')).split(',');
 const DATABASE_URL = option('database-url', process.env.IQSP_CHAOS_DATABASE_URL || process.env.IQSP_TEST_DATABASE_URL || '');
 const DRAIN_MS = Number(option('drain-ms', 120_000));
+const SCHEDULED_EVERY = Number(option('scheduled-every', 4));
 let seed = Number(option('seed', Date.now() % 2 ** 31));
 console.log(
   `chaos: --targets ${TARGETS} --events ${EVENTS} --lease-ms ${LEASE_MS} --fault-rate ${FAULT_RATE} --phases ${PHASES.join(',')} --seed ${seed}`,
@@ -397,12 +404,13 @@ async function phase(kind, count, targets, events) {
       // request whose answer was lost may still exist, and the approver approves whatever is shown.
       for (;;) {
         const marker = `[chaos-${kind}-${String(i).padStart(4, '0')}-${randomBytes(3).toString('hex')}]`;
+        const scheduled = SCHEDULED_EVERY > 0 && i % SCHEDULED_EVERY === SCHEDULED_EVERY - 1;
         const reply = await deliver('/test/command', {
           user: 'U_ADA',
-          text: `post x,facebook,instagram,tiktok:public Chaos ${marker}`,
+          text: `post x,facebook,instagram,tiktok:public ${scheduled ? 'in 1m ' : ''}Chaos ${marker}`,
           attachments: [{ url: `http://${fileHost}/photo-${i}.jpg`, originalName: `photo-${i}.jpg` }],
         });
-        if (/is waiting for approval/.test(reply?.message?.text ?? '')) break;
+        if (/waiting for approval/.test(reply?.message?.text ?? '')) break;
         await sleep(500);
         const shown = await db
           .selectFrom('posts')
@@ -539,6 +547,7 @@ async function phase(kind, count, targets, events) {
       'posts.caption',
       'posts.status as postStatus',
       'posts.approval_message_id',
+      'posts.scheduled_at',
     ])
     .execute();
   const approvals = await db
@@ -578,6 +587,24 @@ async function phase(kind, count, targets, events) {
 
   const table = { approved: 0, published: 0, unconfirmedLive: 0, unconfirmedNotLive: 0, failed: 0, lost: 0, twice: 0, notApproved: 0 };
   const problems = [];
+  // Scheduled posts: no committing request before the post's time; how late the first one came.
+  const firstCommit = new Map();
+  const commitAt = (key, at) => firstCommit.set(key, Math.min(firstCommit.get(key) ?? Infinity, at.getTime()));
+  for (const r of sims.x.requests)
+    if (r.method === 'POST' && X_COMMIT.test(r.path)) commitAt(`x ${markerOf(JSON.stringify(r.body))}`, r.at);
+  for (const r of sims.graph.requests)
+    if (r.method === 'POST' && FACEBOOK_COMMIT.test(r.path)) commitAt(`facebook ${markerOf(JSON.stringify(r.body))}`, r.at);
+  const lateness = [];
+  for (const t of rows) {
+    if (!t.scheduled_at || !markerOf(t.caption)) continue;
+    const first = firstCommit.get(`${t.platform} ${markerOf(t.caption)}`);
+    if (first === undefined) continue;
+    const lateMs = first - Date.parse(t.scheduled_at);
+    if (lateMs < 0) problems.push(`published early: post ${t.postId} ${t.account_label} ${-lateMs} ms before its time`);
+    else lateness.push(lateMs);
+  }
+  table.scheduled = rows.filter((t) => t.scheduled_at && markerOf(t.caption)).length;
+  table.scheduledLateMaxMs = lateness.length > 0 ? Math.max(...lateness) : null;
   const reasons = new Map();
   for (const t of rows) {
     if (!markerOf(t.caption)) continue;
@@ -651,6 +678,8 @@ console.log(line('failed (reason said)', ...results.map((r) => r.table.failed)))
 console.log(line('lost (must be 0)', ...results.map((r) => r.table.lost)));
 console.log(line('sent twice (must be 0)', ...results.map((r) => r.table.twice)));
 console.log(line('requests never shown for approval', ...results.map((r) => r.table.notApproved)));
+console.log(line('scheduled targets (in 1m)', ...results.map((r) => r.table.scheduled)));
+console.log(line('latest first send after the time (ms)', ...results.map((r) => r.table.scheduledLateMaxMs ?? '-')));
 for (const r of results) {
   if (r.reasons.size > 0)
     console.log(`\n[${r.label}] failure reasons:\n${[...r.reasons].map(([reason, n]) => `  ${n} × ${reason}`).join('\n')}`);
