@@ -191,6 +191,16 @@ describe('a `when` that cannot be used is refused, naming the problem, and nothi
   });
 });
 
+describe('when:now', () => {
+  it('asks to publish once approved, as without a when', async () => {
+    const { text } = await run('carol', 'post', { targets: 'x', when: 'now', caption: 'Right away' });
+    const postId = /^Post (\S+) is waiting for approval in this channel\.$/.exec(text)?.[1];
+    expect(postId, text).toBeDefined();
+    expect(await row(postId!)).toMatchObject({ scheduled_at: null, schedule_zone: null });
+    expect((await approvalOf(postId!)).embeds[0]!.description).not.toContain('Scheduled for');
+  });
+});
+
 describe('approved early, it waits; at its time it publishes; reschedule moves it', () => {
   it('✅ before the time: the post waits, scheduled; when the clock reaches its time it publishes', async () => {
     const { postId } = await schedule('bob', 'in 2h', 'Two hours later');
@@ -251,9 +261,11 @@ describe('approved early, it waits; at its time it publishes; reschedule moves i
 
   it('not approved by its time, it expires, said in its thread', async () => {
     const { postId } = await schedule('carol', 'in 90m', 'Nobody looked');
+    const due = stamp(new Date(clock.getTime() + minutes(90)).toISOString());
     const message = await approvalOf(postId);
     advance(minutes(90) + 1000);
-    await waitInThread(message.id, /expired/);
+    const said = await waitInThread(message.id, /^expired: /);
+    expect(said).toMatch(new RegExp(`^expired: nobody approved post ${postId} by its time, ${due}; nothing was published\\.`));
     await h.discord.waitFor(() => message.embeds[0]?.description?.includes(': expired'), 'the approval message to say expired');
     expect((await row(postId))?.status).toBe('expired');
   });
