@@ -25,11 +25,38 @@ export type WallTime =
   | { kind: 'gap'; shiftMinutes: number }
   | { kind: 'ambiguous'; first: Date; second: Date; shiftMinutes: number };
 
+/**
+ * The IANA names of the zones whose canonical name in CLDR (what Intl resolves to on Node 20) is
+ * one IANA has since renamed: `Asia/Kolkata` must not come back as `Asia/Calcutta`.
+ */
+const IANA_NAME_OF_CLDR: Readonly<Record<string, string>> = {
+  'Africa/Asmera': 'Africa/Asmara',
+  'America/Buenos_Aires': 'America/Argentina/Buenos_Aires',
+  'America/Catamarca': 'America/Argentina/Catamarca',
+  'America/Coral_Harbour': 'America/Atikokan',
+  'America/Cordoba': 'America/Argentina/Cordoba',
+  'America/Godthab': 'America/Nuuk',
+  'America/Indianapolis': 'America/Indiana/Indianapolis',
+  'America/Jujuy': 'America/Argentina/Jujuy',
+  'America/Louisville': 'America/Kentucky/Louisville',
+  'America/Mendoza': 'America/Argentina/Mendoza',
+  'Asia/Calcutta': 'Asia/Kolkata',
+  'Asia/Katmandu': 'Asia/Kathmandu',
+  'Asia/Rangoon': 'Asia/Yangon',
+  'Asia/Saigon': 'Asia/Ho_Chi_Minh',
+  'Atlantic/Faeroe': 'Atlantic/Faroe',
+  'Europe/Kiev': 'Europe/Kyiv',
+  'Pacific/Enderbury': 'Pacific/Kanton',
+  'Pacific/Ponape': 'Pacific/Pohnpei',
+  'Pacific/Truk': 'Pacific/Chuuk',
+};
+
 /** The zone's canonical name (`europe/berlin` → `Europe/Berlin`), or undefined when it is not an IANA zone. */
 export function canonicalZone(name: string): string | undefined {
   if (name === '' || !IANAZone.isValidZone(name)) return undefined;
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
-  return resolved === 'Etc/UTC' || resolved === 'Etc/GMT' ? 'UTC' : resolved;
+  if (resolved === 'Etc/UTC' || resolved === 'Etc/GMT' || resolved === 'UTC') return 'UTC';
+  return IANA_NAME_OF_CLDR[resolved] ?? resolved;
 }
 
 /** The zone's offset from UTC at `epochMs`, in minutes. */
@@ -62,6 +89,12 @@ export function localDate(at: Date, zone: string): LocalDate & { weekday: number
   return { year: dt.year, month: dt.month, day: dt.day, weekday: dt.weekday };
 }
 
+/** The time of day `at` shows on a clock in `zone`. */
+export function localTime(at: Date, zone: string): LocalTime {
+  const dt = DateTime.fromJSDate(at, { zone });
+  return { hour: dt.hour, minute: dt.minute };
+}
+
 /** The day `days` after `date` (calendar arithmetic, no zone involved). */
 export function addDays(date: LocalDate, days: number): LocalDate & { weekday: number } {
   const dt = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ days });
@@ -80,13 +113,19 @@ export function zoneAbbreviation(at: Date, zone: string): string {
 }
 
 /**
+ * Weekday and month names in the order day-month-year: Luxon's own English names (en-US), the
+ * same on every runtime; en-GB's come from the runtime's ICU, which writes `Sept` since ICU 72.
+ */
+const NAMES_LOCALE = 'en-US';
+
+/**
  * `Mon 7 Dec 09:30 CET`: how IQSP writes a time for someone in `zone` (the year is added when it
  * is not the year of `now`).
  */
 export function formatInZone(at: Date, zone: string, now?: Date): string {
   const dt = DateTime.fromJSDate(at, { zone });
   const sameYear = now === undefined || DateTime.fromJSDate(now, { zone }).year === dt.year;
-  return `${dt.toFormat(sameYear ? 'ccc d LLL HH:mm' : 'ccc d LLL yyyy HH:mm', { locale: 'en-GB' })} ${zoneAbbreviation(at, zone)}`;
+  return `${dt.toFormat(sameYear ? 'ccc d LLL HH:mm' : 'ccc d LLL yyyy HH:mm', { locale: NAMES_LOCALE })} ${zoneAbbreviation(at, zone)}`;
 }
 
 /** `HH:MM` of a time of day. */
@@ -97,7 +136,7 @@ export function clock(time: LocalTime): string {
 /** `Sun 29 Mar 2026` for a calendar day. */
 export function formatDate(date: LocalDate): string {
   return DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).toFormat('ccc d LLL yyyy', {
-    locale: 'en-GB',
+    locale: NAMES_LOCALE,
   });
 }
 
