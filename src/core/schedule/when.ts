@@ -13,6 +13,7 @@ import {
   formatDate,
   formatInZone,
   localDate,
+  localTime,
   shiftInWords,
   wallTime,
   zoneAbbreviation,
@@ -37,17 +38,23 @@ export type WhenRead = { kind: 'none' } | { kind: 'when'; when: When; rest: stri
 const TIME = /^(\d{1,2}):(\d{2})$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DURATION = /^(\d{1,5})\s?(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$/i;
+/** Words a person means as a time of day but IQSP does not read (`9pm`, `9:30pm`, `12:5`): an error, not caption. */
+const TIME_SHAPED = /^\d+:\d+$|^\d{1,2}(?:[:.]\d{1,2})?[ap]\.?m\.?$/i;
+/** A date not written YYYY-MM-DD (`2026-12-7`). */
+const DATE_SHAPED = /^\d{4}-\d{1,2}-\d{1,2}$/;
+/** A duration IQSP does not read (`1.5h`, `2h30m`). */
+const DURATION_SHAPED = /^\d+[.,]\d+\s?(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?)$|^\d+[hd]\d+[mh]?$/i;
 
 function readTime(word: string | undefined): LocalTime | 'invalid' | undefined {
   const match = word === undefined ? null : TIME.exec(word);
-  if (!match) return undefined;
+  if (!match) return word !== undefined && TIME_SHAPED.test(word) ? 'invalid' : undefined;
   const time = { hour: Number(match[1]), minute: Number(match[2]) };
   return time.hour > 23 || time.minute > 59 ? 'invalid' : time;
 }
 
 function readDate(word: string | undefined): LocalDate | 'invalid' | undefined {
   const match = word === undefined ? null : DATE.exec(word);
-  if (!match) return undefined;
+  if (!match) return word !== undefined && DATE_SHAPED.test(word) ? 'invalid' : undefined;
   const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
   const check = new Date(Date.UTC(date.year, date.month - 1, date.day));
   const real = check.getUTCFullYear() === date.year && check.getUTCMonth() === date.month - 1 && check.getUTCDate() === date.day;
@@ -74,10 +81,12 @@ export function readWhen(text: string): WhenRead {
     case 'now':
       return { kind: 'none' };
     case 'tomorrow': {
-      const time = readTime(lower[1]);
+      // `tomorrow at 09:30` as people write it, as well as `tomorrow 09:30`.
+      const at = lower[1] === 'at' ? 2 : 1;
+      const time = readTime(lower[at]);
       if (time === undefined) return { kind: 'none' };
-      if (time === 'invalid') return bad(`"${words[1]!.word}" is not a time of day.`);
-      return when({ kind: 'tomorrow', time }, 2);
+      if (time === 'invalid') return bad(`"${words[at]!.word}" is not a time of day.`);
+      return when({ kind: 'tomorrow', time }, at + 1);
     }
     case 'at': {
       const date = readDate(lower[1]);
@@ -98,6 +107,8 @@ export function readWhen(text: string): WhenRead {
       const single = lower[1] === undefined ? null : DURATION.exec(lower[1]);
       const spaced = joined === undefined ? null : DURATION.exec(joined);
       const match = single ?? spaced;
+      if (!match && lower[1] !== undefined && DURATION_SHAPED.test(lower[1]))
+        return bad(`"${words[1]!.word}" is not a duration (whole minutes, hours or days: 90m, 2h, 3d).`);
       if (!match) return { kind: 'none' };
       const n = Number(match[1]);
       const unit = match[2]![0]!.toLowerCase();
@@ -118,7 +129,8 @@ export function parseWhenOnly(text: string): { ok: true; when: When } | { ok: fa
   let read = readWhen(trimmed);
   if (read.kind === 'none') {
     const first = trimmed.split(/\s+/)[0] ?? '';
-    read = readWhen(`${DATE.test(first) || TIME.test(first) ? 'at' : 'in'} ${trimmed}`);
+    const clockLike = [DATE, TIME, DATE_SHAPED, TIME_SHAPED].some((shape) => shape.test(first));
+    read = readWhen(`${clockLike ? 'at' : 'in'} ${trimmed}`);
   }
   const alt = read;
   if (alt.kind === 'error') return { ok: false, message: alt.message };
@@ -165,16 +177,14 @@ export async function resolveWhen(when: When, rules: ScheduleRules): Promise<Res
     case 'at':
     case 'tomorrow': {
       const today = localDate(now, zone);
-      const first = when.kind === 'tomorrow' ? addDays(today, 1) : (when.date ?? today);
-      const found = instantOf(first, when.time, zone);
+      const day = when.kind === 'tomorrow' ? addDays(today, 1) : (when.date ?? today);
+      let found = instantOf(day, when.time, zone, now);
+      // `at HH:MM` without a date is the next such time: tomorrow's once today's has passed. Today's
+      // that the clocks skip has passed once the clock reads later (refused while it is still ahead).
+      const passed = found.ok ? found.at.getTime() <= now.getTime() : minutesOf(localTime(now, zone)) > minutesOf(when.time);
+      if (when.kind === 'at' && !when.date && passed) found = instantOf(addDays(today, 1), when.time, zone, now);
       if (!found.ok) return found;
       ({ at, note } = found);
-      // `at HH:MM` without a date is the next such time: tomorrow when today's is past.
-      if (when.kind === 'at' && !when.date && at.getTime() <= now.getTime()) {
-        const next = instantOf(addDays(today, 1), when.time, zone);
-        if (!next.ok) return next;
-        ({ at, note } = next);
-      }
       break;
     }
   }
@@ -192,11 +202,20 @@ export async function resolveWhen(when: When, rules: ScheduleRules): Promise<Res
   return { ok: true, at, zone, note };
 }
 
-/** The instant of a wall time, refusing a gap and taking the first of an overlap (and saying so). */
+function minutesOf(time: LocalTime): number {
+  return time.hour * 60 + time.minute;
+}
+
+/**
+ * The instant of a wall time, refusing a gap and taking the first of an overlap (and saying so);
+ * the second when the first is not after `after` but the second is (`at 02:30` during the
+ * repeated hour: the next 02:30 is the second).
+ */
 export function instantOf(
   date: LocalDate,
   time: LocalTime,
   zone: string,
+  after?: Date,
 ): { ok: true; at: Date; note?: string | undefined } | { ok: false; message: string } {
   const found = wallTime(zone, date, time);
   switch (found.kind) {
@@ -207,11 +226,16 @@ export function instantOf(
         ok: false,
         message: `${clock(time)} on ${formatDate(date)} does not exist in ${zone}: the clocks jump forward ${shiftInWords(found.shiftMinutes)} that night (daylight saving time). Choose another time.`,
       };
-    case 'ambiguous':
-      return {
-        ok: true,
-        at: found.first,
-        note: `${clock(time)} happens twice on ${formatDate(date)} in ${zone} (the clocks go back ${shiftInWords(found.shiftMinutes)}); IQSP takes the first, ${clock(time)} ${zoneAbbreviation(found.first, zone)}.`,
-      };
+    case 'ambiguous': {
+      const twice = `${clock(time)} happens twice on ${formatDate(date)} in ${zone} (the clocks go back ${shiftInWords(found.shiftMinutes)})`;
+      const second = after !== undefined && found.first.getTime() <= after.getTime() && found.second.getTime() > after.getTime();
+      if (second)
+        return {
+          ok: true,
+          at: found.second,
+          note: `${twice}; the first has passed, so IQSP takes the second, ${clock(time)} ${zoneAbbreviation(found.second, zone)}.`,
+        };
+      return { ok: true, at: found.first, note: `${twice}; IQSP takes the first, ${clock(time)} ${zoneAbbreviation(found.first, zone)}.` };
+    }
   }
 }
