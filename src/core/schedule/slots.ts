@@ -12,11 +12,13 @@ export interface PostingSlots {
   times: string[];
 }
 
-const DAY_NAMES = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const DAY_NAMES = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 
+/** `mon`, `tues`, `thursday` (at least three letters of the day's name; `monkey` is no day). */
 function dayNumber(word: string): number | undefined {
-  const index = DAY_NAMES.indexOf(word.slice(0, 3) as (typeof DAY_NAMES)[number]);
-  return index < 0 || !/^[a-z]+$/.test(word) ? undefined : index + 1;
+  if (word.length < 3) return undefined;
+  const index = DAY_NAMES.findIndex((name) => name.startsWith(word));
+  return index < 0 ? undefined : index + 1;
 }
 
 /** `mon-fri`, `mon,wed,fri`, `sat-sun`, `fri-mon` (wrapping), `daily`, `weekdays`, `weekends`. */
@@ -40,15 +42,21 @@ function parseDays(spec: string): number[] | string {
   return [...days].sort((x, y) => x - y);
 }
 
+function readSlotTime(text: string): LocalTime | undefined {
+  const match = /^(\d{1,2}):(\d{2})$/.exec(text);
+  if (!match || Number(match[1]) > 23 || Number(match[2]) > 59) return undefined;
+  return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
 /** Reads `<days> <HH:MM,…>` (`mon-fri 09:00,13:00`); an error names the part that is wrong. */
 export function parseSlots(daysSpec: string, timesSpec: string): PostingSlots | string {
   const days = parseDays(daysSpec);
   if (typeof days === 'string') return days;
   const times = new Set<string>();
   for (const word of timesSpec.split(',').filter((w) => w.trim() !== '')) {
-    const match = /^(\d{1,2}):(\d{2})$/.exec(word.trim());
-    if (!match || Number(match[1]) > 23 || Number(match[2]) > 59) return `"${word}" is not a time of day (HH:MM, 24-hour clock).`;
-    times.add(clock({ hour: Number(match[1]), minute: Number(match[2]) }));
+    const time = readSlotTime(word.trim());
+    if (!time) return `"${word}" is not a time of day (HH:MM, 24-hour clock).`;
+    times.add(clock(time));
   }
   if (times.size === 0) return 'Which times of day? For example `slots mon-fri 09:00,13:00`.';
   if (times.size > 24) return 'At most 24 slots a day.';
@@ -69,19 +77,30 @@ export function describeSlots(slots: PostingSlots): string {
   return `${dayText} at ${slots.times.join(', ')}`;
 }
 
-/** Slots stored as JSON, read back; undefined when none (or unreadable). */
+/**
+ * Slots stored as JSON, read back in order (the next free slot relies on it); undefined when none
+ * (or unreadable). Values no `parseSlots` wrote are dropped rather than read as a time.
+ */
 export function slotsFromJson(json: string | null): PostingSlots | undefined {
   if (!json) return undefined;
+  let value: unknown;
   try {
-    const value = JSON.parse(json) as Partial<PostingSlots>;
-    if (!Array.isArray(value.days) || !Array.isArray(value.times) || value.days.length === 0 || value.times.length === 0) return undefined;
-    return {
-      days: value.days.filter((d) => Number.isInteger(d) && d >= 1 && d <= 7),
-      times: value.times.filter((t) => typeof t === 'string'),
-    };
+    value = JSON.parse(json);
   } catch {
     return undefined;
   }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { days, times } = value as { days?: unknown; times?: unknown };
+  if (!Array.isArray(days) || !Array.isArray(times)) return undefined;
+  const validDays = new Set(days.filter((d): d is number => Number.isInteger(d) && d >= 1 && d <= 7));
+  const validTimes = new Set(
+    times.flatMap((t) => {
+      const time = typeof t === 'string' ? readSlotTime(t) : undefined;
+      return time ? [clock(time)] : [];
+    }),
+  );
+  if (validDays.size === 0 || validTimes.size === 0) return undefined;
+  return { days: [...validDays].sort((a, b) => a - b), times: [...validTimes].sort() };
 }
 
 /**
@@ -91,7 +110,9 @@ export function slotsFromJson(json: string | null): PostingSlots | undefined {
 export function nextFreeSlot(slots: PostingSlots, zone: string, now: Date, maxDays: number, taken: ReadonlySet<number>): Date | undefined {
   const today = localDate(now, zone);
   const limit = now.getTime() + maxDays * 86_400_000;
-  for (let offset = 0; offset <= maxDays; offset += 1) {
+  // The window ends maxDays × 24 hours after now, which the clocks going forward meanwhile put on
+  // the calendar day after today + maxDays; the limit keeps out what lies beyond.
+  for (let offset = 0; offset <= maxDays + 1; offset += 1) {
     const day = addDays(today, offset);
     if (!slots.days.includes(day.weekday)) continue;
     for (const text of slots.times) {
