@@ -79,6 +79,13 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
 
 const POST_ID = /^[A-Za-z0-9-]{4,40}$/;
 
+/**
+ * Abbreviations the IANA database keeps as zones with a fixed offset (EST is Panama's clock, MST
+ * Phoenix's): someone typing one most likely means a region's clock, which moves in summer, and
+ * would post an hour off for half the year. The place that person means.
+ */
+const FIXED_OFFSET_ABBREVIATIONS: Readonly<Record<string, string>> = { EST: 'America/New_York', MST: 'America/Denver' };
+
 function fail(message: string): ParseResult {
   return { ok: false, message };
 }
@@ -272,16 +279,26 @@ export class Grammar {
         const zoneWord = workspace ? args[1] : args[0];
         if (args.length > (workspace ? 2 : 1)) return fail(`timezone takes one zone. ${this.usage('timezone')}`);
         if (zoneWord === undefined) return ok({ kind: 'timezone', scope: workspace ? 'workspace' : 'person' });
+        const place = FIXED_OFFSET_ABBREVIATIONS[zoneWord.toUpperCase()];
+        if (place)
+          return fail(
+            `"${zoneWord}" is a fixed offset from UTC that never changes for daylight saving. Use the name of a place, such as ${place}.`,
+          );
         const zone = canonicalZone(zoneWord);
         if (!zone)
           return fail(`"${zoneWord}" is not a time zone IQSP knows. Use an IANA name such as Europe/Berlin, America/New_York or UTC.`);
         return ok({ kind: 'timezone', scope: workspace ? 'workspace' : 'person', zone });
       }
       case 'slots': {
-        if (args.length === 0) return ok({ kind: 'slots', action: 'show' });
-        if (args.length === 1 && ['off', 'clear', 'none'].includes(args[0]!.toLowerCase())) return ok({ kind: 'slots', action: 'off' });
-        if (args.length !== 2) return fail(`slots takes days and times. ${this.usage('slots')}`);
-        const slots = parseSlots(args[0]!, args[1]!);
+        // Blanks around commas are part of a list (`mon, wed 09:00, 13:00`), as Discord's options are read.
+        const words = rest
+          .replace(/\s*,\s*/g, ',')
+          .split(/\s+/)
+          .filter((s) => s !== '');
+        if (words.length === 0) return ok({ kind: 'slots', action: 'show' });
+        if (words.length === 1 && ['off', 'clear', 'none'].includes(words[0]!.toLowerCase())) return ok({ kind: 'slots', action: 'off' });
+        if (words.length !== 2) return fail(`slots takes days and times. ${this.usage('slots')}`);
+        const slots = parseSlots(words[0]!, words[1]!);
         if (typeof slots === 'string') return fail(`${slots} ${this.usage('slots')}`);
         return ok({ kind: 'slots', action: 'set', slots });
       }
