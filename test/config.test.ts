@@ -105,6 +105,10 @@ describe('loadConfig', () => {
     [{ APPROVALS_REQUIRED: '1.5' }, 'APPROVALS_REQUIRED', /whole number/],
     [{ APPROVAL_TTL_HOURS: '0' }, 'APPROVAL_TTL_HOURS', /positive/],
     [{ MEDIA_TTL_HOURS: 'soon' }, 'MEDIA_TTL_HOURS', /positive/],
+    [{ DEFAULT_TIMEZONE: 'Mars/Olympus_Mons' }, 'DEFAULT_TIMEZONE', /IANA time zone.*"Mars\/Olympus_Mons" is not one/],
+    [{ DEFAULT_TIMEZONE: '+02:00' }, 'DEFAULT_TIMEZONE', /IANA time zone/],
+    [{ SCHEDULE_MAX_DAYS: '0' }, 'SCHEDULE_MAX_DAYS', /whole number of days/],
+    [{ SCHEDULE_MAX_DAYS: '2.5' }, 'SCHEDULE_MAX_DAYS', /whole number of days/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ GRAPH_API_URL: 'graph' }, 'GRAPH_API_URL', /URL/],
     [{ X_CLIENT_ID: 'id' }, 'X_CLIENT_SECRET', /must be set when X_CLIENT_ID is set/],
@@ -119,6 +123,15 @@ describe('loadConfig', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(problem);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('reads DEFAULT_TIMEZONE as the canonical IANA name, and SCHEDULE_MAX_DAYS (defaults UTC, 30)', () => {
+    expect(loadConfig({}).defaultTimeZone).toBe('UTC');
+    expect(loadConfig({}).scheduleMaxDays).toBe(30);
+    expect(loadConfig({ DEFAULT_TIMEZONE: 'europe/berlin', SCHEDULE_MAX_DAYS: '90' })).toMatchObject({
+      defaultTimeZone: 'Europe/Berlin',
+      scheduleMaxDays: 90,
+    });
   });
 
   it('accepts a 6-field cron expression with seconds', () => {
