@@ -3,8 +3,11 @@
  * them to an instant in the requester's zone with the clock faked (`now`), across the
  * daylight-saving changes of Europe/Berlin, America/New_York and Australia/Lord_Howe.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseWhenOnly, readWhen, resolveWhen, type Resolution, type When } from '../../../src/core/schedule/when.js';
+import { fuzzParameters } from '../../fuzz/fuzz-settings.js';
+import { minuteInstant, nearTransition, wallClock, zone } from './zone-arbitraries.js';
 
 const iso = (text: string) => new Date(text);
 
@@ -305,5 +308,80 @@ describe('parseWhenOnly: a whole text as a when (Discord’s `when` option, `res
     expect(no('25:00')).toMatch(/^"25:00" is not a time of day/);
     expect(no('2026-02-30 09:00')).toMatch(/^"2026-02-30" is not a date/);
     expect(no('')).toMatch(/is not a time/);
+  });
+});
+
+describe('resolveWhen: properties over zones and clocks (oracles read the zone’s clock every quarter hour)', () => {
+  const QUARTER = 15 * 60_000;
+  const wallMs = (w: { date: { year: number; month: number; day: number }; time: { hour: number; minute: number } }) =>
+    Date.UTC(w.date.year, w.date.month - 1, w.date.day, w.time.hour, w.time.minute);
+  const pad = (n: number) => String(n).padStart(2, '0');
+
+  /** The first instant after `now` whose clock reads `hour:minute`, or 'gap' when the clock skips it first. */
+  function nextShowing(z: string, now: Date, hour: number, minute: number): number | 'gap' {
+    let previous = wallClock(now, z);
+    for (let t = Math.floor(now.getTime() / QUARTER) * QUARTER + QUARTER; t < now.getTime() + 60 * 3600_000; t += QUARTER) {
+      const current = wallClock(new Date(t), z);
+      if (current.time.hour === hour && current.time.minute === minute) return t;
+      for (const date of [previous.date, current.date]) {
+        const target = wallMs({ date, time: { hour, minute } });
+        if (wallMs(previous) < target && target < wallMs(current)) return 'gap';
+      }
+      previous = current;
+    }
+    throw new Error('no such time within 60 hours');
+  }
+
+  it('property: `at HH:MM` is the first instant after now that the clock reads HH:MM, or refused when the clocks skip it first', async () => {
+    const scenario = zone.chain((z) =>
+      fc.tuple(
+        fc.constant(z),
+        fc.oneof(minuteInstant, nearTransition(z)),
+        fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 23 })),
+        fc.constantFrom(0, 15, 30, 45),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([z, now, hour, minute]) => {
+        const result = await resolveWhen({ kind: 'at', time: { hour, minute } }, { now, zone: z, maxDays: 30 });
+        const expected = nextShowing(z, now, hour, minute);
+        if (expected === 'gap')
+          expect(result).toMatchObject({ ok: false, message: expect.stringContaining(`${pad(hour)}:${pad(minute)} on `) });
+        else expect(result.ok && result.at?.toISOString()).toBe(new Date(expected).toISOString());
+        if (!result.ok && expected !== 'gap') throw new Error(result.message);
+      }),
+      fuzzParameters(2),
+    );
+  });
+
+  it('property: `at <date> <time>` is the earliest instant after now showing it; refused when all are past or beyond the limit', async () => {
+    const scenario = zone.chain((z) =>
+      fc.tuple(
+        fc.constant(z),
+        fc.oneof(minuteInstant, nearTransition(z)),
+        fc.integer({ min: -3 * 1440, max: 32 * 1440 }),
+        fc.integer({ min: 1, max: 30 }),
+      ),
+    );
+    await fc.assert(
+      fc.asyncProperty(scenario, async ([z, now, minutesAhead, maxDays]) => {
+        const target = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + minutesAhead * 60_000);
+        const wall = wallClock(target, z);
+        const showing: number[] = [];
+        for (let t = target.getTime() - 3 * 3600_000; t <= target.getTime() + 3 * 3600_000; t += QUARTER)
+          if (JSON.stringify(wallClock(new Date(t), z)) === JSON.stringify(wall)) showing.push(t);
+        const ahead = showing.find((t) => t > now.getTime());
+        const result = await resolveWhen({ kind: 'at', date: wall.date, time: wall.time }, { now, zone: z, maxDays });
+        if (ahead === undefined) expect(result).toMatchObject({ ok: false, message: expect.stringContaining('is in the past') });
+        else if (ahead > now.getTime() + maxDays * 86_400_000)
+          expect(result).toMatchObject({ ok: false, message: expect.stringContaining(`more than ${maxDays} days ahead`) });
+        else {
+          expect(result).toMatchObject({ ok: true, at: new Date(ahead), zone: z });
+          // An overlap is said out loud.
+          expect(result.ok && result.note !== undefined).toBe(showing.length === 2);
+        }
+      }),
+      fuzzParameters(3),
+    );
   });
 });
