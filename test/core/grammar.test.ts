@@ -137,6 +137,9 @@ describe('chat grammar: scheduling (issue 15)', () => {
     expect(refused('post x at 25:00 Hi')).toMatch(/^"25:00" is not a time of day\./);
     expect(refused('post x at 2026-02-30 09:00 Hi')).toMatch(/^"2026-02-30" is not a date\./);
     expect(refused('post all tiktok:public at 9pm Hi')).toMatch(/"9pm"/);
+    // A quoted caption is all caption, time-shaped or not.
+    expect(parsed('post x "in 2h we launch"')).toEqual({ kind: 'post', targets: [x], caption: 'in 2h we launch' });
+    expect(parsed('post x at 09:30 "next, the launch"')).toMatchObject({ when: { kind: 'at' }, caption: 'next, the launch' });
   });
 
   it('scheduled and reschedule', () => {
