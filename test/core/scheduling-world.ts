@@ -19,6 +19,12 @@ export const START = Date.parse('2027-01-04T07:00:00.000Z');
 export const MINUTE = 60_000;
 export const HOUR = 3600_000;
 
+/** A file given with a command. */
+export interface SentFile {
+  name: string;
+  body: Buffer;
+}
+
 export interface SchedulingWorld {
   h: Harness;
   /** The app the commands and reactions go to (the newest, after a restart). */
@@ -31,9 +37,10 @@ export interface SchedulingWorld {
   pokeWorkers(): void;
   /** Several polls of every worker have passed, and none is running a job. */
   workersIdle(): Promise<void>;
-  say(user: string, text: string, extra?: Partial<Invocation>): Promise<ShownReply>;
+  /** `text` typed by `user`, with files as a chat hands them over (served by the harness's file host). */
+  say(user: string, text: string, extra?: Partial<Invocation>, files?: readonly SentFile[]): Promise<ShownReply>;
   /** `post …` by `user`; returns the post id (fails the test when the request was refused). */
-  post(user: string, text: string, extra?: Partial<Invocation>): Promise<string>;
+  post(user: string, text: string, extra?: Partial<Invocation>, files?: readonly SentFile[]): Promise<string>;
   react(user: string, postId: string, mark?: 'approve' | 'reject'): Promise<void>;
   approvalMessage(postId: string): Harness['chat']['channel'][number];
   thread(postId: string): string[];
@@ -83,8 +90,14 @@ export async function startSchedulingWorld(options: HarnessOptions = {}): Promis
       app.core.noticeWorker.poke();
     }
   };
-  const say = async (user: string, text: string, extra: Partial<Invocation> = {}) =>
-    shownReply(await current.core.inbound.text(invocation(user, extra), text));
+  const say = async (user: string, text: string, extra: Partial<Invocation> = {}, files: readonly SentFile[] = []) =>
+    shownReply(
+      await current.core.inbound.text(
+        invocation(user, extra),
+        text,
+        files.map((f) => ({ url: h.files.url(f.name, f.body), originalName: f.name })),
+      ),
+    );
   const approvalMessage = (postId: string) => {
     const message = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
     if (!message) throw new Error(`no approval message for ${postId}`);
@@ -116,8 +129,8 @@ export async function startSchedulingWorld(options: HarnessOptions = {}): Promis
       await h.chat.waitFor(() => apps.every((a) => a.core.worker.active + a.core.dueWorker.active + a.core.noticeWorker.active === 0));
     },
     say,
-    async post(user, text, extra) {
-      const reply = await say(user, text, extra);
+    async post(user, text, extra, files) {
+      const reply = await say(user, text, extra, files);
       const id = /^Post ([A-Z0-9]+) is (scheduled for|waiting for approval)/.exec(reply.message.text)?.[1];
       if (!id) throw new Error(`no post id in: ${reply.message.text}`);
       return id;
