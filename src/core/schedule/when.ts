@@ -40,8 +40,8 @@ const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DURATION = /^(\d{1,5})\s?(m|min|mins|minutes?|h|hrs?|hours?|d|days?)$/i;
 /** Words a person means as a time of day but IQSP does not read (`9pm`, `9:30pm`, `12:5`): an error, not caption. */
 const TIME_SHAPED = /^\d+:\d+$|^\d{1,2}(?:[:.]\d{1,2})?[ap]\.?m\.?$/i;
-/** A date not written YYYY-MM-DD (`2026-12-7`). */
-const DATE_SHAPED = /^\d{4}-\d{1,2}-\d{1,2}$/;
+/** A date not written YYYY-MM-DD (`2026-12-7`), or joined to its time (`2026-12-07T09:30`). */
+const DATE_SHAPED = /^\d{4}-\d{1,2}-\d{1,2}(?:T\S*)?$/i;
 /** A duration IQSP does not read (`1.5h`, `2h30m`). */
 const DURATION_SHAPED = /^\d+[.,]\d+\s?(?:m|min|mins|minutes?|h|hrs?|hours?|d|days?)$|^\d+[hd]\d+[mh]?$/i;
 

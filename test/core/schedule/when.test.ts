@@ -257,6 +257,7 @@ describe('readWhen: the start of what follows the targets', () => {
       ['at 2026-12-7 09:30 Hi', '2026-12-7'],
       ['in 1.5h Hi', '1.5h'],
       ['in 2h30m Hi', '2h30m'],
+      ['at 2026-12-07T09:30 Hi', '2026-12-07T09:30'],
     ])
       expect(error(text!)).toContain(`"${word}"`);
     // Every error says which forms there are.
@@ -308,6 +309,10 @@ describe('parseWhenOnly: a whole text as a when (Discord’s `when` option, `res
     expect(no('25:00')).toMatch(/^"25:00" is not a time of day/);
     expect(no('2026-02-30 09:00')).toMatch(/^"2026-02-30" is not a date/);
     expect(no('')).toMatch(/is not a time/);
+    expect(no('9pm')).toMatch(/^"9pm" is not a time of day\./);
+    expect(no('1.5h')).toMatch(/^"1.5h" is not a duration/);
+    expect(no('2026-12-7 09:30')).toMatch(/^"2026-12-7" is not a date\./);
+    expect(no('next week')).toMatch(/^"next week" is not a time/);
   });
 });
 
