@@ -7,6 +7,7 @@
 import type { APIAttachment, APIUser } from 'discord.js';
 import { expect } from 'vitest';
 import type { ApprovalSeen, ChatFile, ChatSurface, Person, PostForm } from './chat-surface.js';
+import { readWhen } from '../../src/core/schedule/when.js';
 import { DiscordDriver, textOf } from './discord-driver.js';
 import type { ServiceProcess } from './service.js';
 
@@ -173,5 +174,19 @@ function commandOptions(subcommand: string, args: string[]): Record<string, stri
   if (subcommand === 'reschedule') return { post_id: first, when: rest };
   if (subcommand === 'timezone') return { zone: args.join(' ') };
   if (subcommand === 'slots') return rest === '' ? { days: first } : { days: first, times: rest };
+  if (subcommand === 'post') return postOptions(args.join(' '));
   throw new Error(`no Discord options for "/iqsp ${subcommand} ${args.join(' ')}"`);
+}
+
+/**
+ * `post <targets> [<when>] <caption>` as the options a person fills in: the targets (one word),
+ * the words the grammar reads as a time in `when`, the rest as the caption. Words shaped like a
+ * time that is not one all go to `when`, whose refusal names them as the text's would.
+ */
+function postOptions(text: string): Record<string, string> {
+  const [, targets = '', after = ''] = /^(\S+)\s*([\s\S]*)$/.exec(text) ?? [];
+  const read = readWhen(after);
+  if (read.kind === 'none') return { targets, caption: after };
+  if (read.kind === 'error') return { targets, when: after, caption: '' };
+  return { targets, when: after.slice(0, after.length - read.rest.length).trim(), caption: read.rest };
 }
