@@ -93,6 +93,8 @@ export interface PostFormValues {
   caption?: string | undefined;
   accountIds?: string[] | undefined;
   privacy?: TargetOptionWord | undefined;
+  /** When to publish, from a `<when>` typed after the targets, read in the requester's zone. */
+  when?: Date | undefined;
 }
 
 export type PostFormOpening =
@@ -231,8 +233,10 @@ export class Inbound {
   /**
    * What the post form offers in `workspace`, prefilled from what followed `post`
    * (`post x,tiktok:public Hello`: targets chosen, caption filled; anything else is the caption).
+   * A `<when>` (`post x at 2026-12-07 09:30 Hello`) is read in the zone of `requester`, asked
+   * only then; one that cannot be used (past, too far) leaves the time empty.
    */
-  async openPostForm(workspace: ChatWorkspace, text: string): Promise<PostFormOpening> {
+  async openPostForm(workspace: ChatWorkspace, text: string, requester?: () => Promise<Invocation>): Promise<PostFormOpening> {
     const workspaceId = await ensureWorkspace(this.deps.db, workspace.chat, workspace.workspaceExternalId);
     const accounts = await this.formAccounts(workspaceId);
     if (accounts.length === 0) return { kind: 'refused', text: REFUSALS.noAccountForForm };
@@ -241,7 +245,14 @@ export class Inbound {
     if (parsed.ok && parsed.command.kind === 'post') {
       const { targets } = await this.deps.posts.resolveTargets(workspaceId, parsed.command.targets);
       const privacy = targets.map((t) => t.options.privacy).find((value) => this.isPrivacy(value));
-      values = { caption: parsed.command.caption, accountIds: targets.map((t) => t.account.id), privacy };
+      const typed = parsed.command.when;
+      const when = typed && requester ? await this.deps.posts.resolveWhen(await requester(), typed) : undefined;
+      values = {
+        caption: parsed.command.caption,
+        accountIds: targets.map((t) => t.account.id),
+        privacy,
+        when: when?.ok ? when.at : undefined,
+      };
     }
     return { kind: 'form', workspaceId, accounts, values };
   }

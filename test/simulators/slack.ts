@@ -41,6 +41,8 @@ export interface FakeSlackUser {
   isUltraRestricted?: boolean;
   /** Their own team when they come from another organization (Slack Connect); default the workspace's. */
   homeTeamId?: string;
+  /** Their profile's time zone (users.info `tz`, an IANA name); absent from the answer when unset. */
+  tz?: string;
 }
 
 export interface FakeSlackWorkspace {
@@ -204,6 +206,8 @@ export class FakeSlack {
   private readonly files = new Map<string, StoredFile>();
   /** Messages the app posted, by `${channel}/${ts}`. */
   readonly messages = new Map<string, PostedMessage>();
+  /** The Home tab each person sees now (the last views.publish for them), by `${teamId}/${userId}`. */
+  readonly homeViews = new Map<string, Json>();
   private readonly installs = new Map<string, PendingInstall>();
   private readonly failures = new Map<string, string[]>();
   private readonly sockets = new Set<WebSocket>();
@@ -484,6 +488,7 @@ export class FakeSlack {
             is_ultra_restricted: user.isUltraRestricted ?? false,
             is_bot: user.isBot ?? false,
             is_app_user: false,
+            ...(user.tz !== undefined ? { tz: user.tz } : {}),
             profile: { real_name: user.realName ?? user.name, display_name: user.name, team: ws.teamId },
           },
         };
@@ -552,6 +557,15 @@ export class FakeSlack {
         const hash = `${Date.now()}.${String(this.nextId++).padStart(8, '0')}`;
         this.viewHashes.set(id, hash);
         return { ok: true, view: { id, team_id: ws.teamId, state: { values: {} }, hash, ...view } };
+      }
+      case 'views.publish': {
+        if (!args.user_id) return { ok: false, error: 'invalid_arguments' };
+        const view = JSON.parse(args.view ?? '{}') as Json;
+        if (view.type !== 'home') return { ok: false, error: 'invalid_arguments' };
+        if (!Array.isArray(view.blocks) || view.blocks.length > 100) return { ok: false, error: 'invalid_blocks' };
+        const id = `V${String(this.nextId++).padStart(8, '0')}`;
+        this.homeViews.set(`${ws.teamId}/${args.user_id}`, view);
+        return { ok: true, view: { id, team_id: ws.teamId, hash: `${Date.now()}.${id}`, ...view } };
       }
       case 'files.getUploadURLExternal': {
         if (!args.filename || !args.length) return { ok: false, error: 'invalid_arguments' };

@@ -8,6 +8,7 @@ import type { Core } from '../../runtime.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Invocation, Reply } from '../../core/ports/chat.js';
 import { toSlackMessage } from './blocks.js';
+import type { HomeTab } from './home-tab.js';
 import type { DbInstallationStore } from './installation-store.js';
 import type { SlackPeople } from './people.js';
 
@@ -15,6 +16,8 @@ export interface ListenerDependencies {
   app: App;
   core: Core;
   people: SlackPeople;
+  /** The Home tab: who opened it, and its refreshes. */
+  home: HomeTab;
   /** Absent in single-workspace mode (nothing is stored to delete). */
   installations: DbInstallationStore | undefined;
   logger: Logger;
@@ -40,7 +43,7 @@ export function respondArguments(reply: Reply): RespondArguments {
   return { response_type: reply.visibility === 'private' ? 'ephemeral' : 'in_channel', ...toSlackMessage(reply.message) };
 }
 
-/** Who is asking, with what users.info says of them (admin, name). */
+/** Who is asking, with what users.info says of them (admin, name, time zone). */
 export async function invocationOf(
   deps: Pick<ListenerDependencies, 'people'>,
   token: string,
@@ -57,5 +60,6 @@ export async function invocationOf(
     userName: person.name ?? fallbackName,
     isAdmin: person.isAdmin,
     channelId,
+    timeZone: person.timeZone,
   };
 }

@@ -19,6 +19,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { Surface, SurfaceContext } from '../surface.js';
 import { SlackAuthorizer } from './authorization.js';
 import { signatureKey } from './deliveries.js';
+import { HomeTab } from './home-tab.js';
 import { DbInstallationStore } from './installation-store.js';
 import { registerListeners } from './listeners.js';
 import { slackLogger } from './logger.js';
@@ -38,6 +39,8 @@ export interface SlackSurfaceOptions {
   drainMs?: number;
   /** Web API retries on network errors, 5xx and rate limits. */
   retries?: number;
+  /** How long the Home tab waits for a burst of post changes to end before showing them (default 1 s). */
+  homeRefreshMs?: number;
 }
 
 /** The Slack surface, with a way to wait for work still running after Slack got its acks (tests, benchmarks). */
@@ -148,10 +151,12 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
     });
     const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger });
     const people = new SlackPeople(client, log, options.peopleCacheMs ?? 60_000);
+    const home = new HomeTab({ client, auth, inbound: core.inbound, logger: log }, { debounceMs: options.homeRefreshMs ?? 1_000 });
     registerListeners({
       app,
       core,
       people,
+      home,
       installations,
       logger: log,
       viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
@@ -159,11 +164,24 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
 
     return {
       name: 'slack',
-      port: new SlackChatPort(client, auth, people),
+      port: new SlackChatPort(client, auth, people, home),
       routes: slackRoutes(receiver, installer, log, config.publicUrl),
       // Events come in through HTTP (or Socket Mode, which Slack spreads over every connection): web work.
-      background: [{ name: 'slack', role: 'web', start: () => receiver.start(), stop: () => receiver.stop() }],
-      settled: () => receiver.idle(),
+      background: [
+        {
+          name: 'slack',
+          role: 'web',
+          start: () => receiver.start(),
+          stop: async () => {
+            home.stop();
+            await receiver.stop();
+          },
+        },
+      ],
+      settled: async () => {
+        await receiver.idle();
+        await home.idle();
+      },
     };
   };
 }

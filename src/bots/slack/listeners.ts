@@ -7,6 +7,7 @@
  * - messages.ts: messages that mention the bot, and direct messages to it;
  * - buttons.ts: Approve/Reject and the delete-my-data confirmation;
  * - reactions.ts: ✅/❌ on approval messages;
+ * - home-tab.ts: `app_home_opened`, the Home tab's view;
  * - lifecycle.ts: `app_uninstalled` / `tokens_revoked`, and failures after the ack.
  *
  * Every listener acknowledges first and works after (Slack wants its answer within 3 s), but
@@ -15,6 +16,7 @@
 import { registerButtons } from './buttons.js';
 import type { ListenerDependencies } from './context.js';
 import { registerEventDedup } from './deliveries.js';
+import { registerHomeTab } from './home-tab.js';
 import { registerLifecycle } from './lifecycle.js';
 import { registerMessages } from './messages.js';
 import { registerPostFormSubmission } from './post-form.js';
@@ -31,5 +33,6 @@ export function registerListeners(deps: ListenerDependencies): void {
   registerButtons(deps);
   registerMessages(deps);
   registerReactions(deps);
+  registerHomeTab(deps);
   registerLifecycle(deps);
 }

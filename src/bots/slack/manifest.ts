@@ -33,6 +33,8 @@ export const SLACK_BOT_SCOPES = [
 
 /** Events the app subscribes to (as the bot). */
 export const SLACK_BOT_EVENTS = [
+  // The Home tab: the workspace's upcoming posts, published when a person opens it (no scope needed).
+  'app_home_opened',
   'app_mention',
   'app_uninstalled',
   'message.channels',
@@ -58,7 +60,7 @@ export function slackManifestObject(publicUrl: string): { [key: string]: Yaml } 
       background_color: '#1d1f23',
     },
     features: {
-      app_home: { home_tab_enabled: false, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
+      app_home: { home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
       bot_user: { display_name: 'IQSP', always_online: true },
       slash_commands: [
         {

@@ -2,8 +2,9 @@
  * The `/iqsp post` modal: caption (prefilled from the command text), the workspace's
  * connected accounts as targets, the privacy level of platforms whose posts need one (the
  * registry's target option, TikTok's: no default, TikTok forbids a preselected level; once
- * creator_info has answered, only the levels the account allows), and a
- * `file_input` of up to 10 files. The channel the command came from, and the levels allowed,
+ * creator_info has answered, only the levels the account allows), an optional "When" (a
+ * `datetimepicker`: Slack shows it in the person's own zone and sends the instant, unix
+ * seconds; empty: published once approved), and a `file_input` of up to 10 files. The channel the command came from, and the levels allowed,
  * travel in `private_metadata`, since a view submission carries neither.
  */
 import type { types, ViewOutput } from '@slack/bolt';
@@ -32,6 +33,7 @@ export const BLOCKS = {
   /** `tiktok_privacy` */
   privacy: PRIVACY ? `${PRIVACY.platform}_${PRIVACY.option.key}` : 'privacy',
   media: 'media',
+  when: 'when',
   notice: 'notice',
 } as const;
 /** Each input block holds one element; its action id is the block id. */
@@ -53,6 +55,7 @@ export interface FormValues {
   caption?: string | undefined;
   accountIds?: readonly string[] | undefined;
   privacy?: TargetOptionWord | undefined;
+  when?: Date | undefined;
 }
 
 export interface FormMetadata {
@@ -72,6 +75,8 @@ export interface SubmittedForm {
   caption: string;
   accountIds: string[];
   privacy: TargetOptionWord | undefined;
+  /** The picker's instant; undefined when left empty. */
+  when: Date | undefined;
   files: SubmittedFile[];
   metadata: FormMetadata;
 }
@@ -155,6 +160,17 @@ export function postView(
     });
   }
 
+  const picker: types.DateTimepicker = { type: 'datetimepicker', action_id: ACTION.when };
+  if (values.when) picker.initial_date_time = Math.floor(values.when.getTime() / 1000);
+  blocks.push({
+    type: 'input',
+    block_id: BLOCKS.when,
+    label: plain('When'),
+    hint: plain('Empty: published as soon as it is approved. Set: approvers have until then, and it goes out at that time.', 150),
+    optional: true,
+    element: picker,
+  });
+
   blocks.push({
     type: 'input',
     block_id: BLOCKS.media,
@@ -197,10 +213,12 @@ export function readPostForm(view: ViewOutput): SubmittedForm {
   const metadata = JSON.parse(view.private_metadata || '{}') as Partial<FormMetadata>;
   if (typeof metadata.channelId !== 'string' || metadata.channelId === '') throw new Error('the post modal carries no channel');
   const privacy = field(BLOCKS.privacy)?.selected_option?.value;
+  const when = field(BLOCKS.when)?.selected_date_time;
   return {
     caption: field(BLOCKS.caption)?.value ?? '',
     accountIds: (field(BLOCKS.targets)?.selected_options ?? []).map((o) => o.value),
     privacy: isPrivacy(privacy) ? privacy : undefined,
+    when: typeof when === 'number' && Number.isFinite(when) ? new Date(when * 1000) : undefined,
     files: (field(BLOCKS.media)?.files ?? []).map((f) => ({
       id: f.id,
       name: f.name,

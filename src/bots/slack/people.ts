@@ -11,6 +11,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../../observability/logger.js';
+import { canonicalZone } from '../../core/schedule/zones.js';
 
 export interface SlackPerson {
   isAdmin: boolean;
@@ -18,6 +19,8 @@ export interface SlackPerson {
   /** A guest, or someone from another organization (Slack Connect). */
   isOutsider: boolean;
   name: string | undefined;
+  /** Their profile's IANA zone (`tz`), canonical; undefined when Slack gives none or one this runtime does not know. */
+  timeZone: string | undefined;
 }
 
 interface SlackUserFields {
@@ -60,11 +63,12 @@ export class SlackPeople {
         isBot: user?.is_bot === true,
         isOutsider: user ? isOutsider(user, teamId, enterpriseId) : true,
         name: user?.profile?.display_name || user?.real_name || user?.name || undefined,
+        timeZone: typeof user?.tz === 'string' ? canonicalZone(user.tz) : undefined,
       };
     } catch (error) {
       // Without users.info nobody is an admin, and nobody unlisted decides on a post: the safe side.
       this.logger.warn({ err: error, teamId, userId }, 'users.info failed; treating the user as an outsider without admin rights');
-      return { isAdmin: false, isBot: false, isOutsider: true, name: undefined };
+      return { isAdmin: false, isBot: false, isOutsider: true, name: undefined, timeZone: undefined };
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(key, { person, until: Date.now() + this.ttlMs });

@@ -3,13 +3,14 @@
  * speaks privately outside any command, e.g. "connected"), files through Slack's external
  * upload (files.getUploadURLExternal → upload → files.completeUploadExternal), channel
  * messages and thread replies through chat.postMessage (`thread_ts`), updates through
- * chat.update, reactions read back through reactions.get. Each call uses the bot token of the
- * workspace it is about.
+ * chat.update, reactions read back through reactions.get, the Home tab shown again through
+ * views.publish (home-tab.ts). Each call uses the bot token of the workspace it is about.
  */
 import type { WebClient } from '@slack/web-api';
 import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../../core/ports/chat.js';
 import type { SlackAuthorizer } from './authorization.js';
 import { toSlackMessage, type SlackMessage } from './blocks.js';
+import type { HomeTab } from './home-tab.js';
 import type { SlackPeople } from './people.js';
 import { markOfReaction } from './reactions.js';
 
@@ -30,7 +31,18 @@ export class SlackChatPort implements ChatPort {
     private readonly auth: SlackAuthorizer,
     /** Who reacted (bot or person, name), for reactions read back. */
     private readonly people?: SlackPeople,
+    /** The Home tab, refreshed when posts change. */
+    private readonly home?: HomeTab,
   ) {}
+
+  /**
+   * The Home tab is published again, after a short debounce, for the people of the workspace
+   * who opened it lately on this instance (Slack sends `app_home_opened` to one instance only;
+   * home-tab.ts says why that is enough). Never throws: refresh errors are logged.
+   */
+  postsChanged(workspaceExternalId: string): void {
+    this.home?.postsChanged(workspaceExternalId);
+  }
 
   private async token(teamId: string): Promise<string> {
     return (await this.auth.forTeam(teamId)).botToken;

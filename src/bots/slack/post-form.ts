@@ -8,11 +8,12 @@
 import type { RespondArguments } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { REFUSALS } from '../../core/actions.js';
-import { channelRef, rich } from '../../core/ports/rich-text.js';
-import { postFormProblemList, type PostFormOutcome } from '../../core/inbound.js';
+import { channelRef, rich, timeAt, type RichText } from '../../core/ports/rich-text.js';
+import { postFormProblemList, type PostFormOutcome, type PostFormProblems } from '../../core/inbound.js';
 import { botToken, invocationOf, type ListenerDependencies } from './context.js';
 import { attachmentsFrom } from './files.js';
 import { BLOCKS, noticeView, POST_VIEW_ID, postView, readPostForm, type FormMetadata } from './modal.js';
+import { toMrkdwn } from './text.js';
 
 const TITLE = 'Post with IQSP';
 
@@ -28,17 +29,29 @@ function cannotPostInChannel(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Opens the post form, then narrows its privacy levels to what the platform allows once it says. */
+/** What the author is told of a post the form asked for: where it waits, and when it goes out (in each reader's zone; the fallback in `zone`). */
+function requested(postId: string, where: RichText, when: Date | undefined, zone: string | undefined): RichText {
+  return when
+    ? rich`Post ${postId} is scheduled for ${timeAt(when, zone ?? 'UTC')} and waiting for approval in ${where}.`
+    : rich`Post ${postId} is waiting for approval in ${where}.`;
+}
+
+/**
+ * Opens the post form, then narrows its privacy levels to what the platform allows once it says.
+ * A time typed after the targets fills the picker, read in the person's Slack zone (users.info is
+ * asked only then).
+ */
 export async function openPostForm(
   deps: ListenerDependencies,
   client: WebClient,
   token: string,
-  where: { teamId: string; channelId: string; triggerId: string },
+  where: { teamId: string; channelId: string; triggerId: string; userId: string; userName?: string | undefined },
   text: string,
   respond: (message: RespondArguments) => Promise<unknown>,
 ): Promise<void> {
   const { channelId } = where;
-  const form = await deps.core.inbound.openPostForm({ chat: 'slack', workspaceExternalId: where.teamId }, text);
+  const requester = () => invocationOf(deps, token, where.teamId, where.userId, channelId, where.userName);
+  const form = await deps.core.inbound.openPostForm({ chat: 'slack', workspaceExternalId: where.teamId }, text, requester);
   if (form.kind === 'refused') {
     await respond({ response_type: 'ephemeral', text: form.text });
     return;
@@ -65,11 +78,11 @@ export async function openPostForm(
 export function registerPostFormSubmission(deps: ListenerDependencies): void {
   const { app, core, logger } = deps;
 
-  async function confirmPost(client: WebClient, token: string, channel: string, user: string, postId: string): Promise<void> {
+  async function confirmPost(client: WebClient, token: string, channel: string, user: string, said: RichText): Promise<void> {
     try {
-      await client.chat.postEphemeral({ token, channel, user, text: `Post ${postId} is waiting for approval in this channel.` });
+      await client.chat.postEphemeral({ token, channel, user, text: toMrkdwn(said) });
     } catch (error) {
-      logger.warn({ err: error, postId }, 'could not confirm the post request to its author');
+      logger.warn({ err: error }, 'could not confirm the post request to its author');
     }
   }
 
@@ -101,12 +114,12 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
       if (first.kind === 'refused') {
         const errors: Record<string, string> = {};
         for (const [block, problems] of Object.entries(first.problems))
-          if (problems && problems.length > 0) errors[BLOCKS[block as 'targets' | 'media']] = problems.join('\n');
+          if (problems && problems.length > 0) errors[BLOCKS[block as keyof PostFormProblems]] = problems.join('\n');
         await ack({ response_action: 'errors', errors });
         return;
       }
       await ack();
-      await confirmPost(client, token, metadata.channelId, body.user.id, first.postId);
+      await confirmPost(client, token, metadata.channelId, body.user.id, requested(first.postId, 'this channel', form.when, who.timeZone));
       return;
     }
 
@@ -126,7 +139,7 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
         view_id: view.id,
         view: postView(
           accounts,
-          { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy },
+          { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy, when: form.when },
           metadata,
           postFormProblemList(outcome.problems),
         ),
@@ -136,7 +149,7 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
     await client.views.update({
       token,
       view_id: view.id,
-      view: noticeView(TITLE, rich`Post ${outcome.postId} is waiting for approval in ${channelRef(metadata.channelId)}.`, metadata),
+      view: noticeView(TITLE, requested(outcome.postId, [channelRef(metadata.channelId)], form.when, who.timeZone), metadata),
     });
   });
 }

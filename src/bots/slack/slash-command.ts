@@ -20,7 +20,13 @@ export function registerSlashCommand(deps: ListenerDependencies): void {
         deps,
         client,
         token,
-        { teamId: command.team_id, channelId: command.channel_id, triggerId: command.trigger_id },
+        {
+          teamId: command.team_id,
+          channelId: command.channel_id,
+          triggerId: command.trigger_id,
+          userId: command.user_id,
+          userName: command.user_name,
+        },
         text,
         respond,
       );

@@ -111,6 +111,8 @@ export interface HarnessOptions {
   /** Runs on the fake before the app starts (Socket Mode needs its app token then). */
   prepare?: (fake: FakeSlack) => void;
   surface?: SlackSurfaceOptions;
+  /** The clock the app reads (scheduling tests move it instead of waiting). */
+  now?: () => Date;
 }
 
 export class SlackHarness {
@@ -166,6 +168,7 @@ export class SlackHarness {
       surfaces: [slackSurfaceFactory({ retries: 0, drainMs: 5_000, ...this.options.surface })],
       publishers: testPublishers(this.published),
       worker: { pollMs: 20, backoffBaseMs: 10 },
+      ...(this.options.now ? { now: this.options.now } : {}),
     });
     const surface = running.surfaces.find(isSlackSurface);
     if (!surface) throw new Error('the Slack surface did not start');
@@ -283,6 +286,41 @@ export class SlackHarness {
       'the approval message',
     );
     return { response, approval, postId: /Post (\w{7})/.exec(String(approval.args.text))![1]! };
+  }
+
+  private deliveries = 0;
+
+  /** `user` opens the app's Home tab (`app_home_opened`, tab `home`); resolves once the app has answered it. */
+  openHome(user = 'U0ALICE', tab: 'home' | 'messages' = 'home'): Promise<Response> {
+    this.deliveries += 1;
+    return this.event('event-app-home-opened', {
+      event_id: `Ev0HOME${this.deliveries}${user}`,
+      event: { user, tab, channel: `D${user.slice(1)}`, event_ts: `${1_700_000_300 + this.deliveries}.000100` },
+    });
+  }
+
+  /** The Home tab `user` sees now: the last view published for them, or undefined. */
+  homeOf(user = 'U0ALICE'): { type: string; blocks: Array<Record<string, unknown>> } | undefined {
+    return this.fake.homeViews.get(`T0001/${user}`) as { type: string; blocks: Array<Record<string, unknown>> } | undefined;
+  }
+
+  /** The ts of post `postId`'s approval message in #general. */
+  approvalTs(postId: string): string {
+    const message = [...this.fake.messages.values()].find(
+      (m) => m.channel === 'C0GENERAL' && !m.threadTs && m.text.startsWith(`Post ${postId} `),
+    );
+    if (!message) throw new Error(`no approval message for post ${postId}`);
+    return message.ts;
+  }
+
+  /** `user` puts ✅ (or another reaction) on the message `ts` in #general. */
+  react(user: string, ts: string, reaction = 'white_check_mark'): Promise<Response> {
+    this.deliveries += 1;
+    const eventTs = `${1_700_000_500 + this.deliveries}.000100`;
+    return this.event('event-reaction-added', {
+      event_id: `Ev0RH${this.deliveries}`,
+      event: { user, reaction, item: { type: 'message', channel: 'C0GENERAL', ts }, event_ts: eventTs },
+    });
   }
 
   /** Slack API calls made so far to `method`, newest last. */

@@ -109,6 +109,7 @@ describe('slackManifest', () => {
     ])
       expect(SLACK_BOT_SCOPES).toContain(scope);
     for (const event of [
+      'app_home_opened',
       'app_mention',
       'message.channels',
       'message.groups',
@@ -119,6 +120,12 @@ describe('slackManifest', () => {
       'tokens_revoked',
     ])
       expect(SLACK_BOT_EVENTS).toContain(event);
+  });
+
+  it('turns the Home tab on, for the upcoming posts published on app_home_opened', () => {
+    const manifest = parseYaml(yaml) as { features: { app_home: { home_tab_enabled: boolean; messages_tab_enabled: boolean } } };
+    expect(manifest.features.app_home).toMatchObject({ home_tab_enabled: true, messages_tab_enabled: true });
+    expect(SLACK_BOT_EVENTS).toContain('app_home_opened');
   });
 
   it('quotes what YAML would otherwise misread', () => {
