@@ -12,6 +12,7 @@
 import type { APIMessage } from 'discord.js';
 import { MessageFlags } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commandFromOptions, type SlashOptions } from '../../../src/bots/discord/commands.js';
 import { discordText, renderMessage } from '../../../src/bots/discord/render.js';
 import { rich, timeAt } from '../../../src/core/ports/rich-text.js';
 import type { InteractionRecord } from '../../simulators/discord/index.js';
@@ -106,6 +107,67 @@ describe('the time segment', () => {
     const at = new Date('2026-12-07T14:30:00Z');
     expect(discordText(rich`Goes out ${timeAt(at, 'America/New_York')}.`)).toBe(`Goes out ${stamp('2026-12-07T14:30:00Z')}.`);
     expect(renderMessage({ text: [timeAt(at, 'UTC')] }).content).toBe('<t:1796653800:F>');
+  });
+});
+
+/** A filled-in `/iqsp <subcommand>` as discord.js resolves its options. */
+function slash(subcommand: string, values: Record<string, string> = {}): SlashOptions {
+  return {
+    getSubcommand: () => subcommand,
+    getString: (name) => values[name] ?? null,
+    getInteger: () => null,
+    getBoolean: () => null,
+  };
+}
+
+describe('slash options → the grammar’s scheduling commands', () => {
+  it('post: `when` is read as the text’s <when> would be; a bad one is the grammar’s refusal', () => {
+    expect(commandFromOptions(slash('post', { targets: 'x', when: 'tomorrow 09:30', caption: 'Hi' }))).toEqual({
+      ok: true,
+      command: {
+        kind: 'post',
+        targets: [{ kind: 'platform', platform: 'x', option: undefined }],
+        caption: 'Hi',
+        when: { kind: 'tomorrow', time: { hour: 9, minute: 30 } },
+      },
+    });
+    expect(commandFromOptions(slash('post', { targets: 'x', when: '09:30', caption: 'Hi' }))).toMatchObject({
+      command: { when: { kind: 'at', time: { hour: 9, minute: 30 } } },
+    });
+    expect(commandFromOptions(slash('post', { targets: 'x', when: ' ', caption: 'Hi' }))).toEqual({
+      ok: true,
+      command: { kind: 'post', targets: [{ kind: 'platform', platform: 'x', option: undefined }], caption: 'Hi' },
+    });
+    expect(commandFromOptions(slash('post', { targets: 'x', when: 'at noon', caption: 'Hi' }))).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^"at noon" is not a time\. Times are /),
+    });
+  });
+
+  it('reschedule, timezone and slots are the text commands', () => {
+    expect(commandFromOptions(slash('reschedule', { post_id: 'abcd123', when: 'in 2h' }))).toEqual({
+      ok: true,
+      command: { kind: 'reschedule', postId: 'ABCD123', when: { kind: 'in', minutes: 120 } },
+    });
+    expect(commandFromOptions(slash('reschedule', { post_id: 'abcd123', when: 'now' }))).toMatchObject({
+      command: { when: { kind: 'now' } },
+    });
+    expect(commandFromOptions(slash('timezone'))).toEqual({ ok: true, command: { kind: 'timezone', scope: 'person' } });
+    expect(commandFromOptions(slash('timezone', { zone: 'europe/berlin' }))).toEqual({
+      ok: true,
+      command: { kind: 'timezone', scope: 'person', zone: 'Europe/Berlin' },
+    });
+    expect(commandFromOptions(slash('timezone', { zone: 'workspace America/New_York' }))).toEqual({
+      ok: true,
+      command: { kind: 'timezone', scope: 'workspace', zone: 'America/New_York' },
+    });
+    expect(commandFromOptions(slash('timezone', { zone: 'Mars/Olympus' }))).toMatchObject({ ok: false });
+    expect(commandFromOptions(slash('slots'))).toEqual({ ok: true, command: { kind: 'slots', action: 'show' } });
+    expect(commandFromOptions(slash('slots', { days: 'off' }))).toEqual({ ok: true, command: { kind: 'slots', action: 'off' } });
+    expect(commandFromOptions(slash('slots', { days: 'mon, wed', times: '13:00, 09:00' }))).toEqual({
+      ok: true,
+      command: { kind: 'slots', action: 'set', slots: { days: [1, 3], times: ['09:00', '13:00'] } },
+    });
   });
 });
 
