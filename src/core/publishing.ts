@@ -52,6 +52,7 @@ import { toAccountRef } from './accounts.js';
 import { appendAudit } from './audit.js';
 import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
 import type { PostsService } from './posts.js';
+import { draftForPublisher } from './thread-parts.js';
 
 export interface PublishingDependencies {
   db: Db;
@@ -245,11 +246,13 @@ export class PublishingService {
     publisher: Publisher,
     approved: Approved,
   ): Promise<JobDecision | undefined> {
-    const problems = publisher.validate({
-      caption: approved.caption,
-      media: approved.media.map(toMediaInfo),
-      options: JSON.parse(target.options) as Record<string, string>,
-    });
+    const problems = publisher.validate(
+      draftForPublisher(publisher, {
+        caption: approved.caption,
+        media: approved.media.map(toMediaInfo),
+        options: JSON.parse(target.options) as Record<string, string>,
+      }),
+    );
     if (problems.length === 0) return undefined;
     return this.settle(job, target.id, target.post_id, {
       status: 'failed',
@@ -270,11 +273,12 @@ export class PublishingService {
   ): Promise<PublishResult | { kind: 'lost-claim'; decision: JobDecision }> {
     const progress = this.progressReporter(target.post_id, target.account_label);
     try {
-      const draft: Draft = {
+      // A caption's `---` parts: a thread where the platform posts threads, joined with blank lines elsewhere.
+      const draft: Draft = draftForPublisher(run.publisher, {
         caption: approved.caption,
         media: approved.media.map(toMediaInfo),
         options: JSON.parse(target.options) as Record<string, string>,
-      };
+      });
       return await this.attempt(job, run.publisher, run.account.id, toAccountRef(run.account), draft, target.id, progress, signal);
     } catch (error) {
       if (error instanceof ClaimNotHeld) {

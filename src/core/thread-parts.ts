@@ -55,3 +55,16 @@ export function joinThreadParts(parts: readonly string[]): string {
 export function withoutThreadSeparators(text: string): string {
   return hasThreadSeparator(text) ? joinThreadParts(threadParts(text)) : text;
 }
+
+/**
+ * A draft as a publisher is handed it: one that posts threads gets the text with its separators
+ * (it splits the parts itself), any other gets the parts joined with a blank line.
+ */
+export function draftForPublisher<Draft extends { caption: string }>(
+  publisher: { postsThreads?: boolean | undefined },
+  draft: Draft,
+): Draft {
+  if (publisher.postsThreads) return draft;
+  const caption = withoutThreadSeparators(draft.caption);
+  return caption === draft.caption ? draft : { ...draft, caption };
+}

@@ -122,6 +122,12 @@ export interface Publisher {
    * TikTok's privacy level, `tiktok:public`). Chat forms ask for one where this is set.
    */
   readonly requiresTargetOption?: boolean;
+  /**
+   * Whether it publishes a caption's `---` parts as a thread (src/core/thread-parts.ts): then
+   * `validate` and `publish` get the caption with its separators and count each part. Without
+   * it, core hands it the parts joined with a blank line.
+   */
+  readonly postsThreads?: boolean;
 
   consentUrl(request: ConsentRequest): string;
   /**

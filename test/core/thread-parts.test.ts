@@ -1,7 +1,13 @@
 /** Thread parts: `---` as a line or a word splits; other platforms join the parts with a blank line. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hasThreadSeparator, joinThreadParts, threadParts, withoutThreadSeparators } from '../../src/core/thread-parts.js';
+import {
+  draftForPublisher,
+  hasThreadSeparator,
+  joinThreadParts,
+  threadParts,
+  withoutThreadSeparators,
+} from '../../src/core/thread-parts.js';
 import { fuzzParameters } from '../fuzz/fuzz-settings.js';
 
 /** Text from pieces that make separators likely: dashes, whitespace of every kind, words, emoji. */
@@ -89,5 +95,19 @@ describe('joinThreadParts', () => {
       'Launch day!\n\nWhat is new:\n- faster\n\nThanks',
     );
     expect(withoutThreadSeparators('a --- b')).toBe('a\n\nb');
+  });
+});
+
+describe('draftForPublisher', () => {
+  const draft = { caption: 'One\n---\nTwo', media: [], options: {} };
+
+  it('hands a publisher that posts threads the separators, and any other the parts joined', () => {
+    expect(draftForPublisher({ postsThreads: true }, draft)).toBe(draft);
+    expect(draftForPublisher({}, draft)).toEqual({ ...draft, caption: 'One\n\nTwo' });
+  });
+
+  it('leaves a caption without separators as it is', () => {
+    const plain = { caption: 'Just one post --', media: [], options: {} };
+    expect(draftForPublisher({}, plain)).toBe(plain);
   });
 });

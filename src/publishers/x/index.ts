@@ -43,6 +43,7 @@ export function createXPublisher(options: XPublisherOptions): Publisher {
     displayName: 'X',
     usesPkce: true,
     canRefresh: true,
+    postsThreads: true,
     consentUrl: (request) => consentUrl(oauth, request),
     finishConnect: (request) => finishConnect(oauth, request),
     refresh: (tokens) => refreshTokens(oauth, tokens),

@@ -1,14 +1,19 @@
 /**
  * What X accepts in one post (platform-apis.md §3.8), checked before anything is sent. Each
- * problem names X, the limit and the measured value.
+ * problem names X, the limit and the measured value. A caption with `---` is a thread
+ * (src/core/thread-parts.ts): each part is counted on its own and named ('part 2 of 3'); the
+ * media, all on the first part, are checked as one post's.
  */
 import twitterText from 'twitter-text';
+import { threadParts } from '../../core/thread-parts.js';
 import type { MediaInfo } from '../../media/media.js';
 import type { PostDraft, ValidationProblem } from '../publisher.js';
 
 export const MAX_WEIGHTED_LENGTH = 280;
 export const MAX_IMAGES = 4;
 export const MAX_CASHTAGS = 1;
+/** Posts in one thread, as X's composer allows; the media go on the first. */
+export const MAX_THREAD_PARTS = 25;
 const MB = 1024 * 1024;
 export const MAX_IMAGE_BYTES = 5 * MB;
 export const MAX_GIF_BYTES = 15 * MB;
@@ -40,20 +45,12 @@ export function xMediaKind(media: MediaInfo): XMediaKind | undefined {
 }
 
 export function validateXDraft(draft: PostDraft): ValidationProblem[] {
-  const problems: ValidationProblem[] = [];
-  const { weightedLength } = twitterText.parseTweet(draft.caption);
-  if (weightedLength > MAX_WEIGHTED_LENGTH)
-    problems.push({
-      code: 'caption_too_long',
-      message: `X allows ${MAX_WEIGHTED_LENGTH} characters; this caption counts ${weightedLength}.`,
-    });
-  const cashtags = twitterText.extractCashtags(draft.caption).length;
-  if (cashtags > MAX_CASHTAGS)
-    problems.push({
-      code: 'cashtags',
-      message: `X allows ${MAX_CASHTAGS} cashtag per post made through its API; this caption has ${cashtags}.`,
-    });
-  if (draft.caption.trim() === '' && draft.media.length === 0)
+  const parts = threadParts(draft.caption);
+  const problems: ValidationProblem[] = [...threadProblems(parts)];
+  parts.forEach((part, index) =>
+    problems.push(...partProblems(part, parts.length === 1 ? undefined : `part ${index + 1} of ${parts.length}`)),
+  );
+  if (parts.every((part) => part.trim() === '') && draft.media.length === 0)
     problems.push({ code: 'empty_post', message: 'X needs a caption or media; this post has neither.' });
 
   const counts: Record<XMediaKind, number> = { image: 0, gif: 0, video: 0 };
@@ -71,6 +68,41 @@ export function validateXDraft(draft: PostDraft): ValidationProblem[] {
     problems.push(...fileProblems(media, kind, name));
   });
   problems.push(...countProblems(counts));
+  return problems;
+}
+
+/** A thread as a whole: how many parts, and no part repeating an earlier one (X refuses duplicate text). */
+function threadProblems(parts: readonly string[]): ValidationProblem[] {
+  if (parts.length === 1) return [];
+  const problems: ValidationProblem[] = [];
+  if (parts.length > MAX_THREAD_PARTS)
+    problems.push({ code: 'thread_parts', message: `X threads allow up to ${MAX_THREAD_PARTS} parts; this one has ${parts.length}.` });
+  parts.forEach((part, index) => {
+    const first = parts.indexOf(part);
+    if (first < index)
+      problems.push({
+        code: 'thread_duplicate',
+        message: `X refuses a post with the same text as an earlier one; part ${index + 1} of ${parts.length} repeats part ${first + 1}.`,
+      });
+  });
+  return problems;
+}
+
+/** One post's text: its weighted length and cashtags. `part` names it in a thread ('part 2 of 3'). */
+function partProblems(text: string, part: string | undefined): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const { weightedLength } = twitterText.parseTweet(text);
+  if (weightedLength > MAX_WEIGHTED_LENGTH)
+    problems.push({
+      code: 'caption_too_long',
+      message: `X allows ${MAX_WEIGHTED_LENGTH} characters; ${part ?? 'this caption'} counts ${weightedLength}.`,
+    });
+  const cashtags = twitterText.extractCashtags(text).length;
+  if (cashtags > MAX_CASHTAGS)
+    problems.push({
+      code: 'cashtags',
+      message: `X allows ${MAX_CASHTAGS} cashtag per post made through its API; ${part ?? 'this caption'} has ${cashtags}.`,
+    });
   return problems;
 }
 

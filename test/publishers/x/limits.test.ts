@@ -189,3 +189,53 @@ describe('X file limits', () => {
     expect(problems.map((p) => p.code)).toEqual(['caption_too_long', 'media_size', 'video_duration']);
   });
 });
+
+describe('X threads (a line or a word that is exactly ---)', () => {
+  const part = (n: number, length: number) => `${String(n)}${'a'.repeat(length - 1)}`;
+
+  it('counts each part against 280 and names the part that is too long', () => {
+    const thread = [part(1, 280), part(2, 301), part(3, 12)].join('\n---\n');
+    expect(validate(thread)).toEqual([{ code: 'caption_too_long', message: 'X allows 280 characters; part 2 of 3 counts 301.' }]);
+    // The whole thread is far over 280: only the parts are counted.
+    expect(validate([part(1, 280), part(2, 280), part(3, 280)].join('\n---\n'))).toEqual([]);
+  });
+
+  it('splits on --- as a word too, and not on --- inside a word', () => {
+    expect(validate(`${part(1, 200)} --- ${part(2, 200)}`)).toEqual([]);
+    expect(validate(`${part(1, 200)}---${part(2, 200)}`)).toEqual([
+      { code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 403.' },
+    ]);
+  });
+
+  it('allows up to 25 parts', () => {
+    const parts = (n: number) => Array.from({ length: n }, (_, i) => `Part ${i + 1}`).join('\n---\n');
+    expect(validate(parts(25))).toEqual([]);
+    expect(validate(parts(26))).toEqual([{ code: 'thread_parts', message: 'X threads allow up to 25 parts; this one has 26.' }]);
+  });
+
+  it('counts cashtags per part', () => {
+    expect(validate('$AAPL up --- $MSFT too')).toEqual([]);
+    expect(validate('Hi --- $AAPL and $MSFT')).toEqual([
+      { code: 'cashtags', message: 'X allows 1 cashtag per post made through its API; part 2 of 2 has 2.' },
+    ]);
+  });
+
+  it('refuses a part that repeats an earlier one (X refuses duplicate text)', () => {
+    expect(validate('Same\n---\nOther\n---\nSame')).toEqual([
+      { code: 'thread_duplicate', message: 'X refuses a post with the same text as an earlier one; part 3 of 3 repeats part 1.' },
+    ]);
+  });
+
+  it('checks the media once, as the first part carries them all', () => {
+    expect(validate('One --- Two', [image('a'), image('b'), image('c'), image('d')])).toEqual([]);
+    expect(validate('One --- Two', [image('a'), image('b'), image('c'), image('d'), image('e')])).toEqual([
+      { code: 'media_count', message: 'X allows up to 4 images per post; this post has 5.' },
+    ]);
+  });
+
+  it('drops empty parts; only separators and no media is an empty post', () => {
+    expect(validate('---\nHello\n---\n---')).toEqual([]);
+    expect(validate('--- ---')).toEqual([{ code: 'empty_post', message: 'X needs a caption or media; this post has neither.' }]);
+    expect(validate('---', [image('a')])).toEqual([]);
+  });
+});
