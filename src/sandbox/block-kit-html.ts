@@ -3,7 +3,7 @@
  * plain text, fields), context and divider; any other block is left out. Slack's markup inside
  * mrkdwn is read as Slack reads it: `<!date^…|fallback>` shows its fallback (the sandbox has no
  * reader's zone to show), `<@U1>` as @U1, `<#C1>` as #C1, `<url|label>` as a link, `&lt;` `&gt;`
- * `&amp;` as the characters; *bold*, _italic_, ~strike~ and `code` as such. Everything from the
+ * `&amp;` as the characters; *bold*, _italic_, ~strike~, `code` and `>` quotes as such. Everything from the
  * blocks is escaped: a caption can never become markup.
  */
 import { escapeHtml } from '../http/pages.js';
@@ -16,7 +16,8 @@ export interface TextObject {
 /** A block as Block Kit writes it, loosely: whatever a Home view's blocks are, this reads them. */
 export interface HomeBlock {
   type: string;
-  text?: TextObject | undefined;
+  /** A text object; a string for block types this renderer leaves out (Block Kit's `markdown`). */
+  text?: TextObject | string | undefined;
   fields?: readonly TextObject[] | undefined;
   elements?: ReadonlyArray<{ type: string; text?: unknown }> | undefined;
 }
@@ -39,35 +40,51 @@ function markupHtml(inner: string): string {
   return `<a href="${escapeHtml(url)}" rel="noopener">${escapeHtml(label ?? url)}</a>`;
 }
 
-/** Slack mrkdwn as HTML: markup first (kept aside so formatting never reaches into it), then *bold* and friends. */
-export function mrkdwnHtml(text: string): string {
+/** One line of mrkdwn as HTML: markup first (kept aside so formatting never reaches into it), then *bold* and friends. */
+function lineHtml(line: string): string {
   const kept: string[] = [];
   const hold = (html: string) => `\uE000${kept.push(html) - 1}\uE000`;
-  let html = text
+  let html = line
     .replace(/\uE000/g, '')
     .split(/(<[^<>]*>)/)
     .map((part) => (/^<[^<>]*>$/.test(part) ? hold(markupHtml(part.slice(1, -1))) : escapeHtml(unescapeSlack(part))))
     .join('');
   html = html
-    .replace(/`([^`\n]+)`/g, (_m, code: string) => hold(`<code>${code}</code>`))
-    .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s.,;:!?)])/g, '$1<strong>$2</strong>')
-    .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s.,;:!?)])/g, '$1<em>$2</em>')
-    .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s.,;:!?)])/g, '$1<del>$2</del>')
-    .replace(/\n/g, '<br>');
+    .replace(/`([^`]+)`/g, (_m, code: string) => hold(`<code>${code}</code>`))
+    .replace(/(^|[\s(])\*([^*]+)\*(?=$|[\s.,;:!?)])/g, '$1<strong>$2</strong>')
+    .replace(/(^|[\s(])_([^_]+)_(?=$|[\s.,;:!?)])/g, '$1<em>$2</em>')
+    .replace(/(^|[\s(])~([^~]+)~(?=$|[\s.,;:!?)])/g, '$1<del>$2</del>');
   // Held pieces may hold others (code around a date): resolve until none is left.
   while (/\uE000\d+\uE000/.test(html)) html = html.replace(/\uE000(\d+)\uE000/g, (_m, i: string) => kept[Number(i)] ?? '');
   return html;
 }
 
-function textHtml(text: TextObject | undefined): string {
-  if (!text) return '';
+/** Slack mrkdwn as HTML, line by line: a line starting with `>` (`&gt;` escaped) is a quote. */
+export function mrkdwnHtml(text: string): string {
+  let html = '';
+  let open = false; // a line of text is open: the next one starts after a break
+  for (const line of text.split('\n')) {
+    const quoted = /^(&gt;|>)/.exec(line);
+    if (quoted) {
+      html += `<blockquote>${lineHtml(line.slice(quoted[0].length))}</blockquote>`;
+      open = false;
+    } else {
+      html += `${open ? '<br>' : ''}${lineHtml(line)}`;
+      open = true;
+    }
+  }
+  return html;
+}
+
+function textHtml(text: TextObject | string | undefined): string {
+  if (text === undefined || typeof text === 'string') return '';
   return text.type === 'mrkdwn' ? mrkdwnHtml(text.text) : escapeHtml(text.text).replace(/\n/g, '<br>');
 }
 
 function blockHtml(block: HomeBlock): string {
   switch (block.type) {
     case 'header':
-      return `<h2 class="header">${escapeHtml(block.text?.text ?? '')}</h2>`;
+      return `<h2 class="header">${escapeHtml(typeof block.text === 'object' ? block.text.text : '')}</h2>`;
     case 'divider':
       return '<hr class="divider">';
     case 'section': {

@@ -1,12 +1,13 @@
 /**
  * /sandbox/home: the App Home a Slack workspace sees (its upcoming posts and latest outcomes),
- * drawn in the sandbox so it can be tried and pictured without Slack. The page is the Block Kit
- * view's blocks drawn as HTML (see block-kit-html.ts), styled like Slack's Home tab.
+ * drawn in the sandbox so it can be tried and pictured without Slack. The page is the very
+ * Block Kit view the Slack app publishes (src/bots/slack/home.ts) drawn as HTML (see
+ * block-kit-html.ts), styled like Slack's Home tab.
  */
+import { homeView } from '../bots/slack/home.js';
 import type { HomeView } from '../core/inbound.js';
 import { escapeHtml } from '../http/pages.js';
 import { blocksHtml, type HomeBlock } from './block-kit-html.js';
-import { homeBlocks } from './home-blocks.js';
 
 const STYLE = `
   * { box-sizing: border-box; }
@@ -21,11 +22,12 @@ const STYLE = `
   .context { font-size: .8rem; color: #616061; margin: .2rem 0 .5rem; }
   .context span + span::before { content: ' · '; }
   hr.divider { border: 0; border-top: 1px solid #ddd; margin: .8rem 0; }
+  blockquote { margin: .15rem 0 0; padding-left: .7rem; border-left: 4px solid #ddd; color: #454245; }
   code { font: 12px/1.5 Menlo, Consolas, monospace; background: #f6f6f6; border: 1px solid #e3e3e3; border-radius: 3px; padding: 0 .2rem; color: #e01e5a; }
 `;
 
 /** The Home view as a page: the blocks Slack would show, under a bar that names the app. */
-export function homePage(view: HomeView, blocks: readonly HomeBlock[] = homeBlocks(view)): string {
+export function homePage(view: HomeView, blocks: readonly HomeBlock[] = homeView(view).blocks): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -19,6 +19,12 @@ describe('mrkdwn as HTML', () => {
     expect(mrkdwnHtml('*<!date^1|Mon 7 Dec>*')).toBe('<strong>Mon 7 Dec</strong>');
   });
 
+  it('quotes a line that starts with > (escaped, as Slack sends it)', () => {
+    expect(mrkdwnHtml('*P1* soon\n&gt;Launch &amp; more\nafter')).toBe(
+      '<strong>P1</strong> soon<blockquote>Launch &amp; more</blockquote>after',
+    );
+  });
+
   it('escapes what the text says: Slack-escaped or not, a caption never becomes markup', () => {
     expect(mrkdwnHtml('&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quotes"')).toBe(
       '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;',

@@ -3,7 +3,7 @@
  * schedules `post x in 1m …` from the chat box, Bob approves it before its time, the panel lists
  * it as scheduled and approved, and once the app's clock passes its time the worker publishes it
  * by itself and the panel shows it among the recent outcomes. The clock is the app's `now`,
- * moved by the test; nothing waits for a minute to pass. /sandbox/home draws the App Home.
+ * moved by the test; nothing waits for a minute to pass. /sandbox/home draws the App Home the Slack app publishes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSandboxSurface } from '../../src/sandbox/surface.js';
@@ -170,21 +170,20 @@ describe('scheduling in the sandbox', () => {
       .replace(/&amp;/g, '&')
       .replace(/&lt;/g, '<')
       .replace(/&gt;/g, '>');
-    expect(text).toContain('Upcoming posts');
-    expect(text).toContain('Recent outcomes');
+    expect(text).toContain('Posts of this workspace');
+    expect(text.indexOf('Upcoming')).toBeLessThan(text.indexOf('Recent'));
     // Soonest first; each with its time in the reader's zone, targets and approvals so far.
     const first = text.indexOf(later.approvalFor!);
     const second = text.indexOf(tomorrow.approvalFor!);
     expect(first).toBeGreaterThan(0);
     expect(second).toBeGreaterThan(first);
-    expect(text).toContain(`${later.approvalFor!} · Mon 7 Dec 18:30 CET`);
-    expect(text).toContain(`${tomorrow.approvalFor!} · Tue 8 Dec 09:30 CET`);
-    expect(text).toContain(`X ${handle}`);
-    expect(text).toContain('0 of 1 approvals');
-    expect(text).toMatch(new RegExp(`${now.approvalFor!} published Mon 7 Dec 09:01 CET`));
+    expect(text).toContain(`${later.approvalFor!} Mon 7 Dec 18:30 CET · X ${handle} · 0 of 1 approvals · from @ada`);
+    expect(text).toContain(`${tomorrow.approvalFor!} Tue 8 Dec 09:30 CET · X ${handle} · 0 of 1 approvals · from @ada`);
+    expect(text).toContain(`${now.approvalFor!} published Mon 7 Dec 09:01 CET · X ${handle}`);
     // The caption is shown as text: never markup, never a chat's time markup.
     expect(text).toContain('<b>Evening</b> & news');
     expect(html).not.toContain('<b>Evening</b>');
+    expect(html).toContain('<blockquote>&lt;b&gt;Evening&lt;/b&gt; &amp; news</blockquote>');
     expect(html).not.toMatch(/<!date|\uE000/);
   }, 60_000);
 });
