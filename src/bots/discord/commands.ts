@@ -80,7 +80,7 @@ export function iqspCommand(): SlashCommandBuilder {
         .addStringOption((o) =>
           o
             .setName('when')
-            .setDescription('Leave out for now; at 2026-12-07 09:30, at 09:30, tomorrow 09:30, in 90m, in 2h, in 3d, next')
+            .setDescription('at 2026-12-07 09:30, at 09:30, tomorrow 09:30, in 90m, in 2h, in 3d or next; in your time zone')
             .setMaxLength(WHEN_MAX),
         );
       for (const name of MEDIA_OPTIONS) s.addAttachmentOption((o) => o.setName(name).setDescription('An image or a video'));
@@ -163,11 +163,11 @@ export function iqspCommand(): SlashCommandBuilder {
     .addSubcommand((s) =>
       s
         .setName('timezone')
-        .setDescription('Show or set your time zone (Discord does not tell IQSP yours), or the workspace’s')
+        .setDescription('Show or set your time zone (Discord does not tell IQSP yours), or the server’s')
         .addStringOption((o) =>
           o
             .setName('zone')
-            .setDescription('An IANA zone such as Europe/Berlin; workspace Europe/Berlin sets the workspace’s (admins)')
+            .setDescription('An IANA zone such as Europe/Berlin; workspace Europe/Berlin sets the server’s (admins)')
             .setMaxLength(80),
         ),
     )
@@ -182,7 +182,7 @@ export function iqspCommand(): SlashCommandBuilder {
             .setMaxLength(60),
         )
         .addStringOption((o) =>
-          o.setName('times').setDescription('Times of day such as 09:00,13:00, in the workspace’s time zone').setMaxLength(200),
+          o.setName('times').setDescription('Times of day such as 09:00,13:00, in the server’s time zone').setMaxLength(200),
         ),
     );
   return command;
