@@ -234,7 +234,8 @@ export class Inbound {
    * What the post form offers in `workspace`, prefilled from what followed `post`
    * (`post x,tiktok:public Hello`: targets chosen, caption filled; anything else is the caption).
    * A `<when>` (`post x at 2026-12-07 09:30 Hello`) is read in the zone of `requester`, asked
-   * only then; one that cannot be used (past, too far) leaves the time empty.
+   * only then; one that cannot be used (past, too far, in a daylight-saving gap) refuses the form
+   * as `post` would, rather than open it without a time and publish as soon as approved.
    */
   async openPostForm(workspace: ChatWorkspace, text: string, requester?: () => Promise<Invocation>): Promise<PostFormOpening> {
     const workspaceId = await ensureWorkspace(this.deps.db, workspace.chat, workspace.workspaceExternalId);
@@ -247,11 +248,12 @@ export class Inbound {
       const privacy = targets.map((t) => t.options.privacy).find((value) => this.isPrivacy(value));
       const typed = parsed.command.when;
       const when = typed && requester ? await this.deps.posts.resolveWhen(await requester(), typed) : undefined;
+      if (when && !when.ok) return { kind: 'refused', text: nothingPostedText([when.message]) };
       values = {
         caption: parsed.command.caption,
         accountIds: targets.map((t) => t.account.id),
         privacy,
-        when: when?.ok ? when.at : undefined,
+        when: when?.at,
       };
     }
     return { kind: 'form', workspaceId, accounts, values };

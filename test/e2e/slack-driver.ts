@@ -42,7 +42,7 @@ interface Block {
   block_id?: string;
   image_url?: string;
   elements?: Array<{ action_id?: string; value?: string; url?: string }>;
-  element?: { options?: Array<{ value: string; text?: { text: string } }> };
+  element?: { options?: Array<{ value: string; text?: { text: string } }>; initial_date_time?: number };
 }
 
 export class SlackDriver {
@@ -116,29 +116,45 @@ export class SlackDriver {
     return String(post.body.text);
   }
 
-  /** `/iqsp post …`: Slack sends the command with a trigger id, and the app opens the post modal with it. */
-  async openPostModal(user: string, text: string): Promise<{ accountIds: string[]; accounts: Array<{ id: string; label: string }> }> {
+  /**
+   * `/iqsp post …`: Slack sends the command with a trigger id, and the app opens the post modal
+   * with it; `when` is the picker's time (unix seconds) when the text typed one. A command the app
+   * refuses instead (a typed time that cannot be used) resolves with `refused`, the ephemeral answer.
+   */
+  async openPostModal(
+    user: string,
+    text: string,
+  ): Promise<{ accountIds: string[]; accounts: Array<{ id: string; label: string }>; when?: number | undefined; refused?: string }> {
     const trigger = `trigger-${this.nextTs()}`;
+    const responseUrl = this.fake.responseUrl();
+    const responseId = responseUrl.split('/').pop();
     await this.send(
       commandRequest('slash-command', {
         text,
         user_id: user,
         user_name: this.user(user).name,
-        response_url: this.fake.responseUrl(),
+        response_url: responseUrl,
         trigger_id: trigger,
       }),
     );
-    const open = await this.fake.waitForCall('views.open', (c) => c.args.trigger_id === trigger, 15_000);
+    const open = await waitFor(
+      () =>
+        this.fake.callsTo('views.open').find((c) => c.args.trigger_id === trigger) ?? this.fake.responses.find((r) => r.id === responseId),
+      'the post modal (or a refusal)',
+      { timeoutMs: 15_000, context: () => this.describe() },
+    );
+    if (!('method' in open)) return { accountIds: [], accounts: [], refused: String(open.body.text) };
     const view = JSON.parse(open.args.view ?? '{}') as { blocks: Block[] };
     const targets = view.blocks.find((b) => b.block_id === 'targets');
     const accounts = (targets?.element?.options ?? []).map((o) => ({ id: o.value, label: o.text?.text ?? '' }));
-    return { accountIds: accounts.map((a) => a.id), accounts };
+    const when = view.blocks.find((b) => b.block_id === 'when')?.element?.initial_date_time;
+    return { accountIds: accounts.map((a) => a.id), accounts, when };
   }
 
   /** Submits the post modal; resolves with the HTTP answer (empty when accepted, `response_action: errors` when not). */
   async submitPostModal(
     user: string,
-    values: { caption: string; accountIds: string[]; privacy?: string; files: SlackFile[] },
+    values: { caption: string; accountIds: string[]; privacy?: string; files: SlackFile[]; when?: number | undefined },
   ): Promise<Response> {
     const state: Json = {
       caption: { caption: { type: 'plain_text_input', value: values.caption } },
@@ -149,6 +165,7 @@ export class SlackDriver {
         },
       },
       media: { media: { type: 'file_input', files: values.files.map((f) => this.upload(f)) } },
+      when: { when: { type: 'datetimepicker', selected_date_time: values.when ?? null } },
     };
     if (values.privacy)
       state.tiktok_privacy = {
@@ -179,6 +196,22 @@ export class SlackDriver {
         : eventRequest('event-app-mention', { event_id: `Ev${ts.replace('.', '')}`, event });
     await this.send(request);
     return ts;
+  }
+
+  /** `user` opens the app's Home tab (`app_home_opened`, tab `home`). */
+  async openHome(user: string): Promise<void> {
+    const ts = this.nextTs();
+    await this.send(
+      eventRequest('event-app-home-opened', {
+        event_id: `EvH${ts.replace('.', '')}`,
+        event: { user, tab: 'home', channel: `D${user.slice(1)}`, event_ts: ts },
+      }),
+    );
+  }
+
+  /** The Home tab `user` sees now (the last views.publish for them), or undefined. */
+  homeView(user: string): { type: string; blocks: Array<Record<string, unknown>> } | undefined {
+    return this.fake.homeViews.get(`T0001/${user}`) as { type: string; blocks: Array<Record<string, unknown>> } | undefined;
   }
 
   /** A reaction on a message in #general (`white_check_mark` ✅, `x` ❌). */

@@ -57,9 +57,15 @@ export class SlackSurface implements ChatSurface {
     return this.driver.mention(person.id, text, files.map(slackFile));
   }
 
-  /** `/iqsp post <targets> <caption>` opens the modal; the targets are ticked by their labels ("X @acme"), TikTok's privacy chosen. */
-  async postForm(person: Person, form: PostForm): Promise<string> {
-    const { accounts } = await this.driver.openPostModal(person.id, `post ${form.targets} ${form.caption}`);
+  /**
+   * `/iqsp post <targets> [<when>] <caption>` opens the modal; the targets are ticked by their labels
+   * ("X @acme"), TikTok's privacy chosen, the picker submitted as the typed time filled it. A typed
+   * time the app cannot use is refused before any modal: that refusal is the answer.
+   */
+  async postForm(person: Person, form: PostForm & { when?: string | undefined }): Promise<string> {
+    const typed = `post ${form.targets}${form.when ? ` ${form.when}` : ''} ${form.caption}`;
+    const { accounts, when, refused } = await this.driver.openPostModal(person.id, typed);
+    if (refused !== undefined) return refused;
     const targets = form.targets.split(',').map((t) => t.split(':'));
     const accountIds = targets.map(([platform]) => {
       const account = accounts.find((a) => a.label.toLowerCase().startsWith(`${platform} `));
@@ -72,6 +78,7 @@ export class SlackSurface implements ChatSurface {
       accountIds,
       ...(privacy ? { privacy } : {}),
       files: (form.files ?? []).map(slackFile),
+      when,
     });
     return response.text();
   }

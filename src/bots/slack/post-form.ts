@@ -53,7 +53,7 @@ export async function openPostForm(
   const requester = () => invocationOf(deps, token, where.teamId, where.userId, channelId, where.userName);
   const form = await deps.core.inbound.openPostForm({ chat: 'slack', workspaceExternalId: where.teamId }, text, requester);
   if (form.kind === 'refused') {
-    await respond({ response_type: 'ephemeral', text: form.text });
+    await respond({ response_type: 'ephemeral', text: toMrkdwn(form.text) });
     return;
   }
   // Slack wants the modal within 3 seconds of the command: open it at once, then narrow the

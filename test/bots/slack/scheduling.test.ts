@@ -129,6 +129,17 @@ describe('scheduling in Slack', () => {
     expect(approvalMessages()).toHaveLength(before);
   });
 
+  it('`/iqsp post` with a typed time that cannot be used refuses at once, naming the problem, and opens no modal', async () => {
+    const opened = h.calls('views.open').length;
+    const past = await h.command('post x at 2001-01-01 09:00 Too late', { trigger_id: 'trigger-past' });
+    expect((await h.replyTo(past.responseUrl)).text).toBe(
+      'Nothing was posted. Fix these and try again:\n• Mon 1 Jan 2001 09:00 CET is in the past (it is Thu 3 Dec 11:00 CET now). Choose a later time.',
+    );
+    const far = await h.command('post x in 40d Too far', { trigger_id: 'trigger-far' });
+    expect((await h.replyTo(far.responseUrl)).text).toMatch(/is more than 30 days ahead/);
+    expect(h.calls('views.open')).toHaveLength(opened);
+  });
+
   it('an empty picker publishes once approved, as before', async () => {
     const before = approvalMessages().length;
     await submit('Right away', null);
