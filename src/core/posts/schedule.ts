@@ -116,21 +116,29 @@ export class PostSchedule {
   /**
    * The due job's handler: at the post's time, a post still waiting for approval expires (said in
    * its thread); one approved meanwhile publishes through its own jobs, and nothing happens here.
-   * A post whose time this instance's clock has not reached yet is looked at again then.
+   * A post whose time this instance's clock has not reached yet is looked at again then; so is
+   * one a `reschedule` moved while this job was claimed (it could not move the job, only the post).
    */
   readonly handleDue = async (job: ClaimedJob): Promise<JobDecision> => {
     const postId = String(job.payload.postId);
+    const due = await this.waitingUntil(postId);
+    if (!due) return { kind: 'done' };
+    if (due.getTime() > this.ctx.now().getTime()) return { kind: 'retry', at: due, reason: 'not due yet by this clock' };
+    if (await this.decisions.expire(postId)) return { kind: 'done' };
+    // Not expired: decided meanwhile, or moved to a later time between the read above and the expiry.
+    const moved = await this.waitingUntil(postId);
+    return moved ? { kind: 'retry', at: moved, reason: 'rescheduled meanwhile' } : { kind: 'done' };
+  };
+
+  /** When a post still waiting for approval expires (its time, for a scheduled one); undefined once it is not waiting. */
+  private async waitingUntil(postId: string): Promise<Date | undefined> {
     const post = await this.deps.db
       .selectFrom('posts')
       .select(['status', 'approval_expires_at'])
       .where('id', '=', postId)
       .executeTakeFirst();
-    if (!post || post.status !== 'pending_approval') return { kind: 'done' };
-    const due = new Date(post.approval_expires_at);
-    if (due.getTime() > this.ctx.now().getTime()) return { kind: 'retry', at: due, reason: 'not due yet by this clock' };
-    await this.decisions.expire(postId);
-    return { kind: 'done' };
-  };
+    return post?.status === 'pending_approval' ? new Date(post.approval_expires_at) : undefined;
+  }
 
   /** The workspace's upcoming scheduled posts, soonest first. */
   async upcoming(workspaceId: string, limit = 50): Promise<UpcomingPost[]> {
