@@ -109,6 +109,19 @@ export interface PublishRequest {
    * orchestrator treats an interrupted attempt as 'unknown' and never resends it.
    */
   beforeCommit: () => Promise<void>;
+  /**
+   * A thread (`postsThreads`) only. The platform ids of the parts already live, in order, from
+   * earlier runs: the publisher resumes after them and never sends them again.
+   */
+  liveParts?: readonly string[] | undefined;
+  /**
+   * A thread only: called, and awaited, once part `index` (0-based) is live, before anything
+   * else is sent. When given, each part's request is its own committing request: `beforeCommit`
+   * is called before each, so an interruption leaves only that part unknown; the parts recorded
+   * here are live for sure. When absent, the whole thread is one committing request: one
+   * `beforeCommit`, and a failure after a part went live is `unknown`.
+   */
+  onPartLive?: ((index: number, platformPostId: string) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 }
 

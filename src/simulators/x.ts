@@ -3,7 +3,8 @@
  * confidential client (Basic auth), 30-second single-use codes, rotating single-use refresh
  * tokens, /2/users/me, revocation, the v2 chunked media upload (initialize, append,
  * finalize, STATUS with processing_info), and POST /2/tweets with the 280 weighted-character
- * rule (twitter-text), duplicate refusal and per-user rate limits with X's headers.
+ * rule (twitter-text), duplicate refusal, replies (threads: `reply.in_reply_to_tweet_id` must
+ * name a visible post of the same account) and per-user rate limits with X's headers.
  *
  *   const x = await new XSimulator().start();
  *   const callback = await x.approveConsent(consentUrl);
@@ -23,7 +24,7 @@ import {
   type ConsentChoice,
 } from './consent.js';
 import { NumericIds, randomToken } from './ids.js';
-import { header, html, json, SimServer, type SimRequest, type SimResponse } from './server.js';
+import { header, html, json, SimServer, type Fault, type SimRequest, type SimResponse } from './server.js';
 import { XMediaUploads, type Upload } from './x-media.js';
 import { invalidRequest, isRecord, oauthError, problem } from './x-shapes.js';
 
@@ -34,6 +35,9 @@ export interface XAccountSpec {
   profileImageUrl?: string | undefined;
   verified?: boolean | undefined;
 }
+
+/** A fault without its matcher: what `faultOnTweet` injects. */
+export type FaultAction = Fault extends infer F ? (F extends unknown ? Omit<F, 'match' | 'times'> : never) : never;
 
 export interface RateLimit {
   limit: number;
@@ -107,6 +111,10 @@ export interface XPublished {
   username: string;
   id: string;
   text?: string | undefined;
+  /** The post this one replies to (`reply.in_reply_to_tweet_id`), when it is a reply. */
+  inReplyToId?: string | undefined;
+  /** Deleted by its author since (a test control): replies to it are refused. */
+  deleted?: boolean | undefined;
   /** Per file: its size and the SHA-256 of each append segment, in order (segments are hashed as they stream). */
   media: Array<{ id: string; mediaType: string; category: string; bytes: number; segmentSha256: string[] }>;
   permalink: string;
@@ -466,6 +474,8 @@ export class XSimulator extends SimServer {
     )
       return invalidRequest([{ message: '$.media.media_ids: must be an array of 1 to 4 media id strings' }]);
     if ((text === undefined || text === '') && !mediaIds) return invalidRequest([{ message: 'Post text or media is required.' }]);
+    const reply = this.replyTarget(body.reply, account);
+    if (reply.kind === 'refused') return reply.response;
 
     if (text !== undefined && text !== '') {
       const { weightedLength } = twitterText.parseTweet(text);
@@ -476,7 +486,7 @@ export class XSimulator extends SimServer {
           'Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.',
         );
       if (twitterText.extractCashtags(text).length > 1) return problem(403, 'Forbidden', 'You are not permitted to perform this action.');
-      if (this.published.some((t) => t.accountId === account.id && t.text === text))
+      if (this.published.some((t) => t.accountId === account.id && !t.deleted && t.text === text))
         return problem(403, 'Forbidden', 'You are not allowed to create a Tweet with duplicate content.');
     }
 
@@ -496,6 +506,7 @@ export class XSimulator extends SimServer {
       username: account.username,
       id,
       text,
+      inReplyToId: reply.kind === 'reply' ? reply.to.id : undefined,
       media: uploads.map((u) => ({
         id: u.id,
         mediaType: u.mediaType,
@@ -511,7 +522,75 @@ export class XSimulator extends SimServer {
     return json(201, { data: { id, text: answered, edit_history_post_ids: [id] } });
   }
 
+  /**
+   * The post a `reply` field answers. X checks the id's shape, that the post exists and is
+   * visible, and (since 23 Feb 2026, platform-apis.md §3.5) that the replying account was summoned
+   * by its author: an account replying to its own post (a thread) always is; the simulator
+   * treats a reply to any other account's post as not summoned.
+   */
+  private replyTarget(
+    field: unknown,
+    account: XAccountSpec,
+  ): { kind: 'none' } | { kind: 'reply'; to: XPublished } | { kind: 'refused'; response: SimResponse } {
+    if (field === undefined) return { kind: 'none' };
+    const id = isRecord(field) ? field.in_reply_to_tweet_id : undefined;
+    const extra = isRecord(field) ? Object.keys(field).filter((k) => k !== 'in_reply_to_tweet_id' && k !== 'exclude_reply_user_ids') : [];
+    if (typeof id !== 'string' || !/^[0-9]{1,19}$/.test(id) || extra.length > 0)
+      return {
+        kind: 'refused',
+        response: invalidRequest([
+          {
+            message: 'The `reply.in_reply_to_tweet_id` query parameter value [' + String(id) + '] is not valid',
+            parameters: { 'reply.in_reply_to_tweet_id': [String(id)] },
+          },
+        ]),
+      };
+    const to = this.published.find((t) => t.id === id);
+    if (!to || to.deleted)
+      return {
+        kind: 'refused',
+        response: problem(403, 'Forbidden', 'You attempted to reply to a Tweet that is deleted or not visible to you.'),
+      };
+    if (to.accountId !== account.id)
+      return {
+        kind: 'refused',
+        response: problem(
+          403,
+          'Forbidden',
+          'Reply to this conversation is not allowed because you have not been mentioned or otherwise engaged by the author of the post you are replying to.',
+        ),
+      };
+    return { kind: 'reply', to };
+  }
+
   // ---- test controls ---------------------------------------------------------------------
+
+  /**
+   * Injects `fault` (through `faults`) into the `n`th POST /2/tweets from now: 1 is the next one.
+   * Counted among the requests no earlier fault in the list took.
+   */
+  faultOnTweet(n: number, fault: FaultAction): void {
+    let seen = 0;
+    this.faults.push({ ...fault, match: (method, path) => method === 'POST' && path === '/2/tweets' && ++seen === n });
+  }
+
+  /** The posts of a thread, from its first: each next one the reply to the one before. */
+  thread(firstId: string): XPublished[] {
+    const chain: XPublished[] = [];
+    let next = this.published.find((t) => t.id === firstId);
+    while (next) {
+      const at: XPublished = next;
+      chain.push(at);
+      next = this.published.find((t) => t.inReplyToId === at.id);
+    }
+    return chain;
+  }
+
+  /** The person deleted a post at x.com. */
+  deleteTweet(id: string): void {
+    const tweet = this.published.find((t) => t.id === id);
+    if (tweet) tweet.deleted = true;
+  }
 
   /** Makes an access token expired now, as if its 2 hours were over. */
   expireAccessToken(value: string): void {
