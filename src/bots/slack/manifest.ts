@@ -14,7 +14,7 @@ import { publishesToList } from '../../publishers/registry.js';
  * - files:read: downloading the media of a post (modal uploads and message files)
  * - files:write: the `data` export, uploaded to the user's DM
  * - im:write: opening that DM
- * - users:read: who is a workspace admin or owner (users.info)
+ * - users:read: who is a workspace admin or owner, and their profile's time zone (users.info)
  */
 export const SLACK_BOT_SCOPES = [
   'app_mentions:read',
