@@ -25,6 +25,8 @@ export interface HomeTabOptions {
   viewersPerWorkspace?: number;
   /** How long after opening the tab a person's view is still refreshed. */
   rememberMs?: number;
+  /** The clock of that memory (tests). */
+  now?: () => number;
 }
 
 interface Viewer {
@@ -41,6 +43,7 @@ export class HomeTab {
   private readonly running = new Set<Promise<void>>();
   private readonly perWorkspace: number;
   private readonly rememberMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly deps: { client: WebClient; auth: SlackAuthorizer; inbound: Pick<Inbound, 'home'>; logger: Logger },
@@ -48,6 +51,7 @@ export class HomeTab {
   ) {
     this.perWorkspace = options.viewersPerWorkspace ?? 50;
     this.rememberMs = options.rememberMs ?? 24 * 3600_000;
+    this.now = options.now ?? Date.now;
   }
 
   /** `userId` opened the tab: their view is published now, and again when posts change. */
@@ -99,7 +103,7 @@ export class HomeTab {
       this.viewers.set(teamId, people);
     }
     people.delete(userId);
-    people.set(userId, { timeZone, openedAt: Date.now() });
+    people.set(userId, { timeZone, openedAt: this.now() });
     while (people.size > this.perWorkspace) people.delete(people.keys().next().value!);
   }
 
@@ -107,7 +111,7 @@ export class HomeTab {
   private recentViewers(teamId: string): Array<[string, Viewer]> {
     const people = this.viewers.get(teamId);
     if (!people) return [];
-    const since = Date.now() - this.rememberMs;
+    const since = this.now() - this.rememberMs;
     for (const [userId, viewer] of people) if (viewer.openedAt < since) people.delete(userId);
     if (people.size === 0) this.viewers.delete(teamId);
     return [...people];
