@@ -4,8 +4,9 @@
  * registry's target option, TikTok's: no default, TikTok forbids a preselected level; once
  * creator_info has answered, only the levels the account allows), an optional "When" (a
  * `datetimepicker`: Slack shows it in the person's own zone and sends the instant, unix
- * seconds; empty: published once approved), and a `file_input` of up to 10 files. The channel the command came from, and the levels allowed,
- * travel in `private_metadata`, since a view submission carries neither.
+ * seconds; empty: published once approved), and a `file_input` of up to 10 files. The channel
+ * the command came from, and the levels allowed, travel in `private_metadata`, since a view
+ * submission carries neither.
  */
 import type { types, ViewOutput } from '@slack/bolt';
 import type { Platform } from '../../core/ports/platforms.js';

@@ -29,7 +29,7 @@ function cannotPostInChannel(error: unknown): string | undefined {
   return undefined;
 }
 
-/** What the author is told of a post the form asked for: where it waits, and when it goes out (in each reader's zone; the fallback in `zone`). */
+/** What the author is told of a post the form asked for: where it waits, and when it goes out (the fallback in `zone`). */
 function requested(postId: string, where: RichText, when: Date | undefined, zone: string | undefined): RichText {
   return when
     ? rich`Post ${postId} is scheduled for ${timeAt(when, zone ?? 'UTC')} and waiting for approval in ${where}.`
@@ -39,7 +39,7 @@ function requested(postId: string, where: RichText, when: Date | undefined, zone
 /**
  * Opens the post form, then narrows its privacy levels to what the platform allows once it says.
  * A time typed after the targets fills the picker, read in the person's Slack zone (users.info is
- * asked only then).
+ * asked only then); one that cannot be used is refused instead, as `post` in a message is.
  */
 export async function openPostForm(
   deps: ListenerDependencies,
