@@ -139,3 +139,32 @@ describe('validation again just before publishing', () => {
     expect(w.h.sims.graph.published.length).toBe(graph + 1);
   });
 });
+
+describe('a scheduled post in a workspace that needs no approval', () => {
+  it('waits for its time, saying so in the reply and the thread, and publishes then', async () => {
+    expect((await w.say('U_ADA', 'approvals 0', { isAdmin: true })).message.text).toBe(
+      'Posts in this workspace now publish without approval.',
+    );
+    try {
+      const start = w.now().getTime();
+      const published = w.h.sims.graph.published.length;
+      const reply = await w.say('U_ADA', 'post facebook at 2027-01-12 18:00 Nobody needs to approve this');
+      expect(reply.message.text).toMatch(/^Post [A-Z0-9]+ is scheduled for Tue 12 Jan 18:00 CET \(no approval needed here\)\.$/);
+      const postId = /^Post ([A-Z0-9]+)/.exec(reply.message.text)![1]!;
+      const due = Date.parse('2027-01-12T17:00:00.000Z');
+      expect(due).toBeGreaterThan(start);
+      expect(w.thread(postId)).toEqual(['scheduled (no approval needed here): it publishes Tue 12 Jan 18:00 CET.']);
+      expect(w.approvalMessage(postId).message.text).toContain('Scheduled for Tue 12 Jan 18:00 CET');
+      expect((await w.postRow(postId)).status).toBe('approved');
+
+      w.advanceTo(due - 1000);
+      await w.workersIdle();
+      expect(w.h.sims.graph.published.length).toBe(published);
+      w.advanceTo(due);
+      await w.waitForThread(postId, /^Facebook Acme Inc: published https:\/\/\S+$/);
+      expect(w.h.sims.graph.published.length).toBe(published + 1);
+    } finally {
+      await w.say('U_ADA', 'approvals 1', { isAdmin: true });
+    }
+  });
+});

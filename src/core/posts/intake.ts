@@ -9,13 +9,14 @@ import { privateReply } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
 import { accountsOfWorkspace, accountsOfWorkspaceByIds } from '../../db/repositories/accounts.js';
 import { attachMedia } from '../../db/repositories/media.js';
-import { insertPost, setApprovalMessage } from '../../db/repositories/posts.js';
+import { insertPost, postStatus, setApprovalMessage } from '../../db/repositories/posts.js';
 import { insertTarget } from '../../db/repositories/targets.js';
 import type { SocialAccount } from '../../db/schema.js';
 import type { MediaInfo } from '../../media/media.js';
 import { MediaIntakeError, type AttachmentSource } from '../../media/service.js';
 import type { PostDraft, Publisher, ValidationProblem } from '../../publishers/publisher.js';
 import { AccountNeedsReconnectError } from '../../vault/token-store.js';
+import type { Notice } from '../notices.js';
 import { toAccountRef } from '../accounts.js';
 import { appendAudit } from '../audit.js';
 import { ensureMember } from '../directory.js';
@@ -24,7 +25,7 @@ import { accountLabel, targetMention, targetNames } from '../labels.js';
 import type { Platform } from '../ports/platforms.js';
 import { chatPort, displayName, MAX_ATTACHMENTS, newPostId, persistently, type PostsContext } from './context.js';
 import type { PostThread } from './thread.js';
-import { approveIn, endWithoutPublishingIn } from './transitions.js';
+import { approveIn, endWithoutPublishingIn, goingOut } from './transitions.js';
 import { refusal } from './texts.js';
 import type { PostSchedule } from './schedule.js';
 import type { Resolution, When } from '../schedule/when.js';
@@ -237,7 +238,8 @@ export class PostIntake {
       return refusal(prepared.problems);
     }
     const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media, schedule);
-    return privateReply(requestedText(postId, schedule, this.ctx.now()));
+    const waiting = (await postStatus(this.deps.db, postId)) === 'pending_approval';
+    return privateReply(requestedText(postId, schedule, waiting, this.ctx.now()));
   }
 
   /** Creates the post from a valid preparation and posts its approval message. Returns the post id. */
@@ -267,7 +269,9 @@ export class PostIntake {
       );
       throw error;
     }
-    if (await this.storeApprovalMessage(postId, workspaceId, required, ref)) {
+    const approved = await this.storeApprovalMessage(postId, workspaceId, required, ref);
+    if (approved) {
+      await this.ctx.notices.deliver(approved.notice);
       await this.thread.refreshApprovalMessage(postId, 'approved');
       this.deps.onEnqueued?.();
     } else await this.thread.postsChanged(postId);
@@ -339,13 +343,21 @@ export class PostIntake {
   /**
    * The message is out: its id (and, with no approval needed, the approval and the publish
    * jobs) are stored together, and again after a passing database error, so a post is never
-   * left without its jobs while its message says it is publishing. True when it was approved.
+   * left without its jobs while its message says it is publishing. Defined when it was approved,
+   * with what its thread is told: a scheduled post waits for its time (`scheduled`), as it would
+   * once approved by someone.
    */
-  private storeApprovalMessage(postId: string, workspaceId: string, required: number, ref: MessageRef): Promise<boolean> {
+  private storeApprovalMessage(
+    postId: string,
+    workspaceId: string,
+    required: number,
+    ref: MessageRef,
+  ): Promise<{ notice: Notice | undefined } | undefined> {
     return persistently(this.deps.logger, 'storing the approval message', () =>
       this.deps.db.transaction().execute(async (trx) => {
         await setApprovalMessage(trx, postId, ref.messageId, ref.threadId ?? ref.messageId);
-        if (required > 0 || !(await approveIn(this.ctx, trx, postId))) return false;
+        const approved = required > 0 ? undefined : await approveIn(this.ctx, trx, postId);
+        if (!approved) return undefined;
         await appendAudit(trx, {
           action: 'post.approved',
           workspaceId,
@@ -354,7 +366,8 @@ export class PostIntake {
           subjectId: postId,
           detail: { automatic: true },
         });
-        return true;
+        const said = approved.publishAt ? goingOut(approved, ' (no approval needed here)') : undefined;
+        return { notice: said ? await this.ctx.notices.write(trx, postId, said) : undefined };
       }),
     );
   }
@@ -365,9 +378,12 @@ export class PostIntake {
   }
 }
 
-/** The private answer to a request: where it waits, and when it goes out. */
-function requestedText(postId: string, schedule: Schedule | undefined, now: Date): string {
+/** The private answer to a request: where it waits, and when it goes out (`waiting`: for approval). */
+function requestedText(postId: string, schedule: Schedule | undefined, waiting: boolean, now: Date): string {
   if (!schedule) return `Post ${postId} is waiting for approval in this channel.`;
   const note = schedule.note ? ` ${schedule.note}` : '';
-  return `Post ${postId} is scheduled for ${formatInZone(schedule.at, schedule.zone, now)} and waiting for approval in this channel.${note}`;
+  const when = formatInZone(schedule.at, schedule.zone, now);
+  return waiting
+    ? `Post ${postId} is scheduled for ${when} and waiting for approval in this channel.${note}`
+    : `Post ${postId} is scheduled for ${when} (no approval needed here).${note}`;
 }
