@@ -89,10 +89,14 @@ export class HomeTab {
     }
   }
 
-  /** Refreshes still waiting are dropped: the next instance builds the tab afresh when it is opened. */
-  stop(): void {
+  /**
+   * Refreshes still waiting are dropped (the tab is built afresh when it is next opened); one
+   * already running is waited for, so it does not outlive the database it reads.
+   */
+  async stop(): Promise<void> {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    await Promise.allSettled([...this.running]);
   }
 
   private remember(teamId: string, userId: string, timeZone: string | undefined): void {

@@ -173,8 +173,8 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
           role: 'web',
           start: () => receiver.start(),
           stop: async () => {
-            home.stop();
             await receiver.stop();
+            await home.stop();
           },
         },
       ],

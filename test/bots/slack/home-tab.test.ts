@@ -91,7 +91,7 @@ describe('HomeTab', () => {
     await home.opened('xoxb-test', 'T1', 'UA', member());
     published.length = 0;
     home.postsChanged('T1');
-    home.stop();
+    await home.stop();
     await home.idle();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(published).toEqual([]);
