@@ -114,6 +114,28 @@ describe('a scheduled post nobody approved by its time', () => {
 });
 
 describe('validation again just before publishing', () => {
+  it('an account whose access was revoked at the platform between the approval and the time fails that target, saying to reconnect; the other publishes', async () => {
+    const start = w.now().getTime();
+    const postId = await w.post('U_ADA', 'post x,facebook in 2h Two targets, one revoked at X');
+    await w.react('U_BOB', postId);
+    w.advanceTo(start + HOUR);
+    // Ada removed IQSP at x.com/settings/connected_apps; and the access token IQSP holds has lapsed meanwhile.
+    const account = await w.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').executeTakeFirstOrThrow();
+    w.h.sims.x.revokeAccount(account.platform_account_id);
+    const tweets = w.tweetRequests();
+    const graph = w.h.sims.graph.published.length;
+
+    w.advanceTo(start + 2 * HOUR);
+    const failed = await w.waitForThread(postId, /^X @acme: /);
+    expect(failed).toMatch(/^X @acme: failed .*the account must be connected again\. Reconnect with `connect x`, then `retry \w+`\.$/);
+    await w.waitForThread(postId, /^Facebook Acme Inc: published https:\/\/\S+$/);
+    expect(await w.waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: partial (1 of 2 published).`);
+    expect(w.tweetRequests()).toBe(tweets);
+    expect(w.h.sims.graph.published.length).toBe(graph + 1);
+    // Connected again for what follows.
+    expect((await w.h.connect('x')).status).toBe(200);
+  });
+
   it('an account disconnected between the approval and the time fails that target with the reason; the other target publishes', async () => {
     const start = w.now().getTime();
     const postId = await w.post('U_ADA', 'post x,facebook in 2h Two targets, one will be gone');
