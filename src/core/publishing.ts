@@ -18,6 +18,14 @@
  *   (`unconfirmed` if it may have been sent): a publish job ends only once its target is final,
  *   so no target is left waiting with no job to finish it.
  * - An expired token is refreshed once (single flight) and the attempt repeated.
+ * - A thread (a `---` caption on a platform that `postsThreads`) is a committing request per
+ *   part: `beforeCommit` sets the marker before each part's request, and once the part is live
+ *   `onPartLive` records its id in `live_parts` and clears the marker in one UPDATE. So a run
+ *   interrupted after a marker leaves only that part unknown (`unconfirmed`, never resent, the
+ *   reason says which parts are live); a part that failed for sure clears the marker as any
+ *   failure does, and the next run (a requeue, `retry`) resumes after `live_parts`, never
+ *   sending a live part again. A run that outlived its lease cannot resume: its next
+ *   `beforeCommit` finds its claim gone.
  * - Every result is replied in the thread as it arrives; the last one ends with a summary.
  */
 import type { Selectable } from 'kysely';
@@ -29,8 +37,10 @@ import { movePost, postCaption, postWorkspaceId } from '../db/repositories/posts
 import {
   clearCommitMarker,
   isCommitted,
+  livePartsOf,
   markTargetReported,
   moveTarget,
+  recordLiveParts,
   setCommitMarker,
   targetById,
   targetByIdOrThrow,
@@ -150,7 +160,7 @@ export class PublishingService {
           status: 'unconfirmed',
           failure: {
             class: 'unknown',
-            message: `IQSP stopped while ${this.platformName(target.platform)} was publishing; it may or may not be live`,
+            message: `IQSP stopped while ${this.platformName(target.platform)} was publishing${threadProgress(target)}; it may or may not be live`,
           },
         });
       case 'exhausted':
@@ -367,6 +377,8 @@ export class PublishingService {
     onProgress: (p: PublishProgress) => void,
     signal: AbortSignal,
   ): Promise<PublishResult> {
+    // A thread's parts already live (earlier runs), extended as each goes live; see the module comment.
+    const live = publisher.postsThreads ? await livePartsOf(this.deps.db, targetId) : undefined;
     const run = (tokens: TokenSet) =>
       publisher.publish({
         account,
@@ -376,6 +388,10 @@ export class PublishingService {
         onProgress,
         signal,
         beforeCommit: () => this.markCommitting(job, targetId),
+        ...(live && {
+          liveParts: [...live],
+          onPartLive: (index: number, platformPostId: string) => this.recordLivePart(targetId, live, index, platformPostId),
+        }),
       });
     const tokens = await this.deps.tokens.validTokens(accountId);
     const first = await run(tokens);
@@ -389,6 +405,17 @@ export class PublishingService {
       return run(fresh);
     }
     return first;
+  }
+
+  /**
+   * A thread's part is live: recorded with the parts before it, and the commit marker cleared in
+   * the same UPDATE, before the next part's `beforeCommit`. Should this write fail, the marker
+   * stays and the target ends `unconfirmed`: never sent again.
+   */
+  private async recordLivePart(targetId: string, live: string[], index: number, platformPostId: string): Promise<void> {
+    live.length = index;
+    live.push(platformPostId);
+    await recordLiveParts(this.deps.db, targetId, live, isoNow(this.now()));
   }
 
   /**
@@ -491,7 +518,7 @@ export class PublishingService {
     const target = await targetByIdOrThrow(this.deps.db, targetId);
     const line =
       target.status === 'published'
-        ? `${target.account_label}: published ${target.permalink ?? ''}`.trim()
+        ? `${target.account_label}: published ${target.permalink ?? ''}${threadSize(target)}`.trim()
         : failureLine(
             target.account_label,
             target.platform,
@@ -547,6 +574,24 @@ class ClaimNotHeld extends Error {
     super('this run no longer holds the publish job (it outlived its lease), so it did not send');
     this.name = 'ClaimNotHeld';
   }
+}
+
+/** Where a thread stopped, for the `unconfirmed` reason: ' part 3 of a thread (parts 1–2 are live)', or nothing. */
+function threadProgress(target: { live_parts: string | null }): string {
+  const live = liveCount(target);
+  if (live === 0) return '';
+  return ` part ${live + 1} of a thread (${live === 1 ? 'part 1 is' : `parts 1–${live} are`} live, never sent again)`;
+}
+
+/** ' (a thread of 3 posts)' for a published thread, or nothing. */
+function threadSize(target: { live_parts: string | null }): string {
+  const live = liveCount(target);
+  return live > 1 ? ` (a thread of ${live} posts)` : '';
+}
+
+function liveCount(target: { live_parts: string | null }): number {
+  const parsed: unknown = target.live_parts ? JSON.parse(target.live_parts) : [];
+  return Array.isArray(parsed) ? parsed.length : 0;
 }
 
 /** The start of the keys of a target's retry notices (one per run). */

@@ -149,6 +149,8 @@ export interface PostTargetsTable {
   status: TargetStatus;
   attempts: Generated<number>;
   committed_at: string | null;
+  /** A thread's parts already live, in order: a JSON array of platform post ids (migration 0008); null while none is. */
+  live_parts: string | null;
   platform_post_id: string | null;
   permalink: string | null;
   failure_class: FailureClass | null;

@@ -39,7 +39,7 @@ describe('a --- caption', () => {
 
     const first = h.sims.x.published.find((t) => t.text === 'Launch day!')!;
     expect(h.sims.x.thread(first.id).map((t) => t.text)).toEqual(['Launch day!', 'What is new: faster.', 'Thanks for reading.']);
-    expect(h.chat.thread(approvalId)).toContain(`X @acme: published https://x.com/acme/status/${first.id}`);
+    expect(h.chat.thread(approvalId)).toContain(`X @acme: published https://x.com/acme/status/${first.id} (a thread of 3 posts)`);
     expect(h.sims.graph.published.map((p) => p.caption)).toContain('Launch day!\n\nWhat is new: faster.\n\nThanks for reading.');
   });
 });

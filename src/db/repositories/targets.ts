@@ -124,6 +124,27 @@ export async function clearCommitMarker(db: Db, targetId: string): Promise<void>
   await db.updateTable('post_targets').set({ committed_at: null }).where('id', '=', targetId).execute();
 }
 
+/** A thread's parts already live, in order (their platform post ids); empty while none is. */
+export async function livePartsOf(db: Db, targetId: string): Promise<string[]> {
+  const row = await db.selectFrom('post_targets').select('live_parts').where('id', '=', targetId).executeTakeFirst();
+  const parsed: unknown = row?.live_parts ? JSON.parse(row.live_parts) : [];
+  return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+}
+
+/**
+ * Records a thread's live parts and clears the commit marker, in one UPDATE: the part the
+ * marker was set for is live, so the next part's request is a new committing request. Not fenced
+ * by the claim: a part the platform accepted is the truth whoever learns it (as a published post
+ * is recorded), and only the run that set the marker can get here before the next run reads it.
+ */
+export async function recordLiveParts(db: Db, targetId: string, liveParts: readonly string[], nowIso: string): Promise<void> {
+  await db
+    .updateTable('post_targets')
+    .set({ live_parts: JSON.stringify(liveParts), committed_at: null, updated_at: nowIso })
+    .where('id', '=', targetId)
+    .execute();
+}
+
 /** Sets the commit marker where no run has set it and only while `claimIsLive` holds. True when set. */
 export async function setCommitMarker(db: Db, targetId: string, nowIso: string, claimIsLive: Expression<SqlBool>): Promise<boolean> {
   const marked = await db
