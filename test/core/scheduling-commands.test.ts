@@ -3,9 +3,10 @@
  * (`inbound.text`), with ✅ as reactions, the real workers and the platform simulators; the clock
  * is the app's `now`, moved by the test (forward only, from Mon 4 Jan 2027 08:00 CET).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PUBLISH_QUEUE } from '../../src/core/posts/context.js';
 import { POST_DUE_QUEUE } from '../../src/core/posts/schedule.js';
+import { SchedulePreferences } from '../../src/core/schedule/preferences.js';
 import { connectAda, HOUR, startSchedulingWorld, type SchedulingWorld } from './scheduling-world.js';
 
 let w: SchedulingWorld;
@@ -205,5 +206,25 @@ describe('scheduled, reschedule and cancel', () => {
     expect(await jobRunAt(pending, PUBLISH_QUEUE)).toBe('2027-01-09T11:00:00.000Z');
     w.advanceTo(Date.parse('2027-01-09T11:00:00.000Z'));
     await w.waitForThread(pending, /^X @acme: published /);
+  });
+});
+
+describe('a reschedule racing an approval', () => {
+  it('approved between the reschedule reading the post and moving it: the answer and the approval message say it is approved', async () => {
+    const postId = await w.post('U_ADA', 'post x in 2h Approved while being moved');
+    const zoneOf = SchedulePreferences.prototype.zoneOf;
+    const spy = vi.spyOn(SchedulePreferences.prototype, 'zoneOf').mockImplementation(async function (this: SchedulePreferences, ...args) {
+      spy.mockRestore();
+      await w.react('U_BOB', postId);
+      return zoneOf.apply(this, args);
+    });
+    const reply = await w.say('U_ADA', `reschedule ${postId} in 3h`);
+    expect((await w.postRow(postId)).status).toBe('approved');
+    expect(reply.message.text).toMatch(new RegExp(`^Post ${postId} now publishes .+ CET\\.$`));
+    expect(w.thread(postId).at(-1)).toMatch(/^rescheduled by <@U_ADA>: it now publishes .+ CET\.$/);
+    const approval = w.approvalMessage(postId).message;
+    expect(approval.text).toMatch(new RegExp(`^Post ${postId} from <@U_ADA>: approved\\.`));
+    expect(approval.buttons).toBeUndefined();
+    await w.say('U_ADA', `cancel ${postId}`);
   });
 });

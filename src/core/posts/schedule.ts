@@ -243,7 +243,8 @@ export class PostSchedule {
         const text: RichText = at
           ? rich`${who}: it now publishes ${timeAt(at, resolved.zone)}${queued.length > 0 ? '' : ' once approved'}.${resolved.note ? ` ${resolved.note}` : ''}`
           : rich`${who}: it publishes as soon as it is approved${queued.length > 0 ? ' (it is: publishing now)' : ''}.`;
-        return { notice: await this.ctx.notices.write(trx, postId, text), publishingNow: !at && queued.length > 0 };
+        // Approved or not as of this transaction: the post may have been approved since it was read above.
+        return { notice: await this.ctx.notices.write(trx, postId, text), approved: queued.length > 0 };
       })
       .catch((error: unknown) => {
         if (error instanceof PublishingStarted) return 'started' as const;
@@ -252,13 +253,13 @@ export class PostSchedule {
     if (moved === 'started') return privateReply(`Post ${postId} has started publishing; it can no longer be moved.`);
     if (!moved) return privateReply(`Post ${postId} has started publishing or ended meanwhile; it was not moved.`);
     await this.ctx.notices.deliver(moved.notice);
-    await this.thread.refreshApprovalMessage(postId, post.status === 'approved' ? 'approved' : 'pending');
-    if (moved.publishingNow) this.deps.onEnqueued?.();
+    await this.thread.refreshApprovalMessage(postId, moved.approved ? 'approved' : 'pending');
+    if (moved.approved && !at) this.deps.onEnqueued?.();
     const zone = resolved.zone;
     return privateReply(
       at
-        ? `Post ${postId} now publishes ${formatInZone(at, zone, now)}${post.status === 'approved' ? '' : ' once approved'}.${resolved.note ? ` ${resolved.note}` : ''}`
-        : `Post ${postId} publishes as soon as it is approved${post.status === 'approved' ? ' (it is: now)' : ''}.`,
+        ? `Post ${postId} now publishes ${formatInZone(at, zone, now)}${moved.approved ? '' : ' once approved'}.${resolved.note ? ` ${resolved.note}` : ''}`
+        : `Post ${postId} publishes as soon as it is approved${moved.approved ? ' (it is: now)' : ''}.`,
     );
   }
 }
