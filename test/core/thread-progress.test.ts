@@ -107,6 +107,42 @@ describe('a thread that fails on part 2', () => {
     expect(await liveParts(postId)).toEqual([first!.id]);
   });
 
+  it('a run that died after marking part 2: the next run finds the marker, unconfirmed naming part 1 live, nothing resent', async () => {
+    // Part 2 is rate limited until X's reset (15 minutes): the target waits with part 1 live.
+    h.sims.x.faultOnTweet(2, { kind: 'status', status: 429 });
+    const reply = await h.run('U_ADA', 'post x Died one --- Died two --- Died three');
+    const postId = /Post ([A-Z0-9]+) is waiting/.exec(String(reply.message.text))![1]!;
+    const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
+    await h.app.core.posts.decide({
+      chat: 'slack',
+      workspaceExternalId: 'T1',
+      messageId: approval.id,
+      userExternalId: 'U_BOB',
+      isBot: false,
+      decision: 'approve',
+      via: 'reaction',
+    });
+    const thread = () => h.chat.thread(approval.id);
+    await h.chat.waitFor(() => thread().find((t) => /trying again in/.test(t)), 15_000);
+    const [first] = tweetsWith('Died one');
+    const db = h.app.services.db;
+    const target = await db.selectFrom('post_targets').select(['id', 'live_parts']).where('post_id', '=', postId).executeTakeFirstOrThrow();
+    expect(JSON.parse(target.live_parts ?? '[]')).toEqual([first!.id]);
+    // As a run would leave it had it set the marker for part 2 and died before X answered; its job due now.
+    await db.updateTable('post_targets').set({ committed_at: new Date().toISOString() }).where('id', '=', target.id).execute();
+    await db
+      .updateTable('jobs')
+      .set({ run_at: new Date(Date.now() - 1000).toISOString() })
+      .where('dedupe_key', '=', `publish:${target.id}`)
+      .execute();
+    await h.chat.waitFor(() => thread().find((t) => t.startsWith(`Post ${postId}:`)), 15_000);
+    expect(thread()).toContain(
+      'X @acme: unconfirmed — IQSP stopped while X was publishing part 2 of a thread (part 1 is live, never sent again); it may or may not be live. Check before posting again.',
+    );
+    expect(tweetsWith('Died one')).toHaveLength(1);
+    expect(tweetsWith('Died two')).toHaveLength(0);
+  });
+
   it('a caption without --- is one post, recorded as one live part', async () => {
     const { postId, thread } = await publish('Just one post');
     const [tweet] = tweetsWith('Just one post');
