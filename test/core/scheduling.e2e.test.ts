@@ -190,3 +190,29 @@ describe('a scheduled post in a workspace that needs no approval', () => {
     }
   });
 });
+
+describe('a post scheduled across a daylight-saving change', () => {
+  it('is due at the instant its wall time has after the change, and a time the change skips is refused', async () => {
+    // Fri 19 Mar 2027 in Berlin (CET); the clocks go forward on Sun 28 Mar at 02:00.
+    w.advanceTo(Date.parse('2027-03-19T11:00:00.000Z'));
+    // X was disconnected above: connected again.
+    expect((await w.h.connect('x')).status).toBe(200);
+    const gap = await w.say('U_ADA', 'post x at 2027-03-28 02:30 A time that does not exist');
+    expect(gap.message.text).toContain('02:30 on Sun 28 Mar 2027 does not exist in Europe/Berlin');
+    const reply = await w.say('U_ADA', 'post x at 2027-03-29 09:00 After the change');
+    expect(reply.message.text).toMatch(/^Post [A-Z0-9]+ is scheduled for Mon 29 Mar 09:00 CEST and waiting for approval/);
+    const postId = /^Post ([A-Z0-9]+)/.exec(reply.message.text)![1]!;
+    const due = Date.parse('2027-03-29T07:00:00.000Z');
+    expect(new Date((await w.postRow(postId)).scheduled_at!).getTime()).toBe(due);
+    await w.react('U_BOB', postId);
+    expect(w.thread(postId)).toEqual(['approved by <@U_BOB> (1 of 1): scheduled: it publishes Mon 29 Mar 09:00 CEST.']);
+
+    const tweets = w.tweetRequests();
+    w.advanceTo(due - 1000);
+    await w.workersIdle();
+    expect(w.tweetRequests()).toBe(tweets);
+    w.advanceTo(due);
+    await w.waitForThread(postId, /^X @acme: published https:\/\/x\.com\//);
+    expect(w.tweetRequests()).toBe(tweets + 1);
+  });
+});
