@@ -20,7 +20,8 @@
  * - An expired token is refreshed once (single flight) and the attempt repeated.
  * - A thread (a `---` caption on a platform that `postsThreads`) is a committing request per
  *   part: `beforeCommit` sets the marker before each part's request, and once the part is live
- *   `onPartLive` records its id in `live_parts` and clears the marker in one UPDATE. So a run
+ *   `onPartLive` records its id in `live_parts` and clears the marker in one UPDATE (after the
+ *   last part the marker stays until the result is recorded, as for a single post). So a run
  *   interrupted after a marker leaves only that part unknown (`unconfirmed`, never resent, the
  *   reason says which parts are live); a part that failed for sure clears the marker as any
  *   failure does, and the next run (a requeue, `retry`) resumes after `live_parts`, never
@@ -62,7 +63,7 @@ import { toAccountRef } from './accounts.js';
 import { appendAudit } from './audit.js';
 import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
 import type { PostsService } from './posts.js';
-import { draftForPublisher } from './thread-parts.js';
+import { draftForPublisher, threadParts } from './thread-parts.js';
 
 export interface PublishingDependencies {
   db: Db;
@@ -379,6 +380,7 @@ export class PublishingService {
   ): Promise<PublishResult> {
     // A thread's parts already live (earlier runs), extended as each goes live; see the module comment.
     const live = publisher.postsThreads ? await livePartsOf(this.deps.db, targetId) : undefined;
+    const parts = threadParts(draft.caption).length;
     const run = (tokens: TokenSet) =>
       publisher.publish({
         account,
@@ -390,7 +392,8 @@ export class PublishingService {
         beforeCommit: () => this.markCommitting(job, targetId),
         ...(live && {
           liveParts: [...live],
-          onPartLive: (index: number, platformPostId: string) => this.recordLivePart(targetId, live, index, platformPostId),
+          onPartLive: (index: number, platformPostId: string) =>
+            this.recordLivePart(targetId, live, index, platformPostId, index + 1 >= parts),
         }),
       });
     const tokens = await this.deps.tokens.validTokens(accountId);
@@ -410,12 +413,15 @@ export class PublishingService {
   /**
    * A thread's part is live: recorded with the parts before it, and the commit marker cleared in
    * the same UPDATE, before the next part's `beforeCommit`. Should this write fail, the marker
-   * stays and the target ends `unconfirmed`: never sent again.
+   * stays and the target ends `unconfirmed`: never sent again. After the last part the marker
+   * stays, as after a single post, until the result is recorded: a run that took the job over
+   * in between then finds it (`unconfirmed`) instead of starting a target the stalled run is
+   * about to record `published` (its start would find the target moved, and say nothing).
    */
-  private async recordLivePart(targetId: string, live: string[], index: number, platformPostId: string): Promise<void> {
+  private async recordLivePart(targetId: string, live: string[], index: number, platformPostId: string, last: boolean): Promise<void> {
     live.length = index;
     live.push(platformPostId);
-    await recordLiveParts(this.deps.db, targetId, live, isoNow(this.now()));
+    await recordLiveParts(this.deps.db, targetId, live, isoNow(this.now()), { clearMarker: !last });
   }
 
   /**

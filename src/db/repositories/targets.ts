@@ -132,15 +132,22 @@ export async function livePartsOf(db: Db, targetId: string): Promise<string[]> {
 }
 
 /**
- * Records a thread's live parts and clears the commit marker, in one UPDATE: the part the
- * marker was set for is live, so the next part's request is a new committing request. Not fenced
- * by the claim: a part the platform accepted is the truth whoever learns it (as a published post
- * is recorded), and only the run that set the marker can get here before the next run reads it.
+ * Records a thread's live parts and, with `clearMarker`, clears the commit marker in the same
+ * UPDATE: the part the marker was set for is live, so the next part's request is a new
+ * committing request. Not fenced by the claim: a part the platform accepted is the truth
+ * whoever learns it (as a published post is recorded), and only the run that set the marker can
+ * get here before the next run reads it.
  */
-export async function recordLiveParts(db: Db, targetId: string, liveParts: readonly string[], nowIso: string): Promise<void> {
+export async function recordLiveParts(
+  db: Db,
+  targetId: string,
+  liveParts: readonly string[],
+  nowIso: string,
+  options: { clearMarker: boolean },
+): Promise<void> {
   await db
     .updateTable('post_targets')
-    .set({ live_parts: JSON.stringify(liveParts), committed_at: null, updated_at: nowIso })
+    .set({ live_parts: JSON.stringify(liveParts), updated_at: nowIso, ...(options.clearMarker && { committed_at: null }) })
     .where('id', '=', targetId)
     .execute();
 }
