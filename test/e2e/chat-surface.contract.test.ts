@@ -299,5 +299,46 @@ for (const { kind, start } of SURFACES) {
         expect((await chat.command(bob, `status ${forgotten.postId}`)).split('\n')[0]).toBe(`Post ${forgotten.postId}: expired`);
       });
     });
+
+    describe('scheduling', () => {
+      /** A time as this chat shows it in each reader's own zone: Slack's `<!date^…|fallback>`, Discord's `<t:…:F>`. */
+      const shownTime = () =>
+        chat.kind === 'slack' ? String.raw`<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^>]+>` : String.raw`<t:\d+:F>`;
+
+      it('approved ahead, a post scheduled in 2h waits (nothing sent), `scheduled` lists it, `reschedule now` publishes it once', async () => {
+        const { sims } = world;
+        const before = publishedCounts(sims);
+        const approvals = chat.approvalCount();
+        await chat.mention(bob, `post x in 2h Scheduled from ${kind}`);
+        const approval = await chat.nextApproval(approvals);
+
+        await chat.react(carol, approval.id, '✅');
+        expect(await chat.waitInThread(approval.id, /^approved by /)).toMatch(
+          new RegExp(`^approved by <@${carol.id}> \\(1 of 1\\): scheduled: it publishes ${shownTime()}\\.$`),
+        );
+        await expect.poll(() => chat.current(approval.id), { timeout: 15_000 }).toMatch(new RegExp(`Scheduled for ${shownTime()}`));
+        const listed = await chat.command(bob, 'scheduled');
+        expect(listed).toContain(`${approval.postId} `);
+        expect(listed).toContain('X @acme (approved)');
+        expect((await chat.command(bob, `status ${approval.postId}`)).split('\n')[0]).toMatch(
+          new RegExp(`^Post ${approval.postId}: approved, scheduled for ${shownTime()}$`),
+        );
+        expect(publishedCounts(sims).x).toBe(before.x);
+
+        expect(await chat.command(bob, `reschedule ${approval.postId} now`)).toBe(
+          `Post ${approval.postId} publishes as soon as it is approved (it is: now).`,
+        );
+        expect(await summaryOf(approval.id)).toBe(`Post ${approval.postId}: published (1 of 1 published).`);
+        expect(difference(publishedCounts(sims), before)).toEqual({ x: 1, facebook: 0, instagram: 0, tiktok: 0 });
+        expect(await chat.command(bob, 'scheduled')).not.toContain(approval.postId);
+      });
+
+      it('a time in the past or beyond SCHEDULE_MAX_DAYS is refused, naming the problem; nothing is created', async () => {
+        const approvals = chat.approvalCount();
+        expect(await chat.command(bob, 'post x in 40d Too far')).toMatch(/more than 30 days ahead/);
+        expect(await chat.command(bob, 'post x at 2001-01-01 09:00 Too late')).toMatch(/is in the past/);
+        expect(chat.approvalCount()).toBe(approvals);
+      });
+    });
   });
 }
