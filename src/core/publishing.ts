@@ -639,7 +639,9 @@ function failureLine(
   reason: string,
 ): string {
   const message = reason.trim().replace(/\.+$/, ''); // each line ends its own sentence
-  if (status === 'unconfirmed') return `${label}: unconfirmed — ${message}. Check before posting again.`;
+  // The platform's reason may end with the same advice (X's does): it is given once, last.
+  if (status === 'unconfirmed')
+    return `${label}: unconfirmed — ${message.replace(/[;,.]?\s*check before posting again$/i, '')}. Check before posting again.`;
   switch (failureClass) {
     case 'reconnect':
       return `${label}: failed — ${message}. Reconnect with \`connect ${platform}\`, then \`retry ${postId}\`.`;

@@ -84,7 +84,7 @@ describe('a thread that fails on part 2', () => {
     const { postId, thread } = await publish('Unknown one --- Unknown two --- Unknown three');
     const [first] = tweetsWith('Unknown one');
     expect(thread()).toContain(
-      `X @acme: unconfirmed — part 1 of 3 is live (https://x.com/acme/status/${first!.id}); part 2: X answered 503 while posting; X may have published it; check before posting again. Check before posting again.`,
+      `X @acme: unconfirmed — part 1 of 3 is live (https://x.com/acme/status/${first!.id}); part 2: X answered 503 while posting; X may have published it. Check before posting again.`,
     );
     expect(tweetsWith('Unknown one')).toHaveLength(1);
     expect(tweetsWith('Unknown three')).toHaveLength(0);

@@ -7,7 +7,9 @@
 import fc from 'fast-check';
 
 const runs = Number(process.env.IQSP_FUZZ_RUNS ?? '');
-const seed = Number(process.env.IQSP_FUZZ_SEED ?? '');
+// Unset or empty: the documented seed (Number('') is 0, which would replay seed 0 instead).
+const seedText = process.env.IQSP_FUZZ_SEED?.trim();
+const seed = seedText ? Number(seedText) : Number.NaN;
 
 /** Cases per property; `scale` weights cheap properties up and expensive ones down. */
 export function fuzzRuns(scale = 1): number {

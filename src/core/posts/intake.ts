@@ -30,6 +30,7 @@ import { refusal } from './texts.js';
 import type { PostSchedule } from './schedule.js';
 import type { Resolution, When } from '../schedule/when.js';
 import { formatInZone } from '../schedule/zones.js';
+import { draftForPublisher } from '../thread-parts.js';
 
 export interface ResolvedTarget {
   account: SocialAccount;
@@ -153,7 +154,8 @@ export class PostIntake {
         );
         continue;
       }
-      const draft: PostDraft = { caption, media, options: target.options };
+      // What each platform is sent: X takes a `---` caption as a thread, the others its parts joined.
+      const draft: PostDraft = draftForPublisher(target.publisher, { caption, media, options: target.options });
       let found = target.publisher.validate(draft);
       if (target.publisher.validateForAccount) {
         const live = await this.liveProblems(target, draft);
