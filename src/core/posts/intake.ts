@@ -235,9 +235,14 @@ export class PostIntake {
       return refusal([...intake.problems, ...(others.ok ? [] : others.problems)]);
     }
     const prepared = await this.prepare(workspaceId, specs, caption, intake.media);
-    if (!prepared.ok) {
+    // A short lead (`in 1m`) may have passed while the files came in.
+    const lapsed = schedule && schedule.at.getTime() <= this.ctx.now().getTime();
+    if (!prepared.ok || lapsed) {
       await this.discardMedia(intake.media);
-      return refusal(prepared.problems);
+      const passed = lapsed
+        ? [`${formatInZone(schedule.at, schedule.zone)} passed while the files were taken in. Choose a later time.`]
+        : [];
+      return refusal([...passed, ...(prepared.ok ? [] : prepared.problems)]);
     }
     const postId = await this.create(invocation, workspaceId, userId, prepared, intake.media, schedule);
     const waiting = (await postStatus(this.deps.db, postId)) === 'pending_approval';

@@ -205,13 +205,19 @@ export class PostSchedule {
     if (!resolved.ok) return privateReply(`Post ${postId} was not moved. ${resolved.message}`);
     const now = this.ctx.now();
     const at = resolved.at;
+    // However often it is moved, a post waits (and keeps its files) at most SCHEDULE_MAX_DAYS from its request.
+    const limit = new Date(Date.parse(post.created_at) + this.preferences.maxDays * 86_400_000);
+    if ((at ?? now).getTime() > limit.getTime())
+      return privateReply(
+        `Post ${postId} was not moved: a post can wait at most ${this.preferences.maxDays} days from its request (SCHEDULE_MAX_DAYS), here until ${formatInZone(limit, resolved.zone, now)}. Ask for it again instead.`,
+      );
     const moved = await this.deps.db
       .transaction()
       .execute(async (trx) => {
         await lockPostOnly(trx, postId);
         const nowIso = isoNow(now);
         // A post waiting for approval may be approved until its time; without a time, for the usual window.
-        const approvalEnds = at ?? new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
+        const approvalEnds = at ?? new Date(Math.min(now.getTime() + this.deps.approvalTtlHours * 3600_000, limit.getTime()));
         if (
           !(await moveSchedule(trx, postId, {
             scheduledAt: at ? isoNow(at) : null,

@@ -26,7 +26,12 @@ export class PostThread {
     const media = await originalMediaOfPost(this.deps.db, postId);
     const summary = mediaSummary(media);
     const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
-    const imageUrl = firstImage && outcome === 'pending' ? await this.deps.media.publicUrl({ id: firstImage.id }, 24 * 3600) : undefined;
+    // The preview is shown while the post waits: a day, or until a scheduled post's time when that is later.
+    const untilDue = post.scheduled_at ? Math.ceil((Date.parse(post.scheduled_at) - Date.now()) / 1000) + 3600 : 0;
+    const imageUrl =
+      firstImage && outcome === 'pending'
+        ? await this.deps.media.publicUrl({ id: firstImage.id }, Math.max(24 * 3600, untilDue))
+        : undefined;
     // A scheduled post says when it goes out while that is still ahead of it.
     const due = post.scheduled_at && (outcome === 'pending' || outcome === 'approved') ? new Date(post.scheduled_at) : undefined;
     const headline = approvalHeadline(postId, post.requesterExternalId, post.approvals_required, outcome, note, due !== undefined);

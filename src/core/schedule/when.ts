@@ -77,7 +77,8 @@ export function readWhen(text: string): WhenRead {
 
   switch (lower[0]) {
     case 'next':
-      return when({ kind: 'next' }, 1);
+      // Only as typed in lower case: a caption opening with "Next week…" stays a caption.
+      return words[0]!.word === 'next' ? when({ kind: 'next' }, 1) : { kind: 'none' };
     case 'now':
       return { kind: 'none' };
     case 'tomorrow': {
@@ -159,7 +160,8 @@ export async function resolveWhen(when: When, rules: ScheduleRules): Promise<Res
     case 'now':
       return { ok: true, at: undefined, zone };
     case 'instant':
-      at = when.at;
+      // A picker's value out of any calendar's range is as far ahead as can be.
+      at = Number.isNaN(when.at.getTime()) ? new Date(8.64e15) : when.at;
       break;
     case 'in':
       at = new Date(now.getTime() + when.minutes * 60_000);
