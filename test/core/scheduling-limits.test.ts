@@ -35,7 +35,7 @@ describe('moving a post again and again', () => {
     const limit = asked + 30 * 24 * HOUR;
     expect(Date.parse((await media()).expires_at)).toBeLessThanOrEqual(limit + 24 * HOUR);
     const row = await w.postRow(id);
-    expect(Date.parse(row!.approval_expires_at)).toBeLessThanOrEqual(limit);
+    expect(Date.parse(row.approval_expires_at)).toBeLessThanOrEqual(limit);
   });
 });
 
