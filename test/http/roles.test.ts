@@ -149,6 +149,9 @@ describe.skipIf(!onPostgres)(`a web instance and a worker instance on one databa
     expect(seen).toEqual({ target: 'published', job: { status: 'succeeded', attempts: 1 } });
     expect(h.sims.x.published.filter((p) => p.text === 'Published by the worker')).toHaveLength(1);
     // Only the worker instance runs a publish worker.
-    expect(listening(worker.logs())).toMatchObject({ role: 'worker', runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron'] });
+    expect(listening(worker.logs())).toMatchObject({
+      role: 'worker',
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron'],
+    });
   });
 });
