@@ -25,19 +25,10 @@ describe('the checks run again just before publishing', () => {
     // Between the request and its publishing, X's rules (as this install applies them) changed.
     const x = h.app.core.publishers.get('x')!;
     vi.spyOn(x, 'validate').mockReturnValue([{ code: 'caption_too_long', message: 'X allows 280 characters; this caption counts 301' }]);
-    const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-    await h.app.core.posts.decide({
-      chat: 'slack',
-      workspaceExternalId: 'T1',
-      messageId: approval.id,
-      userExternalId: 'U_BOB',
-      isBot: false,
-      decision: 'approve',
-      via: 'reaction',
-    });
-    const summary = await h.chat.waitFor(() => h.chat.thread(approval.id).find((t) => t.startsWith(`Post ${postId}:`)), 15_000);
+    const approvalId = await h.approve(postId);
+    const summary = await h.chat.waitFor(() => h.chat.thread(approvalId).find((t) => t.startsWith(`Post ${postId}:`)), 15_000);
     expect(summary).toBe(`Post ${postId}: partial (1 of 2 published).`);
-    const lines = h.chat.thread(approval.id);
+    const lines = h.chat.thread(approvalId);
     expect(lines).toContain(
       "X @acme: failed — it no longer passes X's checks (X allows 280 characters; this caption counts 301); nothing was published there. Fix it and post again.",
     );

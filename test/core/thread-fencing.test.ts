@@ -97,16 +97,7 @@ function stallX(plan: Map<string, StallPoint>): void {
 async function approvedPost(caption: string): Promise<string> {
   const reply = await h.run('U_ADA', `post x ${caption}`);
   const postId = /Post ([A-Z0-9]+) is waiting for approval/.exec(reply.message.text)![1]!;
-  const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({
-    chat: 'slack',
-    workspaceExternalId: 'T1',
-    messageId: approval.id,
-    userExternalId: 'U_BOB',
-    isBot: false,
-    decision: 'approve',
-    via: 'reaction',
-  });
+  await h.approve(postId);
   return postId;
 }
 

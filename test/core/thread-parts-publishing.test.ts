@@ -15,19 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function approve(postId: string): Promise<string> {
-  const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({
-    chat: 'slack',
-    workspaceExternalId: 'T1',
-    messageId: approval.id,
-    userExternalId: 'U_BOB',
-    isBot: false,
-    decision: 'approve',
-    via: 'reaction',
-  });
-  return approval.id;
-}
+const approve = (postId: string) => h.approve(postId);
 
 describe('a --- caption', () => {
   it('is a thread of replies on X and one post with blank lines on Facebook', async () => {

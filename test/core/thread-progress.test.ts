@@ -19,16 +19,7 @@ afterAll(() => h?.close());
 async function publish(caption: string): Promise<{ postId: string; thread: () => string[] }> {
   const reply = await h.run('U_ADA', `post x ${caption}`);
   const postId = /Post ([A-Z0-9]+) is waiting/.exec(String(reply.message.text))![1]!;
-  const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-  await h.app.core.posts.decide({
-    chat: 'slack',
-    workspaceExternalId: 'T1',
-    messageId: approval.id,
-    userExternalId: 'U_BOB',
-    isBot: false,
-    decision: 'approve',
-    via: 'reaction',
-  });
+  const approval = { id: await h.approve(postId) };
   const thread = () => h.chat.thread(approval.id);
   await h.chat.waitFor(() => thread().find((t) => t.startsWith(`Post ${postId}:`)), 15_000);
   return { postId, thread };

@@ -35,6 +35,8 @@ export interface Harness {
   run(user: string, text: string, extra?: Partial<Invocation>, attachments?: Array<{ name: string; body: Buffer }>): Promise<ShownReply>;
   /** connect <platform> → link → consent (approved in the simulator) → callback; returns the callback page. */
   connect(platform: Platform, user?: string, choice?: ConsentChoice): Promise<{ status: number; html: string }>;
+  /** ✅ on post `postId`'s approval message by `user` (default U_BOB), as a Slack reaction; returns that message's id. */
+  approve(postId: string, user?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     files,
     run,
     connect,
+    async approve(postId, user = 'U_BOB') {
+      const approval = chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+      if (!approval) throw new Error(`no approval message for post ${postId}`);
+      await app.core.posts.decide({
+        chat: 'slack',
+        workspaceExternalId: 'T1',
+        messageId: approval.id,
+        userExternalId: user,
+        isBot: false,
+        decision: 'approve',
+        via: 'reaction',
+      });
+      return approval.id;
+    },
     async close() {
       await app.stop('test over');
       await sims.close();
