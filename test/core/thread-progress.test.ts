@@ -103,17 +103,8 @@ describe('a thread that fails on part 2', () => {
     h.sims.x.faultOnTweet(2, { kind: 'status', status: 429 });
     const reply = await h.run('U_ADA', 'post x Died one --- Died two --- Died three');
     const postId = /Post ([A-Z0-9]+) is waiting/.exec(String(reply.message.text))![1]!;
-    const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!;
-    await h.app.core.posts.decide({
-      chat: 'slack',
-      workspaceExternalId: 'T1',
-      messageId: approval.id,
-      userExternalId: 'U_BOB',
-      isBot: false,
-      decision: 'approve',
-      via: 'reaction',
-    });
-    const thread = () => h.chat.thread(approval.id);
+    const approvalId = await h.approve(postId);
+    const thread = () => h.chat.thread(approvalId);
     await h.chat.waitFor(() => thread().find((t) => /trying again in/.test(t)), 15_000);
     const [first] = tweetsWith('Died one');
     const db = h.app.services.db;
