@@ -11,6 +11,8 @@ export const ACTIONS = {
   /** On an approval message; its value is the post id. */
   approvePost: 'approve_post',
   rejectPost: 'reject_post',
+  /** On an approval message, for its requester: opens the post form filled in to edit it (issue 16). */
+  editPost: 'edit_post',
   /** On the private `delete-my-data` question; its value is `confirm`. */
   confirmDeleteMyData: 'delete_my_data_confirm',
 } as const;
@@ -18,7 +20,8 @@ export const ACTIONS = {
 export type ActionId = (typeof ACTIONS)[keyof typeof ACTIONS];
 
 /** What pressing a button asks for; undefined for a button IQSP does not handle (a link button). */
-export type ButtonAction = { kind: 'decide'; decision: Extract<DecisionKind, 'approve' | 'reject'> } | { kind: 'confirm-delete-my-data' };
+export type ButtonAction =
+  { kind: 'decide'; decision: Extract<DecisionKind, 'approve' | 'reject'> } | { kind: 'edit' } | { kind: 'confirm-delete-my-data' };
 
 export function buttonAction(actionId: string): ButtonAction | undefined {
   switch (actionId) {
@@ -26,6 +29,8 @@ export function buttonAction(actionId: string): ButtonAction | undefined {
       return { kind: 'decide', decision: 'approve' };
     case ACTIONS.rejectPost:
       return { kind: 'decide', decision: 'reject' };
+    case ACTIONS.editPost:
+      return { kind: 'edit' };
     case ACTIONS.confirmDeleteMyData:
       return { kind: 'confirm-delete-my-data' };
     default:

@@ -20,6 +20,7 @@ export type AuditAction =
   | 'post.withdrawn'
   | 'post.expired'
   | 'post.rescheduled'
+  | 'post.edited'
   | 'post.cancelled'
   | 'post.retried'
   | 'target.published'

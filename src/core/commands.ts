@@ -120,6 +120,11 @@ export class CommandRouter {
         return this.deps.posts.scheduled(invocation);
       case 'reschedule':
         return this.deps.posts.reschedule(invocation, command.postId, command.when);
+      case 'edit':
+        return this.deps.posts.edit(invocation, command.postId, {
+          versions: command.target ? [{ target: command.target, text: command.text }] : [],
+          ...(command.target ? {} : { caption: command.text ?? '' }),
+        });
       case 'timezone':
         return this.deps.posts.preferences.timezone(invocation, command.scope, command.zone);
       case 'slots':

@@ -15,6 +15,9 @@ export type TargetSpec =
   | { kind: 'platform'; platform: Platform; option?: string | undefined }
   | { kind: 'handle'; handle: string; option?: string | undefined };
 
+/** Whose own version an `edit` changes: every target of a platform, or the account named by an @handle. */
+export type EditTarget = { kind: 'platform'; platform: Platform } | { kind: 'handle'; handle: string };
+
 /** A chat user as written in a command: a mention resolved by the chat surface to its id. */
 export interface UserMention {
   userId: string;
@@ -37,6 +40,8 @@ export type Command =
   | { kind: 'audit' }
   | { kind: 'scheduled' }
   | { kind: 'reschedule'; postId: string; when: When }
+  /** `target` undefined: the caption; `text` null: `-`, the target's own version removed. */
+  | { kind: 'edit'; postId: string; target?: EditTarget | undefined; text: string | null }
   | { kind: 'timezone'; scope: 'person' | 'workspace'; zone?: string | undefined }
   | { kind: 'slots'; action: 'show' }
   | { kind: 'slots'; action: 'set'; slots: PostingSlots }
@@ -72,6 +77,7 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
     audit: 'audit',
     scheduled: 'scheduled',
     reschedule: 'reschedule <post-id> <when|now>',
+    edit: "edit <post-id> [<platform>|@handle] <caption>   a target's own version; `-` removes it; `---` splits an X thread",
     timezone: 'timezone [<IANA zone>] | timezone workspace <zone>',
     slots: 'slots [<days> <HH:MM,…> | off]   e.g. slots mon-fri 09:00,13:00',
   };
@@ -273,6 +279,29 @@ export class Grammar {
         const when = parseWhenOnly(whenText);
         if (!when.ok) return fail(when.message);
         return ok({ kind: 'reschedule', postId: postId.toUpperCase(), when: when.when });
+      }
+      case 'edit': {
+        const head = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
+        const postId = head?.[1];
+        if (!postId || !POST_ID.test(postId)) return fail(`Which post, and what should it say? ${this.usage('edit')}`);
+        let after = head[2]!;
+        let target: EditTarget | undefined;
+        const next = /^(\S+)(?:\s+([\s\S]*))?$/.exec(after);
+        const word = next?.[1];
+        // A platform or an @handle first names the target (`all` and `platform:option` are caption words here).
+        if (word && !word.includes(':') && word.toLowerCase() !== 'all' && this.isTargetWord(word)) {
+          target = word.startsWith('@')
+            ? { kind: 'handle', handle: word.slice(1) }
+            : { kind: 'platform', platform: word.toLowerCase() as Platform };
+          after = next[2] ?? '';
+        }
+        const text = unquote(after);
+        if (after.trim() === '-') {
+          if (!target) return fail(`\`-\` removes a target's own version: name the target (\`edit ${postId.toUpperCase()} x -\`).`);
+          return ok({ kind: 'edit', postId: postId.toUpperCase(), target, text: null });
+        }
+        if (after.trim() === '') return fail(`What should post ${postId.toUpperCase()} say? ${this.usage('edit')}`);
+        return ok({ kind: 'edit', postId: postId.toUpperCase(), ...(target ? { target } : {}), text });
       }
       case 'timezone': {
         const workspace = args[0]?.toLowerCase() === 'workspace';

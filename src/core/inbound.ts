@@ -19,7 +19,7 @@ import type { CommandRouter } from './commands.js';
 import type { DataRightsService } from './data-rights.js';
 import { ensureMember, ensureWorkspace } from './directory.js';
 import type { Command, Grammar, TargetSpec, TargetOptionWord } from './grammar.js';
-import type { PostsService, RecentOutcome, UpcomingPost } from './posts.js';
+import type { EditableContent, EditChange, PostsService, RecentOutcome, UpcomingPost } from './posts.js';
 import type { ChatKind, Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
 import type { Platform } from './ports/platforms.js';
@@ -78,7 +78,12 @@ export interface ButtonPress extends ChatWorkspace {
 }
 
 /** What a press did: nothing, a decision (the core says the outcome in the post's thread), or an answer for the presser. */
-export type ButtonOutcome = { kind: 'ignored' } | { kind: 'decided' } | { kind: 'answered'; reply: Reply };
+export type ButtonOutcome =
+  | { kind: 'ignored' }
+  | { kind: 'decided' }
+  | { kind: 'answered'; reply: Reply }
+  /** The requester pressed Edit on a post they may edit: the surface opens its form with this content. */
+  | { kind: 'edit'; postId: string; content: EditableContent };
 
 /** An account the post form offers; `privacyFor` names its platform when a post must choose a privacy level for it. */
 export interface PostFormAccount {
@@ -107,6 +112,8 @@ export interface PostForm {
   privacy: TargetOptionWord | undefined;
   /** When to publish (a date-time picker's instant); undefined: once approved. */
   when?: Date | undefined;
+  /** Each chosen platform's own version (issue 16), by platform; a blank one is the caption. */
+  versions?: ReadonlyMap<Platform, string> | undefined;
 }
 
 /** Problems by the form part they are about. */
@@ -204,6 +211,12 @@ export class Inbound {
         'a decision on a post of another workspace (or no post) was ignored',
       );
       return { kind: 'ignored' };
+    }
+    if (action.kind === 'edit') {
+      const editable = await this.deps.posts.editable(await press.invoker(), press.value);
+      return editable.ok
+        ? { kind: 'edit', postId: press.value, content: editable.content }
+        : { kind: 'answered', reply: privateReply(editable.text) };
     }
     const decider = await press.decider();
     await this.deps.posts.decideOnPost(press.value, {
@@ -319,7 +332,7 @@ export class Inbound {
       const others = await posts.prepare(workspaceId, specs, form.caption, [], { mediaRefused: true });
       return { kind: 'refused', problems: { media: intake.problems, ...(others.ok ? {} : { targets: others.problems }) } };
     }
-    const prepared = await posts.prepare(workspaceId, specs, form.caption, intake.media);
+    const prepared = await posts.prepare(workspaceId, specs, form.caption, intake.media, { versions: form.versions });
     if (!prepared.ok) {
       await posts.discardMedia(intake.media);
       return { kind: 'refused', problems: { targets: prepared.problems } };
@@ -332,6 +345,26 @@ export class Inbound {
       if (refusal !== undefined) return { kind: 'refused', problems: { targets: [refusal] } };
       throw error;
     }
+  }
+
+  /**
+   * A submitted edit form (the post form opened by Edit): the caption and every platform's own
+   * version as the form shows them, a blank version meaning the caption. What did not change is
+   * left alone; the rest is an edit (posts/edits.ts).
+   */
+  async submitEditForm(
+    who: Invocation,
+    postId: string,
+    form: { caption: string; versions: ReadonlyMap<Platform, string> },
+  ): Promise<Reply> {
+    const change: EditChange = {
+      caption: form.caption,
+      versions: [...form.versions].map(([platform, text]) => ({
+        target: { kind: 'platform', platform },
+        text: text.trim() === '' ? null : text,
+      })),
+    };
+    return this.deps.posts.edit(who, postId, change);
   }
 
   private async formAccounts(workspaceId: string): Promise<PostFormAccount[]> {

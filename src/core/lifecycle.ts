@@ -7,9 +7,11 @@
  * concurrent change between the read and the write makes the write match nothing.
  *
  * Target: pending → queued (approved) → publishing → published | failed | unconfirmed;
+ * queued → pending (an edit of an approved post that has not started: approvals start over);
  * publishing → queued (a retryable failure with attempts left); failed → queued (`retry`);
  * pending | queued → cancelled (`cancel`, or the post ended before it was approved).
  * Post: pending_approval → approved | rejected | expired | cancelled; approved → publishing;
+ * pending_approval | approved → pending_approval (`edit`, before publishing starts);
  * approved | publishing → published | partial | failed | cancelled (`postOutcome`);
  * → publishing again on `retry`.
  */
@@ -30,6 +32,8 @@ export type TargetEvent =
   | 'approve'
   /** its post ended before it was approved (rejected, expired, withdrawn) */
   | 'drop'
+  /** its approved post was edited before publishing started: it waits for approval again */
+  | 'reopen'
   /** `cancel`: only what has not started publishing */
   | 'cancel'
   /** a publish run begins (or resumes mid-way) */
@@ -52,6 +56,7 @@ export interface Transition<S extends string> {
 const TARGET_TRANSITIONS: Record<TargetEvent, Transition<TargetStatus>> = {
   approve: { from: ['pending'], to: 'queued' },
   drop: { from: ['pending'], to: 'cancelled' },
+  reopen: { from: ['queued'], to: 'pending' },
   cancel: { from: ['pending', 'queued'], to: 'cancelled' },
   start: { from: ['queued', 'publishing'], to: 'publishing' },
   requeue: { from: ['publishing'], to: 'queued' },
@@ -81,7 +86,7 @@ export function nextTargetState(
 }
 
 /** What moves a post (its ending, once its targets are over, is `postOutcome`). */
-export type PostEvent = 'approve' | 'reject' | 'expire' | 'cancel' | 'start' | 'retry';
+export type PostEvent = 'approve' | 'reject' | 'expire' | 'cancel' | 'start' | 'retry' | 'edit';
 
 const POST_TRANSITIONS: Record<PostEvent, { from: readonly PostStatus[] | 'any'; to: PostStatus }> = {
   approve: { from: ['pending_approval'], to: 'approved' },
@@ -89,6 +94,8 @@ const POST_TRANSITIONS: Record<PostEvent, { from: readonly PostStatus[] | 'any';
   expire: { from: ['pending_approval'], to: 'expired' },
   cancel: { from: ['pending_approval'], to: 'cancelled' },
   start: { from: ['approved'], to: 'publishing' },
+  // An edit before publishing starts: an approved post waits for approval again.
+  edit: { from: ['pending_approval', 'approved'], to: 'pending_approval' },
   // `retry` reopens the post whatever it was: the targets' own guarded moves decided that
   // something is publishing again.
   retry: { from: 'any', to: 'publishing' },

@@ -23,6 +23,7 @@ import { PostIntake, type Preparation, type ResolvedTarget, type Schedule } from
 import type { Resolution } from './schedule/when.js';
 import { PostSettlement } from './posts/settlement.js';
 import { PostThread } from './posts/thread.js';
+import { PostEdits, type EditChange, type EditableContent } from './posts/edits.js';
 import { PostSchedule, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
 import type { When } from './schedule/when.js';
 import { SchedulePreferences } from './schedule/preferences.js';
@@ -31,6 +32,7 @@ export { FINAL_TARGET_STATUSES } from './lifecycle.js';
 export { MAX_ATTACHMENTS, newPostId, publishJobKey, PUBLISH_QUEUE, type PostsDependencies } from './posts/context.js';
 export type { DecisionInput } from './posts/decisions.js';
 export type { Preparation, Schedule } from './posts/intake.js';
+export type { EditChange, EditableContent, VersionChange } from './posts/edits.js';
 export { targetLine } from './posts/texts.js';
 export { POST_DUE_QUEUE, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
 
@@ -43,6 +45,7 @@ export class PostsService {
   private readonly expiry: PostExpiry;
   private readonly commands: PostCommands;
   private readonly schedule: PostSchedule;
+  private readonly edits: PostEdits;
   private readonly clock: () => Date;
   /** Zones and posting slots (the `timezone` and `slots` commands). */
   readonly preferences: SchedulePreferences;
@@ -67,6 +70,7 @@ export class PostsService {
     this.settlement = new PostSettlement(ctx, this.thread);
     this.expiry = new PostExpiry(ctx, this.thread, this.decisions, this.settlement);
     this.commands = new PostCommands(ctx, this.thread, this.settlement);
+    this.edits = new PostEdits(ctx, this.thread, this.intake);
   }
 
   /** The notice worker's handler (NOTICE_QUEUE): says again what the chat did not take. */
@@ -106,7 +110,7 @@ export class PostsService {
     specs: readonly TargetSpec[],
     caption: string,
     media: readonly MediaInfo[],
-    options: { mediaRefused?: boolean } = {},
+    options: { mediaRefused?: boolean; versions?: ReadonlyMap<string, string> | undefined } = {},
   ): Promise<Preparation> {
     return this.intake.prepare(workspaceId, specs, caption, media, options);
   }
@@ -130,8 +134,9 @@ export class PostsService {
     caption: string,
     attachments: readonly AttachmentSource[],
     when?: When,
+    versions?: ReadonlyMap<string, string>,
   ): Promise<Reply> {
-    return this.intake.request(invocation, specs, caption, attachments, when);
+    return this.intake.request(invocation, specs, caption, attachments, when, versions);
   }
 
   /** The instant `when` names for this person (in their zone), or why it cannot be used; `now` gives no time. */
@@ -241,6 +246,18 @@ export class PostsService {
   /** The workspace's latest finished posts (Slack's App Home). */
   recent(workspaceId: string, limit?: number): Promise<RecentOutcome[]> {
     return this.schedule.recent(workspaceId, limit);
+  }
+
+  // Edits (posts/edits.ts).
+
+  /** `edit <post-id> [<target>] <caption>`: the requester changes the caption or a target's version before publishing; approvals start over. */
+  edit(invocation: Invocation, postId: string, change: EditChange): Promise<Reply> {
+    return this.edits.edit(invocation, postId, change);
+  }
+
+  /** What the post form shows to edit a post (its caption and each platform's version), or why it cannot be edited. */
+  editable(invocation: Invocation, postId: string): Promise<{ ok: true; content: EditableContent } | { ok: false; text: string }> {
+    return this.edits.editable(invocation, postId);
   }
 
   // Settlement (posts/settlement.ts).

@@ -34,7 +34,8 @@ import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import { accountById } from '../db/repositories/accounts.js';
 import { originalMediaOfPost } from '../db/repositories/media.js';
-import { movePost, postCaption, postWorkspaceId } from '../db/repositories/posts.js';
+import { movePost, postWorkspaceId } from '../db/repositories/posts.js';
+import { targetText } from '../db/repositories/edits.js';
 import {
   clearCommitMarker,
   isCommitted,
@@ -231,7 +232,8 @@ export class PublishingService {
     job: ClaimedJob,
     target: PostTarget,
   ): Promise<{ kind: 'ready'; draft: Approved } | { kind: 'decided'; decision: JobDecision }> {
-    const caption = await postCaption(this.deps.db, target.post_id);
+    // The target's own version where it has one (issue 16), else the post's caption.
+    const caption = await targetText(this.deps.db, target.id);
     const media = await originalMediaOfPost(this.deps.db, target.post_id);
     if (media.some((m) => m.deleted_at !== null)) {
       const decision = await this.settle(job, target.id, target.post_id, {

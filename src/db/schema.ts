@@ -134,6 +134,10 @@ export interface PostsTable {
   scheduled_at: ColumnType<string | null, string | null | undefined, string | null>;
   /** The IANA zone its time was written in. */
   schedule_zone: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A hash of the content approvers approve: targets' texts, media, targets, options (migrations/0009). */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When an edit last changed the content; null: never edited. */
+  content_changed_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type TargetStatus = 'pending' | 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled';
@@ -151,6 +155,8 @@ export interface PostTargetsTable {
   committed_at: string | null;
   /** A thread's parts already live, in order: a JSON array of platform post ids (migration 0008); null while none is. */
   live_parts: string | null;
+  /** The target's own text, used instead of the post's caption (migrations/0009); null: the caption. */
+  version: ColumnType<string | null, string | null | undefined, string | null>;
   platform_post_id: string | null;
   permalink: string | null;
   failure_class: FailureClass | null;
@@ -189,6 +195,19 @@ export interface ApprovalsTable {
   decision: ApprovalDecision;
   via: 'reaction' | 'button' | 'command';
   counted: number;
+  created_at: string;
+  /** The content this decision was taken on (posts.content_hash then, migrations/0009). */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** An edit of a post before publishing: the caption (`target_id` null) or one target's own version. */
+export interface PostEditsTable {
+  id: string;
+  post_id: string;
+  chat_user_id: string | null;
+  target_id: string | null;
+  before_text: string | null;
+  after_text: string | null;
   created_at: string;
 }
 
@@ -250,6 +269,7 @@ export interface Database {
   post_targets: PostTargetsTable;
   media: MediaTable;
   approvals: ApprovalsTable;
+  post_edits: PostEditsTable;
   audit_log: AuditLogTable;
   jobs: JobsTable;
   chat_events: ChatEventsTable;

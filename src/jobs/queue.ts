@@ -284,6 +284,22 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Deletes queued jobs nobody has claimed, by dedupe key, so the same keys can be enqueued
+   * afresh later (an edited post approved again); returns how many. A claimed job is left alone:
+   * the caller compares the count to know whether its work had started.
+   */
+  async withdrawQueued(dedupeKeys: readonly string[], trx: Db = this.db): Promise<number> {
+    if (dedupeKeys.length === 0) return 0;
+    const result = await trx
+      .deleteFrom('jobs')
+      .where('dedupe_key', 'in', dedupeKeys)
+      .where('status', '=', 'queued')
+      .where('claim_token', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   /** Cancels queued (not running) jobs by dedupe key; returns how many. */
   async cancelQueued(dedupeKeys: readonly string[], trx: Db = this.db): Promise<number> {
     if (dedupeKeys.length === 0) return 0;

@@ -163,6 +163,14 @@ export interface Publisher {
   /** Every problem with the draft for this platform; empty when it can be published. Sends nothing. */
   validate(draft: PostDraft): ValidationProblem[];
   /**
+   * How this platform counts `text` against its caption limit, for live counts under a form's
+   * field (issue 16): one entry per post it becomes (a `---` thread on a platform that
+   * `postsThreads`: one per part), each with the measured value, the limit, and the unit as a
+   * person reads it ("characters", "weighted characters": X counts URLs as 23 and some scripts
+   * double). Pure; the same counting `validate` applies.
+   */
+  measureText(text: string): TextMeasure[];
+  /**
    * Checks that need the platform's current view of the account (TikTok's creator_info: the
    * privacy levels and video length this creator may use). Reads only; run before the approval
    * message. A problem returned here replaces a `validate` problem with the same `code`.
@@ -175,6 +183,13 @@ export interface Publisher {
    */
   targetOptionChoices?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<string[]>;
   publish(request: PublishRequest): Promise<PublishResult>;
+}
+
+/** One post's text measured against the platform's limit (`Publisher.measureText`). */
+export interface TextMeasure {
+  used: number;
+  limit: number;
+  unit: string;
 }
 
 /** A connect round trip that cannot finish; the message is shown on the callback page. */

@@ -20,7 +20,12 @@ describe('buttons', () => {
   });
 
   it('keeps the ids the chats already carry on their messages', () => {
-    expect(ACTIONS).toEqual({ approvePost: 'approve_post', rejectPost: 'reject_post', confirmDeleteMyData: 'delete_my_data_confirm' });
+    expect(ACTIONS).toEqual({
+      approvePost: 'approve_post',
+      rejectPost: 'reject_post',
+      editPost: 'edit_post',
+      confirmDeleteMyData: 'delete_my_data_confirm',
+    });
   });
 });
 

@@ -77,6 +77,12 @@ export interface ChatPort {
    */
   approvalReactions?(ref: MessageRef): Promise<ReactionOnMessage[]>;
   /**
+   * Removes the ✅ people put on an approval message, after an edit (they no longer count for the
+   * new content). A chat where the app cannot remove other people's reactions (Slack) leaves it
+   * out; the edit's notice tells approvers to react again either way.
+   */
+  clearApprovals?(ref: MessageRef): Promise<void>;
+  /**
    * A post of the workspace changed (asked, approved, moved, published, ended): views that list
    * posts (Slack's App Home) are shown again. Called without waiting; a chat with none leaves it out.
    */

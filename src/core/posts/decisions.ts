@@ -43,18 +43,30 @@ export interface DecisionInput {
   isOutsider?: boolean | undefined;
   decision: DecisionKind;
   via: 'reaction' | 'button' | 'command';
+  /**
+   * When the person acted, as the chat says (Slack's `event_ts`, a button's `action_ts`): a ✅
+   * given before the post's last edit was given on the old content and does not count for the
+   * new one, even when its event arrives after the edit. Undefined: when it arrived.
+   */
+  actedAt?: Date | undefined;
 }
 
 /**
  * Folds the recorded decisions of a post into its approval state. In a transaction (`trx`) the
  * post's row stays locked until it ends, so decisions on one post are taken one at a time.
  */
-export async function approvalState(trx: Db, postId: string): Promise<{ state: ApprovalState; workspaceId: string } | undefined> {
+export async function approvalState(
+  trx: Db,
+  postId: string,
+): Promise<{ state: ApprovalState; workspaceId: string; contentHash: string | null; contentChangedAt: string | null } | undefined> {
   const post = await lockPost(trx, postId);
   if (!post) return undefined;
+  // Only decisions on the content the post has now (an edit starts the approvals over).
   const decisions = await countedDecisions(trx, postId);
   return {
     workspaceId: post.workspace_id,
+    contentHash: post.content_hash,
+    contentChangedAt: post.content_changed_at,
     state: approvalStateOf(
       {
         status: post.status,
@@ -65,6 +77,12 @@ export async function approvalState(trx: Db, postId: string): Promise<{ state: A
       decisions.map((d) => ({ userId: d.chat_user_id, decision: d.decision })),
     ),
   };
+}
+
+/** Whether the person acted on the post's content before its last edit (a ❌ or a removal still counts: they are safe). */
+function givenBeforeEdit(input: Omit<DecisionInput, 'messageId'>, contentChangedAt: string | null): boolean {
+  if (input.decision !== 'approve' || !input.actedAt || !contentChangedAt) return false;
+  return input.actedAt.getTime() < Date.parse(contentChangedAt);
 }
 
 /** A ✅ or ❌ on a post that is no longer waiting: recorded, and answered (taking back a ✅ then is not a decision). */
@@ -109,6 +127,14 @@ export class PostDecisions {
     if (!decided) return;
     const { outcome, ended } = decided;
 
+    if (outcome.kind === 'stale') {
+      if (input.decision === 'approve')
+        await this.thread.say(
+          postId,
+          rich`${mention(input.userExternalId)}: post ${postId} was edited after this ✅, so it does not count for the new text; to approve what it says now, take the ✅ off and add it again.`,
+        );
+      return;
+    }
     if (outcome.kind === 'expired') {
       await this.expire(postId);
       return;
@@ -149,17 +175,22 @@ export class PostDecisions {
       return this.deps.db.transaction().execute(async (trx) => {
         const loaded = await approvalState(trx, postId);
         if (!loaded) return undefined;
+        if (givenBeforeEdit(input, loaded.contentChangedAt)) {
+          // Seen on the content before the last edit: recorded (on that content), never counted.
+          await this.recordDecision(trx, postId, userId, input, false, null);
+          return { outcome: { kind: 'stale' as const }, ended: undefined };
+        }
         const outcome = applyDecision(
           loaded.state,
           { kind: input.decision, userId, isBot: input.isBot, isOutsider: input.isOutsider, at: this.ctx.now() },
           { approverIds },
         );
         if (outcome.kind === 'counted') {
-          await this.recordDecision(trx, postId, userId, input, true);
+          await this.recordDecision(trx, postId, userId, input, true, loaded.contentHash);
           return { outcome, ended: await this.applyCounted(trx, postId, loaded.workspaceId, userId, input, outcome) };
         }
         if (outcome.kind === 'ignored' && (ignoredExplanation(outcome.reason) || isLateDecision(outcome.reason, input.decision)))
-          await this.recordDecision(trx, postId, userId, input, false);
+          await this.recordDecision(trx, postId, userId, input, false, loaded.contentHash);
         return { outcome, ended: undefined };
       });
     });
@@ -218,6 +249,7 @@ export class PostDecisions {
     userId: string,
     input: Omit<DecisionInput, 'messageId'>,
     counted: boolean,
+    contentHash: string | null,
   ): Promise<void> {
     await insertApproval(trx, {
       id: randomUUID(),
@@ -227,6 +259,7 @@ export class PostDecisions {
       via: input.via,
       counted: counted ? 1 : 0,
       created_at: isoNow(this.ctx.now()),
+      content_hash: contentHash,
     });
   }
 

@@ -31,12 +31,15 @@ import type { PostSchedule } from './schedule.js';
 import type { Resolution, When } from '../schedule/when.js';
 import { formatInZone } from '../schedule/zones.js';
 import { draftForPublisher } from '../thread-parts.js';
+import { storeContentHash } from './content.js';
 
 export interface ResolvedTarget {
   account: SocialAccount;
   publisher: Publisher;
   label: string;
   options: Record<string, string>;
+  /** The target's own text instead of the caption (the post form's version for its platform); undefined: the caption. */
+  version?: string | undefined;
 }
 
 export type Preparation = { ok: true; targets: ResolvedTarget[]; caption: string } | { ok: false; problems: string[] };
@@ -144,31 +147,44 @@ export class PostIntake {
     specs: readonly TargetSpec[],
     caption: string,
     media: readonly MediaInfo[],
-    options: { mediaRefused?: boolean } = {},
+    options: { mediaRefused?: boolean; versions?: ReadonlyMap<string, string> | undefined } = {},
   ): Promise<Preparation> {
     const { targets, problems } = await this.resolveTargets(workspaceId, specs);
     for (const target of targets) {
-      if (target.account.status === 'needs_reconnect') {
-        problems.push(
-          `${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`,
-        );
-        continue;
-      }
-      // What each platform is sent: X takes a `---` caption as a thread, the others its parts joined.
-      const draft: PostDraft = draftForPublisher(target.publisher, { caption, media, options: target.options });
-      let found = target.publisher.validate(draft);
-      if (target.publisher.validateForAccount) {
-        const live = await this.liveProblems(target, draft);
-        // The platform's live answer is more precise than the static rule of the same kind.
-        found = [...found.filter((p) => !live.some((l) => l.code === p.code)), ...live];
-      }
-      // With the files already refused, what the draft lacks for want of them is not news.
-      if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
-      for (const problem of found) problems.push(`${target.label}: ${problem.message}`);
+      const version = options.versions?.get(target.account.platform);
+      if (version !== undefined && version.trim() !== '') target.version = version;
+      problems.push(...(await this.problemsOf(target, target.version ?? caption, media, options)));
     }
     if (targets.length === 0 && problems.length === 0)
       problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
     return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
+  }
+
+  /**
+   * Why `text` with `media` cannot go to `target` as things stand, each line naming the target:
+   * its account, then the platform's rules (static, and live where the platform checks the account).
+   */
+  async problemsOf(
+    target: ResolvedTarget,
+    text: string,
+    media: readonly MediaInfo[],
+    options: { mediaRefused?: boolean } = {},
+  ): Promise<string[]> {
+    if (target.account.status === 'needs_reconnect')
+      return [
+        `${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`,
+      ];
+    // What each platform is sent: X takes a `---` text as a thread, the others its parts joined.
+    const draft: PostDraft = draftForPublisher(target.publisher, { caption: text, media, options: target.options });
+    let found = target.publisher.validate(draft);
+    if (target.publisher.validateForAccount) {
+      const live = await this.liveProblems(target, draft);
+      // The platform's live answer is more precise than the static rule of the same kind.
+      found = [...found.filter((p) => !live.some((l) => l.code === p.code)), ...live];
+    }
+    // With the files already refused, what the draft lacks for want of them is not news.
+    if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
+    return found.map((problem) => `${target.label}: ${problem.message}`);
   }
 
   private async liveProblems(target: ResolvedTarget, draft: PostDraft): Promise<ValidationProblem[]> {
@@ -218,6 +234,7 @@ export class PostIntake {
     caption: string,
     attachments: readonly AttachmentSource[],
     when?: When,
+    versions?: ReadonlyMap<string, string>,
   ): Promise<Reply> {
     const member = await ensureMember(this.deps.db, invocation);
     const { workspaceId, userId } = member;
@@ -234,7 +251,7 @@ export class PostIntake {
       const others = await this.prepare(workspaceId, specs, caption, [], { mediaRefused: true });
       return refusal([...intake.problems, ...(others.ok ? [] : others.problems)]);
     }
-    const prepared = await this.prepare(workspaceId, specs, caption, intake.media);
+    const prepared = await this.prepare(workspaceId, specs, caption, intake.media, { versions });
     // A short lead (`in 1m`) may have passed while the files came in.
     const lapsed = schedule && schedule.at.getTime() <= this.ctx.now().getTime();
     if (!prepared.ok || lapsed) {
@@ -333,8 +350,11 @@ export class PostIntake {
           permalink: null,
           failure_class: null,
           failure_message: null,
+          version: target.version ?? null,
         });
       for (const [position, m] of media.entries()) await attachMedia(trx, m.id, postId, position);
+      // What approvers are shown, as its hash: an approval counts for this content only.
+      await storeContentHash(trx, postId);
       if (post.schedule) await this.schedule.storeIn(trx, postId, post.schedule.at);
       await appendAudit(trx, {
         action: 'post.requested',

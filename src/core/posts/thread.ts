@@ -4,7 +4,8 @@
  */
 import type { ChatMessage, ChatPort, MessageRef } from '../ports/chat.js';
 import type { RichText } from '../ports/rich-text.js';
-import { rich, timeAt } from '../ports/rich-text.js';
+import { joinRich, rich, timeAt } from '../ports/rich-text.js';
+import { approvalsSoFar } from '../../db/repositories/schedule.js';
 import { formatInZone } from '../schedule/zones.js';
 import type { PostStatus } from '../../db/schema.js';
 import { originalMediaOfPost } from '../../db/repositories/media.js';
@@ -23,6 +24,8 @@ export class PostThread {
   async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<ChatMessage> {
     const post = await postWithRequester(this.deps.db, postId);
     const targets = await targetLabels(this.deps.db, postId);
+    const versions = targets.filter((t) => t.version !== null);
+    const edited = post.content_changed_at !== null && outcome === 'pending' && post.approvals_required > 0;
     const media = await originalMediaOfPost(this.deps.db, postId);
     const summary = mediaSummary(media);
     const firstImage = media.find((m) => m.mime_type.startsWith('image/'));
@@ -38,7 +41,10 @@ export class PostThread {
     const when = due ? timeAt(due, post.schedule_zone ?? 'UTC') : undefined;
     return {
       approvalFor: postId,
-      text: rich`${headline}${when ? rich`\nScheduled for ${when}` : ''}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}\nMedia: ${summary}`,
+      text: rich`${headline}${when ? rich`\nScheduled for ${when}` : ''}\nTargets: ${targets.map((t) => t.account_label).join(', ')}\nCaption: ${post.caption === '' ? '(none)' : post.caption}${joinRich(
+        versions.map((t) => rich`\n${t.account_label} version: ${t.version ?? ''}`),
+        '',
+      )}\nMedia: ${summary}${edited ? `\nEdited: approvals start over; a ✅ given before the edit does not count (${await this.approvalsCounted(postId)} of ${post.approvals_required} so far).` : ''}`,
       fields: [
         { label: 'Post', value: postId },
         ...(due ? [{ label: 'Scheduled for', value: formatInZone(due, post.schedule_zone ?? 'UTC') }] : []),
@@ -51,10 +57,16 @@ export class PostThread {
             buttons: [
               { actionId: ACTIONS.approvePost, label: 'Approve', value: postId, style: 'primary' as const },
               { actionId: ACTIONS.rejectPost, label: 'Reject', value: postId, style: 'danger' as const },
+              { actionId: ACTIONS.editPost, label: 'Edit', value: postId },
             ],
           }
         : {}),
     };
+  }
+
+  /** How many approvals count for the post's current content. */
+  private async approvalsCounted(postId: string): Promise<number> {
+    return (await approvalsSoFar(this.deps.db, [postId])).get(postId) ?? 0;
   }
 
   /** The post's thread and the chat to reach it; undefined when it has no approval message; `port` undefined when this process has no such chat. */

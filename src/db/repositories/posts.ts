@@ -128,11 +128,6 @@ export async function postWorkspaceId(db: Db, postId: string): Promise<string> {
   return row.workspace_id;
 }
 
-export async function postCaption(db: Db, postId: string): Promise<string> {
-  const row = await db.selectFrom('posts').select(['caption']).where('id', '=', postId).executeTakeFirstOrThrow();
-  return row.caption;
-}
-
 export function postWithChat(db: Db, postId: string) {
   return db
     .selectFrom('posts')

@@ -3,6 +3,7 @@
  * workspace's posting slots, its upcoming posts and latest outcomes, and moving the due time of
  * a post's jobs (compare-and-set: only jobs still queued and unclaimed move).
  */
+import { onCurrentContent } from './approvals.js';
 import type { Db } from '../database.js';
 import type { PostStatus } from '../schema.js';
 
@@ -106,11 +107,13 @@ export async function approvalsSoFar(db: Db, postIds: readonly string[]): Promis
   if (postIds.length === 0) return counts;
   const rows = await db
     .selectFrom('approvals')
-    .select(['post_id', 'chat_user_id', 'decision', 'created_at'])
-    .where('post_id', 'in', postIds)
-    .where('counted', '=', 1)
-    .orderBy('created_at')
-    .orderBy('id')
+    .innerJoin('posts', 'posts.id', 'approvals.post_id')
+    .select(['approvals.post_id', 'approvals.chat_user_id', 'approvals.decision'])
+    .where('approvals.post_id', 'in', postIds)
+    .where('approvals.counted', '=', 1)
+    .where(onCurrentContent)
+    .orderBy('approvals.created_at')
+    .orderBy('approvals.id')
     .execute();
   const latest = new Map<string, string>();
   for (const row of rows) latest.set(`${row.post_id}\u0000${row.chat_user_id}`, row.decision);

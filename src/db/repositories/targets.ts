@@ -26,7 +26,7 @@ export function targetsOfPost(db: Db, postId: string) {
 }
 
 export function targetLabels(db: Db, postId: string) {
-  return db.selectFrom('post_targets').select(['account_label']).where('post_id', '=', postId).orderBy('created_at').execute();
+  return db.selectFrom('post_targets').select(['account_label', 'version']).where('post_id', '=', postId).orderBy('created_at').execute();
 }
 
 /** What `postOutcome` needs of each of the post's targets. */

@@ -7,7 +7,7 @@ import { GRAPH_SIMULATOR } from '../meta/simulator.js';
 import type { PlatformModule } from '../platform-module.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
-import { validateFacebookDraft } from './limits.js';
+import { measureFacebookText, validateFacebookDraft } from './limits.js';
 import { connectFacebookPages, FACEBOOK_SCOPES } from './oauth.js';
 import { FacebookPublish } from './publish.js';
 
@@ -28,6 +28,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     revoke: (account, tokens) => login.revoke(account, tokens),
     revocationGroup: metaGrant,
     validate: (draft) => validateFacebookDraft(draft),
+    measureText: (text) => measureFacebookText(text),
     publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
   };
 }

@@ -4,7 +4,8 @@
  */
 import type { MediaInfo } from '../../media/media.js';
 import { countCharacters, formatDuration, formatNumber, formatSize, itemName, megabytes, mimeLabel } from '../meta/draft-text.js';
-import type { PostDraft, ValidationProblem } from '../publisher.js';
+import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
+import { withoutThreadSeparators } from '../../core/thread-parts.js';
 
 export const FACEBOOK_LIMITS = {
   /** Community figure (postiz constant); Meta documents none. */
@@ -86,4 +87,9 @@ function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
       message: `Facebook allows videos up to ${formatDuration(FACEBOOK_LIMITS.videoDurationMs)}; ${name} is ${formatDuration(media.durationMs)}.`,
     });
   return problems;
+}
+
+/** The caption (its `---` parts joined, as Facebook is sent it) against Facebook's limit. */
+export function measureFacebookText(text: string): TextMeasure[] {
+  return [{ used: countCharacters(withoutThreadSeparators(text)), limit: FACEBOOK_LIMITS.captionCharacters, unit: 'characters' }];
 }

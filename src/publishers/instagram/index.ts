@@ -10,7 +10,7 @@ import { GRAPH_SIMULATOR } from '../meta/simulator.js';
 import type { PlatformModule } from '../platform-module.js';
 import type { Publisher, TokenSet } from '../publisher.js';
 import { TokenRefreshError } from '../publisher.js';
-import { validateInstagramDraft } from './limits.js';
+import { measureInstagramText, validateInstagramDraft } from './limits.js';
 import { connectInstagramAccounts, INSTAGRAM_SCOPES } from './oauth.js';
 import { InstagramPublish } from './publish.js';
 
@@ -31,6 +31,7 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
     revoke: (account, tokens) => login.revoke(account, tokens),
     revocationGroup: metaGrant,
     validate: (draft) => validateInstagramDraft(draft),
+    measureText: (text) => measureInstagramText(text),
     publish: (request) => new InstagramPublish(graph, timing, request).publish(),
   };
 }

@@ -13,7 +13,8 @@ import {
   megabytes,
   mimeLabel,
 } from '../meta/draft-text.js';
-import type { PostDraft, ValidationProblem } from '../publisher.js';
+import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
+import { withoutThreadSeparators } from '../../core/thread-parts.js';
 
 export const INSTAGRAM_LIMITS = {
   captionCharacters: 2_200,
@@ -142,4 +143,9 @@ function checkVideo(media: MediaInfo, name: string): ValidationProblem[] {
       });
   }
   return problems;
+}
+
+/** The caption (its `---` parts joined, as Instagram is sent it) against Instagram's limit. */
+export function measureInstagramText(text: string): TextMeasure[] {
+  return [{ used: countCharacters(withoutThreadSeparators(text)), limit: INSTAGRAM_LIMITS.captionCharacters, unit: 'characters' }];
 }

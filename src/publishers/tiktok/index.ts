@@ -11,7 +11,7 @@ import { resolveOptions } from './options.js';
 import { validateForCreator } from './account-checks.js';
 import { queryCreatorInfo } from './creator-info.js';
 import { PRIVACY_LABELS, PRIVACY_WORDS, privacyWord } from './privacy.js';
-import { validateTiktokDraft } from './limits.js';
+import { measureTiktokText, validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
 import { TIKTOK_SIMULATOR } from './simulator.js';
 
@@ -33,6 +33,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     refresh: (tokens) => refreshTokens(settings, tokens),
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateTiktokDraft(draft),
+    measureText: (text) => measureTiktokText(text),
     validateForAccount: (draft, account, tokens) => validateForCreator(settings, draft, account, tokens),
     targetOptionChoices: async (_account, tokens, signal) =>
       (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),

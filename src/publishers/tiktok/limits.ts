@@ -5,7 +5,8 @@
  * creator_info and are checked when publishing.
  */
 import type { MediaInfo } from '../../media/media.js';
-import type { PostDraft, ValidationProblem } from '../publisher.js';
+import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
+import { withoutThreadSeparators } from '../../core/thread-parts.js';
 import { PRIVACY_WORDS, isPrivacyWord, privacyOption, targetList } from './privacy.js';
 
 export const MAX_VIDEO_CAPTION = 2_200;
@@ -146,4 +147,9 @@ function formatBytes(bytes: number): string {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/** The caption (its `---` parts joined) against TikTok's video caption limit, as `validate` counts it. */
+export function measureTiktokText(text: string): TextMeasure[] {
+  return [{ used: withoutThreadSeparators(text).length, limit: MAX_VIDEO_CAPTION, unit: 'characters' }];
 }

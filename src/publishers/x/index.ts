@@ -1,7 +1,7 @@
 /** The X publisher: OAuth 2.0 with PKCE, v2 chunked media upload, POST /2/tweets. */
 import type { PlatformApp, PlatformModule } from '../platform-module.js';
 import type { Publisher } from '../publisher.js';
-import { validateXDraft } from './limits.js';
+import { measureXText, validateXDraft } from './limits.js';
 import { consentUrl, finishConnect, refreshTokens, revokeTokens } from './oauth.js';
 import { publishToX } from './publish.js';
 import { X_SIMULATOR } from './simulator.js';
@@ -49,6 +49,7 @@ export function createXPublisher(options: XPublisherOptions): Publisher {
     refresh: (tokens) => refreshTokens(oauth, tokens),
     revoke: (_account, tokens) => revokeTokens(oauth, tokens),
     validate: (draft) => validateXDraft(draft),
+    measureText: (text) => measureXText(text),
     publish: (request) => publishToX(publishOptions, request),
   };
 }

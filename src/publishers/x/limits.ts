@@ -7,7 +7,7 @@
 import twitterText from 'twitter-text';
 import { threadParts } from '../../core/thread-parts.js';
 import type { MediaInfo } from '../../media/media.js';
-import type { PostDraft, ValidationProblem } from '../publisher.js';
+import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
 
 export const MAX_WEIGHTED_LENGTH = 280;
 export const MAX_IMAGES = 4;
@@ -183,4 +183,13 @@ function seconds(ms: number): string {
 
 function ratio(width: number, height: number): string {
   return width >= height ? `${(width / height).toFixed(2)}:1` : `1:${(height / width).toFixed(2)}`;
+}
+
+/** Each post of the thread `text` makes, counted as X counts it (weighted: URLs are 23, some scripts 2 each). */
+export function measureXText(text: string): TextMeasure[] {
+  return threadParts(text).map((part) => ({
+    used: twitterText.parseTweet(part).weightedLength,
+    limit: MAX_WEIGHTED_LENGTH,
+    unit: 'weighted characters',
+  }));
 }

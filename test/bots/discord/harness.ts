@@ -24,8 +24,10 @@ import type {
   PublishResult,
   Publisher,
   TokenSet,
+  TextMeasure,
   ValidationProblem,
 } from '../../../src/publishers/publisher.js';
+import { measureXText } from '../../../src/publishers/x/limits.js';
 import { ConnectError, TokenRefreshError } from '../../../src/publishers/publisher.js';
 import { freePort } from '../../helpers/cli.js';
 import { scratchDatabase } from '../../helpers/db.js';
@@ -67,6 +69,10 @@ export class TestXPublisher implements Publisher {
 
   async revoke(account: AccountRef): Promise<void> {
     this.revoked.push(account.platformAccountId);
+  }
+
+  measureText(text: string): TextMeasure[] {
+    return measureXText(text);
   }
 
   validate(draft: PostDraft): ValidationProblem[] {

@@ -3,6 +3,7 @@
  * talking to the fake Slack (src/simulators/slack.ts). Publishing goes to small in-test
  * publishers with real rules (X counts 280 characters; TikTok needs a privacy level and media).
  */
+import { measureXText } from '../../../src/publishers/x/limits.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,7 @@ function testPublisher(
     usesPkce: false,
     requiresTargetOption: platform === 'tiktok',
     canRefresh: false,
+    measureText: (text) => (platform === 'x' ? measureXText(text) : [{ used: text.length, limit: 2_200, unit: 'characters' }]),
     consentUrl: ({ state, redirectUri }) =>
       `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
     finishConnect: async () => {
