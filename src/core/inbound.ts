@@ -367,6 +367,30 @@ export class Inbound {
     return this.deps.posts.edit(who, postId, change);
   }
 
+  /**
+   * What each platform counts in `text`, for the live counts under a form's caption or version
+   * field (issue 16): "X: 123 of 280 weighted characters", a thread as its parts ("X: thread of 3
+   * posts: 120, 250, 291 of 280 weighted characters; part 3 is over"). A platform this install
+   * does not publish to is left out.
+   */
+  textCounts(platforms: readonly Platform[], text: string): Array<{ platform: Platform; line: string; over: boolean }> {
+    const lines: Array<{ platform: Platform; line: string; over: boolean }> = [];
+    for (const platform of platforms) {
+      const publisher = this.deps.publishers.get(platform);
+      if (!publisher) continue;
+      const measures = publisher.measureText(text);
+      const over = measures.flatMap((m, i) => (m.used > m.limit ? [i + 1] : []));
+      const first = measures[0];
+      if (!first) continue;
+      const line =
+        measures.length === 1
+          ? `${publisher.displayName}: ${first.used.toLocaleString('en-US')} of ${first.limit.toLocaleString('en-US')} ${first.unit}`
+          : `${publisher.displayName}: a thread of ${measures.length} posts: ${measures.map((m) => m.used.toLocaleString('en-US')).join(', ')} of ${first.limit.toLocaleString('en-US')} ${first.unit}${over.length > 0 ? `; part ${over.join(', ')} ${over.length === 1 ? 'is' : 'are'} over` : ''}`;
+      lines.push({ platform, line, over: over.length > 0 });
+    }
+    return lines;
+  }
+
   private async formAccounts(workspaceId: string): Promise<PostFormAccount[]> {
     const rows: SocialAccount[] = await this.deps.accounts.inWorkspace(workspaceId);
     return rows.map((a) => ({
