@@ -63,6 +63,8 @@ export interface ReactionEvent extends ChatWorkspace {
   change: 'add' | 'remove';
   /** Who reacted: asked only when the reaction can decide something. */
   decider: () => Promise<Decider>;
+  /** When the person reacted, as the chat stamps it (a ✅ given before an edit does not count); undefined: now. */
+  actedAt?: Date | undefined;
 }
 
 /** A button pressed on one of the core's messages. */
@@ -75,6 +77,8 @@ export interface ButtonPress extends ChatWorkspace {
   invoker: () => Promise<Invocation>;
   /** Runs the command a press confirms in the surface's context (Discord: the interaction answered). */
   within?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** When the person pressed, as the chat stamps it (an Approve pressed before an edit does not count); undefined: now. */
+  actedAt?: Date | undefined;
 }
 
 /** What a press did: nothing, a decision (the core says the outcome in the post's thread), or an answer for the presser. */
@@ -191,6 +195,7 @@ export class Inbound {
       ...decider,
       decision,
       via: 'reaction',
+      actedAt: event.actedAt,
     });
   }
 
@@ -225,6 +230,7 @@ export class Inbound {
       ...decider,
       decision: action.decision,
       via: 'button',
+      actedAt: press.actedAt,
     });
     return { kind: 'decided' };
   }
