@@ -34,16 +34,19 @@ import {
   secretsMetadata,
 } from '../db/repositories/member-data.js';
 import { targetsOfPost } from '../db/repositories/targets.js';
+import { editsOfPost } from '../db/repositories/edits.js';
 import { accountsOfWorkspace } from '../db/repositories/accounts.js';
 import { workspaceIdOf } from '../db/repositories/workspaces.js';
 import {
   deleteJobsByKey,
+  deleteJobsByKeyPrefix,
   deleteMediaRows,
   deleteWorkspace,
   eraseMemberRows,
   mediaKeysOfWorkspace,
   markWorkspaceRemoved,
   mediaOfMember,
+  postIdsOfWorkspace,
   postIdsRequestedBy,
   stillRemovedBy,
   targetIdsOfPosts,
@@ -51,6 +54,7 @@ import {
   workspacesRemovedBy,
 } from '../db/repositories/erasure.js';
 import { publishJobKey } from './posts/context.js';
+import { noticeKeyPrefix } from './notices.js';
 
 export const EXPORT_FORMAT = 'iqsp-data-export/1';
 
@@ -108,6 +112,8 @@ export interface DataExport {
     targets: Array<{
       platform: string;
       account: string;
+      /** The target's own text, published there instead of the caption (null: the caption). */
+      version: string | null;
       status: string;
       attempts: number;
       platformPostId: string | null;
@@ -124,6 +130,18 @@ export interface DataExport {
       durationMs: number | null;
       uploadedAt: string;
       deletedAt: string | null;
+    }>;
+    /** Every change of the post's texts before it was published, oldest first. */
+    edits: Array<{
+      /** The caption, or one target's own version (`target` names it). */
+      changed: 'caption' | 'version';
+      target: string | null;
+      /** The text before and after; a version's `after` is null when it was removed (the target publishes the caption again). */
+      before: string | null;
+      after: string | null;
+      at: string;
+      /** Who edited it, by their chat user id (null: a person whose data was deleted since). */
+      by: string | null;
     }>;
   }>;
   approvals: Array<{ postId: string; decision: string; via: string; counted: boolean; at: string }>;
@@ -177,13 +195,17 @@ export class DataRightsService {
     return docs;
   }
 
-  /** The posts the member asked for, each with its targets and media. */
+  /**
+   * The posts the member asked for, each with its targets (and their own versions), media and
+   * edits. Only a post's requester may edit it (posts/edits.ts), so these are all their edits.
+   */
   private async exportPosts(userId: string): Promise<DataExport['posts']> {
     const docs: DataExport['posts'] = [];
     for (const post of await postsRequestedBy(this.deps.db, userId)) {
       const targets = await targetsOfPost(this.deps.db, post.id);
       const media = await mediaOfPost(this.deps.db, post.id);
-      docs.push(postDoc(post, targets, media));
+      const edits = await editsOfPost(this.deps.db, post.id);
+      docs.push(postDoc(post, targets, media, edits));
     }
     return docs;
   }
@@ -297,6 +319,8 @@ export class DataRightsService {
       if (postIds.length > 0) {
         const targetIds = await targetIdsOfPosts(trx, postIds);
         if (targetIds.length > 0) await deleteJobsByKey(trx, targetIds.map(publishJobKey));
+        // Their threads' notices, said or not: an edit's notice quotes the texts before and after.
+        await deleteJobsByKeyPrefix(trx, postIds.map(noticeKeyPrefix));
       }
       if (mediaRows.length > 0)
         await deleteMediaRows(
@@ -317,11 +341,13 @@ export class DataRightsService {
         this.deps.logger.error({ err: error }, 'could not delete a media file of a deleted user');
       }
     }
-    // Where the person's content was: the audit log and the queue hold only ids.
+    // Where the person's content was: the audit log holds only ids.
     await eraseResidue(db, [
       'chat_users',
       'posts',
       'post_targets',
+      'post_edits',
+      'jobs',
       'media',
       'approvals',
       'social_accounts',
@@ -357,6 +383,7 @@ export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; 
           trx,
           targets.map((t) => publishJobKey(t.id)),
         );
+      await deleteJobsByKeyPrefix(trx, (await postIdsOfWorkspace(trx, id)).map(noticeKeyPrefix));
       // Everything else the workspace holds goes with it (ON DELETE CASCADE).
       await deleteWorkspace(trx, id);
       await appendAudit(
@@ -387,6 +414,8 @@ export async function purgeRemovedWorkspaces(deps: { db: Db; media: MediaStore; 
       'social_accounts',
       'posts',
       'post_targets',
+      'post_edits',
+      'jobs',
       'media',
       'approvals',
       'audit_log',
@@ -419,6 +448,7 @@ function postDoc(
   p: Selectable<PostsTable>,
   targets: ReadonlyArray<Selectable<PostTargetsTable>>,
   media: ReadonlyArray<Selectable<MediaTable>>,
+  edits: Awaited<ReturnType<typeof editsOfPost>>,
 ): DataExport['posts'][number] {
   return {
     id: p.id,
@@ -432,6 +462,7 @@ function postDoc(
     targets: targets.map((t) => ({
       platform: t.platform,
       account: t.account_label,
+      version: t.version,
       status: t.status,
       attempts: t.attempts,
       platformPostId: t.platform_post_id,
@@ -448,6 +479,14 @@ function postDoc(
       durationMs: m.duration_ms,
       uploadedAt: m.created_at,
       deletedAt: m.deleted_at,
+    })),
+    edits: edits.map((e) => ({
+      changed: e.target_id === null ? 'caption' : 'version',
+      target: e.target_id === null ? null : e.account_label,
+      before: e.before_text,
+      after: e.after_text,
+      at: e.created_at,
+      by: e.editor_external_id,
     })),
   };
 }

@@ -69,7 +69,7 @@ export class Notices {
    * commit. `key` makes it idempotent (the same key is one notice); default: a new one.
    */
   async write(trx: Db, postId: string, text: RichText, key: string = randomUUID()): Promise<Notice> {
-    const notice: Notice = { key: `notice:${postId}:${key}`, postId, text };
+    const notice: Notice = { key: `${noticeKeyPrefix(postId)}${key}`, postId, text };
     await this.deps.queue.enqueue(
       {
         queue: NOTICE_QUEUE,
@@ -154,7 +154,7 @@ export class Notices {
    * would be said after it.
    */
   async sayQueued(postId: string, keyPrefix: string): Promise<void> {
-    const prefix = `notice:${postId}:${keyPrefix}`;
+    const prefix = `${noticeKeyPrefix(postId)}${keyPrefix}`;
     const queued = await queuedNoticesWithPrefix(this.deps.db, NOTICE_QUEUE, prefix);
     for (const { dedupe_key: key, payload } of queued) {
       if (!key?.startsWith(prefix)) continue;
@@ -163,6 +163,11 @@ export class Notices {
       await this.deps.queue.cancelQueued([key]);
     }
   }
+}
+
+/** The start of the key of every notice of `postId`: they quote the post (an edit's diff), so they go with it (data-rights.ts). */
+export function noticeKeyPrefix(postId: string): string {
+  return `notice:${postId}:`;
 }
 
 /**

@@ -28,17 +28,29 @@ export async function deleteJobsByKey(db: Db, dedupeKeys: readonly string[]): Pr
   await db.deleteFrom('jobs').where('dedupe_key', 'in', dedupeKeys).execute();
 }
 
+/** Deletes the jobs whose dedupe key starts with one of `prefixes` (the notices of deleted posts, which quote them). */
+export async function deleteJobsByKeyPrefix(db: Db, prefixes: readonly string[]): Promise<void> {
+  if (prefixes.length === 0) return;
+  await db
+    .deleteFrom('jobs')
+    .where((eb) => eb.or(prefixes.map((prefix) => eb('dedupe_key', 'like', `${prefix}%`))))
+    .execute();
+}
+
 export async function deleteMediaRows(db: Db, ids: readonly string[]): Promise<void> {
   await db.deleteFrom('media').where('id', 'in', ids).execute();
 }
 
 /**
- * Deletes what else a person left (their posts, decisions, approver seat, pending sign-ins and
- * links, their profile) and makes them anonymous in the audit log: the one change made to audit
- * entries.
+ * Deletes what else a person left (their posts with their versions and edits, their edits
+ * elsewhere, decisions, approver seat, pending sign-ins and links, their profile) and makes them
+ * anonymous in the audit log: the one change made to audit entries.
  */
 export async function eraseMemberRows(db: Db, userId: string, postIds: readonly string[]): Promise<void> {
+  // A post's targets (with their own versions) and edits go with it (ON DELETE CASCADE).
   if (postIds.length > 0) await db.deleteFrom('posts').where('id', 'in', postIds).execute();
+  // Their edits are theirs, whoever's post they were made on: deleted, not only unnamed (ON DELETE SET NULL would keep the texts).
+  await db.deleteFrom('post_edits').where('chat_user_id', '=', userId).execute();
   await db.deleteFrom('approvals').where('chat_user_id', '=', userId).execute();
   await db.deleteFrom('workspace_approvers').where('chat_user_id', '=', userId).execute();
   await db.deleteFrom('oauth_states').where('chat_user_id', '=', userId).execute();
@@ -62,6 +74,10 @@ export async function stillRemovedBy(db: Db, workspaceId: string, cutoff: string
     .where('uninstalled_at', '<=', cutoff)
     .executeTakeFirst();
   return still !== undefined;
+}
+
+export async function postIdsOfWorkspace(db: Db, workspaceId: string): Promise<string[]> {
+  return (await db.selectFrom('posts').select('id').where('workspace_id', '=', workspaceId).execute()).map((p) => p.id);
 }
 
 export function mediaKeysOfWorkspace(db: Db, workspaceId: string) {
