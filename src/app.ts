@@ -20,6 +20,8 @@ import { createGrammar } from './core/grammar.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
 import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE } from './core/posts.js';
+import { WEBHOOK_QUEUE, Webhooks } from './core/webhooks.js';
+import { accountById } from './db/repositories/accounts.js';
 import { SchedulePreferences } from './core/schedule/preferences.js';
 import { PublishingService } from './core/publishing.js';
 import { type RateLimit, RateLimiter } from './core/rate-limit.js';
@@ -140,6 +142,16 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const tokens = new TokenStore(db, secrets, publisherFor, {
     now,
     onRefresh: (platform, outcome) => metrics.tokenRefreshes.inc({ platform, outcome }),
+    // Called only once the core below exists (a refresh runs after start).
+    onNeedsReconnect: async (accountId, reason) => {
+      const account = await accountById(db, accountId);
+      if (account)
+        await webhooks.emit(undefined, {
+          type: 'account.needs_reconnect',
+          account: { id: account.id, platform: account.platform, label: accounts.label(account) },
+          reason,
+        });
+    },
   });
   const signer = new MediaUrlSigner(vault.subkey('media-url/v1'));
   const media = new MediaService({
@@ -169,6 +181,14 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   });
   const dataRights = new DataRightsService({ db, accounts, media: mediaStore, chat, logger, now });
   const queue = new JobQueue(db, now);
+  const webhooks = new Webhooks({
+    queue,
+    logger,
+    target: config.webhook,
+    publicUrl: config.publicUrl,
+    now,
+    onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+  });
   const workerOptions = options.worker ?? {};
   let worker: Worker | undefined;
   const preferences = new SchedulePreferences({
@@ -191,6 +211,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     preferences,
     maxAttempts: workerOptions.maxAttempts ?? 5,
     onEnqueued: () => worker?.poke(),
+    webhooks,
     notices: options.notices,
     now,
   });
@@ -248,6 +269,18 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     },
     logger,
   );
+  const webhookWorker = new Worker(
+    queue,
+    {
+      queue: WEBHOOK_QUEUE,
+      handler: webhooks.handle,
+      concurrency: 4,
+      pollMs: workerOptions.pollMs,
+      leaseMs: workerOptions.leaseMs,
+      stopGraceMs: workerOptions.stopGraceMs,
+    },
+    logger,
+  );
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
   const grammar = createGrammar(platforms);
@@ -269,6 +302,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     worker,
     noticeWorker,
     dueWorker,
+    webhooks,
+    webhookWorker,
     cleanup,
     commands,
     inbound,
@@ -315,6 +350,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     core.worker,
     core.noticeWorker,
     core.dueWorker,
+    // Only where events are sent: without WEBHOOK_URL nothing is ever enqueued for it.
+    ...(core.webhooks.enabled ? [core.webhookWorker] : []),
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));

@@ -93,6 +93,12 @@ export interface Config {
   /** SCHEDULE_MAX_DAYS: how far ahead a post may be scheduled. */
   scheduleMaxDays: number;
   cleanupCron: string;
+  /** HEALTH_CRON: when the connection health check runs (issue 17). */
+  healthCron: string;
+  /** RECONNECT_WARN_DAYS: an account whose authorization lapses within this many days needs reconnecting. */
+  reconnectWarnDays: number;
+  /** WEBHOOK_URL and WEBHOOK_SECRET (both or neither): where post and account events are POSTed, signed. */
+  webhook: { url: string; secret: string } | undefined;
   logLevel: LogLevel;
   /** TRUST_PROXY: Koa believes `X-Forwarded-*` (client address, protocol) only behind a proxy that sets them. */
   trustProxy: boolean;
@@ -281,6 +287,14 @@ export function loadConfig(
       'must be a whole number of days from 1 to 366',
     ),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
+    healthCron: cronExpression(read('HEALTH_CRON') ?? '17 * * * *', 'HEALTH_CRON'),
+    reconnectWarnDays: parse(
+      'RECONNECT_WARN_DAYS',
+      read('RECONNECT_WARN_DAYS') ?? '7',
+      z.coerce.number().int().min(1).max(90),
+      'must be a whole number of days from 1 to 90',
+    ),
+    webhook: webhookConfig(read),
     logLevel: parse(
       'LOG_LEVEL',
       (read('LOG_LEVEL') ?? 'info').toLowerCase(),
@@ -291,6 +305,17 @@ export function loadConfig(
     metricsToken: read('METRICS_TOKEN'),
   };
   return config;
+}
+
+/** WEBHOOK_URL and WEBHOOK_SECRET: both or neither; the URL http(s), the secret long enough to sign with. */
+function webhookConfig(read: (name: string) => string | undefined): Config['webhook'] {
+  const url = read('WEBHOOK_URL');
+  const secret = read('WEBHOOK_SECRET');
+  if (url === undefined && secret === undefined) return undefined;
+  if (url === undefined) throw new ConfigError('WEBHOOK_URL', 'must be set when WEBHOOK_SECRET is (both or neither)');
+  if (secret === undefined) throw new ConfigError('WEBHOOK_SECRET', 'must be set when WEBHOOK_URL is (both or neither)');
+  if (secret.length < 16) throw new ConfigError('WEBHOOK_SECRET', 'must be at least 16 characters (a random string to sign events with)');
+  return { url: httpUrl('WEBHOOK_URL', url), secret };
 }
 
 /** A platform app's base URLs, checked whether or not the app is on. */
@@ -513,10 +538,10 @@ function timeZone(variable: string, raw: string): string {
   return zone;
 }
 
-function cronExpression(raw: string): string {
+function cronExpression(raw: string, variable = 'CLEANUP_CRON'): string {
   const fields = raw.split(/\s+/).length;
   if ((fields !== 5 && fields !== 6) || !cron.validate(raw))
-    throw new ConfigError('CLEANUP_CRON', `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+    throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
   return raw;
 }
 

@@ -3,6 +3,7 @@
  * the wired core, and a background service's shape. A leaf of the import graph (type imports
  * only, besides the role list), so the bots and jobs that use them import no composition root.
  */
+import type { Webhooks } from './core/webhooks.js';
 import type { ChatPort } from './core/ports/chat.js';
 import type { Config } from './config.js';
 import type { AccountsService } from './core/accounts.js';
@@ -89,6 +90,10 @@ export interface Core {
   noticeWorker: Worker;
   /** At a scheduled post's time, ends it if nobody approved it (POST_DUE_QUEUE). */
   dueWorker: Worker;
+  /** Signed webhooks (WEBHOOK_URL): events written with the outcomes they report, delivered in order. */
+  webhooks: Webhooks;
+  /** Delivers the webhook events (WEBHOOK_QUEUE). */
+  webhookWorker: Worker;
   cleanup: CleanupService;
   commands: CommandRouter;
   /** The one door every chat surface calls: commands, reactions, buttons, forms, deliveries. */

@@ -284,6 +284,19 @@ export class JobQueue {
     });
   }
 
+  /** The jobs of `queue` in `group` still waiting or running, but `exceptId` (a run asking whether it has an older sibling). */
+  async pendingOfGroup(queue: string, group: string, exceptId: string): Promise<Array<{ id: string; payload: Record<string, unknown> }>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['id', 'payload'])
+      .where('queue', '=', queue)
+      .where('group_key', '=', group)
+      .where('status', 'in', ['queued', 'running'])
+      .where('id', '!=', exceptId)
+      .execute();
+    return rows.map((row) => ({ id: row.id, payload: JSON.parse(row.payload) as Record<string, unknown> }));
+  }
+
   /**
    * Deletes queued jobs nobody has claimed, by dedupe key, so the same keys can be enqueued
    * afresh later (an edited post approved again); returns how many. A claimed job is left alone:

@@ -9,6 +9,8 @@ export interface Metrics {
   publishes: Counter<'platform' | 'outcome'>;
   /** Refresh requests this process sent to a platform, by platform and outcome (refreshed, rejected, failed). */
   tokenRefreshes: Counter<'platform' | 'outcome'>;
+  /** Webhook deliveries this process ended: delivered, or dropped after a day of retries (issue 17). */
+  webhookDeliveries: Counter<'outcome'>;
   /**
    * Reports `iqsp_discord_gateway_connected`: 1 at a scrape when `connected()` says this
    * process's gateway connection is up, else 0 (also when no gateway runs here).
@@ -53,6 +55,12 @@ export function createMetrics(): Metrics {
       name: 'iqsp_token_refresh_total',
       help: 'Token refresh requests this process sent, by platform and outcome (refreshed; rejected: the account needs reconnecting; failed: try again later)',
       labelNames: ['platform', 'outcome'],
+      registers: [registry],
+    }),
+    webhookDeliveries: new Counter({
+      name: 'iqsp_webhook_deliveries_total',
+      help: 'Webhook deliveries this process ended, by outcome (delivered; dropped: the receiver refused or was unreachable for a day)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
     watchDiscordGateway: (connected) => void gateways.push(connected),

@@ -39,6 +39,8 @@ export interface TokenStoreOptions {
   now?: () => Date;
   /** Told the outcome of each refresh request sent to a platform (metrics): refreshed, rejected for good, or failed for now. */
   onRefresh?: (platform: Platform, outcome: 'refreshed' | 'rejected' | 'failed') => void;
+  /** Told when an account is marked as needing reconnecting (webhooks, issue 17); a failure here is logged by the caller's hook, never thrown. */
+  onNeedsReconnect?: (accountId: string, reason: string) => Promise<void>;
 }
 
 /** What saving a refreshed pair under the refresh lease did. */
@@ -53,6 +55,7 @@ export class TokenStore {
   private readonly saveRetryDelaysMs: readonly number[];
   private readonly now: () => Date;
   private readonly onRefresh: TokenStoreOptions['onRefresh'];
+  private readonly onNeedsReconnect: TokenStoreOptions['onNeedsReconnect'];
   private readonly leases: Leases;
 
   constructor(
@@ -70,6 +73,7 @@ export class TokenStore {
     this.saveRetryDelaysMs = options.saveRetryDelaysMs ?? [250, 1_000, 4_000];
     this.now = options.now ?? (() => new Date());
     this.onRefresh = options.onRefresh;
+    this.onNeedsReconnect = options.onNeedsReconnect;
     this.leases = new Leases(db, this.now);
   }
 
@@ -229,11 +233,14 @@ export class TokenStore {
   }
 
   private async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
+    const before = await this.db.selectFrom('social_accounts').select('status').where('id', '=', accountId).executeTakeFirst();
     await this.db
       .updateTable('social_accounts')
       .set({ status: 'needs_reconnect', status_reason: reason, updated_at: isoNow(this.now()) })
       .where('id', '=', accountId)
       .execute();
+    // Told once per change of health: an account already waiting for its reconnect is not news.
+    if (before && before.status !== 'needs_reconnect') await this.onNeedsReconnect?.(accountId, reason).catch(() => undefined);
   }
 
   /** Waits for the refresh lease of one account (another process may be refreshing it). */

@@ -15,6 +15,7 @@ import type { ChatKind, ChatPort } from '../ports/chat.js';
 import type { Platform } from '../ports/platforms.js';
 import type { SchedulePreferences } from '../schedule/preferences.js';
 import type { SettingsService } from '../settings.js';
+import type { Webhooks } from '../webhooks.js';
 
 export const PUBLISH_QUEUE = 'publish';
 export const MAX_ATTACHMENTS = 10;
@@ -46,6 +47,8 @@ export interface PostsDependencies {
   preferences?: SchedulePreferences;
   /** Attempts per target before a retryable failure becomes final. */
   maxAttempts: number;
+  /** Signed webhooks: events written in the transaction of the outcome they report (issue 17). */
+  webhooks?: Pick<Webhooks, 'emit'>;
   /** Called after publish jobs are enqueued (wakes the worker). */
   onEnqueued?: () => void;
   /** When notices the chat did not take are said again (notices.ts). */

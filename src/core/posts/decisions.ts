@@ -285,6 +285,7 @@ export class PostDecisions {
         subjectType: 'post',
         subjectId: postId,
       });
+      await this.deps.webhooks?.emit(trx, { type: 'post.expired', post_id: postId });
       return this.ctx.notices.write(trx, postId, await this.expiryText(trx, postId));
     });
     if (!notice) return false;
