@@ -1,26 +1,40 @@
 /**
- * Button presses (`block_actions`): acknowledged at once, then handed to the inbound facade
- * (Approve/Reject on an approval message, the delete-my-data confirmation). Link buttons
- * (connect links) open in the browser; the press only needs its ack.
+ * Button presses and other `block_actions`: acknowledged at once, then handed on. Presses on the
+ * core's messages go to the inbound facade (Approve/Reject/Edit on an approval message, the
+ * delete-my-data confirmation); Edit opens the post form filled in. Fields of the open post
+ * modal that dispatch (its text fields, its accounts) re-render it with live counts. Link
+ * buttons (connect links) open in the browser; the press only needs its ack.
  */
-import { botToken, invocationOf, respondArguments, type ListenerDependencies } from './context.js';
+import { botToken, dateOfTs, invocationOf, respondArguments, type ListenerDependencies } from './context.js';
+import { ACTIONS } from '../../core/actions.js';
+import { POST_VIEW_ID } from './modal.js';
+import { openEditForm, refreshPostForm } from './post-form.js';
 
 export function registerButtons(deps: ListenerDependencies): void {
   const { app, core, people } = deps;
-  app.action(/.*/, async ({ ack, body, context, respond }) => {
+  app.action(/.*/, async ({ ack, body, context, respond, client }) => {
     await ack();
     if (body.type !== 'block_actions') return;
     const blockBody = body;
+    if (blockBody.view?.callback_id === POST_VIEW_ID) {
+      await refreshPostForm(deps, client, botToken(context), blockBody);
+      return;
+    }
     const action = blockBody.actions[0];
     if (!action || action.type !== 'button') return;
     const teamId = blockBody.team?.id ?? context.teamId;
     if (!teamId) return;
     const userId = blockBody.user.id;
+    // Bolt types `container` loosely; a message's container names its channel.
+    const container = blockBody.container as { channel_id?: string } | undefined;
+    const channelId = blockBody.channel?.id ?? container?.channel_id ?? '';
     const outcome = await core.inbound.button({
       chat: 'slack',
       workspaceExternalId: teamId,
       actionId: action.action_id,
       value: action.value ?? '',
+      // When the person pressed: an Approve pressed before the post's last edit does not count.
+      actedAt: dateOfTs(action.action_ts),
       decider: async () => {
         const person = await people.lookup(botToken(context), teamId, userId, context.enterpriseId);
         return {
@@ -30,13 +44,12 @@ export function registerButtons(deps: ListenerDependencies): void {
           isOutsider: person.isOutsider,
         };
       },
-      invoker: () => {
-        // Bolt types `container` loosely; a message's container names its channel.
-        const container = blockBody.container as { channel_id?: string } | undefined;
-        const channelId = blockBody.channel?.id ?? container?.channel_id ?? '';
-        return invocationOf(deps, botToken(context), teamId, userId, channelId, blockBody.user.username);
-      },
+      invoker: () => invocationOf(deps, botToken(context), teamId, userId, channelId, blockBody.user.username),
     });
-    if (outcome.kind === 'answered') await respond({ ...respondArguments(outcome.reply), replace_original: true });
+    if (outcome.kind === 'edit')
+      await openEditForm(deps, client, botToken(context), { triggerId: blockBody.trigger_id, channelId }, outcome.postId, outcome.content);
+    // A refused Edit is said to the presser alone, the approval message left as it is.
+    else if (outcome.kind === 'answered')
+      await respond({ ...respondArguments(outcome.reply), replace_original: action.action_id !== ACTIONS.editPost });
   });
 }

@@ -43,6 +43,12 @@ export function respondArguments(reply: Reply): RespondArguments {
   return { response_type: reply.visibility === 'private' ? 'ephemeral' : 'in_channel', ...toSlackMessage(reply.message) };
 }
 
+/** A Slack timestamp ("1700000450.123456": seconds, microseconds after the dot) as a Date; undefined when absent or unreadable. */
+export function dateOfTs(ts: string | undefined): Date | undefined {
+  if (ts === undefined || !/^\d+(\.\d+)?$/.test(ts)) return undefined;
+  return new Date(Math.round(Number(ts) * 1000));
+}
+
 /** Who is asking, with what users.info says of them (admin, name, time zone). */
 export async function invocationOf(
   deps: Pick<ListenerDependencies, 'people'>,

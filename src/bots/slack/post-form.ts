@@ -4,15 +4,24 @@
  * listener that cannot acknowledge first: its validation problems must travel in the ack, so
  * it works within a budget and, past it, acknowledges with a "checking" view and updates the
  * modal when done.
+ *
+ * The same modal edits a post (the approval message's Edit button): filled in with the post's
+ * caption and versions, its submission is an edit, answered privately. While it is filled in,
+ * its text fields and accounts dispatch `block_actions`, answered by putting the view back with
+ * its live counts (and a version field per chosen platform).
  */
-import type { RespondArguments } from '@slack/bolt';
+import type { BlockAction, RespondArguments } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { REFUSALS } from '../../core/actions.js';
 import { channelRef, rich, timeAt, type RichText } from '../../core/ports/rich-text.js';
-import { postFormProblemList, type PostFormOutcome, type PostFormProblems } from '../../core/inbound.js';
+import type { PostFormOutcome, PostFormProblems } from '../../core/inbound.js';
+import type { EditableContent } from '../../core/posts.js';
+import { postFormProblemList } from '../../core/inbound.js';
+import type { Invocation, Reply } from '../../core/ports/chat.js';
 import { botToken, invocationOf, type ListenerDependencies } from './context.js';
+import { toSlackMessage } from './blocks.js';
 import { attachmentsFrom } from './files.js';
-import { BLOCKS, noticeView, POST_VIEW_ID, postView, readPostForm, type FormMetadata } from './modal.js';
+import { BLOCKS, isLiveField, noticeView, POST_VIEW_ID, postView, readPostForm, type FormMetadata, type TextCounts } from './modal.js';
 import { toMrkdwn } from './text.js';
 
 const TITLE = 'Post with IQSP';
@@ -58,7 +67,12 @@ export async function openPostForm(
   }
   // Slack wants the modal within 3 seconds of the command: open it at once, then narrow the
   // privacy levels to what the platform says the accounts allow (TikTok's creator_info).
-  const opened = await client.views.open({ token, trigger_id: where.triggerId, view: postView(form.accounts, form.values, { channelId }) });
+  const counts: TextCounts = (platforms, text) => deps.core.inbound.textCounts(platforms, text);
+  const opened = await client.views.open({
+    token,
+    trigger_id: where.triggerId,
+    view: postView(form.accounts, form.values, { channelId }, [], counts),
+  });
   if (!opened.view?.id) return;
   const allowed = await deps.core.inbound.postFormPrivacy(form);
   if (!allowed) return;
@@ -68,15 +82,83 @@ export async function openPostForm(
       token,
       view_id: opened.view.id,
       hash: opened.view.hash,
-      view: postView(form.accounts, form.values, { channelId, privacyChoices: allowed }),
+      view: postView(form.accounts, form.values, { channelId, privacyChoices: allowed }, [], counts),
     });
   } catch (error) {
     deps.logger.debug({ err: error }, 'the post modal moved on before the privacy levels arrived');
   }
 }
 
+/**
+ * Opens the post form to edit post `postId` (its requester pressed Edit): the caption and each
+ * platform's own version filled in; no targets, time or files (an edit changes the text only).
+ */
+export async function openEditForm(
+  deps: ListenerDependencies,
+  client: WebClient,
+  token: string,
+  where: { triggerId: string; channelId: string },
+  postId: string,
+  content: EditableContent,
+): Promise<void> {
+  const metadata: FormMetadata = { channelId: where.channelId, edit: { postId, platforms: content.platforms.map((p) => p.platform) } };
+  const versions = new Map(content.platforms.map((p) => [p.platform, p.version]));
+  await client.views.open({
+    token,
+    trigger_id: where.triggerId,
+    view: postView([], { caption: content.caption, versions }, metadata, [], (platforms, text) =>
+      deps.core.inbound.textCounts(platforms, text),
+    ),
+  });
+}
+
+/**
+ * A field of the open modal changed (a character typed, an account chosen): the view again, from
+ * what it holds now, with fresh counts. The hash makes Slack refuse it when a later keystroke's
+ * update, or the submission, came first; that one wins.
+ */
+export async function refreshPostForm(deps: ListenerDependencies, client: WebClient, token: string, body: BlockAction): Promise<void> {
+  const view = body.view;
+  if (!view || view.callback_id !== POST_VIEW_ID || !body.actions.some((a) => isLiveField(a.action_id))) return;
+  const form = readPostForm(view);
+  const { metadata } = form;
+  const teamId = body.team?.id ?? view.team_id;
+  const accounts = metadata.edit
+    ? []
+    : await deps.core.inbound.postFormAccounts(await invocationOf(deps, token, teamId, body.user.id, metadata.channelId, body.user.name));
+  const values = { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy, when: form.when, versions: form.versions };
+  try {
+    await client.views.update({
+      token,
+      view_id: view.id,
+      hash: view.hash,
+      view: postView(accounts, values, metadata, [], (platforms, text) => deps.core.inbound.textCounts(platforms, text)),
+    });
+  } catch (error) {
+    deps.logger.debug({ err: error }, 'the post modal moved on before its counts were updated');
+  }
+}
+
 export function registerPostFormSubmission(deps: ListenerDependencies): void {
   const { app, core, logger } = deps;
+  const counts: TextCounts = (platforms, text) => core.inbound.textCounts(platforms, text);
+
+  /** An edit's answer, to its author only. */
+  async function answerEdit(client: WebClient, token: string, channel: string, user: string, reply: Reply): Promise<void> {
+    try {
+      await client.chat.postEphemeral({ token, channel, user, ...toSlackMessage(reply.message) });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not answer an edit to its author');
+    }
+  }
+
+  /** A submitted edit: the modal closes at once; the edit's outcome (done, or why not) goes privately to its author. */
+  async function submitEdit(client: WebClient, token: string, who: Invocation, form: ReturnType<typeof readPostForm>): Promise<void> {
+    const edit = form.metadata.edit!;
+    const versions = new Map(edit.platforms.map((platform) => [platform, form.versions.get(platform) ?? '']));
+    const reply = await core.inbound.submitEditForm(who, edit.postId, { caption: form.caption, versions });
+    await answerEdit(client, token, form.metadata.channelId, who.userExternalId, reply);
+  }
 
   async function confirmPost(client: WebClient, token: string, channel: string, user: string, said: RichText): Promise<void> {
     try {
@@ -94,7 +176,19 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
     const teamId = body.team?.id ?? view.team_id;
     const metadata: FormMetadata = form.metadata;
     const who = await invocationOf(deps, token, teamId, body.user.id, metadata.channelId, body.user.name);
-    const work = core.inbound.submitPostForm(who, form, () => attachmentsFrom(client, token, form.files), cannotPostInChannel);
+    if (metadata.edit) {
+      await ack();
+      await submitEdit(client, token, who, form);
+      return;
+    }
+    const postForm = {
+      caption: form.caption,
+      accountIds: form.accountIds,
+      privacy: form.privacy,
+      when: form.when,
+      versions: form.versions,
+    };
+    const work = core.inbound.submitPostForm(who, postForm, () => attachmentsFrom(client, token, form.files), cannotPostInChannel);
 
     // A budget of 0 always acknowledges first.
     let timer: NodeJS.Timeout | undefined;
@@ -139,9 +233,10 @@ export function registerPostFormSubmission(deps: ListenerDependencies): void {
         view_id: view.id,
         view: postView(
           accounts,
-          { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy, when: form.when },
+          { caption: form.caption, accountIds: form.accountIds, privacy: form.privacy, when: form.when, versions: form.versions },
           metadata,
           postFormProblemList(outcome.problems),
+          counts,
         ),
       });
       return;

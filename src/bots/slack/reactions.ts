@@ -4,7 +4,7 @@
  * (`reactions.get`). A skin tone is the same reaction ("white_check_mark::skin-tone-2").
  */
 import type { Context } from '@slack/bolt';
-import { botToken, teamOf, type ListenerDependencies } from './context.js';
+import { botToken, dateOfTs, teamOf, type ListenerDependencies } from './context.js';
 
 export const APPROVE_REACTION = 'white_check_mark';
 export const REJECT_REACTION = 'x';
@@ -22,7 +22,7 @@ export function registerReactions(deps: ListenerDependencies): void {
   const { app, core, people } = deps;
 
   async function onReaction(
-    event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string } },
+    event: { user: string; reaction: string; item: { type: string; ts?: string; channel?: string }; event_ts?: string },
     change: 'add' | 'remove',
     context: Context,
     teamId: string | undefined,
@@ -37,6 +37,8 @@ export function registerReactions(deps: ListenerDependencies): void {
       channelId: event.item.channel,
       mark,
       change,
+      // When the person reacted: a ✅ given before the post's last edit does not count, even when its event arrives after.
+      actedAt: dateOfTs(event.event_ts),
       decider: async () => {
         const person = await people.lookup(botToken(context), teamId, event.user, context.enterpriseId);
         return {

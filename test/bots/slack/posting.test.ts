@@ -241,6 +241,8 @@ describe('the /iqsp post modal', () => {
     expect(actions!.elements).toEqual([
       expect.objectContaining({ action_id: 'approve_post', value: approval.postId, style: 'primary' }),
       expect.objectContaining({ action_id: 'reject_post', value: approval.postId, style: 'danger' }),
+      // For the requester (issue 16): opens the post form filled in.
+      expect.objectContaining({ action_id: 'edit_post', value: approval.postId, text: expect.objectContaining({ text: 'Edit' }) }),
     ]);
     const confirm = await h.fake.waitForCall('chat.postEphemeral', (c) =>
       String(c.args.text).includes(`Post ${approval.postId} is waiting for approval`),
