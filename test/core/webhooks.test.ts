@@ -74,7 +74,7 @@ function start(): { webhooks: Webhooks; queue: JobQueue; outcomes: string[] } {
     onDelivery: (outcome) => outcomes.push(outcome),
   });
   worker = new Worker(queue, { queue: WEBHOOK_QUEUE, handler: webhooks.handle, concurrency: 4, pollMs: 10 }, createLogger('silent'));
-  worker.start();
+  void worker.start();
   return { webhooks, queue, outcomes };
 }
 
@@ -103,6 +103,9 @@ async function advance(ms: number): Promise<void> {
   await settled();
   now = new Date(now.getTime() + ms);
 }
+
+/** A delivery's body, read. */
+const bodyOf = (delivery: Received) => JSON.parse(delivery.body) as { id: string; type: string; reason?: string };
 
 const target = { id: 't1', platform: 'x', account: 'X @acme' };
 const published = (postId: string): WebhookEvent => ({
@@ -137,19 +140,19 @@ describe('webhooks', () => {
     await until(() => received.length === 1);
     // The first was refused; the second waits for it, whatever the worker polls meanwhile.
     await new Promise((r) => setTimeout(r, 200));
-    expect(received.map((r) => [JSON.parse(r.body).type, r.status])).toEqual([['target.unconfirmed', 500]]);
+    expect(received.map((r) => [bodyOf(r).type, r.status])).toEqual([['target.unconfirmed', 500]]);
     await advance(31_000);
     await until(() => received.length === 2);
     // The later event waited for it (looking again every 2 s of the app's clock).
     await advance(3_000);
     await until(() => received.length === 3);
-    expect(received.map((r) => [JSON.parse(r.body).type, r.status])).toEqual([
+    expect(received.map((r) => [bodyOf(r).type, r.status])).toEqual([
       ['target.unconfirmed', 500],
       ['target.unconfirmed', 200],
       ['target.published', 200],
     ]);
     // The same event, delivered again: the same id, so a receiver can drop a repeat.
-    expect(JSON.parse(received[0]!.body).id).toBe(JSON.parse(received[1]!.body).id);
+    expect(bodyOf(received[0]!).id).toBe(bodyOf(received[1]!).id);
     await until(() => outcomes.length === 2);
     expect(outcomes).toEqual(['delivered', 'delivered']);
   });
@@ -181,7 +184,7 @@ describe('webhooks', () => {
     const [delivery] = await until(() => received.length === 1 && received);
     expect(delivery!.body).not.toContain('EAAGsecret123');
     expect(delivery!.body).not.toContain('/media/');
-    expect(JSON.parse(delivery!.body).reason).toBe('Graph said: invalid access_token=[redacted] for [media link] try again');
+    expect(bodyOf(delivery!).reason).toBe('Graph said: invalid access_token=[redacted] for [media link] try again');
   });
 
   it('sends nothing when webhooks are off', async () => {
