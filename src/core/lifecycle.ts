@@ -8,7 +8,8 @@
  *
  * Target: pending → queued (approved) → publishing → published | failed | unconfirmed;
  * queued → pending (an edit of an approved post that has not started: approvals start over);
- * publishing → queued (a retryable failure with attempts left); failed → queued (`retry`);
+ * publishing → queued (a retryable failure with attempts left); failed → queued (`retry`; a
+ * thread that failed midway keeps its live parts, and the next run sends only the rest);
  * pending | queued → cancelled (`cancel`, or the post ended before it was approved).
  * Post: pending_approval → approved | rejected | expired | cancelled; approved → publishing;
  * pending_approval | approved → pending_approval (`edit`, before publishing starts);
@@ -123,18 +124,30 @@ export interface PostOutcome {
   /** Targets that count towards the outcome: all but the cancelled ones. */
   counted: number;
   unconfirmed: number;
+  /** Failed targets with part of them live: a thread that failed midway, its first parts live. */
+  partlyLive: number;
+}
+
+/** What `postOutcome` needs of a target. */
+export interface TargetEnding {
+  status: TargetStatus;
+  finishedAt: string | null;
+  /** How many parts of a thread are live (`post_targets.live_parts`); absent or 0 for anything else. */
+  liveParts?: number | undefined;
 }
 
 /**
  * A post's outcome once every target is final and its result said (`finishedAt`: the summary
  * comes after every result line); undefined while one is not. `failed` only when nothing can be
- * live: an unconfirmed target may be (no false failures).
+ * live: an unconfirmed target may be, and a failed thread with live parts is partly live (no
+ * false failures).
  */
-export function postOutcome(targets: ReadonlyArray<{ status: TargetStatus; finishedAt: string | null }>): PostOutcome | undefined {
+export function postOutcome(targets: readonly TargetEnding[]): PostOutcome | undefined {
   if (targets.some((t) => !FINAL_TARGET_STATUSES.includes(t.status) || t.finishedAt === null)) return undefined;
   const published = targets.filter((t) => t.status === 'published').length;
   const cancelled = targets.filter((t) => t.status === 'cancelled').length;
-  const failed = targets.filter((t) => t.status === 'failed').length;
+  const partlyLive = targets.filter((t) => isPartlyLive(t)).length;
+  const failed = targets.filter((t) => t.status === 'failed').length - partlyLive;
   const outcome: PostStatus =
     cancelled === targets.length
       ? 'cancelled'
@@ -144,7 +157,16 @@ export function postOutcome(targets: ReadonlyArray<{ status: TargetStatus; finis
           ? 'failed'
           : 'partial';
   const unconfirmed = targets.filter((t) => t.status === 'unconfirmed').length;
-  return { outcome, published, counted: targets.length - cancelled, unconfirmed };
+  return { outcome, published, counted: targets.length - cancelled, unconfirmed, partlyLive };
+}
+
+/**
+ * Whether a target is `partial`: it failed, but part of it is live (a thread that failed
+ * midway). Its result line and `status` say `partial`; the row stays `failed`, so `retry`
+ * reopens it by the same rule as any failure and the next run sends only the parts not live.
+ */
+export function isPartlyLive(target: { status: TargetStatus; liveParts?: number | undefined }): boolean {
+  return target.status === 'failed' && (target.liveParts ?? 0) > 0;
 }
 
 /**

@@ -42,6 +42,7 @@ import {
   livePartsOf,
   markTargetReported,
   moveTarget,
+  parseLiveParts,
   recordLiveParts,
   setCommitMarker,
   targetById,
@@ -65,6 +66,7 @@ import { appendAudit } from './audit.js';
 import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
 import type { PostsService } from './posts.js';
 import { draftForPublisher, threadParts } from './thread-parts.js';
+import { liveWords, notRetriedAdvice, partialReason, restWords, threadFailureMessage, type ThreadProgress } from './posts/texts.js';
 
 export interface PublishingDependencies {
   db: Db;
@@ -162,7 +164,8 @@ export class PublishingService {
           status: 'unconfirmed',
           failure: {
             class: 'unknown',
-            message: `IQSP stopped while ${this.platformName(target.platform)} was publishing${threadProgress(target)}; it may or may not be live`,
+            // A thread's live parts are said before it (settle): this is the part that was being sent.
+            message: `IQSP stopped while ${this.platformName(target.platform)} was publishing${parseLiveParts(target.live_parts).length > 0 ? ' it' : ''}; it may or may not be live`,
           },
         });
       case 'exhausted':
@@ -338,6 +341,8 @@ export class PublishingService {
   private async requeue(job: ClaimedJob, target: PostTarget, failure: Failure): Promise<JobDecision> {
     // A platform's own words may quote a credential: redacted before it is stored or said, as in settle().
     const reason = redactText(failure.message);
+    // A thread with parts live: the notice names the part tried again, the stored reason the live parts too.
+    const progress = await this.threadProgressOf(target.id);
     // The platform's own wait when it gives one (its reset time); otherwise exponential backoff.
     const at = this.backoff(job.attempt, failure.retryAfterMs);
     const waitMs = at.getTime() - this.now().getTime();
@@ -349,7 +354,7 @@ export class PublishingService {
         status: back.to,
         committed_at: null,
         failure_class: 'retryable',
-        failure_message: reason,
+        failure_message: progress ? threadFailureMessage(progress, 'failed', reason) : reason,
         updated_at: isoNow(this.now()),
       }),
     );
@@ -359,7 +364,7 @@ export class PublishingService {
     // earlier round's notice and queue nothing).
     await this.deps.posts.tell(
       target.post_id,
-      `${target.account_label}: ${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
+      `${target.account_label}: ${progress ? `part ${progress.live + 1} of ${progress.total}: ` : ''}${reason.replace(/\.+$/, '')}; trying again in ${humanDuration(waitMs)} (attempt ${job.attempt + 1} of ${job.maxAttempts}).`,
       `${retryNoticeKey(target.id)}${job.claimToken}`,
     );
     return { kind: 'retry', at, reason };
@@ -394,8 +399,8 @@ export class PublishingService {
         beforeCommit: () => this.markCommitting(job, targetId),
         ...(live && {
           liveParts: [...live],
-          onPartLive: (index: number, platformPostId: string) =>
-            this.recordLivePart(targetId, live, index, platformPostId, index + 1 >= parts),
+          onPartLive: (index: number, platformPostId: string, permalink: string) =>
+            this.recordLivePart(targetId, live, index, { platformPostId, permalink }, index + 1 >= parts),
         }),
       });
     const tokens = await this.deps.tokens.validTokens(accountId);
@@ -420,10 +425,40 @@ export class PublishingService {
    * in between then finds it (`unconfirmed`) instead of starting a target the stalled run is
    * about to record `published` (its start would find the target moved, and say nothing).
    */
-  private async recordLivePart(targetId: string, live: string[], index: number, platformPostId: string, last: boolean): Promise<void> {
+  private async recordLivePart(
+    targetId: string,
+    live: string[],
+    index: number,
+    part: { platformPostId: string; permalink: string },
+    last: boolean,
+  ): Promise<void> {
     live.length = index;
-    live.push(platformPostId);
-    await recordLiveParts(this.deps.db, targetId, live, isoNow(this.now()), { clearMarker: !last });
+    live.push(part.platformPostId);
+    // Part 1's link is the thread's: said with a failure of a later part, and `status` shows it.
+    await recordLiveParts(this.deps.db, targetId, live, isoNow(this.now()), { clearMarker: !last, ...(index === 0 && { first: part }) });
+  }
+
+  /**
+   * Where a thread stands when some of its parts are live and some are not; undefined for
+   * anything else (a single post, a thread with nothing live yet, or every part live).
+   */
+  private async threadProgressOf(targetId: string): Promise<ThreadProgress | undefined> {
+    const target = await targetById(this.deps.db, targetId);
+    const live = parseLiveParts(target?.live_parts ?? null).length;
+    if (!target || live === 0) return undefined;
+    const total = threadParts(await targetText(this.deps.db, targetId)).length;
+    return live < total ? { live, total, link: target.permalink } : undefined;
+  }
+
+  /** A failure of a thread with parts live names them before the part that failed (texts.ts `threadFailureMessage`). */
+  private async withThreadProgress(targetId: string, outcome: Outcome): Promise<Outcome> {
+    if (outcome.status === 'published') return outcome;
+    const progress = await this.threadProgressOf(targetId);
+    if (!progress) return outcome;
+    return {
+      ...outcome,
+      failure: { ...outcome.failure, message: threadFailureMessage(progress, outcome.status, outcome.failure.message) },
+    };
   }
 
   /**
@@ -445,7 +480,8 @@ export class PublishingService {
    * a result (whoever recorded it), so two runs never both say it; a run that is not ends by
    * handing the job back, and whoever runs it next says what is recorded.
    */
-  private async settle(job: ClaimedJob, targetId: string, postId: string, outcome: Outcome): Promise<JobDecision> {
+  private async settle(job: ClaimedJob, targetId: string, postId: string, result: Outcome): Promise<JobDecision> {
+    const outcome = await this.withThreadProgress(targetId, result);
     const recorded =
       outcome.status === 'published'
         ? await this.persistently(() =>
@@ -524,17 +560,20 @@ export class PublishingService {
    */
   private async report(targetId: string, postId: string): Promise<void> {
     const target = await targetByIdOrThrow(this.deps.db, targetId);
+    const progress = target.status === 'failed' ? await this.threadProgressOf(targetId) : undefined;
     const line =
       target.status === 'published'
         ? `${target.account_label}: published ${target.permalink ?? ''}${threadSize(target)}`.trim()
-        : failureLine(
-            target.account_label,
-            target.platform,
-            postId,
-            target.status === 'unconfirmed' ? 'unconfirmed' : 'failed',
-            target.failure_class ?? 'unknown',
-            target.failure_message ?? 'no reason given',
-          );
+        : progress
+          ? partialLine(target.account_label, target.platform, this.platformName(target.platform), postId, progress, target)
+          : failureLine(
+              target.account_label,
+              target.platform,
+              postId,
+              target.status === 'unconfirmed' ? 'unconfirmed' : 'failed',
+              target.failure_class ?? 'unknown',
+              target.failure_message ?? 'no reason given',
+            );
     // A retry notice the chat did not take yet comes first: queued, it would follow the result (and the summary).
     await this.deps.posts.sayQueuedNotices(postId, retryNoticeKey(targetId));
     if (!(await this.deps.posts.say(postId, line))) throw new ResultNotSaid(targetId, postId, target.status, target.attempts);
@@ -584,13 +623,6 @@ class ClaimNotHeld extends Error {
   }
 }
 
-/** Where a thread stopped, for the `unconfirmed` reason: ' part 3 of a thread (parts 1–2 are live)', or nothing. */
-function threadProgress(target: { live_parts: string | null }): string {
-  const live = liveCount(target);
-  if (live === 0) return '';
-  return ` part ${live + 1} of a thread (${live === 1 ? 'part 1 is' : `parts 1–${live} are`} live, never sent again)`;
-}
-
 /** ' (a thread of 3 posts)' for a published thread, or nothing. */
 function threadSize(target: { live_parts: string | null }): string {
   const live = liveCount(target);
@@ -598,8 +630,7 @@ function threadSize(target: { live_parts: string | null }): string {
 }
 
 function liveCount(target: { live_parts: string | null }): number {
-  const parsed: unknown = target.live_parts ? JSON.parse(target.live_parts) : [];
-  return Array.isArray(parsed) ? parsed.length : 0;
+  return parseLiveParts(target.live_parts).length;
 }
 
 /** The start of the keys of a target's retry notices (one per run). */
@@ -651,6 +682,34 @@ function failureLine(
       return `${label}: failed — ${message}. Nothing was published there; try again later with \`retry ${postId}\`.`;
     default:
       return `${label}: failed — ${message}.`;
+  }
+}
+
+/**
+ * The result line of a thread that failed with its first parts live: `partial`, what is live
+ * (with the first part's link), the part that failed and why, and what `retry` does: sends the
+ * parts not live when the failure was temporary (or of access, once reconnected); when the
+ * platform refused the part, a retry would be refused again, so the line says what a person can
+ * do at the platform instead.
+ */
+function partialLine(
+  label: string,
+  platform: Platform,
+  platformName: string,
+  postId: string,
+  progress: ThreadProgress,
+  target: { failure_class: Failure['class'] | null; failure_message: string | null },
+): string {
+  // The message names the live parts already (threadFailureMessage); advice to post again is replaced by the rest.
+  const message = partialReason(target.failure_message ?? liveWords(progress));
+  const rest = restWords(progress);
+  switch (target.failure_class) {
+    case 'retryable':
+      return `${label}: partial — ${message}. \`retry ${postId}\` sends ${rest}.`;
+    case 'reconnect':
+      return `${label}: partial — ${message}. Reconnect with \`connect ${platform}\`; then \`retry ${postId}\` sends ${rest}.`;
+    default:
+      return `${label}: partial — ${message}. ${notRetriedAdvice(progress, platformName)}`;
   }
 }
 

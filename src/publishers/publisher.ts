@@ -119,9 +119,12 @@ export interface PublishRequest {
    * else is sent. When given, each part's request is its own committing request: `beforeCommit`
    * is called before each, so an interruption leaves only that part unknown; the parts recorded
    * here are live for sure. When absent, the whole thread is one committing request: one
-   * `beforeCommit`, and a failure after a part went live is `unknown`.
+   * `beforeCommit`, and a failure after a part went live is `unknown`. `permalink` is the part's
+   * link (the first part's is the thread's). When given, a failure after a part went live keeps
+   * its class and carries the platform's reason for that part alone: the caller says which parts
+   * are live.
    */
-  onPartLive?: ((index: number, platformPostId: string) => Promise<void>) | undefined;
+  onPartLive?: ((index: number, platformPostId: string, permalink: string) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 }
 

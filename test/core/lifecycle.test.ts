@@ -91,14 +91,22 @@ describe('postOutcome', () => {
   const at = '2026-01-01T00:00:00.000Z';
   const t = (...statuses: TargetStatus[]) => statuses.map((status) => ({ status, finishedAt: at }));
   const table: Array<[string, TargetStatus[], ReturnType<typeof postOutcome>]> = [
-    ['all published', ['published', 'published'], { outcome: 'published', published: 2, counted: 2, unconfirmed: 0 }],
-    ['all failed', ['failed', 'failed'], { outcome: 'failed', published: 0, counted: 2, unconfirmed: 0 }],
-    ['one of each', ['published', 'failed'], { outcome: 'partial', published: 1, counted: 2, unconfirmed: 0 }],
-    ['failed and unconfirmed: maybe live', ['failed', 'unconfirmed'], { outcome: 'partial', published: 0, counted: 2, unconfirmed: 1 }],
-    ['only unconfirmed', ['unconfirmed'], { outcome: 'partial', published: 0, counted: 1, unconfirmed: 1 }],
-    ['all cancelled', ['cancelled', 'cancelled'], { outcome: 'cancelled', published: 0, counted: 0, unconfirmed: 0 }],
-    ['published and cancelled', ['published', 'cancelled'], { outcome: 'published', published: 1, counted: 1, unconfirmed: 0 }],
-    ['failed and cancelled', ['failed', 'cancelled'], { outcome: 'failed', published: 0, counted: 1, unconfirmed: 0 }],
+    ['all published', ['published', 'published'], { outcome: 'published', published: 2, counted: 2, unconfirmed: 0, partlyLive: 0 }],
+    ['all failed', ['failed', 'failed'], { outcome: 'failed', published: 0, counted: 2, unconfirmed: 0, partlyLive: 0 }],
+    ['one of each', ['published', 'failed'], { outcome: 'partial', published: 1, counted: 2, unconfirmed: 0, partlyLive: 0 }],
+    [
+      'failed and unconfirmed: maybe live',
+      ['failed', 'unconfirmed'],
+      { outcome: 'partial', published: 0, counted: 2, unconfirmed: 1, partlyLive: 0 },
+    ],
+    ['only unconfirmed', ['unconfirmed'], { outcome: 'partial', published: 0, counted: 1, unconfirmed: 1, partlyLive: 0 }],
+    ['all cancelled', ['cancelled', 'cancelled'], { outcome: 'cancelled', published: 0, counted: 0, unconfirmed: 0, partlyLive: 0 }],
+    [
+      'published and cancelled',
+      ['published', 'cancelled'],
+      { outcome: 'published', published: 1, counted: 1, unconfirmed: 0, partlyLive: 0 },
+    ],
+    ['failed and cancelled', ['failed', 'cancelled'], { outcome: 'failed', published: 0, counted: 1, unconfirmed: 0, partlyLive: 0 }],
     ['one still publishing', ['published', 'publishing'], undefined],
     ['one still queued', ['queued'], undefined],
     ['one still waiting', ['pending', 'published'], undefined],
@@ -107,6 +115,28 @@ describe('postOutcome', () => {
     it(name, () => {
       expect(postOutcome(t(...statuses))).toEqual(expected);
     });
+
+  it('counts a failed thread with live parts as partly live: partial, never failed', () => {
+    const partly = { status: 'failed' as const, finishedAt: at, liveParts: 1 };
+    expect(postOutcome([partly])).toEqual({ outcome: 'partial', published: 0, counted: 1, unconfirmed: 0, partlyLive: 1 });
+    expect(postOutcome([partly, ...t('failed')])).toEqual({ outcome: 'partial', published: 0, counted: 2, unconfirmed: 0, partlyLive: 1 });
+    expect(postOutcome([partly, ...t('published')])).toEqual({
+      outcome: 'partial',
+      published: 1,
+      counted: 2,
+      unconfirmed: 0,
+      partlyLive: 1,
+    });
+    // Live parts of a published thread are the thread itself; a failed target with none is failed.
+    expect(postOutcome([{ status: 'published', finishedAt: at, liveParts: 3 }])).toEqual({
+      outcome: 'published',
+      published: 1,
+      counted: 1,
+      unconfirmed: 0,
+      partlyLive: 0,
+    });
+    expect(postOutcome([{ status: 'failed', finishedAt: at, liveParts: 0 }])?.outcome).toBe('failed');
+  });
 
   it('waits until every result is said', () => {
     expect(postOutcome([{ status: 'published', finishedAt: null }])).toBeUndefined();

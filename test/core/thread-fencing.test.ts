@@ -80,8 +80,8 @@ function stallX(plan: Map<string, StallPoint>): void {
         if (point === 'before-part-2' && commits === 2) freeze(LEASE_MS * 1.7);
         await request.beforeCommit();
       },
-      onPartLive: async (index, id) => {
-        await request.onPartLive?.(index, id);
+      onPartLive: async (index, id, link) => {
+        await request.onPartLive?.(index, id, link);
         if (point === 'part-1-live' && index === 0) freeze(LEASE_MS * 1.7);
       },
     });

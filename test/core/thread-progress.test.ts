@@ -43,19 +43,14 @@ describe('a thread that fails on part 2', () => {
     const [first] = tweetsWith('Resume one');
     expect(h.sims.x.thread(first!.id).map((t) => t.text)).toEqual(['Resume one', 'Resume two', 'Resume three']);
     for (const text of ['Resume one', 'Resume two', 'Resume three']) expect(tweetsWith(text)).toHaveLength(1);
-    expect(thread()).toContainEqual(
-      expect.stringMatching(
-        new RegExp(
-          `^X @acme: part 1 of 3 is live \\(https://x\\.com/acme/status/${first!.id}\\); part 2: X could not complete the request \\(409\\)`,
-        ),
-      ),
-    );
+    // The retry notice names the part tried again (the result line, had it failed, would name the live parts).
+    expect(thread()).toContainEqual(expect.stringMatching(/^X @acme: part 2 of 3: X could not complete the request \(409\)/));
     expect(thread()).toContain(`X @acme: published https://x.com/acme/status/${first!.id} (a thread of 3 posts)`);
     expect(thread()).toContain(`Post ${postId}: published (1 of 1 published).`);
     expect(await liveParts(postId)).toEqual(h.sims.x.thread(first!.id).map((t) => t.id));
   });
 
-  it('refused for good, leaves part 1 live, recorded, and the result line says so', async () => {
+  it('refused for good, leaves part 1 live, recorded, and the result line says it is partial', async () => {
     h.sims.x.faultOnTweet(2, {
       kind: 'status',
       status: 403,
@@ -65,7 +60,7 @@ describe('a thread that fails on part 2', () => {
     const [first] = tweetsWith('Refused one');
     expect(tweetsWith('Refused two')).toHaveLength(0);
     expect(thread()).toContain(
-      `X @acme: failed — part 1 of 3 is live (https://x.com/acme/status/${first!.id}); part 2: X refused this post (X said: You are not permitted to perform this action); change it before posting again.`,
+      `X @acme: partial — part 1 of 3 is live (https://x.com/acme/status/${first!.id}); part 2 failed: X refused this post (X said: You are not permitted to perform this action). A retry would be refused again: reply to part 1 at X with parts 2–3, or delete it there and post the thread again.`,
     );
     expect(await liveParts(postId)).toEqual([first!.id]);
   });
@@ -119,7 +114,7 @@ describe('a thread that fails on part 2', () => {
       .execute();
     await h.chat.waitFor(() => thread().find((t) => t.startsWith(`Post ${postId}:`)), 15_000);
     expect(thread()).toContain(
-      'X @acme: unconfirmed — IQSP stopped while X was publishing part 2 of a thread (part 1 is live, never sent again); it may or may not be live. Check before posting again.',
+      `X @acme: unconfirmed — part 1 of 3 is live (https://x.com/acme/status/${first!.id}); part 2: IQSP stopped while X was publishing it; it may or may not be live. Check before posting again.`,
     );
     expect(tweetsWith('Died one')).toHaveLength(1);
     expect(tweetsWith('Died two')).toHaveLength(0);

@@ -7,10 +7,12 @@ import type { Invocation, Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
 import { lockPostOnly, movePost, postInWorkspace, postStatus } from '../../db/repositories/posts.js';
+import { targetText } from '../../db/repositories/edits.js';
 import {
   failedReportedTargets,
   moveTarget,
   moveTargets,
+  parseLiveParts,
   targetLabelsInStatus,
   targetsOfPost,
   targetsOfPostIn,
@@ -20,7 +22,8 @@ import { ensureMember } from '../directory.js';
 import { postTransition, retryableByCommand, targetTransition } from '../lifecycle.js';
 import { publishJobKey, type PostsContext } from './context.js';
 import type { PostSettlement } from './settlement.js';
-import { statusWords, targetLine } from './texts.js';
+import { liveWords, notRetriedAdvice, partialReason, statusWords, targetLine } from './texts.js';
+import { threadParts } from '../thread-parts.js';
 import { joinRich, mention, rich, timeAt } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
 
@@ -122,7 +125,7 @@ export class PostCommands {
       return privateReply(`Only the person who asked for post ${postId} or an admin can retry it.`);
     const failed = await failedReportedTargets(this.deps.db, postId);
     const retryable = failed.filter((t) => retryableByCommand({ failureClass: t.failure_class, accountStatus: t.accountStatus }));
-    if (retryable.length === 0) return this.nothingToRetry(postId);
+    if (retryable.length === 0) return this.nothingToRetry(postId, failed);
     const actor = mention(invocation.userExternalId);
     const target = targetTransition('retry');
     const postMove = postTransition('retry');
@@ -155,18 +158,32 @@ export class PostCommands {
       const labels = reopened.map((t) => t.account_label).join(', ');
       return { labels, notice: await this.ctx.notices.write(trx, postId, rich`retrying ${labels} (asked by ${actor}).`) };
     });
-    if (!done) return this.nothingToRetry(postId);
+    if (!done) return this.nothingToRetry(postId, []);
     await this.ctx.notices.deliver(done.notice);
     this.deps.onEnqueued?.();
     return privateReply(`Retrying ${done.labels} of post ${postId}.`);
   }
 
-  private async nothingToRetry(postId: string): Promise<Reply> {
+  /**
+   * Nothing `retry` can reopen: says what may be live (unconfirmed targets) and, for a thread that
+   * failed midway for a reason a retry cannot fix (the platform refused a part), what is live and
+   * what a person can do instead; its live parts are never sent again, so posting the whole
+   * thread again would repeat them.
+   */
+  private async nothingToRetry(postId: string, failed: Awaited<ReturnType<typeof failedReportedTargets>>): Promise<Reply> {
     const unconfirmed = await targetLabelsInStatus(this.deps.db, postId, 'unconfirmed');
-    const note =
+    const notes =
       unconfirmed.length > 0
-        ? ` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.`
-        : '';
-    return privateReply(`Post ${postId} has no target that failed for a reason a retry can fix.${note}`);
+        ? [` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.`]
+        : [];
+    for (const t of failed) {
+      const live = parseLiveParts(t.live_parts).length;
+      const total = threadParts(await targetText(this.deps.db, t.id)).length;
+      if (live === 0 || live >= total) continue;
+      const progress = { live, total, link: t.permalink };
+      const name = this.deps.publishers.get(t.platform)?.displayName ?? t.platform;
+      notes.push(` ${t.account_label}: ${partialReason(t.failure_message ?? liveWords(progress))}. ${notRetriedAdvice(progress, name)}`);
+    }
+    return privateReply(`Post ${postId} has no target that failed for a reason a retry can fix.${notes.join('')}`);
   }
 }

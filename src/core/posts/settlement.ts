@@ -4,7 +4,7 @@
  */
 import { isoNow, type Db } from '../../db/database.js';
 import { lockPostStatus, movePost } from '../../db/repositories/posts.js';
-import { targetEndings } from '../../db/repositories/targets.js';
+import { parseLiveParts, targetEndings } from '../../db/repositories/targets.js';
 import { postIsOpen, postOutcome, type PostOutcome } from '../lifecycle.js';
 import { persistently, type PostsContext } from './context.js';
 import { outcomeTally, postSummary } from './texts.js';
@@ -13,7 +13,8 @@ import type { PostThread } from './thread.js';
 /** The post's outcome from its targets as they are in `db`; undefined while one is open. */
 async function outcomeOf(db: Db, postId: string): Promise<PostOutcome | undefined> {
   const targets = await targetEndings(db, postId);
-  return postOutcome(targets.map((t) => ({ status: t.status, finishedAt: t.finished_at })));
+  // A thread that failed midway is partly live: the post is `partial`, not `failed`.
+  return postOutcome(targets.map((t) => ({ status: t.status, finishedAt: t.finished_at, liveParts: parseLiveParts(t.live_parts).length })));
 }
 
 export class PostSettlement {

@@ -31,7 +31,7 @@ export function targetLabels(db: Db, postId: string) {
 
 /** What `postOutcome` needs of each of the post's targets. */
 export function targetEndings(db: Db, postId: string) {
-  return db.selectFrom('post_targets').select(['status', 'finished_at']).where('post_id', '=', postId).execute();
+  return db.selectFrom('post_targets').select(['status', 'finished_at', 'live_parts']).where('post_id', '=', postId).execute();
 }
 
 /** The post's targets in `status` (one state: the start of the transition its caller applies). */
@@ -94,6 +94,9 @@ export function failedReportedTargets(db: Db, postId: string) {
         'post_targets.platform',
         'post_targets.account_label',
         'post_targets.failure_class',
+        'post_targets.failure_message',
+        'post_targets.live_parts',
+        'post_targets.permalink',
         'social_accounts.status as accountStatus',
       ])
       .where('post_targets.post_id', '=', postId)
@@ -127,27 +130,39 @@ export async function clearCommitMarker(db: Db, targetId: string): Promise<void>
 /** A thread's parts already live, in order (their platform post ids); empty while none is. */
 export async function livePartsOf(db: Db, targetId: string): Promise<string[]> {
   const row = await db.selectFrom('post_targets').select('live_parts').where('id', '=', targetId).executeTakeFirst();
-  const parsed: unknown = row?.live_parts ? JSON.parse(row.live_parts) : [];
+  return parseLiveParts(row?.live_parts ?? null);
+}
+
+/** The ids in a `live_parts` column, in order; empty for null or anything unreadable. */
+export function parseLiveParts(column: string | null): string[] {
+  const parsed: unknown = column ? JSON.parse(column) : [];
   return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
 }
 
 /**
  * Records a thread's live parts and, with `clearMarker`, clears the commit marker in the same
  * UPDATE: the part the marker was set for is live, so the next part's request is a new
- * committing request. Not fenced by the claim: a part the platform accepted is the truth
- * whoever learns it (as a published post is recorded), and only the run that set the marker can
- * get here before the next run reads it.
+ * committing request. With `first` (part 1 went live), its id and link are the target's. Not
+ * fenced by the claim: a part the platform accepted is the truth whoever learns it (as a
+ * published post is recorded), and only the run that set the marker can get here before the
+ * next run reads it.
  */
 export async function recordLiveParts(
   db: Db,
   targetId: string,
   liveParts: readonly string[],
   nowIso: string,
-  options: { clearMarker: boolean },
+  options: { clearMarker: boolean; first?: { platformPostId: string; permalink: string } | undefined },
 ): Promise<void> {
   await db
     .updateTable('post_targets')
-    .set({ live_parts: JSON.stringify(liveParts), updated_at: nowIso, ...(options.clearMarker && { committed_at: null }) })
+    .set({
+      live_parts: JSON.stringify(liveParts),
+      updated_at: nowIso,
+      ...(options.clearMarker && { committed_at: null }),
+      // The first part is the thread's link, said even if a later part fails.
+      ...(options.first && { platform_post_id: options.first.platformPostId, permalink: options.first.permalink }),
+    })
     .where('id', '=', targetId)
     .execute();
 }

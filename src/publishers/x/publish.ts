@@ -40,7 +40,7 @@ export async function publishToX(options: XPublishOptions, request: PublishReque
       if (sent.kind === 'failed')
         return { kind: 'failed', failure: partFailure(sent.failure, live, index, parts.length, request, durable) };
       live.push(sent.id);
-      await request.onPartLive?.(index, sent.id);
+      await request.onPartLive?.(index, sent.id, permalink(request.account.handle, sent.id));
     }
     const first = live[0] ?? '';
     return { kind: 'published', platformPostId: first, permalink: permalink(request.account.handle, first) };
@@ -90,10 +90,11 @@ async function postTweet(
 }
 
 /**
- * A part that failed after earlier parts went live. The message says which parts are live and
- * links the first. Where each live part is recorded (`onPartLive`), the failure keeps its class:
- * a later run resumes after the live parts. Where they are not, nothing may send the thread
- * again (its first parts would be posted twice), so the failure is `unknown`, never resent.
+ * A part that failed after earlier parts went live. Where each live part is recorded
+ * (`onPartLive`), the failure is X's, unchanged: the caller knows the live parts and says them,
+ * and a later run resumes after them. Where they are not, nothing may send the thread again (its
+ * first parts would be posted twice), so the failure is `unknown`, never resent, and its message
+ * says which parts are live and links the first.
  */
 function partFailure(
   failure: Failure,
@@ -103,10 +104,10 @@ function partFailure(
   request: PublishRequest,
   durable: boolean,
 ): Failure {
-  if (live.length === 0) return failure;
+  if (live.length === 0 || durable) return failure;
   const liveParts = live.length === 1 ? 'part 1' : `parts 1–${live.length}`;
   const message = `${liveParts} of ${total} ${live.length === 1 ? 'is' : 'are'} live (${permalink(request.account.handle, live[0] ?? '')}); part ${index + 1}: ${failure.message.replace(/\.+$/, '')}`;
-  return durable ? { ...failure, message } : { ...failure, class: 'unknown', message };
+  return { ...failure, class: 'unknown', message };
 }
 
 async function uploadAll(options: XPublishOptions, request: PublishRequest): Promise<string[]> {

@@ -52,7 +52,7 @@ describe('X threads', () => {
     expect(events).toEqual(['commit', 'live 0 11', 'commit', 'live 1 12', 'commit', 'live 2 13']);
   });
 
-  it('a refused part 2 leaves part 1 live, says so, and keeps the class', async () => {
+  it("a refused part 2 leaves part 1 live and keeps the class and X's reason (the caller says which parts are live)", async () => {
     nock(API, bearer)
       .post('/2/tweets', { text: 'First' })
       .reply(201, { data: { id: '21' } })
@@ -65,8 +65,7 @@ describe('X threads', () => {
     const { request, events } = logged('First --- Second --- Third', []);
     expect(failure(await xPublisher().publish(request))).toEqual({
       class: 'content',
-      message:
-        'part 1 of 3 is live (https://x.com/acme/status/21); part 2: X refused this post (X said: You are not permitted to perform this action); change it before posting again',
+      message: 'X refused this post (X said: You are not permitted to perform this action); change it before posting again.',
       platformCode: 'x:403',
     });
     expect(events).toEqual(['commit', 'live 0 21', 'commit']);
