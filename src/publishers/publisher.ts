@@ -186,6 +186,24 @@ export interface Publisher {
    */
   targetOptionChoices?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<string[]>;
   publish(request: PublishRequest): Promise<PublishResult>;
+  /**
+   * The connection health check (issue 17): the platform's cheapest authenticated read with the
+   * account's token (Graph: the Page or Instagram account itself; X: /2/users/me; TikTok:
+   * /v2/user/info/), mapped as a publish maps refusals. Reads only; never throws for an answer.
+   */
+  checkAuthorization?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<AuthorizationCheck>;
+}
+
+/**
+ * What the platform said of an account's authorization: it works; it was refused (the account
+ * must be connected again, with the platform's reason); or nothing could be learnt now (a network
+ * error, a 5xx, a rate limit), which changes nothing.
+ */
+export type AuthorizationCheck = { kind: 'ok' } | { kind: 'refused'; reason: string } | { kind: 'unknown'; reason: string };
+
+/** An authorization check's result from the failure a publish would have mapped the same answer to. */
+export function authorizationFromFailure(failure: Failure): AuthorizationCheck {
+  return failure.class === 'reconnect' ? { kind: 'refused', reason: failure.message } : { kind: 'unknown', reason: failure.message };
 }
 
 /** One post's text measured against the platform's limit (`Publisher.measureText`). */

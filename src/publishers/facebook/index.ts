@@ -10,6 +10,8 @@ import { TokenRefreshError } from '../publisher.js';
 import { measureFacebookText, validateFacebookDraft } from './limits.js';
 import { connectFacebookPages, FACEBOOK_SCOPES } from './oauth.js';
 import { FacebookPublish } from './publish.js';
+import { checkGraphAuthorization } from '../meta/authorization.js';
+import { mapFacebookError } from './errors.js';
 
 export function createFacebookPublisher(options: MetaPublisherOptions): Publisher {
   const graph = new GraphClient(options.graphApiUrl, options.appSecret);
@@ -30,6 +32,8 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     validate: (draft) => validateFacebookDraft(draft),
     measureText: (text) => measureFacebookText(text),
     publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
+    checkAuthorization: (account, tokens, signal) =>
+      checkGraphAuthorization(graph, account.platformAccountId, tokens, mapFacebookError, 'Facebook', signal),
   };
 }
 

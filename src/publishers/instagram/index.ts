@@ -13,6 +13,8 @@ import { TokenRefreshError } from '../publisher.js';
 import { measureInstagramText, validateInstagramDraft } from './limits.js';
 import { connectInstagramAccounts, INSTAGRAM_SCOPES } from './oauth.js';
 import { InstagramPublish } from './publish.js';
+import { checkGraphAuthorization } from '../meta/authorization.js';
+import { mapInstagramError } from './errors.js';
 
 export function createInstagramPublisher(options: MetaPublisherOptions): Publisher {
   const graph = new GraphClient(options.graphApiUrl, options.appSecret);
@@ -33,6 +35,8 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
     validate: (draft) => validateInstagramDraft(draft),
     measureText: (text) => measureInstagramText(text),
     publish: (request) => new InstagramPublish(graph, timing, request).publish(),
+    checkAuthorization: (account, tokens, signal) =>
+      checkGraphAuthorization(graph, account.platformAccountId, tokens, mapInstagramError, 'Instagram', signal),
   };
 }
 

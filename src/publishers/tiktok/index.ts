@@ -13,6 +13,7 @@ import { queryCreatorInfo } from './creator-info.js';
 import { PRIVACY_LABELS, PRIVACY_WORDS, privacyWord } from './privacy.js';
 import { measureTiktokText, validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
+import { checkTiktokAuthorization } from './authorization.js';
 import { TIKTOK_SIMULATOR } from './simulator.js';
 
 export type { TiktokPublisherOptions } from './options.js';
@@ -38,6 +39,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
     targetOptionChoices: async (_account, tokens, signal) =>
       (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
     publish: (request) => publishToTiktok(settings, request),
+    checkAuthorization: (_account, tokens, signal) => checkTiktokAuthorization(settings, tokens, signal),
   };
 }
 
