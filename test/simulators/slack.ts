@@ -216,8 +216,8 @@ export class FakeSlack {
   private readonly lifetime = new AbortController();
   private nextTs = 1_700_000_000_000_100;
   private nextId = 1;
-  /** Each open view's current hash: Slack refuses an update that names an older one (`hash_conflict`). */
-  private readonly viewHashes = new Map<string, string>();
+  /** Each open view's current hash, by view id in the order opened: Slack refuses an update that names an older one (`hash_conflict`). */
+  readonly viewHashes = new Map<string, string>();
 
   private constructor(
     private readonly server: Server,

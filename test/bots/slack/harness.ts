@@ -270,6 +270,7 @@ export class SlackHarness {
    * modal's response and the approval message the bot then posted in #general.
    */
   async submitTextPost(caption: string): Promise<{ response: Response; approval: SlackCall; postId: string }> {
+    const before = this.calls('chat.postMessage').length;
     const response = await this.interactive('view-submission-post', {
       view: {
         state: {
@@ -284,7 +285,10 @@ export class SlackHarness {
       },
     });
     const approval = await until(
-      () => this.calls('chat.postMessage').find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
+      () =>
+        this.calls('chat.postMessage')
+          .slice(before)
+          .find((c) => c.args.channel === 'C0GENERAL' && !c.args.thread_ts && c.args.blocks),
       'the approval message',
     );
     return { response, approval, postId: /Post (\w{7})/.exec(String(approval.args.text))![1]! };
