@@ -49,6 +49,8 @@ describe('user text in Slack messages stays literal', () => {
         elements: [
           { type: 'button', action_id: 'approve_post', text: { type: 'plain_text', text: 'Approve' }, value: postId, style: 'primary' },
           { type: 'button', action_id: 'reject_post', text: { type: 'plain_text', text: 'Reject' }, value: postId, style: 'danger' },
+          // For the requester (issue 16).
+          { type: 'button', action_id: 'edit_post', text: { type: 'plain_text', text: 'Edit' }, value: postId },
         ],
       },
     ]);
