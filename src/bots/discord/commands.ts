@@ -149,6 +149,23 @@ export function iqspCommand(): SlashCommandBuilder {
     .addSubcommand((s) => s.setName('scheduled').setDescription('The upcoming scheduled posts, with their times in your time zone'))
     .addSubcommand((s) =>
       s
+        .setName('edit')
+        .setDescription('Change a post before it is published; approvals start over')
+        .addStringOption(postIdOption('The post id'))
+        // Discord lists required options first: the caption comes before the optional target.
+        .addStringOption((o) =>
+          o
+            .setName('caption')
+            .setDescription('The new caption (--- splits an X thread); with a target, - removes its own version')
+            .setRequired(true)
+            .setMaxLength(6000),
+        )
+        .addStringOption((o) =>
+          o.setName('target').setDescription('A platform or @handle: set that target’s own version instead').setMaxLength(70),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
         .setName('reschedule')
         .setDescription('Move a scheduled post, or publish it as soon as it is approved')
         .addStringOption(postIdOption('The post id'))
@@ -241,6 +258,8 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
         return { ok: false, message: `"${str('post_id')}" is not a post id. Usage: \`${grammar.usageLines.reschedule}\`` };
       return parseCommand(`reschedule ${str('post_id')} ${str('when')}`);
     }
+    case 'edit':
+      return editCommand(str('post_id'), str('target'), str('caption'));
     case 'timezone':
       // `workspace Europe/Berlin` in the option sets the workspace's, as the text does.
       return parseCommand(`timezone ${str('zone')}`);
@@ -250,6 +269,30 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
       // help, accounts, data, audit, scheduled: no options; an unknown name gets the parser's own answer.
       return parseCommand(sub);
   }
+}
+
+/**
+ * `edit <id> [<target>] <caption>` from the three options. The caption is quoted (the grammar
+ * strips one pair of outer quotes) so that its first word is never read as a target, nor its own
+ * quotes stripped; a bare `-` stays bare, since with a target it removes that target's version
+ * (and without one the grammar says so).
+ */
+function editCommand(postId: string, target: string, caption: string): ParseResult {
+  // One word of id and of target, or the words after them would be read as the caption.
+  if (/\s/.test(postId)) return { ok: false, message: `"${postId}" is not a post id. Usage: \`${grammar.usageLines.edit}\`` };
+  if (target !== '' && !isEditTarget(target))
+    return {
+      ok: false,
+      message: `"${target}" is not a platform or an @handle. Platforms: ${PLATFORMS.map((p) => p.id).join(', ')}; or an account as @handle.`,
+    };
+  const text = caption === '-' ? caption : `"${caption}"`;
+  return parseCommand(`edit ${postId}${target ? ` ${target}` : ''} ${text}`);
+}
+
+/** A platform id or an @handle, as the grammar reads an edit's target (one word; not `all`, no `:option`). */
+function isEditTarget(word: string): boolean {
+  if (word.startsWith('@')) return /^@[A-Za-z0-9._-]{1,64}$/.test(word);
+  return PLATFORMS.some((p) => p.id === word.toLowerCase());
 }
 
 /** A list typed with spaces after its commas (`09:00, 13:00`) is one word of the grammar's. */

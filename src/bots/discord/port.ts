@@ -16,16 +16,25 @@ import type {
   Client,
   Message,
   MessageComponentInteraction,
+  ModalSubmitInteraction,
   SendableChannels,
   ThreadChannel,
 } from 'discord.js';
-import { AttachmentBuilder, ChannelType, MessageFlags, RESTJSONErrorCodes, Routes, ThreadAutoArchiveDuration } from 'discord.js';
+import {
+  AttachmentBuilder,
+  ChannelType,
+  DiscordAPIError,
+  MessageFlags,
+  RESTJSONErrorCodes,
+  Routes,
+  ThreadAutoArchiveDuration,
+} from 'discord.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ChatFile, ChatMessage, ChatPort, ChatUserRef, MessageRef, ReactionOnMessage } from '../../core/ports/chat.js';
 import { discordErrorCode, loggableError } from './errors.js';
 import { APPROVE_EMOJI, isApprovalMessage, newMessage, REJECT_EMOJI, renderMessage, threadName } from './render.js';
 
-type RepliableInteraction = ChatInputCommandInteraction | MessageComponentInteraction;
+type RepliableInteraction = ChatInputCommandInteraction | MessageComponentInteraction | ModalSubmitInteraction;
 
 /** The interaction being answered, so a private message to its user can fall back to an ephemeral follow-up. */
 export const interactionScope = new AsyncLocalStorage<RepliableInteraction>();
@@ -163,6 +172,35 @@ export class DiscordChatPort implements ChatPort {
         });
     }
     return found;
+  }
+
+  /**
+   * Every ✅ on the approval message removed (DELETE …/reactions/{emoji}, which needs Manage
+   * Messages), then the bot's own ✅ put back so approvers still only click. Without the
+   * permission (403) they stay: the thread's notice says approvals start over and the approval
+   * message shows the counted number, and a ✅ given before the edit is recorded as stale.
+   */
+  async clearApprovals(ref: MessageRef): Promise<void> {
+    const route = Routes.channelMessageReaction(ref.channelId, ref.messageId, encodeURIComponent(APPROVE_EMOJI));
+    try {
+      await this.client.rest.delete(route);
+    } catch (error) {
+      // 50013 Missing Permissions (or 50001 Missing Access): both 403.
+      if (!(error instanceof DiscordAPIError && error.status === 403)) throw error;
+      this.logger.warn(
+        { err: loggableError(error), messageId: ref.messageId },
+        'could not clear the ✅ on an edited post’s approval message (missing Manage Messages permission?)',
+      );
+      return;
+    }
+    try {
+      await this.client.rest.put(Routes.channelMessageOwnReaction(ref.channelId, ref.messageId, encodeURIComponent(APPROVE_EMOJI)));
+    } catch (error) {
+      this.logger.warn(
+        { err: loggableError(error), messageId: ref.messageId },
+        'could not put the ✅ back on an edited post’s approval message',
+      );
+    }
   }
 
   private async reactionUsers(ref: MessageRef, emoji: string): Promise<APIUser[]> {

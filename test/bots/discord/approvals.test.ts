@@ -87,6 +87,7 @@ describe('a post from a message with an attachment', () => {
     expect(buttons(approval)).toEqual([
       { type: 2, style: ButtonStyle.Success, label: 'Approve', custom_id: `approve_post:${postId}` },
       { type: 2, style: ButtonStyle.Danger, label: 'Reject', custom_id: `reject_post:${postId}` },
+      { type: 2, style: ButtonStyle.Secondary, label: 'Edit', custom_id: `edit_post:${postId}` },
     ]);
   });
 

@@ -75,6 +75,7 @@ describe('registration', () => {
       approvals: ['count:Integer!'],
       audit: [],
       scheduled: [],
+      edit: ['post_id:String!', 'caption:String!', 'target:String'],
       reschedule: ['post_id:String!', 'when:String!'],
       timezone: ['zone:String'],
       slots: ['days:String', 'times:String'],

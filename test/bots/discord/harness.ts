@@ -46,6 +46,17 @@ export class TestXPublisher implements Publisher {
   readonly canRefresh = false;
   readonly published: Array<{ caption: string; bytes: number; accessToken: string }> = [];
   readonly revoked: string[] = [];
+  /** Set by `hold`: the next publish waits here, its target `publishing`, until released. */
+  private held: { started: () => void; released: Promise<void> } | undefined;
+
+  /** Holds the next publish once it has started (the target is `publishing`) until `release` is called. */
+  hold(): { started: Promise<void>; release: () => void } {
+    let started!: () => void;
+    let release!: () => void;
+    const startedPromise = new Promise<void>((resolve) => (started = resolve));
+    this.held = { started, released: new Promise<void>((resolve) => (release = resolve)) };
+    return { started: startedPromise, release };
+  }
 
   consentUrl(request: ConsentRequest): string {
     const query = new URLSearchParams({
@@ -86,6 +97,12 @@ export class TestXPublisher implements Publisher {
   }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
+    const held = this.held;
+    this.held = undefined;
+    if (held) {
+      held.started();
+      await held.released;
+    }
     const total = request.draft.media.reduce((sum, m) => sum + m.sizeBytes, 0);
     let sent = 0;
     for (const media of request.draft.media) {

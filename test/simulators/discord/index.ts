@@ -33,6 +33,7 @@ import {
   InteractionResponseType,
   InteractionType,
   MessageFlags,
+  PermissionFlagsBits,
 } from 'discord.js';
 import { takeFault, type Fault } from '../../../src/simulators/server.js';
 import { FakeGateway } from './gateway.js';
@@ -368,6 +369,37 @@ export class DiscordSimulator {
     return record;
   }
 
+  /**
+   * `user` submits the modal the bot answered `opened` with (interaction response type 9): each
+   * text input's value as the bot filled it in, or as `values` (by input custom id) changes it.
+   * The payload mirrors the modal's layout (labels, or the older action rows), as Discord's does.
+   */
+  modalSubmit(user: APIUser, opened: InteractionRecord, values: Record<string, string> = {}): InteractionRecord {
+    const modal = opened.callbacks.find((c) => c.type === InteractionResponseType.Modal)?.data;
+    if (!modal) throw new Error(`interaction ${opened.id} was not answered with a modal`);
+    const input = (c: Json) => ({
+      type: ComponentType.TextInput,
+      id: c.id,
+      custom_id: c.custom_id,
+      value: values[String(c.custom_id)] ?? (typeof c.value === 'string' ? c.value : ''),
+    });
+    const components = (modal.components as Json[]).map((row) =>
+      row.type === ComponentType.Label
+        ? { type: ComponentType.Label, id: row.id, component: input(row.component as Json) }
+        : { type: ComponentType.ActionRow, id: row.id, components: (row.components as Json[]).map(input) },
+    );
+    const base = this.interactionBase(user, opened.channelId);
+    const interaction = {
+      ...base,
+      type: InteractionType.ModalSubmit,
+      ...(opened.source ? { message: opened.source } : {}),
+      data: { custom_id: modal.custom_id, components },
+    };
+    const record = this.track(base, user.id, opened.channelId, opened.source);
+    this.gateway.dispatch('INTERACTION_CREATE', interaction);
+    return record;
+  }
+
   /** The interactions a user started, oldest first. */
   interactionsOf(userId: string): InteractionRecord[] {
     return [...this.interactions.values()].filter((i) => i.userId === userId);
@@ -550,6 +582,8 @@ export class DiscordSimulator {
       });
       return undefined;
     }
+    if (method === 'DELETE' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)$/.exec(path)))
+      return this.deleteEmojiReactions(this.messageIn(m[1]!, m[2]!), m[3]!);
     if (method === 'GET' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/([^/]+)$/.exec(path)))
       return this.reactionUsers(this.messageIn(m[1]!, m[2]!), m[3]!, call.query);
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(path)))
@@ -594,6 +628,22 @@ export class DiscordSimulator {
       .filter((id) => after === undefined || BigInt(id) > after)
       .slice(0, limit)
       .map((id) => this.world.users.get(id) ?? fail(404, 10013, 'Unknown User'));
+  }
+
+  /**
+   * DELETE …/reactions/{emoji} (Delete All Reactions for Emoji): everyone's, the bot's included.
+   * It needs Manage Messages (403, code 50013 without it) and fires MESSAGE_REACTION_REMOVE_EMOJI.
+   */
+  private deleteEmojiReactions(message: APIMessage, emoji: string): undefined {
+    if ((this.world.permissions(this.world.bot.id) & PermissionFlagsBits.ManageMessages) === 0n) fail(403, 50013, 'Missing Permissions');
+    this.world.reactions.get(message.id)?.delete(emoji);
+    this.gateway.dispatch('MESSAGE_REACTION_REMOVE_EMOJI', {
+      channel_id: message.channel_id,
+      guild_id: this.world.guildId,
+      message_id: message.id,
+      emoji: { id: null, name: emoji },
+    });
+    return undefined;
   }
 
   private guild(id: string): true {
@@ -729,6 +779,9 @@ export class DiscordSimulator {
       case InteractionResponseType.UpdateMessage:
         if (record.source) this.editMessage(record.source, data);
         break;
+      case InteractionResponseType.Modal:
+        checkModal(data);
+        break;
       default:
         fail(400, 50035, `Invalid Form Body (interaction response type ${type})`);
     }
@@ -796,6 +849,34 @@ export class DiscordSimulator {
     }
     if (method === 'GET') return target;
     return fail(405, 0, '405: Method Not Allowed');
+  }
+}
+
+/**
+ * What Discord checks of a modal (interaction response type 9): a custom id (at most 100
+ * characters), a title (at most 45), 1–5 components, each text input with a custom id, a label
+ * (at most 45) and a value no longer than its max_length (at most 4000).
+ */
+function checkModal(data: Json): void {
+  const invalid = (why: string): never => fail(400, 50035, `Invalid Form Body (modal: ${why})`);
+  if (typeof data.custom_id !== 'string' || data.custom_id.length === 0 || data.custom_id.length > 100) invalid('custom_id');
+  if (typeof data.title !== 'string' || data.title.length === 0 || data.title.length > 45) invalid('title');
+  const components = data.components;
+  if (!Array.isArray(components) || components.length === 0 || components.length > 5) invalid('1 to 5 components');
+  for (const row of components as Json[]) {
+    const inputs =
+      row.type === ComponentType.Label
+        ? [row.component as Json]
+        : row.type === ComponentType.ActionRow
+          ? (row.components as Json[])
+          : invalid(`component type ${String(row.type)}`);
+    const label = row.type === ComponentType.Label ? row.label : inputs[0]?.label;
+    if (typeof label !== 'string' || label.length === 0 || label.length > 45) invalid('label');
+    for (const input of inputs) {
+      if (input.type !== ComponentType.TextInput || typeof input.custom_id !== 'string') invalid('text input');
+      const max = typeof input.max_length === 'number' ? input.max_length : 4000;
+      if (max > 4000 || (typeof input.value === 'string' && input.value.length > max)) invalid('value longer than max_length');
+    }
   }
 }
 
