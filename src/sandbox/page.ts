@@ -47,6 +47,14 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
   .outcome .status { font-weight: 600; }
   .edited { font-size: .75rem; color: #888; }
   .download { display: inline-block; margin-top: .3rem; }
+  dialog { width: min(36rem, 92vw); border: 1px solid #bbb; border-radius: 8px; padding: 1rem 1.2rem; }
+  dialog::backdrop { background: rgba(0, 0, 0, .35); }
+  dialog h2 { font-size: 1.05rem; margin: 0 0 .6rem; }
+  .field { margin-bottom: .8rem; }
+  .field label { display: block; font-weight: 600; }
+  .field textarea { width: 100%; font: inherit; padding: .4rem; border: 1px solid #bbb; border-radius: 6px; }
+  .counts { font-size: .8rem; color: #555; }
+  .counts .over { color: #e01e5a; font-weight: 600; }
 </style>
 </head>
 <body>
@@ -70,6 +78,7 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
     <li>Attach an image: <code>/iqsp post x Hello from the sandbox</code></li>
     <li>Switch to Bob and react ✅ on the approval message.</li>
     <li>Schedule one: <code>/iqsp post x in 1m Hello later</code>, approve it as Bob, and watch it publish a minute later.</li>
+    <li>Press Edit on your approval message (or <code>/iqsp edit &lt;id&gt; x Short for X</code>): an X version of its own, <code>---</code> for a thread; approvals start over.</li>
   </ol>
 </aside>
 <footer>
@@ -79,6 +88,17 @@ export function sandboxPage(people: readonly SandboxPerson[]): string {
     <button class="primary" type="submit">Send</button>
   </form>
 </footer>
+<dialog id="edit-dialog" aria-labelledby="edit-title">
+  <form id="edit-form">
+    <h2 id="edit-title">Edit post</h2>
+    <p class="note">Saving starts the approvals over: a ✅ given before the edit no longer counts.</p>
+    <div id="edit-fields"></div>
+    <div class="actions">
+      <button class="primary" type="submit">Save</button>
+      <button type="button" id="edit-cancel">Cancel</button>
+    </div>
+  </form>
+</dialog>
 <script src="/sandbox/page.js"></script>
 </body>
 </html>
@@ -117,11 +137,61 @@ export function sandboxScript(): string {
     }
     return span;
   };
+  const send = (url, body) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const post = async (url, body) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!response.ok) alert((await response.json().catch(() => ({}))).error || 'Request failed');
+    const response = await send(url, body);
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) alert(answer.error || 'Request failed');
     refresh(true);
+    return answer;
   };
+  const press = async (b) => {
+    const answer = await post('/sandbox/api/button', { user: who.value, actionId: b.actionId, value: b.value });
+    if (answer.edit) openEdit(answer.edit, who.value);
+  };
+
+  // The edit form (Slack's post modal opened by Edit): the caption, one field per platform for its
+  // own version, and under each what its platforms count, kept up to date as the person types.
+  const editDialog = document.getElementById('edit-dialog');
+  let editing;
+  const countsUnder = (area, platforms) => {
+    const counts = el('div', { class: 'counts', 'aria-live': 'polite' });
+    let timer;
+    const update = () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const response = await send('/sandbox/api/counts', { platforms, text: area.value }).catch(() => undefined);
+        if (!response || !response.ok) return;
+        const answer = await response.json();
+        counts.replaceChildren(...answer.counts.map((c) => el('div', { class: c.over ? 'over' : '' }, c.line)));
+      }, 150);
+    };
+    area.addEventListener('input', update);
+    update();
+    return counts;
+  };
+  const editField = (id, label, value, platforms, hint) => {
+    const area = el('textarea', { id, rows: '3' });
+    area.value = value;
+    return el('div', { class: 'field' }, el('label', { for: id }, label), hint ? el('span', { class: 'note' }, hint) : null, area, countsUnder(area, platforms));
+  };
+  function openEdit(form, user) {
+    editing = { ...form, user };
+    document.getElementById('edit-title').textContent = 'Edit post ' + form.postId;
+    document.getElementById('edit-fields').replaceChildren(
+      editField('edit-caption', 'Caption', form.caption, form.versions.map((v) => v.platform)),
+      ...form.versions.map((v) => editField('edit-version-' + v.platform, v.name + ' version', v.version, [v.platform],
+        'Optional: blank publishes the caption there. A line of --- splits an X thread.')));
+    editDialog.showModal();
+  }
+  document.getElementById('edit-cancel').addEventListener('click', () => editDialog.close());
+  document.getElementById('edit-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const versions = {};
+    for (const v of editing.versions) versions[v.platform] = document.getElementById('edit-version-' + v.platform).value;
+    editDialog.close();
+    await post('/sandbox/api/edit', { user: editing.user, postId: editing.postId, caption: document.getElementById('edit-caption').value, versions });
+  });
 
   function render(state) {
     const me = who.value;
@@ -143,7 +213,7 @@ export function sandboxScript(): string {
       const actions = el('div', { class: 'actions' });
       for (const b of m.buttons || []) {
         if (b.actionId === 'open_connect_link') actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
-        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => post('/sandbox/api/button', { user: who.value, actionId: b.actionId, value: b.value }) }, b.label));
+        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => press(b) }, b.label));
       }
       if (m.approvalFor) {
         for (const [emoji, label] of [['white_check_mark', '✅'], ['x', '❌']]) {

@@ -14,7 +14,9 @@ import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import busboy from 'busboy';
 import { moveWorkspaceChat } from '../core/directory.js';
+import type { ButtonOutcome } from '../core/inbound.js';
 import type { Invocation, Reply } from '../core/ports/chat.js';
+import type { Platform } from '../core/ports/platforms.js';
 import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
 import type { AttachmentSource } from '../media/service.js';
@@ -35,6 +37,16 @@ export const SANDBOX_PEOPLE: readonly SandboxPerson[] = [
   { id: 'bob', name: 'Bob', isAdmin: false },
   { id: 'cara', name: 'Cara', isAdmin: false },
 ];
+
+/** What the page's edit form shows (the Slack modal's edit, drawn by the page): the caption and each platform's own version. */
+export interface SandboxEditForm {
+  postId: string;
+  caption: string;
+  versions: Array<{ platform: Platform; name: string; version: string }>;
+}
+
+/** The longest text the edit form and its live counts take: the request body's limit holds the whole form. */
+const MAX_FORM_TEXT = 16 * 1024;
 
 /** What the sandbox shows of the simulated platforms (published posts, consent pages). */
 export interface SandboxPlatforms {
@@ -216,9 +228,58 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
           decider: async () => ({ userExternalId: who.id, userName: who.name, isBot: false }),
           invoker: async () => invocationOf(who),
         });
-        if (outcome.kind === 'answered') await answer(who, outcome.reply);
+        ctx.body = { ok: true, ...(await pressed(who, outcome)) };
+      });
+
+      // The edit form's Save: what Slack's modal submission does, through the same core call.
+      router.post('/sandbox/api/edit', guard, async (ctx) => {
+        const body = await readJson(ctx);
+        const who = person(body.user);
+        const postId = formText(body.postId, 'postId');
+        const caption = formText(body.caption, 'caption');
+        const versions = new Map<Platform, string>();
+        const given = body.versions && typeof body.versions === 'object' && !Array.isArray(body.versions) ? body.versions : {};
+        for (const [platform, text] of Object.entries(given)) versions.set(knownPlatform(platform), formText(text, `versions.${platform}`));
+        await answer(who, await core.inbound.submitEditForm(invocationOf(who), postId, { caption, versions }));
         ctx.body = { ok: true };
       });
+
+      // The live counts under the edit form's fields (the Slack modal's dispatch_action).
+      router.post('/sandbox/api/counts', guard, async (ctx) => {
+        const body = await readJson(ctx);
+        const platforms = Array.isArray(body.platforms) ? body.platforms.map((p) => knownPlatform(p)) : [];
+        ctx.body = { counts: core.inbound.textCounts(platforms, formText(body.text, 'text')) };
+      });
+    };
+
+    /** What a button press answers the page: an Edit opens the edit form there; a reply is said in the channel. */
+    const pressed = async (who: SandboxPerson, outcome: ButtonOutcome): Promise<{ edit?: SandboxEditForm }> => {
+      switch (outcome.kind) {
+        case 'ignored':
+        case 'decided':
+          return {};
+        case 'answered':
+          await answer(who, outcome.reply);
+          return {};
+        case 'edit':
+          return {
+            edit: {
+              postId: outcome.postId,
+              caption: outcome.content.caption,
+              versions: outcome.content.platforms.map((p) => ({
+                platform: p.platform,
+                name: core.publishers.get(p.platform)?.displayName ?? p.platform,
+                version: p.version,
+              })),
+            },
+          };
+      }
+    };
+
+    const knownPlatform = (value: unknown): Platform => {
+      const found = [...core.publishers.keys()].find((p) => p === value);
+      if (!found) throw Object.assign(new Error(`unknown platform "${String(value)}"`), { status: 400 });
+      return found;
     };
 
     logger.warn(
@@ -226,6 +287,13 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
     );
     return { name: 'sandbox', port: chat, routes, attachmentHosts: [new URL(config.publicUrl).host] };
   };
+}
+
+/** A text field of a sandbox form: a string no longer than the form takes. */
+function formText(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length > MAX_FORM_TEXT)
+    throw Object.assign(new Error(`${name} must be a text of at most ${MAX_FORM_TEXT} characters`), { status: 400 });
+  return value;
 }
 
 async function readJson(ctx: RouterContext): Promise<Record<string, unknown>> {

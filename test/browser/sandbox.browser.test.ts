@@ -188,4 +188,47 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
     await home.close();
     expect(problems).toEqual([]);
   }, 60_000);
+
+  // Issue 16. Uses the X account the first test connected. The same flow through the page's API,
+  // with the approvals starting over, is test/sandbox/edit.test.ts's.
+  it('edits a post from its Edit button: the form counts as Ada types, and the X version is what publishes', async () => {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill('/iqsp post x Edit me in the browser');
+    await composer.press('Enter');
+    const request = channel
+      .locator('.msg')
+      .filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ })
+      .filter({ hasText: 'Edit me' });
+    await request.waitFor();
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+
+    await approval.getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog', { name: /^Edit post [A-Z0-9]+$/ });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel('Caption').inputValue()).toBe('Edit me in the browser');
+    const xVersion = dialog.getByLabel('X version');
+    await xVersion.fill('a'.repeat(281));
+    await dialog
+      .locator('.counts .over')
+      .filter({ hasText: /^X: 281 of 280 / })
+      .waitFor();
+    await xVersion.fill('Short for X from the browser');
+    await dialog
+      .locator('.counts')
+      .filter({ hasText: /^X: 28 of 280 / })
+      .waitFor();
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await channel.locator('.thread .msg').filter({ hasText: 'edited by @ada' }).waitFor();
+    await approval.filter({ hasText: 'Short for X from the browser' }).waitFor();
+
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    await page.locator('#published .published').filter({ hasText: 'Short for X from the browser' }).waitFor();
+    expect(problems).toEqual([]);
+  }, 60_000);
 });

@@ -69,10 +69,7 @@ describe('versions and edits in the data rights', () => {
     const doc = JSON.parse(delivered.file.content) as { posts: ExportedPost[] };
     const post = doc.posts.find((p) => p.id === postId)!;
     expect(post.caption).toBe(SECOND);
-    expect(post.targets.map((t) => [t.platform, t.version])).toEqual([
-      ['x', X_VERSION],
-      ['facebook', null],
-    ]);
+    expect(Object.fromEntries(post.targets.map((t) => [t.platform, t.version]))).toEqual({ x: X_VERSION, facebook: null });
     expect(post.edits).toEqual([
       { changed: 'caption', target: null, before: FIRST, after: SECOND, at: isoNow(minutes(1)), by: USER },
       { changed: 'version', target: 'X @acme', before: SECOND, after: X_VERSION, at: isoNow(minutes(2)), by: USER },
