@@ -3,9 +3,9 @@
  * the core's inbound facade:
  * - deliveries.ts: an event Slack delivers again is dropped;
  * - slash-command.ts: `/iqsp …` (and `/iqsp post`, which opens the post form);
- * - post-form.ts: the post modal and its submission;
+ * - post-form.ts: the post modal (live counts as it is filled in, and its edit form) and its submission;
  * - messages.ts: messages that mention the bot, and direct messages to it;
- * - buttons.ts: Approve/Reject and the delete-my-data confirmation;
+ * - buttons.ts: Approve/Reject/Edit, the delete-my-data confirmation, and the post modal's live fields;
  * - reactions.ts: ✅/❌ on approval messages;
  * - home-tab.ts: `app_home_opened`, the Home tab's view;
  * - lifecycle.ts: `app_uninstalled` / `tokens_revoked`, and failures after the ack.

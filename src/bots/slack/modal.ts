@@ -56,7 +56,7 @@ const CONTEXT_ELEMENTS_MAX = 10;
 
 /** A platform's own-version field: `version_x`, its action id the same; its live count below it. */
 const VERSION_PREFIX = 'version_';
-export function versionBlock(platform: Platform): string {
+function versionBlock(platform: Platform): string {
   return `${VERSION_PREFIX}${platform}`;
 }
 function versionCountBlock(platform: Platform): string {
