@@ -360,3 +360,24 @@ describe('the Edit button', () => {
     expect(counted).toHaveLength(0);
   });
 });
+
+describe('an edit the post form refuses', () => {
+  it('answers privately why, and changes nothing', async () => {
+    const { postId } = await h.submitTextPost('Short and sweet');
+    const metadata = JSON.stringify({ channelId: CHANNEL, edit: { postId, platforms: ['x'] } });
+    const ephemerals = h.calls('chat.postEphemeral').length;
+    const submitted = await h.interactive('view-submission-post', {
+      view: {
+        private_metadata: metadata,
+        state: { values: { caption: { caption: text('Short and sweet') }, version_x: { version_x: text('z'.repeat(281)) } } },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const answer = await until(() => h.calls('chat.postEphemeral').slice(ephemerals)[0], 'the answer to the edit');
+    expect(answer.args.user).toBe('U0ALICE');
+    expect(String(answer.args.text)).toContain(`Post ${postId} was not changed`);
+    expect(String(answer.args.text)).toContain('X allows 280 characters');
+    const target = await h.db.selectFrom('post_targets').select(['version']).where('post_id', '=', postId).executeTakeFirstOrThrow();
+    expect(target.version).toBeNull();
+  });
+});
