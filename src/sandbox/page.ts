@@ -180,7 +180,7 @@ export function sandboxScript(): string {
     document.getElementById('edit-title').textContent = 'Edit post ' + form.postId;
     document.getElementById('edit-fields').replaceChildren(
       editField('edit-caption', 'Caption', form.caption, form.versions.map((v) => v.platform)),
-      ...form.versions.map((v) => editField('edit-version-' + v.platform, v.name + ' version', v.version, [v.platform],
+      ...form.versions.map((v) => editField('edit-version-' + v.platform, 'Own version for ' + v.name, v.version, [v.platform],
         'Optional: blank publishes the caption there. A line of --- splits an X thread.')));
     editDialog.showModal();
   }

@@ -210,7 +210,7 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: /^Edit post [A-Z0-9]+$/ });
     await dialog.waitFor();
     expect(await dialog.getByLabel('Caption').inputValue()).toBe('Edit me in the browser');
-    const xVersion = dialog.getByLabel('X version');
+    const xVersion = dialog.getByLabel('Own version for X');
     await xVersion.fill('a'.repeat(281));
     await dialog
       .locator('.counts .over')
