@@ -76,11 +76,15 @@ function waitInThread(threadId: string, text: string): Promise<string> {
   return h.discord.waitFor(() => threadTexts(threadId).find((t) => t === text), `"${text}" in the thread`);
 }
 
-/** `who` reacts ✅ and the post's thread says it was counted as `counted` (e.g. "1 of 2"). */
+/** `who` reacts ✅ and the post's thread then says it was counted as `counted` (e.g. "1 of 2"). */
 async function approve(who: Who, approval: APIMessage, counted: string): Promise<void> {
+  const before = threadTexts(approval.id).length;
   h.discord.reactionAdd(people()[who], approval.id, APPROVE);
   await h.discord.waitFor(
-    () => threadTexts(approval.id).find((t) => t.startsWith(`approved by <@${people()[who].id}> (${counted})`)),
+    () =>
+      threadTexts(approval.id)
+        .slice(before)
+        .find((t) => t.startsWith(`approved by <@${people()[who].id}> (${counted})`)),
     `${who}'s approval (${counted})`,
   );
 }
