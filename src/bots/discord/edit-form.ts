@@ -36,35 +36,28 @@ export function editModal(postId: string, content: EditableContent): APIModalInt
     return {
       refused: `Post ${postId} has a text longer than a Discord form takes (${INPUT_MAX.toLocaleString('en-US')} characters): use \`/iqsp edit\`.`,
     };
+  // Not required: a post of media alone has no caption (the core says when a platform needs one).
   const caption = new LabelBuilder()
     .setLabel('Caption')
     .setDescription('Published where a platform has no version of its own')
-    .setTextInputComponent(
-      new TextInputBuilder()
-        .setCustomId(CAPTION_INPUT)
-        .setStyle(TextInputStyle.Paragraph)
-        .setRequired(true)
-        .setMaxLength(INPUT_MAX)
-        .setValue(content.caption),
-    );
-  const versions = shown.map(({ platform, version }) => {
-    const input = new TextInputBuilder()
-      .setCustomId(`${VERSION_INPUT}:${platform}`)
-      .setStyle(TextInputStyle.Paragraph)
-      .setRequired(false)
-      .setMaxLength(INPUT_MAX);
-    // An empty value is left out: Discord refuses a value shorter than the input's min length (1 by default).
-    if (version !== '') input.setValue(version);
-    return new LabelBuilder()
+    .setTextInputComponent(textInput(CAPTION_INPUT, content.caption));
+  const versions = shown.map(({ platform, version }) =>
+    new LabelBuilder()
       .setLabel(`${displayName(platform)} version`)
       .setDescription(`Its own text for ${displayName(platform)}; blank publishes the caption there`)
-      .setTextInputComponent(input);
-  });
+      .setTextInputComponent(textInput(`${VERSION_INPUT}:${platform}`, version)),
+  );
   return new ModalBuilder()
     .setCustomId(encodeCustomId(EDIT_FORM_ID, postId))
     .setTitle(`Edit post ${postId}`.slice(0, TITLE_MAX))
     .addLabelComponents(caption, ...versions)
     .toJSON();
+}
+
+/** An optional paragraph input filled in with `value`; an empty value is left out (Discord refuses one shorter than min_length, 1 by default). */
+function textInput(customId: string, value: string): TextInputBuilder {
+  const input = new TextInputBuilder().setCustomId(customId).setStyle(TextInputStyle.Paragraph).setRequired(false).setMaxLength(INPUT_MAX);
+  return value === '' ? input : input.setValue(value);
 }
 
 /** The post id of an edit modal's custom id, or undefined for any other modal. */

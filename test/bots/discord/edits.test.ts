@@ -11,6 +11,7 @@ import type { APIMessage } from 'discord.js';
 import { InteractionResponseType, MessageFlags, PermissionFlagsBits } from 'discord.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { commandFromOptions, type SlashOptions } from '../../../src/bots/discord/commands.js';
+import { editModal } from '../../../src/bots/discord/edit-form.js';
 import type { InteractionRecord } from '../../simulators/discord/index.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -223,6 +224,21 @@ describe('/iqsp edit', () => {
     expect(commandFromOptions(options({ post_id: 'ABCD123', target: 'X', caption: '@acme says hi' }))).toEqual({
       ok: true,
       command: { kind: 'edit', postId: 'ABCD123', target: { kind: 'platform', platform: 'x' }, text: '@acme says hi' },
+    });
+  });
+});
+
+describe('the edit modal', () => {
+  it('leaves empty texts out (Discord refuses a value under min_length) and refuses a text longer than an input takes', () => {
+    const modal = editModal('ABCD123', { caption: '', platforms: [{ platform: 'x', version: '' }] });
+    expect('refused' in modal).toBe(false);
+    const inputs = (modal as unknown as { components: Array<{ component: Record<string, unknown> }> }).components.map((c) => c.component);
+    expect(inputs.map((i) => [i.custom_id, i.value, i.required])).toEqual([
+      ['caption', undefined, false],
+      ['version:x', undefined, false],
+    ]);
+    expect(editModal('ABCD123', { caption: 'a'.repeat(4001), platforms: [] })).toEqual({
+      refused: 'Post ABCD123 has a text longer than a Discord form takes (4,000 characters): use `/iqsp edit`.',
     });
   });
 });
