@@ -21,6 +21,8 @@ import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
 import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE } from './core/posts.js';
 import { WEBHOOK_QUEUE, Webhooks } from './core/webhooks.js';
+import { HealthService } from './core/health.js';
+import { LeasedCron } from './jobs/cron.js';
 import { accountById } from './db/repositories/accounts.js';
 import { SchedulePreferences } from './core/schedule/preferences.js';
 import { PublishingService } from './core/publishing.js';
@@ -166,7 +168,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     now,
   });
   const settings = new SettingsService(db, config.approvalsRequired);
-  const accounts = new AccountsService({ db, tokens, publishers, logger, now });
+  const accounts = new AccountsService({ db, tokens, publishers, logger, reconnectWarnDays: config.reconnectWarnDays, now });
   const platforms = platformDescriptors(modules);
   const connect = new ConnectService({
     db,
@@ -179,6 +181,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     logger,
     now,
   });
+  const health = new HealthService({ db, tokens, publishers, accounts, connect, logger, warnDays: config.reconnectWarnDays, now });
   const dataRights = new DataRightsService({ db, accounts, media: mediaStore, chat, logger, now });
   const queue = new JobQueue(db, now);
   const webhooks = new Webhooks({
@@ -304,6 +307,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     dueWorker,
     webhooks,
     webhookWorker,
+    health,
     cleanup,
     commands,
     inbound,
@@ -353,6 +357,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     // Only where events are sent: without WEBHOOK_URL nothing is ever enqueued for it.
     ...(core.webhooks.enabled ? [core.webhookWorker] : []),
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
+    healthCron(core, services, config.healthCron),
     ...surfaces.flatMap((s) => s.background ?? []),
   ].filter((service) => roleRuns(role, service.role));
   // Every role's /metrics shows the shared queue, targets and accounts.
@@ -435,3 +440,16 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
 
   return { server, services, core, surfaces, port, stop };
 }
+
+/** The connection health check on HEALTH_CRON, one instance per tick (core/health.ts). */
+export function healthCron(core: Core, services: Services, expression: string): LeasedCron {
+  return new LeasedCron(
+    { name: 'health-cron', task: HEALTH_TASK, what: 'health check', expression, run: async () => ({ health: await core.health.run() }) },
+    new Leases(services.db),
+    services.logger,
+    services.instanceId,
+  );
+}
+
+/** The health cron task's name; tick leases are named `${HEALTH_TASK}:${tick ISO time}`. */
+export const HEALTH_TASK = 'iqsp-health';

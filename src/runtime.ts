@@ -4,6 +4,7 @@
  * only, besides the role list), so the bots and jobs that use them import no composition root.
  */
 import type { Webhooks } from './core/webhooks.js';
+import type { HealthService } from './core/health.js';
 import type { ChatPort } from './core/ports/chat.js';
 import type { Config } from './config.js';
 import type { AccountsService } from './core/accounts.js';
@@ -94,6 +95,8 @@ export interface Core {
   webhooks: Webhooks;
   /** Delivers the webhook events (WEBHOOK_QUEUE). */
   webhookWorker: Worker;
+  /** The connection health check (HEALTH_CRON). */
+  health: HealthService;
   cleanup: CleanupService;
   commands: CommandRouter;
   /** The one door every chat surface calls: commands, reactions, buttons, forms, deliveries. */

@@ -6,7 +6,7 @@ import type { Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
 import type { Segment } from './ports/rich-text.js';
 import { joinRich, mention, rich } from './ports/rich-text.js';
-import type { Db } from '../db/database.js';
+import { isoNow, type Db } from '../db/database.js';
 import type { SocialAccount } from '../db/schema.js';
 import type { Platform } from './ports/platforms.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,9 +17,6 @@ import { appendAudit } from './audit.js';
 import { ensureMember } from './directory.js';
 import { accountLabel, targetMention, targetNames } from './labels.js';
 
-/** How soon before expiry an account is shown as "expiring". */
-const EXPIRING_WITHIN_MS = 7 * 24 * 3600_000;
-
 export type TokenHealth = { kind: 'ok' } | { kind: 'expiring'; at: string } | { kind: 'needs_reconnect'; reason: string };
 
 export interface AccountsDependencies {
@@ -27,6 +24,8 @@ export interface AccountsDependencies {
   tokens: TokenStore;
   publishers: ReadonlyMap<Platform, Publisher>;
   logger: Logger;
+  /** RECONNECT_WARN_DAYS: an authorization lapsing within this many days needs reconnecting (default 7). */
+  reconnectWarnDays?: number;
   now?: () => Date;
 }
 
@@ -56,17 +55,35 @@ export class AccountsService {
 
   async health(account: SocialAccount): Promise<TokenHealth> {
     if (account.status === 'needs_reconnect') return { kind: 'needs_reconnect', reason: account.status_reason ?? 'connect it again' };
+    const lapse = await this.lapse(account);
+    if (lapse.kind === 'none') return { kind: 'needs_reconnect', reason: 'no token is stored' };
+    if (lapse.kind === 'never') return { kind: 'ok' };
+    const left = lapse.at.getTime() - this.now().getTime();
+    if (left <= 0) return { kind: 'needs_reconnect', reason: 'access has expired' };
+    return left <= (this.deps.reconnectWarnDays ?? 7) * 86_400_000 ? { kind: 'expiring', at: isoNow(lapse.at) } : { kind: 'ok' };
+  }
+
+  /** When the account's authorization lapses (undefined: it does not, or no token is stored). */
+  async lapsesAt(account: SocialAccount): Promise<Date | undefined> {
+    const lapse = await this.lapse(account);
+    return lapse.kind === 'at' ? lapse.at : undefined;
+  }
+
+  /**
+   * When the authorization lapses: a refreshable token's own expiry does not matter, its refresh
+   * token's does; a token that cannot be refreshed lapses with itself.
+   */
+  private async lapse(account: SocialAccount): Promise<{ kind: 'none' } | { kind: 'never' } | { kind: 'at'; at: Date }> {
     const secrets = await this.deps.db.selectFrom('secrets').select(['name', 'expires_at']).where('account_id', '=', account.id).execute();
     const access = secrets.find((s) => s.name === 'access_token');
     const refresh = secrets.find((s) => s.name === 'refresh_token');
-    if (!access) return { kind: 'needs_reconnect', reason: 'no token is stored' };
+    if (!access) return { kind: 'none' };
     const canRefresh = (this.deps.publishers.get(account.platform)?.canRefresh ?? false) && refresh !== undefined;
-    // A refreshable token's own expiry does not matter; the refresh token's does.
-    const limit = canRefresh ? refresh?.expires_at : access.expires_at;
-    if (!limit) return { kind: 'ok' };
-    const left = Date.parse(limit) - this.now().getTime();
-    if (left <= 0) return { kind: 'needs_reconnect', reason: 'access has expired' };
-    return left <= EXPIRING_WITHIN_MS ? { kind: 'expiring', at: limit } : { kind: 'ok' };
+    // The platform's own word on the authorization (health check) counts where it is sooner.
+    const limits = [canRefresh ? refresh?.expires_at : access.expires_at, account.authorization_lapses_at]
+      .filter((at): at is string => typeof at === 'string')
+      .map((at) => Date.parse(at));
+    return limits.length > 0 ? { kind: 'at', at: new Date(Math.min(...limits)) } : { kind: 'never' };
   }
 
   /** Every account of the workspace, by platform, oldest first (what a post form offers). */
@@ -106,8 +123,8 @@ export class AccountsService {
         health.kind === 'ok'
           ? 'token ok'
           : health.kind === 'expiring'
-            ? `token expiring ${health.at.slice(0, 10)}: reconnect soon`
-            : `needs reconnect: ${health.reason}`;
+            ? `needs reconnect: its authorization lapses on ${health.at.slice(0, 10)}; run \`connect ${row.platform}\``
+            : `needs reconnect: ${health.reason}; run \`connect ${row.platform}\``;
       // An account named by its name (a Facebook Page) is told how to name it in `post`.
       const naming = row.handle ? '' : ` — post to it with ${targetMention(row, rows)}`;
       lines.push(rich`• ${this.label(row)}${naming} — connected by ${mention(row.connectorExternalId)} — ${healthText}`);

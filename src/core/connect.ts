@@ -98,6 +98,14 @@ export class ConnectService {
       );
     }
     const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
+    const url = await this.linkFor(workspaceId, userId, platform);
+    return privateReply(`Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`, {
+      buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }],
+    });
+  }
+
+  /** A fresh connect link for this person and platform: single-use, valid 15 minutes (also the health check's reminder). */
+  async linkFor(workspaceId: string, userId: string, platform: Platform): Promise<string> {
     const token = randomToken();
     const now = this.now();
     await this.deps.db
@@ -113,10 +121,7 @@ export class ConnectService {
         used_at: null,
       })
       .execute();
-    const url = `${this.deps.publicUrl}/connect/${token}`;
-    return privateReply(`Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`, {
-      buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }],
-    });
+    return `${this.deps.publicUrl}/connect/${token}`;
   }
 
   /**
@@ -304,6 +309,9 @@ export class ConnectService {
           connected_by_id: userId,
           status: 'active' as const,
           status_reason: null,
+          // Connected again: no reminder until it is in trouble again.
+          health_warned_at: null,
+          authorization_lapses_at: null,
           updated_at: nowIso,
         };
         const accountId = existing?.id ?? randomUUID();
@@ -336,7 +344,8 @@ export class ConnectService {
     });
   }
 
-  private async tellUser(workspaceId: string, userId: string, text: string): Promise<void> {
+  /** Tells a person privately in their chat (the connect outcome, the health check's reminder); false when it could not be said. */
+  async tellUser(workspaceId: string, userId: string, text: string): Promise<boolean> {
     const row = await this.deps.db
       .selectFrom('chat_users')
       .innerJoin('workspaces', 'workspaces.id', 'chat_users.workspace_id')
@@ -345,15 +354,17 @@ export class ConnectService {
       .where('workspaces.id', '=', workspaceId)
       .executeTakeFirst();
     const port = row && this.deps.chat(row.chat);
-    if (!row || !port) return;
+    if (!row || !port) return false;
     try {
       await port.sendPrivate(
         { chat: row.chat, workspaceExternalId: row.workspaceExternalId, userExternalId: row.userExternalId },
         { text },
       );
+      return true;
     } catch (error) {
-      // The account is connected either way; the page says so too.
-      this.deps.logger.warn({ err: error }, 'could not tell the user in chat that the account is connected');
+      // What was done stands either way (the connect page says so too).
+      this.deps.logger.warn({ err: error }, 'could not tell a person privately in chat');
+      return false;
     }
   }
 }

@@ -60,6 +60,10 @@ export interface SocialAccountsTable {
   status_reason: string | null;
   connected_at: string;
   updated_at: string;
+  /** When the health check last reminded the connector to reconnect (migrations/0010); null since the last connect. */
+  health_warned_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the platform says the authorization lapses, where the token does not (migrations/0010). */
+  authorization_lapses_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SlackInstallationsTable {

@@ -14,8 +14,7 @@
  * writes that never finished left (`*.part` downloads, partial files, open multipart uploads).
  * An hour is far longer than any write takes, so nothing being written is ever touched.
  */
-import cron, { type ScheduledTask } from 'node-cron';
-import type { BackgroundService } from '../runtime.js';
+import { LeasedCron } from './cron.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { Leases } from '../db/leases.js';
@@ -211,73 +210,21 @@ export class CleanupService {
   }
 }
 
-/**
- * Runs cleanup on `CLEANUP_CRON`. Every instance schedules it; node-cron's distributed mode asks
- * `shouldRun` with a key naming the tick (the task name and the scheduled time), and the first
- * instance to take that key's lease runs the tick: exactly one run per tick across instances,
- * whichever of them are alive. The lease outlives the tick (at least a minute), so a slow
- * instance that reaches the tick late finds it taken. `stop` takes no new tick and waits for the
- * one in flight, so a tick whose lease was taken always runs before the database closes.
- */
-export class CleanupCron implements BackgroundService {
-  readonly name = 'cleanup-cron';
-  readonly role = 'worker';
-  private task: ScheduledTask | undefined;
-  private stopping = false;
-  /** Lease requests and runs under way. */
-  private readonly inFlight = new Set<Promise<unknown>>();
-
-  constructor(
-    private readonly cleanup: CleanupService,
-    private readonly leases: Leases,
-    private readonly expression: string,
-    private readonly logger: Logger,
-    /** This instance, as recorded in the tick leases it takes. */
-    private readonly owner: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const { leases, owner } = this;
-    this.stopping = false;
-    this.task = cron.schedule(
-      this.expression,
-      (context) =>
-        this.track(
-          (async () => {
-            const tick = context.date.toISOString();
-            try {
-              const report = await this.cleanup.run();
-              this.logger.info({ tick, cleanup: summarize(report) }, 'cleanup ran');
-            } catch (error) {
-              this.logger.error({ err: error, tick }, 'cleanup failed');
-            }
-          })(),
-        ),
+/** Runs cleanup on `CLEANUP_CRON`, one instance per tick (cron.ts). */
+export class CleanupCron extends LeasedCron {
+  constructor(cleanup: CleanupService, leases: Leases, expression: string, logger: Logger, owner: string) {
+    super(
       {
-        name: CLEANUP_TASK,
-        noOverlap: true,
-        distributed: true,
-        runCoordinator: {
-          shouldRun: (key: string, ttlMs: number) =>
-            this.stopping ? false : this.track(leases.tryAcquire(key, owner, Math.max(ttlMs, 60_000))),
-        },
+        name: 'cleanup-cron',
+        task: CLEANUP_TASK,
+        what: 'cleanup',
+        expression,
+        run: async () => ({ cleanup: summarize(await cleanup.run()) }),
       },
+      leases,
+      logger,
+      owner,
     );
-  }
-
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.task?.stop();
-    await this.task?.destroy();
-    // A granted lease starts its run in the same turn it resolves: loop until nothing is left.
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
-  private track<T>(work: Promise<T>): Promise<T> {
-    this.inFlight.add(work);
-    const forget = () => this.inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
   }
 }
 

@@ -199,7 +199,9 @@ export interface Publisher {
  * must be connected again, with the platform's reason); or nothing could be learnt now (a network
  * error, a 5xx, a rate limit), which changes nothing.
  */
-export type AuthorizationCheck = { kind: 'ok' } | { kind: 'refused'; reason: string } | { kind: 'unknown'; reason: string };
+export type AuthorizationCheck =
+  /** `lapsesAt`: when the platform says the authorization ends, where the token's own expiry does not tell (Meta's data access). */
+  { kind: 'ok'; lapsesAt?: Date | undefined } | { kind: 'refused'; reason: string } | { kind: 'unknown'; reason: string };
 
 /** An authorization check's result from the failure a publish would have mapped the same answer to. */
 export function authorizationFromFailure(failure: Failure): AuthorizationCheck {

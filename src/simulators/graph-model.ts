@@ -157,6 +157,8 @@ export interface Grant {
   pageIds: string[];
   generation: number;
   revoked: boolean;
+  /** When the app's access to this person's data lapses (debug_token `data_access_expires_at`): 90 days from the latest login. */
+  dataAccessExpiresAt?: number | undefined;
 }
 
 export interface TokenRecord {

@@ -210,6 +210,8 @@ export class GraphSimulator extends SimServer {
     grant.scopes = new Set(['public_profile', ...grant.scopes, ...granted]);
     grant.declined = new Set([...grant.declined, ...params.scopes.filter((s) => !granted.includes(s))].filter((s) => !grant.scopes.has(s)));
     grant.pageIds = pages.map((p) => p.id);
+    // Each login renews the data access for 90 days, as Meta's data access expiration does.
+    grant.dataAccessExpiresAt = Date.now() + 90 * 86_400_000;
     this.world.grants.set(user.id, grant);
     const code = randomToken('AQ', 48);
     this.codes.set(code, { userId: user.id, redirectUri: params.redirectUri, expiresAt: Date.now() + CODE_LIFETIME_MS, used: false });
@@ -335,6 +337,7 @@ export class GraphSimulator extends SimServer {
         type: token.kind === 'page' ? 'PAGE' : 'USER',
         application: 'IQSP',
         expires_at: token.expiresAt ? Math.floor(token.expiresAt / 1000) : 0,
+        data_access_expires_at: token.grant.dataAccessExpiresAt ? Math.floor(token.grant.dataAccessExpiresAt / 1000) : 0,
         is_valid: problem === undefined,
         scopes: [...token.grant.scopes],
         user_id: token.grant.userId,

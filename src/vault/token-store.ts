@@ -232,7 +232,8 @@ export class TokenStore {
     return { kind: 'saved' };
   }
 
-  private async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
+  /** Marks the account as needing a reconnect with `reason` (a refused refresh, or the health check). */
+  async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
     const before = await this.db.selectFrom('social_accounts').select('status').where('id', '=', accountId).executeTakeFirst();
     await this.db
       .updateTable('social_accounts')

@@ -66,13 +66,19 @@ const listening = (logs: Array<Record<string, unknown>>) => logs.find((l) => Str
 describe('serve --role', () => {
   it('all (the default) runs the publish workers and the cleanup cron beside HTTP', async () => {
     const { logs } = await appInRole('all');
-    expect(listening(logs())).toMatchObject({ role: 'all', runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron'] });
+    expect(listening(logs())).toMatchObject({
+      role: 'all',
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
+    });
   });
 
   it('worker runs the publish workers and the cleanup cron, and answers only health and metrics', async () => {
     const { base, logs } = await appInRole('worker');
     const started = listening(logs());
-    expect(started).toMatchObject({ role: 'worker', runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron'] });
+    expect(started).toMatchObject({
+      role: 'worker',
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
+    });
     expect(started.msg).toMatch(/, role worker$/);
     for (const route of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${base}${route}`)).status, route).toBe(200);
     // The product's routes belong to web instances: here they do not exist.
@@ -151,7 +157,7 @@ describe.skipIf(!onPostgres)(`a web instance and a worker instance on one databa
     // Only the worker instance runs a publish worker.
     expect(listening(worker.logs())).toMatchObject({
       role: 'worker',
-      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron'],
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
     });
   });
 });

@@ -33,7 +33,12 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
     measureText: (text) => measureFacebookText(text),
     publish: (request) => new FacebookPublish(graph, videoGraph, timing, request).publish(),
     checkAuthorization: (account, tokens, signal) =>
-      checkGraphAuthorization(graph, account.platformAccountId, tokens, mapFacebookError, 'Facebook', signal),
+      checkGraphAuthorization(
+        { graph, appId: options.appId, appSecret: options.appSecret, map: mapFacebookError, platform: 'Facebook' },
+        account.platformAccountId,
+        tokens,
+        signal,
+      ),
   };
 }
 

@@ -36,7 +36,12 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
     measureText: (text) => measureInstagramText(text),
     publish: (request) => new InstagramPublish(graph, timing, request).publish(),
     checkAuthorization: (account, tokens, signal) =>
-      checkGraphAuthorization(graph, account.platformAccountId, tokens, mapInstagramError, 'Instagram', signal),
+      checkGraphAuthorization(
+        { graph, appId: options.appId, appSecret: options.appSecret, map: mapInstagramError, platform: 'Instagram' },
+        account.platformAccountId,
+        tokens,
+        signal,
+      ),
   };
 }
 
