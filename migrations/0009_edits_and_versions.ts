@@ -1,6 +1,7 @@
 /**
  * Edits, versions and approvals bound to content (issue 16).
  *
+ * - `post_targets.position`: the order the targets were asked in.
  * - `post_targets.version`: a target's own text (set in the post form or by `edit <id> <target>`),
  *   used instead of the post's caption for that target; null: the caption.
  * - `posts.content_hash`: a hash of what the approvers are asked to approve (every target's text,
@@ -19,6 +20,11 @@ type Db = Kysely<any>;
 
 export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('post_targets').addColumn('version', 'text').execute();
+  // The order the targets were asked in (they share their post's creation time): forms and exports list them so.
+  await db.schema
+    .alterTable('post_targets')
+    .addColumn('position', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.alterTable('posts').addColumn('content_hash', 'text').execute();
   await db.schema.alterTable('posts').addColumn('content_changed_at', 'text').execute();
   await db.schema.alterTable('approvals').addColumn('content_hash', 'text').execute();
@@ -41,5 +47,6 @@ export async function down(db: Db): Promise<void> {
   await db.schema.alterTable('approvals').dropColumn('content_hash').execute();
   await db.schema.alterTable('posts').dropColumn('content_changed_at').execute();
   await db.schema.alterTable('posts').dropColumn('content_hash').execute();
+  await db.schema.alterTable('post_targets').dropColumn('position').execute();
   await db.schema.alterTable('post_targets').dropColumn('version').execute();
 }

@@ -333,8 +333,9 @@ export class PostIntake {
         scheduled_at: post.schedule ? isoNow(post.schedule.at) : null,
         schedule_zone: post.schedule?.zone ?? null,
       });
-      for (const target of prepared.targets)
+      for (const [position, target] of prepared.targets.entries())
         await insertTarget(trx, {
+          position,
           id: randomUUID(),
           post_id: postId,
           account_id: target.account.id,

@@ -20,7 +20,7 @@ export async function contentOfPost(db: Db, postId: string) {
     .select(['id', 'account_id', 'platform', 'account_label', 'options', 'status', 'version'])
     .where('post_id', '=', postId)
     .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('position')
     .execute();
   const media = await db
     .selectFrom('media')

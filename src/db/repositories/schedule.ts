@@ -95,7 +95,7 @@ export async function targetLabelsOf(db: Db, postIds: readonly string[]): Promis
     .select(['post_id', 'account_label'])
     .where('post_id', 'in', postIds)
     .orderBy('created_at')
-    .orderBy('id')
+    .orderBy('position')
     .execute();
   for (const row of rows) labels.set(row.post_id, [...(labels.get(row.post_id) ?? []), row.account_label]);
   return labels;

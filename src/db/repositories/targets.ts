@@ -22,11 +22,17 @@ export function targetByIdOrThrow(db: Db, targetId: string) {
 }
 
 export function targetsOfPost(db: Db, postId: string) {
-  return db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).orderBy('created_at').execute();
+  return db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).orderBy('created_at').orderBy('position').execute();
 }
 
 export function targetLabels(db: Db, postId: string) {
-  return db.selectFrom('post_targets').select(['account_label', 'version']).where('post_id', '=', postId).orderBy('created_at').execute();
+  return db
+    .selectFrom('post_targets')
+    .select(['account_label', 'version'])
+    .where('post_id', '=', postId)
+    .orderBy('created_at')
+    .orderBy('position')
+    .execute();
 }
 
 /** What `postOutcome` needs of each of the post's targets. */
@@ -57,6 +63,7 @@ export function targetsOfPostIn(db: Db, postId: string, from: readonly TargetSta
     .where('post_id', '=', postId)
     .where('status', 'in', from)
     .orderBy('created_at')
+    .orderBy('position')
     .execute();
 }
 
@@ -104,6 +111,7 @@ export function failedReportedTargets(db: Db, postId: string) {
       // Reported in the thread: the attempt that failed is over (its job may still be closing).
       .where('post_targets.finished_at', 'is not', null)
       .orderBy('post_targets.created_at')
+      .orderBy('post_targets.position')
       .execute()
   );
 }
