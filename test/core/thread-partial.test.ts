@@ -61,8 +61,9 @@ describe('a thread of 3 that fails on part 2', () => {
     expect(status).toContain(`Post ${postId}: partial`);
     expect(status).toContain(`• X @acme: partial: part 1 of 3 is live (${link}); part 2 failed: X could not complete the request (409)`);
 
-    expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
+    expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme (parts 2–3) of post ${postId}.`);
     await h.chat.waitFor(() => thread().find((t) => t === `Post ${postId}: published (1 of 1 published).`), 15_000);
+    expect(thread()).toContain('retrying X @acme (parts 2–3) (asked by <@U_ADA>).');
     expect(thread()).toContain(`X @acme: published ${link} (a thread of 3 posts)`);
     expect(h.sims.x.thread(first!.id).map((t) => t.text)).toEqual(['Partial one', 'Partial two', 'Partial three']);
     for (const text of ['Partial one', 'Partial two', 'Partial three']) expect(tweetsWith(text)).toHaveLength(1);

@@ -5,7 +5,7 @@
  */
 import type { Invocation, Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
-import { isoNow } from '../../db/database.js';
+import { isoNow, type Db } from '../../db/database.js';
 import { lockPostOnly, movePost, postInWorkspace, postStatus } from '../../db/repositories/posts.js';
 import { targetText } from '../../db/repositories/edits.js';
 import {
@@ -22,7 +22,7 @@ import { ensureMember } from '../directory.js';
 import { postTransition, retryableByCommand, targetTransition } from '../lifecycle.js';
 import { publishJobKey, type PostsContext } from './context.js';
 import type { PostSettlement } from './settlement.js';
-import { liveWords, notRetriedAdvice, partialReason, statusWords, targetLine } from './texts.js';
+import { liveWords, notRetriedAdvice, partialReason, restWords, statusWords, targetLine, type ThreadProgress } from './texts.js';
 import { threadParts } from '../thread-parts.js';
 import { joinRich, mention, rich, timeAt } from '../ports/rich-text.js';
 import type { PostThread } from './thread.js';
@@ -155,13 +155,37 @@ export class PostCommands {
         subjectId: postId,
         detail: { targets: reopened.length },
       });
-      const labels = reopened.map((t) => t.account_label).join(', ');
+      const labels = (await Promise.all(reopened.map(async (t) => this.retryLabel(trx, t)))).join(', ');
       return { labels, notice: await this.ctx.notices.write(trx, postId, rich`retrying ${labels} (asked by ${actor}).`) };
     });
     if (!done) return this.nothingToRetry(postId, []);
     await this.ctx.notices.deliver(done.notice);
     this.deps.onEnqueued?.();
     return privateReply(`Retrying ${done.labels} of post ${postId}.`);
+  }
+
+  /** Where a failed thread stands when some parts are live; undefined for anything else. */
+  private async threadProgressOf(
+    db: Db,
+    t: {
+      id: string;
+      live_parts: string | null;
+      permalink: string | null;
+    },
+  ): Promise<ThreadProgress | undefined> {
+    const live = parseLiveParts(t.live_parts).length;
+    if (live === 0) return undefined;
+    const total = threadParts(await targetText(db, t.id)).length;
+    return live < total ? { live, total, link: t.permalink } : undefined;
+  }
+
+  /** A reopened target as `retry` names it: with the parts it sends when part of its thread is live ("X @acme (parts 2–3)"). */
+  private async retryLabel(
+    db: Db,
+    t: { id: string; account_label: string; live_parts: string | null; permalink: string | null },
+  ): Promise<string> {
+    const progress = await this.threadProgressOf(db, t);
+    return progress ? `${t.account_label} (${restWords(progress)})` : t.account_label;
   }
 
   /**
@@ -177,10 +201,8 @@ export class PostCommands {
         ? [` ${unconfirmed.map((t) => t.account_label).join(', ')} may already be live: check there, and post again only if it is not.`]
         : [];
     for (const t of failed) {
-      const live = parseLiveParts(t.live_parts).length;
-      const total = threadParts(await targetText(this.deps.db, t.id)).length;
-      if (live === 0 || live >= total) continue;
-      const progress = { live, total, link: t.permalink };
+      const progress = await this.threadProgressOf(this.deps.db, t);
+      if (!progress) continue;
       const name = this.deps.publishers.get(t.platform)?.displayName ?? t.platform;
       notes.push(` ${t.account_label}: ${partialReason(t.failure_message ?? liveWords(progress))}. ${notRetriedAdvice(progress, name)}`);
     }
