@@ -94,17 +94,17 @@ export class HealthService {
       if (error instanceof AccountNeedsReconnectError) return { kind: 'refused', reason: error.message };
       throw error;
     }
-    const answer = await publisher.checkAuthorization?.(toAccountRef(account), tokens, AbortSignal.timeout(CHECK_TIMEOUT_MS));
-    if (answer?.kind === 'refused') {
+    const answer = await publisher.checkAuthorization(toAccountRef(account), tokens, AbortSignal.timeout(CHECK_TIMEOUT_MS));
+    if (answer.kind === 'refused') {
       await this.deps.tokens.markNeedsReconnect(account.id, answer.reason);
       return { kind: 'refused', reason: answer.reason };
     }
-    if (answer?.kind === 'unknown')
+    if (answer.kind === 'unknown')
       this.deps.logger.info(
         { accountId: account.id, platform: account.platform, reason: answer.reason },
         'the health check learnt nothing',
       );
-    if (answer?.kind === 'ok' && answer.lapsesAt) {
+    if (answer.kind === 'ok' && answer.lapsesAt) {
       account.authorization_lapses_at = isoNow(answer.lapsesAt);
       await this.deps.db
         .updateTable('social_accounts')

@@ -191,7 +191,7 @@ export interface Publisher {
    * account's token (Graph: the Page or Instagram account itself; X: /2/users/me; TikTok:
    * /v2/user/info/), mapped as a publish maps refusals. Reads only; never throws for an answer.
    */
-  checkAuthorization?(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<AuthorizationCheck>;
+  checkAuthorization(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<AuthorizationCheck>;
 }
 
 /**

@@ -12,6 +12,7 @@ beforeAll(async () => {
   h = await startHarness({ app: { now: () => clock } });
   expect((await h.connect('facebook', 'U_ADA', { pages: ['100000000000001'] })).status).toBe(200);
   expect((await h.connect('tiktok', 'U_TOM')).status).toBe(200);
+  expect((await h.connect('x', 'U_XAVI')).status).toBe(200);
 });
 afterAll(() => h?.close());
 
@@ -20,7 +21,7 @@ const days = (n: number) => n * 86_400_000;
 describe('the health check', () => {
   it('finds nothing wrong with fresh accounts and tells nobody', async () => {
     const report = await h.app.core.health.run();
-    expect(report).toEqual({ checked: 2, refused: 0, lapsing: 0, reminded: 0 });
+    expect(report).toEqual({ checked: 3, refused: 0, lapsing: 0, reminded: 0 });
     expect(h.chat.privateTexts('U_ADA').filter((t) => t.includes('needs reconnect'))).toEqual([]);
   });
 
@@ -80,5 +81,16 @@ describe('the health check', () => {
     expect(await h.app.core.health.run()).toMatchObject({ refused: 1, reminded: 0 });
     clock = new Date(clock.getTime() + days(1) + 60_000);
     expect(await h.app.core.health.run()).toMatchObject({ refused: 1, reminded: 1 });
+  });
+
+  it("asks X with the account's token (GET /2/users/me): a revoked app is needs reconnect", async () => {
+    const account = await h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').executeTakeFirstOrThrow();
+    // The access token is fresh (no refresh is due): the read itself finds the revocation.
+    h.sims.x.revokeAccount(account.platform_account_id);
+    const report = await h.app.core.health.run();
+    expect(report.refused).toBeGreaterThanOrEqual(2);
+    const after = await h.app.services.db.selectFrom('social_accounts').selectAll().where('id', '=', account.id).executeTakeFirstOrThrow();
+    expect(after.status).toBe('needs_reconnect');
+    expect(h.chat.privateTexts('U_XAVI').filter((t) => t.startsWith('X @acme needs reconnect: '))).toHaveLength(1);
   });
 });

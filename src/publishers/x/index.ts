@@ -2,6 +2,7 @@
 import type { PlatformApp, PlatformModule } from '../platform-module.js';
 import type { Publisher } from '../publisher.js';
 import { measureXText, validateXDraft } from './limits.js';
+import { checkXAuthorization } from './authorization.js';
 import { consentUrl, finishConnect, refreshTokens, revokeTokens } from './oauth.js';
 import { publishToX } from './publish.js';
 import { X_SIMULATOR } from './simulator.js';
@@ -51,6 +52,7 @@ export function createXPublisher(options: XPublisherOptions): Publisher {
     validate: (draft) => validateXDraft(draft),
     measureText: (text) => measureXText(text),
     publish: (request) => publishToX(publishOptions, request),
+    checkAuthorization: (_account, tokens, signal) => checkXAuthorization(apiUrl, tokens, signal),
   };
 }
 

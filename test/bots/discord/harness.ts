@@ -25,6 +25,7 @@ import type {
   Publisher,
   TokenSet,
   TextMeasure,
+  AuthorizationCheck,
   ValidationProblem,
 } from '../../../src/publishers/publisher.js';
 import { measureXText } from '../../../src/publishers/x/limits.js';
@@ -80,6 +81,11 @@ export class TestXPublisher implements Publisher {
 
   async revoke(account: AccountRef): Promise<void> {
     this.revoked.push(account.platformAccountId);
+  }
+
+  /** These tests do not run the health check: the account is in good health. */
+  checkAuthorization(): Promise<AuthorizationCheck> {
+    return Promise.resolve({ kind: 'ok' });
   }
 
   measureText(text: string): TextMeasure[] {

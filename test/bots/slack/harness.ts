@@ -55,6 +55,8 @@ function testPublisher(
     usesPkce: false,
     requiresTargetOption: platform === 'tiktok',
     canRefresh: false,
+    // These tests do not run the health check: every account is in good health.
+    checkAuthorization: () => Promise.resolve({ kind: 'ok' as const }),
     measureText: (text) => (platform === 'x' ? measureXText(text) : [{ used: text.length, limit: 2_200, unit: 'characters' }]),
     consentUrl: ({ state, redirectUri }) =>
       `https://consent.example/${platform}?state=${encodeURIComponent(state)}&redirect_uri=${encodeURIComponent(redirectUri)}`,
@@ -255,6 +257,8 @@ export class SlackHarness {
         scopes: null,
         status: 'active',
         status_reason: null,
+        health_warned_at: null,
+        authorization_lapses_at: null,
         connected_at: now,
         updated_at: now,
       };
