@@ -231,6 +231,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     mediaTtlHours: config.mediaTtlHours,
     now,
     onRecorded: (platform, outcome) => metrics.publishes.inc({ platform, outcome }),
+    webhooks,
   });
   const concurrency: Record<string, number> = { ...publishConcurrency(modules) };
   for (const [platform, limit] of Object.entries(options.publishConcurrency ?? {})) if (limit !== undefined) concurrency[platform] = limit;

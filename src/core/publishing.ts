@@ -36,6 +36,7 @@ import { accountById } from '../db/repositories/accounts.js';
 import { originalMediaOfPost } from '../db/repositories/media.js';
 import { movePost, postWorkspaceId } from '../db/repositories/posts.js';
 import { targetText } from '../db/repositories/edits.js';
+import type { Webhooks } from './webhooks.js';
 import {
   clearCommitMarker,
   isCommitted,
@@ -87,6 +88,8 @@ export interface PublishingDependencies {
   now?: () => Date;
   /** Told each target result this process records (metrics). */
   onRecorded?: (platform: Platform, outcome: Outcome['status']) => void;
+  /** Signed webhooks: each result is written as an event in the transaction that records it (issue 17). */
+  webhooks?: Pick<Webhooks, 'emit'>;
 }
 
 export class PublishingService {
@@ -526,6 +529,7 @@ export class PublishingService {
     if (!(await moveTarget(trx, targetId, targetTransition(outcome.status).from, values))) return undefined;
     const platform = await targetPlatform(trx, targetId);
     const workspaceId = await postWorkspaceId(trx, postId);
+    await this.emitResult(trx, targetId, postId, outcome);
     await appendAudit(trx, {
       action: `target.${outcome.status}`,
       workspaceId,
@@ -538,6 +542,29 @@ export class PublishingService {
           : { platform, class: outcome.failure.class, code: outcome.failure.platformCode ?? null },
     });
     return platform;
+  }
+
+  /** The result as a webhook event, written with it (the reason as the thread says it, without tokens). */
+  private async emitResult(trx: Db, targetId: string, postId: string, outcome: Outcome): Promise<void> {
+    if (!this.deps.webhooks) return;
+    const row = await targetByIdOrThrow(trx, targetId);
+    const target = { id: targetId, platform: row.platform, account: row.account_label };
+    await this.deps.webhooks.emit(
+      trx,
+      outcome.status === 'published'
+        ? { type: 'target.published', post_id: postId, target, url: outcome.permalink }
+        : outcome.status === 'failed'
+          ? {
+              type: 'target.failed',
+              post_id: postId,
+              target,
+              reason: redactText(outcome.failure.message),
+              ...(parseLiveParts(row.live_parts).length > 0
+                ? { live_parts: parseLiveParts(row.live_parts).length, url: row.permalink }
+                : {}),
+            }
+          : { type: 'target.unconfirmed', post_id: postId, target, reason: redactText(outcome.failure.message) },
+    );
   }
 
   /** Runs `work`, trying again twice after a short pause when it throws (a database that failed for a moment). */

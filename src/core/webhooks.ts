@@ -42,7 +42,8 @@ export interface WebhookTarget {
 /** The events of the contract, without the envelope (`id`, `at`) that `emit` adds. */
 export type WebhookEvent =
   | { type: 'target.published'; post_id: string; target: WebhookTarget; url: string | null }
-  | { type: 'target.failed'; post_id: string; target: WebhookTarget; reason: string }
+  /** A thread that failed midway (`partial`): `live_parts` of its posts are live, the first at `url`. */
+  | { type: 'target.failed'; post_id: string; target: WebhookTarget; reason: string; live_parts?: number; url?: string | null }
   | { type: 'target.unconfirmed'; post_id: string; target: WebhookTarget; reason: string }
   | { type: 'post.expired'; post_id: string }
   | { type: 'account.needs_reconnect'; account: { id: string; platform: string; label: string }; reason: string };
