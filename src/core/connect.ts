@@ -12,6 +12,9 @@
  * land in the sender's workspace. The success page and the chat confirmation name the workspace
  * the accounts were connected to, so a person can tell where they went.
  */
+import { targetsWaitingFor } from '../db/repositories/accounts.js';
+import { moveQueuedJobs } from '../db/repositories/schedule.js';
+import { publishJobKey } from './posts/context.js';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ChatPort, Invocation, Reply } from './ports/chat.js';
 import { privateReply } from './ports/chat.js';
@@ -330,6 +333,8 @@ export class ConnectService {
             })
             .execute();
         await this.deps.tokens.save(accountId, account.tokens, trx);
+        // Connected again: the posts waiting for it go now (their publish jobs are due).
+        if (existing) await moveQueuedJobs(trx, (await targetsWaitingFor(trx, accountId)).map(publishJobKey), nowIso, nowIso);
         await appendAudit(trx, {
           action: 'account.connected',
           workspaceId,

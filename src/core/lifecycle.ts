@@ -10,11 +10,13 @@
  * queued → pending (an edit of an approved post that has not started: approvals start over);
  * publishing → queued (a retryable failure with attempts left); failed → queued (`retry`; a
  * thread that failed midway keeps its live parts, and the next run sends only the rest);
- * pending | queued → cancelled (`cancel`, or the post ended before it was approved).
+ * pending | queued → cancelled (`cancel`, or the post ended before it was approved);
+ * unconfirmed → published | failed (`verify`: the platform shows it live, or shows it absent).
  * Post: pending_approval → approved | rejected | expired | cancelled; approved → publishing;
  * pending_approval | approved → pending_approval (`edit`, before publishing starts);
  * approved | publishing → published | partial | failed | cancelled (`postOutcome`);
- * → publishing again on `retry`.
+ * → publishing again on `retry`; partial | failed → publishing on `verify` (a target's outcome
+ * changed: the post's is settled again).
  */
 import type { FailureClass, PostStatus, TargetStatus } from '../db/schema.js';
 
@@ -41,12 +43,18 @@ export type TargetEvent =
   | 'start'
   /** a retryable failure with attempts left: back to the queue */
   | 'requeue'
+  /** its account needs connecting again: back to the queue to wait for it (issue 17) */
+  | 'wait'
   /** `retry`: a failed target whose result was said */
   | 'retry'
   /** a run's result */
   | 'published'
   | 'failed'
-  | 'unconfirmed';
+  | 'unconfirmed'
+  /** `verify`: an unconfirmed target the platform shows live */
+  | 'verified-live'
+  /** `verify`: an unconfirmed target the platform shows absent ('not published'; `retry` may send it) */
+  | 'verified-absent';
 
 export interface Transition<S extends string> {
   /** The states the transition starts from: the guard of its UPDATE. */
@@ -61,10 +69,13 @@ const TARGET_TRANSITIONS: Record<TargetEvent, Transition<TargetStatus>> = {
   cancel: { from: ['pending', 'queued'], to: 'cancelled' },
   start: { from: ['queued', 'publishing'], to: 'publishing' },
   requeue: { from: ['publishing'], to: 'queued' },
+  wait: { from: ['queued', 'publishing'], to: 'queued' },
   retry: { from: ['failed'], to: 'queued' },
   published: { from: ['queued', 'publishing'], to: 'published' },
   failed: { from: ['queued', 'publishing'], to: 'failed' },
   unconfirmed: { from: ['queued', 'publishing'], to: 'unconfirmed' },
+  'verified-live': { from: ['unconfirmed'], to: 'published' },
+  'verified-absent': { from: ['unconfirmed'], to: 'failed' },
 };
 
 export function targetTransition(event: TargetEvent): Transition<TargetStatus> {
@@ -87,7 +98,7 @@ export function nextTargetState(
 }
 
 /** What moves a post (its ending, once its targets are over, is `postOutcome`). */
-export type PostEvent = 'approve' | 'reject' | 'expire' | 'cancel' | 'start' | 'retry' | 'edit';
+export type PostEvent = 'approve' | 'reject' | 'expire' | 'cancel' | 'start' | 'retry' | 'edit' | 'verify';
 
 const POST_TRANSITIONS: Record<PostEvent, { from: readonly PostStatus[] | 'any'; to: PostStatus }> = {
   approve: { from: ['pending_approval'], to: 'approved' },
@@ -100,6 +111,9 @@ const POST_TRANSITIONS: Record<PostEvent, { from: readonly PostStatus[] | 'any';
   // `retry` reopens the post whatever it was: the targets' own guarded moves decided that
   // something is publishing again.
   retry: { from: 'any', to: 'publishing' },
+  // `verify` changed an unconfirmed target of a post already ended: its outcome is settled again
+  // (a partial post whose only doubt was live becomes published). A post still publishing stays.
+  verify: { from: ['partial', 'failed'], to: 'publishing' },
 };
 
 export function postTransition(event: PostEvent): { from: readonly PostStatus[] | 'any'; to: PostStatus } {

@@ -32,7 +32,7 @@
 import type { Selectable } from 'kysely';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
-import { accountById } from '../db/repositories/accounts.js';
+import { accountById, connectorOf } from '../db/repositories/accounts.js';
 import { originalMediaOfPost } from '../db/repositories/media.js';
 import { movePost, postWorkspaceId } from '../db/repositories/posts.js';
 import { targetText } from '../db/repositories/edits.js';
@@ -63,6 +63,7 @@ import type { Failure, PublishProgress, PublishResult, Publisher, TokenSet } fro
 import type { TokenStore } from '../vault/token-store.js';
 import { AccountNeedsReconnectError } from '../vault/token-store.js';
 import { toAccountRef } from './accounts.js';
+import { mention, rich } from './ports/rich-text.js';
 import { appendAudit } from './audit.js';
 import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
 import type { PostsService } from './posts.js';
@@ -220,6 +221,9 @@ export class PublishingService {
       });
       return { kind: 'decided', decision };
     }
+    // An account known to need reconnecting is not tried with its dead token: the target waits.
+    if (account.status === 'needs_reconnect')
+      return { kind: 'decided', decision: await this.waitForReconnect(job, target, account, account.status_reason ?? 'its access ended') };
     const nowIso = isoNow(this.now());
     const starting = targetTransition('start');
     if (!(await moveTarget(this.deps.db, target.id, starting.from, { status: starting.to, attempts: job.attempt, updated_at: nowIso })))
@@ -335,6 +339,10 @@ export class PublishingService {
       });
     }
     const failure = result.failure;
+    if (failure.class === 'reconnect' && target.account_id) {
+      const account = await accountById(this.deps.db, target.account_id);
+      if (account) return this.waitForReconnect(job, target, account, failure.message);
+    }
     const next = retryDecision(failure.class, job.attempt, job.maxAttempts);
     if (next.kind === 'requeue') return this.requeue(job, target, failure);
     return this.settle(job, target.id, target.post_id, { status: next.status, failure });
@@ -371,6 +379,57 @@ export class PublishingService {
       `${retryNoticeKey(target.id)}${job.claimToken}`,
     );
     return { kind: 'retry', at, reason };
+  }
+
+  /**
+   * The account needs connecting again (issue 17): the target waits (`queued`, said once in the
+   * thread with who can fix it) instead of failing, and is looked at again every few minutes and
+   * at once when the account is connected again (connect.ts moves its job). Nothing was accepted:
+   * a reconnect refusal comes before anything is live. It fails with the reason only once its
+   * media would be deleted before it could go out (or, without media, MEDIA_TTL_HOURS after it
+   * started waiting). The wait does not spend the job's attempts.
+   */
+  private async waitForReconnect(job: ClaimedJob, target: PostTarget, account: SocialAccount, why: string): Promise<JobDecision> {
+    const reason = redactText(why).replace(/\.+$/, '');
+    if (account.status !== 'needs_reconnect') await this.deps.tokens.markNeedsReconnect(account.id, reason);
+    const now = this.now();
+    const deadline = await this.waitDeadline(target);
+    if (deadline.getTime() <= now.getTime())
+      return this.settle(job, target.id, target.post_id, {
+        status: 'failed',
+        failure: {
+          class: 'reconnect',
+          message: `${reason}; it waited for the account to be connected again until its media was due to be deleted, and nothing was published there. Connect it with \`connect ${target.platform}\` and post again`,
+        },
+      });
+    const back = targetTransition('wait');
+    const waiting = await this.deps.queue.whileHeld(job, (trx) =>
+      moveTarget(trx, target.id, back.from, {
+        status: back.to,
+        committed_at: null,
+        failure_class: 'reconnect',
+        failure_message: reason,
+        updated_at: isoNow(now),
+      }),
+    );
+    if (!waiting.held) return { kind: 'done' }; // the run that took the job over decides
+    const connector = await connectorOf(this.deps.db, account.id);
+    await this.deps.posts.tell(
+      target.post_id,
+      rich`${target.account_label}: waiting for reconnect: ${reason}. ${connector ? rich`${mention(connector)} (who connected it) or an admin` : 'An admin'} can fix it with \`connect ${target.platform}\`; it publishes by itself once the account is connected again.`,
+      `${waitNoticeKey(target.id)}`,
+    );
+    const at = new Date(Math.min(deadline.getTime(), now.getTime() + RECONNECT_LOOK_AGAIN_MS));
+    return { kind: 'wait', at, reason: `waiting for reconnect: ${reason}` };
+  }
+
+  /** Until when a target may wait for its account: its media's deletion, or MEDIA_TTL_HOURS from now without media. */
+  private async waitDeadline(target: PostTarget): Promise<Date> {
+    const media = await originalMediaOfPost(this.deps.db, target.post_id);
+    const times = media.filter((m) => m.deleted_at === null).map((m) => Date.parse(m.expires_at));
+    if (times.length > 0) return new Date(Math.min(...times));
+    const started = target.failure_class === 'reconnect' ? Date.parse(target.updated_at) : this.now().getTime();
+    return new Date(started + (this.deps.mediaTtlHours ?? 24) * 3600_000);
   }
 
   private platformName(platform: Platform): string {
@@ -745,4 +804,12 @@ function humanDuration(ms: number): string {
   if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
   if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min`;
   return `${Math.round(ms / 3600_000)} h`;
+}
+
+/** How often a target waiting for its account looks again (connecting it again also wakes it at once). */
+const RECONNECT_LOOK_AGAIN_MS = 15 * 60_000;
+
+/** The key of a target's "waiting for reconnect" notice: said once per target. */
+export function waitNoticeKey(targetId: string): string {
+  return `wait-reconnect:${targetId}`;
 }

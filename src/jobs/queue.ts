@@ -234,6 +234,25 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Puts a running job back until `runAt` without counting this attempt: it waits for something
+   * outside it (an account to be connected again), not for a failure to pass. False when `claim`
+   * no longer holds it.
+   */
+  async postpone(claim: Claim, runAt: Date, reason: string): Promise<boolean> {
+    const now = this.time(this.db);
+    return this.updateHeld(claim, {
+      status: 'queued',
+      run_at: isoNow(runAt),
+      lease_owner: null,
+      lease_expires_at: null,
+      claim_token: null,
+      attempts: sql<number>`attempts - 1`,
+      last_error: reason,
+      updated_at: now(),
+    });
+  }
+
   /** Gives a job back untouched (shutdown): the attempt does not count. False when `claim` no longer holds it. */
   async release(claim: Claim): Promise<boolean> {
     const now = this.time(this.db);

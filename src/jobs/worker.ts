@@ -17,6 +17,8 @@ export type JobDecision =
   | { kind: 'done' }
   /** Try again at `at`, or at once when it is undefined. */
   | { kind: 'retry'; at: Date | undefined; reason: string }
+  /** Waiting for something outside the job (an account to be reconnected): run again at `at`, the attempt not counted. */
+  | { kind: 'wait'; at: Date; reason: string }
   | { kind: 'failed'; reason: string };
 
 export type JobHandler = (job: ClaimedJob, signal: AbortSignal) => Promise<JobDecision>;
@@ -213,7 +215,9 @@ export class Worker implements BackgroundService {
             ? await this.jobs.complete(job)
             : decision.kind === 'retry'
               ? await this.jobs.retryAt(job, decision.at, decision.reason)
-              : await this.jobs.fail(job, decision.reason);
+              : decision.kind === 'wait'
+                ? await this.jobs.postpone(job, decision.at, decision.reason)
+                : await this.jobs.fail(job, decision.reason);
         if (!held)
           this.logger.warn(
             { jobId: job.id, decision: decision.kind },

@@ -424,22 +424,25 @@ describe('tokens', () => {
     expect(after.refreshToken).not.toBe(before.refreshToken);
   });
 
-  it('a refresh X refuses for good marks the account as needing reconnect, with the reason, and says what to do', async () => {
+  it('a refresh X refuses for good marks the account as needing reconnect, with the reason; the target waits for it and publishes once it is back', async () => {
     const account = await xAccount();
     const tweetsBefore = h.sims.x.published.length;
     h.sims.x.revokeAccount(account.platform_account_id); // the person removed the app at x.com
     try {
       const postId = postIdOf((await h.run('U_ADA', 'post x After the app was removed')).message.text);
       await react('U_BOB', postId, 'approve');
-      expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: failed (0 of 1 published).`);
-      expect(thread(postId)).toContainEqual(
-        expect.stringMatching(new RegExp(`^X @acme: failed — .+\\. Reconnect with \`connect x\`, then \`retry ${postId}\`\\.$`)),
+      // Issue 17: it waits instead of failing, saying who can fix it.
+      expect(await waitForThread(postId, /^X @acme: waiting for reconnect: /)).toMatch(
+        /`connect x`; it publishes by itself once the account is connected again\.$/,
       );
       const marked = await xAccount();
       expect(marked.status).toBe('needs_reconnect');
       expect(marked.status_reason).toMatch(/\S/);
       expect((await h.run('U_ADA', 'accounts')).message.text).toMatch(/X @acme.*needs reconnect/i);
       expect(h.sims.x.published.length).toBe(tweetsBefore);
+      expect((await h.connect('x')).status).toBe(200);
+      expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: published (1 of 1 published).`);
+      expect(h.sims.x.published.length).toBe(tweetsBefore + 1);
     } finally {
       // Connecting again brings the account back (same row, fresh tokens) for the tests after this one.
       expect((await h.connect('x')).status).toBe(200);

@@ -58,14 +58,13 @@ describe('webhooks from the service', () => {
   });
 
   it('sends target.failed with the reason, and never a token', async () => {
-    const account = await h.app.services.db.selectFrom('social_accounts').selectAll().where('platform', '=', 'x').executeTakeFirstOrThrow();
-    h.sims.x.revokeAccount(account.platform_account_id);
-    const reply = await h.run('U_ADA', 'post x Goodbye hooks');
+    // X refuses the post for its content: a final failure.
+    const reply = await h.run('U_ADA', 'post x Hello hooks');
     const postId = /Post ([A-Z0-9]+) is waiting/.exec(String(reply.message.text))![1]!;
     await h.approve(postId);
     const failed = await h.chat.waitFor(() => events().find((e) => e.post_id === postId), 15_000);
     expect(failed.type).toBe('target.failed');
-    expect(failed.reason).toMatch(/connect/i);
+    expect(failed.reason).toMatch(/^X refused this post because /);
     const tokens = await h.app.services.db.selectFrom('secrets').select('account_id').execute();
     expect(tokens.length).toBeGreaterThan(0);
     for (const r of received) expect(r.body).not.toMatch(/access_token|refresh_token|Bearer|\/media\//);

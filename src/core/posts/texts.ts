@@ -128,6 +128,7 @@ export function targetLine(t: {
   failure_message: string | null;
   attempts: number;
   live_parts: string | null;
+  failure_class?: string | null;
 }): string {
   switch (t.status) {
     case 'published':
@@ -138,6 +139,7 @@ export function targetLine(t: {
     case 'unconfirmed':
       return `unconfirmed: ${t.failure_message ?? 'it may or may not be live'}; check before posting again`;
     case 'queued':
+      if (t.failure_class === 'reconnect') return `waiting for reconnect: ${t.failure_message ?? 'the account must be connected again'}`;
       return t.attempts > 0 ? `waiting to retry (${t.failure_message ?? 'temporary problem'})` : 'queued';
     case 'publishing':
       return 'publishing';
