@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildCore, openServices } from '../../src/app.js';
+import { buildCore, HEALTH_TASK, healthCron, openServices } from '../../src/app.js';
 import { type Services } from '../../src/runtime.js';
 import { loadConfig } from '../../src/config.js';
 import { Leases } from '../../src/db/leases.js';
 import { CLEANUP_TASK, CleanupCron } from '../../src/jobs/cleanup.js';
+import type { LeasedCron } from '../../src/jobs/cron.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { onPostgres, POSTGRES_ONLY, testDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -23,36 +24,51 @@ afterEach(async () => {
 
 interface Instance {
   services: Services;
-  cron: CleanupCron;
+  cron: LeasedCron;
   logs: string[];
 }
 
-async function startInstance(database: TestDatabase, vaultKey: string): Promise<Instance> {
+/** The crons that run once per tick across instances: cleanup, and the connection health check (issue 17). */
+const CRONS = [
+  { task: CLEANUP_TASK, what: 'cleanup' },
+  { task: HEALTH_TASK, what: 'health check' },
+] as const;
+
+async function startInstance(database: TestDatabase, vaultKey: string, which: (typeof CRONS)[number]): Promise<Instance> {
   const config = loadConfig(
-    { DATABASE_URL: database.url, MEDIA_DIR: path.join(database.dir, 'media'), VAULT_KEY: vaultKey, CLEANUP_CRON: '* * * * * *' },
+    {
+      DATABASE_URL: database.url,
+      MEDIA_DIR: path.join(database.dir, 'media'),
+      VAULT_KEY: vaultKey,
+      CLEANUP_CRON: '* * * * * *',
+      HEALTH_CRON: '* * * * * *',
+    },
     database.dir,
   );
   const logs: string[] = [];
   const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => (logs.push(String(chunk)), done()) }));
   const services = await openServices(config, logger);
   const core = buildCore(services);
-  const cron = new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId);
+  const cron =
+    which.task === CLEANUP_TASK
+      ? new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId)
+      : healthCron(core, services, config.healthCron);
   return { services, cron, logs };
 }
 
-/** The ticks an instance ran, from its "cleanup ran" log lines. */
-function ticksRun(instance: Instance): string[] {
+/** The ticks an instance ran, from its "<what> ran" log lines. */
+function ticksRun(instance: Instance, what: string): string[] {
   return instance.logs
     .map((line) => JSON.parse(line) as { msg: string; tick?: string })
-    .filter((entry) => entry.msg === 'cleanup ran')
+    .filter((entry) => entry.msg === `${what} ran`)
     .map((entry) => entry.tick!);
 }
 
-describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ONLY})`, () => {
+describe.skipIf(!onPostgres).each(CRONS)(`the $what cron on three instances (${POSTGRES_ONLY})`, (which) => {
   it('runs each tick exactly once, on whichever instance takes the tick first', async () => {
     t = await testDatabase();
     const key = randomBytes(32).toString('base64');
-    const instances = await Promise.all([0, 1, 2].map(() => startInstance(t!, key)));
+    const instances = await Promise.all([0, 1, 2].map(() => startInstance(t!, key, which)));
     try {
       await Promise.all(instances.map((i) => i.cron.start()));
       await new Promise((resolve) => setTimeout(resolve, 4_300));
@@ -62,7 +78,7 @@ describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ON
       await Promise.all(instances.map((i) => i.services.db.destroy()));
     }
 
-    const ran = instances.map(ticksRun);
+    const ran = instances.map((instance) => ticksRun(instance, which.what));
     const all = ran.flat().sort();
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(new Set(all).size, `ticks run twice: ${all.join(', ')}`).toBe(all.length);
@@ -71,8 +87,8 @@ describe.skipIf(!onPostgres)(`the cleanup cron on three instances (${POSTGRES_ON
     // once. test/scale/three-instances.test.ts checks it across separate processes.
 
     // The lease of each tick names the instance that logged it.
-    const leases = await t.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', `${CLEANUP_TASK}:%`).execute();
-    const owners = new Map(leases.map((l) => [l.name.slice(CLEANUP_TASK.length + 1), l.owner]));
+    const leases = await t.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', `${which.task}:%`).execute();
+    const owners = new Map(leases.map((l) => [l.name.slice(which.task.length + 1), l.owner]));
     instances.forEach((instance, i) => {
       for (const tick of ran[i]!) expect(owners.get(tick)).toBe(instance.services.instanceId);
     });
