@@ -102,6 +102,8 @@ export class CommandRouter {
         return this.deps.posts.cancel(invocation, command.postId);
       case 'retry':
         return this.deps.posts.retry(invocation, command.postId);
+      case 'verify':
+        return this.deps.posts.verify(invocation, command.postId);
       case 'disconnect':
         return this.deps.accounts.disconnect(invocation, command.platform, command.handle);
       case 'data':

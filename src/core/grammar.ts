@@ -31,6 +31,7 @@ export type Command =
   | { kind: 'status'; postId: string }
   | { kind: 'cancel'; postId: string }
   | { kind: 'retry'; postId: string }
+  | { kind: 'verify'; postId: string }
   | { kind: 'disconnect'; platform: Platform; handle?: string | undefined }
   | { kind: 'data' }
   | { kind: 'delete-my-data'; confirmed: boolean }
@@ -69,6 +70,7 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
     status: 'status <post-id>',
     cancel: 'cancel <post-id>',
     retry: 'retry <post-id>',
+    verify: 'verify <post-id>',
     disconnect: 'disconnect <platform> [@handle]',
     data: 'data',
     'delete-my-data': 'delete-my-data [confirm]',
@@ -225,7 +227,8 @@ export class Grammar {
       }
       case 'status':
       case 'cancel':
-      case 'retry': {
+      case 'retry':
+      case 'verify': {
         const postId = args[0];
         if (!postId) return fail(`Which post? ${this.usage(word)}`);
         if (!POST_ID.test(postId) || args.length > 1) return fail(`"${rest.trim()}" is not a post id. ${this.usage(word)}`);

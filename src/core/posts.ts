@@ -22,6 +22,7 @@ import { PostExpiry } from './posts/expiry.js';
 import { PostIntake, type Preparation, type ResolvedTarget, type Schedule } from './posts/intake.js';
 import type { Resolution } from './schedule/when.js';
 import { PostSettlement } from './posts/settlement.js';
+import { PostVerification } from './posts/verify.js';
 import { PostThread } from './posts/thread.js';
 import { PostEdits, type EditChange, type EditableContent } from './posts/edits.js';
 import { PostSchedule, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
@@ -46,6 +47,7 @@ export class PostsService {
   private readonly commands: PostCommands;
   private readonly schedule: PostSchedule;
   private readonly edits: PostEdits;
+  private readonly verification: PostVerification;
   private readonly clock: () => Date;
   /** Zones and posting slots (the `timezone` and `slots` commands). */
   readonly preferences: SchedulePreferences;
@@ -71,6 +73,7 @@ export class PostsService {
     this.expiry = new PostExpiry(ctx, this.thread, this.decisions, this.settlement);
     this.commands = new PostCommands(ctx, this.thread, this.settlement);
     this.edits = new PostEdits(ctx, this.thread, this.intake);
+    this.verification = new PostVerification(ctx, this.settlement);
   }
 
   /** The notice worker's handler (NOTICE_QUEUE): says again what the chat did not take. */
@@ -214,6 +217,11 @@ export class PostsService {
   /** `retry <post-id>`: the requester or an admin; targets that failed retryably (or for access, once reconnected). */
   retry(invocation: Invocation, postId: string): Promise<Reply> {
     return this.commands.retry(invocation, postId);
+  }
+
+  /** `verify <post-id>`: asks each platform whether the post's unconfirmed targets are live (posts/verify.ts). */
+  verify(invocation: Invocation, postId: string): Promise<Reply> {
+    return this.verification.verify(invocation, postId);
   }
 
   // Scheduling (posts/schedule.ts).

@@ -192,7 +192,38 @@ export interface Publisher {
    * /v2/user/info/), mapped as a publish maps refusals. Reads only; never throws for an answer.
    */
   checkAuthorization(account: AccountRef, tokens: TokenSet, signal?: AbortSignal): Promise<AuthorizationCheck>;
+  /**
+   * Whether an `unconfirmed` post is live (issue 17, `verify`): the platform is asked what it
+   * shows of the account around the time of the committing request. Reads only; never publishes
+   * and never throws for an answer. Optional for now: without it, a target stays `unconfirmed`.
+   */
+  verify?(request: VerifyRequest): Promise<VerifyResult>;
 }
+
+/** What an attempt that may have published knew: enough to look for the post at the platform. */
+export interface VerifyRequest {
+  account: AccountRef;
+  /** A token that is valid now. */
+  tokens: TokenSet;
+  /** The text that was sent, as `publish` got it (a thread's `---` parts included). */
+  text: string;
+  /** How many files were attached. */
+  mediaCount: number;
+  /** When the committing request was made (or, when that is not known, when the target last changed). */
+  committedAt: Date;
+  /** A thread's parts known to be live, in order: the part looked for is the one after them. */
+  liveParts?: readonly string[] | undefined;
+  /** An id the platform returned before the commit (TikTok's publish_id, an Instagram container), when known. */
+  platformId?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * What the platform shows: the post is live (its id and link); it is not there (nothing was
+ * published, so sending it again makes one post); or nothing can be told now.
+ */
+export type VerifyResult =
+  { kind: 'live'; platformPostId: string; permalink: string } | { kind: 'absent'; reason: string } | { kind: 'unknown'; reason: string };
 
 /**
  * What the platform said of an account's authorization: it works; it was refused (the account

@@ -27,6 +27,7 @@ import { NumericIds, randomToken } from './ids.js';
 import { header, html, json, SimServer, type Fault, type SimRequest, type SimResponse } from './server.js';
 import { XMediaUploads, type Upload } from './x-media.js';
 import { invalidRequest, isRecord, oauthError, problem } from './x-shapes.js';
+import { userTimeline } from './x-timeline.js';
 
 export interface XAccountSpec {
   id: string;
@@ -44,7 +45,7 @@ export interface RateLimit {
   windowSec: number;
 }
 
-export type XRateGroup = 'tweets' | 'usersMe' | 'mediaUpload' | 'mediaStatus';
+export type XRateGroup = 'tweets' | 'usersMe' | 'mediaUpload' | 'mediaStatus' | 'userTweets';
 
 export interface XSimulatorOptions {
   clientId: string;
@@ -62,8 +63,8 @@ export interface XSimulatorOptions {
    * in trypost #126, not documented; platform-apis.md §3.2). Off: only that token is refused.
    */
   revokeFamilyOnReuse: boolean;
-  /** Per-user 15-minute windows from X's rate-limit table (§3.7). */
-  rateLimits: Record<XRateGroup, RateLimit>;
+  /** Per-user 15-minute windows from X's rate-limit table (§3.7); `userTweets` (an account's posts) 900 when absent. */
+  rateLimits: Record<Exclude<XRateGroup, 'userTweets'>, RateLimit> & { userTweets?: RateLimit | undefined };
   /** Video/GIF processing: `check_after_secs` X asks for, and how many STATUS answers say in_progress. */
   mediaProcessing: { checkAfterSecs: number; inProgressPolls: number };
   /** The largest append segment accepted (the old v1.1 rule: 5 MB; v2 documents none). */
@@ -99,6 +100,7 @@ export function defaultXOptions(): XSimulatorOptions {
       usersMe: { limit: 75, windowSec: 900 },
       mediaUpload: { limit: 1_875, windowSec: 900 },
       mediaStatus: { limit: 1_000, windowSec: 900 },
+      userTweets: { limit: 900, windowSec: 900 },
     },
     mediaProcessing: { checkAfterSecs: 1, inProgressPolls: 1 },
     maxSegmentBytes: 5 * 1024 * 1024,
@@ -221,6 +223,10 @@ export class XSimulator extends SimServer {
     );
     this.route('GET', /^\/2\/media\/upload$/, (r) => this.api(r, 'mediaStatus', ['media.write'], (a) => media.status(r, a)));
     this.route('POST', /^\/2\/media\/upload$/, (r) => this.api(r, 'mediaUpload', ['media.write'], (a) => media.oneShot(r, a)));
+    // An account's own posts (what `verify` reads), as X shows them.
+    this.route('GET', /^\/2\/users\/([0-9]+)\/tweets$/, (r) =>
+      this.api(r, 'userTweets', ['tweet.read', 'users.read'], () => userTimeline(r, this.published)),
+    );
     this.route('POST', /^\/2\/tweets$/, (r) =>
       this.api(r, 'tweets', ['tweet.read', 'tweet.write', 'users.read'], (a) => this.createTweet(r, a)),
     );
@@ -411,7 +417,7 @@ export class XSimulator extends SimServer {
 
   private window(accountId: string, group: XRateGroup): { remaining: number; resetAt: number } {
     const key = `${accountId}:${group}`;
-    const limit = this.options.rateLimits[group];
+    const limit = this.limitOf(group);
     let window = this.windows.get(key);
     if (!window || window.resetAt <= Date.now()) {
       window = { remaining: limit.limit, resetAt: Date.now() + limit.windowSec * 1000 };
@@ -422,10 +428,14 @@ export class XSimulator extends SimServer {
 
   private rateHeaders(group: XRateGroup, window: { remaining: number; resetAt: number }): Record<string, string> {
     return {
-      'x-rate-limit-limit': String(this.options.rateLimits[group].limit),
+      'x-rate-limit-limit': String(this.limitOf(group).limit),
       'x-rate-limit-remaining': String(Math.max(0, window.remaining)),
       'x-rate-limit-reset': String(Math.ceil(window.resetAt / 1000)),
     };
+  }
+
+  private limitOf(group: XRateGroup): RateLimit {
+    return group === 'userTweets' ? (this.options.rateLimits.userTweets ?? { limit: 900, windowSec: 900 }) : this.options.rateLimits[group];
   }
 
   private usersMe(request: SimRequest, account: XAccountSpec): SimResponse {
@@ -616,9 +626,9 @@ export class XSimulator extends SimServer {
   protected faultResponse(status: number, request: SimRequest): SimResponse {
     if (status === 429) {
       const group = rateGroup(request.path);
-      const reset = Math.ceil(Date.now() / 1000) + (group ? this.options.rateLimits[group].windowSec : 900);
+      const reset = Math.ceil(Date.now() / 1000) + (group ? this.limitOf(group).windowSec : 900);
       return problem(429, 'Too Many Requests', 'Too Many Requests', {
-        'x-rate-limit-limit': String(group ? this.options.rateLimits[group].limit : 100),
+        'x-rate-limit-limit': String(group ? this.limitOf(group).limit : 100),
         'x-rate-limit-remaining': '0',
         'x-rate-limit-reset': String(reset),
       });
@@ -639,6 +649,7 @@ export class XSimulator extends SimServer {
 function rateGroup(path: string): XRateGroup | undefined {
   if (path === '/2/tweets') return 'tweets';
   if (path === '/2/users/me') return 'usersMe';
+  if (/^\/2\/users\/[0-9]+\/tweets$/.test(path)) return 'userTweets';
   if (path === '/2/media/upload') return 'mediaStatus';
   if (path.startsWith('/2/media/upload/')) return 'mediaUpload';
   return undefined;

@@ -21,6 +21,7 @@ describe('chat grammar', () => {
     expect(parsed('status p7k3f9')).toEqual({ kind: 'status', postId: 'P7K3F9' });
     expect(parsed('cancel P7K3F9')).toEqual({ kind: 'cancel', postId: 'P7K3F9' });
     expect(parsed('retry P7K3F9')).toEqual({ kind: 'retry', postId: 'P7K3F9' });
+    expect(parsed('verify p7k3f9')).toEqual({ kind: 'verify', postId: 'P7K3F9' });
     expect(parsed('disconnect instagram')).toEqual({ kind: 'disconnect', platform: 'instagram' });
     expect(parsed('disconnect x @acme')).toEqual({ kind: 'disconnect', platform: 'x', handle: 'acme' });
     expect(parsed('data')).toEqual({ kind: 'data' });

@@ -107,6 +107,12 @@ export function iqspCommand(): SlashCommandBuilder {
     )
     .addSubcommand((s) =>
       s
+        .setName('verify')
+        .setDescription('Ask each platform whether the unconfirmed targets are live')
+        .addStringOption(postIdOption('The post id')),
+    )
+    .addSubcommand((s) =>
+      s
         .setName('disconnect')
         .setDescription('Revoke and delete a connected account')
         .addStringOption((o) =>
@@ -245,6 +251,7 @@ export function commandFromOptions(options: SlashOptions): ParseResult {
     case 'status':
     case 'cancel':
     case 'retry':
+    case 'verify':
       return parseCommand(`${sub} ${str('post_id')}`);
     case 'delete-my-data':
       return parseCommand(options.getBoolean('confirm') ? 'delete-my-data confirm' : 'delete-my-data');

@@ -5,6 +5,7 @@ import { measureXText, validateXDraft } from './limits.js';
 import { checkXAuthorization } from './authorization.js';
 import { consentUrl, finishConnect, refreshTokens, revokeTokens } from './oauth.js';
 import { publishToX } from './publish.js';
+import { verifyOnX } from './verify.js';
 import { X_SIMULATOR } from './simulator.js';
 
 export interface XPublisherOptions {
@@ -53,6 +54,7 @@ export function createXPublisher(options: XPublisherOptions): Publisher {
     measureText: (text) => measureXText(text),
     publish: (request) => publishToX(publishOptions, request),
     checkAuthorization: (_account, tokens, signal) => checkXAuthorization(apiUrl, tokens, signal),
+    verify: (request) => verifyOnX(apiUrl, request),
   };
 }
 

@@ -68,6 +68,7 @@ describe('registration', () => {
       status: ['post_id:String!'],
       cancel: ['post_id:String!'],
       retry: ['post_id:String!'],
+      verify: ['post_id:String!'],
       disconnect: ['platform:String!', 'handle:String'],
       data: [],
       'delete-my-data': ['confirm:Boolean'],

@@ -1,0 +1,98 @@
+/**
+ * `verify <post-id>` (issue 17) through the whole service: an X post left `unconfirmed` by a lost
+ * answer is looked for in the account's posts at the simulator. Live → `published` with its link;
+ * never received → `failed` ("not published"), and `retry` then publishes it once.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.js';
+
+let h: Harness;
+let png: Buffer;
+
+beforeAll(async () => {
+  h = await startHarness();
+  png = await sharp({ create: { width: 800, height: 800, channels: 3, background: '#2a9d8f' } })
+    .png()
+    .toBuffer();
+  expect((await h.connect('x')).status).toBe(200);
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const TWEET = (method: string, path: string) => method === 'POST' && path === '/2/tweets';
+
+function postIdOf(text: string): string {
+  const id = /Post ([A-Z0-9]+) is waiting for approval/.exec(text)?.[1];
+  if (!id) throw new Error(`no post id in: ${text}`);
+  return id;
+}
+
+function thread(postId: string): string[] {
+  const approval = h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+  if (!approval) throw new Error(`no approval message for ${postId}`);
+  return h.chat.thread(approval.id);
+}
+
+const waitForThread = (postId: string, pattern: RegExp) => h.chat.waitFor(() => thread(postId).find((t) => pattern.test(t)), 15_000);
+
+const target = async (postId: string) =>
+  h.app.services.db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).executeTakeFirstOrThrow();
+const postStatus = async (postId: string) =>
+  (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
+
+/** A post to X whose POST /2/tweets meets `process`: X creates it before the connection drops (true), or never sees it. */
+async function unconfirmedPost(caption: string, process: boolean, attachments: Array<{ name: string; body: Buffer }> = []) {
+  h.sims.x.faults.push({ match: TWEET, kind: 'reset', process });
+  const postId = postIdOf((await h.run('U_ADA', `post x ${caption}`, {}, attachments)).message.text);
+  await h.approve(postId);
+  expect(await waitForThread(postId, /^Post [A-Z0-9]+: /)).toBe(`Post ${postId}: partial (0 of 1 published, 1 unconfirmed).`);
+  expect((await target(postId)).status).toBe('unconfirmed');
+  return postId;
+}
+
+describe('verify', () => {
+  it('finds an unconfirmed X post that is live: published with its link, the post published', async () => {
+    const caption = `Accepted, answer lost & found: https://example.com/a?b=${Date.now()}`;
+    const postId = await unconfirmedPost(caption, true, [{ name: 'photo.png', body: png }]);
+    const tweet = h.sims.x.published.find((t) => t.text === caption);
+    expect(tweet).toBeDefined();
+
+    const reply = await h.run('U_CAROL', `verify ${postId}`);
+    expect(reply.visibility).toBe('private');
+    expect(reply.message.text).toContain(`X @acme: published ${tweet!.permalink} (verified)`);
+    expect(await waitForThread(postId, /\(verified\)$/)).toBe(`X @acme: published ${tweet!.permalink} (verified)`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(await target(postId)).toMatchObject({ status: 'published', platform_post_id: tweet!.id, permalink: tweet!.permalink });
+    expect(await postStatus(postId)).toBe('published');
+    // Verification only reads: still one post at X.
+    expect(h.sims.x.published.filter((t) => t.text === caption)).toHaveLength(1);
+    // Nothing left to verify.
+    expect((await h.run('U_CAROL', `verify ${postId}`)).message.text).toBe(`Post ${postId} has no unconfirmed target: nothing to verify.`);
+  });
+
+  it('finds one X never received absent: failed (not published), then retry publishes it once', async () => {
+    const caption = `Never received ${Date.now()}`;
+    const postId = await unconfirmedPost(caption, false);
+    expect(h.sims.x.published.filter((t) => t.text === caption)).toHaveLength(0);
+
+    const reply = await h.run('U_CAROL', `verify ${postId}`);
+    expect(reply.message.text).toContain('X @acme: failed — not published');
+    expect(await waitForThread(postId, /failed — not published/)).toMatch(
+      new RegExp(`^X @acme: failed — not published \\(X shows no such post of @acme since .+\\)\\. \`retry ${postId}\` sends it\\.$`),
+    );
+    expect(await target(postId)).toMatchObject({ status: 'failed', failure_class: 'retryable', failure_message: 'not published' });
+    await expect.poll(() => postStatus(postId)).toBe('failed');
+
+    expect((await h.run('U_ADA', `retry ${postId}`)).message.text).toBe(`Retrying X @acme of post ${postId}.`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    const sent = h.sims.x.published.filter((t) => t.text === caption);
+    expect(sent).toHaveLength(1);
+    expect(await target(postId)).toMatchObject({ status: 'published', permalink: sent[0]!.permalink });
+  });
+
+  it('answers a post with nothing unconfirmed, and an unknown post', async () => {
+    expect((await h.run('U_CAROL', 'verify NOPE123')).message.text).toContain('There is no post NOPE123 in this workspace');
+  });
+});
