@@ -224,6 +224,14 @@ export class PostsService {
     return this.verification.verify(invocation, postId);
   }
 
+  /**
+   * Verifies one unconfirmed target without a command (the automatic verification after a target
+   * becomes unconfirmed): said in the thread, and the post settled again when it changed.
+   */
+  verifyTarget(postId: string, targetId: string): Promise<void> {
+    return this.verification.verifyOne(postId, targetId);
+  }
+
   // Scheduling (posts/schedule.ts).
 
   /** The posts service's clock. */

@@ -92,6 +92,15 @@ describe('verify', () => {
     expect(await target(postId)).toMatchObject({ status: 'published', permalink: sent[0]!.permalink });
   });
 
+  it('verifies one target without a command (the hook for the automatic verification)', async () => {
+    const caption = `Verified by itself ${Date.now()}`;
+    const postId = await unconfirmedPost(caption, true);
+    await h.app.core.posts.verifyTarget(postId, (await target(postId)).id);
+    const tweet = h.sims.x.published.find((t) => t.text === caption)!;
+    expect(await waitForThread(postId, /\(verified\)$/)).toBe(`X @acme: published ${tweet.permalink} (verified)`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+  });
+
   it('answers a post with nothing unconfirmed, and an unknown post', async () => {
     expect((await h.run('U_CAROL', 'verify NOPE123')).message.text).toContain('There is no post NOPE123 in this workspace');
   });

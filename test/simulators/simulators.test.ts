@@ -535,6 +535,46 @@ describe('X simulator with the X publisher', () => {
     expect(sims.x.requests.at(-1)?.headers.authorization).toBe('Bearer …');
   });
 
+  it("answers the account's posts as X shows them (GET /2/users/:id/tweets), and verify finds one accepted whose answer was lost", async () => {
+    const since = new Date(Date.now() - 60_000);
+    // X creates the post, then the connection drops before its answer arrives.
+    sims.x.faults.push({ match: (m, p) => m === 'POST' && p === '/2/tweets', kind: 'reset', process: true });
+    const caption = 'Lost answer & a link: https://example.com/x?y=1';
+    expect(failure(await x.publish(publishRequest(account, { caption, media: [await png('x-lost')] })))).toMatchObject({
+      class: 'unknown',
+    });
+    const tweet = sims.x.published.at(-1)!;
+
+    const answer = await fetch(
+      `${sims.x.url}/2/users/${account.platformAccountId}/tweets?max_results=5&tweet.fields=created_at,attachments&start_time=${since.toISOString()}`,
+      { headers: { Authorization: `Bearer ${account.tokens.accessToken}` } },
+    );
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as { data: Array<Record<string, unknown>>; meta: Record<string, unknown> };
+    expect(body.data[0]).toMatchObject({
+      id: tweet.id,
+      created_at: tweet.at.toISOString(),
+      attachments: { media_keys: [expect.any(String)] },
+    });
+    expect(body.data[0]!.text).toMatch(/^Lost answer &amp; a link: https:\/\/t\.co\/\w{10} https:\/\/t\.co\/\w{10}$/);
+    expect(body.meta).toMatchObject({ newest_id: tweet.id });
+    const bad = await fetch(`${sims.x.url}/2/users/${account.platformAccountId}/tweets?max_results=500`, {
+      headers: { Authorization: `Bearer ${account.tokens.accessToken}` },
+    });
+    expect(bad.status).toBe(400);
+
+    const asked = {
+      account: { platformAccountId: account.platformAccountId, handle: 'acme', displayName: 'Acme Inc' },
+      tokens: account.tokens,
+    };
+    expect(await x.verify!({ ...asked, text: caption, mediaCount: 1, committedAt: new Date() })).toEqual({
+      kind: 'live',
+      platformPostId: tweet.id,
+      permalink: tweet.permalink,
+    });
+    expect(await x.verify!({ ...asked, text: 'Never sent', mediaCount: 0, committedAt: new Date() })).toMatchObject({ kind: 'absent' });
+  });
+
   it("refuses duplicates and text over 280 weighted characters with X's 403s", async () => {
     expect(failure(await x.publish(publishRequest(account, { caption: 'Hello X' })))).toMatchObject({
       class: 'content',

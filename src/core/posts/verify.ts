@@ -18,7 +18,7 @@ import { accountById } from '../../db/repositories/accounts.js';
 import { targetText } from '../../db/repositories/edits.js';
 import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { movePost, postInWorkspace, postWorkspaceId } from '../../db/repositories/posts.js';
-import { moveTarget, parseLiveParts, targetsInStatus, targetByIdOrThrow } from '../../db/repositories/targets.js';
+import { moveTarget, parseLiveParts, targetById, targetsInStatus, targetByIdOrThrow } from '../../db/repositories/targets.js';
 import { redactText } from '../../observability/redact.js';
 import type { Publisher, VerifyResult } from '../../publishers/publisher.js';
 import { toAccountRef } from '../accounts.js';
@@ -62,6 +62,13 @@ export class PostVerification {
     for (const { id } of ids) results.push(await this.verifyTarget(postId, id, member.userId));
     if (results.some((r) => r.changed)) await this.settlement.onTargetSettled(postId);
     return privateReply([`Post ${postId}, verified:`, ...results.map((r) => `• ${r.line}`)].join('\n'));
+  }
+
+  /** One target by itself (no command): its result said in the thread, the post settled again when it changed. */
+  async verifyOne(postId: string, targetId: string): Promise<void> {
+    const target = await targetById(this.deps.db, targetId);
+    if (target?.status !== 'unconfirmed') return;
+    if ((await this.verifyTarget(postId, targetId, null)).changed) await this.settlement.onTargetSettled(postId);
   }
 
   /** Verifies one target; its thread line, and whether it changed. */
