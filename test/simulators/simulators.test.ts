@@ -709,6 +709,24 @@ describe('TikTok simulator with the TikTok publisher', () => {
     expect(sims.tiktok.published[0]?.media[0]?.chunkSha256).toEqual(await sliceHashes('tt-video', [5 * 1024 * 1024, video.sizeBytes]));
   });
 
+  it('verify asks the status by publish id: live with the post link; an id TikTok never gave cannot tell', async () => {
+    const video = sims.tiktok.published[0]!;
+    const asked = {
+      account: { platformAccountId: account.platformAccountId, handle: 'acme', displayName: 'Acme Inc' },
+      tokens: account.tokens,
+      text: 'Launch day #acme',
+      mediaCount: 1,
+      committedAt: video.at,
+    };
+    expect(await tiktok.verify!({ ...asked, platformId: video.publishId })).toEqual({
+      kind: 'live',
+      platformPostId: video.postId,
+      permalink: video.permalink,
+    });
+    expect(await tiktok.verify!({ ...asked, platformId: 'v_pub_file~v2-1.404' })).toMatchObject({ kind: 'unknown' });
+    expect(await tiktok.verify!(asked)).toMatchObject({ kind: 'unknown' });
+  });
+
   it('accepts every chunk plan the publisher makes, and refuses plans that break the rules', () => {
     const MiB = 1024 * 1024;
     for (const size of [

@@ -14,6 +14,7 @@ import { PRIVACY_LABELS, PRIVACY_WORDS, privacyWord } from './privacy.js';
 import { measureTiktokText, validateTiktokDraft } from './limits.js';
 import { publishToTiktok } from './publish.js';
 import { checkTiktokAuthorization } from './authorization.js';
+import { verifyOnTiktok } from './verify.js';
 import { TIKTOK_SIMULATOR } from './simulator.js';
 
 export type { TiktokPublisherOptions } from './options.js';
@@ -40,6 +41,7 @@ export function createTiktokPublisher(options: TiktokPublisherOptions): Publishe
       (await queryCreatorInfo(settings, tokens.accessToken, signal)).privacyLevels.map(privacyWord),
     publish: (request) => publishToTiktok(settings, request),
     checkAuthorization: (_account, tokens, signal) => checkTiktokAuthorization(settings, tokens, signal),
+    verify: (request) => verifyOnTiktok(settings, request),
   };
 }
 
