@@ -6,7 +6,9 @@
  *   used instead of the post's caption for that target; null: the caption.
  * - `posts.content_hash`: a hash of what the approvers are asked to approve (every target's text,
  *   the media ids, the targets and their options; not the schedule), and `posts.content_changed_at`,
- *   when an edit last changed it (null: never edited).
+ *   when an edit last changed it (null: never edited), and `posts.content_shown_at`, when the
+ *   approval message was last shown with it after an edit (null while it is not): a ✅ counts for
+ *   edited content only if given after the message showed it.
  * - `approvals.content_hash`: the content a decision was taken on. Only decisions on the post's
  *   current content count; an edit changes the hash, so every approval counted before it stops
  *   counting. Rows from before this migration have none and count for posts that have none.
@@ -27,6 +29,7 @@ export async function up(db: Db): Promise<void> {
     .execute();
   await db.schema.alterTable('posts').addColumn('content_hash', 'text').execute();
   await db.schema.alterTable('posts').addColumn('content_changed_at', 'text').execute();
+  await db.schema.alterTable('posts').addColumn('content_shown_at', 'text').execute();
   await db.schema.alterTable('approvals').addColumn('content_hash', 'text').execute();
   await db.schema
     .createTable('post_edits')
@@ -45,6 +48,7 @@ export async function up(db: Db): Promise<void> {
 export async function down(db: Db): Promise<void> {
   await db.schema.dropTable('post_edits').execute();
   await db.schema.alterTable('approvals').dropColumn('content_hash').execute();
+  await db.schema.alterTable('posts').dropColumn('content_shown_at').execute();
   await db.schema.alterTable('posts').dropColumn('content_changed_at').execute();
   await db.schema.alterTable('posts').dropColumn('content_hash').execute();
   await db.schema.alterTable('post_targets').dropColumn('position').execute();

@@ -363,12 +363,15 @@ export class Inbound {
     postId: string,
     form: { caption: string; versions: ReadonlyMap<Platform, string> },
   ): Promise<Reply> {
+    // A field left as the form showed it changes nothing: a platform with two accounts, each with
+    // its own version, shows one of them, and must not have it written over the other's.
+    const current = await this.deps.posts.editable(who, postId);
+    const shown = new Map(current.ok ? current.content.platforms.map((p) => [p.platform, p.version] as const) : []);
     const change: EditChange = {
       caption: form.caption,
-      versions: [...form.versions].map(([platform, text]) => ({
-        target: { kind: 'platform', platform },
-        text: text.trim() === '' ? null : text,
-      })),
+      versions: [...form.versions]
+        .filter(([platform, text]) => text.trim() !== (shown.get(platform) ?? '').trim())
+        .map(([platform, text]) => ({ target: { kind: 'platform', platform }, text: text.trim() === '' ? null : text })),
     };
     return this.deps.posts.edit(who, postId, change);
   }

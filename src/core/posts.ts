@@ -177,8 +177,8 @@ export class PostsService {
   }
 
   /** Re-renders the approval message with the post's current outcome. */
-  refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<void> {
-    return this.thread.refreshApprovalMessage(postId, outcome, note);
+  async refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: string): Promise<void> {
+    await this.thread.refreshApprovalMessage(postId, outcome, note);
   }
 
   // Decisions and expiry (posts/decisions.ts, posts/expiry.ts).

@@ -142,6 +142,8 @@ export interface PostsTable {
   content_hash: ColumnType<string | null, string | null | undefined, string | null>;
   /** When an edit last changed the content; null: never edited. */
   content_changed_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the approval message was shown with the edited content; null while it is not (after an edit). */
+  content_shown_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type TargetStatus = 'pending' | 'queued' | 'publishing' | 'published' | 'failed' | 'unconfirmed' | 'cancelled';

@@ -8,7 +8,7 @@
 import { botToken, dateOfTs, invocationOf, respondArguments, type ListenerDependencies } from './context.js';
 import { ACTIONS } from '../../core/actions.js';
 import { POST_VIEW_ID } from './modal.js';
-import { openEditForm, refreshPostForm } from './post-form.js';
+import { fitsSlackForm, openEditForm, refreshPostForm, SLACK_FIELD_MAX } from './post-form.js';
 
 export function registerButtons(deps: ListenerDependencies): void {
   const { app, core, people } = deps;
@@ -46,7 +46,14 @@ export function registerButtons(deps: ListenerDependencies): void {
       },
       invoker: () => invocationOf(deps, botToken(context), teamId, userId, channelId, blockBody.user.username),
     });
-    if (outcome.kind === 'edit')
+    // A text longer than a Slack form field holds would be cut by the form, and saved cut: said instead.
+    if (outcome.kind === 'edit' && !fitsSlackForm(outcome.content))
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: `Post ${outcome.postId} has a text longer than Slack's form takes (${SLACK_FIELD_MAX.toLocaleString('en-US')} characters): edit it with \`/iqsp edit ${outcome.postId} …\` instead.`,
+      });
+    else if (outcome.kind === 'edit')
       await openEditForm(deps, client, botToken(context), { triggerId: blockBody.trigger_id, channelId }, outcome.postId, outcome.content);
     // A refused Edit is said to the presser alone, the approval message left as it is.
     else if (outcome.kind === 'answered')

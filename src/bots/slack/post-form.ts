@@ -89,6 +89,14 @@ export async function openPostForm(
   }
 }
 
+/** The most a Slack plain_text_input holds (its max_length). */
+export const SLACK_FIELD_MAX = 3000;
+
+/** Whether the caption and every version fit the form's fields whole (a longer one would be cut). */
+export function fitsSlackForm(content: EditableContent): boolean {
+  return [content.caption, ...content.platforms.map((p) => p.version)].every((text) => text.length <= SLACK_FIELD_MAX);
+}
+
 /**
  * Opens the post form to edit post `postId` (its requester pressed Edit): the caption and each
  * platform's own version filled in; no targets, time or files (an edit changes the text only).

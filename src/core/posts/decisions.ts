@@ -58,7 +58,16 @@ export interface DecisionInput {
 export async function approvalState(
   trx: Db,
   postId: string,
-): Promise<{ state: ApprovalState; workspaceId: string; contentHash: string | null; contentChangedAt: string | null } | undefined> {
+): Promise<
+  | {
+      state: ApprovalState;
+      workspaceId: string;
+      contentHash: string | null;
+      contentChangedAt: string | null;
+      contentShownAt: string | null;
+    }
+  | undefined
+> {
   const post = await lockPost(trx, postId);
   if (!post) return undefined;
   // Only decisions on the content the post has now (an edit starts the approvals over).
@@ -67,6 +76,7 @@ export async function approvalState(
     workspaceId: post.workspace_id,
     contentHash: post.content_hash,
     contentChangedAt: post.content_changed_at,
+    contentShownAt: post.content_shown_at,
     state: approvalStateOf(
       {
         status: post.status,
@@ -79,10 +89,20 @@ export async function approvalState(
   };
 }
 
-/** Whether the person acted on the post's content before its last edit (a ❌ or a removal still counts: they are safe). */
-function givenBeforeEdit(input: Omit<DecisionInput, 'messageId'>, contentChangedAt: string | null): boolean {
-  if (input.decision !== 'approve' || !input.actedAt || !contentChangedAt) return false;
-  return input.actedAt.getTime() < Date.parse(contentChangedAt);
+/**
+ * Whether a ✅ was given on the post's content before its last edit, or before the approval
+ * message showed the edited content (a chat that failed to show it, or the moment between the
+ * edit and the update): it approves what the person saw, not the new text. When the person acted
+ * is the chat's word (`actedAt`), else when it arrived. A ❌ or a removal still counts: they are safe.
+ */
+function givenBeforeEdit(
+  input: Omit<DecisionInput, 'messageId'>,
+  post: { contentChangedAt: string | null; contentShownAt: string | null },
+  now: Date,
+): boolean {
+  if (input.decision !== 'approve' || !post.contentChangedAt) return false;
+  if (!post.contentShownAt) return true;
+  return (input.actedAt ?? now).getTime() < Date.parse(post.contentShownAt);
 }
 
 /** A ✅ or ❌ on a post that is no longer waiting: recorded, and answered (taking back a ✅ then is not a decision). */
@@ -175,7 +195,7 @@ export class PostDecisions {
       return this.deps.db.transaction().execute(async (trx) => {
         const loaded = await approvalState(trx, postId);
         if (!loaded) return undefined;
-        if (givenBeforeEdit(input, loaded.contentChangedAt)) {
+        if (givenBeforeEdit(input, loaded, this.ctx.now())) {
           // Seen on the content before the last edit: recorded (on that content), never counted.
           await this.recordDecision(trx, postId, userId, input, false, null);
           return { outcome: { kind: 'stale' as const }, ended: undefined };

@@ -115,9 +115,13 @@ export class PostEdits {
       return privateReply(`Post ${postId} was not changed; fix these and edit again:\n${problems.map((p) => `• ${p}`).join('\n')}`);
 
     const shown = await this.approvalsShown(postId, workspaceId);
+    if (!shown)
+      return privateReply(
+        `Post ${postId} was not changed: the reactions on its approval message could not be read just now, and a ✅ given there must not count for the new text. Please try again in a moment.`,
+      );
     const applied = await this.deps.db
       .transaction()
-      .execute((trx) => this.apply(trx, { invocation, postId, workspaceId, userId, changes, shown }))
+      .execute((trx) => this.apply(trx, { invocation, postId, workspaceId, userId, changes, shown, checkedHash: content.content_hash }))
       .catch((error: unknown) => {
         if (error instanceof PublishingStarted) return error;
         throw error;
@@ -126,7 +130,7 @@ export class PostEdits {
 
     await this.ctx.notices.deliver(applied.notice);
     await this.clearShownApprovals(postId);
-    await this.thread.refreshApprovalMessage(postId, applied.approvedAgain ? 'approved' : 'pending');
+    await this.thread.showEdited(postId, applied.approvedAgain ? 'approved' : 'pending');
     if (applied.approvedAgain) this.deps.onEnqueued?.();
     return privateReply(
       applied.required === 0
@@ -227,6 +231,7 @@ export class PostEdits {
     const captionChange = changes.find((c) => c.targetIds === null);
     const problems: string[] = [];
     for (const target of content.targets) {
+      if (target.status === 'cancelled') continue;
       const own = changes.find((c) => c.targetIds?.includes(target.id));
       const version = own ? (own.version ?? null) : target.version;
       const text = version ?? captionChange?.after ?? content.caption;
@@ -245,9 +250,10 @@ export class PostEdits {
   /**
    * The ✅ shown on the approval message now, by people whose latest recorded decision is not a
    * ✅ (their event never arrived): recorded with the old content in the edit's transaction, so
-   * reading the message back later does not count them for the new one. Best effort.
+   * reading the message back later does not count them for the new one. Undefined when the chat
+   * could not be read: the edit is refused then (those ✅ would count for the new text later).
    */
-  private async approvalsShown(postId: string, workspaceId: string): Promise<Array<{ userId: string }>> {
+  private async approvalsShown(postId: string, workspaceId: string): Promise<Array<{ userId: string }> | undefined> {
     const thread = await this.thread.threadOf(postId);
     if (!thread?.port?.approvalReactions) return [];
     try {
@@ -259,7 +265,7 @@ export class PostEdits {
       return shown;
     } catch (error) {
       this.deps.logger.warn({ err: error, postId }, 'could not read the reactions on an approval message before an edit');
-      return [];
+      return undefined;
     }
   }
 
@@ -284,12 +290,16 @@ export class PostEdits {
       userId: string;
       changes: readonly Changed[];
       shown: ReadonlyArray<{ userId: string }>;
+      /** The content hash the changes were checked against: another edit since then refuses this one. */
+      checkedHash: string | null;
     },
   ): Promise<{ notice: Notice; required: number; approvedAgain: boolean }> {
     const { postId, changes } = edit;
     const post = await lockPost(trx, postId);
     const content = await contentOfPost(trx, postId);
     if (!post || !content) throw new PublishingStarted(`it is gone.`);
+    if (post.content_hash !== edit.checkedHash)
+      throw new PublishingStarted('it was edited at the same moment by another edit; look at it again and edit once more.');
     const started = startedTargets(content);
     if (started) throw new PublishingStarted(started);
     const now = this.ctx.now();
@@ -315,11 +325,13 @@ export class PostEdits {
     if (queued.length > 0) {
       const reopen = targetTransition('reopen');
       const moved = await moveTargets(trx, queued, reopen.from, { status: reopen.to, updated_at: nowIso });
-      if (Number(moved) !== queued.length || (await this.deps.queue.withdrawQueued(queued.map(publishJobKey), trx)) !== queued.length)
+      if (moved.length !== queued.length || (await this.deps.queue.withdrawQueued(queued.map(publishJobKey), trx)) !== queued.length)
         throw new PublishingStarted('its publishing has just started.');
     }
-    // Without a time, the approval window starts again with the approvals.
-    const approvalEnds = post.scheduled_at ?? isoNow(new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000));
+    // Without a time, the approval window starts again with the approvals; edits never keep a post
+    // waiting longer than SCHEDULE_MAX_DAYS from its request.
+    const longest = Date.parse(post.created_at) + (this.deps.preferences?.maxDays ?? 30) * 86_400_000;
+    const approvalEnds = post.scheduled_at ?? isoNow(new Date(Math.min(now.getTime() + this.deps.approvalTtlHours * 3600_000, longest)));
     await movePost(trx, postId, move.from, {
       status: move.to,
       decided_at: null,

@@ -7,6 +7,7 @@
 import type { ReactionOnMessage } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
 import { latestDecision } from '../../db/repositories/approvals.js';
+import { editedPostsNotShown } from '../../db/repositories/edits.js';
 import {
   duePendingPosts,
   openPostsWithTargetsOver,
@@ -39,6 +40,8 @@ export class PostExpiry {
 
   /** Returns the ids of the posts expired. */
   async expireDue(): Promise<string[]> {
+    // An edited post whose approval message could not be updated: shown again (until then no ✅ counts).
+    for (const { id } of await editedPostsNotShown(this.deps.db)) await this.thread.showEdited(id, 'pending');
     const pending = await pendingPostsWithMessage(this.deps.db);
     for (const { id } of pending) {
       try {

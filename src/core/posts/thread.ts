@@ -2,6 +2,8 @@
  * A post's thread: the approval message (rendered, re-rendered with the outcome), replies in
  * its thread, and the upload progress message. A chat that fails is logged, never fatal.
  */
+import { isoNow } from '../../db/database.js';
+import { markContentShown } from '../../db/repositories/edits.js';
 import type { ChatMessage, ChatPort, MessageRef } from '../ports/chat.js';
 import type { RichText } from '../ports/rich-text.js';
 import { joinRich, rich, timeAt } from '../ports/rich-text.js';
@@ -18,7 +20,11 @@ import { approvalHeadline, mediaSummary } from './texts.js';
 export class PostThread {
   private readonly progressLines = new Map<string, Map<string, string>>();
 
-  constructor(private readonly deps: PostsDependencies) {}
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: PostsDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
 
   /** The approval message (and its later updates): post id, requester, targets, caption, media, how to approve. */
   async approvalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<ChatMessage> {
@@ -136,16 +142,29 @@ export class PostThread {
     this.progressLines.delete(postId);
   }
 
-  /** Re-renders the approval message with the post's current outcome. */
-  async refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<void> {
+  /** Re-renders the approval message with the post's current outcome; false when the chat did not take it. */
+  async refreshApprovalMessage(postId: string, outcome: 'pending' | PostStatus, note?: RichText): Promise<boolean> {
     const thread = await this.threadOf(postId);
-    if (!thread?.port) return;
+    if (!thread?.port) return false;
+    let shown = false;
     try {
       await thread.port.updateMessage(thread.ref, await this.approvalMessage(postId, outcome, note));
+      shown = true;
     } catch (error) {
       this.deps.logger.warn({ err: error, postId }, 'could not update the approval message');
     }
     this.announceChange(thread.port, thread.ref.workspaceExternalId);
+    return shown;
+  }
+
+  /**
+   * Shows an edited post's approval message with its new content, and records when it did: only
+   * a ✅ given after that counts for the new content (decisions.ts). Until it is shown (the chat
+   * failed), no ✅ counts; the expiry check shows it again (expiry.ts).
+   */
+  async showEdited(postId: string, outcome: 'pending' | PostStatus): Promise<void> {
+    // The time after the update: a ✅ given while it was being sent may still have seen the old text.
+    if (await this.refreshApprovalMessage(postId, outcome)) await markContentShown(this.deps.db, postId, isoNow(this.now()));
   }
 
   /** Tells the post's chat that its workspace's posts changed (views that list them are shown again). */

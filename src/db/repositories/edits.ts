@@ -46,7 +46,11 @@ export async function targetText(db: Db, targetId: string): Promise<string> {
 export async function setContentHash(db: Db, postId: string, hash: string, changedAtIso?: string): Promise<void> {
   await db
     .updateTable('posts')
-    .set({ content_hash: hash, ...(changedAtIso ? { content_changed_at: changedAtIso, updated_at: changedAtIso } : {}) })
+    .set({
+      content_hash: hash,
+      // Edited: not shown yet (the approval message is updated after the edit commits).
+      ...(changedAtIso ? { content_changed_at: changedAtIso, content_shown_at: null, updated_at: changedAtIso } : {}),
+    })
     .where('id', '=', postId)
     .execute();
 }
@@ -81,5 +85,27 @@ export function editsOfPost(db: Db, postId: string) {
     .where('post_edits.post_id', '=', postId)
     .orderBy('post_edits.created_at')
     .orderBy('post_edits.id')
+    .execute();
+}
+
+/** The approval message shows the edited content since `atIso` (its update after the edit went through). */
+export async function markContentShown(db: Db, postId: string, atIso: string): Promise<void> {
+  await db
+    .updateTable('posts')
+    .set({ content_shown_at: atIso })
+    .where('id', '=', postId)
+    .where('content_changed_at', 'is not', null)
+    .execute();
+}
+
+/** Posts waiting for approval whose edited content their approval message does not show yet. */
+export function editedPostsNotShown(db: Db) {
+  return db
+    .selectFrom('posts')
+    .select('id')
+    .where('status', '=', 'pending_approval')
+    .where('content_changed_at', 'is not', null)
+    .where('content_shown_at', 'is', null)
+    .where('approval_message_id', 'is not', null)
     .execute();
 }

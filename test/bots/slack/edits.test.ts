@@ -7,6 +7,7 @@
  * the modal filled in, its submission applied and answered privately. The app's clock is a
  * variable the tests move; reactions and presses carry their own Slack time.
  */
+import { fitsSlackForm, SLACK_FIELD_MAX } from '../../../src/bots/slack/post-form.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, SlackHarness, until } from './harness.js';
 
@@ -379,5 +380,15 @@ describe('an edit the post form refuses', () => {
     expect(String(answer.args.text)).toContain('X allows 280 characters');
     const target = await h.db.selectFrom('post_targets').select(['version']).where('post_id', '=', postId).executeTakeFirstOrThrow();
     expect(target.version).toBeNull();
+  });
+});
+
+describe('an edit form Slack cannot hold', () => {
+  it('is not opened for a caption or version longer than a Slack field takes (the form would cut it, and save it cut)', () => {
+    const long = `${'word '.repeat(700)}the end.`;
+    expect(long.length).toBeGreaterThan(SLACK_FIELD_MAX);
+    expect(fitsSlackForm({ caption: long, platforms: [{ platform: 'facebook', version: '' }] })).toBe(false);
+    expect(fitsSlackForm({ caption: 'Hi', platforms: [{ platform: 'facebook', version: long }] })).toBe(false);
+    expect(fitsSlackForm({ caption: 'Hi', platforms: [{ platform: 'x', version: 'a'.repeat(SLACK_FIELD_MAX) }] })).toBe(true);
   });
 });
