@@ -84,6 +84,8 @@ export class GraphSimulator extends SimServer {
     this.route('POST', new RegExp(`^${v}/${id}/media$`), (r) => this.withCaller(r, (c) => pub.createContainer(r, c)));
     this.route('POST', new RegExp(`^${v}/${id}/media_publish$`), (r) => this.withCaller(r, (c) => pub.mediaPublish(r, c)));
     this.route('GET', new RegExp(`^${v}/${id}/content_publishing_limit$`), (r) => this.withCaller(r, (c) => pub.publishingLimit(r, c)));
+    // A Page's own posts, newest first (what `verify` reads).
+    this.route('GET', new RegExp(`^${v}/${id}/published_posts$`), (r) => this.withCaller(r, (c) => this.publishedPosts(r, c)));
     this.route('GET', new RegExp(`^${v}/${id}$`), (r) => this.withCaller(r, (c) => this.getNode(r, c)));
     // Anything else under the version is an unknown edge of a real object.
     this.route('GET', new RegExp(`^${v}/${id}/(.+)$`), (r) => META_ERRORS.unknownPath(`/${r.params[1] ?? ''}`));
@@ -425,6 +427,48 @@ export class GraphSimulator extends SimServer {
     return selected.ok ? json(200, selected.value) : selected.response;
   }
 
+  /**
+   * `GET /{page-id}/published_posts` with the Page token: the Page's posts newest first, each with
+   * the fields asked (`since`/`until` as unix seconds or a date, `limit` up to 100, default 25,
+   * cursor paging with `after`). Videos are not among them in the simulator.
+   */
+  private publishedPosts(request: SimRequest, caller: Caller): SimResponse {
+    const [pageId = ''] = request.params;
+    if (caller.kind === 'app') return META_ERRORS.unsupported('GET', pageId);
+    const page = this.world.findPage(pageId);
+    if (!page || !this.world.pageVisible(page.id, caller.token)) return META_ERRORS.unsupported('GET', pageId);
+    if (caller.token.kind !== 'page' || !caller.token.grant.scopes.has('pages_read_engagement'))
+      return META_ERRORS.permission('Requires pages_read_engagement permission and a Page access token');
+    const q = request.query;
+    const limit = q.limit === undefined ? 25 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return META_ERRORS.parameter('param limit must be an integer between 1 and 100');
+    const since = graphInstant(q.since, -Infinity);
+    const until = graphInstant(q.until, Infinity);
+    if (Number.isNaN(since) || Number.isNaN(until)) return META_ERRORS.parameter('param since and until must be unix times or dates');
+    const posts = [...this.world.posts.values()]
+      .filter((post) => post.pageId === page.id && post.createdAt.getTime() >= since && post.createdAt.getTime() <= until)
+      .reverse();
+    const offset = q.after ? Number.parseInt(Buffer.from(q.after, 'base64url').toString('utf8'), 10) || 0 : 0;
+    const data: Record<string, unknown>[] = [];
+    for (const post of posts.slice(offset, offset + limit)) {
+      const selected = selectFields(this.nodes.postNode(post), q.fields);
+      if (!selected.ok) return selected.response;
+      data.push(selected.value);
+    }
+    const cursor = (at: number) => Buffer.from(String(at)).toString('base64url');
+    const paging =
+      data.length === 0
+        ? undefined
+        : {
+            cursors: { before: cursor(offset), after: cursor(offset + data.length) },
+            ...(offset + limit < posts.length
+              ? { next: `${this.graphApiUrl}/${page.id}/published_posts?after=${cursor(offset + limit)}` }
+              : {}),
+          };
+    return json(200, { data, ...(paging && { paging }) });
+  }
+
   // ---- test controls ---------------------------------------------------------------------
 
   /** The person removed the app in their Facebook settings: every token of theirs fails with 190/458. */
@@ -483,4 +527,11 @@ export class GraphSimulator extends SimServer {
     if (status === 401) return META_ERRORS.unparsableToken();
     return graphError(status, { message: 'An unknown error has occurred.', code: 1, is_transient: false });
   }
+}
+
+/** A Graph `since`/`until`: unix seconds or a date; none is unbounded; NaN when unreadable. */
+function graphInstant(value: string | undefined, none: number): number {
+  if (value === undefined) return none;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  return Date.parse(value);
 }

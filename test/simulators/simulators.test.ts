@@ -341,6 +341,20 @@ describe('Graph simulator with the Facebook publisher', () => {
     });
     expect(sims.graph.published.at(-1)?.caption).toBe('Answer lost');
   });
+
+  it("verify finds a post whose answer was lost among the Page's published_posts; one never sent is absent", async () => {
+    const asked = { account: { platformAccountId: page.platformAccountId, displayName: 'Acme Inc' }, tokens: page.tokens, mediaCount: 0 };
+    const lost = sims.graph.published.find((p) => p.caption === 'Answer lost')!;
+    expect(await facebook.verify!({ ...asked, text: 'Answer lost', committedAt: lost.at })).toEqual({
+      kind: 'live',
+      platformPostId: lost.id,
+      permalink: lost.permalink,
+    });
+    expect(await facebook.verify!({ ...asked, text: 'Never sent', committedAt: new Date() })).toMatchObject({ kind: 'absent' });
+    const read = sims.graph.requests.filter((r) => r.path.endsWith('/published_posts')).at(-1)!;
+    expect(read.query).toMatchObject({ fields: 'id,message,created_time,permalink_url', limit: '100' });
+    expect(read.status).toBe(200);
+  });
 });
 
 // ---- Instagram -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import { connectFacebookPages, FACEBOOK_SCOPES } from './oauth.js';
 import { FacebookPublish } from './publish.js';
 import { checkGraphAuthorization } from '../meta/authorization.js';
 import { mapFacebookError } from './errors.js';
+import { verifyOnFacebook } from './verify.js';
 
 export function createFacebookPublisher(options: MetaPublisherOptions): Publisher {
   const graph = new GraphClient(options.graphApiUrl, options.appSecret);
@@ -39,6 +40,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
         tokens,
         signal,
       ),
+    verify: (request) => verifyOnFacebook({ graph, map: mapFacebookError }, request),
   };
 }
 
