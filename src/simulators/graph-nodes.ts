@@ -199,7 +199,7 @@ export class GraphNodes {
     return { code: 'FINISHED', text: 'Finished: Media has been uploaded and it is ready to be published.' };
   }
 
-  private igMediaNode(media: InstagramMedia): GraphNode {
+  igMediaNode(media: InstagramMedia): GraphNode {
     return {
       type: 'IGMedia',
       defaults: ['id'],

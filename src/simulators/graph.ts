@@ -37,7 +37,7 @@ import {
 } from './graph-model.js';
 import { GraphNodes } from './graph-nodes.js';
 import { GraphPublishing } from './graph-publishing.js';
-import { fieldNames, graphError, META_ERRORS, selectFields } from './graph-shapes.js';
+import { fieldNames, graphError, META_ERRORS, selectFields, type GraphNode } from './graph-shapes.js';
 import { randomToken } from './ids.js';
 import { html, json, parameters, SimServer, type SimRequest, type SimResponse } from './server.js';
 
@@ -86,6 +86,8 @@ export class GraphSimulator extends SimServer {
     this.route('GET', new RegExp(`^${v}/${id}/content_publishing_limit$`), (r) => this.withCaller(r, (c) => pub.publishingLimit(r, c)));
     // A Page's own posts, newest first (what `verify` reads).
     this.route('GET', new RegExp(`^${v}/${id}/published_posts$`), (r) => this.withCaller(r, (c) => this.publishedPosts(r, c)));
+    // An Instagram account's published media, newest first (what `verify` reads).
+    this.route('GET', new RegExp(`^${v}/${id}/media$`), (r) => this.withCaller(r, (c) => this.instagramMedia(r, c)));
     this.route('GET', new RegExp(`^${v}/${id}$`), (r) => this.withCaller(r, (c) => this.getNode(r, c)));
     // Anything else under the version is an unknown edge of a real object.
     this.route('GET', new RegExp(`^${v}/${id}/(.+)$`), (r) => META_ERRORS.unknownPath(`/${r.params[1] ?? ''}`));
@@ -439,6 +441,31 @@ export class GraphSimulator extends SimServer {
     if (!page || !this.world.pageVisible(page.id, caller.token)) return META_ERRORS.unsupported('GET', pageId);
     if (caller.token.kind !== 'page' || !caller.token.grant.scopes.has('pages_read_engagement'))
       return META_ERRORS.permission('Requires pages_read_engagement permission and a Page access token');
+    const posts = [...this.world.posts.values()].filter((post) => post.pageId === page.id);
+    return this.listPage(
+      request,
+      posts.map((post) => ({ at: post.createdAt, node: this.nodes.postNode(post) })),
+      `${page.id}/published_posts`,
+    );
+  }
+
+  /** `GET /{ig-user-id}/media`: the account's published media, newest first, with the fields asked; paged as `published_posts`. */
+  private instagramMedia(request: SimRequest, caller: Caller): SimResponse {
+    const [igId = ''] = request.params;
+    if (caller.kind === 'app') return META_ERRORS.unsupported('GET', igId);
+    const ig = this.world.findInstagram(igId);
+    if (!ig || !this.world.instagramVisible(ig.account.id, caller.token)) return META_ERRORS.unsupported('GET', igId);
+    if (!caller.token.grant.scopes.has('instagram_basic')) return META_ERRORS.appPermission();
+    const media = [...this.world.igMedia.values()].filter((m) => m.igId === ig.account.id);
+    return this.listPage(
+      request,
+      media.map((m) => ({ at: m.createdAt, node: this.nodes.igMediaNode(m) })),
+      `${ig.account.id}/media`,
+    );
+  }
+
+  /** A Graph edge's page: newest first, `since`/`until` (unix seconds or a date), `limit` (1–100, default 25), cursor paging with `after`. */
+  private listPage(request: SimRequest, items: ReadonlyArray<{ at: Date; node: GraphNode }>, edge: string): SimResponse {
     const q = request.query;
     const limit = q.limit === undefined ? 25 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100)
@@ -446,27 +473,22 @@ export class GraphSimulator extends SimServer {
     const since = graphInstant(q.since, -Infinity);
     const until = graphInstant(q.until, Infinity);
     if (Number.isNaN(since) || Number.isNaN(until)) return META_ERRORS.parameter('param since and until must be unix times or dates');
-    const posts = [...this.world.posts.values()]
-      .filter((post) => post.pageId === page.id && post.createdAt.getTime() >= since && post.createdAt.getTime() <= until)
-      .reverse();
+    const listed = items.filter((item) => item.at.getTime() >= since && item.at.getTime() <= until).reverse();
     const offset = q.after ? Number.parseInt(Buffer.from(q.after, 'base64url').toString('utf8'), 10) || 0 : 0;
     const data: Record<string, unknown>[] = [];
-    for (const post of posts.slice(offset, offset + limit)) {
-      const selected = selectFields(this.nodes.postNode(post), q.fields);
+    for (const item of listed.slice(offset, offset + limit)) {
+      const selected = selectFields(item.node, q.fields);
       if (!selected.ok) return selected.response;
       data.push(selected.value);
     }
     const cursor = (at: number) => Buffer.from(String(at)).toString('base64url');
-    const paging =
-      data.length === 0
-        ? undefined
-        : {
-            cursors: { before: cursor(offset), after: cursor(offset + data.length) },
-            ...(offset + limit < posts.length
-              ? { next: `${this.graphApiUrl}/${page.id}/published_posts?after=${cursor(offset + limit)}` }
-              : {}),
-          };
-    return json(200, { data, ...(paging && { paging }) });
+    if (data.length === 0) return json(200, { data });
+    const more = offset + limit < listed.length;
+    const paging = {
+      cursors: { before: cursor(offset), after: cursor(offset + data.length) },
+      ...(more ? { next: `${this.graphApiUrl}/${edge}?after=${cursor(offset + limit)}` } : {}),
+    };
+    return json(200, { data, paging });
   }
 
   // ---- test controls ---------------------------------------------------------------------

@@ -403,6 +403,27 @@ describe('Graph simulator with the Instagram publisher', () => {
     expect(answers.map((r) => r.status)).toEqual([400, 400, 200]);
   });
 
+  it("verify finds a post whose media_publish answer was lost among the account's media; a caption never published is absent", async () => {
+    sims.graph.faults.push({ match: (m, p) => m === 'POST' && p.endsWith('/media_publish'), kind: 'reset', process: true });
+    expect(
+      failure(await instagram.publish(publishRequest(account, { caption: 'IG answer lost', media: [await jpeg('ig-lost')] }))),
+    ).toMatchObject({
+      class: 'unknown',
+    });
+    const lost = sims.graph.published.find((p) => p.platform === 'instagram' && p.caption === 'IG answer lost')!;
+    const asked = {
+      account: { platformAccountId: account.platformAccountId, handle: 'acme', displayName: 'Acme' },
+      tokens: account.tokens,
+      mediaCount: 1,
+    };
+    expect(await instagram.verify!({ ...asked, text: 'IG answer lost', committedAt: lost.at })).toEqual({
+      kind: 'live',
+      platformPostId: lost.id,
+      permalink: lost.permalink,
+    });
+    expect(await instagram.verify!({ ...asked, text: 'Never published', committedAt: new Date() })).toMatchObject({ kind: 'absent' });
+  });
+
   it('a media URL Instagram cannot fetch is the real 9004 / 2207052 error', async () => {
     const gone = await jpeg('ig-gone');
     mediaServer.files.delete('ig-gone');

@@ -40,7 +40,7 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
         tokens,
         signal,
       ),
-    verify: (request) => verifyOnFacebook({ graph, map: mapFacebookError }, request),
+    verify: (request) => verifyOnFacebook(graph, request),
   };
 }
 

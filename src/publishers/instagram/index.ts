@@ -15,6 +15,7 @@ import { connectInstagramAccounts, INSTAGRAM_SCOPES } from './oauth.js';
 import { InstagramPublish } from './publish.js';
 import { checkGraphAuthorization } from '../meta/authorization.js';
 import { mapInstagramError } from './errors.js';
+import { verifyOnInstagram } from './verify.js';
 
 export function createInstagramPublisher(options: MetaPublisherOptions): Publisher {
   const graph = new GraphClient(options.graphApiUrl, options.appSecret);
@@ -42,6 +43,7 @@ export function createInstagramPublisher(options: MetaPublisherOptions): Publish
         tokens,
         signal,
       ),
+    verify: (request) => verifyOnInstagram(graph, request),
   };
 }
 
