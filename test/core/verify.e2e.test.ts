@@ -1,7 +1,9 @@
 /**
  * `verify <post-id>` (issue 17) through the whole service: an X post left `unconfirmed` by a lost
  * answer is looked for in the account's posts at the simulator. Live → `published` with its link;
- * never received → `failed` ("not published"), and `retry` then publishes it once.
+ * never received → `failed` ("not published"), and `retry` then publishes it once. A thread's
+ * unconfirmed part found live is recorded live and `retry` sends only the rest; found absent, the
+ * thread is partial and `retry` resumes after its live parts.
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +101,50 @@ describe('verify', () => {
     const tweet = h.sims.x.published.find((t) => t.text === caption)!;
     expect(await waitForThread(postId, /\(verified\)$/)).toBe(`X @acme: published ${tweet.permalink} (verified)`);
     expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+  });
+
+  it('a thread whose part 2 went live with its answer lost: part 2 recorded live, retry sends part 3 alone', async () => {
+    const tag = Date.now();
+    const parts = [`Thread one ${tag}`, `Thread two ${tag}`, `Thread three ${tag}`];
+    h.sims.x.faultOnTweet(2, { kind: 'reset', process: true });
+    const postId = postIdOf((await h.run('U_ADA', `post x ${parts.join('\n---\n')}`)).message.text);
+    await h.approve(postId);
+    await waitForThread(postId, /^Post [A-Z0-9]+: /);
+    expect((await target(postId)).status).toBe('unconfirmed');
+    const first = h.sims.x.published.find((t) => t.text === parts[0])!;
+
+    await h.run('U_CAROL', `verify ${postId}`);
+    expect(await waitForThread(postId, /\(verified\)/)).toBe(
+      `X @acme: partial — parts 1–2 of 3 are live (${first.permalink}) (verified); part 3 not sent. \`retry ${postId}\` sends part 3.`,
+    );
+    expect(await target(postId)).toMatchObject({ status: 'failed', failure_class: 'retryable' });
+
+    await h.run('U_ADA', `retry ${postId}`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(h.sims.x.thread(first.id).map((t) => t.text)).toEqual(parts);
+    expect(h.sims.x.published.filter((t) => parts.includes(t.text ?? ''))).toHaveLength(3);
+    expect(await target(postId)).toMatchObject({ status: 'published', permalink: first.permalink });
+  });
+
+  it('a thread whose part 2 X never got: partial (not published), retry sends parts 2–3 once', async () => {
+    const tag = Date.now();
+    const parts = [`Again one ${tag}`, `Again two ${tag}`, `Again three ${tag}`];
+    h.sims.x.faultOnTweet(2, { kind: 'reset' });
+    const postId = postIdOf((await h.run('U_ADA', `post x ${parts.join('\n---\n')}`)).message.text);
+    await h.approve(postId);
+    await waitForThread(postId, /^Post [A-Z0-9]+: /);
+    const first = h.sims.x.published.find((t) => t.text === parts[0])!;
+
+    await h.run('U_CAROL', `verify ${postId}`);
+    expect(await waitForThread(postId, /part 2 not published/)).toMatch(
+      new RegExp(
+        `^X @acme: partial — part 1 of 3 is live \\(${first.permalink}\\); part 2 not published \\(.+\\)\\. \`retry ${postId}\` sends parts 2–3\\.$`,
+      ),
+    );
+    await h.run('U_ADA', `retry ${postId}`);
+    expect(await waitForThread(postId, /^Post [A-Z0-9]+: published/)).toBe(`Post ${postId}: published (1 of 1 published).`);
+    expect(h.sims.x.thread(first.id).map((t) => t.text)).toEqual(parts);
+    expect(h.sims.x.published.filter((t) => parts.includes(t.text ?? ''))).toHaveLength(3);
   });
 
   it('answers a post with nothing unconfirmed, and an unknown post', async () => {

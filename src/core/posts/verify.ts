@@ -20,6 +20,10 @@ import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { movePost, postInWorkspace, postWorkspaceId } from '../../db/repositories/posts.js';
 import { moveTarget, parseLiveParts, targetById, targetsInStatus, targetByIdOrThrow } from '../../db/repositories/targets.js';
 import { redactText } from '../../observability/redact.js';
+import type { Updateable } from 'kysely';
+import type { PostTargetsTable } from '../../db/schema.js';
+import type { WebhookEvent } from '../webhooks.js';
+import { liveWords, restWords, threadFailureMessage } from './texts.js';
 import type { Publisher, VerifyResult } from '../../publishers/publisher.js';
 import { toAccountRef } from '../accounts.js';
 import { appendAudit } from '../audit.js';
@@ -75,46 +79,40 @@ export class PostVerification {
   async verifyTarget(postId: string, targetId: string, actorId: string | null): Promise<Verified> {
     const target = await targetByIdOrThrow(this.deps.db, targetId);
     const publisher = this.deps.publishers.get(target.platform);
-    const result = await this.ask(target, publisher);
+    const asked = await this.ask(target, publisher);
+    const { result } = asked;
     if (result.kind === 'unknown') {
       const line = `${target.account_label}: still unconfirmed — ${trimEnd(redactText(result.reason))}. Check before posting again.`;
       await this.ctx.notices.tell(postId, line);
       return { line, changed: false };
     }
-    const line =
-      result.kind === 'live'
-        ? `${target.account_label}: published ${result.permalink} (verified)`
-        : `${target.account_label}: failed — ${NOT_PUBLISHED} (${trimEnd(redactText(result.reason))}). \`retry ${postId}\` sends it.`;
-    const notice = await this.record(postId, target, result, line, actorId);
+    const change = verdict(postId, target, result, asked.parts);
+    const notice = await this.record(postId, target, change, actorId);
     if (!notice) return { line: `${target.account_label}: no longer unconfirmed (changed meanwhile)`, changed: false };
     await this.ctx.notices.deliver(notice);
-    return { line, changed: true };
+    return { line: change.line, changed: true };
   }
 
-  /** The platform's answer; `unknown` where it cannot be asked. */
-  private async ask(target: Target, publisher: Publisher | undefined): Promise<VerifyResult> {
+  /** The platform's answer (`unknown` where it cannot be asked), and how many parts the text makes (1 unless a thread). */
+  private async ask(target: Target, publisher: Publisher | undefined): Promise<{ result: VerifyResult; parts: number }> {
     const name = publisher?.displayName ?? target.platform;
-    if (!publisher) return { kind: 'unknown', reason: `${name} is no longer configured on this install` };
-    if (!publisher.verify) return { kind: 'unknown', reason: `IQSP cannot ask ${name} whether a post is live yet` };
+    const cannot = (reason: string) => ({ result: { kind: 'unknown', reason } as const, parts: 1 });
+    if (!publisher) return cannot(`${name} is no longer configured on this install`);
+    if (!publisher.verify) return cannot(`IQSP cannot ask ${name} whether a post is live yet`);
     const account = target.account_id ? await accountById(this.deps.db, target.account_id) : undefined;
-    if (!account) return { kind: 'unknown', reason: 'its account was disconnected, so IQSP cannot ask' };
+    if (!account) return cannot('its account was disconnected, so IQSP cannot ask');
     const live = parseLiveParts(target.live_parts);
     const text = draftForPublisher(publisher, { caption: await targetText(this.deps.db, target.id) }).caption;
-    // A thread whose part found live is not its last: resuming it from here is not done yet.
-    if (publisher.postsThreads && live.length + 1 < threadParts(text).length)
-      return { kind: 'unknown', reason: `only ${live.length} of ${threadParts(text).length} parts of this thread are known live` };
+    const parts = publisher.postsThreads ? threadParts(text).length : 1;
     let tokens;
     try {
       tokens = await this.deps.tokens.validTokens(account.id);
     } catch (error) {
-      return {
-        kind: 'unknown',
-        reason: `IQSP could not use the account's authorization (${error instanceof Error ? error.message : 'no reason'})`,
-      };
+      return cannot(`IQSP could not use the account's authorization (${error instanceof Error ? error.message : 'no reason'})`);
     }
     const media = await originalMediaOfPost(this.deps.db, target.post_id);
     try {
-      return await publisher.verify({
+      const result = await publisher.verify({
         account: toAccountRef(account),
         tokens,
         text,
@@ -122,72 +120,114 @@ export class PostVerification {
         committedAt: new Date(target.committed_at ?? target.updated_at),
         liveParts: live,
       });
+      return { result, parts };
     } catch (error) {
       this.deps.logger.error({ err: error, targetId: target.id }, 'verifying a target crashed');
-      return { kind: 'unknown', reason: `IQSP hit an internal error while asking ${name}` };
+      return cannot(`IQSP hit an internal error while asking ${name}`);
     }
   }
 
   /** In one transaction: the guarded move from `unconfirmed`, the post reopened if it had ended, audit, webhook, notice. */
-  private async record(
-    postId: string,
-    target: Target,
-    result: Exclude<VerifyResult, { kind: 'unknown' }>,
-    line: string,
-    actorId: string | null,
-  ) {
+  private async record(postId: string, target: Target, change: Change, actorId: string | null) {
     const { db } = this.deps;
     return db.transaction().execute(async (trx) => {
       const nowIso = isoNow(this.ctx.now());
-      const live = parseLiveParts(target.live_parts);
-      const move = targetTransition(result.kind === 'live' ? 'verified-live' : 'verified-absent');
-      // A thread's link is its first part's.
-      const permalink = result.kind === 'live' ? (live.length > 0 ? (target.permalink ?? result.permalink) : result.permalink) : null;
-      const values =
-        result.kind === 'live'
-          ? {
-              status: move.to,
-              platform_post_id: live[0] ?? result.platformPostId,
-              permalink,
-              ...(live.length > 0 && { live_parts: JSON.stringify([...live, result.platformPostId]) }),
-              failure_class: null,
-              failure_message: null,
-              finished_at: nowIso,
-              updated_at: nowIso,
-            }
-          : {
-              status: move.to,
-              failure_class: 'retryable' as const,
-              failure_message: NOT_PUBLISHED,
-              finished_at: nowIso,
-              updated_at: nowIso,
-            };
-      if (!(await moveTarget(trx, target.id, move.from, values))) return undefined;
+      const move = targetTransition(change.event);
+      if (!(await moveTarget(trx, target.id, move.from, { ...change.values, status: move.to, finished_at: nowIso, updated_at: nowIso })))
+        return undefined;
       const reopen = postTransition('verify');
       if (reopen.from !== 'any') await movePost(trx, postId, reopen.from, { status: reopen.to, finished_at: null, updated_at: nowIso });
-      const workspaceId = await postWorkspaceId(trx, postId);
       await appendAudit(
         trx,
         {
-          action: result.kind === 'live' ? 'target.published' : 'target.failed',
-          workspaceId,
+          action: move.to === 'published' ? 'target.published' : 'target.failed',
+          workspaceId: await postWorkspaceId(trx, postId),
           actorId,
           subjectType: 'target',
           subjectId: target.id,
-          detail: { platform: target.platform, verified: true, ...(result.kind === 'absent' && { class: 'retryable' }) },
+          detail: { platform: target.platform, verified: true, ...(move.to === 'failed' && { class: 'retryable' }) },
         },
         this.ctx.now(),
       );
-      const webhookTarget = { id: target.id, platform: target.platform, account: target.account_label };
-      await this.deps.webhooks?.emit(
-        trx,
-        result.kind === 'live'
-          ? { type: 'target.published', post_id: postId, target: webhookTarget, url: permalink }
-          : { type: 'target.failed', post_id: postId, target: webhookTarget, reason: NOT_PUBLISHED },
-      );
-      return this.ctx.notices.write(trx, postId, line);
+      await this.deps.webhooks?.emit(trx, change.webhook);
+      return this.ctx.notices.write(trx, postId, change.line);
     });
   }
+}
+
+/** What an answer changes: the target's move and columns, its line in the thread, its webhook event. */
+interface Change {
+  event: 'verified-live' | 'verified-absent';
+  values: Pick<Updateable<PostTargetsTable>, 'platform_post_id' | 'permalink' | 'live_parts' | 'failure_class' | 'failure_message'>;
+  line: string;
+  webhook: WebhookEvent;
+}
+
+/**
+ * An answer as a change. Live: `published` with its link (a thread's is its first part's). A
+ * thread's part found live with parts after it: that part is recorded live and the target is
+ * `failed`, partly live, so `retry` sends only the rest. Absent: `failed`, "not published",
+ * retryable (a thread keeps its live parts; `retry` resumes after them).
+ */
+function verdict(postId: string, target: Target, result: Exclude<VerifyResult, { kind: 'unknown' }>, parts: number): Change {
+  const live = parseLiveParts(target.live_parts);
+  const label = target.account_label;
+  const who = { id: target.id, platform: target.platform, account: label };
+  if (result.kind === 'live') {
+    const nowLive = live.length > 0 || parts > 1 ? [...live, result.platformPostId] : [];
+    // A thread's link is its first part's.
+    const link = live.length > 0 ? (target.permalink ?? result.permalink) : result.permalink;
+    const liveParts = nowLive.length > 0 ? JSON.stringify(nowLive) : null;
+    if (nowLive.length > 0 && nowLive.length < parts) {
+      const progress = { live: nowLive.length, total: parts, link };
+      return {
+        event: 'verified-absent',
+        values: {
+          live_parts: liveParts,
+          permalink: link,
+          failure_class: 'retryable',
+          failure_message: threadFailureMessage(progress, 'failed', 'not sent'),
+        },
+        line: `${label}: partial — ${liveWords(progress)} (verified); ${restWords(progress)} not sent. \`retry ${postId}\` sends ${restWords(progress)}.`,
+        webhook: { type: 'target.failed', post_id: postId, target: who, reason: 'not sent', live_parts: nowLive.length, url: link },
+      };
+    }
+    return {
+      event: 'verified-live',
+      values: {
+        platform_post_id: nowLive[0] ?? result.platformPostId,
+        permalink: link,
+        live_parts: liveParts,
+        failure_class: null,
+        failure_message: null,
+      },
+      line: `${label}: published ${link} (verified)`,
+      webhook: { type: 'target.published', post_id: postId, target: who, url: link },
+    };
+  }
+  const reason = trimEnd(redactText(result.reason));
+  if (live.length > 0) {
+    const progress = { live: live.length, total: parts, link: target.permalink };
+    return {
+      event: 'verified-absent',
+      values: { failure_class: 'retryable', failure_message: threadFailureMessage(progress, 'failed', NOT_PUBLISHED) },
+      line: `${label}: partial — ${liveWords(progress)}; part ${live.length + 1} ${NOT_PUBLISHED} (${reason}). \`retry ${postId}\` sends ${restWords(progress)}.`,
+      webhook: {
+        type: 'target.failed',
+        post_id: postId,
+        target: who,
+        reason: NOT_PUBLISHED,
+        live_parts: live.length,
+        url: target.permalink,
+      },
+    };
+  }
+  return {
+    event: 'verified-absent',
+    values: { failure_class: 'retryable', failure_message: NOT_PUBLISHED },
+    line: `${label}: failed — ${NOT_PUBLISHED} (${reason}). \`retry ${postId}\` sends it.`,
+    webhook: { type: 'target.failed', post_id: postId, target: who, reason: NOT_PUBLISHED },
+  };
 }
 
 function trimEnd(text: string): string {
