@@ -193,6 +193,9 @@ describe('every command through INTERACTION_CREATE', () => {
     const retry = await run('bob', 'retry', { post_id: postId });
     expect(retry.original!.content).toBe(`Post ${postId} has no target that failed for a reason a retry can fix.`);
 
+    const verify = await run('carol', 'verify', { post_id: postId });
+    expect(verify.original!.content).toBe(`Post ${postId} has no unconfirmed target: nothing to verify.`);
+
     const cancel = await run('bob', 'cancel', { post_id: postId });
     expect(cancel.original!.content).toBe(`cancelled: X @acme of post ${postId}.`);
     const thread = await h.discord.waitFor(() => h.discord.threads().find((t) => t.name === `Post ${postId}`), 'the post thread');
