@@ -19,7 +19,7 @@ import { ConnectService } from './core/connect.js';
 import { createGrammar } from './core/grammar.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
-import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE } from './core/posts.js';
+import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE, VERIFY_QUEUE } from './core/posts.js';
 import { WEBHOOK_QUEUE, Webhooks } from './core/webhooks.js';
 import { HealthService } from './core/health.js';
 import { LeasedCron } from './jobs/cron.js';
@@ -273,6 +273,18 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     },
     logger,
   );
+  const verifyWorker = new Worker(
+    queue,
+    {
+      queue: VERIFY_QUEUE,
+      handler: posts.handleVerify,
+      concurrency: 2,
+      pollMs: workerOptions.pollMs,
+      leaseMs: workerOptions.leaseMs,
+      stopGraceMs: workerOptions.stopGraceMs,
+    },
+    logger,
+  );
   const webhookWorker = new Worker(
     queue,
     {
@@ -308,6 +320,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     dueWorker,
     webhooks,
     webhookWorker,
+    verifyWorker,
     health,
     cleanup,
     commands,
@@ -355,6 +368,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     core.worker,
     core.noticeWorker,
     core.dueWorker,
+    core.verifyWorker,
     // Only where events are sent: without WEBHOOK_URL nothing is ever enqueued for it.
     ...(core.webhooks.enabled ? [core.webhookWorker] : []),
     new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),

@@ -95,6 +95,8 @@ export interface Core {
   webhooks: Webhooks;
   /** Delivers the webhook events (WEBHOOK_QUEUE). */
   webhookWorker: Worker;
+  /** Verifies each `unconfirmed` target once by itself, a little after (VERIFY_QUEUE). */
+  verifyWorker: Worker;
   /** The connection health check (HEALTH_CRON). */
   health: HealthService;
   cleanup: CleanupService;

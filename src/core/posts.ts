@@ -9,6 +9,8 @@
  * commands, settlement, thread), the transitions they apply are decided by lifecycle.ts, and
  * the queries are in src/db/repositories/.
  */
+import type { ClaimedJob } from '../jobs/queue.js';
+import type { JobDecision } from '../jobs/worker.js';
 import type { ChatMessage, Invocation, Reply, RichText } from './ports/chat.js';
 import type { PostStatus } from '../db/schema.js';
 import type { MediaInfo } from '../media/media.js';
@@ -35,6 +37,7 @@ export type { DecisionInput } from './posts/decisions.js';
 export type { Preparation, Schedule } from './posts/intake.js';
 export type { EditChange, EditableContent, VersionChange } from './posts/edits.js';
 export { targetLine } from './posts/texts.js';
+export { VERIFY_DELAY_MS, VERIFY_QUEUE, verifyJobKey } from './posts/verify.js';
 export { POST_DUE_QUEUE, type RecentOutcome, type UpcomingPost } from './posts/schedule.js';
 
 export class PostsService {
@@ -231,6 +234,12 @@ export class PostsService {
   verifyTarget(postId: string, targetId: string): Promise<void> {
     return this.verification.verifyOne(postId, targetId);
   }
+
+  /** The automatic verification's handler (VERIFY_QUEUE): one target, once; it never publishes. */
+  readonly handleVerify = async (job: ClaimedJob): Promise<JobDecision> => {
+    await this.verification.verifyOne(String(job.payload.postId), String(job.payload.targetId));
+    return { kind: 'done' };
+  };
 
   // Scheduling (posts/schedule.ts).
 

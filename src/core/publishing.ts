@@ -66,7 +66,7 @@ import { toAccountRef } from './accounts.js';
 import { mention, rich } from './ports/rich-text.js';
 import { appendAudit } from './audit.js';
 import { mayRetryReport, postTransition, REPORTED_STATUSES, retryDecision, runStart, targetTransition } from './lifecycle.js';
-import type { PostsService } from './posts.js';
+import { VERIFY_DELAY_MS, VERIFY_QUEUE, verifyJobKey, type PostsService } from './posts.js';
 import { draftForPublisher, threadParts } from './thread-parts.js';
 import { liveWords, notRetriedAdvice, partialReason, restWords, threadFailureMessage, type ThreadProgress } from './posts/texts.js';
 
@@ -91,6 +91,8 @@ export interface PublishingDependencies {
   onRecorded?: (platform: Platform, outcome: Outcome['status']) => void;
   /** Signed webhooks: each result is written as an event in the transaction that records it (issue 17). */
   webhooks?: Pick<Webhooks, 'emit'>;
+  /** How long after a target became `unconfirmed` it is verified by itself (default VERIFY_DELAY_MS). */
+  verifyDelayMs?: number;
 }
 
 export class PublishingService {
@@ -589,6 +591,20 @@ export class PublishingService {
     const platform = await targetPlatform(trx, targetId);
     const workspaceId = await postWorkspaceId(trx, postId);
     await this.emitResult(trx, targetId, postId, outcome);
+    // Unconfirmed: the service asks the platform by itself, once, a little later (posts/verify.ts),
+    // written with the result so a restart in between still does it.
+    if (outcome.status === 'unconfirmed')
+      await this.deps.queue.enqueue(
+        {
+          queue: VERIFY_QUEUE,
+          dedupeKey: verifyJobKey(targetId),
+          groupKey: platform,
+          payload: { targetId, postId },
+          runAt: new Date(this.now().getTime() + (this.deps.verifyDelayMs ?? VERIFY_DELAY_MS)),
+          maxAttempts: 5,
+        },
+        trx,
+      );
     await appendAudit(trx, {
       action: `target.${outcome.status}`,
       workspaceId,

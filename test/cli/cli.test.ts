@@ -143,7 +143,7 @@ describe('iqsp CLI', () => {
     });
     await waitForOk(`http://127.0.0.1:${port}/healthz`);
     expect(running.output()).toMatch(
-      /"role":"worker".*"runs":\["worker:publish","worker:notice","worker:post-due","cleanup-cron","health-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/,
+      /"role":"worker".*"runs":\["worker:publish","worker:notice","worker:post-due","worker:verify","cleanup-cron","health-cron"\].*IQSP listening on port \d+ \(http:\/\/localhost:\d+\), role worker/,
     );
     expect((await fetch(`http://127.0.0.1:${port}/connect/x`)).status).toBe(404);
     running.child.kill('SIGTERM');

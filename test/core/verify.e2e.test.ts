@@ -151,3 +151,34 @@ describe('verify', () => {
     expect((await h.run('U_CAROL', 'verify NOPE123')).message.text).toContain('There is no post NOPE123 in this workspace');
   });
 });
+
+describe('verification by itself', () => {
+  it('verifies an unconfirmed target once, a minute after, on the app clock: live → published with its link', async () => {
+    let clock = new Date();
+    const w = await startHarness({ app: { now: () => clock } });
+    try {
+      expect((await w.connect('x')).status).toBe(200);
+      w.sims.x.faults.push({ match: TWEET, kind: 'reset', process: true });
+      const caption = `Lost answer, found by itself ${Date.now()}`;
+      const postId = postIdOf((await w.run('U_ADA', `post x ${caption}`)).message.text);
+      const approvalId = await w.approve(postId);
+      const lines = () => w.chat.thread(approvalId);
+      await w.chat.waitFor(() => lines().find((t) => t.startsWith(`Post ${postId}: partial`)), 15_000);
+      // Not before its minute.
+      await new Promise((r) => setTimeout(r, 200));
+      expect(lines().some((t) => t.includes('(verified)'))).toBe(false);
+      clock = new Date(clock.getTime() + 61_000);
+      const tweet = await w.chat.waitFor(() => w.sims.x.published.find((t) => t.text === caption), 5_000);
+      const verified = await w.chat.waitFor(() => lines().find((t) => t.includes('(verified)')), 15_000);
+      expect(verified).toBe(`X @acme: published https://x.com/acme/status/${tweet.id} (verified)`);
+      expect(await w.chat.waitFor(() => lines().find((t) => t === `Post ${postId}: published (1 of 1 published).`), 15_000)).toBeTruthy();
+      // Once: a second minute asks nothing more.
+      const reads = w.sims.x.requests.filter((r) => r.path.includes('/tweets') && r.method === 'GET').length;
+      clock = new Date(clock.getTime() + 120_000);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(w.sims.x.requests.filter((r) => r.path.includes('/tweets') && r.method === 'GET').length).toBe(reads);
+    } finally {
+      await w.close();
+    }
+  });
+});

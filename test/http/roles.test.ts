@@ -68,7 +68,7 @@ describe('serve --role', () => {
     const { logs } = await appInRole('all');
     expect(listening(logs())).toMatchObject({
       role: 'all',
-      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'worker:verify', 'cleanup-cron', 'health-cron'],
     });
   });
 
@@ -77,7 +77,7 @@ describe('serve --role', () => {
     const started = listening(logs());
     expect(started).toMatchObject({
       role: 'worker',
-      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'worker:verify', 'cleanup-cron', 'health-cron'],
     });
     expect(started.msg).toMatch(/, role worker$/);
     for (const route of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${base}${route}`)).status, route).toBe(200);
@@ -157,7 +157,7 @@ describe.skipIf(!onPostgres)(`a web instance and a worker instance on one databa
     // Only the worker instance runs a publish worker.
     expect(listening(worker.logs())).toMatchObject({
       role: 'worker',
-      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'cleanup-cron', 'health-cron'],
+      runs: ['worker:publish', 'worker:notice', 'worker:post-due', 'worker:verify', 'cleanup-cron', 'health-cron'],
     });
   });
 });

@@ -37,6 +37,21 @@ import type { PostSettlement } from './settlement.js';
 /** The reason a target found absent is failed with (the contract's words). */
 export const NOT_PUBLISHED = 'not published';
 
+/** The queue of the automatic verification: once per target, a little after it became `unconfirmed`. */
+export const VERIFY_QUEUE = 'verify';
+
+/** One verification job per target, ever: a target unconfirmed again (after `retry`) is verified by `verify`. */
+export function verifyJobKey(targetId: string): string {
+  return `verify:${targetId}`;
+}
+
+/**
+ * How long after a target became `unconfirmed` the service asks by itself: a post just accepted
+ * may take a moment to show in the account's timeline (X says so), and "not there" too early
+ * would be wrong.
+ */
+export const VERIFY_DELAY_MS = 60_000;
+
 type Target = Awaited<ReturnType<typeof targetByIdOrThrow>>;
 
 /** What verifying one target came to, as the caller is told it. */

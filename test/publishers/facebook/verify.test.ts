@@ -54,14 +54,19 @@ describe('Facebook verify', () => {
     });
   });
 
-  it('reads the next page, then says absent', async () => {
+  it('reads the next page, then says absent (a text post)', async () => {
     publishedPosts().reply(200, {
       data: [{ id: 'page-1_5', message: 'Not it', created_time: '2026-12-03T10:05:00+0000' }],
       paging: { cursors: { after: 'c1' }, next: 'https://graph.facebook.com/next' },
     });
     publishedPosts({ after: 'c1' }).reply(200, { data: [] });
-    const result = await publisher.verify!(request());
+    const result = await publisher.verify!(request({ mediaCount: 0 }));
     expect(result).toMatchObject({ kind: 'absent', reason: expect.stringContaining('Acme Inc') });
+  });
+
+  it('cannot tell when a post with media is not listed (a video is listed once processed): never a false "not published"', async () => {
+    publishedPosts().reply(200, { data: [] });
+    expect(await publisher.verify!(request({ mediaCount: 1 }))).toMatchObject({ kind: 'unknown' });
   });
 
   it('cannot tell when the Graph refuses', async () => {
