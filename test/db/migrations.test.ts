@@ -22,6 +22,7 @@ const TABLES = [
   'leases',
   'media',
   'oauth_states',
+  'post_edits',
   'post_targets',
   'posts',
   'secrets',
