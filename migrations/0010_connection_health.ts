@@ -8,6 +8,9 @@
  * `social_accounts.authorization_lapses_at`: when the platform said the authorization lapses
  * where the token itself does not say (Meta's `data_access_expires_at` for Page tokens that never
  * expire); null when unknown. Connecting again clears it.
+ *
+ * `post_targets.platform_ref`: an id the platform gave for the post before it was known to be live
+ * (TikTok's `publish_id`), so an `unconfirmed` target can be verified by it.
  */
 import type { Kysely } from 'kysely';
 
@@ -17,9 +20,11 @@ type Db = Kysely<any>;
 export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('social_accounts').addColumn('health_warned_at', 'text').execute();
   await db.schema.alterTable('social_accounts').addColumn('authorization_lapses_at', 'text').execute();
+  await db.schema.alterTable('post_targets').addColumn('platform_ref', 'text').execute();
 }
 
 export async function down(db: Db): Promise<void> {
+  await db.schema.alterTable('post_targets').dropColumn('platform_ref').execute();
   await db.schema.alterTable('social_accounts').dropColumn('authorization_lapses_at').execute();
   await db.schema.alterTable('social_accounts').dropColumn('health_warned_at').execute();
 }

@@ -46,6 +46,7 @@ import {
   parseLiveParts,
   recordLiveParts,
   setCommitMarker,
+  setPlatformRef,
   targetById,
   targetByIdOrThrow,
   targetPlatform,
@@ -461,6 +462,7 @@ export class PublishingService {
         onProgress,
         signal,
         beforeCommit: () => this.markCommitting(job, targetId),
+        onPlatformRef: (ref: string) => setPlatformRef(this.deps.db, targetId, ref),
         ...(live && {
           liveParts: [...live],
           onPartLive: (index: number, platformPostId: string, permalink: string) =>

@@ -163,6 +163,8 @@ export interface PostTargetsTable {
   live_parts: string | null;
   /** The target's own text, used instead of the post's caption (migrations/0009); null: the caption. */
   version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An id the platform gave before the post was known live (TikTok's publish_id; migrations/0010), for `verify`. */
+  platform_ref: ColumnType<string | null, string | null | undefined, string | null>;
   /** The order the targets were asked in (migrations/0009). */
   position: Generated<number>;
   platform_post_id: string | null;

@@ -125,6 +125,11 @@ export interface PublishRequest {
    * are live.
    */
   onPartLive?: ((index: number, platformPostId: string, permalink: string) => Promise<void>) | undefined;
+  /**
+   * Called, and awaited, with an id the platform gave for the post before it is known to be live
+   * (TikTok's `publish_id`): kept with the target, so an `unconfirmed` one can be verified by it.
+   */
+  onPlatformRef?: ((ref: string) => Promise<void>) | undefined;
   signal?: AbortSignal | undefined;
 }
 

@@ -182,3 +182,27 @@ describe('verification by itself', () => {
     }
   });
 });
+
+describe('verify on TikTok', () => {
+  it('looks the post up by the publish_id kept when TikTok gave it: live → published', async () => {
+    expect((await h.connect('tiktok')).status).toBe(200);
+    // The photos are sent, then every status check is cut: IQSP never learns the outcome.
+    const statusChecks = (method: string, path: string) => method === 'POST' && path.includes('/post/publish/status/fetch');
+    h.sims.tiktok.faults.push({ match: statusChecks, kind: 'reset', times: 100_000 });
+    let postId: string;
+    try {
+      postId = postIdOf((await h.run('U_ADA', 'post tiktok:public Lost status', {}, [{ name: 'photo.png', body: png }])).message.text);
+      await h.approve(postId);
+      await waitForThread(postId, /^TikTok @\S+: unconfirmed/);
+    } finally {
+      h.sims.tiktok.faults.splice(0, h.sims.tiktok.faults.length);
+    }
+    const row = await target(postId);
+    expect(row.status).toBe('unconfirmed');
+    expect(row.platform_ref).toMatch(/\S/);
+    await h.sims.tiktok.finishProcessing();
+    const reply = await h.run('U_ADA', `verify ${postId}`);
+    expect(String(reply.message.text)).toMatch(/TikTok @\S+: published https:\/\/www\.tiktok\.com\/\S+ \(verified\)/);
+    expect((await target(postId)).status).toBe('published');
+  });
+});

@@ -133,6 +133,7 @@ export class PostVerification {
         text,
         mediaCount: media.length,
         committedAt: new Date(target.committed_at ?? target.updated_at),
+        ...(target.platform_ref ? { platformId: target.platform_ref } : {}),
         liveParts: live,
       });
       return { result, parts };

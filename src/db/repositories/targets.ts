@@ -202,3 +202,8 @@ export async function markTargetReported(db: Db, targetId: string, status: Targe
     .where('finished_at', 'is', null)
     .execute();
 }
+
+/** An id the platform gave for the target's post before it was known live (TikTok's publish_id), for `verify`. */
+export async function setPlatformRef(db: Db, targetId: string, ref: string): Promise<void> {
+  await db.updateTable('post_targets').set({ platform_ref: ref }).where('id', '=', targetId).execute();
+}

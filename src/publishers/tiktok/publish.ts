@@ -138,6 +138,8 @@ async function postVideo(
       retryAfterMs: 60_000,
       platformCode: 'tiktok:no_upload_url',
     });
+  // Kept before the upload that makes it live: an interrupted post can be looked up by it.
+  await request.onPlatformRef?.(publishId);
   await uploadChunks({
     uploadUrl,
     video,
@@ -203,6 +205,8 @@ async function postPhotos(
         'TikTok accepted the photos without a publish id, so the post may or may not be live; check the account before posting again.',
       platformCode: 'tiktok:no_publish_id',
     });
+  // The photos are sent: a status that never arrives can still be looked up by this id.
+  await request.onPlatformRef?.(publishId);
   return publishId;
 }
 
