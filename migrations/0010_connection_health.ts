@@ -11,6 +11,9 @@
  *
  * `post_targets.platform_ref`: an id the platform gave for the post before it was known to be live
  * (TikTok's `publish_id`), so an `unconfirmed` target can be verified by it.
+ *
+ * `post_targets.waiting_since`: when a target began waiting for its account to be connected
+ * again (its deadline counts from then; said once); null while it is not waiting.
  */
 import type { Kysely } from 'kysely';
 
@@ -21,9 +24,11 @@ export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('social_accounts').addColumn('health_warned_at', 'text').execute();
   await db.schema.alterTable('social_accounts').addColumn('authorization_lapses_at', 'text').execute();
   await db.schema.alterTable('post_targets').addColumn('platform_ref', 'text').execute();
+  await db.schema.alterTable('post_targets').addColumn('waiting_since', 'text').execute();
 }
 
 export async function down(db: Db): Promise<void> {
+  await db.schema.alterTable('post_targets').dropColumn('waiting_since').execute();
   await db.schema.alterTable('post_targets').dropColumn('platform_ref').execute();
   await db.schema.alterTable('social_accounts').dropColumn('authorization_lapses_at').execute();
   await db.schema.alterTable('social_accounts').dropColumn('health_warned_at').execute();

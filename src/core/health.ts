@@ -15,6 +15,8 @@
  * fresh connect link, at most once a day (`health_warned_at`), none once it is connected again
  * (connecting clears it). Reconnecting updates the same account in place (connect.ts).
  */
+import { accountById } from '../db/repositories/accounts.js';
+import { redactText } from '../observability/redact.js';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { SocialAccount } from '../db/schema.js';
@@ -67,8 +69,11 @@ export class HealthService {
   /** One health run over every connected account. */
   async run(): Promise<HealthReport> {
     const report: HealthReport = { checked: 0, refused: 0, lapsing: 0, reminded: 0 };
-    const accounts = await this.deps.db.selectFrom('social_accounts').selectAll().orderBy('connected_at').execute();
-    for (const account of accounts) {
+    const ids = await this.deps.db.selectFrom('social_accounts').select('id').orderBy('connected_at').execute();
+    for (const { id } of ids) {
+      // Each account as it is now (one connected again since the run began is not in trouble).
+      const account = await accountById(this.deps.db, id);
+      if (!account) continue;
       report.checked += 1;
       try {
         const trouble = await this.check(account);
@@ -96,8 +101,11 @@ export class HealthService {
     }
     const answer = await publisher.checkAuthorization(toAccountRef(account), tokens, AbortSignal.timeout(CHECK_TIMEOUT_MS));
     if (answer.kind === 'refused') {
-      await this.deps.tokens.markNeedsReconnect(account.id, answer.reason);
-      return { kind: 'refused', reason: answer.reason };
+      // Connected again while the platform was being asked: those tokens were not the ones refused.
+      if (await this.changedSince(account)) return undefined;
+      const reason = redactText(answer.reason).replace(/\.+$/, '');
+      await this.deps.tokens.markNeedsReconnect(account.id, reason);
+      return { kind: 'refused', reason };
     }
     if (answer.kind === 'unknown')
       this.deps.logger.info(
@@ -117,11 +125,21 @@ export class HealthService {
     return undefined;
   }
 
+  /** Whether the account was connected again (or disconnected) since `seen` was read of it. */
+  private async changedSince(seen: SocialAccount): Promise<boolean> {
+    const now = await accountById(this.deps.db, seen.id);
+    if (!now || now.connected_by_id !== seen.connected_by_id) return true;
+    // Active again, or active with a newer row (a connect writes updated_at; the check's own marks do not make it active).
+    return now.status === 'active' && (seen.status !== 'active' || now.updated_at !== seen.updated_at);
+  }
+
   /**
    * A private message to the account's connector with a fresh connect link, unless one was sent
    * in the last day (recorded by a compare-and-set, so two instances never both send it).
    */
   private async remind(account: SocialAccount, trouble: Trouble): Promise<boolean> {
+    // Not about an account connected again since it was looked at.
+    if (await this.changedSince(account)) return false;
     const now = this.now();
     const since = isoNow(new Date(now.getTime() - REMINDER_EVERY_MS));
     const claimed = await this.deps.db
@@ -135,7 +153,7 @@ export class HealthService {
     const link = await this.deps.connect.linkFor(account.workspace_id, account.connected_by_id, account.platform);
     const why =
       trouble.kind === 'refused'
-        ? `${label} needs reconnect: ${trouble.reason}. Posts to it wait until it is connected again.`
+        ? `${label} needs reconnect: ${redactText(trouble.reason).replace(/\.+$/, '')}. Posts to it wait until it is connected again.`
         : `${label} needs reconnect soon: its authorization lapses on ${trouble.at.toISOString().slice(0, 10)}, and posts to it would wait from then.`;
     const said = await this.deps.connect.tellUser(
       account.workspace_id,

@@ -197,7 +197,7 @@ export class PublishingService {
     // Shutting down: a post that went live is still recorded (a few writes); anything else is
     // left to whoever takes the job next.
     if (signal.aborted && result.kind !== 'published') return { kind: 'done' };
-    return this.afterResult(job, target, result);
+    return this.afterResult(job, target, result, run.account);
   }
 
   /**
@@ -229,7 +229,14 @@ export class PublishingService {
       return { kind: 'decided', decision: await this.waitForReconnect(job, target, account, account.status_reason ?? 'its access ended') };
     const nowIso = isoNow(this.now());
     const starting = targetTransition('start');
-    if (!(await moveTarget(this.deps.db, target.id, starting.from, { status: starting.to, attempts: job.attempt, updated_at: nowIso })))
+    if (
+      !(await moveTarget(this.deps.db, target.id, starting.from, {
+        status: starting.to,
+        attempts: job.attempt,
+        waiting_since: null,
+        updated_at: nowIso,
+      }))
+    )
       return { kind: 'decided', decision: { kind: 'done' } };
     const post = postTransition('start');
     await movePost(this.deps.db, target.post_id, post.from, { status: post.to, updated_at: nowIso });
@@ -333,7 +340,7 @@ export class PublishingService {
   }
 
   /** A run's result: recorded and said, or (a retryable failure with attempts left) back to the queue. */
-  private async afterResult(job: ClaimedJob, target: PostTarget, result: PublishResult): Promise<JobDecision> {
+  private async afterResult(job: ClaimedJob, target: PostTarget, result: PublishResult, seen: SocialAccount): Promise<JobDecision> {
     if (result.kind === 'published') {
       return this.settle(job, target.id, target.post_id, {
         status: 'published',
@@ -344,6 +351,15 @@ export class PublishingService {
     const failure = result.failure;
     if (failure.class === 'reconnect' && target.account_id) {
       const account = await accountById(this.deps.db, target.account_id);
+      // Connected again while this run was refused: its tokens were not the new ones; run again now.
+      if (account?.status === 'active' && account.updated_at !== seen.updated_at) {
+        // Nothing was accepted (a refusal of access): the marker goes, by the run that holds the job.
+        const back = targetTransition('wait');
+        const held = await this.deps.queue.whileHeld(job, (trx) =>
+          moveTarget(trx, target.id, back.from, { status: back.to, committed_at: null, updated_at: isoNow(this.now()) }),
+        );
+        return held.held ? { kind: 'wait', at: this.now(), reason: 'the account was connected again during this run' } : { kind: 'done' };
+      }
       if (account) return this.waitForReconnect(job, target, account, failure.message);
     }
     const next = retryDecision(failure.class, job.attempt, job.maxAttempts);
@@ -406,6 +422,8 @@ export class PublishingService {
         },
       });
     const back = targetTransition('wait');
+    // The first look of this wait starts it (its deadline counts from then) and is said, once.
+    const first = target.waiting_since === null;
     const waiting = await this.deps.queue.whileHeld(job, (trx) =>
       moveTarget(trx, target.id, back.from, {
         status: back.to,
@@ -413,15 +431,18 @@ export class PublishingService {
         failure_class: 'reconnect',
         failure_message: reason,
         updated_at: isoNow(now),
+        ...(first ? { waiting_since: isoNow(now) } : {}),
       }),
     );
     if (!waiting.held) return { kind: 'done' }; // the run that took the job over decides
-    const connector = await connectorOf(this.deps.db, account.id);
-    await this.deps.posts.tell(
-      target.post_id,
-      rich`${target.account_label}: waiting for reconnect: ${reason}. ${connector ? rich`${mention(connector)} (who connected it) or an admin` : 'An admin'} can fix it with \`connect ${target.platform}\`; it publishes by itself once the account is connected again.`,
-      `${waitNoticeKey(target.id)}`,
-    );
+    if (first) {
+      const connector = await connectorOf(this.deps.db, account.id);
+      await this.deps.posts.tell(
+        target.post_id,
+        rich`${target.account_label}: waiting for reconnect: ${reason}. ${connector ? rich`${mention(connector)} (who connected it) or an admin` : 'An admin'} can fix it with \`connect ${target.platform}\`; it publishes by itself once the account is connected again.`,
+        `${waitNoticeKey(target.id)}`,
+      );
+    }
     const at = new Date(Math.min(deadline.getTime(), now.getTime() + RECONNECT_LOOK_AGAIN_MS));
     return { kind: 'wait', at, reason: `waiting for reconnect: ${reason}` };
   }
@@ -431,7 +452,7 @@ export class PublishingService {
     const media = await originalMediaOfPost(this.deps.db, target.post_id);
     const times = media.filter((m) => m.deleted_at === null).map((m) => Date.parse(m.expires_at));
     if (times.length > 0) return new Date(Math.min(...times));
-    const started = target.failure_class === 'reconnect' ? Date.parse(target.updated_at) : this.now().getTime();
+    const started = target.waiting_since ? Date.parse(target.waiting_since) : this.now().getTime();
     return new Date(started + (this.deps.mediaTtlHours ?? 24) * 3600_000);
   }
 

@@ -109,9 +109,10 @@ export class Webhooks {
     if (!target) return { kind: 'done' };
     const body = String(job.payload.body);
     const writtenAt = Date.parse((JSON.parse(body) as { at: string }).at);
+    // Waiting for its turn is not a try: it spends no attempt (the backoff counts tries).
     if (await this.olderPending(job))
       return {
-        kind: 'retry',
+        kind: 'wait',
         at: new Date(this.now().getTime() + ORDER_WAIT_MS),
         reason: 'an older event of this post is not delivered yet',
       };
@@ -164,10 +165,20 @@ export class Webhooks {
   private scrub<T extends Record<string, unknown>>(event: T): T {
     if (typeof event.reason !== 'string') return event;
     const media = `${this.options.publicUrl.replace(/\/+$/, '')}/media/`;
-    const reason = redactText(event.reason)
-      .split(media)
-      .join('[media link] ')
-      .replace(/\[media link\] \S*/g, '[media link]');
+    // Any link, plain or percent-encoded, to IQSP's media or signed for a bucket (S3 presigned) goes.
+    const reason = redactText(event.reason).replace(/https?(?::|%3A)(?:\/\/|%2F%2F)[^\s;,]+/gi, (link) => {
+      const plain = safeDecode(link);
+      return plain.startsWith(media) || /X-Amz-(Signature|Credential)/i.test(plain) ? '[media link]' : link;
+    });
     return { ...event, reason };
+  }
+}
+
+/** A percent-encoded text decoded, or itself when it is not valid encoding. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

@@ -165,6 +165,8 @@ export interface PostTargetsTable {
   version: ColumnType<string | null, string | null | undefined, string | null>;
   /** An id the platform gave before the post was known live (TikTok's publish_id; migrations/0010), for `verify`. */
   platform_ref: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the target began waiting for its account to be connected again (migrations/0010); null otherwise. */
+  waiting_since: ColumnType<string | null, string | null | undefined, string | null>;
   /** The order the targets were asked in (migrations/0009). */
   position: Generated<number>;
   platform_post_id: string | null;

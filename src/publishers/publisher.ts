@@ -220,6 +220,11 @@ export interface VerifyRequest {
   liveParts?: readonly string[] | undefined;
   /** An id the platform returned before the commit (TikTok's publish_id, an Instagram container), when known. */
   platformId?: string | undefined;
+  /**
+   * The ids of the account's posts IQSP already knows as other posts (other targets' results and
+   * thread parts): never this one, however alike their texts (a thread part, an identical post).
+   */
+  knownIds?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
 }
 

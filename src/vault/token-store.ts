@@ -5,6 +5,7 @@
  * two-layered, as in Nango: an in-process promise map, then a database lease (for other
  * processes), then a re-read of the stored tokens before refreshing.
  */
+import { redactText } from '../observability/redact.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
@@ -170,6 +171,9 @@ export class TokenStore {
       } catch (error) {
         this.onRefresh?.(account.platform, error instanceof TokenRefreshError && error.permanent ? 'rejected' : 'failed');
         if (error instanceof TokenRefreshError && error.permanent) {
+          // Connected again while this refresh was refused: the new tokens stand (review finding).
+          const stored = await this.load(accountId).catch(() => undefined);
+          if (stored && (stored.accessToken !== current.accessToken || stored.refreshToken !== current.refreshToken)) return stored;
           await this.markNeedsReconnect(accountId, error.message);
           throw new AccountNeedsReconnectError(accountId, error.message);
         }
@@ -233,7 +237,9 @@ export class TokenStore {
   }
 
   /** Marks the account as needing a reconnect with `reason` (a refused refresh, or the health check). */
-  async markNeedsReconnect(accountId: string, reason: string): Promise<void> {
+  async markNeedsReconnect(accountId: string, why: string): Promise<void> {
+    // A platform's own words may quote a credential: shown in `accounts` and in chat, so redacted.
+    const reason = redactText(why);
     const before = await this.db.selectFrom('social_accounts').select('status').where('id', '=', accountId).executeTakeFirst();
     await this.db
       .updateTable('social_accounts')

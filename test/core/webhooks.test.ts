@@ -184,7 +184,44 @@ describe('webhooks', () => {
     const [delivery] = await until(() => received.length === 1 && received);
     expect(delivery!.body).not.toContain('EAAGsecret123');
     expect(delivery!.body).not.toContain('/media/');
-    expect(bodyOf(delivery!).reason).toBe('Graph said: invalid access_token=[redacted] for [media link] try again');
+    expect(bodyOf(delivery!).reason).toBe('Graph said: invalid access_token=[redacted] for [media link]; try again');
+  });
+
+  it('takes out media links in any spelling (percent-encoded, S3 presigned)', async () => {
+    const { webhooks } = start();
+    await webhooks.emit(undefined, {
+      type: 'target.failed',
+      post_id: 'P6',
+      target,
+      reason:
+        'could not fetch https%3A%2F%2Fiqsp.example%2Fmedia%2Fv1.tok%2Fa.jpg nor https://bucket.s3.amazonaws.com/k?X-Amz-Signature=abc123 (see https://developers.facebook.com/docs)',
+    });
+    const [delivery] = await until(() => received.length === 1 && received);
+    const reason = bodyOf(delivery!).reason!;
+    expect(reason).not.toMatch(/iqsp\.example|X-Amz|abc123/);
+    expect(reason).toBe('could not fetch [media link] nor [media link] (see https://developers.facebook.com/docs)');
+  });
+
+  it('an event waiting behind an older one spends no tries: its own backoff starts at 30 s', async () => {
+    const { webhooks } = start();
+    answers = [500, 500, 500, 200, 500];
+    await webhooks.emit(undefined, { type: 'target.unconfirmed', post_id: 'P8', target, reason: 'lost' });
+    await webhooks.emit(undefined, published('P8'));
+    await until(() => received.length === 1);
+    // The app's clock moves on 2 s at a time, the worker given a moment to look each time.
+    for (let i = 0; i < 400 && !received.some((r) => bodyOf(r).type === 'target.published'); i += 1) {
+      await advance(2_000);
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    await settled();
+    const job = await t.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('queue', '=', WEBHOOK_QUEUE)
+      .where('status', '=', 'queued')
+      .executeTakeFirstOrThrow();
+    expect(job.attempts).toBe(1);
+    expect(Date.parse(job.run_at) - now.getTime()).toBeLessThanOrEqual(30_000);
   });
 
   it('sends nothing when webhooks are off', async () => {

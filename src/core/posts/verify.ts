@@ -18,7 +18,7 @@ import { accountById } from '../../db/repositories/accounts.js';
 import { targetText } from '../../db/repositories/edits.js';
 import { originalMediaOfPost } from '../../db/repositories/media.js';
 import { movePost, postInWorkspace, postWorkspaceId } from '../../db/repositories/posts.js';
-import { moveTarget, parseLiveParts, targetById, targetsInStatus, targetByIdOrThrow } from '../../db/repositories/targets.js';
+import { knownPostIds, moveTarget, parseLiveParts, targetById, targetsInStatus, targetByIdOrThrow } from '../../db/repositories/targets.js';
 import { redactText } from '../../observability/redact.js';
 import type { Updateable } from 'kysely';
 import type { PostTargetsTable } from '../../db/schema.js';
@@ -135,6 +135,12 @@ export class PostVerification {
         committedAt: new Date(target.committed_at ?? target.updated_at),
         ...(target.platform_ref ? { platformId: target.platform_ref } : {}),
         liveParts: live,
+        knownIds: await knownPostIds(
+          this.deps.db,
+          account.id,
+          target.id,
+          isoNow(new Date(Date.parse(target.committed_at ?? target.updated_at) - 86_400_000)),
+        ),
       });
       return { result, parts };
     } catch (error) {

@@ -207,3 +207,17 @@ export async function markTargetReported(db: Db, targetId: string, status: Targe
 export async function setPlatformRef(db: Db, targetId: string, ref: string): Promise<void> {
   await db.updateTable('post_targets').set({ platform_ref: ref }).where('id', '=', targetId).execute();
 }
+
+/** The platform ids of the account's posts IQSP already holds for other targets (results and thread parts), for `verify`. */
+export async function knownPostIds(db: Db, accountId: string, exceptTargetId: string, sinceIso: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('post_targets')
+    .select(['platform_post_id', 'live_parts'])
+    .where('account_id', '=', accountId)
+    .where('id', '!=', exceptTargetId)
+    // Only those that could fall in the window `verify` reads (a day is far wider than it).
+    .where('updated_at', '>=', sinceIso)
+    .where((eb) => eb.or([eb('platform_post_id', 'is not', null), eb('live_parts', 'is not', null)]))
+    .execute();
+  return rows.flatMap((r) => [...(r.platform_post_id ? [r.platform_post_id] : []), ...parseLiveParts(r.live_parts)]);
+}

@@ -59,8 +59,11 @@ export async function verifyAmongRecent(recent: RecentPosts, request: VerifyRequ
     throw error;
   }
   const time = (post: JsonObject) => graphTime(stringField(post, recent.fields.time));
+  const known = new Set(request.knownIds ?? []);
   const match = posts
-    .filter((p) => time(p) >= since * 1000 && fold(stringField(p, recent.fields.text) ?? '') === wanted)
+    .filter(
+      (p) => !known.has(stringField(p, 'id') ?? '') && time(p) >= since * 1000 && fold(stringField(p, recent.fields.text) ?? '') === wanted,
+    )
     .sort((a, b) => time(a) - time(b))[0];
   const id = match ? stringField(match, 'id') : undefined;
   if (match && id)

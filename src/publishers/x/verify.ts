@@ -40,8 +40,9 @@ export async function verifyOnX(apiUrl: string, request: VerifyRequest): Promise
     next = read.next;
     if (!next) break;
   }
+  const known = new Set(request.knownIds ?? []);
   const matches = found
-    .filter((post) => matchesPost(post, wanted, since))
+    .filter((post) => !known.has(stringField(post, 'id') ?? '') && matchesPost(post, wanted, since))
     .sort((a, b) => Date.parse(stringField(a, 'created_at') ?? '') - Date.parse(stringField(b, 'created_at') ?? ''));
   const match = matches[0];
   const id = match ? stringField(match, 'id') : undefined;
@@ -83,12 +84,9 @@ function matchesPost(post: JsonRecord, wanted: { text: string; media: number; in
   if (!Number.isFinite(created) || created < since.getTime()) return false;
   const media = arrayField(field(post, 'attachments'), 'media_keys').length;
   if (media !== wanted.media) return false;
-  if (wanted.inReplyTo !== undefined) {
-    const replied = arrayField(post, 'referenced_tweets').some(
-      (r) => stringField(r, 'type') === 'replied_to' && stringField(r, 'id') === wanted.inReplyTo,
-    );
-    if (!replied) return false;
-  }
+  const repliedTo = arrayField(post, 'referenced_tweets').find((r) => stringField(r, 'type') === 'replied_to');
+  // A later part replies to the part before it; a post or a thread's first part replies to nothing.
+  if (wanted.inReplyTo !== undefined ? stringField(repliedTo, 'id') !== wanted.inReplyTo : repliedTo !== undefined) return false;
   return sameText(wanted.text, stringField(post, 'text') ?? '', wanted.media > 0);
 }
 
