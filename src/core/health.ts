@@ -69,7 +69,14 @@ export class HealthService {
   /** One health run over every connected account. */
   async run(): Promise<HealthReport> {
     const report: HealthReport = { checked: 0, refused: 0, lapsing: 0, reminded: 0 };
-    const ids = await this.deps.db.selectFrom('social_accounts').select('id').orderBy('connected_at').execute();
+    // Not those of a workspace that removed the app (their tokens are gone; nobody there can be told).
+    const ids = await this.deps.db
+      .selectFrom('social_accounts')
+      .innerJoin('workspaces', 'workspaces.id', 'social_accounts.workspace_id')
+      .select('social_accounts.id')
+      .where('workspaces.uninstalled_at', 'is', null)
+      .orderBy('social_accounts.connected_at')
+      .execute();
     for (const { id } of ids) {
       // Each account as it is now (one connected again since the run began is not in trouble).
       const account = await accountById(this.deps.db, id);

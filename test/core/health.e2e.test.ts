@@ -93,4 +93,12 @@ describe('the health check', () => {
     expect(after.status).toBe('needs_reconnect');
     expect(h.chat.privateTexts('U_XAVI').filter((t) => t.startsWith('X @acme needs reconnect: '))).toHaveLength(1);
   });
+
+  it('leaves out the accounts of a workspace that removed the app (nobody there can be told)', async () => {
+    const before = h.chat.privateMessages.length;
+    await h.app.core.inbound.workspaceRemoved({ chat: 'slack', workspaceExternalId: 'T1' }, 'app uninstalled (test)');
+    clock = new Date(clock.getTime() + days(2));
+    expect(await h.app.core.health.run()).toEqual({ checked: 0, refused: 0, lapsing: 0, reminded: 0 });
+    expect(h.chat.privateMessages.length).toBe(before);
+  });
 });
