@@ -59,6 +59,8 @@ describe('issue 17, under review', () => {
       const b = postIdOf((await h.run('U_ADA', `post x ${caption}`)).message.text);
       const approvalB = await h.approve(b);
       await h.chat.waitFor(() => h.chat.thread(approvalB).find((t) => t.startsWith(`Post ${b}: partial`)), 15_000);
+      const at = new Date(Date.now() - 120_000).toISOString();
+      await h.app.services.db.updateTable('post_targets').set({ committed_at: at, updated_at: at }).where('post_id', '=', b).execute();
       const reply = await h.run('U_CAROL', `verify ${b}`);
       expect(String(reply.message.text), caption).toMatch(/X @acme: failed — not published/);
     }

@@ -41,6 +41,11 @@ const waitForThread = (postId: string, pattern: RegExp) => h.chat.waitFor(() => 
 
 const target = async (postId: string) =>
   h.app.services.db.selectFrom('post_targets').selectAll().where('post_id', '=', postId).executeTakeFirstOrThrow();
+/** The post's committing requests, made two minutes ago: long enough for "not there" to mean it. */
+const sentTwoMinutesAgo = async (postId: string) => {
+  const at = new Date(Date.now() - 120_000).toISOString();
+  await h.app.services.db.updateTable('post_targets').set({ committed_at: at, updated_at: at }).where('post_id', '=', postId).execute();
+};
 const postStatus = async (postId: string) =>
   (await h.app.services.db.selectFrom('posts').select('status').where('id', '=', postId).executeTakeFirstOrThrow()).status;
 
@@ -79,6 +84,12 @@ describe('verify', () => {
     const postId = await unconfirmedPost(caption, false);
     expect(h.sims.x.published.filter((t) => t.text === caption)).toHaveLength(0);
 
+    // Asked at once, "not there" proves nothing yet (a post just accepted may not be listed).
+    const tooSoon = await h.run('U_CAROL', `verify ${postId}`);
+    expect(tooSoon.message.text).toContain('X @acme: still unconfirmed — it was sent less than a minute ago, and X may not list it yet');
+    expect((await target(postId)).status).toBe('unconfirmed');
+
+    await sentTwoMinutesAgo(postId);
     const reply = await h.run('U_CAROL', `verify ${postId}`);
     expect(reply.message.text).toContain('X @acme: failed — not published');
     expect(await waitForThread(postId, /failed — not published/)).toMatch(
@@ -135,6 +146,7 @@ describe('verify', () => {
     await waitForThread(postId, /^Post [A-Z0-9]+: /);
     const first = h.sims.x.published.find((t) => t.text === parts[0])!;
 
+    await sentTwoMinutesAgo(postId);
     await h.run('U_CAROL', `verify ${postId}`);
     expect(await waitForThread(postId, /part 2 not published/)).toMatch(
       new RegExp(

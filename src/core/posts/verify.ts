@@ -95,7 +95,7 @@ export class PostVerification {
     const target = await targetByIdOrThrow(this.deps.db, targetId);
     const publisher = this.deps.publishers.get(target.platform);
     const asked = await this.ask(target, publisher);
-    const { result } = asked;
+    const result = this.tooSoonToTell(target, publisher, asked.result);
     if (result.kind === 'unknown') {
       const line = `${target.account_label}: still unconfirmed — ${trimEnd(redactText(result.reason))}. Check before posting again.`;
       await this.ctx.notices.tell(postId, line);
@@ -106,6 +106,20 @@ export class PostVerification {
     if (!notice) return { line: `${target.account_label}: no longer unconfirmed (changed meanwhile)`, changed: false };
     await this.ctx.notices.deliver(notice);
     return { line: change.line, changed: true };
+  }
+
+  /**
+   * "Not there" within a minute of the committing request proves nothing: a post just accepted
+   * may take a moment to be listed (X says so). `retry` on such an answer could post twice, so
+   * it is "cannot tell yet" until VERIFY_DELAY_MS have passed (the automatic check waits that long).
+   */
+  private tooSoonToTell(target: Target, publisher: Publisher | undefined, result: VerifyResult): VerifyResult {
+    const sentAgoMs = this.ctx.now().getTime() - Date.parse(target.committed_at ?? target.updated_at);
+    if (result.kind !== 'absent' || sentAgoMs >= VERIFY_DELAY_MS) return result;
+    return {
+      kind: 'unknown',
+      reason: `it was sent less than a minute ago, and ${publisher?.displayName ?? target.platform} may not list it yet; verify again in a minute`,
+    };
   }
 
   /** The platform's answer (`unknown` where it cannot be asked), and how many parts the text makes (1 unless a thread). */
