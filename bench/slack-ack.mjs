@@ -5,7 +5,7 @@
  * on a bare Koa route that answers 200, on the same machine. Prints acks per second and
  * p50/p99 ack latency for both, and the ratio.
  *
- *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32]
+ *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32] [--people 500]
  *
  * The ack is the HTTP answer Slack waits for (3 s at most); the command's work (users.info,
  * the reply through response_url) happens after it, in the same process, as in production.
@@ -34,6 +34,11 @@ function option(name, fallback) {
 
 const REQUESTS = option('requests', 2000);
 const CONCURRENCY = option('concurrency', 32);
+/**
+ * How many people send the commands, in turn: a workspace's team, not one person firing 2,000
+ * commands (which the per-person limit refuses, and which measured the refusal, not the ack).
+ */
+const PEOPLE = option('people', 500);
 const WARMUP = Math.min(200, REQUESTS);
 const SIGNING_SECRET = 'bench-signing-secret';
 const BOT_TOKEN = 'xoxb-bench-0000-token';
@@ -46,8 +51,12 @@ function listen(server) {
 async function startFakeSlack() {
   let replies = 0;
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
+      // users.info answers for the person asked about (`user` in its form or JSON body).
+      const sent = Buffer.concat(chunks).toString('utf8');
+      const asked = /(?:^|&|")user"?[=:]"?([A-Z0-9]+)/.exec(sent)?.[1] ?? 'U0P0';
       if (req.url.startsWith('/respond/')) {
         replies += 1;
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -57,7 +66,7 @@ async function startFakeSlack() {
         '/api/auth.test': { ok: true, team: 'Bench', team_id: 'T0BENCH', user: 'iqsp', user_id: 'U0BOT', bot_id: 'B0BOT' },
         '/api/users.info': {
           ok: true,
-          user: { id: 'U0ALICE', name: 'alice', is_admin: false, is_owner: false, is_bot: false, profile: { display_name: 'alice' } },
+          user: { id: asked, name: asked.toLowerCase(), is_admin: false, is_owner: false, is_bot: false, profile: { display_name: asked } },
         },
       };
       res
@@ -76,8 +85,8 @@ function signedCommand(fakeUrl, n) {
     team_domain: 'bench',
     channel_id: 'C0BENCH',
     channel_name: 'bench',
-    user_id: 'U0ALICE',
-    user_name: 'alice',
+    user_id: `U0P${n % PEOPLE}`,
+    user_name: `p${n % PEOPLE}`,
     command: '/iqsp',
     text: 'help',
     api_app_id: 'A0BENCH',
