@@ -849,6 +849,6 @@ function humanDuration(ms: number): string {
 const RECONNECT_LOOK_AGAIN_MS = 15 * 60_000;
 
 /** The key of a target's "waiting for reconnect" notice: said once per target. */
-export function waitNoticeKey(targetId: string): string {
+function waitNoticeKey(targetId: string): string {
   return `wait-reconnect:${targetId}`;
 }

@@ -6,25 +6,18 @@
  * time of its own; the edit form never overwrites one account's version with another's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
+import { requestPost, startEditsWorld } from '../helpers/edits-world.js';
 import { invocation } from '../helpers/memory-chat.js';
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
-  expect((await h.connect('x', 'U_ADA')).status).toBe(200);
-  expect((await h.connect('facebook', 'U_ADA', { pages: ['100000000000001'] })).status).toBe(200);
-  await h.run('U_ADMIN', 'approvals 2', { isAdmin: true });
+  h = await startEditsWorld();
 });
 afterAll(() => h?.close());
 
-async function request(text: string): Promise<string> {
-  const reply = await h.run('U_ADA', text);
-  const postId = /Post ([A-Z0-9]+) is (?:waiting|scheduled)/.exec(String(reply.message.text))?.[1];
-  if (!postId) throw new Error(`no post id in: ${String(reply.message.text)}`);
-  return postId;
-}
+const request = (text: string) => requestPost(h, text);
 
 const approvalIdOf = (postId: string) =>
   h.chat.channel.find((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`))!.id;

@@ -5,24 +5,17 @@
  * edit changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import type { Harness } from '../helpers/harness.js';
+import { requestPost, startEditsWorld } from '../helpers/edits-world.js';
 
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
-  expect((await h.connect('x', 'U_ADA')).status).toBe(200);
-  expect((await h.connect('facebook', 'U_ADA', { pages: ['100000000000001'] })).status).toBe(200);
-  await h.run('U_ADMIN', 'approvals 2', { isAdmin: true });
+  h = await startEditsWorld();
 });
 afterAll(() => h?.close());
 
-async function request(text: string): Promise<string> {
-  const reply = await h.run('U_ADA', text);
-  const postId = /Post ([A-Z0-9]+) is waiting/.exec(String(reply.message.text))?.[1];
-  if (!postId) throw new Error(`no post id in: ${String(reply.message.text)}`);
-  return postId;
-}
+const request = (text: string) => requestPost(h, text);
 
 function decide(postId: string, messageId: string, user: string, decision: 'approve' | 'withdraw') {
   return h.app.core.posts.decide({

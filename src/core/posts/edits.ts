@@ -123,10 +123,10 @@ export class PostEdits {
       .transaction()
       .execute((trx) => this.apply(trx, { invocation, postId, workspaceId, userId, changes, shown, checkedHash: content.content_hash }))
       .catch((error: unknown) => {
-        if (error instanceof PublishingStarted) return error;
+        if (error instanceof ChangedMeanwhile) return error;
         throw error;
       });
-    if (applied instanceof PublishingStarted) return privateReply(`Post ${postId} was not changed: ${applied.message}`);
+    if (applied instanceof ChangedMeanwhile) return privateReply(`Post ${postId} was not changed: ${applied.message}`);
 
     await this.ctx.notices.deliver(applied.notice);
     await this.clearShownApprovals(postId);
@@ -280,7 +280,10 @@ export class PostEdits {
     }
   }
 
-  /** The edit itself, under the post's lock; throws PublishingStarted (rolling back) when a publish run got there first. */
+  /**
+   * The edit itself, under the post's lock; throws ChangedMeanwhile (rolling back) when the post
+   * changed since it was checked: a publish run started, another edit came first, or it ended.
+   */
   private async apply(
     trx: Db,
     edit: {
@@ -297,11 +300,11 @@ export class PostEdits {
     const { postId, changes } = edit;
     const post = await lockPost(trx, postId);
     const content = await contentOfPost(trx, postId);
-    if (!post || !content) throw new PublishingStarted(`it is gone.`);
+    if (!post || !content) throw new ChangedMeanwhile(`it is gone.`);
     if (post.content_hash !== edit.checkedHash)
-      throw new PublishingStarted('it was edited at the same moment by another edit; look at it again and edit once more.');
+      throw new ChangedMeanwhile('it was edited at the same moment by another edit; look at it again and edit once more.');
     const started = startedTargets(content);
-    if (started) throw new PublishingStarted(started);
+    if (started) throw new ChangedMeanwhile(started);
     const now = this.ctx.now();
     const nowIso = isoNow(now);
 
@@ -320,13 +323,13 @@ export class PostEdits {
 
     // An approved post whose publishing has not started waits for approval again.
     const move = postTransition('edit');
-    if (!move.from.includes(post.status)) throw new PublishingStarted(`it is ${statusWords(post.status)}.`);
+    if (!move.from.includes(post.status)) throw new ChangedMeanwhile(`it is ${statusWords(post.status)}.`);
     const queued = content.targets.filter((t) => t.status === 'queued').map((t) => t.id);
     if (queued.length > 0) {
       const reopen = targetTransition('reopen');
       const moved = await moveTargets(trx, queued, reopen.from, { status: reopen.to, updated_at: nowIso });
       if (moved.length !== queued.length || (await this.deps.queue.withdrawQueued(queued.map(publishJobKey), trx)) !== queued.length)
-        throw new PublishingStarted('its publishing has just started.');
+        throw new ChangedMeanwhile('its publishing has just started.');
     }
     // Without a time, the approval window starts again with the approvals; edits never keep a post
     // waiting longer than SCHEDULE_MAX_DAYS from its request.
@@ -399,5 +402,5 @@ function diffLines(change: Changed): RichText {
   return `${change.label}:\n${quote('-', change.before)}\n${quote('+', change.after)}`;
 }
 
-/** An edit found a target already publishing (or the post gone): the transaction is rolled back. */
-class PublishingStarted extends Error {}
+/** The post changed after the edit was checked (publishing started, another edit, its end): the transaction is rolled back. */
+class ChangedMeanwhile extends Error {}
