@@ -134,7 +134,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const chatPorts = new Map<ChatKind, ChatPort>(Object.entries(options.chatPorts ?? {}) as Array<[ChatKind, ChatPort]>);
   const chat = (kind: ChatKind) => chatPorts.get(kind);
   const modules = options.platforms ?? PLATFORM_MODULES;
-  const publishers = options.publishers ?? createPublishers(config, options.publisherTuning, modules);
+  const publishers = options.publishers ?? createPublishers(config, options.publisherTuning, modules, vault);
   const publisherFor = (platform: Platform) => {
     const publisher = publishers.get(platform);
     if (!publisher) throw new Error(`${platform} is not configured`);

@@ -318,18 +318,31 @@ function webhookConfig(read: (name: string) => string | undefined): Config['webh
   return { url: httpUrl('WEBHOOK_URL', url), secret };
 }
 
-/** A platform app's base URLs, checked whether or not the app is on. */
+/** A platform app's base URLs and other settings (`LINKEDIN_API_VERSION`), checked whether or not the app is on. */
 function appBaseUrls(app: PlatformApp, read: (name: string) => string | undefined): Record<string, string> {
-  return Object.fromEntries(
-    app.urls.map(({ name, fallback, keepTrailingSlash }) => {
+  const entries: Array<[string, string]> = [
+    ...app.urls.map(({ name, fallback, keepTrailingSlash }): [string, string] => {
       const value = httpUrl(name, read(name) ?? fallback);
       return [name, keepTrailingSlash ? value : trimSlash(value)];
     }),
-  );
+    ...(app.values ?? []).map(({ name, fallback, pattern, expected }): [string, string] => {
+      const value = read(name) ?? fallback;
+      if (!pattern.test(value)) throw new ConfigError(name, `must be ${expected} (got "${value}")`);
+      return [name, value];
+    }),
+  ];
+  return Object.fromEntries(entries);
 }
 
-/** A platform app: on with its settings when its credentials are set (all of them), off when none is. */
+/**
+ * A platform app: on with its settings when its credentials are set (all of them), off when none
+ * is; or, for an app with a switch (`BLUESKY_ENABLED`), on when the switch is true.
+ */
 function appConfig(app: PlatformApp, read: (name: string) => string | undefined, urls: Record<string, string>): PlatformAppConfigs[string] {
+  if (app.switch !== undefined) {
+    const on = optional(read(app.switch), (v) => booleanValue(app.switch!, v)) ?? false;
+    return on ? { enabled: true, settings: app.settings({ ...urls }) } : { enabled: false, missing: `${app.switch} not true` };
+  }
   return integration(read, app.credentials, (values) => ({
     settings: app.settings({ ...Object.fromEntries(app.credentials.map((name, i) => [name, values[i]!])), ...urls }),
   }));

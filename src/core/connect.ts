@@ -90,6 +90,13 @@ export class ConnectService {
     return `${this.deps.publicUrl}/oauth/${platform}/callback`;
   }
 
+  /** A public JSON document a configured platform serves (`Publisher.documents`), by file name; undefined when there is none. */
+  document(platformParam: string, name: string): unknown {
+    if (!this.deps.platforms.includes(platformParam) || !name.endsWith('.json')) return undefined;
+    const documents = this.deps.publishers.get(platformParam as Platform)?.documents?.();
+    return documents && Object.hasOwn(documents, name) ? documents[name] : undefined;
+  }
+
   /** `connect <platform>`: a private, single-use link valid 15 minutes, bound to this user. */
   async requestLink(invocation: Invocation, platform: Platform): Promise<Reply> {
     const publisher = this.deps.publishers.get(platform);
@@ -102,6 +109,26 @@ export class ConnectService {
     }
     const { workspaceId, userId } = await ensureMember(this.deps.db, invocation);
     const url = await this.linkFor(workspaceId, userId, platform);
+    const variants = publisher.connectVariants ?? [];
+    if (variants.length > 1) {
+      // One link, a way of connecting per button: whichever is opened first uses it up.
+      const ways = variants.map((v) => ({ ...v, url: `${url}?via=${encodeURIComponent(v.id)}` }));
+      return privateReply(
+        [
+          `Connect ${publisher.displayName}, one of two ways:`,
+          ...ways.map((w) => `• ${w.label}: ${w.description} ${w.url}`),
+          'This link is only for you, works once, and expires in 15 minutes.',
+        ].join('\n'),
+        {
+          buttons: ways.map((w, i) => ({
+            actionId: `open_connect_link_${i + 1}`,
+            label: w.label,
+            value: w.url,
+            style: 'primary' as const,
+          })),
+        },
+      );
+    }
     return privateReply(`Connect ${publisher.displayName}: ${url}\nThis link is only for you, works once, and expires in 15 minutes.`, {
       buttons: [{ actionId: 'open_connect_link', label: `Connect ${publisher.displayName}`, value: url, style: 'primary' }],
     });
@@ -131,8 +158,10 @@ export class ConnectService {
    * `GET /connect/:token`: consumes the link, creates the OAuth state bound to this browser,
    * redirects to consent. `browserNonce` is the browser's cookie, if it has one from an earlier
    * link (kept, so several sign-ins can be under way in one browser); otherwise a new one is made.
+   * `via` is the way of connecting the person picked, where the platform offers several
+   * (`Publisher.connectVariants`; the first when absent).
    */
-  async openLink(token: string, browserNonce?: string): Promise<LinkOutcome> {
+  async openLink(token: string, browserNonce?: string, via?: string): Promise<LinkOutcome> {
     const nowIso = isoNow(this.now());
     const link = await this.deps.db.selectFrom('connect_links').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
     if (!link) return errorPage('This connect link is not valid', 'Run `connect <platform>` in chat to get a new link.');
@@ -146,6 +175,9 @@ export class ConnectService {
     const publisher = this.deps.publishers.get(link.platform);
     if (!publisher) return errorPage(`${link.platform} is no longer configured`, 'Ask the person who runs IQSP to configure it.');
 
+    const variants = publisher.connectVariants ?? [];
+    const variant = variants.length === 0 ? undefined : (variants.find((v) => v.id === via) ?? variants[0]!).id;
+
     const consumed = await this.deps.db
       .updateTable('connect_links')
       .set({ used_at: nowIso })
@@ -155,9 +187,36 @@ export class ConnectService {
     if (Number(consumed.numUpdatedRows) !== 1)
       return errorPage('This connect link was already used', 'Each link works once. Run `connect <platform>` in chat to get a new one.');
 
-    const state = randomToken();
+    // The way of connecting travels in the state itself (`<variant>.<random>`): the platform sends it back as it is.
+    const ours = variant ? `${variant}.${randomToken()}` : randomToken();
     const nonce = browserNonce && BROWSER_NONCE.test(browserNonce) ? browserNonce : randomToken();
-    const verifier = publisher.usesPkce ? randomBytes(48).toString('base64url') : undefined;
+    const consent = { state: ours, redirectUri: this.redirectUri(link.platform), variant };
+    let url: string;
+    let state = ours;
+    let keep: string | undefined;
+    if (publisher.startConsent) {
+      let started;
+      try {
+        started = await publisher.startConsent(consent);
+      } catch (error) {
+        if (error instanceof ConnectError) return errorPage(`${publisher.displayName} could not be connected`, error.message);
+        this.deps.logger.error({ err: error, platform: link.platform }, 'starting the sign-in failed');
+        return {
+          kind: 'page',
+          page: {
+            status: 502,
+            title: `${publisher.displayName} could not be reached`,
+            paragraphs: ['Nothing was connected, and this link is used up. Try again in a minute with `connect` in chat.'],
+          },
+        };
+      }
+      url = started.url;
+      state = started.state ?? ours;
+      keep = started.secret;
+    } else {
+      keep = publisher.usesPkce ? randomBytes(48).toString('base64url') : undefined;
+      url = publisher.consentUrl({ ...consent, codeChallenge: keep ? pkceChallenge(keep) : undefined });
+    }
     await this.deps.db
       .insertInto('oauth_states')
       .values({
@@ -167,22 +226,15 @@ export class ConnectService {
         workspace_id: link.workspace_id,
         chat_user_id: link.chat_user_id,
         platform: link.platform,
-        code_verifier_sealed: verifier ? this.deps.vault.seal(verifier, codeVerifierSealedFor(hashToken(state))) : null,
+        // The PKCE verifier, or what `startConsent` asked to keep: sealed, bound to this state.
+        code_verifier_sealed: keep ? this.deps.vault.seal(keep, codeVerifierSealedFor(hashToken(state))) : null,
         browser_hash: hashToken(nonce),
         created_at: nowIso,
         expires_at: isoNow(new Date(this.now().getTime() + OAUTH_STATE_TTL_MS)),
         used_at: null,
       })
       .execute();
-    return {
-      kind: 'redirect',
-      browserNonce: nonce,
-      url: publisher.consentUrl({
-        state,
-        redirectUri: this.redirectUri(link.platform),
-        codeChallenge: verifier ? pkceChallenge(verifier) : undefined,
-      }),
-    };
+    return { kind: 'redirect', browserNonce: nonce, url };
   }
 
   /**
@@ -244,15 +296,19 @@ export class ConnectService {
       return errorPage('This sign-in cannot be finished', `${publisher.displayName} sent no authorization code. Start again from chat.`)
         .page;
 
+    const kept = state.code_verifier_sealed
+      ? this.deps.vault.open(state.code_verifier_sealed, codeVerifierSealedFor(state.state_hash))
+      : undefined;
+    const variants = publisher.connectVariants ?? [];
+    const variant = variants.find((v) => stateParam.startsWith(`${v.id}.`))?.id;
     let granted: GrantedAccount[];
     try {
       granted = await publisher.finishConnect({
         code: query.code,
         redirectUri: this.redirectUri(platform),
-        codeVerifier: state.code_verifier_sealed
-          ? this.deps.vault.open(state.code_verifier_sealed, codeVerifierSealedFor(state.state_hash))
-          : undefined,
+        ...(publisher.startConsent ? { roundTripSecret: kept } : { codeVerifier: kept }),
         query,
+        variant,
       });
     } catch (error) {
       if (error instanceof ConnectError) return errorPage(`${publisher.displayName} could not be connected`, error.message).page;

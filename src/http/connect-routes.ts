@@ -34,7 +34,8 @@ export function connectRoutes(connect: ConnectService) {
   return (router: Router): void => {
     router.get('/connect/:token', async (ctx) => {
       const https = connect.httpsOnly;
-      const outcome = await connect.openLink(String(ctx.params.token ?? ''), ctx.cookies.get(browserCookieName(https)));
+      const via = typeof ctx.query.via === 'string' ? ctx.query.via : undefined;
+      const outcome = await connect.openLink(String(ctx.params.token ?? ''), ctx.cookies.get(browserCookieName(https)), via);
       ctx.set('Cache-Control', 'no-store');
       ctx.set('Referrer-Policy', 'no-referrer');
       if (outcome.kind === 'redirect') {
@@ -61,6 +62,15 @@ export function connectRoutes(connect: ConnectService) {
       ctx.status = page.status;
       ctx.type = 'html';
       ctx.body = renderPage(page);
+    });
+
+    // Public documents a platform reads from IQSP (AT Protocol's client metadata and JWKS).
+    router.get('/oauth/:platform/:document', (ctx) => {
+      const document = connect.document(String(ctx.params.platform ?? ''), String(ctx.params.document ?? ''));
+      if (document === undefined) return; // 404
+      ctx.set('Cache-Control', 'public, max-age=300');
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify(document);
     });
   };
 }

@@ -19,6 +19,15 @@ export interface UrlVariable {
   readonly keepTrailingSlash?: boolean;
 }
 
+/** A plain setting of a platform app, with its default and the shape its value must have. */
+export interface ValueVariable {
+  readonly name: string;
+  readonly fallback: string;
+  readonly pattern: RegExp;
+  /** What a valid value looks like, for the configuration error ("a version as YYYYMM, e.g. 202607"). */
+  readonly expected: string;
+}
+
 /**
  * The app an operator registers at a platform. One app may serve several platforms (one Meta app
  * serves Facebook and Instagram): modules that share it hold the same object, and config parses
@@ -33,8 +42,16 @@ export interface PlatformApp<Settings = unknown, Variable extends string = strin
    * sandbox never starts then).
    */
   readonly credentials: readonly Variable[];
+  /**
+   * A variable that turns the app on by itself (`BLUESKY_ENABLED=true`), for a platform whose
+   * clients register no credentials (AT Protocol's client id is a URL IQSP serves). With it,
+   * `credentials` is empty.
+   */
+  readonly switch?: Variable | undefined;
   /** Base URLs, checked even while the app is off (a typo should not wait for the day it is turned on). */
   readonly urls: readonly (UrlVariable & { readonly name: Variable })[];
+  /** Other settings with a default (`LINKEDIN_API_VERSION`), checked whether or not the app is on. */
+  readonly values?: readonly (ValueVariable & { readonly name: Variable })[] | undefined;
   /** The app's settings from its variables' values (credentials trimmed, URLs normalised). */
   settings(values: Readonly<Record<Variable, string>>): Settings;
 }
@@ -43,6 +60,17 @@ export interface PlatformApp<Settings = unknown, Variable extends string = strin
 export interface PublisherTuning {
   pollIntervalMs?: number;
   maxWaitMs?: number;
+}
+
+/**
+ * What this install tells a publisher about itself: its public base URL (an AT Protocol client id
+ * and its redirect URI are URLs of IQSP), and keys derived from the vault's master key for a
+ * purpose of the platform's own (a client's signing key), so it needs no key file of its own.
+ */
+export interface PublisherContext {
+  readonly publicUrl: string;
+  /** 32 bytes for `purpose`, stable while VAULT_KEY is; throws where no vault was given (a unit test). */
+  subkey(purpose: string): Buffer;
 }
 
 /** A post a simulator published, as the sandbox page lists it. */
@@ -95,7 +123,7 @@ export interface PlatformModule<Id extends string = string, Settings = unknown> 
   /** An option every post to this platform takes (TikTok's privacy level), when it has one. */
   readonly targetOption?: TargetOption | undefined;
   /** The publisher, once the app is configured. */
-  createPublisher(settings: Settings, tuning: PublisherTuning): Publisher;
+  createPublisher(settings: Settings, tuning: PublisherTuning, context: PublisherContext): Publisher;
   /** Its simulator, for the sandbox and end-to-end tests. */
   readonly simulator?: SimulatorSpec | undefined;
 }

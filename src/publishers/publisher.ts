@@ -40,6 +40,41 @@ export interface ConsentRequest {
   redirectUri: string;
   /** PKCE S256 challenge, when `usesPkce`. */
   codeChallenge?: string | undefined;
+  /** The way of connecting the person chose, where the publisher offers several (`connectVariants`). */
+  variant?: string | undefined;
+}
+
+/**
+ * One way of connecting a platform, where there are several (Instagram: through Facebook Login,
+ * for accounts linked to a Page, or Instagram Login, with no Page): `connect` offers each.
+ */
+export interface ConnectVariant {
+  /** A short word, kept with the round trip (`facebook`, `instagram`). */
+  id: string;
+  /** The button's words ("Connect with Instagram Login"). */
+  label: string;
+  /** When to choose it, one sentence. */
+  description: string;
+}
+
+/**
+ * A consent round trip the platform starts itself (AT Protocol OAuth: discovery and a pushed
+ * authorization request happen before the browser is sent anywhere).
+ */
+export interface StartedConsent {
+  /** Where to send the browser. */
+  url: string;
+  /**
+   * The `state` the platform will send back to the callback, where it is not the one IQSP gave
+   * (a client library that keeps its own): the round trip is then looked up by this one.
+   */
+  state?: string | undefined;
+  /**
+   * What the publisher must have again at the callback (a library's pending-authorization record,
+   * with its private DPoP key): sealed by the vault with the round trip, handed back once as
+   * `CallbackRequest.roundTripSecret`, and deleted with it.
+   */
+  secret?: string | undefined;
 }
 
 export interface CallbackRequest {
@@ -49,6 +84,10 @@ export interface CallbackRequest {
   codeVerifier?: string | undefined;
   /** The whole callback query (some platforms report granted scopes there). */
   query: Readonly<Record<string, string>>;
+  /** The way of connecting chosen at the start (`ConsentRequest.variant`). */
+  variant?: string | undefined;
+  /** What `startConsent` asked to keep for the callback (`StartedConsent.secret`). */
+  roundTripSecret?: string | undefined;
 }
 
 /** What a person asked to publish to one account. */
@@ -150,7 +189,21 @@ export interface Publisher {
    */
   readonly postsThreads?: boolean;
 
+  /** The platform's consent page for this round trip (an OAuth authorization URL). */
   consentUrl(request: ConsentRequest): string;
+  /**
+   * Where the round trip starts with requests of its own (AT Protocol's pushed authorization
+   * request): core calls this instead of `consentUrl` (which may then refuse) and keeps what it
+   * answers with the round trip.
+   */
+  startConsent?(request: ConsentRequest): Promise<StartedConsent>;
+  /** Where a platform has several ways of connecting (Instagram Login beside Facebook Login): `connect` offers each. */
+  readonly connectVariants?: readonly ConnectVariant[] | undefined;
+  /**
+   * Public JSON documents the platform reads from IQSP, by file name, served at
+   * `GET /oauth/<platform>/<name>` (AT Protocol's `client-metadata.json` and `jwks.json`).
+   */
+  documents?(): Readonly<Record<string, unknown>>;
   /**
    * Exchanges the code and discovers every account the user granted, with profile and tokens.
    * Throws `ConnectError` with a human message (missing scope, no Page granted, ...).

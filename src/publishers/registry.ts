@@ -7,7 +7,7 @@
 import type { PlatformDescriptor } from '../core/ports/platforms.js';
 import { facebookPlatform } from './facebook/index.js';
 import { instagramPlatform } from './instagram/index.js';
-import type { PlatformApp, PlatformModule, PublisherTuning, SimulatorSpec } from './platform-module.js';
+import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
 import { xPlatform } from './x/index.js';
@@ -20,7 +20,7 @@ export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
 /** Any platform module, whatever its settings: what generic code loops over. */
 export type AnyPlatformModule = PlatformModule<PlatformId, unknown>;
 
-export type { PublisherTuning };
+export type { PublisherContext, PublisherTuning };
 
 export type Publishers = ReadonlyMap<PlatformId, Publisher>;
 
@@ -57,14 +57,22 @@ export function publishesToList(modules: readonly AnyPlatformModule[] = PLATFORM
 
 /** The publishers this install has enabled: every module whose app is configured. */
 export function createPublishers(
-  config: { platformApps: PlatformAppConfigs },
+  config: { platformApps: PlatformAppConfigs; publicUrl: string },
   tuning: PublisherTuning = {},
   modules: readonly AnyPlatformModule[] = PLATFORM_MODULES,
+  keys?: { subkey(purpose: string): Buffer },
 ): Publishers {
+  const context: PublisherContext = {
+    publicUrl: config.publicUrl,
+    subkey: (purpose) => {
+      if (!keys) throw new Error(`no vault was given to derive the key "${purpose}" from`);
+      return keys.subkey(`platform/${purpose}`);
+    },
+  };
   const publishers = new Map<PlatformId, Publisher>();
   for (const module of modules) {
     const app = config.platformApps[module.app.key];
-    if (app?.enabled) publishers.set(module.id, module.createPublisher(app.settings, tuning));
+    if (app?.enabled) publishers.set(module.id, module.createPublisher(app.settings, tuning, context));
   }
   return publishers;
 }

@@ -43,6 +43,12 @@ export interface Simulators {
   graph: GraphSimulator;
   x: XSimulator;
   tiktok: TiktokSimulator;
+  /**
+   * A simulator by its spec's key, for a platform without a typed field here (each platform's
+   * own tests import its class from src/simulators/<platform>.ts and name it:
+   * `sims.sim<LinkedinSimulator>('linkedin')`). Throws for a key no registered simulator has.
+   */
+  sim<T>(key: string): T;
   /** GRAPH_API_URL, FACEBOOK_AUTHORIZE_URL, FACEBOOK_APP_ID, ... TIKTOK_CLIENT_SECRET. */
   env: Record<string, string>;
   /** Approves a consent URL of any of them and returns the callback URL. */
@@ -89,6 +95,10 @@ export async function startSimulators(
     graph: byKey.graph as GraphSimulator,
     x: byKey.x as XSimulator,
     tiktok: byKey.tiktok as TiktokSimulator,
+    sim: <T>(key: string): T => {
+      if (!(key in byKey)) throw new Error(`no simulator "${key}" (running: ${Object.keys(byKey).join(', ')})`);
+      return byKey[key] as T;
+    },
     env: Object.assign({}, ...all.map(({ spec, sim }) => spec.env(sim))) as Record<string, string>,
     followConsent: (consentUrl, choice) => simulatorOf(consentUrl).approveConsent(consentUrl, choice),
     denyConsent: (consentUrl) => simulatorOf(consentUrl).denyConsent(consentUrl),
