@@ -19,6 +19,7 @@ import type { Invocation, Reply } from '../core/ports/chat.js';
 import type { Platform } from '../core/ports/platforms.js';
 import type { Surface, SurfaceContext } from '../bots/surface.js';
 import { readBodyLimited } from '../http/body.js';
+import { publishesToList } from '../publishers/registry.js';
 import type { AttachmentSource } from '../media/service.js';
 import { SANDBOX_CHANNEL, SANDBOX_WORKSPACE, SandboxChat } from './sandbox-chat.js';
 import { homePage } from './home-page.js';
@@ -283,7 +284,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
     };
 
     logger.warn(
-      `SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated Facebook, Instagram, X and TikTok on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real. It answers on this machine only; IQSP_SANDBOX=off forbids it, and any real credential, DATABASE_URL or VAULT_KEY turns it off.`,
+      `SANDBOX MODE: no chat or platform credentials are configured, so IQSP runs against simulated Slack-like chat and simulated ${publishesToList()} on this machine. Open ${config.publicUrl}/sandbox to try it. Nothing is published anywhere real. It answers on this machine only; IQSP_SANDBOX=off forbids it, and any real credential, DATABASE_URL or VAULT_KEY turns it off.`,
     );
     return { name: 'sandbox', port: chat, routes, attachmentHosts: [new URL(config.publicUrl).host] };
   };
