@@ -58,6 +58,9 @@ import {
 import { openVault } from './vault/key-source.js';
 import { SecretStore } from './vault/secret-store.js';
 import { TokenStore } from './vault/token-store.js';
+import { PlatformNotices } from './core/platform-notices.js';
+import { REMOVED_WORKSPACE_RETENTION_DAYS } from './core/data-rights.js';
+import { policyFooter, policyLinks, policyRoutes, type PolicyFacts } from './http/policy-pages.js';
 
 /** Opens the vault and the database, applying pending migrations. Used by every CLI command that touches data. */
 export async function openServices(config: Config, logger: Logger): Promise<Services> {
@@ -126,6 +129,31 @@ function attachmentHosts(config: Config): string[] {
   if (config.slack.enabled) hosts.push(new URL(config.slack.apiUrl).host);
   if (config.discord.enabled) hosts.push(new URL(config.discord.apiUrl).host);
   return hosts;
+}
+
+/** What /privacy and /terms say about this install, from its configuration and its platforms. */
+function policyFacts(config: Config, publishers: Publishers, modules: readonly AnyPlatformModule[]): PolicyFacts {
+  const enabled = modules.filter((m) => publishers.has(m.id));
+  return {
+    publicUrl: config.publicUrl,
+    operatorName: config.operator.name,
+    operatorContact: config.operator.contact,
+    platforms: enabled.map((m) => m.publishesTo ?? m.displayName),
+    allPlatforms: modules.map((m) => m.displayName),
+    mediaTtlHours: config.mediaTtlHours,
+    scheduleMaxDays: config.scheduleMaxDays,
+    approvalTtlHours: config.approvalTtlHours,
+    removedWorkspaceRetentionDays: REMOVED_WORKSPACE_RETENTION_DAYS,
+    webhook: config.webhook !== undefined,
+    // Platforms that send IQSP a person's removal of the app (Meta's callbacks, on Facebook's publisher).
+    platformDeletion: enabled.filter((m) => publishers.get(m.id)?.readNotice !== undefined).map((m) => m.displayName),
+    privacyUrl: config.policyUrls.privacy,
+    termsUrl: config.policyUrls.terms,
+  };
+}
+
+function modulesOf(options: AppOptions): readonly AnyPlatformModule[] {
+  return options.platforms ?? PLATFORM_MODULES;
 }
 
 export function buildCore(services: Services, options: AppOptions = {}): Core {
@@ -300,7 +328,29 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
   const cleanup = new CleanupService({ db, store: mediaStore, media, posts, logger, now });
   const rateLimit = new RateLimiter(options.commandRateLimit ?? COMMAND_RATE_LIMIT, now && (() => now().getTime()));
   const grammar = createGrammar(platforms);
-  const commands = new CommandRouter({ db, publishers, connect, accounts, dataRights, posts, settings, logger, grammar, rateLimit });
+  const policies = policyLinks({ publicUrl: config.publicUrl, privacyUrl: config.policyUrls.privacy, termsUrl: config.policyUrls.terms });
+  const commands = new CommandRouter({
+    db,
+    publishers,
+    connect,
+    accounts,
+    dataRights,
+    posts,
+    settings,
+    logger,
+    grammar,
+    rateLimit,
+    policies,
+  });
+  const notices = new PlatformNotices({
+    db,
+    publishers,
+    accounts,
+    tellUser: (workspaceId, userId, text) => connect.tellUser(workspaceId, userId, text),
+    publicUrl: config.publicUrl,
+    logger,
+    now,
+  });
   const inbound = new Inbound({ db, publishers, accounts, commands, dataRights, posts, logger, grammar });
   return {
     publishers,
@@ -312,6 +362,7 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     connect,
     accounts,
     dataRights,
+    notices,
     posts,
     publishing,
     queue,
@@ -395,7 +446,8 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       ? [
           // Before the routes they guard: 429 to a client flooding /connect or /oauth.
           browserRouteLimits({ now: options.now && (() => options.now!().getTime()) }),
-          connectRoutes(core.connect),
+          connectRoutes(core.connect, policyFooter(policyFacts(config, core.publishers, modulesOf(options)))),
+          policyRoutes(policyFacts(config, core.publishers, modulesOf(options)), core.notices),
           mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
           ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),
         ]

@@ -153,7 +153,7 @@ function buildProgram(): Command {
     .command('manifest')
     .description('print a Slack app manifest (YAML) with every scope, event, command and URL this service needs, for PUBLIC_URL')
     .action(() => {
-      process.stdout.write(slackManifest(config().publicUrl));
+      process.stdout.write(slackManifest(config().publicUrl, config().policyUrls));
     });
 
   const discord = program.command('discord').description('the Discord bot');

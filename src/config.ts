@@ -104,6 +104,10 @@ export interface Config {
   trustProxy: boolean;
   /** METRICS_TOKEN: when set, `/metrics` answers only with it as a bearer token. */
   metricsToken: string | undefined;
+  /** Who runs this install and how to reach them (OPERATOR_NAME, OPERATOR_CONTACT), for /privacy and /terms. */
+  operator: { name: string | undefined; contact: string | undefined };
+  /** An operator's own privacy policy and terms (PRIVACY_POLICY_URL, TERMS_URL): /privacy and /terms redirect there. */
+  policyUrls: { privacy: string | undefined; terms: string | undefined };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -303,6 +307,11 @@ export function loadConfig(
     ),
     trustProxy: optional(read('TRUST_PROXY'), (v) => booleanValue('TRUST_PROXY', v)) ?? false,
     metricsToken: read('METRICS_TOKEN'),
+    operator: { name: read('OPERATOR_NAME'), contact: optional(read('OPERATOR_CONTACT'), operatorContact) },
+    policyUrls: {
+      privacy: optional(read('PRIVACY_POLICY_URL'), (v) => httpUrl('PRIVACY_POLICY_URL', v)),
+      terms: optional(read('TERMS_URL'), (v) => httpUrl('TERMS_URL', v)),
+    },
   };
   return config;
 }
@@ -514,6 +523,13 @@ function parse<T>(variable: string, raw: string, schema: z.ZodType<T>, problem: 
 
 function optional<T>(raw: string | undefined, f: (raw: string) => T): T | undefined {
   return raw === undefined ? undefined : f(raw);
+}
+
+/** OPERATOR_CONTACT: an email address or an http(s) URL, as people will use it to reach the operator. */
+function operatorContact(raw: string): string {
+  if (/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(raw)) return raw;
+  if (/^https?:\/\//i.test(raw)) return httpUrl('OPERATOR_CONTACT', raw);
+  throw new ConfigError('OPERATOR_CONTACT', `must be an email address or an http(s) URL (got "${raw}")`);
 }
 
 function httpUrl(variable: string, raw: string): string {

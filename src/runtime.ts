@@ -27,6 +27,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { Publishers } from './publishers/registry.js';
 import type { SecretStore } from './vault/secret-store.js';
 import type { TokenStore } from './vault/token-store.js';
+import type { PlatformNotices } from './core/platform-notices.js';
 import type { Vault } from './vault/vault.js';
 
 /**
@@ -83,6 +84,8 @@ export interface Core {
   connect: ConnectService;
   accounts: AccountsService;
   dataRights: DataRightsService;
+  /** A platform's own requests about a person who removed the app (Meta's data deletion and deauthorize callbacks). */
+  notices: PlatformNotices;
   posts: PostsService;
   publishing: PublishingService;
   queue: JobQueue;

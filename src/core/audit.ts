@@ -29,7 +29,9 @@ export type AuditAction =
   | 'media.deleted'
   | 'settings.changed'
   | 'workspace.removed'
-  | 'workspace.purged';
+  | 'workspace.purged'
+  | 'platform.deauthorized'
+  | 'platform.data_deletion';
 
 export interface AuditInput {
   action: AuditAction;

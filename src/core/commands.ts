@@ -35,6 +35,8 @@ export interface CommandDependencies {
   grammar: Grammar;
   /** Commands each chat user may send (per instance); none when absent. */
   rateLimit?: RateLimiter;
+  /** Where the privacy policy and terms are (this install's pages, or the operator's own), linked from `help`. */
+  policies?: { privacy: string; terms: string };
 }
 
 /**
@@ -89,7 +91,14 @@ export class CommandRouter {
   private dispatch(invocation: Invocation, command: Command, attachments: readonly AttachmentSource[]): Promise<Reply> | Reply {
     switch (command.kind) {
       case 'help':
-        return privateReply(this.deps.grammar.helpText([...this.deps.publishers.values()].map((p) => p.displayName)));
+        return privateReply(
+          [
+            this.deps.grammar.helpText([...this.deps.publishers.values()].map((p) => p.displayName)),
+            ...(this.deps.policies
+              ? [`Privacy policy: ${this.deps.policies.privacy} · Terms of service: ${this.deps.policies.terms}`]
+              : []),
+          ].join('\n'),
+        );
       case 'connect':
         return this.deps.connect.requestLink(invocation, command.platform);
       case 'accounts':

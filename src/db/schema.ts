@@ -268,6 +268,16 @@ export interface LeasesTable {
   expires_at: string;
 }
 
+/** A data deletion request a platform sent on a person's behalf (migrations/0011): its status page shows this row, nothing personal. */
+export interface DeletionRequestsTable {
+  /** The confirmation code given to the platform; the status page is /data-deletion/<code>. */
+  code: string;
+  platform: string;
+  status: 'received' | 'done';
+  received_at: string;
+  completed_at: string | null;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   chat_users: ChatUsersTable;
@@ -286,6 +296,7 @@ export interface Database {
   jobs: JobsTable;
   chat_events: ChatEventsTable;
   leases: LeasesTable;
+  deletion_requests: DeletionRequestsTable;
 }
 
 export type SocialAccount = Selectable<SocialAccountsTable>;

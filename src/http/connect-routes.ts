@@ -8,7 +8,7 @@
 import type Router from '@koa/router';
 import type { RouterContext } from '@koa/router';
 import { OAUTH_STATE_TTL_MS, type ConnectService } from '../core/connect.js';
-import { renderPage } from './pages.js';
+import { renderPage, type PageLink } from './pages.js';
 
 /** The cookie's name: `__Host-` makes browsers refuse it unless Secure, from this host, for Path=/. */
 export function browserCookieName(https: boolean): string {
@@ -30,7 +30,8 @@ function setBrowserCookie(ctx: RouterContext, https: boolean, nonce: string): vo
   ctx.append('Set-Cookie', `${browserCookieName(https)}=${nonce}; ${attributes.join('; ')}`);
 }
 
-export function connectRoutes(connect: ConnectService) {
+/** `footer`: the links under every page (the privacy policy and terms). */
+export function connectRoutes(connect: ConnectService, footer: readonly PageLink[] = []) {
   return (router: Router): void => {
     router.get('/connect/:token', async (ctx) => {
       const https = connect.httpsOnly;
@@ -46,7 +47,7 @@ export function connectRoutes(connect: ConnectService) {
       }
       ctx.status = outcome.page.status;
       ctx.type = 'html';
-      ctx.body = renderPage(outcome.page);
+      ctx.body = renderPage(outcome.page, footer);
     });
 
     router.get('/oauth/:platform/callback', async (ctx) => {
@@ -61,7 +62,7 @@ export function connectRoutes(connect: ConnectService) {
       ctx.set('Referrer-Policy', 'no-referrer');
       ctx.status = page.status;
       ctx.type = 'html';
-      ctx.body = renderPage(page);
+      ctx.body = renderPage(page, footer);
     });
 
     // Public documents a platform reads from IQSP (AT Protocol's client metadata and JWKS).

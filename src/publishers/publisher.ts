@@ -200,6 +200,13 @@ export interface Publisher {
   /** Where a platform has several ways of connecting (Instagram Login beside Facebook Login): `connect` offers each. */
   readonly connectVariants?: readonly ConnectVariant[] | undefined;
   /**
+   * Requests the platform sends IQSP by itself about a person who removed the app (Meta's data
+   * deletion and deauthorize callbacks), posted as a form to `POST /oauth/<platform>/<name>`.
+   * Checks the request (Meta: `signed_request`, HMAC-SHA256 with the app secret, in constant time)
+   * before anything else. Undefined for a name it does not take (404). Pure: sends nothing.
+   */
+  readNotice?(name: string, form: Readonly<Record<string, string>>, now: Date): PlatformNotice | undefined;
+  /**
    * Public JSON documents the platform reads from IQSP, by file name, served at
    * `GET /oauth/<platform>/<name>` (AT Protocol's `client-metadata.json` and `jwks.json`).
    */
@@ -301,6 +308,15 @@ export type AuthorizationCheck =
 export function authorizationFromFailure(failure: Failure): AuthorizationCheck {
   return failure.class === 'reconnect' ? { kind: 'refused', reason: failure.message } : { kind: 'unknown', reason: failure.message };
 }
+
+/**
+ * What a platform's own request about a person asks (`Publisher.readNotice`): delete what IQSP
+ * holds of the accounts that person connected (`erase`), or just disconnect them
+ * (`deauthorize`); or the request is refused (a bad signature, another algorithm, expired,
+ * malformed), and nothing is done. `platformUserId` is the person at the platform, as stored with
+ * their accounts (`GrantedAccount.platformUserId`): every account whose grant is theirs goes.
+ */
+export type PlatformNotice = { kind: 'erase' | 'deauthorize'; platformUserId: string } | { kind: 'refused'; reason: string };
 
 /** One post's text measured against the platform's limit (`Publisher.measureText`). */
 export interface TextMeasure {

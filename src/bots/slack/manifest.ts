@@ -49,15 +49,30 @@ export const SLACK_COMMAND = '/iqsp';
 
 type Yaml = string | number | boolean | readonly Yaml[] | { readonly [key: string]: Yaml };
 
-export function slackManifestObject(publicUrl: string): { [key: string]: Yaml } {
+/**
+ * `policies`: where the privacy policy and terms are (PRIVACY_POLICY_URL, TERMS_URL), default this
+ * install's /privacy and /terms. The manifest has no field for them (the Marketplace listing asks
+ * for them in the app settings), so the long description names them, for people and reviewers.
+ */
+export function slackManifestObject(
+  publicUrl: string,
+  policies: { privacy?: string | undefined; terms?: string | undefined } = {},
+): { [key: string]: Yaml } {
   const base = publicUrl.replace(/\/+$/, '');
   const events = `${base}/slack/events`;
+  const privacy = policies.privacy ?? `${base}/privacy`;
+  const terms = policies.terms ?? `${base}/terms`;
   return {
     _metadata: { major_version: 1, minor_version: 1 },
     display_information: {
       name: 'IQSP',
       description: `Publish to ${publishesToList()} from Slack, with team approval.`,
       background_color: '#1d1f23',
+      long_description:
+        `IQSP lets your team publish to ${publishesToList()} from Slack. Ask for a post with /iqsp post, ` +
+        'teammates approve it with a reaction, and IQSP publishes it to every account chosen and replies in the thread with a link to each live post. ' +
+        'Accounts are connected with each platform’s own sign-in (never a password) and their tokens are stored encrypted. ' +
+        `Privacy policy: ${privacy} Terms of service: ${terms}`,
     },
     features: {
       app_home: { home_tab_enabled: true, messages_tab_enabled: true, messages_tab_read_only_enabled: false },
@@ -120,6 +135,6 @@ export function toYaml(value: { readonly [key: string]: Yaml }, indent = 0): str
   return out;
 }
 
-export function slackManifest(publicUrl: string): string {
-  return toYaml(slackManifestObject(publicUrl));
+export function slackManifest(publicUrl: string, policies: { privacy?: string | undefined; terms?: string | undefined } = {}): string {
+  return toYaml(slackManifestObject(publicUrl, policies));
 }

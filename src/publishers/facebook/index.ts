@@ -13,6 +13,7 @@ import { FacebookPublish } from './publish.js';
 import { checkGraphAuthorization } from '../meta/authorization.js';
 import { mapFacebookError } from './errors.js';
 import { verifyOnFacebook } from './verify.js';
+import { readMetaNotice } from '../meta/signed-request.js';
 
 export function createFacebookPublisher(options: MetaPublisherOptions): Publisher {
   const graph = new GraphClient(options.graphApiUrl, options.appSecret);
@@ -41,6 +42,8 @@ export function createFacebookPublisher(options: MetaPublisherOptions): Publishe
         signal,
       ),
     verify: (request) => verifyOnFacebook(graph, request),
+    // Meta's data deletion and deauthorize callbacks are registered once per app, on Facebook's route.
+    readNotice: (name, form, now) => readMetaNotice(options.appSecret, name, form, now),
   };
 }
 
