@@ -65,6 +65,8 @@ export class PlatformNotices {
         for (const account of accounts) await this.deps.accounts.deleteAccount(account, null, trx);
         await auditPerWorkspace(trx, accounts, 'platform.deauthorized', { platform: publisher.platform });
       });
+      // "Deleted at once" includes the bytes the rows leave in free pages and the log.
+      await eraseResidue(this.deps.db, ['social_accounts', 'secrets']);
       await this.tellConnectors(
         accounts,
         (label) =>
@@ -79,6 +81,7 @@ export class PlatformNotices {
         .insertInto('deletion_requests')
         .values({ code, platform: publisher.platform, status: 'received', received_at: at, completed_at: null })
         .execute();
+      await forgetWhatThePlatformGave(trx, accounts, publisher.displayName);
       for (const account of accounts) await this.deps.accounts.deleteAccount(account, null, trx);
       await trx
         .updateTable('deletion_requests')
@@ -88,7 +91,7 @@ export class PlatformNotices {
       await auditPerWorkspace(trx, accounts, 'platform.data_deletion', { platform: publisher.platform, confirmationCode: code });
     });
     // Deleted rows leave their bytes in free pages until the space is reused: scrub them now.
-    await eraseResidue(this.deps.db, ['social_accounts', 'secrets']);
+    await eraseResidue(this.deps.db, ['social_accounts', 'secrets', 'post_targets']);
     await this.tellConnectors(
       accounts,
       (label) =>
@@ -153,4 +156,29 @@ async function auditPerWorkspace(
   if (counts.size === 0) counts.set(null, 0);
   for (const [workspaceId, count] of counts)
     await appendAudit(db, { action, workspaceId, actorId: null, detail: { ...detail, accounts: count } });
+}
+
+/**
+ * What the platform gave about those accounts stays nowhere: the posts' targets on them keep their
+ * outcome (for their requesters' `status`) but lose the account's name, the platform's post ids and
+ * links, and the platform's own words in a failure.
+ */
+async function forgetWhatThePlatformGave(db: Db, accounts: readonly SocialAccount[], platformName: string): Promise<void> {
+  if (accounts.length === 0) return;
+  await db
+    .updateTable('post_targets')
+    .set({
+      account_label: `${platformName} account (deleted at its owner's request)`,
+      platform_post_id: null,
+      permalink: null,
+      platform_ref: null,
+      live_parts: null,
+      failure_message: null,
+    })
+    .where(
+      'account_id',
+      'in',
+      accounts.map((a) => a.id),
+    )
+    .execute();
 }

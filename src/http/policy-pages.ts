@@ -92,7 +92,7 @@ export function privacyPolicy(facts: PolicyFacts): Page {
       {
         heading: 'What IQSP does',
         paragraphs: [
-          `IQSP lets a team publish to social platforms from Slack and Discord: a person asks for a post in chat, teammates approve it, and IQSP publishes it to the accounts chosen. Here it publishes to ${platforms}.`,
+          `IQSP lets a team publish to social platforms from Slack and Discord: a person asks for a post in chat, the approvals their workspace requires are given (a workspace may require none), and IQSP publishes it to the accounts chosen. Here it publishes to ${platforms}.`,
         ],
       },
       {
@@ -107,7 +107,7 @@ export function privacyPolicy(facts: PolicyFacts): Page {
         paragraphs: [
           'Your chat identity (the chat, workspace and user id, and your name) and your settings, such as your time zone.',
           'The accounts you connect: their profile (id, handle, name, picture address), their encrypted tokens and when those expire.',
-          `Your posts: their text, targets, schedule and the result on each platform, with the approvals given (who, what and when). A request nobody decides expires after ${facts.approvalTtlHours} hours.`,
+          `Your posts: their text, targets, schedule and the result on each platform, with the approvals given (who, what and when). A request nobody decides expires after ${facts.approvalTtlHours} hours, or, when it is scheduled, at its time (at most ${facts.scheduleMaxDays} days ahead).`,
           `Media (images and videos) only until every target of its post is published or final, and never more than ${facts.mediaTtlHours} hours; for a scheduled post, at most ${facts.mediaTtlHours} hours after its time, which is at most ${facts.scheduleMaxDays} days ahead. A cleanup job then deletes the files.`,
           'An audit log of what happened (connections, approvals, publishing, deletions), with ids and counts, not your content.',
           `The rest is kept until you delete it (below). When IQSP is removed from a workspace, that workspace's data is deleted ${facts.removedWorkspaceRetentionDays} days later.`,
@@ -158,7 +158,7 @@ export function termsOfService(facts: PolicyFacts): Page {
       {
         heading: 'The service',
         paragraphs: [
-          `IQSP publishes posts your team approves in Slack or Discord to social accounts you connect${
+          `IQSP publishes posts asked for in Slack or Discord, once the approvals your workspace requires are given (a workspace may require none), to social accounts you connect${
             facts.platforms.length > 0 ? ` (here: ${listed(facts.platforms)})` : ''
           }. It is open-source software; this install is provided by its operator.`,
         ],

@@ -16,7 +16,10 @@ export const SIGNED_REQUEST_MAX_AGE_MS = 24 * 3600_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The callbacks a Meta app registers, by the last part of their route (`/oauth/facebook/<name>`). */
-const NOTICES: Readonly<Record<string, 'erase' | 'deauthorize'>> = { 'data-deletion': 'erase', deauthorize: 'deauthorize' };
+const NOTICES: ReadonlyMap<string, 'erase' | 'deauthorize'> = new Map([
+  ['data-deletion', 'erase'],
+  ['deauthorize', 'deauthorize'],
+]);
 
 interface SignedPayload {
   algorithm?: unknown;
@@ -32,7 +35,8 @@ export function readMetaNotice(
   form: Readonly<Record<string, string>>,
   now: Date,
 ): PlatformNotice | undefined {
-  const kind = NOTICES[name];
+  // A Map, not an object: `constructor` or `__proto__` in the route is no callback of ours.
+  const kind = NOTICES.get(name);
   if (!kind) return undefined;
   const payload = verifySignedRequest(appSecret, form.signed_request, now);
   if ('refused' in payload) return { kind: 'refused', reason: payload.refused };
