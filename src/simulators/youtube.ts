@@ -68,7 +68,7 @@ export interface YoutubeSimulatorOptions {
   redirectUris?: readonly string[] | undefined;
   /** 3599 s today; lower it to make tests meet expiry. */
   accessTokenLifetimeSec: number;
-  /** Status reads answering `uploaded` (processing) before `processed`. */
+  /** Status reads answering `uploaded` (processing) before one answers `processed` (0: the first read after the upload). */
   processingPolls: number;
   /** videos.insert calls per day (100 by default since 1 Jun 2026); then quotaExceeded. */
   dailyUploads: number;
@@ -95,7 +95,7 @@ export function defaultYoutubeOptions(): YoutubeSimulatorOptions {
     clientSecret: 'GOCSPX-simulator-secret',
     accounts: DEFAULT_GOOGLE_ACCOUNTS,
     accessTokenLifetimeSec: 3_599,
-    processingPolls: 1,
+    processingPolls: 0,
     dailyUploads: 100,
     latencyMs: 0,
   };
