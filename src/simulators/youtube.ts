@@ -57,7 +57,16 @@ export interface GoogleAccountSpec {
   sub: string;
   email: string;
   /** The YouTube channel of the account (the one picked on the consent screen); none: no channel yet. */
-  channel?: { id: string; title: string; customUrl?: string | undefined; avatarUrl?: string | undefined } | undefined;
+  channel?:
+    | {
+        id: string;
+        title: string;
+        customUrl?: string | undefined;
+        avatarUrl?: string | undefined;
+        /** `allowed` once verified (videos over 15 minutes); default allowed. */
+        longUploadsStatus?: 'allowed' | 'eligible' | 'disallowed' | undefined;
+      }
+    | undefined;
 }
 
 export interface YoutubeSimulatorOptions {
@@ -385,7 +394,12 @@ export class YoutubeSimulator extends SimServer {
     if (parts.includes('contentDetails'))
       resource.contentDetails = { relatedPlaylists: { likes: '', uploads: uploadsPlaylist(channel.id) } };
     if (parts.includes('status'))
-      resource.status = { privacyStatus: 'public', isLinked: true, longUploadsStatus: 'allowed', madeForKids: false };
+      resource.status = {
+        privacyStatus: 'public',
+        isLinked: true,
+        longUploadsStatus: channel.longUploadsStatus ?? 'allowed',
+        madeForKids: false,
+      };
     return resource;
   }
 

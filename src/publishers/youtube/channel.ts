@@ -18,6 +18,8 @@ export type ChannelRead =
       avatarUrl?: string | undefined;
       /** contentDetails.relatedPlaylists.uploads: every upload of the channel, newest first. */
       uploadsPlaylist?: string | undefined;
+      /** status.longUploadsStatus: `allowed` once the channel is verified (videos over 15 minutes), else eligible/disallowed. */
+      longUploadsStatus?: string | undefined;
     }
   | { kind: 'none' }
   | { kind: 'error'; code: string; response: HttpResponse };
@@ -46,5 +48,6 @@ export async function readChannel(
     handle: customUrl?.replace(/^@/, ''),
     avatarUrl: stringField(objectField(thumbnails, 'default'), 'url'),
     uploadsPlaylist: stringField(objectField(objectField(item, 'contentDetails'), 'relatedPlaylists'), 'uploads'),
+    longUploadsStatus: stringField(objectField(item, 'status'), 'longUploadsStatus'),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { PlatformApp, PlatformModule } from '../platform-module.js';
 import type { Publisher } from '../publisher.js';
+import { validateForChannel } from './account-checks.js';
 import { checkYoutubeAuthorization } from './authorization.js';
 import { measureYoutubeText, validateYoutubeDraft } from './limits.js';
 import { consentUrl, finishConnect, refreshTokens, revokeAccess } from './oauth.js';
@@ -32,6 +33,7 @@ export function createYoutubePublisher(options: YoutubePublisherOptions): Publis
     revoke: (_account, tokens) => revokeAccess(settings, tokens),
     validate: (draft) => validateYoutubeDraft(draft),
     measureText: (text) => measureYoutubeText(text),
+    validateForAccount: (draft, _account, tokens) => validateForChannel(settings, draft, tokens),
     publish: (request) => publishToYoutube(settings, request),
     checkAuthorization: (account, tokens, signal) => checkYoutubeAuthorization(settings, account, tokens, signal),
     verify: (request) => verifyOnYoutube(settings, request),
