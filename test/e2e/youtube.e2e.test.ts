@@ -96,7 +96,9 @@ for (const { kind, start } of SURFACES) {
       await chat.mention(bob, `post youtube Lost answer from ${kind}`, [video('lost.mp4', verticalMp4(1_000))]);
       const approval = await chat.nextApproval(approvals);
       await chat.react(carol, approval.id, '✅');
-      const unconfirmed = await chat.waitInThread(approval.id, /^YouTube @acme: unconfirmed/, 30_000);
+      const unconfirmed = await chat.waitInThread(approval.id, /^YouTube @acme: unconfirmed/, 45_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}; the thread: ${chat.thread(approval.id).join(' | ')}`);
+      });
       expect(unconfirmed).toMatch(/may or may not be live/);
       expect(youtube.published).toHaveLength(before + 1);
       const stored = youtube.published.at(-1)!;
