@@ -472,8 +472,8 @@ export class YoutubeSimulator extends SimServer {
     const channel = caller.account.channel;
     if (!channel)
       return googleError(401, 'youtubeSignupRequired', 'The user must create a YouTube channel before uploading.', 'youtube.header');
-    const day = new Date(Date.now() - 8 * 3_600_000).toISOString().slice(0, 10);
-    const key = `${day}`;
+    // The quota day ends at midnight Pacific Time.
+    const key = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Los_Angeles' }).format(new Date());
     const used = this.uploadsToday.get(key) ?? 0;
     if (used >= this.options.dailyUploads) return quotaExceeded();
     this.uploadsToday.set(key, used + 1);
