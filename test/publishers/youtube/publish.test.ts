@@ -154,6 +154,8 @@ describe('YouTube resumable upload', () => {
           "YouTube's upload session ended after the last bytes were sent, so the video may or may not be live; check the channel before posting again.",
       },
     });
+    // The session URI lets anyone holding it upload: it never appears in a result.
+    expect(JSON.stringify(result)).not.toMatch(/upload_id|AEnB2Uo/);
   });
 
   it('interruptions before the last bytes that never end are retryable: nothing exists yet', async () => {
@@ -165,6 +167,7 @@ describe('YouTube resumable upload', () => {
     const result = await publisher().publish(publishRequest(ctx, [media], { log }));
     expect(result).toMatchObject({ kind: 'failed', failure: { class: 'retryable', platformCode: 'youtube:upload_interrupted' } });
     expect(log.events).not.toContain('commit');
+    expect(JSON.stringify(result)).not.toMatch(/upload_id|AEnB2Uo/);
   });
 
   it('sends the privacy chosen, public when none is, and a landscape or long video links to /watch', async () => {
