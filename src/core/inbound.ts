@@ -391,9 +391,11 @@ export class Inbound {
       const over = measures.flatMap((m, i) => (m.used > m.limit ? [i + 1] : []));
       const first = measures[0];
       if (!first) continue;
+      const count = (m: { used: number; limit: number; unit: string }) =>
+        `${m.used.toLocaleString('en-US')} of ${m.limit.toLocaleString('en-US')} ${m.unit}`;
       const line =
-        measures.length === 1
-          ? `${publisher.displayName}: ${first.used.toLocaleString('en-US')} of ${first.limit.toLocaleString('en-US')} ${first.unit}`
+        measures.length === 1 || !publisher.postsThreads
+          ? `${publisher.displayName}: ${measures.map(count).join(', ')}`
           : `${publisher.displayName}: a thread of ${measures.length} posts: ${measures.map((m) => m.used.toLocaleString('en-US')).join(', ')} of ${first.limit.toLocaleString('en-US')} ${first.unit}${over.length > 0 ? `; part ${over.join(', ')} ${over.length === 1 ? 'is' : 'are'} over` : ''}`;
       lines.push({ platform, line, over: over.length > 0 });
     }

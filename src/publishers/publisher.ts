@@ -235,7 +235,9 @@ export interface Publisher {
    * field (issue 16): one entry per post it becomes (a `---` thread on a platform that
    * `postsThreads`: one per part), each with the measured value, the limit, and the unit as a
    * person reads it ("characters", "weighted characters": X counts URLs as 23 and some scripts
-   * double). Pure; the same counting `validate` applies.
+   * double). Pure; the same counting `validate` applies. A platform that does not post threads
+   * may return one entry per field the text fills (YouTube: the title in characters, the
+   * description in bytes); forms list them side by side.
    */
   measureText(text: string): TextMeasure[];
   /**

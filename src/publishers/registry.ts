@@ -11,8 +11,9 @@ import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, Si
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
 import { xPlatform } from './x/index.js';
+import { youtubePlatform } from './youtube/index.js';
 
-export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform] as const;
+export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform, youtubePlatform] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */
 export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];

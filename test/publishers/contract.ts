@@ -37,6 +37,8 @@ export interface PublisherContract {
   /** Present where `canRefresh`: `arrange` registers the refresh endpoint for ONE call. */
   refresh?: {
     tokens: TokenSet;
+    /** false where the platform keeps the refresh token (Google): the stored one must stay. Default: it rotates. */
+    rotates?: boolean;
     arrange(): void;
     check(tokens: TokenSet): void;
   };

@@ -1,0 +1,4 @@
+import { describePublisherContract } from '../contract-suite.js';
+import { youtubeContract } from './youtube.contract.js';
+
+describePublisherContract(youtubeContract);
