@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackManifest } from '../../src/bots/slack/manifest.js';
 import { privacyPolicy, type PolicyFacts } from '../../src/http/policy-pages.js';
+import { PLATFORM_MODULES, publishesToList } from '../../src/publishers/registry.js';
 import { Browser } from '../helpers/browser.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
@@ -31,6 +32,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([h?.close(), redirecting?.close()]);
 });
+
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** The page's text as a reader sees it: tags gone, entities decoded, white space collapsed. */
 async function textOf(url: string): Promise<{ status: number; headers: Headers; text: string; html: string }> {
@@ -60,7 +65,8 @@ describe('/privacy', () => {
     const statements: Array<[string, RegExp]> = [
       ['the operator', /is run by Acme Social Ops/],
       ['the contact', /reach them at privacy@acme\.example/],
-      ['the platforms configured', /Here it publishes to Facebook Pages, Instagram, X and TikTok\./],
+      // The harness configures every registered platform (its simulators' environment).
+      ['the platforms configured', new RegExp(`Here it publishes to ${escaped(publishesToList())}\\.`)],
       ['OAuth only, no passwords', /OAuth sign-in page\. IQSP never asks for, sees or stores your password/],
       ['tokens encrypted', /encrypted with AES-256-CBC and authenticated with HMAC-SHA256/],
       ['what is stored', /Your chat identity .* The accounts you connect: .* Your posts: .* approvals .* An audit log/],
@@ -116,7 +122,10 @@ describe('/terms', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('is run by Acme Social Ops');
     expect(page.text).toContain('You must be 18 or older to use IQSP.');
-    expect(page.text).toContain('You follow the rules of each platform you publish to (Facebook, Instagram, X and TikTok)');
+    const names = PLATFORM_MODULES.map((m) => m.displayName);
+    expect(page.text).toContain(
+      `You follow the rules of each platform you publish to (${names.slice(0, -1).join(', ')} and ${names.at(-1)!})`,
+    );
     expect(page.text).toContain(`as the privacy policy (${h.base}/privacy) describes`);
     expect(page.text).toContain('Questions, requests and complaints: privacy@acme.example.');
   });
