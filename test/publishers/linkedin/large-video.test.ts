@@ -87,7 +87,9 @@ it('publishes a 500 MB video to a Page with less than 100 MB of memory growth', 
   const started = Date.now();
   let result;
   try {
-    result = await publisher.publish(publishRequest({ account: page, tokens: page.tokens, draft: { caption: 'Launch film', media: [video] }, media, log }));
+    result = await publisher.publish(
+      publishRequest({ account: page, tokens: page.tokens, draft: { caption: 'Launch film', media: [video] }, media, log }),
+    );
   } finally {
     clearInterval(sampler);
   }
