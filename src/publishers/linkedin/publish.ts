@@ -4,8 +4,9 @@
  * `x-restli-id`). LinkedIn takes no idempotency key: once POST /rest/posts may have reached it,
  * an unanswered attempt is 'unknown' and never sent again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PublishRequest, PublishResult } from '../publisher.js';
-import { LinkedinCallFailed, postPermalink, restCall, type LinkedinApi } from './api.js';
+import { isOrganization, LinkedinCallFailed, postPermalink, restCall, type LinkedinApi } from './api.js';
 import { escapeLittleText, linkedinMediaKind } from './limits.js';
 import { uploadImage, uploadVideo, type UploadOptions } from './upload.js';
 
@@ -88,6 +89,10 @@ async function uploadAll(options: LinkedinPublishOptions, api: LinkedinApi, owne
       });
     ids.push(kind === 'video' ? await uploadVideo(file, upload) : await uploadImage(file, upload));
   }
+  // A member's image status cannot be read (403 without a Page's token): one poll interval's
+  // grace lets LinkedIn take the last image in before the post names it.
+  if (!isOrganization(owner) && files.some((file) => linkedinMediaKind(file) === 'image'))
+    await sleep(options.pollIntervalMs, undefined, { signal: request.signal });
   if (ids.length === 1) return { media: { id: ids[0] ?? '' } };
   return { multiImage: { images: ids.map((id) => ({ id })) } };
 }
