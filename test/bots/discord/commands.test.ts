@@ -177,7 +177,9 @@ describe('every command through INTERACTION_CREATE', () => {
 
   it('post: a target that does not parse is refused privately, naming it', async () => {
     const record = await run('bob', 'post', { targets: 'myspace', caption: 'hello' });
-    expect(record.original!.content).toBe('"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin.');
+    expect(record.original!.content).toBe(
+      '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin.',
+    );
   });
 
   it('status, cancel and retry: by post id', async () => {
