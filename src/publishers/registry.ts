@@ -7,13 +7,21 @@
 import type { PlatformDescriptor } from '../core/ports/platforms.js';
 import { facebookPlatform } from './facebook/index.js';
 import { instagramPlatform } from './instagram/index.js';
+import { linkedinPlatform } from './linkedin/index.js';
 import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
 import { xPlatform } from './x/index.js';
 import { youtubePlatform } from './youtube/index.js';
 
-export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform, youtubePlatform] as const;
+export const PLATFORM_MODULES = [
+  facebookPlatform,
+  instagramPlatform,
+  xPlatform,
+  tiktokPlatform,
+  linkedinPlatform,
+  youtubePlatform,
+] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */
 export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];

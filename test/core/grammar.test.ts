@@ -59,7 +59,7 @@ describe('chat grammar', () => {
     expect(refused('connect myspace')).toMatch(/"myspace" is not a platform IQSP knows. Choose one of: facebook, instagram, x, tiktok/);
     expect(refused('connect')).toMatch(/Which platform\?/);
     expect(refused('post')).toMatch(/What should be posted/);
-    expect(refused('post linkedin hi')).toMatch(/"linkedin" is not a platform or an @handle/);
+    expect(refused('post myspace hi')).toMatch(/"myspace" is not a platform or an @handle/);
     expect(refused('post x:a:b hi')).toMatch(/"x:a:b" is not a target/);
     expect(refused('status')).toMatch(/Which post\?/);
     expect(refused('status ../../etc')).toMatch(/is not a post id/);

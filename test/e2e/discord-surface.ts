@@ -166,7 +166,8 @@ function commandOptions(subcommand: string, args: string[]): Record<string, stri
   const [first] = args;
   const rest = args.slice(1).join(' ');
   if (first === undefined) return {};
-  if (subcommand === 'connect' || subcommand === 'disconnect') return { platform: first };
+  if (subcommand === 'connect') return { platform: first };
+  if (subcommand === 'disconnect') return args[1] === undefined ? { platform: first } : { platform: first, handle: args[1] };
   if (['status', 'cancel', 'retry', 'verify'].includes(subcommand)) return { post_id: first };
   if (subcommand === 'delete-my-data' && first === 'confirm') return { confirm: true };
   if (subcommand === 'approvals') return { count: Number(first) };

@@ -1,0 +1,129 @@
+/**
+ * LinkedIn on the /sandbox page in headless Chromium, clicked through as a person would (see
+ * sandbox.browser.test.ts for the harness): Ada connects LinkedIn and, on the simulated consent
+ * page, unticks one of her Pages; IQSP connects her profile and the Page she left ticked. She
+ * posts an image to the Page, Bob approves with ✅, and the link shows in the thread and in the
+ * simulated platforms' panel.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REQUIRED = process.env.IQSP_REQUIRE_BROWSER === '1';
+const AVAILABLE = existsSync(CHROMIUM);
+if (!AVAILABLE && !REQUIRED)
+  console.warn(`skipping the browser test: ${CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)`);
+/** Flags for a closed network and a root user (see the machine notes): no sandbox, no phoning home. */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+/** How long one step (a click, a message appearing) may take; the whole flow takes a few seconds. */
+const STEP_TIMEOUT_MS = 15_000;
+
+describe.runIf(AVAILABLE || REQUIRED)('LinkedIn on the /sandbox page in Chromium', () => {
+  let workDir: string | undefined;
+  let service: RunningCli | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext;
+  let base: string;
+  /** What would break the flow silently for a person: uncaught page errors and alert() dialogs. */
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium); .ci/run does it`,
+      );
+    }
+    workDir = await mkdtemp(path.join(tmpdir(), 'iqsp-browser-linkedin-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    // No credential variables at all: that is what turns sandbox mode on.
+    service = startCli(['serve'], { cwd: workDir, env: { PORT: String(port), PUBLIC_URL: base } });
+    // Playwright gives the browser a fresh, empty --user-data-dir of its own and removes it on close.
+    [, browser] = await Promise.all([
+      waitForOk(`${base}/sandbox`, 20_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n--- service output ---\n${service?.output() ?? ''}`);
+      }),
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }),
+    ]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(STEP_TIMEOUT_MS);
+    expect(service.output()).toContain('SANDBOX MODE');
+  }, 45_000);
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    if (service && service.child.exitCode === null) {
+      service.child.kill('SIGTERM');
+      const stopped = await Promise.race([service.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 5_000))]);
+      if (!stopped) service.child.kill('SIGKILL');
+    }
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }, 20_000);
+
+  const watch = (page: Page): Page => {
+    page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+    page.on('dialog', (dialog) => {
+      problems.push(`${page.url()}: alert "${dialog.message()}"`);
+      void dialog.dismiss();
+    });
+    return page;
+  };
+
+  it('connects LinkedIn with the Pages ticked on the consent page, posts to the Page and shows the link', async () => {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill('/iqsp connect linkedin');
+    await composer.press('Enter');
+    const connectLink = channel.getByRole('link', { name: 'Connect LinkedIn' });
+    const [consent] = await Promise.all([context.waitForEvent('page'), connectLink.click()]);
+    watch(consent);
+    // The Pages start ticked; Ada leaves out Acme Labs.
+    await consent.getByRole('checkbox', { name: 'Acme Labs' }).uncheck();
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await consent.getByRole('heading', { name: 'Connected LinkedIn Ada Okafor, LinkedIn @acme to workspace Sandbox' }).waitFor();
+    await consent.close();
+    await channel.getByText('connected: LinkedIn Ada Okafor, LinkedIn @acme').waitFor();
+
+    const png = await sharp({ create: { width: 120, height: 63, channels: 3, background: '#0a66c2' } })
+      .png()
+      .toBuffer();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
+    await composer.fill('/iqsp post @acme Hello LinkedIn (from the browser)');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const request = channel.locator('.msg').filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ });
+    await request.waitFor();
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+    expect(await approval.innerText()).toContain('LinkedIn @acme');
+
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await channel.getByText('Only visible to you').first().waitFor({ state: 'detached' });
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    const threadLink = channel.locator('.thread .msg').filter({ hasText: 'LinkedIn @acme: published https://' }).getByRole('link');
+    await threadLink.waitFor();
+    const url = await threadLink.getAttribute('href');
+    expect(url).toMatch(/^https:\/\/www\.linkedin\.com\/feed\/update\/urn:li:share:\d+\/$/);
+
+    const panelPost = page.locator('#published .published').filter({ hasText: 'Hello LinkedIn (from the browser)' });
+    await panelPost.getByRole('link', { name: url! }).waitFor();
+    expect(await panelPost.innerText()).toMatch(/^LinkedIn Acme Inc\s+Hello LinkedIn \(from the browser\) · 1 media file/);
+    expect(problems).toEqual([]);
+  }, 90_000);
+});
