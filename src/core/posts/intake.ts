@@ -27,6 +27,7 @@ import { chatPort, displayName, MAX_ATTACHMENTS, newPostId, persistently, type P
 import type { PostThread } from './thread.js';
 import { approveIn, endWithoutPublishingIn, goingOut } from './transitions.js';
 import { refusal } from './texts.js';
+import { rich } from '../ports/rich-text.js';
 import type { PostSchedule } from './schedule.js';
 import type { Resolution, When } from '../schedule/when.js';
 import { formatInZone } from '../schedule/zones.js';
@@ -40,9 +41,16 @@ export interface ResolvedTarget {
   options: Record<string, string>;
   /** The target's own text instead of the caption (the post form's version for its platform); undefined: the caption. */
   version?: string | undefined;
+  /** Only `all` named it (no platform word or @handle did): left out, rather than refusing the post, where it cannot take this media. */
+  onlyByAll?: boolean | undefined;
 }
 
-export type Preparation = { ok: true; targets: ResolvedTarget[]; caption: string } | { ok: false; problems: string[] };
+/**
+ * `leftOut`: accounts `all` named that cannot take this post's media (YouTube and an image, Instagram
+ * and no file), each with the reason; the post goes to the others and its thread says so.
+ */
+export type Preparation =
+  { ok: true; targets: ResolvedTarget[]; caption: string; leftOut?: readonly string[] | undefined } | { ok: false; problems: string[] };
 
 /** When a scheduled post goes out, and the zone its time was written in; `note` is said with it (a repeated hour). */
 export interface Schedule {
@@ -105,20 +113,22 @@ export class PostIntake {
     const chosen = new Map<string, ResolvedTarget>();
     const optionFor = new Map<Platform, string>();
     for (const spec of specs) if (spec.kind === 'platform' && spec.option) optionFor.set(spec.platform, spec.option);
-    const add = (account: SocialAccount, option: string | undefined) => {
+    const add = (account: SocialAccount, option: string | undefined, byAll = false) => {
       const publisher = this.deps.publishers.get(account.platform);
       const label = accountLabel(displayName(this.ctx, account.platform), account);
       if (!publisher) {
-        problems.push(`${label}: ${displayName(this.ctx, account.platform)} is not configured on this install any more.`);
+        if (!byAll) problems.push(`${label}: ${displayName(this.ctx, account.platform)} is not configured on this install any more.`);
         return;
       }
       const choice = option ?? optionFor.get(account.platform);
-      chosen.set(account.id, { account, publisher, label, options: choice ? { privacy: choice } : {} });
+      // Named by a platform word or @handle as well as by `all`: it was asked for by name.
+      const onlyByAll = byAll && (chosen.get(account.id)?.onlyByAll ?? true);
+      chosen.set(account.id, { account, publisher, label, options: choice ? { privacy: choice } : {}, onlyByAll });
     };
     for (const spec of specs) {
       if (spec.kind === 'all') {
         if (accounts.length === 0) problems.push('No account is connected in this workspace yet; run `connect <platform>` first.');
-        for (const account of accounts) add(account, undefined);
+        for (const account of accounts) if (!chosen.has(account.id)) add(account, undefined, true);
       } else if (spec.kind === 'platform') {
         const matches = accounts.filter((a) => a.platform === spec.platform);
         const name = displayName(this.ctx, spec.platform);
@@ -149,15 +159,33 @@ export class PostIntake {
     media: readonly MediaInfo[],
     options: { mediaRefused?: boolean; versions?: ReadonlyMap<string, string> | undefined } = {},
   ): Promise<Preparation> {
-    const { targets, problems } = await this.resolveTargets(workspaceId, specs);
-    for (const target of targets) {
+    const { targets: resolved, problems } = await this.resolveTargets(workspaceId, specs);
+    const targets: ResolvedTarget[] = [];
+    const leftOut: string[] = [];
+    const leftOutProblems: string[] = [];
+    for (const target of resolved) {
       const version = options.versions?.get(target.account.platform);
       if (version !== undefined && version.trim() !== '') target.version = version;
-      problems.push(...(await this.problemsOf(target, target.version ?? caption, media, options)));
+      if (target.account.status === 'needs_reconnect') {
+        targets.push(target);
+        problems.push(...(await this.problemsOf(target, target.version ?? caption, media, options)));
+        continue;
+      }
+      const found = await this.problemsFound(target, target.version ?? caption, media, options);
+      // `all` means every account that can take this post: one that cannot take its media is left out, not a refusal.
+      if (target.onlyByAll && found.length > 0 && found.every((p) => MEDIA_PROBLEM.test(p.code))) {
+        leftOut.push(`${target.label} (${found[0]!.message})`);
+        leftOutProblems.push(...found.map((p) => `${target.label}: ${p.message}`));
+        continue;
+      }
+      targets.push(target);
+      problems.push(...found.map((p) => `${target.label}: ${p.message}`));
     }
+    // Nothing left to post to: the reasons are the answer.
+    if (targets.length === 0) problems.push(...leftOutProblems);
     if (targets.length === 0 && problems.length === 0)
       problems.push('No target was given. Say where to post: a platform, an @handle, or `all`.');
-    return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption };
+    return problems.length > 0 ? { ok: false, problems } : { ok: true, targets, caption, leftOut };
   }
 
   /**
@@ -174,6 +202,16 @@ export class PostIntake {
       return [
         `${target.label} must be connected again (${target.account.status_reason ?? 'its access expired'}); run \`connect ${target.account.platform}\`.`,
       ];
+    return (await this.problemsFound(target, text, media, options)).map((problem) => `${target.label}: ${problem.message}`);
+  }
+
+  /** The platform's problems with `text` and `media` for `target` (static rules, then live ones), with their codes. */
+  private async problemsFound(
+    target: ResolvedTarget,
+    text: string,
+    media: readonly MediaInfo[],
+    options: { mediaRefused?: boolean } = {},
+  ): Promise<ValidationProblem[]> {
     // What each platform is sent: X takes a `---` text as a thread, the others its parts joined.
     const draft: PostDraft = draftForPublisher(target.publisher, { caption: text, media, options: target.options });
     let found = target.publisher.validate(draft);
@@ -184,7 +222,7 @@ export class PostIntake {
     }
     // With the files already refused, what the draft lacks for want of them is not news.
     if (options.mediaRefused) found = found.filter((p) => !MEDIA_PROBLEM.test(p.code));
-    return found.map((problem) => `${target.label}: ${problem.message}`);
+    return found;
   }
 
   private async liveProblems(target: ResolvedTarget, draft: PostDraft): Promise<ValidationProblem[]> {
@@ -299,6 +337,8 @@ export class PostIntake {
       await this.thread.refreshApprovalMessage(postId, 'approved');
       this.deps.onEnqueued?.();
     } else await this.thread.postsChanged(postId);
+    if (prepared.leftOut && prepared.leftOut.length > 0)
+      await this.thread.say(postId, rich`Left out of "all", as they cannot take this post: ${prepared.leftOut.join('; ')}`);
     return postId;
   }
 
