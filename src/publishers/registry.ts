@@ -10,9 +10,10 @@ import { instagramPlatform } from './instagram/index.js';
 import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
+import { threadsPlatform } from './threads/index.js';
 import { xPlatform } from './x/index.js';
 
-export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform] as const;
+export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform, threadsPlatform] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */
 export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
