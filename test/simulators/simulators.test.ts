@@ -241,7 +241,7 @@ it('sims.env is a configuration IQSP accepts, enabling every publisher', () => {
     true,
     true,
   ]);
-  expect([...createPublishers(config).keys()].sort()).toEqual(['facebook', 'instagram', 'tiktok', 'x']);
+  expect([...createPublishers(config).keys()].sort()).toEqual(['facebook', 'instagram', 'threads', 'tiktok', 'x']);
 });
 
 it('the HTML consent pages: clicking Allow redirects with a code the publishers can use', async () => {
