@@ -38,6 +38,7 @@ export const RENEW_RETRY_MS = 3600_000;
 /** Past the token store's margin (5 minutes), so a renewal never falls before the token's 24 hours. */
 const AGE_SLACK_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
+const EXPIRED = 'Threads access for this account expired before it could be renewed; connect it again.';
 
 export function consentUrl(settings: ThreadsSettings, request: ConsentRequest): string {
   const params = new URLSearchParams({
@@ -107,7 +108,7 @@ export async function refreshTokens(settings: ThreadsSettings, tokens: TokenSet,
   const current = tokens.refreshToken ?? tokens.accessToken;
   const diesAt = tokens.refreshExpiresAt?.getTime() ?? tokens.expiresAt?.getTime();
   const expired = diesAt !== undefined && diesAt <= now;
-  if (expired) throw new TokenRefreshError('Threads access for this account expired before it could be renewed; connect it again.', true);
+  if (expired) throw new TokenRefreshError(EXPIRED, true);
   let answer;
   try {
     answer = await threadsGet(`${settings.origin}/refresh_access_token`, {
@@ -118,6 +119,7 @@ export async function refreshTokens(settings: ThreadsSettings, tokens: TokenSet,
     if (error instanceof ThreadsResponseError) {
       const info = readThreadsError(error.answer.json);
       const detail = threadsDetail(error.answer.json, error.answer.status);
+      if (info?.code === 190 && info.subcode === 463) throw new TokenRefreshError(EXPIRED, true);
       if (info?.code === 190 || info?.code === 102)
         throw new TokenRefreshError(`Threads no longer accepts this connection (${detail}); connect the account again.`, true);
       return keepForNow(tokens, diesAt, now, `Threads refused to renew access (${detail})`, usageWaitMs(error.answer.headers));
