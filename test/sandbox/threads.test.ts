@@ -127,7 +127,9 @@ describe('the sandbox, Threads', () => {
     const final = await state('bob');
     const thread = final.messages.filter((m) => m.threadId === approval.id).map((m) => m.text);
     expect(summary, thread.join('\n')).toBe(`Post ${postId}: published (1 of 1 published).`);
-    expect(thread).toContainEqual(expect.stringMatching(/^Threads @acme: published https:\/\/www\.threads\.net\/@acme\/post\/\S+ \(a thread of 2 posts\)$/));
+    expect(thread).toContainEqual(
+      expect.stringMatching(/^Threads @acme: published https:\/\/www\.threads\.net\/@acme\/post\/\S+ \(a thread of 2 posts\)$/),
+    );
     const published = final.published.filter((p) => p.platform === 'Threads');
     expect(published.map((p) => [p.account, p.text])).toEqual(
       expect.arrayContaining([
