@@ -153,3 +153,25 @@ describe('Threads containers', () => {
     expect(failure(await threadsPublisher().publish(request))).toMatchObject({ class: 'unknown', platformCode: 'threads:network' });
   });
 });
+
+describe('Threads media', () => {
+  it('a video of almost 1 GB is handed over by its public URL: IQSP reads none of its bytes', async () => {
+    const big = {
+      id: 'big-1',
+      kind: 'video' as const,
+      mimeType: 'video/mp4',
+      sizeBytes: 1023 * 1024 * 1024,
+      sha256: 'x',
+      durationMs: 290_000,
+    };
+    arrangeContainer({ media_type: 'VIDEO', video_url: mediaUrl('big-1'), text: 'Long one' }, 'c9');
+    arrangeStatus('c9', 'IN_PROGRESS', 'FINISHED');
+    arrangePublish('c9', 'm9');
+    arrangePermalink('m9', link('9'));
+    const heapBefore = process.memoryUsage().heapUsed;
+    const { request } = logged('Long one', [big]);
+    expect(await threadsPublisher().publish(request)).toEqual({ kind: 'published', platformPostId: 'm9', permalink: link('9') });
+    expect(dir.media.streamed).not.toContain('big-1');
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  });
+});
