@@ -11,6 +11,7 @@ import { linkedinPlatform } from './linkedin/index.js';
 import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
+import { threadsPlatform } from './threads/index.js';
 import { xPlatform } from './x/index.js';
 import { youtubePlatform } from './youtube/index.js';
 
@@ -21,6 +22,7 @@ export const PLATFORM_MODULES = [
   tiktokPlatform,
   linkedinPlatform,
   youtubePlatform,
+  threadsPlatform,
 ] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */

@@ -90,6 +90,7 @@ describe('registration', () => {
       'tiktok',
       'linkedin',
       'youtube',
+      'threads',
     ]);
   });
 
@@ -186,7 +187,7 @@ describe('every command through INTERACTION_CREATE', () => {
   it('post: a target that does not parse is refused privately, naming it', async () => {
     const record = await run('bob', 'post', { targets: 'myspace', caption: 'hello' });
     expect(record.original!.content).toBe(
-      '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube.',
+      '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube, threads.',
     );
   });
 

@@ -1,0 +1,4 @@
+import { describePublisherContract } from '../contract-suite.js';
+import { threadsContract } from './threads.contract.js';
+
+describePublisherContract(threadsContract);
