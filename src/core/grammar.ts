@@ -79,7 +79,7 @@ export function usageLines(platforms: readonly PlatformDescriptor[]): Record<Com
     audit: 'audit',
     scheduled: 'scheduled',
     reschedule: 'reschedule <post-id> <when|now>',
-    edit: "edit <post-id> [<platform>|@handle] <caption>   a target's own version; `-` removes it; `---` splits an X thread",
+    edit: "edit <post-id> [<platform>|@handle] <caption>   a target's own version; `-` removes it; `---` splits a thread of replies where the platform has them",
     timezone: 'timezone [<IANA zone>] | timezone workspace <zone>',
     slots: 'slots [<days> <HH:MM,…> | off]   e.g. slots mon-fri 09:00,13:00',
   };

@@ -181,7 +181,7 @@ export function sandboxScript(): string {
     document.getElementById('edit-fields').replaceChildren(
       editField('edit-caption', 'Caption', form.caption, form.versions.map((v) => v.platform)),
       ...form.versions.map((v) => editField('edit-version-' + v.platform, 'Own version for ' + v.name, v.version, [v.platform],
-        'Optional: blank publishes the caption there. A line of --- splits an X thread.')));
+        'Optional: blank publishes the caption there. A line of --- splits a thread of replies where the platform has them.')));
     editDialog.showModal();
   }
   document.getElementById('edit-cancel').addEventListener('click', () => editDialog.close());

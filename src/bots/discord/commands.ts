@@ -162,7 +162,7 @@ export function iqspCommand(): SlashCommandBuilder {
         .addStringOption((o) =>
           o
             .setName('caption')
-            .setDescription('The new caption (--- splits an X thread); with a target, - removes its own version')
+            .setDescription('The new caption (--- splits a thread); with a target, - removes its own version')
             .setRequired(true)
             .setMaxLength(6000),
         )
