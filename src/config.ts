@@ -12,7 +12,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
-import { type AnyPlatformModule, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
+import { type AnyPlatformModule, moduleConfig, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -364,7 +364,7 @@ export function integrationSummary(config: Config, modules: readonly AnyPlatform
   return {
     slack: state(config.slack, slackMode()),
     discord: state(config.discord, 'on'),
-    ...Object.fromEntries(modules.map((m) => [m.id, platformState(config.platformApps[m.app.key])])),
+    ...Object.fromEntries(modules.map((m) => [m.id, platformState(moduleConfig(m, config.platformApps))])),
     media: mediaStoreSummary(config),
   };
 }
