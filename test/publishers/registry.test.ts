@@ -10,7 +10,7 @@ describe('the platform registry', () => {
   });
 
   it('parses Meta’s app once for Facebook and Instagram, and starts the Graph simulator once', () => {
-    expect(platformApps().map((a) => a.key)).toEqual(['meta', 'x', 'tiktok']);
+    expect(platformApps().map((a) => a.key)).toEqual(['meta', 'instagram', 'x', 'tiktok']);
     expect(platformSimulators().map((s) => s.key)).toEqual(['graph', 'x', 'tiktok']);
   });
 });
