@@ -104,8 +104,10 @@ export function addWebp(media: FileMediaAccess, workDir: string, id: string): Pr
   return addImage({ media, workDir }, { id, format: 'webp', width: 800, height: 600, background: '#22aa55' });
 }
 
-/** Publishers trust MediaInfo, so a few bytes with an MP4 header stand in for a video. */
-/** A small MP4, vertical 1080×1920 and 12 s by default (a reel's shape: Facebook routes it to Reels). */
+/**
+ * Publishers trust MediaInfo, so a few bytes with an MP4 header stand in for a video: vertical
+ * 1080×1920 and 12 s by default (a reel's shape: Facebook routes it to Reels).
+ */
 export function addVideo(
   media: FileMediaAccess,
   workDir: string,
