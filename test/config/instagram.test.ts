@@ -57,7 +57,7 @@ describe('Instagram Login configuration', () => {
 
   it('both apps: Instagram offers both ways; Meta’s alone: Facebook Login only', () => {
     const both = createPublishers(loadConfig({ ...META, ...INSTAGRAM }));
-    expect(both.get('instagram')?.connectVariants?.map((v) => v.id)).toEqual(['facebook', 'instagram']);
+    expect(both.get('instagram')?.connectVariants?.map((v) => v.id)).toEqual(['facebook-login', 'instagram-login']);
     expect(createPublishers(loadConfig(META)).get('instagram')?.connectVariants).toBeUndefined();
   });
 

@@ -16,7 +16,7 @@ const IG_ID = '17841400000000001';
 /** The ways `connect instagram` offers, each with its own link (`?via=<way>`). */
 function waysIn(reply: string): Record<string, string> {
   const ways: Record<string, string> = {};
-  for (const [, link, via] of reply.matchAll(/(https?:\/\/[^\s<>|]+\/connect\/[A-Za-z0-9_-]+\?via=(\w+))/g)) ways[via!] ??= link!;
+  for (const [, link, via] of reply.matchAll(/(https?:\/\/[^\s<>|]+\/connect\/[A-Za-z0-9_-]+\?via=([\w-]+))/g)) ways[via!] ??= link!;
   return ways;
 }
 
@@ -63,12 +63,12 @@ for (const { kind, start } of SURFACES) {
       expect(reply).toContain('Connect Instagram, one of two ways:');
       expect(reply).toContain('Connect with Facebook Login');
       expect(reply).toContain('Connect with Instagram Login');
-      expect(Object.keys(waysIn(reply)).sort()).toEqual(['facebook', 'instagram']);
+      expect(Object.keys(waysIn(reply)).sort()).toEqual(['facebook-login', 'instagram-login']);
     });
 
     it('connects with Instagram Login (no Page) and publishes through graph.instagram.com with the account’s own token', async () => {
       const { sims } = world;
-      const link = waysIn(await chat.command(alice, 'connect instagram')).instagram!;
+      const link = waysIn(await chat.command(alice, 'connect instagram'))['instagram-login']!;
       const outcome = await followConnectLink(sims, link);
       expect(outcome.consentUrl.startsWith(sims.env.INSTAGRAM_AUTHORIZE_URL!)).toBe(true);
       expect(outcome.status).toBe(200);
@@ -88,7 +88,7 @@ for (const { kind, start } of SURFACES) {
 
     it('connects the same account with Facebook Login: one account, now published through graph.facebook.com', async () => {
       const { sims } = world;
-      const link = waysIn(await chat.command(alice, 'connect instagram')).facebook!;
+      const link = waysIn(await chat.command(alice, 'connect instagram'))['facebook-login']!;
       const outcome = await followConnectLink(sims, link, ONE_PAGE);
       expect(outcome.consentUrl.startsWith(sims.env.FACEBOOK_AUTHORIZE_URL!)).toBe(true);
       expect(outcome.html).toContain('Connected Instagram @acme');

@@ -91,7 +91,7 @@ describe('the sandbox: Instagram with Instagram Login', () => {
     );
     expect(reply).toContain('Connect with Facebook Login');
     expect(reply).toContain('Connect with Instagram Login');
-    const link = /(http:\/\/\S+\/connect\/[\w-]+\?via=instagram)/.exec(reply)?.[1];
+    const link = /(http:\/\/\S+\/connect\/[\w-]+\?via=instagram-login)/.exec(reply)?.[1];
     expect(link, reply).toBeTruthy();
     const browser = new Browser();
     const consent = (await browser.fetch(link!, { redirect: 'manual' })).headers.get('location');

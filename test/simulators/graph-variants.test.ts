@@ -139,10 +139,10 @@ async function vertical(id: string, durationMs = 12_000): Promise<MediaInfo> {
 
 describe('Instagram Login on the Graph simulator', () => {
   it('connects the same professional account both ways (one id), each way with its own token', async () => {
-    const [viaInstagram] = await connect(instagram, 'instagram');
-    const [viaFacebook] = await connect(instagram, 'facebook', { pages: ['100000000000001'] });
+    const [viaInstagram] = await connect(instagram, 'instagram-login');
+    const [viaFacebook] = await connect(instagram, 'facebook-login', { pages: ['100000000000001'] });
     expect(viaInstagram?.platformAccountId).toBe(viaFacebook?.platformAccountId);
-    expect(viaInstagram).toMatchObject({ handle: 'acme', tokens: { extra: { connectedWith: 'instagram' } } });
+    expect(viaInstagram).toMatchObject({ handle: 'acme', tokens: { extra: { connectedWith: 'instagram-login' } } });
     expect(viaInstagram?.tokens.refreshToken).toBe(viaInstagram?.tokens.accessToken);
     expect(viaFacebook?.tokens.extra).toEqual({ userAccessToken: expect.any(String) });
     // The two APIs keep their tokens apart.
@@ -151,18 +151,18 @@ describe('Instagram Login on the Graph simulator', () => {
   });
 
   it('refuses an old business_* scope and a reused code as Instagram does', async () => {
-    const consent = new URL(instagram.consentUrl({ state: 's', redirectUri: REDIRECT, variant: 'instagram' }));
+    const consent = new URL(instagram.consentUrl({ state: 's', redirectUri: REDIRECT, variant: 'instagram-login' }));
     consent.searchParams.set('scope', 'business_basic');
     await expect(graph.approveConsent(consent.toString())).rejects.toThrow(/Invalid Scopes: business_basic/);
-    const fine = instagram.consentUrl({ state: 's', redirectUri: REDIRECT, variant: 'instagram' });
+    const fine = instagram.consentUrl({ state: 's', redirectUri: REDIRECT, variant: 'instagram-login' });
     const code = new URL(await graph.approveConsent(fine)).searchParams.get('code') ?? '';
-    const request = { code, redirectUri: REDIRECT, query: { code }, variant: 'instagram' };
+    const request = { code, redirectUri: REDIRECT, query: { code }, variant: 'instagram-login' };
     await instagram.finishConnect(request);
     await expect(instagram.finishConnect(request)).rejects.toThrow(/This authorization code has been used/);
   });
 
   it('publishes an image through graph.instagram.com with the Instagram Login token, verifies it, checks the account', async () => {
-    const [account] = await connect(instagram, 'instagram');
+    const [account] = await connect(instagram, 'instagram-login');
     const file = path.join(workDir, 'ig.jpg');
     await sharp({ create: { width: 1080, height: 1080, channels: 3, background: '#3366cc' } })
       .jpeg()
@@ -190,14 +190,14 @@ describe('Instagram Login on the Graph simulator', () => {
   });
 
   it('renews a long-lived token once it is a day old, never before', async () => {
-    const [account] = await connect(instagram, 'instagram');
+    const [account] = await connect(instagram, 'instagram-login');
     const young = await instagram.refresh(account!.tokens).catch((e: unknown) => e);
     expect(young).toBeInstanceOf(TokenRefreshError);
     expect((young as TokenRefreshError).message).toMatch(/at least 24 hours old/);
     graph.ageInstagramToken(account!.tokens.accessToken, 25 * 3600_000);
     const renewed = await instagram.refresh(account!.tokens);
     expect(renewed.accessToken).not.toBe(account!.tokens.accessToken);
-    expect(renewed.extra).toEqual({ connectedWith: 'instagram' });
+    expect(renewed.extra).toEqual({ connectedWith: 'instagram-login' });
   });
 });
 

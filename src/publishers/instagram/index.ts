@@ -32,7 +32,7 @@ export interface InstagramLoginOptions extends InstagramAppSettings {
   maxWaitMs?: number;
 }
 
-const FACEBOOK_LOGIN = 'facebook';
+const FACEBOOK_LOGIN = 'facebook-login';
 
 export const INSTAGRAM_CONNECT_VARIANTS: readonly ConnectVariant[] = [
   {
@@ -78,18 +78,18 @@ export function createInstagramPublisher(facebookLogin?: MetaPublisherOptions, i
     timing: pollTiming({ ...instagramLogin, graphApiUrl: instagramLogin.apiUrl }),
   };
   /** The way chosen on the connect link: the one asked for, or the only one configured. */
-  const chosen = (variant: string | undefined): 'facebook' | 'instagram' =>
+  const chosen = (variant: string | undefined): 'viaFacebook' | 'viaInstagram' =>
     variant === INSTAGRAM_LOGIN && viaInstagram
-      ? 'instagram'
+      ? 'viaInstagram'
       : variant === FACEBOOK_LOGIN && viaFacebook
-        ? 'facebook'
+        ? 'viaFacebook'
         : viaFacebook
-          ? 'facebook'
-          : 'instagram';
+          ? 'viaFacebook'
+          : 'viaInstagram';
   /** The way an account was connected, where this install still has its app. */
-  const wayOf = (tokens: TokenSet): { kind: 'facebook'; way: FacebookWay } | { kind: 'instagram'; way: InstagramWay } | undefined => {
-    if (connectedWithInstagramLogin(tokens)) return viaInstagram && { kind: 'instagram', way: viaInstagram };
-    return viaFacebook && { kind: 'facebook', way: viaFacebook };
+  const wayOf = (tokens: TokenSet): { kind: 'viaFacebook'; way: FacebookWay } | { kind: 'viaInstagram'; way: InstagramWay } | undefined => {
+    if (connectedWithInstagramLogin(tokens)) return viaInstagram && { kind: 'viaInstagram', way: viaInstagram };
+    return viaFacebook && { kind: 'viaFacebook', way: viaFacebook };
   };
   const gone = (tokens: TokenSet): string =>
     connectedWithInstagramLogin(tokens)
@@ -107,14 +107,14 @@ export function createInstagramPublisher(facebookLogin?: MetaPublisherOptions, i
     canRefresh: viaInstagram !== undefined,
     connectVariants: viaFacebook && viaInstagram ? INSTAGRAM_CONNECT_VARIANTS : undefined,
     consentUrl: (request) =>
-      chosen(request.variant) === 'instagram' ? viaInstagram!.login.consentUrl(request) : viaFacebook!.login.consentUrl(request),
+      chosen(request.variant) === 'viaInstagram' ? viaInstagram!.login.consentUrl(request) : viaFacebook!.login.consentUrl(request),
     finishConnect: (request) =>
-      chosen(request.variant) === 'instagram'
+      chosen(request.variant) === 'viaInstagram'
         ? viaInstagram!.login.connect(request)
         : connectInstagramAccounts(viaFacebook!.login, request),
     refresh: (tokens: TokenSet) => {
       const found = wayOf(tokens);
-      if (found?.kind === 'instagram') return found.way.login.refresh(tokens);
+      if (found?.kind === 'viaInstagram') return found.way.login.refresh(tokens);
       return Promise.reject(
         new TokenRefreshError(
           found ? 'Instagram (through Facebook Login) has no token refresh; connect the account again.' : gone(tokens),
@@ -125,7 +125,7 @@ export function createInstagramPublisher(facebookLogin?: MetaPublisherOptions, i
     // Instagram Login documents no revocation; Facebook Login's is the person's whole grant.
     revoke: async (account, tokens) => {
       const found = wayOf(tokens);
-      if (found?.kind === 'facebook') await found.way.login.revoke(account, tokens);
+      if (found?.kind === 'viaFacebook') await found.way.login.revoke(account, tokens);
     },
     revocationGroup: metaGrant,
     validate: (draft) => validateInstagramDraft(draft),
@@ -133,13 +133,13 @@ export function createInstagramPublisher(facebookLogin?: MetaPublisherOptions, i
     publish: async (request) => {
       const found = wayOf(request.tokens);
       if (!found) return unavailable(request.tokens);
-      const graph = found.kind === 'instagram' ? found.way.api : found.way.graph;
+      const graph = found.kind === 'viaInstagram' ? found.way.api : found.way.graph;
       return new InstagramPublish(graph, found.way.timing, request).publish();
     },
     checkAuthorization: async (account, tokens, signal) => {
       const found = wayOf(tokens);
       if (!found) return { kind: 'refused', reason: gone(tokens) };
-      if (found.kind === 'instagram') return found.way.login.checkAuthorization(account, tokens, signal);
+      if (found.kind === 'viaInstagram') return found.way.login.checkAuthorization(account, tokens, signal);
       const { options } = found.way;
       return checkGraphAuthorization(
         { graph: found.way.graph, appId: options.appId, appSecret: options.appSecret, map: mapInstagramError, platform: 'Instagram' },
@@ -151,7 +151,7 @@ export function createInstagramPublisher(facebookLogin?: MetaPublisherOptions, i
     verify: async (request) => {
       const found = wayOf(request.tokens);
       if (!found) return { kind: 'unknown', reason: gone(request.tokens) };
-      return verifyOnInstagram(found.kind === 'instagram' ? found.way.api : found.way.graph, request);
+      return verifyOnInstagram(found.kind === 'viaInstagram' ? found.way.api : found.way.graph, request);
     },
   };
 }

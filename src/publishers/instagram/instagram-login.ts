@@ -27,7 +27,7 @@ export const INSTAGRAM_LOGIN_SCOPES = ['instagram_business_basic', 'instagram_bu
 /** The `TokenSet.extra` entry that says how an account was connected; its value is the connect variant's id. */
 export const CONNECTED_WITH_EXTRA = 'connectedWith';
 /** The variant id of Instagram Login (and the value kept under CONNECTED_WITH_EXTRA). */
-export const INSTAGRAM_LOGIN = 'instagram';
+export const INSTAGRAM_LOGIN = 'instagram-login';
 
 /** Whether an account's tokens came from Instagram Login (rather than Facebook Login). */
 export function connectedWithInstagramLogin(tokens: TokenSet): boolean {

@@ -38,7 +38,7 @@ export const IG_LOGIN_TOKENS: TokenSet = {
   accessToken: IG_TOKEN,
   refreshToken: IG_TOKEN,
   scopes: IG_SCOPES.join(' '),
-  extra: { connectedWith: 'instagram' },
+  extra: { connectedWith: 'instagram-login' },
 };
 
 /** HMAC-SHA256 of the token with the Instagram app's secret. */
@@ -115,7 +115,7 @@ export function arrangeInstagramLogin(profile: Record<string, unknown> = {}): vo
 
 /** The callback as Instagram sends it: the code carries Instagram's `#_` when copied from the address bar. */
 export function igCallback(code = `${IG_CODE}#_`) {
-  return { code, redirectUri: REDIRECT_URI, query: { code, state: 'instagram.state-123' }, variant: 'instagram' };
+  return { code, redirectUri: REDIRECT_URI, query: { code, state: 'instagram-login.state-123' }, variant: 'instagram-login' };
 }
 
 let log: PublishLog = newLog();
@@ -173,7 +173,7 @@ export const instagramLoginContract: PublisherContract = {
             expiresAt: expect.any(Date) as Date,
             refreshExpiresAt: expect.any(Date) as Date,
             scopes: IG_SCOPES.join(' '),
-            extra: { connectedWith: 'instagram' },
+            extra: { connectedWith: 'instagram-login' },
           },
         },
       ]);
@@ -193,7 +193,7 @@ export const instagramLoginContract: PublisherContract = {
         .reply(200, { access_token: 'IGQrenewed', token_type: 'bearer', expires_in: 5_184_000 });
     },
     check(tokens) {
-      expect(tokens).toMatchObject({ accessToken: 'IGQrenewed', refreshToken: 'IGQrenewed', extra: { connectedWith: 'instagram' } });
+      expect(tokens).toMatchObject({ accessToken: 'IGQrenewed', refreshToken: 'IGQrenewed', extra: { connectedWith: 'instagram-login' } });
       expect(tokens.refreshExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 59 * DAY);
     },
   },

@@ -35,12 +35,12 @@ describe('Instagram with both apps', () => {
   const dir = useGraphMock();
 
   it('offers both ways, Facebook Login first, and each way has its own consent page', () => {
-    expect(both.connectVariants?.map((v) => v.id)).toEqual(['facebook', 'instagram']);
+    expect(both.connectVariants?.map((v) => v.id)).toEqual(['facebook-login', 'instagram-login']);
     expect(both.canRefresh).toBe(true);
     const consent = (variant?: string) => new URL(both.consentUrl({ state: 's', redirectUri: REDIRECT_URI, variant }));
-    expect(`${consent('instagram').origin}${consent('instagram').pathname}`).toBe('https://www.instagram.com/oauth/authorize');
-    expect(consent('instagram').searchParams.get('scope')).toBe('instagram_business_basic,instagram_business_content_publish');
-    expect(`${consent('facebook').origin}${consent('facebook').pathname}`).toBe('https://www.facebook.com/v26.0/dialog/oauth');
+    expect(`${consent('instagram-login').origin}${consent('instagram-login').pathname}`).toBe('https://www.instagram.com/oauth/authorize');
+    expect(consent('instagram-login').searchParams.get('scope')).toBe('instagram_business_basic,instagram_business_content_publish');
+    expect(`${consent('facebook-login').origin}${consent('facebook-login').pathname}`).toBe('https://www.facebook.com/v26.0/dialog/oauth');
     expect(consent().hostname).toBe('www.facebook.com');
   });
 
@@ -55,7 +55,7 @@ describe('Instagram with both apps', () => {
   it('connects through Instagram Login when that way was chosen, and remembers it', async () => {
     arrangeInstagramLogin();
     const [account] = await both.finishConnect(igCallback());
-    expect(account).toMatchObject({ platformAccountId: IG_ID, handle: 'acme', tokens: { extra: { connectedWith: 'instagram' } } });
+    expect(account).toMatchObject({ platformAccountId: IG_ID, handle: 'acme', tokens: { extra: { connectedWith: 'instagram-login' } } });
     expect(account?.platformUserId).toBeUndefined();
   });
 
