@@ -79,10 +79,6 @@ export class TokenStore {
   }
 
   /**
-   * Stores a token set (after connect or refresh), in `trx` when given. A missing or empty
-   * refresh token never replaces a stored one.
-   */
-  /**
    * An account connected again: its new token set replaces the whole stored one, so nothing of an
    * earlier connection stays (a refresh token, a named extra the new way of connecting has not).
    */
@@ -91,6 +87,10 @@ export class TokenStore {
     await this.save(accountId, tokens, trx);
   }
 
+  /**
+   * Stores a token set (after connect or refresh), in `trx` when given. A missing or empty
+   * refresh token never replaces a stored one.
+   */
   async save(accountId: string, tokens: TokenSet, trx: Db = this.db): Promise<void> {
     const owner = { accountId };
     await this.secrets.put(owner, ACCESS, tokens.accessToken, tokens.expiresAt?.toISOString() ?? null, trx);
