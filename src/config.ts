@@ -12,7 +12,7 @@ import cron from 'node-cron';
 import { z } from 'zod';
 import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
-import { type AnyPlatformModule, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
+import { type AnyPlatformModule, moduleConfig, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -135,8 +135,6 @@ const REAL_INSTALL_VARIABLES = [
   'GOOGLE_CLIENT_SECRET',
   'THREADS_APP_ID',
   'THREADS_APP_SECRET',
-  'INSTAGRAM_APP_ID',
-  'INSTAGRAM_APP_SECRET',
   'DATABASE_URL',
   'VAULT_KEY',
   'VAULT_KEY_FILE',
@@ -373,7 +371,7 @@ export function integrationSummary(config: Config, modules: readonly AnyPlatform
   return {
     slack: state(config.slack, slackMode()),
     discord: state(config.discord, 'on'),
-    ...Object.fromEntries(modules.map((m) => [m.id, platformState(config.platformApps[m.app.key])])),
+    ...Object.fromEntries(modules.map((m) => [m.id, platformState(moduleConfig(m, config.platformApps))])),
     media: mediaStoreSummary(config),
   };
 }

@@ -388,7 +388,7 @@ export class ConnectService {
               ...profile,
             })
             .execute();
-        await this.deps.tokens.save(accountId, account.tokens, trx);
+        await this.deps.tokens.replace(accountId, account.tokens, trx);
         // Connected again: the posts waiting for it go now (their publish jobs are due).
         if (existing) await moveQueuedJobs(trx, (await targetsWaitingFor(trx, accountId)).map(publishJobKey), nowIso, nowIso);
         await appendAudit(trx, {

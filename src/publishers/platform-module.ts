@@ -108,13 +108,12 @@ export interface SimulatorServer {
   denyConsent(consentUrl: string): Promise<string>;
 }
 
-export interface PlatformModule<Id extends string = string, Settings = unknown> {
+interface PlatformModuleBase<Id extends string> {
   readonly id: Id;
   /** 'Facebook', 'Instagram', 'X', 'TikTok' */
   readonly displayName: string;
   /** What IQSP publishes to there, where it says so in a sentence ('Facebook Pages'); the display name when absent. */
   readonly publishesTo?: string | undefined;
-  readonly app: PlatformApp<Settings>;
   /**
    * Publishes running at once to this platform, across all workspaces: platforms rate-limit per
    * app, and uploads are heavy. Targets on different platforms run side by side.
@@ -122,8 +121,33 @@ export interface PlatformModule<Id extends string = string, Settings = unknown> 
   readonly concurrency: number;
   /** An option every post to this platform takes (TikTok's privacy level), when it has one. */
   readonly targetOption?: TargetOption | undefined;
-  /** The publisher, once the app is configured. */
-  createPublisher(settings: Settings, tuning: PublisherTuning, context: PublisherContext): Publisher;
   /** Its simulator, for the sandbox and end-to-end tests. */
   readonly simulator?: SimulatorSpec | undefined;
+}
+
+/**
+ * A platform module: configured by one `app`, or by several `apps`, each of which turns the
+ * platform on by itself (Instagram: Meta's app for Facebook Login, its own app for Instagram
+ * Login). With `apps`, the platform is on when any of them is configured, and `createPublisher`
+ * gets the settings of those that are, by app key (`{ meta?: …, instagram?: … }`).
+ */
+export type PlatformModule<Id extends string = string, Settings = unknown> = PlatformModuleBase<Id> &
+  (
+    | {
+        readonly app: PlatformApp<Settings>;
+        readonly apps?: undefined;
+        /** The publisher, once the app is configured. */
+        createPublisher(settings: Settings, tuning: PublisherTuning, context: PublisherContext): Publisher;
+      }
+    | {
+        readonly app?: undefined;
+        readonly apps: readonly PlatformApp[];
+        /** The publisher, once any of the apps is configured: their settings by app key, the others absent. */
+        createPublisher(settings: Settings, tuning: PublisherTuning, context: PublisherContext): Publisher;
+      }
+  );
+
+/** The apps that configure a module, each of which turns it on. */
+export function moduleApps(module: PlatformModule<string, unknown>): readonly PlatformApp[] {
+  return module.apps ?? [module.app];
 }

@@ -8,7 +8,14 @@ import type { PlatformDescriptor } from '../core/ports/platforms.js';
 import { facebookPlatform } from './facebook/index.js';
 import { instagramPlatform } from './instagram/index.js';
 import { linkedinPlatform } from './linkedin/index.js';
-import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
+import {
+  moduleApps,
+  type PlatformApp,
+  type PlatformModule,
+  type PublisherContext,
+  type PublisherTuning,
+  type SimulatorSpec,
+} from './platform-module.js';
 import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
 import { threadsPlatform } from './threads/index.js';
@@ -47,7 +54,20 @@ export const PUBLISH_CONCURRENCY: Readonly<Record<PlatformId, number>> = publish
 
 /** The apps the modules are configured by, each once (Facebook and Instagram share Meta's), in registry order. */
 export function platformApps(modules: readonly AnyPlatformModule[] = PLATFORM_MODULES): PlatformApp[] {
-  return [...new Map(modules.map((m) => [m.app.key, m.app])).values()];
+  return [...new Map(modules.flatMap((m) => moduleApps(m).map((app) => [app.key, app] as const))).values()];
+}
+
+/**
+ * Whether a module is on, from its apps' configuration: with one app, that app's; with several,
+ * on when any is configured, its settings those of the configured apps by key.
+ */
+export function moduleConfig(module: AnyPlatformModule, apps: PlatformAppConfigs): PlatformAppConfigs[string] {
+  if (module.apps === undefined) return apps[module.app.key] ?? { enabled: false, missing: 'not configured' };
+  const states = module.apps.map((app) => [app.key, apps[app.key] ?? { enabled: false as const, missing: 'not configured' }] as const);
+  const on = states.filter(([, state]) => state.enabled);
+  if (on.length > 0)
+    return { enabled: true, settings: Object.fromEntries(on.map(([key, state]) => [key, state.enabled ? state.settings : undefined])) };
+  return { enabled: false, missing: states.map(([, state]) => (state.enabled ? '' : state.missing)).join(', and ') };
 }
 
 /** The simulators of the modules, each once (Facebook and Instagram share the Graph simulator), in registry order. */
@@ -82,8 +102,8 @@ export function createPublishers(
   };
   const publishers = new Map<PlatformId, Publisher>();
   for (const module of modules) {
-    const app = config.platformApps[module.app.key];
-    if (app?.enabled) publishers.set(module.id, module.createPublisher(app.settings, tuning, context));
+    const state = moduleConfig(module, config.platformApps);
+    if (state.enabled) publishers.set(module.id, module.createPublisher(state.settings, tuning, context));
   }
   return publishers;
 }

@@ -11,6 +11,8 @@ import { fetchMedia, type FetchedMedia } from './media-fetch.js';
 export interface InstagramAccountSpec {
   id: string;
   username: string;
+  /** What Instagram Login's /me says (default BUSINESS); a PERSONAL account cannot publish. */
+  accountType?: 'BUSINESS' | 'MEDIA_CREATOR' | 'PERSONAL' | undefined;
   name?: string | undefined;
   profilePictureUrl?: string | undefined;
 }
@@ -37,6 +39,9 @@ export interface MetaUserSpec {
 export interface GraphSimulatorOptions {
   appId: string;
   appSecret: string;
+  /** The Instagram app of Instagram Login (INSTAGRAM_APP_ID, INSTAGRAM_APP_SECRET). */
+  instagramAppId: string;
+  instagramAppSecret: string;
   /** The version prefix every path is served under, e.g. 'v26.0'. */
   version: string;
   /** The people who can log in on the dialog; the first is the default. */
@@ -56,6 +61,8 @@ export interface GraphSimulatorOptions {
   mediaNotReadyAnswers: number;
   /** Instagram's Content Publishing quota per account per 24 h. */
   instagramDailyLimit: number;
+  /** Reels a Page may publish through the API per rolling 24 h (Meta: 30). */
+  reelsDailyLimit: number;
   latencyMs: number;
 }
 
@@ -94,6 +101,8 @@ export function defaultGraphOptions(): GraphSimulatorOptions {
   return {
     appId: 'sim-meta-app',
     appSecret: 'sim-meta-app-secret',
+    instagramAppId: 'sim-instagram-app',
+    instagramAppSecret: 'sim-instagram-app-secret',
     version: 'v26.0',
     users: DEFAULT_META_USERS,
     requireAppSecretProof: true,
@@ -103,6 +112,7 @@ export function defaultGraphOptions(): GraphSimulatorOptions {
     videoPolls: 1,
     mediaNotReadyAnswers: 0,
     instagramDailyLimit: 100,
+    reelsDailyLimit: 30,
     latencyMs: 0,
   };
 }
@@ -163,7 +173,12 @@ export interface Grant {
 
 export interface TokenRecord {
   value: string;
-  kind: 'user' | 'page';
+  /** 'instagram': an Instagram Login token, valid on graph.instagram.com only, for the account `igId`. */
+  kind: 'user' | 'page' | 'instagram';
+  igId?: string | undefined;
+  /** Instagram Login: a 60-day token (vs the 1-hour one of the code exchange), and when it was issued. */
+  longLived?: boolean | undefined;
+  issuedAt?: number | undefined;
   grant: Grant;
   generation: number;
   pageId?: string | undefined;
@@ -215,6 +230,21 @@ export interface VideoRecord {
   failure?: string | undefined;
   media?: FetchedMedia | undefined;
   createdAt: Date;
+}
+
+/** A Page reel through the Reels Publishing API: started, its bytes uploaded to rupload, finished. */
+export interface ReelRecord {
+  id: string;
+  pageId: string;
+  phase: 'started' | 'uploaded' | 'finished';
+  media?: FetchedMedia | undefined;
+  description?: string | undefined;
+  /** Status reads left before the reel is published. */
+  pollsLeft: number;
+  /** Why processing failed; the status then shows the processing phase in error. */
+  failure?: string | undefined;
+  createdAt: Date;
+  finishedAt?: Date | undefined;
 }
 
 export interface Container {
@@ -270,6 +300,7 @@ export class GraphWorld {
   readonly videos = new Map<string, VideoRecord>();
   readonly containers = new Map<string, Container>();
   readonly igMedia = new Map<string, InstagramMedia>();
+  readonly reels = new Map<string, ReelRecord>();
   readonly objectIds = new NumericIds('122100000000000001');
   readonly igIds = new NumericIds('17900000000000001');
   /** media_publish answers "not ready" while this is above zero (options.mediaNotReadyAnswers). */
@@ -300,6 +331,8 @@ export class GraphWorld {
   }
 
   instagramVisible(igId: string, token: TokenRecord): boolean {
+    // An Instagram Login token reaches its own account, and nothing else.
+    if (token.kind === 'instagram') return token.igId === igId && this.findInstagram(igId) !== undefined;
     const ig = this.findInstagram(igId);
     return ig !== undefined && this.pageVisible(ig.page.id, token);
   }

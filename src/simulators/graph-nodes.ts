@@ -34,7 +34,7 @@ export class GraphNodes {
     const page = this.world.findPage(id);
     if (page) return this.world.pageVisible(page.id, token) ? this.pageNode(page, token) : undefined;
     const ig = this.world.findInstagram(id);
-    if (ig) return this.world.pageVisible(ig.page.id, token) ? this.instagramNode(ig.account) : undefined;
+    if (ig) return this.world.instagramVisible(ig.account.id, token) ? this.instagramNode(ig.account) : undefined;
     const post = this.world.posts.get(id);
     if (post) return this.world.pageVisible(post.pageId, token) ? this.postNode(post) : undefined;
     const photo = this.world.photos.get(id);

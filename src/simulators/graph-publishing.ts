@@ -35,7 +35,7 @@ export class GraphPublishing {
   ) {}
 
   /** The Page a token may publish to: a Page token of that Page, the posting permissions, CREATE_CONTENT. */
-  private publishingPage(pageId: string, caller: Caller): { page: PageSpec; token: TokenRecord } | SimResponse {
+  publishingPage(pageId: string, caller: Caller): { page: PageSpec; token: TokenRecord } | SimResponse {
     if (caller.kind === 'app') return META_ERRORS.unsupported('POST', pageId);
     const page = this.world.findPage(pageId);
     if (!page || !this.world.pageVisible(page.id, caller.token)) return META_ERRORS.unsupported('POST', pageId);
@@ -189,9 +189,14 @@ export class GraphPublishing {
   private instagramPublisher(igId: string, caller: Caller): { account: InstagramAccountSpec; token: TokenRecord } | SimResponse {
     if (caller.kind === 'app') return META_ERRORS.unsupported('POST', igId);
     const ig = this.world.findInstagram(igId);
-    if (!ig || !this.world.pageVisible(ig.page.id, caller.token)) return META_ERRORS.unsupported('POST', igId);
+    if (!ig || !this.world.instagramVisible(ig.account.id, caller.token)) return META_ERRORS.unsupported('POST', igId);
     const scopes = caller.token.grant.scopes;
-    if (!scopes.has('instagram_basic') || !scopes.has('instagram_content_publish')) return META_ERRORS.appPermission();
+    // Facebook Login and Instagram Login name the same permissions differently.
+    const [basic, publish] =
+      caller.token.kind === 'instagram'
+        ? ['instagram_business_basic', 'instagram_business_content_publish']
+        : ['instagram_basic', 'instagram_content_publish'];
+    if (!scopes.has(basic) || !scopes.has(publish)) return META_ERRORS.appPermission();
     return { account: ig.account, token: caller.token };
   }
 

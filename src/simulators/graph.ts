@@ -37,6 +37,8 @@ import {
 } from './graph-model.js';
 import { GraphNodes } from './graph-nodes.js';
 import { GraphPublishing } from './graph-publishing.js';
+import { GraphReels } from './graph-reels.js';
+import { GraphInstagramLogin } from './graph-instagram-login.js';
 import { fieldNames, graphError, META_ERRORS, selectFields, type GraphNode } from './graph-shapes.js';
 import { randomToken } from './ids.js';
 import { html, json, parameters, SimServer, type SimRequest, type SimResponse } from './server.js';
@@ -56,6 +58,8 @@ export class GraphSimulator extends SimServer {
   private readonly world: GraphWorld;
   private readonly nodes: GraphNodes;
   private readonly publishing: GraphPublishing;
+  private readonly reels: GraphReels;
+  private readonly instagramLogin: GraphInstagramLogin;
   private readonly consents = new PendingConsents<ConsentParams>();
   private readonly codes = new Map<string, CodeRecord>();
 
@@ -67,8 +71,31 @@ export class GraphSimulator extends SimServer {
     this.nodes = new GraphNodes(this.world);
     this.publishing = new GraphPublishing(this.world, this.nodes);
     const pub = this.publishing;
+    this.reels = new GraphReels(this.world, this.publishing, () => this.url);
     const v = `/${resolved.version.replace(/^\/+/, '')}`;
     const id = '([^/]+)';
+    // The rupload host of Reels, on this same server (its upload_url is returned by the start phase).
+    this.route('POST', new RegExp(`^${GraphReels.UPLOAD_PREFIX}/([^/]+)/([^/]+)$`), (r) => this.reels.upload(r));
+    this.route('POST', new RegExp(`^${v}/${id}/video_reels$`), (r) => this.withCaller(r, (c) => this.reels.videoReels(r, c)));
+    this.route('GET', new RegExp(`^${v}/${id}/video_reels$`), (r) => this.withCaller(r, (c) => this.pageReels(r, c)));
+    // Instagram Login: its consent page and code exchange, and graph.instagram.com (with or without a version).
+    this.instagramLogin = new GraphInstagramLogin(this.world, () => this.url);
+    const igl = this.instagramLogin;
+    const auth = GraphInstagramLogin.AUTHORIZE_PATH;
+    const ig = `${GraphInstagramLogin.API_PREFIX}(?:/v\\d+\\.\\d+)?`;
+    this.route('GET', new RegExp(`^${auth}/?$`), (r) => igl.dialog(r));
+    this.route('GET', new RegExp(`^${auth}/allow$`), (r) => igl.dialogAllow(r));
+    this.route('POST', new RegExp(`^${auth.replace(/authorize$/, 'access_token')}$`), (r) => igl.exchange(r));
+    this.route('GET', new RegExp(`^${ig}/access_token$`), (r) => igl.longLived(r));
+    this.route('GET', new RegExp(`^${ig}/refresh_access_token$`), (r) => igl.refresh(r));
+    this.route('GET', new RegExp(`^${ig}/me$`), (r) => this.withInstagramCaller(r, (c) => igl.me(r, c)));
+    this.route('POST', new RegExp(`^${ig}/${id}/media$`), (r) => this.withInstagramCaller(r, (c) => pub.createContainer(r, c)));
+    this.route('POST', new RegExp(`^${ig}/${id}/media_publish$`), (r) => this.withInstagramCaller(r, (c) => pub.mediaPublish(r, c)));
+    this.route('GET', new RegExp(`^${ig}/${id}/content_publishing_limit$`), (r) =>
+      this.withInstagramCaller(r, (c) => pub.publishingLimit(r, c)),
+    );
+    this.route('GET', new RegExp(`^${ig}/${id}/media$`), (r) => this.withInstagramCaller(r, (c) => this.instagramMedia(r, c)));
+    this.route('GET', new RegExp(`^${ig}/${id}$`), (r) => this.withInstagramCaller(r, (c) => this.getNode(r, c)));
     this.route('GET', new RegExp(`^${v}/dialog/oauth/?$`), (r) => this.dialog(r));
     this.route('GET', new RegExp(`^${v}/dialog/oauth/allow$`), (r) => this.dialogAllow(r));
     this.route('GET', new RegExp(`^${v}/oauth/access_token$`), (r) => this.accessToken(r));
@@ -104,6 +131,21 @@ export class GraphSimulator extends SimServer {
     return `${this.graphApiUrl}/dialog/oauth`;
   }
 
+  /** INSTAGRAM_API_URL (graph.instagram.com). */
+  get instagramApiUrl(): string {
+    return this.instagramLogin.apiUrl;
+  }
+
+  /** INSTAGRAM_AUTHORIZE_URL (www.instagram.com/oauth/authorize); the code exchange is beside it. */
+  get instagramAuthorizeUrl(): string {
+    return this.instagramLogin.authorizeUrl;
+  }
+
+  /** Instagram Login: ages a token so it may be refreshed (a refresh needs it at least a day old). */
+  ageInstagramToken(value: string, ms: number): void {
+    this.instagramLogin.age(value, ms);
+  }
+
   /** Every post that went live (a Facebook video: accepted and processing), in order. */
   get published(): readonly GraphPublished[] {
     return this.world.published;
@@ -128,6 +170,7 @@ export class GraphSimulator extends SimServer {
    * `ConsentRefused` where the dialog would show an error instead of redirecting.
    */
   async approveConsent(consentUrl: string, choice: ConsentChoice = {}): Promise<string> {
+    if (new URL(consentUrl).pathname.startsWith(GraphInstagramLogin.AUTHORIZE_PATH)) return this.instagramLogin.approve(consentUrl, choice);
     const params = this.consentParams(new URL(consentUrl).searchParams, new URL(consentUrl).pathname);
     if (typeof params === 'string') throw new ConsentRefused(params);
     return this.allow(params, choice);
@@ -135,6 +178,7 @@ export class GraphSimulator extends SimServer {
 
   /** The callback URL of Deny: error=access_denied with Meta's reason, and the state. */
   async denyConsent(consentUrl: string): Promise<string> {
+    if (new URL(consentUrl).pathname.startsWith(GraphInstagramLogin.AUTHORIZE_PATH)) return this.instagramLogin.deny(consentUrl);
     const params = this.consentParams(new URL(consentUrl).searchParams, new URL(consentUrl).pathname);
     if (typeof params === 'string') throw new ConsentRefused(params);
     return this.denyUrl(params);
@@ -317,13 +361,30 @@ export class GraphSimulator extends SimServer {
       return work({ kind: 'app' });
     }
     const token = this.world.tokens.get(value);
-    if (!token) return META_ERRORS.unparsableToken();
+    // An Instagram Login token works on graph.instagram.com only.
+    if (!token || token.kind === 'instagram') return META_ERRORS.unparsableToken();
     if (proof === undefined && this.options.requireAppSecretProof) return META_ERRORS.proofMissing();
     return this.tokenProblem(token) ?? work({ kind: 'token', token });
   }
 
-  private proofMatches(token: string, proof: string): boolean {
-    const expected = Buffer.from(createHmac('sha256', this.options.appSecret).update(token).digest('hex'));
+  /** graph.instagram.com: an Instagram Login token (query, body or bearer), its proof made with the Instagram app's secret. */
+  private async withInstagramCaller(
+    request: SimRequest,
+    work: (caller: Caller) => SimResponse | Promise<SimResponse>,
+  ): Promise<SimResponse> {
+    const p = parameters(request);
+    const auth = request.headers.authorization;
+    const value = p.access_token ?? (auth ? /^Bearer\s+(.+)$/i.exec(auth)?.[1] : undefined);
+    if (!value) return META_ERRORS.missingToken();
+    const token = this.world.tokens.get(value);
+    if (!token || token.kind !== 'instagram') return META_ERRORS.unparsableToken();
+    const proof = p.appsecret_proof;
+    if (proof !== undefined && !this.proofMatches(value, proof, this.options.instagramAppSecret)) return META_ERRORS.proofInvalid();
+    return this.tokenProblem(token) ?? work({ kind: 'token', token });
+  }
+
+  private proofMatches(token: string, proof: string, secret: string = this.options.appSecret): boolean {
+    const expected = Buffer.from(createHmac('sha256', secret).update(token).digest('hex'));
     const given = Buffer.from(proof);
     return expected.length === given.length && timingSafeEqual(expected, given);
   }
@@ -423,6 +484,12 @@ export class GraphSimulator extends SimServer {
   private getNode(request: SimRequest, caller: Caller): SimResponse {
     const [id = ''] = request.params;
     if (caller.kind === 'app') return META_ERRORS.unsupported('GET', id);
+    const reel = this.world.reels.get(id);
+    if (reel) {
+      if (!this.world.pageVisible(reel.pageId, caller.token)) return META_ERRORS.unsupported('GET', id);
+      const selected = selectFields(this.reels.node(reel, fieldNames(request.query.fields ?? '').includes('status')), request.query.fields);
+      return selected.ok ? json(200, selected.value) : selected.response;
+    }
     const node = this.nodes.node(id, caller.token, fieldNames(request.query.fields ?? ''));
     if (!node) return META_ERRORS.unsupported('GET', id);
     const selected = selectFields(node, request.query.fields);
@@ -449,13 +516,28 @@ export class GraphSimulator extends SimServer {
     );
   }
 
+  /** `GET /{page-id}/video_reels` with the Page token: the Page's reels, newest first, paged as `published_posts`. */
+  private pageReels(request: SimRequest, caller: Caller): SimResponse {
+    const [pageId = ''] = request.params;
+    if (caller.kind === 'app') return META_ERRORS.unsupported('GET', pageId);
+    const page = this.world.findPage(pageId);
+    if (!page || !this.world.pageVisible(page.id, caller.token)) return META_ERRORS.unsupported('GET', pageId);
+    if (caller.token.kind !== 'page') return META_ERRORS.permission('A Page access token is required to list the Page’s reels');
+    return this.listPage(
+      request,
+      this.reels.listed(page.id).map((reel) => ({ at: reel.finishedAt ?? reel.createdAt, node: this.reels.node(reel, false) })),
+      `${page.id}/video_reels`,
+    );
+  }
+
   /** `GET /{ig-user-id}/media`: the account's published media, newest first, with the fields asked; paged as `published_posts`. */
   private instagramMedia(request: SimRequest, caller: Caller): SimResponse {
     const [igId = ''] = request.params;
     if (caller.kind === 'app') return META_ERRORS.unsupported('GET', igId);
     const ig = this.world.findInstagram(igId);
     if (!ig || !this.world.instagramVisible(ig.account.id, caller.token)) return META_ERRORS.unsupported('GET', igId);
-    if (!caller.token.grant.scopes.has('instagram_basic')) return META_ERRORS.appPermission();
+    const basic = caller.token.kind === 'instagram' ? 'instagram_business_basic' : 'instagram_basic';
+    if (!caller.token.grant.scopes.has(basic)) return META_ERRORS.appPermission();
     const media = [...this.world.igMedia.values()].filter((m) => m.igId === ig.account.id);
     return this.listPage(
       request,

@@ -79,6 +79,15 @@ export class TokenStore {
   }
 
   /**
+   * An account connected again: its new token set replaces the whole stored one, so nothing of an
+   * earlier connection stays (a refresh token, a named extra the new way of connecting has not).
+   */
+  async replace(accountId: string, tokens: TokenSet, trx: Db = this.db): Promise<void> {
+    await this.secrets.deleteAll({ accountId }, trx);
+    await this.save(accountId, tokens, trx);
+  }
+
+  /**
    * Stores a token set (after connect or refresh), in `trx` when given. A missing or empty
    * refresh token never replaces a stored one.
    */

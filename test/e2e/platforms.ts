@@ -49,7 +49,7 @@ export function difference(after: Record<PlatformName, number>, before: Record<P
 }
 
 const X_PUBLISHING = /^\/2\/(tweets|media\/upload)/;
-const GRAPH_PUBLISHING = /\/(feed|photos|videos|media|media_publish)$/;
+const GRAPH_PUBLISHING = /\/(feed|photos|videos|video_reels|media|media_publish)$/;
 const TIKTOK_PUBLISHING = /^\/(v2\/post\/publish\/(video|content)\/init|video)\/?$/;
 
 /** Requests that upload or publish something (not OAuth, profile or creator_info reads). */

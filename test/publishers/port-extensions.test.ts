@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../../src/app.js';
 import { integrationSummary, loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import type { PlatformModule } from '../../src/publishers/platform-module.js';
+import type { PlatformApp, PlatformModule } from '../../src/publishers/platform-module.js';
 import type { Platform } from '../../src/publishers/publisher.js';
 import { ConnectError } from '../../src/publishers/publisher.js';
 import { PLATFORM_MODULES, type AnyPlatformModule } from '../../src/publishers/registry.js';
@@ -28,7 +28,7 @@ import { invocation, MemoryChat, shownReply } from '../helpers/memory-chat.js';
 const duoModule: PlatformModule<'duo', DemoSettings> = {
   id: 'duo',
   displayName: 'Duo',
-  app: { ...(demoPlatform.app as PlatformModule<'demo', DemoSettings>['app']), key: 'duo' },
+  app: { ...(demoPlatform.app as PlatformApp<DemoSettings>), key: 'duo' },
   concurrency: 1,
   createPublisher: (settings) => {
     const demo = createDemoPublisher(settings);

@@ -10,7 +10,7 @@ describe('the platform registry', () => {
   });
 
   it('parses Meta’s app once for Facebook and Instagram, and starts the Graph simulator once', () => {
-    expect(platformApps().map((a) => a.key)).toEqual(['meta', 'x', 'tiktok', 'linkedin', 'youtube', 'threads']);
+    expect(platformApps().map((a) => a.key)).toEqual(['meta', 'instagram', 'x', 'tiktok', 'linkedin', 'youtube', 'threads']);
     expect(platformSimulators().map((s) => s.key)).toEqual(['graph', 'x', 'tiktok', 'linkedin', 'youtube', 'threads']);
   });
 });

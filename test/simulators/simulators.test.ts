@@ -157,15 +157,15 @@ async function png(id: string): Promise<MediaInfo> {
   return media.add(file, { id, kind: 'image', mimeType: 'image/png', width: 1000, height: 1000, originalName: `${id}.png` });
 }
 
-async function mp4(id: string, sizeBytes: number): Promise<MediaInfo> {
+async function mp4(id: string, sizeBytes: number, { width, height } = { width: 720, height: 1280 }): Promise<MediaInfo> {
   const file = path.join(workDir, `${id}.mp4`);
-  await writeMp4(file, { durationMs: 12_000, width: 720, height: 1280, sizeBytes });
+  await writeMp4(file, { durationMs: 12_000, width, height, sizeBytes });
   return media.add(file, {
     id,
     kind: 'video',
     mimeType: 'video/mp4',
-    width: 720,
-    height: 1280,
+    width,
+    height,
     durationMs: 12_000,
     originalName: `${id}.mp4`,
   });
@@ -305,7 +305,9 @@ describe('Graph simulator with the Facebook publisher', () => {
     const photos = published(
       await facebook.publish(publishRequest(page, { caption: 'Two photos', media: [await jpeg('fb-a'), await jpeg('fb-b', 1200, 800)] })),
     );
-    const video = published(await facebook.publish(publishRequest(page, { caption: 'A clip', media: [await mp4('fb-clip', 50_000)] })));
+    // Landscape: a Page video (a vertical clip would be a reel).
+    const clip = await mp4('fb-clip', 50_000, { width: 1280, height: 720 });
+    const video = published(await facebook.publish(publishRequest(page, { caption: 'A clip', media: [clip] })));
     expect(video.permalink).toBe(`https://www.facebook.com/100000000000001/videos/${video.platformPostId}/`);
 
     const posts = sims.graph.published.filter((p) => p.platform === 'facebook');

@@ -6,6 +6,7 @@ import type { MediaInfo } from '../../media/media.js';
 import { countCharacters, formatDuration, formatNumber, formatSize, itemName, megabytes, mimeLabel } from '../meta/draft-text.js';
 import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
 import { withoutThreadSeparators } from '../../core/thread-parts.js';
+import { checkReel, isReelShape } from './reels.js';
 
 export const FACEBOOK_LIMITS = {
   /** Community figure (postiz constant); Meta documents none. */
@@ -51,7 +52,9 @@ export function validateFacebookDraft(draft: PostDraft): ValidationProblem[] {
 }
 
 function checkMedia(media: MediaInfo, name: string): ValidationProblem[] {
-  return media.kind === 'image' ? checkPhoto(media, name) : checkVideo(media, name);
+  if (media.kind === 'image') return checkPhoto(media, name);
+  // A vertical clip up to 90 s goes to Reels, which has rules of its own.
+  return isReelShape(media) ? [...checkVideo(media, name), ...checkReel(media, name)] : checkVideo(media, name);
 }
 
 function checkPhoto(media: MediaInfo, name: string): ValidationProblem[] {

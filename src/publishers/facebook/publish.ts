@@ -5,6 +5,7 @@
  *   one photo     POST /{page}/photos (url, caption)
  *   several       POST /{page}/photos (url, published=false) each, then POST /{page}/feed with attached_media
  *   video         POST graph-video…/{page}/videos (file_url, description), then GET /{video}?fields=status until ready
+ *   vertical clip a reel (9:16 MP4 up to 90 s): the Reels Publishing API, reels.ts
  */
 import type { MediaInfo } from '../../media/media.js';
 import { redactText } from '../../observability/redact.js';
@@ -17,6 +18,7 @@ import { MetaPublishRun, runPublish } from '../meta/publish-run.js';
 import type { PublishRequest, PublishResult } from '../publisher.js';
 import { mapFacebookError } from './errors.js';
 import { PHOTO_TYPES_CONVERTED } from './limits.js';
+import { isReelShape, ReelPublish } from './reels.js';
 
 const FACEBOOK_WEB = 'https://www.facebook.com';
 
@@ -44,6 +46,8 @@ export class FacebookPublish {
     return runPublish(() => {
       const [first] = media;
       if (!first) return this.text();
+      if (first.kind === 'video' && isReelShape(first))
+        return new ReelPublish(this.graph, this.timing, this.run, this.request, this.caption).publish(first);
       if (first.kind === 'video') return this.video(first);
       return media.length === 1 ? this.photo(first) : this.photos(media);
     });

@@ -1,4 +1,8 @@
-/** The Graph simulator (Facebook and Instagram together), as the sandbox and end-to-end tests start it. */
+/**
+ * The Graph simulator (Facebook and Instagram together), as the sandbox and end-to-end tests start
+ * it: Meta's app for Facebook Login and the Instagram app for Instagram Login, both configured, so
+ * `connect instagram` offers both ways.
+ */
 import type { GraphSimulator, GraphSimulatorOptions } from '../../simulators/graph.js';
 import type { SimulatorSpec } from '../platform-module.js';
 
@@ -10,6 +14,10 @@ export const GRAPH_SIMULATOR: SimulatorSpec<GraphSimulator, GraphSimulatorOption
     FACEBOOK_AUTHORIZE_URL: graph.authorizeUrl,
     FACEBOOK_APP_ID: graph.options.appId,
     FACEBOOK_APP_SECRET: graph.options.appSecret,
+    INSTAGRAM_API_URL: graph.instagramApiUrl,
+    INSTAGRAM_AUTHORIZE_URL: graph.instagramAuthorizeUrl,
+    INSTAGRAM_APP_ID: graph.options.instagramAppId,
+    INSTAGRAM_APP_SECRET: graph.options.instagramAppSecret,
   }),
   published: (graph) =>
     graph.published.map((p) => ({

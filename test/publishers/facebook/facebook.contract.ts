@@ -9,6 +9,7 @@ import type { ContractCase, PublisherContract } from '../contract.js';
 import {
   addJpeg,
   addVideo,
+  LANDSCAPE,
   APP_ID,
   arrangeLogin,
   callback,
@@ -223,7 +224,7 @@ export const facebookContract: PublisherContract = {
 
     video: publishCase(
       async (ctx) => {
-        media = [await addVideo(ctx.media, ctx.workDir, 'clip')];
+        media = [await addVideo(ctx.media, ctx.workDir, 'clip', LANDSCAPE)];
         formPost(GRAPH_VIDEO_ORIGIN)
           .post(`${V}/${PAGE_ID}/videos`, formBody(PAGE_TOKEN, { file_url: `${TEST_MEDIA_BASE}/clip`, description: 'A clip' }))
           .reply(recorded(log, 'POST videos', 200, { id: 'video-9' }));

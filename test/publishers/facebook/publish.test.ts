@@ -6,6 +6,7 @@ import { TEST_MEDIA_BASE } from '../../helpers/file-media.js';
 import {
   addJpeg,
   addVideo,
+  LANDSCAPE,
   addWebp,
   formBody,
   formPost,
@@ -76,7 +77,7 @@ describe('Facebook publishing quirks', () => {
   });
 
   it('a video that fails processing is a content failure with Facebook’s reason', async () => {
-    const clip = await addVideo(ctx.media, ctx.workDir, 'clip');
+    const clip = await addVideo(ctx.media, ctx.workDir, 'clip', LANDSCAPE);
     formPost(GRAPH_VIDEO_ORIGIN)
       .post(`${V}/page-1/videos`, formBody(PAGE_TOKEN, { file_url: `${TEST_MEDIA_BASE}/clip` }))
       .reply(200, { id: 'video-1' });
@@ -103,7 +104,7 @@ describe('Facebook publishing quirks', () => {
 
   it('a video still processing after maxWaitMs is unknown: Facebook accepted it', async () => {
     const quick = createFacebookPublisher({ ...META_OPTIONS, pollIntervalMs: 1, maxWaitMs: 0 });
-    const clip = await addVideo(ctx.media, ctx.workDir, 'clip');
+    const clip = await addVideo(ctx.media, ctx.workDir, 'clip', LANDSCAPE);
     formPost(GRAPH_VIDEO_ORIGIN)
       .post(`${V}/page-1/videos`, formBody(PAGE_TOKEN, { file_url: `${TEST_MEDIA_BASE}/clip`, description: 'Slow' }))
       .reply(200, { id: 'video-2' });
@@ -124,7 +125,7 @@ describe('Facebook publishing quirks', () => {
 
   it('a network failure while checking the video status is unknown (the video was accepted)', async () => {
     const log = newLog();
-    const clip = await addVideo(ctx.media, ctx.workDir, 'clip');
+    const clip = await addVideo(ctx.media, ctx.workDir, 'clip', LANDSCAPE);
     formPost(GRAPH_VIDEO_ORIGIN)
       .post(`${V}/page-1/videos`, formBody(PAGE_TOKEN, { file_url: `${TEST_MEDIA_BASE}/clip` }))
       .reply(recorded(log, 'POST videos', 200, { id: 'video-3' }));
