@@ -5,6 +5,7 @@
  * `Platform` type derives from it.
  */
 import type { PlatformDescriptor } from '../core/ports/platforms.js';
+import { blueskyPlatform } from './bluesky/index.js';
 import { facebookPlatform } from './facebook/index.js';
 import { instagramPlatform } from './instagram/index.js';
 import type { PlatformApp, PlatformModule, PublisherContext, PublisherTuning, SimulatorSpec } from './platform-module.js';
@@ -12,7 +13,7 @@ import type { Publisher } from './publisher.js';
 import { tiktokPlatform } from './tiktok/index.js';
 import { xPlatform } from './x/index.js';
 
-export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform] as const;
+export const PLATFORM_MODULES = [facebookPlatform, instagramPlatform, xPlatform, tiktokPlatform, blueskyPlatform] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */
 export type PlatformId = (typeof PLATFORM_MODULES)[number]['id'];
