@@ -6,7 +6,7 @@ describe('the platform registry', () => {
   it('lists the platforms, with their concurrency', () => {
     expect(PLATFORM_MODULES.map((m) => m.id)).toEqual(['facebook', 'instagram', 'x', 'tiktok', 'bluesky']);
     expect(PUBLISH_CONCURRENCY).toEqual({ facebook: 4, instagram: 4, x: 2, tiktok: 2, bluesky: 2 });
-    expect(publishesToList()).toBe('Facebook Pages, Instagram, X and TikTok');
+    expect(publishesToList()).toBe('Facebook Pages, Instagram, X, TikTok and Bluesky');
   });
 
   it('parses Meta’s app once for Facebook and Instagram, and starts the Graph simulator once', () => {
