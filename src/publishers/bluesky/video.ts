@@ -6,12 +6,16 @@
  * writes the blob to), and processes it (app.bsky.video.getJobStatus until the blob appears).
  */
 import type { OAuthSession } from '@atproto/oauth-client-node';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream/promises';
 import { httpRequest, NetworkError, type HttpResponse } from '../http.js';
 import type { MediaInfo } from '../../media/media.js';
 import type { Failure, PublishRequest } from '../publisher.js';
 import { blueskySaid, mapBlueskyError, mapBlueskyNetworkError, readProblem } from './errors.js';
-import { BlueskyCallFailed, field, queryString, stringField, toWebStream, xrpc } from './xrpc.js';
+import { BlueskyCallFailed, field, queryString, stringField, xrpc } from './xrpc.js';
 
 export interface VideoOptions {
   /** BLUESKY_VIDEO_URL, e.g. https://video.bsky.app */
@@ -76,11 +80,10 @@ export async function uploadVideo(
   const pds = (await session.getTokenInfo(false)).aud;
   const uploadToken = await serviceToken(session, didWeb(pds), 'com.atproto.repo.uploadBlob', 30 * 60);
   const name = `${video.sha256.slice(0, 16)}.mp4`;
-  const uploaded = await videoCall(`${base}/xrpc/app.bsky.video.uploadVideo${queryString({ did, name })}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${uploadToken}`, 'content-type': 'video/mp4', 'content-length': String(video.sizeBytes) },
-    body: toWebStream(await request.media.stream(video)),
-    timeoutMs: 30 * 60_000,
+  const uploaded = await streamUpload(`${base}/xrpc/app.bsky.video.uploadVideo${queryString({ did, name })}`, {
+    authorization: `Bearer ${uploadToken}`,
+    length: video.sizeBytes,
+    body: await request.media.stream(video),
     signal: request.signal,
   });
   onBytesSent(video.sizeBytes);
@@ -116,6 +119,65 @@ export async function uploadVideo(
     job = field(status.json, 'jobStatus');
   }
 }
+
+/**
+ * The one large request: the MP4 streamed as the body of a POST, with node:http(s) and
+ * backpressure. Not `fetch`: fetch keeps what it has sent of a streamed body (a 300 MB video grew
+ * the process by 300 MB when measured); a piped http request holds only what is in flight.
+ */
+async function streamUpload(
+  url: string,
+  upload: { authorization: string; length: number; body: Readable; signal?: AbortSignal | undefined },
+): Promise<HttpResponse> {
+  const target = new URL(url);
+  // Looked up at call time (not imported by name), so an interceptor installed later (nock in tests) sees it.
+  const send = target.protocol === 'https:' ? https.request : http.request;
+  try {
+    const { status, headers, text } = await new Promise<{ status: number; headers: Headers; text: string }>((resolve, reject) => {
+      const outgoing = send(
+        target,
+        {
+          method: 'POST',
+          headers: { authorization: upload.authorization, 'content-type': 'video/mp4', 'content-length': String(upload.length) },
+          signal: upload.signal,
+          timeout: UPLOAD_TIMEOUT_MS,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size <= 64 * 1024) chunks.push(chunk);
+          });
+          response.on('error', reject);
+          response.on('end', () => {
+            const answerHeaders = new Headers();
+            for (const [key, value] of Object.entries(response.headers))
+              if (value !== undefined) answerHeaders.set(key, Array.isArray(value) ? value.join(', ') : value);
+            resolve({ status: response.statusCode ?? 0, headers: answerHeaders, text: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      outgoing.on('timeout', () => outgoing.destroy(new Error(`${target.host} did not answer in time`)));
+      outgoing.on('error', reject);
+      pipeline(upload.body, outgoing).catch(reject);
+    });
+    let json: unknown;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status, headers, json, text: text.slice(0, 4_000) };
+  } catch (error) {
+    upload.body.destroy();
+    if (upload.signal?.aborted) throw error;
+    // Before the video is in a post nothing is live: any failure here is worth another try.
+    throw new BlueskyCallFailed(mapBlueskyNetworkError(error instanceof Error ? error : new Error(String(error)), 'upload', false));
+  }
+}
+
+const UPLOAD_TIMEOUT_MS = 30 * 60_000;
 
 function jobFailure(job: unknown): Failure {
   const code = stringField(job, 'error') ?? stringField(job, 'failureCode') ?? 'generic_failure';
