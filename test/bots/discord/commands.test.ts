@@ -82,7 +82,7 @@ describe('registration', () => {
       slots: ['days:String', 'times:String'],
     });
     const connect = command!.options.find((s) => s.name === 'connect')!.options![0]!;
-    expect('choices' in connect && connect.choices!.map((c) => c.value)).toEqual(['facebook', 'instagram', 'x', 'tiktok']);
+    expect('choices' in connect && connect.choices!.map((c) => c.value)).toEqual(['facebook', 'instagram', 'x', 'tiktok', 'bluesky']);
   });
 
   it('PUTs the global command list without --guild', async () => {
@@ -177,7 +177,7 @@ describe('every command through INTERACTION_CREATE', () => {
 
   it('post: a target that does not parse is refused privately, naming it', async () => {
     const record = await run('bob', 'post', { targets: 'myspace', caption: 'hello' });
-    expect(record.original!.content).toBe('"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok.');
+    expect(record.original!.content).toBe('"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, bluesky.');
   });
 
   it('status, cancel and retry: by post id', async () => {
