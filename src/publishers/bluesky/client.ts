@@ -19,6 +19,7 @@ import {
   type OAuthClientMetadataInput,
 } from '@atproto/oauth-client-node';
 import type { PublisherContext } from '../platform-module.js';
+import { ConnectError } from '../publisher.js';
 
 /** `atproto` is required; `transition:generic` writes records, blobs and service auth (video). */
 export const BLUESKY_SCOPE = 'atproto transition:generic';
@@ -102,6 +103,8 @@ export class BlueskyClient {
   readonly clientMetadata: OAuthClientMetadataInput;
   readonly redirectUri: string;
   readonly confidential: boolean;
+  /** Why this install cannot sign in to Bluesky at all (said when someone tries), if it cannot. */
+  private readonly unusable: string | undefined;
   private readonly publicJwk: Record<string, string> | undefined;
   private keyset: Promise<Keyset> | undefined;
   private readonly allowHttp: boolean;
@@ -122,7 +125,13 @@ export class BlueskyClient {
     if (isLoopbackHttp(base)) {
       this.confidential = false;
       // The AT Protocol's loopback client: no metadata document, a public client (token auth "none").
-      this.clientMetadata = buildAtprotoLoopbackClientMetadata({ scope: BLUESKY_SCOPE, redirect_uris: [this.redirectUri] });
+      // Its redirect URI must name a loopback IP: "localhost" is refused (RFC 8252), and a callback
+      // at 127.0.0.1 would not carry the cookie of a browser that opened IQSP at localhost.
+      if (new URL(base).hostname === 'localhost')
+        this.unusable =
+          'a loopback install signs in to Bluesky only at 127.0.0.1 (RFC 8252 forbids "localhost" in redirect URIs): set PUBLIC_URL=http://127.0.0.1:<port> and open IQSP there';
+      const redirect = this.unusable ? this.redirectUri.replace('//localhost', '//127.0.0.1') : this.redirectUri;
+      this.clientMetadata = buildAtprotoLoopbackClientMetadata({ scope: BLUESKY_SCOPE, redirect_uris: [redirect] });
       this.publicJwk = undefined;
     } else {
       this.confidential = true;
@@ -158,6 +167,7 @@ export class BlueskyClient {
     state?: MemoryStore<NodeSavedState> | undefined;
     session?: MemoryStore<NodeSavedSession> | undefined;
   }): Promise<NodeOAuthClient> {
+    if (this.unusable) throw new ConnectError(`Bluesky cannot be connected here: ${this.unusable}.`, 'bluesky:localhost');
     return new NodeOAuthClient({
       clientMetadata: this.clientMetadata,
       keyset: this.keyset ? await this.keyset : undefined,

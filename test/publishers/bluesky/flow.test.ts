@@ -62,6 +62,16 @@ describe('Bluesky against its simulator', () => {
     expect(world.publisher.documents?.()).toEqual({});
   });
 
+  it('an install at http://localhost (the default PUBLIC_URL) starts, and says to use 127.0.0.1 when someone connects', async () => {
+    world = await blueskyWorld({ publicUrl: 'http://localhost:3000' });
+    expect(world.publisher.documents?.()).toEqual({});
+    await expect(world.publisher.startConsent!({ state: 's', redirectUri: 'unused' })).rejects.toMatchObject({
+      name: 'ConnectError',
+      message: expect.stringContaining('PUBLIC_URL=http://127.0.0.1:<port>') as string,
+    });
+    expect(world.sim.requests).toHaveLength(0);
+  });
+
   it('lets the person pick their account at the server, and a denial connects nothing', async () => {
     world = await blueskyWorld();
     expect((await connect(world, BOB)).platformAccountId).toBe(BOB);
