@@ -60,7 +60,7 @@ describe('loadConfig', () => {
       settings: { clientKey: 'k', clientSecret: 's', apiUrl: 'https://open.tiktokapis.com', authorizeUrl: 'https://tiktok.example/auth/' },
     });
     expect(config.platformApps.meta).toEqual({ enabled: false, missing: 'FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set' });
-    expect(Object.keys(config.platformApps)).toEqual(['meta', 'instagram', 'x', 'tiktok', 'linkedin', 'youtube', 'threads']);
+    expect(Object.keys(config.platformApps)).toEqual(['meta', 'instagram', 'x', 'tiktok', 'linkedin', 'youtube', 'threads', 'bluesky']);
     expect(integrationSummary(config)).toMatchObject({
       facebook: 'off (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set)',
       instagram: 'off (FACEBOOK_APP_ID and FACEBOOK_APP_SECRET not set, and INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET not set)',

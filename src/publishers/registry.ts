@@ -5,6 +5,7 @@
  * `Platform` type derives from it.
  */
 import type { PlatformDescriptor } from '../core/ports/platforms.js';
+import { blueskyPlatform } from './bluesky/index.js';
 import { facebookPlatform } from './facebook/index.js';
 import { instagramPlatform } from './instagram/index.js';
 import { linkedinPlatform } from './linkedin/index.js';
@@ -30,6 +31,7 @@ export const PLATFORM_MODULES = [
   linkedinPlatform,
   youtubePlatform,
   threadsPlatform,
+  blueskyPlatform,
 ] as const;
 
 /** 'facebook' | 'instagram' | 'x' | 'tiktok' */

@@ -29,18 +29,21 @@ export function describePublisherContract(contract: PublisherContract): void {
     ctx = useMediaDir('iqsp-contract-');
     useNock();
 
-    it('builds the consent URL with exactly the documented parameters', () => {
-      const publisher = contract.create();
-      const url = new URL(
-        publisher.consentUrl({
-          state: 'state-123',
-          redirectUri: contract.consent.redirectUri,
-          codeChallenge: publisher.usesPkce ? 'challenge-abc' : undefined,
-        }),
-      );
-      expect(`${url.origin}${url.pathname}`).toBe(contract.consent.expectedUrl);
-      expect(Object.fromEntries(url.searchParams)).toEqual(contract.consent.expectedParams);
-    });
+    const consent = contract.consent;
+    if ('started' in consent) it('starts the consent with its own documented requests', () => run(consent.started));
+    else
+      it('builds the consent URL with exactly the documented parameters', () => {
+        const publisher = contract.create();
+        const url = new URL(
+          publisher.consentUrl({
+            state: 'state-123',
+            redirectUri: consent.redirectUri,
+            codeChallenge: publisher.usesPkce ? 'challenge-abc' : undefined,
+          }),
+        );
+        expect(`${url.origin}${url.pathname}`).toBe(consent.expectedUrl);
+        expect(Object.fromEntries(url.searchParams)).toEqual(consent.expectedParams);
+      });
 
     it('exchanges the code and discovers the granted accounts with their profile', () => run(contract.connect));
     it('revokes at the platform', () => run(contract.revoke));

@@ -5,7 +5,7 @@
  * acts through the publisher port, and checks the mapped result. Unmatched requests fail
  * (the network is disabled), and every arranged interceptor must have been used.
  */
-import type { FailureClass, GrantedAccount, PublishResult, Publisher, TokenSet } from '../../src/publishers/publisher.js';
+import type { FailureClass, GrantedAccount, PublishResult, Publisher, StartedConsent, TokenSet } from '../../src/publishers/publisher.js';
 import type { Platform } from '../../src/core/ports/platforms.js';
 import type { FileMediaAccess } from '../helpers/file-media.js';
 
@@ -26,12 +26,15 @@ export interface ContractCase<R> {
 export interface PublisherContract {
   platform: Platform;
   create(): Publisher;
-  consent: {
-    redirectUri: string;
-    /** Expected consent page (origin + path) and exact query parameters. */
-    expectedUrl: string;
-    expectedParams: Record<string, string>;
-  };
+  consent:
+    | {
+        redirectUri: string;
+        /** Expected consent page (origin + path) and exact query parameters. */
+        expectedUrl: string;
+        expectedParams: Record<string, string>;
+      }
+    /** A publisher whose sign-in starts with requests of its own (`startConsent`): the case checks them and what it answers. */
+    | { started: ContractCase<StartedConsent> };
   /** code → tokens → accounts with profile fields. */
   connect: ContractCase<GrantedAccount[]>;
   /** Present where `canRefresh`: `arrange` registers the refresh endpoint for ONE call. */

@@ -77,7 +77,7 @@ describe('a platform added as one more module', () => {
 
   it('is in help, connects through its consent, posts after approval and says the result in the thread', async () => {
     const help = await run('U_ADA', 'help');
-    expect(help.message.text).toContain('connect <facebook|instagram|x|tiktok|linkedin|youtube|threads|demo>');
+    expect(help.message.text).toContain('connect <facebook|instagram|x|tiktok|linkedin|youtube|threads|bluesky|demo>');
     expect(help.message.text).toContain('Platforms enabled here: Demo.');
 
     // connect: the private link, the platform's consent (approved at once), the callback.

@@ -45,10 +45,19 @@ const postIdOption = (description: string) => (o: SlashCommandStringOption) =>
 /** The longest `when` worth reading (`at 2026-12-07 09:30` is 19 characters). */
 const WHEN_MAX = 40;
 
+/** Discord's limit on a description. */
+const DESCRIPTION_MAX = 100;
+
+/** "Publish to X, TikTok and … with your team’s approval", or without the names once they no longer fit Discord's 100 characters. */
+export function commandDescription(platformNames: readonly string[]): string {
+  const named = `Publish to ${nameList(platformNames)} with your team’s approval`;
+  return named.length <= DESCRIPTION_MAX ? named : 'Publish to your social accounts with your team’s approval';
+}
+
 export function iqspCommand(): SlashCommandBuilder {
   const command = new SlashCommandBuilder()
     .setName(COMMAND_NAME)
-    .setDescription(`Publish to ${nameList(PLATFORMS.map((p) => p.displayName))} with your team’s approval`)
+    .setDescription(commandDescription(PLATFORMS.map((p) => p.displayName)))
     .setContexts(InteractionContextType.Guild)
     .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
   command

@@ -91,6 +91,7 @@ describe('registration', () => {
       'linkedin',
       'youtube',
       'threads',
+      'bluesky',
     ]);
   });
 
@@ -187,7 +188,7 @@ describe('every command through INTERACTION_CREATE', () => {
   it('post: a target that does not parse is refused privately, naming it', async () => {
     const record = await run('bob', 'post', { targets: 'myspace', caption: 'hello' });
     expect(record.original!.content).toBe(
-      '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube, threads.',
+      '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube, threads, bluesky.',
     );
   });
 

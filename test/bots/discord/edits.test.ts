@@ -214,7 +214,7 @@ describe('/iqsp edit', () => {
     expect(commandFromOptions(options({ post_id: 'ABCD123', target: 'myspace', caption: 'Hi' }))).toEqual({
       ok: false,
       message:
-        '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube, threads; or an account as @handle.',
+        '"myspace" is not a platform or an @handle. Platforms: facebook, instagram, x, tiktok, linkedin, youtube, threads, bluesky; or an account as @handle.',
     });
     expect(commandFromOptions(options({ post_id: 'ABCD123', caption: '-' }))).toMatchObject({ ok: false });
     // The caption is taken as written: quotes of its own are kept, a first word naming a platform stays in it.
