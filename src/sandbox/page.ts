@@ -212,7 +212,7 @@ export function sandboxScript(): string {
       }
       const actions = el('div', { class: 'actions' });
       for (const b of m.buttons || []) {
-        if (b.actionId === 'open_connect_link') actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
+        if (b.actionId.startsWith('open_connect_link')) actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
         else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => press(b) }, b.label));
       }
       if (m.approvalFor) {

@@ -1,9 +1,10 @@
 /**
- * LinkedIn on the /sandbox page in headless Chromium, clicked through as a person would (see
- * sandbox.browser.test.ts for the harness): Ada connects LinkedIn and, on the simulated consent
- * page, unticks one of her Pages; IQSP connects her profile and the Page she left ticked. She
- * posts an image to the Page, Bob approves with ✅, and the link shows in the thread and in the
- * simulated platforms' panel.
+ * The platforms of issue 18 on the /sandbox page in headless Chromium, clicked through as a person
+ * would (see sandbox.browser.test.ts for the harness). LinkedIn: Ada unticks one of her Pages on the
+ * simulated consent page; IQSP connects her profile and the Page she left ticked. Threads, Bluesky
+ * (through the simulated entryway's AT Protocol consent) and Instagram through Instagram Login (the
+ * second of the two buttons `connect instagram` offers): connect, post an image, Bob approves with
+ * ✅, and the link shows in the thread and in the simulated platforms' panel.
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,7 +33,7 @@ const CHROMIUM_ARGS = [
 /** How long one step (a click, a message appearing) may take; the whole flow takes a few seconds. */
 const STEP_TIMEOUT_MS = 15_000;
 
-describe.runIf(AVAILABLE || REQUIRED)('LinkedIn on the /sandbox page in Chromium', () => {
+describe.runIf(AVAILABLE || REQUIRED)('the platforms of issue 18 on the /sandbox page in Chromium', () => {
   let workDir: string | undefined;
   let service: RunningCli | undefined;
   let browser: Browser | undefined;
@@ -47,7 +48,7 @@ describe.runIf(AVAILABLE || REQUIRED)('LinkedIn on the /sandbox page in Chromium
         `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y --no-install-recommends chromium); .ci/run does it`,
       );
     }
-    workDir = await mkdtemp(path.join(tmpdir(), 'iqsp-browser-linkedin-'));
+    workDir = await mkdtemp(path.join(tmpdir(), 'iqsp-browser-platforms-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     // No credential variables at all: that is what turns sandbox mode on.
@@ -125,5 +126,85 @@ describe.runIf(AVAILABLE || REQUIRED)('LinkedIn on the /sandbox page in Chromium
     await panelPost.getByRole('link', { name: url! }).waitFor();
     expect(await panelPost.innerText()).toMatch(/^LinkedIn Acme Inc\s+Hello LinkedIn \(from the browser\) · 1 media file/);
     expect(problems).toEqual([]);
+  }, 90_000);
+  /**
+   * Connect through the link and the platform's simulated consent page (Allow), post an image as
+   * Ada, approve it as Bob, and find the link in the thread and the post in the side panel.
+   */
+  async function connectPostApprove(
+    platform: string,
+    name: string,
+    caption: string,
+    link: RegExp,
+    button = `Connect ${name}`,
+  ): Promise<void> {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill(`/iqsp connect ${platform}`);
+    await composer.press('Enter');
+    const [consent] = await Promise.all([context.waitForEvent('page'), channel.getByRole('link', { name: button }).last().click()]);
+    watch(consent);
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await consent.getByRole('heading', { name: new RegExp(`^Connected ${name} `) }).waitFor();
+    await consent.close();
+    await channel.getByText(new RegExp(`^connected: ${name} `)).waitFor();
+
+    const png = await sharp({ create: { width: 640, height: 640, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
+    await composer.fill(`/iqsp post ${platform} ${caption}`);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const request = channel
+      .locator('.msg')
+      .filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ })
+      .last();
+    await request.waitFor();
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await channel.getByText('Only visible to you').first().waitFor({ state: 'detached' });
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    const threadLink = channel
+      .locator('.thread .msg')
+      .filter({ hasText: new RegExp(`${name} \\S+: published https://`) })
+      .getByRole('link');
+    await threadLink.waitFor();
+    const url = await threadLink.getAttribute('href');
+    expect(url).toMatch(link);
+    await page.locator('#published .published').filter({ hasText: caption }).getByRole('link', { name: url! }).waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }
+
+  it('connects Threads, posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'threads',
+      'Threads',
+      'Hello Threads (from the browser)',
+      /^https:\/\/www\.threads\.(net|com)\/@\S+\/post\/\S+$/,
+    );
+  }, 90_000);
+
+  it('connects Bluesky through the entryway’s consent, posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'bluesky',
+      'Bluesky',
+      'Hello Bluesky (from the browser)',
+      /^https:\/\/bsky\.app\/profile\/did:plc:[a-z2-7]+\/post\/[a-z2-7]{13}$/,
+    );
+  }, 90_000);
+
+  it('connects Instagram through Instagram Login (no Page), posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'instagram',
+      'Instagram',
+      'Hello Instagram Login (from the browser)',
+      /^https:\/\/www\.instagram\.com\/p\/\S+\/?$/,
+      'Connect with Instagram Login',
+    );
   }, 90_000);
 });
