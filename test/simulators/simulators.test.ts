@@ -241,7 +241,16 @@ it('sims.env is a configuration IQSP accepts, enabling every publisher', () => {
     true,
     true,
   ]);
-  expect([...createPublishers(config).keys()].sort()).toEqual(['bluesky', 'facebook', 'instagram', 'linkedin', 'threads', 'tiktok', 'x', 'youtube']);
+  expect([...createPublishers(config).keys()].sort()).toEqual([
+    'bluesky',
+    'facebook',
+    'instagram',
+    'linkedin',
+    'threads',
+    'tiktok',
+    'x',
+    'youtube',
+  ]);
 });
 
 it('the HTML consent pages: clicking Allow redirects with a code the publishers can use', async () => {
