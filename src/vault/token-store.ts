@@ -228,19 +228,18 @@ export class TokenStore {
   }
 
   /**
-   * Saves `fresh` in `trx` if the refresh lease is still ours (compare-and-set on the lease
-   * row, which also holds it until the transaction ends). A holder that stalled past its lease
-   * may find that the next holder already refreshed: if the stored pair is no longer the one
-   * this refresh started from, that newer pair stays and is returned. If it is unchanged,
-   * nobody else saved, and ours is saved: the token it replaces is spent.
+   * Saves `fresh` in `trx` only if the stored pair is still the one this refresh started from
+   * (compare-and-set), renewing the refresh lease in the same transaction. Something else may
+   * have written meanwhile: the next lease holder, if this one stalled past its lease, or a
+   * reconnect, which replaces the tokens without the lease (a new grant, another way of
+   * connecting, a new Bluesky session). That newer pair stays and is returned. If it is
+   * unchanged, nobody else saved, and ours is saved: the token it replaces is spent.
    */
   private async saveUnderLease(trx: Db, accountId: string, lease: string, refreshedFrom: TokenSet, fresh: TokenSet): Promise<RefreshSave> {
-    const stillOurs = await new Leases(trx, this.now).renew(lease, this.owner, this.leaseMs);
-    if (!stillOurs) {
-      const current = await this.load(accountId, trx);
-      if (current.accessToken !== refreshedFrom.accessToken || current.refreshToken !== refreshedFrom.refreshToken)
-        return { kind: 'superseded', current };
-    }
+    await new Leases(trx, this.now).renew(lease, this.owner, this.leaseMs);
+    const current = await this.load(accountId, trx);
+    if (current.accessToken !== refreshedFrom.accessToken || current.refreshToken !== refreshedFrom.refreshToken)
+      return { kind: 'superseded', current };
     await this.save(accountId, fresh, trx);
     return { kind: 'saved' };
   }

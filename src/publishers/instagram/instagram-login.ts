@@ -24,6 +24,8 @@ import { instagramTokenUrl, type InstagramAppSettings } from './login-app.js';
 
 export const INSTAGRAM_LOGIN_SCOPES = ['instagram_business_basic', 'instagram_business_content_publish'] as const;
 
+/** Graph's rate-limit codes (app, user, Page and custom limits): https://developers.facebook.com/docs/graph-api/overview/rate-limiting */
+const GRAPH_THROTTLE_CODES: ReadonlySet<number> = new Set([4, 17, 32, 613]);
 /** The `TokenSet.extra` entry that says how an account was connected; its value is the connect variant's id. */
 export const CONNECTED_WITH_EXTRA = 'connectedWith';
 /** The variant id of Instagram Login (and the value kept under CONNECTED_WITH_EXTRA). */
@@ -120,7 +122,11 @@ export class InstagramLogin {
     } catch (error) {
       if (error instanceof GraphResponseError) {
         const info = readGraphError(error.body);
-        const transient = error.status >= 500 || error.status === 429 || info?.isTransient === true;
+        // Meta throttles with 400/403 and codes 4, 17, 32, 613 (an app's, a user's, a Page's call
+        // budget): the token still works, so the renewal is tried again later, not the account
+        // disconnected.
+        const throttled = info?.code !== undefined && GRAPH_THROTTLE_CODES.has(info.code);
+        const transient = error.status >= 500 || error.status === 429 || info?.isTransient === true || throttled;
         throw new TokenRefreshError(
           `Instagram did not renew the access (${errorDetail(error.body, error.status)})${transient ? '' : '; connect the account again'}.`,
           !transient,

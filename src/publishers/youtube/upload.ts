@@ -126,7 +126,15 @@ export async function uploadVideo(upload: VideoUpload, state: UploadState): Prom
       probe = true;
       continue;
     }
-    // A refusal (4xx) creates nothing, whichever request it answers.
+    // Once the last byte went out and its answer was lost, a refusal of the probe (an access token
+    // that ran out, a quota) says nothing of whether the video exists: sending it again could make two.
+    if (state.committed && probe)
+      throw new PublishFailed({
+        class: 'unknown',
+        message: `YouTube refused to say whether the upload finished (HTTP ${response.status}) after its last bytes went out, so the video may or may not be live; check the channel before posting again.`,
+        platformCode: mapYoutubeError(response.status, response.headers, response.json, 'before-commit').platformCode,
+      });
+    // A refusal (4xx) of a request that carried bytes creates nothing.
     throw new PublishFailed(mapYoutubeError(response.status, response.headers, response.json, 'before-commit'));
   }
 }
