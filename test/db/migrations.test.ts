@@ -18,6 +18,7 @@ const TABLES = [
   'chat_events',
   'chat_users',
   'connect_links',
+  'deletion_requests',
   'jobs',
   'leases',
   'media',
