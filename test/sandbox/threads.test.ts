@@ -4,82 +4,13 @@
  * consent page (clicking Allow as a browser would), posts an image with a `---` reply chain, Bob
  * approves with ✅, and the side panel shows the post and its reply on Threads.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { clickAllow, until, useSandboxService } from '../helpers/sandbox-service.js';
 import { Browser } from '../helpers/browser.js';
-import { freePort, startCli, waitForOk, type RunningCli } from '../helpers/cli.js';
 
-interface Message {
-  id: string;
-  author: string;
-  text: string;
-  approvalFor?: string;
-  threadId?: string;
-}
-interface State {
-  messages: Message[];
-  published: Array<{ platform: string; account: string; text: string; url: string }>;
-}
-
-let dir = '';
-let base = '';
-let service: RunningCli | undefined;
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-sandbox-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  service = startCli(['serve'], { cwd: dir, env: { PORT: String(port), PUBLIC_URL: base } });
-  await waitForOk(`${base}/sandbox`, 20_000);
-  expect(service.output()).toContain('SANDBOX MODE');
-}, 30_000);
-
-afterAll(async () => {
-  if (service && service.child.exitCode === null) {
-    service.child.kill('SIGTERM');
-    await service.exited;
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 20_000);
-
-async function state(user: string): Promise<State> {
-  return (await (await fetch(`${base}/sandbox/api/state?user=${user}`)).json()) as State;
-}
-
-async function command(user: string, text: string, files: Array<{ name: string; type: string; bytes: Buffer }> = []): Promise<void> {
-  const form = new FormData();
-  form.set('user', user);
-  form.set('text', text);
-  for (const f of files) form.append('file', new Blob([f.bytes], { type: f.type }), f.name);
-  const answer = await fetch(`${base}/sandbox/api/command`, { method: 'POST', body: form });
-  expect(answer.status, await answer.clone().text()).toBe(200);
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** What a browser does on a simulated consent page when Allow is clicked: every box as it is ticked, each select's first option. */
-async function clickAllow(consentUrl: string): Promise<string> {
-  const page = await (await fetch(consentUrl)).text();
-  const submit = new URL(/<form method="get" action="([^"]+)"/.exec(page)?.[1] ?? '', consentUrl);
-  for (const [, name, value] of page.matchAll(/<input type="(?:hidden|checkbox)" name="([^"]+)" value="([^"]*)"/g))
-    submit.searchParams.append(name ?? '', value ?? '');
-  for (const [, name, value] of page.matchAll(/<select name="([^"]+)"><option value="([^"]*)"/g))
-    submit.searchParams.append(name ?? '', value ?? '');
-  const answer = await fetch(submit, { redirect: 'manual' });
-  expect(answer.status, `Allow on ${consentUrl}`).toBe(302);
-  return answer.headers.get('location') ?? '';
-}
+const sandbox = useSandboxService();
+const { state, command } = sandbox;
 
 describe('the sandbox, Threads', () => {
   it('connects Threads, posts an image with a reply chain, Bob approves it, and the panel shows both parts', async () => {
@@ -113,7 +44,7 @@ describe('the sandbox, Threads', () => {
       'the approval message',
     );
     const postId = approval.approvalFor!;
-    const react = await fetch(`${base}/sandbox/api/react`, {
+    const react = await fetch(`${sandbox.base}/sandbox/api/react`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'bob', messageId: approval.id, emoji: 'white_check_mark' }),
