@@ -21,6 +21,7 @@ import type { AccountRef, AuthorizationCheck, CallbackRequest, ConsentRequest, G
 import { authorizationFromFailure, ConnectError, TokenRefreshError } from '../publisher.js';
 import { mapInstagramError } from './errors.js';
 import { instagramTokenUrl, type InstagramAppSettings } from './login-app.js';
+import { connectStep, requiredField } from '../meta/connect-steps.js';
 
 export const INSTAGRAM_LOGIN_SCOPES = ['instagram_business_basic', 'instagram_business_content_publish'] as const;
 
@@ -210,28 +211,11 @@ export class InstagramLogin {
   }
 
   private requireString(answer: JsonObject, key: string, what: string): string {
-    const value = stringField(answer, key);
-    if (!value)
-      throw new ConnectError(`Instagram answered without ${key} when IQSP tried to ${what}; try connecting again.`, 'instagram:unexpected');
-    return value;
+    return requiredField('Instagram', answer, key, what, 'instagram:unexpected');
   }
 
-  /** One connect step on graph.instagram.com: its errors and network failures become ConnectErrors. */
-  private async call(what: string, work: () => Promise<JsonObject>): Promise<JsonObject> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof GraphResponseError) {
-        const code = readGraphError(error.body)?.code;
-        throw new ConnectError(
-          `Instagram refused when IQSP tried to ${what} (${errorDetail(error.body, error.status)}); try connecting again.`,
-          code !== undefined ? `meta:${code}` : `meta:http_${error.status}`,
-        );
-      }
-      if (error instanceof NetworkError)
-        throw new ConnectError(`IQSP could not reach Instagram to ${what} (${error.message}); try connecting again.`, 'network');
-      throw error;
-    }
+  private call(what: string, work: () => Promise<JsonObject>): Promise<JsonObject> {
+    return connectStep('Instagram', what, work);
   }
 }
 

@@ -12,6 +12,7 @@ import type { GraphClient } from './graph-client.js';
 import { GraphResponseError } from './graph-client.js';
 import { arrayField, asObject, objectField, stringField, type JsonObject } from './graph-json.js';
 import type { MetaPublisherOptions } from './options.js';
+import { connectStep, requiredField } from './connect-steps.js';
 
 /** The name under which the long-lived user token is kept in `TokenSet.extra` (to revoke). */
 export const USER_TOKEN_EXTRA = 'userAccessToken';
@@ -157,28 +158,11 @@ export class MetaLogin {
   }
 
   private requireString(answer: JsonObject, key: string, what: string): string {
-    const value = stringField(answer, key);
-    if (!value)
-      throw new ConnectError(`Facebook answered without ${key} when IQSP tried to ${what}; try connecting again.`, 'meta:unexpected');
-    return value;
+    return requiredField('Facebook', answer, key, what, 'meta:unexpected');
   }
 
-  /** One connect step: Graph errors and network failures become ConnectErrors a person can read. */
-  private async call(what: string, work: () => Promise<JsonObject>): Promise<JsonObject> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof GraphResponseError) {
-        const code = readGraphError(error.body)?.code;
-        throw new ConnectError(
-          `Facebook refused when IQSP tried to ${what} (${errorDetail(error.body, error.status)}); try connecting again.`,
-          code !== undefined ? `meta:${code}` : `meta:http_${error.status}`,
-        );
-      }
-      if (error instanceof NetworkError)
-        throw new ConnectError(`IQSP could not reach Facebook to ${what} (${error.message}); try connecting again.`, 'network');
-      throw error;
-    }
+  private call(what: string, work: () => Promise<JsonObject>): Promise<JsonObject> {
+    return connectStep('Facebook', what, work);
   }
 }
 
