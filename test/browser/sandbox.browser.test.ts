@@ -2,7 +2,10 @@
  * The /sandbox page in headless Chromium, clicked through as a person would: the built service
  * runs as a child process in sandbox mode (no credentials at all), Ada connects X through the
  * simulated consent page, posts an image, Bob approves with ✅, and the published link shows up
- * in the thread and in the simulated platforms' panel. The final state is screenshotted; with
+ * in the thread and in the simulated platforms' panel; then the same for LinkedIn (a Page unticked on
+ * its consent page), Threads, Bluesky (through the simulated entryway's AT Protocol consent) and
+ * Instagram through Instagram Login (the second of `connect instagram`'s two buttons). The final
+ * state of the first flow is screenshotted; with
  * IQSP_SCREENSHOT=docs/sandbox.png it becomes the README's picture.
  *
  * Chromium is Debian's `chromium` package. `.ci/run` installs it where missing and sets
@@ -231,4 +234,136 @@ describe.runIf(AVAILABLE || REQUIRED)('the /sandbox page in Chromium', () => {
     await page.locator('#published .published').filter({ hasText: 'Short for X from the browser' }).waitFor();
     expect(problems).toEqual([]);
   }, 60_000);
+
+  // The platforms of issue 18, in the same page and service.
+  it('connects LinkedIn with the Pages ticked on the consent page, posts to the Page and shows the link', async () => {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill('/iqsp connect linkedin');
+    await composer.press('Enter');
+    const connectLink = channel.getByRole('link', { name: 'Connect LinkedIn' });
+    const [consent] = await Promise.all([context.waitForEvent('page'), connectLink.click()]);
+    watch(consent);
+    // The Pages start ticked; Ada leaves out Acme Labs.
+    await consent.getByRole('checkbox', { name: 'Acme Labs' }).uncheck();
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await consent.getByRole('heading', { name: 'Connected LinkedIn Ada Okafor, LinkedIn @acme to workspace Sandbox' }).waitFor();
+    await consent.close();
+    await channel.getByText('connected: LinkedIn Ada Okafor, LinkedIn @acme').waitFor();
+
+    const png = await sharp({ create: { width: 120, height: 63, channels: 3, background: '#0a66c2' } })
+      .png()
+      .toBuffer();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
+    await composer.fill('/iqsp post @acme Hello LinkedIn (from the browser)');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const request = channel
+      .locator('.msg')
+      .filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ })
+      .last();
+    await request.waitFor();
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+    expect(await approval.innerText()).toContain('LinkedIn @acme');
+
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await channel.getByText('Only visible to you').first().waitFor({ state: 'detached' });
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    const threadLink = channel.locator('.thread .msg').filter({ hasText: 'LinkedIn @acme: published https://' }).getByRole('link');
+    await threadLink.waitFor();
+    const url = await threadLink.getAttribute('href');
+    expect(url).toMatch(/^https:\/\/www\.linkedin\.com\/feed\/update\/urn:li:share:\d+\/$/);
+
+    // X @acme is connected here too, so `@acme` reaches both accounts: the LinkedIn one is read here.
+    const panelPost = page
+      .locator('#published .published')
+      .filter({ hasText: 'Hello LinkedIn (from the browser)' })
+      .filter({ hasText: 'LinkedIn Acme Inc' });
+    await panelPost.getByRole('link', { name: url! }).waitFor();
+    expect(await panelPost.innerText()).toMatch(/^LinkedIn Acme Inc\s+Hello LinkedIn \(from the browser\) · 1 media file/);
+    expect(problems).toEqual([]);
+  }, 90_000);
+  /**
+   * Connect through the link and the platform's simulated consent page (Allow), post an image as
+   * Ada, approve it as Bob, and find the link in the thread and the post in the side panel.
+   */
+  async function connectPostApprove(
+    platform: string,
+    name: string,
+    caption: string,
+    link: RegExp,
+    button = `Connect ${name}`,
+  ): Promise<void> {
+    const page = watch(await context.newPage());
+    await page.goto(`${base}/sandbox`);
+    const composer = page.getByRole('textbox', { name: 'Message' });
+    const channel = page.locator('#channel');
+    await page.getByLabel('You are').selectOption({ label: 'Ada (admin)' });
+    await composer.fill(`/iqsp connect ${platform}`);
+    await composer.press('Enter');
+    const [consent] = await Promise.all([context.waitForEvent('page'), channel.getByRole('link', { name: button }).last().click()]);
+    watch(consent);
+    await consent.getByRole('button', { name: 'Allow' }).click();
+    await consent.getByRole('heading', { name: new RegExp(`^Connected ${name} `) }).waitFor();
+    await consent.close();
+    await channel.getByText(new RegExp(`^connected: ${name} `)).waitFor();
+
+    const png = await sharp({ create: { width: 640, height: 640, channels: 3, background: '#3366cc' } })
+      .png()
+      .toBuffer();
+    await page.getByLabel('Attach files').setInputFiles({ name: 'hello.png', mimeType: 'image/png', buffer: png });
+    await composer.fill(`/iqsp post ${platform} ${caption}`);
+    await page.getByRole('button', { name: 'Send' }).click();
+    const request = channel
+      .locator('.msg')
+      .filter({ hasText: /Post [A-Z0-9]+ from @ada needs 1 approval/ })
+      .last();
+    await request.waitFor();
+    const approval = channel.locator(`.msg[data-id="${await request.getAttribute('data-id')}"]`);
+
+    await page.getByLabel('You are').selectOption({ label: 'Bob' });
+    await channel.getByText('Only visible to you').first().waitFor({ state: 'detached' });
+    await approval.getByRole('button', { name: 'react ✅' }).click();
+    const threadLink = channel
+      .locator('.thread .msg')
+      .filter({ hasText: new RegExp(`${name} \\S+: published https://`) })
+      .getByRole('link');
+    await threadLink.waitFor();
+    const url = await threadLink.getAttribute('href');
+    expect(url).toMatch(link);
+    await page.locator('#published .published').filter({ hasText: caption }).getByRole('link', { name: url! }).waitFor();
+    expect(problems).toEqual([]);
+    await page.close();
+  }
+
+  it('connects Threads, posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'threads',
+      'Threads',
+      'Hello Threads (from the browser)',
+      /^https:\/\/www\.threads\.(net|com)\/@\S+\/post\/\S+$/,
+    );
+  }, 90_000);
+
+  it('connects Bluesky through the entryway’s consent, posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'bluesky',
+      'Bluesky',
+      'Hello Bluesky (from the browser)',
+      /^https:\/\/bsky\.app\/profile\/did:plc:[a-z2-7]+\/post\/[a-z2-7]{13}$/,
+    );
+  }, 90_000);
+
+  it('connects Instagram through Instagram Login (no Page), posts an image, approves it as Bob and shows the link', async () => {
+    await connectPostApprove(
+      'instagram',
+      'Instagram',
+      'Hello Instagram Login (from the browser)',
+      /^https:\/\/www\.instagram\.com\/p\/\S+\/?$/,
+      'Connect with Instagram Login',
+    );
+  }, 90_000);
 });
