@@ -391,6 +391,8 @@ export interface RunningApp {
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How long requests that waited for surfaces that failed to load have to take their 503. */
+const FAILED_START_GRACE_MS = 1_000;
 
 /**
  * Builds the configured chat surfaces and gives the core their chat ports, starting nothing: a
@@ -490,10 +492,12 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     surfaces = await attachSurfaces(core, services, options.surfaces);
     surfacesLoaded(surfaces);
   } catch (error) {
+    // Requests waiting for the surfaces are answered 503; then the server closes.
     surfacesFailed(error);
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), FAILED_START_GRACE_MS).unref();
     });
     await services.db.destroy();
     throw error;

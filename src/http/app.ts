@@ -136,8 +136,10 @@ function lateRoutes(routes: Promise<ReadonlyArray<(router: Router) => void>>): K
       for (const addRoutes of adds) addRoutes(router);
       const [routed, allowed] = [router.routes(), router.allowedMethods()];
       // What app.use(router.routes()) would give them: the same context, typed for the router.
-      return (ctx: Koa.Context, next: Koa.Next) => {
-        return routed(ctx as Parameters<typeof routed>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next));
+      return async (ctx: Koa.Context, next: Koa.Next): Promise<void> => {
+        await routed(ctx as Parameters<typeof routed>[0], async () => {
+          await allowed(ctx as Parameters<typeof allowed>[0], next);
+        });
       };
     },
     () => undefined,

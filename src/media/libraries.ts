@@ -4,10 +4,11 @@
  * commands that never touch a file do not hold them (issue 19). Every other module reaches
  * them through here (test/architecture/lazy-packages.test.ts).
  */
+import type * as FileType from 'file-type';
 import type { default as Sharp } from 'sharp';
 
 let sharpLoading: Promise<typeof Sharp> | undefined;
-let fileTypeLoading: Promise<typeof import('file-type')> | undefined;
+let fileTypeLoading: Promise<typeof FileType> | undefined;
 
 /** sharp's default export, loaded once. */
 export function loadSharp(): Promise<typeof Sharp> {
@@ -16,7 +17,7 @@ export function loadSharp(): Promise<typeof Sharp> {
 }
 
 /** file-type's `fileTypeFromFile`, loaded once. */
-export async function fileTypeFromFile(file: string): ReturnType<(typeof import('file-type'))['fileTypeFromFile']> {
+export async function fileTypeFromFile(file: string): ReturnType<typeof FileType.fileTypeFromFile> {
   fileTypeLoading ??= import('file-type');
   return (await fileTypeLoading).fileTypeFromFile(file);
 }

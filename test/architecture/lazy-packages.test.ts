@@ -15,8 +15,7 @@ import { cliScratch, freePort } from '../helpers/cli.js';
 import { startSimulators, type Simulators } from '../../src/simulators/index.js';
 import { S3Simulator } from '../../src/simulators/s3.js';
 import { generateKey } from '../../src/vault/vault.js';
-// @ts-expect-error -- a plain ES module of the benchmarks, without types
-import { startChatFakes } from '../../bench/chat-fakes.mjs';
+import { startChatFakes, type ChatFakes } from '../../bench/chat-fakes.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,12 +63,12 @@ describe('an idle serve with every integration configured', () => {
   const scratch = cliScratch('iqsp-lazy-');
   let sims: Simulators;
   let s3: S3Simulator;
-  let chat: { env: Record<string, string>; close(): Promise<void> };
+  let chat: ChatFakes;
 
   beforeAll(async () => {
     sims = await startSimulators();
     s3 = await new S3Simulator({ buckets: ['lazy'] }).start();
-    chat = (await startChatFakes()) as typeof chat;
+    chat = await startChatFakes();
   });
   afterAll(async () => {
     await Promise.all([sims.close(), s3.close(), chat.close()]);

@@ -8,13 +8,8 @@
  * Caches that hold no secrets (server metadata, DPoP nonces, DID documents) are shared.
  */
 import { createECDH, createHash } from 'node:crypto';
-import type {
-  Keyset,
-  NodeOAuthClient,
-  NodeSavedSession,
-  NodeSavedState,
-  OAuthClientMetadataInput,
-} from '@atproto/oauth-client-node';
+import type * as Atproto from '@atproto/oauth-client-node';
+import type { Keyset, NodeOAuthClient, NodeSavedSession, NodeSavedState, OAuthClientMetadataInput } from '@atproto/oauth-client-node';
 import type { PublisherContext } from '../platform-module.js';
 import { ConnectError } from '../publisher.js';
 
@@ -94,14 +89,14 @@ function loopbackOnly(url: string): boolean {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
-let atprotoLoading: Promise<typeof import('@atproto/oauth-client-node')> | undefined;
+let atprotoLoading: Promise<typeof Atproto> | undefined;
 
 /**
  * The AT Protocol library, loaded at the first Bluesky operation (some 30 MB resident, issue 19):
  * a service that never connects or publishes to Bluesky does not hold it. Every other module
  * uses it through this file (types only elsewhere).
  */
-function atproto(): Promise<typeof import('@atproto/oauth-client-node')> {
+function atproto(): Promise<typeof Atproto> {
   atprotoLoading ??= import('@atproto/oauth-client-node');
   return atprotoLoading;
 }
