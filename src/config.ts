@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { parse as DotenvParse } from 'dotenv';
 import cron from 'node-cron';
-import { z } from 'zod';
 import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
 import { type AnyPlatformModule, moduleConfig, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
@@ -232,12 +231,7 @@ export function loadConfig(
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
 
-  const port = parse(
-    'PORT',
-    read('PORT') ?? '3000',
-    z.coerce.number().int().min(1).max(65535),
-    'must be a port number between 1 and 65535',
-  );
+  const port = parse('PORT', read('PORT') ?? '3000', wholeNumber(1, 65535), 'must be a port number between 1 and 65535');
   const publicUrl = trimSlash(httpUrl('PUBLIC_URL', read('PUBLIC_URL') ?? `http://localhost:${port}`));
   const allowHttp = optional(read('ALLOW_HTTP'), (v) => booleanValue('ALLOW_HTTP', v)) ?? false;
   // Connect links, OAuth redirect URIs and media URLs all start with PUBLIC_URL: over plain HTTP
@@ -279,7 +273,7 @@ export function loadConfig(
     approvalsRequired: parse(
       'APPROVALS_REQUIRED',
       read('APPROVALS_REQUIRED') ?? '1',
-      z.coerce.number().int().min(0).max(50),
+      wholeNumber(0, 50),
       'must be a whole number from 0 to 50',
     ),
     approvalTtlHours: positiveHours('APPROVAL_TTL_HOURS', read('APPROVAL_TTL_HOURS') ?? '72'),
@@ -288,7 +282,7 @@ export function loadConfig(
     scheduleMaxDays: parse(
       'SCHEDULE_MAX_DAYS',
       read('SCHEDULE_MAX_DAYS') ?? '30',
-      z.coerce.number().int().min(1).max(366),
+      wholeNumber(1, 366),
       'must be a whole number of days from 1 to 366',
     ),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
@@ -296,16 +290,11 @@ export function loadConfig(
     reconnectWarnDays: parse(
       'RECONNECT_WARN_DAYS',
       read('RECONNECT_WARN_DAYS') ?? '7',
-      z.coerce.number().int().min(1).max(90),
+      wholeNumber(1, 90),
       'must be a whole number of days from 1 to 90',
     ),
     webhook: webhookConfig(read),
-    logLevel: parse(
-      'LOG_LEVEL',
-      (read('LOG_LEVEL') ?? 'info').toLowerCase(),
-      z.enum(LOG_LEVELS),
-      `must be one of ${LOG_LEVELS.join(', ')}`,
-    ),
+    logLevel: parse('LOG_LEVEL', (read('LOG_LEVEL') ?? 'info').toLowerCase(), oneOf(LOG_LEVELS), `must be one of ${LOG_LEVELS.join(', ')}`),
     trustProxy: optional(read('TRUST_PROXY'), (v) => booleanValue('TRUST_PROXY', v)) ?? false,
     metricsToken: read('METRICS_TOKEN'),
     operator: { name: read('OPERATOR_NAME'), contact: optional(read('OPERATOR_CONTACT'), operatorContact) },
@@ -516,10 +505,28 @@ function integration<const N extends readonly string[], T>(
   return { enabled: true, ...build(values as { [K in keyof N]: string }) };
 }
 
-function parse<T>(variable: string, raw: string, schema: z.ZodType<T>, problem: string): T {
-  const result = schema.safeParse(raw);
-  if (!result.success) throw new ConfigError(variable, `${problem} (got "${raw}")`);
-  return result.data;
+/**
+ * A value read by `read` (undefined when it is not one), or a ConfigError naming the variable.
+ * Plain checks rather than a schema library: these are a handful of numbers and one choice, and
+ * zod alone held some 10 MB of every process (issue 19).
+ */
+function parse<T>(variable: string, raw: string, read: (raw: string) => T | undefined, problem: string): T {
+  const value = read(raw);
+  if (value === undefined) throw new ConfigError(variable, `${problem} (got "${raw}")`);
+  return value;
+}
+
+/** A whole number from `min` to `max` (as Number() reads it: surrounding spaces allowed, "0x10" is 16). */
+function wholeNumber(min: number, max: number): (raw: string) => number | undefined {
+  return (raw) => {
+    const n = Number(raw);
+    return Number.isSafeInteger(n) && n >= min && n <= max ? n : undefined;
+  };
+}
+
+/** One of `choices`, exactly. */
+function oneOf<const C extends string>(choices: readonly C[]): (raw: string) => C | undefined {
+  return (raw) => choices.find((choice) => choice === raw);
 }
 
 function optional<T>(raw: string | undefined, f: (raw: string) => T): T | undefined {
@@ -553,10 +560,10 @@ function positiveHours(variable: string, raw: string): number {
   return parse(
     variable,
     raw,
-    z.coerce
-      .number()
-      .positive()
-      .max(24 * 365),
+    (value) => {
+      const n = Number(value);
+      return Number.isFinite(n) && n > 0 && n <= 24 * 365 ? n : undefined;
+    },
     'must be a positive number of hours',
   );
 }
