@@ -27,11 +27,13 @@ export function blueskyMediaKind(media: MediaInfo): BlueskyMediaKind | undefined
   return undefined;
 }
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Made at the first count: a grapheme segmenter loads ICU's break data, which an idle service need not hold (issue 19).
+let segmenterMade: Intl.Segmenter | undefined;
+const segmenter = (): Intl.Segmenter => (segmenterMade ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' }));
 
 export function graphemeCount(text: string): number {
   let count = 0;
-  for (const _ of segmenter.segment(text)) count += 1;
+  for (const _ of segmenter().segment(text)) count += 1;
   return count;
 }
 

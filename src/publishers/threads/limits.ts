@@ -25,13 +25,15 @@ export const MAX_VIDEO_MS = 5 * 60_000;
 export const IMAGE_TYPES: Readonly<Record<string, string>> = { 'image/jpeg': 'JPEG', 'image/png': 'PNG' };
 export const VIDEO_TYPES: Readonly<Record<string, string>> = { 'video/mp4': 'MP4', 'video/quicktime': 'MOV' };
 
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+// Made at the first count: a grapheme segmenter loads ICU's break data, which an idle service need not hold (issue 19).
+let segmenterMade: Intl.Segmenter | undefined;
+const segmenter = (): Intl.Segmenter => (segmenterMade ??= new Intl.Segmenter('en', { granularity: 'grapheme' }));
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
 
 /** Characters as Threads counts them (see the module comment). */
 export function countThreadsCharacters(text: string): number {
   let count = 0;
-  for (const { segment } of segmenter.segment(text)) count += EMOJI.test(segment) ? Buffer.byteLength(segment, 'utf8') : 1;
+  for (const { segment } of segmenter().segment(text)) count += EMOJI.test(segment) ? Buffer.byteLength(segment, 'utf8') : 1;
   return count;
 }
 
