@@ -13,6 +13,7 @@ const PACKAGES = [
   'discord.js',
   '@atproto/oauth-client-node',
   '@slack/bolt',
+  '@slack/bolt/dist/App.js',
   'sharp',
   'kysely',
   '@aws-sdk/client-s3',

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Router from '@koa/router';
-import { App } from '@slack/bolt';
+import { App } from './bolt.js';
 import { InstallProvider, type CallbackOptions } from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { renderPage } from '../../http/pages.js';

@@ -3,7 +3,8 @@
  * this routes them into our pino logger, so their lines are JSON and pass through redaction
  * like every other line.
  */
-import { LogLevel, type Logger as SlackLogger } from '@slack/bolt';
+import type { Logger as SlackLogger } from '@slack/bolt';
+import { LogLevel } from './bolt.js';
 import type { Logger } from '../../observability/logger.js';
 
 function line(parts: unknown[]): string {
