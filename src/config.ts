@@ -92,6 +92,8 @@ export interface Config {
   defaultTimeZone: string;
   /** SCHEDULE_MAX_DAYS: how far ahead a post may be scheduled. */
   scheduleMaxDays: number;
+  /** PUBLISH_CONCURRENCY: publishes one worker runs at once in total (each platform also limits them per account). */
+  publishConcurrency: number;
   cleanupCron: string;
   /** HEALTH_CRON: when the connection health check runs (issue 17). */
   healthCron: string;
@@ -287,6 +289,12 @@ export function loadConfig(
       read('SCHEDULE_MAX_DAYS') ?? '30',
       z.coerce.number().int().min(1).max(366),
       'must be a whole number of days from 1 to 366',
+    ),
+    publishConcurrency: parse(
+      'PUBLISH_CONCURRENCY',
+      read('PUBLISH_CONCURRENCY') ?? '16',
+      z.coerce.number().int().min(1),
+      'must be a positive whole number',
     ),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
     healthCron: cronExpression(read('HEALTH_CRON') ?? '17 * * * *', 'HEALTH_CRON'),
