@@ -408,25 +408,42 @@ export async function attachSurfaces(core: Core, services: Services, factories: 
   return surfaces;
 }
 
-/** `iqsp serve`: HTTP server first, then background services (publish worker, cleanup cron). */
+/** Milliseconds since the process started (performance's time origin), rounded. */
+const sinceStart = (): number => Math.round(performance.now());
+
+/**
+ * `iqsp serve`: the database and the core, then the HTTP server (so `/healthz` answers while the
+ * chat surfaces load: Bolt and discord.js are most of the start), then the surfaces, whose routes
+ * join the server when loaded (a request for them waits until then), then the background services
+ * (publish workers, the cleanup cron, the Discord gateway). A surface that fails to load closes the
+ * server and fails the start, as before.
+ */
 export async function startApp(config: Config, logger: Logger, options: AppOptions = {}): Promise<RunningApp> {
+  const phases: Record<string, number> = {};
+  let phaseStart = sinceStart();
+  // Loading the modules and reading the configuration, before this function was called.
+  phases.load = phaseStart;
+  const phase = (name: string): void => {
+    const now = sinceStart();
+    phases[name] = now - phaseStart;
+    phaseStart = now;
+  };
   const services = await openServices(config, logger);
+  phase('database');
   const core = buildCore(services, options);
-  const surfaces = await attachSurfaces(core, services, options.surfaces);
+  phase('core');
   const role = options.role ?? 'all';
-  const background: BackgroundService[] = [
-    core.worker,
-    core.noticeWorker,
-    core.dueWorker,
-    core.verifyWorker,
-    // Only where events are sent: without WEBHOOK_URL nothing is ever enqueued for it.
-    ...(core.webhooks.enabled ? [core.webhookWorker] : []),
-    new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
-    healthCron(core, services, config.healthCron),
-    ...surfaces.flatMap((s) => s.background ?? []),
-  ].filter((service) => roleRuns(role, service.role));
   // Every role's /metrics shows the shared queue, targets and accounts.
   registerDatabaseGauges(services.metrics, services.db, { logger });
+  let surfacesLoaded!: (surfaces: Surface[]) => void;
+  let surfacesFailed!: (error: unknown) => void;
+  const surfacesReady = new Promise<Surface[]>((resolve, reject) => {
+    surfacesLoaded = resolve;
+    surfacesFailed = reject;
+  });
+  // Handled by the routes waiting for them and by the start below.
+  surfacesReady.catch(() => undefined);
+  const web = roleRuns(role, 'web');
   const http = createHttpApp({
     db: services.db,
     logger,
@@ -441,16 +458,16 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       },
     ],
     // Other roles answer only the health and metrics routes every process has.
-    routes: roleRuns(role, 'web')
+    routes: web
       ? [
           // Before the routes they guard: 429 to a client flooding /connect or /oauth.
           browserRouteLimits({ now: options.now && (() => options.now!().getTime()) }),
           connectRoutes(core.connect, policyFooter(policyFacts(config, core.publishers, modulesOf(options)))),
           policyRoutes(policyFacts(config, core.publishers, modulesOf(options)), core.notices),
           mediaRoutes({ media: core.media, store: core.mediaStore, signer: core.signer }),
-          ...surfaces.flatMap((s) => (s.routes ? [s.routes] : [])),
         ]
       : [],
+    lateRoutes: web ? surfacesReady.then((surfaces) => surfaces.flatMap((s) => (s.routes ? [s.routes] : []))) : undefined,
   });
 
   const server = http.listen(config.port, options.listenHost);
@@ -458,13 +475,43 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
     server.once('listening', resolve);
     server.once('error', reject);
   }).catch(async (error) => {
+    surfacesFailed(error);
     await services.db.destroy();
     throw error;
   });
+  phase('listen');
+  const listeningMs = sinceStart();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
 
+  let surfaces: Surface[];
+  try {
+    surfaces = await attachSurfaces(core, services, options.surfaces);
+    surfacesLoaded(surfaces);
+  } catch (error) {
+    surfacesFailed(error);
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    await services.db.destroy();
+    throw error;
+  }
+  phase('surfaces');
+
+  const background: BackgroundService[] = [
+    core.worker,
+    core.noticeWorker,
+    core.dueWorker,
+    core.verifyWorker,
+    // Only where events are sent: without WEBHOOK_URL nothing is ever enqueued for it.
+    ...(core.webhooks.enabled ? [core.webhookWorker] : []),
+    new CleanupCron(core.cleanup, new Leases(services.db), config.cleanupCron, logger, services.instanceId),
+    healthCron(core, services, config.healthCron),
+    ...surfaces.flatMap((s) => s.background ?? []),
+  ].filter((service) => roleRuns(role, service.role));
   for (const service of background) await service.start();
+  phase('background');
 
   logger.info(
     {
@@ -475,6 +522,10 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
       instance: services.instanceId,
       runs: background.map((s) => s.name),
       integrations: integrationSummary(config, options.platforms),
+      // Milliseconds since the process started: when /healthz first could answer, when all is started.
+      listeningMs,
+      startMs: sinceStart(),
+      phases,
     },
     `IQSP listening on port ${port} (${config.publicUrl})${role === 'all' ? '' : `, role ${role}`}`,
   );

@@ -6,8 +6,9 @@
  * variable; the CLI turns it into one line on stderr and exit code 2.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
+import type { parse as DotenvParse } from 'dotenv';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { canonicalZone } from './core/schedule/zones.js';
@@ -207,6 +208,8 @@ export function isLoopbackUrl(raw: string): boolean {
 export function environmentWithDotenv(env: Environment, cwd: string): Environment {
   const file = path.join(cwd, '.env');
   if (!existsSync(file)) return env;
+  // dotenv is loaded only when there is a file to read (issue 19: nothing held for nothing).
+  const parseDotenv = (createRequire(import.meta.url)('dotenv') as { parse: typeof DotenvParse }).parse;
   const fromFile = parseDotenv(readFileSync(file));
   return { ...fromFile, ...stripUndefined(env) };
 }

@@ -6,8 +6,9 @@
  * environment's PG* variables never change the connection behind the operator's back.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { ConnectionOptions } from 'node:tls';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigError, type SslMode } from '../config.js';
 
 /**
@@ -26,12 +27,23 @@ function parseInt8(value: string): number {
   return n;
 }
 
+let loaded: typeof pg | undefined;
+
+/**
+ * pg, loaded when a PostgreSQL pool is first made: an install on SQLite never holds it (some
+ * 9 MB resident, issue 19). CommonJS, so `require` loads it synchronously.
+ */
+function pgLibrary(): typeof pg {
+  loaded ??= createRequire(import.meta.url)('pg') as typeof pg;
+  return loaded;
+}
+
 /** The type parsers of our pools: pg's own, except int8. Per pool, so no global parser is changed. */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID && format !== 'binary'
       ? parseInt8
-      : (pg.types.getTypeParser(oid, format) as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
+      : (pgLibrary().types.getTypeParser(oid, format) as (value: string) => unknown)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /** URL parameters that configure TLS; they are read here and removed from the string pg parses. */
@@ -103,7 +115,7 @@ export function postgresPoolConfig(url: string): pg.PoolConfig {
  * a checked-out connection would end the process.
  */
 export function createPostgresPool(url: string, onConnectionError: (error: Error) => void): pg.Pool {
-  const pool = new pg.Pool(postgresPoolConfig(url));
+  const pool = new (pgLibrary().Pool)(postgresPoolConfig(url));
   pool.on('connect', (client) => client.on('error', onConnectionError));
   // An idle connection's error is also emitted by the pool; the client's listener reported it.
   pool.on('error', () => undefined);

@@ -31,6 +31,13 @@ export interface HttpDependencies {
   metricsToken?: string;
   /** Feature modules add their routes here (OAuth, media, Slack, sandbox, ...). */
   routes?: ReadonlyArray<(router: Router) => void>;
+  /**
+   * Routes known only once their modules have loaded (the chat surfaces, which `serve` loads
+   * after it listens): a request no other route answers waits for them, so an early Slack
+   * event reaches its route rather than a 404. If they never come (a surface failed to load,
+   * and the process is stopping), such a request is answered 503.
+   */
+  lateRoutes?: Promise<ReadonlyArray<(router: Router) => void>>;
 }
 
 export function createHttpApp(deps: HttpDependencies): Koa {
@@ -117,7 +124,33 @@ export function createHttpApp(deps: HttpDependencies): Koa {
 
   app.use(router.routes());
   app.use(router.allowedMethods());
+  if (deps.lateRoutes) app.use(lateRoutes(deps.lateRoutes));
   return app;
+}
+
+/** The late routes' own router, built when they arrive; until then each request waits for them. */
+function lateRoutes(routes: Promise<ReadonlyArray<(router: Router) => void>>): Koa.Middleware {
+  const middleware = routes.then(
+    (adds) => {
+      const router = new Router();
+      for (const addRoutes of adds) addRoutes(router);
+      const [routed, allowed] = [router.routes(), router.allowedMethods()];
+      // What app.use(router.routes()) would give them: the same context, typed for the router.
+      return (ctx: Koa.Context, next: Koa.Next) => {
+        return routed(ctx as Parameters<typeof routed>[0], () => allowed(ctx as Parameters<typeof allowed>[0], next));
+      };
+    },
+    () => undefined,
+  );
+  return async (ctx, next) => {
+    const late = await middleware;
+    if (!late) {
+      ctx.status = 503;
+      ctx.body = { error: 'the service is stopping' };
+      return;
+    }
+    await late(ctx, next);
+  };
 }
 
 async function readinessProblem(deps: HttpDependencies): Promise<string | undefined> {

@@ -4,8 +4,7 @@
  * the video track's dimensions from the `moov` box (ISO base media file format).
  */
 import { open } from 'node:fs/promises';
-import { fileTypeFromFile } from 'file-type';
-import sharp from 'sharp';
+import { fileTypeFromFile, loadSharp } from './libraries.js';
 import type { MediaKind } from './media.js';
 
 export interface Probe {
@@ -36,6 +35,7 @@ export async function probeFile(file: string, originalName?: string): Promise<Pr
   }
   if (type.mime.startsWith('image/')) {
     try {
+      const sharp = await loadSharp();
       const meta = await sharp(file).metadata();
       return { mimeType: type.mime, kind: 'image', width: meta.width, height: meta.height };
     } catch {

@@ -10,13 +10,13 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import sharp from 'sharp';
 import type { Db } from '../db/database.js';
 import { isoNow } from '../db/database.js';
 import type { MediaTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 import type { ByteRange, MediaAccess, MediaInfo } from './media.js';
 import { probeFile, UnsupportedMediaError } from './probe.js';
+import { loadSharp } from './libraries.js';
 import type { MediaUrlSigner } from './signed-url.js';
 import type { MediaStore } from './store.js';
 import { isMadeKey, MediaTooLargeError, removeFilesBefore } from './store.js';
@@ -313,6 +313,7 @@ export class MediaService implements MediaAccess {
     await mkdir(this.options.incomingDir, { recursive: true });
     const incoming = path.join(this.options.incomingDir, `${id}.jpg.part`);
     try {
+      const sharp = await loadSharp();
       const source = await this.options.store.open(original.storage_key);
       // Transparent areas become white, as Instagram would render them.
       const converter = sharp().flatten({ background: '#ffffff' }).jpeg({ quality: 90, mozjpeg: true });

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ConfigError, integrationSummary, loadConfig } from '../../src/config.js';
 import { createHttpApp } from '../../src/http/app.js';
 import { mediaRoutes, PRESIGNED_URL_TTL_SECONDS } from '../../src/http/media-routes.js';
-import { createMediaStore } from '../../src/media/create-store.js';
+import { createMediaStore, LazyS3MediaStore } from '../../src/media/create-store.js';
 import { S3MediaStore, type S3MediaStoreOptions } from '../../src/media/s3-store.js';
 import type { MediaInfo } from '../../src/media/media.js';
 import { MediaService } from '../../src/media/service.js';
@@ -519,10 +519,12 @@ describe('configuration', () => {
     expect(result.stderr).toMatch(/^iqsp: S3_BUCKET: must be set when MEDIA_STORE=s3/);
   });
 
-  it('builds an S3 store from the configuration that works against the simulator', async () => {
+  it('builds an S3 store from the configuration that works against the simulator (made at its first use)', async () => {
     const store = await createMediaStore(loadConfig({ ...s3.env(), S3_PREFIX: 'configured/' }));
-    expect(store).toBeInstanceOf(S3MediaStore);
-    stores.push(store as S3MediaStore);
+    expect(store).toBeInstanceOf(LazyS3MediaStore);
+    const made = await (store as LazyS3MediaStore).store();
+    expect(made).toBeInstanceOf(S3MediaStore);
+    stores.push(made as S3MediaStore);
     await store.put('configured-1', Readable.from([Buffer.from('from the configuration')]), 100);
     expect(s3.objectKeys(BUCKET)).toContain('configured/configured-1');
     expect((await readAll(await store.open('configured-1'))).toString()).toBe('from the configuration');

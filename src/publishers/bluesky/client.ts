@@ -8,15 +8,12 @@
  * Caches that hold no secrets (server metadata, DPoP nonces, DID documents) are shared.
  */
 import { createECDH, createHash } from 'node:crypto';
-import {
-  buildAtprotoLoopbackClientMetadata,
-  JoseKey,
+import type {
   Keyset,
   NodeOAuthClient,
-  requestLocalLock,
-  type NodeSavedSession,
-  type NodeSavedState,
-  type OAuthClientMetadataInput,
+  NodeSavedSession,
+  NodeSavedState,
+  OAuthClientMetadataInput,
 } from '@atproto/oauth-client-node';
 import type { PublisherContext } from '../platform-module.js';
 import { ConnectError } from '../publisher.js';
@@ -97,15 +94,30 @@ function loopbackOnly(url: string): boolean {
 
 const REQUEST_TIMEOUT_MS = 60_000;
 
+let atprotoLoading: Promise<typeof import('@atproto/oauth-client-node')> | undefined;
+
+/**
+ * The AT Protocol library, loaded at the first Bluesky operation (some 30 MB resident, issue 19):
+ * a service that never connects or publishes to Bluesky does not hold it. Every other module
+ * uses it through this file (types only elsewhere).
+ */
+function atproto(): Promise<typeof import('@atproto/oauth-client-node')> {
+  atprotoLoading ??= import('@atproto/oauth-client-node');
+  return atprotoLoading;
+}
+
 type ClientOptions = ConstructorParameters<typeof NodeOAuthClient>[0];
 
 export class BlueskyClient {
-  readonly clientMetadata: OAuthClientMetadataInput;
+  /** The confidential client's metadata; a loopback client's is built with the library, at first use. */
+  private clientMetadata: OAuthClientMetadataInput | undefined;
+  private readonly loopbackRedirect: string | undefined;
   readonly redirectUri: string;
   readonly confidential: boolean;
   /** Why this install cannot sign in to Bluesky at all (said when someone tries), if it cannot. */
   private readonly unusable: string | undefined;
   private readonly publicJwk: Record<string, string> | undefined;
+  private readonly privateJwk: Record<string, string> | undefined;
   private keyset: Promise<Keyset> | undefined;
   private readonly allowHttp: boolean;
   // Shared between operations: nothing secret, and they spare discovery requests.
@@ -130,15 +142,16 @@ export class BlueskyClient {
       if (new URL(base).hostname === 'localhost')
         this.unusable =
           'a loopback install signs in to Bluesky only at 127.0.0.1 (RFC 8252 forbids "localhost" in redirect URIs): set PUBLIC_URL=http://127.0.0.1:<port> and open IQSP there';
-      const redirect = this.unusable ? this.redirectUri.replace('//localhost', '//127.0.0.1') : this.redirectUri;
-      this.clientMetadata = buildAtprotoLoopbackClientMetadata({ scope: BLUESKY_SCOPE, redirect_uris: [redirect] });
+      this.loopbackRedirect = this.unusable ? this.redirectUri.replace('//localhost', '//127.0.0.1') : this.redirectUri;
       this.publicJwk = undefined;
+      this.privateJwk = undefined;
     } else {
       this.confidential = true;
       const jwk = clientSigningJwk(context.subkey('bluesky/client-key'));
       const { d: _private, ...publicJwk } = jwk;
       this.publicJwk = publicJwk;
-      this.keyset = JoseKey.fromJWK(jwk, jwk.kid).then((key) => new Keyset([key]));
+      this.privateJwk = jwk;
+      this.loopbackRedirect = undefined;
       this.clientMetadata = {
         client_id: `${base}/oauth/bluesky/client-metadata.json`,
         client_name: 'IQSP',
@@ -158,7 +171,7 @@ export class BlueskyClient {
 
   /** The public documents served at /oauth/bluesky/<name> (a loopback client has none to publish). */
   documents(): Record<string, unknown> {
-    if (!this.confidential || !this.publicJwk) return {};
+    if (!this.confidential || !this.publicJwk || !this.clientMetadata) return {};
     return { 'client-metadata.json': this.clientMetadata, 'jwks.json': { keys: [this.publicJwk] } };
   }
 
@@ -168,8 +181,13 @@ export class BlueskyClient {
     session?: MemoryStore<NodeSavedSession> | undefined;
   }): Promise<NodeOAuthClient> {
     if (this.unusable) throw new ConnectError(`Bluesky cannot be connected here: ${this.unusable}.`, 'bluesky:localhost');
+    const { buildAtprotoLoopbackClientMetadata, JoseKey, Keyset, NodeOAuthClient, requestLocalLock } = await atproto();
+    if (this.loopbackRedirect !== undefined)
+      this.clientMetadata ??= buildAtprotoLoopbackClientMetadata({ scope: BLUESKY_SCOPE, redirect_uris: [this.loopbackRedirect] });
+    const jwk = this.privateJwk;
+    if (jwk) this.keyset ??= JoseKey.fromJWK(jwk, jwk.kid).then((key) => new Keyset([key]));
     return new NodeOAuthClient({
-      clientMetadata: this.clientMetadata,
+      clientMetadata: this.clientMetadata!,
       keyset: this.keyset ? await this.keyset : undefined,
       stateStore: stores.state ?? new MemoryStore<NodeSavedState>(),
       sessionStore: stores.session ?? new MemoryStore<NodeSavedSession>(),

@@ -4,7 +4,7 @@
  * (src/core/thread-parts.ts): each part is counted on its own and named ('part 2 of 3'); the
  * media, all on the first part, are checked as one post's.
  */
-import twitterText from 'twitter-text';
+import { twitterText } from './twitter-text.js';
 import { threadParts } from '../../core/thread-parts.js';
 import type { MediaInfo } from '../../media/media.js';
 import type { PostDraft, TextMeasure, ValidationProblem } from '../publisher.js';
@@ -91,13 +91,13 @@ function threadProblems(parts: readonly string[]): ValidationProblem[] {
 /** One post's text: its weighted length and cashtags. `part` names it in a thread ('part 2 of 3'). */
 function partProblems(text: string, part: string | undefined): ValidationProblem[] {
   const problems: ValidationProblem[] = [];
-  const { weightedLength } = twitterText.parseTweet(text);
+  const { weightedLength } = twitterText().parseTweet(text);
   if (weightedLength > MAX_WEIGHTED_LENGTH)
     problems.push({
       code: 'caption_too_long',
       message: `X allows ${MAX_WEIGHTED_LENGTH} characters; ${part ?? 'this caption'} counts ${weightedLength}.`,
     });
-  const cashtags = twitterText.extractCashtags(text).length;
+  const cashtags = twitterText().extractCashtags(text).length;
   if (cashtags > MAX_CASHTAGS)
     problems.push({
       code: 'cashtags',
@@ -188,7 +188,7 @@ function ratio(width: number, height: number): string {
 /** Each post of the thread `text` makes, counted as X counts it (weighted: URLs are 23, some scripts 2 each). */
 export function measureXText(text: string): TextMeasure[] {
   return threadParts(text).map((part) => ({
-    used: twitterText.parseTweet(part).weightedLength,
+    used: twitterText().parseTweet(part).weightedLength,
     limit: MAX_WEIGHTED_LENGTH,
     unit: 'weighted characters',
   }));

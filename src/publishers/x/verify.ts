@@ -7,7 +7,7 @@
  * media appended, `&`, `<` and `>` escaped as HTML entities. Both texts are compared with every
  * link as one placeholder, the entities decoded and the trailing media link dropped.
  */
-import twitterText from 'twitter-text';
+import { twitterText } from './twitter-text.js';
 import { threadParts } from '../../core/thread-parts.js';
 import { httpRequest, NetworkError } from '../http.js';
 import type { VerifyRequest, VerifyResult } from '../publisher.js';
@@ -100,7 +100,7 @@ export function sameText(sent: string, shown: string, hasMedia: boolean): boolea
 
 /** The links X would shorten, each replaced by the placeholder. */
 function withLinksMarked(text: string): string {
-  const urls = twitterText.extractUrlsWithIndices(text);
+  const urls = twitterText().extractUrlsWithIndices(text);
   let out = '';
   let at = 0;
   for (const url of urls) {
