@@ -157,6 +157,8 @@ async function startService(kind, fakeUrl) {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // A failing run must not leave a service behind.
+  process.once('exit', () => child.kill());
   const waiting = [];
   child.on('message', (message) => {
     const at = waiting.findIndex((w) => w.key in message);
