@@ -221,6 +221,11 @@ export class SlackReceiver implements Receiver {
       return;
     }
 
+    if (typeof body.command === 'string' && body.payload === undefined) {
+      this.acknowledgeCommand(app, req, res, body);
+      return;
+    }
+
     const ack = new HTTPResponseAck({
       logger: this.options.slackLogger,
       processBeforeResponse: false,
@@ -254,6 +259,37 @@ export class SlackReceiver implements Receiver {
     );
     // The request is over once Slack has its answer; the listener's work goes on.
     await Promise.race([work, ended(res)]);
+  }
+
+  /**
+   * A slash command's answer is always an empty 200: the command listener acknowledges before
+   * anything else, and Bolt acknowledges a command from a workspace it cannot authorise too. So
+   * it is sent at once, and Bolt's middleware and the listener run on the next turn of the event
+   * loop, after it. A listener that tried to answer with a body would be told so (its `ack`
+   * throws): a command's reply goes through its response_url.
+   */
+  private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+    HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+    let acked = false;
+    const event: ReceiverEvent = {
+      body,
+      ack: (response?: unknown) => {
+        if (acked) return Promise.reject(new ReceiverMultipleAckError());
+        acked = true;
+        if (response !== undefined && response !== '')
+          return Promise.reject(new Error('a slash command is acknowledged before its listener runs; reply through respond'));
+        return Promise.resolve();
+      },
+      retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
+      retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
+    };
+    void this.track(
+      new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => app.processEvent(event))
+        .catch((error: unknown) => {
+          this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
+        }),
+    );
   }
 
   private onSocketEvent(args: SocketModeEventArgs): void {
