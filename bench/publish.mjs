@@ -9,7 +9,8 @@
  *    each platform, ⌈posts / its limit⌉ × (requests one target needs) × latency; the slowest
  *    platform bounds the run.
  * 2. accounts: 50 accounts on each of the 4 platforms (connected through the real OAuth flow,
- *    by 50 people: 4 connects each, far under the 60 a minute one person may start), 4 posts
+ *    by 50 people, each from a loopback address of their own: the service takes 60 connect
+ *    requests a minute from one address), 4 posts
  *    each, every post to one account on each platform (800 targets). Ideal: the larger of
  *      per account: max over platforms of ⌈posts per account / the platform's limit⌉ × requests × latency
  *      in total:   (Σ over targets of requests × latency) / PUBLISH_CONCURRENCY
@@ -24,7 +25,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -222,19 +223,34 @@ async function startService(distUrl) {
   };
 }
 
-/** `user` of `workspace` connects `platform` through the real flow: the command's link, the consent, the callback. */
-async function connect(service, workspace, user, platform, choice) {
+/** A GET from `localAddress` (a loopback address of its own: the service limits requests per address). */
+function get(url, localAddress, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { localAddress, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+  });
+}
+
+/**
+ * `user` of `workspace` connects `platform` through the real flow: the command's link, the
+ * consent, the callback, from one browser at `address` (the service takes at most 60 connect
+ * requests a minute from one address: the 50 people of the accounts case each have their own).
+ */
+async function connect(service, workspace, user, platform, choice, address = '127.0.0.1') {
   const reply = await service.call('command', { workspace, user, text: `connect ${platform}` });
   const link = /(http:\/\/\S+\/connect\/\S+)/.exec(reply)?.[1];
   if (!link) throw new Error(`no connect link: ${reply}`);
   // One browser from the link to the callback: the sign-in is bound to it by a cookie.
-  const opened = await fetch(link, { redirect: 'manual' });
-  const cookie = opened.headers
-    .getSetCookie()
-    .map((line) => line.split(';')[0])
-    .join('; ');
-  const page = await fetch(await sims.followConsent(opened.headers.get('location'), choice), { headers: { cookie } });
-  if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status} ${await page.text()}`);
+  const opened = await get(link, address);
+  const cookie = (opened.headers['set-cookie'] ?? []).map((line) => line.split(';')[0]).join('; ');
+  const consent = opened.headers.location;
+  if (!consent) throw new Error(`connect link for ${platform} answered ${opened.status}: ${opened.body.slice(0, 300)}`);
+  const page = await get(await sims.followConsent(consent, choice), address, { cookie });
+  if (page.status !== 200) throw new Error(`connecting ${platform} failed: ${page.status} ${page.body.slice(0, 300)}`);
 }
 
 async function request(service, workspace, user, line, attachment) {
@@ -303,10 +319,11 @@ async function accountsCase(service) {
   // Person i connects account i on each platform: 4 connects each, far under the per-person limit.
   for (const [i, a] of benchAccounts.entries()) {
     const user = `U_B${i}`;
-    await connect(service, 'T2', user, 'x', { account: a.x.id });
-    await connect(service, 'T2', user, 'tiktok', { account: a.tiktok.id });
-    await connect(service, 'T2', user, 'facebook', { account: a.meta.id, pages: [a.meta.page] });
-    await connect(service, 'T2', user, 'instagram', { account: a.meta.id, pages: [a.meta.page] });
+    const address = `127.0.${1 + Math.floor(i / 250)}.${2 + (i % 250)}`;
+    await connect(service, 'T2', user, 'x', { account: a.x.id }, address);
+    await connect(service, 'T2', user, 'tiktok', { account: a.tiktok.id }, address);
+    await connect(service, 'T2', user, 'facebook', { account: a.meta.id, pages: [a.meta.page] }, address);
+    await connect(service, 'T2', user, 'instagram', { account: a.meta.id, pages: [a.meta.page] }, address);
   }
   const postIds = [];
   for (let round = 0; round < ACCOUNT_POSTS; round += 1)
