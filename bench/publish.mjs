@@ -21,6 +21,7 @@
  *   npm run build && node bench/publish.mjs [--cases fanout,accounts,video] [--posts 200]
  *     [--accounts 50] [--account-posts 4] [--latency 100] [--video-mb 1024] [--concurrency 16]
  *     [--baseline <dist dir>]   (the same cases on that build too, first; its figures as baselines)
+ *     [--cpu-prof <dir>]        (a CPU profile of each service process, written there)
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -55,6 +56,8 @@ const VIDEO_BYTES = option('video-mb', 1024) * 1024 * 1024;
 const CONCURRENCY = option('concurrency', 16);
 const dist = asDirUrl(process.env.IQSP_DIST ?? new URL('../dist/', import.meta.url).href);
 const baselineDist = text('baseline', undefined);
+/** A folder for a CPU profile of each service process (node --cpu-prof), to see where its time goes. */
+const profileDir = text('cpu-prof', undefined);
 for (const c of CASES) if (!['fanout', 'accounts', 'video'].includes(c)) throw new Error(`unknown case "${c}" (fanout, accounts, video)`);
 
 // The simulators (and the platforms' limits) come from the build under test; both builds talk to the same ones.
@@ -171,7 +174,7 @@ function freePort() {
 async function startService(distUrl) {
   const childDir = mkdtempSync(path.join(dir, 'service-'));
   const child = fork(new URL('publish-service.mjs', import.meta.url), [], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`] : [])],
     env: { ...process.env, IQSP_DIST: distUrl.href },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
