@@ -7,13 +7,14 @@
  * (auth.test, users.info, the response_url replies) stay in this process.
  *
  *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32] [--people 500]
- *     [--warmup 200] [--rounds 1] [--log-level info] [--cpu-prof DIR]
+ *     [--warmup 200] [--rounds 3] [--log-level info] [--cpu-prof DIR]
  *
  * The ack is the HTTP answer Slack waits for (3 s at most); the command's work (users.info,
  * the reply through response_url) happens after it, in the service process, as in production.
- * The first --warmup commands (default 200, from the same people as the measured ones) warm up
- * each service and are not measured. With --rounds R the services are measured R times in
- * turn (bare, iqsp, bare, iqsp, …) and the median round of each is reported. --cpu-prof writes
+ * Before each measured run, --warmup commands (default 200) from other people warm up the
+ * service and are not measured; every round has people of its own, so each measured person's
+ * first command asks users.info. The services are measured --rounds times in turn (default 3:
+ * bare, iqsp, bare, iqsp, …) and the round with the median rate of each is reported. --cpu-prof writes
  * each service's V8 CPU profile into DIR. Exits 1 if any ack is not a 200 or any reply is missing.
  */
 import { fork } from 'node:child_process';
@@ -43,7 +44,7 @@ const CONCURRENCY = option('concurrency', 32);
  */
 const PEOPLE = option('people', 500);
 const WARMUP = option('warmup', Math.min(200, REQUESTS));
-const ROUNDS = Math.max(1, option('rounds', 1));
+const ROUNDS = Math.max(1, option('rounds', 3));
 /** The service's LOG_LEVEL: `info` as in production (lines go to /dev/null). */
 const LOG_LEVEL = textOption('log-level', 'info');
 const CPU_PROF = textOption('cpu-prof', undefined);
@@ -95,15 +96,15 @@ async function startFakeSlack() {
   };
 }
 
-function signedCommand(fakeUrl, tag, n) {
+function signedCommand(fakeUrl, tag, people, n) {
   const body = stringify({
     token: 'bench',
     team_id: 'T0BENCH',
     team_domain: 'bench',
     channel_id: 'C0BENCH',
     channel_name: 'bench',
-    user_id: `U0P${n % PEOPLE}`,
-    user_name: `p${n % PEOPLE}`,
+    user_id: `U0${people}P${n % PEOPLE}`,
+    user_name: `${people.toLowerCase()}p${n % PEOPLE}`,
     command: '/iqsp',
     text: 'help',
     api_app_id: 'A0BENCH',
@@ -123,7 +124,7 @@ function signedCommand(fakeUrl, tag, n) {
 }
 
 /** Fires `count` requests with `concurrency` in flight; returns per-request latencies (ms) and the wall time. */
-async function fire(url, fakeUrl, tag, from, count, concurrency) {
+async function fire(url, fakeUrl, tag, people, from, count, concurrency) {
   const latencies = [];
   let next = 0;
   let failures = 0;
@@ -131,7 +132,7 @@ async function fire(url, fakeUrl, tag, from, count, concurrency) {
   async function worker() {
     while (next < count) {
       const n = from + next++;
-      const { body, headers } = signedCommand(fakeUrl, tag, n);
+      const { body, headers } = signedCommand(fakeUrl, tag, people, n);
       const t0 = process.hrtime.bigint();
       const response = await fetch(`${url}/slack/events`, { method: 'POST', headers, body });
       await response.arrayBuffer();
@@ -181,11 +182,12 @@ async function startService(kind, fakeUrl) {
 
 async function measure(service, fake, round) {
   const tag = `${service.kind}${round}`;
-  await fire(service.url, fake.url, `${tag}w`, 0, WARMUP, CONCURRENCY);
+  // The warm-up's people are not the measured run's: each measured person's first command asks users.info.
+  await fire(service.url, fake.url, `${tag}w`, `W${round}`, 0, WARMUP, CONCURRENCY);
   await service.ask({ settle: true }, 'settled');
   const usersInfoBefore = fake.usersInfo();
   await service.ask({ measure: 'start' }, 'measuring');
-  const run = await fire(service.url, fake.url, tag, WARMUP, REQUESTS, CONCURRENCY);
+  const run = await fire(service.url, fake.url, tag, `R${round}`, WARMUP, REQUESTS, CONCURRENCY);
   await service.ask({ settle: true }, 'settled');
   const { cpuMicros } = await service.ask({ measure: 'stop' }, 'cpuMicros');
   const sorted = [...run.latencies].sort((a, b) => a - b);
