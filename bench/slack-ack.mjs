@@ -1,35 +1,39 @@
 /**
  * How fast the Slack surface acknowledges: N signed `/iqsp help` slash commands fired at
  * POST /slack/events with C in flight, against the real app (Koa + Bolt + the Slack surface,
- * from the built dist/) talking to a minimal fake Slack API on 127.0.0.1; then the same load
- * on a bare Koa route that answers 200, on the same machine. Prints acks per second and
- * p50/p99 ack latency for both, and the ratio.
+ * from the built IQSP_DIST or ../dist) and against a bare Koa route that answers 200, measured
+ * side by side in one run. Each service runs in its own child process (bench/slack-ack-service.mjs),
+ * so the CPU it reports is the service's alone; the load generator and a minimal fake Slack API
+ * (auth.test, users.info, the response_url replies) stay in this process.
  *
  *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32] [--people 500]
+ *     [--warmup 200] [--rounds 3] [--log-level info] [--cpu-prof DIR]
  *
  * The ack is the HTTP answer Slack waits for (3 s at most); the command's work (users.info,
- * the reply through response_url) happens after it, in the same process, as in production.
+ * the reply through response_url) happens after it, in the service process, as in production.
+ * Before each measured run, --warmup commands (default 200) from other people warm up the
+ * service and are not measured; every round has people of its own, so each measured person's
+ * first command asks users.info. The services are measured --rounds times in turn (default 3:
+ * bare, iqsp, bare, iqsp, …) and the round with the median rate of each is reported. --cpu-prof writes
+ * each service's V8 CPU profile into DIR. Exits 1 if any ack is not a 200 or any reply is missing.
  */
+import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'node:querystring';
-import Koa from 'koa';
-
-const dist = new URL('../dist/', import.meta.url);
-const { startApp } = await import(new URL('app.js', dist).href);
-const { loadConfig } = await import(new URL('config.js', dist).href);
-const { createLogger } = await import(new URL('observability/logger.js', dist).href);
-const { generateKey } = await import(new URL('vault/vault.js', dist).href);
-const { slackSurfaceFactory, isSlackSurface } = await import(new URL('bots/slack/index.js', dist).href);
 
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);
   const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} takes a positive whole number`);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} takes a whole number`);
   return value;
+}
+function textOption(name, fallback) {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
 }
 
 const REQUESTS = option('requests', 2000);
@@ -39,9 +43,12 @@ const CONCURRENCY = option('concurrency', 32);
  * commands (which the per-person limit refuses, and which measured the refusal, not the ack).
  */
 const PEOPLE = option('people', 500);
-const WARMUP = Math.min(200, REQUESTS);
+const WARMUP = option('warmup', Math.min(200, REQUESTS));
+const ROUNDS = Math.max(1, option('rounds', 3));
+/** The service's LOG_LEVEL: `info` as in production (lines go to /dev/null). */
+const LOG_LEVEL = textOption('log-level', 'info');
+const CPU_PROF = textOption('cpu-prof', undefined);
 const SIGNING_SECRET = 'bench-signing-secret';
-const BOT_TOKEN = 'xoxb-bench-0000-token';
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -49,19 +56,21 @@ function listen(server) {
 
 /** The Slack Web API calls a `/iqsp help` makes (auth.test once, users.info), and response_url posts. */
 async function startFakeSlack() {
-  let replies = 0;
+  const replied = new Set();
+  let usersInfo = 0;
   const server = createServer((req, res) => {
     const chunks = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      // users.info answers for the person asked about (`user` in its form or JSON body).
-      const sent = Buffer.concat(chunks).toString('utf8');
-      const asked = /(?:^|&|")user"?[=:]"?([A-Z0-9]+)/.exec(sent)?.[1] ?? 'U0P0';
       if (req.url.startsWith('/respond/')) {
-        replies += 1;
+        replied.add(req.url.slice('/respond/'.length));
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
         return;
       }
+      // users.info answers for the person asked about (`user` in its form or JSON body).
+      const sent = Buffer.concat(chunks).toString('utf8');
+      const asked = /(?:^|&|")user"?[=:]"?([A-Z0-9]+)/.exec(sent)?.[1] ?? 'U0P0';
+      if (req.url === '/api/users.info') usersInfo += 1;
       const answers = {
         '/api/auth.test': { ok: true, team: 'Bench', team_id: 'T0BENCH', user: 'iqsp', user_id: 'U0BOT', bot_id: 'B0BOT' },
         '/api/users.info': {
@@ -74,23 +83,32 @@ async function startFakeSlack() {
         .end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
     });
   });
+  server.keepAliveTimeout = 60_000;
   const port = await listen(server);
-  return { url: `http://127.0.0.1:${port}`, replies: () => replies, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    replied: (id) => replied.has(id),
+    usersInfo: () => usersInfo,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
 }
 
-function signedCommand(fakeUrl, n) {
+function signedCommand(fakeUrl, tag, people, n) {
   const body = stringify({
     token: 'bench',
     team_id: 'T0BENCH',
     team_domain: 'bench',
     channel_id: 'C0BENCH',
     channel_name: 'bench',
-    user_id: `U0P${n % PEOPLE}`,
-    user_name: `p${n % PEOPLE}`,
+    user_id: `U0${people}P${n % PEOPLE}`,
+    user_name: `${people.toLowerCase()}p${n % PEOPLE}`,
     command: '/iqsp',
     text: 'help',
     api_app_id: 'A0BENCH',
-    response_url: `${fakeUrl}/respond/${n}`,
+    response_url: `${fakeUrl}/respond/${tag}-${n}`,
     trigger_id: `${n}.bench`,
   });
   const timestamp = Math.floor(Date.now() / 1000);
@@ -106,15 +124,15 @@ function signedCommand(fakeUrl, n) {
 }
 
 /** Fires `count` requests with `concurrency` in flight; returns per-request latencies (ms) and the wall time. */
-async function fire(url, fakeUrl, count, concurrency, offset) {
+async function fire(url, fakeUrl, tag, people, from, count, concurrency) {
   const latencies = [];
   let next = 0;
   let failures = 0;
   const started = process.hrtime.bigint();
   async function worker() {
     while (next < count) {
-      const n = offset + next++;
-      const { body, headers } = signedCommand(fakeUrl, n);
+      const n = from + next++;
+      const { body, headers } = signedCommand(fakeUrl, tag, people, n);
       const t0 = process.hrtime.bigint();
       const response = await fetch(`${url}/slack/events`, { method: 'POST', headers, body });
       await response.arrayBuffer();
@@ -130,82 +148,135 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function summary(name, run) {
+/** A service in its own process; `ask` sends a message and waits for the answer that has `key`. */
+async function startService(kind, fakeUrl) {
+  const execArgv = CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF), '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`]
+    : [];
+  if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
+  const child = fork(new URL('slack-ack-service.mjs', import.meta.url), [kind, fakeUrl, SIGNING_SECRET, LOG_LEVEL], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  // A failing run must not leave a service behind.
+  process.once('exit', () => child.kill());
+  const waiting = [];
+  child.on('message', (message) => {
+    const at = waiting.findIndex((w) => w.key in message);
+    if (at >= 0) waiting.splice(at, 1)[0].resolve(message);
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const answer = (key) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ key, resolve });
+      void exited.then((code) => reject(new Error(`the ${kind} service exited (${code}) before answering ${key}`)));
+    });
+  const ask = (message, key) => {
+    const answered = answer(key);
+    child.send(message);
+    return answered;
+  };
+  const { port } = await answer('ready');
+  return { kind, url: `http://127.0.0.1:${port}`, ask, exited };
+}
+
+async function measure(service, fake, round) {
+  const tag = `${service.kind}${round}`;
+  // The warm-up's people are not the measured run's: each measured person's first command asks users.info.
+  await fire(service.url, fake.url, `${tag}w`, `W${round}`, 0, WARMUP, CONCURRENCY);
+  await service.ask({ settle: true }, 'settled');
+  const usersInfoBefore = fake.usersInfo();
+  await service.ask({ measure: 'start' }, 'measuring');
+  const run = await fire(service.url, fake.url, tag, `R${round}`, WARMUP, REQUESTS, CONCURRENCY);
+  await service.ask({ settle: true }, 'settled');
+  const { cpuMicros } = await service.ask({ measure: 'stop' }, 'cpuMicros');
   const sorted = [...run.latencies].sort((a, b) => a - b);
+  let missing = 0;
+  if (service.kind === 'iqsp') {
+    for (let n = 0; n < WARMUP; n += 1) if (!fake.replied(`${tag}w-${n}`)) missing += 1;
+    for (let n = WARMUP; n < WARMUP + REQUESTS; n += 1) if (!fake.replied(`${tag}-${n}`)) missing += 1;
+  }
   return {
-    name,
     acksPerSecond: run.latencies.length / run.seconds,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
+    cpuMsPerCommand: cpuMicros / 1000 / REQUESTS,
     failures: run.failures,
+    missing,
+    usersInfo: fake.usersInfo() - usersInfoBefore,
   };
 }
 
-async function benchSlackApp(fake) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'iqsp-bench-'));
-  const probe = createServer();
-  const port = await listen(probe);
-  await new Promise((r) => probe.close(r));
-  const config = loadConfig(
-    {
-      PORT: String(port),
-      DATABASE_URL: `sqlite:${path.join(dir, 'iqsp.sqlite')}`,
-      MEDIA_DIR: path.join(dir, 'media'),
-      VAULT_KEY: generateKey(),
-      SLACK_SIGNING_SECRET: SIGNING_SECRET,
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_API_URL: `${fake.url}/api/`,
-      LOG_LEVEL: 'silent',
-    },
-    dir,
-  );
-  const app = await startApp(config, createLogger('silent'), { surfaces: [slackSurfaceFactory({ retries: 0 })], publishers: new Map() });
-  const surface = app.surfaces.find(isSlackSurface);
-  const url = `http://127.0.0.1:${app.port}`;
-  try {
-    await fire(url, fake.url, WARMUP, CONCURRENCY, 0);
-    const run = await fire(url, fake.url, REQUESTS, CONCURRENCY, WARMUP);
-    await surface.settled();
-    return { ...summary('IQSP /slack/events (Koa + Bolt)', run), replies: fake.replies() };
-  } finally {
-    await app.stop('benchmark over');
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function benchBareKoa(fake) {
-  const koa = new Koa();
-  koa.use((ctx) => {
-    ctx.status = 200;
-  });
-  const server = koa.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${server.address().port}`;
-  try {
-    await fire(url, fake.url, WARMUP, CONCURRENCY, 0);
-    return summary('bare Koa route answering 200', await fire(url, fake.url, REQUESTS, CONCURRENCY, WARMUP));
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 const fake = await startFakeSlack();
-const app = await benchSlackApp(fake);
-const bare = await benchBareKoa(fake);
+const services = { bare: await startService('bare', fake.url), iqsp: await startService('iqsp', fake.url) };
+const runs = { bare: [], iqsp: [] };
+for (let round = 0; round < ROUNDS; round += 1) {
+  for (const kind of ['bare', 'iqsp']) runs[kind].push(await measure(services[kind], fake, round));
+}
+for (const service of Object.values(services)) {
+  await service.ask({ stop: true }, 'stopped');
+  await service.exited;
+}
 await fake.close();
 
-const row = (r) =>
-  `${r.name.padEnd(36)} ${r.acksPerSecond.toFixed(0).padStart(8)} acks/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms${r.failures ? `   ${r.failures} non-200` : ''}`;
+/** The round whose rate is the median, reported whole (its rate, latencies and CPU belong together). */
+function medianRound(list) {
+  const rate = median(list.map((r) => r.acksPerSecond));
+  return {
+    ...list.find((r) => r.acksPerSecond === rate),
+    failures: list.reduce((s, r) => s + r.failures, 0),
+    missing: list.reduce((s, r) => s + r.missing, 0),
+  };
+}
+const iqsp = medianRound(runs.iqsp);
+const bare = medianRound(runs.bare);
+const dist = process.env.IQSP_DIST ?? 'dist/';
+const row = (name, r) =>
+  `${name.padEnd(36)} ${r.acksPerSecond.toFixed(0).padStart(8)} acks/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms   CPU ${r.cpuMsPerCommand.toFixed(2)} ms/command${r.failures ? `   ${r.failures} non-200` : ''}`;
 console.log(
-  `${REQUESTS} signed "/iqsp help" slash commands, ${CONCURRENCY} in flight (after ${WARMUP} to warm up), Node ${process.version}, ${os.cpus().length} CPU(s)`,
+  `${REQUESTS} signed "/iqsp help" slash commands, ${CONCURRENCY} in flight, ${PEOPLE} people (after ${WARMUP} to warm up), ` +
+    `${ROUNDS} round(s), LOG_LEVEL ${LOG_LEVEL}, IQSP from ${dist}, Node ${process.version}, ${os.cpus().length} CPU(s)`,
 );
-console.log(row(app));
-console.log(row(bare));
-console.log(`replies delivered through response_url after the acks: ${app.replies} of ${REQUESTS + WARMUP}`);
+console.log(row('IQSP /slack/events (Koa + Bolt)', iqsp));
+console.log(row('bare Koa route answering 200', bare));
+if (ROUNDS > 1)
+  for (const kind of ['bare', 'iqsp'])
+    console.log(`${kind} rounds: ${runs[kind].map((r) => `${r.acksPerSecond.toFixed(0)} acks/s p99 ${r.p99.toFixed(1)} ms`).join(' | ')}`);
 console.log(
-  `ratio: IQSP acknowledges at ${((app.acksPerSecond / bare.acksPerSecond) * 100).toFixed(0)}% of a bare Koa route's rate ` +
-    `(${(bare.acksPerSecond / app.acksPerSecond).toFixed(1)}× slower); p99 ${(app.p99 / bare.p99).toFixed(1)}× the bare route's; ` +
-    `p99 ${app.p99.toFixed(1)} ms is ${((app.p99 / 3000) * 100).toFixed(2)}% of Slack's 3 s ack window.`,
+  `replies delivered through response_url: ${ROUNDS * (REQUESTS + WARMUP) - iqsp.missing} of ${ROUNDS * (REQUESTS + WARMUP)}; ` +
+    `users.info calls in the measured run: ${iqsp.usersInfo}`,
 );
-if (app.failures > 0 || bare.failures > 0) process.exitCode = 1;
+const rateRatio = iqsp.acksPerSecond / bare.acksPerSecond;
+const p99Ratio = iqsp.p99 / bare.p99;
+console.log(
+  `ratio: IQSP acknowledges at ${(rateRatio * 100).toFixed(0)}% of a bare Koa route's rate; p99 ${p99Ratio.toFixed(2)}× the bare route's; ` +
+    `p99 ${iqsp.p99.toFixed(1)} ms is ${((iqsp.p99 / 3000) * 100).toFixed(2)}% of Slack's 3 s ack window.`,
+);
+const round3 = (x) => Math.round(x * 1000) / 1000;
+const result = (figure) => console.log(`RESULT ${JSON.stringify(figure)}`);
+result({
+  figure: 'Slack ack rate',
+  value: Math.round(iqsp.acksPerSecond),
+  unit: 'acks/s',
+  baseline: Math.round(bare.acksPerSecond),
+  baselineLabel: 'bare Koa route',
+  ratio: round3(rateRatio),
+  goal: '≥ 0.6×',
+  met: rateRatio >= 0.6,
+});
+result({
+  figure: 'Slack ack p99',
+  value: Math.round(iqsp.p99 * 10) / 10,
+  unit: 'ms',
+  baseline: Math.round(bare.p99 * 10) / 10,
+  baselineLabel: 'bare Koa route',
+  ratio: round3(p99Ratio),
+  goal: '≤ 1.5×',
+  met: p99Ratio <= 1.5,
+});
+if (iqsp.failures > 0 || bare.failures > 0 || iqsp.missing > 0) process.exitCode = 1;

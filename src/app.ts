@@ -19,7 +19,7 @@ import { ConnectService } from './core/connect.js';
 import { createGrammar } from './core/grammar.js';
 import { DataRightsService } from './core/data-rights.js';
 import { NOTICE_QUEUE, type NoticeTiming } from './core/notices.js';
-import { POST_DUE_QUEUE, PostsService, PUBLISH_QUEUE, VERIFY_QUEUE } from './core/posts.js';
+import { POST_DUE_QUEUE, PostsService, publishGroupLimit, PUBLISH_QUEUE, VERIFY_QUEUE } from './core/posts.js';
 import { WEBHOOK_QUEUE, Webhooks } from './core/webhooks.js';
 import { HealthService } from './core/health.js';
 import { LeasedCron } from './jobs/cron.js';
@@ -268,9 +268,8 @@ export function buildCore(services: Services, options: AppOptions = {}): Core {
     {
       queue: PUBLISH_QUEUE,
       handler: publishing.handle,
-      concurrency: Object.values(concurrency).reduce((a, b) => a + b, 0),
-      groups: modules.map((m) => m.id),
-      groupLimit: (group) => concurrency[group] ?? 0,
+      concurrency: config.publishConcurrency,
+      groupLimit: publishGroupLimit(concurrency),
       pollMs: workerOptions.pollMs,
       leaseMs: workerOptions.leaseMs,
       stopGraceMs: workerOptions.stopGraceMs,

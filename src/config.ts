@@ -92,6 +92,8 @@ export interface Config {
   defaultTimeZone: string;
   /** SCHEDULE_MAX_DAYS: how far ahead a post may be scheduled. */
   scheduleMaxDays: number;
+  /** PUBLISH_CONCURRENCY: publishes one worker runs at once in total (each platform also limits them per account). */
+  publishConcurrency: number;
   cleanupCron: string;
   /** HEALTH_CRON: when the connection health check runs (issue 17). */
   healthCron: string;
@@ -284,6 +286,12 @@ export function loadConfig(
       read('SCHEDULE_MAX_DAYS') ?? '30',
       wholeNumber(1, 366),
       'must be a whole number of days from 1 to 366',
+    ),
+    publishConcurrency: parse(
+      'PUBLISH_CONCURRENCY',
+      read('PUBLISH_CONCURRENCY') ?? '16',
+      wholeNumber(1, Number.MAX_SAFE_INTEGER),
+      'must be a positive whole number',
     ),
     cleanupCron: cronExpression(read('CLEANUP_CRON') ?? '*/10 * * * *'),
     healthCron: cronExpression(read('HEALTH_CRON') ?? '17 * * * *', 'HEALTH_CRON'),

@@ -109,6 +109,9 @@ describe('loadConfig', () => {
     [{ DEFAULT_TIMEZONE: '+02:00' }, 'DEFAULT_TIMEZONE', /IANA time zone/],
     [{ SCHEDULE_MAX_DAYS: '0' }, 'SCHEDULE_MAX_DAYS', /whole number of days/],
     [{ SCHEDULE_MAX_DAYS: '2.5' }, 'SCHEDULE_MAX_DAYS', /whole number of days/],
+    [{ PUBLISH_CONCURRENCY: '0' }, 'PUBLISH_CONCURRENCY', /positive whole number/],
+    [{ PUBLISH_CONCURRENCY: '2.5' }, 'PUBLISH_CONCURRENCY', /positive whole number/],
+    [{ PUBLISH_CONCURRENCY: 'many' }, 'PUBLISH_CONCURRENCY', /positive whole number.*"many"/],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/],
     [{ GRAPH_API_URL: 'graph' }, 'GRAPH_API_URL', /URL/],
     [{ X_CLIENT_ID: 'id' }, 'X_CLIENT_SECRET', /must be set when X_CLIENT_ID is set/],
@@ -123,6 +126,11 @@ describe('loadConfig', () => {
     expect(error.message.startsWith(`${variable}: `)).toBe(true);
     expect(error.message).toMatch(problem);
     expect(error.message).not.toContain('\n');
+  });
+
+  it('reads PUBLISH_CONCURRENCY, the publishes one worker runs at once (default 16)', () => {
+    expect(loadConfig({}).publishConcurrency).toBe(16);
+    expect(loadConfig({ PUBLISH_CONCURRENCY: '40' }).publishConcurrency).toBe(40);
   });
 
   it('reads DEFAULT_TIMEZONE as the canonical IANA name, and SCHEDULE_MAX_DAYS (defaults UTC, 30)', () => {

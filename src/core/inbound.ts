@@ -8,7 +8,7 @@
  */
 import type { Db } from '../db/database.js';
 import type { SocialAccount } from '../db/schema.js';
-import { claimDelivery } from '../db/repositories/chat-events.js';
+import { claimDeliveries } from '../db/repositories/chat-events.js';
 import type { AttachmentSource } from '../media/service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Publishers } from '../publishers/registry.js';
@@ -17,6 +17,7 @@ import { buttonAction, nothingPostedText, REFUSALS } from './actions.js';
 import type { DecisionKind } from './approval.js';
 import type { CommandRouter } from './commands.js';
 import type { DataRightsService } from './data-rights.js';
+import { DeliveryClaims } from './delivery-claims.js';
 import { ensureMember, ensureWorkspace } from './directory.js';
 import type { Command, Grammar, TargetSpec, TargetOptionWord } from './grammar.js';
 import type { EditableContent, EditChange, PostsService, RecentOutcome, UpcomingPost } from './posts.js';
@@ -151,9 +152,12 @@ export function postFormProblemList(problems: PostFormProblems): string[] {
 export class Inbound {
   /** The privacy levels the post form offers: the words of the platforms' required target option (TikTok's). */
   private readonly privacyWords: readonly string[];
+  /** Delivery keys, claimed in batches (one insert for the requests of a burst). */
+  private readonly claims: DeliveryClaims;
 
   constructor(private readonly deps: InboundDependencies) {
     this.privacyWords = deps.grammar.platforms.find((p) => p.targetOption?.required)?.targetOption?.words ?? [];
+    this.claims = new DeliveryClaims((keys) => claimDeliveries(deps.db, keys));
   }
 
   private isPrivacy(value: string | undefined): value is TargetOptionWord {
@@ -162,7 +166,7 @@ export class Inbound {
 
   /** True the first time a delivery key is seen (retries, replays, an event delivered twice). */
   claimDelivery(key: string): Promise<boolean> {
-    return claimDelivery(this.deps.db, key);
+    return this.claims.claim(key);
   }
 
   /**

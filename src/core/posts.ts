@@ -32,7 +32,16 @@ import type { When } from './schedule/when.js';
 import { SchedulePreferences } from './schedule/preferences.js';
 
 export { FINAL_TARGET_STATUSES } from './lifecycle.js';
-export { MAX_ATTACHMENTS, newPostId, publishJobKey, PUBLISH_QUEUE, type PostsDependencies } from './posts/context.js';
+export {
+  MAX_ATTACHMENTS,
+  newPostId,
+  platformOfPublishGroup,
+  publishGroupKey,
+  publishGroupLimit,
+  publishJobKey,
+  PUBLISH_QUEUE,
+  type PostsDependencies,
+} from './posts/context.js';
 export type { DecisionInput } from './posts/decisions.js';
 export type { Preparation, Schedule } from './posts/intake.js';
 export type { EditChange, EditableContent, VersionChange } from './posts/edits.js';

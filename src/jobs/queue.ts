@@ -31,7 +31,7 @@ export interface NewJob {
   queue: string;
   /** Jobs with the same key are the same job: enqueueing it again does nothing. */
   dedupeKey: string;
-  /** Concurrency group (e.g. the platform), limited separately by the worker. */
+  /** Concurrency group (a publish job's: its platform and account), limited separately by the worker. */
   groupKey: string;
   payload: Record<string, unknown>;
   runAt?: Date;
@@ -103,8 +103,8 @@ export class JobQueue {
 
   /**
    * Claims up to `limit` due jobs of `queue` (queued and due, or running with an expired
-   * lease), taking at most `groupCapacity.get(group)` from a group that has an entry, and none
-   * of `skip` (the jobs the claiming worker is running already: its own run of a job whose
+   * lease), taking at most `capacity(group)` from a group (no limit where it is undefined), and
+   * none of `skip` (the jobs the claiming worker is running already: its own run of a job whose
    * lease it could not renew is still going).
    *
    * Rows are locked only as they are taken, so claimers on other instances skip exactly those
@@ -115,18 +115,20 @@ export class JobQueue {
     owner: string,
     leaseMs: number,
     limit: number,
-    groupCapacity: ReadonlyMap<string, number> | undefined = undefined,
+    capacity: ((group: string) => number | undefined) | undefined = undefined,
     skip: readonly string[] = [],
   ): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
     return this.db.transaction().execute(async (trx) => {
       const now = this.time(trx);
       const taken: ClaimedJob[] = [];
-      const remaining = new Map(groupCapacity ?? []);
+      const takenOf = new Map<string, number>();
+      const full = new Set<string>();
       const seen = new Set<string>(skip);
-      // Each round either fills the claim, runs out of due jobs, or fills a group (then excluded): few rounds.
-      for (let round = 0; round <= remaining.size && taken.length < limit; round += 1) {
-        const full = [...remaining].filter(([, capacity]) => capacity <= 0).map(([group]) => group);
+      const room = (group: string): number => (capacity?.(group) ?? Infinity) - (takenOf.get(group) ?? 0);
+      // Each round takes a job, or fills a group (then excluded), or runs out of due jobs: every
+      // row it reads is taken or left out of the next round, so the rounds end.
+      while (taken.length < limit) {
         let select = trx
           .selectFrom('jobs')
           .selectAll()
@@ -137,17 +139,17 @@ export class JobQueue {
               eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', now())]),
             ]),
           );
-        if (full.length > 0) select = select.where('group_key', 'not in', full);
+        if (full.size > 0) select = select.where('group_key', 'not in', [...full]);
         if (seen.size > 0) select = select.where('id', 'not in', [...seen]);
         const due = await skipLocked(trx, select.orderBy('run_at').limit(limit - taken.length)).execute();
         if (due.length === 0) break;
         for (const row of due) {
           seen.add(row.id);
-          const capacity = remaining.get(row.group_key);
-          if (capacity !== undefined) {
-            if (capacity <= 0) continue;
-            remaining.set(row.group_key, capacity - 1);
+          if (room(row.group_key) <= 0) {
+            full.add(row.group_key);
+            continue;
           }
+          takenOf.set(row.group_key, (takenOf.get(row.group_key) ?? 0) + 1);
           taken.push(await this.take(trx, row, owner, leaseMs));
         }
       }

@@ -1,6 +1,6 @@
 /**
  * Runs jobs of one queue: claims due jobs with a lease, runs up to `concurrency` at once (and
- * at most `groupLimit(group)` per group), renews leases while they run, and applies each
+ * at most `groupLimit(group)` of a group), renews leases while they run, and applies each
  * handler's decision. `stop()` stops claiming and waits for running jobs (up to a grace period).
  *
  * A run acts on its job only while its claim holds: every write is a compare-and-set on the
@@ -42,10 +42,8 @@ export interface WorkerOptions {
   queue: string;
   handler: JobHandler;
   concurrency: number;
-  /** Maximum jobs running at once per group; undefined for no limit. */
+  /** Maximum jobs of `group` running at once; undefined for no limit. */
   groupLimit?: (group: string) => number | undefined;
-  /** Known groups, so their limits apply even before a job of the group is seen. */
-  groups?: readonly string[];
   leaseMs?: number;
   pollMs?: number;
   /** How long `stop()` waits for running jobs before aborting them. */
@@ -70,6 +68,7 @@ export class Worker implements BackgroundService {
   private heartbeating: Promise<void> | undefined;
   private stopped = true;
   private polling: Promise<void> | undefined;
+  private pollAgain = false;
   private readonly leaseMs: number;
   private readonly pollMs: number;
 
@@ -152,11 +151,17 @@ export class Worker implements BackgroundService {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
+    if (this.polling) {
+      // A job ended or was enqueued while a poll runs: poll again as soon as it ends, not a full interval later.
+      if (delayMs === 0) this.pollAgain = true;
+      return;
+    }
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.polling ??= this.poll().finally(() => {
+      this.pollAgain = false;
+      this.polling = this.poll().finally(() => {
         this.polling = undefined;
-        this.schedule(this.pollMs);
+        this.schedule(this.pollAgain ? 0 : this.pollMs);
       });
     }, delayMs);
     this.timer.unref();
@@ -165,14 +170,15 @@ export class Worker implements BackgroundService {
   private async poll(): Promise<void> {
     const free = this.options.concurrency - this.running.size;
     if (free <= 0) return;
-    const capacity = new Map<string, number>();
-    const groups = new Set([...(this.options.groups ?? []), ...[...this.running.values()].map((r) => r.job.groupKey)]);
-    for (const group of groups) {
-      const limit = this.options.groupLimit?.(group);
-      if (limit === undefined) continue;
-      const busy = [...this.running.values()].filter((r) => r.job.groupKey === group).length;
-      capacity.set(group, Math.max(0, limit - busy));
-    }
+    const busy = new Map<string, number>();
+    for (const r of this.running.values()) busy.set(r.job.groupKey, (busy.get(r.job.groupKey) ?? 0) + 1);
+    const groupLimit = this.options.groupLimit;
+    const capacity =
+      groupLimit &&
+      ((group: string) => {
+        const limit = groupLimit(group);
+        return limit === undefined ? undefined : Math.max(0, limit - (busy.get(group) ?? 0));
+      });
     let claimed: ClaimedJob[];
     try {
       claimed = await this.jobs.claim(this.options.queue, this.owner, this.leaseMs, free, capacity, [...this.running.keys()]);

@@ -115,8 +115,9 @@ interface PlatformModuleBase<Id extends string> {
   /** What IQSP publishes to there, where it says so in a sentence ('Facebook Pages'); the display name when absent. */
   readonly publishesTo?: string | undefined;
   /**
-   * Publishes running at once to this platform, across all workspaces: platforms rate-limit per
-   * app, and uploads are heavy. Targets on different platforms run side by side.
+   * Publishes running at once to one account on this platform: platforms rate-limit per account
+   * (user token), and uploads are heavy. Other accounts and platforms run side by side, up to
+   * PUBLISH_CONCURRENCY in all.
    */
   readonly concurrency: number;
   /** An option every post to this platform takes (TikTok's privacy level), when it has one. */

@@ -51,6 +51,9 @@ describe('iqsp CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^iqsp: VAULT_KEY: must be base64 of 32 random bytes/);
+    const zero = await runCli(['serve'], { cwd: tempDir(), env: { PUBLISH_CONCURRENCY: '0' } });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toBe('iqsp: PUBLISH_CONCURRENCY: must be a positive whole number (got "0")\n');
   });
 
   it('reads .env from the working directory (the real environment wins)', async () => {

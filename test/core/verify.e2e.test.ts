@@ -176,6 +176,22 @@ describe('verification by itself', () => {
       const approvalId = await w.approve(postId);
       const lines = () => w.chat.thread(approvalId);
       await w.chat.waitFor(() => lines().find((t) => t.startsWith(`Post ${postId}: partial`)), 15_000);
+      // The publish job ran in its account's group; the verify job is grouped by platform, as before.
+      const { account_id } = await w.app.services.db
+        .selectFrom('post_targets')
+        .select('account_id')
+        .where('post_id', '=', postId)
+        .executeTakeFirstOrThrow();
+      const jobs = await w.app.services.db
+        .selectFrom('jobs')
+        .select(['queue', 'group_key'])
+        .where('queue', 'in', ['publish', 'verify'])
+        .orderBy('queue')
+        .execute();
+      expect(jobs).toEqual([
+        { queue: 'publish', group_key: `x:${account_id}` },
+        { queue: 'verify', group_key: 'x' },
+      ]);
       // Not before its minute.
       await new Promise((r) => setTimeout(r, 200));
       expect(lines().some((t) => t.includes('(verified)'))).toBe(false);

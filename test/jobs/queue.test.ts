@@ -76,18 +76,27 @@ describe('JobQueue', () => {
     const q = new JobQueue(t.db);
     for (let i = 0; i < 5; i += 1) await q.enqueue(job(`x${i}`, 'x'));
     for (let i = 0; i < 5; i += 1) await q.enqueue(job(`t${i}`, 'tiktok'));
-    const claimed = await q.claim(
-      'publish',
-      'w',
-      10_000,
-      10,
-      new Map([
-        ['x', 2],
-        ['tiktok', 1],
-      ]),
-    );
+    const claimed = await q.claim('publish', 'w', 10_000, 10, (group) => ({ x: 2, tiktok: 1 })[group]);
     expect(claimed.filter((j) => j.groupKey === 'x')).toHaveLength(2);
     expect(claimed.filter((j) => j.groupKey === 'tiktok')).toHaveLength(1);
+  });
+
+  it("takes at most each group's capacity and at most the total, reaching past a full group to later ones", async () => {
+    const q = new JobQueue(t.db);
+    const at = (i: number) => new Date(Date.now() - 60_000 + i);
+    // One account's jobs are the oldest: a claim that stopped at them would leave the others idle.
+    for (let i = 0; i < 6; i += 1) await q.enqueue(job(`a${i}`, 'x:a', at(i)));
+    for (let i = 0; i < 6; i += 1) await q.enqueue(job(`b${i}`, 'x:b', at(10 + i)));
+    for (let i = 0; i < 6; i += 1) await q.enqueue(job(`c${i}`, 'x:c', at(20 + i)));
+    const perGroup = (jobs: Array<{ groupKey: string }>) =>
+      Object.fromEntries(['x:a', 'x:b', 'x:c'].map((g) => [g, jobs.filter((j) => j.groupKey === g).length]));
+
+    const first = await q.claim('publish', 'w', 10_000, 5, () => 2);
+    expect(first).toHaveLength(5);
+    expect(perGroup(first)).toEqual({ 'x:a': 2, 'x:b': 2, 'x:c': 1 });
+    // A group with room left for one takes one more; the others none.
+    const second = await q.claim('publish', 'w', 10_000, 10, (g) => (g === 'x:c' ? 1 : 0));
+    expect(perGroup(second)).toEqual({ 'x:a': 0, 'x:b': 0, 'x:c': 1 });
   });
 
   it('puts a job back for later, and releases without counting the attempt', async () => {
@@ -204,7 +213,6 @@ describe('Worker', () => {
       {
         queue: 'publish',
         concurrency: 10,
-        groups: ['x', 'facebook'],
         groupLimit: (g) => (g === 'x' ? 2 : 3),
         pollMs: 5,
         handler: async (j): Promise<JobDecision> => {
@@ -275,7 +283,7 @@ describe.skipIf(!onPostgres)(`across instances (${POSTGRES_ONLY})`, () => {
     for (let round = 0; round < 50; round += 1) {
       const results = await Promise.all(
         ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'].map((owner, i) =>
-          queues[i < 3 ? 0 : 1]!.claim('publish', owner, 10_000, 7, new Map([['x', 3]])),
+          queues[i < 3 ? 0 : 1]!.claim('publish', owner, 10_000, 7, (group) => (group === 'x' ? 3 : undefined)),
         ),
       );
       const ids = results.flat().map((j) => j.id);

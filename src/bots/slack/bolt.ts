@@ -9,9 +9,8 @@ import type { App as BoltApp } from '@slack/bolt';
 
 export { LogLevel } from '@slack/bolt/dist/App.js';
 export * as HTTPModuleFunctions from '@slack/bolt/dist/receivers/HTTPModuleFunctions.js';
-export { isRawBodyError } from '@slack/bolt/dist/receivers/HTTPModuleFunctions.js';
 export { HTTPResponseAck } from '@slack/bolt/dist/receivers/HTTPResponseAck.js';
-export { ReceiverMultipleAckError } from '@slack/bolt/dist/errors.js';
+export { ReceiverMultipleAckError, RespondError } from '@slack/bolt/dist/errors.js';
 
 /**
  * Bolt's App class. App.js is CommonJS with `exports.default`: `require` reads it the same way

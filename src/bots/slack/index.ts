@@ -149,7 +149,8 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       drainMs: options.drainMs ?? 10_000,
       claimSignature: (hash) => core.inbound.claimDelivery(signatureKey(hash)),
     });
-    const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger });
+    // convoStore: no listener keeps conversation state, and Bolt's default store costs every request.
+    const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger, convoStore: false });
     const people = new SlackPeople(client, log, options.peopleCacheMs ?? 60_000);
     const home = new HomeTab({ client, auth, inbound: core.inbound, logger: log }, { debounceMs: options.homeRefreshMs ?? 1_000 });
     registerListeners({

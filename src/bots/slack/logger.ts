@@ -28,8 +28,13 @@ function levelOf(logger: Logger): LogLevel {
 export function slackLogger(logger: Logger, name = 'slack'): SlackLogger {
   let child = logger.child({ component: name });
   return {
-    debug: (...msg: unknown[]) => child.debug(line(msg)),
-    info: (...msg: unknown[]) => child.debug(line(msg)), // Bolt's info lines are chatty; ours say what matters
+    // The line is only built when it is written: Bolt logs at debug on every request.
+    debug: (...msg: unknown[]) => {
+      if (child.isLevelEnabled('debug')) child.debug(line(msg));
+    },
+    info: (...msg: unknown[]) => {
+      if (child.isLevelEnabled('debug')) child.debug(line(msg)); // Bolt's info lines are chatty; ours say what matters
+    },
     warn: (...msg: unknown[]) => child.warn(line(msg)),
     error: (...msg: unknown[]) => child.error(line(msg)),
     // The level is ours (LOG_LEVEL); Bolt may not change it.

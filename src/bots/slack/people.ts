@@ -42,19 +42,41 @@ export function isOutsider(user: SlackUserFields, teamId: string, enterpriseId?:
   return !(enterpriseId !== undefined && user.enterprise_user?.enterprise_id === enterpriseId);
 }
 
+/** At most this many people are kept; the least recently asked are forgotten first. */
+const PEOPLE_KEPT = 10_000;
+
 export class SlackPeople {
+  /** Least recently used first (a Map keeps insertion order; a hit moves its entry to the end). */
   private readonly cache = new Map<string, { person: SlackPerson; until: number }>();
+  /** users.info calls on their way: a burst from one person waits for the same answer. */
+  private readonly asking = new Map<string, Promise<SlackPerson>>();
 
   constructor(
     private readonly client: WebClient,
     private readonly logger: Logger,
+    /** Short: admin rights come from here, and an admin removed in Slack must stop being one soon. */
     private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  async lookup(token: string, teamId: string, userId: string, enterpriseId?: string): Promise<SlackPerson> {
-    const key = `${teamId}:${userId}`;
+  lookup(token: string, teamId: string, userId: string, enterpriseId?: string): Promise<SlackPerson> {
+    const key = `${teamId}:${userId}:${enterpriseId ?? ''}`;
     const cached = this.cache.get(key);
-    if (cached && cached.until > Date.now()) return cached.person;
+    if (cached) {
+      this.cache.delete(key);
+      if (cached.until > this.now()) {
+        this.cache.set(key, cached);
+        return Promise.resolve(cached.person);
+      }
+    }
+    const asked = this.asking.get(key);
+    if (asked) return asked;
+    const asking = this.ask(token, teamId, userId, enterpriseId, key).finally(() => this.asking.delete(key));
+    this.asking.set(key, asking);
+    return asking;
+  }
+
+  private async ask(token: string, teamId: string, userId: string, enterpriseId: string | undefined, key: string): Promise<SlackPerson> {
     let person: SlackPerson;
     try {
       const { user } = await this.client.users.info({ token, user: userId });
@@ -70,8 +92,8 @@ export class SlackPeople {
       this.logger.warn({ err: error, teamId, userId }, 'users.info failed; treating the user as an outsider without admin rights');
       return { isAdmin: false, isBot: false, isOutsider: true, name: undefined, timeZone: undefined };
     }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { person, until: Date.now() + this.ttlMs });
+    this.cache.set(key, { person, until: this.now() + this.ttlMs });
+    if (this.cache.size > PEOPLE_KEPT) this.cache.delete(this.cache.keys().next().value!);
     return person;
   }
 }

@@ -15,12 +15,11 @@
  * Work still running after the ack is tracked, so stopping waits for it before the database
  * closes.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import type { Logger as SlackLogger } from '@slack/bolt';
-import { HTTPModuleFunctions, HTTPResponseAck, isRawBodyError, ReceiverMultipleAckError } from './bolt.js';
+import type { App, BufferedIncomingMessage, Receiver, ReceiverEvent, Logger as SlackLogger } from '@slack/bolt';
+import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from './bolt.js';
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
 import type { Logger } from '../../observability/logger.js';
@@ -64,8 +63,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Slack sends forms as `application/x-www-form-urlencoded`; a proxy may add a charset. */
-function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
-  const text = raw.toString('utf8');
+function parseBody(text: string, contentType: string | undefined): Record<string, unknown> {
   if ((contentType ?? '').split(';')[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded') {
     const form = parseQuery(text);
     if (form.payload === undefined) return form;
@@ -80,6 +78,26 @@ function jsonObject(text: string, what: string): Record<string, unknown> {
   const parsed: unknown = JSON.parse(text);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError(`${what} is not a JSON object`);
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * Slack's v0 signature (`v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>`), compared in
+ * constant time; a timestamp older than 5 minutes is refused (as Bolt's verifySlackRequest).
+ */
+export function verifiedSignature(
+  signingSecret: string,
+  signature: string | undefined,
+  timestamp: number,
+  body: string,
+  nowMs: number,
+): boolean {
+  if (signature === undefined || Number.isNaN(timestamp)) return false;
+  if (timestamp < Math.floor(nowMs / 1000) - MAX_CLOCK_SKEW_SECONDS) return false;
+  const [version, given] = signature.split('=');
+  if (version !== 'v0' || !given) return false;
+  const expected = Buffer.from(createHmac('sha256', signingSecret).update(`v0:${timestamp}:${body}`).digest('hex'));
+  const offered = Buffer.from(given);
+  return offered.length === expected.length && timingSafeEqual(offered, expected);
 }
 
 function ended(res: ServerResponse): Promise<void> {
@@ -156,24 +174,27 @@ export class SlackReceiver implements Receiver {
       return;
     }
 
-    // Read under the limit while it streams (chunked or not); Bolt verifies the bytes already read.
+    // Read under the limit while it streams (chunked or not).
+    let rawBody: Buffer;
     try {
-      (req as IncomingMessage & { rawBody?: Buffer }).rawBody = await readBodyLimited(req, this.options.bodyLimitBytes);
+      rawBody = await readBodyLimited(req, this.options.bodyLimitBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLargeError)) throw error;
       this.refuse(res, 'too-large', 413);
       return;
     }
+    const buffered: BufferedIncomingMessage = Object.assign(req, { rawBody });
+    const contentType = header(req, 'content-type');
+    const text = rawBody.toString('utf8');
 
-    let buffered: Awaited<ReturnType<typeof HTTPModuleFunctions.parseAndVerifyHTTPRequest>>;
-    try {
-      buffered = await HTTPModuleFunctions.parseAndVerifyHTTPRequest(
-        { signingSecret, logger: this.options.slackLogger, bodyLimit: this.options.bodyLimitBytes },
-        req,
-      );
-    } catch (error) {
-      if (isRawBodyError(error)) this.refuse(res, 'too-large', 413);
-      else this.refuse(res, 'signature', 401);
+    // Slack's `ssl_check=1` is not signed (Bolt's rule: a form with exactly this content type);
+    // it is answered, and anything smuggled beside it is ignored. Nothing is claimed for it.
+    if (contentType === 'application/x-www-form-urlencoded' && text.includes('ssl_check') && parseQuery(text).ssl_check === '1') {
+      HTTPModuleFunctions.buildSSLCheckResponse(res);
+      return;
+    }
+    if (!verifiedSignature(signingSecret, header(req, 'x-slack-signature'), timestamp, text, Date.now())) {
+      this.refuse(res, 'signature', 401);
       return;
     }
 
@@ -186,7 +207,7 @@ export class SlackReceiver implements Receiver {
 
     let body: Record<string, unknown>;
     try {
-      body = parseBody(buffered.rawBody, header(req, 'content-type'));
+      body = parseBody(text, contentType);
     } catch {
       this.refuse(res, 'malformed', 400);
       return;
@@ -197,6 +218,11 @@ export class SlackReceiver implements Receiver {
     }
     if (body.type === 'url_verification') {
       HTTPModuleFunctions.buildUrlVerificationResponse(res, body);
+      return;
+    }
+
+    if (typeof body.command === 'string' && body.payload === undefined) {
+      this.acknowledgeCommand(app, req, res, body);
       return;
     }
 
@@ -233,6 +259,37 @@ export class SlackReceiver implements Receiver {
     );
     // The request is over once Slack has its answer; the listener's work goes on.
     await Promise.race([work, ended(res)]);
+  }
+
+  /**
+   * A slash command's answer is always an empty 200: the command listener acknowledges before
+   * anything else, and Bolt acknowledges a command from a workspace it cannot authorise too. So
+   * it is sent at once, and Bolt's middleware and the listener run on the next turn of the event
+   * loop, after it. A listener that tried to answer with a body would be told so (its `ack`
+   * throws): a command's reply goes through its response_url.
+   */
+  private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+    HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+    let acked = false;
+    const event: ReceiverEvent = {
+      body,
+      ack: (response?: unknown) => {
+        if (acked) return Promise.reject(new ReceiverMultipleAckError());
+        acked = true;
+        if (response !== undefined && response !== '')
+          return Promise.reject(new Error('a slash command is acknowledged before its listener runs; reply through respond'));
+        return Promise.resolve();
+      },
+      retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
+      retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
+    };
+    void this.track(
+      new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => app.processEvent(event))
+        .catch((error: unknown) => {
+          this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
+        }),
+    );
   }
 
   private onSocketEvent(args: SocketModeEventArgs): void {

@@ -7,12 +7,15 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { toSlackMessage } from './blocks.js';
 import { botToken, firstWord, invocationOf, respondArguments, type ListenerDependencies } from './context.js';
 import { openPostForm } from './post-form.js';
+import { responder } from './respond.js';
 import { fromSlackText } from './text.js';
 
 export function registerSlashCommand(deps: ListenerDependencies): void {
   const { app, core, logger } = deps;
-  app.command(/.*/, async ({ command, ack, respond, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+  app.command(/.*/, async ({ command, ack, context, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
     await ack();
+    // Bolt's `respond` goes through fetch; this one reuses connections (respond.ts).
+    const respond = responder(command.response_url);
     const token = botToken(context);
     const text = fromSlackText(command.text ?? '');
     if (firstWord(text) === 'post') {

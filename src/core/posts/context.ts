@@ -25,6 +25,30 @@ export function publishJobKey(targetId: string): string {
   return `publish:${targetId}`;
 }
 
+/**
+ * The concurrency group of a publish job: its platform and account, so a platform's limit holds
+ * per account and accounts publish side by side. A target without an account keeps the
+ * platform's own group (as jobs queued before groups named accounts do).
+ */
+export function publishGroupKey(platform: string, accountId: string | null): string {
+  return accountId === null ? platform : `${platform}:${accountId}`;
+}
+
+/** The platform a publish job's group is for: `<platform>:<account>`, or an older job's `<platform>`. */
+export function platformOfPublishGroup(group: string): string {
+  const colon = group.indexOf(':');
+  return colon < 0 ? group : group.slice(0, colon);
+}
+
+/**
+ * The publish worker's limit for a group: its platform's limit, for one account; a job queued
+ * before groups named accounts (a bare `<platform>`) shares its platform's limit with the other
+ * such jobs, as before.
+ */
+export function publishGroupLimit(limits: Readonly<Record<string, number>>): (group: string) => number {
+  return (group) => limits[platformOfPublishGroup(group)] ?? 0;
+}
+
 export function newPostId(): string {
   let id = '';
   for (let i = 0; i < 7; i += 1) id += POST_ID_ALPHABET[randomInt(POST_ID_ALPHABET.length)];

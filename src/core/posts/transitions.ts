@@ -9,7 +9,7 @@ import { scheduleOf } from '../../db/repositories/schedule.js';
 import { moveTargetsOfPost, setTargetStatus, targetsInStatus } from '../../db/repositories/targets.js';
 import { postTransition, targetTransition } from '../lifecycle.js';
 import { rich, timeAt, type RichText } from '../ports/rich-text.js';
-import { publishJobKey, PUBLISH_QUEUE, type PostsContext } from './context.js';
+import { publishGroupKey, publishJobKey, PUBLISH_QUEUE, type PostsContext } from './context.js';
 
 /** An approval applied: when its post goes out (undefined: now), in the zone its time was written in. */
 export interface Approved {
@@ -31,13 +31,13 @@ export async function approveIn(ctx: PostsContext, trx: Db, postId: string): Pro
   const publishAt = schedule?.scheduledAt && schedule.scheduledAt.getTime() > now.getTime() ? schedule.scheduledAt : undefined;
   const target = targetTransition('approve');
   // Under the post's own guarded move: its targets still waiting are this approval's.
-  for (const { id, platform } of await targetsInStatus(trx, postId, single(target.from))) {
+  for (const { id, platform, account_id } of await targetsInStatus(trx, postId, single(target.from))) {
     await setTargetStatus(trx, id, target.to, nowIso);
     await ctx.deps.queue.enqueue(
       {
         queue: PUBLISH_QUEUE,
         dedupeKey: publishJobKey(id),
-        groupKey: platform,
+        groupKey: publishGroupKey(platform, account_id),
         payload: { targetId: id, postId },
         maxAttempts: ctx.deps.maxAttempts,
         ...(publishAt ? { runAt: publishAt } : {}),

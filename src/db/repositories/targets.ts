@@ -42,7 +42,12 @@ export function targetEndings(db: Db, postId: string) {
 
 /** The post's targets in `status` (one state: the start of the transition its caller applies). */
 export function targetsInStatus(db: Db, postId: string, status: TargetStatus) {
-  return db.selectFrom('post_targets').select(['id', 'platform']).where('post_id', '=', postId).where('status', '=', status).execute();
+  return db
+    .selectFrom('post_targets')
+    .select(['id', 'platform', 'account_id'])
+    .where('post_id', '=', postId)
+    .where('status', '=', status)
+    .execute();
 }
 
 /** Sets a target's status with no guard: for a caller that just moved its post under a guard of its own. */
