@@ -7,6 +7,7 @@
  * (auth.test, users.info, the response_url replies) stay in this process.
  *
  *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32] [--people 500]
+ *     [--baseline <an earlier build's dist/>]
  *     [--warmup 200] [--rounds 3] [--log-level info] [--cpu-prof DIR]
  *
  * The ack is the HTTP answer Slack waits for (3 s at most); the command's work (users.info,
@@ -48,6 +49,8 @@ const ROUNDS = Math.max(1, option('rounds', 3));
 /** The service's LOG_LEVEL: `info` as in production (lines go to /dev/null). */
 const LOG_LEVEL = textOption('log-level', 'info');
 const CPU_PROF = textOption('cpu-prof', undefined);
+/** Another build (an earlier dist/) measured in the same run, alternating with this one. */
+const BASELINE = textOption('baseline', undefined);
 const SIGNING_SECRET = 'bench-signing-secret';
 
 function listen(server) {
@@ -149,13 +152,14 @@ function percentile(sorted, p) {
 }
 
 /** A service in its own process; `ask` sends a message and waits for the answer that has `key`. */
-async function startService(kind, fakeUrl) {
+async function startService(name, kind, fakeUrl, dist) {
   const execArgv = CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF), '--cpu-prof-name', `${kind}-${Date.now()}.cpuprofile`]
+    ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF), '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`]
     : [];
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
   const child = fork(new URL('slack-ack-service.mjs', import.meta.url), [kind, fakeUrl, SIGNING_SECRET, LOG_LEVEL], {
     execArgv,
+    env: dist ? { ...process.env, IQSP_DIST: path.resolve(dist) } : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   // A failing run must not leave a service behind.
@@ -169,7 +173,7 @@ async function startService(kind, fakeUrl) {
   const answer = (key) =>
     new Promise((resolve, reject) => {
       waiting.push({ key, resolve });
-      void exited.then((code) => reject(new Error(`the ${kind} service exited (${code}) before answering ${key}`)));
+      void exited.then((code) => reject(new Error(`the ${name} service exited (${code}) before answering ${key}`)));
     });
   const ask = (message, key) => {
     const answered = answer(key);
@@ -177,11 +181,11 @@ async function startService(kind, fakeUrl) {
     return answered;
   };
   const { port } = await answer('ready');
-  return { kind, url: `http://127.0.0.1:${port}`, ask, exited };
+  return { name, kind, url: `http://127.0.0.1:${port}`, ask, exited };
 }
 
 async function measure(service, fake, round) {
-  const tag = `${service.kind}${round}`;
+  const tag = `${service.name}${round}`;
   // The warm-up's people are not the measured run's: each measured person's first command asks users.info.
   await fire(service.url, fake.url, `${tag}w`, `W${round}`, 0, WARMUP, CONCURRENCY);
   await service.ask({ settle: true }, 'settled');
@@ -213,10 +217,14 @@ function median(values) {
 }
 
 const fake = await startFakeSlack();
-const services = { bare: await startService('bare', fake.url), iqsp: await startService('iqsp', fake.url) };
-const runs = { bare: [], iqsp: [] };
+const services = {
+  bare: await startService('bare', 'bare', fake.url),
+  iqsp: await startService('iqsp', 'iqsp', fake.url),
+  ...(BASELINE ? { before: await startService('before', 'iqsp', fake.url, BASELINE) } : {}),
+};
+const runs = Object.fromEntries(Object.keys(services).map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round += 1) {
-  for (const kind of ['bare', 'iqsp']) runs[kind].push(await measure(services[kind], fake, round));
+  for (const name of Object.keys(services)) runs[name].push(await measure(services[name], fake, round));
 }
 for (const service of Object.values(services)) {
   await service.ask({ stop: true }, 'stopped');
@@ -235,6 +243,7 @@ function medianRound(list) {
 }
 const iqsp = medianRound(runs.iqsp);
 const bare = medianRound(runs.bare);
+const before = BASELINE ? medianRound(runs.before) : undefined;
 const dist = process.env.IQSP_DIST ?? 'dist/';
 const row = (name, r) =>
   `${name.padEnd(36)} ${r.acksPerSecond.toFixed(0).padStart(8)} acks/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms   CPU ${r.cpuMsPerCommand.toFixed(2)} ms/command${r.failures ? `   ${r.failures} non-200` : ''}`;
@@ -244,12 +253,14 @@ console.log(
 );
 console.log(row('IQSP /slack/events (Koa + Bolt)', iqsp));
 console.log(row('bare Koa route answering 200', bare));
+if (before) console.log(row(`before: IQSP from ${BASELINE}`, before));
 if (ROUNDS > 1)
-  for (const kind of ['bare', 'iqsp'])
+  for (const kind of Object.keys(runs))
     console.log(`${kind} rounds: ${runs[kind].map((r) => `${r.acksPerSecond.toFixed(0)} acks/s p99 ${r.p99.toFixed(1)} ms`).join(' | ')}`);
 console.log(
   `replies delivered through response_url: ${ROUNDS * (REQUESTS + WARMUP) - iqsp.missing} of ${ROUNDS * (REQUESTS + WARMUP)}; ` +
-    `users.info calls in the measured run: ${iqsp.usersInfo}`,
+    `users.info calls in the measured run: ${iqsp.usersInfo}` +
+    (before ? `; before: ${ROUNDS * (REQUESTS + WARMUP) - before.missing} of ${ROUNDS * (REQUESTS + WARMUP)} delivered` : ''),
 );
 const rateRatio = iqsp.acksPerSecond / bare.acksPerSecond;
 const p99Ratio = iqsp.p99 / bare.p99;
@@ -279,4 +290,26 @@ result({
   goal: '≤ 1.5×',
   met: p99Ratio <= 1.5,
 });
-if (iqsp.failures > 0 || bare.failures > 0 || iqsp.missing > 0) process.exitCode = 1;
+if (before) {
+  result({
+    figure: 'Slack ack rate, before',
+    value: Math.round(before.acksPerSecond),
+    unit: 'acks/s',
+    baseline: Math.round(bare.acksPerSecond),
+    baselineLabel: 'bare Koa route',
+    ratio: round3(before.acksPerSecond / bare.acksPerSecond),
+    goal: '≥ 0.6×',
+    met: before.acksPerSecond / bare.acksPerSecond >= 0.6,
+  });
+  result({
+    figure: 'Slack ack p99, before',
+    value: Math.round(before.p99 * 10) / 10,
+    unit: 'ms',
+    baseline: Math.round(bare.p99 * 10) / 10,
+    baselineLabel: 'bare Koa route',
+    ratio: round3(before.p99 / bare.p99),
+    goal: '≤ 1.5×',
+    met: before.p99 / bare.p99 <= 1.5,
+  });
+}
+if ([iqsp, bare, before].some((r) => r && (r.failures > 0 || r.missing > 0))) process.exitCode = 1;
