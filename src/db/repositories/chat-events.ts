@@ -21,16 +21,24 @@ export async function claimDelivery(db: Db, key: string): Promise<boolean> {
  * call claimed first. A key claimed before, here or by another instance, is not in the answer.
  */
 export async function claimDeliveries(db: Db, keys: readonly string[]): Promise<Set<string>> {
-  const claimed = new Set<string>();
   const receivedAt = isoNow();
-  for (let at = 0; at < keys.length; at += ROWS_PER_INSERT) {
-    const rows = await db
-      .insertInto('chat_events')
-      .values(keys.slice(at, at + ROWS_PER_INSERT).map((id) => ({ id, received_at: receivedAt })))
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .execute();
-    for (const row of rows) claimed.add(row.id);
-  }
-  return claimed;
+  const insert = async (run: Db, chunk: readonly string[]): Promise<string[]> =>
+    (
+      await run
+        .insertInto('chat_events')
+        .values(chunk.map((id) => ({ id, received_at: receivedAt })))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute()
+    ).map((row) => row.id);
+  if (keys.length <= ROWS_PER_INSERT) return new Set(await insert(db, keys));
+  // Several statements stand or fall together: a caller told "failed" is retried by the
+  // platform, and that retry must not find its key claimed.
+  return db.transaction().execute(async (trx) => {
+    const claimed = new Set<string>();
+    for (let at = 0; at < keys.length; at += ROWS_PER_INSERT) {
+      for (const id of await insert(trx, keys.slice(at, at + ROWS_PER_INSERT))) claimed.add(id);
+    }
+    return claimed;
+  });
 }
