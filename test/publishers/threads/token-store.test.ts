@@ -3,8 +3,12 @@
  * simulated time: the store renews it after 30 days (the `expiresAt` the publisher gives), the
  * renewed token replaces the old one at Threads, and a token left unused until it dies makes the
  * account need reconnecting. The token has no refresh token of its own: it is what refreshes.
+ *
+ * One clock for all: the store, the publisher and the simulator all read `Date`, which the test
+ * moves (timers stay real). With the store's clock ahead of the publisher's, a renewed token
+ * looked due again, and a caller that came after the renewal renewed it a second time.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Publisher } from '../../../src/publishers/publisher.js';
 import { createThreadsPublisher } from '../../../src/publishers/threads/index.js';
 import { ThreadsSimulator } from '../../../src/simulators/threads.js';
@@ -28,22 +32,19 @@ beforeAll(async () => {
   });
 });
 afterAll(() => sim?.close());
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 async function world() {
   const t = await testDatabase();
   const { accountId } = await seedAccount(t.db, 'threads');
-  let offset = 0;
-  const store = new TokenStore(t.db, new SecretStore(t.db, new Vault(Buffer.alloc(32, 9))), () => publisher, {
-    now: () => new Date(Date.now() + offset),
-    pollMs: 5,
-  });
+  vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+  const store = new TokenStore(t.db, new SecretStore(t.db, new Vault(Buffer.alloc(32, 9))), () => publisher, { pollMs: 5 });
   const callback = new URL(await sim.approveConsent(publisher.consentUrl({ state: 's', redirectUri: REDIRECT })));
   const [granted] = await publisher.finishConnect({ code: callback.searchParams.get('code') ?? '', redirectUri: REDIRECT, query: {} });
   await store.save(accountId, granted!.tokens);
-  const advance = (ms: number) => {
-    offset += ms;
-    sim.advanceClock(ms);
-  };
+  const advance = (ms: number) => vi.setSystemTime(Date.now() + ms);
   return { t, store, accountId, first: granted!.tokens.accessToken, advance };
 }
 
@@ -63,9 +64,12 @@ describe('a Threads token in the token store', () => {
       expect(a.accessToken).not.toBe(first);
       expect(b.accessToken).toBe(a.accessToken);
       expect(renewals()).toBe(before + 1);
+      // A caller after the renewal uses the renewed token as it is.
+      expect((await store.validTokens(accountId)).accessToken).toBe(a.accessToken);
+      expect(renewals()).toBe(before + 1);
       const stored = await store.load(accountId);
       expect(stored.refreshToken).toBe(a.accessToken);
-      // Renewed for 60 days (from the publisher's clock, the real one: only the store's runs ahead here).
+      // Renewed for 60 days.
       expect(stored.refreshExpiresAt!.getTime() - Date.now()).toBeGreaterThan(59 * DAY);
       expect(await publisher.checkAuthorization({ platformAccountId: '', displayName: '' }, { accessToken: first })).toMatchObject({
         kind: 'refused',
