@@ -18,8 +18,6 @@ const PACKAGES = [
   'kysely',
   '@aws-sdk/client-s3',
   'undici',
-  'zod',
-  'zod/mini',
   'twitter-text',
   'pg',
   'koa',
