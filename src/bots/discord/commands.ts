@@ -10,6 +10,7 @@ import { createGrammar } from '../../core/grammar.js';
 import { parseWhenOnly } from '../../core/schedule/when.js';
 import type { PlatformDescriptor, TargetOption } from '../../core/ports/platforms.js';
 import { platformDescriptors } from '../../publishers/registry.js';
+import { discordRestOptions } from './client.js';
 
 export const COMMAND_NAME = 'iqsp';
 export const MEDIA_OPTIONS = ['media1', 'media2', 'media3', 'media4'] as const;
@@ -339,7 +340,7 @@ export interface RegisterCommandsOptions {
 export async function registerDiscordCommands(
   options: RegisterCommandsOptions,
 ): Promise<{ scope: 'global' | 'guild'; commands: string[] }> {
-  const rest = new REST({ api: options.apiUrl }).setToken(options.token);
+  const rest = new REST(discordRestOptions(options.apiUrl)).setToken(options.token);
   const route = options.guildId
     ? Routes.applicationGuildCommands(options.applicationId, options.guildId)
     : Routes.applicationCommands(options.applicationId);
