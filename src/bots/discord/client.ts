@@ -2,8 +2,9 @@
  * The discord.js client IQSP runs: the intents and partials its features need, and the REST
  * base from DISCORD_API_URL (the gateway URL then comes from GET /gateway/bot on that API).
  */
-import type { RESTOptions, ResponseLike } from 'discord.js';
+import type { RESTOptions } from 'discord.js';
 import { Client, GatewayIntentBits, Partials, PermissionFlagsBits } from 'discord.js';
+import { discordRestRequest } from './rest-request.js';
 
 export const INTENTS = [
   GatewayIntentBits.Guilds, // servers, channels, roles (Manage Server), threads
@@ -21,15 +22,12 @@ export const PARTIALS = [Partials.Message, Partials.Reaction, Partials.User, Par
 
 /**
  * How IQSP's Discord REST calls are made (the client's and the command registration's): the API
- * base, and Node's own fetch as the request function (`makeRequest`, which @discordjs/rest
- * documents for exactly this). discord.js then shares the one undici copy the rest of the process
- * loads (package.json's override) instead of bringing two of its own, ~3 MB of heap each
- * (issue 19), and its file uploads are built and sent by the same fetch (Node's FormData).
+ * base, and node:http as the request function (rest-request.ts says why). discord.js and
+ * @discordjs/rest still load undici: package.json's override gives them the process's one copy
+ * instead of two of their own (~3 MB of heap each).
  */
 export function discordRestOptions(apiUrl: string): Partial<RESTOptions> {
-  // The two packages type the same web Response differently (their own copies of the DOM types).
-  const makeRequest = (url: string, init: unknown) => fetch(url, init as RequestInit) as Promise<unknown> as Promise<ResponseLike>;
-  return { api: apiUrl, makeRequest };
+  return { api: apiUrl, makeRequest: discordRestRequest };
 }
 
 export function createDiscordClient(apiUrl: string): Client {
