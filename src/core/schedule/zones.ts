@@ -4,7 +4,16 @@
  * reads the zones (from the runtime's Intl data) and formats; which instants a wall time can be
  * is decided here, because Luxon quietly picks one (and, on a fall-back day, the second).
  */
-import { DateTime, IANAZone } from 'luxon';
+import { createRequire } from 'node:module';
+
+/**
+ * Luxon, loaded at the first zone computation rather than with the module: config.ts reads
+ * DEFAULT_TIMEZONE at start, and an idle service that never schedules need not hold Luxon nor
+ * touch the runtime's time zone data (~6 MB of the binary paged in; issue 19). Its CommonJS build
+ * through `require`, because an ES import cannot be synchronous.
+ */
+let luxonLoaded: typeof import('luxon') | undefined;
+const luxon = (): typeof import('luxon') => (luxonLoaded ??= createRequire(import.meta.url)('luxon') as typeof import('luxon'));
 
 /** A day in a calendar, month 1–12. */
 export interface LocalDate {
@@ -53,7 +62,9 @@ const IANA_NAME_OF_CLDR: Readonly<Record<string, string>> = {
 
 /** The zone's canonical name (`europe/berlin` → `Europe/Berlin`), or undefined when it is not an IANA zone. */
 export function canonicalZone(name: string): string | undefined {
-  if (name === '' || !IANAZone.isValidZone(name)) return undefined;
+  // UTC (DEFAULT_TIMEZONE's default) is known without asking the zone data.
+  if (name.toUpperCase() === 'UTC') return 'UTC';
+  if (name === '' || !luxon().IANAZone.isValidZone(name)) return undefined;
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
   if (resolved === 'Etc/UTC' || resolved === 'Etc/GMT' || resolved === 'UTC') return 'UTC';
   return IANA_NAME_OF_CLDR[resolved] ?? resolved;
@@ -61,7 +72,7 @@ export function canonicalZone(name: string): string | undefined {
 
 /** The zone's offset from UTC at `epochMs`, in minutes. */
 function offsetAt(zone: string, epochMs: number): number {
-  return IANAZone.create(zone).offset(epochMs);
+  return luxon().IANAZone.create(zone).offset(epochMs);
 }
 
 /**
@@ -85,26 +96,26 @@ export function wallTime(zone: string, date: LocalDate, time: LocalTime): WallTi
 
 /** The calendar day `at` falls on in `zone`. */
 export function localDate(at: Date, zone: string): LocalDate & { weekday: number } {
-  const dt = DateTime.fromJSDate(at, { zone });
+  const dt = luxon().DateTime.fromJSDate(at, { zone });
   return { year: dt.year, month: dt.month, day: dt.day, weekday: dt.weekday };
 }
 
 /** The time of day `at` shows on a clock in `zone`. */
 export function localTime(at: Date, zone: string): LocalTime {
-  const dt = DateTime.fromJSDate(at, { zone });
+  const dt = luxon().DateTime.fromJSDate(at, { zone });
   return { hour: dt.hour, minute: dt.minute };
 }
 
 /** The day `days` after `date` (calendar arithmetic, no zone involved). */
 export function addDays(date: LocalDate, days: number): LocalDate & { weekday: number } {
-  const dt = DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ days });
+  const dt = luxon().DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).plus({ days });
   return { year: dt.year, month: dt.month, day: dt.day, weekday: dt.weekday };
 }
 
 /** The zone's short name at `at`: `CET`, `EST`; the offset (`GMT+11`) where it has no common abbreviation. */
 export function zoneAbbreviation(at: Date, zone: string): string {
   if (zone === 'UTC') return 'UTC';
-  const dt = DateTime.fromJSDate(at, { zone });
+  const dt = luxon().DateTime.fromJSDate(at, { zone });
   for (const locale of ['en-US', 'en-GB']) {
     const name = dt.toFormat('ZZZZ', { locale });
     if (!/^(GMT|UTC)[+-]/.test(name)) return name;
@@ -123,8 +134,8 @@ const NAMES_LOCALE = 'en-US';
  * is not the year of `now`).
  */
 export function formatInZone(at: Date, zone: string, now?: Date): string {
-  const dt = DateTime.fromJSDate(at, { zone });
-  const sameYear = now === undefined || DateTime.fromJSDate(now, { zone }).year === dt.year;
+  const dt = luxon().DateTime.fromJSDate(at, { zone });
+  const sameYear = now === undefined || luxon().DateTime.fromJSDate(now, { zone }).year === dt.year;
   return `${dt.toFormat(sameYear ? 'ccc d LLL HH:mm' : 'ccc d LLL yyyy HH:mm', { locale: NAMES_LOCALE })} ${zoneAbbreviation(at, zone)}`;
 }
 
@@ -135,7 +146,7 @@ export function clock(time: LocalTime): string {
 
 /** `Sun 29 Mar 2026` for a calendar day. */
 export function formatDate(date: LocalDate): string {
-  return DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).toFormat('ccc d LLL yyyy', {
+  return luxon().DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone: 'UTC' }).toFormat('ccc d LLL yyyy', {
     locale: NAMES_LOCALE,
   });
 }
