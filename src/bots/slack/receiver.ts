@@ -41,6 +41,8 @@ export interface SlackReceiverOptions {
    * this instance or another one sharing the database). Kept longer than a signature is valid.
    */
   claimSignature: (signatureHash: string) => Promise<boolean>;
+  /** How many slash commands' work (after their ack) runs at once; the rest wait their turn in order. */
+  commandConcurrency?: number;
 }
 
 interface SocketModeEventArgs {
@@ -108,12 +110,55 @@ function ended(res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * The work of acknowledged slash commands, a few at a time and in the order they came: the acks
+ * of the commands still arriving do not wait behind a burst of earlier commands' work (Slack
+ * allows 3 s for an ack and 30 min for a reply through the response_url). Each job starts on a
+ * later turn of the event loop, after the I/O waiting then.
+ */
+export class AfterAckQueue {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly concurrency: number) {}
+
+  /** Resolves when `work` has run (its failure is the caller's to handle inside `work`). */
+  run(work: () => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const start = () => {
+        void work()
+          .catch(() => undefined)
+          .finally(() => {
+            resolve();
+            const next = this.waiting.shift();
+            if (next) setImmediate(next);
+            else this.running -= 1;
+          });
+      };
+      if (this.running < this.concurrency) {
+        this.running += 1;
+        setImmediate(start);
+      } else this.waiting.push(start);
+    });
+  }
+
+  /** Commands acknowledged whose work has not started yet. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+}
+
+/** Enough to keep Slack's API busy for a burst of commands; few enough that acks come first. */
+const COMMAND_CONCURRENCY = 8;
+
 export class SlackReceiver implements Receiver {
   private app: App | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly socket: SocketModeClient | undefined;
+  private readonly commands: AfterAckQueue;
 
   constructor(private readonly options: SlackReceiverOptions) {
+    this.commands = new AfterAckQueue(options.commandConcurrency ?? COMMAND_CONCURRENCY);
     if (options.socketMode) {
       this.socket = new SocketModeClient({
         appToken: options.socketMode.appToken,
@@ -284,11 +329,11 @@ export class SlackReceiver implements Receiver {
       retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
     };
     void this.track(
-      new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => app.processEvent(event))
-        .catch((error: unknown) => {
+      this.commands.run(() =>
+        app.processEvent(event).catch((error: unknown) => {
           this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
         }),
+      ),
     );
   }
 
