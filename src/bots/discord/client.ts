@@ -2,9 +2,9 @@
  * The discord.js client IQSP runs: the intents and partials its features need, and the REST
  * base from DISCORD_API_URL (the gateway URL then comes from GET /gateway/bot on that API).
  */
-import type { RESTOptions } from 'discord.js';
+import type { RESTOptions, ResponseLike } from 'discord.js';
 import { Client, GatewayIntentBits, Partials, PermissionFlagsBits } from 'discord.js';
-import { discordRestRequest } from './rest-request.js';
+import { nodeFetch } from '../../http/node-fetch.js';
 
 export const INTENTS = [
   GatewayIntentBits.Guilds, // servers, channels, roles (Manage Server), threads
@@ -22,12 +22,13 @@ export const PARTIALS = [Partials.Message, Partials.Reaction, Partials.User, Par
 
 /**
  * How IQSP's Discord REST calls are made (the client's and the command registration's): the API
- * base, and node:http as the request function (rest-request.ts says why). discord.js and
+ * base, and node:http as the request function (src/http/node-fetch.ts says why). discord.js and
  * @discordjs/rest still load undici: package.json's override gives them the process's one copy
  * instead of two of their own (~3 MB of heap each).
  */
 export function discordRestOptions(apiUrl: string): Partial<RESTOptions> {
-  return { api: apiUrl, makeRequest: discordRestRequest };
+  // A web Response is what @discordjs/rest's ResponseLike describes (its own copy of the types).
+  return { api: apiUrl, makeRequest: (url, init) => nodeFetch(url, init) as Promise<unknown> as Promise<ResponseLike> };
 }
 
 export function createDiscordClient(apiUrl: string): Client {

@@ -14,6 +14,7 @@ import type Router from '@koa/router';
 import { App } from './bolt.js';
 import { InstallProvider, type CallbackOptions } from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
+import { nodeFetch } from '../../http/node-fetch.js';
 import { renderPage } from '../../http/pages.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Surface, SurfaceContext } from '../surface.js';
@@ -121,7 +122,13 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
     if (!slack.enabled) return undefined;
     const log = logger.child({ surface: 'slack' });
     const boltLogger = slackLogger(log);
-    const clientOptions: WebClientOptions = { slackApiUrl: slack.apiUrl, retryConfig: { retries: options.retries ?? 2 }, timeout: 30_000 };
+    const clientOptions: WebClientOptions = {
+      slackApiUrl: slack.apiUrl,
+      retryConfig: { retries: options.retries ?? 2 },
+      timeout: 30_000,
+      // Web API calls over node:http rather than fetch (src/http/node-fetch.ts says why).
+      fetch: nodeFetch,
+    };
     const client = new WebClient(undefined, { ...clientOptions, logger: boltLogger });
 
     const installations = slack.clientId ? new DbInstallationStore(services.db, services.secrets) : undefined;

@@ -1,5 +1,5 @@
 /**
- * Discord REST over node:http (src/bots/discord/rest-request.ts), driven through @discordjs/rest's
+ * Discord REST over node:http (src/http/node-fetch.ts), driven through @discordjs/rest's
  * REST with IQSP's options against a real HTTP server on 127.0.0.1: what arrives is what the
  * library asked for (JSON, multipart uploads), and what comes back (statuses, rate-limit headers,
  * errors, no body) reaches it as from its own request function.

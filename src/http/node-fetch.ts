@@ -1,33 +1,35 @@
 /**
- * How IQSP's Discord REST calls reach the API: @discordjs/rest's `makeRequest` (its documented
- * hook for the function that sends a request) over node:http(s) with keep-alive agents.
+ * A `fetch` for the chat libraries, over node:http(s) with keep-alive agents: the Slack Web API
+ * client's (@slack/web-api's `fetch` option) and Discord's REST (@discordjs/rest's
+ * `makeRequest`), both documented hooks for the function that sends their requests.
  *
- * Its default sends through undici, and Node's fetch is undici too: both parse HTTP with
- * llhttp compiled to WebAssembly, and compiling it (in background threads, at the first request:
- * here the gateway lookup at start) took ~30 MB of native memory at its peak and left the process
- * ~10 MB larger for good. node:http parses in native code, so an idle `serve` does not pay for it
- * (issue 19). What goes over the wire is what @discordjs/rest asks for: its method, headers and
- * body (JSON text, bytes, or a FormData encoded as fetch encodes it, multipart with its boundary,
- * streamed), and its AbortSignal (its timeout) aborts the request.
+ * Their defaults are Node's fetch and undici, which parse HTTP with llhttp compiled to
+ * WebAssembly: compiling it (in background threads, at the first request) took ~30 MB of native
+ * memory at its peak and left the process ~10 MB larger for good, and a fetch costs about three
+ * times the CPU of a node:http request (issue 19). node:http parses in native code. What goes
+ * over the wire is what the library asks for: its method, headers and body (text, bytes, or a
+ * FormData encoded as fetch encodes it, multipart with its boundary, streamed); its AbortSignal
+ * (its timeout) aborts the request; `redirect: 'error'` refuses a redirect as fetch does, and no
+ * redirect is ever followed.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { types } from 'node:util';
-import type { ResponseLike } from 'discord.js';
 
 const agents = {
   'http:': new http.Agent({ keepAlive: true }),
   'https:': new https.Agent({ keepAlive: true }),
 };
 
-/** The part of a fetch RequestInit @discordjs/rest sets (its `dispatcher` is undici's and has no meaning here). */
-export interface RestRequestInit {
+/** The part of a fetch RequestInit the libraries set (@discordjs/rest's `dispatcher` is undici's and means nothing here). */
+export interface NodeFetchInit {
   method?: string;
   headers?: unknown;
   body?: unknown;
   signal?: AbortSignal | null;
+  redirect?: string;
 }
 
 /** Statuses whose response has no body (a web Response refuses one). */
@@ -43,24 +45,25 @@ function encodeBody(body: unknown): { bytes: Uint8Array | string } | { stream: R
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || types.isUint8Array(body)) return { bytes: body };
   if (types.isArrayBuffer(body)) return { bytes: new Uint8Array(body) };
+  if (body instanceof Readable) return { stream: body, contentType: null };
   // Encoded by the web platform itself (a FormData as multipart/form-data with a fresh boundary).
   const encoded = new Response(body as ConstructorParameters<typeof Response>[0]);
   const stream = encoded.body ? Readable.fromWeb(encoded.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
   return { stream, contentType: encoded.headers.get('content-type') };
 }
 
-/** Sends one request of @discordjs/rest's; resolves with the response once its headers arrive. */
-export function discordRestRequest(url: string, init: RestRequestInit): Promise<ResponseLike> {
+/** Sends one request; resolves with the response (a web Response) once its headers arrive. */
+export function nodeFetch(url: string | URL, init: NodeFetchInit = {}): Promise<Response> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:')
-    return Promise.reject(new TypeError(`a Discord API URL must be http(s), not ${target.protocol}`));
+    return Promise.reject(new TypeError(`an API URL must be http(s), not ${target.protocol}`));
   const transport = target.protocol === 'https:' ? https : http;
   const headers = headerRecord(init.headers);
   const body = encodeBody(init.body);
   if (body && 'bytes' in body) headers['content-length'] = String(Buffer.byteLength(body.bytes));
   if (body && 'stream' in body && body.contentType) headers['content-type'] = body.contentType;
 
-  return new Promise<ResponseLike>((resolve, reject) => {
+  return new Promise<Response>((resolve, reject) => {
     const req = transport.request(target, {
       method: init.method ?? 'GET',
       headers,
@@ -73,13 +76,18 @@ export function discordRestRequest(url: string, init: RestRequestInit): Promise<
     });
     req.once('response', (res) => {
       const status = res.statusCode ?? 0;
+      if (init.redirect === 'error' && status >= 300 && status < 400) {
+        res.resume();
+        reject(
+          new TypeError(`fetch failed: ${target.origin}${target.pathname} answered a redirect (${status}), and redirects are refused`),
+        );
+        return;
+      }
       const responseHeaders = new Headers();
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
       if (NO_BODY.has(status)) res.resume();
       const stream = NO_BODY.has(status) ? null : (Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>);
-      resolve(
-        new Response(stream, { status, statusText: http.STATUS_CODES[status] ?? '', headers: responseHeaders }) as unknown as ResponseLike,
-      );
+      resolve(new Response(stream, { status, statusText: http.STATUS_CODES[status] ?? '', headers: responseHeaders }));
     });
     if (body && 'stream' in body) body.stream.pipe(req);
     else req.end(body?.bytes);
