@@ -5,12 +5,14 @@
  *
  * HTTP (`POST /slack/events`): the signature is checked before anything else (v0
  * HMAC-SHA256 over the raw body; a timestamp more than 5 minutes off either way is refused);
- * a refused request gets 401 and nothing else happens. A signature seen before is a replay
- * (Slack signs every delivery afresh, retries included: its last retry comes 5 minutes after
- * the first try, past the window of the first timestamp); it gets an empty 200 and nothing
- * happens. Then `url_verification` and
- * `ssl_check` are answered, and everything else goes to Bolt with an ack that writes the HTTP
- * response: listeners ack at once and do their work after, so Slack has its answer within 3 s.
+ * a refused request gets 401 and nothing else happens; a malformed body gets 400. Then
+ * `url_verification` and `ssl_check` are answered. A signature seen before is a replay (Slack
+ * signs every delivery afresh, retries included: its last retry comes 5 minutes after the first
+ * try, past the window of the first timestamp); it gets an empty 200 and nothing happens. A
+ * slash command is acknowledged (an empty 200) before its signature is claimed, its work queued
+ * after (acknowledgeCommand); everything else is claimed, then goes to Bolt with an ack that
+ * writes the HTTP response: listeners ack at once and do their work after, so Slack has its
+ * answer within 3 s.
  *
  * Work still running after the ack is tracked, so stopping waits for it before the database
  * closes.
@@ -22,6 +24,7 @@ import type { App, BufferedIncomingMessage, Receiver, ReceiverEvent, Logger as S
 import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from './bolt.js';
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
+import { postToResponseUrl } from './respond.js';
 import type { Logger } from '../../observability/logger.js';
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -194,6 +197,10 @@ export class SlackReceiver implements Receiver {
     return work;
   }
 
+  private replayDropped(): void {
+    this.options.logger.warn({ reason: 'replay' }, 'Slack request dropped: its signature was seen before (a replay)');
+  }
+
   private refuse(res: ServerResponse, reason: Refusal, status: number): void {
     this.options.logger.warn({ reason }, `Slack request refused (${reason})`);
     res.writeHead(status);
@@ -243,13 +250,6 @@ export class SlackReceiver implements Receiver {
       return;
     }
 
-    // Verified, so the signature header is there and is Slack's; a second sight of it is a replay.
-    if (!(await this.options.claimSignature(signatureHash(header(req, 'x-slack-signature') ?? '')))) {
-      this.options.logger.warn({ reason: 'replay' }, 'Slack request dropped: its signature was seen before (a replay)');
-      HTTPModuleFunctions.buildNoBodyResponse(res, 200);
-      return;
-    }
-
     let body: Record<string, unknown>;
     try {
       body = parseBody(text, contentType);
@@ -266,8 +266,15 @@ export class SlackReceiver implements Receiver {
       return;
     }
 
+    // Verified, so the signature header is there and is Slack's; a second sight of it is a replay.
+    const hash = signatureHash(header(req, 'x-slack-signature') ?? '');
     if (typeof body.command === 'string' && body.payload === undefined) {
-      this.acknowledgeCommand(app, req, res, body);
+      this.acknowledgeCommand(app, req, res, body, hash);
+      return;
+    }
+    if (!(await this.options.claimSignature(hash))) {
+      this.replayDropped();
+      HTTPModuleFunctions.buildNoBodyResponse(res, 200);
       return;
     }
 
@@ -308,13 +315,31 @@ export class SlackReceiver implements Receiver {
 
   /**
    * A slash command's answer is always an empty 200: the command listener acknowledges before
-   * anything else, and Bolt acknowledges a command from a workspace it cannot authorise too. So
-   * it is sent at once, and Bolt's middleware and the listener run on the next turn of the event
-   * loop, after it. A listener that tried to answer with a body would be told so (its `ack`
-   * throws): a command's reply goes through its response_url.
+   * anything else, Bolt acknowledges a command from a workspace it cannot authorise too, and a
+   * replay gets the same empty 200. So it is sent at once, before the signature is claimed (the
+   * claim's write, an fsync on SQLite, is not on the ack's path), and the claim, Bolt's middleware
+   * and the listener follow, in the order commands came (AfterAckQueue). A replay is dropped there.
+   * When the claim cannot be made (the database failing) nothing runs, and the person is told so
+   * through the command's response_url. A listener that tried to answer with a body would be told
+   * so (its `ack` throws): a command's reply goes through its response_url.
    */
-  private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): void {
+  private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, hash: string): void {
     HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+    const claimed = this.options.claimSignature(hash).then(
+      (fresh) => {
+        if (!fresh) this.replayDropped();
+        return fresh;
+      },
+      (error: unknown) => {
+        this.options.logger.error({ err: error }, 'a Slack command was not run: its delivery could not be recorded');
+        if (typeof body.response_url === 'string')
+          void postToResponseUrl(body.response_url, {
+            response_type: 'ephemeral',
+            text: 'IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.',
+          }).catch((replyError: unknown) => this.options.logger.warn({ err: replyError }, 'response_url failed'));
+        return false;
+      },
+    );
     let acked = false;
     const event: ReceiverEvent = {
       body,
@@ -329,11 +354,12 @@ export class SlackReceiver implements Receiver {
       retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
     };
     void this.track(
-      this.commands.run(() =>
-        app.processEvent(event).catch((error: unknown) => {
+      this.commands.run(async () => {
+        if (!(await claimed)) return;
+        await app.processEvent(event).catch((error: unknown) => {
           this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
-        }),
-      ),
+        });
+      }),
     );
   }
 

@@ -57,12 +57,101 @@ describe('slash commands through the receiver', () => {
     await new Promise((resolve) => server!.close(resolve));
   });
 
+  async function serve(options: {
+    processEvent: (event: ReceiverEvent) => Promise<void>;
+    claimSignature?: (hash: string) => Promise<boolean>;
+  }): Promise<{ url: string; receiver: SlackReceiver }> {
+    const receiver = new SlackReceiver({
+      signingSecret: SECRET,
+      logger: createLogger('silent'),
+      slackLogger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'info', setName() {} } as never,
+      bodyLimitBytes: 1024 * 1024,
+      drainMs: 5_000,
+      claimSignature: options.claimSignature ?? (() => Promise.resolve(true)),
+      commandConcurrency: 3,
+    });
+    receiver.init({ processEvent: options.processEvent } as unknown as App);
+    server = createServer((req, res) => {
+      if (req.url === '/respond') {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          replies.push(JSON.parse(Buffer.concat(chunks).toString()) as { text: string; response_type: string });
+          res.end('ok');
+        });
+        return;
+      }
+      void receiver.handle(req, res);
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, receiver };
+  }
+  let replies: Array<{ text: string; response_type: string }> = [];
+
+  it('acknowledges before the delivery is claimed: a claim still on its way holds the work, not the ack', async () => {
+    const claim = deferred();
+    let processed = 0;
+    const { url, receiver } = await serve({
+      processEvent: async (event) => {
+        await event.ack();
+        processed += 1;
+      },
+      claimSignature: () => claim.promise.then(() => true),
+    });
+    const response = await sendToApp(url, SECRET, commandRequest('slash-command', { text: 'help' }));
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+    await turn();
+    expect(processed).toBe(0);
+    claim.resolve();
+    await receiver.idle();
+    expect(processed).toBe(1);
+  });
+
+  it('runs nothing when the claim fails, and tells the person through the response_url', async () => {
+    replies = [];
+    let processed = 0;
+    const { url, receiver } = await serve({
+      processEvent: async () => {
+        processed += 1;
+      },
+      claimSignature: () => Promise.reject(new Error('SQLITE_IOERR: disk I/O error')),
+    });
+    const response = await sendToApp(url, SECRET, commandRequest('slash-command', { text: 'help', response_url: `${url}/respond` }));
+    expect(response.status).toBe(200);
+    await receiver.idle();
+    expect(processed).toBe(0);
+    await expect.poll(() => replies).toHaveLength(1);
+    expect(replies[0]!.response_type).toBe('ephemeral');
+    expect(replies[0]!.text).toMatch(/could not take this command.*Nothing was run; try again/);
+    expect(replies[0]!.text).not.toMatch(/SQLITE|disk/);
+  });
+
+  it('drops a replay after its ack: the same signed command twice runs once', async () => {
+    const claimed = new Set<string>();
+    let processed = 0;
+    const { url, receiver } = await serve({
+      processEvent: async (event) => {
+        await event.ack();
+        processed += 1;
+      },
+      claimSignature: (hash) => Promise.resolve(!claimed.has(hash) && Boolean(claimed.add(hash))),
+    });
+    const request = commandRequest('slash-command', { text: 'help' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const first = await sendToApp(url, SECRET, request, { timestamp });
+    const replay = await sendToApp(url, SECRET, request, { timestamp });
+    expect([first.status, replay.status]).toEqual([200, 200]);
+    await receiver.idle();
+    expect(processed).toBe(1);
+  });
+
   it('acknowledges a burst at once while only a few commands work, then runs every one in order', async () => {
     const gates = new Map<string, ReturnType<typeof deferred>>();
     const started: string[] = [];
     let inFlight = 0;
     let mostInFlight = 0;
-    const app = {
+    const { url, receiver } = await serve({
       processEvent: async (event: ReceiverEvent) => {
         await event.ack();
         const id = (event.body as { trigger_id: string }).trigger_id;
@@ -72,21 +161,7 @@ describe('slash commands through the receiver', () => {
         await gates.get(id)!.promise;
         inFlight -= 1;
       },
-    } as unknown as App;
-    const logger = createLogger('silent');
-    const receiver = new SlackReceiver({
-      signingSecret: SECRET,
-      logger,
-      slackLogger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'info', setName() {} } as never,
-      bodyLimitBytes: 1024 * 1024,
-      drainMs: 5_000,
-      claimSignature: () => Promise.resolve(true),
-      commandConcurrency: 3,
     });
-    receiver.init(app);
-    server = createServer((req, res) => void receiver.handle(req, res));
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const ids = Array.from({ length: 12 }, (_, i) => `trigger-${String(i).padStart(2, '0')}`);
     for (const id of ids) gates.set(id, deferred());
