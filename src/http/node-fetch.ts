@@ -7,15 +7,15 @@
  * WebAssembly: compiling it (in background threads, at the first request) took ~30 MB of native
  * memory at its peak and left the process ~10 MB larger for good, and a fetch costs about three
  * times the CPU of a node:http request (issue 19). node:http parses in native code. What goes
- * over the wire is what the library asks for: its method, headers and body (text, bytes, or a
- * FormData encoded as fetch encodes it, multipart with its boundary, streamed); its AbortSignal
+ * over the wire is what the library asks for: its method, headers and body (text, bytes, a Node
+ * stream sent chunked, or a FormData encoded as fetch encodes it: multipart with its boundary and
+ * its length); its AbortSignal
  * (its timeout) aborts the request; `redirect: 'error'` refuses a redirect as fetch does, and no
  * redirect is ever followed.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { Readable } from 'node:stream';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { types } from 'node:util';
 
 const agents = {
@@ -40,28 +40,36 @@ function headerRecord(headers: unknown): Record<string, string> {
   return Object.fromEntries(new Headers(headers as ConstructorParameters<typeof Headers>[0]));
 }
 
-/** The body as bytes to send with a length, or a stream with its content type (FormData, Blob, URLSearchParams). */
-function encodeBody(body: unknown): { bytes: Uint8Array | string } | { stream: Readable; contentType: string | null } | undefined {
+/**
+ * The body as bytes to send with a length (and, for a FormData, Blob or URLSearchParams, the type
+ * fetch gives it: multipart/form-data with a fresh boundary), or a Node stream to send chunked.
+ * A FormData's parts are in memory already (the libraries build it from Buffers), so encoding it
+ * whole costs no more than it holds, and servers that want a Content-Length get one, as from fetch.
+ */
+async function encodeBody(
+  body: unknown,
+): Promise<{ bytes: Uint8Array | string; contentType?: string | null } | { stream: Readable } | undefined> {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string' || types.isUint8Array(body)) return { bytes: body };
   if (types.isArrayBuffer(body)) return { bytes: new Uint8Array(body) };
-  if (body instanceof Readable) return { stream: body, contentType: null };
-  // Encoded by the web platform itself (a FormData as multipart/form-data with a fresh boundary).
+  if (body instanceof Readable) return { stream: body };
   const encoded = new Response(body as ConstructorParameters<typeof Response>[0]);
-  const stream = encoded.body ? Readable.fromWeb(encoded.body as NodeReadableStream<Uint8Array>) : Readable.from([]);
-  return { stream, contentType: encoded.headers.get('content-type') };
+  return { bytes: new Uint8Array(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type') };
 }
 
 /** Sends one request; resolves with the response (a web Response) once its headers arrive. */
-export function nodeFetch(url: string | URL, init: NodeFetchInit = {}): Promise<Response> {
+export async function nodeFetch(url: string | URL, init: NodeFetchInit = {}): Promise<Response> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:')
-    return Promise.reject(new TypeError(`an API URL must be http(s), not ${target.protocol}`));
+    throw new TypeError(`an API URL must be http(s), not ${target.protocol}`);
   const transport = target.protocol === 'https:' ? https : http;
   const headers = headerRecord(init.headers);
-  const body = encodeBody(init.body);
-  if (body && 'bytes' in body) headers['content-length'] = String(Buffer.byteLength(body.bytes));
-  if (body && 'stream' in body && body.contentType) headers['content-type'] = body.contentType;
+  const body = await encodeBody(init.body);
+  if (body && 'bytes' in body) {
+    headers['content-length'] = String(Buffer.byteLength(body.bytes));
+    // The caller's Content-Type wins, as with fetch.
+    if (body.contentType && headers['content-type'] === undefined) headers['content-type'] = body.contentType;
+  }
 
   return new Promise<Response>((resolve, reject) => {
     const req = transport.request(target, {

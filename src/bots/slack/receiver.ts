@@ -46,6 +46,8 @@ export interface SlackReceiverOptions {
   claimSignature: (signatureHash: string) => Promise<boolean>;
   /** How many slash commands' work (after their ack) runs at once; the rest wait their turn in order. */
   commandConcurrency?: number;
+  /** How long one command's work holds its place before the next may start beside it (AfterAckQueue). */
+  commandPlaceMs?: number;
 }
 
 interface SocketModeEventArgs {
@@ -118,31 +120,72 @@ function ended(res: ServerResponse): Promise<void> {
  * of the commands still arriving do not wait behind a burst of earlier commands' work (Slack
  * allows 3 s for an ack and 30 min for a reply through the response_url). Each job starts on a
  * later turn of the event loop, after the I/O waiting then.
+ *
+ * The limit orders CPU work behind the acks; it does not cap waits on the network: a job still
+ * running after `placeMs` (a slow users.info, a response_url that does not answer) gives its place
+ * to the next one, so a few hung calls never hold back a `/iqsp post` whose trigger_id expires
+ * after 3 s. Once closed (the service stopping), jobs not started are not begun: each is
+ * abandoned instead, at once.
  */
 export class AfterAckQueue {
-  private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  /** Places held: jobs started (or about to start) that have neither finished nor run past placeMs. */
+  private held = 0;
+  private readonly waiting: Array<{ start: () => void; abandon: () => void }> = [];
+  private closed = false;
 
-  constructor(private readonly concurrency: number) {}
+  constructor(
+    private readonly concurrency: number,
+    private readonly placeMs: number,
+  ) {}
 
-  /** Resolves when `work` has run (its failure is the caller's to handle inside `work`). */
-  run(work: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `work` in its turn, or `abandoned` instead when the queue closes first; resolves when one
+   * of them has run (a failure of `work` is the caller's to handle inside it).
+   */
+  run(work: () => Promise<void>, abandoned: () => void = () => undefined): Promise<void> {
     return new Promise<void>((resolve) => {
+      const abandon = () => {
+        abandoned();
+        resolve();
+      };
+      if (this.closed) {
+        abandon();
+        return;
+      }
       const start = () => {
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          clearTimeout(timer);
+          this.next();
+        };
+        const timer = setTimeout(release, this.placeMs);
+        timer.unref();
         void work()
           .catch(() => undefined)
           .finally(() => {
+            release();
             resolve();
-            const next = this.waiting.shift();
-            if (next) setImmediate(next);
-            else this.running -= 1;
           });
       };
-      if (this.running < this.concurrency) {
-        this.running += 1;
+      if (this.held < this.concurrency) {
+        this.held += 1;
         setImmediate(start);
-      } else this.waiting.push(start);
+      } else this.waiting.push({ start, abandon });
     });
+  }
+
+  private next(): void {
+    const next = this.waiting.shift();
+    if (next) setImmediate(next.start);
+    else this.held -= 1;
+  }
+
+  /** No job starts any more; the waiting ones are abandoned now. */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.waiting.splice(0)) entry.abandon();
   }
 
   /** Commands acknowledged whose work has not started yet. */
@@ -153,6 +196,8 @@ export class AfterAckQueue {
 
 /** Enough to keep Slack's API busy for a burst of commands; few enough that acks come first. */
 const COMMAND_CONCURRENCY = 8;
+/** How long a command's work holds its place before the next one may start beside it. */
+const COMMAND_PLACE_MS = 250;
 
 export class SlackReceiver implements Receiver {
   private app: App | undefined;
@@ -161,7 +206,7 @@ export class SlackReceiver implements Receiver {
   private readonly commands: AfterAckQueue;
 
   constructor(private readonly options: SlackReceiverOptions) {
-    this.commands = new AfterAckQueue(options.commandConcurrency ?? COMMAND_CONCURRENCY);
+    this.commands = new AfterAckQueue(options.commandConcurrency ?? COMMAND_CONCURRENCY, options.commandPlaceMs ?? COMMAND_PLACE_MS);
     if (options.socketMode) {
       this.socket = new SocketModeClient({
         appToken: options.socketMode.appToken,
@@ -181,6 +226,8 @@ export class SlackReceiver implements Receiver {
   }
 
   async stop(): Promise<void> {
+    // Commands whose work has not started are told so now, while the database is still open for the rest.
+    this.commands.close();
     if (this.socket) await this.socket.disconnect();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainMs).unref());
     await Promise.race([Promise.allSettled([...this.running]).then(() => undefined), deadline]);
@@ -317,14 +364,21 @@ export class SlackReceiver implements Receiver {
    * A slash command's answer is always an empty 200: the command listener acknowledges before
    * anything else, Bolt acknowledges a command from a workspace it cannot authorise too, and a
    * replay gets the same empty 200. So it is sent at once, before the signature is claimed (the
-   * claim's write, an fsync on SQLite, is not on the ack's path), and the claim, Bolt's middleware
-   * and the listener follow, in the order commands came (AfterAckQueue). A replay is dropped there.
-   * When the claim cannot be made (the database failing) nothing runs, and the person is told so
-   * through the command's response_url. A listener that tried to answer with a body would be told
+   * claim's write, an fsync on SQLite, is not on the ack's path); a replay is dropped when its
+   * claim answers, and a fresh command's work (Bolt's middleware, the listener) is queued then, in
+   * the order commands came (AfterAckQueue). When the claim cannot be made (the database failing),
+   * or the service stops before the work's turn, nothing runs and the person is told so through
+   * the command's response_url. A listener that tried to answer with a body would be told
    * so (its `ack` throws): a command's reply goes through its response_url.
    */
   private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, hash: string): void {
     HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+    const tell = (text: string) => {
+      if (typeof body.response_url === 'string')
+        void postToResponseUrl(body.response_url, { response_type: 'ephemeral', text }).catch((error: unknown) =>
+          this.options.logger.warn({ err: error }, 'response_url failed'),
+        );
+    };
     const claimed = this.options.claimSignature(hash).then(
       (fresh) => {
         if (!fresh) this.replayDropped();
@@ -332,11 +386,7 @@ export class SlackReceiver implements Receiver {
       },
       (error: unknown) => {
         this.options.logger.error({ err: error }, 'a Slack command was not run: its delivery could not be recorded');
-        if (typeof body.response_url === 'string')
-          void postToResponseUrl(body.response_url, {
-            response_type: 'ephemeral',
-            text: 'IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.',
-          }).catch((replyError: unknown) => this.options.logger.warn({ err: replyError }, 'response_url failed'));
+        tell('IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.');
         return false;
       },
     );
@@ -353,12 +403,20 @@ export class SlackReceiver implements Receiver {
       retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
       retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
     };
+    // Queued only once claimed, in the order the claims answer (the order commands came): a replay takes no place.
     void this.track(
-      this.commands.run(async () => {
-        if (!(await claimed)) return;
-        await app.processEvent(event).catch((error: unknown) => {
-          this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
-        });
+      claimed.then((fresh) => {
+        if (!fresh) return undefined;
+        return this.commands.run(
+          () =>
+            app.processEvent(event).catch((error: unknown) => {
+              this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
+            }),
+          () => {
+            this.options.logger.warn('a Slack command was not run: IQSP is stopping');
+            tell('IQSP is restarting and did not run this command. Nothing was done; try it again in a minute.');
+          },
+        );
       }),
     );
   }

@@ -23,7 +23,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('AfterAckQueue', () => {
   it('runs at most its concurrency at once, in order, and goes on after a failure', async () => {
-    const queue = new AfterAckQueue(2);
+    const queue = new AfterAckQueue(2, 60_000);
     const gates = Array.from({ length: 5 }, deferred);
     const started: number[] = [];
     const done = gates.map((gate, i) =>
