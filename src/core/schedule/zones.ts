@@ -5,6 +5,7 @@
  * is decided here, because Luxon quietly picks one (and, on a fall-back day, the second).
  */
 import { createRequire } from 'node:module';
+import type * as Luxon from 'luxon';
 
 /**
  * Luxon, loaded at the first zone computation rather than with the module: config.ts reads
@@ -12,8 +13,8 @@ import { createRequire } from 'node:module';
  * touch the runtime's time zone data (~6 MB of the binary paged in; issue 19). Its CommonJS build
  * through `require`, because an ES import cannot be synchronous.
  */
-let luxonLoaded: typeof import('luxon') | undefined;
-const luxon = (): typeof import('luxon') => (luxonLoaded ??= createRequire(import.meta.url)('luxon') as typeof import('luxon'));
+let luxonLoaded: typeof Luxon | undefined;
+const luxon = (): typeof Luxon => (luxonLoaded ??= createRequire(import.meta.url)('luxon') as typeof Luxon);
 
 /** A day in a calendar, month 1–12. */
 export interface LocalDate {
