@@ -18,9 +18,10 @@ import https from 'node:https';
 import { Readable } from 'node:stream';
 import { types } from 'node:util';
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+/** The process's keep-alive connections to chat APIs (this fetch's, and the response_url replies of src/bots/slack/respond.ts). */
+export const keepAliveAgents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 }),
 };
 
 /** The part of a fetch RequestInit the libraries set (@discordjs/rest's `dispatcher` is undici's and means nothing here). */
@@ -75,7 +76,7 @@ export async function nodeFetch(url: string | URL, init: NodeFetchInit = {}): Pr
     const req = transport.request(target, {
       method: init.method ?? 'GET',
       headers,
-      agent: agents[target.protocol as 'http:' | 'https:'],
+      agent: keepAliveAgents[target.protocol as 'http:' | 'https:'],
       ...(init.signal ? { signal: init.signal } : {}),
     });
     req.once('error', (error) => {

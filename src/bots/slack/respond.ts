@@ -6,12 +6,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { RespondArguments } from '@slack/bolt';
+import { keepAliveAgents } from '../../http/node-fetch.js';
 import { RespondError } from './bolt.js';
-
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 }),
-};
 
 /** Posts `message` to `responseUrl`; rejects on a non-2xx answer (RespondError), a network error or the timeout. */
 export function postToResponseUrl(responseUrl: string, message: RespondArguments | string, timeoutMs = 30_000): Promise<void> {
@@ -22,7 +18,7 @@ export function postToResponseUrl(responseUrl: string, message: RespondArguments
   return new Promise<void>((resolve, reject) => {
     const req = transport.request(url, {
       method: 'POST',
-      agent: agents[url.protocol as 'http:' | 'https:'],
+      agent: keepAliveAgents[url.protocol as 'http:' | 'https:'],
       headers: { 'content-type': 'application/json', 'content-length': body.length },
       timeout: timeoutMs,
     });
