@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { parse as DotenvParse } from 'dotenv';
-import { Cron } from 'croner';
+import { cronProblem } from './jobs/cron-expression.js';
 import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
 import { type AnyPlatformModule, moduleConfig, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
@@ -583,20 +583,11 @@ function timeZone(variable: string, raw: string): string {
   return zone;
 }
 
-/** Whether croner (src/jobs/cron.ts) reads the expression; a paused job without a function schedules nothing. */
-function readableCron(raw: string): boolean {
-  try {
-    new Cron(raw, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function cronExpression(raw: string, variable = 'CLEANUP_CRON'): string {
-  const fields = raw.split(/\s+/).length;
-  if ((fields !== 5 && fields !== 6) || !readableCron(raw))
-    throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+  const fields = raw.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+  const problem = cronProblem(raw);
+  if (problem) throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}": ${problem})`);
   return raw;
 }
 

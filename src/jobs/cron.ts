@@ -14,6 +14,7 @@
  * clock with Date when no time zone is asked for.
  */
 import { Cron } from 'croner';
+import { CRON_OPTIONS, croneredExpression } from './cron-expression.js';
 import type { Leases } from '../db/leases.js';
 import type { Logger } from '../observability/logger.js';
 import type { BackgroundService } from '../runtime.js';
@@ -34,6 +35,8 @@ export class LeasedCron implements BackgroundService {
   readonly name: string;
   readonly role = 'worker';
   private scheduled: Cron | undefined;
+  /** The last tick this instance asked for: a clock stepped back never names it (or an earlier one) again. */
+  private lastTick = 0;
   private stopping = false;
   /** Lease requests and runs under way. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -51,7 +54,7 @@ export class LeasedCron implements BackgroundService {
   async start(): Promise<void> {
     this.stopping = false;
     // protect: a tick that comes while the previous run still works is skipped, as before.
-    this.scheduled = new Cron(this.task.expression, { protect: true }, (job) => this.fired(job));
+    this.scheduled = new Cron(croneredExpression(this.task.expression), { ...CRON_OPTIONS, protect: true }, (job) => this.fired(job));
   }
 
   /**
@@ -62,15 +65,28 @@ export class LeasedCron implements BackgroundService {
     if (this.stopping) return;
     const now = Date.now();
     const tick = job.previousRuns(1, new Date(now + 1))[0] ?? new Date(now);
+    if (tick.getTime() <= this.lastTick) return;
+    this.lastTick = tick.getTime();
     const next = job.nextRun()?.getTime() ?? now + 60_000;
     await this.track(this.runTick(tick, Math.max(next - tick.getTime(), 60_000)));
   }
 
-  /** Takes the tick's lease; the instance that gets it runs the task once (even while stopping: a taken tick always runs). */
+  /**
+   * Takes the tick's lease; the instance that gets it runs the task once (even while stopping: a
+   * taken tick always runs). When the lease cannot be asked for (the database failing), the tick
+   * is skipped here: another instance may run it, and the next tick comes anyway.
+   */
   private async runTick(at: Date, leaseMs: number): Promise<void> {
     const { leases, owner, task } = this;
     const tick = at.toISOString();
-    if (!(await leases.tryAcquire(`${task.task}:${tick}`, owner, leaseMs))) return;
+    let taken: boolean;
+    try {
+      taken = await leases.tryAcquire(`${task.task}:${tick}`, owner, leaseMs);
+    } catch (error) {
+      this.logger.error({ err: error, tick }, `${task.what} skipped: its tick's lease could not be asked for`);
+      return;
+    }
+    if (!taken) return;
     try {
       this.logger.info({ tick, ...(await task.run()) }, `${task.what} ran`);
     } catch (error) {
