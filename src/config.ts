@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { parse as DotenvParse } from 'dotenv';
-import cron from 'node-cron';
+import { cronProblem } from './jobs/cron-expression.js';
 import { canonicalZone } from './core/schedule/zones.js';
 import type { PlatformApp } from './publishers/platform-module.js';
 import { type AnyPlatformModule, moduleConfig, PLATFORM_MODULES, platformApps, type PlatformAppConfigs } from './publishers/registry.js';
@@ -584,9 +584,10 @@ function timeZone(variable: string, raw: string): string {
 }
 
 function cronExpression(raw: string, variable = 'CLEANUP_CRON'): string {
-  const fields = raw.split(/\s+/).length;
-  if ((fields !== 5 && fields !== 6) || !cron.validate(raw))
-    throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+  const fields = raw.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}")`);
+  const problem = cronProblem(raw);
+  if (problem) throw new ConfigError(variable, `must be a 5-field cron expression (or 6 with seconds) (got "${raw}": ${problem})`);
   return raw;
 }
 

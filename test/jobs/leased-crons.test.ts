@@ -83,8 +83,9 @@ describe.skipIf(!onPostgres).each(CRONS)(`the $what cron on three instances (${P
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(new Set(all).size, `ticks run twice: ${all.join(', ')}`).toBe(all.length);
     // Whether every second ran is not checked here: the three instances share this test's event
-    // loop, and node-cron skips a second that a stall of the loop made late on all three at
-    // once. test/scale/three-instances.test.ts checks it across separate processes.
+    // loop, and a stall of the loop that makes a second late on all three at once skips it (croner
+    // runs the latest tick, not every one missed). test/scale/three-instances.test.ts checks it
+    // across separate processes.
 
     // The lease of each tick names the instance that logged it.
     const leases = await t.db.selectFrom('leases').select(['name', 'owner']).where('name', 'like', `${which.task}:%`).execute();
