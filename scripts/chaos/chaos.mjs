@@ -608,7 +608,12 @@ async function phase(kind, count, targets, events) {
   const reasons = new Map();
   for (const t of rows) {
     if (!markerOf(t.caption)) continue;
-    const decided = approvedPosts.has(t.postId) || !['pending_approval', 'cancelled'].includes(t.postStatus);
+    // A request whose approval message id was never stored (its instance was killed between posting
+    // the message and storing the id) was never shown as far as the service knows, and the submitter
+    // asked again: it waits to be shown again (after SHOW_AGAIN_AFTER_MS, longer than this run), or
+    // expires at its time if scheduled. Not an approved post, so not a lost one.
+    const decided =
+      t.approval_message_id !== null && (approvedPosts.has(t.postId) || !['pending_approval', 'cancelled'].includes(t.postStatus));
     if (!decided) {
       table.notApproved += 1;
       continue;

@@ -82,7 +82,7 @@ export class PostsService {
     this.schedule = new PostSchedule(ctx, this.thread, this.decisions, this.preferences);
     this.intake = new PostIntake(ctx, this.thread, this.schedule);
     this.settlement = new PostSettlement(ctx, this.thread);
-    this.expiry = new PostExpiry(ctx, this.thread, this.decisions, this.settlement);
+    this.expiry = new PostExpiry(ctx, this.thread, this.decisions, this.settlement, this.intake);
     this.commands = new PostCommands(ctx, this.thread, this.settlement);
     this.edits = new PostEdits(ctx, this.thread, this.intake);
     this.verification = new PostVerification(ctx, this.settlement);

@@ -1,8 +1,9 @@
 /**
- * The expiry check (cleanup): every pending post is looked at. Its approval message is read
- * back for ✅/❌ whose events never arrived, and those are decided as if received; a post
- * whose recorded approvals already reach its quorum is approved; then the requests whose time
- * is up expire, and posts whose ending was lost get it.
+ * The expiry check (cleanup): every pending post is looked at. A request whose approval message
+ * id was never stored is shown again; an approval message is read back for ✅/❌ whose events
+ * never arrived, and those are decided as if received; a post whose recorded approvals already
+ * reach its quorum is approved; then the requests whose time is up expire, and posts whose
+ * ending was lost get it.
  */
 import type { ReactionOnMessage } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
@@ -11,6 +12,7 @@ import { editedPostsNotShown } from '../../db/repositories/edits.js';
 import {
   duePendingPosts,
   openPostsWithTargetsOver,
+  pendingPostsNeverShown,
   pendingPostsWithMessage,
   postStatus,
   postWithChat,
@@ -24,7 +26,16 @@ import type { PostSettlement } from './settlement.js';
 import { approvalTally } from './texts.js';
 import type { PostThread } from './thread.js';
 import { approveIn, goingOut } from './transitions.js';
+import type { PostIntake } from './intake.js';
 import { rich } from '../ports/rich-text.js';
+
+/**
+ * A request still without its approval message this long after it was made is shown again: the
+ * message's id was never stored. Longer than posting a message can take with the chat clients'
+ * retries (Slack: 3 tries of up to 30 s); a request shown again while the first message was still
+ * on its way ends with one message in use, the other saying so (intake.ts).
+ */
+export const SHOW_AGAIN_AFTER_MS = 3 * 60_000;
 
 export class PostExpiry {
   constructor(
@@ -32,6 +43,7 @@ export class PostExpiry {
     private readonly thread: PostThread,
     private readonly decisions: PostDecisions,
     private readonly settlement: PostSettlement,
+    private readonly intake: PostIntake,
   ) {}
 
   private get deps() {
@@ -42,6 +54,7 @@ export class PostExpiry {
   async expireDue(): Promise<string[]> {
     // An edited post whose approval message could not be updated: shown again (until then no ✅ counts).
     for (const { id } of await editedPostsNotShown(this.deps.db)) await this.thread.showEdited(id, 'pending');
+    await this.showNeverShown();
     const pending = await pendingPostsWithMessage(this.deps.db);
     for (const { id } of pending) {
       try {
@@ -56,6 +69,15 @@ export class PostExpiry {
     for (const { id } of due) if (await this.decisions.expire(id)) expired.push(id);
     await this.endFinishedPosts();
     return expired;
+  }
+
+  /** Shows again the requests whose approval message id was never stored (intake.ts `showAgain`). */
+  private async showNeverShown(): Promise<void> {
+    const before = isoNow(new Date(this.ctx.now().getTime() - SHOW_AGAIN_AFTER_MS));
+    for (const { id } of await pendingPostsNeverShown(this.deps.db, before))
+      await this.intake
+        .showAgain(id)
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, postId: id }, 'could not show a request again'));
   }
 
   /**

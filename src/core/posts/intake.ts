@@ -4,12 +4,12 @@
  * taken in, then the post created with its approval message.
  */
 import { randomUUID } from 'node:crypto';
-import type { Invocation, MessageRef, Reply } from '../ports/chat.js';
+import type { ChatKind, Invocation, MessageRef, Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
 import { accountsOfWorkspace, accountsOfWorkspaceByIds } from '../../db/repositories/accounts.js';
 import { attachMedia } from '../../db/repositories/media.js';
-import { insertPost, postStatus, setApprovalMessage } from '../../db/repositories/posts.js';
+import { insertPost, postStatus, postToShow, setApprovalMessage } from '../../db/repositories/posts.js';
 import { insertTarget } from '../../db/repositories/targets.js';
 import type { SocialAccount } from '../../db/schema.js';
 import type { MediaInfo } from '../../media/media.js';
@@ -331,12 +331,7 @@ export class PostIntake {
       );
       throw error;
     }
-    const approved = await this.storeApprovalMessage(postId, workspaceId, required, ref);
-    if (approved) {
-      await this.ctx.notices.deliver(approved.notice);
-      await this.thread.refreshApprovalMessage(postId, 'approved');
-      this.deps.onEnqueued?.();
-    } else await this.thread.postsChanged(postId);
+    await this.afterShown(postId, workspaceId, required, invocation.chat, ref);
     if (prepared.leftOut && prepared.leftOut.length > 0)
       await this.thread.say(postId, rich`Left out of "all", as they cannot take this post: ${prepared.leftOut.join('; ')}`);
     return postId;
@@ -409,23 +404,63 @@ export class PostIntake {
   }
 
   /**
+   * The approval message is out: it is stored, and then the post goes on as its message says
+   * (approved at once where no approval is needed). A message posted while another was stored
+   * first (the request was shown again) says so, and points to the other one.
+   */
+  private async afterShown(postId: string, workspaceId: string, required: number, chat: ChatKind, ref: MessageRef): Promise<void> {
+    const shown = await this.storeApprovalMessage(postId, workspaceId, required, ref);
+    if (!shown.stored) {
+      await chatPort(this.ctx, chat)
+        .updateMessage(ref, {
+          text: rich`Post ${postId} is shown for approval in another message of this channel: react ✅ or ❌ there, not here.`,
+        })
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, postId }, 'could not mark a second approval message as unused'));
+      return;
+    }
+    if (shown.approved) {
+      await this.ctx.notices.deliver(shown.approved.notice);
+      await this.thread.refreshApprovalMessage(postId, 'approved');
+      this.deps.onEnqueued?.();
+    } else await this.thread.postsChanged(postId);
+  }
+
+  /**
+   * Shows again the request of a post whose approval message id was never stored: the instance
+   * that posted it stopped before storing it (or could not store it), so reactions on that message
+   * find no post, and without this the request would wait unseen until it expires (or, where no
+   * approval is needed, never publish). A new approval message is posted in its channel; if the
+   * first one's id is stored meanwhile, the new one says it is not used. False when the post no
+   * longer waits, or was shown meanwhile.
+   */
+  async showAgain(postId: string): Promise<boolean> {
+    const post = await postToShow(this.deps.db, postId);
+    if (post?.status !== 'pending_approval' || post.approval_message_id !== null) return false;
+    const message = await this.thread.approvalMessage(postId, 'pending');
+    const ref = await chatPort(this.ctx, post.chat).postInChannel(post.external_id, post.channel_id, message);
+    this.deps.logger.warn({ postId }, "a request's approval message was shown again: its id had never been stored");
+    await this.afterShown(postId, post.workspace_id, post.approvals_required, post.chat, ref);
+    return true;
+  }
+
+  /**
    * The message is out: its id (and, with no approval needed, the approval and the publish
    * jobs) are stored together, and again after a passing database error, so a post is never
-   * left without its jobs while its message says it is publishing. Defined when it was approved,
-   * with what its thread is told: a scheduled post waits for its time (`scheduled`), as it would
-   * once approved by someone.
+   * left without its jobs while its message says it is publishing. `approved` is set when it was
+   * approved, with what its thread is told: a scheduled post waits for its time (`scheduled`), as
+   * it would once approved by someone. Not `stored` when another approval message was stored first.
    */
   private storeApprovalMessage(
     postId: string,
     workspaceId: string,
     required: number,
     ref: MessageRef,
-  ): Promise<{ notice: Notice | undefined } | undefined> {
+  ): Promise<{ stored: boolean; approved?: { notice: Notice | undefined } }> {
     return persistently(this.deps.logger, 'storing the approval message', () =>
       this.deps.db.transaction().execute(async (trx) => {
-        await setApprovalMessage(trx, postId, ref.messageId, ref.threadId ?? ref.messageId);
+        if (!(await setApprovalMessage(trx, postId, ref.messageId, ref.threadId ?? ref.messageId))) return { stored: false };
         const approved = required > 0 ? undefined : await approveIn(this.ctx, trx, postId);
-        if (!approved) return undefined;
+        if (!approved) return { stored: true };
         await appendAudit(trx, {
           action: 'post.approved',
           workspaceId,
@@ -435,7 +470,7 @@ export class PostIntake {
           detail: { automatic: true },
         });
         const said = approved.publishAt ? goingOut(approved, ' (no approval needed here)') : undefined;
-        return { notice: said ? await this.ctx.notices.write(trx, postId, said) : undefined };
+        return { stored: true, approved: { notice: said ? await this.ctx.notices.write(trx, postId, said) : undefined } };
       }),
     );
   }

@@ -33,8 +33,49 @@ export async function movePost(
   return Number(moved.numUpdatedRows) === 1;
 }
 
-export async function setApprovalMessage(db: Db, postId: string, messageId: string, threadId: string): Promise<void> {
-  await db.updateTable('posts').set({ approval_message_id: messageId, thread_id: threadId }).where('id', '=', postId).execute();
+/**
+ * Stores the post's approval message unless another one was stored first (a request shown again
+ * while the instance that showed it first was still storing it): true when this message is the
+ * post's approval message now, also when it already was (a store repeated after a lost answer).
+ */
+export async function setApprovalMessage(db: Db, postId: string, messageId: string, threadId: string): Promise<boolean> {
+  const stored = await db
+    .updateTable('posts')
+    .set({ approval_message_id: messageId, thread_id: threadId })
+    .where('id', '=', postId)
+    .where((eb) => eb.or([eb('approval_message_id', 'is', null), eb('approval_message_id', '=', messageId)]))
+    .executeTakeFirst();
+  return Number(stored.numUpdatedRows) === 1;
+}
+
+/** What showing a post's request again needs: where it was asked, and whether it still waits unseen. */
+export function postToShow(db: Db, postId: string) {
+  return db
+    .selectFrom('posts')
+    .innerJoin('workspaces', 'workspaces.id', 'posts.workspace_id')
+    .select([
+      'posts.status',
+      'posts.workspace_id',
+      'posts.approvals_required',
+      'posts.approval_message_id',
+      'posts.channel_id',
+      'workspaces.chat',
+      'workspaces.external_id',
+    ])
+    .where('posts.id', '=', postId)
+    .executeTakeFirst();
+}
+
+/** The posts still waiting for approval, created before `beforeIso`, whose approval message id was never stored. */
+export function pendingPostsNeverShown(db: Db, beforeIso: string) {
+  return db
+    .selectFrom('posts')
+    .select('id')
+    .where('status', '=', 'pending_approval')
+    .where('approval_message_id', 'is', null)
+    .where('created_at', '<', beforeIso)
+    .orderBy('created_at')
+    .execute();
 }
 
 export async function progressMessageId(db: Db, postId: string): Promise<string | null | undefined> {
