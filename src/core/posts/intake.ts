@@ -4,12 +4,14 @@
  * taken in, then the post created with its approval message.
  */
 import { randomUUID } from 'node:crypto';
-import type { ChatKind, Invocation, MessageRef, Reply } from '../ports/chat.js';
+import type { ChatKind, ChatMessage, Invocation, MessageRef, Reply } from '../ports/chat.js';
 import { privateReply } from '../ports/chat.js';
 import { isoNow } from '../../db/database.js';
 import { accountsOfWorkspace, accountsOfWorkspaceByIds } from '../../db/repositories/accounts.js';
 import { attachMedia } from '../../db/repositories/media.js';
-import { insertPost, postStatus, postToShow, setApprovalMessage } from '../../db/repositories/posts.js';
+import { insertPost, lockPost, postStatus, postToShow, setApprovalMessage } from '../../db/repositories/posts.js';
+import { markContentShownIfUnchanged } from '../../db/repositories/edits.js';
+import { Leases } from '../../db/leases.js';
 import { insertTarget } from '../../db/repositories/targets.js';
 import type { SocialAccount } from '../../db/schema.js';
 import type { MediaInfo } from '../../media/media.js';
@@ -61,6 +63,9 @@ export interface Schedule {
 
 /** Validation codes about the media (or the lack of it): moot once the files themselves were refused. */
 const MEDIA_PROBLEM = /^(media_|video_|aspect_|empty_post$|caption_required$)/;
+
+/** After a request was shown again, another try waits this long (SHOW_AGAIN_AFTER_MS in expiry.ts says when the first comes). */
+export const SHOW_AGAIN_RETRY_MS = 60 * 60_000;
 
 export class PostIntake {
   constructor(
@@ -326,12 +331,17 @@ export class PostIntake {
       ref = await chatPort(this.ctx, invocation.chat).postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
     } catch (error) {
       // Without its approval message nobody can approve it: withdraw the post.
-      await persistently(this.deps.logger, 'withdrawing a post without its approval message', () => this.withdraw(postId)).catch(
-        (e: unknown) => this.deps.logger.error({ err: e, postId }, 'could not withdraw a post whose approval message failed; it expires'),
-      );
-      throw error;
+      const withdrawn = await persistently(this.deps.logger, 'withdrawing a post without its approval message', () =>
+        this.withdraw(postId),
+      ).catch((e: unknown) => {
+        this.deps.logger.error({ err: e, postId }, 'could not withdraw a post whose approval message failed; it expires');
+        return 'failed' as const;
+      });
+      if (withdrawn !== 'shown') throw error;
+      this.deps.logger.warn({ err: error, postId }, 'an approval message failed after the request was shown again; the other one stands');
+      return postId;
     }
-    await this.afterShown(postId, workspaceId, required, invocation.chat, ref);
+    await this.afterShown(postId, workspaceId, required, invocation.chat, ref, null);
     if (prepared.leftOut && prepared.leftOut.length > 0)
       await this.thread.say(postId, rich`Left out of "all", as they cannot take this post: ${prepared.leftOut.join('; ')}`);
     return postId;
@@ -405,17 +415,24 @@ export class PostIntake {
 
   /**
    * The approval message is out: it is stored, and then the post goes on as its message says
-   * (approved at once where no approval is needed). A message posted while another was stored
-   * first (the request was shown again) says so, and points to the other one.
+   * (approved at once where no approval is needed). A message that could not be stored says why
+   * instead of asking for decisions: another message was stored first (the request was shown
+   * again meanwhile), or the post no longer waits (cancelled, or deleted, meanwhile).
+   * `renderedChangedAt`: the post's last edit when the message was made (null: never edited).
    */
-  private async afterShown(postId: string, workspaceId: string, required: number, chat: ChatKind, ref: MessageRef): Promise<void> {
-    const shown = await this.storeApprovalMessage(postId, workspaceId, required, ref);
+  private async afterShown(
+    postId: string,
+    workspaceId: string,
+    required: number,
+    chat: ChatKind,
+    ref: MessageRef,
+    renderedChangedAt: string | null,
+  ): Promise<void> {
+    const shown = await this.storeApprovalMessage(postId, workspaceId, required, ref, renderedChangedAt);
     if (!shown.stored) {
       await chatPort(this.ctx, chat)
-        .updateMessage(ref, {
-          text: rich`Post ${postId} is shown for approval in another message of this channel: react ✅ or ❌ there, not here.`,
-        })
-        .catch((error: unknown) => this.deps.logger.warn({ err: error, postId }, 'could not mark a second approval message as unused'));
+        .updateMessage(ref, await this.unusedMessage(postId))
+        .catch((error: unknown) => this.deps.logger.warn({ err: error, postId }, 'could not update an approval message not in use'));
       return;
     }
     if (shown.approved) {
@@ -425,21 +442,36 @@ export class PostIntake {
     } else await this.thread.postsChanged(postId);
   }
 
+  /** What an approval message that could not be stored shows instead of asking for decisions. */
+  private async unusedMessage(postId: string): Promise<ChatMessage> {
+    const post = await postToShow(this.deps.db, postId);
+    if (!post) return { text: rich`Post ${postId} no longer exists.` };
+    if (post.approval_message_id !== null)
+      return { text: rich`Post ${postId} is shown for approval in another message of this channel: react ✅ or ❌ there, not here.` };
+    return this.thread.approvalMessage(postId, post.status);
+  }
+
   /**
    * Shows again the request of a post whose approval message id was never stored: the instance
    * that posted it stopped before storing it (or could not store it), so reactions on that message
    * find no post, and without this the request would wait unseen until it expires (or, where no
    * approval is needed, never publish). A new approval message is posted in its channel; if the
-   * first one's id is stored meanwhile, the new one says it is not used. False when the post no
-   * longer waits, or was shown meanwhile.
+   * first one's id is stored meanwhile, the new one says it is not used. A request whose time is
+   * up is left to expire. One try per SHOW_AGAIN_RETRY_MS, recorded before the message is posted
+   * (a lease): while the database takes no writes nothing is posted, and a message posted whose
+   * store then failed is not followed by another at every cleanup. False when nothing was posted.
    */
   async showAgain(postId: string): Promise<boolean> {
     const post = await postToShow(this.deps.db, postId);
     if (post?.status !== 'pending_approval' || post.approval_message_id !== null) return false;
+    if (Date.parse(post.approval_expires_at) <= this.ctx.now().getTime()) return false;
+    const leases = new Leases(this.deps.db, this.ctx.now);
+    // A new owner each time: only the lease's expiry allows another try, on any instance.
+    if (!(await leases.tryAcquire(`show-again:${postId}`, randomUUID(), SHOW_AGAIN_RETRY_MS))) return false;
     const message = await this.thread.approvalMessage(postId, 'pending');
     const ref = await chatPort(this.ctx, post.chat).postInChannel(post.external_id, post.channel_id, message);
     this.deps.logger.warn({ postId }, "a request's approval message was shown again: its id had never been stored");
-    await this.afterShown(postId, post.workspace_id, post.approvals_required, post.chat, ref);
+    await this.afterShown(postId, post.workspace_id, post.approvals_required, post.chat, ref, post.content_changed_at);
     return true;
   }
 
@@ -448,17 +480,21 @@ export class PostIntake {
    * jobs) are stored together, and again after a passing database error, so a post is never
    * left without its jobs while its message says it is publishing. `approved` is set when it was
    * approved, with what its thread is told: a scheduled post waits for its time (`scheduled`), as
-   * it would once approved by someone. Not `stored` when another approval message was stored first.
+   * it would once approved by someone. Not `stored` when the post no longer waits for this
+   * message. A post edited before its message was stored: the message shows the edit (only a ✅
+   * given after it counts) if it was made from the content the post has now.
    */
   private storeApprovalMessage(
     postId: string,
     workspaceId: string,
     required: number,
     ref: MessageRef,
+    renderedChangedAt: string | null,
   ): Promise<{ stored: boolean; approved?: { notice: Notice | undefined } }> {
     return persistently(this.deps.logger, 'storing the approval message', () =>
       this.deps.db.transaction().execute(async (trx) => {
         if (!(await setApprovalMessage(trx, postId, ref.messageId, ref.threadId ?? ref.messageId))) return { stored: false };
+        if (renderedChangedAt !== null) await markContentShownIfUnchanged(trx, postId, renderedChangedAt, isoNow(this.ctx.now()));
         const approved = required > 0 ? undefined : await approveIn(this.ctx, trx, postId);
         if (!approved) return { stored: true };
         await appendAudit(trx, {
@@ -475,9 +511,15 @@ export class PostIntake {
     );
   }
 
-  /** Cancels a post still waiting whose approval message could not be posted. */
-  private async withdraw(postId: string): Promise<void> {
-    await this.deps.db.transaction().execute((trx) => endWithoutPublishingIn(this.ctx, trx, postId, 'withdraw'));
+  /**
+   * Cancels a post still waiting whose approval message could not be posted, unless another one
+   * was shown meanwhile (the first try hung past SHOW_AGAIN_AFTER_MS): 'shown' then.
+   */
+  private async withdraw(postId: string): Promise<'withdrawn' | 'shown' | 'decided'> {
+    return this.deps.db.transaction().execute(async (trx) => {
+      if ((await lockPost(trx, postId))?.approval_message_id) return 'shown';
+      return (await endWithoutPublishingIn(this.ctx, trx, postId, 'withdraw')) ? 'withdrawn' : 'decided';
+    });
   }
 }
 

@@ -98,6 +98,19 @@ export async function markContentShown(db: Db, postId: string, atIso: string): P
     .execute();
 }
 
+/**
+ * Records that the approval message shows the edited content as of `atIso`, when the content is
+ * still the one that message was made from (its last edit at `renderedChangedAt`).
+ */
+export async function markContentShownIfUnchanged(db: Db, postId: string, renderedChangedAt: string, atIso: string): Promise<void> {
+  await db
+    .updateTable('posts')
+    .set({ content_shown_at: atIso })
+    .where('id', '=', postId)
+    .where('content_changed_at', '=', renderedChangedAt)
+    .execute();
+}
+
 /** Posts waiting for approval whose edited content their approval message does not show yet. */
 export function editedPostsNotShown(db: Db) {
   return db

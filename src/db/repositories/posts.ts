@@ -34,16 +34,22 @@ export async function movePost(
 }
 
 /**
- * Stores the post's approval message unless another one was stored first (a request shown again
- * while the instance that showed it first was still storing it): true when this message is the
- * post's approval message now, also when it already was (a store repeated after a lost answer).
+ * Stores the post's approval message if the post still waits for it: none stored yet (another
+ * may have been stored first: the request was shown again meanwhile) and still waiting for
+ * approval (not cancelled meanwhile). True when this message is the post's approval message now,
+ * also when it already was (a store repeated after a lost answer).
  */
 export async function setApprovalMessage(db: Db, postId: string, messageId: string, threadId: string): Promise<boolean> {
   const stored = await db
     .updateTable('posts')
     .set({ approval_message_id: messageId, thread_id: threadId })
     .where('id', '=', postId)
-    .where((eb) => eb.or([eb('approval_message_id', 'is', null), eb('approval_message_id', '=', messageId)]))
+    .where((eb) =>
+      eb.or([
+        eb('approval_message_id', '=', messageId),
+        eb.and([eb('approval_message_id', 'is', null), eb('status', '=', 'pending_approval')]),
+      ]),
+    )
     .executeTakeFirst();
   return Number(stored.numUpdatedRows) === 1;
 }
@@ -58,6 +64,8 @@ export function postToShow(db: Db, postId: string) {
       'posts.workspace_id',
       'posts.approvals_required',
       'posts.approval_message_id',
+      'posts.approval_expires_at',
+      'posts.content_changed_at',
       'posts.channel_id',
       'workspaces.chat',
       'workspaces.external_id',
