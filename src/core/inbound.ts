@@ -72,6 +72,12 @@ export interface ReactionEvent extends ChatWorkspace {
 export interface ButtonPress extends ChatWorkspace {
   actionId: string;
   value: string;
+  /**
+   * The message the button is on (Slack: its `ts`; Discord: its id); undefined where the surface
+   * cannot tell (the sandbox page). Approve and Reject decide only on the post's approval message
+   * in use: a message whose id was never stored (its request was shown again) may show older text.
+   */
+  messageId: string | undefined;
   /** Who pressed, as a decider: asked only when the press decides a post of this workspace. */
   decider: () => Promise<Decider>;
   /** Who pressed, as the invoker of a command the press confirms. */
@@ -227,6 +233,13 @@ export class Inbound {
         ? { kind: 'edit', postId: press.value, content: editable.content }
         : { kind: 'answered', reply: privateReply(editable.text) };
     }
+    if (press.messageId !== undefined && !(await this.isApprovalMessage(press.value, press.messageId)))
+      return {
+        kind: 'answered',
+        reply: privateReply(
+          `This is not the approval message of post ${press.value}: it was shown for approval again in another message of this channel. Approve or reject it there.`,
+        ),
+      };
     const decider = await press.decider();
     await this.deps.posts.decideOnPost(press.value, {
       chat: press.chat,
@@ -237,6 +250,12 @@ export class Inbound {
       actedAt: press.actedAt,
     });
     return { kind: 'decided' };
+  }
+
+  /** Whether `messageId` is the approval message stored for the post. */
+  private async isApprovalMessage(postId: string, messageId: string): Promise<boolean> {
+    const post = await this.deps.db.selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirst();
+    return post?.approval_message_id === messageId;
   }
 
   private async postOfWorkspace(workspace: ChatWorkspace, postId: string): Promise<boolean> {

@@ -145,8 +145,8 @@ export function sandboxScript(): string {
     refresh(true);
     return answer;
   };
-  const press = async (b) => {
-    const answer = await post('/sandbox/api/button', { user: who.value, actionId: b.actionId, value: b.value });
+  const press = async (b, messageId) => {
+    const answer = await post('/sandbox/api/button', { user: who.value, actionId: b.actionId, value: b.value, messageId });
     if (answer.edit) openEdit(answer.edit, who.value);
   };
 
@@ -213,7 +213,7 @@ export function sandboxScript(): string {
       const actions = el('div', { class: 'actions' });
       for (const b of m.buttons || []) {
         if (b.actionId.startsWith('open_connect_link')) actions.append(el('a', { class: 'button primary', href: b.value, target: '_blank', rel: 'noopener' }, b.label));
-        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => press(b) }, b.label));
+        else actions.append(el('button', { class: b.style || '', type: 'button', onclick: () => press(b, m.id) }, b.label));
       }
       if (m.approvalFor) {
         for (const [emoji, label] of [['white_check_mark', '✅'], ['x', '❌']]) {

@@ -226,6 +226,7 @@ export function createSandboxSurface(platforms: SandboxPlatforms): (context: Sur
           workspaceExternalId: SANDBOX_WORKSPACE,
           actionId: String(body.actionId),
           value: String(body.value),
+          messageId: typeof body.messageId === 'string' ? body.messageId : undefined,
           decider: async () => ({ userExternalId: who.id, userName: who.name, isBot: false }),
           invoker: async () => invocationOf(who),
         });

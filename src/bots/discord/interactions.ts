@@ -110,6 +110,7 @@ function pressOf(interaction: ButtonInteraction<'cached' | 'raw'>, actionId: str
     workspaceExternalId: interaction.guildId,
     actionId,
     value,
+    messageId: interaction.message.id,
     decider: async () => ({
       userExternalId: interaction.user.id,
       userName: displayName(interaction.user, interaction.member instanceof GuildMember ? interaction.member : null),

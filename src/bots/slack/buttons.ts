@@ -33,6 +33,8 @@ export function registerButtons(deps: ListenerDependencies): void {
       workspaceExternalId: teamId,
       actionId: action.action_id,
       value: action.value ?? '',
+      // The message the button is on: the container names it (the payload's `message` is its copy).
+      messageId: (blockBody.container as { message_ts?: string } | undefined)?.message_ts ?? blockBody.message?.ts,
       // When the person pressed: an Approve pressed before the post's last edit does not count.
       actedAt: dateOfTs(action.action_ts),
       decider: async () => {

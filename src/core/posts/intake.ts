@@ -325,7 +325,8 @@ export class PostIntake {
     const expiresAt = schedule?.at ?? new Date(now.getTime() + this.deps.approvalTtlHours * 3600_000);
     await this.store(invocation, workspaceId, userId, prepared, media, { postId, required, now, expiresAt, schedule });
 
-    let ref: MessageRef;
+    // Undefined when posting it failed after the request was shown again by another message.
+    let ref: MessageRef | undefined;
     try {
       const message = await this.thread.approvalMessage(postId, 'pending');
       ref = await chatPort(this.ctx, invocation.chat).postInChannel(invocation.workspaceExternalId, invocation.channelId, message);
@@ -339,9 +340,8 @@ export class PostIntake {
       });
       if (withdrawn !== 'shown') throw error;
       this.deps.logger.warn({ err: error, postId }, 'an approval message failed after the request was shown again; the other one stands');
-      return postId;
     }
-    await this.afterShown(postId, workspaceId, required, invocation.chat, ref, null);
+    if (ref) await this.afterShown(postId, workspaceId, required, invocation.chat, ref, null);
     if (prepared.leftOut && prepared.leftOut.length > 0)
       await this.thread.say(postId, rich`Left out of "all", as they cannot take this post: ${prepared.leftOut.join('; ')}`);
     return postId;

@@ -392,6 +392,25 @@ describe('approval', () => {
     expect(approvals).toEqual([{ decision: 'reject', via: 'button', counted: 1 }]);
   });
 
+  it('an Approve on a message that is not the post’s approval message in use (one shown again) decides nothing, and says where to decide', async () => {
+    const { postId, ts } = await requestByMention('<@U0BOT> post x Approved on the wrong message');
+    const elsewhere = nextTs(); // a copy of the approval message whose id was never stored
+    await h.interactive('block-actions-button', {
+      user: { id: 'U0BOB', username: 'bob', name: 'bob', team_id: 'T0001' },
+      container: { type: 'message', message_ts: elsewhere, channel_id: channel, is_ephemeral: false },
+      message: { ts: elsewhere },
+      response_url: h.fake.responseUrl(),
+      actions: [{ action_id: 'approve_post', block_id: 'decide', type: 'button', value: postId, action_ts: nextTs() }],
+    });
+    const said = await h.fake.waitForResponse((r) => String(r.body.text).includes('not the approval message'));
+    expect(said.body.text).toBe(
+      `This is not the approval message of post ${postId}: it was shown for approval again in another message of this channel. Approve or reject it there.`,
+    );
+    expect(await status(postId)).toBe('pending_approval');
+    await click('U0BOB', 'approve_post', postId, ts);
+    await waitThread(ts, /approved by <@U0BOB>/);
+  });
+
   it('a click on a post of another workspace changes nothing', async () => {
     const { postId, ts } = await requestByMention('<@U0BOT> post x Cross-workspace');
     await h.interactive('block-actions-button', {
