@@ -11,9 +11,10 @@
  * with the test's clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-const SHOW_AGAIN_AFTER_MS = 3 * 60_000;
-import type { ChatMessage, MessageRef } from '../../src/core/ports/chat.js';
+import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
+import { plainText } from '../../src/core/ports/rich-text.js';
 import { MINUTE, startSchedulingWorld, type SchedulingWorld } from './scheduling-world.js';
+import { approvalMessages as shownIn, forgetApprovalMessage as forget, holdApprovalMessage } from './unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -25,15 +26,11 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 const tweetsSaying = (text: string) => w.h.sims.x.published.filter((t) => t.text === text).length;
 const db = () => w.app.services.db;
 
-/** The state a stop between posting the approval message and storing its id leaves. */
-async function forgetApprovalMessage(postId: string): Promise<void> {
-  await db().updateTable('posts').set({ approval_message_id: null, thread_id: null }).where('id', '=', postId).execute();
-}
+const forgetApprovalMessage = (postId: string) => forget(w, postId);
 
 async function reactOn(messageId: string, user = 'U_BOB'): Promise<void> {
   await w.app.core.inbound.reaction({
@@ -139,27 +136,12 @@ const publishedIn = (messageId: string) =>
 const storedMessageId = async (postId: string) =>
   (await db().selectFrom('posts').select('approval_message_id').where('id', '=', postId).executeTakeFirstOrThrow()).approval_message_id;
 
-/**
- * The instance that posts the approval message whose caption has `marker` stops right after
- * posting it (before storing its id) until `resume`: the chat has the message, the database not.
- */
+/** The instance that posts the approval message of the request saying `marker` stops right after posting it, until `resume`. */
 function freezeAfterPosting(marker: string) {
-  const chat = w.h.chat;
-  const original = chat.postInChannel;
-  let resume!: () => void;
-  const resumed = new Promise<void>((resolve) => (resume = resolve));
-  let posted!: (value: { postId: string; ref: MessageRef }) => void;
-  const postedPromise = new Promise<{ postId: string; ref: MessageRef }>((resolve) => (posted = resolve));
-  let held = false;
-  chat.postInChannel = async (workspace: string, channel: string, message: ChatMessage) => {
-    const ref = await original.call(chat, workspace, channel, message);
-    const postId = /^Post (\w+) from/.exec(chat.channel.find((m) => m.id === ref.messageId)!.history[0]!.text)?.[1];
-    if (!held && postId && chat.channel.find((m) => m.id === ref.messageId)!.history[0]!.text.includes(marker)) {
-      held = true;
-      posted({ postId, ref });
-      await resumed;
-    }
-    return ref;
+  const hold = holdApprovalMessage(w, 'posting', (message) => plainText(message.text).includes(marker));
+  return {
+    posted: hold.held.then(({ postId, ref }) => ({ postId, ref: ref! })),
+    resume: hold.release,
+    restore: hold.restore,
   };
-  return { posted: postedPromise, resume, restore: () => ((chat.postInChannel = original), resume()) };
 }

@@ -10,8 +10,8 @@
  * its time) expires.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatMessage, MessageRef } from '../../src/core/ports/chat.js';
 import { HOUR, startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { holdApprovalMessage } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -25,23 +25,9 @@ afterAll(async () => {
 
 it('a request needing no approval whose window ended while it was never shown expires, not published days late', async () => {
   await w.say('U_ADA', 'approvals 0', { isAdmin: true });
-  const chat = w.h.chat;
-  const original = chat.postInChannel;
-  let resume!: () => void;
-  const resumed = new Promise<void>((resolve) => (resume = resolve));
-  let posted!: (postId: string) => void;
-  const postedId = new Promise<string>((resolve) => (posted = resolve));
-  let first = true;
   // The requesting instance stops right after posting its message (a SIGKILL, as far as the database knows).
-  chat.postInChannel = async (workspace: string, channel: string, message: ChatMessage): Promise<MessageRef> => {
-    const ref = await original.call(chat, workspace, channel, message);
-    if (first && message.approvalFor) {
-      first = false;
-      posted(message.approvalFor);
-      await resumed;
-    }
-    return ref;
-  };
+  const hold = holdApprovalMessage(w, 'posting');
+  const postedId = hold.held.then(({ postId }) => postId);
   let asked: Promise<unknown> | undefined;
   try {
     asked = w.say('U_ADA', 'post x Asked three days ago').catch((error: unknown) => error);
@@ -53,8 +39,7 @@ it('a request needing no approval whose window ended while it was never shown ex
     expect(w.h.sims.x.published.filter((t) => t.text === 'Asked three days ago')).toHaveLength(0);
     expect((await w.postRow(postId)).status).toBe('expired');
   } finally {
-    chat.postInChannel = original;
-    resume();
+    hold.restore();
     await asked;
     await w.say('U_ADA', 'approvals 1', { isAdmin: true });
   }

@@ -9,9 +9,9 @@
  * the message then claims the post "is shown for approval in another message".)
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatMessage, MessageRef } from '../../src/core/ports/chat.js';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { approvalMessages as shownIn, forgetApprovalMessage, holdApprovalMessage } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -23,28 +23,16 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 it('a request cancelled while it is shown again is not left asking for approval', async () => {
   const postId = await w.post('U_ADA', 'post x Cancelled meanwhile');
-  await w.app.services.db.updateTable('posts').set({ approval_message_id: null, thread_id: null }).where('id', '=', postId).execute();
+  await forgetApprovalMessage(w, postId);
 
-  const chat = w.h.chat;
-  const original = chat.postInChannel;
-  let resume!: () => void;
-  const resumed = new Promise<void>((resolve) => (resume = resolve));
-  let reached!: () => void;
-  const held = new Promise<void>((resolve) => (reached = resolve));
   // The expiry check's message is out, and its answer takes a moment (a chat's ordinary latency).
-  chat.postInChannel = async (workspace: string, channel: string, message: ChatMessage): Promise<MessageRef> => {
-    const ref = await original.call(chat, workspace, channel, message);
-    if (message.approvalFor === postId) {
-      reached();
-      await resumed;
-    }
-    return ref;
-  };
+  const hold = holdApprovalMessage(w, 'posting', (message) => message.approvalFor === postId);
+  const { held } = hold;
+  const resume = hold.release;
   try {
     w.advanceTo(w.now().getTime() + SHOW_AGAIN_AFTER_MS + 1000);
     const cleanup = w.app.core.cleanup.run();
@@ -55,8 +43,7 @@ it('a request cancelled while it is shown again is not left asking for approval'
     resume();
     await cleanup;
   } finally {
-    chat.postInChannel = original;
-    resume();
+    hold.restore();
   }
   const again = approvalMessages(postId)[1]!;
   expect(again.message.text).not.toMatch(/needs 1 approval/);

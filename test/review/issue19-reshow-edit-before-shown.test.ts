@@ -11,6 +11,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { approvalMessages as shownIn, forgetApprovalMessage } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -22,13 +23,12 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 it('a ✅ on the message shown again after an edit counts for the text it shows', async () => {
   const postId = await w.post('U_ADA', 'post x Before the edit');
   // The state a stop between posting the approval message and storing its id leaves.
-  await w.app.services.db.updateTable('posts').set({ approval_message_id: null, thread_id: null }).where('id', '=', postId).execute();
+  await forgetApprovalMessage(w, postId);
 
   const edited = await w.say('U_ADA', `edit ${postId} After the edit`);
   expect(edited.message.text).toMatch(/was edited/);

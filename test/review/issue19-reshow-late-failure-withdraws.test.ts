@@ -9,9 +9,9 @@
  * for approval with its buttons, nothing is said in its thread, and a ✅ there no longer publishes.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/core/ports/chat.js';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { holdApprovalMessage, approvalMessages as shownIn } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -23,27 +23,13 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 it('a first approval message that fails after the request was shown again does not cancel the post', async () => {
-  const chat = w.h.chat;
-  const original = chat.postInChannel;
-  let fail!: () => void;
-  const failed = new Promise<void>((resolve) => (fail = resolve));
-  let reached!: () => void;
-  const held = new Promise<void>((resolve) => (reached = resolve));
-  let first = true;
   // The requesting instance's call hangs, then fails; later calls (the expiry check's) go through.
-  chat.postInChannel = async (workspace: string, channel: string, message: ChatMessage) => {
-    if (first && message.approvalFor) {
-      first = false;
-      reached();
-      await failed;
-      throw new Error('socket hang up (test)');
-    }
-    return original.call(chat, workspace, channel, message);
-  };
+  const hold = holdApprovalMessage(w, 'failing');
+  const { held } = hold;
+  const fail = hold.release;
   try {
     const asked = w.say('U_ADA', 'post x Slow first message').catch((error: unknown) => error);
     await held;
@@ -74,7 +60,6 @@ it('a first approval message that fails after the request was shown again does n
     await w.workersIdle();
     expect(w.h.sims.x.published.filter((t) => t.text === 'Slow first message')).toHaveLength(1);
   } finally {
-    chat.postInChannel = original;
-    fail();
+    hold.restore();
   }
 });

@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { MINUTE, startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { approvalMessages as shownIn, forgetApprovalMessage } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -22,8 +23,7 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 /** Writes of an approval message id fail; everything else works. */
 async function failApprovalMessageWrites(on: boolean): Promise<void> {
@@ -50,7 +50,7 @@ async function failApprovalMessageWrites(on: boolean): Promise<void> {
 
 it('while storing fails, cleanup runs do not post one more approval message each', async () => {
   const postId = await w.post('U_ADA', 'post x Store keeps failing');
-  await w.app.services.db.updateTable('posts').set({ approval_message_id: null, thread_id: null }).where('id', '=', postId).execute();
+  await forgetApprovalMessage(w, postId);
   await failApprovalMessageWrites(true);
   try {
     w.advanceTo(w.now().getTime() + SHOW_AGAIN_AFTER_MS + 1000);

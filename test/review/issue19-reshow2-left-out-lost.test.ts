@@ -10,9 +10,9 @@
  */
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ChatMessage } from '../../src/core/ports/chat.js';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { holdApprovalMessage, approvalMessages as shownIn } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 let png: Buffer;
@@ -29,27 +29,13 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 it('a first message failing after the re-show still says (in the thread in use) which accounts `all` left out', async () => {
-  const chat = w.h.chat;
-  const original = chat.postInChannel;
-  let fail!: () => void;
-  const failed = new Promise<void>((resolve) => (fail = resolve));
-  let reached!: () => void;
-  const held = new Promise<void>((resolve) => (reached = resolve));
-  let first = true;
   // The requesting instance's call hangs, then fails; the expiry check's goes through.
-  chat.postInChannel = async (workspace: string, channel: string, message: ChatMessage) => {
-    if (first && message.approvalFor) {
-      first = false;
-      reached();
-      await failed;
-      throw new Error('socket hang up (test)');
-    }
-    return original.call(chat, workspace, channel, message);
-  };
+  const hold = holdApprovalMessage(w, 'failing');
+  const { held } = hold;
+  const fail = hold.release;
   let reply: unknown;
   try {
     const asked = w.say('U_ADA', 'post all A picture shown again', {}, [{ name: 'a.png', body: png }]).then(
@@ -75,7 +61,6 @@ it('a first message failing after the re-show still says (in the thread in use) 
     // Nobody (requester, approvers) is told YouTube was left out.
     expect(w.h.chat.thread(again!.id)).toContainEqual(expect.stringMatching(/^Left out of "all", as they cannot take this post: YouTube/));
   } finally {
-    chat.postInChannel = original;
-    fail();
+    hold.restore();
   }
 });

@@ -13,6 +13,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SHOW_AGAIN_AFTER_MS } from '../../src/core/posts/expiry.js';
 import { startSchedulingWorld, type SchedulingWorld } from '../core/scheduling-world.js';
+import { approvalMessages as shownIn, forgetApprovalMessage } from '../core/unstored-approval.js';
 
 let w: SchedulingWorld;
 
@@ -24,13 +25,12 @@ afterAll(async () => {
   await w?.close();
 });
 
-const approvalMessages = (postId: string) =>
-  w.h.chat.channel.filter((m) => !m.threadId && m.history[0]!.text.startsWith(`Post ${postId} from`));
+const approvalMessages = (postId: string) => shownIn(w, postId);
 
 it('an Approve pressed on the orphan message (showing the text before the edit) does not approve the edited text', async () => {
   const postId = await w.post('U_ADA', 'post x Before the edit');
   // The state a stop between posting the approval message and storing its id leaves.
-  await w.app.services.db.updateTable('posts').set({ approval_message_id: null, thread_id: null }).where('id', '=', postId).execute();
+  await forgetApprovalMessage(w, postId);
   const [orphan] = approvalMessages(postId);
 
   expect((await w.say('U_ADA', `edit ${postId} After the edit`)).message.text).toMatch(/was edited/);
