@@ -205,6 +205,24 @@ describe('decisions', () => {
     expect(threadTexts(message.id).some((t) => /^X @acme: published https:\/\/x\.com\/acme\/status\/\d+$/.test(t))).toBe(true);
   });
 
+  it('a button on a copy of the request whose id was never stored decides nothing; the copy is replaced by where to decide', async () => {
+    const { message, postId } = await mentionPost('carol', 'x Approved on the wrong message');
+    // The request shown twice: a copy whose id was never stored (its instance stopped before storing it).
+    const copy = { ...message, id: `${BigInt(message.id) + 7n}` };
+    h.discord.world.messages.set(copy.id, copy);
+    h.discord.buttonClick(people().owner, copy, `approve_post:${postId}`);
+    await h.discord.waitFor(() => String(h.discord.world.messages.get(copy.id)?.content).startsWith('This is not'), 'the copy to say so');
+    expect(h.discord.world.messages.get(copy.id)!.content).toBe(
+      `This is not the approval message of post ${postId}: it was shown for approval again in another message of this channel. Approve or reject it there.`,
+    );
+    expect(await postStatus(postId)).toBe('pending_approval');
+    h.discord.buttonClick(people().owner, message, `approve_post:${postId}`);
+    await h.discord.waitFor(
+      () => threadTexts(message.id).includes(`approved by <@${people().owner.id}> (1 of 1): publishing now.`),
+      'the approval',
+    );
+  });
+
   it('the Reject button rejects', async () => {
     const { message, postId } = await mentionPost('bob', 'x Rejected by button');
     h.discord.buttonClick(people().alice, message, `reject_post:${postId}`);
