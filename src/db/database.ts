@@ -4,6 +4,7 @@ import { Kysely, PostgresAdapter, PostgresDialect, sql, type SelectQueryBuilder 
 import type { DatabaseLocation } from '../config.js';
 import { createPostgresPool } from './postgres.js';
 import type { Database } from './schema.js';
+import type { SqliteClaimWriter } from './sqlite-claims.js';
 import { openSqliteFile, SharedSqliteDialect, SQLITE_BUSY_WAIT_MS } from './sqlite.js';
 
 export type Db = Kysely<Database>;
@@ -29,7 +30,17 @@ export function openDatabase(location: DatabaseLocation, options: OpenOptions = 
     return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   }
   if (location.path !== ':memory:') createPrivately(location.path);
-  return new Kysely<Database>({ dialect: new SharedSqliteDialect(openSqliteFile(location.path)) });
+  const dialect = new SharedSqliteDialect(openSqliteFile(location.path));
+  const db = new Kysely<Database>({ dialect });
+  if (dialect.claims) claimWriters.set(db, dialect.claims);
+  return db;
+}
+
+const claimWriters = new WeakMap<Db, SqliteClaimWriter>();
+
+/** An SQLite file's writer of delivery claims off the event loop (sqlite-claims.ts); undefined otherwise. */
+export function claimWriterOf(db: Db): SqliteClaimWriter | undefined {
+  return claimWriters.get(db);
 }
 
 /**

@@ -28,6 +28,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { SqliteClaimWriter } from './sqlite-claims.js';
 
 /** How long one attempt waits synchronously (the event loop is frozen meanwhile). */
 export const SQLITE_BUSY_TIMEOUT_MS = 10;
@@ -61,22 +62,36 @@ export function openSqliteFile(file: string): SQLite.Database {
   return sqlite;
 }
 
-/** Kysely's SQLite dialect with the driver below. */
+/**
+ * Kysely's SQLite dialect with the driver below. A file (not `:memory:`) also gets a claim writer
+ * (sqlite-claims.ts): delivery claims committed off the event loop, stopped when the database closes.
+ */
 export class SharedSqliteDialect extends SqliteDialect {
+  readonly claims: SqliteClaimWriter | undefined;
+
   constructor(private readonly sqlite: SQLite.Database) {
     super({ database: sqlite });
+    this.claims = sqlite.memory ? undefined : new SqliteClaimWriter(sqlite.name);
   }
 
   override createDriver(): Driver {
-    return new SharedSqliteDriver(this.sqlite);
+    return new SharedSqliteDriver(this.sqlite, this.claims);
   }
 }
 
 class SharedSqliteDriver extends SqliteDriver {
   private connection: DatabaseConnection | undefined;
 
-  constructor(private readonly sqlite: SQLite.Database) {
+  constructor(
+    private readonly sqlite: SQLite.Database,
+    private readonly claims: SqliteClaimWriter | undefined,
+  ) {
     super({ database: sqlite });
+  }
+
+  override async destroy(): Promise<void> {
+    await this.claims?.close();
+    await super.destroy();
   }
 
   override async acquireConnection(): Promise<DatabaseConnection> {

@@ -6,10 +6,8 @@
  * taken. The table is shared, so this holds across instances too (the cleanup job prunes old keys).
  */
 import type { Db } from '../database.js';
-import { isoNow } from '../database.js';
-
-/** Rows per statement: two parameters each, well under SQLite's and PostgreSQL's limits. */
-const ROWS_PER_INSERT = 500;
+import { claimWriterOf, isoNow } from '../database.js';
+import { CLAIM_ROWS_PER_INSERT as ROWS_PER_INSERT } from '../sqlite-claims.js';
 
 /** True the first time `key` is claimed, false for every later claim. */
 export async function claimDelivery(db: Db, key: string): Promise<boolean> {
@@ -20,8 +18,11 @@ export async function claimDelivery(db: Db, key: string): Promise<boolean> {
  * Claims every key of `keys` (distinct) in one statement per 500 keys; returns the keys this
  * call claimed first. A key claimed before, here or by another instance, is not in the answer.
  */
-export async function claimDeliveries(db: Db, keys: readonly string[]): Promise<Set<string>> {
+export async function claimDeliveries(db: Db, keys: readonly string[]): Promise<ReadonlySet<string>> {
   const receivedAt = isoNow();
+  // An SQLite file commits claims in a worker thread: the event loop does not wait for the disk.
+  const offThread = claimWriterOf(db);
+  if (offThread) return offThread.insertNew(keys, receivedAt);
   const insert = async (run: Db, chunk: readonly string[]): Promise<string[]> =>
     (
       await run
