@@ -71,7 +71,9 @@ describe.skipIf(onPostgres)(`delivery claims on an SQLite file (${SQLITE_ONLY})`
     const file = path.join(dir, 'later', 'iqsp.sqlite');
     const writer = new SqliteClaimWriter(file);
     try {
-      await expect(writer.insertNew(['k'], new Date().toISOString())).rejects.toThrow(/the claims worker failed: .*(does not exist|unable to open)/);
+      await expect(writer.insertNew(['k'], new Date().toISOString())).rejects.toThrow(
+        /the claims worker failed: .*(does not exist|unable to open)/,
+      );
       mkdirSync(path.dirname(file));
       await open(file);
       expect(await writer.insertNew(['k', 'j'], new Date().toISOString())).toEqual(new Set(['k', 'j']));
