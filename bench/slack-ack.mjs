@@ -3,8 +3,9 @@
  * POST /slack/events with C in flight, against the real app (Koa + Bolt + the Slack surface,
  * from the built IQSP_DIST or ../dist) and against a bare Koa route that answers 200, measured
  * side by side in one run. Each service runs in its own child process (bench/slack-ack-service.mjs),
- * so the CPU it reports is the service's alone; the load generator and a minimal fake Slack API
- * (auth.test, users.info, the response_url replies) stay in this process.
+ * so the CPU it reports is the service's alone; a minimal fake Slack API (auth.test, users.info,
+ * the response_url replies) runs in another (bench/slack-ack-fake-slack.mjs), so its work does not
+ * delay the load generator's event loop, which times the acks; the load generator stays here.
  *
  *   npm run build && node bench/slack-ack.mjs [--requests 2000] [--concurrency 32] [--people 500]
  *     [--baseline <an earlier build's dist/>]
@@ -21,7 +22,6 @@
 import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'node:querystring';
@@ -52,52 +52,6 @@ const CPU_PROF = textOption('cpu-prof', undefined);
 /** Another build (an earlier dist/) measured in the same run, alternating with this one. */
 const BASELINE = textOption('baseline', undefined);
 const SIGNING_SECRET = 'bench-signing-secret';
-
-function listen(server) {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
-}
-
-/** The Slack Web API calls a `/iqsp help` makes (auth.test once, users.info), and response_url posts. */
-async function startFakeSlack() {
-  const replied = new Set();
-  let usersInfo = 0;
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (chunk) => chunks.push(chunk));
-    req.on('end', () => {
-      if (req.url.startsWith('/respond/')) {
-        replied.add(req.url.slice('/respond/'.length));
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-        return;
-      }
-      // users.info answers for the person asked about (`user` in its form or JSON body).
-      const sent = Buffer.concat(chunks).toString('utf8');
-      const asked = /(?:^|&|")user"?[=:]"?([A-Z0-9]+)/.exec(sent)?.[1] ?? 'U0P0';
-      if (req.url === '/api/users.info') usersInfo += 1;
-      const answers = {
-        '/api/auth.test': { ok: true, team: 'Bench', team_id: 'T0BENCH', user: 'iqsp', user_id: 'U0BOT', bot_id: 'B0BOT' },
-        '/api/users.info': {
-          ok: true,
-          user: { id: asked, name: asked.toLowerCase(), is_admin: false, is_owner: false, is_bot: false, profile: { display_name: asked } },
-        },
-      };
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
-    });
-  });
-  server.keepAliveTimeout = 60_000;
-  const port = await listen(server);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    replied: (id) => replied.has(id),
-    usersInfo: () => usersInfo,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((r) => server.close(r));
-    },
-  };
-}
 
 function signedCommand(fakeUrl, tag, people, n) {
   const body = stringify({
@@ -151,37 +105,57 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** A service in its own process; `ask` sends a message and waits for the answer that has `key`. */
+/** A child process speaking IPC; `ask` sends a message and waits for the answer that has `key`. */
+function child(name, file, args, options = {}) {
+  const proc = fork(new URL(file, import.meta.url), args, { ...options, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A failing run must not leave a child behind.
+  process.once('exit', () => proc.kill());
+  const waiting = [];
+  proc.on('message', (message) => {
+    const at = waiting.findIndex((w) => w.key in message);
+    if (at >= 0) waiting.splice(at, 1)[0].resolve(message);
+  });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const answer = (key) =>
+    new Promise((resolve, reject) => {
+      waiting.push({ key, resolve });
+      void exited.then((code) => reject(new Error(`the ${name} process exited (${code}) before answering ${key}`)));
+    });
+  const ask = (message, key) => {
+    const answered = answer(key);
+    proc.send(message);
+    return answered;
+  };
+  return { answer, ask, exited };
+}
+
+/** The fake Slack API in its own process (bench/slack-ack-fake-slack.mjs). */
+async function startFakeSlack() {
+  const fake = child('fake Slack', 'slack-ack-fake-slack.mjs', []);
+  const { url } = await fake.answer('ready');
+  return {
+    url,
+    missing: async (tag, from, to) => (await fake.ask({ missing: { tag, from, to } }, 'missingReplies')).missingReplies,
+    usersInfo: async () => (await fake.ask({ usersInfo: true }, 'usersInfoCalls')).usersInfoCalls,
+    close: async () => {
+      await fake.ask({ stop: true }, 'stopped');
+      await fake.exited;
+    },
+  };
+}
+
+/** A service in its own process (bench/slack-ack-service.mjs). */
 async function startService(name, kind, fakeUrl, dist) {
   const execArgv = CPU_PROF
     ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(CPU_PROF), '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`]
     : [];
   if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
-  const child = fork(new URL('slack-ack-service.mjs', import.meta.url), [kind, fakeUrl, SIGNING_SECRET, LOG_LEVEL], {
+  const service = child(name, 'slack-ack-service.mjs', [kind, fakeUrl, SIGNING_SECRET, LOG_LEVEL], {
     execArgv,
     env: dist ? { ...process.env, IQSP_DIST: path.resolve(dist) } : process.env,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  // A failing run must not leave a service behind.
-  process.once('exit', () => child.kill());
-  const waiting = [];
-  child.on('message', (message) => {
-    const at = waiting.findIndex((w) => w.key in message);
-    if (at >= 0) waiting.splice(at, 1)[0].resolve(message);
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const answer = (key) =>
-    new Promise((resolve, reject) => {
-      waiting.push({ key, resolve });
-      void exited.then((code) => reject(new Error(`the ${name} service exited (${code}) before answering ${key}`)));
-    });
-  const ask = (message, key) => {
-    const answered = answer(key);
-    child.send(message);
-    return answered;
-  };
-  const { port } = await answer('ready');
-  return { name, kind, url: `http://127.0.0.1:${port}`, ask, exited };
+  const { port } = await service.answer('ready');
+  return { name, kind, url: `http://127.0.0.1:${port}`, ask: service.ask, exited: service.exited };
 }
 
 async function measure(service, fake, round) {
@@ -189,17 +163,14 @@ async function measure(service, fake, round) {
   // The warm-up's people are not the measured run's: each measured person's first command asks users.info.
   await fire(service.url, fake.url, `${tag}w`, `W${round}`, 0, WARMUP, CONCURRENCY);
   await service.ask({ settle: true }, 'settled');
-  const usersInfoBefore = fake.usersInfo();
+  const usersInfoBefore = await fake.usersInfo();
   await service.ask({ measure: 'start' }, 'measuring');
   const run = await fire(service.url, fake.url, tag, `R${round}`, WARMUP, REQUESTS, CONCURRENCY);
   await service.ask({ settle: true }, 'settled');
   const { cpuMicros } = await service.ask({ measure: 'stop' }, 'cpuMicros');
   const sorted = [...run.latencies].sort((a, b) => a - b);
-  let missing = 0;
-  if (service.kind === 'iqsp') {
-    for (let n = 0; n < WARMUP; n += 1) if (!fake.replied(`${tag}w-${n}`)) missing += 1;
-    for (let n = WARMUP; n < WARMUP + REQUESTS; n += 1) if (!fake.replied(`${tag}-${n}`)) missing += 1;
-  }
+  const missing =
+    service.kind === 'iqsp' ? (await fake.missing(`${tag}w`, 0, WARMUP)) + (await fake.missing(tag, WARMUP, WARMUP + REQUESTS)) : 0;
   return {
     acksPerSecond: run.latencies.length / run.seconds,
     p50: percentile(sorted, 50),
@@ -207,7 +178,7 @@ async function measure(service, fake, round) {
     cpuMsPerCommand: cpuMicros / 1000 / REQUESTS,
     failures: run.failures,
     missing,
-    usersInfo: fake.usersInfo() - usersInfoBefore,
+    usersInfo: (await fake.usersInfo()) - usersInfoBefore,
   };
 }
 
