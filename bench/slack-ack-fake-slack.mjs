@@ -30,7 +30,9 @@ const server = createServer((req, res) => {
         user: { id: asked, name: asked.toLowerCase(), is_admin: false, is_owner: false, is_bot: false, profile: { display_name: asked } },
       },
     };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify(answers[req.url] ?? { ok: false, error: 'unknown_method' }));
   });
 });
 server.keepAliveTimeout = 60_000;
