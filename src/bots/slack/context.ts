@@ -25,7 +25,7 @@ export interface ListenerDependencies {
   viewAckBudgetMs: number;
 }
 
-export function botToken(context: Context): string {
+export function botToken(context: Pick<Context, 'botToken'>): string {
   if (!context.botToken) throw new Error('Bolt gave no bot token for this request');
   return context.botToken;
 }

@@ -28,6 +28,7 @@ import { SLACK_BOT_SCOPES } from './manifest.js';
 import { SlackPeople } from './people.js';
 import { SlackChatPort } from './port.js';
 import { SlackReceiver } from './receiver.js';
+import { slashCommandRunner } from './slash-command.js';
 
 export { slackManifest } from './manifest.js';
 
@@ -160,7 +161,7 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
     const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger, convoStore: false });
     const people = new SlackPeople(client, log, options.peopleCacheMs ?? 60_000);
     const home = new HomeTab({ client, auth, inbound: core.inbound, logger: log }, { debounceMs: options.homeRefreshMs ?? 1_000 });
-    registerListeners({
+    const listenerDeps = {
       app,
       core,
       people,
@@ -168,7 +169,9 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       installations,
       logger: log,
       viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
-    });
+    };
+    registerListeners(listenerDeps);
+    receiver.runCommandsWith(slashCommandRunner(listenerDeps, auth.authorize, client));
 
     return {
       name: 'slack',

@@ -20,7 +20,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import type { App, BufferedIncomingMessage, Receiver, ReceiverEvent, Logger as SlackLogger } from '@slack/bolt';
+import type { App, BufferedIncomingMessage, Receiver, ReceiverEvent, SlashCommand, Logger as SlackLogger } from '@slack/bolt';
 import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from './bolt.js';
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
@@ -204,6 +204,8 @@ export class SlackReceiver implements Receiver {
   private readonly running = new Set<Promise<void>>();
   private readonly socket: SocketModeClient | undefined;
   private readonly commands: AfterAckQueue;
+  /** Runs an acknowledged slash command without Bolt (slash-command.ts); unset, Bolt processes it. */
+  private commandRunner: ((command: SlashCommand) => Promise<void>) | undefined;
 
   constructor(private readonly options: SlackReceiverOptions) {
     this.commands = new AfterAckQueue(options.commandConcurrency ?? COMMAND_CONCURRENCY, options.commandPlaceMs ?? COMMAND_PLACE_MS);
@@ -219,6 +221,11 @@ export class SlackReceiver implements Receiver {
 
   init(app: App): void {
     this.app = app;
+  }
+
+  /** Slash commands over HTTP go to `run` after their ack and claim, not through Bolt's middleware. */
+  runCommandsWith(run: (command: SlashCommand) => Promise<void>): void {
+    this.commandRunner = run;
   }
 
   async start(): Promise<void> {
@@ -365,7 +372,8 @@ export class SlackReceiver implements Receiver {
    * anything else, Bolt acknowledges a command from a workspace it cannot authorise too, and a
    * replay gets the same empty 200. So it is sent at once, before the signature is claimed (the
    * claim's write, an fsync on SQLite, is not on the ack's path); a replay is dropped when its
-   * claim answers, and a fresh command's work (Bolt's middleware, the listener) is queued then, in
+   * claim answers, and a fresh command's work (the command runner, or Bolt's middleware and the
+   * listener) is queued then, in
    * the order commands came (AfterAckQueue). When the claim cannot be made (the database failing),
    * or the service stops before the work's turn, nothing runs and the person is told so through
    * the command's response_url. A listener that tried to answer with a body would be told
@@ -403,13 +411,14 @@ export class SlackReceiver implements Receiver {
       retryNum: HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
       retryReason: HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
     };
+    const run = this.commandRunner;
     // Queued only once claimed, in the order the claims answer (the order commands came): a replay takes no place.
     void this.track(
       claimed.then((fresh) => {
         if (!fresh) return undefined;
         return this.commands.run(
           () =>
-            app.processEvent(event).catch((error: unknown) => {
+            (run ? run(body as unknown as SlashCommand) : app.processEvent(event)).catch((error: unknown) => {
               this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
             }),
           () => {
