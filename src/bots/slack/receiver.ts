@@ -25,6 +25,7 @@ import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from '
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
 import { postToResponseUrl } from './respond.js';
+import { AfterAckQueue } from './after-ack-queue.js';
 import type { Logger } from '../../observability/logger.js';
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -115,85 +116,6 @@ function ended(res: ServerResponse): Promise<void> {
   });
 }
 
-/**
- * The work of acknowledged slash commands, a few at a time and in the order they came: the acks
- * of the commands still arriving do not wait behind a burst of earlier commands' work (Slack
- * allows 3 s for an ack and 30 min for a reply through the response_url). Each job starts on a
- * later turn of the event loop, after the I/O waiting then.
- *
- * The limit orders CPU work behind the acks; it does not cap waits on the network: a job still
- * running after `placeMs` (a slow users.info, a response_url that does not answer) gives its place
- * to the next one, so a few hung calls never hold back a `/iqsp post` whose trigger_id expires
- * after 3 s. Once closed (the service stopping), jobs not started are not begun: each is
- * abandoned instead, at once.
- */
-export class AfterAckQueue {
-  /** Places held: jobs started (or about to start) that have neither finished nor run past placeMs. */
-  private held = 0;
-  private readonly waiting: Array<{ start: () => void; abandon: () => void }> = [];
-  private closed = false;
-
-  constructor(
-    private readonly concurrency: number,
-    private readonly placeMs: number,
-  ) {}
-
-  /**
-   * Runs `work` in its turn, or `abandoned` instead when the queue closes first; resolves when one
-   * of them has run (a failure of `work` is the caller's to handle inside it).
-   */
-  run(work: () => Promise<void>, abandoned: () => void = () => undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const abandon = () => {
-        abandoned();
-        resolve();
-      };
-      if (this.closed) {
-        abandon();
-        return;
-      }
-      const start = () => {
-        let released = false;
-        const release = () => {
-          if (released) return;
-          released = true;
-          clearTimeout(timer);
-          this.next();
-        };
-        const timer = setTimeout(release, this.placeMs);
-        timer.unref();
-        void work()
-          .catch(() => undefined)
-          .finally(() => {
-            release();
-            resolve();
-          });
-      };
-      if (this.held < this.concurrency) {
-        this.held += 1;
-        setImmediate(start);
-      } else this.waiting.push({ start, abandon });
-    });
-  }
-
-  private next(): void {
-    const next = this.waiting.shift();
-    if (next) setImmediate(next.start);
-    else this.held -= 1;
-  }
-
-  /** No job starts any more; the waiting ones are abandoned now. */
-  close(): void {
-    this.closed = true;
-    for (const entry of this.waiting.splice(0)) entry.abandon();
-  }
-
-  /** Commands acknowledged whose work has not started yet. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-}
-
 /** Enough to keep Slack's API busy for a burst of commands; few enough that acks come first. */
 const COMMAND_CONCURRENCY = 8;
 /** How long a command's work holds its place before the next one may start beside it. */
@@ -263,6 +185,8 @@ export class SlackReceiver implements Receiver {
 
   /** `POST /slack/events`: the caller hands over the raw Node request and response. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Every request is acknowledged before queued command work starts (AfterAckQueue).
+    this.commands.arrived();
     const app = this.app;
     if (!app) throw new Error('the Slack receiver was not initialised by a Bolt App');
     const { signingSecret } = this.options;

@@ -6,8 +6,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, ReceiverEvent } from '@slack/bolt';
-import { afterEach, describe, expect, it } from 'vitest';
-import { AfterAckQueue, SlackReceiver } from '../../../src/bots/slack/receiver.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AfterAckQueue } from '../../../src/bots/slack/after-ack-queue.js';
+import { SlackReceiver } from '../../../src/bots/slack/receiver.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { commandRequest, sendToApp } from '../../simulators/slack.js';
 
@@ -46,6 +47,77 @@ describe('AfterAckQueue', () => {
     await Promise.all(done);
     expect(started).toEqual([0, 1, 2, 3, 4]);
     expect(queue.queued).toBe(0);
+  });
+
+  describe('acks first', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A queue on the fake clock with three jobs (when each started, in ms), and a flood: a request every millisecond for `ms`. */
+    function flooded() {
+      const queue = new AfterAckQueue(2, 60_000, { quietMs: 3, maxWaitMs: 1_000, now: () => Date.now() });
+      const queuedAt = Date.now();
+      const started: Array<[job: number, atMs: number]> = [];
+      const jobs = [0, 1, 2].map((i) =>
+        queue.run(async () => {
+          started.push([i, Date.now() - queuedAt]);
+        }),
+      );
+      const flood = async (ms: number) => {
+        for (let t = 0; t < ms; t += 1) {
+          queue.arrived();
+          await vi.advanceTimersByTimeAsync(1);
+        }
+      };
+      return { queue, started, jobs, flood };
+    }
+
+    it('waiting work starts once the requests pause, not while they keep coming', async () => {
+      const { started, jobs, flood } = flooded();
+      await flood(200);
+      expect(started).toEqual([]);
+      // The last request came 1 ms ago (the flood's last step); 2 ms without one is not yet a pause.
+      await vi.advanceTimersByTimeAsync(1);
+      expect(started).toEqual([]);
+      // 3 ms without a request: the work starts, in order, as many at once as allowed, then the third.
+      await vi.advanceTimersByTimeAsync(1);
+      expect(started).toEqual([
+        [0, 202],
+        [1, 202],
+      ]);
+      await vi.advanceTimersByTimeAsync(1);
+      await Promise.all(jobs);
+      expect(started.map(([job]) => job)).toEqual([0, 1, 2]);
+    });
+
+    it('a flood delays work by at most maxWaitMs', async () => {
+      const { started, jobs, flood } = flooded();
+      await flood(999);
+      expect(started).toEqual([]);
+      await flood(500);
+      await Promise.all(jobs);
+      // The first two when the oldest had waited 1 s; the third as soon as a place was free.
+      expect(started.slice(0, 2)).toEqual([
+        [0, 1_000],
+        [1, 1_000],
+      ]);
+      expect(started[2]![0]).toBe(2);
+      expect(started[2]![1]).toBeLessThanOrEqual(1_001);
+    });
+
+    it('closing abandons the work still held back by a flood', async () => {
+      const { queue, started, jobs, flood } = flooded();
+      await flood(50);
+      queue.close();
+      await Promise.all(jobs);
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(started).toEqual([]);
+      expect(queue.queued).toBe(0);
+    });
   });
 });
 
@@ -172,7 +244,9 @@ describe('slash commands through the receiver', () => {
       acks.push(response.status);
     }
     expect(acks).toEqual(ids.map(() => 200));
-    await turn();
+    // Once the requests pause (AfterAckQueue's quiet time), the first three start, and no more.
+    await expect.poll(() => started).toEqual(ids.slice(0, 3));
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(started).toEqual(ids.slice(0, 3));
 
     for (const id of ids) gates.get(id)!.resolve();
