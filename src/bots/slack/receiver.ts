@@ -1,7 +1,8 @@
 /**
  * Bolt's receiver inside our Koa server (modelled on bolt-js's examples/custom-receiver
  * KoaReceiver), plus Socket Mode for development without a public URL. Either way the
- * same Bolt App processes the request.
+ * same Bolt App processes the request, but for slash commands over HTTP, which the receiver
+ * acknowledges itself and hands to the command runner (slash-command.ts) without Bolt's middleware.
  *
  * HTTP (`POST /slack/events`): the signature is checked before anything else (v0
  * HMAC-SHA256 over the raw body; a timestamp more than 5 minutes off either way is refused);
@@ -10,7 +11,7 @@
  * signs every delivery afresh, retries included: its last retry comes 5 minutes after the first
  * try, past the window of the first timestamp); it gets an empty 200 and nothing happens. A
  * slash command is acknowledged (an empty 200) before its signature is claimed, its work queued
- * after (acknowledgeCommand); everything else is claimed, then goes to Bolt with an ack that
+ * after, acks first (acknowledgeCommand, after-ack-queue.ts); everything else is claimed, then goes to Bolt with an ack that
  * writes the HTTP response: listeners ack at once and do their work after, so Slack has its
  * answer within 3 s.
  *
