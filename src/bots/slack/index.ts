@@ -117,6 +117,27 @@ function slackRoutes(
   };
 }
 
+/**
+ * Web API clients that name a workspace (`team_id`) in every call, one per workspace, as Bolt
+ * gives its listeners (calls with an org-wide Enterprise Grid token need the workspace named);
+ * `shared` when there is none. At most `TEAM_CLIENTS_KEPT` are kept (a workspace's client is
+ * made again after that: they hold no state but their options).
+ */
+function teamClients(shared: WebClient, options: WebClientOptions): (teamId: string | undefined) => WebClient {
+  const clients = new Map<string, WebClient>();
+  return (teamId) => {
+    if (teamId === undefined) return shared;
+    let client = clients.get(teamId);
+    if (!client) {
+      if (clients.size >= TEAM_CLIENTS_KEPT) clients.clear();
+      client = new WebClient(undefined, { ...options, teamId });
+      clients.set(teamId, client);
+    }
+    return client;
+  };
+}
+const TEAM_CLIENTS_KEPT = 1_000;
+
 export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context: SurfaceContext) => SlackSurface | undefined {
   return ({ config, core, services, logger }): SlackSurface | undefined => {
     const slack = config.slack;
@@ -171,7 +192,9 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       viewAckBudgetMs: options.viewAckBudgetMs ?? 2_500,
     };
     registerListeners(listenerDeps);
-    receiver.runCommandsWith(slashCommandRunner(listenerDeps, auth.authorize, client));
+    receiver.runCommandsWith(
+      slashCommandRunner(listenerDeps, auth.authorize, teamClients(client, { ...clientOptions, logger: boltLogger })),
+    );
 
     return {
       name: 'slack',

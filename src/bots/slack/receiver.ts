@@ -160,12 +160,15 @@ export class SlackReceiver implements Receiver {
     this.commands.close();
     if (this.socket) await this.socket.disconnect();
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, this.options.drainMs).unref());
-    await Promise.race([Promise.allSettled([...this.running]).then(() => undefined), deadline]);
+    await Promise.race([this.idle(), deadline]);
   }
 
-  /** Work started by requests that is still running (tests and shutdown wait on it). */
-  idle(): Promise<void> {
-    return Promise.allSettled([...this.running]).then(() => undefined);
+  /**
+   * Resolves once no work started by requests is running (tests and shutdown wait on it),
+   * including work that running work started meanwhile (a word to a person whose command was abandoned).
+   */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -186,8 +189,6 @@ export class SlackReceiver implements Receiver {
 
   /** `POST /slack/events`: the caller hands over the raw Node request and response. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Every request is acknowledged before queued command work starts (AfterAckQueue).
-    this.commands.arrived();
     const app = this.app;
     if (!app) throw new Error('the Slack receiver was not initialised by a Bolt App');
     const { signingSecret } = this.options;
@@ -228,6 +229,9 @@ export class SlackReceiver implements Receiver {
       this.refuse(res, 'signature', 401);
       return;
     }
+    // A request from Slack is acknowledged before queued command work starts (AfterAckQueue); one
+    // that is not Slack's (refused above) holds nothing back.
+    this.commands.arrived();
 
     let body: Record<string, unknown>;
     try {
@@ -306,11 +310,18 @@ export class SlackReceiver implements Receiver {
    */
   private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, hash: string): void {
     HTTPModuleFunctions.buildNoBodyResponse(res, 200);
+    // Tracked, so stopping waits for the word to the person (within drainMs) before the process ends.
     const tell = (text: string) => {
-      if (typeof body.response_url === 'string')
-        void postToResponseUrl(body.response_url, { response_type: 'ephemeral', text }).catch((error: unknown) =>
-          this.options.logger.warn({ err: error }, 'response_url failed'),
-        );
+      const responseUrl = body.response_url;
+      if (typeof responseUrl !== 'string') return;
+      void this.track(
+        Promise.resolve()
+          .then(() => postToResponseUrl(responseUrl, { response_type: 'ephemeral', text }))
+          .then(
+            () => undefined,
+            (error: unknown) => this.options.logger.warn({ err: error }, 'response_url failed'),
+          ),
+      );
     };
     const claimed = this.options.claimSignature(hash).then(
       (fresh) => {

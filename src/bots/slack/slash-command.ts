@@ -24,13 +24,15 @@ export function registerSlashCommand(deps: ListenerDependencies): void {
  * Bolt matched every command against each of the app's listeners, which was a third of the
  * CPU time and of the memory a command cost (bench/slack-ack.mjs --cpu-prof). A command needs
  * only its workspace's bot token, asked of `authorize` with what Bolt would give it (team,
- * enterprise, user, channel), and a Web API client (every call names its token). A workspace
+ * enterprise, user, channel), and a Web API client for that workspace (every call names its
+ * token; the client adds `team_id`, as Bolt's does). A workspace
  * that cannot be authorised runs nothing, as with Bolt (which logs it, then acknowledges).
  */
 export function slashCommandRunner(
   deps: ListenerDependencies,
   authorize: (source: AuthorizeSourceData<boolean>) => Promise<AuthorizeResult>,
-  client: WebClient,
+  /** A Web API client that names the workspace (`team_id`) in its calls, as Bolt's per-workspace clients do. */
+  clientFor: (teamId: string | undefined) => WebClient,
 ): (command: SlashCommand) => Promise<void> {
   return async (command) => {
     const source: AuthorizeSourceData<boolean> = {
@@ -40,14 +42,17 @@ export function slashCommandRunner(
       conversationId: command.channel_id,
       isEnterpriseInstall: command.is_enterprise_install === 'true',
     };
+    let authorization: AuthorizeResult;
     let token: string;
     try {
-      token = botToken(await authorize(source));
+      authorization = await authorize(source);
+      token = botToken(authorization);
     } catch (error) {
       deps.logger.error({ err: error, teamId: source.teamId }, 'a Slack command was not run: its workspace could not be authorised');
       return;
     }
-    await runSlashCommand(deps, command, token, client);
+    // The workspace the calls are about: an org-wide (Enterprise Grid) token needs it named.
+    await runSlashCommand(deps, command, token, clientFor(authorization.teamId ?? source.teamId));
   };
 }
 

@@ -38,7 +38,7 @@ it('asks authorize as Bolt does, an org-wide install included, and runs nothing 
       asked.push(source);
       return Promise.reject(new Error(`IQSP has no bot token for Slack workspace ${source.teamId}`));
     },
-    new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/api/' }),
+    () => new WebClient(undefined, { slackApiUrl: 'http://127.0.0.1:9/api/' }),
   );
   await run(command({ enterprise_id: 'E0GRID', is_enterprise_install: 'true' }));
   await run(command({ team_id: 'T0404' }));
