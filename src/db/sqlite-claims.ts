@@ -9,11 +9,18 @@
  *
  * Nothing about a claim changes: the same table, the same insert (`on conflict do nothing`,
  * the keys that came back are the ones claimed first), the same durability (FULL), several
- * statements in one transaction. The worker starts at the first claim, is told the time the
- * caller chose (so a controlled clock still decides `received_at`), and lets the process exit
- * while it has nothing to do. If it fails or exits, the claims waiting on it fail (the caller
- * treats a failed claim as it always has: nothing runs) and the next claim starts a new one.
- * The worker never creates the file (`fileMustExist`): the service made it, private, at opening.
+ * statements in one transaction, and the same waiting for another process's write lock: a short
+ * busy timeout, then tries again after a pause (sqlite.ts), for at most `waitMs`. The worker
+ * starts at the first claim, is told the time the caller chose (so a controlled clock still
+ * decides `received_at`), and lets the process exit while it has nothing to do. If it fails or
+ * exits, the claims waiting on it fail (the caller treats a failed claim as it always has: nothing
+ * runs) and the next claim starts a new one. The worker never creates the file (`fileMustExist`):
+ * the service made it, private, at opening.
+ *
+ * Closing is a message, not a kill: the worker answers every claim it was sent (one committed is
+ * answered as claimed, so the caller never hears "failed" for a key it holds, which would make
+ * the platform's retry look like a replay), fails at once those still waiting for another
+ * process's lock (nothing of theirs was written), closes its connection and ends.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -21,13 +28,16 @@ import { Worker } from 'node:worker_threads';
 /** Rows per statement: two parameters each, well under SQLite's limit. */
 export const CLAIM_ROWS_PER_INSERT = 500;
 
-/** The worker waits this long for another connection's write lock: it holds up no one but itself. */
-const WORKER_BUSY_TIMEOUT_MS = 15_000;
+/** How long closing waits for the worker to finish its statement and end before it is stopped. */
+const CLOSE_WAIT_MS = 5_000;
+
+/** Longest pause between two tries of a claim that found the file busy. */
+const MAX_PAUSE_MS = 50;
 
 /**
  * The worker, as a script (CommonJS, `eval`): it runs the same from the TypeScript sources
- * under test and from dist/. It takes `{ id, keys, receivedAt }` and answers `{ id, inserted }`
- * or `{ id, error }`.
+ * under test and from dist/. It takes `{ id, keys, receivedAt }`, one at a time in order, and
+ * answers `{ id, inserted }` or `{ id, error }`; `{ close: true }` ends it after the claims before it.
  */
 const WORKER_SCRIPT = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -55,12 +65,53 @@ const claim = sqlite.transaction((keys, receivedAt) => {
   }
   return inserted;
 });
-parentPort.on('message', ({ id, keys, receivedAt }) => {
+const queue = [];
+let working = false;
+let closing = false;
+let paused;
+function isBusy(error) {
+  return Boolean(error && typeof error.code === 'string' && error.code.startsWith('SQLITE_BUSY'));
+}
+function attempt(message, deadline, tried) {
+  paused = undefined;
   try {
-    parentPort.postMessage({ id, inserted: claim.immediate(keys, receivedAt) });
+    parentPort.postMessage({ id: message.id, inserted: claim.immediate(message.keys, message.receivedAt) });
   } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.code ? error.code + ': ' + error.message : error) });
+    if (isBusy(error) && !closing && Date.now() < deadline) {
+      const pause = Math.min(workerData.maxPauseMs, 2 ** tried) * (0.5 + Math.random() / 2);
+      paused = { message, timer: setTimeout(() => attempt(message, deadline, tried + 1), pause) };
+      return;
+    }
+    const reason = closing && isBusy(error) ? 'the database is closed' : error && error.code ? error.code + ': ' + error.message : String(error);
+    parentPort.postMessage({ id: message.id, error: reason });
   }
+  next();
+}
+function next() {
+  const message = queue.shift();
+  if (message) {
+    working = true;
+    attempt(message, Date.now() + workerData.waitMs, 1);
+    return;
+  }
+  working = false;
+  if (closing) {
+    sqlite.close();
+    parentPort.close();
+  }
+}
+parentPort.on('message', (message) => {
+  if (message.close) {
+    closing = true;
+    // A claim waiting for another process's lock wrote nothing: it fails now instead of waiting.
+    if (paused) {
+      clearTimeout(paused.timer);
+      attempt(paused.message, 0, 0);
+    } else if (!working) next();
+    return;
+  }
+  queue.push(message);
+  if (!working) next();
 });
 `;
 
@@ -71,13 +122,23 @@ interface Pending {
 
 type Answer = { id: number; inserted: string[] } | { id: number; error: string };
 
+export interface ClaimWaiting {
+  /** How long one try waits for another connection's write lock (blocking the worker only). */
+  busyTimeoutMs: number;
+  /** How long a claim keeps trying before it fails with SQLITE_BUSY. */
+  waitMs: number;
+}
+
 export class SqliteClaimWriter {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private closed = false;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly waiting: ClaimWaiting,
+  ) {}
 
   /** Inserts the distinct `keys` with `receivedAt`; resolves to the ones this call inserted. */
   insertNew(keys: readonly string[], receivedAt: string): Promise<ReadonlySet<string>> {
@@ -92,12 +153,22 @@ export class SqliteClaimWriter {
     });
   }
 
-  /** Stops the worker; claims still waiting fail. */
+  /**
+   * Stops taking claims and ends the worker once it has answered those it was sent (failing
+   * the ones still waiting for another process's lock); stopped outright after CLOSE_WAIT_MS.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const worker = this.worker;
     this.worker = undefined;
-    if (worker) await worker.terminate();
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.ref();
+      worker.postMessage({ close: true });
+      const stop = setTimeout(() => void worker.terminate(), CLOSE_WAIT_MS);
+      await exited;
+      clearTimeout(stop);
+    }
     this.failAll(new Error('the database is closed'));
   }
 
@@ -108,7 +179,9 @@ export class SqliteClaimWriter {
       workerData: {
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
         file: this.file,
-        busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
+        busyTimeoutMs: this.waiting.busyTimeoutMs,
+        waitMs: this.waiting.waitMs,
+        maxPauseMs: MAX_PAUSE_MS,
         rowsPerInsert: CLAIM_ROWS_PER_INSERT,
       },
     });

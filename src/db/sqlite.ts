@@ -71,7 +71,9 @@ export class SharedSqliteDialect extends SqliteDialect {
 
   constructor(private readonly sqlite: SQLite.Database) {
     super({ database: sqlite });
-    this.claims = sqlite.memory ? undefined : new SqliteClaimWriter(sqlite.name);
+    this.claims = sqlite.memory
+      ? undefined
+      : new SqliteClaimWriter(sqlite.name, { busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS, waitMs: SQLITE_BUSY_WAIT_MS });
   }
 
   override createDriver(): Driver {

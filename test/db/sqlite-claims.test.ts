@@ -4,6 +4,7 @@
  * reach the caller, a failed worker is replaced, and closing the database stops it.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import SQLite from 'better-sqlite3';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -69,7 +70,7 @@ describe.skipIf(onPostgres)(`delivery claims on an SQLite file (${SQLITE_ONLY})`
 
   it('a worker that cannot open the file fails its claims, and the next claim starts a new one', async () => {
     const file = path.join(dir, 'later', 'iqsp.sqlite');
-    const writer = new SqliteClaimWriter(file);
+    const writer = new SqliteClaimWriter(file, { busyTimeoutMs: 10, waitMs: 1_000 });
     try {
       await expect(writer.insertNew(['k'], new Date().toISOString())).rejects.toThrow(
         /the claims worker failed: .*(does not exist|unable to open)/,
@@ -79,6 +80,21 @@ describe.skipIf(onPostgres)(`delivery claims on an SQLite file (${SQLITE_ONLY})`
       expect(await writer.insertNew(['k', 'j'], new Date().toISOString())).toEqual(new Set(['k', 'j']));
     } finally {
       await writer.close();
+    }
+  });
+
+  it("waits for another process's write lock between tries, then claims", async () => {
+    const db = await open();
+    const other = new SQLite(path.join(dir, 'iqsp.sqlite'));
+    other.exec('begin immediate');
+    try {
+      const claim = claimDeliveries(db, ['k']);
+      // Longer than one try's busy timeout (10 ms): the worker pauses and tries again.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      other.exec('commit');
+      expect(await claim).toEqual(new Set(['k']));
+    } finally {
+      other.close();
     }
   });
 
