@@ -11,9 +11,9 @@
  * signs every delivery afresh, retries included: its last retry comes 5 minutes after the first
  * try, past the window of the first timestamp); it gets an empty 200 and nothing happens. A
  * slash command is acknowledged (an empty 200) before its signature is claimed, its work queued
- * after, acks first (acknowledgeCommand, after-ack-queue.ts); everything else is claimed, then goes to Bolt with an ack that
- * writes the HTTP response: listeners ack at once and do their work after, so Slack has its
- * answer within 3 s.
+ * after, acks first (acknowledgeCommand, after-ack-queue.ts); everything else is claimed, then
+ * goes to Bolt with an ack that writes the HTTP response: listeners ack at once and do their
+ * work after, so Slack has its answer within 3 s.
  *
  * Work still running after the ack is tracked, so stopping waits for it before the database
  * closes.
