@@ -4,7 +4,7 @@
  * fakes (chat ports, publishers, clocks) through `AppOptions`.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { roleRuns, type BackgroundService, type Core, type Role, type Services } from './runtime.js';
 import type { ChatKind, ChatPort } from './core/ports/chat.js';
@@ -32,7 +32,7 @@ import { openDatabase } from './db/database.js';
 import { Leases } from './db/leases.js';
 import { migrateToLatest } from './db/migrator.js';
 import type { Platform } from './core/ports/platforms.js';
-import { createHttpApp } from './http/app.js';
+import { createHttpApp, requestListener, type HttpDependencies } from './http/app.js';
 import { connectRoutes } from './http/connect-routes.js';
 import { browserRouteLimits } from './http/limits.js';
 import { mediaRoutes } from './http/media-routes.js';
@@ -446,7 +446,7 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
   // Handled by the routes waiting for them and by the start below.
   surfacesReady.catch(() => undefined);
   const web = roleRuns(role, 'web');
-  const http = createHttpApp({
+  const httpDeps: HttpDependencies = {
     db: services.db,
     logger,
     metrics: services.metrics,
@@ -470,9 +470,11 @@ export async function startApp(config: Config, logger: Logger, options: AppOptio
         ]
       : [],
     lateRoutes: web ? surfacesReady.then((surfaces) => surfaces.flatMap((s) => (s.routes ? [s.routes] : []))) : undefined,
-  });
+    lateNodeRoutes: web ? surfacesReady.then((surfaces) => surfaces.flatMap((s) => s.nodeRoutes ?? [])) : undefined,
+  };
+  const http = createHttpApp(httpDeps);
 
-  const server = http.listen(config.port, options.listenHost);
+  const server = createServer(requestListener(http, httpDeps)).listen(config.port, options.listenHost);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

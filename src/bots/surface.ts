@@ -3,6 +3,7 @@
  * translates between its chat platform and the core; it decides no product rules.
  */
 import type Router from '@koa/router';
+import type { NodeRoute } from '../http/app.js';
 import type { BackgroundService, Core, Services } from '../runtime.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
@@ -14,6 +15,8 @@ export interface Surface {
   port: ChatPort;
   /** HTTP routes the surface needs (Slack's /slack/events, install pages). */
   routes?: (router: Router) => void;
+  /** HTTP routes that write the Node response themselves, served without Koa once loaded (Slack's events). */
+  nodeRoutes?: readonly NodeRoute[];
   /** Hosts (host:port) this surface's attachments are downloaded from, beyond the configured ones. */
   attachmentHosts?: string[];
   /** Long-running parts (a gateway connection, Socket Mode), started after the HTTP server. */

@@ -1,11 +1,12 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Db } from '../db/database.js';
 import { databaseAnswers } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { securityHeaders } from './security-headers.js';
+import { securityHeaderList } from './security-headers.js';
 
 /** Requests larger than this are refused with 413 before any route reads them. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -38,6 +39,27 @@ export interface HttpDependencies {
    * and the process is stopping), such a request is answered 503.
    */
   lateRoutes?: Promise<ReadonlyArray<(router: Router) => void>>;
+  /**
+   * Late routes that write the Node response themselves (Slack's events): until they arrive they
+   * are served like the late routes above, through Koa; once here, `requestListener` serves them
+   * without Koa, with the same bookkeeping (see NodeRoute).
+   */
+  lateNodeRoutes?: Promise<readonly NodeRoute[]>;
+}
+
+/**
+ * A route whose handler reads the Node request and writes the Node response itself (Bolt's
+ * receiver, Slack's installer). Served without Koa's context, router and middleware once known:
+ * Slack's events come in floods and each must be answered within 3 s, and on a busy 2-CPU machine
+ * Koa's layers were about a third of what the process allocated per request (~13 of 40 KB,
+ * bench/slack-ack.mjs). The request still gets everything Koa's layers give every request: the
+ * security headers, a request id, the body limit's 413, the duration metric, the log line, and
+ * a 500 with nothing internal when the handler throws.
+ */
+export interface NodeRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export function createHttpApp(deps: HttpDependencies): Koa {
@@ -46,14 +68,18 @@ export function createHttpApp(deps: HttpDependencies): Koa {
   const app = new Koa({ proxy: deps.trustProxy ?? false, maxIpsCount: 1 });
   const router = new Router();
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const book = bookkeeping(deps);
 
   // Errors thrown by handlers become JSON with a message a person can read; 5xx are logged
   // and never reveal internals.
   app.silent = true;
-  app.use(securityHeaders(deps.publicUrl));
+  app.use(async (ctx, next) => {
+    ctx.set(book.headers);
+    await next();
+  });
   app.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
-    const requestId = ctx.get('x-request-id') || randomUUID();
+    const requestId = book.requestIdOf(ctx.req);
     ctx.set('x-request-id', requestId);
     try {
       await next();
@@ -61,35 +87,24 @@ export function createHttpApp(deps: HttpDependencies): Koa {
       const status = httpStatusOf(error);
       ctx.status = status;
       ctx.body = { error: status >= 500 ? 'internal error' : (error as Error).message };
-      if (status >= 500) deps.logger.error({ err: error, requestId, path: redactedPath(ctx.path) }, 'request failed');
+      if (status >= 500) book.failed(error, requestId, ctx.path);
     } finally {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const matched = (ctx as { _matchedRoute?: string | RegExp })._matchedRoute;
-      const route = matched === undefined ? 'unmatched' : String(matched);
-      deps.metrics.httpRequestDuration.observe({ method: ctx.method, route, status: String(ctx.status) }, seconds);
-      // Paths carry connect and media tokens, queries OAuth codes: a matched request is logged
-      // by its route template, any other by its path with token-like parts cut out, no query.
-      deps.logger.info(
-        {
-          requestId,
-          method: ctx.method,
-          route,
-          ...(matched === undefined && { path: redactedPath(ctx.path) }),
-          status: ctx.status,
-          ip: ctx.ip,
-          ms: Math.round(seconds * 1000),
-        },
-        'http request',
-      );
+      book.finished(ctx.req, {
+        requestId,
+        started,
+        route: matched === undefined ? undefined : String(matched),
+        path: ctx.path,
+        status: ctx.status,
+      });
     }
   });
 
   app.use(async (ctx, next) => {
-    const declared = Number(ctx.get('content-length') || 0);
-    if (declared > bodyLimit) {
-      deps.metrics.httpRequestsRejected.inc({ reason: 'body_too_large' });
+    const refusal = book.tooLarge(ctx.req, bodyLimit);
+    if (refusal) {
       ctx.status = 413;
-      ctx.body = { error: `request body is ${declared} bytes; the limit is ${bodyLimit} bytes` };
+      ctx.body = refusal;
       return;
     }
     await next();
@@ -124,8 +139,142 @@ export function createHttpApp(deps: HttpDependencies): Koa {
 
   app.use(router.routes());
   app.use(router.allowedMethods());
-  if (deps.lateRoutes) app.use(lateRoutes(deps.lateRoutes));
+  if (deps.lateRoutes || deps.lateNodeRoutes) app.use(lateRoutes(lateRouteAdders(deps)));
   return app;
+}
+
+/** Every late route as something that adds itself to a Koa router (node routes through nodeRouteMiddleware). */
+async function lateRouteAdders(deps: HttpDependencies): Promise<ReadonlyArray<(router: Router) => void>> {
+  const [adders, nodeRoutes] = await Promise.all([deps.lateRoutes ?? [], deps.lateNodeRoutes ?? []]);
+  return [
+    ...adders,
+    (router: Router) => {
+      for (const route of nodeRoutes)
+        router.register(route.path, [route.method], async (ctx) => {
+          // The handler writes the Node response itself; Koa must leave it alone.
+          ctx.respond = false;
+          await route.handle(ctx.req, ctx.res);
+        });
+    },
+  ];
+}
+
+/**
+ * The HTTP server's request listener: a node route (`lateNodeRoutes`), once known, is served
+ * directly, with the bookkeeping the Koa app gives every request; everything else goes to `app`.
+ */
+export function requestListener(app: Koa, deps: HttpDependencies): (req: IncomingMessage, res: ServerResponse) => void {
+  const koa = app.callback();
+  const book = bookkeeping(deps);
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  let direct: ReadonlyMap<string, NodeRoute> = new Map();
+  void deps.lateNodeRoutes?.then(
+    (routes) => (direct = new Map(routes.map((route) => [`${route.method} ${route.path}`, route]))),
+    () => undefined,
+  );
+  return (req, res) => {
+    const path = pathOf(req.url);
+    const route = direct.get(`${req.method} ${path}`);
+    if (!route) return void koa(req, res);
+    void serveDirectly(route, req, res, path, book, bodyLimit);
+  };
+}
+
+async function serveDirectly(
+  route: NodeRoute,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  book: Bookkeeping,
+  bodyLimit: number,
+) {
+  const started = process.hrtime.bigint();
+  for (const [name, value] of Object.entries(book.headers)) res.setHeader(name, value);
+  const requestId = book.requestIdOf(req);
+  res.setHeader('x-request-id', requestId);
+  const refusal = book.tooLarge(req, bodyLimit);
+  try {
+    if (refusal) sendJson(res, 413, refusal);
+    else await route.handle(req, res);
+  } catch (error) {
+    book.failed(error, requestId, path);
+    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+    else res.destroy();
+  } finally {
+    book.finished(req, { requestId, started, route: route.path, path, status: res.statusCode });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: object): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function pathOf(url: string | undefined): string {
+  const at = (url ?? '/').indexOf('?');
+  return at < 0 ? (url ?? '/') : url!.slice(0, at);
+}
+
+type Bookkeeping = ReturnType<typeof bookkeeping>;
+
+/** What every request gets, served through Koa or directly: one definition for both. */
+function bookkeeping(deps: HttpDependencies) {
+  const trustProxy = deps.trustProxy ?? false;
+  return {
+    headers: securityHeaderList(deps.publicUrl),
+    requestIdOf: (req: IncomingMessage): string => {
+      const given = req.headers['x-request-id'];
+      return (Array.isArray(given) ? given.join(', ') : given) || randomUUID();
+    },
+    /** The 413's body when the declared length is over the limit (counted), else undefined. */
+    tooLarge: (req: IncomingMessage, limit: number): { error: string } | undefined => {
+      const declared = Number(req.headers['content-length'] || 0);
+      if (!(declared > limit)) return undefined;
+      deps.metrics.httpRequestsRejected.inc({ reason: 'body_too_large' });
+      return { error: `request body is ${declared} bytes; the limit is ${limit} bytes` };
+    },
+    failed: (error: unknown, requestId: string, path: string): void =>
+      deps.logger.error({ err: error, requestId, path: redactedPath(path) }, 'request failed'),
+    /** The duration metric and the log line. */
+    finished: (
+      req: IncomingMessage,
+      done: { requestId: string; started: bigint; route: string | undefined; path: string; status: number },
+    ): void => {
+      const seconds = Number(process.hrtime.bigint() - done.started) / 1e9;
+      const route = done.route ?? 'unmatched';
+      const method = req.method ?? 'GET';
+      deps.metrics.httpRequestDuration.observe({ method, route, status: String(done.status) }, seconds);
+      // Paths carry connect and media tokens, queries OAuth codes: a matched request is logged
+      // by its route template, any other by its path with token-like parts cut out, no query.
+      deps.logger.info(
+        {
+          requestId: done.requestId,
+          method,
+          route,
+          ...(done.route === undefined && { path: redactedPath(done.path) }),
+          status: done.status,
+          ip: clientIp(req, trustProxy),
+          ms: Math.round(seconds * 1000),
+        },
+        'http request',
+      );
+    },
+  };
+}
+
+/**
+ * The client's address, as Koa's `ctx.ip` with `maxIpsCount: 1`: behind a trusted proxy the last
+ * X-Forwarded-For entry (the one the proxy appended), else the socket's peer.
+ */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  const last = forwarded
+    ? String(forwarded)
+        .split(/\s*,\s*/)
+        .at(-1)
+    : undefined;
+  return last || req.socket.remoteAddress || '';
 }
 
 /** The late routes' own router, built when they arrive; until then each request waits for them. */

@@ -7,8 +7,6 @@
  * origin or PUBLIC_URL (media previews), and no framing at all (clickjacking on the consent
  * and sandbox pages).
  */
-import type Koa from 'koa';
-
 /** One year, as browsers' preload lists expect; only sent with an https PUBLIC_URL. */
 const HSTS_MAX_AGE_SECONDS = 365 * 24 * 60 * 60;
 
@@ -26,15 +24,13 @@ export function contentSecurityPolicy(publicUrl: string | undefined): string {
   ].join('; ');
 }
 
-export function securityHeaders(publicUrl: string | undefined): Koa.Middleware {
+/** The headers every response carries (set before any route runs, so errors, 404s and refusals carry them too). */
+export function securityHeaderList(publicUrl: string | undefined): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {
     'Content-Security-Policy': contentSecurityPolicy(publicUrl),
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   };
   if (publicUrl?.startsWith('https:')) headers['Strict-Transport-Security'] = `max-age=${HSTS_MAX_AGE_SECONDS}`;
-  return async (ctx, next) => {
-    ctx.set(headers);
-    await next();
-  };
+  return headers;
 }

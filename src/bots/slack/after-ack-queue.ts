@@ -27,7 +27,7 @@ export interface AfterAckQueueOptions {
 }
 
 /** Under 3 ms between requests is a flood (hundreds a second), not a team typing. */
-const QUIET_MS = 3;
+const QUIET_MS = 20;
 /** A reply waits at most this long behind a flood's acks. */
 const MAX_WAIT_MS = 1_000;
 

@@ -15,6 +15,7 @@ import { App } from './bolt.js';
 import { InstallProvider, type CallbackOptions } from '@slack/oauth';
 import { WebClient, type WebClientOptions } from '@slack/web-api';
 import { nodeFetch } from '../../http/node-fetch.js';
+import type { NodeRoute } from '../../http/app.js';
 import { renderPage } from '../../http/pages.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Surface, SurfaceContext } from '../surface.js';
@@ -68,13 +69,16 @@ function installFailure(code: string): string {
   return 'Slack did not confirm the installation.';
 }
 
-/** `POST /slack/events`, and the install pages in multi-workspace mode. */
+/**
+ * `POST /slack/events` (a node route: served without Koa once loaded, see NodeRoute), and the
+ * install pages in multi-workspace mode.
+ */
 function slackRoutes(
   receiver: SlackReceiver,
   installer: InstallProvider | undefined,
   log: Logger,
   publicUrl: string,
-): (router: Router) => void {
+): { events: NodeRoute; routes: (router: Router) => void } {
   const callbackOptions: CallbackOptions = {
     success: (installation, _options, _req, res) =>
       sendPage(res, 200, 'IQSP is installed', [
@@ -86,25 +90,29 @@ function slackRoutes(
       sendPage(res, 400, 'Slack installation did not finish', [installFailure(error.code), `Start again at ${publicUrl}/slack/install.`]);
     },
   };
+  // Bolt and the installer write the Node response themselves.
+  const guarded =
+    (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      try {
+        await handle(req, res);
+      } catch (error) {
+        log.error({ err: error }, 'a Slack route failed');
+        if (!res.headersSent)
+          sendPage(res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
+      }
+    };
   const nodeRoute =
     (handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>) =>
     async (ctx: { respond?: boolean; req: IncomingMessage; res: ServerResponse }) => {
-      // Bolt and the installer write the Node response themselves; Koa must leave it alone.
+      // Koa must leave the Node response alone.
       ctx.respond = false;
-      try {
-        await handle(ctx.req, ctx.res);
-      } catch (error) {
-        log.error({ err: error }, 'a Slack route failed');
-        if (!ctx.res.headersSent)
-          sendPage(ctx.res, 500, 'Something went wrong', ['IQSP could not handle this Slack request. Try again in a minute.']);
-      }
+      await guarded(handle)(ctx.req, ctx.res);
     };
-  return (router) => {
-    router.post(
-      '/slack/events',
-      nodeRoute((req, res) => receiver.handle(req, res)),
-    );
-    if (installer) {
+  return {
+    events: { method: 'POST', path: '/slack/events', handle: guarded((req, res) => receiver.handle(req, res)) },
+    routes: (router) => {
+      if (!installer) return;
       router.get(
         '/slack/install',
         nodeRoute((req, res) => installer.handleInstallPath(req, res)),
@@ -113,7 +121,7 @@ function slackRoutes(
         '/slack/oauth_redirect',
         nodeRoute((req, res) => installer.handleCallback(req, res, callbackOptions)),
       );
-    }
+    },
   };
 }
 
@@ -195,11 +203,13 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
     receiver.runCommandsWith(
       slashCommandRunner(listenerDeps, auth.authorize, teamClients(client, { ...clientOptions, logger: boltLogger })),
     );
+    const { events, routes } = slackRoutes(receiver, installer, log, config.publicUrl);
 
     return {
       name: 'slack',
       port: new SlackChatPort(client, auth, people, home),
-      routes: slackRoutes(receiver, installer, log, config.publicUrl),
+      routes,
+      nodeRoutes: [events],
       // Events come in through HTTP (or Socket Mode, which Slack spreads over every connection): web work.
       background: [
         {
