@@ -8,7 +8,7 @@
  *   database reads of the commands before it. A job starts once the requests pause for `quietMs`,
  *   or once it has waited `maxWaitMs` (so a flood delays a reply by at most that, and a
  *   `/iqsp post` still opens its form well within its trigger_id's 3 s). A team's commands come
- *   seconds apart: their work starts at once.
+ *   seconds apart: their work starts once the pause has passed.
  * - At most `concurrency` jobs at once; each starts on a later turn of the event loop than the
  *   one it was queued in, after the I/O waiting then.
  * - The limit orders CPU work; it does not cap waits on the network: a job still running after
@@ -26,7 +26,12 @@ export interface AfterAckQueueOptions {
   now?: () => number;
 }
 
-/** Under 3 ms between requests is a flood (hundreds a second), not a team typing. */
+/**
+ * Under 20 ms between requests is a flood (fifty a second and more), not a team typing. With 3 ms,
+ * the sender's own short pauses (a GC on its side) let work start mid-flood, and its replies and
+ * users.info calls then ran between the acks (bench/slack-ack.mjs, profiled); a team's command
+ * starts 20 ms after it came, which no person sees.
+ */
 const QUIET_MS = 20;
 /** A reply waits at most this long behind a flood's acks. */
 const MAX_WAIT_MS = 1_000;

@@ -26,7 +26,7 @@ import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from '
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
 import { postToResponseUrl } from './respond.js';
-import { AfterAckQueue } from './after-ack-queue.js';
+import { AfterAckQueue, type AfterAckQueueOptions } from './after-ack-queue.js';
 import type { Logger } from '../../observability/logger.js';
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -50,6 +50,8 @@ export interface SlackReceiverOptions {
   commandConcurrency?: number;
   /** How long one command's work holds its place before the next may start beside it (AfterAckQueue). */
   commandPlaceMs?: number;
+  /** What a pause in the requests is, and the longest a command waits for one (AfterAckQueue's defaults otherwise). */
+  commandPause?: Pick<AfterAckQueueOptions, 'quietMs' | 'maxWaitMs'>;
 }
 
 interface SocketModeEventArgs {
@@ -163,7 +165,11 @@ export class SlackReceiver implements Receiver {
   private commandRunner: ((command: SlashCommand) => Promise<void>) | undefined;
 
   constructor(private readonly options: SlackReceiverOptions) {
-    this.commands = new AfterAckQueue(options.commandConcurrency ?? COMMAND_CONCURRENCY, options.commandPlaceMs ?? COMMAND_PLACE_MS);
+    this.commands = new AfterAckQueue(
+      options.commandConcurrency ?? COMMAND_CONCURRENCY,
+      options.commandPlaceMs ?? COMMAND_PLACE_MS,
+      options.commandPause,
+    );
     if (options.socketMode) {
       this.socket = new SocketModeClient({
         appToken: options.socketMode.appToken,

@@ -1,16 +1,16 @@
 /**
  * Slash commands are acknowledged at once, and their work runs a few at a time, in the order the
- * commands came (receiver.ts, AfterAckQueue): a burst's acks do not wait behind the work of the
- * commands before them, and no command's work is lost or reordered (issue 19).
+ * commands came (receiver.ts, AfterAckQueue): a burst's acks do not wait behind the work (nor the
+ * claims) of the commands before them, and no command's work is lost or reordered (issue 19).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, ReceiverEvent } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AfterAckQueue } from '../../../src/bots/slack/after-ack-queue.js';
-import { SlackReceiver } from '../../../src/bots/slack/receiver.js';
+import { SlackReceiver, signatureHash } from '../../../src/bots/slack/receiver.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { commandRequest, sendToApp } from '../../simulators/slack.js';
+import { commandRequest, sendToApp, slackSignature } from '../../simulators/slack.js';
 
 const SECRET = 'command-queue-secret';
 
@@ -132,6 +132,7 @@ describe('slash commands through the receiver', () => {
   async function serve(options: {
     processEvent: (event: ReceiverEvent) => Promise<void>;
     claimSignature?: (hash: string) => Promise<boolean>;
+    quietMs?: number;
   }): Promise<{ url: string; receiver: SlackReceiver }> {
     const receiver = new SlackReceiver({
       signingSecret: SECRET,
@@ -141,6 +142,7 @@ describe('slash commands through the receiver', () => {
       drainMs: 5_000,
       claimSignature: options.claimSignature ?? (() => Promise.resolve(true)),
       commandConcurrency: 3,
+      ...(options.quietMs !== undefined && { commandPause: { quietMs: options.quietMs } }),
     });
     receiver.init({ processEvent: options.processEvent } as unknown as App);
     server = createServer((req, res) => {
@@ -178,6 +180,37 @@ describe('slash commands through the receiver', () => {
     claim.resolve();
     await receiver.idle();
     expect(processed).toBe(1);
+  });
+
+  it('claims nothing while commands keep coming: each is claimed in its turn, before its work, in order', async () => {
+    const events: string[] = [];
+    const { url, receiver } = await serve({
+      // Requests under a second apart are a flood here, so the test does not race the clock.
+      quietMs: 1_000,
+      processEvent: async (event) => {
+        await event.ack();
+        events.push(`run ${(event.body as { trigger_id: string }).trigger_id}`);
+      },
+      claimSignature: (hash) => {
+        events.push(`claim ${hash.slice(0, 8)}`);
+        return Promise.resolve(true);
+      },
+    });
+    const hashes: string[] = [];
+    for (const id of ['t1', 't2', 't3']) {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const request = commandRequest('slash-command', { text: 'help', trigger_id: id });
+      const response = await sendToApp(url, SECRET, request, { timestamp });
+      expect(response.status).toBe(200);
+      hashes.push(signatureHash(slackSignature(SECRET, timestamp, request.body)).slice(0, 8));
+    }
+    // Every ack is out and no claim was written: no database write while the commands kept coming.
+    expect(events).toEqual([]);
+    await receiver.idle();
+    expect(events.filter((e) => e.startsWith('claim'))).toEqual(hashes.map((h) => `claim ${h}`));
+    // Each command's claim comes before its work.
+    for (const [i, id] of ['t1', 't2', 't3'].entries())
+      expect(events.indexOf(`claim ${hashes[i]}`)).toBeLessThan(events.indexOf(`run ${id}`));
   });
 
   it('runs nothing when the claim fails, and tells the person through the response_url', async () => {
