@@ -187,19 +187,21 @@ async function serveDirectly(
   path: string,
   book: Bookkeeping,
   bodyLimit: number,
-) {
+): Promise<void> {
   const started = process.hrtime.bigint();
-  for (const [name, value] of Object.entries(book.headers)) res.setHeader(name, value);
   const requestId = book.requestIdOf(req);
-  res.setHeader('x-request-id', requestId);
-  const refusal = book.tooLarge(req, bodyLimit);
   try {
+    for (const [name, value] of book.headerEntries) res.setHeader(name, value);
+    res.setHeader('x-request-id', requestId);
+    const refusal = book.tooLarge(req, bodyLimit);
     if (refusal) sendJson(res, 413, refusal);
     else await route.handle(req, res);
   } catch (error) {
-    book.failed(error, requestId, path);
-    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-    else res.destroy();
+    // As the Koa app answers a route that throws.
+    const status = httpStatusOf(error);
+    if (status >= 500) book.failed(error, requestId, path);
+    if (res.headersSent) res.destroy();
+    else sendJson(res, status, { error: status >= 500 ? 'internal error' : (error as Error).message });
   } finally {
     book.finished(req, { requestId, started, route: route.path, path, status: res.statusCode });
   }
@@ -223,6 +225,7 @@ function bookkeeping(deps: HttpDependencies) {
   const trustProxy = deps.trustProxy ?? false;
   return {
     headers: securityHeaderList(deps.publicUrl),
+    headerEntries: Object.entries(securityHeaderList(deps.publicUrl)),
     requestIdOf: (req: IncomingMessage): string => {
       const given = req.headers['x-request-id'];
       return (Array.isArray(given) ? given.join(', ') : given) || randomUUID();

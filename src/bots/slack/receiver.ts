@@ -385,8 +385,20 @@ export class SlackReceiver implements Receiver {
           );
         },
         () => {
-          this.options.logger.warn('a Slack command was not run: IQSP is stopping');
-          tell('IQSP is restarting and did not run this command. Nothing was done; try it again in a minute.');
+          // Claimed all the same (the commands dropped now go to the database together, while it
+          // is still open), so this signed request cannot run later, replayed to this instance once
+          // restarted or to another. A replay of a command claimed before is dropped without a word.
+          const claimed = this.options.claimSignature(hash).then(
+            (fresh) => fresh,
+            () => true,
+          );
+          void this.track(
+            claimed.then((fresh) => {
+              if (!fresh) return this.replayDropped();
+              this.options.logger.warn('a Slack command was not run: IQSP is stopping');
+              tell('IQSP is restarting and did not run this command. Nothing was done; try it again in a minute.');
+            }),
+          );
         },
       ),
     );
