@@ -32,7 +32,13 @@ afterEach(async () => {
 const logs: string[] = [];
 const sink = new Writable({ write: (chunk, _e, done) => (logs.push(String(chunk)), done()) });
 const slackLogger = Object.fromEntries(
-  ['debug', 'info', 'warn', 'error'].map((level) => [level, (...args: unknown[]) => void logs.push(`${level} ${args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`)]),
+  ['debug', 'info', 'warn', 'error'].map((level) => [
+    level,
+    (...args: unknown[]) =>
+      void logs.push(
+        `${level} ${args.map((a) => (a instanceof Error ? `${a.message} ${a.stack}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`,
+      ),
+  ]),
 );
 
 async function instance(options: {
@@ -95,14 +101,28 @@ it('no secret, signature, verification token or response_url reaches the logs or
   await send(ok.url, first, ts);
   await ok.receiver.idle();
   // The claim fails; one response_url answers 500, one refuses the connection.
-  const failing = await instance({ claimSignature: () => Promise.reject(new Error('claiming deliveries failed: SQLITE_IOERR: disk I/O error')) });
-  await send(failing.url, commandRequest('slash-command', { trigger_id: 'a', response_url: `${failing.url}/commands/T0001/2/${HOOK_SECRET}` }));
-  await send(failing.url, commandRequest('slash-command', { trigger_id: 'b', response_url: `${failing.url}/commands/fail/3/${HOOK_SECRET}` }));
-  await send(failing.url, commandRequest('slash-command', { trigger_id: 'c', response_url: `http://127.0.0.1:1/commands/T0001/4/${HOOK_SECRET}` }));
+  const failing = await instance({
+    claimSignature: () => Promise.reject(new Error('claiming deliveries failed: SQLITE_IOERR: disk I/O error')),
+  });
+  await send(
+    failing.url,
+    commandRequest('slash-command', { trigger_id: 'a', response_url: `${failing.url}/commands/T0001/2/${HOOK_SECRET}` }),
+  );
+  await send(
+    failing.url,
+    commandRequest('slash-command', { trigger_id: 'b', response_url: `${failing.url}/commands/fail/3/${HOOK_SECRET}` }),
+  );
+  await send(
+    failing.url,
+    commandRequest('slash-command', { trigger_id: 'c', response_url: `http://127.0.0.1:1/commands/T0001/4/${HOOK_SECRET}` }),
+  );
   await failing.receiver.idle();
   // Abandoned at stop.
   const stopping = await instance({ claimSignature: () => Promise.resolve(true) });
-  await send(stopping.url, commandRequest('slash-command', { trigger_id: 'd', response_url: `${stopping.url}/commands/T0001/5/${HOOK_SECRET}` }));
+  await send(
+    stopping.url,
+    commandRequest('slash-command', { trigger_id: 'd', response_url: `${stopping.url}/commands/T0001/5/${HOOK_SECRET}` }),
+  );
   await stopping.receiver.stop();
 
   const text = logs.join('\n');
@@ -111,7 +131,8 @@ it('no secret, signature, verification token or response_url reaches the logs or
   expect(text).toMatch(/response_url failed/);
   expect(text).toMatch(/replay/);
   expect(text).toMatch(/failed after its ack/);
-  for (const secret of [SECRET, VERIFICATION_TOKEN, HOOK_SECRET, ...signatures, ...signatures.map((s) => s.slice(3))]) expect(text).not.toContain(secret);
+  for (const secret of [SECRET, VERIFICATION_TOKEN, HOOK_SECRET, ...signatures, ...signatures.map((s) => s.slice(3))])
+    expect(text).not.toContain(secret);
 
   const posts = [...ok.posted, ...failing.posted, ...stopping.posted];
   expect(posts).toHaveLength(3);
@@ -136,7 +157,11 @@ it('the form parsed again in its turn is the form that was acked, whatever its e
   form(Buffer.from('&text=charset'), 'application/x-www-form-urlencoded; charset=utf-8');
   form(Buffer.from('&text=' + 'long'.repeat(20_000)));
   const json = Buffer.from(JSON.stringify({ ...parseQuery(base), text: 'json \u2028 "q" \\ é', __proto__x: { a: [1, 2] } }));
-  bodies.push({ bytes: json, contentType: 'application/json', expected: () => JSON.parse(json.toString('utf8')) as Record<string, unknown> });
+  bodies.push({
+    bytes: json,
+    contentType: 'application/json',
+    expected: () => JSON.parse(json.toString('utf8')) as Record<string, unknown>,
+  });
 
   for (const { bytes, contentType } of bodies) {
     const timestamp = Math.floor(Date.now() / 1000);

@@ -92,10 +92,14 @@ it('stop() during a flood: every acked command either runs or its person is told
   t = await testDatabase();
   const gate = deferred();
   const ran: string[] = [];
-  const a = await instance(t.db, async (id) => {
-    ran.push(id);
-    await gate.promise;
-  }, 2);
+  const a = await instance(
+    t.db,
+    async (id) => {
+      ran.push(id);
+      await gate.promise;
+    },
+    2,
+  );
   const ids = Array.from({ length: 10 }, (_, i) => `f-${i}`);
   for (const id of ids) expect((await sendToApp(a.url, SECRET, a.command(id))).status).toBe(200);
   await expect.poll(() => ran, { timeout: 5_000 }).toEqual(['f-0', 'f-1']);

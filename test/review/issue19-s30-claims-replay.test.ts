@@ -68,7 +68,9 @@ it('one signed command replayed 60 times in the same flood, all queued before an
   const a = await instance(t.db, async (id) => void ran.push(id));
   const captured = commandRequest('slash-command', { text: 'help', trigger_id: 'captured' });
   const timestamp = Math.floor(Date.now() / 1000);
-  const statuses = await Promise.all(Array.from({ length: 60 }, () => sendToApp(a.url, SECRET, captured, { timestamp }).then((r) => r.status)));
+  const statuses = await Promise.all(
+    Array.from({ length: 60 }, () => sendToApp(a.url, SECRET, captured, { timestamp }).then((r) => r.status)),
+  );
   expect(statuses.every((s) => s === 200)).toBe(true);
   // Acked, none claimed or run yet: the replays sit in the queue beside the original.
   expect(ran).toEqual([]);
@@ -127,11 +129,15 @@ it('a replay arriving while the original is queued on another instance, and agai
 it('a flood of 40 fresh commands starts its work in arrival order, each after its own claim', async () => {
   t = await testDatabase();
   const started: string[] = [];
-  const a = await instance(t.db, async (id) => {
-    started.push(id);
-    // Some work waits on the network, some not: places are released out of order.
-    await new Promise((resolve) => setTimeout(resolve, (Number(id.slice(-2)) * 7) % 30));
-  }, 4);
+  const a = await instance(
+    t.db,
+    async (id) => {
+      started.push(id);
+      // Some work waits on the network, some not: places are released out of order.
+      await new Promise((resolve) => setTimeout(resolve, (Number(id.slice(-2)) * 7) % 30));
+    },
+    4,
+  );
   const ids = Array.from({ length: 40 }, (_, i) => `t-${String(i).padStart(2, '0')}`);
   for (const id of ids) await sendToApp(a.url, SECRET, commandRequest('slash-command', { text: 'help', trigger_id: id }));
   await a.receiver.idle();
