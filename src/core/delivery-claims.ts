@@ -44,10 +44,15 @@ export class DeliveryClaims {
     this.now = options.now ?? Date.now;
   }
 
+  /** Whether `key` is remembered as claimed (a replay, known without asking the database). */
+  known(key: string): boolean {
+    const until = this.recent.get(key);
+    return until !== undefined && until > this.now();
+  }
+
   /** True the first time `key` is claimed (on any instance sharing the database), false after. */
   claim(key: string): Promise<boolean> {
-    const until = this.recent.get(key);
-    if (until !== undefined && until > this.now()) return Promise.resolve(false);
+    if (this.known(key)) return Promise.resolve(false);
     return new Promise((resolve, reject) => {
       this.waiting.push({ key, resolve, reject });
       this.schedule();

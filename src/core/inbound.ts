@@ -175,6 +175,11 @@ export class Inbound {
     return this.claims.claim(key);
   }
 
+  /** Whether a delivery is known to be claimed already, without asking the database (a replay when true). */
+  deliveryKnown(key: string): boolean {
+    return this.claims.known(key);
+  }
+
   /**
    * A command as typed (what follows `/iqsp` or the bot's mention), with the files given with
    * it; files the chat could not hand over refuse the command before it runs.

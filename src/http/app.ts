@@ -176,7 +176,11 @@ export function requestListener(app: Koa, deps: HttpDependencies): (req: Incomin
     const path = pathOf(req.url);
     const route = direct.get(`${req.method} ${path}`);
     if (!route) return void koa(req, res);
-    void serveDirectly(route, req, res, path, book, bodyLimit);
+    serveDirectly(route, req, res, path, book, bodyLimit).catch((error: unknown) => {
+      // Only a fault of the bookkeeping itself lands here; the request must still end.
+      book.failed(error, 'unknown', path);
+      res.destroy();
+    });
   };
 }
 
@@ -201,7 +205,7 @@ async function serveDirectly(
     const status = httpStatusOf(error);
     if (status >= 500) book.failed(error, requestId, path);
     if (res.headersSent) res.destroy();
-    else sendJson(res, status, { error: status >= 500 ? 'internal error' : (error as Error).message });
+    else sendJson(res, status, { error: status >= 500 ? 'internal error' : String((error as Error).message) });
   } finally {
     book.finished(req, { requestId, started, route: route.path, path, status: res.statusCode });
   }
@@ -272,11 +276,8 @@ function bookkeeping(deps: HttpDependencies) {
  */
 export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const last = forwarded
-    ? String(forwarded)
-        .split(/\s*,\s*/)
-        .at(-1)
-    : undefined;
+  // Koa splits at commas and trims each entry (String#trim: a no-break space too).
+  const last = forwarded ? String(forwarded).split(',').at(-1)!.trim() : undefined;
   return last || req.socket.remoteAddress || '';
 }
 
@@ -338,6 +339,7 @@ function bearerTokenMatches(authorization: string, expected: string): boolean {
 }
 
 function httpStatusOf(error: unknown): number {
-  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  // A rejection without a reason (null, undefined) is a failure like any other.
+  const status = (error as { status?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
 }

@@ -41,6 +41,8 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number = DEFAU
   const declared = declaredLengthOver(req, limitBytes);
   if (declared !== undefined) return Promise.reject(new BodyTooLargeError(limitBytes, declared));
   if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // A client gone before the end (while its request waited for a route): nothing more will come.
+  if (req.destroyed) return Promise.reject(clientGone());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -53,9 +55,10 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number = DEFAU
       reject(new BodyTooLargeError(limitBytes));
     };
     const onEnd = () => (stop(), resolve(Buffer.concat(chunks)));
-    const onError = (error: Error) => (stop(), reject(error));
+    // An error of the request stream is the client's (it aborted, the connection reset): a 400, not a failure here.
+    const onError = (error: Error) => (stop(), reject(Object.assign(clientGone(), { cause: error })));
     // A client gone before the end: nothing more will come, and nobody waits for the answer.
-    const onClose = () => onError(Object.assign(new Error('the client closed the request before its body ended'), { status: 400 }));
+    const onClose = () => (stop(), reject(clientGone()));
     const stop = () => {
       req.off('data', onData);
       req.off('end', onEnd);
@@ -67,4 +70,8 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number = DEFAU
     req.once('error', onError);
     req.once('close', onClose);
   });
+}
+
+function clientGone(): Error & { status: number } {
+  return Object.assign(new Error('the client closed the request before its body ended'), { status: 400 });
 }

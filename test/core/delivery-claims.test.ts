@@ -94,6 +94,21 @@ describe('delivery claims', () => {
     expect(batches.at(-1)).toEqual(['r1']);
   });
 
+  it('knows a key claimed (or found taken) lately without a statement, and forgets it in time', async () => {
+    t = await testDatabase();
+    let now = 1_000_000;
+    const { claims, batches } = countingClaims(t.db, { rememberMs: 60_000, now: () => now });
+    expect(claims.known('k1')).toBe(false);
+    const pending = claims.claim('k1');
+    // Not known while the database decides.
+    expect(claims.known('k1')).toBe(false);
+    expect(await pending).toBe(true);
+    expect(claims.known('k1')).toBe(true);
+    expect(batches).toEqual([['k1']]);
+    now += 60_001;
+    expect(claims.known('k1')).toBe(false);
+  });
+
   it('a failing insert fails every claim of its batch, and the next batch is tried afresh', async () => {
     t = await testDatabase();
     let fail = true;

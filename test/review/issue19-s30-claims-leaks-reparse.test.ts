@@ -58,7 +58,7 @@ async function instance(options: {
   receiver.init({
     processEvent: async (event: ReceiverEvent) => {
       await event.ack();
-      await options.run?.(event.body as Record<string, unknown>);
+      await options.run?.(event.body);
     },
   } as unknown as App);
   const server = createServer((req, res) => {

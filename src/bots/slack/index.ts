@@ -185,6 +185,8 @@ export function slackSurfaceFactory(options: SlackSurfaceOptions = {}): (context
       socketMode: slack.appToken ? { appToken: slack.appToken, apiUrl: slack.apiUrl } : undefined,
       drainMs: options.drainMs ?? 10_000,
       claimSignature: (hash) => core.inbound.claimDelivery(signatureKey(hash)),
+      signatureKnown: (hash) => core.inbound.deliveryKnown(signatureKey(hash)),
+      tooLarge: () => services.metrics.httpRequestsRejected.inc({ reason: 'body_too_large' }),
     });
     // convoStore: no listener keeps conversation state, and Bolt's default store costs every request.
     const app = new App({ receiver, authorize: auth.authorize, clientOptions, logger: boltLogger, convoStore: false });

@@ -46,10 +46,14 @@ export interface SlackReceiverOptions {
    * this instance or another one sharing the database). Kept longer than a signature is valid.
    */
   claimSignature: (signatureHash: string) => Promise<boolean>;
+  /** Whether a signature is known to be claimed already, without asking the database (true: a replay). */
+  signatureKnown?: (signatureHash: string) => boolean;
   /** How many slash commands' work (after their ack) runs at once; the rest wait their turn in order. */
   commandConcurrency?: number;
   /** How long one command's work holds its place before the next may start beside it (AfterAckQueue). */
   commandPlaceMs?: number;
+  /** Counts a body refused for its size while it streamed (as the HTTP layer counts a declared one). */
+  tooLarge?: () => void;
   /** What a pause in the requests is, and the longest a command waits for one (AfterAckQueue's defaults otherwise). */
   commandPause?: Pick<AfterAckQueueOptions, 'quietMs' | 'maxWaitMs'>;
 }
@@ -61,7 +65,7 @@ interface SocketModeEventArgs {
   retry_reason?: string;
 }
 
-type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed' | 'no-signing-secret';
+type Refusal = 'signature' | 'timestamp' | 'too-large' | 'malformed' | 'incomplete' | 'no-signing-secret';
 
 /** The hash a request is remembered by: the signature itself is not kept. */
 export function signatureHash(signature: string): string {
@@ -161,6 +165,8 @@ export class SlackReceiver implements Receiver {
   private readonly running = new Set<Promise<void>>();
   private readonly socket: SocketModeClient | undefined;
   private readonly commands: AfterAckQueue;
+  /** Signatures of the commands queued and not yet claimed: a replay of one takes no place. */
+  private readonly unclaimed = new Set<string>();
   /** Runs an acknowledged slash command without Bolt (slash-command.ts); unset, Bolt processes it. */
   private commandRunner: ((command: SlashCommand) => Promise<void>) | undefined;
 
@@ -219,10 +225,16 @@ export class SlackReceiver implements Receiver {
     this.options.logger.warn({ reason: 'replay' }, 'Slack request dropped: its signature was seen before (a replay)');
   }
 
-  private refuse(res: ServerResponse, reason: Refusal, status: number): void {
+  private refuse(res: ServerResponse, reason: Refusal, status: number, error?: string): void {
     this.options.logger.warn({ reason }, `Slack request refused (${reason})`);
-    res.writeHead(status);
-    res.end();
+    if (error === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
+    const body = JSON.stringify({ error });
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   }
 
   /** `POST /slack/events`: the caller hands over the raw Node request and response. */
@@ -249,9 +261,18 @@ export class SlackReceiver implements Receiver {
     try {
       rawBody = await readBodyLimited(req, this.options.bodyLimitBytes);
     } catch (error) {
-      if (!(error instanceof BodyTooLargeError)) throw error;
-      this.refuse(res, 'too-large', 413);
-      return;
+      if (error instanceof BodyTooLargeError) {
+        // The same answer, and the same count, as a body whose declared length is over the limit.
+        this.options.tooLarge?.();
+        this.refuse(res, 'too-large', 413, error.message);
+        return;
+      }
+      // The client went away before its body ended: nobody waits for an answer, and nothing failed here.
+      if ((error as { status?: unknown }).status === 400) {
+        this.refuse(res, 'incomplete', 400);
+        return;
+      }
+      throw error;
     }
     const buffered: BufferedIncomingMessage = Object.assign(req, { rawBody });
     const contentType = header(req, 'content-type');
@@ -363,6 +384,13 @@ export class SlackReceiver implements Receiver {
           ),
       );
     };
+    // A replay known now (of a command waiting for its turn, or claimed lately) takes no place in the queue.
+    if (this.unclaimed.has(hash) || this.options.signatureKnown?.(hash)) {
+      this.replayDropped();
+      return;
+    }
+    this.unclaimed.add(hash);
+    const claim = () => this.options.claimSignature(hash).finally(() => this.unclaimed.delete(hash));
     const run = this.commandRunner;
     // Claimed in its turn, in the order commands came: during a flood no claim is written (no
     // database write, no wake of the claims worker) until the acks are out. The claim still comes
@@ -370,7 +398,7 @@ export class SlackReceiver implements Receiver {
     void this.track(
       this.commands.run(
         async () => {
-          const fresh = await this.options.claimSignature(hash).catch((error: unknown) => {
+          const fresh = await claim().catch((error: unknown) => {
             this.options.logger.error({ err: error }, 'a Slack command was not run: its delivery could not be recorded');
             tell('IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.');
             return undefined;
@@ -388,7 +416,7 @@ export class SlackReceiver implements Receiver {
           // Claimed all the same (the commands dropped now go to the database together, while it
           // is still open), so this signed request cannot run later, replayed to this instance once
           // restarted or to another. A replay of a command claimed before is dropped without a word.
-          const claimed = this.options.claimSignature(hash).then(
+          const claimed = claim().then(
             (fresh) => fresh,
             () => true,
           );

@@ -132,6 +132,7 @@ describe('slash commands through the receiver', () => {
   async function serve(options: {
     processEvent: (event: ReceiverEvent) => Promise<void>;
     claimSignature?: (hash: string) => Promise<boolean>;
+    signatureKnown?: (hash: string) => boolean;
     quietMs?: number;
   }): Promise<{ url: string; receiver: SlackReceiver }> {
     const receiver = new SlackReceiver({
@@ -142,6 +143,7 @@ describe('slash commands through the receiver', () => {
       drainMs: 5_000,
       claimSignature: options.claimSignature ?? (() => Promise.resolve(true)),
       commandConcurrency: 3,
+      ...(options.signatureKnown && { signatureKnown: options.signatureKnown }),
       ...(options.quietMs !== undefined && { commandPause: { quietMs: options.quietMs } }),
     });
     receiver.init({ processEvent: options.processEvent } as unknown as App);
@@ -211,6 +213,34 @@ describe('slash commands through the receiver', () => {
     // Each command's claim comes before its work.
     for (const [i, id] of ['t1', 't2', 't3'].entries())
       expect(events.indexOf(`claim ${hashes[i]}`)).toBeLessThan(events.indexOf(`run ${id}`));
+  });
+
+  it('drops a replay known at its ack (waiting for its turn, or claimed lately) without a place in the queue', async () => {
+    const claims: string[] = [];
+    let processed = 0;
+    const { url, receiver } = await serve({
+      quietMs: 1_000,
+      processEvent: async (event) => {
+        await event.ack();
+        processed += 1;
+      },
+      claimSignature: (hash) => (claims.push(hash), Promise.resolve(true)),
+      signatureKnown: (hash) => hash === signatureHash(slackSignature(SECRET, lately.timestamp, lately.request.body)),
+    });
+    const queued = () => (receiver as unknown as { commands: { queued: number } }).commands.queued;
+    const lately = {
+      request: commandRequest('slash-command', { text: 'help', trigger_id: 'lately' }),
+      timestamp: Math.floor(Date.now() / 1000),
+    };
+    expect((await sendToApp(url, SECRET, lately.request, { timestamp: lately.timestamp })).status).toBe(200);
+    expect(queued()).toBe(0);
+    const waiting = commandRequest('slash-command', { text: 'help', trigger_id: 'waiting' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < 5; i++) expect((await sendToApp(url, SECRET, waiting, { timestamp })).status).toBe(200);
+    expect(queued()).toBe(1);
+    await receiver.idle();
+    expect(claims).toHaveLength(1);
+    expect(processed).toBe(1);
   });
 
   it('runs nothing when the claim fails, and tells the person through the response_url', async () => {
