@@ -62,7 +62,7 @@ async function world(handle: NodeRoute['handle'], options: Partial<HttpDependenc
     method: 'POST',
     path: '/slack/events',
     handle: (req, res) => {
-      servedBy.push((res).statusCode === 404 ? 'koa' : 'direct');
+      servedBy.push(res.statusCode === 404 ? 'koa' : 'direct');
       return handle(req, res);
     },
   };
