@@ -48,13 +48,14 @@ export interface HttpDependencies {
 }
 
 /**
- * A route whose handler reads the Node request and writes the Node response itself (Bolt's
- * receiver, Slack's installer). Served without Koa's context, router and middleware once known:
- * Slack's events come in floods and each must be answered within 3 s, and on a busy 2-CPU machine
- * Koa's layers were about a third of what the process allocated per request (~13 of 40 KB,
- * bench/slack-ack.mjs). The request still gets everything Koa's layers give every request: the
- * security headers, a request id, the body limit's 413, the duration metric, the log line, and
- * a 500 with nothing internal when the handler throws.
+ * A route whose handler reads the Node request and writes the Node response itself (Slack's
+ * events, through Bolt's receiver). Served without Koa's context, router and middleware once
+ * known: Slack's events come in floods, each to be answered within 3 s, and in a flood Koa's layers
+ * (two routers and the late-routes wrapper before this route) were ~6 of the ~40 KB the process
+ * allocated per request (bench/slack-ack.mjs, a sampled heap profile). The request still gets what
+ * Koa's layers give every request: the security headers, a request id, the body limit's 413, the
+ * duration metric, the log line, and Koa's answer when the handler throws (a 500 with nothing
+ * internal, or a 4xx with its message).
  */
 export interface NodeRoute {
   method: 'GET' | 'POST';
@@ -143,7 +144,7 @@ export function createHttpApp(deps: HttpDependencies): Koa {
   return app;
 }
 
-/** Every late route as something that adds itself to a Koa router (node routes through nodeRouteMiddleware). */
+/** Every late route as something that adds itself to a Koa router, node routes included (served through Koa until they arrive). */
 async function lateRouteAdders(deps: HttpDependencies): Promise<ReadonlyArray<(router: Router) => void>> {
   const [adders, nodeRoutes] = await Promise.all([deps.lateRoutes ?? [], deps.lateNodeRoutes ?? []]);
   return [
@@ -227,9 +228,10 @@ type Bookkeeping = ReturnType<typeof bookkeeping>;
 /** What every request gets, served through Koa or directly: one definition for both. */
 function bookkeeping(deps: HttpDependencies) {
   const trustProxy = deps.trustProxy ?? false;
+  const headers = securityHeaderList(deps.publicUrl);
   return {
-    headers: securityHeaderList(deps.publicUrl),
-    headerEntries: Object.entries(securityHeaderList(deps.publicUrl)),
+    headers,
+    headerEntries: Object.entries(headers),
     requestIdOf: (req: IncomingMessage): string => {
       const given = req.headers['x-request-id'];
       return (Array.isArray(given) ? given.join(', ') : given) || randomUUID();
