@@ -36,9 +36,23 @@ const QUIET_MS = 20;
 /** A reply waits at most this long behind a flood's acks. */
 const MAX_WAIT_MS = 1_000;
 
+/**
+ * A job as the queue holds it: one object, its methods on its prototype. A flood's waiting jobs
+ * live until the flood pauses, and every young-generation GC copies them: a job made of closures
+ * and promises (~1.3 KB of heap per command, in contexts and closures) made those collections
+ * several milliseconds long in a burst; an object of a few fields is a fraction of that.
+ */
+export interface QueuedJob {
+  /** Its work, in its turn (a failure is the job's to handle; the queue only goes on). */
+  run(): Promise<void>;
+  /** Instead of `run`, when the queue closes before the job's turn. */
+  abandon(): void;
+  /** After `run` has ended and the job's place is given back. */
+  finished?(): void;
+}
+
 interface Waiting {
-  start: () => void;
-  abandon: () => void;
+  job: QueuedJob;
   /** When it was queued (the queue's clock). */
   since: number;
 }
@@ -46,6 +60,9 @@ interface Waiting {
 export class AfterAckQueue {
   /** Places held: jobs started (or about to start) that have neither finished nor run past placeMs. */
   private held = 0;
+  /** Jobs started and not finished (whether or not they still hold a place). */
+  private active = 0;
+  private readonly onSettled: Array<() => void> = [];
   private readonly waiting: Waiting[] = [];
   private closed = false;
   /** When the last request arrived (`arrived`). */
@@ -76,44 +93,72 @@ export class AfterAckQueue {
    * of them has run (a failure of `work` is the caller's to handle inside it).
    */
   run(work: () => Promise<void>, abandoned: () => void = () => undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const abandon = () => {
-        abandoned();
-        resolve();
-      };
-      if (this.closed) {
-        abandon();
-        return;
-      }
-      const start = () => {
-        let released = false;
-        const release = () => {
-          if (released) return;
-          released = true;
-          clearTimeout(timer);
-          this.held -= 1;
-          this.lookSoon();
-        };
-        const timer = setTimeout(release, this.placeMs);
-        timer.unref();
-        void work()
-          .catch(() => undefined)
-          .finally(() => {
-            release();
-            resolve();
-          });
-      };
-      this.waiting.push({ start, abandon, since: this.now() });
-      // A look already due covers this job too: it is the newest, so it starts after the ones before it.
-      if (!this.pending) this.lookSoon();
-    });
+    return new Promise<void>((resolve) =>
+      this.push({
+        run: () => Promise.resolve().then(work),
+        finished: resolve,
+        abandon: () => {
+          abandoned();
+          resolve();
+        },
+      }),
+    );
+  }
+
+  /** Queues `job`: its `run` in its turn, or its `abandon` when the queue closes first (at once if it is closed). */
+  push(job: QueuedJob): void {
+    if (this.closed) return job.abandon();
+    this.waiting.push({ job, since: this.now() });
+    // A look already due covers this job too: it is the newest, so it starts after the ones before it.
+    if (!this.pending) this.lookSoon();
+  }
+
+  /** Whether any job is waiting or running. */
+  get busy(): boolean {
+    return this.waiting.length > 0 || this.active > 0;
+  }
+
+  /** Resolves once no job is waiting or running (jobs queued meanwhile included). */
+  settled(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.onSettled.push(resolve));
+  }
+
+  private start(job: QueuedJob): void {
+    this.held += 1;
+    this.active += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      this.held -= 1;
+      this.lookSoon();
+    };
+    const timer = setTimeout(release, this.placeMs);
+    timer.unref();
+    void Promise.resolve()
+      .then(() => job.run())
+      .catch(() => undefined)
+      .finally(() => {
+        release();
+        this.active -= 1;
+        job.finished?.();
+        this.settle();
+      });
+  }
+
+  private settle(): void {
+    if (this.busy) return;
+    for (const resolve of this.onSettled.splice(0)) resolve();
   }
 
   /** No job starts any more; the waiting ones are abandoned now. */
   close(): void {
     this.closed = true;
     this.cancelLook();
-    for (const entry of this.waiting.splice(0)) entry.abandon();
+    for (const entry of this.waiting.splice(0)) entry.job.abandon();
+    this.settle();
   }
 
   /** Commands acknowledged whose work has not started yet. */
@@ -148,8 +193,7 @@ export class AfterAckQueue {
         return;
       }
       this.waiting.shift();
-      this.held += 1;
-      oldest.start();
+      this.start(oldest.job);
     }
   }
 }

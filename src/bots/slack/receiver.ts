@@ -26,7 +26,7 @@ import { HTTPModuleFunctions, HTTPResponseAck, ReceiverMultipleAckError } from '
 import { SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBodyLimited } from '../../http/body.js';
 import { postToResponseUrl } from './respond.js';
-import { AfterAckQueue, type AfterAckQueueOptions } from './after-ack-queue.js';
+import { AfterAckQueue, type AfterAckQueueOptions, type QueuedJob } from './after-ack-queue.js';
 import type { Logger } from '../../observability/logger.js';
 
 const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
@@ -130,6 +130,25 @@ function parsedForm(form: RawForm): Record<string, unknown> {
   return parseBody(form.raw.toString('utf8'), form.contentType);
 }
 
+/** An acknowledged slash command waiting for its turn: a few fields; its work is the receiver's. */
+class QueuedCommand implements QueuedJob {
+  constructor(
+    private readonly receiver: SlackReceiver,
+    readonly form: RawForm,
+    readonly hash: string,
+    readonly retryNum: number | undefined,
+    readonly retryReason: string | undefined,
+  ) {}
+
+  run(): Promise<void> {
+    return this.receiver.runQueued(this);
+  }
+
+  abandon(): void {
+    this.receiver.abandonQueued(this);
+  }
+}
+
 /** Bolt's event for a command already acknowledged: its listener's `ack` sends nothing. */
 function acknowledgedEvent(body: Record<string, unknown>, retryNum: number | undefined, retryReason: string | undefined): ReceiverEvent {
   let acked = false;
@@ -212,7 +231,7 @@ export class SlackReceiver implements Receiver {
    * including work that running work started meanwhile (a word to a person whose command was abandoned).
    */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.running.size > 0 || this.commands.busy) await Promise.allSettled([...this.running, this.commands.settled()]);
   }
 
   private track(work: Promise<void>): Promise<void> {
@@ -311,7 +330,7 @@ export class SlackReceiver implements Receiver {
     // Verified, so the signature header is there and is Slack's; a second sight of it is a replay.
     const hash = signatureHash(header(req, 'x-slack-signature') ?? '');
     if (typeof body.command === 'string' && body.payload === undefined) {
-      this.acknowledgeCommand(app, req, res, { raw: rawBody, contentType }, hash);
+      this.acknowledgeCommand(req, res, { raw: rawBody, contentType }, hash);
       return;
     }
     if (!(await this.options.claimSignature(hash))) {
@@ -367,68 +386,90 @@ export class SlackReceiver implements Receiver {
    * answer with a body would be told so (its `ack` throws): a command's reply goes through its
    * response_url.
    */
-  private acknowledgeCommand(app: App, req: IncomingMessage, res: ServerResponse, form: RawForm, hash: string): void {
+  private acknowledgeCommand(req: IncomingMessage, res: ServerResponse, form: RawForm, hash: string): void {
     HTTPModuleFunctions.buildNoBodyResponse(res, 200);
-    const retryNum = HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req);
-    const retryReason = HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req);
-    // Tracked, so stopping waits for the word to the person (within drainMs) before the process ends.
-    const tell = (text: string) => {
-      const responseUrl = parsedForm(form).response_url;
-      if (typeof responseUrl !== 'string') return;
-      void this.track(
-        Promise.resolve()
-          .then(() => postToResponseUrl(responseUrl, { response_type: 'ephemeral', text }))
-          .then(
-            () => undefined,
-            (error: unknown) => this.options.logger.warn({ err: error }, 'response_url failed'),
-          ),
-      );
-    };
     // A replay known now (of a command waiting for its turn, or claimed lately) takes no place in the queue.
     if (this.unclaimed.has(hash) || this.options.signatureKnown?.(hash)) {
       this.replayDropped();
       return;
     }
     this.unclaimed.add(hash);
-    const claim = () => this.options.claimSignature(hash).finally(() => this.unclaimed.delete(hash));
-    const run = this.commandRunner;
-    // Claimed in its turn, in the order commands came: during a flood no claim is written (no
-    // database write, no wake of the claims worker) until the acks are out. The claim still comes
-    // before any work, so a replay is dropped unrun.
-    void this.track(
-      this.commands.run(
-        async () => {
-          const fresh = await claim().catch((error: unknown) => {
-            this.options.logger.error({ err: error }, 'a Slack command was not run: its delivery could not be recorded');
-            tell('IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.');
-            return undefined;
-          });
-          if (fresh === false) this.replayDropped();
-          if (!fresh) return;
-          const body = parsedForm(form);
-          await (run ? run(body as unknown as SlashCommand) : app.processEvent(acknowledgedEvent(body, retryNum, retryReason))).catch(
-            (error: unknown) => {
-              this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
-            },
-          );
-        },
-        () => {
-          // Claimed all the same (the commands dropped now go to the database together, while it
-          // is still open), so this signed request cannot run later, replayed to this instance once
-          // restarted or to another. A replay of a command claimed before is dropped without a word.
-          const claimed = claim().then(
-            (fresh) => fresh,
-            () => true,
-          );
-          void this.track(
-            claimed.then((fresh) => {
-              if (!fresh) return this.replayDropped();
-              this.options.logger.warn('a Slack command was not run: IQSP is stopping');
-              tell('IQSP is restarting and did not run this command. Nothing was done; try it again in a minute.');
-            }),
-          );
-        },
+    this.commands.push(
+      new QueuedCommand(
+        this,
+        form,
+        hash,
+        HTTPModuleFunctions.extractRetryNumFromHTTPRequest(req),
+        HTTPModuleFunctions.extractRetryReasonFromHTTPRequest(req),
       ),
+    );
+  }
+
+  /** A queued command's claim (QueuedCommand); its signature is no longer waiting for one after. */
+  claimQueued(command: QueuedCommand): Promise<boolean> {
+    return this.options.claimSignature(command.hash).finally(() => this.unclaimed.delete(command.hash));
+  }
+
+  /**
+   * A queued command's turn: claimed in its turn, in the order commands came (during a flood no
+   * claim is written, no database write and no wake of the claims worker, until the acks are out);
+   * the claim still comes before any work, so a replay is dropped unrun.
+   */
+  async runQueued(command: QueuedCommand): Promise<void> {
+    const fresh = await this.claimQueued(command).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'a Slack command was not run: its delivery could not be recorded');
+      this.tell(
+        command,
+        'IQSP could not take this command just now (its database did not answer). Nothing was run; try again in a minute.',
+      );
+      return undefined;
+    });
+    if (fresh === false) this.replayDropped();
+    if (!fresh) return;
+    const body = parsedForm(command.form);
+    const [run, app] = [this.commandRunner, this.app];
+    if (!run && !app) return;
+    await (
+      run ? run(body as unknown as SlashCommand) : app!.processEvent(acknowledgedEvent(body, command.retryNum, command.retryReason))
+    ).catch((error: unknown) => {
+      this.options.logger.error({ err: error }, 'a Slack command failed after its ack');
+    });
+  }
+
+  /**
+   * A queued command dropped because the service stops: claimed all the same (the commands dropped
+   * now go to the database together, while it is still open), so its signed request cannot run
+   * later, replayed to this instance once restarted or to another; then its person is told. A
+   * replay of a command claimed before is dropped without a word.
+   */
+  abandonQueued(command: QueuedCommand): void {
+    void this.track(
+      this.claimQueued(command).then(
+        (fresh) => {
+          if (!fresh) return this.replayDropped();
+          this.stoppedBefore(command);
+        },
+        () => this.stoppedBefore(command),
+      ),
+    );
+  }
+
+  private stoppedBefore(command: QueuedCommand): void {
+    this.options.logger.warn('a Slack command was not run: IQSP is stopping');
+    this.tell(command, 'IQSP is restarting and did not run this command. Nothing was done; try it again in a minute.');
+  }
+
+  /** A word to the command's person through its response_url; tracked, so stopping waits for it (within drainMs). */
+  private tell(command: QueuedCommand, text: string): void {
+    const responseUrl = parsedForm(command.form).response_url;
+    if (typeof responseUrl !== 'string') return;
+    void this.track(
+      Promise.resolve()
+        .then(() => postToResponseUrl(responseUrl, { response_type: 'ephemeral', text }))
+        .then(
+          () => undefined,
+          (error: unknown) => this.options.logger.warn({ err: error }, 'response_url failed'),
+        ),
     );
   }
 
