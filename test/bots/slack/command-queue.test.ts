@@ -49,6 +49,36 @@ describe('AfterAckQueue', () => {
     expect(queue.queued).toBe(0);
   });
 
+  it('holds jobs as objects: settles once every job ran or was abandoned, and abandons at once once closed', async () => {
+    const queue = new AfterAckQueue(1, 60_000);
+    const gate = deferred();
+    const seen: string[] = [];
+    const job = (name: string, work: () => Promise<void> = async () => undefined) => ({
+      run: async () => {
+        seen.push(`run ${name}`);
+        await work();
+      },
+      abandon: () => void seen.push(`abandon ${name}`),
+    });
+    queue.push(job('a', () => gate.promise));
+    queue.push(job('b'));
+    expect(queue.busy).toBe(true);
+    let settled = false;
+    void queue.settled().then(() => (settled = true));
+    await turn();
+    expect(seen).toEqual(['run a']);
+    queue.close();
+    expect(seen).toEqual(['run a', 'abandon b']);
+    await turn();
+    // The running job is still running: not settled until it ends.
+    expect(settled).toBe(false);
+    gate.resolve();
+    await expect.poll(() => settled).toBe(true);
+    expect(queue.busy).toBe(false);
+    queue.push(job('c'));
+    expect(seen).toEqual(['run a', 'abandon b', 'abandon c']);
+  });
+
   describe('acks first', () => {
     beforeEach(() => {
       vi.useFakeTimers();
