@@ -1,6 +1,7 @@
 /**
- * Bolt's receiver inside our Koa server (modelled on bolt-js's examples/custom-receiver
- * KoaReceiver), plus Socket Mode for development without a public URL. Either way the
+ * Bolt's receiver inside our HTTP server (modelled on bolt-js's examples/custom-receiver
+ * KoaReceiver; `POST /slack/events` is a node route, served without Koa once loaded: NodeRoute in
+ * http/app.ts), plus Socket Mode for development without a public URL. Either way the
  * same Bolt App processes the request, but for slash commands over HTTP, which the receiver
  * acknowledges itself and hands to the command runner (slash-command.ts) without Bolt's middleware.
  *
@@ -11,9 +12,9 @@
  * signs every delivery afresh, retries included: its last retry comes 5 minutes after the first
  * try, past the window of the first timestamp); it gets an empty 200 and nothing happens. A
  * slash command is acknowledged (an empty 200) at once and queued, acks first; its signature is
- * claimed in its turn, before its work (acknowledgeCommand, after-ack-queue.ts); everything else is claimed, then
- * goes to Bolt with an ack that writes the HTTP response: listeners ack at once and do their
- * work after, so Slack has its answer within 3 s.
+ * claimed in its turn, before its work (acknowledgeCommand, after-ack-queue.ts); everything else
+ * is claimed, then goes to Bolt with an ack that writes the HTTP response: listeners ack at once
+ * and do their work after, so Slack has its answer within 3 s.
  *
  * Work still running after the ack is tracked, so stopping waits for it before the database
  * closes.
@@ -378,7 +379,8 @@ export class SlackReceiver implements Receiver {
    * A slash command's answer is always an empty 200: the command listener acknowledges before
    * anything else, Bolt acknowledges a command from a workspace it cannot authorise too, and a
    * replay gets the same empty 200. So it is sent at once, and the command is queued (AfterAckQueue,
-   * acks first, in the order commands came). In its turn its signature is claimed (the claim's
+   * acks first, in the order commands came) as one small object (QueuedCommand); a replay known
+   * already (of a command still queued, or claimed lately) is dropped instead and takes no place. In its turn its signature is claimed (the claim's
    * write, an fsync on SQLite, is off the ack's path), then a fresh command's work runs (the command
    * runner, or Bolt's middleware and the listener); a replay is dropped there. When the claim
    * cannot be made (the database failing), or the service stops before the command's turn, nothing
