@@ -3,87 +3,20 @@
  * way with what every request gets: security headers, a request id, the body limit's 413, the
  * duration metric, the log line, a 500 without internals when the handler throws.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, requestListener, type HttpDependencies, type NodeRoute } from '../../src/http/app.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import type { HttpDependencies, NodeRoute } from '../../src/http/app.js';
+import { nodeRouteWorld, ok, type NodeRouteWorld } from './node-route-world.js';
 
-let t: TestDatabase | undefined;
-let server: Server | undefined;
+const worlds: NodeRouteWorld[] = [];
 afterEach(async () => {
-  if (server) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-  }
-  await t?.close().catch(() => undefined);
-  server = undefined;
-  t = undefined;
+  for (const w of worlds.splice(0)) await w.close();
 });
 
-interface World {
-  base: string;
-  logged: () => Array<Record<string, unknown>>;
-  metrics: () => Promise<string>;
-  /** Resolves the late node routes (until then they wait, as while the chat surfaces load). */
-  arrive: () => Promise<void>;
-  /** How each request reached the handler: through Koa, or directly. */
-  servedBy: string[];
+async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<NodeRouteWorld> {
+  const w = await nodeRouteWorld(handle, options);
+  worlds.push(w);
+  return w;
 }
-
-async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<World> {
-  t = await testDatabase();
-  const lines: string[] = [];
-  const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
-  const metrics = createMetrics();
-  let arrive!: (routes: readonly NodeRoute[]) => void;
-  const lateNodeRoutes = new Promise<readonly NodeRoute[]>((resolve) => (arrive = resolve));
-  const servedBy: string[] = [];
-  const route: NodeRoute = {
-    method: 'POST',
-    path: '/slack/events',
-    handle: (req, res) => {
-      servedBy.push(koaServed(res) ? 'koa' : 'direct');
-      return handle(req, res);
-    },
-  };
-  const deps: HttpDependencies = {
-    db: t.db,
-    logger: createLogger('info', sink),
-    metrics,
-    bodyLimitBytes: 1024,
-    publicUrl: 'https://iqsp.example',
-    lateNodeRoutes,
-    ...options,
-  };
-  server = createServer(requestListener(createHttpApp(deps), deps));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    logged: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    metrics: async () => metrics.registry.metrics(),
-    arrive: async () => {
-      arrive([route]);
-      await lateNodeRoutes;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-    servedBy,
-  };
-}
-
-/** Koa sets the status to 404 before its middleware runs: a response it serves starts as a 404. */
-function koaServed(res: ServerResponse): boolean {
-  return res.statusCode === 404;
-}
-
-const ok: NodeRoute['handle'] = async (req, res) => {
-  for await (const _ of req) void _;
-  res.writeHead(200);
-  res.end();
-};
 
 describe('node routes', () => {
   it('are served through Koa until they arrive, then directly, with the same headers', async () => {

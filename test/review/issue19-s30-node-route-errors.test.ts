@@ -3,29 +3,18 @@
  * as the Koa app's error middleware answers, and must never leave an unhandled rejection (Node 20
  * ends the process on one).
  */
-import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, requestListener, type HttpDependencies, type NodeRoute } from '../../src/http/app.js';
+import type { HttpDependencies, NodeRoute } from '../../src/http/app.js';
 import { readBodyLimited } from '../../src/http/body.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import { nodeRouteWorld, type NodeRouteWorld } from '../http/node-route-world.js';
 
-let t: TestDatabase | undefined;
-let server: Server | undefined;
+const worlds: NodeRouteWorld[] = [];
 let restore: (() => void) | undefined;
 afterEach(async () => {
   restore?.();
   restore = undefined;
-  if (server) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-  }
-  await t?.close().catch(() => undefined);
-  server = undefined;
-  t = undefined;
+  for (const w of worlds.splice(0)) await w.close();
 });
 
 /** Unhandled rejections seen while the test runs (Vitest's own listener is set aside meanwhile). */
@@ -42,52 +31,10 @@ function catchUnhandled(): unknown[] {
   return seen;
 }
 
-interface World {
-  port: number;
-  logged: () => Array<Record<string, unknown>>;
-  metrics: () => Promise<string>;
-  arrive: () => Promise<void>;
-  servedBy: string[];
-}
-
-async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<World> {
-  t = await testDatabase();
-  const lines: string[] = [];
-  const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
-  const metrics = createMetrics();
-  let arrive!: (routes: readonly NodeRoute[]) => void;
-  const lateNodeRoutes = new Promise<readonly NodeRoute[]>((resolve) => (arrive = resolve));
-  const servedBy: string[] = [];
-  const route: NodeRoute = {
-    method: 'POST',
-    path: '/slack/events',
-    handle: (req, res) => {
-      servedBy.push(res.statusCode === 404 ? 'koa' : 'direct');
-      return handle(req, res);
-    },
-  };
-  const deps: HttpDependencies = {
-    db: t.db,
-    logger: createLogger('info', sink),
-    metrics,
-    bodyLimitBytes: 1024,
-    publicUrl: 'https://iqsp.example',
-    lateNodeRoutes,
-    ...options,
-  };
-  server = createServer(requestListener(createHttpApp(deps), deps));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    logged: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    metrics: async () => metrics.registry.metrics(),
-    arrive: async () => {
-      arrive([route]);
-      await lateNodeRoutes;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-    servedBy,
-  };
+async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<NodeRouteWorld> {
+  const w = await nodeRouteWorld(handle, options);
+  worlds.push(w);
+  return w;
 }
 
 /** The raw bytes the server sent before closing (or `timeoutMs` passing: then `timedOut`). */

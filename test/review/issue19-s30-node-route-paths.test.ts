@@ -3,86 +3,21 @@
  * (node:net) against createHttpApp + requestListener: which requests the direct path takes, and
  * that whatever it does not take is answered by Koa exactly as before, with the same headers.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpApp, requestListener, type HttpDependencies, type NodeRoute } from '../../src/http/app.js';
-import { createLogger } from '../../src/observability/logger.js';
-import { createMetrics } from '../../src/observability/metrics.js';
-import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import type { HttpDependencies, NodeRoute } from '../../src/http/app.js';
+import { nodeRouteWorld, ok, type NodeRouteWorld } from '../http/node-route-world.js';
 
-let t: TestDatabase | undefined;
-let server: Server | undefined;
+const worlds: NodeRouteWorld[] = [];
 afterEach(async () => {
-  if (server) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-  }
-  await t?.close().catch(() => undefined);
-  server = undefined;
-  t = undefined;
+  for (const w of worlds.splice(0)) await w.close();
 });
 
-interface World {
-  port: number;
-  logged: () => Array<Record<string, unknown>>;
-  raw: () => string;
-  metrics: () => Promise<string>;
-  arrive: () => Promise<void>;
-  servedBy: string[];
+async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<NodeRouteWorld> {
+  const w = await nodeRouteWorld(handle, options);
+  worlds.push(w);
+  return w;
 }
-
-async function world(handle: NodeRoute['handle'], options: Partial<HttpDependencies> = {}): Promise<World> {
-  t = await testDatabase();
-  const lines: string[] = [];
-  const sink = new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) });
-  const metrics = createMetrics();
-  let arrive!: (routes: readonly NodeRoute[]) => void;
-  const lateNodeRoutes = new Promise<readonly NodeRoute[]>((resolve) => (arrive = resolve));
-  const servedBy: string[] = [];
-  const route: NodeRoute = {
-    method: 'POST',
-    path: '/slack/events',
-    handle: (req, res) => {
-      servedBy.push(koaServed(res) ? 'koa' : 'direct');
-      return handle(req, res);
-    },
-  };
-  const deps: HttpDependencies = {
-    db: t.db,
-    logger: createLogger('info', sink),
-    metrics,
-    bodyLimitBytes: 1024,
-    publicUrl: 'https://iqsp.example',
-    lateNodeRoutes,
-    ...options,
-  };
-  server = createServer(requestListener(createHttpApp(deps), deps));
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    logged: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
-    raw: () => lines.join(''),
-    metrics: async () => metrics.registry.metrics(),
-    arrive: async () => {
-      arrive([route]);
-      await lateNodeRoutes;
-      await new Promise((resolve) => setImmediate(resolve));
-    },
-    servedBy,
-  };
-}
-
-function koaServed(res: ServerResponse): boolean {
-  return res.statusCode === 404;
-}
-
-const ok: NodeRoute['handle'] = async (req, res) => {
-  for await (const _ of req) void _;
-  res.writeHead(200, { 'content-type': 'text/plain' });
-  res.end('ok');
-};
 
 interface RawResponse {
   status: number;
