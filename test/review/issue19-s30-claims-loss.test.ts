@@ -5,20 +5,14 @@
  * abandoned at stop becomes afterwards. Claims are core.inbound's (DeliveryClaims over
  * claimDeliveries on the test database). Each person's response_url is served by the test.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { App, ReceiverEvent } from '@slack/bolt';
 import { afterEach, expect, it } from 'vitest';
-import { SlackReceiver } from '../../src/bots/slack/receiver.js';
-import { DeliveryClaims } from '../../src/core/delivery-claims.js';
-import { claimDeliveries } from '../../src/db/repositories/chat-events.js';
 import type { Db } from '../../src/db/database.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Server } from 'node:http';
 import { testDatabase, type TestDatabase } from '../helpers/db.js';
-import { commandRequest, sendToApp } from '../simulators/slack.js';
+import { claimsInstance, deferred } from './claims-instance.js';
+import { sendToApp } from '../simulators/slack.js';
 
 const SECRET = 's30-claims-loss-secret';
-const QUIET = { quietMs: 400, maxWaitMs: 60_000 };
 const servers: Server[] = [];
 let t: TestDatabase | undefined;
 afterEach(async () => {
@@ -30,49 +24,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-async function instance(db: Db, run: (id: string) => Promise<void>, concurrency = 8) {
-  const claims = new DeliveryClaims((keys) => claimDeliveries(db, keys));
-  const told = new Map<string, string[]>();
-  const receiver = new SlackReceiver({
-    signingSecret: SECRET,
-    logger: createLogger('silent'),
-    slackLogger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'info', setName() {} } as never,
-    bodyLimitBytes: 1024 * 1024,
-    drainMs: 5_000,
-    claimSignature: (hash) => claims.claim(`signature:${hash}`),
-    commandConcurrency: concurrency,
-    commandPause: QUIET,
-  });
-  receiver.init({
-    processEvent: async (event: ReceiverEvent) => {
-      await event.ack();
-      await run((event.body as { trigger_id: string }).trigger_id);
-    },
-  } as unknown as App);
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/respond/')) {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const id = req.url!.slice('/respond/'.length);
-        told.set(id, [...(told.get(id) ?? []), (JSON.parse(Buffer.concat(chunks).toString()) as { text: string }).text]);
-        res.end('ok');
-      });
-      return;
-    }
-    void receiver.handle(req, res);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const command = (id: string) => commandRequest('slash-command', { text: 'help', trigger_id: id, response_url: `${url}/respond/${id}` });
-  return { url, receiver, told, command };
+function instance(db: Db, run: (id: string) => Promise<void>, concurrency = 8) {
+  return claimsInstance(SECRET, servers, db, run, concurrency);
 }
 
 it('the database closing while commands are queued: none runs, and every person is told', async () => {

@@ -6,20 +6,14 @@
  * before any claim (quietMs is generous, so the flood never pauses); `receiver.idle()` waits for
  * the queue to drain.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { App, ReceiverEvent } from '@slack/bolt';
 import { afterEach, expect, it } from 'vitest';
-import { SlackReceiver } from '../../src/bots/slack/receiver.js';
-import { DeliveryClaims } from '../../src/core/delivery-claims.js';
-import { claimDeliveries } from '../../src/db/repositories/chat-events.js';
 import type { Db } from '../../src/db/database.js';
-import { createLogger } from '../../src/observability/logger.js';
+import type { Server } from 'node:http';
 import { testDatabase, type TestDatabase } from '../helpers/db.js';
+import { claimsInstance, deferred, QUIET } from './claims-instance.js';
 import { commandRequest, sendToApp } from '../simulators/slack.js';
 
 const SECRET = 's30-claims-replay-secret';
-const QUIET = { quietMs: 400, maxWaitMs: 60_000 };
 const servers: Server[] = [];
 let t: TestDatabase | undefined;
 afterEach(async () => {
@@ -31,35 +25,8 @@ afterEach(async () => {
   t = undefined;
 });
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-/** A receiver served over HTTP whose claims are core.inbound's (DeliveryClaims over `db`). */
-async function instance(db: Db, run: (id: string) => Promise<void>, concurrency = 8) {
-  const claims = new DeliveryClaims((keys) => claimDeliveries(db, keys));
-  const receiver = new SlackReceiver({
-    signingSecret: SECRET,
-    logger: createLogger('silent'),
-    slackLogger: { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'info', setName() {} } as never,
-    bodyLimitBytes: 1024 * 1024,
-    drainMs: 5_000,
-    claimSignature: (hash) => claims.claim(`signature:${hash}`),
-    commandConcurrency: concurrency,
-    commandPause: QUIET,
-  });
-  receiver.init({
-    processEvent: async (event: ReceiverEvent) => {
-      await event.ack();
-      await run((event.body as { trigger_id: string }).trigger_id);
-    },
-  } as unknown as App);
-  const server = createServer((req, res) => void receiver.handle(req, res));
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, receiver };
+function instance(db: Db, run: (id: string) => Promise<void>, concurrency = 8) {
+  return claimsInstance(SECRET, servers, db, run, concurrency);
 }
 
 it('one signed command replayed 60 times in the same flood, all queued before any claim, runs once', async () => {
